@@ -1,0 +1,51 @@
+import { join } from "node:path";
+import { AgentService } from "../gen/agent.js";
+import { systemClock, type Clock } from "../shared/clock.js";
+import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-server.js";
+import { formatHostPort, type HostPort } from "../shared/host-port.js";
+import { createLogger } from "../shared/logger.js";
+import type { RunningServer } from "../shared/running-server.js";
+import { AgentStore } from "./agent-store.js";
+import { NodeAgent } from "./node-agent.js";
+
+export interface FollowerConfig {
+  token: string;
+  leader: HostPort;
+  listen: HostPort;
+  /** Where the leader reaches this node; by default the listen address (a wildcard host: the address we call from). */
+  advertise?: HostPort;
+  dataDir: string;
+  name: string;
+}
+
+/** A follower: serves the Agent service for the leader and stays joined to it. */
+export async function startFollower(config: FollowerConfig, clock: Clock = systemClock): Promise<RunningServer> {
+  const log = createLogger("agent");
+  const store = await AgentStore.open(join(config.dataDir, "agent.db"));
+  const server = createAuthenticatedServer(config.token);
+  // No call of the Agent service exists yet; grpc-js answers UNIMPLEMENTED.
+  server.addService(AgentService, {});
+  const port = await listen(server, config.listen);
+  const address = { ...config.listen, port };
+  log.info(`node ${config.name} listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
+
+  const agent = new NodeAgent({
+    name: config.name,
+    leaderAddress: formatHostPort(config.leader),
+    agentAddress: formatHostPort(config.advertise ?? address),
+    nodeId: await store.nodeId(),
+    token: config.token,
+    log,
+    clock,
+  });
+  agent.start();
+
+  return {
+    address,
+    async stop() {
+      await agent.stop();
+      await shutdown(server);
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import * as grpc from "@grpc/grpc-js";
+import { backoffDelay, type BackoffPolicy } from "../shared/backoff.js";
+import type { Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logger.js";
+import { unavailableReason } from "../shared/unavailable-reason.js";
+
+export const JOIN_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5000 };
+
+export interface Membership<Joined> {
+  /** One `Join` call. */
+  join(): Promise<Joined>;
+  /**
+   * Runs one session (the sync stream) until it breaks; resolves with why it ended. Calls `established` once the
+   * leader has answered on it, which resets the backoff.
+   */
+  runSession(joined: Joined, established: () => void, signal: AbortSignal): Promise<string>;
+}
+
+export interface StayJoinedOptions {
+  leaderAddress: string;
+  clock: Clock;
+  log: Logger;
+  random?: () => number;
+  backoff?: BackoffPolicy;
+}
+
+/** One line that says why a join failed, telling an unreachable leader from a refused token or name. */
+export function describeJoinFailure(error: unknown, leaderAddress: string): string {
+  const { code, details, message } = error as Partial<grpc.ServiceError>;
+  switch (code) {
+    case grpc.status.UNAVAILABLE:
+      return `leader ${leaderAddress} unreachable (${unavailableReason(details || message || "")})`;
+    case grpc.status.DEADLINE_EXCEEDED:
+      return `leader ${leaderAddress} did not answer in time`;
+    case grpc.status.UNAUTHENTICATED:
+      return `leader ${leaderAddress} refused our token (${details}): check --token / CUBE_TOKEN`;
+    case grpc.status.ALREADY_EXISTS:
+    case grpc.status.INVALID_ARGUMENT:
+      return `leader ${leaderAddress} refused to let us join: ${details}`;
+    default:
+      return `join failed: ${details || message || String(error)}`;
+  }
+}
+
+/**
+ * Joins the leader and keeps a session open, forever: every failed join and every broken session is followed by
+ * a new join after an exponential backoff with jitter, capped; a session the leader answered resets the backoff.
+ */
+export async function stayJoined<Joined>(membership: Membership<Joined>, options: StayJoinedOptions, signal: AbortSignal): Promise<void> {
+  const { clock, log, leaderAddress } = options;
+  let failures = 0;
+  while (!signal.aborted) {
+    let why: string;
+    try {
+      const joined = await membership.join();
+      log.info(`joined the leader at ${leaderAddress}`);
+      why = `lost the leader at ${leaderAddress} (${await membership.runSession(joined, () => (failures = 0), signal)})`;
+    } catch (error) {
+      why = `cannot join: ${describeJoinFailure(error, leaderAddress)}`;
+    }
+    if (signal.aborted) return;
+    const delay = backoffDelay(failures++, options.backoff ?? JOIN_BACKOFF, options.random);
+    log.warn(`${why}; retrying in ${(delay / 1000).toFixed(1)}s`);
+    await clock.sleep(delay, signal).catch(() => undefined);
+  }
+}

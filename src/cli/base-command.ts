@@ -1,0 +1,44 @@
+import { Command, Flags } from "@oclif/core";
+import { configPath, loadConfig, type CubeConfig } from "./config.js";
+import { describeError } from "./describe-error.js";
+import type { LeaderClient } from "./leader-client.js";
+
+/** `-o json` for scripts, on every command that prints resources. */
+export const outputFlag = Flags.option({
+  char: "o",
+  description: "output format",
+  options: ["table", "json"] as const,
+  default: "table" as const,
+})();
+
+/** Every cube command: loads the config, talks to the leader, and turns any failure into one line on stderr. */
+export abstract class CubeCommand extends Command {
+  private cubeConfig?: CubeConfig;
+  private leaderClient?: LeaderClient;
+
+  /** The leader's client, made on first use (gRPC loads only in commands that need it). */
+  protected async leader(): Promise<LeaderClient> {
+    if (!this.leaderClient) {
+      this.cubeConfig = loadConfig(configPath());
+      const { LeaderClient } = await import("./leader-client.js");
+      this.leaderClient = new LeaderClient(this.cubeConfig);
+    }
+    return this.leaderClient;
+  }
+
+  protected printJson(value: unknown): void {
+    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  protected async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
+    // oclif's own exit (this.exit) carries its code and needs no message.
+    if (error.oclif?.exit !== undefined && error.message.startsWith("EEXIT")) throw error;
+    process.stderr.write(`error: ${describeError(error, { path: configPath(), value: this.cubeConfig })}\n`);
+    this.exit(error.oclif?.exit || 1);
+  }
+
+  protected async finally(error: Error | undefined): Promise<void> {
+    this.leaderClient?.close();
+    return super.finally(error);
+  }
+}

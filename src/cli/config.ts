@@ -1,0 +1,55 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseHostPort } from "../shared/host-port.js";
+
+export interface CubeConfig {
+  /** host:port of the leader. */
+  leaderUrl: string;
+  /** The cluster token. */
+  password: string;
+}
+
+/** A config problem the user must fix: its message is the one line the CLI prints. */
+export class ConfigError extends Error {}
+
+/** `$CUBE_CONFIG` when set (as KUBECONFIG is for kubectl), else ~/.cube/config. */
+export function configPath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CUBE_CONFIG || join(homedir(), ".cube", "config");
+}
+
+const EXAMPLE = `{"leaderUrl": "localhost:4242", "password": "<cluster token>"}`;
+
+export function loadConfig(path: string): CubeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ConfigError(`no config file at ${path}: create it with ${EXAMPLE}`);
+    throw new ConfigError(`cannot read the config file ${path} (${code ?? (error as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`the config file ${path} is not valid JSON (${(error as Error).message}); expected ${EXAMPLE}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`the config file ${path} must hold a JSON object like ${EXAMPLE}`);
+  }
+  const fields = parsed as Record<string, unknown>;
+  const problems = (["leaderUrl", "password"] as const).flatMap((key) => {
+    if (fields[key] === undefined) return [`"${key}" is missing`];
+    if (typeof fields[key] !== "string" || fields[key] === "") return [`"${key}" must be a non-empty string`];
+    return [];
+  });
+  if (problems.length > 0) throw new ConfigError(`the config file ${path} is incomplete: ${problems.join(", ")}`);
+  const config = fields as unknown as CubeConfig;
+  try {
+    parseHostPort(config.leaderUrl, `"leaderUrl"`);
+  } catch (error) {
+    throw new ConfigError(`the config file ${path}: ${(error as Error).message}`);
+  }
+  return { leaderUrl: config.leaderUrl, password: config.password };
+}

@@ -1,0 +1,28 @@
+import { status, type ServiceError } from "@grpc/grpc-js";
+import { unavailableReason } from "../shared/unavailable-reason.js";
+import { ConfigError, type CubeConfig } from "./config.js";
+
+function isServiceError(error: unknown): error is ServiceError {
+  return typeof error === "object" && error !== null && "code" in error && "details" in error;
+}
+
+/** The one line the CLI prints for a failure: what failed, why, what to do. */
+export function describeError(error: unknown, config: { path: string; value?: CubeConfig }): string {
+  if (error instanceof ConfigError) return error.message;
+  if (isServiceError(error)) {
+    const leader = config.value?.leaderUrl ?? "the leader";
+    switch (error.code) {
+      case status.UNAUTHENTICATED:
+        return `authentication failed: the password in ${config.path} does not match the leader's token`;
+      case status.UNAVAILABLE:
+        return `cannot reach the leader at ${leader} (${unavailableReason(error.details)}): is cube-server running there, and is "leaderUrl" in ${config.path} right?`;
+      case status.DEADLINE_EXCEEDED:
+        return `the leader at ${leader} did not answer in time`;
+      case status.UNIMPLEMENTED:
+        return `the leader at ${leader} does not support this command yet (is it an older cube-server?)`;
+      default:
+        return error.details || error.message;
+    }
+  }
+  return error instanceof Error ? error.message.split("\n")[0] : String(error);
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../shared/clock.js";
+import type { NodeInfo, NodeStatus } from "../shared/domain.js";
+import type { Logger } from "../shared/logger.js";
+import type { LeaderStore, StoredNode } from "./leader-store.js";
+
+/** A node is Ready while its last sign of life is no older than the grace period. */
+export function nodeStatusAt(lastSeenAt: number, now: number, graceMs: number): NodeStatus {
+  return now - lastSeenAt <= graceMs ? "Ready" : "NotReady";
+}
+
+export class JoinRefused extends Error {}
+
+export interface JoinRequestInfo {
+  name: string;
+  nodeId: string;
+  /** host:port of the node's Agent service, as the leader must dial it. */
+  address: string;
+}
+
+interface LiveNode {
+  /** lastHeartbeatAt is kept current in memory; the store gets it on status changes. */
+  node: StoredNode;
+  sessionId?: string;
+  /** What liveness is judged on: the last heartbeat, or the leader's start for a node that was Ready before it. */
+  lastSeenAt: number;
+}
+
+export interface NodeRegistryOptions {
+  graceMs: number;
+  /** The node id of the leader's own agent: that node is the `Leader`. */
+  leaderNodeId: string;
+}
+
+/**
+ * Membership and liveness of the cluster's nodes. Status changes are written to the store; heartbeats are kept
+ * in memory only (a restarted leader gives every node a fresh grace period, as Kubernetes' node controller does).
+ */
+export class NodeRegistry {
+  private readonly nodes = new Map<string, LiveNode>();
+
+  private constructor(
+    private readonly store: LeaderStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly options: NodeRegistryOptions,
+  ) {}
+
+  static async load(store: LeaderStore, clock: Clock, log: Logger, options: NodeRegistryOptions): Promise<NodeRegistry> {
+    const registry = new NodeRegistry(store, clock, log, options);
+    const startedAt = clock.now();
+    for (const node of await store.listNodes()) {
+      registry.nodes.set(node.name, { node, lastSeenAt: node.status === "Ready" ? startedAt : node.lastHeartbeatAt.getTime() });
+    }
+    return registry;
+  }
+
+  list(): NodeInfo[] {
+    return [...this.nodes.values()]
+      .map(({ node: { nodeId: _nodeId, ...info } }) => info)
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Accepts a node (new, or coming back) and opens a new session for it; refuses a second node with a live node's name. */
+  async join(request: JoinRequestInfo): Promise<{ sessionId: string; node: StoredNode }> {
+    const now = this.clock.now();
+    const existing = this.nodes.get(request.name);
+    if (existing && existing.node.nodeId !== request.nodeId && this.statusOf(existing, now) === "Ready") {
+      throw new JoinRefused(
+        `node name "${request.name}" is already taken by a live node (${existing.node.address}); start this node with another --name`,
+      );
+    }
+    const node: StoredNode = {
+      name: request.name,
+      nodeId: request.nodeId,
+      type: request.nodeId === this.options.leaderNodeId ? "Leader" : "Follower",
+      address: request.address,
+      status: "Ready",
+      joinedAt: existing?.node.nodeId === request.nodeId ? existing.node.joinedAt : new Date(now),
+      lastHeartbeatAt: new Date(now),
+    };
+    const sessionId = randomUUID();
+    this.nodes.set(node.name, { node, sessionId, lastSeenAt: now });
+    await this.store.saveNode(node);
+    if (!existing) this.log.info(`node ${node.name} (${node.type}, ${node.address}) joined`);
+    else if (existing.node.status !== "Ready") this.log.info(`node ${node.name} is Ready again`);
+    else this.log.info(`node ${node.name} re-joined`);
+    return { sessionId, node };
+  }
+
+  /** Records a sign of life; false when the session is not the node's current one (the node must join again). */
+  async heartbeat(name: string, sessionId: string): Promise<boolean> {
+    const live = this.nodes.get(name);
+    if (!live || live.sessionId !== sessionId) return false;
+    live.lastSeenAt = this.clock.now();
+    live.node.lastHeartbeatAt = new Date(live.lastSeenAt);
+    if (live.node.status !== "Ready") {
+      await this.setStatus(live, "Ready");
+      this.log.info(`node ${name} is Ready again`);
+    }
+    return true;
+  }
+
+  /** Marks NotReady every node whose heartbeats stopped for longer than the grace period. */
+  async checkLiveness(): Promise<void> {
+    const now = this.clock.now();
+    for (const live of this.nodes.values()) {
+      if (live.node.status === "Ready" && this.statusOf(live, now) === "NotReady") {
+        await this.setStatus(live, "NotReady");
+        this.log.warn(`node ${live.node.name} is NotReady: no heartbeat for ${Math.round((now - live.lastSeenAt) / 1000)}s`);
+      }
+    }
+  }
+
+  private statusOf(live: LiveNode, now: number): NodeStatus {
+    return nodeStatusAt(live.lastSeenAt, now, this.options.graceMs);
+  }
+
+  private async setStatus(live: LiveNode, status: NodeStatus): Promise<void> {
+    live.node = { ...live.node, status };
+    await this.store.saveNode(live.node);
+  }
+}

@@ -1,0 +1,75 @@
+import { join } from "node:path";
+import { AgentService, ClusterService } from "../gen/agent.js";
+import { CubeService } from "../gen/cube.js";
+import { AgentStore } from "../agent/agent-store.js";
+import { NodeAgent } from "../agent/node-agent.js";
+import { systemClock, type Clock } from "../shared/clock.js";
+import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-server.js";
+import { formatHostPort, localDialAddress, type HostPort } from "../shared/host-port.js";
+import { createLogger } from "../shared/logger.js";
+import type { RunningServer } from "../shared/running-server.js";
+import { createClusterService } from "./cluster-service.js";
+import { createCubeService } from "./cube-service.js";
+import { LeaderStore } from "./leader-store.js";
+import { NodeRegistry } from "./node-registry.js";
+
+export interface LeaderConfig {
+  token: string;
+  listen: HostPort;
+  dataDir: string;
+  name: string;
+  heartbeatGraceMs: number;
+}
+
+/** Nodes send heartbeats several times per grace period, so one lost message never makes a node NotReady. */
+export function heartbeatIntervalFor(graceMs: number): number {
+  return Math.max(100, Math.min(2000, Math.floor(graceMs / 5)));
+}
+
+/**
+ * The leader: the Cube service for the CLI, the Cluster service for the nodes, and its own node, whose agent joins
+ * the leader over the loopback address exactly as a remote follower does.
+ */
+export async function startLeader(config: LeaderConfig, clock: Clock = systemClock): Promise<RunningServer> {
+  const log = createLogger("leader");
+  const store = await LeaderStore.open(join(config.dataDir, "leader.db"));
+  const agentStore = await AgentStore.open(join(config.dataDir, "agent.db"));
+  const nodeId = await agentStore.nodeId();
+  const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: nodeId });
+
+  const server = createAuthenticatedServer(config.token);
+  server.addService(CubeService, createCubeService(registry));
+  server.addService(ClusterService, createClusterService(registry, log, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }));
+  // The leader's own node serves its Agent service on the leader's port; no call of it exists yet.
+  server.addService(AgentService, {});
+  const port = await listen(server, config.listen);
+  const address = { ...config.listen, port };
+  log.info(`listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
+
+  const livenessCheck = setInterval(() => {
+    registry.checkLiveness().catch((error: Error) => log.error(`liveness check failed: ${error.message}`));
+  }, heartbeatIntervalFor(config.heartbeatGraceMs));
+
+  const selfAddress = formatHostPort(localDialAddress(address));
+  const agent = new NodeAgent({
+    name: config.name,
+    leaderAddress: selfAddress,
+    agentAddress: selfAddress,
+    nodeId,
+    token: config.token,
+    log: createLogger("agent"),
+    clock,
+  });
+  agent.start();
+
+  return {
+    address,
+    async stop() {
+      clearInterval(livenessCheck);
+      await agent.stop();
+      await shutdown(server);
+      await agentStore.close();
+      await store.close();
+    },
+  };
+}

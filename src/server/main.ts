@@ -1,0 +1,46 @@
+import { startFollower } from "../agent/start-follower.js";
+import { startLeader } from "../leader/start-leader.js";
+import { NODE_NAME_PATTERN } from "../shared/domain.js";
+import type { RunningServer } from "../shared/running-server.js";
+import { parseServerArgs, serverUsage, UsageError } from "./parse-server-args.js";
+
+function fail(message: string, exitCode: number): never {
+  process.stderr.write(`cube-server: ${message}\n`);
+  process.exit(exitCode);
+}
+
+async function main(): Promise<void> {
+  let command;
+  try {
+    command = parseServerArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (error instanceof UsageError) fail(`${error.message} (see cube-server --help)`, 2);
+    throw error;
+  }
+  if (command.mode === "help") {
+    process.stdout.write(serverUsage());
+    return;
+  }
+  if (!NODE_NAME_PATTERN.test(command.config.name)) {
+    fail(`invalid node name "${command.config.name}": use lowercase letters, digits, "-" and "." (set --name)`, 2);
+  }
+  let server: RunningServer;
+  try {
+    server = command.mode === "leader" ? await startLeader(command.config) : await startFollower(command.config);
+  } catch (error) {
+    fail((error as Error).message, 1);
+  }
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    server.stop().then(
+      () => process.exit(0),
+      (error: Error) => fail(`error while stopping: ${error.message}`, 1),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+await main();

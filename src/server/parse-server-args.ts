@@ -1,0 +1,116 @@
+import { hostname, homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import ms from "ms";
+import type { FollowerConfig } from "../agent/start-follower.js";
+import type { LeaderConfig } from "../leader/start-leader.js";
+import { parseHostPort } from "../shared/host-port.js";
+
+export type ServerCommand = { mode: "leader"; config: LeaderConfig } | { mode: "follower"; config: FollowerConfig } | { mode: "help" };
+
+/** A mistake in the command line: reported in one line, with a pointer to --help. */
+export class UsageError extends Error {}
+
+interface FlagSpec {
+  env: string;
+  help: string;
+  default?: () => string;
+  required?: boolean;
+}
+
+const common: Record<string, FlagSpec> = {
+  token: { env: "CUBE_TOKEN", help: "cluster token, shared by every node and the CLI", required: true },
+  "data-dir": { env: "CUBE_DATA_DIR", help: "where this server keeps its SQLite databases", default: () => join(homedir(), ".cube", "data") },
+  name: { env: "CUBE_NAME", help: "node name, unique in the cluster", default: () => hostname().toLowerCase() },
+};
+
+const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
+  leader: {
+    ...common,
+    listen: { env: "CUBE_LISTEN", help: "HOST:PORT to serve the CLI and the nodes on", default: () => "0.0.0.0:4242" },
+    "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
+  },
+  follower: {
+    ...common,
+    leader: { env: "CUBE_LEADER", help: "HOST:PORT of the leader", required: true },
+    listen: { env: "CUBE_LISTEN", help: "HOST:PORT to serve the leader's requests on", default: () => "0.0.0.0:4243" },
+    advertise: { env: "CUBE_ADVERTISE", help: "HOST:PORT the leader reaches this node at (default: the listen address)" },
+  },
+};
+
+export function serverUsage(): string {
+  const describe = (flags: Record<string, FlagSpec>) =>
+    Object.entries(flags)
+      .map(([flag, spec]) => `  --${flag.padEnd(16)} ${spec.help} [$${spec.env}]${spec.default ? ` (default: ${spec.default()})` : ""}`)
+      .join("\n");
+  return [
+    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s]",
+    "       cube-server follower --leader HOST:PORT --token T [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
+    "",
+    "leader flags:",
+    describe(modes.leader),
+    "",
+    "follower flags:",
+    describe(modes.follower),
+    "",
+  ].join("\n");
+}
+
+function parseDuration(value: string, flag: string): number {
+  const parsed = ms(value as ms.StringValue);
+  if (typeof parsed !== "number" || !Number.isFinite(parsed) || parsed <= 0) {
+    throw new UsageError(`--${flag} must be a positive duration such as 15s or 1m, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Flags first, then environment variables, then defaults. */
+export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCommand {
+  const [mode, ...rest] = argv;
+  if (mode === undefined || mode === "--help" || mode === "-h" || mode === "help") return { mode: "help" };
+  if (mode !== "leader" && mode !== "follower") {
+    throw new UsageError(`unknown mode "${mode}": use "cube-server leader" or "cube-server follower"`);
+  }
+  const specs = modes[mode];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...Object.fromEntries(Object.keys(specs).map((flag) => [flag, { type: "string" as const }])), help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split("\n")[0]);
+  }
+  if (parsed.values.help) return { mode: "help" };
+  const value = (flag: string): string | undefined => {
+    const spec = specs[flag];
+    const given = ((parsed.values as Record<string, string | boolean | undefined>)[flag] as string | undefined) ?? env[spec.env] ?? spec.default?.();
+    if (given === undefined || given === "") {
+      if (spec.required) throw new UsageError(`--${flag} is required (or set ${spec.env})`);
+      return undefined;
+    }
+    return given;
+  };
+  const required = (flag: string) => value(flag) as string;
+  const hostPort = (flag: string) => {
+    const given = value(flag);
+    try {
+      return given === undefined ? undefined : parseHostPort(given, `--${flag}`);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+
+  const token = required("token");
+  const dataDir = required("data-dir");
+  const name = required("name");
+  if (mode === "leader") {
+    return {
+      mode,
+      config: { token, dataDir, name, listen: hostPort("listen")!, heartbeatGraceMs: parseDuration(required("heartbeat-grace"), "heartbeat-grace") },
+    };
+  }
+  return { mode, config: { token, dataDir, name, leader: hostPort("leader")!, listen: hostPort("listen")!, advertise: hostPort("advertise") } };
+}

@@ -1,0 +1,34 @@
+import * as grpc from "@grpc/grpc-js";
+import { formatHostPort, type HostPort } from "./host-port.js";
+import { requireToken } from "./auth.js";
+
+/** A gRPC server whose every call must present the cluster token. Not yet listening: see `listen`. */
+export function createAuthenticatedServer(token: string): grpc.Server {
+  return new grpc.Server({ interceptors: [requireToken(token)] });
+}
+
+/** Binds and starts `server`; resolves with the port actually bound (port 0 picks a free one). */
+export function listen(server: grpc.Server, address: HostPort): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(formatHostPort(address), grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error) reject(new Error(`cannot listen on ${formatHostPort(address)}: ${error.message}`));
+      else resolve(port);
+    });
+  });
+}
+
+/** An error for a handler to return or emit, with the gRPC status the client will see. */
+export function statusError(code: grpc.status, details: string): grpc.ServerErrorResponse {
+  return Object.assign(new Error(details), { code, details });
+}
+
+/** Stops accepting calls; ends the ones in flight after `graceMs`. */
+export function shutdown(server: grpc.Server, graceMs = 2000): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.forceShutdown(), graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
