@@ -1,0 +1,90 @@
+import * as grpc from "@grpc/grpc-js";
+import { expect } from "chai";
+import { stayJoined, type Membership } from "../../src/agent/stay-joined.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { MemoryLogger } from "../helpers/memory-logger.js";
+
+type Step = { join: "unavailable" | "unauthenticated" | "name-taken" } | { join: "ok"; session: "answered" | "silent" };
+
+const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
+
+/** A scripted leader: each step is one join attempt (and, when it succeeds, how the session goes). */
+function scriptedMembership(steps: Step[], abort: AbortController): Membership<string> & { joins: number } {
+  let next = 0;
+  const membership = {
+    joins: 0,
+    async join() {
+      membership.joins++;
+      const step = steps[next++];
+      if (next >= steps.length) queueMicrotask(() => abort.abort());
+      if (step.join === "unavailable") throw grpcError(grpc.status.UNAVAILABLE, "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:4242. Resolution note: ");
+      if (step.join === "unauthenticated") throw grpcError(grpc.status.UNAUTHENTICATED, "wrong cluster token");
+      if (step.join === "name-taken") throw grpcError(grpc.status.ALREADY_EXISTS, 'node name "a" is already taken');
+      return step.session;
+    },
+    async runSession(session: string, established: () => void) {
+      if (session === "answered") established();
+      return "stream reset";
+    },
+  };
+  return membership;
+}
+
+describe("stayJoined", () => {
+  const backoff = { initialMs: 200, maxMs: 1000 };
+
+  async function run(steps: Step[]) {
+    const abort = new AbortController();
+    const clock = new FakeClock(0, true);
+    const log = new MemoryLogger();
+    const membership = scriptedMembership(steps, abort);
+    await stayJoined(membership, { leaderAddress: "127.0.0.1:4242", clock, log, random: () => 1, backoff }, abort.signal);
+    return { clock, log, membership };
+  }
+
+  it("retries a failed join forever with an exponential backoff, capped", async () => {
+    const steps: Step[] = [...Array(6).fill({ join: "unavailable" }), { join: "ok", session: "answered" }];
+    const { clock, membership } = await run(steps);
+    expect(membership.joins).to.equal(7);
+    expect(clock.sleeps.slice(0, 6)).to.deep.equal([200, 400, 800, 1000, 1000, 1000]);
+  });
+
+  it("logs one line per failed try that tells an unreachable leader from a refused token or name", async () => {
+    const { log } = await run([{ join: "unavailable" }, { join: "unauthenticated" }, { join: "name-taken" }, { join: "ok", session: "answered" }]);
+    expect(log.lines.slice(0, 3)).to.deep.equal([
+      "WARN cannot join: leader 127.0.0.1:4242 unreachable (connect ECONNREFUSED 127.0.0.1:4242); retrying in 0.2s",
+      "WARN cannot join: leader 127.0.0.1:4242 refused our token (wrong cluster token): check --token / CUBE_TOKEN; retrying in 0.4s",
+      'WARN cannot join: leader 127.0.0.1:4242 refused to let us join: node name "a" is already taken; retrying in 0.8s',
+    ]);
+    expect(log.lines[3]).to.equal("INFO joined the leader at 127.0.0.1:4242");
+  });
+
+  it("joins again when a session breaks, with a backoff reset by a session the leader answered", async () => {
+    const { clock, log } = await run([
+      { join: "unavailable" },
+      { join: "unavailable" },
+      { join: "ok", session: "answered" },
+      { join: "ok", session: "silent" },
+      { join: "ok", session: "silent" },
+    ]);
+    // 200, 400 for the failed joins; the answered session resets to 200; silent sessions keep backing off.
+    expect(clock.sleeps.slice(0, 4)).to.deep.equal([200, 400, 200, 400]);
+    expect(log.lines).to.include("WARN lost the leader at 127.0.0.1:4242 (stream reset); retrying in 0.2s");
+  });
+
+  it("stops at once when aborted during a backoff", async () => {
+    const abort = new AbortController();
+    const clock = new FakeClock(0, false);
+    const membership: Membership<string> = {
+      join: async () => {
+        throw grpcError(grpc.status.UNAVAILABLE, "down");
+      },
+      runSession: async () => "never",
+    };
+    const running = stayJoined(membership, { leaderAddress: "l:1", clock, log: new MemoryLogger(), backoff }, abort.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clock.sleeps).to.have.length(1);
+    abort.abort();
+    await running;
+  });
+});

@@ -1,0 +1,116 @@
+import { join } from "node:path";
+import { expect } from "chai";
+import { LeaderStore } from "../../src/leader/leader-store.js";
+import { JoinRefused, NodeRegistry, nodeStatusAt } from "../../src/leader/node-registry.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { MemoryLogger } from "../helpers/memory-logger.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+describe("nodeStatusAt", () => {
+  it("is Ready up to the grace period and NotReady after it", () => {
+    expect(nodeStatusAt(1000, 1000, 15_000)).to.equal("Ready");
+    expect(nodeStatusAt(1000, 16_000, 15_000)).to.equal("Ready");
+    expect(nodeStatusAt(1000, 16_001, 15_000)).to.equal("NotReady");
+  });
+});
+
+describe("NodeRegistry", () => {
+  const grace = 15_000;
+  let dir: ReturnType<typeof tempDir>;
+  let store: LeaderStore;
+  let clock: FakeClock;
+  let registry: NodeRegistry;
+
+  const load = async () => NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: grace, leaderNodeId: "leader-id" });
+  const statuses = () => Object.fromEntries(registry.list().map((node) => [node.name, node.status]));
+
+  beforeEach(async () => {
+    dir = tempDir("registry");
+    store = await LeaderStore.open(join(dir.path, "leader.db"));
+    clock = new FakeClock();
+    registry = await load();
+  });
+
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  it("lists joined nodes as Ready, the leader's own node as Leader", async () => {
+    await registry.join({ name: "main", nodeId: "leader-id", address: "127.0.0.1:4242" });
+    await registry.join({ name: "worker", nodeId: "w-id", address: "10.0.0.2:4243" });
+    expect(registry.list().map(({ name, status, type, address }) => ({ name, status, type, address }))).to.deep.equal([
+      { name: "main", status: "Ready", type: "Leader", address: "127.0.0.1:4242" },
+      { name: "worker", status: "Ready", type: "Follower", address: "10.0.0.2:4243" },
+    ]);
+  });
+
+  it("marks a node NotReady once its heartbeats stop for longer than the grace period, Ready when they resume", async () => {
+    const { sessionId } = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
+    clock.advance(grace);
+    await registry.checkLiveness();
+    expect(statuses()).to.deep.equal({ worker: "Ready" });
+    clock.advance(1);
+    await registry.checkLiveness();
+    expect(statuses()).to.deep.equal({ worker: "NotReady" });
+    expect(await registry.heartbeat("worker", sessionId)).to.equal(true);
+    expect(statuses()).to.deep.equal({ worker: "Ready" });
+  });
+
+  it("keeps a node Ready while it sends heartbeats", async () => {
+    const { sessionId } = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
+    for (let i = 0; i < 10; i++) {
+      clock.advance(grace / 2);
+      await registry.heartbeat("worker", sessionId);
+      await registry.checkLiveness();
+    }
+    expect(statuses()).to.deep.equal({ worker: "Ready" });
+  });
+
+  it("refuses a second node that claims the name of a live node, and accepts it once that node is gone", async () => {
+    await registry.join({ name: "worker", nodeId: "first", address: "a:1" });
+    let refusal: unknown;
+    await registry.join({ name: "worker", nodeId: "second", address: "b:1" }).catch((error) => (refusal = error));
+    expect(refusal).to.be.instanceOf(JoinRefused);
+    expect((refusal as Error).message).to.match(/node name "worker" is already taken by a live node \(a:1\)/);
+
+    clock.advance(grace + 1);
+    await registry.checkLiveness();
+    await registry.join({ name: "worker", nodeId: "second", address: "b:1" });
+    expect(registry.list()[0]).to.include({ status: "Ready", address: "b:1" });
+  });
+
+  it("lets a restarted node (same id) join again at once, keeping its join time", async () => {
+    const first = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
+    const joinedAt = registry.list()[0].joinedAt;
+    clock.advance(1000);
+    const again = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
+    expect(again.sessionId).to.not.equal(first.sessionId);
+    expect(registry.list()[0].joinedAt).to.deep.equal(joinedAt);
+  });
+
+  it("ignores heartbeats of a superseded session", async () => {
+    const first = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
+    await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
+    expect(await registry.heartbeat("worker", first.sessionId)).to.equal(false);
+    expect(await registry.heartbeat("unknown", first.sessionId)).to.equal(false);
+  });
+
+  it("after a restart, still lists its nodes and gives the Ready ones a fresh grace period", async () => {
+    await registry.join({ name: "alive", nodeId: "a-id", address: "a:1" });
+    await registry.join({ name: "dead", nodeId: "d-id", address: "d:1" });
+    clock.advance(grace + 1);
+    await registry.checkLiveness();
+    await registry.join({ name: "alive", nodeId: "a-id", address: "a:1" });
+
+    clock.advance(5000);
+    registry = await load();
+    expect(statuses()).to.deep.equal({ alive: "Ready", dead: "NotReady" });
+    clock.advance(grace);
+    await registry.checkLiveness();
+    expect(statuses()).to.deep.equal({ alive: "Ready", dead: "NotReady" });
+    clock.advance(1);
+    await registry.checkLiveness();
+    expect(statuses()).to.deep.equal({ alive: "NotReady", dead: "NotReady" });
+  });
+});

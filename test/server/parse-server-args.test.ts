@@ -1,0 +1,56 @@
+import { expect } from "chai";
+import { parseServerArgs, UsageError } from "../../src/server/parse-server-args.js";
+
+describe("parseServerArgs", () => {
+  const usageError = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+    try {
+      parseServerArgs(argv, env);
+    } catch (error) {
+      expect(error).to.be.instanceOf(UsageError);
+      return (error as Error).message;
+    }
+    throw new Error(`accepted ${argv.join(" ")}`);
+  };
+
+  it("reads a leader's flags, with the documented defaults", () => {
+    const command = parseServerArgs(["leader", "--token", "T", "--name", "main"], {});
+    expect(command.mode).to.equal("leader");
+    if (command.mode !== "leader") return;
+    expect(command.config).to.deep.include({ token: "T", name: "main", listen: { host: "0.0.0.0", port: 4242 }, heartbeatGraceMs: 15_000 });
+    expect(command.config.dataDir).to.match(/\.cube\/data$/);
+  });
+
+  it("reads every flag from its environment variable, flags winning", () => {
+    const env = { CUBE_TOKEN: "from-env", CUBE_LEADER: "10.0.0.1:4242", CUBE_LISTEN: "0.0.0.0:5000", CUBE_ADVERTISE: "10.0.0.9:5000", CUBE_DATA_DIR: "/var/lib/cube", CUBE_NAME: "env-name" };
+    const command = parseServerArgs(["follower", "--name", "flag-name"], env);
+    expect(command).to.deep.equal({
+      mode: "follower",
+      config: {
+        token: "from-env",
+        leader: { host: "10.0.0.1", port: 4242 },
+        listen: { host: "0.0.0.0", port: 5000 },
+        advertise: { host: "10.0.0.9", port: 5000 },
+        dataDir: "/var/lib/cube",
+        name: "flag-name",
+      },
+    });
+  });
+
+  it("requires the token, and the leader's address for a follower", () => {
+    expect(usageError(["leader"])).to.equal("--token is required (or set CUBE_TOKEN)");
+    expect(usageError(["follower", "--token", "T"])).to.equal("--leader is required (or set CUBE_LEADER)");
+  });
+
+  it("rejects unknown modes and flags, bad addresses and bad durations in one line", () => {
+    expect(usageError(["boss"])).to.match(/unknown mode "boss"/);
+    expect(usageError(["leader", "--token", "T", "--leader", "x:1"])).to.match(/Unknown option '--leader'/);
+    expect(usageError(["follower", "--token", "T", "--leader", "nowhere"])).to.match(/--leader must be HOST:PORT/);
+    expect(usageError(["leader", "--token", "T", "--heartbeat-grace", "soon"])).to.match(/--heartbeat-grace must be a positive duration/);
+    for (const message of [usageError(["leader", "--token"])]) expect(message).to.not.contain("\n");
+  });
+
+  it("answers help", () => {
+    expect(parseServerArgs([], {})).to.deep.equal({ mode: "help" });
+    expect(parseServerArgs(["follower", "--help"], {})).to.deep.equal({ mode: "help" });
+  });
+});
