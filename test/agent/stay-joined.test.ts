@@ -8,6 +8,12 @@ type Step = { join: "unavailable" | "unauthenticated" | "name-taken" } | { join:
 
 const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
 
+const failures = {
+  unavailable: grpcError(grpc.status.UNAVAILABLE, "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:4242. Resolution note: "),
+  unauthenticated: grpcError(grpc.status.UNAUTHENTICATED, "wrong cluster token"),
+  "name-taken": grpcError(grpc.status.ALREADY_EXISTS, 'node name "a" is already taken'),
+};
+
 /** A scripted leader: each step is one join attempt (and, when it succeeds, how the session goes). */
 function scriptedMembership(steps: Step[], abort: AbortController): Membership<string> & { joins: number } {
   let next = 0;
@@ -17,9 +23,7 @@ function scriptedMembership(steps: Step[], abort: AbortController): Membership<s
       membership.joins++;
       const step = steps[next++];
       if (next >= steps.length) queueMicrotask(() => abort.abort());
-      if (step.join === "unavailable") throw grpcError(grpc.status.UNAVAILABLE, "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:4242. Resolution note: ");
-      if (step.join === "unauthenticated") throw grpcError(grpc.status.UNAUTHENTICATED, "wrong cluster token");
-      if (step.join === "name-taken") throw grpcError(grpc.status.ALREADY_EXISTS, 'node name "a" is already taken');
+      if (step.join !== "ok") throw failures[step.join];
       return step.session;
     },
     async runSession(session: string, established: () => void) {

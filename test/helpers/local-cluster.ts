@@ -1,0 +1,84 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { eventually, projectRoot, runCube, startProcess, type CliResult, type TestProcess } from "./processes.js";
+import { tempDir } from "./temp-dir.js";
+
+export interface NodeRow {
+  name: string;
+  status: string;
+  type: string;
+}
+
+/** Real cube-server processes on loopback, each with its own data directory, and a CLI config pointing at them. */
+export class LocalCluster {
+  readonly dir = tempDir("cluster");
+  readonly token = "test-token-" + Math.random().toString(36).slice(2);
+  readonly processes: TestProcess[] = [];
+  leaderPort = 0;
+
+  constructor(readonly graceSeconds = 2) {}
+
+  private server(label: string, args: string[]): TestProcess {
+    const process = startProcess(label, "node", [join(projectRoot, "bin", "cube-server.js"), ...args]);
+    this.processes.push(process);
+    return process;
+  }
+
+  /** Starts the leader (on `port`, or a free one the first time) and waits until it listens. */
+  async startLeader(name = "main", port = this.leaderPort): Promise<TestProcess> {
+    const leader = this.server(`leader ${name}`, [
+      "leader",
+      "--token", this.token,
+      "--listen", `127.0.0.1:${port}`,
+      "--data-dir", join(this.dir.path, name),
+      "--name", name,
+      "--heartbeat-grace", `${this.graceSeconds}s`,
+    ]);
+    const listening = await leader.waitForLine(/\[leader\] listening on 127\.0\.0\.1:(\d+)/);
+    this.leaderPort = Number(/127\.0\.0\.1:(\d+)/.exec(listening)![1]);
+    return leader;
+  }
+
+  startFollower(name: string, options: { token?: string; dataDir?: string } = {}): TestProcess {
+    return this.server(`follower ${name}`, [
+      "follower",
+      "--leader", `127.0.0.1:${this.leaderPort}`,
+      "--token", options.token ?? this.token,
+      "--listen", "127.0.0.1:0",
+      "--data-dir", join(this.dir.path, options.dataDir ?? name),
+      "--name", name,
+    ]);
+  }
+
+  /** Writes a CLI config for this cluster and returns the environment that selects it. */
+  cliEnv(password = this.token): NodeJS.ProcessEnv {
+    const path = join(this.dir.path, `config-${password}`);
+    writeFileSync(path, JSON.stringify({ leaderUrl: `127.0.0.1:${this.leaderPort}`, password }));
+    return { CUBE_CONFIG: path };
+  }
+
+  cube(args: string[], password?: string): Promise<CliResult> {
+    return runCube(args, this.cliEnv(password));
+  }
+
+  async nodes(): Promise<NodeRow[]> {
+    const result = await this.cube(["nodes", "-o", "json"]);
+    expect(result.code, result.stderr).to.equal(0);
+    return (JSON.parse(result.stdout) as NodeRow[]).map(({ name, status, type }) => ({ name, status, type }));
+  }
+
+  /** Waits until `cube nodes` lists exactly `expected`. */
+  waitForNodes(expected: NodeRow[], timeoutMs = 20_000): Promise<NodeRow[]> {
+    const key = (rows: NodeRow[]) => JSON.stringify([...rows].sort((a, b) => a.name.localeCompare(b.name)));
+    return eventually(`nodes ${key(expected)}`, async () => {
+      const rows = await this.nodes();
+      return key(rows) === key(expected) ? rows : undefined;
+    }, timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.processes.map((process) => process.kill("SIGTERM")));
+    this.dir.remove();
+  }
+}
