@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The whole test suite (`npm test`), from a fresh clone: installs what it needs first (node modules, protoc for
+# the stale-stubs check, a running Docker Engine, the local test images), builds, type-checks, then runs mocha.
+# Extra arguments go to mocha, e.g. `npm test -- test/cli`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_node_modules
+command -v protoc >/dev/null || apt_install protobuf-compiler
+scripts/ensure-docker.sh
+scripts/build-test-images.sh
+say "build"
+npm run --silent build
+say "type-check the tests"
+npx tsc --noEmit -p test
+say "mocha"
+exec npx mocha "$@"
