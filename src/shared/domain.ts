@@ -15,3 +15,88 @@ export interface NodeInfo {
 
 /** Node names follow DNS rules (host names are the default), which also keeps them safe in labels and logs. */
 export const NODE_NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+  /** Replaces the image's entrypoint when given (as in Kubernetes). */
+  command?: string[];
+  /** Replaces the image's cmd when given. */
+  args?: string[];
+}
+
+export interface PodSpec {
+  containers: ContainerSpec[];
+  /** SIGTERM, then SIGKILL after this long, when a pod is deleted or replaced. */
+  terminationGracePeriodSeconds: number;
+}
+
+export interface PodMetadata {
+  name: string;
+  labels: Record<string, string>;
+}
+
+/** A pod resource as the manifest declares it, after validation and defaults. */
+export interface PodResource {
+  type: "pod";
+  metadata: PodMetadata;
+  spec: PodSpec;
+}
+
+export type Resource = PodResource;
+export const RESOURCE_TYPES = ["pod"] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+/** What `cube list` and `cube get` show of a pod's life. */
+export type PodPhase =
+  | "Pending"
+  | "ContainerCreating"
+  | "Running"
+  | "ErrImagePull"
+  | "Failed"
+  | "Terminating"
+  | "Unknown";
+
+export type ContainerState = "waiting" | "running" | "terminated";
+
+export interface ContainerStatus {
+  name: string;
+  state: ContainerState;
+  reason?: string;
+  message?: string;
+  containerId?: string;
+  restartCount: number;
+  exitCode?: number;
+  startedAt?: Date;
+  finishedAt?: Date;
+  image: string;
+}
+
+/** What a node reports of one of its pods. */
+export interface PodStatusReport {
+  phase: PodPhase;
+  reason?: string;
+  message?: string;
+  containers: ContainerStatus[];
+}
+
+export type EventType = "Normal" | "Warning";
+
+export interface PodEvent {
+  time: Date;
+  type: EventType;
+  reason: string;
+  message: string;
+  /** The node it happened on; empty for the leader's own decisions made before placement. */
+  node: string;
+}
+
+/** Docker labels that mark every object Cube creates; a node touches only containers carrying its own name. */
+export const LABELS = {
+  node: "cube.node",
+  pod: "cube.pod",
+  podUid: "cube.pod.uid",
+  container: "cube.container",
+  specHash: "cube.spec-hash",
+} as const;

@@ -1,0 +1,116 @@
+import { z } from "zod";
+import { RESOURCE_TYPES, type Resource } from "./domain.js";
+
+/** DNS label, as Kubernetes names objects: lowercase alphanumerics and "-", alphanumeric at both ends, ≤ 63. */
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
+
+/** A Docker image reference: [registry[:port]/]path[:tag][@sha256:digest], as distribution/reference accepts. */
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const IMAGE_REFERENCE = new RegExp(
+  `^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?` +
+    `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
+const image = z.string().min(1, "required").max(255).regex(IMAGE_REFERENCE, "must be a valid Docker image reference (e.g. nginx:1.27 or registry:5000/team/app@sha256:...)");
+
+/** Environment variable names as a shell accepts them (no "=", no NUL, no spaces). */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a valid environment variable name");
+const labelKey = z.string().regex(/^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, "must be a label key: [prefix/]name, alphanumerics, '-', '_', '.', at most 63 characters for the name");
+const labelValue = z.string().regex(/^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/, "must be a label value: alphanumerics, '-', '_', '.', at most 63 characters");
+const noNul = z.string().refine((value) => !value.includes("\0"), "must not contain NUL characters");
+
+const containerSchema = z.strictObject({
+  name: dnsLabel,
+  image,
+  env: z.record(envName, noNul).default({}),
+  command: z.array(noNul).min(1, "must not be empty when given").optional(),
+  args: z.array(noNul).optional(),
+});
+
+const podSchema = z.strictObject({
+  type: z.literal("pod"),
+  metadata: z.strictObject({
+    name: dnsLabel,
+    labels: z.record(labelKey, labelValue).default({}),
+  }),
+  spec: z.strictObject({
+    containers: z
+      .array(containerSchema)
+      .min(1, "must list at least one container")
+      .superRefine((containers, ctx) => {
+        const seen = new Map<string, number>();
+        containers.forEach((container, index) => {
+          const first = seen.get(container.name);
+          if (first !== undefined) {
+            ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate container name "${container.name}" (also at containers[${first}])` });
+          } else seen.set(container.name, index);
+        });
+      }),
+    terminationGracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
+  }),
+});
+
+const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = { pod: podSchema };
+
+export type ManifestResult = { ok: true; resources: Resource[] } | { ok: false; problems: string[] };
+
+/** "[1].spec.containers[0].image": numbers as indexes, keys joined with dots. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? String(key) : `.${String(key)}`)).join("");
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type" && issue.input === undefined) return "required";
+  if (issue.code === "unrecognized_keys") return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  if (issue.code === "invalid_type") return `must be ${issue.expected === "record" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
+  return issue.message;
+}
+
+/**
+ * Validates a whole manifest: a JSON list of resources, or one resource. Every problem is reported, each with its
+ * path; the resources come back (with defaults) only when there is none, so a caller applies all or nothing.
+ */
+export function validateManifest(document: unknown): ManifestResult {
+  const single = !Array.isArray(document);
+  const items: unknown[] = single ? [document] : (document as unknown[]);
+  const problems: string[] = [];
+  const resources: Resource[] = [];
+  const prefix = (index: number) => (single ? [] : [index]);
+  if (items.length === 0) return { ok: false, problems: ["the manifest lists no resource"] };
+
+  const names = new Map<string, number>();
+  items.forEach((item, index) => {
+    const at = (path: PropertyKey[], message: string) => problems.push(`${formatPath([...prefix(index), ...path]) || "(manifest)"}: ${message}`);
+    if (typeof item !== "object" || item === null || Array.isArray(item)) {
+      at([], "must be an object with a \"type\"");
+      return;
+    }
+    const type = (item as { type?: unknown }).type;
+    if (type === undefined) return at(["type"], `required (supported types: ${RESOURCE_TYPES.join(", ")})`);
+    if (typeof type !== "string" || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
+      return at(["type"], `unknown type ${JSON.stringify(type)} (supported types: ${RESOURCE_TYPES.join(", ")})`);
+    }
+    const parsed = schemas[type as Resource["type"]].safeParse(item, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) at(issue.path, describeIssue(issue));
+      return;
+    }
+    const key = `${parsed.data.type}/${parsed.data.metadata.name}`;
+    const first = names.get(key);
+    if (first !== undefined) return at(["metadata", "name"], `${key} appears twice in the manifest (also at [${first}])`);
+    names.set(key, index);
+    resources.push(parsed.data);
+  });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, resources };
+}
+
+/** Parses and validates the manifest's text. */
+export function parseManifest(text: string): ManifestResult {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`the manifest is not valid JSON: ${(error as Error).message}`] };
+  }
+  return validateManifest(document);
+}
