@@ -62,6 +62,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type" && issue.input === undefined) return "required";
   if (issue.code === "unrecognized_keys") return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  if (issue.code === "invalid_key") return issue.issues.map((inner) => inner.message).join("; ");
   if (issue.code === "invalid_type") return `must be ${issue.expected === "record" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
   return issue.message;
 }
