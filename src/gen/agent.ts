@@ -88,6 +88,8 @@ export interface PodReport {
     | undefined;
   /** The pod is gone from the node (after a delete or a reassignment). */
   removed: boolean;
+  /** The spec the status is about (a report about an older spec is not the pod's status). */
+  specHash: string;
 }
 
 /** An event recorded by the node, numbered so that the leader acknowledges it and it is delivered once. */
@@ -519,7 +521,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBasePodReport(): PodReport {
-  return { podUid: "", podName: "", status: undefined, removed: false };
+  return { podUid: "", podName: "", status: undefined, removed: false, specHash: "" };
 }
 
 export const PodReport: MessageFns<PodReport> = {
@@ -535,6 +537,9 @@ export const PodReport: MessageFns<PodReport> = {
     }
     if (message.removed !== false) {
       writer.uint32(32).bool(message.removed);
+    }
+    if (message.specHash !== "") {
+      writer.uint32(42).string(message.specHash);
     }
     return writer;
   },
@@ -584,6 +589,14 @@ export const PodReport: MessageFns<PodReport> = {
             message.removed = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.specHash = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -610,6 +623,11 @@ export const PodReport: MessageFns<PodReport> = {
         : "",
       status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
       removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
+      specHash: isSet(object.specHash)
+        ? globalThis.String(object.specHash)
+        : isSet(object.spec_hash)
+        ? globalThis.String(object.spec_hash)
+        : "",
     };
   },
 
@@ -627,6 +645,9 @@ export const PodReport: MessageFns<PodReport> = {
     if (message.removed !== false) {
       obj.removed = message.removed;
     }
+    if (message.specHash !== "") {
+      obj.specHash = message.specHash;
+    }
     return obj;
   },
 
@@ -641,6 +662,7 @@ export const PodReport: MessageFns<PodReport> = {
       ? PodStatus.fromPartial(object.status)
       : undefined;
     message.removed = object.removed ?? false;
+    message.specHash = object.specHash ?? "";
     return message;
   },
 };

@@ -5,7 +5,10 @@ import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
 import { nodeTypeToProto } from "../shared/node-codec.js";
 import type { Logger } from "../shared/logger.js";
+import { desiredPodToProto, eventFromProto, podStatusFromProto } from "../shared/pod-codec.js";
+import type { AssignmentHub } from "./assignment-hub.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
+import type { PodController } from "./pod-controller.js";
 
 /** The host a call came from, as grpc-js reports its peer ("1.2.3.4:5678", "[::1]:5678"). */
 function peerHost(call: grpc.ServerUnaryCall<unknown, unknown>): string {
@@ -21,7 +24,14 @@ export interface ClusterServiceOptions {
 }
 
 /** The leader's side of membership: `Join`, then one `Sync` stream per node. */
-export function createClusterService(registry: NodeRegistry, log: Logger, options: ClusterServiceOptions): ClusterServer {
+export interface ClusterServiceDependencies {
+  registry: NodeRegistry;
+  pods: PodController;
+  hub: AssignmentHub;
+  log: Logger;
+}
+
+export function createClusterService({ registry, pods, hub, log }: ClusterServiceDependencies, options: ClusterServiceOptions): ClusterServer {
   return {
     join: (call, callback) => {
       const { nodeName, nodeId, agentAddress } = call.request;
@@ -58,30 +68,43 @@ export function createClusterService(registry: NodeRegistry, log: Logger, option
     },
 
     sync: (call) => {
-      serveSync(call, registry).catch((error: Error) => {
+      serveSync(call, { registry, pods, hub, log }).catch((error: Error) => {
         call.emit("error", "code" in error ? error : statusError(grpc.status.INTERNAL, error.message));
       });
     },
   };
 }
 
-async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>, registry: NodeRegistry): Promise<void> {
-  let session: { name: string; sessionId: string } | undefined;
-  for await (const message of call as AsyncIterable<NodeMessage>) {
-    if (!session) {
-      const hello = message.hello;
-      if (!hello) throw statusError(grpc.status.FAILED_PRECONDITION, "the first message of a sync stream must be hello");
-      session = { name: hello.nodeName, sessionId: hello.sessionId };
-      if (!(await registry.heartbeat(session.name, session.sessionId))) {
-        throw statusError(grpc.status.FAILED_PRECONDITION, "unknown or superseded session: join again");
+async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>, { registry, pods, hub }: ClusterServiceDependencies): Promise<void> {
+  let session: { name: string; sessionId: string; nodeId: string } | undefined;
+  let disconnect = () => {};
+  try {
+    for await (const message of call as AsyncIterable<NodeMessage>) {
+      if (!session) {
+        const hello = message.hello;
+        if (!hello) throw statusError(grpc.status.FAILED_PRECONDITION, "the first message of a sync stream must be hello");
+        if (!(await registry.heartbeat(hello.nodeName, hello.sessionId))) {
+          throw statusError(grpc.status.FAILED_PRECONDITION, "unknown or superseded session: join again");
+        }
+        session = { name: hello.nodeName, sessionId: hello.sessionId, nodeId: registry.nodeId(hello.nodeName)! };
+        disconnect = hub.connect(session.name, (desired) => call.write({ assignments: { pods: desired.map(desiredPodToProto) } }));
+        continue;
       }
-      // Nothing is scheduled yet: the node's complete set of pods is empty.
-      call.write({ assignments: { pods: [] } });
-      continue;
+      if (message.heartbeat && !(await registry.heartbeat(session.name, session.sessionId))) {
+        throw statusError(grpc.status.FAILED_PRECONDITION, "session superseded by a newer join: join again");
+      }
+      if (message.podReport) {
+        const { podUid, specHash, status, removed } = message.podReport;
+        await pods.recordReport(session.name, { podUid, specHash, removed, status: status && podStatusFromProto(status) });
+      }
+      if (message.event?.event) {
+        const { sequence, podUid, event } = message.event;
+        await pods.recordNodeEvent(session.nodeId, podUid, eventFromProto(event), sequence);
+        call.write({ eventsAck: { upToSequence: sequence } });
+      }
     }
-    if (message.heartbeat && !(await registry.heartbeat(session.name, session.sessionId))) {
-      throw statusError(grpc.status.FAILED_PRECONDITION, "session superseded by a newer join: join again");
-    }
+    call.end();
+  } finally {
+    disconnect();
   }
-  call.end();
 }

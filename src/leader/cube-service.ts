@@ -1,12 +1,95 @@
-import type { CubeServer } from "../gen/cube.js";
+import * as grpc from "@grpc/grpc-js";
+import { ApplyOutcome as ProtoApplyOutcome, type CubeServer, type Pod } from "../gen/cube.js";
+import { parseResourceType, RESOURCE_TYPES } from "../shared/domain.js";
+import { statusError } from "../shared/grpc-server.js";
+import type { Logger } from "../shared/logger.js";
 import { nodeToProto } from "../shared/node-codec.js";
+import { eventToProto, podSpecToProto, podStatusToProto } from "../shared/pod-codec.js";
+import { PodBeingDeleted } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
+import { InvalidManifest, type PodController, type PodView } from "./pod-controller.js";
 
 /** The handlers of the `Cube` service that exist so far; grpc-js answers UNIMPLEMENTED for the others. */
-export type CubeHandlers = Pick<CubeServer, "listNodes">;
+export type CubeHandlers = Pick<CubeServer, "listNodes" | "apply" | "list" | "get" | "delete">;
 
-export function createCubeService(registry: NodeRegistry): CubeHandlers {
+const outcomes = {
+  created: ProtoApplyOutcome.APPLY_OUTCOME_CREATED,
+  unchanged: ProtoApplyOutcome.APPLY_OUTCOME_UNCHANGED,
+  configured: ProtoApplyOutcome.APPLY_OUTCOME_CONFIGURED,
+};
+
+function podToProto(pod: PodView): Pod {
   return {
-    listNodes: (_call, callback) => callback(null, { nodes: registry.list().map(nodeToProto) }),
+    metadata: { name: pod.name, labels: pod.labels, uid: pod.uid, createdAt: pod.createdAt },
+    spec: podSpecToProto(pod.spec),
+    status: podStatusToProto({ ...(pod.status ?? { containers: [] }), phase: pod.phase }, pod.node ?? ""),
+  };
+}
+
+/** Checks a resource type the user named; empty means "every type" where `allowEmpty`. */
+function checkType(type: string, allowEmpty: boolean): void {
+  if (allowEmpty && type === "") return;
+  if (!parseResourceType(type)) {
+    throw statusError(grpc.status.INVALID_ARGUMENT, `unknown resource type "${type}" (supported types: ${RESOURCE_TYPES.join(", ")})`);
+  }
+}
+
+/** Turns a handler's failure into the status the CLI shows: a user's mistake keeps its message, anything else is INTERNAL. */
+function toStatus(error: unknown, log: Logger): grpc.ServerErrorResponse {
+  if (error instanceof InvalidManifest) return statusError(grpc.status.INVALID_ARGUMENT, error.message);
+  if (error instanceof PodBeingDeleted) return statusError(grpc.status.FAILED_PRECONDITION, error.message);
+  if (typeof error === "object" && error !== null && "code" in error) return error as grpc.ServerErrorResponse;
+  log.error(`request failed: ${(error as Error).stack ?? String(error)}`);
+  return statusError(grpc.status.INTERNAL, `the leader failed: ${(error as Error).message}`);
+}
+
+/** Adapts an async handler body to grpc-js's callback. */
+function unary<Request, Response>(log: Logger, body: (request: Request) => Promise<Response>): grpc.handleUnaryCall<Request, Response> {
+  return (call, callback) => {
+    body(call.request).then(
+      (response) => callback(null, response),
+      (error) => callback(toStatus(error, log)),
+    );
+  };
+}
+
+export function createCubeService(registry: NodeRegistry, pods: PodController, log: Logger): CubeHandlers {
+  const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
+  return {
+    listNodes: unary(log, async () => ({ nodes: registry.list().map(nodeToProto) })),
+
+    apply: unary(log, async ({ manifestJson }) => {
+      let document: unknown;
+      try {
+        document = JSON.parse(manifestJson);
+      } catch (error) {
+        throw new InvalidManifest([`the manifest is not valid JSON: ${(error as Error).message}`]);
+      }
+      const results = await pods.apply(document);
+      return { results: results.map(({ type, name, outcome }) => ({ type, name, outcome: outcomes[outcome] })) };
+    }),
+
+    list: unary(log, async ({ type }) => {
+      checkType(type, true);
+      const items = await pods.list();
+      return { items: items.map((pod) => ({ type: "pod", name: pod.name, status: pod.phase, createdAt: pod.createdAt })) };
+    }),
+
+    get: unary(log, async ({ type, name }) => {
+      checkType(type, false);
+      const found = await pods.get(name);
+      if (!found) throw notFound(type, name);
+      return {
+        manifestJson: JSON.stringify(found.pod.manifest),
+        pod: podToProto(found.pod),
+        events: found.events.map((event) => eventToProto(event, `pod/${name}`)),
+      };
+    }),
+
+    delete: unary(log, async ({ type, name }) => {
+      checkType(type, false);
+      if (!(await pods.delete(name))) throw notFound(type, name);
+      return {};
+    }),
   };
 }

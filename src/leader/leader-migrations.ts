@@ -16,4 +16,39 @@ export const leaderMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002-pods-and-events": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pods")
+        .addColumn("uid", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull().unique())
+        .addColumn("labels_json", "text", (c) => c.notNull())
+        .addColumn("spec_json", "text", (c) => c.notNull())
+        .addColumn("spec_hash", "text", (c) => c.notNull())
+        .addColumn("manifest_json", "text", (c) => c.notNull())
+        .addColumn("node", "text")
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .addColumn("deletion_requested_at", "integer")
+        // The last status its node reported, and for which spec.
+        .addColumn("status_json", "text")
+        .addColumn("status_spec_hash", "text")
+        .execute();
+      await db.schema.createIndex("pods_by_node").on("pods").column("node").execute();
+      await db.schema
+        .createTable("events")
+        .addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("pod_uid", "text", (c) => c.notNull())
+        .addColumn("time", "integer", (c) => c.notNull())
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("message", "text", (c) => c.notNull())
+        .addColumn("node", "text", (c) => c.notNull())
+        // Set for events a node recorded: (its node id, its sequence number) makes a re-delivery a no-op.
+        .addColumn("source_node_id", "text")
+        .addColumn("source_sequence", "integer")
+        .addUniqueConstraint("events_delivered_once", ["source_node_id", "source_sequence"])
+        .execute();
+      await db.schema.createIndex("events_by_pod").on("events").columns(["pod_uid", "time"]).execute();
+    },
+  },
 };

@@ -1,5 +1,7 @@
-import type { Kysely } from "kysely";
-import type { NodeInfo, NodeStatus, NodeType } from "../shared/domain.js";
+import { randomUUID } from "node:crypto";
+import type { Generated, Kysely, Selectable } from "kysely";
+import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodResource, PodSpec, PodStatusReport } from "../shared/domain.js";
+import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase } from "../shared/open-database.js";
 import { leaderMigrations } from "./leader-migrations.js";
 
@@ -13,8 +15,80 @@ interface NodesTable {
   last_heartbeat_at: number;
 }
 
+interface PodsTable {
+  uid: string;
+  name: string;
+  labels_json: string;
+  spec_json: string;
+  spec_hash: string;
+  manifest_json: string;
+  node: string | null;
+  created_at: number;
+  deletion_requested_at: number | null;
+  status_json: string | null;
+  status_spec_hash: string | null;
+}
+
+interface EventsTable {
+  id: Generated<number>;
+  pod_uid: string;
+  time: number;
+  type: EventType;
+  reason: string;
+  message: string;
+  node: string;
+  source_node_id: string | null;
+  source_sequence: number | null;
+}
+
 interface LeaderSchema {
   nodes: NodesTable;
+  pods: PodsTable;
+  events: EventsTable;
+}
+
+/** A pod as the leader keeps it. */
+export interface StoredPod {
+  uid: string;
+  name: string;
+  labels: Record<string, string>;
+  spec: PodSpec;
+  specHash: string;
+  /** The resource exactly as it was applied. */
+  manifest: unknown;
+  node?: string;
+  createdAt: Date;
+  deletionRequestedAt?: Date;
+  /** The node's last report, when it is about the current spec. */
+  status?: PodStatusReport;
+}
+
+export type ApplyOutcome = "created" | "unchanged" | "configured";
+
+/** Applying a pod that is being deleted: the whole apply is refused. */
+export class PodBeingDeleted extends Error {}
+
+function toStoredPod(row: Selectable<PodsTable>): StoredPod {
+  return {
+    uid: row.uid,
+    name: row.name,
+    labels: JSON.parse(row.labels_json),
+    spec: JSON.parse(row.spec_json),
+    specHash: row.spec_hash,
+    manifest: JSON.parse(row.manifest_json),
+    node: row.node ?? undefined,
+    createdAt: new Date(row.created_at),
+    deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
+    status: row.status_json !== null && row.status_spec_hash === row.spec_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
+  };
+}
+
+function reviveDates(key: string, value: unknown): unknown {
+  return (key === "startedAt" || key === "finishedAt") && typeof value === "string" ? new Date(value) : value;
+}
+
+function toEvent(row: Selectable<EventsTable>): PodEvent {
+  return { time: new Date(row.time), type: row.type, reason: row.reason, message: row.message, node: row.node };
 }
 
 export interface StoredNode extends NodeInfo {
@@ -66,4 +140,141 @@ export class LeaderStore {
       .onConflict((c) => c.column("name").doUpdateSet(row))
       .execute();
   }
+
+  /**
+   * Creates or updates every pod of a validated manifest in one transaction: all of them or none, and concurrent
+   * applies of one name serialize (SQLite has one writer), so they end with exactly one pod.
+   */
+  async applyPods(resources: { resource: PodResource; manifest: unknown }[], now: Date): Promise<{ pod: StoredPod; outcome: ApplyOutcome }[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const results: { pod: StoredPod; outcome: ApplyOutcome }[] = [];
+      for (const { resource, manifest } of resources) {
+        const hash = specHash(resource.spec);
+        const labelsJson = canonicalJson(resource.metadata.labels);
+        const existing = await trx.selectFrom("pods").selectAll().where("name", "=", resource.metadata.name).executeTakeFirst();
+        if (existing?.deletion_requested_at != null) {
+          throw new PodBeingDeleted(`pod/${resource.metadata.name} is being deleted; apply it again once it is gone`);
+        }
+        let outcome: ApplyOutcome;
+        if (!existing) {
+          await trx
+            .insertInto("pods")
+            .values({
+              uid: randomUUID(),
+              name: resource.metadata.name,
+              labels_json: labelsJson,
+              spec_json: JSON.stringify(resource.spec),
+              spec_hash: hash,
+              manifest_json: JSON.stringify(manifest),
+              node: null,
+              created_at: now.getTime(),
+              deletion_requested_at: null,
+              status_json: null,
+              status_spec_hash: null,
+            })
+            .execute();
+          outcome = "created";
+        } else if (existing.spec_hash === hash && existing.labels_json === labelsJson) {
+          outcome = "unchanged";
+        } else {
+          await trx
+            .updateTable("pods")
+            .set({ labels_json: labelsJson, spec_json: JSON.stringify(resource.spec), spec_hash: hash, manifest_json: JSON.stringify(manifest) })
+            .where("uid", "=", existing.uid)
+            .execute();
+          outcome = "configured";
+        }
+        const row = await trx.selectFrom("pods").selectAll().where("name", "=", resource.metadata.name).executeTakeFirstOrThrow();
+        results.push({ pod: toStoredPod(row), outcome });
+      }
+      return results;
+    });
+  }
+
+  async listPods(): Promise<StoredPod[]> {
+    return (await this.db.selectFrom("pods").selectAll().orderBy("name").execute()).map(toStoredPod);
+  }
+
+  async getPod(name: string): Promise<StoredPod | undefined> {
+    const row = await this.db.selectFrom("pods").selectAll().where("name", "=", name).executeTakeFirst();
+    return row && toStoredPod(row);
+  }
+
+  async podsOnNode(node: string): Promise<StoredPod[]> {
+    return (await this.db.selectFrom("pods").selectAll().where("node", "=", node).execute()).map(toStoredPod);
+  }
+
+  async unscheduledPods(): Promise<StoredPod[]> {
+    const rows = await this.db.selectFrom("pods").selectAll().where("node", "is", null).where("deletion_requested_at", "is", null).orderBy("created_at").execute();
+    return rows.map(toStoredPod);
+  }
+
+  /** Places a pod (if it is still unplaced) and records the event, together. */
+  async assignPod(uid: string, node: string, event: PodEvent): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const { numUpdatedRows } = await trx.updateTable("pods").set({ node }).where("uid", "=", uid).where("node", "is", null).executeTakeFirst();
+      if (numUpdatedRows === 0n) return false;
+      await trx.insertInto("events").values(eventRow(uid, event)).execute();
+      return true;
+    });
+  }
+
+  async markDeleting(uid: string, now: Date): Promise<void> {
+    await this.db.updateTable("pods").set({ deletion_requested_at: now.getTime() }).where("uid", "=", uid).execute();
+  }
+
+  /** Forgets a pod and its events. */
+  async removePod(uid: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("events").where("pod_uid", "=", uid).execute();
+      await trx.deleteFrom("pods").where("uid", "=", uid).execute();
+    });
+  }
+
+  async saveReportedStatus(uid: string, forSpecHash: string, status: PodStatusReport): Promise<void> {
+    await this.db.updateTable("pods").set({ status_json: JSON.stringify(status), status_spec_hash: forSpecHash }).where("uid", "=", uid).execute();
+  }
+
+  async recordEvent(podUid: string, event: PodEvent): Promise<void> {
+    await this.db.insertInto("events").values(eventRow(podUid, event)).execute();
+  }
+
+  /**
+   * Stores an event a node recorded, if its pod still exists; a second delivery of the same (node id, sequence)
+   * changes nothing.
+   */
+  async recordNodeEvent(podUid: string, event: PodEvent, source: { nodeId: string; sequence: number }): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const pod = await trx.selectFrom("pods").select("uid").where("uid", "=", podUid).executeTakeFirst();
+      if (!pod) return;
+      await trx
+        .insertInto("events")
+        .values({ ...eventRow(podUid, event), source_node_id: source.nodeId, source_sequence: source.sequence })
+        .onConflict((c) => c.columns(["source_node_id", "source_sequence"]).doNothing())
+        .execute();
+    });
+  }
+
+  /** A pod's events in time order. */
+  async podEvents(uid: string): Promise<PodEvent[]> {
+    return (await this.db.selectFrom("events").selectAll().where("pod_uid", "=", uid).orderBy("time").orderBy("id").execute()).map(toEvent);
+  }
+
+  async lastEvent(uid: string): Promise<PodEvent | undefined> {
+    const row = await this.db.selectFrom("events").selectAll().where("pod_uid", "=", uid).orderBy("id", "desc").limit(1).executeTakeFirst();
+    return row && toEvent(row);
+  }
+}
+
+function eventRow(podUid: string, event: PodEvent) {
+  return {
+    pod_uid: podUid,
+    time: event.time.getTime(),
+    type: event.type,
+    reason: event.reason,
+    message: event.message,
+    node: event.node,
+    source_node_id: null,
+    source_sequence: null,
+  };
 }

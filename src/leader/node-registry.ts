@@ -30,6 +30,8 @@ export interface NodeRegistryOptions {
   graceMs: number;
   /** The node id of the leader's own agent: that node is the `Leader`. */
   leaderNodeId: string;
+  /** Called whenever a node becomes Ready (joins, or comes back): pods waiting for a node can be placed. */
+  onReady?: (name: string) => void;
 }
 
 /**
@@ -61,6 +63,14 @@ export class NodeRegistry {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  status(name: string): NodeStatus | undefined {
+    return this.nodes.get(name)?.node.status;
+  }
+
+  nodeId(name: string): string | undefined {
+    return this.nodes.get(name)?.node.nodeId;
+  }
+
   /** Accepts a node (new, or coming back) and opens a new session for it; refuses a second node with a live node's name. */
   async join(request: JoinRequestInfo): Promise<{ sessionId: string; node: StoredNode }> {
     const now = this.clock.now();
@@ -82,6 +92,7 @@ export class NodeRegistry {
     const sessionId = randomUUID();
     this.nodes.set(node.name, { node, sessionId, lastSeenAt: now });
     await this.store.saveNode(node);
+    this.options.onReady?.(node.name);
     if (!existing) this.log.info(`node ${node.name} (${node.type}, ${node.address}) joined`);
     else if (existing.node.status !== "Ready") this.log.info(`node ${node.name} is Ready again`);
     else this.log.info(`node ${node.name} re-joined`);
@@ -97,6 +108,7 @@ export class NodeRegistry {
     if (live.node.status !== "Ready") {
       await this.setStatus(live, "Ready");
       this.log.info(`node ${name} is Ready again`);
+      this.options.onReady?.(name);
     }
     return true;
   }

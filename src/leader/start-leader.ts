@@ -12,6 +12,8 @@ import { createClusterService } from "./cluster-service.js";
 import { createCubeService } from "./cube-service.js";
 import { LeaderStore } from "./leader-store.js";
 import { NodeRegistry } from "./node-registry.js";
+import { AssignmentHub } from "./assignment-hub.js";
+import { PodController } from "./pod-controller.js";
 
 export interface LeaderConfig {
   token: string;
@@ -35,19 +37,30 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
   const store = await LeaderStore.open(join(config.dataDir, "leader.db"));
   const agentStore = await AgentStore.open(join(config.dataDir, "agent.db"));
   const nodeId = await agentStore.nodeId();
-  const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: nodeId });
+  const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
+  const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: nodeId, onReady: schedule });
+
+  const hub = new AssignmentHub((node) => pods.desiredPodsFor(node), log);
+  const pods = new PodController(store, registry, clock, log, (node) => hub.notify(node));
 
   const server = createAuthenticatedServer(config.token);
-  server.addService(CubeService, createCubeService(registry));
-  server.addService(ClusterService, createClusterService(registry, log, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }));
+  server.addService(CubeService, createCubeService(registry, pods, log));
+  server.addService(
+    ClusterService,
+    createClusterService({ registry, pods, hub, log }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
+  );
   // The leader's own node serves its Agent service on the leader's port; no call of it exists yet.
   server.addService(AgentService, {});
   const port = await listen(server, config.listen);
   const address = { ...config.listen, port };
   log.info(`listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
 
+  // Liveness, and a safety net for placement: a pod left unplaced by a failed attempt is placed on the next tick.
   const livenessCheck = setInterval(() => {
-    registry.checkLiveness().catch((error: Error) => log.error(`liveness check failed: ${error.message}`));
+    registry
+      .checkLiveness()
+      .then(() => pods.schedulePending())
+      .catch((error: Error) => log.error(`periodic check failed: ${error.message}`));
   }, heartbeatIntervalFor(config.heartbeatGraceMs));
 
   const selfAddress = formatHostPort(localDialAddress(address));

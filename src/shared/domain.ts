@@ -100,3 +100,8 @@ export const LABELS = {
   container: "cube.container",
   specHash: "cube.spec-hash",
 } as const;
+
+/** The resource type a user typed ("pod", "pods", "po"), or undefined when Cube has no such type. */
+export function parseResourceType(word: string): ResourceType | undefined {
+  return ({ pod: "pod", pods: "pod", po: "pod" } as Record<string, ResourceType>)[word.toLowerCase()];
+}

@@ -1,0 +1,131 @@
+import type { Clock } from "../shared/clock.js";
+import type { PodEvent, PodPhase, PodStatusReport } from "../shared/domain.js";
+import type { Logger } from "../shared/logger.js";
+import { validateManifest } from "../shared/manifest.js";
+import type { DesiredPod } from "../shared/pod-codec.js";
+import type { ApplyOutcome, LeaderStore, StoredPod } from "./leader-store.js";
+import type { NodeRegistry } from "./node-registry.js";
+import { placePod } from "./place-pod.js";
+import { podPhase } from "./pod-phase.js";
+
+/** A manifest with problems: nothing of it was applied. */
+export class InvalidManifest extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join("\n"));
+  }
+}
+
+export interface PodView extends StoredPod {
+  phase: PodPhase;
+}
+
+/** The leader's pod logic: apply, delete, placement, and what the nodes report. */
+export class PodController {
+  constructor(
+    private readonly store: LeaderStore,
+    private readonly registry: NodeRegistry,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    /** Tells a node that the set of pods it must run may have changed. */
+    private readonly notifyNode: (node: string) => void,
+  ) {}
+
+  /** Validates the whole manifest, then applies all of it in one transaction. */
+  async apply(document: unknown): Promise<{ type: "pod"; name: string; outcome: ApplyOutcome }[]> {
+    const validation = validateManifest(document);
+    if (!validation.ok) throw new InvalidManifest(validation.problems);
+    const items = Array.isArray(document) ? document : [document];
+    const applied = await this.store.applyPods(
+      validation.resources.map((resource, index) => ({ resource, manifest: items[index] })),
+      new Date(this.clock.now()),
+    );
+    for (const { pod, outcome } of applied) {
+      if (outcome !== "unchanged") this.log.info(`pod/${pod.name} ${outcome}`);
+      if (outcome === "configured" && pod.node) this.notifyNode(pod.node);
+    }
+    if (applied.some(({ outcome }) => outcome === "created")) await this.schedulePending();
+    return applied.map(({ pod, outcome }) => ({ type: "pod", name: pod.name, outcome }));
+  }
+
+  async list(): Promise<PodView[]> {
+    return (await this.store.listPods()).map((pod) => this.view(pod));
+  }
+
+  async get(name: string): Promise<{ pod: PodView; events: PodEvent[] } | undefined> {
+    const pod = await this.store.getPod(name);
+    return pod && { pod: this.view(pod), events: await this.store.podEvents(pod.uid) };
+  }
+
+  /** Starts deleting a pod; false when there is none. A placed pod is gone once its node has removed its containers. */
+  async delete(name: string): Promise<boolean> {
+    const pod = await this.store.getPod(name);
+    if (!pod) return false;
+    if (!pod.node) {
+      await this.store.removePod(pod.uid);
+      this.log.info(`pod/${name} deleted`);
+      return true;
+    }
+    if (!pod.deletionRequestedAt) {
+      await this.store.markDeleting(pod.uid, new Date(this.clock.now()));
+      this.log.info(`pod/${name} terminating on ${pod.node}`);
+      this.notifyNode(pod.node);
+    }
+    return true;
+  }
+
+  /** Places every unplaced pod; a pod no node can take gets a Warning event saying why (once per distinct reason). */
+  async schedulePending(): Promise<void> {
+    const pending = await this.store.unscheduledPods();
+    if (pending.length === 0) return;
+    const counts = new Map<string, number>();
+    for (const pod of await this.store.listPods()) {
+      if (pod.node && !pod.deletionRequestedAt) counts.set(pod.node, (counts.get(pod.node) ?? 0) + 1);
+    }
+    const candidates = this.registry.list().map((node) => ({ name: node.name, status: node.status, podCount: counts.get(node.name) ?? 0 }));
+    for (const pod of pending) {
+      const placement = placePod(candidates);
+      const time = new Date(this.clock.now());
+      if ("node" in placement) {
+        const event: PodEvent = { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };
+        if (await this.store.assignPod(pod.uid, placement.node, event)) {
+          candidates.find((node) => node.name === placement.node)!.podCount++;
+          this.notifyNode(placement.node);
+        }
+      } else {
+        const message = `cannot place pod/${pod.name}: ${placement.reason}`;
+        const last = await this.store.lastEvent(pod.uid);
+        if (last?.message !== message) await this.store.recordEvent(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message, node: "" });
+      }
+    }
+  }
+
+  /** The pods a node must run: placed on it and not being deleted. */
+  async desiredPodsFor(node: string): Promise<DesiredPod[]> {
+    return (await this.store.podsOnNode(node))
+      .filter((pod) => !pod.deletionRequestedAt)
+      .map(({ uid, name, labels, spec, specHash }) => ({ uid, name, labels, spec, specHash }));
+  }
+
+  /** A node's report on one pod: its status for a spec, or that its containers are gone. */
+  async recordReport(node: string, report: { podUid: string; specHash: string; status?: PodStatusReport; removed: boolean }): Promise<void> {
+    const pod = (await this.store.podsOnNode(node)).find((p) => p.uid === report.podUid);
+    if (!pod) return;
+    if (report.removed) {
+      if (pod.deletionRequestedAt) {
+        await this.store.removePod(pod.uid);
+        this.log.info(`pod/${pod.name} deleted`);
+      }
+      return;
+    }
+    if (report.status) await this.store.saveReportedStatus(pod.uid, report.specHash, report.status);
+  }
+
+  /** An event a node recorded; stored once however often it is delivered. */
+  async recordNodeEvent(nodeId: string, podUid: string, event: PodEvent, sequence: number): Promise<void> {
+    await this.store.recordNodeEvent(podUid, event, { nodeId, sequence });
+  }
+
+  private view(pod: StoredPod): PodView {
+    return { ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) };
+  }
+}
