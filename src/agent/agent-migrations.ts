@@ -11,4 +11,25 @@ export const agentMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002-pods-and-outbox": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("pods")
+        .addColumn("uid", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("labels_json", "text", (c) => c.notNull())
+        .addColumn("spec_json", "text", (c) => c.notNull())
+        .addColumn("spec_hash", "text", (c) => c.notNull())
+        .addColumn("terminating", "integer", (c) => c.notNull())
+        .execute();
+      // Events and removals not yet acknowledged by the leader, in the order they happened.
+      await db.schema
+        .createTable("outbox")
+        .addColumn("sequence", "integer", (c) => c.primaryKey().autoIncrement())
+        .addColumn("pod_uid", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("event_json", "text")
+        .execute();
+    },
+  },
 };

@@ -1,13 +1,56 @@
 import { randomUUID } from "node:crypto";
-import type { Kysely } from "kysely";
+import type { Generated, Kysely, Selectable } from "kysely";
+import type { PodEvent } from "../shared/domain.js";
 import { openDatabase } from "../shared/open-database.js";
+import type { DesiredPod } from "../shared/pod-codec.js";
 import { agentMigrations } from "./agent-migrations.js";
+import type { LocalPod } from "./local-pod.js";
+
+interface PodsTable {
+  uid: string;
+  name: string;
+  labels_json: string;
+  spec_json: string;
+  spec_hash: string;
+  terminating: number;
+}
+
+interface OutboxTable {
+  sequence: Generated<number>;
+  pod_uid: string;
+  kind: "event" | "removed";
+  event_json: string | null;
+}
 
 interface AgentSchema {
   settings: { key: string; value: string };
+  pods: PodsTable;
+  outbox: OutboxTable;
 }
 
-/** A node's durable state, in its own SQLite. */
+/** A record for the leader, kept until it is acknowledged. */
+export type OutboxEntry =
+  | { sequence: number; podUid: string; kind: "event"; event: PodEvent }
+  | { sequence: number; podUid: string; kind: "removed" };
+
+function toLocalPod(row: Selectable<PodsTable>): LocalPod {
+  return {
+    uid: row.uid,
+    name: row.name,
+    labels: JSON.parse(row.labels_json),
+    spec: JSON.parse(row.spec_json),
+    specHash: row.spec_hash,
+    terminating: row.terminating === 1,
+  };
+}
+
+function toOutboxEntry(row: Selectable<OutboxTable>): OutboxEntry {
+  if (row.kind === "removed") return { sequence: row.sequence, podUid: row.pod_uid, kind: "removed" };
+  const event = JSON.parse(row.event_json!) as PodEvent;
+  return { sequence: row.sequence, podUid: row.pod_uid, kind: "event", event: { ...event, time: new Date(event.time) } };
+}
+
+/** A node's durable state, in its own SQLite: its identity, its pods, and what the leader has not yet acknowledged. */
 export class AgentStore {
   private constructor(private readonly db: Kysely<AgentSchema>) {}
 
@@ -28,5 +71,42 @@ export class AgentStore {
       .execute();
     const row = await this.db.selectFrom("settings").select("value").where("key", "=", "node_id").executeTakeFirstOrThrow();
     return row.value;
+  }
+
+  async localPods(): Promise<LocalPod[]> {
+    return (await this.db.selectFrom("pods").selectAll().orderBy("name").execute()).map(toLocalPod);
+  }
+
+  /** Takes the leader's complete set of pods for this node: pods left out of it are to be torn down. */
+  async replaceAssignments(desired: DesiredPod[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const pod of desired) {
+        const row = { uid: pod.uid, name: pod.name, labels_json: JSON.stringify(pod.labels), spec_json: JSON.stringify(pod.spec), spec_hash: pod.specHash, terminating: 0 };
+        await trx.insertInto("pods").values(row).onConflict((c) => c.column("uid").doUpdateSet(row)).execute();
+      }
+      let stale = trx.updateTable("pods").set({ terminating: 1 });
+      if (desired.length > 0) stale = stale.where("uid", "not in", desired.map((pod) => pod.uid));
+      await stale.execute();
+    });
+  }
+
+  async appendEvent(podUid: string, event: PodEvent): Promise<void> {
+    await this.db.insertInto("outbox").values({ pod_uid: podUid, kind: "event", event_json: JSON.stringify(event) }).execute();
+  }
+
+  /** Forgets a torn-down pod and records, in the same transaction, that the leader must be told. */
+  async forgetPod(uid: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("pods").where("uid", "=", uid).execute();
+      await trx.insertInto("outbox").values({ pod_uid: uid, kind: "removed", event_json: null }).execute();
+    });
+  }
+
+  async outboxAfter(sequence: number): Promise<OutboxEntry[]> {
+    return (await this.db.selectFrom("outbox").selectAll().where("sequence", ">", sequence).orderBy("sequence").execute()).map(toOutboxEntry);
+  }
+
+  async acknowledge(upToSequence: number): Promise<void> {
+    await this.db.deleteFrom("outbox").where("sequence", "<=", upToSequence).execute();
   }
 }

@@ -6,6 +6,7 @@ import { formatHostPort, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
 import { AgentStore } from "./agent-store.js";
+import { DockerRuntime } from "./docker-runtime.js";
 import { NodeAgent } from "./node-agent.js";
 
 export interface FollowerConfig {
@@ -35,6 +36,8 @@ export async function startFollower(config: FollowerConfig, clock: Clock = syste
     agentAddress: formatHostPort(config.advertise ?? address),
     nodeId: await store.nodeId(),
     token: config.token,
+    store: store,
+    runtime: new DockerRuntime(),
     log,
     clock,
   });

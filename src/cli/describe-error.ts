@@ -1,6 +1,7 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { unavailableReason } from "../shared/unavailable-reason.js";
 import { ConfigError, type CubeConfig } from "./config.js";
+import { UsageError } from "./resource-ref.js";
 
 function isServiceError(error: unknown): error is ServiceError {
   return typeof error === "object" && error !== null && "code" in error && "details" in error;
@@ -8,7 +9,7 @@ function isServiceError(error: unknown): error is ServiceError {
 
 /** The one line the CLI prints for a failure: what failed, why, what to do. */
 export function describeError(error: unknown, config: { path: string; value?: CubeConfig }): string {
-  if (error instanceof ConfigError) return error.message;
+  if (error instanceof ConfigError || error instanceof UsageError) return error.message;
   if (isServiceError(error)) {
     const leader = config.value?.leaderUrl ?? "the leader";
     switch (error.code) {
@@ -18,11 +19,14 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
         return `cannot reach the leader at ${leader} (${unavailableReason(error.details)}): is cube-server running there, and is "leaderUrl" in ${config.path} right?`;
       case status.DEADLINE_EXCEEDED:
         return `the leader at ${leader} did not answer in time`;
+      case status.INVALID_ARGUMENT:
+        return error.details.includes("\n") ? `the leader refused the request:\n${error.details.replace(/^/gm, "  ")}` : error.details;
       case status.UNIMPLEMENTED:
         return `the leader at ${leader} does not support this command yet (is it an older cube-server?)`;
       default:
         return error.details || error.message;
     }
   }
+  // Other errors (oclif's parse errors among them) may run on with hints: their first line says it.
   return error instanceof Error ? error.message.split("\n")[0] : String(error);
 }

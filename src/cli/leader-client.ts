@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { CubeClient, type ListNodesResponse } from "../gen/cube.js";
+import { CubeClient, type ApplyResponse, type GetResponse, type ListNodesResponse, type ListResponse } from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { CubeConfig } from "./config.js";
 
@@ -22,6 +22,22 @@ export class LeaderClient {
 
   listNodes(): Promise<ListNodesResponse> {
     return this.unary(this.client.listNodes, {});
+  }
+
+  apply(manifestJson: string): Promise<ApplyResponse> {
+    return this.unary(this.client.apply, { manifestJson });
+  }
+
+  list(type: string): Promise<ListResponse> {
+    return this.unary(this.client.list, { type });
+  }
+
+  get(type: string, name: string): Promise<GetResponse> {
+    return this.unary(this.client.get, { type, name });
+  }
+
+  async delete(type: string, name: string): Promise<void> {
+    await this.unary(this.client.delete, { type, name });
   }
 
   close(): void {

@@ -79,24 +79,28 @@ export interface Heartbeat {
   time?: Date | undefined;
 }
 
-/** The state of one pod on the node, sent when it changes. */
+/** The state of one pod on the node, sent when it changes (and again on every new session). */
 export interface PodReport {
   podUid: string;
   podName: string;
   status?:
     | PodStatus
     | undefined;
-  /** The pod is gone from the node (after a delete or a reassignment). */
-  removed: boolean;
   /** The spec the status is about (a report about an older spec is not the pod's status). */
   specHash: string;
 }
 
-/** An event recorded by the node, numbered so that the leader acknowledges it and it is delivered once. */
+/** An event of a pod's life, recorded by the node. */
 export interface NodeEvent {
   sequence: number;
   podUid: string;
   event?: Event | undefined;
+}
+
+/** Every container of a pod the node no longer runs is gone: a deleted pod can be forgotten. */
+export interface PodRemoved {
+  sequence: number;
+  podUid: string;
 }
 
 export interface NodeMessage {
@@ -104,6 +108,7 @@ export interface NodeMessage {
   heartbeat?: Heartbeat | undefined;
   podReport?: PodReport | undefined;
   event?: NodeEvent | undefined;
+  podRemoved?: PodRemoved | undefined;
 }
 
 /** A pod the leader assigns to the node. */
@@ -129,7 +134,7 @@ export interface Assignments {
 }
 
 export interface EventsAck {
-  /** Every event up to this sequence number is stored by the leader. */
+  /** Every event and removal up to this sequence number is stored by the leader. */
   upToSequence: number;
 }
 
@@ -521,7 +526,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBasePodReport(): PodReport {
-  return { podUid: "", podName: "", status: undefined, removed: false, specHash: "" };
+  return { podUid: "", podName: "", status: undefined, specHash: "" };
 }
 
 export const PodReport: MessageFns<PodReport> = {
@@ -535,11 +540,8 @@ export const PodReport: MessageFns<PodReport> = {
     if (message.status !== undefined) {
       PodStatus.encode(message.status, writer.uint32(26).fork()).join();
     }
-    if (message.removed !== false) {
-      writer.uint32(32).bool(message.removed);
-    }
     if (message.specHash !== "") {
-      writer.uint32(42).string(message.specHash);
+      writer.uint32(34).string(message.specHash);
     }
     return writer;
   },
@@ -582,15 +584,7 @@ export const PodReport: MessageFns<PodReport> = {
             continue;
           }
           case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.removed = reader.bool();
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
+            if (tag !== 34) {
               break;
             }
 
@@ -622,7 +616,6 @@ export const PodReport: MessageFns<PodReport> = {
         ? globalThis.String(object.pod_name)
         : "",
       status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
-      removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false,
       specHash: isSet(object.specHash)
         ? globalThis.String(object.specHash)
         : isSet(object.spec_hash)
@@ -642,9 +635,6 @@ export const PodReport: MessageFns<PodReport> = {
     if (message.status !== undefined) {
       obj.status = PodStatus.toJSON(message.status);
     }
-    if (message.removed !== false) {
-      obj.removed = message.removed;
-    }
     if (message.specHash !== "") {
       obj.specHash = message.specHash;
     }
@@ -661,7 +651,6 @@ export const PodReport: MessageFns<PodReport> = {
     message.status = (object.status !== undefined && object.status !== null)
       ? PodStatus.fromPartial(object.status)
       : undefined;
-    message.removed = object.removed ?? false;
     message.specHash = object.specHash ?? "";
     return message;
   },
@@ -772,8 +761,97 @@ export const NodeEvent: MessageFns<NodeEvent> = {
   },
 };
 
+function createBasePodRemoved(): PodRemoved {
+  return { sequence: 0, podUid: "" };
+}
+
+export const PodRemoved: MessageFns<PodRemoved> = {
+  encode(message: PodRemoved, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.podUid !== "") {
+      writer.uint32(18).string(message.podUid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodRemoved {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodRemoved();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.podUid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodRemoved {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      podUid: isSet(object.podUid)
+        ? globalThis.String(object.podUid)
+        : isSet(object.pod_uid)
+        ? globalThis.String(object.pod_uid)
+        : "",
+    };
+  },
+
+  toJSON(message: PodRemoved): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.podUid !== "") {
+      obj.podUid = message.podUid;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodRemoved>, I>>(base?: I): PodRemoved {
+    return PodRemoved.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodRemoved>, I>>(object: I): PodRemoved {
+    const message = createBasePodRemoved();
+    message.sequence = object.sequence ?? 0;
+    message.podUid = object.podUid ?? "";
+    return message;
+  },
+};
+
 function createBaseNodeMessage(): NodeMessage {
-  return { hello: undefined, heartbeat: undefined, podReport: undefined, event: undefined };
+  return { hello: undefined, heartbeat: undefined, podReport: undefined, event: undefined, podRemoved: undefined };
 }
 
 export const NodeMessage: MessageFns<NodeMessage> = {
@@ -789,6 +867,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.event !== undefined) {
       NodeEvent.encode(message.event, writer.uint32(34).fork()).join();
+    }
+    if (message.podRemoved !== undefined) {
+      PodRemoved.encode(message.podRemoved, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -838,6 +919,14 @@ export const NodeMessage: MessageFns<NodeMessage> = {
             message.event = NodeEvent.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.podRemoved = PodRemoved.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -860,6 +949,11 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         ? PodReport.fromJSON(object.pod_report)
         : undefined,
       event: isSet(object.event) ? NodeEvent.fromJSON(object.event) : undefined,
+      podRemoved: isSet(object.podRemoved)
+        ? PodRemoved.fromJSON(object.podRemoved)
+        : isSet(object.pod_removed)
+        ? PodRemoved.fromJSON(object.pod_removed)
+        : undefined,
     };
   },
 
@@ -876,6 +970,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.event !== undefined) {
       obj.event = NodeEvent.toJSON(message.event);
+    }
+    if (message.podRemoved !== undefined) {
+      obj.podRemoved = PodRemoved.toJSON(message.podRemoved);
     }
     return obj;
   },
@@ -894,6 +991,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
       : undefined;
     message.event = (object.event !== undefined && object.event !== null)
       ? NodeEvent.fromPartial(object.event)
+      : undefined;
+    message.podRemoved = (object.podRemoved !== undefined && object.podRemoved !== null)
+      ? PodRemoved.fromPartial(object.podRemoved)
       : undefined;
     return message;
   },

@@ -93,13 +93,18 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
       if (message.heartbeat && !(await registry.heartbeat(session.name, session.sessionId))) {
         throw statusError(grpc.status.FAILED_PRECONDITION, "session superseded by a newer join: join again");
       }
-      if (message.podReport) {
-        const { podUid, specHash, status, removed } = message.podReport;
-        await pods.recordReport(session.name, { podUid, specHash, removed, status: status && podStatusFromProto(status) });
+      if (message.podReport?.status) {
+        const { podUid, specHash, status } = message.podReport;
+        await pods.recordStatus(session.name, podUid, specHash, podStatusFromProto(status));
       }
       if (message.event?.event) {
         const { sequence, podUid, event } = message.event;
         await pods.recordNodeEvent(session.nodeId, podUid, eventFromProto(event), sequence);
+        call.write({ eventsAck: { upToSequence: sequence } });
+      }
+      if (message.podRemoved) {
+        const { sequence, podUid } = message.podRemoved;
+        await pods.recordRemoval(session.name, podUid);
         call.write({ eventsAck: { upToSequence: sequence } });
       }
     }

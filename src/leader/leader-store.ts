@@ -200,6 +200,11 @@ export class LeaderStore {
     return row && toStoredPod(row);
   }
 
+  async getPodByUid(uid: string): Promise<StoredPod | undefined> {
+    const row = await this.db.selectFrom("pods").selectAll().where("uid", "=", uid).executeTakeFirst();
+    return row && toStoredPod(row);
+  }
+
   async podsOnNode(node: string): Promise<StoredPod[]> {
     return (await this.db.selectFrom("pods").selectAll().where("node", "=", node).execute()).map(toStoredPod);
   }

@@ -106,18 +106,19 @@ export class PodController {
       .map(({ uid, name, labels, spec, specHash }) => ({ uid, name, labels, spec, specHash }));
   }
 
-  /** A node's report on one pod: its status for a spec, or that its containers are gone. */
-  async recordReport(node: string, report: { podUid: string; specHash: string; status?: PodStatusReport; removed: boolean }): Promise<void> {
-    const pod = (await this.store.podsOnNode(node)).find((p) => p.uid === report.podUid);
-    if (!pod) return;
-    if (report.removed) {
-      if (pod.deletionRequestedAt) {
-        await this.store.removePod(pod.uid);
-        this.log.info(`pod/${pod.name} deleted`);
-      }
-      return;
+  /** A node's report of a pod's status, for one version of its spec. */
+  async recordStatus(node: string, podUid: string, specHash: string, status: PodStatusReport): Promise<void> {
+    const pod = await this.store.getPodByUid(podUid);
+    if (pod?.node === node) await this.store.saveReportedStatus(podUid, specHash, status);
+  }
+
+  /** A node removed every container of a pod: a pod being deleted is then gone. */
+  async recordRemoval(node: string, podUid: string): Promise<void> {
+    const pod = await this.store.getPodByUid(podUid);
+    if (pod?.node === node && pod.deletionRequestedAt) {
+      await this.store.removePod(pod.uid);
+      this.log.info(`pod/${pod.name} deleted`);
     }
-    if (report.status) await this.store.saveReportedStatus(pod.uid, report.specHash, report.status);
   }
 
   /** An event a node recorded; stored once however often it is delivered. */

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { AgentService, ClusterService } from "../gen/agent.js";
 import { CubeService } from "../gen/cube.js";
 import { AgentStore } from "../agent/agent-store.js";
+import { DockerRuntime } from "../agent/docker-runtime.js";
 import { NodeAgent } from "../agent/node-agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-server.js";
@@ -70,6 +71,8 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
     agentAddress: selfAddress,
     nodeId,
     token: config.token,
+    store: agentStore,
+    runtime: new DockerRuntime(),
     log: createLogger("agent"),
     clock,
   });

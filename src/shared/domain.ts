@@ -54,6 +54,7 @@ export type PodPhase =
   | "ContainerCreating"
   | "Running"
   | "ErrImagePull"
+  | "Succeeded"
   | "Failed"
   | "Terminating"
   | "Unknown";

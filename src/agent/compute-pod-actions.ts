@@ -1,0 +1,80 @@
+import type { ContainerSpec } from "../shared/domain.js";
+import type { ObservedContainer } from "./container-runtime.js";
+import { containerKey, type LocalPod } from "./local-pod.js";
+
+/** Grace period for containers of a pod the node knows nothing about any more (e.g. after its database was lost). */
+export const ORPHAN_GRACE_SECONDS = 10;
+
+export type PodAction =
+  | { type: "removeContainer"; podUid: string; container: ObservedContainer; graceSeconds: number; reason: string }
+  | { type: "createSandbox"; pod: LocalPod; reason: string }
+  | { type: "startContainer"; pod: LocalPod; container: ContainerSpec; sandboxId: string; reason: string };
+
+/** What the node remembers between syncs, beyond what the engine shows. */
+export interface NodeMemory {
+  /** Pull failures by `containerKey`: the container is not retried (the supervision issue adds retries). */
+  failedPulls: ReadonlyMap<string, string>;
+}
+
+export const newestFirst = (containers: ObservedContainer[]) => [...containers].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
+
+function removeAll(podUid: string, containers: ObservedContainer[], graceSeconds: number, reason: string): PodAction[] {
+  // App containers first: removing the pause container first would cut their network while they shut down.
+  const ordered = [...containers.filter((c) => c.containerName !== undefined), ...containers.filter((c) => c.containerName === undefined)];
+  return ordered.map((container) => ({
+    type: "removeContainer",
+    podUid,
+    container,
+    graceSeconds: container.containerName === undefined ? 0 : graceSeconds,
+    reason,
+  }));
+}
+
+/**
+ * Decides what the node must do so that its containers match its pods: a pure function of the pods it holds, the
+ * containers its engine shows and what it remembers. Per pod, removals come before creations, in order.
+ */
+export function computePodActions(pods: LocalPod[], observed: ObservedContainer[], memory: NodeMemory): PodAction[] {
+  const actions: PodAction[] = [];
+  const byPod = new Map<string, ObservedContainer[]>();
+  for (const container of observed) byPod.set(container.podUid, [...(byPod.get(container.podUid) ?? []), container]);
+  const known = new Set(pods.map((pod) => pod.uid));
+
+  for (const [podUid, containers] of byPod) {
+    if (!known.has(podUid)) actions.push(...removeAll(podUid, containers, ORPHAN_GRACE_SECONDS, "its pod is not assigned to this node"));
+  }
+
+  for (const pod of pods) {
+    const containers = byPod.get(pod.uid) ?? [];
+    const grace = pod.spec.terminationGracePeriodSeconds;
+    if (pod.terminating) {
+      actions.push(...removeAll(pod.uid, containers, grace, "the pod was deleted"));
+      continue;
+    }
+    actions.push(...removeAll(pod.uid, containers.filter((c) => c.specHash !== pod.specHash), grace, "the pod's spec changed"));
+    const current = containers.filter((c) => c.specHash === pod.specHash);
+    const sandboxes = newestFirst(current.filter((c) => c.containerName === undefined));
+    const sandbox = sandboxes.find((c) => c.state === "running");
+    if (!sandbox) {
+      // Without its sandbox a pod has no network: start it over.
+      actions.push(...removeAll(pod.uid, current, grace, "the pod's sandbox is not running"));
+      actions.push({ type: "createSandbox", pod, reason: sandboxes.length > 0 ? "the pod's sandbox stopped" : "the pod has no sandbox yet" });
+      continue;
+    }
+    actions.push(...removeAll(pod.uid, sandboxes.filter((c) => c !== sandbox), 0, "a pod has a single sandbox"));
+
+    for (const spec of pod.spec.containers) {
+      const [newest, ...older] = newestFirst(current.filter((c) => c.containerName === spec.name));
+      actions.push(...removeAll(pod.uid, older.filter((c) => c.state !== "exited"), grace, `container ${spec.name} has a newer instance`));
+      const start = { type: "startContainer", pod, container: spec, sandboxId: sandbox.id } as const;
+      if (!newest) {
+        if (!memory.failedPulls.has(containerKey(pod, spec.name))) actions.push({ ...start, reason: `container ${spec.name} does not exist yet` });
+      } else if (newest.state === "created" && !newest.error) {
+        // Created but never started (the node stopped in between): start over with a fresh one.
+        actions.push(...removeAll(pod.uid, [newest], 0, `container ${spec.name} was never started`));
+        actions.push({ ...start, reason: `container ${spec.name} was never started` });
+      }
+    }
+  }
+  return actions;
+}

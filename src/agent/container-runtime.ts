@@ -1,0 +1,55 @@
+/** A container as the node sees it in its engine, with Cube's labels decoded. */
+export interface ObservedContainer {
+  id: string;
+  name: string;
+  podUid: string;
+  podName: string;
+  /** The spec container's name; undefined for the pod's pause container. */
+  containerName?: string;
+  specHash: string;
+  state: "created" | "running" | "exited" | "other";
+  exitCode?: number;
+  /** Docker's own words when the container could not run (e.g. "exec: \"nope\": executable file not found"). */
+  error?: string;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  image: string;
+}
+
+export interface CreateContainerOptions {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  env?: Record<string, string>;
+  /** Replaces the image's entrypoint. */
+  command?: string[];
+  /** Replaces the image's cmd. */
+  args?: string[];
+  /** Joins the network namespace of this container (the pod's pause container). */
+  networkOf?: string;
+  hostname?: string;
+}
+
+/** What the node agent needs of a container engine: Docker in production, an in-memory fake in tests. */
+export interface ContainerRuntime {
+  /** Every container (running or not) labelled as belonging to `node`. */
+  listContainers(node: string): Promise<ObservedContainer[]>;
+  hasImage(image: string): Promise<boolean>;
+  /** Pulls an image; rejects with the engine's own error text. */
+  pullImage(image: string): Promise<void>;
+  /** Makes the pause image available (importing it when missing); returns its reference. */
+  ensurePauseImage(): Promise<string>;
+  createContainer(options: CreateContainerOptions): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Sends the stop signal, then SIGKILL after `graceSeconds`; a container already stopped is fine. */
+  stopContainer(id: string, graceSeconds: number): Promise<void>;
+  /** Removes a container, killing it if it still runs; a container already gone is fine. */
+  removeContainer(id: string): Promise<void>;
+}
+
+/** The engine's own words for a failure (dockerode puts them in `json.message`, behind its "(HTTP code 404) ..." prefix). */
+export function runtimeErrorMessage(error: unknown): string {
+  const { json, message } = error as { json?: { message?: string }; message?: string };
+  return json?.message ?? message ?? String(error);
+}

@@ -1,0 +1,66 @@
+import { Args } from "@oclif/core";
+import type { GetResponse } from "../../gen/cube.js";
+import { containerStatusFromProto, eventFromProto } from "../../shared/pod-codec.js";
+import { CubeCommand, outputFlag } from "../base-command.js";
+import { formatAge } from "../format-age.js";
+import { parseResourceRef } from "../resource-ref.js";
+import { renderTable } from "../table.js";
+import { colorStatus } from "./list.js";
+
+/** What `get -o json` prints: the manifest as applied, where and how the pod runs, and its events in time order. */
+function toJson({ manifestJson, pod, events }: GetResponse) {
+  return {
+    manifest: JSON.parse(manifestJson),
+    uid: pod?.metadata?.uid,
+    createdAt: pod?.metadata?.createdAt,
+    node: pod?.status?.node || null,
+    status: pod?.status?.phase,
+    reason: pod?.status?.reason || undefined,
+    message: pod?.status?.message || undefined,
+    containers: (pod?.status?.containers ?? []).map(containerStatusFromProto),
+    events: events.map(eventFromProto),
+  };
+}
+
+export default class Get extends CubeCommand {
+  static override description = "Show a resource: its manifest, where it runs, its containers and its events";
+  static override examples = ["<%= config.bin %> get pod/my-pod", "<%= config.bin %> get pod/my-pod -o json"];
+  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
+  static override flags = { output: outputFlag };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Get);
+    const { type, name } = parseResourceRef(args.resource);
+    const pod = toJson(await (await this.leader()).get(type, name));
+    if (flags.output === "json") {
+      this.printJson(pod);
+      return;
+    }
+    const now = new Date();
+    const lines = [
+      `Name:     ${name}`,
+      `Type:     ${type}`,
+      `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${pod.message})` : ""}`,
+      `Node:     ${pod.node ?? "<none>"}`,
+      `Created:  ${pod.createdAt?.toISOString()} (${formatAge(pod.createdAt ?? now, now)} ago)`,
+      "",
+      "Containers:",
+      renderTable(
+        ["name", "state", "reason", "restarts", "image", "id"],
+        pod.containers.map((c) => [c.name, colorStatus(c.state), c.reason ?? "", String(c.restartCount), c.image, c.containerId?.slice(0, 12) ?? ""]),
+      ).replace(/^/gm, "  "),
+      "",
+      "Manifest:",
+      JSON.stringify(pod.manifest, null, 2).replace(/^/gm, "  "),
+      "",
+      "Events:",
+      pod.events.length === 0
+        ? "  <none>"
+        : renderTable(
+            ["age", "type", "reason", "node", "message"],
+            pod.events.map((e) => [formatAge(e.time, now), e.type, e.reason, e.node, e.message]),
+          ).replace(/^/gm, "  "),
+    ];
+    process.stdout.write(`${lines.join("\n")}\n`);
+  }
+}

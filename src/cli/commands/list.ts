@@ -1,0 +1,33 @@
+import { Args } from "@oclif/core";
+import { CubeCommand, outputFlag } from "../base-command.js";
+import { colors } from "../colors.js";
+import { formatAge } from "../format-age.js";
+import { parseTypeArgument } from "../resource-ref.js";
+import { renderTable } from "../table.js";
+
+/** Green when all is well, red when it went wrong, yellow on the way. */
+export function colorStatus(status: string): string {
+  if (status === "Running" || status === "Ready" || status === "Succeeded") return colors.green(status);
+  if (/Failed|Err|BackOff|Unknown|NotReady/.test(status)) return colors.red(status);
+  return colors.yellow(status);
+}
+
+export default class List extends CubeCommand {
+  static override description = "List resources, of one type or of every type";
+  static override examples = ["<%= config.bin %> list", "<%= config.bin %> list pod -o json"];
+  static override args = { type: Args.string({ description: "resource type (pod)", required: false }) };
+  static override flags = { output: outputFlag };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(List);
+    const type = args.type === undefined ? "" : parseTypeArgument(args.type);
+    const { items } = await (await this.leader()).list(type);
+    if (flags.output === "json") {
+      this.printJson(items.map(({ type, name, status, createdAt }) => ({ type, name, status, createdAt })));
+      return;
+    }
+    const now = new Date();
+    const rows = items.map((item) => [item.name, colorStatus(item.status), formatAge(item.createdAt ?? now, now)]);
+    process.stdout.write(`${renderTable(["name", "status", "age"], rows)}\n`);
+  }
+}
