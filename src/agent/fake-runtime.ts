@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import { systemClock, type Clock } from "../shared/clock.js";
+import { LABELS } from "../shared/domain.js";
+import type { ContainerRuntime, CreateContainerOptions, ObservedContainer } from "./container-runtime.js";
+import { PAUSE_IMAGE } from "./pause-image.js";
+
+type Method = "listContainers" | "pullImage" | "createContainer" | "startContainer" | "stopContainer" | "removeContainer";
+
+interface FakeContainer {
+  id: string;
+  options: CreateContainerOptions;
+  state: ObservedContainer["state"];
+  exitCode?: number;
+  error?: string;
+  createdAt: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+}
+
+/**
+ * An in-memory container engine: it records every call, lets a test script container exits and inject errors, and
+ * behaves as Docker does where the agent depends on it (a missing image cannot be created from, a stopped container
+ * stays listed until removed). It also stands in for Docker in the scale benchmark's simulated nodes.
+ */
+export class FakeRuntime implements ContainerRuntime {
+  /** Every mutating call, in order, e.g. "create cube_n_web_app_1a2b3c", "stop <id> 10". */
+  readonly calls: string[] = [];
+  readonly images = new Set<string>();
+  /** Images a pull finds, and the engine's error text for the others. */
+  readonly registry = new Map<string, string | undefined>();
+  private readonly containers = new Map<string, FakeContainer>();
+  private readonly injected = new Map<Method, Error[]>();
+
+  constructor(private readonly clock: Clock = systemClock) {}
+
+  /** The next call of `method` fails with `message`. */
+  failNext(method: Method, message: string): void {
+    this.injected.set(method, [...(this.injected.get(method) ?? []), new Error(message)]);
+  }
+
+  /** A running container's main process ends with `exitCode`. */
+  exit(id: string, exitCode: number): void {
+    const container = this.mustGet(id);
+    Object.assign(container, { state: "exited", exitCode, finishedAt: new Date(this.clock.now()) });
+  }
+
+  /** The containers currently held, with the options they were created with. */
+  all(): (FakeContainer & { labels: Record<string, string> })[] {
+    return [...this.containers.values()].map((c) => ({ ...c, labels: c.options.labels }));
+  }
+
+  async listContainers(node: string): Promise<ObservedContainer[]> {
+    this.maybeFail("listContainers");
+    return [...this.containers.values()]
+      .filter((c) => c.options.labels[LABELS.node] === node)
+      .map((c) => ({
+        id: c.id,
+        name: c.options.name,
+        podUid: c.options.labels[LABELS.podUid] ?? "",
+        podName: c.options.labels[LABELS.pod] ?? "",
+        containerName: c.options.labels[LABELS.container],
+        specHash: c.options.labels[LABELS.specHash] ?? "",
+        state: c.state,
+        exitCode: c.exitCode,
+        error: c.error,
+        createdAt: c.createdAt,
+        startedAt: c.startedAt,
+        finishedAt: c.finishedAt,
+        image: c.options.image,
+      }));
+  }
+
+  async hasImage(image: string): Promise<boolean> {
+    return this.images.has(image);
+  }
+
+  async pullImage(image: string): Promise<void> {
+    this.calls.push(`pull ${image}`);
+    this.maybeFail("pullImage");
+    if (!this.registry.has(image)) throw new Error(`pull access denied for ${image}, repository does not exist or may require 'docker login'`);
+    const error = this.registry.get(image);
+    if (error) throw new Error(error);
+    this.images.add(image);
+  }
+
+  async ensurePauseImage(): Promise<string> {
+    this.images.add(PAUSE_IMAGE);
+    return PAUSE_IMAGE;
+  }
+
+  async createContainer(options: CreateContainerOptions): Promise<string> {
+    this.calls.push(`create ${options.name}`);
+    this.maybeFail("createContainer");
+    if (!this.images.has(options.image)) throw new Error(`No such image: ${options.image}`);
+    if ([...this.containers.values()].some((c) => c.options.name === options.name)) throw new Error(`Conflict. The container name "/${options.name}" is already in use`);
+    const id = randomBytes(32).toString("hex");
+    this.containers.set(id, { id, options, state: "created", createdAt: new Date(this.clock.now()) });
+    return id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    this.calls.push(`start ${id}`);
+    this.maybeFail("startContainer");
+    const container = this.mustGet(id);
+    const network = container.options.networkOf && this.containers.get(container.options.networkOf);
+    if (container.options.networkOf && network && network.state !== "running") {
+      throw new Error(`cannot join network of a non running container: ${container.options.networkOf}`);
+    }
+    Object.assign(container, { state: "running", startedAt: new Date(this.clock.now()), exitCode: undefined, finishedAt: undefined });
+  }
+
+  async stopContainer(id: string, graceSeconds: number): Promise<void> {
+    this.calls.push(`stop ${id} ${graceSeconds}`);
+    this.maybeFail("stopContainer");
+    const container = this.containers.get(id);
+    if (container?.state === "running") this.exit(id, 143);
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    this.calls.push(`remove ${id}`);
+    this.maybeFail("removeContainer");
+    this.containers.delete(id);
+  }
+
+  private mustGet(id: string): FakeContainer {
+    const container = this.containers.get(id);
+    if (!container) throw new Error(`No such container: ${id}`);
+    return container;
+  }
+
+  private maybeFail(method: Method): void {
+    const error = this.injected.get(method)?.shift();
+    if (error) throw error;
+  }
+}

@@ -1,0 +1,112 @@
+import { expect } from "chai";
+import { computePodActions, ORPHAN_GRACE_SECONDS, type NodeMemory, type PodAction } from "../../src/agent/compute-pod-actions.js";
+import type { ObservedContainer } from "../../src/agent/container-runtime.js";
+import type { LocalPod } from "../../src/agent/local-pod.js";
+import { at, healthyWeb, observed, webPod } from "../helpers/pod-fixtures.js";
+
+/** An action in a form a table can state: "remove app (7s): reason", "sandbox", "start app in pause-running-…". */
+function summary(action: PodAction): string {
+  switch (action.type) {
+    case "removeContainer":
+      return `remove ${action.container.containerName ?? "pause"}/${action.container.state} (${action.graceSeconds}s)`;
+    case "createSandbox":
+      return "create sandbox";
+    case "startContainer":
+      return `start ${action.container.name}`;
+  }
+}
+
+const noMemory: NodeMemory = { failedPulls: new Map() };
+
+interface Case {
+  name: string;
+  pods?: LocalPod[];
+  observed: ObservedContainer[];
+  memory?: NodeMemory;
+  expected: string[];
+}
+
+const cases: Case[] = [
+  { name: "everything is fine: nothing to do", observed: healthyWeb(), expected: [] },
+  { name: "a new pod: its sandbox first", observed: [], expected: ["create sandbox"] },
+  {
+    name: "a sandbox without its containers: start them",
+    observed: [observed(undefined)],
+    expected: ["start app", "start sidecar"],
+  },
+  { name: "one container missing: start it alone", observed: [observed(undefined), observed("app")], expected: ["start sidecar"] },
+  {
+    name: "the sandbox stopped: remove the pod's containers (apps first, gracefully) and start over",
+    observed: [observed(undefined, { state: "exited", exitCode: 137 }), observed("app"), observed("sidecar")],
+    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/exited (0s)", "create sandbox"],
+  },
+  {
+    name: "a new spec: remove the old version's containers, then start the new one",
+    pods: [webPod({ specHash: "hash-2" })],
+    observed: healthyWeb(),
+    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/running (0s)", "create sandbox"],
+  },
+  {
+    name: "a pod this node does not hold: its containers are orphans",
+    pods: [],
+    observed: healthyWeb(),
+    expected: [`remove app/running (${ORPHAN_GRACE_SECONDS}s)`, `remove sidecar/running (${ORPHAN_GRACE_SECONDS}s)`, "remove pause/running (0s)"],
+  },
+  {
+    name: "a deleted pod: stop its containers gracefully, apps before the sandbox",
+    pods: [webPod({ terminating: true })],
+    observed: [observed(undefined), observed("app"), observed("sidecar", { state: "exited", exitCode: 0 })],
+    expected: ["remove app/running (7s)", "remove sidecar/exited (7s)", "remove pause/running (0s)"],
+  },
+  { name: "a deleted pod with nothing left: nothing to do", pods: [webPod({ terminating: true })], observed: [], expected: [] },
+  {
+    name: "a container created but never started: replace it",
+    observed: [observed(undefined), observed("app", { state: "created", startedAt: undefined }), observed("sidecar")],
+    expected: ["remove app/created (0s)", "start app"],
+  },
+  {
+    name: "a container the engine could not start: leave it (its status says why)",
+    observed: [observed(undefined), observed("app", { state: "created", error: 'exec: "nope": executable file not found' }), observed("sidecar")],
+    expected: [],
+  },
+  {
+    name: "an image that failed to pull: not tried again",
+    observed: [observed(undefined), observed("sidecar")],
+    memory: { failedPulls: new Map([["uid-web/hash-1/app", "pull access denied"]]) },
+    expected: [],
+  },
+  {
+    name: "an exited container: left as it is",
+    observed: [observed(undefined), observed("app", { state: "exited", exitCode: 1 }), observed("sidecar")],
+    expected: [],
+  },
+  {
+    name: "two sandboxes running: keep the newest",
+    observed: [observed(undefined, { createdAt: at(5) }), observed(undefined, { createdAt: at(0) }), observed("app"), observed("sidecar")],
+    expected: ["remove pause/running (0s)"],
+  },
+  {
+    name: "two instances of a container running: keep the newest",
+    observed: [...healthyWeb(), observed("app", { createdAt: at(9) })],
+    expected: ["remove app/running (7s)"],
+  },
+];
+
+describe("computePodActions", () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const actions = computePodActions(c.pods ?? [webPod()], c.observed, c.memory ?? noMemory);
+      expect(actions.map(summary)).to.deep.equal(c.expected);
+    });
+  }
+
+  it("starts a container in the running sandbox, with a reason", () => {
+    const [action] = computePodActions([webPod()], [observed(undefined), observed("sidecar")], noMemory);
+    expect(action).to.deep.include({ type: "startContainer", sandboxId: observed(undefined).id, reason: "container app does not exist yet" });
+  });
+
+  it("keeps the newest of two sandboxes", () => {
+    const [removal] = computePodActions([webPod()], [observed(undefined, { createdAt: at(5) }), observed(undefined, { createdAt: at(0) }), observed("app"), observed("sidecar")], noMemory);
+    expect(removal.type === "removeContainer" && removal.container.createdAt).to.deep.equal(at(0));
+  });
+});

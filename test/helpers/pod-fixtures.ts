@@ -1,0 +1,45 @@
+import type { ObservedContainer } from "../../src/agent/container-runtime.js";
+import type { LocalPod } from "../../src/agent/local-pod.js";
+
+export const T0 = new Date("2026-01-01T00:00:00Z");
+export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
+
+/** The base pod of the tables: "web", two containers, one version of its spec. */
+export function webPod(change: Partial<LocalPod> = {}): LocalPod {
+  return {
+    uid: "uid-web",
+    name: "web",
+    labels: {},
+    specHash: "hash-1",
+    terminating: false,
+    spec: {
+      containers: [
+        { name: "app", image: "app:1", env: { MODE: "prod" } },
+        { name: "sidecar", image: "sidecar:1", env: {} },
+      ],
+      terminationGracePeriodSeconds: 7,
+    },
+    ...change,
+  };
+}
+
+/** A container of the base pod as the engine shows it; `containerName` undefined is the pause container. */
+export function observed(containerName: string | undefined, change: Partial<ObservedContainer> = {}): ObservedContainer {
+  const id = `${containerName ?? "pause"}-${change.state ?? "running"}-${(change.createdAt ?? at(0)).getTime()}`;
+  return {
+    id,
+    name: `cube_n_web_${containerName ?? "pause"}`,
+    podUid: "uid-web",
+    podName: "web",
+    containerName,
+    specHash: "hash-1",
+    state: "running",
+    createdAt: at(0),
+    startedAt: at(1),
+    image: containerName === undefined ? "cube/pause:1" : `${containerName}:1`,
+    ...change,
+  };
+}
+
+/** Everything fine: the pause container and both app containers run the current spec. */
+export const healthyWeb = (): ObservedContainer[] => [observed(undefined), observed("app"), observed("sidecar")];

@@ -1,0 +1,72 @@
+import { join } from "node:path";
+import { expect } from "chai";
+import { LeaderStore, PodBeingDeleted } from "../../src/leader/leader-store.js";
+import type { PodResource } from "../../src/shared/domain.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+const pod = (name: string, image = "busybox", labels: Record<string, string> = {}): PodResource => ({
+  type: "pod",
+  metadata: { name, labels },
+  spec: { containers: [{ name: "main", image, env: {} }], terminationGracePeriodSeconds: 10 },
+});
+const apply = (store: LeaderStore, ...resources: PodResource[]) =>
+  store.applyPods(resources.map((resource) => ({ resource, manifest: resource })), new Date()).then((results) => results.map((r) => `${r.pod.name} ${r.outcome}`));
+
+describe("LeaderStore: apply semantics", () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: LeaderStore;
+
+  beforeEach(async () => {
+    dir = tempDir("leader-store");
+    store = await LeaderStore.open(join(dir.path, "leader.db"));
+  });
+  afterEach(async () => {
+    await store.close();
+    dir.remove();
+  });
+
+  it("creates, then leaves unchanged, then configures when the spec or the labels change", async () => {
+    expect(await apply(store, pod("a"))).to.deep.equal(["a created"]);
+    const { uid, specHash } = (await store.getPod("a"))!;
+    expect(await apply(store, pod("a"))).to.deep.equal(["a unchanged"]);
+    expect(await apply(store, pod("a", "busybox:2"))).to.deep.equal(["a configured"]);
+    const configured = (await store.getPod("a"))!;
+    expect(configured.uid).to.equal(uid);
+    expect(configured.specHash).to.not.equal(specHash);
+    expect(await apply(store, pod("a", "busybox:2", { tier: "web" }))).to.deep.equal(["a configured"]);
+  });
+
+  it("forgets a node's status report once the spec changes", async () => {
+    await apply(store, pod("a"));
+    const { uid, specHash } = (await store.getPod("a"))!;
+    await store.saveReportedStatus(uid, specHash, { phase: "Running", containers: [] });
+    expect((await store.getPod("a"))!.status?.phase).to.equal("Running");
+    await apply(store, pod("a", "busybox:2"));
+    expect((await store.getPod("a"))!.status).to.equal(undefined);
+  });
+
+  it("ends racing applies of one name with exactly one pod", async () => {
+    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => apply(store, pod("race", i % 2 ? "busybox" : "busybox:2"))));
+    expect(outcomes.flat().filter((o) => o === "race created")).to.have.length(1);
+    expect((await store.listPods()).map((p) => p.name)).to.deep.equal(["race"]);
+  });
+
+  it("applies all of a manifest or nothing", async () => {
+    await apply(store, pod("doomed"));
+    await store.markDeleting((await store.getPod("doomed"))!.uid, new Date());
+    let refusal: unknown;
+    await apply(store, pod("first"), pod("doomed"), pod("last")).catch((error) => (refusal = error));
+    expect(refusal).to.be.instanceOf(PodBeingDeleted);
+    expect((await store.listPods()).map((p) => p.name)).to.deep.equal(["doomed"]);
+  });
+
+  it("stores an event a node delivers twice only once", async () => {
+    await apply(store, pod("a"));
+    const { uid } = (await store.getPod("a"))!;
+    const event = { time: new Date(), type: "Normal" as const, reason: "Started", message: "Started container main", node: "n1" };
+    await store.recordNodeEvent(uid, event, { nodeId: "node-1", sequence: 1 });
+    await store.recordNodeEvent(uid, event, { nodeId: "node-1", sequence: 1 });
+    await store.recordNodeEvent(uid, event, { nodeId: "node-2", sequence: 1 });
+    expect(await store.podEvents(uid)).to.have.length(2);
+  });
+});
