@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import { removeNodeContainers } from "./docker.js";
 import { eventually, projectRoot, runCube, startProcess, type CliResult, type TestProcess } from "./processes.js";
 import { tempDir } from "./temp-dir.js";
 
@@ -10,16 +11,28 @@ export interface NodeRow {
   type: string;
 }
 
+export interface PodJson {
+  manifest: unknown;
+  node: string | null;
+  status: string;
+  message?: string;
+  containers: { name: string; state: string; reason?: string; containerId?: string; exitCode?: number; message?: string }[];
+  events: { type: string; reason: string; message: string; node: string }[];
+}
+
 /** Real cube-server processes on loopback, each with its own data directory, and a CLI config pointing at them. */
 export class LocalCluster {
   readonly dir = tempDir("cluster");
   readonly token = "test-token-" + Math.random().toString(36).slice(2);
   readonly processes: TestProcess[] = [];
+  /** Node names used, whose Docker containers `stop` removes. */
+  readonly nodeNames = new Set<string>();
   leaderPort = 0;
 
   constructor(readonly graceSeconds = 2) {}
 
   private server(label: string, args: string[]): TestProcess {
+    this.nodeNames.add(args[args.indexOf("--name") + 1]);
     const process = startProcess(label, "node", [join(projectRoot, "bin", "cube-server.js"), ...args]);
     this.processes.push(process);
     return process;
@@ -58,8 +71,28 @@ export class LocalCluster {
     return { CUBE_CONFIG: path };
   }
 
-  cube(args: string[], password?: string): Promise<CliResult> {
-    return runCube(args, this.cliEnv(password));
+  cube(args: string[], password?: string, stdin?: string): Promise<CliResult> {
+    return runCube(args, this.cliEnv(password), stdin);
+  }
+
+  /** Runs `cube` and expects it to succeed. */
+  async cubeOk(...args: string[]): Promise<string> {
+    const result = await this.cube(args);
+    expect(result.code, `cube ${args.join(" ")}: ${result.stderr}`).to.equal(0);
+    return result.stdout;
+  }
+
+  /** `cube get pod/NAME -o json`. */
+  async pod(name: string): Promise<PodJson> {
+    return JSON.parse(await this.cubeOk("get", `pod/${name}`, "-o", "json")) as PodJson;
+  }
+
+  /** Waits until the pod's status is `status`. */
+  waitForPodStatus(name: string, status: string, timeoutMs = 30_000): Promise<PodJson> {
+    return eventually(`pod/${name} ${status}`, async () => {
+      const pod = await this.pod(name);
+      return pod.status === status ? pod : undefined;
+    }, timeoutMs);
   }
 
   async nodes(): Promise<NodeRow[]> {
@@ -79,6 +112,7 @@ export class LocalCluster {
 
   async stop(): Promise<void> {
     await Promise.all(this.processes.map((process) => process.kill("SIGTERM")));
+    await removeNodeContainers([...this.nodeNames]);
     this.dir.remove();
   }
 }

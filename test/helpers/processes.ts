@@ -80,17 +80,18 @@ export interface CliResult {
 }
 
 /** Runs the built `cube` CLI to its end. */
-export function runCube(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+export function runCube(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(projectRoot, "bin", "run.js"), ...args], {
       cwd: projectRoot,
       env: { ...process.env, NO_COLOR: "1", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });

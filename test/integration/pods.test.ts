@@ -1,0 +1,147 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { containersWithLabels, dockerExec, dockerLogs } from "../helpers/docker.js";
+import { LocalCluster } from "../helpers/local-cluster.js";
+import { eventually } from "../helpers/processes.js";
+
+const IMAGE = "cube-test/busybox:latest";
+/** A main process that ends on SIGTERM, as a well-behaved server does (a bare `sleep` as PID 1 would ignore it). */
+const SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+
+describe("pods on real Docker, through the CLI", function () {
+  this.timeout(120_000);
+  const cluster = new LocalCluster(5);
+  const prefix = `t${Math.random().toString(36).slice(2, 7)}`;
+  const nodes = { leader: `${prefix}-main`, first: `${prefix}-f1`, second: `${prefix}-f2` };
+
+  const manifest = (name: string, resources: unknown) => {
+    const path = join(cluster.dir.path, `${name}.json`);
+    writeFileSync(path, JSON.stringify(resources, null, 2));
+    return path;
+  };
+  /** The app containers (not the pause one) of a pod of this cluster. */
+  const appContainers = async (name: string) =>
+    (await containersWithLabels(`cube.pod=${name}`, "cube.container")).filter((c) => Object.values(nodes).includes(c.labels["cube.node"]));
+
+  before(async () => {
+    await cluster.startLeader(nodes.leader);
+    cluster.startFollower(nodes.first);
+    cluster.startFollower(nodes.second);
+    await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
+  });
+  after(() => cluster.stop());
+
+  it("runs the seed's manifest (with a local image) to Running, with its env set in the container", async () => {
+    const seed = [
+      {
+        type: "pod",
+        metadata: { name: "my-pod", labels: { app: "my-app" } },
+        spec: { containers: [{ name: "my-container", image: IMAGE, command: SERVE_FOREVER, env: { ENV_VAR1: "value1", ENV_VAR2: "value2" } }] },
+      },
+    ];
+    expect(await cluster.cubeOk("apply", manifest("seed", seed))).to.equal("pod/my-pod created\n");
+    const pod = await cluster.waitForPodStatus("my-pod", "Running");
+    expect(pod.manifest).to.deep.equal(seed[0]);
+    expect(Object.values(nodes)).to.include(pod.node);
+    expect(pod.events.map((e) => e.reason)).to.deep.equal(["Scheduled", "Created", "Started"]);
+    const [container] = await appContainers("my-pod");
+    expect(container.labels).to.include({ "cube.pod": "my-pod", "cube.container": "my-container", "cube.node": pod.node! });
+    const env = await dockerExec(container.id, ["env"]);
+    expect(env).to.contain("ENV_VAR1=value1").and.to.contain("ENV_VAR2=value2");
+
+    const table = await cluster.cubeOk("list", "pod");
+    expect(table.split("\n")[0]).to.equal("name   | status  | age");
+    expect(table).to.match(/^my-pod \| Running \| \d+s$/m);
+    expect(await cluster.cubeOk("apply", manifest("seed", seed))).to.equal("pod/my-pod unchanged\n");
+  });
+
+  it("lets the containers of one pod reach each other on localhost", async () => {
+    await cluster.cubeOk(
+      "apply",
+      manifest("pair", {
+        type: "pod",
+        metadata: { name: "pair" },
+        spec: {
+          containers: [
+            { name: "server", image: IMAGE, command: ["sh", "-c", "while true; do echo pong-from-server | nc -l -p 3000; done"] },
+            { name: "client", image: IMAGE, command: ["sh", "-c", "until nc localhost 3000; do sleep 0.2; done; sleep 3600"] },
+          ],
+        },
+      }),
+    );
+    await cluster.waitForPodStatus("pair", "Running");
+    const client = (await appContainers("pair")).find((c) => c.labels["cube.container"] === "client")!;
+    await eventually("the client's answer", async () => ((await dockerLogs(client.id)).includes("pong-from-server") ? true : undefined));
+  });
+
+  it("spreads pods over the leader and both followers", async () => {
+    // With the 2 pods of the tests above, 9 pods: 3 per node.
+    const names = ["spread-a", "spread-b", "spread-c", "spread-d", "spread-e", "spread-f", "spread-g"];
+    await cluster.cubeOk(
+      "apply",
+      manifest("spread", names.map((name) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }))),
+    );
+    const placed = await Promise.all(names.map((name) => cluster.waitForPodStatus(name, "Running")));
+    const all = await Promise.all(["my-pod", "pair", ...names].map((name) => cluster.pod(name)));
+    const perNode = Object.values(nodes).map((node) => all.filter((pod) => pod.node === node).length);
+    expect(perNode).to.deep.equal([3, 3, 3]);
+    expect(new Set(placed.map((pod) => pod.node)).size).to.equal(3);
+  });
+
+  it("replaces the containers when a pod is configured with a new spec", async () => {
+    const pod = (value: string) => ({
+      type: "pod",
+      metadata: { name: "changing" },
+      spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER, env: { VERSION: value } }], terminationGracePeriodSeconds: 2 },
+    });
+    await cluster.cubeOk("apply", manifest("v1", pod("one")));
+    await cluster.waitForPodStatus("changing", "Running");
+    const [before] = await appContainers("changing");
+    expect(await cluster.cubeOk("apply", manifest("v2", pod("two")))).to.equal("pod/changing configured\n");
+    const after = await eventually("the new container", async () => {
+      const containers = await appContainers("changing");
+      return containers.length === 1 && containers[0].id !== before.id && containers[0].state === "running" ? containers[0] : undefined;
+    });
+    expect(await dockerExec(after.id, ["sh", "-c", "echo $VERSION"])).to.equal("two\n");
+    await cluster.waitForPodStatus("changing", "Running");
+    expect((await cluster.pod("changing")).events.map((e) => e.reason)).to.include("Killing");
+  });
+
+  it("deletes a pod gracefully: no container with its labels is left, and it is gone from list and get", async () => {
+    await cluster.cubeOk("apply", manifest("doomed", { type: "pod", metadata: { name: "doomed" }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }));
+    await cluster.waitForPodStatus("doomed", "Running");
+    expect(await containersWithLabels("cube.pod=doomed")).to.have.length(2);
+    expect(await cluster.cubeOk("delete", "pod/doomed")).to.equal("pod/doomed deleted\n");
+    expect(await containersWithLabels("cube.pod=doomed")).to.deep.equal([]);
+    expect(await cluster.cubeOk("list")).to.not.match(/^doomed /m);
+    const get = await cluster.cube(["get", "pod/doomed"]);
+    expect(get.code).to.equal(1);
+    expect(get.stderr).to.equal("error: pod/doomed not found\n");
+    const again = await cluster.cube(["delete", "pod/doomed"]);
+    expect(again.stderr).to.equal("error: pod/doomed not found\n");
+  });
+
+  it("applies nothing from an invalid file, and says every problem", async () => {
+    const before = await cluster.cubeOk("list", "-o", "json");
+    const result = await cluster.cube([
+      "apply",
+      manifest("invalid", [
+        { type: "pod", metadata: { name: "valid-one" }, spec: { containers: [{ name: "main", image: IMAGE }] } },
+        { type: "pod", metadata: { name: "Invalid" }, spec: { containers: [{ name: "main" }] } },
+      ]),
+    ]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.contain("[1].metadata.name: must be a DNS label").and.to.contain("[1].spec.containers[0].image: required");
+    expect(await cluster.cubeOk("list", "-o", "json")).to.equal(before);
+  });
+
+  it("reports a pull that fails as ErrImagePull, with Docker's own error", async () => {
+    await cluster.cubeOk("apply", manifest("missing", { type: "pod", metadata: { name: "missing-image" }, spec: { containers: [{ name: "main", image: "cube-test/does-not-exist:1" }] } }));
+    const pod = await cluster.waitForPodStatus("missing-image", "ErrImagePull");
+    const failed = pod.events.find((e) => e.reason === "Failed")!;
+    expect(failed.type).to.equal("Warning");
+    expect(failed.message).to.match(/^Failed to pull image "cube-test\/does-not-exist:1": .+/);
+    expect(pod.events.map((e) => e.reason)).to.include("Pulling");
+  });
+});
