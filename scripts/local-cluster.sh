@@ -2,7 +2,8 @@
 # A local cluster on loopback for trying Cube: a leader and two followers in the background, each with its own
 # data directory under .cube-local/, and ~/.cube/config pointing the CLI at them. The token goes through the
 # environment, not the command line, so it does not show in `ps`.
-#   scripts/local-cluster.sh up      start it (installs and builds what is needed), then show `cube nodes`
+#   scripts/local-cluster.sh up      start it (installs and builds what is needed), show `cube nodes`, and run the
+#                                    example pod examples/hello-pod.json
 #   scripts/local-cluster.sh down    stop the servers it started
 #   scripts/local-cluster.sh status  show which servers run
 # CUBE_LOCAL_PORT (default 4242) is the leader's port; the followers take the next two.
@@ -58,11 +59,23 @@ up() {
   done
   node bin/run.js nodes
   [ "$ready" = 3 ] || die "the cluster did not become Ready: see the logs in $state/"
+
+  scripts/build-test-images.sh
+  say "cube apply examples/hello-pod.json"
+  node bin/run.js apply examples/hello-pod.json
+  for _ in $(seq 1 60); do
+    node bin/run.js list pod -o json | grep -q '"status": "Running"' && break
+    sleep 0.5
+  done
+  node bin/run.js list
   cat >&2 <<MSG
 
-The cluster runs in the background. Try:
-  ./bin/run.js nodes            (or \`npm link\` once, then: cube nodes)
-Stop it with: scripts/local-cluster.sh down
+The cluster runs in the background, with the example pod "hello" (two containers talking over localhost).
+Try (or \`npm link\` once, then use \`cube\` instead of ./bin/run.js):
+  ./bin/run.js nodes
+  ./bin/run.js get pod/hello
+  ./bin/run.js delete pod/hello
+Stop the servers with: scripts/local-cluster.sh down (the pods' containers keep running until deleted)
 MSG
 }
 
