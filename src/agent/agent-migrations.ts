@@ -32,4 +32,15 @@ export const agentMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0003-restart-states": {
+    async up(db: Kysely<unknown>) {
+      // What the restart tracker knows per spec container, so that a restarted node keeps its counts and back-offs.
+      await db.schema
+        .createTable("restart_states")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("pod_uid", "text", (c) => c.notNull())
+        .addColumn("state_json", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -5,6 +5,7 @@ import { openDatabase } from "../shared/open-database.js";
 import type { DesiredPod } from "../shared/pod-codec.js";
 import { agentMigrations } from "./agent-migrations.js";
 import type { LocalPod } from "./local-pod.js";
+import type { RestartState } from "./restart-tracker.js";
 
 interface PodsTable {
   uid: string;
@@ -26,6 +27,7 @@ interface AgentSchema {
   settings: { key: string; value: string };
   pods: PodsTable;
   outbox: OutboxTable;
+  restart_states: { key: string; pod_uid: string; state_json: string };
 }
 
 /** A record for the leader, kept until it is acknowledged. */
@@ -98,8 +100,19 @@ export class AgentStore {
   async forgetPod(uid: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom("pods").where("uid", "=", uid).execute();
+      await trx.deleteFrom("restart_states").where("pod_uid", "=", uid).execute();
       await trx.insertInto("outbox").values({ pod_uid: uid, kind: "removed", event_json: null }).execute();
     });
+  }
+
+  async restartStates(): Promise<Map<string, RestartState>> {
+    const rows = await this.db.selectFrom("restart_states").selectAll().execute();
+    return new Map(rows.map((row) => [row.key, JSON.parse(row.state_json) as RestartState]));
+  }
+
+  async saveRestartState(key: string, podUid: string, state: RestartState): Promise<void> {
+    const row = { key, pod_uid: podUid, state_json: JSON.stringify(state) };
+    await this.db.insertInto("restart_states").values(row).onConflict((c) => c.column("key").doUpdateSet(row)).execute();
   }
 
   async outboxAfter(sequence: number): Promise<OutboxEntry[]> {

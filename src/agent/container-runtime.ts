@@ -9,6 +9,8 @@ export interface ObservedContainer {
   specHash: string;
   state: "created" | "running" | "exited" | "other";
   exitCode?: number;
+  /** The kernel killed it for lack of memory. */
+  oomKilled?: boolean;
   /** Docker's own words when the container could not run (e.g. "exec: \"nope\": executable file not found"). */
   error?: string;
   createdAt: Date;

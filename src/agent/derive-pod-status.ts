@@ -1,45 +1,63 @@
-import type { ContainerStatus, PodStatusReport } from "../shared/domain.js";
+import type { ContainerStatus, PodPhase, PodStatusReport } from "../shared/domain.js";
 import type { ObservedContainer } from "./container-runtime.js";
-import { newestFirst, type NodeMemory } from "./compute-pod-actions.js";
+import { isDead, newestFirst, type NodeMemory } from "./compute-pod-actions.js";
 import { containerKey, type LocalPod } from "./local-pod.js";
+import type { RestartState } from "./restart-tracker.js";
 
-function containerStatus(pod: LocalPod, name: string, image: string, instances: ObservedContainer[], memory: NodeMemory): ContainerStatus {
-  const [newest, ...older] = newestFirst(instances);
-  const base = { name, image, restartCount: older.length };
-  if (!newest) {
-    const pullError = memory.failedPulls.get(containerKey(pod, name));
-    return pullError ? { ...base, state: "waiting", reason: "ErrImagePull", message: pullError } : { ...base, state: "waiting", reason: "ContainerCreating" };
-  }
-  const ids = { ...base, containerId: newest.id, startedAt: newest.startedAt };
-  switch (newest.state) {
-    case "running":
-      return { ...ids, state: "running" };
-    case "exited":
-      return { ...ids, state: "terminated", exitCode: newest.exitCode, reason: newest.exitCode === 0 ? "Completed" : "Error", finishedAt: newest.finishedAt };
-    case "created":
-      return newest.error
-        ? { ...ids, state: "terminated", exitCode: 128, reason: "StartError", message: newest.error }
-        : { ...ids, state: "waiting", reason: "ContainerCreating" };
-    default:
-      return { ...ids, state: "waiting", reason: "ContainerCreating" };
-  }
+/** Why a dead container ended, in Kubernetes' words. */
+export function exitReason(container: ObservedContainer): string {
+  if (container.state === "created" && container.error) return "StartError";
+  if (container.oomKilled) return "OOMKilled";
+  return container.exitCode === 0 ? "Completed" : "Error";
 }
+
+function containerStatus(name: string, image: string, instances: ObservedContainer[], state: RestartState | undefined, now: number): ContainerStatus {
+  const [newest] = newestFirst(instances);
+  const base = { name, image, restartCount: state?.restarts ?? 0 };
+  const backingOff = state?.retryAt !== undefined && now < state.retryAt;
+  if (!newest) {
+    if (state?.lastFailure?.kind === "pull" && (backingOff || state.gaveUp)) {
+      const reason = state.failures <= 1 || state.gaveUp ? "ErrImagePull" : "ImagePullBackOff";
+      return { ...base, state: "waiting", reason, message: state.lastFailure.message };
+    }
+    return { ...base, state: "waiting", reason: "ContainerCreating" };
+  }
+  const instance = { ...base, containerId: newest.id, startedAt: newest.startedAt };
+  if (newest.state === "running") return { ...instance, state: "running" };
+  if (isDead(newest)) {
+    if (state?.retryAt !== undefined) {
+      return { ...instance, state: "waiting", reason: "CrashLoopBackOff", message: state.lastFailure?.message, exitCode: newest.exitCode };
+    }
+    const exitCode = newest.state === "created" ? 128 : newest.exitCode;
+    return { ...instance, state: "terminated", exitCode, reason: exitReason(newest), message: newest.error, finishedAt: newest.finishedAt };
+  }
+  return { ...instance, state: "waiting", reason: "ContainerCreating" };
+}
+
+/** The first phase, by precedence, that some container calls for. */
+const WAITING_PHASES: PodPhase[] = ["ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff"];
 
 /** A pod's status from its containers in the engine and what the node remembers: a pure function. */
 export function derivePodStatus(pod: LocalPod, observed: ObservedContainer[], memory: NodeMemory): PodStatusReport {
   const current = observed.filter((c) => c.podUid === pod.uid && c.specHash === pod.specHash);
   const sandboxRunning = current.some((c) => c.containerName === undefined && c.state === "running");
-  const containers = pod.spec.containers.map((spec) =>
-    containerStatus(pod, spec.name, spec.image, current.filter((c) => c.containerName === spec.name), memory),
+  const states = pod.spec.containers.map((spec) => memory.restarts.get(containerKey(pod, spec.name)));
+  const containers = pod.spec.containers.map((spec, index) =>
+    containerStatus(spec.name, spec.image, current.filter((c) => c.containerName === spec.name), states[index], memory.now),
   );
-  const pullFailure = containers.find((c) => c.reason === "ErrImagePull");
-  if (pullFailure) return { phase: "ErrImagePull", reason: "ErrImagePull", message: `container ${pullFailure.name}: ${pullFailure.message}`, containers };
+
+  const gaveUp = states.find((state) => state?.gaveUp)?.gaveUp;
+  if (gaveUp) return { phase: "Failed", reason: "BackOffLimitReached", message: gaveUp, containers };
   const failure = containers.find((c) => c.state === "terminated" && c.exitCode !== 0);
   if (failure) {
-    const why = failure.reason === "StartError" ? `could not start: ${failure.message}` : `exited with code ${failure.exitCode}`;
+    const why = failure.reason === "StartError" ? `could not start: ${failure.message}` : `exited with code ${failure.exitCode} (${failure.reason})`;
     return { phase: "Failed", reason: failure.reason, message: `container ${failure.name} ${why}`, containers };
   }
-  if (sandboxRunning && containers.every((c) => c.state === "running")) return { phase: "Running", containers };
+  for (const phase of WAITING_PHASES) {
+    const waiting = containers.find((c) => c.reason === phase);
+    if (waiting) return { phase, reason: phase, message: `container ${waiting.name}: ${waiting.message}`, containers };
+  }
   if (containers.every((c) => c.state === "terminated")) return { phase: "Succeeded", containers };
+  if (sandboxRunning && containers.every((c) => c.state === "running" || c.state === "terminated")) return { phase: "Running", containers };
   return { phase: "ContainerCreating", containers };
 }

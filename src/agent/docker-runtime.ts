@@ -40,6 +40,7 @@ export class DockerRuntime implements ContainerRuntime {
           specHash: labels[LABELS.specHash] ?? "",
           state: state === "created" || state === "running" || state === "exited" ? state : "other",
           exitCode: state === "exited" ? info.State.ExitCode : undefined,
+          oomKilled: info.State.OOMKilled || undefined,
           error: info.State.Error || undefined,
           createdAt: new Date(info.Created),
           startedAt: dockerTime(info.State.StartedAt),

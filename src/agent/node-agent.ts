@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ClusterClient, type JoinResponse, type LeaderMessage, type NodeMessage } from "../gen/agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
+import type { RestartSettings } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { desiredPodFromProto, eventToProto, podStatusToProto } from "../shared/pod-codec.js";
 import type { AgentStore } from "./agent-store.js";
@@ -22,6 +23,7 @@ export interface NodeAgentOptions {
   token: string;
   store: AgentStore;
   runtime: ContainerRuntime;
+  restartDefaults: RestartSettings;
   log: Logger;
   clock?: Clock;
   /** How often the node compares its containers with its pods even when nothing told it to. */
@@ -59,6 +61,7 @@ export class NodeAgent {
       store: options.store,
       clock: this.clock,
       log: options.log,
+      restartDefaults: options.restartDefaults,
       outboxChanged: () => this.flushOutbox(),
       report: (pod, status) =>
         this.session?.send({ podReport: { podUid: pod.uid, podName: pod.name, specHash: pod.specHash, status: podStatusToProto(status, options.name) } }),

@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { backoffDelay } from "../shared/backoff.js";
 import type { Clock } from "../shared/clock.js";
-import { LABELS, type EventType, type PodStatusReport } from "../shared/domain.js";
+import { LABELS, type EventType, type PodStatusReport, type RestartSettings } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { AgentStore } from "./agent-store.js";
-import { computePodActions, type PodAction } from "./compute-pod-actions.js";
+import { computePodActions, isDead, newestFirst, type NodeMemory, type PodAction } from "./compute-pod-actions.js";
 import { runtimeErrorMessage, type ContainerRuntime, type ObservedContainer } from "./container-runtime.js";
-import { derivePodStatus } from "./derive-pod-status.js";
+import { derivePodStatus, exitReason } from "./derive-pod-status.js";
+import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit, onPullFailure, onRestarted, type RestartState } from "./restart-tracker.js";
 import { containerKey, type LocalPod } from "./local-pod.js";
 
 export interface PodSyncDependencies {
@@ -19,12 +20,14 @@ export interface PodSyncDependencies {
   outboxChanged: () => void;
   /** A pod's status changed (best effort: statuses are sent again on every new session). */
   report: (pod: LocalPod, status: PodStatusReport) => void;
+  /** The node's restart settings, which a pod may override. */
+  restartDefaults: RestartSettings;
 }
 
 /** Retries of a pod whose actions failed (the engine refused): 1 s doubling to 30 s. */
 const ACTION_RETRY_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
 
-const podOf = (action: PodAction) => (action.type === "removeContainer" ? action.podUid : action.pod.uid);
+const podOf = (action: PodAction) => ("podUid" in action ? action.podUid : action.pod.uid);
 
 /**
  * The node's sync loop: decides with `computePodActions`, acts on the container runtime, records events, and reports
@@ -38,7 +41,8 @@ export class PodSync {
   private readonly workers = new Map<string, Promise<void>>();
   /** Pods whose last worker failed: not acted on again before `retryAt` (a backoff, so a broken engine is not hammered). */
   private readonly failingPods = new Map<string, { failures: number; retryAt: number }>();
-  private readonly failedPulls = new Map<string, string>();
+  /** The restart tracker's state per spec container (`containerKey`), loaded from the store on the first sync. */
+  private restarts?: Map<string, RestartState>;
   private readonly lastReported = new Map<string, string>();
   /** The last sync failure logged: the same failure (say, Docker down) is logged once, not every second. */
   private lastFailure?: string;
@@ -85,10 +89,12 @@ export class PodSync {
   /** Decides, hands each idle pod's actions to a worker, and reports statuses. */
   private async syncOnce(): Promise<void> {
     const { runtime, store, node } = this.deps;
+    this.restarts ??= await store.restartStates();
     const pods = await store.localPods();
     const observed = await runtime.listContainers(node);
+    await this.countExits(pods, observed);
     const byPod = new Map<string, PodAction[]>();
-    for (const action of computePodActions(pods, observed, { failedPulls: this.failedPulls })) {
+    for (const action of computePodActions(pods, observed, this.memory())) {
       byPod.set(podOf(action), [...(byPod.get(podOf(action)) ?? []), action]);
     }
     const now = this.deps.clock.now();
@@ -107,6 +113,45 @@ export class PodSync {
       this.workers.set(uid, worker);
     }
     await this.reportStatuses(pods, observed);
+  }
+
+  private memory(): NodeMemory {
+    return { restarts: this.restarts!, now: this.deps.clock.now() };
+  }
+
+  private async setRestartState(pod: LocalPod, containerName: string, state: RestartState): Promise<void> {
+    const key = containerKey(pod, containerName);
+    this.restarts!.set(key, state);
+    await this.deps.store.saveRestartState(key, pod.uid, state);
+  }
+
+  /** Feeds each newly dead container to the restart tracker, and records what it decided. */
+  private async countExits(pods: LocalPod[], observed: ObservedContainer[]): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const pod of pods) {
+      if (pod.terminating) continue;
+      const settings = effectiveSettings(this.deps.restartDefaults, pod.spec.restart);
+      for (const spec of pod.spec.containers) {
+        const [newest] = newestFirst(observed.filter((c) => c.podUid === pod.uid && c.specHash === pod.specHash && c.containerName === spec.name));
+        if (!newest || !isDead(newest)) continue;
+        const before = this.restarts!.get(containerKey(pod, spec.name)) ?? INITIAL_RESTART_STATE;
+        const exit = {
+          containerId: newest.id,
+          containerName: spec.name,
+          exitCode: newest.state === "created" ? 128 : (newest.exitCode ?? 0),
+          reason: exitReason(newest),
+          message: newest.error,
+          ranForMs: newest.startedAt && newest.finishedAt ? newest.finishedAt.getTime() - newest.startedAt.getTime() : 0,
+        };
+        const { state, decision } = onContainerExit(before, exit, pod.spec.restartPolicy, settings, now);
+        if (state === before) continue;
+        await this.setRestartState(pod, spec.name, state);
+        if (exit.exitCode === 0) await this.event(pod.uid, "Normal", "Exited", `Container ${spec.name} exited with code 0`);
+        else await this.event(pod.uid, "Warning", "Died", `Container ${spec.name} died with exit code ${exit.exitCode} (${exit.reason})${exit.message ? `: ${exit.message}` : ""}`);
+        if (decision.type === "restart") await this.event(pod.uid, "Warning", "BackOff", decision.reason);
+        if (decision.type === "giveUp") await this.event(pod.uid, "Warning", "Failed", `${decision.reason}: the pod is Failed`);
+      }
+    }
   }
 
   /** Runs one pod's actions in order, stopping at the first failure (recorded as a Warning event); true if all worked. */
@@ -136,6 +181,14 @@ export class PodSync {
         await runtime.removeContainer(container.id);
         return;
       }
+      case "stopContainer": {
+        const { container } = action;
+        if (container.containerName !== undefined) {
+          await this.event(action.podUid, "Normal", "Killing", `Stopping container ${container.containerName}: ${action.reason}`);
+        }
+        await runtime.stopContainer(container.id, action.graceSeconds);
+        return;
+      }
       case "createSandbox": {
         const { pod } = action;
         const image = await runtime.ensurePauseImage();
@@ -158,6 +211,8 @@ export class PodSync {
         await this.event(pod.uid, "Normal", "Created", `Created container ${container.name}`);
         await runtime.startContainer(id);
         await this.event(pod.uid, "Normal", "Started", `Started container ${container.name}`);
+        const state = this.restarts!.get(containerKey(pod, container.name));
+        if (state?.retryAt !== undefined) await this.setRestartState(pod, container.name, onRestarted(state, state.lastFailure?.kind === "exit"));
         return;
       }
     }
@@ -173,8 +228,13 @@ export class PodSync {
       await runtime.pullImage(image);
     } catch (error) {
       const message = runtimeErrorMessage(error);
-      this.failedPulls.set(containerKey(pod, containerName), message);
       await this.event(pod.uid, "Warning", "Failed", `Failed to pull image "${image}": ${message}`);
+      const settings = effectiveSettings(this.deps.restartDefaults, pod.spec.restart);
+      const before = this.restarts!.get(containerKey(pod, containerName)) ?? INITIAL_RESTART_STATE;
+      const { state, decision } = onPullFailure(before, { image, message }, settings, clock.now());
+      await this.setRestartState(pod, containerName, state);
+      if (decision.type === "restart") await this.event(pod.uid, "Normal", "BackOff", decision.reason);
+      if (decision.type === "giveUp") await this.event(pod.uid, "Warning", "Failed", `${decision.reason}: the pod is Failed`);
       return false;
     }
     await this.event(pod.uid, "Normal", "Pulled", `Successfully pulled image "${image}" in ${((clock.now() - started) / 1000).toFixed(1)}s`);
@@ -192,7 +252,7 @@ export class PodSync {
         }
         continue;
       }
-      const status = derivePodStatus(pod, observed, { failedPulls: this.failedPulls });
+      const status = derivePodStatus(pod, observed, this.memory());
       const key = `${pod.specHash}:${JSON.stringify(status)}`;
       if (this.lastReported.get(pod.uid) !== key) {
         this.lastReported.set(pod.uid, key);
@@ -220,6 +280,8 @@ function describe(action: PodAction): string {
   switch (action.type) {
     case "removeContainer":
       return `removing container ${action.container.containerName ?? "pause"}`;
+    case "stopContainer":
+      return `stopping container ${action.container.containerName ?? "pause"}`;
     case "createSandbox":
       return "creating the pod's sandbox";
     case "startContainer":

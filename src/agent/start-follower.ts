@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { AgentService } from "../gen/agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
+import type { RestartSettings } from "../shared/domain.js";
 import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
@@ -17,6 +18,8 @@ export interface FollowerConfig {
   advertise?: HostPort;
   dataDir: string;
   name: string;
+  /** The node's restart settings (a pod may override them). */
+  restart: RestartSettings;
 }
 
 /** A follower: serves the Agent service for the leader and stays joined to it. */
@@ -38,6 +41,7 @@ export async function startFollower(config: FollowerConfig, clock: Clock = syste
     token: config.token,
     store: store,
     runtime: new DockerRuntime(),
+    restartDefaults: config.restart,
     log,
     clock,
   });

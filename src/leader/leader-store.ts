@@ -214,10 +214,19 @@ export class LeaderStore {
     return rows.map(toStoredPod);
   }
 
-  /** Places a pod (if it is still unplaced) and records the event, together. */
-  async assignPod(uid: string, node: string, event: PodEvent): Promise<boolean> {
+  /**
+   * Places a pod on `node` if it is still where the caller saw it (`from`: unplaced, or on a lost node), forgetting
+   * the old node's status report, and records the event, together.
+   */
+  async assignPod(uid: string, from: string | undefined, node: string, event: PodEvent): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const { numUpdatedRows } = await trx.updateTable("pods").set({ node }).where("uid", "=", uid).where("node", "is", null).executeTakeFirst();
+      const { numUpdatedRows } = await trx
+        .updateTable("pods")
+        .set({ node, status_json: null, status_spec_hash: null })
+        .where("uid", "=", uid)
+        .where("node", from === undefined ? "is" : "=", from ?? null)
+        .where("deletion_requested_at", "is", null)
+        .executeTakeFirst();
       if (numUpdatedRows === 0n) return false;
       await trx.insertInto("events").values(eventRow(uid, event)).execute();
       return true;

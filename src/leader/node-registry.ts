@@ -32,6 +32,8 @@ export interface NodeRegistryOptions {
   leaderNodeId: string;
   /** Called whenever a node becomes Ready (joins, or comes back): pods waiting for a node can be placed. */
   onReady?: (name: string) => void;
+  /** Called when a node turns NotReady. */
+  onNotReady?: (name: string) => void;
 }
 
 /**
@@ -120,8 +122,17 @@ export class NodeRegistry {
       if (live.node.status === "Ready" && this.statusOf(live, now) === "NotReady") {
         await this.setStatus(live, "NotReady");
         this.log.warn(`node ${live.node.name} is NotReady: no heartbeat for ${Math.round((now - live.lastSeenAt) / 1000)}s`);
+        this.options.onNotReady?.(live.node.name);
       }
     }
+  }
+
+  /** Nodes NotReady for longer than the grace period plus `delayMs`: their pods are to move elsewhere. */
+  lostNodes(delayMs: number): string[] {
+    const now = this.clock.now();
+    return [...this.nodes.values()]
+      .filter((live) => live.node.status === "NotReady" && now - live.lastSeenAt >= this.options.graceMs + delayMs)
+      .map((live) => live.node.name);
   }
 
   private statusOf(live: LiveNode, now: number): NodeStatus {

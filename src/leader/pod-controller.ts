@@ -75,20 +75,48 @@ export class PodController {
 
   /** Places every unplaced pod; a pod no node can take gets a Warning event saying why (once per distinct reason). */
   async schedulePending(): Promise<void> {
-    const pending = await this.store.unscheduledPods();
-    if (pending.length === 0) return;
+    await this.place(await this.store.unscheduledPods());
+  }
+
+  /** Moves the pods of lost nodes (NotReady past the reschedule delay) to Ready nodes; deletions there are final. */
+  async rescheduleFrom(lostNodes: string[]): Promise<void> {
+    for (const node of lostNodes) {
+      const pods = await this.store.podsOnNode(node);
+      for (const pod of pods.filter((p) => p.deletionRequestedAt)) {
+        // The node cannot confirm: the pod is forgotten now, and the node removes its containers if it comes back.
+        await this.store.removePod(pod.uid);
+        this.log.info(`pod/${pod.name} deleted (its node ${node} is lost)`);
+      }
+      await this.place(pods.filter((p) => !p.deletionRequestedAt));
+    }
+  }
+
+  /** Records a NodeLost event on each pod of a node that stopped answering. */
+  async nodeLost(node: string): Promise<void> {
+    const time = new Date(this.clock.now());
+    for (const pod of await this.store.podsOnNode(node)) {
+      await this.store.recordEvent(pod.uid, { time, type: "Warning", reason: "NodeLost", message: `node ${node} stopped answering: the pod's status is Unknown`, node });
+    }
+  }
+
+  /** Places each pod on the best Ready node (`placePod`), counting the pods placed as it goes. */
+  private async place(pods: StoredPod[]): Promise<void> {
+    if (pods.length === 0) return;
     const counts = new Map<string, number>();
     for (const pod of await this.store.listPods()) {
       if (pod.node && !pod.deletionRequestedAt) counts.set(pod.node, (counts.get(pod.node) ?? 0) + 1);
     }
     const candidates = this.registry.list().map((node) => ({ name: node.name, status: node.status, podCount: counts.get(node.name) ?? 0 }));
-    for (const pod of pending) {
+    for (const pod of pods) {
       const placement = placePod(candidates);
       const time = new Date(this.clock.now());
       if ("node" in placement) {
-        const event: PodEvent = { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };
-        if (await this.store.assignPod(pod.uid, placement.node, event)) {
+        const event: PodEvent = pod.node
+          ? { time, type: "Warning", reason: "Rescheduled", message: `Rescheduled pod/${pod.name} from ${pod.node} to ${placement.node}: ${pod.node} was lost`, node: placement.node }
+          : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };
+        if (await this.store.assignPod(pod.uid, pod.node, placement.node, event)) {
           candidates.find((node) => node.name === placement.node)!.podCount++;
+          this.log.info(event.message);
           this.notifyNode(placement.node);
         }
       } else {

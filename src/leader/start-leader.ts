@@ -5,6 +5,7 @@ import { AgentStore } from "../agent/agent-store.js";
 import { DockerRuntime } from "../agent/docker-runtime.js";
 import { NodeAgent } from "../agent/node-agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
+import type { RestartSettings } from "../shared/domain.js";
 import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, localDialAddress, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
@@ -21,13 +22,20 @@ export interface LeaderConfig {
   listen: HostPort;
   dataDir: string;
   name: string;
+  /** The node's restart settings (a pod may override them). */
+  restart: RestartSettings;
   heartbeatGraceMs: number;
+  /** How much longer than the grace period a node must be silent before its pods move elsewhere. */
+  rescheduleDelayMs: number;
 }
 
-/** Nodes send heartbeats several times per grace period, so one lost message never makes a node NotReady. */
+/** Nodes send heartbeats many times per grace period, so a few lost messages never make a node NotReady. */
 export function heartbeatIntervalFor(graceMs: number): number {
-  return Math.max(100, Math.min(2000, Math.floor(graceMs / 5)));
+  return Math.max(100, Math.min(1000, Math.floor(graceMs / 10)));
 }
+
+/** How often the leader checks liveness: a node is NotReady at most this long after its grace period ends. */
+const LIVENESS_CHECK_MS = 250;
 
 /**
  * The leader: the Cube service for the CLI, the Cluster service for the nodes, and its own node, whose agent joins
@@ -39,7 +47,12 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
   const agentStore = await AgentStore.open(join(config.dataDir, "agent.db"));
   const nodeId = await agentStore.nodeId();
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: nodeId, onReady: schedule });
+  const registry = await NodeRegistry.load(store, clock, log, {
+    graceMs: config.heartbeatGraceMs,
+    leaderNodeId: nodeId,
+    onReady: schedule,
+    onNotReady: (node) => void pods.nodeLost(node).catch((error: Error) => log.error(`cannot record the loss of ${node}: ${error.message}`)),
+  });
 
   const hub = new AssignmentHub((node) => pods.desiredPodsFor(node), log);
   const pods = new PodController(store, registry, clock, log, (node) => hub.notify(node));
@@ -56,13 +69,18 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
   const address = { ...config.listen, port };
   log.info(`listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
 
-  // Liveness, and a safety net for placement: a pod left unplaced by a failed attempt is placed on the next tick.
+  // Liveness, node loss, and a safety net for placement (a pod left unplaced by a failed attempt is placed here).
+  let checking = false;
   const livenessCheck = setInterval(() => {
+    if (checking) return;
+    checking = true;
     registry
       .checkLiveness()
+      .then(() => pods.rescheduleFrom(registry.lostNodes(config.rescheduleDelayMs)))
       .then(() => pods.schedulePending())
-      .catch((error: Error) => log.error(`periodic check failed: ${error.message}`));
-  }, heartbeatIntervalFor(config.heartbeatGraceMs));
+      .catch((error: Error) => log.error(`periodic check failed: ${error.message}`))
+      .finally(() => (checking = false));
+  }, LIVENESS_CHECK_MS);
 
   const selfAddress = formatHostPort(localDialAddress(address));
   const agent = new NodeAgent({
@@ -73,6 +91,7 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
     token: config.token,
     store: agentStore,
     runtime: new DockerRuntime(),
+    restartDefaults: config.restart,
     log: createLogger("agent"),
     clock,
   });

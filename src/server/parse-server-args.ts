@@ -22,6 +22,10 @@ const common: Record<string, FlagSpec> = {
   token: { env: "CUBE_TOKEN", help: "cluster token, shared by every node and the CLI", required: true },
   "data-dir": { env: "CUBE_DATA_DIR", help: "where this server keeps its SQLite databases", default: () => join(homedir(), ".cube", "data") },
   name: { env: "CUBE_NAME", help: "node name, unique in the cluster", default: () => hostname().toLowerCase() },
+  "restart-backoff": { env: "CUBE_RESTART_BACKOFF", help: "first delay before restarting a failed container (doubles each time)", default: () => "1s" },
+  "restart-backoff-max": { env: "CUBE_RESTART_BACKOFF_MAX", help: "longest delay between restarts", default: () => "30s" },
+  "restart-reset-after": { env: "CUBE_RESTART_RESET_AFTER", help: "a container that ran this long starts a fresh failure count", default: () => "60s" },
+  "restart-max-failures": { env: "CUBE_RESTART_MAX_FAILURES", help: "consecutive failures after which the pod is Failed", default: () => "5" },
 };
 
 const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
@@ -29,6 +33,7 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     ...common,
     listen: { env: "CUBE_LISTEN", help: "HOST:PORT to serve the CLI and the nodes on", default: () => "0.0.0.0:4242" },
     "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
+    "reschedule-delay": { env: "CUBE_RESCHEDULE_DELAY", help: "pods of a node NotReady this much longer move to other nodes", default: () => "10s" },
   },
   follower: {
     ...common,
@@ -44,7 +49,7 @@ export function serverUsage(): string {
       .map(([flag, spec]) => `  --${flag.padEnd(16)} ${spec.help} [$${spec.env}]${spec.default ? ` (default: ${spec.default()})` : ""}`)
       .join("\n");
   return [
-    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s]",
+    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s] [--reschedule-delay 10s]",
     "       cube-server follower --leader HOST:PORT --token T [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "",
     "leader flags:",
@@ -103,14 +108,33 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
     }
   };
 
+  const seconds = (flag: string) => parseDuration(required(flag), flag) / 1000;
+  const maxFailures = Number(required("restart-max-failures"));
+  if (!Number.isInteger(maxFailures) || maxFailures < 1) {
+    throw new UsageError(`--restart-max-failures must be a whole number of at least 1, got "${required("restart-max-failures")}"`);
+  }
+  const restart = {
+    initialBackoffSeconds: seconds("restart-backoff"),
+    maxBackoffSeconds: seconds("restart-backoff-max"),
+    resetAfterSeconds: seconds("restart-reset-after"),
+    maxFailures,
+  };
   const token = required("token");
   const dataDir = required("data-dir");
   const name = required("name");
   if (mode === "leader") {
     return {
       mode,
-      config: { token, dataDir, name, listen: hostPort("listen")!, heartbeatGraceMs: parseDuration(required("heartbeat-grace"), "heartbeat-grace") },
+      config: {
+        token,
+        dataDir,
+        name,
+        restart,
+        listen: hostPort("listen")!,
+        heartbeatGraceMs: parseDuration(required("heartbeat-grace"), "heartbeat-grace"),
+        rescheduleDelayMs: parseDuration(required("reschedule-delay"), "reschedule-delay"),
+      },
     };
   }
-  return { mode, config: { token, dataDir, name, leader: hostPort("leader")!, listen: hostPort("listen")!, advertise: hostPort("advertise") } };
+  return { mode, config: { token, dataDir, name, restart, leader: hostPort("leader")!, listen: hostPort("listen")!, advertise: hostPort("advertise") } };
 }

@@ -26,8 +26,25 @@ export interface ContainerSpec {
   args?: string[];
 }
 
+export type RestartPolicy = "Always" | "OnFailure" | "Never";
+
+/** How a node restarts a pod's failed containers (and retries failed pulls); the node's flags give the defaults. */
+export interface RestartSettings {
+  /** The first back-off; it doubles at each consecutive failure. */
+  initialBackoffSeconds: number;
+  maxBackoffSeconds: number;
+  /** A container that ran this long before it stopped starts a fresh count of failures. */
+  resetAfterSeconds: number;
+  /** Consecutive failures after which the node gives up: the pod is Failed. */
+  maxFailures: number;
+}
+
 export interface PodSpec {
   containers: ContainerSpec[];
+  /** Which stopped containers are replaced: all (Always), failed ones (OnFailure) or none (Never). */
+  restartPolicy: RestartPolicy;
+  /** This pod's overrides of the node's restart settings. */
+  restart?: Partial<RestartSettings>;
   /** SIGTERM, then SIGKILL after this long, when a pod is deleted or replaced. */
   terminationGracePeriodSeconds: number;
 }
@@ -53,7 +70,9 @@ export type PodPhase =
   | "Pending"
   | "ContainerCreating"
   | "Running"
+  | "CrashLoopBackOff"
   | "ErrImagePull"
+  | "ImagePullBackOff"
   | "Succeeded"
   | "Failed"
   | "Terminating"

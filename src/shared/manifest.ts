@@ -46,6 +46,16 @@ const podSchema = z.strictObject({
           } else seen.set(container.name, index);
         });
       }),
+    restartPolicy: z.enum(["Always", "OnFailure", "Never"]).default("Always"),
+    restart: z
+      .strictObject({
+        initialBackoffSeconds: z.number().positive().max(3600),
+        maxBackoffSeconds: z.number().positive().max(86_400),
+        resetAfterSeconds: z.number().positive().max(86_400),
+        maxFailures: z.number().int().min(1).max(1000),
+      })
+      .partial()
+      .optional(),
     terminationGracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
   }),
 });
@@ -62,6 +72,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type" && issue.input === undefined) return "required";
   if (issue.code === "unrecognized_keys") return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  // zod's own words for bounds ("Too small: expected number to be >=1") read better as "must be at least 1".
+  if (issue.code === "too_small" && issue.message.startsWith("Too small")) return `must be ${issue.inclusive === false ? "more than" : "at least"} ${issue.minimum}`;
+  if (issue.code === "too_big" && issue.message.startsWith("Too big")) return `must be ${issue.inclusive === false ? "less than" : "at most"} ${issue.maximum}`;
   if (issue.code === "invalid_key") return issue.issues.map((inner) => inner.message).join("; ");
   if (issue.code === "invalid_type") return `must be ${issue.expected === "record" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
   return issue.message;

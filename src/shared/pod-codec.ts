@@ -7,7 +7,7 @@ import {
   type PodSpec as ProtoPodSpec,
   type PodStatus as ProtoPodStatus,
 } from "../gen/cube.js";
-import type { ContainerState, ContainerStatus, EventType, PodEvent, PodPhase, PodSpec, PodStatusReport } from "./domain.js";
+import type { ContainerState, ContainerStatus, EventType, PodEvent, PodPhase, PodSpec, PodStatusReport, RestartPolicy as DomainRestartPolicy, RestartSettings } from "./domain.js";
 
 /** A pod as a node must run it. */
 export interface DesiredPod {
@@ -20,15 +20,43 @@ export interface DesiredPod {
 
 const optional = (value: string): string | undefined => value || undefined;
 
+const policyToProto: Record<DomainRestartPolicy, RestartPolicy> = {
+  Always: RestartPolicy.RESTART_POLICY_ALWAYS,
+  OnFailure: RestartPolicy.RESTART_POLICY_ON_FAILURE,
+  Never: RestartPolicy.RESTART_POLICY_NEVER,
+};
+const policyFromProto = new Map(Object.entries(policyToProto).map(([policy, value]) => [value, policy as DomainRestartPolicy]));
+
+/** Restart overrides travel in milliseconds, 0 meaning "the node's default". */
+const restartFields = [
+  ["initialBackoffSeconds", "initialBackoffMs"],
+  ["maxBackoffSeconds", "maxBackoffMs"],
+  ["resetAfterSeconds", "resetAfterMs"],
+] as const;
+
 export function podSpecToProto(spec: PodSpec): ProtoPodSpec {
+  const restart = spec.restart ?? {};
   return {
     containers: spec.containers.map((c) => ({ name: c.name, image: c.image, env: c.env, command: c.command ?? [], args: c.args ?? [] })),
-    restartPolicy: RestartPolicy.RESTART_POLICY_UNSPECIFIED,
+    restartPolicy: policyToProto[spec.restartPolicy],
+    restart: {
+      ...(Object.fromEntries(restartFields.map(([seconds, ms]) => [ms, Math.round((restart[seconds] ?? 0) * 1000)])) as Record<(typeof restartFields)[number][1], number>),
+      maxFailures: restart.maxFailures ?? 0,
+    },
     terminationGracePeriodMs: spec.terminationGracePeriodSeconds * 1000,
   };
 }
 
+function restartFromProto(restart: ProtoPodSpec["restart"]): Partial<RestartSettings> | undefined {
+  if (!restart) return undefined;
+  const overrides: Partial<RestartSettings> = {};
+  for (const [seconds, ms] of restartFields) if (restart[ms] > 0) overrides[seconds] = restart[ms] / 1000;
+  if (restart.maxFailures > 0) overrides.maxFailures = restart.maxFailures;
+  return Object.keys(overrides).length > 0 ? overrides : undefined;
+}
+
 export function podSpecFromProto(spec: ProtoPodSpec): PodSpec {
+  const restart = restartFromProto(spec.restart);
   return {
     containers: spec.containers.map((c) => ({
       name: c.name,
@@ -37,6 +65,8 @@ export function podSpecFromProto(spec: ProtoPodSpec): PodSpec {
       ...(c.command.length > 0 ? { command: c.command } : {}),
       ...(c.args.length > 0 ? { args: c.args } : {}),
     })),
+    restartPolicy: policyFromProto.get(spec.restartPolicy) ?? "Always",
+    ...(restart ? { restart } : {}),
     terminationGracePeriodSeconds: spec.terminationGracePeriodMs / 1000,
   };
 }

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { computePodActions, ORPHAN_GRACE_SECONDS, type NodeMemory, type PodAction } from "../../src/agent/compute-pod-actions.js";
 import type { ObservedContainer } from "../../src/agent/container-runtime.js";
 import type { LocalPod } from "../../src/agent/local-pod.js";
+import type { RestartState } from "../../src/agent/restart-tracker.js";
 import { at, healthyWeb, observed, webPod } from "../helpers/pod-fixtures.js";
 
 /** An action in a form a table can state: "remove app (7s): reason", "sandbox", "start app in pause-running-…". */
@@ -9,6 +10,8 @@ function summary(action: PodAction): string {
   switch (action.type) {
     case "removeContainer":
       return `remove ${action.container.containerName ?? "pause"}/${action.container.state} (${action.graceSeconds}s)`;
+    case "stopContainer":
+      return `stop ${action.container.containerName ?? "pause"} (${action.graceSeconds}s)`;
     case "createSandbox":
       return "create sandbox";
     case "startContainer":
@@ -16,7 +19,14 @@ function summary(action: PodAction): string {
   }
 }
 
-const noMemory: NodeMemory = { failedPulls: new Map() };
+const NOW = at(100).getTime();
+const noMemory: NodeMemory = { restarts: new Map(), now: NOW };
+/** Memory holding one restart state for container `name` of the base pod. */
+const remembering = (name: string, state: Partial<RestartState>): NodeMemory => ({
+  restarts: new Map([[`uid-web/hash-1/${name}`, { restarts: 0, failures: 1, ...state }]]),
+  now: NOW,
+});
+const appExited = observed("app", { id: "app-dead", state: "exited", exitCode: 1, createdAt: at(10), finishedAt: at(20) });
 
 interface Case {
   name: string;
@@ -70,15 +80,52 @@ const cases: Case[] = [
     expected: [],
   },
   {
-    name: "an image that failed to pull: not tried again",
+    name: "an image that failed to pull, during its back-off: wait",
     observed: [observed(undefined), observed("sidecar")],
-    memory: { failedPulls: new Map([["uid-web/hash-1/app", "pull access denied"]]) },
+    memory: remembering("app", { lastCounted: "pull:1", retryAt: NOW + 1, lastFailure: { kind: "pull", reason: "ErrImagePull", message: "denied" } }),
     expected: [],
   },
   {
-    name: "an exited container: left as it is",
-    observed: [observed(undefined), observed("app", { state: "exited", exitCode: 1 }), observed("sidecar")],
+    name: "an image that failed to pull, back-off over: try again",
+    observed: [observed(undefined), observed("sidecar")],
+    memory: remembering("app", { lastCounted: "pull:1", retryAt: NOW, lastFailure: { kind: "pull", reason: "ErrImagePull", message: "denied" } }),
+    expected: ["start app"],
+  },
+  {
+    name: "a crashed container during its back-off: wait",
+    observed: [observed(undefined), appExited, observed("sidecar")],
+    memory: remembering("app", { lastCounted: "app-dead", retryAt: NOW + 1 }),
     expected: [],
+  },
+  {
+    name: "a crashed container whose back-off is over: start a new one, keeping the dead one",
+    observed: [observed(undefined), appExited, observed("sidecar")],
+    memory: remembering("app", { lastCounted: "app-dead", retryAt: NOW }),
+    expected: ["start app"],
+  },
+  {
+    name: "an exited container its policy does not restart: left as it is",
+    observed: [observed(undefined), appExited, observed("sidecar")],
+    memory: remembering("app", { lastCounted: "app-dead", retryAt: undefined }),
+    expected: [],
+  },
+  {
+    name: "only the last dead instance is kept",
+    observed: [
+      observed(undefined),
+      observed("app", { createdAt: at(30) }),
+      appExited,
+      observed("app", { state: "exited", exitCode: 1, createdAt: at(5) }),
+      observed("app", { state: "exited", exitCode: 1, createdAt: at(1) }),
+      observed("sidecar"),
+    ],
+    expected: ["remove app/exited (7s)", "remove app/exited (7s)"],
+  },
+  {
+    name: "a container the node gave up on: the pod is Failed, what still runs is stopped, nothing is removed",
+    observed: [observed(undefined), appExited, observed("sidecar")],
+    memory: remembering("app", { lastCounted: "app-dead", failures: 5, gaveUp: "container app failed 5 times in a row" }),
+    expected: ["stop sidecar (7s)", "stop pause (0s)"],
   },
   {
     name: "two sandboxes running: keep the newest",

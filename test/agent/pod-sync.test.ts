@@ -17,7 +17,20 @@ describe("PodSync, on the fake runtime", () => {
   let runtime: FakeRuntime;
   let clock: FakeClock;
   let sync: PodSync;
+  let log: MemoryLogger;
   let reports: { pod: string; status: PodStatusReport }[];
+  const restartDefaults = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
+  const makeSync = () =>
+    new PodSync({
+      node: "n1",
+      runtime,
+      store,
+      clock,
+      log,
+      restartDefaults,
+      outboxChanged: () => {},
+      report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
+    });
   const { uid, specHash, name, labels, spec } = webPod();
   const assigned = { uid, specHash, name, labels, spec };
 
@@ -28,15 +41,8 @@ describe("PodSync, on the fake runtime", () => {
     runtime = new FakeRuntime(clock);
     runtime.images.add("app:1").add("sidecar:1");
     reports = [];
-    sync = new PodSync({
-      node: "n1",
-      runtime,
-      store,
-      clock,
-      log: new MemoryLogger(),
-      outboxChanged: () => {},
-      report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
-    });
+    log = new MemoryLogger();
+    sync = makeSync();
   });
 
   afterEach(async () => {
@@ -75,6 +81,153 @@ describe("PodSync, on the fake runtime", () => {
     expect(reports.at(-1)!.status.phase).to.equal("Running");
   });
 
+  const single = (change: Partial<typeof assigned.spec> = {}) => ({
+    ...assigned,
+    spec: { ...assigned.spec, containers: [assigned.spec.containers[0]], ...change },
+  });
+  const lastStatus = () => reports.at(-1)!.status;
+  const app = () => runtime.all().filter((c) => c.labels[LABELS.container] === "app");
+  const runningApp = () => app().find((c) => c.state === "running")!;
+
+  it("restarts a crashed container after a doubling back-off, then gives up: CrashLoopBackOff, then Failed", async () => {
+    await store.replaceAssignments([single()]);
+    await syncNow();
+    const delays = [1000, 2000, 4000, 8000];
+    for (const [index, delay] of delays.entries()) {
+      runtime.exit(runningApp().id, 1);
+      await syncNow();
+      expect(lastStatus().phase, `crash ${index + 1}`).to.equal("CrashLoopBackOff");
+      expect((await events()).at(-1)).to.equal(`Warning BackOff: Back-off ${delay / 1000}s restarting failed container app (exit code 1)`);
+      clock.advance(delay - 1);
+      await syncNow();
+      expect(app().some((c) => c.state === "running"), "still backing off").to.equal(false);
+      clock.advance(1);
+      await syncNow();
+      expect(lastStatus().phase).to.equal("Running");
+      expect(lastStatus().containers[0].restartCount).to.equal(index + 1);
+      // the last dead instance is kept for `logs --previous`, older ones are removed
+      expect(app().map((c) => c.state)).to.deep.equal(["exited", "running"]);
+    }
+    runtime.exit(runningApp().id, 1);
+    await syncNow();
+    await syncNow();
+    expect(lastStatus()).to.deep.include({ phase: "Failed", message: "container app failed 5 times in a row (exit code 1, reason Error); giving up" });
+    expect((await events()).slice(-2)).to.deep.equal([
+      "Warning Died: Container app died with exit code 1 (Error)",
+      "Warning Failed: container app failed 5 times in a row (exit code 1, reason Error); giving up: the pod is Failed",
+    ]);
+    expect(runtime.all().filter((c) => c.state === "running"), "every container stopped").to.deep.equal([]);
+    clock.advance(60_000);
+    await syncNow();
+    expect(runtime.all().filter((c) => c.state === "running"), "and not restarted").to.deep.equal([]);
+  });
+
+  it("starts a fresh failure count when a container ran long enough", async () => {
+    await store.replaceAssignments([single()]);
+    await syncNow();
+    for (let i = 0; i < 3; i++) {
+      runtime.exit(runningApp().id, 1);
+      await syncNow();
+      clock.advance(2 ** i * 1000);
+      await syncNow();
+    }
+    clock.advance(60_000);
+    runtime.exit(runningApp().id, 1);
+    await syncNow();
+    expect((await events()).at(-1)).to.equal("Warning BackOff: Back-off 1s restarting failed container app (exit code 1)");
+  });
+
+  it("does not restart a cleanly finished container under OnFailure: the pod Succeeded", async () => {
+    await store.replaceAssignments([single({ restartPolicy: "OnFailure" })]);
+    await syncNow();
+    runtime.exit(runningApp().id, 0);
+    await syncNow();
+    clock.advance(60_000);
+    await syncNow();
+    expect(app().map((c) => c.state)).to.deep.equal(["exited"]);
+    expect(lastStatus().phase).to.equal("Succeeded");
+  });
+
+  it("does not restart a failed container under Never: the pod is Failed", async () => {
+    await store.replaceAssignments([single({ restartPolicy: "Never" })]);
+    await syncNow();
+    runtime.exit(runningApp().id, 2);
+    await syncNow();
+    clock.advance(60_000);
+    await syncNow();
+    expect(app().map((c) => c.state)).to.deep.equal(["exited"]);
+    expect(lastStatus()).to.deep.include({ phase: "Failed", message: "container app exited with code 2 (Error)" });
+  });
+
+  it("honours the pod's own restart settings", async () => {
+    await store.replaceAssignments([single({ restart: { maxFailures: 1 } })]);
+    await syncNow();
+    runtime.exit(runningApp().id, 1);
+    await syncNow();
+    expect(lastStatus().phase).to.equal("Failed");
+  });
+
+  it("keeps restart counts and back-offs across a restart of the node", async () => {
+    await store.replaceAssignments([single()]);
+    await syncNow();
+    runtime.exit(runningApp().id, 1);
+    await syncNow();
+    clock.advance(1000);
+    await syncNow();
+    runtime.exit(runningApp().id, 1);
+    await syncNow();
+    sync = makeSync(); // the agent process restarted; its store and the engine's containers remain
+    await syncNow();
+    expect(lastStatus()).to.deep.include({ phase: "CrashLoopBackOff" });
+    expect(lastStatus().containers[0].restartCount).to.equal(1);
+    clock.advance(2000);
+    await syncNow();
+    expect(lastStatus().containers[0].restartCount).to.equal(2);
+  });
+
+  it("adopts the containers it finds for its pods: no call but listing", async () => {
+    await store.replaceAssignments([assigned]);
+    await syncNow();
+    const before = runtime.all().map((c) => c.id);
+    runtime.calls.length = 0;
+    sync = makeSync();
+    await syncNow();
+    expect(runtime.calls).to.deep.equal([]);
+    expect(runtime.all().map((c) => c.id)).to.deep.equal(before);
+  });
+
+  it("replaces containers whose spec hash is not the pod's", async () => {
+    await store.replaceAssignments([assigned]);
+    await syncNow();
+    const before = runtime.all().map((c) => c.id);
+    await store.replaceAssignments([{ ...assigned, specHash: "hash-2" }]);
+    await syncNow();
+    await syncNow();
+    const after = runtime.all();
+    expect(after.map((c) => c.labels[LABELS.specHash])).to.deep.equal(["hash-2", "hash-2", "hash-2"]);
+    expect(after.some((c) => before.includes(c.id))).to.equal(false);
+  });
+
+  it("rides out an engine outage, logging it once, and reconciles when the engine is back", async () => {
+    await store.replaceAssignments([assigned]);
+    await syncNow();
+    for (let i = 0; i < 3; i++) {
+      runtime.failNext("listContainers", "connect ENOENT /var/run/docker.sock");
+      await syncNow();
+    }
+    expect(log.lines.filter((line) => line.includes("ENOENT"))).to.have.length(1);
+    // The engine restarted: every container was stopped.
+    for (const container of runtime.all()) if (container.state === "running") runtime.exit(container.id, 0);
+    await syncNow();
+    // A new sandbox at once; its containers after their restart back-off (they stopped, like a crash).
+    expect(runtime.all().filter((c) => c.state === "running").map((c) => c.labels[LABELS.container] ?? "pause")).to.deep.equal(["pause"]);
+    clock.advance(1000);
+    await syncNow();
+    const running = runtime.all().filter((c) => c.state === "running");
+    expect(running.map((c) => c.labels[LABELS.container] ?? "pause")).to.deep.equal(["pause", "app", "sidecar"]);
+    expect(log.lines).to.include("INFO sync works again");
+  });
+
   it("pulls a missing image, with events", async () => {
     runtime.images.delete("app:1");
     runtime.registry.set("app:1", undefined);
@@ -84,16 +237,25 @@ describe("PodSync, on the fake runtime", () => {
     expect((await events()).slice(0, 2)).to.deep.equal(['Normal Pulling: Pulling image "app:1"', 'Normal Pulled: Successfully pulled image "app:1" in 0.0s']);
   });
 
-  it("reports ErrImagePull with the engine's error text when a pull fails, and does not pull again", async () => {
+  it("retries a failed pull with a back-off: ErrImagePull, then ImagePullBackOff, then Failed, with the engine's words", async () => {
     runtime.images.delete("app:1");
-    await store.replaceAssignments([assigned]);
+    await store.replaceAssignments([single()]);
     await syncNow();
-    await syncNow();
-    expect(runtime.calls.filter((call) => call === "pull app:1")).to.have.length(1);
     expect(await events()).to.include(
       `Warning Failed: Failed to pull image "app:1": pull access denied for app:1, repository does not exist or may require 'docker login'`,
     );
-    expect(reports.at(-1)!.status).to.deep.include({ phase: "ErrImagePull" });
+    expect(lastStatus().phase).to.equal("ErrImagePull");
+    const phases = [];
+    for (const delay of [1000, 2000, 4000, 8000]) {
+      clock.advance(delay);
+      await syncNow();
+      phases.push(lastStatus().phase);
+    }
+    expect(runtime.calls.filter((call) => call === "pull app:1")).to.have.length(5);
+    expect(phases).to.deep.equal(["ImagePullBackOff", "ImagePullBackOff", "ImagePullBackOff", "Failed"]);
+    clock.advance(60_000);
+    await syncNow();
+    expect(runtime.calls.filter((call) => call === "pull app:1")).to.have.length(5);
   });
 
   it("tears down a pod no longer assigned: stops its containers gracefully, then tells the leader it is gone", async () => {

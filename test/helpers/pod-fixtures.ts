@@ -17,6 +17,7 @@ export function webPod(change: Partial<LocalPod> = {}): LocalPod {
         { name: "app", image: "app:1", env: { MODE: "prod" } },
         { name: "sidecar", image: "sidecar:1", env: {} },
       ],
+      restartPolicy: "Always",
       terminationGracePeriodSeconds: 7,
     },
     ...change,

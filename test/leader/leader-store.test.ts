@@ -7,7 +7,7 @@ import { tempDir } from "../helpers/temp-dir.js";
 const pod = (name: string, image = "busybox", labels: Record<string, string> = {}): PodResource => ({
   type: "pod",
   metadata: { name, labels },
-  spec: { containers: [{ name: "main", image, env: {} }], terminationGracePeriodSeconds: 10 },
+  spec: { containers: [{ name: "main", image, env: {} }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
 });
 const apply = (store: LeaderStore, ...resources: PodResource[]) =>
   store.applyPods(resources.map((resource) => ({ resource, manifest: resource })), new Date()).then((results) => results.map((r) => `${r.pod.name} ${r.outcome}`));

@@ -29,7 +29,7 @@ describe("validateManifest", () => {
         {
           type: "pod",
           metadata: { name: "my-pod", labels: { app: "my-app" } },
-          spec: { containers: [{ name: "my-container", image: "nginx:latest", env: { ENV_VAR1: "value1", ENV_VAR2: "value2" } }], terminationGracePeriodSeconds: 10 },
+          spec: { containers: [{ name: "my-container", image: "nginx:latest", env: { ENV_VAR1: "value1", ENV_VAR2: "value2" } }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
         },
       ],
     });
@@ -120,5 +120,20 @@ describe("validateManifest", () => {
     expect(parseManifest("[{")).to.deep.include({ ok: false });
     const result = parseManifest("[{");
     expect(!result.ok && result.problems[0]).to.match(/^the manifest is not valid JSON: /);
+  });
+});
+
+describe("validateManifest: restart settings", () => {
+  it("accepts a restart policy and per-pod restart settings", () => {
+    const result = validateManifest([pod((p) => Object.assign(p.spec, { restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } }))]);
+    expect(result.ok && result.resources[0].spec).to.deep.include({ restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } });
+  });
+
+  it("rejects an unknown policy and bad settings", () => {
+    expect(problemsOf([pod((p) => (p.spec.restartPolicy = "Sometimes"))])[0]).to.match(/^\[0\]\.spec\.restartPolicy: /);
+    expect(problemsOf([pod((p) => (p.spec.restart = { maxFailures: 0, backoff: 1 }))]).sort()).to.deep.equal([
+      '[0].spec.restart: unknown field "backoff"',
+      "[0].spec.restart.maxFailures: must be at least 1",
+    ]);
   });
 });
