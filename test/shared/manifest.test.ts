@@ -132,8 +132,8 @@ describe("validateManifest: restart settings", () => {
   it("rejects an unknown policy and bad settings", () => {
     expect(problemsOf([pod((p) => (p.spec.restartPolicy = "Sometimes"))])[0]).to.match(/^\[0\]\.spec\.restartPolicy: /);
     expect(problemsOf([pod((p) => (p.spec.restart = { maxFailures: 0, backoff: 1 }))]).sort()).to.deep.equal([
-      '[0].spec.restart: unknown field "backoff"',
       "[0].spec.restart.maxFailures: must be at least 1",
+      '[0].spec.restart: unknown field "backoff"',
     ]);
   });
 });
