@@ -65,8 +65,19 @@ export function computePodActions(pods: LocalPod[], observed: ObservedContainer[
     const current = containers.filter((c) => c.specHash === pod.specHash);
     const stateOf = (name: string) => memory.restarts.get(containerKey(pod, name));
 
+    const instancesOf = (name: string) => newestFirst(current.filter((c) => c.containerName === name));
+    const removeOldInstances = () => {
+      for (const spec of pod.spec.containers) {
+        // Keep the newest instance and, when it is not dead itself, the last dead one (for `logs --previous`).
+        const [newest, ...older] = instancesOf(spec.name);
+        const previous = newest && !isDead(newest) ? older.find(isDead) : undefined;
+        actions.push(...removeAll(pod.uid, older.filter((c) => c !== previous), grace, `container ${spec.name} has newer instances`));
+      }
+    };
+
     const givenUp = pod.spec.containers.find((spec) => stateOf(spec.name)?.gaveUp);
     if (givenUp) {
+      removeOldInstances();
       // The pod is Failed: stop what still runs and keep every container for inspection (logs).
       for (const container of appsFirst(current.filter((c) => c.state === "running"))) {
         const graceSeconds = container.containerName === undefined ? 0 : grace;
@@ -84,12 +95,10 @@ export function computePodActions(pods: LocalPod[], observed: ObservedContainer[
       continue;
     }
     actions.push(...removeAll(pod.uid, sandboxes.filter((c) => c !== sandbox), 0, "a pod has a single sandbox"));
+    removeOldInstances();
 
     for (const spec of pod.spec.containers) {
-      const [newest, ...older] = newestFirst(current.filter((c) => c.containerName === spec.name));
-      // Keep the newest instance and the last dead one before it (for `logs --previous`); remove the others.
-      const previous = older.find(isDead);
-      actions.push(...removeAll(pod.uid, older.filter((c) => c !== previous), grace, `container ${spec.name} has newer instances`));
+      const [newest] = instancesOf(spec.name);
       const state = stateOf(spec.name);
       const waiting = state?.retryAt !== undefined && memory.now < state.retryAt;
       const start = { type: "startContainer", pod, container: spec, sandboxId: sandbox.id } as const;

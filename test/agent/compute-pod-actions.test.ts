@@ -122,6 +122,12 @@ const cases: Case[] = [
     expected: ["remove app/exited (7s)", "remove app/exited (7s)"],
   },
   {
+    name: "during a back-off, the newest dead instance is the one kept",
+    observed: [observed(undefined), appExited, observed("app", { state: "exited", exitCode: 1, createdAt: at(5) }), observed("sidecar")],
+    memory: remembering("app", { lastCounted: "app-dead", retryAt: NOW + 1 }),
+    expected: ["remove app/exited (7s)"],
+  },
+  {
     name: "a container the node gave up on: the pod is Failed, what still runs is stopped, nothing is removed",
     observed: [observed(undefined), appExited, observed("sidecar")],
     memory: remembering("app", { lastCounted: "app-dead", failures: 5, gaveUp: "container app failed 5 times in a row" }),

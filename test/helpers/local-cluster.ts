@@ -16,7 +16,7 @@ export interface PodJson {
   node: string | null;
   status: string;
   message?: string;
-  containers: { name: string; state: string; reason?: string; containerId?: string; exitCode?: number; message?: string }[];
+  containers: { name: string; state: string; reason?: string; containerId?: string; exitCode?: number; message?: string; restartCount: number }[];
   events: { type: string; reason: string; message: string; node: string }[];
 }
 
@@ -29,7 +29,11 @@ export class LocalCluster {
   readonly nodeNames = new Set<string>();
   leaderPort = 0;
 
-  constructor(readonly graceSeconds = 2) {}
+  constructor(
+    readonly graceSeconds = 2,
+    /** Flags added to every leader this cluster starts. */
+    readonly leaderArgs: string[] = [],
+  ) {}
 
   private server(label: string, args: string[]): TestProcess {
     this.nodeNames.add(args[args.indexOf("--name") + 1]);
@@ -39,7 +43,7 @@ export class LocalCluster {
   }
 
   /** Starts the leader (on `port`, or a free one the first time) and waits until it listens. */
-  async startLeader(name = "main", port = this.leaderPort): Promise<TestProcess> {
+  async startLeader(name = "main", port = this.leaderPort, extraArgs: string[] = this.leaderArgs): Promise<TestProcess> {
     const leader = this.server(`leader ${name}`, [
       "leader",
       "--token", this.token,
@@ -47,6 +51,7 @@ export class LocalCluster {
       "--data-dir", join(this.dir.path, name),
       "--name", name,
       "--heartbeat-grace", `${this.graceSeconds}s`,
+      ...extraArgs,
     ]);
     const listening = await leader.waitForLine(/\[leader\] listening on 127\.0\.0\.1:(\d+)/);
     this.leaderPort = Number(/127\.0\.0\.1:(\d+)/.exec(listening)![1]);
