@@ -32,8 +32,21 @@ describe("parseServerArgs", () => {
         advertise: { host: "10.0.0.9", port: 5000 },
         dataDir: "/var/lib/cube",
         name: "flag-name",
+        restart: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
       },
     });
+  });
+
+  it("reads the restart and reschedule settings", () => {
+    const command = parseServerArgs(
+      ["leader", "--token", "T", "--restart-backoff", "500ms", "--restart-backoff-max", "1m", "--restart-reset-after", "2m", "--restart-max-failures", "3", "--reschedule-delay", "30s"],
+      {},
+    );
+    expect(command.mode === "leader" && command.config).to.deep.include({
+      restart: { initialBackoffSeconds: 0.5, maxBackoffSeconds: 60, resetAfterSeconds: 120, maxFailures: 3 },
+      rescheduleDelayMs: 30_000,
+    });
+    expect(() => parseServerArgs(["leader", "--token", "T", "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
   });
 
   it("requires the token, and the leader's address for a follower", () => {
