@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -6,6 +6,7 @@ import { ConfigError, configPath, loadConfig } from "../../src/cli/config.js";
 
 describe("loadConfig", () => {
   const dir = mkdtempSync(join(tmpdir(), "cube-config-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
   const write = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(path, text);

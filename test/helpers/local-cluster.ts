@@ -35,9 +35,9 @@ export class LocalCluster {
     readonly leaderArgs: string[] = [],
   ) {}
 
-  private server(label: string, args: string[]): TestProcess {
+  private server(label: string, args: string[], env: NodeJS.ProcessEnv = {}): TestProcess {
     this.nodeNames.add(args[args.indexOf("--name") + 1]);
-    const process = startProcess(label, "node", [join(projectRoot, "bin", "cube-server.js"), ...args]);
+    const process = startProcess(label, "node", [join(projectRoot, "bin", "cube-server.js"), ...args], env);
     this.processes.push(process);
     return process;
   }
@@ -58,7 +58,7 @@ export class LocalCluster {
     return leader;
   }
 
-  startFollower(name: string, options: { token?: string; dataDir?: string } = {}): TestProcess {
+  startFollower(name: string, options: { token?: string; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): TestProcess {
     return this.server(`follower ${name}`, [
       "follower",
       "--leader", `127.0.0.1:${this.leaderPort}`,
@@ -66,7 +66,7 @@ export class LocalCluster {
       "--listen", "127.0.0.1:0",
       "--data-dir", join(this.dir.path, options.dataDir ?? name),
       "--name", name,
-    ]);
+    ], options.env);
   }
 
   /** Writes a CLI config for this cluster and returns the environment that selects it. */
