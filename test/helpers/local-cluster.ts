@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { removeNodeContainers } from "./docker.js";
@@ -69,10 +69,10 @@ export class LocalCluster {
     ], options.env);
   }
 
-  /** Writes a CLI config for this cluster and returns the environment that selects it. */
+  /** The environment that points the CLI at this cluster; its config file is written once per leader port and password. */
   cliEnv(password = this.token): NodeJS.ProcessEnv {
-    const path = join(this.dir.path, `config-${password}`);
-    writeFileSync(path, JSON.stringify({ leaderUrl: `127.0.0.1:${this.leaderPort}`, password }));
+    const path = join(this.dir.path, `config-${this.leaderPort}-${password}`);
+    if (!existsSync(path)) writeFileSync(path, JSON.stringify({ leaderUrl: `127.0.0.1:${this.leaderPort}`, password }));
     return { CUBE_CONFIG: path };
   }
 

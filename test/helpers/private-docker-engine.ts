@@ -8,8 +8,9 @@ import { tempDir } from "./temp-dir.js";
 const run = promisify(execFile);
 
 /**
- * A Docker Engine of the test's own (its own socket, data and state directories, no bridge), so that a test can stop
- * and restart an engine without touching the machine's.
+ * A Docker Engine of the test's own, so that a test can stop and restart an engine without touching the machine's:
+ * its own socket, data and state directories, and its own network namespace (`unshare --net`, which then execs
+ * dockerd, so the PID is the engine's): its bridge and firewall rules cannot disturb the machine's engine.
  */
 export class PrivateDockerEngine {
   private readonly dir = tempDir("dockerd");
@@ -18,14 +19,13 @@ export class PrivateDockerEngine {
   readonly env = { DOCKER_HOST: `unix://${this.socket}` };
 
   async start(): Promise<void> {
-    this.process = startProcess("private dockerd", "dockerd", [
+    this.process = startProcess("private dockerd", "unshare", [
+      "--net",
+      "dockerd",
       "--host", `unix://${this.socket}`,
       "--data-root", join(this.dir.path, "root"),
       "--exec-root", join(this.dir.path, "exec"),
       "--pidfile", join(this.dir.path, "docker.pid"),
-      "--bridge", "none",
-      "--iptables=false",
-      "--ip-masq=false",
     ]);
     await eventually("the private engine", async () => ((await this.docker("info")).length > 0 ? true : undefined), 30_000);
   }
