@@ -1,3 +1,5 @@
+import type { LogLine, OutputStream } from "./log-lines.js";
+
 /** A container as the node sees it in its engine, with Cube's labels decoded. */
 export interface ObservedContainer {
   id: string;
@@ -33,6 +35,44 @@ export interface CreateContainerOptions {
   hostname?: string;
 }
 
+export interface TerminalSize {
+  rows: number;
+  columns: number;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  /** The last N lines only. */
+  tail?: number;
+  /** Lines from this time on (nanoseconds since the epoch). */
+  sinceNs?: bigint;
+  signal: AbortSignal;
+}
+
+export interface ExecOptions {
+  command: string[];
+  tty: boolean;
+  stdin: boolean;
+  /** The terminal's size at the start (tty only). */
+  size?: TerminalSize;
+}
+
+/** A command running in a container. */
+export interface ExecProcess {
+  /** Its output, in order; with a TTY everything is "stdout". */
+  output: AsyncIterable<{ stream: OutputStream; data: Buffer }>;
+  /** Writes to its stdin; false when the caller should wait for `drain` (backpressure). */
+  write(data: Buffer): boolean;
+  onDrain(listener: () => void): void;
+  /** Ends its stdin (a half-close: its output still flows). */
+  endInput(): void;
+  resize(size: TerminalSize): Promise<void>;
+  /** Once the output has ended: the exit code, or why the command could not start. */
+  result(): Promise<{ exitCode: number; startError?: string }>;
+  /** Ends the process if it still runs (its caller went away). */
+  kill(): Promise<void>;
+}
+
 /** What the node agent needs of a container engine: Docker in production, an in-memory fake in tests. */
 export interface ContainerRuntime {
   /** Every container (running or not) labelled as belonging to `node`. */
@@ -48,6 +88,9 @@ export interface ContainerRuntime {
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   /** Removes a container, killing it if it still runs; a container already gone is fine. */
   removeContainer(id: string): Promise<void>;
+  /** A container's log lines, in order, with Docker's timestamps; with `follow`, until the container stops. */
+  logs(id: string, options: LogOptions): AsyncIterable<LogLine>;
+  exec(id: string, options: ExecOptions): Promise<ExecProcess>;
 }
 
 /** The engine's own words for a failure (dockerode puts them in `json.message`, behind its "(HTTP code 404) ..." prefix). */

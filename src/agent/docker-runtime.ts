@@ -1,7 +1,17 @@
 import { Readable } from "node:stream";
 import Docker from "dockerode";
 import { LABELS } from "../shared/domain.js";
-import { runtimeErrorMessage, type ContainerRuntime, type CreateContainerOptions, type ObservedContainer } from "./container-runtime.js";
+import {
+  runtimeErrorMessage,
+  type ContainerRuntime,
+  type CreateContainerOptions,
+  type ExecOptions,
+  type ExecProcess,
+  type LogOptions,
+  type ObservedContainer,
+  type TerminalSize,
+} from "./container-runtime.js";
+import { demultiplex, timestampedLines, type LogLine } from "./log-lines.js";
 import { PAUSE_IMAGE, pauseProgram, singleFileTar } from "./pause-image.js";
 
 const DOCKER_ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -12,6 +22,15 @@ function dockerTime(value: string | undefined): Date | undefined {
 
 function isStatus(error: unknown, ...codes: number[]): boolean {
   return codes.includes((error as { statusCode?: number }).statusCode ?? 0);
+}
+
+/**
+ * The engine's "OCI runtime exec failed: exec failed: unable to start container process: exec: \"nope\": executable
+ * file not found in $PATH: unknown" as a shell would say it: "nope: executable file not found in $PATH".
+ */
+export function describeStartError(engineText: string): string {
+  const match = /exec: "([^"]*)": (.*?)(?:: unknown)?$/.exec(engineText);
+  return match ? `${match[1]}: ${match[2]}` : engineText;
 }
 
 /** The Docker Engine, through dockerode. */
@@ -132,5 +151,89 @@ export class DockerRuntime implements ContainerRuntime {
       if (!isStatus(error, 404)) throw error;
     }
     this.inspections.delete(id);
+  }
+
+  async *logs(id: string, options: LogOptions): AsyncGenerator<LogLine> {
+    const since = options.sinceNs === undefined ? undefined : `${options.sinceNs / 1_000_000_000n}.${String(options.sinceNs % 1_000_000_000n).padStart(9, "0")}`;
+    const query = { stdout: true, stderr: true, timestamps: true, ...(options.tail === undefined ? {} : { tail: options.tail }), ...(since ? { since } : {}), abortSignal: options.signal };
+    // Without follow Docker answers one Buffer, with follow a stream: both are multiplexed frames.
+    const container = this.docker.getContainer(id);
+    const body = options.follow ? await container.logs({ ...query, follow: true }) : [await container.logs({ ...query, follow: false })];
+    try {
+      yield* timestampedLines(demultiplex(body as AsyncIterable<Buffer>));
+    } finally {
+      if ("destroy" in body) (body as unknown as { destroy(): void }).destroy();
+    }
+  }
+
+  async exec(id: string, options: ExecOptions): Promise<ExecProcess> {
+    const env = options.tty && options.size ? [`COLUMNS=${options.size.columns}`, `LINES=${options.size.rows}`] : [];
+    const exec = await this.docker.getContainer(id).exec({
+      Cmd: options.command,
+      AttachStdin: options.stdin,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: options.tty,
+      Env: env,
+      // Honoured from API 1.42 on; older engines start at 0x0, hence the resize right after start and the env above.
+      ...(options.tty && options.size ? { ConsoleSize: [options.size.rows, options.size.columns] } : {}),
+    } as Docker.ExecCreateOptions);
+    const stream = (await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty } as Docker.ExecStartOptions)) as NodeJS.ReadWriteStream & {
+      end(): void;
+      destroy(): void;
+      write(data: Buffer): boolean;
+    };
+    const resize = async (size: TerminalSize) => {
+      await exec.resize({ h: size.rows, w: size.columns }).catch(() => undefined); // the process may be gone already
+    };
+    if (options.tty && options.size) await resize(options.size);
+    let startError: string | undefined;
+
+    async function* output(): AsyncGenerator<{ stream: "stdout" | "stderr"; data: Buffer }> {
+      const frames = options.tty
+        ? (async function* () {
+            for await (const chunk of stream as AsyncIterable<Buffer>) yield { stream: "stdout" as const, payload: chunk };
+          })()
+        : demultiplex(stream as AsyncIterable<Buffer>);
+      // When the command cannot start, the engine says so on stdout ("OCI runtime exec failed: ...") and no process
+      // ever runs (Pid 0): that text is held back and becomes the start error.
+      let held: Buffer | undefined;
+      let first = true;
+      for await (const frame of frames) {
+        if (first && frame.payload.toString("latin1").startsWith("OCI runtime exec failed")) held = frame.payload;
+        else yield { stream: frame.stream, data: frame.payload };
+        first = false;
+      }
+      if (held) {
+        const info = await exec.inspect();
+        if (info.Pid === 0) startError = held.toString("utf8").trim();
+        else yield { stream: "stdout", data: held };
+      }
+    }
+
+    return {
+      output: output(),
+      write: (data) => stream.write(data),
+      onDrain: (listener) => stream.once("drain", listener),
+      endInput: () => stream.end(),
+      resize,
+      result: async () => {
+        const info = await exec.inspect();
+        if (startError) return { exitCode: /not found|no such file/.test(startError) ? 127 : 126, startError: describeStartError(startError) };
+        return { exitCode: info.ExitCode ?? 0 };
+      },
+      kill: async () => {
+        stream.destroy();
+        const info = await exec.inspect().catch(() => undefined);
+        // The engine has no call to end an exec; the agent runs beside its engine, so the PID is one of this host's.
+        if (info?.Running && info.Pid > 0) {
+          try {
+            process.kill(info.Pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      },
+    };
   }
 }

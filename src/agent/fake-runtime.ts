@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../shared/clock.js";
 import { LABELS } from "../shared/domain.js";
-import type { ContainerRuntime, CreateContainerOptions, ObservedContainer } from "./container-runtime.js";
+import type { ContainerRuntime, CreateContainerOptions, ExecOptions, ExecProcess, LogOptions, ObservedContainer } from "./container-runtime.js";
+import type { LogLine, OutputStream } from "./log-lines.js";
 import { PAUSE_IMAGE } from "./pause-image.js";
 
 type Method = "listContainers" | "pullImage" | "createContainer" | "startContainer" | "stopContainer" | "removeContainer";
@@ -30,6 +31,12 @@ export class FakeRuntime implements ContainerRuntime {
   readonly registry = new Map<string, string | undefined>();
   private readonly containers = new Map<string, FakeContainer>();
   private readonly injected = new Map<Method, Error[]>();
+  private readonly logLines = new Map<string, LogLine[]>();
+  /** What an exec does: by default it prints nothing and exits with 0. */
+  execHandler: (id: string, options: ExecOptions, stdin: Buffer) => { output: { stream: OutputStream; data: Buffer }[]; exitCode: number } = () => ({
+    output: [],
+    exitCode: 0,
+  });
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -42,6 +49,12 @@ export class FakeRuntime implements ContainerRuntime {
   exit(id: string, exitCode: number): void {
     const container = this.mustGet(id);
     Object.assign(container, { state: "exited", exitCode, finishedAt: new Date(this.clock.now()) });
+  }
+
+  /** A container prints a line, now. */
+  print(id: string, stream: OutputStream, text: string): void {
+    const line = { stream, timestampNs: BigInt(this.clock.now()) * 1_000_000n, data: Buffer.from(text) };
+    this.logLines.set(id, [...(this.logLines.get(id) ?? []), line]);
   }
 
   /** The containers currently held, with the options they were created with. */
@@ -131,5 +144,32 @@ export class FakeRuntime implements ContainerRuntime {
   private maybeFail(method: Method): void {
     const error = this.injected.get(method)?.shift();
     if (error) throw error;
+  }
+
+  async *logs(id: string, options: LogOptions): AsyncGenerator<LogLine> {
+    this.mustGet(id);
+    const lines = (this.logLines.get(id) ?? []).filter((line) => options.sinceNs === undefined || line.timestampNs >= options.sinceNs);
+    yield* options.tail === undefined ? lines : lines.slice(-options.tail);
+  }
+
+  /** Runs `execHandler` once stdin has ended (at once without stdin). */
+  async exec(id: string, options: ExecOptions): Promise<ExecProcess> {
+    this.calls.push(`exec ${id} ${options.command.join(" ")}`);
+    if (this.mustGet(id).state !== "running") throw new Error(`Container ${id} is not running`);
+    const input: Buffer[] = [];
+    let endInput!: () => void;
+    const inputEnded = options.stdin ? new Promise<void>((resolve) => (endInput = resolve)) : Promise.resolve();
+    const ran = inputEnded.then(() => this.execHandler(id, options, Buffer.concat(input)));
+    return {
+      output: (async function* () {
+        yield* (await ran).output;
+      })(),
+      write: (data) => input.push(data) > 0,
+      onDrain: () => {},
+      endInput: () => endInput?.(),
+      resize: async () => {},
+      result: async () => ({ exitCode: (await ran).exitCode }),
+      kill: async () => endInput?.(),
+    };
   }
 }

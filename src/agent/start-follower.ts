@@ -6,6 +6,7 @@ import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-serv
 import { formatHostPort, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
+import { createAgentService } from "./agent-service.js";
 import { AgentStore } from "./agent-store.js";
 import { DockerRuntime } from "./docker-runtime.js";
 import { NodeAgent } from "./node-agent.js";
@@ -27,8 +28,8 @@ export async function startFollower(config: FollowerConfig, clock: Clock = syste
   const log = createLogger("agent");
   const store = await AgentStore.open(join(config.dataDir, "agent.db"));
   const server = createAuthenticatedServer(config.token);
-  // No call of the Agent service exists yet; grpc-js answers UNIMPLEMENTED.
-  server.addService(AgentService, {});
+  const runtime = new DockerRuntime();
+  server.addService(AgentService, createAgentService({ node: config.name, store, runtime, log }));
   const port = await listen(server, config.listen);
   const address = { ...config.listen, port };
   log.info(`node ${config.name} listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
@@ -40,7 +41,7 @@ export async function startFollower(config: FollowerConfig, clock: Clock = syste
     nodeId: await store.nodeId(),
     token: config.token,
     store: store,
-    runtime: new DockerRuntime(),
+    runtime,
     restartDefaults: config.restart,
     log,
     clock,

@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { CubeClient, type ApplyResponse, type GetResponse, type ListNodesResponse, type ListResponse } from "../gen/cube.js";
+import { CubeClient, type ApplyResponse, type ExecInput, type ExecOutput, type GetResponse, type ListNodesResponse, type ListResponse, type LogChunk, type LogsRequest } from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { CubeConfig } from "./config.js";
 
@@ -38,6 +38,15 @@ export class LeaderClient {
 
   async delete(type: string, name: string): Promise<void> {
     await this.unary(this.client.delete, { type, name });
+  }
+
+  /** A pod's log lines, as a stream (no deadline: `--follow` may last). */
+  logs(request: LogsRequest): grpc.ClientReadableStream<LogChunk> {
+    return this.client.logs(request);
+  }
+
+  exec(): grpc.ClientDuplexStream<ExecInput, ExecOutput> {
+    return this.client.exec();
   }
 
   close(): void {

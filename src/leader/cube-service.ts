@@ -1,16 +1,18 @@
 import * as grpc from "@grpc/grpc-js";
-import { ApplyOutcome as ProtoApplyOutcome, type CubeServer, type Pod } from "../gen/cube.js";
+import { ApplyOutcome as ProtoApplyOutcome, type CubeServer, type ExecInput, type LogChunk, type Pod } from "../gen/cube.js";
 import { parseResourceType, RESOURCE_TYPES } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
 import { nodeToProto } from "../shared/node-codec.js";
 import { eventToProto, podSpecToProto, podStatusToProto } from "../shared/pod-codec.js";
+import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
+import type { AgentClients } from "./agent-clients.js";
 import { PodBeingDeleted } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { InvalidManifest, type PodController, type PodView } from "./pod-controller.js";
 
-/** The handlers of the `Cube` service that exist so far; grpc-js answers UNIMPLEMENTED for the others. */
-export type CubeHandlers = Pick<CubeServer, "listNodes" | "apply" | "list" | "get" | "delete">;
+/** The handlers of the `Cube` service. */
+export type CubeHandlers = CubeServer;
 
 const outcomes = {
   created: ProtoApplyOutcome.APPLY_OUTCOME_CREATED,
@@ -53,8 +55,31 @@ function unary<Request, Response>(log: Logger, body: (request: Request) => Promi
   };
 }
 
-export function createCubeService(registry: NodeRegistry, pods: PodController, log: Logger): CubeHandlers {
+export function createCubeService(registry: NodeRegistry, pods: PodController, agents: AgentClients, log: Logger): CubeHandlers {
   const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
+
+  /** The Agent service of the node that runs a pod, and the pod's container to talk to (checked, or the only one). */
+  async function podOnNode(type: string, name: string, container: string, needsOne: boolean) {
+    checkType(type, false);
+    const found = await pods.get(name);
+    if (!found) throw notFound(type, name);
+    const { pod } = found;
+    const names = pod.spec.containers.map((c) => c.name);
+    if (container && !names.includes(container)) {
+      throw statusError(grpc.status.NOT_FOUND, `container "${container}" not found in pod/${name}; its containers: ${names.join(", ")}`);
+    }
+    if (!container && needsOne && names.length > 1) {
+      throw statusError(grpc.status.INVALID_ARGUMENT, `pod/${name} has several containers: choose one with --container (${names.join(", ")})`);
+    }
+    if (!pod.node) throw statusError(grpc.status.FAILED_PRECONDITION, `pod/${name} is not running on a node yet (${pod.phase})`);
+    const node = registry.list().find((n) => n.name === pod.node);
+    if (node?.status !== "Ready") throw statusError(grpc.status.UNAVAILABLE, `node ${pod.node}, which runs pod/${name}, is not Ready`);
+    return { agent: agents.for(node.address), container: container || (needsOne ? names[0] : "") };
+  }
+
+  /** Ends a proxied call with the node's status, or the reason the node could not be reached. */
+  const forwardError = (call: { emit(event: "error", error: unknown): boolean }) => (error: Partial<grpc.ServiceError>) =>
+    call.emit("error", statusError(error.code ?? grpc.status.INTERNAL, error.details || error.message || "the node failed"));
   return {
     listNodes: unary(log, async () => ({ nodes: registry.list().map(nodeToProto) })),
 
@@ -91,5 +116,44 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, l
       if (!(await pods.delete(name))) throw notFound(type, name);
       return {};
     }),
+
+    logs: (call) => {
+      podOnNode(call.request.type, call.request.name, call.request.container, false).then(
+        async ({ agent }) => {
+          const upstream = agent.logs(call.request);
+          call.on("cancelled", () => upstream.cancel());
+          upstream.on("error", forwardError(call));
+          // Line by line, at the pace the CLI reads: a large log never sits in the leader's memory.
+          for await (const chunk of upstream as AsyncIterable<LogChunk>) await writeWithBackpressure(call, chunk);
+          call.end();
+        },
+        (error) => call.emit("error", toStatus(error, log)),
+      ).catch(() => undefined); // the upstream's error was forwarded
+    },
+
+    exec: (call) => {
+      call.once("data", (first: ExecInput) => {
+        call.pause();
+        if (!first.start) {
+          call.emit("error", statusError(grpc.status.INVALID_ARGUMENT, "the first exec message must be start"));
+          return;
+        }
+        const start = first.start;
+        podOnNode(start.type, start.name, start.container, true).then(
+          ({ agent, container }) => {
+            const upstream = agent.exec();
+            upstream.write({ start: { ...start, container } });
+            relay(upstream, call);
+            relay(call, upstream);
+            upstream.on("end", () => call.end());
+            upstream.on("error", forwardError(call));
+            call.on("end", () => upstream.end());
+            call.on("cancelled", () => upstream.cancel());
+            call.resume();
+          },
+          (error) => call.emit("error", toStatus(error, log)),
+        );
+      });
+    },
   };
 }

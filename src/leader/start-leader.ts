@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { AgentService, ClusterService } from "../gen/agent.js";
 import { CubeService } from "../gen/cube.js";
+import { createAgentService } from "../agent/agent-service.js";
 import { AgentStore } from "../agent/agent-store.js";
 import { DockerRuntime } from "../agent/docker-runtime.js";
 import { NodeAgent } from "../agent/node-agent.js";
@@ -14,6 +15,7 @@ import { createClusterService } from "./cluster-service.js";
 import { createCubeService } from "./cube-service.js";
 import { LeaderStore } from "./leader-store.js";
 import { NodeRegistry } from "./node-registry.js";
+import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
 import { PodController } from "./pod-controller.js";
 
@@ -58,13 +60,15 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
   const pods = new PodController(store, registry, clock, log, (node) => hub.notify(node));
 
   const server = createAuthenticatedServer(config.token);
-  server.addService(CubeService, createCubeService(registry, pods, log));
+  const agents = new AgentClients(config.token);
+  server.addService(CubeService, createCubeService(registry, pods, agents, log));
   server.addService(
     ClusterService,
     createClusterService({ registry, pods, hub, log }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
   );
-  // The leader's own node serves its Agent service on the leader's port; no call of it exists yet.
-  server.addService(AgentService, {});
+  // The leader's own node serves its Agent service on the leader's port.
+  const runtime = new DockerRuntime();
+  server.addService(AgentService, createAgentService({ node: config.name, store: agentStore, runtime, log: createLogger("agent") }));
   const port = await listen(server, config.listen);
   const address = { ...config.listen, port };
   log.info(`listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
@@ -90,7 +94,7 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
     nodeId,
     token: config.token,
     store: agentStore,
-    runtime: new DockerRuntime(),
+    runtime,
     restartDefaults: config.restart,
     log: createLogger("agent"),
     clock,
@@ -102,6 +106,7 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
     async stop() {
       clearInterval(livenessCheck);
       await agent.stop();
+      agents.close();
       await shutdown(server);
       await agentStore.close();
       await store.close();

@@ -1,9 +1,9 @@
 import { hostname, homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import ms from "ms";
 import type { FollowerConfig } from "../agent/start-follower.js";
 import type { LeaderConfig } from "../leader/start-leader.js";
+import { parseDuration } from "../shared/duration.js";
 import { parseHostPort } from "../shared/host-port.js";
 
 export type ServerCommand = { mode: "leader"; config: LeaderConfig } | { mode: "follower"; config: FollowerConfig } | { mode: "help" };
@@ -61,11 +61,9 @@ export function serverUsage(): string {
   ].join("\n");
 }
 
-function parseDuration(value: string, flag: string): number {
-  const parsed = ms(value as ms.StringValue);
-  if (typeof parsed !== "number" || !Number.isFinite(parsed) || parsed <= 0) {
-    throw new UsageError(`--${flag} must be a positive duration such as 15s or 1m, got "${value}"`);
-  }
+function durationFlag(value: string, flag: string): number {
+  const parsed = parseDuration(value);
+  if (parsed === undefined) throw new UsageError(`--${flag} must be a positive duration such as 15s or 1m, got "${value}"`);
   return parsed;
 }
 
@@ -108,7 +106,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
     }
   };
 
-  const seconds = (flag: string) => parseDuration(required(flag), flag) / 1000;
+  const seconds = (flag: string) => durationFlag(required(flag), flag) / 1000;
   const maxFailures = Number(required("restart-max-failures"));
   if (!Number.isInteger(maxFailures) || maxFailures < 1) {
     throw new UsageError(`--restart-max-failures must be a whole number of at least 1, got "${required("restart-max-failures")}"`);
@@ -131,8 +129,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         name,
         restart,
         listen: hostPort("listen")!,
-        heartbeatGraceMs: parseDuration(required("heartbeat-grace"), "heartbeat-grace"),
-        rescheduleDelayMs: parseDuration(required("reschedule-delay"), "reschedule-delay"),
+        heartbeatGraceMs: durationFlag(required("heartbeat-grace"), "heartbeat-grace"),
+        rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),
       },
     };
   }

@@ -61,6 +61,11 @@ export class TestProcess {
     }
   }
 
+  /** Resolves with the exit code once the process ends by itself. */
+  exitCode(): Promise<number | null> {
+    return this.exited;
+  }
+
   /** Sends `signal` to this process (by its PID) and waits for it to exit. */
   async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
     if (running.has(this.child)) this.child.kill(signal);

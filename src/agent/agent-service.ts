@@ -1,0 +1,105 @@
+import * as grpc from "@grpc/grpc-js";
+import type { AgentServer } from "../gen/agent.js";
+import { LogStream, type ExecInput, type ExecOutput, type LogsRequest } from "../gen/cube.js";
+import { statusError } from "../shared/grpc-server.js";
+import type { Logger } from "../shared/logger.js";
+import { writeWithBackpressure } from "../shared/stream-writes.js";
+import { newestFirst } from "./compute-pod-actions.js";
+import { runtimeErrorMessage, type ExecProcess } from "./container-runtime.js";
+import { timestampToDate } from "./log-lines.js";
+import { LogsRefused, streamPodLogs, type PodLogsDependencies } from "./pod-logs.js";
+
+/** The request's fields as the log streamer takes them: a negative tail is "all", a since of 0 is "from the start". */
+export function toPodLogRequest(request: LogsRequest) {
+  return {
+    podName: request.name,
+    container: request.container,
+    follow: request.follow,
+    tail: request.tail >= 0 ? request.tail : undefined,
+    sinceNs: request.since && request.since.getTime() > 0 ? BigInt(request.since.getTime()) * 1_000_000n : undefined,
+    previous: request.previous,
+  };
+}
+
+function toStatus(error: unknown): grpc.ServerErrorResponse {
+  if (typeof error === "object" && error !== null && "code" in error && "details" in error) return error as grpc.ServerErrorResponse;
+  if (error instanceof LogsRefused) return statusError(error.kind === "not-found" ? grpc.status.NOT_FOUND : grpc.status.FAILED_PRECONDITION, error.message);
+  return statusError(grpc.status.INTERNAL, runtimeErrorMessage(error));
+}
+
+/** The node's Agent service: what the leader asks of this node for the CLI (logs, exec). */
+export function createAgentService(deps: PodLogsDependencies & { log: Logger }): AgentServer {
+  return {
+    logs: (call) => {
+      const abort = new AbortController();
+      call.on("cancelled", () => abort.abort());
+      streamPodLogs(
+        deps,
+        toPodLogRequest(call.request),
+        (line) =>
+          writeWithBackpressure(call, {
+            container: line.container,
+            stream: line.stream === "stderr" ? LogStream.LOG_STREAM_STDERR : LogStream.LOG_STREAM_STDOUT,
+            time: timestampToDate(line.timestampNs),
+            data: line.data,
+          }),
+        abort.signal,
+      ).then(
+        () => call.end(),
+        (error) => {
+          if (!abort.signal.aborted) call.emit("error", toStatus(error));
+        },
+      );
+    },
+
+    exec: (call) => {
+      serveExec(call, deps).catch((error) => call.emit("error", toStatus(error)));
+    },
+  };
+}
+
+async function serveExec(call: grpc.ServerDuplexStream<ExecInput, ExecOutput>, deps: PodLogsDependencies): Promise<void> {
+  const first = await new Promise<ExecInput | undefined>((resolve) => {
+    call.once("data", resolve);
+    call.once("end", () => resolve(undefined));
+  });
+  const start = first?.start;
+  if (!start) throw statusError(grpc.status.INVALID_ARGUMENT, "the first exec message must be start");
+  call.pause();
+  const pod = (await deps.store.localPods()).find((p) => p.name === start.name && !p.terminating);
+  if (!pod) throw new LogsRefused("not-found", `pod/${start.name} does not run on node ${deps.node}`);
+  const [instance] = newestFirst(
+    (await deps.runtime.listContainers(deps.node)).filter((c) => c.podUid === pod.uid && c.specHash === pod.specHash && c.containerName === start.container),
+  );
+  if (instance?.state !== "running") throw new LogsRefused("not-ready", `container ${start.container} of pod/${pod.name} is not running`);
+
+  const process: ExecProcess = await deps.runtime.exec(instance.id, {
+    command: start.command,
+    tty: start.tty,
+    stdin: start.stdin,
+    size: start.size && start.size.rows > 0 ? start.size : undefined,
+  });
+  let finished = false;
+  // The caller went away (Ctrl-C, a dropped connection): the process must not outlive it.
+  call.on("cancelled", () => {
+    if (!finished) void process.kill();
+  });
+  call.on("data", (input: ExecInput) => {
+    if (input.stdin && !process.write(Buffer.from(input.stdin))) {
+      call.pause();
+      process.onDrain(() => call.resume());
+    }
+    if (input.stdinClosed) process.endInput();
+    if (input.resize) void process.resize(input.resize);
+  });
+  call.on("end", () => process.endInput());
+  call.resume();
+  for await (const chunk of process.output) {
+    await writeWithBackpressure(call, chunk.stream === "stderr" ? { stderr: chunk.data } : { stdout: chunk.data });
+  }
+  const { exitCode, startError } = await process.result();
+  finished = true;
+  if (startError) call.write({ stderr: Buffer.from(`${startError}\n`) });
+  call.write({ exitCode });
+  call.end();
+}

@@ -1,0 +1,75 @@
+import { Args, Flags } from "@oclif/core";
+import type { ExecOutput } from "../../gen/cube.js";
+import { CubeCommand } from "../base-command.js";
+import { parseResourceRef, UsageError } from "../resource-ref.js";
+
+export default class Exec extends CubeCommand {
+  static override description =
+    "Run a command in a container of a pod: interactive with a terminal when stdin is one, piped otherwise; exits with the command's exit code";
+  static override examples = [
+    "<%= config.bin %> exec pod/my-pod -- sh",
+    "<%= config.bin %> exec pod/my-pod --container web -- ls -l /",
+    "echo hi | <%= config.bin %> exec pod/my-pod -- cat",
+  ];
+  static override strict = false;
+  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
+  static override flags = {
+    container: Flags.string({ char: "c", description: "the container (may be left out for a single-container pod)" }),
+  };
+
+  async run(): Promise<void> {
+    const { args, argv, flags } = await this.parse(Exec);
+    const { type, name } = parseResourceRef(args.resource);
+    // The command is everything after "--", as typed: oclif's own parse reorders what looks like flags in it.
+    const dash = this.argv.indexOf("--");
+    const command = dash >= 0 ? this.argv.slice(dash + 1) : (argv as string[]).slice(1);
+    if (command.length === 0) throw new UsageError(`give the command after "--", e.g. cube exec ${args.resource} -- sh`);
+    const stdin = process.stdin;
+    const tty = Boolean(stdin.isTTY && process.stdout.isTTY);
+    const size = () => ({ rows: process.stdout.rows ?? 24, columns: process.stdout.columns ?? 80 });
+    const stream = (await this.leader()).exec();
+    // The size goes with the very first message, so that a shell has it from its first prompt.
+    stream.write({ start: { type, name, container: flags.container ?? "", command, tty, size: tty ? size() : undefined, stdin: true } });
+
+    const restoreTerminal = () => {
+      if (tty && stdin.isRaw) stdin.setRawMode(false);
+    };
+    process.once("exit", restoreTerminal);
+    const onResize = () => stream.write({ resize: size() });
+    const onInput = (data: Buffer) => {
+      if (!stream.write({ stdin: data })) {
+        stdin.pause();
+        stream.once("drain", () => stdin.resume());
+      }
+    };
+    const onInputEnd = () => stream.write({ stdinClosed: true });
+    if (tty) {
+      // Raw: every key, Ctrl-C included, goes to the remote process.
+      stdin.setRawMode(true);
+      process.stdout.on("resize", onResize);
+    }
+    stdin.on("data", onInput);
+    stdin.once("end", onInputEnd);
+
+    let exitCode: number | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on("data", (output: ExecOutput) => {
+          if (output.stdout) process.stdout.write(output.stdout);
+          if (output.stderr) process.stderr.write(output.stderr);
+          if (output.exitCode !== undefined) exitCode = output.exitCode;
+        });
+        stream.on("end", resolve);
+        stream.on("error", reject);
+      });
+    } finally {
+      restoreTerminal();
+      process.stdout.removeListener("resize", onResize);
+      stdin.removeListener("data", onInput);
+      stdin.removeListener("end", onInputEnd);
+      stdin.pause();
+    }
+    if (exitCode === undefined) throw new Error("the command's session ended without an exit code (its node went away?)");
+    process.exitCode = exitCode;
+  }
+}

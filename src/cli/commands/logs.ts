@@ -1,0 +1,65 @@
+import { once } from "node:events";
+import { Args, Flags } from "@oclif/core";
+import type { LogChunk } from "../../gen/cube.js";
+import { parseDuration } from "../../shared/duration.js";
+import { CubeCommand } from "../base-command.js";
+import { colors } from "../colors.js";
+import { logPrefixer } from "../log-prefix.js";
+import { parseResourceRef, UsageError } from "../resource-ref.js";
+
+export default class Logs extends CubeCommand {
+  static override description =
+    "Print a pod's logs: every container's lines merged in time order, each prefixed with its container's name (stdout and stderr alike)";
+  static override examples = [
+    "<%= config.bin %> logs pod/my-pod",
+    "<%= config.bin %> logs pod/my-pod -c web --tail 20",
+    "<%= config.bin %> logs pod/my-pod -f --since 5m",
+    "<%= config.bin %> logs pod/my-pod -c web --previous",
+  ];
+  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
+  static override flags = {
+    container: Flags.string({ char: "c", description: "one container's logs only" }),
+    follow: Flags.boolean({ char: "f", description: "keep printing new lines until Ctrl-C or until the pod is deleted" }),
+    tail: Flags.integer({ description: "the last N lines of each container", min: 0 }),
+    since: Flags.string({ description: "lines newer than this duration (10s, 5m, 2h)" }),
+    timestamps: Flags.boolean({ description: "print each line's time" }),
+    previous: Flags.boolean({ char: "p", description: "the logs of the last replaced instance of the container" }),
+  };
+
+  async run(): Promise<void> {
+    const { args, flags } = await this.parse(Logs);
+    const { type, name } = parseResourceRef(args.resource);
+    const sinceMs = flags.since === undefined ? undefined : parseDuration(flags.since);
+    if (flags.since !== undefined && sinceMs === undefined) throw new UsageError(`--since must be a duration such as 10s, 5m or 2h, got "${flags.since}"`);
+    const leader = await this.leader();
+    // The pod's containers, for prefixes aligned across them (and a clear error for an unknown pod first).
+    const containers = (await leader.get(type, name)).pod?.spec?.containers.map((c) => c.name) ?? [];
+    const prefix = flags.container ? () => "" : logPrefixer(containers, colors);
+    const stream = leader.logs({
+      type,
+      name,
+      container: flags.container ?? "",
+      follow: flags.follow,
+      tail: flags.tail ?? -1,
+      since: sinceMs === undefined ? undefined : new Date(Date.now() - sinceMs),
+      previous: flags.previous,
+    });
+    const stop = () => stream.cancel();
+    process.once("SIGINT", stop);
+    try {
+      for await (const chunk of stream as AsyncIterable<LogChunk>) {
+        const data = Buffer.from(chunk.data);
+        const line = Buffer.concat([
+          Buffer.from(`${prefix(chunk.container)}${flags.timestamps && chunk.time ? `${chunk.time.toISOString()} ` : ""}`),
+          data,
+          data[data.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from("\n"),
+        ]);
+        if (!process.stdout.write(line)) await once(process.stdout, "drain");
+      }
+    } catch (error) {
+      if ((error as { code?: number }).code !== 1 /* CANCELLED by Ctrl-C */) throw error;
+    } finally {
+      process.removeListener("SIGINT", stop);
+    }
+  }
+}

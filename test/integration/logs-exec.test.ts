@@ -1,0 +1,162 @@
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { containersWithLabels, dockerExec } from "../helpers/docker.js";
+import { LocalCluster } from "../helpers/local-cluster.js";
+import { eventually, projectRoot, startProcess } from "../helpers/processes.js";
+
+const IMAGE = "cube-test/busybox:latest";
+
+describe("cube logs and cube exec, through the leader to the node", function () {
+  this.timeout(120_000);
+  const cluster = new LocalCluster(5);
+  const prefix = `l${Math.random().toString(36).slice(2, 6)}`;
+  // Placement breaks ties by name: the first pod goes to the follower ("a…"), not to the leader ("z…").
+  const follower = `a${prefix}-node`;
+  const cube = (...args: string[]) => cluster.cube(args);
+
+  const apply = async (name: string, resource: unknown) => {
+    const path = join(cluster.dir.path, `${name}.json`);
+    writeFileSync(path, JSON.stringify(resource));
+    await cluster.cubeOk("apply", path);
+  };
+
+  before(async () => {
+    await cluster.startLeader(`z${prefix}-main`);
+    cluster.startFollower(follower);
+    await eventually("2 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 2 ? true : undefined));
+    // Two containers printing alternately (b starts 0.2 s after a, both every 0.4 s), on stdout and stderr.
+    await apply("chatty", {
+      type: "pod",
+      metadata: { name: "chatty" },
+      spec: {
+        containers: [
+          { name: "alpha", image: IMAGE, command: ["sh", "-c", "for i in 1 2 3 4 5 6; do echo alpha-$i; sleep 0.4; done; sleep 3600"] },
+          { name: "b", image: IMAGE, command: ["sh", "-c", "sleep 0.2; for i in 1 2 3 4 5 6; do echo b-$i >&2; sleep 0.4; done; sleep 3600"] },
+        ],
+        terminationGracePeriodSeconds: 1,
+      },
+    });
+    const pod = await cluster.waitForPodStatus("chatty", "Running");
+    expect(pod.node, "the pod under test runs on a follower").to.equal(follower);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // every line printed
+  });
+  after(() => cluster.stop());
+
+  it("merges the containers' lines in true time order, each prefixed with its container's name, aligned", async () => {
+    const result = await cube("logs", "pod/chatty", "--timestamps");
+    expect(result.code, result.stderr).to.equal(0);
+    const lines = result.stdout.trimEnd().split("\n");
+    expect(lines).to.have.length(12);
+    for (const line of lines) expect(line).to.match(/^(\[alpha\] \d{4}-\S+Z alpha-\d|\[b\]     \d{4}-\S+Z b-\d)$/);
+    const times = lines.map((line) => Date.parse(line.split(/\s+/)[1]));
+    expect(times).to.deep.equal([...times].sort((a, b) => a - b));
+    const order = lines.map((line) => line.split(/\s+/)[2]);
+    expect(order).to.deep.equal(["alpha-1", "b-1", "alpha-2", "b-2", "alpha-3", "b-3", "alpha-4", "b-4", "alpha-5", "b-5", "alpha-6", "b-6"]);
+  });
+
+  it("prints one container with --container (no prefix), its last lines with --tail, its recent ones with --since", async () => {
+    expect((await cluster.cubeOk("logs", "pod/chatty", "--container", "b")).split("\n").filter(Boolean)).to.deep.equal(["b-1", "b-2", "b-3", "b-4", "b-5", "b-6"]);
+    expect(await cluster.cubeOk("logs", "pod/chatty", "-c", "alpha", "--tail", "2")).to.equal("alpha-5\nalpha-6\n");
+    expect(await cluster.cubeOk("logs", "pod/chatty", "--tail", "1")).to.equal("[alpha] alpha-6\n[b]     b-6\n");
+    expect(await cluster.cubeOk("logs", "pod/chatty", "--since", "1s")).to.equal("");
+    expect((await cluster.cubeOk("logs", "pod/chatty", "--since", "1h")).split("\n").filter(Boolean)).to.have.length(12);
+  });
+
+  it("says clearly what is wrong: unknown pod, unknown container, a pod not started", async () => {
+    expect((await cube("logs", "pod/ghost")).stderr).to.equal("error: pod/ghost not found\n");
+    expect((await cube("logs", "pod/chatty", "-c", "gamma")).stderr).to.equal('error: container "gamma" not found in pod/chatty; its containers: alpha, b\n');
+    await apply("unstarted", { type: "pod", metadata: { name: "unstarted" }, spec: { containers: [{ name: "main", image: "cube-test/absent:1" }] } });
+    await cluster.waitForPodStatus("unstarted", "ErrImagePull");
+    expect((await cube("logs", "pod/unstarted")).stderr).to.equal("error: container main of pod/unstarted has not started yet\n");
+    expect((await cube("logs", "pod/chatty", "--since", "soon")).stderr).to.equal('error: --since must be a duration such as 10s, 5m or 2h, got "soon"\n');
+  });
+
+  it("follows new lines with -f, into the next instance after a restart, and ends when the pod is deleted", async () => {
+    await apply("ticker", {
+      type: "pod",
+      metadata: { name: "ticker" },
+      spec: {
+        containers: [{ name: "tick", image: IMAGE, command: ["sh", "-c", "for i in 1 2 3; do echo tick-$i; sleep 0.5; done; exit 1"] }],
+        restart: { initialBackoffSeconds: 1 },
+        terminationGracePeriodSeconds: 1,
+      },
+    });
+    await cluster.waitForPodStatus("ticker", "Running");
+    const follow = startProcess("cube logs -f", process.execPath, [join(projectRoot, "bin", "run.js"), "logs", "pod/ticker", "-f"], cluster.cliEnv());
+    // tick-1..3 of the first instance, then of the next one, started after the back-off.
+    await eventually("lines of two instances", async () => (follow.lines.filter((line) => line === "[tick] tick-3").length >= 2 ? true : undefined), 30_000);
+    await cluster.cubeOk("delete", "pod/ticker");
+    expect(await follow.exitCode()).to.equal(0);
+  });
+
+  it("prints the last replaced instance's logs with --previous", async () => {
+    await apply("phoenix", {
+      type: "pod",
+      metadata: { name: "phoenix" },
+      spec: {
+        containers: [{ name: "main", image: IMAGE, command: ["sh", "-c", "echo life-$(cat /proc/sys/kernel/random/uuid); sleep 1; exit 1"] }],
+        restart: { initialBackoffSeconds: 1 },
+      },
+    });
+    const restarted = await eventually("a restart", async () => {
+      const pod = await cluster.pod("phoenix");
+      return pod.containers[0]?.restartCount >= 1 && pod.containers[0].state === "running" ? pod : undefined;
+    }, 30_000);
+    expect(restarted.containers[0].restartCount).to.be.at.least(1);
+    const current = await cluster.cubeOk("logs", "pod/phoenix");
+    const previous = await cluster.cubeOk("logs", "pod/phoenix", "--previous");
+    expect(previous).to.match(/^\[main\] life-[0-9a-f-]{36}\n$/);
+    expect(current).to.match(/^\[main\] life-[0-9a-f-]{36}\n$/);
+    expect(previous).to.not.equal(current);
+    await cluster.cubeOk("delete", "pod/phoenix", "--no-wait");
+  });
+
+  it("runs a command with exec: its exit code, stdout and stderr apart", async () => {
+    const result = await cube("exec", "pod/chatty", "-c", "alpha", "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 3");
+    expect(result).to.deep.equal({ code: 3, stdout: "to-out\n", stderr: "to-err\n" });
+  });
+
+  it("pipes stdin to the command and passes its end on", async () => {
+    const result = await cluster.cube(["exec", "pod/chatty", "-c", "b", "--", "cat"], undefined, "hi\nthere\n");
+    expect(result).to.deep.equal({ code: 0, stdout: "hi\nthere\n", stderr: "" });
+  });
+
+  it("fails like a shell for a command that cannot run, and asks which container when there are several", async () => {
+    expect(await cube("exec", "pod/chatty", "-c", "b", "--", "no-such-command")).to.deep.equal({
+      code: 127,
+      stdout: "",
+      stderr: "no-such-command: executable file not found in $PATH\n",
+    });
+    expect((await cube("exec", "pod/chatty", "-c", "b", "--", "/bin")).code).to.equal(126);
+    const ambiguous = await cube("exec", "pod/chatty", "--", "true");
+    expect(ambiguous.code).to.equal(1);
+    expect(ambiguous.stderr).to.equal("error: pod/chatty has several containers: choose one with --container (alpha, b)\n");
+  });
+
+  it("gives an interactive command a terminal of the size it had at the start", async () => {
+    const cubeCommand = `CUBE_CONFIG=${cluster.cliEnv().CUBE_CONFIG} ${process.execPath} ${join(projectRoot, "bin", "run.js")} exec pod/chatty -c alpha -- sh -c 'stty size; tty; exit 5'`;
+    const output = await new Promise<{ code: number | null; text: string }>((resolve) => {
+      // `script` runs the CLI on a pseudo-terminal of its own, sized here before the CLI starts.
+      const child = spawn("script", ["-qec", `stty rows 33 cols 101; ${cubeCommand}`, "/dev/null"], { stdio: ["pipe", "pipe", "pipe"] });
+      let text = "";
+      child.stdout.on("data", (chunk: Buffer) => (text += chunk));
+      child.stderr.on("data", (chunk: Buffer) => (text += chunk));
+      child.on("close", (code) => resolve({ code, text }));
+      child.stdin.end();
+    });
+    expect(output.text).to.match(/^33 101\r*\n\/dev\/pts\/\d+\r*\n$/);
+    expect(output.code).to.equal(5);
+  });
+
+  it("leaves no process behind when the CLI goes away in the middle of an exec", async () => {
+    const marker = `${Math.floor(Math.random() * 1000) + 7000}`;
+    const session = startProcess("cube exec", process.execPath, [join(projectRoot, "bin", "run.js"), "exec", "pod/chatty", "-c", "alpha", "--", "sleep", marker], cluster.cliEnv());
+    const [alpha] = (await containersWithLabels("cube.pod=chatty", "cube.container=alpha")).filter((c) => c.state === "running");
+    const sleeping = async () => (await dockerExec(alpha.id, ["ps", "-o", "args"])).split("\n").some((line) => line.trim() === `sleep ${marker}`);
+    await eventually("the command running", async () => ((await sleeping()) ? true : undefined));
+    await session.kill("SIGKILL");
+    await eventually("the command gone", async () => ((await sleeping()) ? undefined : true), 15_000);
+  });
+});
