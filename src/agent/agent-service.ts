@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentServer } from "../gen/agent.js";
-import { LogStream, type ExecInput, type ExecOutput, type LogsRequest } from "../gen/cube.js";
+import { LogStream, type ExecInput, type ExecOutput, type LogChunk, type LogLine as ProtoLogLine, type LogsRequest } from "../gen/cube.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
 import { writeWithBackpressure } from "../shared/stream-writes.js";
@@ -27,17 +27,50 @@ function toStatus(error: unknown): grpc.ServerErrorResponse {
   return statusError(grpc.status.INTERNAL, runtimeErrorMessage(error));
 }
 
+/** Chunks of log lines of about 64 KiB: per-line messages would cost far more than the lines. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Groups log lines into chunks: a chunk goes out when full, or as soon as no more lines come at once (so that
+ * followed lines show without delay); writes wait while the stream is full.
+ */
+class ChunkWriter {
+  private lines: ProtoLogLine[] = [];
+  private bytes = 0;
+  private pending?: NodeJS.Immediate;
+
+  constructor(private readonly call: grpc.ServerWritableStream<LogsRequest, LogChunk>) {}
+
+  async add(line: ProtoLogLine): Promise<void> {
+    this.lines.push(line);
+    this.bytes += line.data.length;
+    if (this.bytes >= CHUNK_BYTES) await this.flush();
+    else this.pending ??= setImmediate(() => void this.flush());
+  }
+
+  async flush(): Promise<void> {
+    clearImmediate(this.pending);
+    this.pending = undefined;
+    if (this.lines.length === 0) return;
+    const chunk = { lines: this.lines };
+    this.lines = [];
+    this.bytes = 0;
+    await writeWithBackpressure(this.call, chunk);
+  }
+}
+
 /** The node's Agent service: what the leader asks of this node for the CLI (logs, exec). */
 export function createAgentService(deps: PodLogsDependencies & { log: Logger }): AgentServer {
   return {
     logs: (call) => {
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
+      const writer = new ChunkWriter(call);
       streamPodLogs(
         deps,
         toPodLogRequest(call.request),
         (line) =>
-          writeWithBackpressure(call, {
+          writer.add({
             container: line.container,
             stream: line.stream === "stderr" ? LogStream.LOG_STREAM_STDERR : LogStream.LOG_STREAM_STDOUT,
             time: timestampToDate(line.timestampNs),
@@ -45,7 +78,10 @@ export function createAgentService(deps: PodLogsDependencies & { log: Logger }):
           }),
         abort.signal,
       ).then(
-        () => call.end(),
+        async () => {
+          await writer.flush();
+          call.end();
+        },
         (error) => {
           if (!abort.signal.aborted) call.emit("error", toStatus(error));
         },

@@ -155,14 +155,25 @@ export class DockerRuntime implements ContainerRuntime {
 
   async *logs(id: string, options: LogOptions): AsyncGenerator<LogLine> {
     const since = options.sinceNs === undefined ? undefined : `${options.sinceNs / 1_000_000_000n}.${String(options.sinceNs % 1_000_000_000n).padStart(9, "0")}`;
-    const query = { stdout: true, stderr: true, timestamps: true, ...(options.tail === undefined ? {} : { tail: options.tail }), ...(since ? { since } : {}), abortSignal: options.signal };
-    // Without follow Docker answers one Buffer, with follow a stream: both are multiplexed frames.
-    const container = this.docker.getContainer(id);
-    const body = options.follow ? await container.logs({ ...query, follow: true }) : [await container.logs({ ...query, follow: false })];
+    // dockerode buffers a whole log when not following; dialing ourselves streams it either way, so a large log
+    // flows at the pace of its reader.
+    const body = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) =>
+      this.docker.modem.dial(
+        {
+          path: `/containers/${id}/logs?`,
+          method: "GET",
+          options: { stdout: true, stderr: true, timestamps: true, follow: options.follow, ...(options.tail === undefined ? {} : { tail: options.tail }), ...(since ? { since } : {}) },
+          isStream: true,
+          abortSignal: options.signal,
+          statusCodes: { 200: true, 404: "no such container", 500: "server error" },
+        },
+        (error: Error | null, stream: unknown) => (error ? reject(error) : resolve(stream as NodeJS.ReadableStream & { destroy(): void })),
+      ),
+    );
     try {
       yield* timestampedLines(demultiplex(body as AsyncIterable<Buffer>));
     } finally {
-      if ("destroy" in body) (body as unknown as { destroy(): void }).destroy();
+      body.destroy();
     }
   }
 

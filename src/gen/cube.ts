@@ -418,7 +418,7 @@ export interface LogsRequest {
   previous: boolean;
 }
 
-export interface LogChunk {
+export interface LogLine {
   container: string;
   stream: LogStream;
   /** Docker's timestamp of the line. */
@@ -427,6 +427,11 @@ export interface LogChunk {
     | undefined;
   /** One line, its newline included when it had one. */
   data: Uint8Array;
+}
+
+/** Lines in time order, batched so that a large log is not one message per line. */
+export interface LogChunk {
+  lines: LogLine[];
 }
 
 export interface TerminalSize {
@@ -3112,12 +3117,12 @@ export const LogsRequest: MessageFns<LogsRequest> = {
   },
 };
 
-function createBaseLogChunk(): LogChunk {
+function createBaseLogLine(): LogLine {
   return { container: "", stream: 0, time: undefined, data: new Uint8Array(0) };
 }
 
-export const LogChunk: MessageFns<LogChunk> = {
-  encode(message: LogChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const LogLine: MessageFns<LogLine> = {
+  encode(message: LogLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.container !== "") {
       writer.uint32(10).string(message.container);
     }
@@ -3133,7 +3138,7 @@ export const LogChunk: MessageFns<LogChunk> = {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): LogChunk {
+  decode(input: BinaryReader | Uint8Array, length?: number): LogLine {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -3142,7 +3147,7 @@ export const LogChunk: MessageFns<LogChunk> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseLogChunk();
+      const message = createBaseLogLine();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -3190,7 +3195,7 @@ export const LogChunk: MessageFns<LogChunk> = {
     }
   },
 
-  fromJSON(object: any): LogChunk {
+  fromJSON(object: any): LogLine {
     return {
       container: isSet(object.container) ? globalThis.String(object.container) : "",
       stream: isSet(object.stream) ? logStreamFromJSON(object.stream) : 0,
@@ -3199,7 +3204,7 @@ export const LogChunk: MessageFns<LogChunk> = {
     };
   },
 
-  toJSON(message: LogChunk): unknown {
+  toJSON(message: LogLine): unknown {
     const obj: any = {};
     if (message.container !== "") {
       obj.container = message.container;
@@ -3216,15 +3221,82 @@ export const LogChunk: MessageFns<LogChunk> = {
     return obj;
   },
 
+  create<I extends Exact<DeepPartial<LogLine>, I>>(base?: I): LogLine {
+    return LogLine.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogLine>, I>>(object: I): LogLine {
+    const message = createBaseLogLine();
+    message.container = object.container ?? "";
+    message.stream = object.stream ?? 0;
+    message.time = object.time ?? undefined;
+    message.data = object.data ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseLogChunk(): LogChunk {
+  return { lines: [] };
+}
+
+export const LogChunk: MessageFns<LogChunk> = {
+  encode(message: LogChunk, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.lines) {
+      LogLine.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogChunk {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogChunk();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.lines.push(LogLine.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogChunk {
+    return { lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => LogLine.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: LogChunk): unknown {
+    const obj: any = {};
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => LogLine.toJSON(e));
+    }
+    return obj;
+  },
+
   create<I extends Exact<DeepPartial<LogChunk>, I>>(base?: I): LogChunk {
     return LogChunk.fromPartial(base ?? ({} as any));
   },
   fromPartial<I extends Exact<DeepPartial<LogChunk>, I>>(object: I): LogChunk {
     const message = createBaseLogChunk();
-    message.container = object.container ?? "";
-    message.stream = object.stream ?? 0;
-    message.time = object.time ?? undefined;
-    message.data = object.data ?? new Uint8Array(0);
+    message.lines = object.lines?.map((e) => LogLine.fromPartial(e)) || [];
     return message;
   },
 };

@@ -28,6 +28,8 @@ export class LocalCluster {
   /** Node names used, whose Docker containers `stop` removes. */
   readonly nodeNames = new Set<string>();
   leaderPort = 0;
+  /** The leader last started. */
+  leaderProcess?: TestProcess;
 
   constructor(
     readonly graceSeconds = 2,
@@ -55,6 +57,7 @@ export class LocalCluster {
     ]);
     const listening = await leader.waitForLine(/\[leader\] listening on 127\.0\.0\.1:(\d+)/);
     this.leaderPort = Number(/127\.0\.0\.1:(\d+)/.exec(listening)![1]);
+    this.leaderProcess = leader;
     return leader;
   }
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { containersWithLabels, dockerExec } from "../helpers/docker.js";
@@ -111,6 +111,33 @@ describe("cube logs and cube exec, through the leader to the node", function () 
     expect(current).to.match(/^\[main\] life-[0-9a-f-]{36}\n$/);
     expect(previous).to.not.equal(current);
     await cluster.cubeOk("delete", "pod/phoenix", "--no-wait");
+  });
+
+  it("streams a large log at the pace of its reader: the leader never holds it", async () => {
+    const lines = 600_000; // 101 bytes each: about 60 MB
+    await apply("big", {
+      type: "pod",
+      metadata: { name: "big" },
+      spec: {
+        containers: [{ name: "main", image: IMAGE, command: ["sh", "-c", `yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -n ${lines}; echo end-of-log; sleep 3600`] }],
+        terminationGracePeriodSeconds: 1,
+      },
+    });
+    await eventually("the whole log written", async () => ((await cluster.cubeOk("logs", "pod/big", "--tail", "1")) === "[main] end-of-log\n" ? true : undefined), 60_000, 1000);
+    const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${cluster.leaderProcess!.pid}/status`, "utf8"))![1]) * 1024;
+    const before = rss();
+    const reader = spawn(process.execPath, [join(projectRoot, "bin", "run.js"), "logs", "pod/big", "-c", "main"], { env: { ...process.env, ...cluster.cliEnv() }, stdio: ["ignore", "pipe", "inherit"] });
+    reader.stdout.pause(); // a reader that does not read yet: everything upstream must wait
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const growth = rss() - before;
+    let bytes = 0;
+    reader.stdout.on("data", (chunk: Buffer) => (bytes += chunk.length));
+    reader.stdout.resume();
+    const code = await new Promise((resolve) => reader.on("close", resolve));
+    expect(code).to.equal(0);
+    expect(bytes).to.equal(lines * 101 + "end-of-log\n".length);
+    expect(growth, `the leader grew by ${(growth / 1e6).toFixed(1)} MB`).to.be.below(20e6);
+    await cluster.cubeOk("delete", "pod/big", "--no-wait");
   });
 
   it("runs a command with exec: its exit code, stdout and stderr apart", async () => {

@@ -48,13 +48,15 @@ export default class Logs extends CubeCommand {
     process.once("SIGINT", stop);
     try {
       for await (const chunk of stream as AsyncIterable<LogChunk>) {
-        const data = Buffer.from(chunk.data);
-        const line = Buffer.concat([
-          Buffer.from(`${prefix(chunk.container)}${flags.timestamps && chunk.time ? `${chunk.time.toISOString()} ` : ""}`),
-          data,
-          data[data.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from("\n"),
-        ]);
-        if (!process.stdout.write(line)) await once(process.stdout, "drain");
+        const output = chunk.lines.flatMap((line) => {
+          const data = Buffer.from(line.data);
+          return [
+            Buffer.from(`${prefix(line.container)}${flags.timestamps && line.time ? `${line.time.toISOString()} ` : ""}`),
+            data,
+            data[data.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from("\n"),
+          ];
+        });
+        if (!process.stdout.write(Buffer.concat(output))) await once(process.stdout, "drain");
       }
     } catch (error) {
       if ((error as { code?: number }).code !== 1 /* CANCELLED by Ctrl-C */) throw error;
