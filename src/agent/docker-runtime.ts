@@ -177,17 +177,27 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  /** Whether the engine honours an exec's ConsoleSize (API 1.42 and later); asked once. */
+  private consoleSize?: Promise<boolean>;
+
   async exec(id: string, options: ExecOptions): Promise<ExecProcess> {
-    const env = options.tty && options.size ? [`COLUMNS=${options.size.columns}`, `LINES=${options.size.rows}`] : [];
+    this.consoleSize ??= this.docker.version().then(({ ApiVersion }) => {
+      const [major, minor] = ApiVersion.split(".").map(Number);
+      return major > 1 || (major === 1 && minor >= 42);
+    });
+    const sized = options.tty && options.size !== undefined;
+    // An older engine starts the command at 0x0, and the resize right after start races the command's first look at
+    // its size (kubernetes/kubernetes#47990): COLUMNS and LINES give it the size at once. They also hide later resizes
+    // from the programs that prefer them to the terminal's own size, so they are set only where needed.
+    const withConsoleSize = sized && (await this.consoleSize);
     const exec = await this.docker.getContainer(id).exec({
       Cmd: options.command,
       AttachStdin: options.stdin,
       AttachStdout: true,
       AttachStderr: true,
       Tty: options.tty,
-      Env: env,
-      // Honoured from API 1.42 on; older engines start at 0x0, hence the resize right after start and the env above.
-      ...(options.tty && options.size ? { ConsoleSize: [options.size.rows, options.size.columns] } : {}),
+      Env: sized && !withConsoleSize ? [`COLUMNS=${options.size!.columns}`, `LINES=${options.size!.rows}`] : [],
+      ...(withConsoleSize ? { ConsoleSize: [options.size!.rows, options.size!.columns] } : {}),
     } as Docker.ExecCreateOptions);
     const stream = (await exec.start({ hijack: true, stdin: options.stdin, Tty: options.tty } as Docker.ExecStartOptions)) as NodeJS.ReadWriteStream & {
       end(): void;

@@ -3,6 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { containersWithLabels, dockerExec } from "../helpers/docker.js";
+import { LeaderClient } from "../../src/cli/leader-client.js";
+import type { ExecOutput } from "../../src/gen/cube.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually, projectRoot, startProcess } from "../helpers/processes.js";
 
@@ -175,6 +177,25 @@ describe("cube logs and cube exec, through the leader to the node", function () 
     });
     expect(output.text).to.match(/^33 101\r*\n\/dev\/pts\/\d+\r*\n$/);
     expect(output.code).to.equal(5);
+  });
+
+  it("resizes the remote terminal when the window changes", async () => {
+    const leader = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
+    try {
+      const session = leader.exec();
+      let output = "";
+      session.on("data", (message: ExecOutput) => (output += Buffer.from(message.stdout ?? []).toString()));
+      const ended = new Promise((resolve) => session.on("end", resolve));
+      session.write({ start: { type: "pod", name: "chatty", container: "alpha", command: ["sh"], tty: true, size: { rows: 40, columns: 120 }, stdin: true } });
+      await eventually("the prompt", async () => (output.includes("# ") ? true : undefined));
+      session.write({ resize: { rows: 25, columns: 90 } });
+      // busybox's stty prefers $LINES/$COLUMNS (set at the start on engines older than API 1.42) to the terminal's size.
+      session.write({ stdin: Buffer.from("unset COLUMNS LINES; stty size; exit 0\n") });
+      await ended;
+      expect(output).to.match(/\r?\n25 90\r?\n/);
+    } finally {
+      leader.close();
+    }
   });
 
   it("leaves no process behind when the CLI goes away in the middle of an exec", async () => {
