@@ -8,7 +8,7 @@ import type { Logger } from "../shared/logger.js";
 import { desiredPodToProto, eventFromProto, podStatusFromProto } from "../shared/pod-codec.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
-import type { PodController } from "./pod-controller.js";
+import type { NodeUpdateBatcher } from "./node-update-batcher.js";
 
 /** The host a call came from, as grpc-js reports its peer ("1.2.3.4:5678", "[::1]:5678"). */
 function peerHost(call: grpc.ServerUnaryCall<unknown, unknown>): string {
@@ -26,12 +26,12 @@ export interface ClusterServiceOptions {
 /** The leader's side of membership: `Join`, then one `Sync` stream per node. */
 export interface ClusterServiceDependencies {
   registry: NodeRegistry;
-  pods: PodController;
+  updates: NodeUpdateBatcher;
   hub: AssignmentHub;
   log: Logger;
 }
 
-export function createClusterService({ registry, pods, hub, log }: ClusterServiceDependencies, options: ClusterServiceOptions): ClusterServer {
+export function createClusterService({ registry, updates, hub, log }: ClusterServiceDependencies, options: ClusterServiceOptions): ClusterServer {
   return {
     join: (call, callback) => {
       const { nodeName, nodeId, agentAddress } = call.request;
@@ -68,14 +68,14 @@ export function createClusterService({ registry, pods, hub, log }: ClusterServic
     },
 
     sync: (call) => {
-      serveSync(call, { registry, pods, hub, log }).catch((error: Error) => {
+      serveSync(call, { registry, updates, hub, log }).catch((error: Error) => {
         call.emit("error", "code" in error ? error : statusError(grpc.status.INTERNAL, error.message));
       });
     },
   };
 }
 
-async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>, { registry, pods, hub }: ClusterServiceDependencies): Promise<void> {
+async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>, { registry, updates, hub }: ClusterServiceDependencies): Promise<void> {
   let session: { name: string; sessionId: string; nodeId: string } | undefined;
   let disconnect = () => {};
   try {
@@ -93,19 +93,22 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
       if (message.heartbeat && !(await registry.heartbeat(session.name, session.sessionId))) {
         throw statusError(grpc.status.FAILED_PRECONDITION, "session superseded by a newer join: join again");
       }
+      // Stored by group commit; an event or a removal is acknowledged once it is committed.
+      const ack = (sequence: number) => (error?: unknown) => {
+        if (error === undefined) call.write({ eventsAck: { upToSequence: sequence } });
+        else call.destroy(statusError(grpc.status.INTERNAL, `cannot store what the node sent: ${(error as Error).message}`));
+      };
       if (message.podReport?.status) {
         const { podUid, specHash, status } = message.podReport;
-        await pods.recordStatus(session.name, podUid, specHash, podStatusFromProto(status));
+        updates.submit({ kind: "status", node: session.name, podUid, specHash, status: podStatusFromProto(status) }).catch(() => undefined);
       }
       if (message.event?.event) {
         const { sequence, podUid, event } = message.event;
-        await pods.recordNodeEvent(session.nodeId, podUid, eventFromProto(event), sequence);
-        call.write({ eventsAck: { upToSequence: sequence } });
+        updates.submit({ kind: "event", nodeId: session.nodeId, podUid, event: eventFromProto(event), sequence }).then(ack(sequence), ack(sequence));
       }
       if (message.podRemoved) {
         const { sequence, podUid } = message.podRemoved;
-        await pods.recordRemoval(session.name, podUid);
-        call.write({ eventsAck: { upToSequence: sequence } });
+        updates.submit({ kind: "removed", node: session.name, podUid }).then(ack(sequence), ack(sequence));
       }
     }
     call.end();

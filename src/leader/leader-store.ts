@@ -65,6 +65,20 @@ export interface StoredPod {
 
 export type ApplyOutcome = "created" | "unchanged" | "configured";
 
+export interface Placement {
+  uid: string;
+  /** Where the pod was seen: undefined for an unplaced pod. */
+  from?: string;
+  node: string;
+  event: PodEvent;
+}
+
+/** Something a node reported, as the leader stores it. */
+export type NodeUpdate =
+  | { kind: "status"; node: string; podUid: string; specHash: string; status: PodStatusReport }
+  | { kind: "event"; nodeId: string; podUid: string; event: PodEvent; sequence: number }
+  | { kind: "removed"; node: string; podUid: string };
+
 /** Applying a pod that is being deleted: the whole apply is refused. */
 export class PodBeingDeleted extends Error {}
 
@@ -215,21 +229,67 @@ export class LeaderStore {
   }
 
   /**
-   * Places a pod on `node` if it is still where the caller saw it (`from`: unplaced, or on a lost node), forgetting
-   * the old node's status report, and records the event, together.
+   * Places pods, in one transaction: each on its `node` if it is still where the caller saw it (`from`: unplaced, or
+   * on a lost node), forgetting the old node's status report, with its event. Returns the placements made.
    */
-  async assignPod(uid: string, from: string | undefined, node: string, event: PodEvent): Promise<boolean> {
+  async assignPods(placements: Placement[]): Promise<Placement[]> {
     return this.db.transaction().execute(async (trx) => {
-      const { numUpdatedRows } = await trx
-        .updateTable("pods")
-        .set({ node, status_json: null, status_spec_hash: null })
-        .where("uid", "=", uid)
-        .where("node", from === undefined ? "is" : "=", from ?? null)
-        .where("deletion_requested_at", "is", null)
-        .executeTakeFirst();
-      if (numUpdatedRows === 0n) return false;
-      await trx.insertInto("events").values(eventRow(uid, event)).execute();
-      return true;
+      const made: Placement[] = [];
+      for (const placement of placements) {
+        const { numUpdatedRows } = await trx
+          .updateTable("pods")
+          .set({ node: placement.node, status_json: null, status_spec_hash: null })
+          .where("uid", "=", placement.uid)
+          .where("node", placement.from === undefined ? "is" : "=", placement.from ?? null)
+          .where("deletion_requested_at", "is", null)
+          .executeTakeFirst();
+        if (numUpdatedRows === 0n) continue;
+        await trx.insertInto("events").values(eventRow(placement.uid, placement.event)).execute();
+        made.push(placement);
+      }
+      return made;
+    });
+  }
+
+  /**
+   * What nodes reported, in one transaction (group commit): statuses (kept only from the pod's own node), events
+   * (once per node id and sequence, and only for pods that exist), removals (a deleting pod on that node is then
+   * forgotten). Returns the names of the pods forgotten.
+   */
+  async applyNodeUpdates(updates: NodeUpdate[]): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const forgotten: string[] = [];
+      for (const update of updates) {
+        if (update.kind === "status") {
+          await trx
+            .updateTable("pods")
+            .set({ status_json: JSON.stringify(update.status), status_spec_hash: update.specHash })
+            .where("uid", "=", update.podUid)
+            .where("node", "=", update.node)
+            .execute();
+        } else if (update.kind === "event") {
+          const pod = await trx.selectFrom("pods").select("uid").where("uid", "=", update.podUid).executeTakeFirst();
+          if (!pod) continue;
+          await trx
+            .insertInto("events")
+            .values({ ...eventRow(update.podUid, update.event), source_node_id: update.nodeId, source_sequence: update.sequence })
+            .onConflict((c) => c.columns(["source_node_id", "source_sequence"]).doNothing())
+            .execute();
+        } else {
+          const pod = await trx
+            .selectFrom("pods")
+            .select(["uid", "name"])
+            .where("uid", "=", update.podUid)
+            .where("node", "=", update.node)
+            .where("deletion_requested_at", "is not", null)
+            .executeTakeFirst();
+          if (!pod) continue;
+          await trx.deleteFrom("events").where("pod_uid", "=", pod.uid).execute();
+          await trx.deleteFrom("pods").where("uid", "=", pod.uid).execute();
+          forgotten.push(pod.name);
+        }
+      }
+      return forgotten;
     });
   }
 
@@ -251,22 +311,6 @@ export class LeaderStore {
 
   async recordEvent(podUid: string, event: PodEvent): Promise<void> {
     await this.db.insertInto("events").values(eventRow(podUid, event)).execute();
-  }
-
-  /**
-   * Stores an event a node recorded, if its pod still exists; a second delivery of the same (node id, sequence)
-   * changes nothing.
-   */
-  async recordNodeEvent(podUid: string, event: PodEvent, source: { nodeId: string; sequence: number }): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const pod = await trx.selectFrom("pods").select("uid").where("uid", "=", podUid).executeTakeFirst();
-      if (!pod) return;
-      await trx
-        .insertInto("events")
-        .values({ ...eventRow(podUid, event), source_node_id: source.nodeId, source_sequence: source.sequence })
-        .onConflict((c) => c.columns(["source_node_id", "source_sequence"]).doNothing())
-        .execute();
-    });
   }
 
   /** A pod's events in time order. */

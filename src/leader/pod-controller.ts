@@ -3,7 +3,7 @@ import type { PodEvent, PodPhase, PodStatusReport } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { validateManifest } from "../shared/manifest.js";
 import type { DesiredPod } from "../shared/pod-codec.js";
-import type { ApplyOutcome, LeaderStore, StoredPod } from "./leader-store.js";
+import type { ApplyOutcome, LeaderStore, NodeUpdate, Placement, StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { placePod } from "./place-pod.js";
 import { podPhase } from "./pod-phase.js";
@@ -28,6 +28,7 @@ export class PodController {
     private readonly log: Logger,
     /** Tells a node that the set of pods it must run may have changed. */
     private readonly notifyNode: (node: string) => void,
+    private readonly options: { podsOnLeader: boolean } = { podsOnLeader: true },
   ) {}
 
   /** Validates the whole manifest, then applies all of it in one transaction. */
@@ -106,25 +107,30 @@ export class PodController {
     for (const pod of await this.store.listPods()) {
       if (pod.node && !pod.deletionRequestedAt) counts.set(pod.node, (counts.get(pod.node) ?? 0) + 1);
     }
-    const candidates = this.registry.list().map((node) => ({ name: node.name, status: node.status, podCount: counts.get(node.name) ?? 0 }));
+    const candidates = this.registry
+      .list()
+      .filter((node) => this.options.podsOnLeader || node.type !== "Leader")
+      .map((node) => ({ name: node.name, status: node.status, podCount: counts.get(node.name) ?? 0 }));
+    const time = new Date(this.clock.now());
+    const placements: Placement[] = [];
     for (const pod of pods) {
       const placement = placePod(candidates);
-      const time = new Date(this.clock.now());
       if ("node" in placement) {
         const event: PodEvent = pod.node
           ? { time, type: "Warning", reason: "Rescheduled", message: `Rescheduled pod/${pod.name} from ${pod.node} to ${placement.node}: ${pod.node} was lost`, node: placement.node }
           : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };
-        if (await this.store.assignPod(pod.uid, pod.node, placement.node, event)) {
-          candidates.find((node) => node.name === placement.node)!.podCount++;
-          this.log.info(event.message);
-          this.notifyNode(placement.node);
-        }
+        placements.push({ uid: pod.uid, from: pod.node, node: placement.node, event });
+        candidates.find((node) => node.name === placement.node)!.podCount++;
       } else {
         const message = `cannot place pod/${pod.name}: ${placement.reason}`;
         const last = await this.store.lastEvent(pod.uid);
         if (last?.message !== message) await this.store.recordEvent(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message, node: "" });
       }
     }
+    const made = await this.store.assignPods(placements);
+    for (const placement of made) if (placement.from) this.log.info(placement.event.message);
+    if (made.length > 0) this.log.info(`placed ${made.length} pod${made.length === 1 ? "" : "s"}`);
+    for (const node of new Set(made.map((placement) => placement.node))) this.notifyNode(node);
   }
 
   /** The pods a node must run: placed on it and not being deleted. */
@@ -134,24 +140,9 @@ export class PodController {
       .map(({ uid, name, labels, spec, specHash }) => ({ uid, name, labels, spec, specHash }));
   }
 
-  /** A node's report of a pod's status, for one version of its spec. */
-  async recordStatus(node: string, podUid: string, specHash: string, status: PodStatusReport): Promise<void> {
-    const pod = await this.store.getPodByUid(podUid);
-    if (pod?.node === node) await this.store.saveReportedStatus(podUid, specHash, status);
-  }
-
-  /** A node removed every container of a pod: a pod being deleted is then gone. */
-  async recordRemoval(node: string, podUid: string): Promise<void> {
-    const pod = await this.store.getPodByUid(podUid);
-    if (pod?.node === node && pod.deletionRequestedAt) {
-      await this.store.removePod(pod.uid);
-      this.log.info(`pod/${pod.name} deleted`);
-    }
-  }
-
-  /** An event a node recorded; stored once however often it is delivered. */
-  async recordNodeEvent(nodeId: string, podUid: string, event: PodEvent, sequence: number): Promise<void> {
-    await this.store.recordNodeEvent(podUid, event, { nodeId, sequence });
+  /** Stores what nodes reported, all in one transaction. */
+  async recordNodeUpdates(updates: NodeUpdate[]): Promise<void> {
+    for (const name of await this.store.applyNodeUpdates(updates)) this.log.info(`pod/${name} deleted`);
   }
 
   private view(pod: StoredPod): PodView {

@@ -17,6 +17,7 @@ import { LeaderStore } from "./leader-store.js";
 import { NodeRegistry } from "./node-registry.js";
 import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
+import { NodeUpdateBatcher } from "./node-update-batcher.js";
 import { PodController } from "./pod-controller.js";
 
 export interface LeaderConfig {
@@ -29,6 +30,8 @@ export interface LeaderConfig {
   heartbeatGraceMs: number;
   /** How much longer than the grace period a node must be silent before its pods move elsewhere. */
   rescheduleDelayMs: number;
+  /** Whether the leader's own node takes pods (it is still a node, listed as Leader). */
+  podsOnLeader: boolean;
 }
 
 /** Nodes send heartbeats many times per grace period, so a few lost messages never make a node NotReady. */
@@ -57,14 +60,15 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
   });
 
   const hub = new AssignmentHub((node) => pods.desiredPodsFor(node), log);
-  const pods = new PodController(store, registry, clock, log, (node) => hub.notify(node));
+  const pods = new PodController(store, registry, clock, log, (node) => hub.notify(node), { podsOnLeader: config.podsOnLeader });
+  const updates = new NodeUpdateBatcher((batch) => pods.recordNodeUpdates(batch));
 
   const server = createAuthenticatedServer(config.token);
   const agents = new AgentClients(config.token);
   server.addService(CubeService, createCubeService(registry, pods, agents, log));
   server.addService(
     ClusterService,
-    createClusterService({ registry, pods, hub, log }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
+    createClusterService({ registry, updates, hub, log }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
   );
   // The leader's own node serves its Agent service on the leader's port.
   const runtime = new DockerRuntime();

@@ -34,6 +34,7 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     listen: { env: "CUBE_LISTEN", help: "HOST:PORT to serve the CLI and the nodes on", default: () => "0.0.0.0:4242" },
     "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
     "reschedule-delay": { env: "CUBE_RESCHEDULE_DELAY", help: "pods of a node NotReady this much longer move to other nodes", default: () => "10s" },
+    "pods-on-leader": { env: "CUBE_PODS_ON_LEADER", help: "whether the leader's own node runs pods (yes or no)", default: () => "yes" },
   },
   follower: {
     ...common,
@@ -49,7 +50,7 @@ export function serverUsage(): string {
       .map(([flag, spec]) => `  --${flag.padEnd(16)} ${spec.help} [$${spec.env}]${spec.default ? ` (default: ${spec.default()})` : ""}`)
       .join("\n");
   return [
-    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s] [--reschedule-delay 10s]",
+    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--pods-on-leader yes|no]",
     "       cube-server follower --leader HOST:PORT --token T [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "",
     "leader flags:",
@@ -59,6 +60,12 @@ export function serverUsage(): string {
     describe(modes.follower),
     "",
   ].join("\n");
+}
+
+function yesNo(value: string, flag: string): boolean {
+  if (/^(yes|true|1)$/i.test(value)) return true;
+  if (/^(no|false|0)$/i.test(value)) return false;
+  throw new UsageError(`--${flag} must be yes or no, got "${value}"`);
 }
 
 function durationFlag(value: string, flag: string): number {
@@ -131,6 +138,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         listen: hostPort("listen")!,
         heartbeatGraceMs: durationFlag(required("heartbeat-grace"), "heartbeat-grace"),
         rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),
+        podsOnLeader: yesNo(required("pods-on-leader"), "pods-on-leader"),
       },
     };
   }

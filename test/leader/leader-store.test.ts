@@ -64,9 +64,25 @@ describe("LeaderStore: apply semantics", () => {
     await apply(store, pod("a"));
     const { uid } = (await store.getPod("a"))!;
     const event = { time: new Date(), type: "Normal" as const, reason: "Started", message: "Started container main", node: "n1" };
-    await store.recordNodeEvent(uid, event, { nodeId: "node-1", sequence: 1 });
-    await store.recordNodeEvent(uid, event, { nodeId: "node-1", sequence: 1 });
-    await store.recordNodeEvent(uid, event, { nodeId: "node-2", sequence: 1 });
+    const delivery = (nodeId: string, podUid = uid) => ({ kind: "event" as const, nodeId, podUid, event, sequence: 1 });
+    await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")]);
+    await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")]);
     expect(await store.podEvents(uid)).to.have.length(2);
+  });
+
+  it("keeps a status only from the pod's own node, and forgets a deleting pod its node removed", async () => {
+    await apply(store, pod("a"));
+    const { uid, specHash } = (await store.getPod("a"))!;
+    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
+    const running = { phase: "Running" as const, containers: [] };
+    await store.applyNodeUpdates([{ kind: "status", node: "n2", podUid: uid, specHash, status: running }]);
+    expect((await store.getPod("a"))!.status).to.equal(undefined);
+    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: running }]);
+    expect((await store.getPod("a"))!.status).to.deep.equal(running);
+    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }])).to.deep.equal([]); // not being deleted
+    await store.markDeleting(uid, new Date());
+    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n2", podUid: uid }])).to.deep.equal([]);
+    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }])).to.deep.equal(["a"]);
+    expect(await store.getPod("a")).to.equal(undefined);
   });
 });

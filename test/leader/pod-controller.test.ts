@@ -48,6 +48,16 @@ describe("PodController", () => {
     expect((await controller.desiredPodsFor("n1")).map((p) => p.name)).to.deep.equal(["web"]);
   });
 
+  it("keeps pods off the leader's own node when told to", async () => {
+    controller = new PodController(store, registry, clock, new MemoryLogger(), (node) => notified.push(node), { podsOnLeader: false });
+    await registry.join({ name: "boss", nodeId: "leader", address: "a:1" });
+    await controller.apply([pod("web")]);
+    expect((await controller.get("web"))!.events.at(-1)!.message).to.equal("cannot place pod/web: no node has joined the cluster");
+    await registry.join({ name: "worker", nodeId: "w", address: "b:1" });
+    await controller.schedulePending();
+    expect((await controller.get("web"))!.pod.node).to.equal("worker");
+  });
+
   it("validates on the leader too: an invalid manifest changes nothing", async () => {
     let refusal: unknown;
     await controller.apply([pod("ok"), { type: "pod", metadata: { name: "bad" }, spec: { containers: [] } }]).catch((error) => (refusal = error));
@@ -63,9 +73,9 @@ describe("PodController", () => {
     expect(await controller.delete("web")).to.equal(true);
     expect((await controller.get("web"))!.pod.phase).to.equal("Terminating");
     expect(await controller.desiredPodsFor("n1")).to.deep.equal([]);
-    await controller.recordRemoval("another-node", uid);
+    await controller.recordNodeUpdates([{ kind: "removed", node: "another-node", podUid: uid }]);
     expect(await controller.get("web")).to.not.equal(undefined);
-    await controller.recordRemoval("n1", uid);
+    await controller.recordNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
     expect(await controller.get("web")).to.equal(undefined);
     expect(await controller.delete("web")).to.equal(false);
   });

@@ -1,0 +1,239 @@
+// `npm run bench [-- PART... [--runs N] [--write]]`: Cube measured against the bare Docker engine on this machine, and
+// at scale with simulated nodes. Parts: pod-start, throughput, cli, scale, node-loss (default: all). Every comparison
+// is a ratio of two things measured in the same run; figures are medians. --write puts the table in bench/RESULTS.md.
+import { execFile, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { LeaderClient } from "../src/cli/leader-client.js";
+import { LocalCluster } from "../test/helpers/local-cluster.js";
+import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
+import { measureNodeLoss } from "./node-loss.js";
+import { SIMULATED_IMAGE } from "./simulated-nodes.js";
+
+const run = promisify(execFile);
+const IMAGE = "cube-test/busybox:latest";
+const SERVE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+
+interface Row {
+  figure: string;
+  cube: string;
+  docker: string;
+  ratio: string;
+  target: string;
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Docker's own StartedAt of the app containers with these labels, once every one has started. */
+async function startedAt(labels: string[], count: number): Promise<number[]> {
+  return eventually(`${count} started containers`, async () => {
+    const filters = labels.flatMap((label) => ["--filter", `label=${label}`]);
+    const ids = (await run("docker", ["ps", "-q", ...filters])).stdout.split("\n").filter(Boolean);
+    if (ids.length < count) return undefined;
+    const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", ...ids]);
+    return stdout.split("\n").filter(Boolean).map((time) => Date.parse(time));
+  }, 120_000, 50);
+}
+
+async function withCluster<T>(body: (cluster: LocalCluster, prefix: string) => Promise<T>, leaderArgs: string[] = []): Promise<T> {
+  const cluster = new LocalCluster(15, leaderArgs);
+  const prefix = `bench${Math.random().toString(36).slice(2, 6)}`;
+  try {
+    await cluster.startLeader(`${prefix}-main`);
+    cluster.startFollower(`${prefix}-f1`);
+    cluster.startFollower(`${prefix}-f2`);
+    await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
+    return await body(cluster, prefix);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function manifest(cluster: LocalCluster, file: string, names: string[]): string {
+  const path = join(cluster.dir.path, file);
+  writeFileSync(path, JSON.stringify(names.map((name) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE }], terminationGracePeriodSeconds: 1 } }))));
+  return path;
+}
+
+async function removeDockerContainers(prefix: string): Promise<void> {
+  const ids = (await run("docker", ["ps", "-aq", "--filter", `name=${prefix}`])).stdout.split("\n").filter(Boolean);
+  if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]);
+}
+
+/** `cube apply` of one pod → its container started, against `docker run -d` of the same image and command. */
+async function podStart(runs: number): Promise<Row[]> {
+  return withCluster(async (cluster) => {
+    const cube: number[] = [];
+    const docker: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const name = `start-${i}`;
+      const path = manifest(cluster, `${name}.json`, [name]);
+      let begin = Date.now();
+      const applied = await cluster.cube(["apply", path]);
+      if (applied.code !== 0) throw new Error(applied.stderr);
+      cube.push((await startedAt([`cube.pod=${name}`, "cube.container"], 1))[0] - begin);
+
+      begin = Date.now();
+      await run("docker", ["run", "-d", "--name", `cube-bench-docker-${i}`, IMAGE, ...SERVE]);
+      const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", `cube-bench-docker-${i}`]);
+      docker.push(Date.parse(stdout.trim()) - begin);
+      await sleep(500);
+    }
+    await removeDockerContainers("cube-bench-docker-");
+    return [{ figure: `pod start (median of ${runs})`, cube: seconds(median(cube)), docker: seconds(median(docker)), ratio: ratio(median(cube), median(docker)), target: "≤ 1.25×" }];
+  });
+}
+
+/** 30 pods in one manifest on a leader and two followers, against 30 `docker run -d`, two at a time. */
+async function throughput(runs: number): Promise<Row[]> {
+  return withCluster(async (cluster) => {
+    const cube: number[] = [];
+    const docker: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const names = Array.from({ length: 30 }, (_, i) => `burst${r}-${i}`);
+      const path = manifest(cluster, `burst${r}.json`, names);
+      let begin = Date.now();
+      const applied = await cluster.cube(["apply", path]);
+      if (applied.code !== 0) throw new Error(applied.stderr);
+      const started = await Promise.all(names.map((name) => startedAt([`cube.pod=${name}`, "cube.container"], 1)));
+      cube.push(Math.max(...started.flat()) - begin);
+      for (const name of names) await cluster.cube(["delete", "--no-wait", `pod/${name}`]);
+
+      begin = Date.now();
+      const queue = Array.from({ length: 30 }, (_, i) => `cube-bench-tp${r}-${i}`);
+      await Promise.all([0, 1].map(async () => {
+        for (let name = queue.shift(); name; name = queue.shift()) await run("docker", ["run", "-d", "--name", name, IMAGE, ...SERVE]);
+      }));
+      const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", ...Array.from({ length: 30 }, (_, i) => `cube-bench-tp${r}-${i}`)]);
+      docker.push(Math.max(...stdout.split("\n").filter(Boolean).map((time) => Date.parse(time))) - begin);
+      await removeDockerContainers(`cube-bench-tp${r}-`);
+      await sleep(3000);
+    }
+    return [{ figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs})`, cube: seconds(median(cube)), docker: seconds(median(docker)), ratio: ratio(median(cube), median(docker)), target: "≤ 1.0×" }];
+  });
+}
+
+async function wallTime(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  const begin = process.hrtime.bigint();
+  await run(command, args, { env: { ...process.env, ...env } });
+  return Number(process.hrtime.bigint() - begin) / 1e6;
+}
+
+/** `cube list pod` and `cube nodes` wall time, against `docker ps`. */
+async function cliLatency(runs: number): Promise<Row[]> {
+  return withCluster(async (cluster) => {
+    const env = cluster.cliEnv();
+    const cube = join(projectRoot, "bin", "run.js");
+    const times = { list: [] as number[], nodes: [] as number[], ps: [] as number[] };
+    for (let i = 0; i < runs; i++) {
+      times.list.push(await wallTime(process.execPath, [cube, "list", "pod"], env));
+      times.nodes.push(await wallTime(process.execPath, [cube, "nodes"], env));
+      times.ps.push(await wallTime("docker", ["ps"]));
+    }
+    const ps = median(times.ps);
+    return [
+      { figure: `cube list pod vs docker ps (median of ${runs})`, cube: seconds(median(times.list)), docker: seconds(ps), ratio: ratio(median(times.list), ps), target: "≤ 2×" },
+      { figure: `cube nodes vs docker ps (median of ${runs})`, cube: seconds(median(times.nodes)), docker: seconds(ps), ratio: ratio(median(times.nodes), ps), target: "≤ 2×" },
+    ];
+  });
+}
+
+function peakRss(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+}
+
+/** 10 000 pods over 200 simulated nodes, against a real leader process. */
+async function scale(pods: number, nodes: number): Promise<Row[]> {
+  const cluster = new LocalCluster(30, ["--pods-on-leader", "no"]);
+  const prefix = `sim${Math.random().toString(36).slice(2, 6)}`;
+  let simulated: ReturnType<typeof spawn> | undefined;
+  try {
+    const leader = await cluster.startLeader(`${prefix}-main`);
+    simulated = spawn(process.execPath, ["--import", "tsx", join(projectRoot, "bench", "simulated-nodes.ts"), `127.0.0.1:${cluster.leaderPort}`, String(nodes), prefix], {
+      env: { ...process.env, CUBE_TOKEN: cluster.token },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    const client = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
+    await eventually(`${nodes} nodes`, async () => ((await client.listNodes()).nodes.filter((n) => n.status === 1).length === nodes + 1 ? true : undefined), 120_000, 500);
+    const path = join(cluster.dir.path, "scale.json");
+    writeFileSync(path, JSON.stringify(Array.from({ length: pods }, (_, i) => ({ type: "pod", metadata: { name: `sim-${i}` }, spec: { containers: [{ name: "main", image: SIMULATED_IMAGE }] } }))));
+    const begin = Date.now();
+    const applied = await runCube(["apply", path], cluster.cliEnv());
+    if (applied.code !== 0) throw new Error(applied.stderr);
+    await eventually(`${pods} pods Running`, async () => {
+      const { items } = await client.list("pod");
+      return items.filter((item) => item.status === "Running").length === pods ? true : undefined;
+    }, 600_000, 250);
+    const elapsed = Date.now() - begin;
+    const rss = peakRss(leader.pid);
+    const listTimes: number[] = [];
+    for (let i = 0; i < 3; i++) listTimes.push(await wallTime(process.execPath, [join(projectRoot, "bin", "run.js"), "list", "pod"], cluster.cliEnv()));
+    client.close();
+
+    await leader.kill("SIGKILL");
+    const restartBegin = Date.now();
+    const restarted = await cluster.startLeader(`${prefix}-main`);
+    const again = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
+    await eventually("the leader serving", async () => ((await again.list("pod")).items.length === pods ? true : undefined), 60_000, 20);
+    const backMs = Date.now() - restartBegin;
+    again.close();
+    void restarted;
+    return [
+      { figure: `${pods} pods on ${nodes} simulated nodes: apply → all Running`, cube: `${seconds(elapsed)} (${Math.round(pods / (elapsed / 1000))} pods/s)`, docker: "", ratio: "", target: "≥ 2 000 pods/s" },
+      { figure: "leader peak RSS during it", cube: `${Math.round(rss / 2 ** 20)} MiB`, docker: "", ratio: "", target: "≤ 300 MiB" },
+      { figure: `cube list pod with ${pods} pods (median of 3)`, cube: seconds(median(listTimes)), docker: "", ratio: "", target: "≤ 1 s" },
+      { figure: `leader SIGKILLed with ${pods} pods → serving again`, cube: seconds(backMs), docker: "", ratio: "", target: "≤ 2 s" },
+    ];
+  } finally {
+    simulated?.kill("SIGTERM");
+    await cluster.stop();
+  }
+}
+
+async function nodeLoss(): Promise<Row[]> {
+  const { notReadySeconds, runningElsewhereSeconds } = await measureNodeLoss();
+  return [
+    { figure: "node loss (SIGKILL of a follower) → NotReady", cube: `${notReadySeconds.toFixed(1)} s`, docker: "", ratio: "", target: "≤ 15 s" },
+    { figure: "node loss → its pods running elsewhere", cube: `${runningElsewhereSeconds.toFixed(1)} s (${(runningElsewhereSeconds - notReadySeconds).toFixed(1)} s after NotReady)`, docker: "", ratio: "", target: "≤ 30 s after NotReady" },
+  ];
+}
+
+function table(rows: Row[]): string {
+  return ["| figure | Cube | Docker | ratio | target |", "|---|---|---|---|---|", ...rows.map((r) => `| ${r.figure} | ${r.cube} | ${r.docker} | ${r.ratio} | ${r.target} |`)].join("\n");
+}
+
+const args = process.argv.slice(2);
+const write = args.includes("--write");
+const runsFlag = args.indexOf("--runs");
+const runs = runsFlag >= 0 ? Number(args[runsFlag + 1]) : 5;
+const chosen = args.filter((arg, i) => !arg.startsWith("--") && args[i - 1] !== "--runs");
+const parts: Record<string, () => Promise<Row[]>> = {
+  "pod-start": () => podStart(Math.max(5, runs)),
+  throughput: () => throughput(3),
+  cli: () => cliLatency(10),
+  scale: () => scale(10_000, 200),
+  "node-loss": nodeLoss,
+};
+const selected = chosen.length === 0 || chosen.includes("all") ? Object.keys(parts) : chosen;
+for (const part of selected) if (!parts[part]) throw new Error(`unknown part "${part}": ${Object.keys(parts).join(", ")}`);
+const rows: Row[] = [];
+for (const part of selected) {
+  process.stderr.write(`bench: ${part}...\n`);
+  const partRows = await parts[part]();
+  rows.push(...partRows);
+  process.stderr.write(`${table(partRows)}\n`);
+}
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Docker ${(await run("docker", ["version", "--format", "{{.Server.Version}}"])).stdout.trim()}`;
+const output = `${table(rows)}\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n`;
+process.stdout.write(output);
+if (write) writeFileSync(join(projectRoot, "bench", "RESULTS.md"), `# Benchmark results\n\n\`npm run bench\` (parts: ${selected.join(", ")})\n\n${output}`);
+process.exit(0);
