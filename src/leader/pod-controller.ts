@@ -3,7 +3,7 @@ import type { PodEvent, PodPhase, PodStatusReport } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { validateManifest } from "../shared/manifest.js";
 import type { DesiredPod } from "../shared/pod-codec.js";
-import type { ApplyOutcome, LeaderStore, NodeUpdate, Placement, StoredPod } from "./leader-store.js";
+import type { ApplyOutcome, LeaderStore, NodeUpdate, Placement, PodSummary, StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { placePod } from "./place-pod.js";
 import { podPhase } from "./pod-phase.js";
@@ -40,16 +40,15 @@ export class PodController {
       validation.resources.map((resource, index) => ({ resource, manifest: items[index] })),
       new Date(this.clock.now()),
     );
-    for (const { pod, outcome } of applied) {
-      if (outcome !== "unchanged") this.log.info(`pod/${pod.name} ${outcome}`);
-      if (outcome === "configured" && pod.node) this.notifyNode(pod.node);
-    }
+    const changed = applied.filter(({ outcome }) => outcome !== "unchanged");
+    if (changed.length > 0) this.log.info(changed.length === 1 ? `pod/${changed[0].name} ${changed[0].outcome}` : `${changed.length} pods created or configured`);
+    for (const { node, outcome } of applied) if (outcome === "configured" && node) this.notifyNode(node);
     if (applied.some(({ outcome }) => outcome === "created")) await this.schedulePending();
-    return applied.map(({ pod, outcome }) => ({ type: "pod", name: pod.name, outcome }));
+    return applied.map(({ name, outcome }) => ({ type: "pod", name, outcome }));
   }
 
-  async list(): Promise<PodView[]> {
-    return (await this.store.listPods()).map((pod) => this.view(pod));
+  async list(): Promise<(PodSummary & { phase: PodPhase })[]> {
+    return (await this.store.listPodSummaries()).map((pod) => ({ ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) }));
   }
 
   async get(name: string): Promise<{ pod: PodView; events: PodEvent[] } | undefined> {
@@ -103,10 +102,7 @@ export class PodController {
   /** Places each pod on the best Ready node (`placePod`), counting the pods placed as it goes. */
   private async place(pods: StoredPod[]): Promise<void> {
     if (pods.length === 0) return;
-    const counts = new Map<string, number>();
-    for (const pod of await this.store.listPods()) {
-      if (pod.node && !pod.deletionRequestedAt) counts.set(pod.node, (counts.get(pod.node) ?? 0) + 1);
-    }
+    const counts = await this.store.podCountsByNode();
     const candidates = this.registry
       .list()
       .filter((node) => this.options.podsOnLeader || node.type !== "Leader")
