@@ -108,18 +108,25 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
+  /** Set once the pause image is known to exist: each new pod then saves a round trip to the engine. */
+  private pauseImageReady = false;
+
   async ensurePauseImage(): Promise<string> {
-    if (await this.hasImage(PAUSE_IMAGE)) return PAUSE_IMAGE;
+    if (this.pauseImageReady || (await this.hasImage(PAUSE_IMAGE))) {
+      this.pauseImageReady = true;
+      return PAUSE_IMAGE;
+    }
     const { Architecture } = await this.docker.info();
     const [repo, tag] = PAUSE_IMAGE.split(":");
     const tar = singleFileTar("pause", pauseProgram(Architecture));
     const stream = await this.docker.importImage(Readable.from(tar) as unknown as string, { repo, tag, changes: ['ENTRYPOINT ["/pause"]'] } as object);
     await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(error) : resolve())));
+    this.pauseImageReady = true;
     return PAUSE_IMAGE;
   }
 
   async createContainer(options: CreateContainerOptions): Promise<string> {
-    const container = await this.docker.createContainer({
+    const spec = {
       name: options.name,
       Image: options.image,
       Labels: options.labels,
@@ -128,8 +135,14 @@ export class DockerRuntime implements ContainerRuntime {
       ...(options.args ? { Cmd: options.args } : {}),
       ...(options.hostname ? { Hostname: options.hostname } : {}),
       HostConfig: options.networkOf ? { NetworkMode: `container:${options.networkOf}` } : {},
-    });
-    return container.id;
+    };
+    try {
+      return (await this.docker.createContainer(spec)).id;
+    } catch (error) {
+      // Someone removed the pause image: import it again on the next try.
+      if (options.image === PAUSE_IMAGE && isStatus(error, 404)) this.pauseImageReady = false;
+      throw error;
+    }
   }
 
   async startContainer(id: string): Promise<void> {
