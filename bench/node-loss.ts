@@ -1,5 +1,5 @@
 // Node loss with default flags: SIGKILL a follower that runs pods, then time how long until the leader says
-// NotReady, and until those pods run on other nodes. Prints one line of JSON.
+// NotReady, and until those pods run on other nodes.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
@@ -37,8 +37,4 @@ export async function measureNodeLoss(): Promise<{ notReadySeconds: number; runn
   } finally {
     await cluster.stop();
   }
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await measureNodeLoss()));
 }
