@@ -10,11 +10,12 @@ import { LeaderClient } from "../src/cli/leader-client.js";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
 import { measureNodeLoss } from "./node-loss.js";
-import { SIMULATED_IMAGE } from "./simulated-nodes.js";
 
 const run = promisify(execFile);
 const IMAGE = "cube-test/busybox:latest";
 const SERVE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+/** The image of the scale benchmark's pods, which the simulated nodes' fake engines hold. */
+const SIMULATED_IMAGE = "bench/app:1";
 
 interface Row {
   figure: string;
@@ -147,6 +148,12 @@ async function cliLatency(runs: number): Promise<Row[]> {
   });
 }
 
+/** CPU time (user + system) a process has used so far, in ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime and stime, in clock ticks of 1/100 s
+}
+
 function peakRss(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
 }
@@ -158,7 +165,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
   let simulated: ReturnType<typeof spawn> | undefined;
   try {
     const leader = await cluster.startLeader(`${prefix}-main`);
-    simulated = spawn(process.execPath, ["--import", "tsx", join(projectRoot, "bench", "simulated-nodes.ts"), `127.0.0.1:${cluster.leaderPort}`, String(nodes), prefix], {
+    simulated = spawn(process.execPath, ["--import", "tsx", join(projectRoot, "bench", "simulated-nodes.ts"), `127.0.0.1:${cluster.leaderPort}`, String(nodes), prefix, SIMULATED_IMAGE], {
       env: { ...process.env, CUBE_TOKEN: cluster.token },
       stdio: ["ignore", "ignore", "ignore"],
     });
@@ -167,6 +174,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
     const path = join(cluster.dir.path, "scale.json");
     writeFileSync(path, JSON.stringify(Array.from({ length: pods }, (_, i) => ({ type: "pod", metadata: { name: `sim-${i}` }, spec: { containers: [{ name: "main", image: SIMULATED_IMAGE }] } }))));
     const begin = Date.now();
+    const cpuBefore = { leader: cpuMs(leader.pid), simulated: cpuMs(simulated.pid!) };
     const applied = await runCube(["apply", path], cluster.cliEnv());
     if (applied.code !== 0) throw new Error(applied.stderr);
     await eventually(`${pods} pods Running`, async () => {
@@ -174,6 +182,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
       return items.filter((item) => item.status === "Running").length === pods ? true : undefined;
     }, 600_000, 250);
     const elapsed = Date.now() - begin;
+    const busy = { leader: cpuMs(leader.pid) - cpuBefore.leader, simulated: cpuMs(simulated.pid!) - cpuBefore.simulated };
     const rss = peakRss(leader.pid);
     const listTimes: number[] = [];
     for (let i = 0; i < 3; i++) listTimes.push(await wallTime(process.execPath, [join(projectRoot, "bin", "run.js"), "list", "pod"], cluster.cliEnv()));
@@ -189,6 +198,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
     void restarted;
     return [
       { figure: `${pods} pods on ${nodes} simulated nodes: apply → all Running`, cube: `${seconds(elapsed)} (${Math.round(pods / (elapsed / 1000))} pods/s)`, docker: "", ratio: "", target: "≥ 2 000 pods/s" },
+      { figure: "CPU used meanwhile: leader / simulated nodes", cube: `${seconds(busy.leader)} / ${seconds(busy.simulated)}`, docker: "", ratio: "", target: "" },
       { figure: "leader peak RSS during it", cube: `${Math.round(rss / 2 ** 20)} MiB`, docker: "", ratio: "", target: "≤ 300 MiB" },
       { figure: `cube list pod with ${pods} pods (median of 3)`, cube: seconds(median(listTimes)), docker: "", ratio: "", target: "≤ 1 s" },
       { figure: `leader SIGKILLed with ${pods} pods → serving again`, cube: seconds(backMs), docker: "", ratio: "", target: "≤ 2 s" },

@@ -1,14 +1,13 @@
 // Simulated nodes for the scale benchmark, as Kubernetes' kubemark does: real node agents (join, sync stream,
 // heartbeats, PodSync, outbox) in one process, each on the in-memory fake container runtime instead of Docker.
-// Usage: tsx bench/simulated-nodes.ts LEADER_HOST:PORT COUNT NAME_PREFIX  (token in $CUBE_TOKEN)
+// Usage: tsx bench/simulated-nodes.ts LEADER_HOST:PORT COUNT NAME_PREFIX IMAGE  (token in $CUBE_TOKEN); IMAGE is the one
+// image the fake engines hold.
 import { AgentStore } from "../src/agent/agent-store.js";
 import { FakeRuntime } from "../src/agent/fake-runtime.js";
 import { NodeAgent } from "../src/agent/node-agent.js";
 import { createLogger } from "../src/shared/logger.js";
 
-export const SIMULATED_IMAGE = "bench/app:1";
-
-const [leaderAddress, count, prefix] = process.argv.slice(2);
+const [leaderAddress, count, prefix, image] = process.argv.slice(2);
 const token = process.env.CUBE_TOKEN ?? "";
 const agents: NodeAgent[] = [];
 const log = createLogger("simulated");
@@ -16,7 +15,7 @@ for (let i = 0; i < Number(count); i++) {
   // In-memory stores: the simulated nodes are the load, not what is measured.
   const store = await AgentStore.open(":memory:");
   const runtime = new FakeRuntime();
-  runtime.images.add(SIMULATED_IMAGE);
+  runtime.images.add(image);
   const agent = new NodeAgent({
     name: `${prefix}-${String(i).padStart(3, "0")}`,
     leaderAddress,

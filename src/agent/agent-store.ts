@@ -57,7 +57,7 @@ export class AgentStore {
   private constructor(private readonly db: Kysely<AgentSchema>) {}
 
   static async open(file: string): Promise<AgentStore> {
-    return new AgentStore(await openDatabase<AgentSchema>(file, agentMigrations));
+    return new AgentStore((await openDatabase<AgentSchema>(file, agentMigrations)).db);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Generated, Kysely, Selectable } from "kysely";
 import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodResource, PodSpec, PodStatusReport } from "../shared/domain.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
-import { openDatabase } from "../shared/open-database.js";
+import { openDatabase, type OpenedDatabase } from "../shared/open-database.js";
 import { leaderMigrations } from "./leader-migrations.js";
 
 interface NodesTable {
@@ -125,10 +125,37 @@ function toStoredNode(row: NodesTable): StoredNode {
 
 /** The leader's durable state, in SQLite. */
 export class LeaderStore {
-  private constructor(private readonly db: Kysely<LeaderSchema>) {}
+  private readonly db: Kysely<LeaderSchema>;
+  /** Statements of the hot paths, prepared once. */
+  private readonly statements;
+
+  private constructor(private readonly database: OpenedDatabase<LeaderSchema>) {
+    this.db = database.db;
+    const prepare = (sql: string) => database.sqlite.prepare(sql);
+    this.statements = {
+      podByName: prepare("select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?"),
+      insertPod: prepare(
+        "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null)",
+      ),
+      updatePodSpec: prepare("update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ? where uid = ?"),
+      assignPod: prepare("update pods set node = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null"),
+      insertEvent: prepare(
+        "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) on conflict (source_node_id, source_sequence) do nothing",
+      ),
+      saveStatus: prepare("update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?"),
+      deletingPod: prepare("select uid, name from pods where uid = ? and node = ? and deletion_requested_at is not null"),
+      deleteEvents: prepare("delete from events where pod_uid = ?"),
+      deletePod: prepare("delete from pods where uid = ?"),
+    };
+  }
 
   static async open(file: string): Promise<LeaderStore> {
     return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations));
+  }
+
+  private insertEvent(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): void {
+    const { time, type, reason, message, node } = event;
+    this.statements.insertEvent.run(podUid, time.getTime(), type, reason, message, node, source?.nodeId ?? null, source?.sequence ?? null, podUid);
   }
 
   async close(): Promise<void> {
@@ -162,47 +189,26 @@ export class LeaderStore {
    * applies of one name serialize (SQLite has one writer), so they end with exactly one pod.
    */
   async applyPods(resources: { resource: PodResource; manifest: unknown }[], now: Date): Promise<{ name: string; node?: string; outcome: ApplyOutcome }[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const results: { name: string; node?: string; outcome: ApplyOutcome }[] = [];
-      for (const { resource, manifest } of resources) {
+    const { podByName, insertPod, updatePodSpec } = this.statements;
+    return this.database.inBatch(() =>
+      resources.map(({ resource, manifest }) => {
         const name = resource.metadata.name;
         const hash = specHash(resource.spec);
         const labelsJson = canonicalJson(resource.metadata.labels);
-        const existing = await trx.selectFrom("pods").select(["uid", "node", "spec_hash", "labels_json", "deletion_requested_at"]).where("name", "=", name).executeTakeFirst();
-        if (existing?.deletion_requested_at != null) {
+        const existing = podByName.get(name) as Pick<PodsTable, "uid" | "node" | "spec_hash" | "labels_json" | "deletion_requested_at"> | undefined;
+        if (existing && existing.deletion_requested_at !== null) {
           throw new PodBeingDeleted(`pod/${name} is being deleted; apply it again once it is gone`);
         }
         if (!existing) {
-          await trx
-            .insertInto("pods")
-            .values({
-              uid: randomUUID(),
-              name,
-              labels_json: labelsJson,
-              spec_json: JSON.stringify(resource.spec),
-              spec_hash: hash,
-              manifest_json: JSON.stringify(manifest),
-              node: null,
-              created_at: now.getTime(),
-              deletion_requested_at: null,
-              status_json: null,
-              status_spec_hash: null,
-            })
-            .execute();
-          results.push({ name, outcome: "created" });
-        } else if (existing.spec_hash === hash && existing.labels_json === labelsJson) {
-          results.push({ name, node: existing.node ?? undefined, outcome: "unchanged" });
-        } else {
-          await trx
-            .updateTable("pods")
-            .set({ labels_json: labelsJson, spec_json: JSON.stringify(resource.spec), spec_hash: hash, manifest_json: JSON.stringify(manifest) })
-            .where("uid", "=", existing.uid)
-            .execute();
-          results.push({ name, node: existing.node ?? undefined, outcome: "configured" });
+          insertPod.run(randomUUID(), name, labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(manifest), now.getTime());
+          return { name, outcome: "created" as const };
         }
-      }
-      return results;
-    });
+        const node = existing.node ?? undefined;
+        if (existing.spec_hash === hash && existing.labels_json === labelsJson) return { name, node, outcome: "unchanged" as const };
+        updatePodSpec.run(labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(manifest), existing.uid);
+        return { name, node, outcome: "configured" as const };
+      }),
+    );
   }
 
   /** How many live (not deleting) pods each node runs. */
@@ -261,22 +267,14 @@ export class LeaderStore {
    * on a lost node), forgetting the old node's status report, with its event. Returns the placements made.
    */
   async assignPods(placements: Placement[]): Promise<Placement[]> {
-    return this.db.transaction().execute(async (trx) => {
-      const made: Placement[] = [];
-      for (const placement of placements) {
-        const { numUpdatedRows } = await trx
-          .updateTable("pods")
-          .set({ node: placement.node, status_json: null, status_spec_hash: null })
-          .where("uid", "=", placement.uid)
-          .where("node", placement.from === undefined ? "is" : "=", placement.from ?? null)
-          .where("deletion_requested_at", "is", null)
-          .executeTakeFirst();
-        if (numUpdatedRows === 0n) continue;
-        await trx.insertInto("events").values(eventRow(placement.uid, placement.event)).execute();
-        made.push(placement);
-      }
-      return made;
-    });
+    return this.database.inBatch(() =>
+      placements.filter((placement) => {
+        const { changes } = this.statements.assignPod.run(placement.node, placement.uid, placement.from ?? null);
+        if (changes === 0) return false;
+        this.insertEvent(placement.uid, placement.event);
+        return true;
+      }),
+    );
   }
 
   /**
@@ -285,35 +283,17 @@ export class LeaderStore {
    * forgotten). Returns the names of the pods forgotten.
    */
   async applyNodeUpdates(updates: NodeUpdate[]): Promise<string[]> {
-    return this.db.transaction().execute(async (trx) => {
+    const { saveStatus, deletingPod, deleteEvents, deletePod } = this.statements;
+    return this.database.inBatch(() => {
       const forgotten: string[] = [];
       for (const update of updates) {
-        if (update.kind === "status") {
-          await trx
-            .updateTable("pods")
-            .set({ status_json: JSON.stringify(update.status), status_spec_hash: update.specHash })
-            .where("uid", "=", update.podUid)
-            .where("node", "=", update.node)
-            .execute();
-        } else if (update.kind === "event") {
-          const pod = await trx.selectFrom("pods").select("uid").where("uid", "=", update.podUid).executeTakeFirst();
+        if (update.kind === "status") saveStatus.run(JSON.stringify(update.status), update.specHash, update.podUid, update.node);
+        else if (update.kind === "event") this.insertEvent(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
+        else {
+          const pod = deletingPod.get(update.podUid, update.node) as { uid: string; name: string } | undefined;
           if (!pod) continue;
-          await trx
-            .insertInto("events")
-            .values({ ...eventRow(update.podUid, update.event), source_node_id: update.nodeId, source_sequence: update.sequence })
-            .onConflict((c) => c.columns(["source_node_id", "source_sequence"]).doNothing())
-            .execute();
-        } else {
-          const pod = await trx
-            .selectFrom("pods")
-            .select(["uid", "name"])
-            .where("uid", "=", update.podUid)
-            .where("node", "=", update.node)
-            .where("deletion_requested_at", "is not", null)
-            .executeTakeFirst();
-          if (!pod) continue;
-          await trx.deleteFrom("events").where("pod_uid", "=", pod.uid).execute();
-          await trx.deleteFrom("pods").where("uid", "=", pod.uid).execute();
+          deleteEvents.run(pod.uid);
+          deletePod.run(pod.uid);
           forgotten.push(pod.name);
         }
       }

@@ -8,7 +8,19 @@ import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
  * (applied in the order of their names). Commits are fsynced (synchronous = FULL): an acknowledged write survives
  * a crash of the process or of the machine.
  */
-export async function openDatabase<Schema>(file: string, migrations: Record<string, Migration>): Promise<Kysely<Schema>> {
+export interface OpenedDatabase<Schema> {
+  db: Kysely<Schema>;
+  /** The same connection, for the hot paths that run many statements in one transaction (see `inBatch`). */
+  sqlite: Database.Database;
+  /**
+   * Runs `work` as one transaction of prepared statements on the raw connection, holding kysely's lock on that
+   * connection meanwhile, so that no kysely query or transaction interleaves with it. Kysely prepares each statement
+   * anew (80 % of the leader's CPU for 10 000 pods); a statement prepared once and run 10 000 times costs far less.
+   */
+  inBatch<T>(work: () => T): Promise<T>;
+}
+
+export async function openDatabase<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
   mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma("journal_mode = WAL");
@@ -20,5 +32,5 @@ export async function openDatabase<Schema>(file: string, migrations: Record<stri
     await db.destroy();
     throw new Error(`cannot migrate the database ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return db;
+  return { db, sqlite, inBatch: (work) => db.connection().execute(async () => sqlite.transaction(work)()) };
 }
