@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Generated, Kysely, Selectable } from "kysely";
 import type { PodEvent } from "../shared/domain.js";
-import { openDatabase } from "../shared/open-database.js";
+import { openDatabase, type OpenedDatabase } from "../shared/open-database.js";
 import type { DesiredPod } from "../shared/pod-codec.js";
 import { agentMigrations } from "./agent-migrations.js";
 import type { LocalPod } from "./local-pod.js";
@@ -54,10 +54,28 @@ function toOutboxEntry(row: Selectable<OutboxTable>): OutboxEntry {
 
 /** A node's durable state, in its own SQLite: its identity, its pods, and what the leader has not yet acknowledged. */
 export class AgentStore {
-  private constructor(private readonly db: Kysely<AgentSchema>) {}
+  private readonly db: Kysely<AgentSchema>;
+  /** Statements of the sync loop's paths, prepared once (kysely prepares each query anew). */
+  private readonly statements;
+
+  private constructor(private readonly database: OpenedDatabase<AgentSchema>) {
+    this.db = database.db;
+    const prepare = (sql: string) => database.sqlite.prepare(sql);
+    this.statements = {
+      localPods: prepare("select * from pods order by name"),
+      upsertPod: prepare(
+        "insert into pods (uid, name, labels_json, spec_json, spec_hash, terminating) values (?, ?, ?, ?, ?, 0) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, terminating = 0",
+      ),
+      markAllTerminating: prepare("update pods set terminating = 1"),
+      appendEvent: prepare("insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)"),
+      saveRestartState: prepare("insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json"),
+      outboxAfter: prepare("select * from outbox where sequence > ? order by sequence"),
+      acknowledge: prepare("delete from outbox where sequence <= ?"),
+    };
+  }
 
   static async open(file: string): Promise<AgentStore> {
-    return new AgentStore((await openDatabase<AgentSchema>(file, agentMigrations)).db);
+    return new AgentStore(await openDatabase<AgentSchema>(file, agentMigrations));
   }
 
   async close(): Promise<void> {
@@ -76,24 +94,20 @@ export class AgentStore {
   }
 
   async localPods(): Promise<LocalPod[]> {
-    return (await this.db.selectFrom("pods").selectAll().orderBy("name").execute()).map(toLocalPod);
+    return this.database.inBatch(() => (this.statements.localPods.all() as Selectable<PodsTable>[]).map(toLocalPod));
   }
 
   /** Takes the leader's complete set of pods for this node: pods left out of it are to be torn down. */
   async replaceAssignments(desired: DesiredPod[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      for (const pod of desired) {
-        const row = { uid: pod.uid, name: pod.name, labels_json: JSON.stringify(pod.labels), spec_json: JSON.stringify(pod.spec), spec_hash: pod.specHash, terminating: 0 };
-        await trx.insertInto("pods").values(row).onConflict((c) => c.column("uid").doUpdateSet(row)).execute();
-      }
-      let stale = trx.updateTable("pods").set({ terminating: 1 });
-      if (desired.length > 0) stale = stale.where("uid", "not in", desired.map((pod) => pod.uid));
-      await stale.execute();
+    const { markAllTerminating, upsertPod } = this.statements;
+    await this.database.inBatch(() => {
+      markAllTerminating.run();
+      for (const pod of desired) upsertPod.run(pod.uid, pod.name, JSON.stringify(pod.labels), JSON.stringify(pod.spec), pod.specHash);
     });
   }
 
   async appendEvent(podUid: string, event: PodEvent): Promise<void> {
-    await this.db.insertInto("outbox").values({ pod_uid: podUid, kind: "event", event_json: JSON.stringify(event) }).execute();
+    await this.database.inBatch(() => this.statements.appendEvent.run(podUid, JSON.stringify(event)));
   }
 
   /** Forgets a torn-down pod and records, in the same transaction, that the leader must be told. */
@@ -111,15 +125,14 @@ export class AgentStore {
   }
 
   async saveRestartState(key: string, podUid: string, state: RestartState): Promise<void> {
-    const row = { key, pod_uid: podUid, state_json: JSON.stringify(state) };
-    await this.db.insertInto("restart_states").values(row).onConflict((c) => c.column("key").doUpdateSet(row)).execute();
+    await this.database.inBatch(() => this.statements.saveRestartState.run(key, podUid, JSON.stringify(state)));
   }
 
   async outboxAfter(sequence: number): Promise<OutboxEntry[]> {
-    return (await this.db.selectFrom("outbox").selectAll().where("sequence", ">", sequence).orderBy("sequence").execute()).map(toOutboxEntry);
+    return this.database.inBatch(() => (this.statements.outboxAfter.all(sequence) as Selectable<OutboxTable>[]).map(toOutboxEntry));
   }
 
   async acknowledge(upToSequence: number): Promise<void> {
-    await this.db.deleteFrom("outbox").where("sequence", "<=", upToSequence).execute();
+    await this.database.inBatch(() => this.statements.acknowledge.run(upToSequence));
   }
 }
