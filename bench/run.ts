@@ -245,5 +245,7 @@ for (const part of selected) {
 const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, Docker ${(await run("docker", ["version", "--format", "{{.Server.Version}}"])).stdout.trim()}`;
 const output = `${table(rows)}\n\nMachine: ${machine}. Date: ${new Date().toISOString().slice(0, 10)}.\n`;
 process.stdout.write(output);
-if (write) writeFileSync(join(projectRoot, "bench", "RESULTS.md"), `# Benchmark results\n\n\`npm run bench\` (parts: ${selected.join(", ")})\n\n${output}`);
+// The analysis is written by hand, in bench/ANALYSIS.md, and follows the table.
+const analysis = readFileSync(join(projectRoot, "bench", "ANALYSIS.md"), "utf8");
+if (write) writeFileSync(join(projectRoot, "bench", "RESULTS.md"), `# Benchmark results\n\n\`npm run bench\` (parts: ${selected.join(", ")})\n\n${output}\n${analysis}`);
 process.exit(0);
