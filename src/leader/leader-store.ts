@@ -223,10 +223,6 @@ export class LeaderStore {
     return new Map(rows.map((row) => [row.node!, Number(row.count)]));
   }
 
-  async listPods(): Promise<StoredPod[]> {
-    return (await this.db.selectFrom("pods").selectAll().orderBy("name").execute()).map(toStoredPod);
-  }
-
   /** What `list` shows of every pod, without parsing specs and manifests (10 000 pods: a few milliseconds). */
   async listPodSummaries(): Promise<PodSummary[]> {
     const rows = await this.db
@@ -245,11 +241,6 @@ export class LeaderStore {
 
   async getPod(name: string): Promise<StoredPod | undefined> {
     const row = await this.db.selectFrom("pods").selectAll().where("name", "=", name).executeTakeFirst();
-    return row && toStoredPod(row);
-  }
-
-  async getPodByUid(uid: string): Promise<StoredPod | undefined> {
-    const row = await this.db.selectFrom("pods").selectAll().where("uid", "=", uid).executeTakeFirst();
     return row && toStoredPod(row);
   }
 
@@ -311,10 +302,6 @@ export class LeaderStore {
       await trx.deleteFrom("events").where("pod_uid", "=", uid).execute();
       await trx.deleteFrom("pods").where("uid", "=", uid).execute();
     });
-  }
-
-  async saveReportedStatus(uid: string, forSpecHash: string, status: PodStatusReport): Promise<void> {
-    await this.db.updateTable("pods").set({ status_json: JSON.stringify(status), status_spec_hash: forSpecHash }).where("uid", "=", uid).execute();
   }
 
   async recordEvent(podUid: string, event: PodEvent): Promise<void> {

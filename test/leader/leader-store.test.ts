@@ -39,7 +39,8 @@ describe("LeaderStore: apply semantics", () => {
   it("forgets a node's status report once the spec changes", async () => {
     await apply(store, pod("a"));
     const { uid, specHash } = (await store.getPod("a"))!;
-    await store.saveReportedStatus(uid, specHash, { phase: "Running", containers: [] });
+    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
+    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: { phase: "Running", containers: [] } }]);
     expect((await store.getPod("a"))!.status?.phase).to.equal("Running");
     await apply(store, pod("a", "busybox:2"));
     expect((await store.getPod("a"))!.status).to.equal(undefined);
@@ -48,7 +49,7 @@ describe("LeaderStore: apply semantics", () => {
   it("ends racing applies of one name with exactly one pod", async () => {
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => apply(store, pod("race", i % 2 ? "busybox" : "busybox:2"))));
     expect(outcomes.flat().filter((o) => o === "race created")).to.have.length(1);
-    expect((await store.listPods()).map((p) => p.name)).to.deep.equal(["race"]);
+    expect((await store.listPodSummaries()).map((p) => p.name)).to.deep.equal(["race"]);
   });
 
   it("applies all of a manifest or nothing", async () => {
@@ -57,7 +58,7 @@ describe("LeaderStore: apply semantics", () => {
     let refusal: unknown;
     await apply(store, pod("first"), pod("doomed"), pod("last")).catch((error) => (refusal = error));
     expect(refusal).to.be.instanceOf(PodBeingDeleted);
-    expect((await store.listPods()).map((p) => p.name)).to.deep.equal(["doomed"]);
+    expect((await store.listPodSummaries()).map((p) => p.name)).to.deep.equal(["doomed"]);
   });
 
   it("stores an event a node delivers twice only once", async () => {
