@@ -22,10 +22,20 @@ export interface OpenedDatabase<Schema> {
 
 export async function openDatabase<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
   mkdirSync(dirname(file), { recursive: true });
-  const sqlite = new Database(file);
-  sqlite.pragma("journal_mode = WAL");
+  const sqlite = new Database(file, { timeout: 100 });
+  // One server per database: the lock is held for the connection's life, and the system drops it if the process
+  // dies, so a second server started on the same data directory is refused at once (not two nodes with one identity).
+  sqlite.pragma("locking_mode = EXCLUSIVE");
+  try {
+    sqlite.pragma("journal_mode = WAL");
+  } catch (error) {
+    sqlite.close();
+    if ((error as { code?: string }).code === "SQLITE_BUSY") {
+      throw new Error(`the database ${file} is in use by another process: is another cube-server running with this --data-dir?`);
+    }
+    throw error;
+  }
   sqlite.pragma("synchronous = FULL");
-  sqlite.pragma("busy_timeout = 5000");
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
   const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
   if (error) {

@@ -61,6 +61,18 @@ describe("a cluster of real cube-server processes", function () {
     await impostor.waitForLine(/refused to let us join: node name "worker" is already taken by a live node/);
   });
 
+  it("refuses a second server on a data directory in use, at once and clearly", async () => {
+    await cluster.startLeader("main");
+    cluster.startFollower("worker");
+    await cluster.waitForNodes([
+      { name: "main", status: "Ready", type: "Leader" },
+      { name: "worker", status: "Ready", type: "Follower" },
+    ]);
+    const second = cluster.startFollower("worker-twin", { dataDir: "worker" });
+    expect(await second.exitCode()).to.equal(1);
+    expect(second.lines.join("\n")).to.match(/cube-server: the database \S+agent\.db is in use by another process: is another cube-server running with this --data-dir\?/);
+  });
+
   it("turns a killed follower NotReady after the grace period, and Ready again when it is restarted", async () => {
     await cluster.startLeader("main");
     const follower = cluster.startFollower("worker");
