@@ -15,4 +15,6 @@ npm run --silent build
 say "type-check the tests"
 npx tsc --noEmit -p test
 say "mocha"
-exec npx mocha "$@"
+# Without arguments, every test; with some (files or folders), those only.
+if [ "$#" -eq 0 ]; then set -- "test/**/*.test.ts"; fi
+exec npx mocha --recursive --extension ts "$@"
