@@ -123,7 +123,7 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, a
           const upstream = agent.logs(call.request);
           call.on("cancelled", () => upstream.cancel());
           upstream.on("error", forwardError(call));
-          // Line by line, at the pace the CLI reads: a large log never sits in the leader's memory.
+          // Chunk by chunk, at the pace the CLI reads: a large log never sits in the leader's memory.
           for await (const chunk of upstream as AsyncIterable<LogChunk>) await writeWithBackpressure(call, chunk);
           call.end();
         },

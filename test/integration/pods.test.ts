@@ -136,6 +136,12 @@ describe("pods on real Docker, through the CLI", function () {
     expect(await cluster.cubeOk("list", "-o", "json")).to.equal(before);
   });
 
+  it("applies a manifest read from standard input", async () => {
+    const result = await cluster.cube(["apply", "-"], undefined, JSON.stringify({ type: "pod", metadata: { name: "from-stdin" }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }));
+    expect(result).to.deep.include({ code: 0, stdout: "pod/from-stdin created\n" });
+    await cluster.waitForPodStatus("from-stdin", "Running");
+  });
+
   it("reports a pull that fails as ErrImagePull, with Docker's own error", async () => {
     await cluster.cubeOk("apply", manifest("missing", { type: "pod", metadata: { name: "missing-image" }, spec: { containers: [{ name: "main", image: "cube-test/does-not-exist:1" }] } }));
     const pod = await cluster.waitForPodStatus("missing-image", "ErrImagePull");
