@@ -305,7 +305,7 @@ export class LeaderStore {
   }
 
   async recordEvent(podUid: string, event: PodEvent): Promise<void> {
-    await this.db.insertInto("events").values(eventRow(podUid, event)).execute();
+    await this.database.inBatch(() => this.insertEvent(podUid, event));
   }
 
   /** A pod's events in time order. */
@@ -317,17 +317,4 @@ export class LeaderStore {
     const row = await this.db.selectFrom("events").selectAll().where("pod_uid", "=", uid).orderBy("id", "desc").limit(1).executeTakeFirst();
     return row && toEvent(row);
   }
-}
-
-function eventRow(podUid: string, event: PodEvent) {
-  return {
-    pod_uid: podUid,
-    time: event.time.getTime(),
-    type: event.type,
-    reason: event.reason,
-    message: event.message,
-    node: event.node,
-    source_node_id: null,
-    source_sequence: null,
-  };
 }

@@ -1,5 +1,5 @@
 import type { Clock } from "../shared/clock.js";
-import type { PodEvent, PodPhase, PodStatusReport } from "../shared/domain.js";
+import type { PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { validateManifest } from "../shared/manifest.js";
 import type { DesiredPod } from "../shared/pod-codec.js";

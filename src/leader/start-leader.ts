@@ -72,7 +72,8 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
   );
   // The leader's own node serves its Agent service on the leader's port.
   const runtime = new DockerRuntime();
-  server.addService(AgentService, createAgentService({ node: config.name, store: agentStore, runtime, log: createLogger("agent") }));
+  const agentLog = createLogger("agent");
+  server.addService(AgentService, createAgentService({ node: config.name, store: agentStore, runtime, log: agentLog }));
   const port = await listen(server, config.listen);
   const address = { ...config.listen, port };
   log.info(`listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
@@ -100,7 +101,7 @@ export async function startLeader(config: LeaderConfig, clock: Clock = systemClo
     store: agentStore,
     runtime,
     restartDefaults: config.restart,
-    log: createLogger("agent"),
+    log: agentLog,
     clock,
   });
   agent.start();
