@@ -170,7 +170,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
       stdio: ["ignore", "ignore", "ignore"],
     });
     const client = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
-    await eventually(`${nodes} nodes`, async () => ((await client.listNodes()).nodes.filter((n) => n.status === 1).length === nodes + 1 ? true : undefined), 120_000, 500);
+    await eventually(`${nodes} nodes`, async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === nodes + 1 ? true : undefined), 120_000, 500);
     const path = join(cluster.dir.path, "scale.json");
     writeFileSync(path, JSON.stringify(Array.from({ length: pods }, (_, i) => ({ type: "pod", metadata: { name: `sim-${i}` }, spec: { containers: [{ name: "main", image: SIMULATED_IMAGE }] } }))));
     const begin = Date.now();

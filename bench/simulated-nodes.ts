@@ -1,34 +1,24 @@
 // Simulated nodes for the scale benchmark, as Kubernetes' kubemark does: real node agents (join, sync stream,
-// heartbeats, PodSync, outbox) in one process, each on the in-memory fake container runtime instead of Docker.
+// heartbeats, PodSync, outbox), started the one way every node's agent starts, in one process, each on the in-memory
+// fake container runtime instead of Docker and with its database in memory.
 // Usage: tsx bench/simulated-nodes.ts LEADER_HOST:PORT COUNT NAME_PREFIX IMAGE  (token in $CUBE_TOKEN); IMAGE is the one
 // image the fake engines hold.
-import { AgentStore } from "../src/agent/agent-store.js";
-import { FakeRuntime } from "../src/agent/fake-runtime.js";
-import { NodeAgent } from "../src/agent/node-agent.js";
-import { createLogger } from "../src/shared/logger.js";
+import * as grpc from "@grpc/grpc-js";
+import { openNodeAgent, type OpenedNodeAgent } from "../src/agent/open-node-agent.js";
+import { FakeRuntime } from "../src/agent/testing/fake-runtime.js";
+import { IN_MEMORY } from "../src/shared/open-database.js";
 
 const [leaderAddress, count, prefix, image] = process.argv.slice(2);
 const token = process.env.CUBE_TOKEN ?? "";
-const agents: NodeAgent[] = [];
-const log = createLogger("simulated");
+const agents: OpenedNodeAgent[] = [];
 for (let i = 0; i < Number(count); i++) {
-  // In-memory stores: the simulated nodes are the load, not what is measured.
-  const store = await AgentStore.open(":memory:");
   const runtime = new FakeRuntime();
   runtime.images.add(image);
-  const agent = new NodeAgent({
-    name: `${prefix}-${String(i).padStart(3, "0")}`,
-    leaderAddress,
-    agentAddress: "127.0.0.1:1",
-    nodeId: await store.nodeId(),
-    token,
-    store,
-    runtime,
-    restartDefaults: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
-    log,
-    syncIntervalMs: 5000,
-  });
-  agent.start();
+  const name = `${prefix}-${String(i).padStart(3, "0")}`;
+  const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
+  // The simulated nodes are the load, not what is measured: their Agent services never listen.
+  const agent = await openNodeAgent(new grpc.Server(), { name, token, dataDir: IN_MEMORY, restart }, { runtime, syncIntervalMs: 5000 });
+  agent.start(leaderAddress, "127.0.0.1:1");
   agents.push(agent);
 }
 process.stdout.write(`started ${agents.length} simulated nodes\n`);

@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
 
 /** A node's own schema, one migration per change, applied in name order. Never edit a migration once landed. */
 export const agentMigrations: Record<string, Migration> = {
@@ -41,6 +41,14 @@ export const agentMigrations: Record<string, Migration> = {
         .addColumn("pod_uid", "text", (c) => c.notNull())
         .addColumn("state_json", "text", (c) => c.notNull())
         .execute();
+    },
+  },
+  "0004-termination": {
+    async up(db: Kysely<unknown>) {
+      // Why a pod is torn down (deleted, or placed elsewhere), for the events that say so; NULL while it runs.
+      await db.schema.alterTable("pods").addColumn("termination", "text").execute();
+      await sql`update pods set termination = 'unassigned' where terminating = 1`.execute(db);
+      await db.schema.alterTable("pods").dropColumn("terminating").execute();
     },
   },
 };

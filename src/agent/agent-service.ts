@@ -1,22 +1,22 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AgentServer } from "../gen/agent.js";
-import { LogStream, type ExecInput, type ExecOutput, type LogChunk, type LogLine as ProtoLogLine, type LogsRequest } from "../gen/cube.js";
+import type { ExecInput, ExecOutput, LogChunk, LogLine as WireLogLine, LogsRequest } from "../gen/cube.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
 import { writeWithBackpressure } from "../shared/stream-writes.js";
-import { newestFirst } from "./compute-pod-actions.js";
 import { runtimeErrorMessage, type ExecProcess } from "./container-runtime.js";
 import { timestampToDate } from "./log-lines.js";
+import { instancesOf } from "./observed-containers.js";
 import { LogsRefused, streamPodLogs, type PodLogsDependencies } from "./pod-logs.js";
 
-/** The request's fields as the log streamer takes them: a negative tail is "all", a since of 0 is "from the start". */
+/** The request's fields as the log streamer takes them. */
 export function toPodLogRequest(request: LogsRequest) {
   return {
     podName: request.name,
     container: request.container,
     follow: request.follow,
-    tail: request.tail >= 0 ? request.tail : undefined,
-    sinceNs: request.since && request.since.getTime() > 0 ? BigInt(request.since.getTime()) * 1_000_000n : undefined,
+    tail: request.tail,
+    sinceNs: request.since ? BigInt(request.since.getTime()) * 1_000_000n : undefined,
     previous: request.previous,
   };
 }
@@ -35,13 +35,13 @@ const CHUNK_BYTES = 64 * 1024;
  * followed lines show without delay); writes wait while the stream is full.
  */
 class ChunkWriter {
-  private lines: ProtoLogLine[] = [];
+  private lines: WireLogLine[] = [];
   private bytes = 0;
   private pending?: NodeJS.Immediate;
 
   constructor(private readonly call: grpc.ServerWritableStream<LogsRequest, LogChunk>) {}
 
-  async add(line: ProtoLogLine): Promise<void> {
+  async add(line: WireLogLine): Promise<void> {
     this.lines.push(line);
     this.bytes += line.data.length;
     if (this.bytes >= CHUNK_BYTES) await this.flush();
@@ -72,7 +72,7 @@ export function createAgentService(deps: PodLogsDependencies & { log: Logger }):
         (line) =>
           writer.add({
             container: line.container,
-            stream: line.stream === "stderr" ? LogStream.LOG_STREAM_STDERR : LogStream.LOG_STREAM_STDOUT,
+            stream: line.stream,
             time: timestampToDate(line.timestampNs),
             data: line.data,
           }),
@@ -102,11 +102,9 @@ async function serveExec(call: grpc.ServerDuplexStream<ExecInput, ExecOutput>, d
   const start = first?.start;
   if (!start) throw statusError(grpc.status.INVALID_ARGUMENT, "the first exec message must be start");
   call.pause();
-  const pod = (await deps.store.localPods()).find((p) => p.name === start.name && !p.terminating);
+  const pod = (await deps.store.localPods()).find((p) => p.name === start.name && !p.termination);
   if (!pod) throw new LogsRefused("not-found", `pod/${start.name} does not run on node ${deps.node}`);
-  const [instance] = newestFirst(
-    (await deps.runtime.listContainers(deps.node)).filter((c) => c.podUid === pod.uid && c.specHash === pod.specHash && c.containerName === start.container),
-  );
+  const [instance] = instancesOf(await deps.runtime.listContainers(deps.node), pod, start.container);
   if (instance?.state !== "running") throw new LogsRefused("not-ready", `container ${start.container} of pod/${pod.name} is not running`);
 
   const process: ExecProcess = await deps.runtime.exec(instance.id, {

@@ -1,10 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { Generated, Kysely, Selectable } from "kysely";
-import type { PodEvent } from "../shared/domain.js";
+import type { DesiredPod, PodEvent } from "../shared/domain.js";
 import { openDatabase, type OpenedDatabase } from "../shared/open-database.js";
-import type { DesiredPod } from "../shared/pod-codec.js";
 import { agentMigrations } from "./agent-migrations.js";
-import type { LocalPod } from "./local-pod.js";
+import type { LocalPod, Termination } from "./local-pod.js";
 import type { RestartState } from "./restart-tracker.js";
 
 interface PodsTable {
@@ -13,7 +12,7 @@ interface PodsTable {
   labels_json: string;
   spec_json: string;
   spec_hash: string;
-  terminating: number;
+  termination: Termination | null;
 }
 
 interface OutboxTable {
@@ -42,7 +41,7 @@ function toLocalPod(row: Selectable<PodsTable>): LocalPod {
     labels: JSON.parse(row.labels_json),
     spec: JSON.parse(row.spec_json),
     specHash: row.spec_hash,
-    terminating: row.terminating === 1,
+    ...(row.termination ? { termination: row.termination } : {}),
   };
 }
 
@@ -64,9 +63,9 @@ export class AgentStore {
     this.statements = {
       localPods: prepare("select * from pods order by name"),
       upsertPod: prepare(
-        "insert into pods (uid, name, labels_json, spec_json, spec_hash, terminating) values (?, ?, ?, ?, ?, 0) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, terminating = 0",
+        "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination) values (?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination",
       ),
-      markAllTerminating: prepare("update pods set terminating = 1"),
+      markAllUnassigned: prepare("update pods set termination = coalesce(termination, 'unassigned')"),
       appendEvent: prepare("insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)"),
       saveRestartState: prepare("insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json"),
       outboxAfter: prepare("select * from outbox where sequence > ? order by sequence"),
@@ -97,12 +96,14 @@ export class AgentStore {
     return this.database.inBatch(() => (this.statements.localPods.all() as Selectable<PodsTable>[]).map(toLocalPod));
   }
 
-  /** Takes the leader's complete set of pods for this node: pods left out of it are to be torn down. */
+  /** Takes the leader's complete set of pods for this node: those being deleted and those left out are torn down. */
   async replaceAssignments(desired: DesiredPod[]): Promise<void> {
-    const { markAllTerminating, upsertPod } = this.statements;
+    const { markAllUnassigned, upsertPod } = this.statements;
     await this.database.inBatch(() => {
-      markAllTerminating.run();
-      for (const pod of desired) upsertPod.run(pod.uid, pod.name, JSON.stringify(pod.labels), JSON.stringify(pod.spec), pod.specHash);
+      markAllUnassigned.run();
+      for (const pod of desired) {
+        upsertPod.run(pod.uid, pod.name, JSON.stringify(pod.labels), JSON.stringify(pod.spec), pod.specHash, pod.deleting ? "deleted" : null);
+      }
     });
   }
 

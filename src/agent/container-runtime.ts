@@ -1,14 +1,10 @@
+import type { ContainerIdentity } from "./container-labels.js";
 import type { LogLine, OutputStream } from "./log-lines.js";
 
 /** A container as the node sees it in its engine, with Cube's labels decoded. */
-export interface ObservedContainer {
+export interface ObservedContainer extends ContainerIdentity {
   id: string;
   name: string;
-  podUid: string;
-  podName: string;
-  /** The spec container's name; undefined for the pod's pause container. */
-  containerName?: string;
-  specHash: string;
   state: "created" | "running" | "exited" | "other";
   exitCode?: number;
   /** The kernel killed it for lack of memory. */
@@ -75,7 +71,7 @@ export interface ExecProcess {
 
 /** What the node agent needs of a container engine: Docker in production, an in-memory fake in tests. */
 export interface ContainerRuntime {
-  /** Every container (running or not) labelled as belonging to `node`. */
+  /** Every container (running or not) labelled as belonging to `node` (see container-labels). */
   listContainers(node: string): Promise<ObservedContainer[]>;
   hasImage(image: string): Promise<boolean>;
   /** Pulls an image; rejects with the engine's own error text. */

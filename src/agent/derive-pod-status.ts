@@ -1,15 +1,9 @@
 import type { ContainerStatus, PodPhase, PodStatusReport } from "../shared/domain.js";
+import type { NodeMemory } from "./compute-pod-actions.js";
 import type { ObservedContainer } from "./container-runtime.js";
-import { isDead, newestFirst, type NodeMemory } from "./compute-pod-actions.js";
 import { containerKey, type LocalPod } from "./local-pod.js";
+import { currentContainers, exitCodeOf, exitReason, isDead, isSandbox, newestFirst } from "./observed-containers.js";
 import type { RestartState } from "./restart-tracker.js";
-
-/** Why a dead container ended, in Kubernetes' words. */
-export function exitReason(container: ObservedContainer): string {
-  if (container.state === "created" && container.error) return "StartError";
-  if (container.oomKilled) return "OOMKilled";
-  return container.exitCode === 0 ? "Completed" : "Error";
-}
 
 function containerStatus(name: string, image: string, instances: ObservedContainer[], state: RestartState | undefined, now: number): ContainerStatus {
   const [newest] = newestFirst(instances);
@@ -28,8 +22,7 @@ function containerStatus(name: string, image: string, instances: ObservedContain
     if (state?.retryAt !== undefined) {
       return { ...instance, state: "waiting", reason: "CrashLoopBackOff", message: state.lastFailure?.message, exitCode: newest.exitCode };
     }
-    const exitCode = newest.state === "created" ? 128 : newest.exitCode;
-    return { ...instance, state: "terminated", exitCode, reason: exitReason(newest), message: newest.error, finishedAt: newest.finishedAt };
+    return { ...instance, state: "terminated", exitCode: exitCodeOf(newest), reason: exitReason(newest), message: newest.error, finishedAt: newest.finishedAt };
   }
   return { ...instance, state: "waiting", reason: "ContainerCreating" };
 }
@@ -39,8 +32,8 @@ const WAITING_PHASES: PodPhase[] = ["ImagePullBackOff", "ErrImagePull", "CrashLo
 
 /** A pod's status from its containers in the engine and what the node remembers: a pure function. */
 export function derivePodStatus(pod: LocalPod, observed: ObservedContainer[], memory: NodeMemory): PodStatusReport {
-  const current = observed.filter((c) => c.podUid === pod.uid && c.specHash === pod.specHash);
-  const sandboxRunning = current.some((c) => c.containerName === undefined && c.state === "running");
+  const current = currentContainers(observed, pod);
+  const sandboxRunning = current.some((c) => isSandbox(c) && c.state === "running");
   const states = pod.spec.containers.map((spec) => memory.restarts.get(containerKey(pod, spec.name)));
   const containers = pod.spec.containers.map((spec, index) =>
     containerStatus(spec.name, spec.image, current.filter((c) => c.containerName === spec.name), states[index], memory.now),

@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import Docker from "dockerode";
-import { LABELS } from "../shared/domain.js";
+import { nodeLabelFilter, readContainerLabels } from "./container-labels.js";
 import {
   runtimeErrorMessage,
   type ContainerRuntime,
@@ -41,22 +41,18 @@ export class DockerRuntime implements ContainerRuntime {
   constructor(private readonly docker = new Docker()) {}
 
   async listContainers(node: string): Promise<ObservedContainer[]> {
-    const listed = await this.docker.listContainers({ all: true, filters: { label: [`${LABELS.node}=${node}`] } });
+    const listed = await this.docker.listContainers({ all: true, filters: { label: [nodeLabelFilter(node)] } });
     const seen = new Set(listed.map((c) => c.Id));
     for (const id of this.inspections.keys()) if (!seen.has(id)) this.inspections.delete(id);
     const observed = await Promise.all(
       listed.map(async (summary) => {
         const info = await this.inspect(summary.Id, summary.State);
         if (!info) return undefined;
-        const labels = summary.Labels;
         const state = info.State.Status;
         return {
           id: summary.Id,
           name: (summary.Names[0] ?? "").replace(/^\//, ""),
-          podUid: labels[LABELS.podUid] ?? "",
-          podName: labels[LABELS.pod] ?? "",
-          containerName: labels[LABELS.container],
-          specHash: labels[LABELS.specHash] ?? "",
+          ...readContainerLabels(summary.Labels),
           state: state === "created" || state === "running" || state === "exited" ? state : "other",
           exitCode: state === "exited" ? info.State.ExitCode : undefined,
           oomKilled: info.State.OOMKilled || undefined,

@@ -1,9 +1,12 @@
-import type { DesiredPod } from "../shared/pod-codec.js";
+import type { DesiredPod } from "../shared/domain.js";
 
-/** A pod as a node keeps it: one the leader assigned, or one it must still tear down. */
-export interface LocalPod extends DesiredPod {
-  /** No longer assigned: its containers are to be stopped and removed, then the pod forgotten. */
-  terminating: boolean;
+/** Why a node tears a pod down: it was deleted, or it is no longer placed on this node (it was moved elsewhere). */
+export type Termination = "deleted" | "unassigned";
+
+/** A pod as a node keeps it: one placed on it, or one it must still tear down. */
+export interface LocalPod extends Omit<DesiredPod, "deleting"> {
+  /** Set when its containers are to be stopped and removed, then the pod forgotten. */
+  termination?: Termination;
 }
 
 /** Key of a spec container of one version of a pod, for what the agent remembers about it. */

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from "../shared/clock.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { RestartSettings } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
-import { desiredPodFromProto, eventToProto, podStatusToProto } from "../shared/pod-codec.js";
+import { desiredPodFromWire } from "../shared/codec.js";
 import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import { PodSync } from "./pod-sync.js";
@@ -63,8 +63,7 @@ export class NodeAgent {
       log: options.log,
       restartDefaults: options.restartDefaults,
       outboxChanged: () => this.flushOutbox(),
-      report: (pod, status) =>
-        this.session?.send({ podReport: { podUid: pod.uid, podName: pod.name, specHash: pod.specHash, status: podStatusToProto(status, options.name) } }),
+      report: (pod, status) => this.session?.send({ podReport: { podUid: pod.uid, specHash: pod.specHash, status } }),
     });
   }
 
@@ -107,7 +106,7 @@ export class NodeAgent {
     this.session = session;
     this.flushOutbox();
     this.pods.reportAllAgain();
-    const heartbeats = setInterval(() => session.send({ heartbeat: { time: new Date(this.clock.now()) } }), joined.heartbeatIntervalMs);
+    const heartbeats = setInterval(() => session.send({ heartbeat: {} }), joined.heartbeatIntervalMs);
     const stop = () => stream.cancel();
     signal.addEventListener("abort", stop);
     // Leader messages are handled one at a time, in order.
@@ -129,7 +128,7 @@ export class NodeAgent {
 
   private async handle(message: LeaderMessage): Promise<void> {
     if (message.assignments) {
-      await this.options.store.replaceAssignments(message.assignments.pods.map(desiredPodFromProto));
+      await this.options.store.replaceAssignments(message.assignments.pods.map(desiredPodFromWire));
       this.pods.trigger();
     }
     if (message.eventsAck) await this.options.store.acknowledge(message.eventsAck.upToSequence);
@@ -147,7 +146,7 @@ export class NodeAgent {
         const session = this.session;
         if (!session) return;
         for (const entry of await this.options.store.outboxAfter(session.sentUpTo)) {
-          if (entry.kind === "event") session.send({ event: { sequence: entry.sequence, podUid: entry.podUid, event: eventToProto(entry.event, "") } });
+          if (entry.kind === "event") session.send({ event: { sequence: entry.sequence, podUid: entry.podUid, event: entry.event } });
           else session.send({ podRemoved: { sequence: entry.sequence, podUid: entry.podUid } });
           session.sentUpTo = entry.sequence;
         }

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isDead, newestFirst } from "./compute-pod-actions.js";
 import type { ContainerRuntime, ObservedContainer } from "./container-runtime.js";
 import type { AgentStore } from "./agent-store.js";
 import type { LocalPod } from "./local-pod.js";
 import { mergeByTime, type LogLine } from "./log-lines.js";
+import { instancesOf, isDead } from "./observed-containers.js";
 
 /** A request that cannot be served, with the words for the user and the kind of gRPC status it maps to. */
 export class LogsRefused extends Error {
@@ -37,11 +37,7 @@ export interface PodLogsDependencies {
   pollMs?: number;
 }
 
-const current = async (deps: PodLogsDependencies, podName: string) => (await deps.store.localPods()).find((p) => p.name === podName && !p.terminating);
-
-function instancesOf(observed: ObservedContainer[], pod: LocalPod, container: string): ObservedContainer[] {
-  return newestFirst(observed.filter((c) => c.podUid === pod.uid && c.specHash === pod.specHash && c.containerName === container));
-}
+const current = async (deps: PodLogsDependencies, podName: string) => (await deps.store.localPods()).find((p) => p.name === podName && !p.termination);
 
 /** Which instance of each container to read: the current one, or with `previous` the last replaced (dead) one. */
 async function chooseInstances(deps: PodLogsDependencies, request: PodLogRequest): Promise<{ pod: LocalPod; chosen: { container: string; instance: ObservedContainer }[] }> {

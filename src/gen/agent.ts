@@ -22,26 +22,15 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import {
-  Event,
-  ExecInput,
-  ExecOutput,
-  LogChunk,
-  LogsRequest,
-  NodeType,
-  nodeTypeFromJSON,
-  nodeTypeToJSON,
-  PodSpec,
-  PodStatus,
-} from "./cube.js";
-import { Timestamp } from "./google/protobuf/timestamp.js";
+import { Event, ExecInput, ExecOutput, LogChunk, LogsRequest, PodStatus } from "./cube.js";
 
 export const protobufPackage = "cube.agent.v1";
 
 export const protobufFileName = "agent.proto";
 
 /**
- * What the leader and the nodes say to each other.
+ * What the leader and the nodes say to each other. Conventions, as in cube.proto: words as strings (the
+ * domain's own: "Leader", "Ready", "Running"), instants as Timestamps, durations in milliseconds (`_ms`).
  *
  * `Cluster` is served by the leader: a node calls `Join` until it is accepted, then keeps a `Sync` stream
  * open, over which it sends heartbeats, pod statuses and events, and receives the pods it must run.
@@ -64,9 +53,13 @@ export interface JoinRequest {
 }
 
 export interface JoinResponse {
-  /** Names this membership; the node presents it in `hello`. */
+  /**
+   * Names this membership; the node presents it in `hello`. It ends when the node turns NotReady: a node
+   * that was cut off joins again.
+   */
   sessionId: string;
-  type: NodeType;
+  /** "Leader" or "Follower". */
+  type: string;
   heartbeatIntervalMs: number;
 }
 
@@ -76,13 +69,11 @@ export interface Hello {
 }
 
 export interface Heartbeat {
-  time?: Date | undefined;
 }
 
 /** The state of one pod on the node, sent when it changes (and again on every new session). */
 export interface PodReport {
   podUid: string;
-  podName: string;
   status?:
     | PodStatus
     | undefined;
@@ -111,16 +102,17 @@ export interface NodeMessage {
   podRemoved?: PodRemoved | undefined;
 }
 
-/** A pod the leader assigns to the node. */
+/** A pod placed on the node. */
 export interface AssignedPod {
   uid: string;
   name: string;
   labels: { [key: string]: string };
-  spec?:
-    | PodSpec
-    | undefined;
+  /** The pod's spec, as the manifest gives it (JSON, defaults applied): one schema, the manifest's. */
+  specJson: string;
   /** Hash of the spec, kept as a label on the node's containers to tell a stale container from a current one. */
   specHash: string;
+  /** The pod is being deleted: the node stops its containers gracefully, then reports it removed. */
+  deleting: boolean;
 }
 
 export interface AssignedPod_LabelsEntry {
@@ -128,7 +120,10 @@ export interface AssignedPod_LabelsEntry {
   value: string;
 }
 
-/** The complete set of pods the node must run: anything else it runs is to be removed. */
+/**
+ * The complete set of pods placed on the node: it removes the containers of any other pod (one that was moved
+ * to another node while this one was away).
+ */
 export interface Assignments {
   pods: AssignedPod[];
 }
@@ -257,7 +252,7 @@ export const JoinRequest: MessageFns<JoinRequest> = {
 };
 
 function createBaseJoinResponse(): JoinResponse {
-  return { sessionId: "", type: 0, heartbeatIntervalMs: 0 };
+  return { sessionId: "", type: "", heartbeatIntervalMs: 0 };
 }
 
 export const JoinResponse: MessageFns<JoinResponse> = {
@@ -265,8 +260,8 @@ export const JoinResponse: MessageFns<JoinResponse> = {
     if (message.sessionId !== "") {
       writer.uint32(10).string(message.sessionId);
     }
-    if (message.type !== 0) {
-      writer.uint32(16).int32(message.type);
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
     }
     if (message.heartbeatIntervalMs !== 0) {
       writer.uint32(24).uint32(message.heartbeatIntervalMs);
@@ -296,11 +291,11 @@ export const JoinResponse: MessageFns<JoinResponse> = {
             continue;
           }
           case 2: {
-            if (tag !== 16) {
+            if (tag !== 18) {
               break;
             }
 
-            message.type = reader.int32() as any;
+            message.type = reader.string();
             continue;
           }
           case 3: {
@@ -330,7 +325,7 @@ export const JoinResponse: MessageFns<JoinResponse> = {
         : isSet(object.session_id)
         ? globalThis.String(object.session_id)
         : "",
-      type: isSet(object.type) ? nodeTypeFromJSON(object.type) : 0,
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
       heartbeatIntervalMs: isSet(object.heartbeatIntervalMs)
         ? globalThis.Number(object.heartbeatIntervalMs)
         : isSet(object.heartbeat_interval_ms)
@@ -344,8 +339,8 @@ export const JoinResponse: MessageFns<JoinResponse> = {
     if (message.sessionId !== "") {
       obj.sessionId = message.sessionId;
     }
-    if (message.type !== 0) {
-      obj.type = nodeTypeToJSON(message.type);
+    if (message.type !== "") {
+      obj.type = message.type;
     }
     if (message.heartbeatIntervalMs !== 0) {
       obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
@@ -359,7 +354,7 @@ export const JoinResponse: MessageFns<JoinResponse> = {
   fromPartial<I extends Exact<DeepPartial<JoinResponse>, I>>(object: I): JoinResponse {
     const message = createBaseJoinResponse();
     message.sessionId = object.sessionId ?? "";
-    message.type = object.type ?? 0;
+    message.type = object.type ?? "";
     message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
     return message;
   },
@@ -459,14 +454,11 @@ export const Hello: MessageFns<Hello> = {
 };
 
 function createBaseHeartbeat(): Heartbeat {
-  return { time: undefined };
+  return {};
 }
 
 export const Heartbeat: MessageFns<Heartbeat> = {
-  encode(message: Heartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.time !== undefined) {
-      Timestamp.encode(toTimestamp(message.time), writer.uint32(10).fork()).join();
-    }
+  encode(_: Heartbeat, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     return writer;
   },
 
@@ -483,14 +475,6 @@ export const Heartbeat: MessageFns<Heartbeat> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -503,30 +487,26 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     }
   },
 
-  fromJSON(object: any): Heartbeat {
-    return { time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined };
+  fromJSON(_: any): Heartbeat {
+    return {};
   },
 
-  toJSON(message: Heartbeat): unknown {
+  toJSON(_: Heartbeat): unknown {
     const obj: any = {};
-    if (message.time !== undefined) {
-      obj.time = message.time.toISOString();
-    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<Heartbeat>, I>>(base?: I): Heartbeat {
     return Heartbeat.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<Heartbeat>, I>>(object: I): Heartbeat {
+  fromPartial<I extends Exact<DeepPartial<Heartbeat>, I>>(_: I): Heartbeat {
     const message = createBaseHeartbeat();
-    message.time = object.time ?? undefined;
     return message;
   },
 };
 
 function createBasePodReport(): PodReport {
-  return { podUid: "", podName: "", status: undefined, specHash: "" };
+  return { podUid: "", status: undefined, specHash: "" };
 }
 
 export const PodReport: MessageFns<PodReport> = {
@@ -534,14 +514,11 @@ export const PodReport: MessageFns<PodReport> = {
     if (message.podUid !== "") {
       writer.uint32(10).string(message.podUid);
     }
-    if (message.podName !== "") {
-      writer.uint32(18).string(message.podName);
-    }
     if (message.status !== undefined) {
-      PodStatus.encode(message.status, writer.uint32(26).fork()).join();
+      PodStatus.encode(message.status, writer.uint32(18).fork()).join();
     }
     if (message.specHash !== "") {
-      writer.uint32(34).string(message.specHash);
+      writer.uint32(26).string(message.specHash);
     }
     return writer;
   },
@@ -572,19 +549,11 @@ export const PodReport: MessageFns<PodReport> = {
               break;
             }
 
-            message.podName = reader.string();
+            message.status = PodStatus.decode(reader, reader.uint32());
             continue;
           }
           case 3: {
             if (tag !== 26) {
-              break;
-            }
-
-            message.status = PodStatus.decode(reader, reader.uint32());
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
               break;
             }
 
@@ -610,11 +579,6 @@ export const PodReport: MessageFns<PodReport> = {
         : isSet(object.pod_uid)
         ? globalThis.String(object.pod_uid)
         : "",
-      podName: isSet(object.podName)
-        ? globalThis.String(object.podName)
-        : isSet(object.pod_name)
-        ? globalThis.String(object.pod_name)
-        : "",
       status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
       specHash: isSet(object.specHash)
         ? globalThis.String(object.specHash)
@@ -628,9 +592,6 @@ export const PodReport: MessageFns<PodReport> = {
     const obj: any = {};
     if (message.podUid !== "") {
       obj.podUid = message.podUid;
-    }
-    if (message.podName !== "") {
-      obj.podName = message.podName;
     }
     if (message.status !== undefined) {
       obj.status = PodStatus.toJSON(message.status);
@@ -647,7 +608,6 @@ export const PodReport: MessageFns<PodReport> = {
   fromPartial<I extends Exact<DeepPartial<PodReport>, I>>(object: I): PodReport {
     const message = createBasePodReport();
     message.podUid = object.podUid ?? "";
-    message.podName = object.podName ?? "";
     message.status = (object.status !== undefined && object.status !== null)
       ? PodStatus.fromPartial(object.status)
       : undefined;
@@ -1000,7 +960,7 @@ export const NodeMessage: MessageFns<NodeMessage> = {
 };
 
 function createBaseAssignedPod(): AssignedPod {
-  return { uid: "", name: "", labels: {}, spec: undefined, specHash: "" };
+  return { uid: "", name: "", labels: {}, specJson: "", specHash: "", deleting: false };
 }
 
 export const AssignedPod: MessageFns<AssignedPod> = {
@@ -1014,11 +974,14 @@ export const AssignedPod: MessageFns<AssignedPod> = {
     globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
       AssignedPod_LabelsEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
     });
-    if (message.spec !== undefined) {
-      PodSpec.encode(message.spec, writer.uint32(34).fork()).join();
+    if (message.specJson !== "") {
+      writer.uint32(34).string(message.specJson);
     }
     if (message.specHash !== "") {
       writer.uint32(42).string(message.specHash);
+    }
+    if (message.deleting !== false) {
+      writer.uint32(48).bool(message.deleting);
     }
     return writer;
   },
@@ -1068,7 +1031,7 @@ export const AssignedPod: MessageFns<AssignedPod> = {
               break;
             }
 
-            message.spec = PodSpec.decode(reader, reader.uint32());
+            message.specJson = reader.string();
             continue;
           }
           case 5: {
@@ -1077,6 +1040,14 @@ export const AssignedPod: MessageFns<AssignedPod> = {
             }
 
             message.specHash = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.deleting = reader.bool();
             continue;
           }
         }
@@ -1109,12 +1080,17 @@ export const AssignedPod: MessageFns<AssignedPod> = {
           {},
         )
         : {},
-      spec: isSet(object.spec) ? PodSpec.fromJSON(object.spec) : undefined,
+      specJson: isSet(object.specJson)
+        ? globalThis.String(object.specJson)
+        : isSet(object.spec_json)
+        ? globalThis.String(object.spec_json)
+        : "",
       specHash: isSet(object.specHash)
         ? globalThis.String(object.specHash)
         : isSet(object.spec_hash)
         ? globalThis.String(object.spec_hash)
         : "",
+      deleting: isSet(object.deleting) ? globalThis.Boolean(object.deleting) : false,
     };
   },
 
@@ -1135,11 +1111,14 @@ export const AssignedPod: MessageFns<AssignedPod> = {
         });
       }
     }
-    if (message.spec !== undefined) {
-      obj.spec = PodSpec.toJSON(message.spec);
+    if (message.specJson !== "") {
+      obj.specJson = message.specJson;
     }
     if (message.specHash !== "") {
       obj.specHash = message.specHash;
+    }
+    if (message.deleting !== false) {
+      obj.deleting = message.deleting;
     }
     return obj;
   },
@@ -1160,8 +1139,9 @@ export const AssignedPod: MessageFns<AssignedPod> = {
       },
       {},
     );
-    message.spec = (object.spec !== undefined && object.spec !== null) ? PodSpec.fromPartial(object.spec) : undefined;
+    message.specJson = object.specJson ?? "";
     message.specHash = object.specHash ?? "";
+    message.deleting = object.deleting ?? false;
     return message;
   },
 };
@@ -1590,28 +1570,6 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
-function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-function fromJsonTimestamp(o: any): Date {
-  if (o instanceof globalThis.Date) {
-    return o;
-  } else if (typeof o === "string") {
-    return new globalThis.Date(o);
-  } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
-  }
-}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());

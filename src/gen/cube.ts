@@ -31,219 +31,19 @@ export const protobufFileName = "cube.proto";
 /**
  * The client-facing contract: the `Cube` service that the leader serves to the `cube` CLI.
  * Every call carries the cluster token in the `authorization` metadata ("Bearer <token>").
+ *
+ * Conventions (agent.proto follows them too): a word of the domain travels as a string, spelled as Cube shows it
+ * ("Ready", "Running", "created"), so that what the leader stores, sends and prints is one vocabulary; instants are
+ * Timestamps; durations are milliseconds (`_ms`); a pod's spec travels as the manifest writes it (JSON), so that
+ * its one schema is the manifest's. A field that may be absent is `optional`.
  */
-
-export enum NodeType {
-  NODE_TYPE_UNSPECIFIED = 0,
-  NODE_TYPE_LEADER = 1,
-  NODE_TYPE_FOLLOWER = 2,
-  UNRECOGNIZED = -1,
-}
-
-export function nodeTypeFromJSON(object: any): NodeType {
-  switch (object) {
-    case 0:
-    case "NODE_TYPE_UNSPECIFIED":
-      return NodeType.NODE_TYPE_UNSPECIFIED;
-    case 1:
-    case "NODE_TYPE_LEADER":
-      return NodeType.NODE_TYPE_LEADER;
-    case 2:
-    case "NODE_TYPE_FOLLOWER":
-      return NodeType.NODE_TYPE_FOLLOWER;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return NodeType.UNRECOGNIZED;
-  }
-}
-
-export function nodeTypeToJSON(object: NodeType): string {
-  switch (object) {
-    case NodeType.NODE_TYPE_UNSPECIFIED:
-      return "NODE_TYPE_UNSPECIFIED";
-    case NodeType.NODE_TYPE_LEADER:
-      return "NODE_TYPE_LEADER";
-    case NodeType.NODE_TYPE_FOLLOWER:
-      return "NODE_TYPE_FOLLOWER";
-    case NodeType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
-export enum NodeStatus {
-  NODE_STATUS_UNSPECIFIED = 0,
-  NODE_STATUS_READY = 1,
-  NODE_STATUS_NOT_READY = 2,
-  UNRECOGNIZED = -1,
-}
-
-export function nodeStatusFromJSON(object: any): NodeStatus {
-  switch (object) {
-    case 0:
-    case "NODE_STATUS_UNSPECIFIED":
-      return NodeStatus.NODE_STATUS_UNSPECIFIED;
-    case 1:
-    case "NODE_STATUS_READY":
-      return NodeStatus.NODE_STATUS_READY;
-    case 2:
-    case "NODE_STATUS_NOT_READY":
-      return NodeStatus.NODE_STATUS_NOT_READY;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return NodeStatus.UNRECOGNIZED;
-  }
-}
-
-export function nodeStatusToJSON(object: NodeStatus): string {
-  switch (object) {
-    case NodeStatus.NODE_STATUS_UNSPECIFIED:
-      return "NODE_STATUS_UNSPECIFIED";
-    case NodeStatus.NODE_STATUS_READY:
-      return "NODE_STATUS_READY";
-    case NodeStatus.NODE_STATUS_NOT_READY:
-      return "NODE_STATUS_NOT_READY";
-    case NodeStatus.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
-export enum RestartPolicy {
-  RESTART_POLICY_UNSPECIFIED = 0,
-  RESTART_POLICY_ALWAYS = 1,
-  RESTART_POLICY_ON_FAILURE = 2,
-  RESTART_POLICY_NEVER = 3,
-  UNRECOGNIZED = -1,
-}
-
-export function restartPolicyFromJSON(object: any): RestartPolicy {
-  switch (object) {
-    case 0:
-    case "RESTART_POLICY_UNSPECIFIED":
-      return RestartPolicy.RESTART_POLICY_UNSPECIFIED;
-    case 1:
-    case "RESTART_POLICY_ALWAYS":
-      return RestartPolicy.RESTART_POLICY_ALWAYS;
-    case 2:
-    case "RESTART_POLICY_ON_FAILURE":
-      return RestartPolicy.RESTART_POLICY_ON_FAILURE;
-    case 3:
-    case "RESTART_POLICY_NEVER":
-      return RestartPolicy.RESTART_POLICY_NEVER;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return RestartPolicy.UNRECOGNIZED;
-  }
-}
-
-export function restartPolicyToJSON(object: RestartPolicy): string {
-  switch (object) {
-    case RestartPolicy.RESTART_POLICY_UNSPECIFIED:
-      return "RESTART_POLICY_UNSPECIFIED";
-    case RestartPolicy.RESTART_POLICY_ALWAYS:
-      return "RESTART_POLICY_ALWAYS";
-    case RestartPolicy.RESTART_POLICY_ON_FAILURE:
-      return "RESTART_POLICY_ON_FAILURE";
-    case RestartPolicy.RESTART_POLICY_NEVER:
-      return "RESTART_POLICY_NEVER";
-    case RestartPolicy.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
-export enum ApplyOutcome {
-  APPLY_OUTCOME_UNSPECIFIED = 0,
-  APPLY_OUTCOME_CREATED = 1,
-  APPLY_OUTCOME_UNCHANGED = 2,
-  APPLY_OUTCOME_CONFIGURED = 3,
-  UNRECOGNIZED = -1,
-}
-
-export function applyOutcomeFromJSON(object: any): ApplyOutcome {
-  switch (object) {
-    case 0:
-    case "APPLY_OUTCOME_UNSPECIFIED":
-      return ApplyOutcome.APPLY_OUTCOME_UNSPECIFIED;
-    case 1:
-    case "APPLY_OUTCOME_CREATED":
-      return ApplyOutcome.APPLY_OUTCOME_CREATED;
-    case 2:
-    case "APPLY_OUTCOME_UNCHANGED":
-      return ApplyOutcome.APPLY_OUTCOME_UNCHANGED;
-    case 3:
-    case "APPLY_OUTCOME_CONFIGURED":
-      return ApplyOutcome.APPLY_OUTCOME_CONFIGURED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ApplyOutcome.UNRECOGNIZED;
-  }
-}
-
-export function applyOutcomeToJSON(object: ApplyOutcome): string {
-  switch (object) {
-    case ApplyOutcome.APPLY_OUTCOME_UNSPECIFIED:
-      return "APPLY_OUTCOME_UNSPECIFIED";
-    case ApplyOutcome.APPLY_OUTCOME_CREATED:
-      return "APPLY_OUTCOME_CREATED";
-    case ApplyOutcome.APPLY_OUTCOME_UNCHANGED:
-      return "APPLY_OUTCOME_UNCHANGED";
-    case ApplyOutcome.APPLY_OUTCOME_CONFIGURED:
-      return "APPLY_OUTCOME_CONFIGURED";
-    case ApplyOutcome.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
-export enum LogStream {
-  LOG_STREAM_UNSPECIFIED = 0,
-  LOG_STREAM_STDOUT = 1,
-  LOG_STREAM_STDERR = 2,
-  UNRECOGNIZED = -1,
-}
-
-export function logStreamFromJSON(object: any): LogStream {
-  switch (object) {
-    case 0:
-    case "LOG_STREAM_UNSPECIFIED":
-      return LogStream.LOG_STREAM_UNSPECIFIED;
-    case 1:
-    case "LOG_STREAM_STDOUT":
-      return LogStream.LOG_STREAM_STDOUT;
-    case 2:
-    case "LOG_STREAM_STDERR":
-      return LogStream.LOG_STREAM_STDERR;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return LogStream.UNRECOGNIZED;
-  }
-}
-
-export function logStreamToJSON(object: LogStream): string {
-  switch (object) {
-    case LogStream.LOG_STREAM_UNSPECIFIED:
-      return "LOG_STREAM_UNSPECIFIED";
-    case LogStream.LOG_STREAM_STDOUT:
-      return "LOG_STREAM_STDOUT";
-    case LogStream.LOG_STREAM_STDERR:
-      return "LOG_STREAM_STDERR";
-    case LogStream.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
 
 export interface Node {
   name: string;
-  status: NodeStatus;
-  type: NodeType;
+  /** "Ready" or "NotReady". */
+  status: string;
+  /** "Leader" or "Follower". */
+  type: string;
   /** host:port of the node's `Agent` service. */
   address: string;
   joinedAt?: Date | undefined;
@@ -260,7 +60,6 @@ export interface ListNodesResponse {
 export interface ObjectMeta {
   name: string;
   labels: { [key: string]: string };
-  /** Changes each time the resource is replaced by an apply with a different spec. */
   uid: string;
   createdAt?: Date | undefined;
 }
@@ -270,46 +69,17 @@ export interface ObjectMeta_LabelsEntry {
   value: string;
 }
 
-export interface ContainerSpec {
-  name: string;
-  image: string;
-  env: { [key: string]: string };
-  /** Replaces the image's entrypoint, as in Kubernetes. */
-  command: string[];
-  /** Replaces the image's cmd, as in Kubernetes. */
-  args: string[];
-}
-
-export interface ContainerSpec_EnvEntry {
-  key: string;
-  value: string;
-}
-
-/** Per-pod overrides of the node's restart settings; 0 means "the node's default". */
-export interface RestartSettings {
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  resetAfterMs: number;
-  maxFailures: number;
-}
-
-export interface PodSpec {
-  containers: ContainerSpec[];
-  restartPolicy: RestartPolicy;
-  restart?: RestartSettings | undefined;
-  terminationGracePeriodMs: number;
-}
-
 export interface ContainerStatus {
   name: string;
   /** "waiting", "running" or "terminated". */
   state: string;
   /** Why it is waiting or terminated (e.g. "CrashLoopBackOff", "ErrImagePull", "Completed"). */
-  reason: string;
-  message: string;
-  containerId: string;
+  reason?: string | undefined;
+  message?: string | undefined;
+  containerId?: string | undefined;
   restartCount: number;
-  exitCode: number;
+  /** Set once it has terminated. */
+  exitCode?: number | undefined;
   startedAt?: Date | undefined;
   finishedAt?: Date | undefined;
   image: string;
@@ -317,20 +87,26 @@ export interface ContainerStatus {
 
 export interface PodStatus {
   /**
-   * Pending, ContainerCreating, Running, CrashLoopBackOff, ErrImagePull, ImagePullBackOff,
-   * Failed, Terminating, Unknown.
+   * Pending, ContainerCreating, Running, CrashLoopBackOff, ErrImagePull, ImagePullBackOff, Succeeded, Failed,
+   * Terminating, Unknown.
    */
   phase: string;
-  node: string;
-  reason: string;
-  message: string;
+  reason?: string | undefined;
+  message?: string | undefined;
   containers: ContainerStatus[];
 }
 
 export interface Pod {
-  metadata?: ObjectMeta | undefined;
-  spec?: PodSpec | undefined;
-  status?: PodStatus | undefined;
+  metadata?:
+    | ObjectMeta
+    | undefined;
+  /** The spec with its defaults, as JSON. */
+  specJson: string;
+  status?:
+    | PodStatus
+    | undefined;
+  /** The node it is placed on; absent while it is Pending. */
+  node?: string | undefined;
 }
 
 export interface Event {
@@ -341,9 +117,8 @@ export interface Event {
   type: string;
   reason: string;
   message: string;
+  /** The node it happened on; empty for the leader's decisions before a pod is placed. */
   node: string;
-  /** "pod/NAME". */
-  object: string;
 }
 
 export interface ApplyRequest {
@@ -357,7 +132,8 @@ export interface ApplyRequest {
 export interface ApplyResult {
   type: string;
   name: string;
-  outcome: ApplyOutcome;
+  /** "created", "unchanged" or "configured". */
+  outcome: string;
 }
 
 export interface ApplyResponse {
@@ -409,8 +185,11 @@ export interface LogsRequest {
   /** Empty: every container of the pod, merged in time order. */
   container: string;
   follow: boolean;
-  /** Last N lines of each container; negative: all. */
-  tail: number;
+  /** The last N lines of each container; absent: all. */
+  tail?:
+    | number
+    | undefined;
+  /** Lines from this time on; absent: from the start. */
   since?:
     | Date
     | undefined;
@@ -420,7 +199,8 @@ export interface LogsRequest {
 
 export interface LogLine {
   container: string;
-  stream: LogStream;
+  /** "stdout" or "stderr". */
+  stream: string;
   /** Docker's timestamp of the line. */
   time?:
     | Date
@@ -471,7 +251,7 @@ export interface ExecOutput {
 }
 
 function createBaseNode(): Node {
-  return { name: "", status: 0, type: 0, address: "", joinedAt: undefined, lastHeartbeatAt: undefined };
+  return { name: "", status: "", type: "", address: "", joinedAt: undefined, lastHeartbeatAt: undefined };
 }
 
 export const Node: MessageFns<Node> = {
@@ -479,11 +259,11 @@ export const Node: MessageFns<Node> = {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
     }
-    if (message.status !== 0) {
-      writer.uint32(16).int32(message.status);
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
     }
-    if (message.type !== 0) {
-      writer.uint32(24).int32(message.type);
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
     }
     if (message.address !== "") {
       writer.uint32(34).string(message.address);
@@ -519,19 +299,19 @@ export const Node: MessageFns<Node> = {
             continue;
           }
           case 2: {
-            if (tag !== 16) {
+            if (tag !== 18) {
               break;
             }
 
-            message.status = reader.int32() as any;
+            message.status = reader.string();
             continue;
           }
           case 3: {
-            if (tag !== 24) {
+            if (tag !== 26) {
               break;
             }
 
-            message.type = reader.int32() as any;
+            message.type = reader.string();
             continue;
           }
           case 4: {
@@ -573,8 +353,8 @@ export const Node: MessageFns<Node> = {
   fromJSON(object: any): Node {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      status: isSet(object.status) ? nodeStatusFromJSON(object.status) : 0,
-      type: isSet(object.type) ? nodeTypeFromJSON(object.type) : 0,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
       address: isSet(object.address) ? globalThis.String(object.address) : "",
       joinedAt: isSet(object.joinedAt)
         ? fromJsonTimestamp(object.joinedAt)
@@ -594,11 +374,11 @@ export const Node: MessageFns<Node> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.status !== 0) {
-      obj.status = nodeStatusToJSON(message.status);
+    if (message.status !== "") {
+      obj.status = message.status;
     }
-    if (message.type !== 0) {
-      obj.type = nodeTypeToJSON(message.type);
+    if (message.type !== "") {
+      obj.type = message.type;
     }
     if (message.address !== "") {
       obj.address = message.address;
@@ -618,8 +398,8 @@ export const Node: MessageFns<Node> = {
   fromPartial<I extends Exact<DeepPartial<Node>, I>>(object: I): Node {
     const message = createBaseNode();
     message.name = object.name ?? "";
-    message.status = object.status ?? 0;
-    message.type = object.type ?? 0;
+    message.status = object.status ?? "";
+    message.type = object.type ?? "";
     message.address = object.address ?? "";
     message.joinedAt = object.joinedAt ?? undefined;
     message.lastHeartbeatAt = object.lastHeartbeatAt ?? undefined;
@@ -982,525 +762,15 @@ export const ObjectMeta_LabelsEntry: MessageFns<ObjectMeta_LabelsEntry> = {
   },
 };
 
-function createBaseContainerSpec(): ContainerSpec {
-  return { name: "", image: "", env: {}, command: [], args: [] };
-}
-
-export const ContainerSpec: MessageFns<ContainerSpec> = {
-  encode(message: ContainerSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.name !== "") {
-      writer.uint32(10).string(message.name);
-    }
-    if (message.image !== "") {
-      writer.uint32(18).string(message.image);
-    }
-    globalThis.Object.entries(message.env).forEach(([key, value]: [string, string]) => {
-      ContainerSpec_EnvEntry.encode({ key: key as any, value }, writer.uint32(26).fork()).join();
-    });
-    for (const v of message.command) {
-      writer.uint32(34).string(v!);
-    }
-    for (const v of message.args) {
-      writer.uint32(42).string(v!);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): ContainerSpec {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseContainerSpec();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.name = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.image = reader.string();
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            const entry3 = ContainerSpec_EnvEntry.decode(reader, reader.uint32());
-            if (entry3.value !== undefined) {
-              message.env[entry3.key] = entry3.value;
-            }
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.command.push(reader.string());
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
-              break;
-            }
-
-            message.args.push(reader.string());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): ContainerSpec {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      image: isSet(object.image) ? globalThis.String(object.image) : "",
-      env: isObject(object.env)
-        ? (globalThis.Object.entries(object.env) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
-      args: globalThis.Array.isArray(object?.args) ? object.args.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: ContainerSpec): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.image !== "") {
-      obj.image = message.image;
-    }
-    if (message.env) {
-      const entries = globalThis.Object.entries(message.env) as [string, string][];
-      if (entries.length > 0) {
-        obj.env = {};
-        entries.forEach(([k, v]) => {
-          obj.env[k] = v;
-        });
-      }
-    }
-    if (message.command?.length) {
-      obj.command = message.command;
-    }
-    if (message.args?.length) {
-      obj.args = message.args;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ContainerSpec>, I>>(base?: I): ContainerSpec {
-    return ContainerSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerSpec>, I>>(object: I): ContainerSpec {
-    const message = createBaseContainerSpec();
-    message.name = object.name ?? "";
-    message.image = object.image ?? "";
-    message.env = (globalThis.Object.entries(object.env ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.command = object.command?.map((e) => e) || [];
-    message.args = object.args?.map((e) => e) || [];
-    return message;
-  },
-};
-
-function createBaseContainerSpec_EnvEntry(): ContainerSpec_EnvEntry {
-  return { key: "", value: "" };
-}
-
-export const ContainerSpec_EnvEntry: MessageFns<ContainerSpec_EnvEntry> = {
-  encode(message: ContainerSpec_EnvEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== "") {
-      writer.uint32(10).string(message.key);
-    }
-    if (message.value !== "") {
-      writer.uint32(18).string(message.value);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): ContainerSpec_EnvEntry {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseContainerSpec_EnvEntry();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.key = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.value = reader.string();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): ContainerSpec_EnvEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ContainerSpec_EnvEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ContainerSpec_EnvEntry>, I>>(base?: I): ContainerSpec_EnvEntry {
-    return ContainerSpec_EnvEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerSpec_EnvEntry>, I>>(object: I): ContainerSpec_EnvEntry {
-    const message = createBaseContainerSpec_EnvEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
-};
-
-function createBaseRestartSettings(): RestartSettings {
-  return { initialBackoffMs: 0, maxBackoffMs: 0, resetAfterMs: 0, maxFailures: 0 };
-}
-
-export const RestartSettings: MessageFns<RestartSettings> = {
-  encode(message: RestartSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.initialBackoffMs !== 0) {
-      writer.uint32(8).uint32(message.initialBackoffMs);
-    }
-    if (message.maxBackoffMs !== 0) {
-      writer.uint32(16).uint32(message.maxBackoffMs);
-    }
-    if (message.resetAfterMs !== 0) {
-      writer.uint32(24).uint32(message.resetAfterMs);
-    }
-    if (message.maxFailures !== 0) {
-      writer.uint32(32).uint32(message.maxFailures);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): RestartSettings {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseRestartSettings();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 8) {
-              break;
-            }
-
-            message.initialBackoffMs = reader.uint32();
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.maxBackoffMs = reader.uint32();
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.resetAfterMs = reader.uint32();
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.maxFailures = reader.uint32();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): RestartSettings {
-    return {
-      initialBackoffMs: isSet(object.initialBackoffMs)
-        ? globalThis.Number(object.initialBackoffMs)
-        : isSet(object.initial_backoff_ms)
-        ? globalThis.Number(object.initial_backoff_ms)
-        : 0,
-      maxBackoffMs: isSet(object.maxBackoffMs)
-        ? globalThis.Number(object.maxBackoffMs)
-        : isSet(object.max_backoff_ms)
-        ? globalThis.Number(object.max_backoff_ms)
-        : 0,
-      resetAfterMs: isSet(object.resetAfterMs)
-        ? globalThis.Number(object.resetAfterMs)
-        : isSet(object.reset_after_ms)
-        ? globalThis.Number(object.reset_after_ms)
-        : 0,
-      maxFailures: isSet(object.maxFailures)
-        ? globalThis.Number(object.maxFailures)
-        : isSet(object.max_failures)
-        ? globalThis.Number(object.max_failures)
-        : 0,
-    };
-  },
-
-  toJSON(message: RestartSettings): unknown {
-    const obj: any = {};
-    if (message.initialBackoffMs !== 0) {
-      obj.initialBackoffMs = Math.round(message.initialBackoffMs);
-    }
-    if (message.maxBackoffMs !== 0) {
-      obj.maxBackoffMs = Math.round(message.maxBackoffMs);
-    }
-    if (message.resetAfterMs !== 0) {
-      obj.resetAfterMs = Math.round(message.resetAfterMs);
-    }
-    if (message.maxFailures !== 0) {
-      obj.maxFailures = Math.round(message.maxFailures);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RestartSettings>, I>>(base?: I): RestartSettings {
-    return RestartSettings.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RestartSettings>, I>>(object: I): RestartSettings {
-    const message = createBaseRestartSettings();
-    message.initialBackoffMs = object.initialBackoffMs ?? 0;
-    message.maxBackoffMs = object.maxBackoffMs ?? 0;
-    message.resetAfterMs = object.resetAfterMs ?? 0;
-    message.maxFailures = object.maxFailures ?? 0;
-    return message;
-  },
-};
-
-function createBasePodSpec(): PodSpec {
-  return { containers: [], restartPolicy: 0, restart: undefined, terminationGracePeriodMs: 0 };
-}
-
-export const PodSpec: MessageFns<PodSpec> = {
-  encode(message: PodSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.containers) {
-      ContainerSpec.encode(v!, writer.uint32(10).fork()).join();
-    }
-    if (message.restartPolicy !== 0) {
-      writer.uint32(16).int32(message.restartPolicy);
-    }
-    if (message.restart !== undefined) {
-      RestartSettings.encode(message.restart, writer.uint32(26).fork()).join();
-    }
-    if (message.terminationGracePeriodMs !== 0) {
-      writer.uint32(32).uint32(message.terminationGracePeriodMs);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): PodSpec {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBasePodSpec();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.containers.push(ContainerSpec.decode(reader, reader.uint32()));
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.restartPolicy = reader.int32() as any;
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.restart = RestartSettings.decode(reader, reader.uint32());
-            continue;
-          }
-          case 4: {
-            if (tag !== 32) {
-              break;
-            }
-
-            message.terminationGracePeriodMs = reader.uint32();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-
-  fromJSON(object: any): PodSpec {
-    return {
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => ContainerSpec.fromJSON(e))
-        : [],
-      restartPolicy: isSet(object.restartPolicy)
-        ? restartPolicyFromJSON(object.restartPolicy)
-        : isSet(object.restart_policy)
-        ? restartPolicyFromJSON(object.restart_policy)
-        : 0,
-      restart: isSet(object.restart) ? RestartSettings.fromJSON(object.restart) : undefined,
-      terminationGracePeriodMs: isSet(object.terminationGracePeriodMs)
-        ? globalThis.Number(object.terminationGracePeriodMs)
-        : isSet(object.termination_grace_period_ms)
-        ? globalThis.Number(object.termination_grace_period_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: PodSpec): unknown {
-    const obj: any = {};
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => ContainerSpec.toJSON(e));
-    }
-    if (message.restartPolicy !== 0) {
-      obj.restartPolicy = restartPolicyToJSON(message.restartPolicy);
-    }
-    if (message.restart !== undefined) {
-      obj.restart = RestartSettings.toJSON(message.restart);
-    }
-    if (message.terminationGracePeriodMs !== 0) {
-      obj.terminationGracePeriodMs = Math.round(message.terminationGracePeriodMs);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodSpec>, I>>(base?: I): PodSpec {
-    return PodSpec.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodSpec>, I>>(object: I): PodSpec {
-    const message = createBasePodSpec();
-    message.containers = object.containers?.map((e) => ContainerSpec.fromPartial(e)) || [];
-    message.restartPolicy = object.restartPolicy ?? 0;
-    message.restart = (object.restart !== undefined && object.restart !== null)
-      ? RestartSettings.fromPartial(object.restart)
-      : undefined;
-    message.terminationGracePeriodMs = object.terminationGracePeriodMs ?? 0;
-    return message;
-  },
-};
-
 function createBaseContainerStatus(): ContainerStatus {
   return {
     name: "",
     state: "",
-    reason: "",
-    message: "",
-    containerId: "",
+    reason: undefined,
+    message: undefined,
+    containerId: undefined,
     restartCount: 0,
-    exitCode: 0,
+    exitCode: undefined,
     startedAt: undefined,
     finishedAt: undefined,
     image: "",
@@ -1515,19 +785,19 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.state !== "") {
       writer.uint32(18).string(message.state);
     }
-    if (message.reason !== "") {
+    if (message.reason !== undefined) {
       writer.uint32(26).string(message.reason);
     }
-    if (message.message !== "") {
+    if (message.message !== undefined) {
       writer.uint32(34).string(message.message);
     }
-    if (message.containerId !== "") {
+    if (message.containerId !== undefined) {
       writer.uint32(42).string(message.containerId);
     }
     if (message.restartCount !== 0) {
       writer.uint32(48).uint32(message.restartCount);
     }
-    if (message.exitCode !== 0) {
+    if (message.exitCode !== undefined) {
       writer.uint32(56).int32(message.exitCode);
     }
     if (message.startedAt !== undefined) {
@@ -1651,13 +921,13 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       state: isSet(object.state) ? globalThis.String(object.state) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
       containerId: isSet(object.containerId)
         ? globalThis.String(object.containerId)
         : isSet(object.container_id)
         ? globalThis.String(object.container_id)
-        : "",
+        : undefined,
       restartCount: isSet(object.restartCount)
         ? globalThis.Number(object.restartCount)
         : isSet(object.restart_count)
@@ -1667,7 +937,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
         ? globalThis.Number(object.exitCode)
         : isSet(object.exit_code)
         ? globalThis.Number(object.exit_code)
-        : 0,
+        : undefined,
       startedAt: isSet(object.startedAt)
         ? fromJsonTimestamp(object.startedAt)
         : isSet(object.started_at)
@@ -1690,19 +960,19 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.state !== "") {
       obj.state = message.state;
     }
-    if (message.reason !== "") {
+    if (message.reason !== undefined) {
       obj.reason = message.reason;
     }
-    if (message.message !== "") {
+    if (message.message !== undefined) {
       obj.message = message.message;
     }
-    if (message.containerId !== "") {
+    if (message.containerId !== undefined) {
       obj.containerId = message.containerId;
     }
     if (message.restartCount !== 0) {
       obj.restartCount = Math.round(message.restartCount);
     }
-    if (message.exitCode !== 0) {
+    if (message.exitCode !== undefined) {
       obj.exitCode = Math.round(message.exitCode);
     }
     if (message.startedAt !== undefined) {
@@ -1724,11 +994,11 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     const message = createBaseContainerStatus();
     message.name = object.name ?? "";
     message.state = object.state ?? "";
-    message.reason = object.reason ?? "";
-    message.message = object.message ?? "";
-    message.containerId = object.containerId ?? "";
+    message.reason = object.reason ?? undefined;
+    message.message = object.message ?? undefined;
+    message.containerId = object.containerId ?? undefined;
     message.restartCount = object.restartCount ?? 0;
-    message.exitCode = object.exitCode ?? 0;
+    message.exitCode = object.exitCode ?? undefined;
     message.startedAt = object.startedAt ?? undefined;
     message.finishedAt = object.finishedAt ?? undefined;
     message.image = object.image ?? "";
@@ -1737,7 +1007,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
 };
 
 function createBasePodStatus(): PodStatus {
-  return { phase: "", node: "", reason: "", message: "", containers: [] };
+  return { phase: "", reason: undefined, message: undefined, containers: [] };
 }
 
 export const PodStatus: MessageFns<PodStatus> = {
@@ -1745,17 +1015,14 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.phase !== "") {
       writer.uint32(10).string(message.phase);
     }
-    if (message.node !== "") {
-      writer.uint32(18).string(message.node);
+    if (message.reason !== undefined) {
+      writer.uint32(18).string(message.reason);
     }
-    if (message.reason !== "") {
-      writer.uint32(26).string(message.reason);
-    }
-    if (message.message !== "") {
-      writer.uint32(34).string(message.message);
+    if (message.message !== undefined) {
+      writer.uint32(26).string(message.message);
     }
     for (const v of message.containers) {
-      ContainerStatus.encode(v!, writer.uint32(42).fork()).join();
+      ContainerStatus.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1786,7 +1053,7 @@ export const PodStatus: MessageFns<PodStatus> = {
               break;
             }
 
-            message.node = reader.string();
+            message.reason = reader.string();
             continue;
           }
           case 3: {
@@ -1794,19 +1061,11 @@ export const PodStatus: MessageFns<PodStatus> = {
               break;
             }
 
-            message.reason = reader.string();
+            message.message = reader.string();
             continue;
           }
           case 4: {
             if (tag !== 34) {
-              break;
-            }
-
-            message.message = reader.string();
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
               break;
             }
 
@@ -1828,9 +1087,8 @@ export const PodStatus: MessageFns<PodStatus> = {
   fromJSON(object: any): PodStatus {
     return {
       phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
-      node: isSet(object.node) ? globalThis.String(object.node) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : undefined,
+      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
       containers: globalThis.Array.isArray(object?.containers)
         ? object.containers.map((e: any) => ContainerStatus.fromJSON(e))
         : [],
@@ -1842,13 +1100,10 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.phase !== "") {
       obj.phase = message.phase;
     }
-    if (message.node !== "") {
-      obj.node = message.node;
-    }
-    if (message.reason !== "") {
+    if (message.reason !== undefined) {
       obj.reason = message.reason;
     }
-    if (message.message !== "") {
+    if (message.message !== undefined) {
       obj.message = message.message;
     }
     if (message.containers?.length) {
@@ -1863,16 +1118,15 @@ export const PodStatus: MessageFns<PodStatus> = {
   fromPartial<I extends Exact<DeepPartial<PodStatus>, I>>(object: I): PodStatus {
     const message = createBasePodStatus();
     message.phase = object.phase ?? "";
-    message.node = object.node ?? "";
-    message.reason = object.reason ?? "";
-    message.message = object.message ?? "";
+    message.reason = object.reason ?? undefined;
+    message.message = object.message ?? undefined;
     message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBasePod(): Pod {
-  return { metadata: undefined, spec: undefined, status: undefined };
+  return { metadata: undefined, specJson: "", status: undefined, node: undefined };
 }
 
 export const Pod: MessageFns<Pod> = {
@@ -1880,11 +1134,14 @@ export const Pod: MessageFns<Pod> = {
     if (message.metadata !== undefined) {
       ObjectMeta.encode(message.metadata, writer.uint32(10).fork()).join();
     }
-    if (message.spec !== undefined) {
-      PodSpec.encode(message.spec, writer.uint32(18).fork()).join();
+    if (message.specJson !== "") {
+      writer.uint32(18).string(message.specJson);
     }
     if (message.status !== undefined) {
       PodStatus.encode(message.status, writer.uint32(26).fork()).join();
+    }
+    if (message.node !== undefined) {
+      writer.uint32(34).string(message.node);
     }
     return writer;
   },
@@ -1915,7 +1172,7 @@ export const Pod: MessageFns<Pod> = {
               break;
             }
 
-            message.spec = PodSpec.decode(reader, reader.uint32());
+            message.specJson = reader.string();
             continue;
           }
           case 3: {
@@ -1924,6 +1181,14 @@ export const Pod: MessageFns<Pod> = {
             }
 
             message.status = PodStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.node = reader.string();
             continue;
           }
         }
@@ -1941,8 +1206,13 @@ export const Pod: MessageFns<Pod> = {
   fromJSON(object: any): Pod {
     return {
       metadata: isSet(object.metadata) ? ObjectMeta.fromJSON(object.metadata) : undefined,
-      spec: isSet(object.spec) ? PodSpec.fromJSON(object.spec) : undefined,
+      specJson: isSet(object.specJson)
+        ? globalThis.String(object.specJson)
+        : isSet(object.spec_json)
+        ? globalThis.String(object.spec_json)
+        : "",
       status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
+      node: isSet(object.node) ? globalThis.String(object.node) : undefined,
     };
   },
 
@@ -1951,11 +1221,14 @@ export const Pod: MessageFns<Pod> = {
     if (message.metadata !== undefined) {
       obj.metadata = ObjectMeta.toJSON(message.metadata);
     }
-    if (message.spec !== undefined) {
-      obj.spec = PodSpec.toJSON(message.spec);
+    if (message.specJson !== "") {
+      obj.specJson = message.specJson;
     }
     if (message.status !== undefined) {
       obj.status = PodStatus.toJSON(message.status);
+    }
+    if (message.node !== undefined) {
+      obj.node = message.node;
     }
     return obj;
   },
@@ -1968,16 +1241,17 @@ export const Pod: MessageFns<Pod> = {
     message.metadata = (object.metadata !== undefined && object.metadata !== null)
       ? ObjectMeta.fromPartial(object.metadata)
       : undefined;
-    message.spec = (object.spec !== undefined && object.spec !== null) ? PodSpec.fromPartial(object.spec) : undefined;
+    message.specJson = object.specJson ?? "";
     message.status = (object.status !== undefined && object.status !== null)
       ? PodStatus.fromPartial(object.status)
       : undefined;
+    message.node = object.node ?? undefined;
     return message;
   },
 };
 
 function createBaseEvent(): Event {
-  return { time: undefined, type: "", reason: "", message: "", node: "", object: "" };
+  return { time: undefined, type: "", reason: "", message: "", node: "" };
 }
 
 export const Event: MessageFns<Event> = {
@@ -1996,9 +1270,6 @@ export const Event: MessageFns<Event> = {
     }
     if (message.node !== "") {
       writer.uint32(42).string(message.node);
-    }
-    if (message.object !== "") {
-      writer.uint32(50).string(message.object);
     }
     return writer;
   },
@@ -2056,14 +1327,6 @@ export const Event: MessageFns<Event> = {
             message.node = reader.string();
             continue;
           }
-          case 6: {
-            if (tag !== 50) {
-              break;
-            }
-
-            message.object = reader.string();
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2083,7 +1346,6 @@ export const Event: MessageFns<Event> = {
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       node: isSet(object.node) ? globalThis.String(object.node) : "",
-      object: isSet(object.object) ? globalThis.String(object.object) : "",
     };
   },
 
@@ -2104,9 +1366,6 @@ export const Event: MessageFns<Event> = {
     if (message.node !== "") {
       obj.node = message.node;
     }
-    if (message.object !== "") {
-      obj.object = message.object;
-    }
     return obj;
   },
 
@@ -2120,7 +1379,6 @@ export const Event: MessageFns<Event> = {
     message.reason = object.reason ?? "";
     message.message = object.message ?? "";
     message.node = object.node ?? "";
-    message.object = object.object ?? "";
     return message;
   },
 };
@@ -2199,7 +1457,7 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
 };
 
 function createBaseApplyResult(): ApplyResult {
-  return { type: "", name: "", outcome: 0 };
+  return { type: "", name: "", outcome: "" };
 }
 
 export const ApplyResult: MessageFns<ApplyResult> = {
@@ -2210,8 +1468,8 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
-    if (message.outcome !== 0) {
-      writer.uint32(24).int32(message.outcome);
+    if (message.outcome !== "") {
+      writer.uint32(26).string(message.outcome);
     }
     return writer;
   },
@@ -2246,11 +1504,11 @@ export const ApplyResult: MessageFns<ApplyResult> = {
             continue;
           }
           case 3: {
-            if (tag !== 24) {
+            if (tag !== 26) {
               break;
             }
 
-            message.outcome = reader.int32() as any;
+            message.outcome = reader.string();
             continue;
           }
         }
@@ -2269,7 +1527,7 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     return {
       type: isSet(object.type) ? globalThis.String(object.type) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      outcome: isSet(object.outcome) ? applyOutcomeFromJSON(object.outcome) : 0,
+      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
     };
   },
 
@@ -2281,8 +1539,8 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.outcome !== 0) {
-      obj.outcome = applyOutcomeToJSON(message.outcome);
+    if (message.outcome !== "") {
+      obj.outcome = message.outcome;
     }
     return obj;
   },
@@ -2294,7 +1552,7 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     const message = createBaseApplyResult();
     message.type = object.type ?? "";
     message.name = object.name ?? "";
-    message.outcome = object.outcome ?? 0;
+    message.outcome = object.outcome ?? "";
     return message;
   },
 };
@@ -2953,7 +2211,7 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
 };
 
 function createBaseLogsRequest(): LogsRequest {
-  return { type: "", name: "", container: "", follow: false, tail: 0, since: undefined, previous: false };
+  return { type: "", name: "", container: "", follow: false, tail: undefined, since: undefined, previous: false };
 }
 
 export const LogsRequest: MessageFns<LogsRequest> = {
@@ -2970,8 +2228,8 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     if (message.follow !== false) {
       writer.uint32(32).bool(message.follow);
     }
-    if (message.tail !== 0) {
-      writer.uint32(40).int32(message.tail);
+    if (message.tail !== undefined) {
+      writer.uint32(40).uint32(message.tail);
     }
     if (message.since !== undefined) {
       Timestamp.encode(toTimestamp(message.since), writer.uint32(50).fork()).join();
@@ -3032,7 +2290,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
               break;
             }
 
-            message.tail = reader.int32();
+            message.tail = reader.uint32();
             continue;
           }
           case 6: {
@@ -3069,7 +2327,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       container: isSet(object.container) ? globalThis.String(object.container) : "",
       follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
-      tail: isSet(object.tail) ? globalThis.Number(object.tail) : 0,
+      tail: isSet(object.tail) ? globalThis.Number(object.tail) : undefined,
       since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
       previous: isSet(object.previous) ? globalThis.Boolean(object.previous) : false,
     };
@@ -3089,7 +2347,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     if (message.follow !== false) {
       obj.follow = message.follow;
     }
-    if (message.tail !== 0) {
+    if (message.tail !== undefined) {
       obj.tail = Math.round(message.tail);
     }
     if (message.since !== undefined) {
@@ -3110,7 +2368,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
     message.name = object.name ?? "";
     message.container = object.container ?? "";
     message.follow = object.follow ?? false;
-    message.tail = object.tail ?? 0;
+    message.tail = object.tail ?? undefined;
     message.since = object.since ?? undefined;
     message.previous = object.previous ?? false;
     return message;
@@ -3118,7 +2376,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
 };
 
 function createBaseLogLine(): LogLine {
-  return { container: "", stream: 0, time: undefined, data: new Uint8Array(0) };
+  return { container: "", stream: "", time: undefined, data: new Uint8Array(0) };
 }
 
 export const LogLine: MessageFns<LogLine> = {
@@ -3126,8 +2384,8 @@ export const LogLine: MessageFns<LogLine> = {
     if (message.container !== "") {
       writer.uint32(10).string(message.container);
     }
-    if (message.stream !== 0) {
-      writer.uint32(16).int32(message.stream);
+    if (message.stream !== "") {
+      writer.uint32(18).string(message.stream);
     }
     if (message.time !== undefined) {
       Timestamp.encode(toTimestamp(message.time), writer.uint32(26).fork()).join();
@@ -3160,11 +2418,11 @@ export const LogLine: MessageFns<LogLine> = {
             continue;
           }
           case 2: {
-            if (tag !== 16) {
+            if (tag !== 18) {
               break;
             }
 
-            message.stream = reader.int32() as any;
+            message.stream = reader.string();
             continue;
           }
           case 3: {
@@ -3198,7 +2456,7 @@ export const LogLine: MessageFns<LogLine> = {
   fromJSON(object: any): LogLine {
     return {
       container: isSet(object.container) ? globalThis.String(object.container) : "",
-      stream: isSet(object.stream) ? logStreamFromJSON(object.stream) : 0,
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
       time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
       data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
     };
@@ -3209,8 +2467,8 @@ export const LogLine: MessageFns<LogLine> = {
     if (message.container !== "") {
       obj.container = message.container;
     }
-    if (message.stream !== 0) {
-      obj.stream = logStreamToJSON(message.stream);
+    if (message.stream !== "") {
+      obj.stream = message.stream;
     }
     if (message.time !== undefined) {
       obj.time = message.time.toISOString();
@@ -3227,7 +2485,7 @@ export const LogLine: MessageFns<LogLine> = {
   fromPartial<I extends Exact<DeepPartial<LogLine>, I>>(object: I): LogLine {
     const message = createBaseLogLine();
     message.container = object.container ?? "";
-    message.stream = object.stream ?? 0;
+    message.stream = object.stream ?? "";
     message.time = object.time ?? undefined;
     message.data = object.data ?? new Uint8Array(0);
     return message;

@@ -1,31 +1,49 @@
-import type { DesiredPod } from "../shared/pod-codec.js";
+import type { DesiredPod } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 
-type Send = (pods: DesiredPod[]) => void;
+/** A node's open sync stream, as the hub uses it. */
+export interface NodeStream {
+  send(pods: DesiredPod[]): void;
+  /** Ends the stream: the node must join again. */
+  end(reason: string): void;
+}
+
+/** Where the hub reads what each node must run (the leader's store). */
+export interface DesiredPodSource {
+  desiredPodsFor(node: string): Promise<DesiredPod[]>;
+}
 
 /**
- * Sends each connected node the complete set of pods it must run, whenever that set may have changed. Changes that
- * come together are coalesced into one message per node, and only the nodes concerned are told.
+ * Sends each connected node the complete set of pods placed on it, read from the store, whenever that set may have
+ * changed. Changes that come together are coalesced into one message per node, and only the nodes concerned are told.
  */
 export class AssignmentHub {
-  private readonly streams = new Map<string, Send>();
+  private readonly streams = new Map<string, NodeStream>();
   private readonly queued = new Set<string>();
   private flushing?: Promise<void>;
 
   constructor(
-    private readonly desiredPodsFor: (node: string) => Promise<DesiredPod[]>,
+    private readonly source: DesiredPodSource,
     private readonly log: Logger,
   ) {}
 
-  /** Registers a node's stream (replacing an older one) and sends it its pods; returns the disconnect function. */
-  connect(node: string, send: Send): () => void {
-    this.streams.set(node, send);
+  /** Registers a node's stream (replacing an older one) and sends it its pods; returns the function that unregisters it. */
+  connect(node: string, stream: NodeStream): () => void {
+    this.streams.set(node, stream);
     this.notify(node);
     return () => {
-      if (this.streams.get(node) === send) this.streams.delete(node);
+      if (this.streams.get(node) === stream) this.streams.delete(node);
     };
   }
 
+  /** Ends a node's stream, if it has one: its session is over. */
+  disconnect(node: string, reason: string): void {
+    const stream = this.streams.get(node);
+    this.streams.delete(node);
+    stream?.end(reason);
+  }
+
+  /** The set of pods `node` must run may have changed: it is sent again, soon. */
   notify(node: string): void {
     this.queued.add(node);
     this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
@@ -36,10 +54,11 @@ export class AssignmentHub {
       const nodes = [...this.queued];
       this.queued.clear();
       for (const node of nodes) {
-        const send = this.streams.get(node);
-        if (!send) continue;
+        if (!this.streams.has(node)) continue;
         try {
-          send(await this.desiredPodsFor(node));
+          const pods = await this.source.desiredPodsFor(node);
+          // The stream may have ended or been replaced meanwhile: the current one gets the pods.
+          this.streams.get(node)?.send(pods);
         } catch (error) {
           this.log.error(`cannot send node ${node} its pods: ${(error as Error).message}`);
         }

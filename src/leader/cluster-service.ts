@@ -3,9 +3,8 @@ import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js"
 import { NODE_NAME_PATTERN } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
-import { nodeTypeToProto } from "../shared/node-codec.js";
+import { desiredPodToWire, eventFromWire, podStatusFromWire } from "../shared/codec.js";
 import type { Logger } from "../shared/logger.js";
-import { desiredPodToProto, eventFromProto, podStatusFromProto } from "../shared/pod-codec.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
@@ -29,9 +28,12 @@ export interface ClusterServiceDependencies {
   updates: NodeUpdateBatcher;
   hub: AssignmentHub;
   log: Logger;
+  /** A node joined: pods waiting for one can be placed. */
+  nodeReady: (name: string) => void;
 }
 
-export function createClusterService({ registry, updates, hub, log }: ClusterServiceDependencies, options: ClusterServiceOptions): ClusterServer {
+export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): ClusterServer {
+  const { registry, log, nodeReady } = deps;
   return {
     join: (call, callback) => {
       const { nodeName, nodeId, agentAddress } = call.request;
@@ -53,8 +55,10 @@ export function createClusterService({ registry, updates, hub, log }: ClusterSer
         return;
       }
       registry.join({ name: nodeName, nodeId, address }).then(
-        ({ sessionId, node }) =>
-          callback(null, { sessionId, type: nodeTypeToProto(node.type), heartbeatIntervalMs: options.heartbeatIntervalMs }),
+        ({ sessionId, node }) => {
+          callback(null, { sessionId, type: node.type, heartbeatIntervalMs: options.heartbeatIntervalMs });
+          nodeReady(node.name);
+        },
         (error: Error) => {
           if (error instanceof JoinRefused) {
             log.warn(`refused a node: ${error.message}`);
@@ -68,7 +72,7 @@ export function createClusterService({ registry, updates, hub, log }: ClusterSer
     },
 
     sync: (call) => {
-      serveSync(call, { registry, updates, hub, log }).catch((error: Error) => {
+      serveSync(call, deps).catch((error: Error) => {
         call.emit("error", "code" in error ? error : statusError(grpc.status.INTERNAL, error.message));
       });
     },
@@ -83,15 +87,19 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
       if (!session) {
         const hello = message.hello;
         if (!hello) throw statusError(grpc.status.FAILED_PRECONDITION, "the first message of a sync stream must be hello");
-        if (!(await registry.heartbeat(hello.nodeName, hello.sessionId))) {
-          throw statusError(grpc.status.FAILED_PRECONDITION, "unknown or superseded session: join again");
+        if (!registry.heartbeat(hello.nodeName, hello.sessionId)) {
+          throw statusError(grpc.status.FAILED_PRECONDITION, "unknown or ended session: join again");
         }
         session = { name: hello.nodeName, sessionId: hello.sessionId, nodeId: registry.nodeId(hello.nodeName)! };
-        disconnect = hub.connect(session.name, (desired) => call.write({ assignments: { pods: desired.map(desiredPodToProto) } }));
+        disconnect = hub.connect(session.name, {
+          send: (desired) => call.write({ assignments: { pods: desired.map(desiredPodToWire) } }),
+          end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),
+        });
         continue;
       }
-      if (message.heartbeat && !(await registry.heartbeat(session.name, session.sessionId))) {
-        throw statusError(grpc.status.FAILED_PRECONDITION, "session superseded by a newer join: join again");
+      // Whatever arrives on an ended session (a late packet of a node that was cut off) is dropped with the stream.
+      if (!registry.heartbeat(session.name, session.sessionId)) {
+        throw statusError(grpc.status.FAILED_PRECONDITION, "session ended (superseded by a newer join, or the node was NotReady): join again");
       }
       // Stored by group commit; an event or a removal is acknowledged once it is committed.
       const ack = (sequence: number) => (error?: unknown) => {
@@ -100,11 +108,11 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
       };
       if (message.podReport?.status) {
         const { podUid, specHash, status } = message.podReport;
-        updates.submit({ kind: "status", node: session.name, podUid, specHash, status: podStatusFromProto(status) }).catch(() => undefined);
+        updates.submit({ kind: "status", node: session.name, podUid, specHash, status: podStatusFromWire(status) }).catch(() => undefined);
       }
       if (message.event?.event) {
         const { sequence, podUid, event } = message.event;
-        updates.submit({ kind: "event", nodeId: session.nodeId, podUid, event: eventFromProto(event), sequence }).then(ack(sequence), ack(sequence));
+        updates.submit({ kind: "event", nodeId: session.nodeId, podUid, event: eventFromWire(event), sequence }).then(ack(sequence), ack(sequence));
       }
       if (message.podRemoved) {
         const { sequence, podUid } = message.podRemoved;

@@ -1,30 +1,24 @@
 import * as grpc from "@grpc/grpc-js";
-import { ApplyOutcome as ProtoApplyOutcome, type CubeServer, type ExecInput, type LogChunk, type Pod } from "../gen/cube.js";
+import type { CubeServer, ExecInput, LogChunk, Pod } from "../gen/cube.js";
 import { parseResourceType, RESOURCE_TYPES } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
-import { nodeToProto } from "../shared/node-codec.js";
-import { eventToProto, podSpecToProto, podStatusToProto } from "../shared/pod-codec.js";
+import { parseManifest } from "../shared/manifest.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
 import type { AgentClients } from "./agent-clients.js";
 import { PodBeingDeleted } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
-import { InvalidManifest, type PodController, type PodView } from "./pod-controller.js";
+import type { PodController, PodView } from "./pod-controller.js";
 
 /** The handlers of the `Cube` service. */
 export type CubeHandlers = CubeServer;
 
-const outcomes = {
-  created: ProtoApplyOutcome.APPLY_OUTCOME_CREATED,
-  unchanged: ProtoApplyOutcome.APPLY_OUTCOME_UNCHANGED,
-  configured: ProtoApplyOutcome.APPLY_OUTCOME_CONFIGURED,
-};
-
-function podToProto(pod: PodView): Pod {
+function podToWire(pod: PodView): Pod {
   return {
     metadata: { name: pod.name, labels: pod.labels, uid: pod.uid, createdAt: pod.createdAt },
-    spec: podSpecToProto(pod.spec),
-    status: podStatusToProto({ ...(pod.status ?? { containers: [] }), phase: pod.phase }, pod.node ?? ""),
+    specJson: JSON.stringify(pod.spec),
+    status: { ...(pod.status ?? { containers: [] }), phase: pod.phase },
+    node: pod.node,
   };
 }
 
@@ -38,7 +32,6 @@ function checkType(type: string, allowEmpty: boolean): void {
 
 /** Turns a handler's failure into the status the CLI shows: a user's mistake keeps its message, anything else is INTERNAL. */
 function toStatus(error: unknown, log: Logger): grpc.ServerErrorResponse {
-  if (error instanceof InvalidManifest) return statusError(grpc.status.INVALID_ARGUMENT, error.message);
   if (error instanceof PodBeingDeleted) return statusError(grpc.status.FAILED_PRECONDITION, error.message);
   if (typeof error === "object" && error !== null && "code" in error) return error as grpc.ServerErrorResponse;
   log.error(`request failed: ${(error as Error).stack ?? String(error)}`);
@@ -81,17 +74,12 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, a
   const forwardError = (call: { emit(event: "error", error: unknown): boolean }) => (error: Partial<grpc.ServiceError>) =>
     call.emit("error", statusError(error.code ?? grpc.status.INTERNAL, error.details || error.message || "the node failed"));
   return {
-    listNodes: unary(log, async () => ({ nodes: registry.list().map(nodeToProto) })),
+    listNodes: unary(log, async () => ({ nodes: registry.list() })),
 
     apply: unary(log, async ({ manifestJson }) => {
-      let document: unknown;
-      try {
-        document = JSON.parse(manifestJson);
-      } catch (error) {
-        throw new InvalidManifest([`the manifest is not valid JSON: ${(error as Error).message}`]);
-      }
-      const results = await pods.apply(document);
-      return { results: results.map(({ type, name, outcome }) => ({ type, name, outcome: outcomes[outcome] })) };
+      const manifest = parseManifest(manifestJson);
+      if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));
+      return { results: await pods.apply(manifest.entries) };
     }),
 
     list: unary(log, async ({ type }) => {
@@ -106,8 +94,8 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, a
       if (!found) throw notFound(type, name);
       return {
         manifestJson: JSON.stringify(found.pod.manifest),
-        pod: podToProto(found.pod),
-        events: found.events.map((event) => eventToProto(event, `pod/${name}`)),
+        pod: podToWire(found.pod),
+        events: found.events,
       };
     }),
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Generated, Kysely, Selectable } from "kysely";
-import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodResource, PodSpec, PodStatusReport } from "../shared/domain.js";
+import type { ApplyOutcome, DesiredPod, EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodSpec, PodStatusReport } from "../shared/domain.js";
+import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase, type OpenedDatabase } from "../shared/open-database.js";
 import { leaderMigrations } from "./leader-migrations.js";
@@ -64,8 +65,6 @@ export interface StoredPod {
 }
 
 export type PodSummary = Pick<StoredPod, "name" | "node" | "createdAt" | "deletionRequestedAt" | "status">;
-
-export type ApplyOutcome = "created" | "unchanged" | "configured";
 
 export interface Placement {
   uid: string;
@@ -133,6 +132,7 @@ export class LeaderStore {
     this.db = database.db;
     const prepare = (sql: string) => database.sqlite.prepare(sql);
     this.statements = {
+      desiredPods: prepare("select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at from pods where node = ? order by name"),
       podByName: prepare("select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?"),
       insertPod: prepare(
         "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null)",
@@ -188,10 +188,10 @@ export class LeaderStore {
    * Creates or updates every pod of a validated manifest in one transaction: all of them or none, and concurrent
    * applies of one name serialize (SQLite has one writer), so they end with exactly one pod.
    */
-  async applyPods(resources: { resource: PodResource; manifest: unknown }[], now: Date): Promise<{ name: string; node?: string; outcome: ApplyOutcome }[]> {
+  async applyPods(entries: ManifestEntry[], now: Date): Promise<{ name: string; node?: string; outcome: ApplyOutcome }[]> {
     const { podByName, insertPod, updatePodSpec } = this.statements;
     return this.database.inBatch(() =>
-      resources.map(({ resource, manifest }) => {
+      entries.map(({ resource, source }) => {
         const name = resource.metadata.name;
         const hash = specHash(resource.spec);
         const labelsJson = canonicalJson(resource.metadata.labels);
@@ -200,12 +200,12 @@ export class LeaderStore {
           throw new PodBeingDeleted(`pod/${name} is being deleted; apply it again once it is gone`);
         }
         if (!existing) {
-          insertPod.run(randomUUID(), name, labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(manifest), now.getTime());
+          insertPod.run(randomUUID(), name, labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), now.getTime());
           return { name, outcome: "created" as const };
         }
         const node = existing.node ?? undefined;
         if (existing.spec_hash === hash && existing.labels_json === labelsJson) return { name, node, outcome: "unchanged" as const };
-        updatePodSpec.run(labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(manifest), existing.uid);
+        updatePodSpec.run(labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), existing.uid);
         return { name, node, outcome: "configured" as const };
       }),
     );
@@ -242,6 +242,20 @@ export class LeaderStore {
   async getPod(name: string): Promise<StoredPod | undefined> {
     const row = await this.db.selectFrom("pods").selectAll().where("name", "=", name).executeTakeFirst();
     return row && toStoredPod(row);
+  }
+
+  /** What a node must run: the pods placed on it, those being deleted flagged so. */
+  async desiredPodsFor(node: string): Promise<DesiredPod[]> {
+    type Row = Pick<PodsTable, "uid" | "name" | "labels_json" | "spec_json" | "spec_hash" | "deletion_requested_at">;
+    const rows = await this.database.inBatch(() => this.statements.desiredPods.all(node) as Row[]);
+    return rows.map((row) => ({
+      uid: row.uid,
+      name: row.name,
+      labels: JSON.parse(row.labels_json),
+      spec: JSON.parse(row.spec_json),
+      specHash: row.spec_hash,
+      deleting: row.deletion_requested_at !== null,
+    }));
   }
 
   async podsOnNode(node: string): Promise<StoredPod[]> {

@@ -21,6 +21,7 @@ export interface JoinRequestInfo {
 interface LiveNode {
   /** lastHeartbeatAt is kept current in memory; the store gets it on status changes. */
   node: StoredNode;
+  /** The node's current membership; none while it is NotReady (it must join again) or before it joined this leader. */
   sessionId?: string;
   /** What liveness is judged on: the last heartbeat, or the leader's start for a node that was Ready before it. */
   lastSeenAt: number;
@@ -30,15 +31,13 @@ export interface NodeRegistryOptions {
   graceMs: number;
   /** The node id of the leader's own agent: that node is the `Leader`. */
   leaderNodeId: string;
-  /** Called whenever a node becomes Ready (joins, or comes back): pods waiting for a node can be placed. */
-  onReady?: (name: string) => void;
-  /** Called when a node turns NotReady. */
-  onNotReady?: (name: string) => void;
 }
 
 /**
  * Membership and liveness of the cluster's nodes. Status changes are written to the store; heartbeats are kept
  * in memory only (a restarted leader gives every node a fresh grace period, as Kubernetes' node controller does).
+ * A node is Ready only through a session that `join` opened; turning NotReady ends its session, so a node that was
+ * cut off comes back by joining again (and is sent its pods anew), never by a late heartbeat of its old session.
  */
 export class NodeRegistry {
   private readonly nodes = new Map<string, LiveNode>();
@@ -94,7 +93,6 @@ export class NodeRegistry {
     const sessionId = randomUUID();
     this.nodes.set(node.name, { node, sessionId, lastSeenAt: now });
     await this.store.saveNode(node);
-    this.options.onReady?.(node.name);
     if (!existing) this.log.info(`node ${node.name} (${node.type}, ${node.address}) joined`);
     else if (existing.node.status !== "Ready") this.log.info(`node ${node.name} is Ready again`);
     else this.log.info(`node ${node.name} re-joined`);
@@ -102,29 +100,36 @@ export class NodeRegistry {
   }
 
   /** Records a sign of life; false when the session is not the node's current one (the node must join again). */
-  async heartbeat(name: string, sessionId: string): Promise<boolean> {
+  heartbeat(name: string, sessionId: string): boolean {
     const live = this.nodes.get(name);
-    if (!live || live.sessionId !== sessionId) return false;
+    if (!live || live.sessionId === undefined || live.sessionId !== sessionId) return false;
     live.lastSeenAt = this.clock.now();
     live.node.lastHeartbeatAt = new Date(live.lastSeenAt);
-    if (live.node.status !== "Ready") {
-      await this.setStatus(live, "Ready");
-      this.log.info(`node ${name} is Ready again`);
-      this.options.onReady?.(name);
-    }
     return true;
   }
 
-  /** Marks NotReady every node whose heartbeats stopped for longer than the grace period. */
-  async checkLiveness(): Promise<void> {
+  /** Marks NotReady, ending their sessions, the nodes whose heartbeats stopped for longer than the grace period; returns them. */
+  async checkLiveness(): Promise<string[]> {
     const now = this.clock.now();
+    const lost: string[] = [];
     for (const live of this.nodes.values()) {
       if (live.node.status === "Ready" && this.statusOf(live, now) === "NotReady") {
+        live.sessionId = undefined;
         await this.setStatus(live, "NotReady");
         this.log.warn(`node ${live.node.name} is NotReady: no heartbeat for ${Math.round((now - live.lastSeenAt) / 1000)}s`);
-        this.options.onNotReady?.(live.node.name);
+        lost.push(live.node.name);
       }
     }
+    return lost;
+  }
+
+  /**
+   * Gives every NotReady node a fresh grace period, as a restarted leader does: after a disruption, when the nodes
+   * come back one by one, the last ones must not be taken for lost (and their pods moved) in the meantime.
+   */
+  renewGrace(): void {
+    const now = this.clock.now();
+    for (const live of this.nodes.values()) if (live.node.status === "NotReady") live.lastSeenAt = now;
   }
 
   /** Nodes NotReady for longer than the grace period plus `delayMs`: their pods are to move elsewhere. */

@@ -1,48 +1,35 @@
 import type { Clock } from "../shared/clock.js";
-import type { PodEvent, PodPhase } from "../shared/domain.js";
+import type { ApplyOutcome, PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
-import { validateManifest } from "../shared/manifest.js";
-import type { DesiredPod } from "../shared/pod-codec.js";
-import type { ApplyOutcome, LeaderStore, NodeUpdate, Placement, PodSummary, StoredPod } from "./leader-store.js";
+import type { ManifestEntry } from "../shared/manifest.js";
+import type { AssignmentHub } from "./assignment-hub.js";
+import type { LeaderStore, Placement, PodSummary, StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { placePod } from "./place-pod.js";
 import { podPhase } from "./pod-phase.js";
-
-/** A manifest with problems: nothing of it was applied. */
-export class InvalidManifest extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.join("\n"));
-  }
-}
 
 export interface PodView extends StoredPod {
   phase: PodPhase;
 }
 
-/** The leader's pod logic: apply, delete, placement, and what the nodes report. */
+/** The leader's pod logic: apply, delete, placement, and what happens to the pods of a lost node. */
 export class PodController {
   constructor(
     private readonly store: LeaderStore,
     private readonly registry: NodeRegistry,
+    /** Tells a node that the set of pods it must run may have changed. */
+    private readonly hub: Pick<AssignmentHub, "notify">,
     private readonly clock: Clock,
     private readonly log: Logger,
-    /** Tells a node that the set of pods it must run may have changed. */
-    private readonly notifyNode: (node: string) => void,
     private readonly options: { podsOnLeader: boolean } = { podsOnLeader: true },
   ) {}
 
-  /** Validates the whole manifest, then applies all of it in one transaction. */
-  async apply(document: unknown): Promise<{ type: "pod"; name: string; outcome: ApplyOutcome }[]> {
-    const validation = validateManifest(document);
-    if (!validation.ok) throw new InvalidManifest(validation.problems);
-    const items = Array.isArray(document) ? document : [document];
-    const applied = await this.store.applyPods(
-      validation.resources.map((resource, index) => ({ resource, manifest: items[index] })),
-      new Date(this.clock.now()),
-    );
+  /** Applies a whole validated manifest in one transaction. */
+  async apply(entries: ManifestEntry[]): Promise<{ type: "pod"; name: string; outcome: ApplyOutcome }[]> {
+    const applied = await this.store.applyPods(entries, new Date(this.clock.now()));
     const changed = applied.filter(({ outcome }) => outcome !== "unchanged");
     if (changed.length > 0) this.log.info(changed.length === 1 ? `pod/${changed[0].name} ${changed[0].outcome}` : `${changed.length} pods created or configured`);
-    for (const { node, outcome } of applied) if (outcome === "configured" && node) this.notifyNode(node);
+    for (const { node, outcome } of applied) if (outcome === "configured" && node) this.hub.notify(node);
     if (applied.some(({ outcome }) => outcome === "created")) await this.schedulePending();
     return applied.map(({ name, outcome }) => ({ type: "pod", name, outcome }));
   }
@@ -68,7 +55,7 @@ export class PodController {
     if (!pod.deletionRequestedAt) {
       await this.store.markDeleting(pod.uid, new Date(this.clock.now()));
       this.log.info(`pod/${name} terminating on ${pod.node}`);
-      this.notifyNode(pod.node);
+      this.hub.notify(pod.node);
     }
     return true;
   }
@@ -78,8 +65,12 @@ export class PodController {
     await this.place(await this.store.unscheduledPods());
   }
 
-  /** Moves the pods of lost nodes (NotReady past the reschedule delay) to Ready nodes; deletions there are final. */
-  async rescheduleFrom(lostNodes: string[]): Promise<void> {
+  /**
+   * Moves the pods of lost nodes (NotReady past the reschedule delay) to Ready nodes, unless `heldBecause` says why
+   * not (an event on each pod, once); deletions there are final either way.
+   */
+  async rescheduleFrom(lostNodes: string[], heldBecause?: string): Promise<void> {
+    const time = new Date(this.clock.now());
     for (const node of lostNodes) {
       const pods = await this.store.podsOnNode(node);
       for (const pod of pods.filter((p) => p.deletionRequestedAt)) {
@@ -87,7 +78,9 @@ export class PodController {
         await this.store.removePod(pod.uid);
         this.log.info(`pod/${pod.name} deleted (its node ${node} is lost)`);
       }
-      await this.place(pods.filter((p) => !p.deletionRequestedAt));
+      const stranded = pods.filter((p) => !p.deletionRequestedAt);
+      if (heldBecause === undefined) await this.place(stranded);
+      else for (const pod of stranded) await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${heldBecause}`, node });
     }
   }
 
@@ -118,27 +111,18 @@ export class PodController {
         placements.push({ uid: pod.uid, from: pod.node, node: placement.node, event });
         candidates.find((node) => node.name === placement.node)!.podCount++;
       } else {
-        const message = `cannot place pod/${pod.name}: ${placement.reason}`;
-        const last = await this.store.lastEvent(pod.uid);
-        if (last?.message !== message) await this.store.recordEvent(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message, node: "" });
+        await this.recordOnce(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message: `cannot place pod/${pod.name}: ${placement.reason}`, node: "" });
       }
     }
     const made = await this.store.assignPods(placements);
     for (const placement of made) if (placement.from) this.log.info(placement.event.message);
     if (made.length > 0) this.log.info(`placed ${made.length} pod${made.length === 1 ? "" : "s"}`);
-    for (const node of new Set(made.map((placement) => placement.node))) this.notifyNode(node);
+    for (const node of new Set(made.map((placement) => placement.node))) this.hub.notify(node);
   }
 
-  /** The pods a node must run: placed on it and not being deleted. */
-  async desiredPodsFor(node: string): Promise<DesiredPod[]> {
-    return (await this.store.podsOnNode(node))
-      .filter((pod) => !pod.deletionRequestedAt)
-      .map(({ uid, name, labels, spec, specHash }) => ({ uid, name, labels, spec, specHash }));
-  }
-
-  /** Stores what nodes reported, all in one transaction. */
-  async recordNodeUpdates(updates: NodeUpdate[]): Promise<void> {
-    for (const name of await this.store.applyNodeUpdates(updates)) this.log.info(`pod/${name} deleted`);
+  /** Records an event unless it is the pod's last one already: a condition that lasts is said once. */
+  private async recordOnce(podUid: string, event: PodEvent): Promise<void> {
+    if ((await this.store.lastEvent(podUid))?.message !== event.message) await this.store.recordEvent(podUid, event);
   }
 
   private view(pod: StoredPod): PodView {

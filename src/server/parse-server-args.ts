@@ -35,6 +35,11 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
     "reschedule-delay": { env: "CUBE_RESCHEDULE_DELAY", help: "pods of a node NotReady this much longer move to other nodes", default: () => "10s" },
     "pods-on-leader": { env: "CUBE_PODS_ON_LEADER", help: "whether the leader's own node runs pods (yes or no)", default: () => "yes" },
+    "disruption-threshold": {
+      env: "CUBE_DISRUPTION_THRESHOLD",
+      help: "with this share of the followers NotReady at once (and at least 2), the leader moves no pod: its own network is the likelier fault",
+      default: () => "55%",
+    },
   },
   follower: {
     ...common,
@@ -47,10 +52,11 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
 export function serverUsage(): string {
   const describe = (flags: Record<string, FlagSpec>) =>
     Object.entries(flags)
-      .map(([flag, spec]) => `  --${flag.padEnd(16)} ${spec.help} [$${spec.env}]${spec.default ? ` (default: ${spec.default()})` : ""}`)
+      .map(([flag, spec]) => `  --${flag.padEnd(20)} ${spec.help} [$${spec.env}]${spec.default ? ` (default: ${spec.default()})` : ""}`)
       .join("\n");
   return [
-    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--pods-on-leader yes|no]",
+    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s] [--reschedule-delay 10s]",
+    "                          [--disruption-threshold 55%] [--pods-on-leader yes|no]",
     "       cube-server follower --leader HOST:PORT --token T [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "",
     "leader flags:",
@@ -66,6 +72,14 @@ function yesNo(value: string, flag: string): boolean {
   if (/^(yes|true|1)$/i.test(value)) return true;
   if (/^(no|false|0)$/i.test(value)) return false;
   throw new UsageError(`--${flag} must be yes or no, got "${value}"`);
+}
+
+/** "55%" (or "55") as a fraction: 0.55. */
+function percentFlag(value: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)%?$/.exec(value.trim());
+  const percent = match ? Number(match[1]) : NaN;
+  if (!(percent > 0 && percent <= 100)) throw new UsageError(`--${flag} must be a percentage from 1% to 100%, got "${value}"`);
+  return percent / 100;
 }
 
 function durationFlag(value: string, flag: string): number {
@@ -138,6 +152,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         listen: hostPort("listen")!,
         heartbeatGraceMs: durationFlag(required("heartbeat-grace"), "heartbeat-grace"),
         rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),
+        disruptionThreshold: percentFlag(required("disruption-threshold"), "disruption-threshold"),
         podsOnLeader: yesNo(required("pods-on-leader"), "pods-on-leader"),
       },
     };

@@ -65,6 +65,20 @@ export type Resource = PodResource;
 export const RESOURCE_TYPES = ["pod"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
+/** A pod placed on a node, as the node must run it. */
+export interface DesiredPod {
+  uid: string;
+  name: string;
+  labels: Record<string, string>;
+  spec: PodSpec;
+  /** Identifies the spec: a container labelled with another hash belongs to an older spec. */
+  specHash: string;
+  /** Being deleted: the node stops its containers gracefully, then reports the pod removed. */
+  deleting: boolean;
+}
+
+export type ApplyOutcome = "created" | "unchanged" | "configured";
+
 /** What `cube list` and `cube get` show of a pod's life. */
 export type PodPhase =
   | "Pending"
@@ -111,15 +125,6 @@ export interface PodEvent {
   /** The node it happened on; empty for the leader's own decisions made before placement. */
   node: string;
 }
-
-/** Docker labels that mark every object Cube creates; a node touches only containers carrying its own name. */
-export const LABELS = {
-  node: "cube.node",
-  pod: "cube.pod",
-  podUid: "cube.pod.uid",
-  container: "cube.container",
-  specHash: "cube.spec-hash",
-} as const;
 
 /** The resource type a user typed ("pod", "pods", "po"), or undefined when Cube has no such type. */
 export function parseResourceType(word: string): ResourceType | undefined {

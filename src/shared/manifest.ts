@@ -62,7 +62,13 @@ const podSchema = z.strictObject({
 
 const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = { pod: podSchema };
 
-export type ManifestResult = { ok: true; resources: Resource[] } | { ok: false; problems: string[] };
+/** A validated resource (defaults applied), with the resource exactly as the manifest wrote it. */
+export interface ManifestEntry {
+  resource: Resource;
+  source: unknown;
+}
+
+export type ManifestResult = { ok: true; entries: ManifestEntry[] } | { ok: false; problems: string[] };
 
 /** "[1].spec.containers[0].image": numbers as indexes, keys joined with dots. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -88,7 +94,7 @@ export function validateManifest(document: unknown): ManifestResult {
   const single = !Array.isArray(document);
   const items: unknown[] = single ? [document] : (document as unknown[]);
   const problems: string[] = [];
-  const resources: Resource[] = [];
+  const entries: ManifestEntry[] = [];
   const prefix = (index: number) => (single ? [] : [index]);
   if (items.length === 0) return { ok: false, problems: ["the manifest lists no resource"] };
 
@@ -113,9 +119,9 @@ export function validateManifest(document: unknown): ManifestResult {
     const first = names.get(key);
     if (first !== undefined) return at(["metadata", "name"], `${key} appears twice in the manifest (also at [${first}])`);
     names.set(key, index);
-    resources.push(parsed.data);
+    entries.push({ resource: parsed.data, source: item });
   });
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, resources };
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, entries };
 }
 
 /** Parses and validates the manifest's text. */

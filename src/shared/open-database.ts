@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
 
@@ -20,8 +20,16 @@ export interface OpenedDatabase<Schema> {
   inBatch<T>(work: () => T): Promise<T>;
 }
 
+/** A data directory of ":memory:" keeps every database in memory (for tests and simulated nodes): nothing survives. */
+export const IN_MEMORY = ":memory:";
+
+/** Where the database `name` of a server lives, in its data directory. */
+export function databaseFile(dataDir: string, name: string): string {
+  return dataDir === IN_MEMORY ? IN_MEMORY : join(dataDir, name);
+}
+
 export async function openDatabase<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
-  mkdirSync(dirname(file), { recursive: true });
+  if (file !== IN_MEMORY) mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file, { timeout: 100 });
   // One server per database: the lock is held for the connection's life, and the system drops it if the process
   // dies, so a second server started on the same data directory is refused at once (not two nodes with one identity).

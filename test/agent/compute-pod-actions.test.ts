@@ -64,11 +64,17 @@ const cases: Case[] = [
   },
   {
     name: "a deleted pod: stop its containers gracefully, apps before the sandbox",
-    pods: [webPod({ terminating: true })],
+    pods: [webPod({ termination: "deleted" })],
     observed: [observed(undefined), observed("app"), observed("sidecar", { state: "exited", exitCode: 0 })],
     expected: ["remove app/running (7s)", "remove sidecar/exited (7s)", "remove pause/running (0s)"],
   },
-  { name: "a deleted pod with nothing left: nothing to do", pods: [webPod({ terminating: true })], observed: [], expected: [] },
+  { name: "a deleted pod with nothing left: nothing to do", pods: [webPod({ termination: "deleted" })], observed: [], expected: [] },
+  {
+    name: "a pod moved to another node: its containers go, gracefully",
+    pods: [webPod({ termination: "unassigned" })],
+    observed: healthyWeb(),
+    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/running (0s)"],
+  },
   {
     name: "a container created but never started: replace it",
     observed: [observed(undefined), observed("app", { state: "created", startedAt: undefined }), observed("sidecar")],
@@ -148,18 +154,34 @@ const cases: Case[] = [
 describe("computePodActions", () => {
   for (const c of cases) {
     it(c.name, () => {
-      const actions = computePodActions(c.pods ?? [webPod()], c.observed, c.memory ?? noMemory);
+      const actions = computePodActions(c.pods ?? [webPod()], c.observed, c.memory ?? noMemory).flatMap((plan) => plan.actions);
       expect(actions.map(summary)).to.deep.equal(c.expected);
     });
   }
 
+  it("makes one plan per pod that needs anything, each with its own actions", () => {
+    const other = webPod({ uid: "uid-db", name: "db" });
+    const plans = computePodActions([webPod(), other], [...healthyWeb(), observed("app", { podUid: "uid-gone", podName: "gone" })], noMemory);
+    expect(plans.map((plan) => `${plan.podUid}: ${plan.actions.map(summary).join(", ")}`)).to.deep.equal([
+      `uid-gone: remove app/running (${ORPHAN_GRACE_SECONDS}s)`,
+      "uid-db: create sandbox",
+    ]);
+  });
+
+  it("says why a pod's containers go: deleted, or no longer assigned to this node", () => {
+    const reasons = (termination: "deleted" | "unassigned") =>
+      computePodActions([webPod({ termination })], [observed("app")], noMemory).flatMap((plan) => plan.actions.map((action) => action.reason));
+    expect(reasons("deleted")).to.deep.equal(["the pod was deleted"]);
+    expect(reasons("unassigned")).to.deep.equal(["the pod is no longer assigned to this node"]);
+  });
+
   it("starts a container in the running sandbox, with a reason", () => {
-    const [action] = computePodActions([webPod()], [observed(undefined), observed("sidecar")], noMemory);
+    const [action] = computePodActions([webPod()], [observed(undefined), observed("sidecar")], noMemory)[0].actions;
     expect(action).to.deep.include({ type: "startContainer", sandboxId: observed(undefined).id, reason: "container app does not exist yet" });
   });
 
   it("keeps the newest of two sandboxes", () => {
-    const [removal] = computePodActions([webPod()], [observed(undefined, { createdAt: at(5) }), observed(undefined, { createdAt: at(0) }), observed("app"), observed("sidecar")], noMemory);
+    const [removal] = computePodActions([webPod()], [observed(undefined, { createdAt: at(5) }), observed(undefined, { createdAt: at(0) }), observed("app"), observed("sidecar")], noMemory)[0].actions;
     expect(removal.type === "removeContainer" && removal.container.createdAt).to.deep.equal(at(0));
   });
 });

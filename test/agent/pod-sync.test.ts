@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import { AgentStore } from "../../src/agent/agent-store.js";
-import { FakeRuntime } from "../../src/agent/fake-runtime.js";
+import { containerLabels, readContainerLabels } from "../../src/agent/container-labels.js";
 import type { LocalPod } from "../../src/agent/local-pod.js";
 import { PAUSE_IMAGE } from "../../src/agent/pause-image.js";
 import { PodSync } from "../../src/agent/pod-sync.js";
-import { LABELS, type PodStatusReport } from "../../src/shared/domain.js";
+import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
+import type { PodStatusReport } from "../../src/shared/domain.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { webPod } from "../helpers/pod-fixtures.js";
@@ -32,7 +33,7 @@ describe("PodSync, on the fake runtime", () => {
       report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
     });
   const { uid, specHash, name, labels, spec } = webPod();
-  const assigned = { uid, specHash, name, labels, spec };
+  const assigned = { uid, specHash, name, labels, spec, deleting: false };
 
   beforeEach(async () => {
     dir = tempDir("pod-sync");
@@ -69,8 +70,8 @@ describe("PodSync, on the fake runtime", () => {
     const [pause, app] = containers;
     expect(app.options.networkOf).to.equal(pause.id);
     expect(app.options.env).to.deep.equal({ MODE: "prod" });
-    expect(pause.labels).to.deep.equal({ [LABELS.node]: "n1", [LABELS.pod]: "web", [LABELS.podUid]: uid, [LABELS.specHash]: specHash });
-    expect(app.labels).to.deep.equal({ ...pause.labels, [LABELS.container]: "app" });
+    expect(pause.labels).to.deep.equal({ "cube.node": "n1", "cube.pod": "web", "cube.pod.uid": uid, "cube.spec-hash": specHash });
+    expect(app.labels).to.deep.equal({ ...pause.labels, "cube.container": "app" });
     expect(await events()).to.deep.equal([
       "Normal Created: Created container app",
       "Normal Started: Started container app",
@@ -86,7 +87,7 @@ describe("PodSync, on the fake runtime", () => {
     spec: { ...assigned.spec, containers: [assigned.spec.containers[0]], ...change },
   });
   const lastStatus = () => reports.at(-1)!.status;
-  const app = () => runtime.all().filter((c) => c.labels[LABELS.container] === "app");
+  const app = () => runtime.all().filter((c) => readContainerLabels(c.labels).containerName === "app");
   const runningApp = () => app().find((c) => c.state === "running")!;
 
   it("restarts a crashed container after a doubling back-off, then gives up: CrashLoopBackOff, then Failed", async () => {
@@ -204,7 +205,7 @@ describe("PodSync, on the fake runtime", () => {
     await syncNow();
     await syncNow();
     const after = runtime.all();
-    expect(after.map((c) => c.labels[LABELS.specHash])).to.deep.equal(["hash-2", "hash-2", "hash-2"]);
+    expect(after.map((c) => readContainerLabels(c.labels).specHash)).to.deep.equal(["hash-2", "hash-2", "hash-2"]);
     expect(after.some((c) => before.includes(c.id))).to.equal(false);
   });
 
@@ -220,11 +221,11 @@ describe("PodSync, on the fake runtime", () => {
     for (const container of runtime.all()) if (container.state === "running") runtime.exit(container.id, 0);
     await syncNow();
     // A new sandbox at once; its containers after their restart back-off (they stopped, like a crash).
-    expect(runtime.all().filter((c) => c.state === "running").map((c) => c.labels[LABELS.container] ?? "pause")).to.deep.equal(["pause"]);
+    expect(runtime.all().filter((c) => c.state === "running").map((c) => readContainerLabels(c.labels).containerName ?? "pause")).to.deep.equal(["pause"]);
     clock.advance(1000);
     await syncNow();
     const running = runtime.all().filter((c) => c.state === "running");
-    expect(running.map((c) => c.labels[LABELS.container] ?? "pause")).to.deep.equal(["pause", "app", "sidecar"]);
+    expect(running.map((c) => readContainerLabels(c.labels).containerName ?? "pause")).to.deep.equal(["pause", "app", "sidecar"]);
     expect(log.lines).to.include("INFO sync works again");
   });
 
@@ -258,10 +259,10 @@ describe("PodSync, on the fake runtime", () => {
     expect(runtime.calls.filter((call) => call === "pull app:1")).to.have.length(5);
   });
 
-  it("tears down a pod no longer assigned: stops its containers gracefully, then tells the leader it is gone", async () => {
+  it("tears down a pod being deleted: stops its containers gracefully, then tells the leader it is gone", async () => {
     await store.replaceAssignments([assigned]);
     await syncNow();
-    await store.replaceAssignments([]);
+    await store.replaceAssignments([{ ...assigned, deleting: true }]);
     await syncNow();
     await syncNow();
     expect(runtime.all()).to.deep.equal([]);
@@ -275,9 +276,23 @@ describe("PodSync, on the fake runtime", () => {
     ]);
   });
 
+  it("tears down a pod the leader no longer places on this node, saying so", async () => {
+    await store.replaceAssignments([assigned]);
+    await syncNow();
+    await store.replaceAssignments([]);
+    await syncNow();
+    await syncNow();
+    expect(runtime.all()).to.deep.equal([]);
+    expect((await events()).slice(-3)).to.deep.equal([
+      "Normal Killing: Stopping container app: the pod is no longer assigned to this node",
+      "Normal Killing: Stopping container sidecar: the pod is no longer assigned to this node",
+      "removed",
+    ]);
+  });
+
   it("removes containers of pods it does not know, and only its own node's", async () => {
-    const foreign = await runtime.createContainer({ name: "other-node", image: "app:1", labels: { [LABELS.node]: "n2", [LABELS.podUid]: "x" } });
-    await runtime.createContainer({ name: "orphan", image: "app:1", labels: { [LABELS.node]: "n1", [LABELS.podUid]: "gone", [LABELS.container]: "app" } });
+    const foreign = await runtime.createContainer({ name: "other-node", image: "app:1", labels: containerLabels("n2", { uid: "x", name: "x", specHash: "h" }) });
+    await runtime.createContainer({ name: "orphan", image: "app:1", labels: containerLabels("n1", { uid: "gone", name: "gone", specHash: "h" }, "app") });
     await syncNow();
     expect(runtime.all().map((c) => c.id)).to.deep.equal([foreign]);
   });

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { expect } from "chai";
 import { AgentService, ClusterService } from "../../src/gen/agent.js";
-import { CubeService, ListNodesResponse, NodeStatus, NodeType } from "../../src/gen/cube.js";
+import { CubeService, ListNodesResponse } from "../../src/gen/cube.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -57,12 +57,12 @@ describe("contracts", () => {
       const joinedAt = new Date("2026-01-02T03:04:05.678Z");
       const bytes = Buffer.from(
         ListNodesResponse.encode({
-          nodes: [{ name: "n1", status: NodeStatus.NODE_STATUS_READY, type: NodeType.NODE_TYPE_LEADER, address: "a:1", joinedAt, lastHeartbeatAt: joinedAt }],
+          nodes: [{ name: "n1", status: "Ready", type: "Leader", address: "a:1", joinedAt, lastHeartbeatAt: joinedAt }],
         }).finish(),
       );
       const listNodes = (definition["cube.v1.Cube"] as grpc.ServiceDefinition).ListNodes;
       const decoded = listNodes.responseDeserialize(bytes) as { nodes: Record<string, unknown>[] };
-      expect(decoded.nodes[0]).to.deep.include({ name: "n1", status: "NODE_STATUS_READY", type: "NODE_TYPE_LEADER", address: "a:1" });
+      expect(decoded.nodes[0]).to.deep.include({ name: "n1", status: "Ready", type: "Leader", address: "a:1" });
       expect(decoded.nodes[0].joinedAt).to.deep.equal({ seconds: String(joinedAt.getTime() / 1000 | 0), nanos: 678_000_000 });
     });
   });

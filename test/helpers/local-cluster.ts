@@ -2,8 +2,9 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { removeNodeContainers } from "./docker.js";
-import { eventually, projectRoot, runCube, startProcess, type CliResult, type TestProcess } from "./processes.js";
+import { eventually, projectRoot, runCube, runProgram, startProcess, type CliResult, type TestProcess } from "./processes.js";
 import { tempDir } from "./temp-dir.js";
+import type { TestHosts } from "./test-hosts.js";
 
 export interface NodeRow {
   name: string;
@@ -20,7 +21,11 @@ export interface PodJson {
   events: { type: string; reason: string; message: string; node: string }[];
 }
 
-/** Real cube-server processes on loopback, each with its own data directory, and a CLI config pointing at them. */
+/**
+ * Real cube-server processes, each with its own data directory, and a CLI config pointing at them: on loopback,
+ * sharing the machine's Docker engine, or, given a multi-host test bed, each on a host of its own (its own address
+ * and engine), with the CLI run on the leader's host.
+ */
 export class LocalCluster {
   readonly dir = tempDir("cluster");
   readonly token = "test-token-" + Math.random().toString(36).slice(2);
@@ -28,6 +33,8 @@ export class LocalCluster {
   /** Node names used, whose Docker containers `stop` removes. */
   readonly nodeNames = new Set<string>();
   leaderPort = 0;
+  /** The host the leader runs on (always 1 on loopback). */
+  leaderHost = 1;
   /** The leader last started. */
   leaderProcess?: TestProcess;
 
@@ -35,52 +42,77 @@ export class LocalCluster {
     readonly graceSeconds = 2,
     /** Flags added to every leader this cluster starts. */
     readonly leaderArgs: string[] = [],
+    /** A multi-host test bed: each server then runs on a host of its own. */
+    readonly hosts?: TestHosts,
   ) {}
 
-  private server(label: string, args: string[], env: NodeJS.ProcessEnv = {}): TestProcess {
+  /** The address of a host: loopback without a test bed. */
+  hostAddress(host: number): string {
+    return this.hosts ? this.hosts.address(host) : "127.0.0.1";
+  }
+
+  get leaderAddress(): string {
+    return `${this.hostAddress(this.leaderHost)}:${this.leaderPort}`;
+  }
+
+  private server(label: string, args: string[], env: NodeJS.ProcessEnv = {}, host = 1): TestProcess {
     this.nodeNames.add(args[args.indexOf("--name") + 1]);
-    const process = startProcess(label, "node", [join(projectRoot, "bin", "cube-server.js"), ...args], env);
+    const command = [join(projectRoot, "bin", "cube-server.js"), ...args];
+    const process = this.hosts
+      ? (({ command: wrapper, args: wrapped, env: bed }) => startProcess(label, wrapper, wrapped, { ...bed, ...env }))(this.hosts.on(host, "node", command))
+      : startProcess(label, "node", command, env);
     this.processes.push(process);
     return process;
   }
 
   /** Starts the leader (on `port`, or a free one the first time) and waits until it listens. */
-  async startLeader(name = "main", port = this.leaderPort, extraArgs: string[] = this.leaderArgs): Promise<TestProcess> {
+  async startLeader(name = "main", port = this.leaderPort, extraArgs: string[] = this.leaderArgs, host = this.leaderHost): Promise<TestProcess> {
+    const address = this.hostAddress(host);
     const leader = this.server(`leader ${name}`, [
       "leader",
       "--token", this.token,
-      "--listen", `127.0.0.1:${port}`,
+      "--listen", `${address}:${port}`,
       "--data-dir", join(this.dir.path, name),
       "--name", name,
       "--heartbeat-grace", `${this.graceSeconds}s`,
       ...extraArgs,
-    ]);
-    const listening = await leader.waitForLine(/\[leader\] listening on 127\.0\.0\.1:(\d+)/);
-    this.leaderPort = Number(/127\.0\.0\.1:(\d+)/.exec(listening)![1]);
+    ], {}, host);
+    const listening = new RegExp(`\\[leader\\] listening on ${address.replaceAll(".", "\\.")}:(\\d+)`);
+    this.leaderPort = Number(listening.exec(await leader.waitForLine(listening))![1]);
+    this.leaderHost = host;
     this.leaderProcess = leader;
     return leader;
   }
 
-  startFollower(name: string, options: { token?: string; dataDir?: string; env?: NodeJS.ProcessEnv } = {}): TestProcess {
+  /** Starts a follower; on a test bed, on `host`, listening on every address of the host unless `listen` says otherwise. */
+  startFollower(
+    name: string,
+    options: { token?: string; dataDir?: string; env?: NodeJS.ProcessEnv; host?: number; listen?: string; advertise?: string } = {},
+  ): TestProcess {
     return this.server(`follower ${name}`, [
       "follower",
-      "--leader", `127.0.0.1:${this.leaderPort}`,
+      "--leader", this.leaderAddress,
       "--token", options.token ?? this.token,
-      "--listen", "127.0.0.1:0",
+      "--listen", options.listen ?? (this.hosts ? "0.0.0.0:4243" : "127.0.0.1:0"),
+      ...(options.advertise ? ["--advertise", options.advertise] : []),
       "--data-dir", join(this.dir.path, options.dataDir ?? name),
       "--name", name,
-    ], options.env);
+    ], options.env, options.host);
   }
 
-  /** The environment that points the CLI at this cluster; its config file is written once per leader port and password. */
+  /** The environment that points the CLI at this cluster; its config file is written once per leader address and password. */
   cliEnv(password = this.token): NodeJS.ProcessEnv {
-    const path = join(this.dir.path, `config-${this.leaderPort}-${password}`);
-    if (!existsSync(path)) writeFileSync(path, JSON.stringify({ leaderUrl: `127.0.0.1:${this.leaderPort}`, password }));
+    const path = join(this.dir.path, `config-${this.leaderAddress}-${password}`);
+    if (!existsSync(path)) writeFileSync(path, JSON.stringify({ leaderUrl: this.leaderAddress, password }));
     return { CUBE_CONFIG: path };
   }
 
+  /** Runs the CLI, on the leader's host when the cluster is on a test bed. */
   cube(args: string[], password?: string, stdin?: string): Promise<CliResult> {
-    return runCube(args, this.cliEnv(password), stdin);
+    const env = this.cliEnv(password);
+    if (!this.hosts) return runCube(args, env, stdin);
+    const { command, args: wrapped, env: bed } = this.hosts.on(this.leaderHost, process.execPath, [join(projectRoot, "bin", "run.js"), ...args]);
+    return runProgram(command, wrapped, { ...bed, ...env }, stdin);
   }
 
   /** Runs `cube` and expects it to succeed. */
@@ -118,9 +150,17 @@ export class LocalCluster {
     }, timeoutMs);
   }
 
+  /** The last lines of every server's output, for a test that failed. */
+  recentOutput(lines = 40): string {
+    return this.processes.map((process) => `--- ${process.label}\n${process.lines.slice(-lines).join("\n")}`).join("\n");
+  }
+
+  /** Stops every server (failing if one is stuck), removes their containers and data. */
   async stop(): Promise<void> {
-    await Promise.all(this.processes.map((process) => process.kill("SIGTERM")));
-    await removeNodeContainers([...this.nodeNames]);
+    const stopped = await Promise.allSettled(this.processes.map((process) => process.kill("SIGTERM")));
+    // On a test bed, the containers go with the bed's engines.
+    if (!this.hosts) await removeNodeContainers([...this.nodeNames]);
     this.dir.remove();
+    for (const outcome of stopped) if (outcome.status === "rejected") throw outcome.reason;
   }
 }

@@ -11,7 +11,6 @@ export function webPod(change: Partial<LocalPod> = {}): LocalPod {
     name: "web",
     labels: {},
     specHash: "hash-1",
-    terminating: false,
     spec: {
       containers: [
         { name: "app", image: "app:1", env: { MODE: "prod" } },

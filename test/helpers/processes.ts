@@ -4,11 +4,15 @@ import { join } from "node:path";
 
 export const projectRoot = join(import.meta.dirname, "..", "..");
 
-/** Every process a test started and has not yet seen exit: ended by PID if the test run itself exits. */
+/** Every process a test started and has not yet seen exit: ended by PID if the test run itself exits or is stopped. */
 const running = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
+/** How long a server may take to stop after SIGTERM before the test calls it stuck. */
+const STOP_TIMEOUT_MS = 15_000;
 
 /** A process of ours (cube-server), with its output kept for assertions. */
 export class TestProcess {
@@ -66,10 +70,21 @@ export class TestProcess {
     return this.exited;
   }
 
-  /** Sends `signal` to this process (by its PID) and waits for it to exit. */
+  /**
+   * Sends `signal` to this process (by its PID) and waits for it to exit. One that has not exited 15 s after it is
+   * killed (SIGKILL), and the test fails: a server must stop promptly, whatever its peers do.
+   */
   async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-    if (running.has(this.child)) this.child.kill(signal);
-    return this.exited;
+    if (!running.has(this.child)) return this.exited;
+    this.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<"stuck">((resolve) => (timer = setTimeout(() => resolve("stuck"), STOP_TIMEOUT_MS)));
+    const outcome = await Promise.race([this.exited, stuck]);
+    clearTimeout(timer);
+    if (outcome !== "stuck") return outcome;
+    this.child.kill("SIGKILL");
+    await this.exited;
+    throw new Error(`${this.label} did not exit within ${STOP_TIMEOUT_MS / 1000} s of ${signal}; output:\n${this.lines.slice(-30).join("\n")}`);
   }
 }
 
@@ -86,8 +101,13 @@ export interface CliResult {
 
 /** Runs the built `cube` CLI to its end. */
 export function runCube(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
+  return runProgram(process.execPath, [join(projectRoot, "bin", "run.js"), ...args], env, stdin);
+}
+
+/** Runs a program to its end, with its output kept. */
+export function runProgram(command: string, args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot, "bin", "run.js"), ...args], {
+    const child = spawn(command, args, {
       cwd: projectRoot,
       env: { ...process.env, NO_COLOR: "1", ...env },
       stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],

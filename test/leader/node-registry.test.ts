@@ -45,23 +45,28 @@ describe("NodeRegistry", () => {
     ]);
   });
 
-  it("marks a node NotReady once its heartbeats stop for longer than the grace period, Ready when they resume", async () => {
+  it("marks a node NotReady once its heartbeats stop for longer than the grace period; its session ends, so it must join again", async () => {
     const { sessionId } = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
     clock.advance(grace);
-    await registry.checkLiveness();
+    expect(await registry.checkLiveness()).to.deep.equal([]);
     expect(statuses()).to.deep.equal({ worker: "Ready" });
     clock.advance(1);
-    await registry.checkLiveness();
+    expect(await registry.checkLiveness()).to.deep.equal(["worker"]);
+    expect(await registry.checkLiveness()).to.deep.equal([]);
     expect(statuses()).to.deep.equal({ worker: "NotReady" });
-    expect(await registry.heartbeat("worker", sessionId)).to.equal(true);
+    // A late heartbeat of the old session (a packet held up by the cut) does not bring it back.
+    expect(registry.heartbeat("worker", sessionId)).to.equal(false);
+    expect(statuses()).to.deep.equal({ worker: "NotReady" });
+    const again = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
     expect(statuses()).to.deep.equal({ worker: "Ready" });
+    expect(registry.heartbeat("worker", again.sessionId)).to.equal(true);
   });
 
   it("keeps a node Ready while it sends heartbeats", async () => {
     const { sessionId } = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
     for (let i = 0; i < 10; i++) {
       clock.advance(grace / 2);
-      await registry.heartbeat("worker", sessionId);
+      registry.heartbeat("worker", sessionId);
       await registry.checkLiveness();
     }
     expect(statuses()).to.deep.equal({ worker: "Ready" });
@@ -92,8 +97,8 @@ describe("NodeRegistry", () => {
   it("ignores heartbeats of a superseded session", async () => {
     const first = await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
     await registry.join({ name: "worker", nodeId: "w-id", address: "a:1" });
-    expect(await registry.heartbeat("worker", first.sessionId)).to.equal(false);
-    expect(await registry.heartbeat("unknown", first.sessionId)).to.equal(false);
+    expect(registry.heartbeat("worker", first.sessionId)).to.equal(false);
+    expect(registry.heartbeat("unknown", first.sessionId)).to.equal(false);
   });
 
   it("after a restart, still lists its nodes and gives the Ready ones a fresh grace period", async () => {

@@ -2,12 +2,18 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { LeaderStore } from "../../src/leader/leader-store.js";
 import { NodeRegistry } from "../../src/leader/node-registry.js";
-import { InvalidManifest, PodController } from "../../src/leader/pod-controller.js";
+import { PodController } from "../../src/leader/pod-controller.js";
+import { validateManifest } from "../../src/shared/manifest.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
-const pod = (name: string) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: "busybox" }] } });
+/** A validated manifest entry for a one-container pod. */
+function pod(name: string) {
+  const manifest = validateManifest({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: "busybox" }] } });
+  if (!manifest.ok) throw new Error(manifest.problems.join("\n"));
+  return manifest.entries[0];
+}
 
 describe("PodController", () => {
   let dir: ReturnType<typeof tempDir>;
@@ -23,7 +29,7 @@ describe("PodController", () => {
     clock = new FakeClock();
     registry = await NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: 15_000, leaderNodeId: "leader" });
     notified = [];
-    controller = new PodController(store, registry, clock, new MemoryLogger(), (node) => notified.push(node));
+    controller = new PodController(store, registry, { notify: (node) => notified.push(node) }, clock, new MemoryLogger());
   });
   afterEach(async () => {
     await store.close();
@@ -45,11 +51,11 @@ describe("PodController", () => {
     expect(found!.pod.node).to.equal("n1");
     expect(found!.events.at(-1)).to.deep.include({ type: "Normal", reason: "Scheduled", message: "Successfully assigned pod/web to n1", node: "n1" });
     expect(notified).to.deep.equal(["n1"]);
-    expect((await controller.desiredPodsFor("n1")).map((p) => p.name)).to.deep.equal(["web"]);
+    expect((await store.desiredPodsFor("n1")).map((p) => p.name)).to.deep.equal(["web"]);
   });
 
   it("keeps pods off the leader's own node when told to", async () => {
-    controller = new PodController(store, registry, clock, new MemoryLogger(), (node) => notified.push(node), { podsOnLeader: false });
+    controller = new PodController(store, registry, { notify: (node) => notified.push(node) }, clock, new MemoryLogger(), { podsOnLeader: false });
     await registry.join({ name: "boss", nodeId: "leader", address: "a:1" });
     await controller.apply([pod("web")]);
     expect((await controller.get("web"))!.events.at(-1)!.message).to.equal("cannot place pod/web: no node has joined the cluster");
@@ -58,12 +64,27 @@ describe("PodController", () => {
     expect((await controller.get("web"))!.pod.node).to.equal("worker");
   });
 
-  it("validates on the leader too: an invalid manifest changes nothing", async () => {
-    let refusal: unknown;
-    await controller.apply([pod("ok"), { type: "pod", metadata: { name: "bad" }, spec: { containers: [] } }]).catch((error) => (refusal = error));
-    expect(refusal).to.be.instanceOf(InvalidManifest);
-    expect((refusal as InvalidManifest).problems).to.deep.equal(["[1].spec.containers: must list at least one container"]);
-    expect(await controller.list()).to.deep.equal([]);
+  it("moves the pods of a lost node to a Ready one, with an event; or, held, says once why it does not", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    await controller.apply([pod("web"), pod("db")]);
+    const { sessionId } = await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1" });
+    clock.advance(16_000);
+    registry.heartbeat("n2", sessionId);
+    expect(await registry.checkLiveness()).to.deep.equal(["n1"]);
+    const placements = async () => (await controller.list()).map((p) => `${p.name}@${p.node}`);
+
+    const why = "the leader's own network is the likelier fault";
+    await controller.rescheduleFrom(["n1"], why);
+    await controller.rescheduleFrom(["n1"], why);
+    expect(await placements()).to.deep.equal(["db@n1", "web@n1"]);
+    const held = (await controller.get("web"))!.events.filter((e) => e.reason === "NotRescheduled");
+    expect(held.map((e) => `${e.type} ${e.node}: ${e.message}`)).to.deep.equal([`Warning n1: not moved from n1: ${why}`]);
+
+    notified.length = 0;
+    await controller.rescheduleFrom(["n1"]);
+    expect(await placements()).to.deep.equal(["db@n2", "web@n2"]);
+    expect((await controller.get("web"))!.events.at(-1)).to.deep.include({ type: "Warning", reason: "Rescheduled", message: "Rescheduled pod/web from n1 to n2: n1 was lost", node: "n2" });
+    expect(notified).to.deep.equal(["n2"]);
   });
 
   it("deletes a pod only once its node reports its containers gone", async () => {
@@ -72,10 +93,10 @@ describe("PodController", () => {
     const { uid } = (await controller.get("web"))!.pod;
     expect(await controller.delete("web")).to.equal(true);
     expect((await controller.get("web"))!.pod.phase).to.equal("Terminating");
-    expect(await controller.desiredPodsFor("n1")).to.deep.equal([]);
-    await controller.recordNodeUpdates([{ kind: "removed", node: "another-node", podUid: uid }]);
+    expect((await store.desiredPodsFor("n1")).map((p) => `${p.name} deleting=${p.deleting}`)).to.deep.equal(["web deleting=true"]);
+    await store.applyNodeUpdates([{ kind: "removed", node: "another-node", podUid: uid }]);
     expect(await controller.get("web")).to.not.equal(undefined);
-    await controller.recordNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
+    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
     expect(await controller.get("web")).to.equal(undefined);
     expect(await controller.delete("web")).to.equal(false);
   });

@@ -25,11 +25,14 @@ describe("validateManifest", () => {
     const result = validateManifest([seedPod]);
     expect(result).to.deep.equal({
       ok: true,
-      resources: [
+      entries: [
         {
-          type: "pod",
-          metadata: { name: "my-pod", labels: { app: "my-app" } },
-          spec: { containers: [{ name: "my-container", image: "nginx:latest", env: { ENV_VAR1: "value1", ENV_VAR2: "value2" } }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
+          resource: {
+            type: "pod",
+            metadata: { name: "my-pod", labels: { app: "my-app" } },
+            spec: { containers: [{ name: "my-container", image: "nginx:latest", env: { ENV_VAR1: "value1", ENV_VAR2: "value2" } }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
+          },
+          source: seedPod,
         },
       ],
     });
@@ -84,7 +87,7 @@ describe("validateManifest", () => {
 
   it("accepts command and args as lists of strings", () => {
     const result = validateManifest([pod((p) => Object.assign(p.spec.containers[0], { command: ["sh", "-c"], args: ["echo hi"] }))]);
-    expect(result.ok && result.resources[0].spec.containers[0]).to.include.keys("command", "args");
+    expect(result.ok && result.entries[0].resource.spec.containers[0]).to.include.keys("command", "args");
     expect(problemsOf([pod((p) => (p.spec.containers[0].command = "sh -c"))])).to.deep.equal(["[0].spec.containers[0].command: must be a list"]);
   });
 
@@ -126,7 +129,7 @@ describe("validateManifest", () => {
 describe("validateManifest: restart settings", () => {
   it("accepts a restart policy and per-pod restart settings", () => {
     const result = validateManifest([pod((p) => Object.assign(p.spec, { restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } }))]);
-    expect(result.ok && result.resources[0].spec).to.deep.include({ restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } });
+    expect(result.ok && result.entries[0].resource.spec).to.deep.include({ restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } });
   });
 
   it("rejects an unknown policy and bad settings", () => {

@@ -1,15 +1,8 @@
 import { readFileSync } from "node:fs";
 import { Args } from "@oclif/core";
-import { ApplyOutcome } from "../../gen/cube.js";
 import { parseManifest } from "../../shared/manifest.js";
 import { CubeCommand, outputFlag } from "../base-command.js";
 import { UsageError } from "../resource-ref.js";
-
-const outcomeWords: Record<number, string> = {
-  [ApplyOutcome.APPLY_OUTCOME_CREATED]: "created",
-  [ApplyOutcome.APPLY_OUTCOME_UNCHANGED]: "unchanged",
-  [ApplyOutcome.APPLY_OUTCOME_CONFIGURED]: "configured",
-};
 
 export default class Apply extends CubeCommand {
   static override description = "Create or update the resources of a manifest (a JSON list of resources, or one resource)";
@@ -30,7 +23,7 @@ export default class Apply extends CubeCommand {
     const validation = parseManifest(text);
     if (!validation.ok) throw new UsageError(`invalid manifest ${source}:\n${validation.problems.map((p) => `  ${p}`).join("\n")}`);
     const { results } = await (await this.leader()).apply(text);
-    const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: outcomeWords[r.outcome] ?? "applied" }));
+    const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome }));
     if (flags.output === "json") this.printJson(lines);
     else for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}\n`);
   }

@@ -1,6 +1,6 @@
 import { Args } from "@oclif/core";
 import type { GetResponse } from "../../gen/cube.js";
-import { containerStatusFromProto, eventFromProto } from "../../shared/pod-codec.js";
+import { containerStatusFromWire, eventFromWire } from "../../shared/codec.js";
 import { CubeCommand, outputFlag } from "../base-command.js";
 import { formatAge } from "../format-age.js";
 import { parseResourceRef } from "../resource-ref.js";
@@ -13,12 +13,12 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
     manifest: JSON.parse(manifestJson),
     uid: pod?.metadata?.uid,
     createdAt: pod?.metadata?.createdAt,
-    node: pod?.status?.node || null,
+    node: pod?.node ?? null,
     status: pod?.status?.phase,
-    reason: pod?.status?.reason || undefined,
-    message: pod?.status?.message || undefined,
-    containers: (pod?.status?.containers ?? []).map(containerStatusFromProto),
-    events: events.map(eventFromProto),
+    reason: pod?.status?.reason,
+    message: pod?.status?.message,
+    containers: (pod?.status?.containers ?? []).map(containerStatusFromWire),
+    events: events.map(eventFromWire),
   };
 }
 

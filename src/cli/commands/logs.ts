@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { Args, Flags } from "@oclif/core";
 import type { LogChunk } from "../../gen/cube.js";
+import type { PodSpec } from "../../shared/domain.js";
 import { parseDuration } from "../../shared/duration.js";
 import { CubeCommand } from "../base-command.js";
 import { colors } from "../colors.js";
@@ -33,14 +34,15 @@ export default class Logs extends CubeCommand {
     if (flags.since !== undefined && sinceMs === undefined) throw new UsageError(`--since must be a duration such as 10s, 5m or 2h, got "${flags.since}"`);
     const leader = await this.leader();
     // The pod's containers, for prefixes aligned across them (and a clear error for an unknown pod first).
-    const containers = (await leader.get(type, name)).pod?.spec?.containers.map((c) => c.name) ?? [];
+    const { pod } = await leader.get(type, name);
+    const containers = pod ? (JSON.parse(pod.specJson) as PodSpec).containers.map((c) => c.name) : [];
     const prefix = flags.container ? () => "" : logPrefixer(containers, colors);
     const stream = leader.logs({
       type,
       name,
       container: flags.container ?? "",
       follow: flags.follow,
-      tail: flags.tail ?? -1,
+      tail: flags.tail,
       since: sinceMs === undefined ? undefined : new Date(Date.now() - sinceMs),
       previous: flags.previous,
     });

@@ -1,4 +1,4 @@
-import { nodeFromProto } from "../../shared/node-codec.js";
+import { nodeFromWire } from "../../shared/codec.js";
 import { CubeCommand, outputFlag } from "../base-command.js";
 import { colors } from "../colors.js";
 import { renderTable } from "../table.js";
@@ -11,7 +11,7 @@ export default class Nodes extends CubeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Nodes);
     const { nodes } = await (await this.leader()).listNodes();
-    const infos = nodes.map(nodeFromProto);
+    const infos = nodes.map(nodeFromWire);
     if (flags.output === "json") {
       this.printJson(infos);
       return;

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { systemClock, type Clock } from "../shared/clock.js";
-import { LABELS } from "../shared/domain.js";
-import type { ContainerRuntime, CreateContainerOptions, ExecOptions, ExecProcess, LogOptions, ObservedContainer } from "./container-runtime.js";
-import type { LogLine, OutputStream } from "./log-lines.js";
-import { PAUSE_IMAGE } from "./pause-image.js";
+import { systemClock, type Clock } from "../../shared/clock.js";
+import { belongsTo, readContainerLabels } from "../container-labels.js";
+import type { ContainerRuntime, CreateContainerOptions, ExecOptions, ExecProcess, LogOptions, ObservedContainer } from "../container-runtime.js";
+import type { LogLine, OutputStream } from "../log-lines.js";
+import { PAUSE_IMAGE } from "../pause-image.js";
 
 type Method = "listContainers" | "pullImage" | "createContainer" | "startContainer" | "stopContainer" | "removeContainer";
 
@@ -65,14 +65,11 @@ export class FakeRuntime implements ContainerRuntime {
   async listContainers(node: string): Promise<ObservedContainer[]> {
     this.maybeFail("listContainers");
     return [...this.containers.values()]
-      .filter((c) => c.options.labels[LABELS.node] === node)
+      .filter((c) => belongsTo(c.options.labels, node))
       .map((c) => ({
         id: c.id,
         name: c.options.name,
-        podUid: c.options.labels[LABELS.podUid] ?? "",
-        podName: c.options.labels[LABELS.pod] ?? "",
-        containerName: c.options.labels[LABELS.container],
-        specHash: c.options.labels[LABELS.specHash] ?? "",
+        ...readContainerLabels(c.options.labels),
         state: c.state,
         exitCode: c.exitCode,
         error: c.error,

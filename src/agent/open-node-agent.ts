@@ -1,0 +1,75 @@
+import type * as grpc from "@grpc/grpc-js";
+import { AgentService } from "../gen/agent.js";
+import { systemClock, type Clock } from "../shared/clock.js";
+import type { RestartSettings } from "../shared/domain.js";
+import { createLogger } from "../shared/logger.js";
+import { databaseFile } from "../shared/open-database.js";
+import { createAgentService } from "./agent-service.js";
+import { AgentStore } from "./agent-store.js";
+import type { ContainerRuntime } from "./container-runtime.js";
+import { DockerRuntime } from "./docker-runtime.js";
+import { NodeAgent } from "./node-agent.js";
+
+export interface NodeAgentConfig {
+  name: string;
+  token: string;
+  dataDir: string;
+  /** The node's restart settings (a pod may override them). */
+  restart: RestartSettings;
+}
+
+export interface NodeAgentDependencies {
+  clock?: Clock;
+  /** The container engine: Docker unless a test or a simulated node gives another. */
+  runtime?: ContainerRuntime;
+  /** How often the node compares its containers with its pods even when nothing told it to. */
+  syncIntervalMs?: number;
+  /** Where log lines go: standard error unless a test keeps them. */
+  writeLog?: (line: string) => void;
+}
+
+/** A node's agent, ready to join: its database and identity are open, its Agent service is on the server. */
+export interface OpenedNodeAgent {
+  nodeId: string;
+  /** Joins the leader at `leaderAddress`, telling it to reach this node at `agentAddress`, and runs the node's pods. */
+  start(leaderAddress: string, agentAddress: string): void;
+  /** Leaves the leader and lets the work in progress end. */
+  stop(): Promise<void>;
+  /** Closes the database, once the server no longer serves the Agent service. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one way a node's agent starts, on a follower and on the leader's own node alike (as k3s's server runs the
+ * agent's own entry point): it opens the node's database, serves the Agent service on the node's gRPC server, and,
+ * once that server listens, joins the leader.
+ */
+export async function openNodeAgent(server: grpc.Server, config: NodeAgentConfig, deps: NodeAgentDependencies = {}): Promise<OpenedNodeAgent> {
+  const log = createLogger("agent", deps.writeLog);
+  const store = await AgentStore.open(databaseFile(config.dataDir, "agent.db"));
+  const runtime = deps.runtime ?? new DockerRuntime();
+  server.addService(AgentService, createAgentService({ node: config.name, store, runtime, log }));
+  const nodeId = await store.nodeId();
+  let agent: NodeAgent | undefined;
+  return {
+    nodeId,
+    start(leaderAddress, agentAddress) {
+      agent = new NodeAgent({
+        name: config.name,
+        leaderAddress,
+        agentAddress,
+        nodeId,
+        token: config.token,
+        store,
+        runtime,
+        restartDefaults: config.restart,
+        log,
+        clock: deps.clock ?? systemClock,
+        syncIntervalMs: deps.syncIntervalMs,
+      });
+      agent.start();
+    },
+    stop: async () => agent?.stop(),
+    close: () => store.close(),
+  };
+}

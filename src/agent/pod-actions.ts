@@ -1,0 +1,111 @@
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../shared/clock.js";
+import type { EventType, RestartSettings } from "../shared/domain.js";
+import type { PodAction } from "./compute-pod-actions.js";
+import { containerLabels } from "./container-labels.js";
+import { runtimeErrorMessage, type ContainerRuntime } from "./container-runtime.js";
+import type { LocalPod } from "./local-pod.js";
+import { isSandbox } from "./observed-containers.js";
+import type { RestartStates } from "./restart-states.js";
+import { effectiveSettings, INITIAL_RESTART_STATE, onPullFailure, onRestarted } from "./restart-tracker.js";
+
+export interface PodActionDependencies {
+  node: string;
+  runtime: ContainerRuntime;
+  clock: Clock;
+  restarts: RestartStates;
+  /** The node's restart settings, which a pod may override. */
+  restartDefaults: RestartSettings;
+  /** Records an event of a pod's life, for the leader. */
+  record(podUid: string, type: EventType, reason: string, message: string): Promise<void>;
+}
+
+/** A container's name, unique on the engine (which nodes on one machine may share): node, pod, container, a random suffix. */
+function containerName(node: string, pod: LocalPod, container: string): string {
+  return `cube_${node}_${pod.name}_${container}_${randomBytes(3).toString("hex")}`;
+}
+
+/** What an action does, for a failure's event. */
+export function describeAction(action: PodAction): string {
+  const name = (container: { containerName?: string }) => container.containerName ?? "pause";
+  switch (action.type) {
+    case "removeContainer":
+      return `removing container ${name(action.container)}`;
+    case "stopContainer":
+      return `stopping container ${name(action.container)}`;
+    case "createSandbox":
+      return "creating the pod's sandbox";
+    case "startContainer":
+      return `starting container ${action.container.name}`;
+  }
+}
+
+/** Uses a local image as it is; pulls a missing one, counting a failure as the restart tracker says. */
+async function ensureImage(deps: PodActionDependencies, pod: LocalPod, container: string, image: string): Promise<boolean> {
+  const { runtime, clock, restarts, record } = deps;
+  if (await runtime.hasImage(image)) return true;
+  await record(pod.uid, "Normal", "Pulling", `Pulling image "${image}"`);
+  const started = clock.now();
+  try {
+    await runtime.pullImage(image);
+  } catch (error) {
+    const message = runtimeErrorMessage(error);
+    await record(pod.uid, "Warning", "Failed", `Failed to pull image "${image}": ${message}`);
+    const settings = effectiveSettings(deps.restartDefaults, pod.spec.restart);
+    const { state, decision } = onPullFailure((await restarts.get(pod, container)) ?? INITIAL_RESTART_STATE, { image, message }, settings, clock.now());
+    await restarts.set(pod, container, state);
+    if (decision.type === "restart") await record(pod.uid, "Normal", "BackOff", decision.reason);
+    if (decision.type === "giveUp") await record(pod.uid, "Warning", "Failed", `${decision.reason}: the pod is Failed`);
+    return false;
+  }
+  await record(pod.uid, "Normal", "Pulled", `Successfully pulled image "${image}" in ${((clock.now() - started) / 1000).toFixed(1)}s`);
+  return true;
+}
+
+/** Carries out one action of a pod's plan on the container runtime, recording its events. */
+export async function runPodAction(deps: PodActionDependencies, podUid: string, action: PodAction): Promise<void> {
+  const { runtime, node, record, restarts } = deps;
+  switch (action.type) {
+    case "removeContainer": {
+      const { container } = action;
+      if (!isSandbox(container) && container.state === "running") {
+        await record(podUid, "Normal", "Killing", `Stopping container ${container.containerName}: ${action.reason}`);
+        await runtime.stopContainer(container.id, action.graceSeconds);
+      }
+      await runtime.removeContainer(container.id);
+      return;
+    }
+    case "stopContainer": {
+      const { container } = action;
+      if (!isSandbox(container)) await record(podUid, "Normal", "Killing", `Stopping container ${container.containerName}: ${action.reason}`);
+      await runtime.stopContainer(container.id, action.graceSeconds);
+      return;
+    }
+    case "createSandbox": {
+      const { pod } = action;
+      const image = await runtime.ensurePauseImage();
+      const id = await runtime.createContainer({ name: containerName(node, pod, "pause"), image, labels: containerLabels(node, pod), hostname: pod.name });
+      await runtime.startContainer(id);
+      return;
+    }
+    case "startContainer": {
+      const { pod, container, sandboxId } = action;
+      if (!(await ensureImage(deps, pod, container.name, container.image))) return;
+      const id = await runtime.createContainer({
+        name: containerName(node, pod, container.name),
+        image: container.image,
+        labels: containerLabels(node, pod, container.name),
+        env: container.env,
+        command: container.command,
+        args: container.args,
+        networkOf: sandboxId,
+      });
+      await record(pod.uid, "Normal", "Created", `Created container ${container.name}`);
+      await runtime.startContainer(id);
+      await record(pod.uid, "Normal", "Started", `Started container ${container.name}`);
+      const state = await restarts.get(pod, container.name);
+      if (state?.retryAt !== undefined) await restarts.set(pod, container.name, onRestarted(state, state.lastFailure?.kind === "exit"));
+      return;
+    }
+  }
+}

@@ -1,0 +1,38 @@
+// The domain's types and their wire messages. The protos spell the domain's words as strings and carry a pod's spec
+// as the manifest's JSON, so a conversion is a narrowing of strings to the domain's unions, and a default for an
+// absent timestamp; a domain value is already a valid message.
+import type { AssignedPod } from "../gen/agent.js";
+import type { ContainerStatus as WireContainerStatus, Event, Node, PodStatus } from "../gen/cube.js";
+import type { ContainerState, ContainerStatus, DesiredPod, EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodPhase, PodStatusReport } from "./domain.js";
+
+const EPOCH = new Date(0);
+
+export function nodeFromWire(node: Node): NodeInfo {
+  return {
+    ...node,
+    status: node.status as NodeStatus,
+    type: node.type as NodeType,
+    joinedAt: node.joinedAt ?? EPOCH,
+    lastHeartbeatAt: node.lastHeartbeatAt ?? EPOCH,
+  };
+}
+
+export function desiredPodToWire({ spec, ...pod }: DesiredPod): AssignedPod {
+  return { ...pod, specJson: JSON.stringify(spec) };
+}
+
+export function desiredPodFromWire({ specJson, ...pod }: AssignedPod): DesiredPod {
+  return { ...pod, spec: JSON.parse(specJson) };
+}
+
+export function containerStatusFromWire(status: WireContainerStatus): ContainerStatus {
+  return { ...status, state: status.state as ContainerState };
+}
+
+export function podStatusFromWire(status: PodStatus): PodStatusReport {
+  return { ...status, phase: status.phase as PodPhase, containers: status.containers.map(containerStatusFromWire) };
+}
+
+export function eventFromWire(event: Event): PodEvent {
+  return { ...event, type: event.type as EventType, time: event.time ?? EPOCH };
+}

@@ -1,0 +1,104 @@
+import { expect } from "chai";
+import { AssignmentHub, type NodeStream } from "../../src/leader/assignment-hub.js";
+import type { DesiredPod } from "../../src/shared/domain.js";
+import { MemoryLogger } from "../helpers/memory-logger.js";
+
+const desired = (name: string): DesiredPod => ({
+  uid: `uid-${name}`,
+  name,
+  labels: {},
+  spec: { containers: [{ name: "main", image: "busybox", env: {} }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
+  specHash: "h",
+  deleting: false,
+});
+
+/** A node's stream that records what it is sent, as pod names, and why it ended. */
+function recordingStream(): NodeStream & { sent: string[][]; ended?: string } {
+  const stream = {
+    sent: [] as string[][],
+    ended: undefined as string | undefined,
+    send: (pods: DesiredPod[]) => void stream.sent.push(pods.map((p) => p.name)),
+    end: (reason: string) => void (stream.ended = reason),
+  };
+  return stream;
+}
+
+const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe("AssignmentHub", () => {
+  let placed: Map<string, DesiredPod[]>;
+  let reads: string[];
+  let hub: AssignmentHub;
+  let log: MemoryLogger;
+
+  beforeEach(() => {
+    placed = new Map([["n1", [desired("web")]], ["n2", []]]);
+    reads = [];
+    log = new MemoryLogger();
+    hub = new AssignmentHub(
+      {
+        desiredPodsFor: async (node) => {
+          reads.push(node);
+          if (node === "broken") throw new Error("disk I/O error");
+          return placed.get(node) ?? [];
+        },
+      },
+      log,
+    );
+  });
+
+  it("sends a node that connects the pods placed on it, read from the source", async () => {
+    const stream = recordingStream();
+    hub.connect("n1", stream);
+    await turn();
+    expect(stream.sent).to.deep.equal([["web"]]);
+  });
+
+  it("coalesces notifications that come together into one message per node, for the nodes concerned only", async () => {
+    const [n1, n2] = [recordingStream(), recordingStream()];
+    hub.connect("n1", n1);
+    hub.connect("n2", n2);
+    await turn();
+    placed.set("n1", [desired("web"), desired("db")]);
+    reads.length = 0;
+    hub.notify("n1");
+    hub.notify("n1");
+    hub.notify("unknown");
+    await turn();
+    expect(reads).to.deep.equal(["n1"]);
+    expect(n1.sent).to.deep.equal([["web"], ["web", "db"]]);
+    expect(n2.sent).to.deep.equal([[]]);
+  });
+
+  it("sends to a node's newest stream; the older one's disconnect does not remove the newer", async () => {
+    const [older, newer] = [recordingStream(), recordingStream()];
+    const disconnectOlder = hub.connect("n1", older);
+    hub.connect("n1", newer);
+    disconnectOlder();
+    await turn();
+    hub.notify("n1");
+    await turn();
+    expect(older.sent).to.deep.equal([]);
+    expect(newer.sent).to.deep.equal([["web"], ["web"]]);
+  });
+
+  it("ends a node's stream when told to, and sends it nothing more", async () => {
+    const stream = recordingStream();
+    hub.connect("n1", stream);
+    hub.disconnect("n1", "the node was NotReady: join again");
+    await turn();
+    hub.notify("n1");
+    await turn();
+    expect(stream.ended).to.equal("the node was NotReady: join again");
+    expect(stream.sent).to.deep.equal([]);
+  });
+
+  it("logs a failed read and goes on with the other nodes", async () => {
+    const [broken, n1] = [recordingStream(), recordingStream()];
+    hub.connect("broken", broken);
+    hub.connect("n1", n1);
+    await turn();
+    expect(log.lines).to.deep.equal(["ERROR cannot send node broken its pods: disk I/O error"]);
+    expect(n1.sent).to.deep.equal([["web"]]);
+  });
+});

@@ -1,0 +1,93 @@
+import * as grpc from "@grpc/grpc-js";
+import { expect } from "chai";
+import { startFollower } from "../../src/agent/start-follower.js";
+import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
+import { LeaderClient } from "../../src/cli/leader-client.js";
+import { startLeader } from "../../src/leader/start-leader.js";
+import { readContainerLabels } from "../../src/agent/container-labels.js";
+import { formatHostPort } from "../../src/shared/host-port.js";
+import { IN_MEMORY } from "../../src/shared/open-database.js";
+import type { RunningServer } from "../../src/shared/running-server.js";
+import { eventually } from "../helpers/processes.js";
+
+const token = "in-process-token";
+const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
+const pod = (name: string) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: "app:1" }] } });
+
+/**
+ * The whole cluster in one process, in memory: the real leader (its services, its store, its own node) and a real
+ * follower, over real gRPC on loopback, with their node agents on the fake container runtime. Fast enough to run
+ * with the unit tests, and it covers what they cannot: the wiring between the pieces.
+ */
+describe("an in-process cluster: leader and follower on the fake runtime", () => {
+  const runtimes = { leader: new FakeRuntime(), follower: new FakeRuntime() };
+  const lines: string[] = [];
+  const writeLog = (line: string) => void lines.push(line);
+  const servers: RunningServer[] = [];
+  let client: LeaderClient;
+
+  const podsOn = (runtime: FakeRuntime) =>
+    runtime
+      .all()
+      .filter((c) => c.state === "running" && readContainerLabels(c.labels).containerName === "main")
+      .map((c) => readContainerLabels(c.labels).podName)
+      .sort();
+  const statuses = async () => (await client.list("pod")).items.map((item) => `${item.name} ${item.status}`);
+  const soon = <T>(what: string, probe: () => Promise<T | undefined>) => eventually(what, probe, 5000, 5);
+
+  before(async () => {
+    for (const runtime of Object.values(runtimes)) runtime.images.add("app:1");
+    const leader = await startLeader(
+      {
+        token,
+        name: "leader",
+        dataDir: IN_MEMORY,
+        restart,
+        listen: { host: "127.0.0.1", port: 0 },
+        heartbeatGraceMs: 2000,
+        rescheduleDelayMs: 1000,
+        disruptionThreshold: 0.55,
+        podsOnLeader: true,
+      },
+      { runtime: runtimes.leader, writeLog },
+    );
+    servers.push(leader);
+    servers.push(
+      await startFollower(
+        { token, name: "follower", dataDir: IN_MEMORY, restart, leader: leader.address, listen: { host: "127.0.0.1", port: 0 } },
+        { runtime: runtimes.follower, writeLog },
+      ),
+    );
+    client = new LeaderClient({ leaderUrl: formatHostPort(leader.address), password: token });
+    await soon("two Ready nodes", async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === 2 ? true : undefined));
+  });
+  after(async () => {
+    client?.close();
+    for (const server of servers.reverse()) await server.stop();
+  });
+
+  it("applies pods, runs them on both nodes' runtimes, and reports them Running", async () => {
+    const { results } = await client.apply(JSON.stringify(["a", "b", "c", "d"].map(pod)));
+    expect(results.map((r) => `${r.name} ${r.outcome}`)).to.deep.equal(["a created", "b created", "c created", "d created"]);
+    await soon("every pod Running", async () => ((await statuses()).every((s) => s.endsWith(" Running")) ? true : undefined));
+    expect([...podsOn(runtimes.leader), ...podsOn(runtimes.follower)].sort()).to.deep.equal(["a", "b", "c", "d"]);
+    expect(podsOn(runtimes.leader)).to.have.length(2);
+  });
+
+  it("validates on the leader too (the CLI is not its only client): an invalid manifest changes nothing", async () => {
+    let refusal: grpc.ServiceError | undefined;
+    await client.apply(JSON.stringify([pod("e"), { type: "pod", metadata: { name: "bad" }, spec: { containers: [] } }])).catch((error) => (refusal = error));
+    expect(refusal?.code).to.equal(grpc.status.INVALID_ARGUMENT);
+    expect(refusal?.details).to.equal("[1].spec.containers: must list at least one container");
+    expect((await statuses()).map((s) => s.split(" ")[0])).to.deep.equal(["a", "b", "c", "d"]);
+  });
+
+  it("deletes a pod: its node stops and removes its containers, then the leader forgets it", async () => {
+    const node = (await client.get("pod", "a")).pod!.node!;
+    await client.delete("pod", "a");
+    await soon("pod/a gone", async () => ((await statuses()).some((s) => s.startsWith("a ")) ? undefined : true));
+    const runtime = node === "leader" ? runtimes.leader : runtimes.follower;
+    expect(runtime.all().filter((c) => readContainerLabels(c.labels).podName === "a")).to.deep.equal([]);
+    expect(runtime.calls.some((call) => call.startsWith("stop "))).to.equal(true);
+  });
+});

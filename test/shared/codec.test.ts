@@ -1,0 +1,62 @@
+import { expect } from "chai";
+import { AssignedPod, NodeEvent, PodReport } from "../../src/gen/agent.js";
+import { Node } from "../../src/gen/cube.js";
+import { desiredPodFromWire, desiredPodToWire, eventFromWire, nodeFromWire, podStatusFromWire } from "../../src/shared/codec.js";
+import type { DesiredPod, NodeInfo, PodEvent, PodStatusReport } from "../../src/shared/domain.js";
+
+/** The value without its keys whose value is undefined (the stubs decode an absent optional field as one). */
+function defined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(defined) as T;
+  if (value && typeof value === "object" && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined).map(([key, inner]) => [key, defined(inner)])) as T;
+  }
+  return value;
+}
+
+/** Encodes with the generated stubs and decodes again: what a message looks like after crossing the wire. */
+function overTheWire<T>(codec: { encode(message: T): { finish(): Uint8Array }; decode(bytes: Uint8Array): T }, message: T): T {
+  return codec.decode(codec.encode(message).finish());
+}
+
+describe("codec: domain values across the wire and back", () => {
+  it("a pod placed on a node, its spec whole (optional fields absent or given, overrides, defaults)", () => {
+    const pod: DesiredPod = {
+      uid: "u1",
+      name: "web",
+      labels: { app: "web" },
+      spec: {
+        containers: [
+          { name: "app", image: "app:1", env: { A: "1" }, command: ["sh", "-c"], args: ["echo hi"] },
+          { name: "side", image: "side:1", env: {} },
+        ],
+        restartPolicy: "OnFailure",
+        restart: { maxFailures: 3, initialBackoffSeconds: 0.5 },
+        terminationGracePeriodSeconds: 7,
+      },
+      specHash: "abc",
+      deleting: true,
+    };
+    expect(desiredPodFromWire(overTheWire(AssignedPod, desiredPodToWire(pod)))).to.deep.equal(pod);
+  });
+
+  it("a pod's status: absent fields stay absent, an exit code of 0 stays 0, times keep their milliseconds", () => {
+    const status: PodStatusReport = {
+      phase: "Failed",
+      reason: "Error",
+      message: "container app exited with code 0",
+      containers: [
+        { name: "app", state: "terminated", reason: "Completed", containerId: "c1", restartCount: 2, exitCode: 0, startedAt: new Date(1001), finishedAt: new Date(2002), image: "app:1" },
+        { name: "side", state: "waiting", reason: "ContainerCreating", restartCount: 0, image: "side:1" },
+      ],
+    };
+    const { status: received } = overTheWire(PodReport, { podUid: "u1", specHash: "h", status });
+    expect(defined(podStatusFromWire(received!))).to.deep.equal(status);
+  });
+
+  it("an event, and a node", () => {
+    const event: PodEvent = { time: new Date(1234), type: "Warning", reason: "BackOff", message: "Back-off 2s", node: "n1" };
+    expect(eventFromWire(overTheWire(NodeEvent, { sequence: 7, podUid: "u1", event }).event!)).to.deep.equal(event);
+    const node: NodeInfo = { name: "n1", status: "NotReady", type: "Follower", address: "10.0.0.2:4243", joinedAt: new Date(5), lastHeartbeatAt: new Date(6) };
+    expect(nodeFromWire(overTheWire(Node, node))).to.deep.equal(node);
+  });
+});
