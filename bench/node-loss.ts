@@ -17,22 +17,39 @@ export async function measureNodeLoss(): Promise<{ notReadySeconds: number; runn
     await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
     const names = ["loss-a", "loss-b", "loss-c"];
     const manifest = join(cluster.dir.path, "loss.json");
-    writeFileSync(manifest, JSON.stringify(names.map((name) => ({
-      type: "pod",
-      metadata: { name },
-      spec: { containers: [{ name: "main", image: "cube-test/busybox:latest", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"] }] },
-    }))));
+    writeFileSync(
+      manifest,
+      JSON.stringify(
+        names.map((name) => ({
+          type: "pod",
+          metadata: { name },
+          spec: {
+            containers: [{ name: "main", image: "cube-test/busybox:latest", command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"] }],
+          },
+        })),
+      ),
+    );
     await cluster.cubeOk("apply", manifest);
     const pods = await Promise.all(names.map((name) => cluster.waitForPodStatus(name, "Running")));
     const lost = names.filter((_, i) => pods[i].node === `${prefix}-f1`);
     const killedAt = Date.now();
     await victim.kill("SIGKILL");
-    await eventually("NotReady", async () => ((await cluster.nodes()).find((n) => n.name === `${prefix}-f1`)?.status === "NotReady" ? true : undefined), 60_000, 100);
+    await eventually(
+      "NotReady",
+      async () => ((await cluster.nodes()).find((n) => n.name === `${prefix}-f1`)?.status === "NotReady" ? true : undefined),
+      60_000,
+      100,
+    );
     const notReadySeconds = (Date.now() - killedAt) / 1000;
-    await eventually("pods elsewhere", async () => {
-      const now = await Promise.all(lost.map((name) => cluster.pod(name)));
-      return now.every((pod) => pod.status === "Running" && pod.node !== `${prefix}-f1`) ? true : undefined;
-    }, 90_000, 100);
+    await eventually(
+      "pods elsewhere",
+      async () => {
+        const now = await Promise.all(lost.map((name) => cluster.pod(name)));
+        return now.every((pod) => pod.status === "Running" && pod.node !== `${prefix}-f1`) ? true : undefined;
+      },
+      90_000,
+      100,
+    );
     return { notReadySeconds, runningElsewhereSeconds: (Date.now() - killedAt) / 1000 };
   } finally {
     await cluster.stop();

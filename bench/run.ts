@@ -36,13 +36,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Docker's own StartedAt of the app containers with these labels, once every one has started. */
 async function startedAt(labels: string[], count: number): Promise<number[]> {
-  return eventually(`${count} started containers`, async () => {
-    const filters = labels.flatMap((label) => ["--filter", `label=${label}`]);
-    const ids = (await run("docker", ["ps", "-q", ...filters])).stdout.split("\n").filter(Boolean);
-    if (ids.length < count) return undefined;
-    const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", ...ids]);
-    return stdout.split("\n").filter(Boolean).map((time) => Date.parse(time));
-  }, 120_000, 50);
+  return eventually(
+    `${count} started containers`,
+    async () => {
+      const filters = labels.flatMap((label) => ["--filter", `label=${label}`]);
+      const ids = (await run("docker", ["ps", "-q", ...filters])).stdout.split("\n").filter(Boolean);
+      if (ids.length < count) return undefined;
+      const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", ...ids]);
+      return stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((time) => Date.parse(time));
+    },
+    120_000,
+    50,
+  );
 }
 
 async function withCluster<T>(body: (cluster: LocalCluster, prefix: string) => Promise<T>, leaderArgs: string[] = []): Promise<T> {
@@ -61,7 +69,16 @@ async function withCluster<T>(body: (cluster: LocalCluster, prefix: string) => P
 
 function manifest(cluster: LocalCluster, file: string, names: string[]): string {
   const path = join(cluster.dir.path, file);
-  writeFileSync(path, JSON.stringify(names.map((name) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE }], terminationGracePeriodSeconds: 1 } }))));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      names.map((name) => ({
+        type: "pod",
+        metadata: { name },
+        spec: { containers: [{ name: "main", image: IMAGE, command: SERVE }], terminationGracePeriodSeconds: 1 },
+      })),
+    ),
+  );
   return path;
 }
 
@@ -90,7 +107,15 @@ async function podStart(runs: number): Promise<Row[]> {
       await sleep(500);
     }
     await removeDockerContainers("cube-bench-docker-");
-    return [{ figure: `pod start (median of ${runs})`, cube: seconds(median(cube)), docker: seconds(median(docker)), ratio: ratio(median(cube), median(docker)), target: "≤ 1.25×" }];
+    return [
+      {
+        figure: `pod start (median of ${runs})`,
+        cube: seconds(median(cube)),
+        docker: seconds(median(docker)),
+        ratio: ratio(median(cube), median(docker)),
+        target: "≤ 1.25×",
+      },
+    ];
   });
 }
 
@@ -111,15 +136,37 @@ async function throughput(runs: number): Promise<Row[]> {
 
       begin = Date.now();
       const queue = Array.from({ length: 30 }, (_, i) => `cube-bench-tp${r}-${i}`);
-      await Promise.all([0, 1].map(async () => {
-        for (let name = queue.shift(); name; name = queue.shift()) await run("docker", ["run", "-d", "--name", name, IMAGE, ...SERVE]);
-      }));
-      const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", ...Array.from({ length: 30 }, (_, i) => `cube-bench-tp${r}-${i}`)]);
-      docker.push(Math.max(...stdout.split("\n").filter(Boolean).map((time) => Date.parse(time))) - begin);
+      await Promise.all(
+        [0, 1].map(async () => {
+          for (let name = queue.shift(); name; name = queue.shift()) await run("docker", ["run", "-d", "--name", name, IMAGE, ...SERVE]);
+        }),
+      );
+      const { stdout } = await run("docker", [
+        "inspect",
+        "--format",
+        "{{.State.StartedAt}}",
+        ...Array.from({ length: 30 }, (_, i) => `cube-bench-tp${r}-${i}`),
+      ]);
+      docker.push(
+        Math.max(
+          ...stdout
+            .split("\n")
+            .filter(Boolean)
+            .map((time) => Date.parse(time)),
+        ) - begin,
+      );
       await removeDockerContainers(`cube-bench-tp${r}-`);
       await sleep(3000);
     }
-    return [{ figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs})`, cube: seconds(median(cube)), docker: seconds(median(docker)), ratio: ratio(median(cube), median(docker)), target: "≤ 1.0×" }];
+    return [
+      {
+        figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs})`,
+        cube: seconds(median(cube)),
+        docker: seconds(median(docker)),
+        ratio: ratio(median(cube), median(docker)),
+        target: "≤ 1.0×",
+      },
+    ];
   });
 }
 
@@ -142,8 +189,20 @@ async function cliLatency(runs: number): Promise<Row[]> {
     }
     const ps = median(times.ps);
     return [
-      { figure: `cube list pod vs docker ps (median of ${runs})`, cube: seconds(median(times.list)), docker: seconds(ps), ratio: ratio(median(times.list), ps), target: "≤ 2×" },
-      { figure: `cube nodes vs docker ps (median of ${runs})`, cube: seconds(median(times.nodes)), docker: seconds(ps), ratio: ratio(median(times.nodes), ps), target: "≤ 2×" },
+      {
+        figure: `cube list pod vs docker ps (median of ${runs})`,
+        cube: seconds(median(times.list)),
+        docker: seconds(ps),
+        ratio: ratio(median(times.list), ps),
+        target: "≤ 2×",
+      },
+      {
+        figure: `cube nodes vs docker ps (median of ${runs})`,
+        cube: seconds(median(times.nodes)),
+        docker: seconds(ps),
+        ratio: ratio(median(times.nodes), ps),
+        target: "≤ 2×",
+      },
     ];
   });
 }
@@ -165,22 +224,45 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
   let simulated: ReturnType<typeof spawn> | undefined;
   try {
     const leader = await cluster.startLeader(`${prefix}-main`);
-    simulated = spawn(process.execPath, ["--import", "tsx", join(projectRoot, "bench", "simulated-nodes.ts"), `127.0.0.1:${cluster.leaderPort}`, String(nodes), prefix, SIMULATED_IMAGE], {
-      env: { ...process.env, CUBE_TOKEN: cluster.token },
-      stdio: ["ignore", "ignore", "ignore"],
-    });
+    simulated = spawn(
+      process.execPath,
+      ["--import", "tsx", join(projectRoot, "bench", "simulated-nodes.ts"), `127.0.0.1:${cluster.leaderPort}`, String(nodes), prefix, SIMULATED_IMAGE],
+      {
+        env: { ...process.env, CUBE_TOKEN: cluster.token },
+        stdio: ["ignore", "ignore", "ignore"],
+      },
+    );
     const client = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
-    await eventually(`${nodes} nodes`, async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === nodes + 1 ? true : undefined), 120_000, 500);
+    await eventually(
+      `${nodes} nodes`,
+      async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === nodes + 1 ? true : undefined),
+      120_000,
+      500,
+    );
     const path = join(cluster.dir.path, "scale.json");
-    writeFileSync(path, JSON.stringify(Array.from({ length: pods }, (_, i) => ({ type: "pod", metadata: { name: `sim-${i}` }, spec: { containers: [{ name: "main", image: SIMULATED_IMAGE }] } }))));
+    writeFileSync(
+      path,
+      JSON.stringify(
+        Array.from({ length: pods }, (_, i) => ({
+          type: "pod",
+          metadata: { name: `sim-${i}` },
+          spec: { containers: [{ name: "main", image: SIMULATED_IMAGE }] },
+        })),
+      ),
+    );
     const begin = Date.now();
     const cpuBefore = { leader: cpuMs(leader.pid), simulated: cpuMs(simulated.pid!) };
     const applied = await runCube(["apply", path], cluster.cliEnv());
     if (applied.code !== 0) throw new Error(applied.stderr);
-    await eventually(`${pods} pods Running`, async () => {
-      const { items } = await client.list("pod");
-      return items.filter((item) => item.status === "Running").length === pods ? true : undefined;
-    }, 600_000, 250);
+    await eventually(
+      `${pods} pods Running`,
+      async () => {
+        const { items } = await client.list("pod");
+        return items.filter((item) => item.status === "Running").length === pods ? true : undefined;
+      },
+      600_000,
+      250,
+    );
     const elapsed = Date.now() - begin;
     const busy = { leader: cpuMs(leader.pid) - cpuBefore.leader, simulated: cpuMs(simulated.pid!) - cpuBefore.simulated };
     const rss = peakRss(leader.pid);
@@ -197,8 +279,20 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
     again.close();
     void restarted;
     return [
-      { figure: `${pods} pods on ${nodes} simulated nodes: apply → all Running`, cube: `${seconds(elapsed)} (${Math.round(pods / (elapsed / 1000))} pods/s)`, docker: "", ratio: "", target: "≥ 2 000 pods/s" },
-      { figure: "CPU used meanwhile: leader / simulated nodes", cube: `${seconds(busy.leader)} / ${seconds(busy.simulated)}`, docker: "", ratio: "", target: "" },
+      {
+        figure: `${pods} pods on ${nodes} simulated nodes: apply → all Running`,
+        cube: `${seconds(elapsed)} (${Math.round(pods / (elapsed / 1000))} pods/s)`,
+        docker: "",
+        ratio: "",
+        target: "≥ 2 000 pods/s",
+      },
+      {
+        figure: "CPU used meanwhile: leader / simulated nodes",
+        cube: `${seconds(busy.leader)} / ${seconds(busy.simulated)}`,
+        docker: "",
+        ratio: "",
+        target: "",
+      },
       { figure: "leader peak RSS during it", cube: `${Math.round(rss / 2 ** 20)} MiB`, docker: "", ratio: "", target: "≤ 300 MiB" },
       { figure: `cube list pod with ${pods} pods (median of 3)`, cube: seconds(median(listTimes)), docker: "", ratio: "", target: "≤ 1 s" },
       { figure: `leader SIGKILLed with ${pods} pods → serving again`, cube: seconds(backMs), docker: "", ratio: "", target: "≤ 2 s" },
@@ -213,12 +307,22 @@ async function nodeLoss(): Promise<Row[]> {
   const { notReadySeconds, runningElsewhereSeconds } = await measureNodeLoss();
   return [
     { figure: "node loss (SIGKILL of a follower) → NotReady", cube: `${notReadySeconds.toFixed(1)} s`, docker: "", ratio: "", target: "≤ 15 s" },
-    { figure: "node loss → its pods running elsewhere", cube: `${runningElsewhereSeconds.toFixed(1)} s (${(runningElsewhereSeconds - notReadySeconds).toFixed(1)} s after NotReady)`, docker: "", ratio: "", target: "≤ 30 s after NotReady" },
+    {
+      figure: "node loss → its pods running elsewhere",
+      cube: `${runningElsewhereSeconds.toFixed(1)} s (${(runningElsewhereSeconds - notReadySeconds).toFixed(1)} s after NotReady)`,
+      docker: "",
+      ratio: "",
+      target: "≤ 30 s after NotReady",
+    },
   ];
 }
 
 function table(rows: Row[]): string {
-  return ["| figure | Cube | Docker | ratio | target |", "|---|---|---|---|---|", ...rows.map((r) => `| ${r.figure} | ${r.cube} | ${r.docker} | ${r.ratio} | ${r.target} |`)].join("\n");
+  return [
+    "| figure | Cube | Docker | ratio | target |",
+    "|---|---|---|---|---|",
+    ...rows.map((r) => `| ${r.figure} | ${r.cube} | ${r.docker} | ${r.ratio} | ${r.target} |`),
+  ].join("\n");
 }
 
 const args = process.argv.slice(2);
@@ -247,5 +351,6 @@ const output = `${table(rows)}\n\nMachine: ${machine}. Date: ${new Date().toISOS
 process.stdout.write(output);
 // The analysis is written by hand, in bench/ANALYSIS.md, and follows the table.
 const analysis = readFileSync(join(projectRoot, "bench", "ANALYSIS.md"), "utf8");
-if (write) writeFileSync(join(projectRoot, "bench", "RESULTS.md"), `# Benchmark results\n\n\`npm run bench\` (parts: ${selected.join(", ")})\n\n${output}\n${analysis}`);
+if (write)
+  writeFileSync(join(projectRoot, "bench", "RESULTS.md"), `# Benchmark results\n\n\`npm run bench\` (parts: ${selected.join(", ")})\n\n${output}\n${analysis}`);
 process.exit(0);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (`npm test`), from a fresh clone: installs what it needs first (node modules, protoc for
-# the stale-stubs check, a running Docker Engine, the local test images), builds, type-checks, then runs mocha.
+# the stale-stubs check, a running Docker Engine, the local test images), builds, type-checks, checks the formatting,
+# then runs mocha.
 # Extra arguments go to mocha, e.g. `npm test -- test/cli`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,8 @@ say "build"
 npm run --silent build
 say "type-check the tests"
 npx tsc --noEmit -p test
+say "formatting (npm run format fixes it)"
+npm run --silent format:check >/dev/null || { npx prettier --list-different "**/*.{ts,js}" >&2; die "files are not formatted: run npm run format"; }
 say "mocha"
 # Without arguments, every test; with some (files or folders), those only.
 if [ "$#" -eq 0 ]; then set -- "test/**/*.test.ts"; fi

@@ -30,9 +30,7 @@ interface AgentSchema {
 }
 
 /** A record for the leader, kept until it is acknowledged. */
-export type OutboxEntry =
-  | { sequence: number; podUid: string; kind: "event"; event: PodEvent }
-  | { sequence: number; podUid: string; kind: "removed" };
+export type OutboxEntry = { sequence: number; podUid: string; kind: "event"; event: PodEvent } | { sequence: number; podUid: string; kind: "removed" };
 
 function toLocalPod(row: Selectable<PodsTable>): LocalPod {
   return {
@@ -59,18 +57,17 @@ export class AgentStore {
 
   private constructor(private readonly database: OpenedDatabase<AgentSchema>) {
     this.db = database.db;
-    const prepare = (sql: string) => database.sqlite.prepare(sql);
-    this.statements = {
-      localPods: prepare("select * from pods order by name"),
-      upsertPod: prepare(
+    this.statements = database.prepareAll({
+      localPods: "select * from pods order by name",
+      upsertPod:
         "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination) values (?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination",
-      ),
-      markAllUnassigned: prepare("update pods set termination = coalesce(termination, 'unassigned')"),
-      appendEvent: prepare("insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)"),
-      saveRestartState: prepare("insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json"),
-      outboxAfter: prepare("select * from outbox where sequence > ? order by sequence"),
-      acknowledge: prepare("delete from outbox where sequence <= ?"),
-    };
+      markAllUnassigned: "update pods set termination = coalesce(termination, 'unassigned')",
+      appendEvent: "insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)",
+      saveRestartState:
+        "insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json",
+      outboxAfter: "select * from outbox where sequence > ? order by sequence",
+      acknowledge: "delete from outbox where sequence <= ?",
+    });
   }
 
   static async open(file: string): Promise<AgentStore> {

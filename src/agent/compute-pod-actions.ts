@@ -38,7 +38,11 @@ function removeAll(containers: ObservedContainer[], graceSeconds: number, reason
 /** What a pod the node runs needs so that its current containers match its spec. */
 function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memory: NodeMemory): PodAction[] {
   const grace = pod.spec.terminationGracePeriodSeconds;
-  const actions = removeAll(containers.filter((c) => c.specHash !== pod.specHash), grace, "the pod's spec changed");
+  const actions = removeAll(
+    containers.filter((c) => c.specHash !== pod.specHash),
+    grace,
+    "the pod's spec changed",
+  );
   const current = currentContainers(containers, pod);
   const stateOf = (name: string) => memory.restarts.get(containerKey(pod, name));
   const instancesOf = (name: string) => newestFirst(current.filter((c) => c.containerName === name));
@@ -47,7 +51,13 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
       // Keep the newest instance and, when it is not dead itself, the last dead one (for `logs --previous`).
       const [newest, ...older] = instancesOf(spec.name);
       const previous = newest && !isDead(newest) ? older.find(isDead) : undefined;
-      actions.push(...removeAll(older.filter((c) => c !== previous), grace, `container ${spec.name} has newer instances`));
+      actions.push(
+        ...removeAll(
+          older.filter((c) => c !== previous),
+          grace,
+          `container ${spec.name} has newer instances`,
+        ),
+      );
     }
   };
 
@@ -70,7 +80,13 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
     actions.push({ type: "createSandbox", pod, reason: sandboxes.length > 0 ? "the pod's sandbox stopped" : "the pod has no sandbox yet" });
     return actions;
   }
-  actions.push(...removeAll(sandboxes.filter((c) => c !== sandbox), 0, "a pod has a single sandbox"));
+  actions.push(
+    ...removeAll(
+      sandboxes.filter((c) => c !== sandbox),
+      0,
+      "a pod has a single sandbox",
+    ),
+  );
   removeOldInstances();
 
   for (const spec of pod.spec.containers) {
@@ -79,7 +95,11 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
     const waiting = state?.retryAt !== undefined && memory.now < state.retryAt;
     const start = { type: "startContainer", pod, container: spec, sandboxId: sandbox.id } as const;
     if (!newest) {
-      if (!waiting) actions.push({ ...start, reason: state?.lastFailure?.kind === "pull" ? `retrying the pull of ${spec.image}` : `container ${spec.name} does not exist yet` });
+      if (!waiting)
+        actions.push({
+          ...start,
+          reason: state?.lastFailure?.kind === "pull" ? `retrying the pull of ${spec.image}` : `container ${spec.name} does not exist yet`,
+        });
     } else if (newest.state === "created" && !newest.error) {
       // Created but never started (the node stopped in between): start over with a fresh one.
       actions.push(...removeAll([newest], 0, `container ${spec.name} was never started`));

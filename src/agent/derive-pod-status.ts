@@ -36,7 +36,13 @@ export function derivePodStatus(pod: LocalPod, observed: ObservedContainer[], me
   const sandboxRunning = current.some((c) => isSandbox(c) && c.state === "running");
   const states = pod.spec.containers.map((spec) => memory.restarts.get(containerKey(pod, spec.name)));
   const containers = pod.spec.containers.map((spec, index) =>
-    containerStatus(spec.name, spec.image, current.filter((c) => c.containerName === spec.name), states[index], memory.now),
+    containerStatus(
+      spec.name,
+      spec.image,
+      current.filter((c) => c.containerName === spec.name),
+      states[index],
+      memory.now,
+    ),
   );
 
   const gaveUp = states.find((state) => state?.gaveUp)?.gaveUp;

@@ -163,7 +163,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async *logs(id: string, options: LogOptions): AsyncGenerator<LogLine> {
-    const since = options.sinceNs === undefined ? undefined : `${options.sinceNs / 1_000_000_000n}.${String(options.sinceNs % 1_000_000_000n).padStart(9, "0")}`;
+    const since =
+      options.sinceNs === undefined ? undefined : `${options.sinceNs / 1_000_000_000n}.${String(options.sinceNs % 1_000_000_000n).padStart(9, "0")}`;
     // dockerode buffers a whole log when not following; dialing ourselves streams it either way, so a large log
     // flows at the pace of its reader.
     const body = await new Promise<NodeJS.ReadableStream & { destroy(): void }>((resolve, reject) =>
@@ -171,7 +172,14 @@ export class DockerRuntime implements ContainerRuntime {
         {
           path: `/containers/${id}/logs?`,
           method: "GET",
-          options: { stdout: true, stderr: true, timestamps: true, follow: options.follow, ...(options.tail === undefined ? {} : { tail: options.tail }), ...(since ? { since } : {}) },
+          options: {
+            stdout: true,
+            stderr: true,
+            timestamps: true,
+            follow: options.follow,
+            ...(options.tail === undefined ? {} : { tail: options.tail }),
+            ...(since ? { since } : {}),
+          },
           isStream: true,
           abortSignal: options.signal,
           statusCodes: { 200: true, 404: "no such container", 500: "server error" },

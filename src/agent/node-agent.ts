@@ -90,11 +90,8 @@ export class NodeAgent {
   private join(): Promise<JoinResponse> {
     const { name, nodeId, agentAddress } = this.options;
     return new Promise((resolve, reject) => {
-      this.client.join(
-        { nodeName: name, nodeId, agentAddress },
-        new grpc.Metadata(),
-        { deadline: Date.now() + JOIN_TIMEOUT_MS },
-        (error, response) => (error ? reject(error) : resolve(response)),
+      this.client.join({ nodeName: name, nodeId, agentAddress }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, response) =>
+        error ? reject(error) : resolve(response),
       );
     });
   }
@@ -114,7 +111,9 @@ export class NodeAgent {
     return new Promise<string>((resolve) => {
       stream.on("data", (message: LeaderMessage) => {
         established();
-        handling = handling.then(() => this.handle(message)).catch((error: Error) => this.options.log.error(`cannot handle the leader's message: ${error.message}`));
+        handling = handling
+          .then(() => this.handle(message))
+          .catch((error: Error) => this.options.log.error(`cannot handle the leader's message: ${error.message}`));
       });
       stream.on("error", (error: grpc.ServiceError) => resolve(error.details || error.message));
       stream.on("end", () => resolve("the leader ended the stream"));

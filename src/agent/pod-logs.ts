@@ -40,7 +40,10 @@ export interface PodLogsDependencies {
 const current = async (deps: PodLogsDependencies, podName: string) => (await deps.store.localPods()).find((p) => p.name === podName && !p.termination);
 
 /** Which instance of each container to read: the current one, or with `previous` the last replaced (dead) one. */
-async function chooseInstances(deps: PodLogsDependencies, request: PodLogRequest): Promise<{ pod: LocalPod; chosen: { container: string; instance: ObservedContainer }[] }> {
+async function chooseInstances(
+  deps: PodLogsDependencies,
+  request: PodLogRequest,
+): Promise<{ pod: LocalPod; chosen: { container: string; instance: ObservedContainer }[] }> {
   const pod = await current(deps, request.podName);
   if (!pod) throw new LogsRefused("not-found", `pod/${request.podName} does not run on node ${deps.node}`);
   const names = pod.spec.containers.map((c) => c.name);
@@ -54,7 +57,9 @@ async function chooseInstances(deps: PodLogsDependencies, request: PodLogRequest
     if (!instance) {
       throw new LogsRefused(
         "not-ready",
-        request.previous ? `container ${container} of pod/${pod.name} has no previous instance` : `container ${container} of pod/${pod.name} has not started yet`,
+        request.previous
+          ? `container ${container} of pod/${pod.name} has no previous instance`
+          : `container ${container} of pod/${pod.name} has not started yet`,
       );
     }
     return { container, instance };
@@ -68,7 +73,12 @@ async function chooseInstances(deps: PodLogsDependencies, request: PodLogRequest
  * come, following each container into its next instance when it is restarted, until the pod is gone or `signal`
  * aborts.
  */
-export async function streamPodLogs(deps: PodLogsDependencies, request: PodLogRequest, emit: (line: ContainerLogLine) => Promise<void>, signal: AbortSignal): Promise<void> {
+export async function streamPodLogs(
+  deps: PodLogsDependencies,
+  request: PodLogRequest,
+  emit: (line: ContainerLogLine) => Promise<void>,
+  signal: AbortSignal,
+): Promise<void> {
   const { pod, chosen } = await chooseInstances(deps, request);
   const startedNs = BigInt(Date.now()) * 1_000_000n;
   const labelled = (container: string, lines: AsyncIterable<LogLine>) =>
@@ -84,7 +94,9 @@ export async function streamPodLogs(deps: PodLogsDependencies, request: PodLogRe
     await emit(line);
   }
   if (!request.follow || request.previous) return;
-  await Promise.all(chosen.map(({ container, instance }) => followContainer(deps, pod, container, instance, lastSeen.get(container) ?? startedNs, emit, signal)));
+  await Promise.all(
+    chosen.map(({ container, instance }) => followContainer(deps, pod, container, instance, lastSeen.get(container) ?? startedNs, emit, signal)),
+  );
 }
 
 async function followContainer(
@@ -114,7 +126,13 @@ async function followContainer(
 }
 
 /** Waits for an instance newer than `previousId` (a restart); undefined when the pod is gone or the caller left. */
-async function nextInstance(deps: PodLogsDependencies, pod: LocalPod, container: string, previousId: string, signal: AbortSignal): Promise<ObservedContainer | undefined> {
+async function nextInstance(
+  deps: PodLogsDependencies,
+  pod: LocalPod,
+  container: string,
+  previousId: string,
+  signal: AbortSignal,
+): Promise<ObservedContainer | undefined> {
   while (!signal.aborted) {
     const now = await current(deps, pod.name);
     if (!now || now.uid !== pod.uid || now.specHash !== pod.specHash) return undefined;

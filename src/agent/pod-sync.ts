@@ -49,7 +49,14 @@ export class PodSync {
   constructor(private readonly deps: PodSyncDependencies) {
     this.restarts = new RestartStates(deps.store);
     const { node, runtime, clock, restartDefaults } = deps;
-    this.actions = { node, runtime, clock, restartDefaults, restarts: this.restarts, record: (uid, type, reason, message) => this.event(uid, type, reason, message) };
+    this.actions = {
+      node,
+      runtime,
+      clock,
+      restartDefaults,
+      restarts: this.restarts,
+      record: (uid, type, reason, message) => this.event(uid, type, reason, message),
+    };
   }
 
   trigger(): void {
@@ -144,7 +151,13 @@ export class PodSync {
         if (state === before) continue;
         await this.restarts.set(pod, spec.name, state);
         if (exit.exitCode === 0) await this.event(pod.uid, "Normal", "Exited", `Container ${spec.name} exited with code 0`);
-        else await this.event(pod.uid, "Warning", "Died", `Container ${spec.name} died with exit code ${exit.exitCode} (${exit.reason})${exit.message ? `: ${exit.message}` : ""}`);
+        else
+          await this.event(
+            pod.uid,
+            "Warning",
+            "Died",
+            `Container ${spec.name} died with exit code ${exit.exitCode} (${exit.reason})${exit.message ? `: ${exit.message}` : ""}`,
+          );
         if (decision.type === "restart") await this.event(pod.uid, "Warning", "BackOff", decision.reason);
         if (decision.type === "giveUp") await this.event(pod.uid, "Warning", "Failed", `${decision.reason}: the pod is Failed`);
       }

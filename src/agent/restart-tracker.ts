@@ -18,10 +18,7 @@ export interface RestartState {
 
 export const INITIAL_RESTART_STATE: RestartState = { restarts: 0, failures: 0 };
 
-export type RestartDecision =
-  | { type: "restart"; delayMs: number; reason: string }
-  | { type: "giveUp"; reason: string }
-  | { type: "none"; reason: string };
+export type RestartDecision = { type: "restart"; delayMs: number; reason: string } | { type: "giveUp"; reason: string } | { type: "none"; reason: string };
 
 export interface ContainerExit {
   containerId: string;
@@ -40,16 +37,30 @@ function backoff(failures: number, settings: RestartSettings): number {
 const seconds = (ms: number) => `${Number((ms / 1000).toFixed(1))}s`;
 
 /** Counts one more failure: a retry after the back-off, or, at the limit, giving up. */
-function fail(state: RestartState, lastFailure: NonNullable<RestartState["lastFailure"]>, counted: string, settings: RestartSettings, now: number, what: string) {
+function fail(
+  state: RestartState,
+  lastFailure: NonNullable<RestartState["lastFailure"]>,
+  counted: string,
+  settings: RestartSettings,
+  now: number,
+  what: string,
+) {
   const failures = state.failures + 1;
   if (failures >= settings.maxFailures) {
     const reason = `${what} failed ${failures} times in a row (${lastFailure.message}, reason ${lastFailure.reason}); giving up`;
-    return { state: { ...state, failures, lastCounted: counted, lastFailure, retryAt: undefined, gaveUp: reason }, decision: { type: "giveUp" as const, reason } };
+    return {
+      state: { ...state, failures, lastCounted: counted, lastFailure, retryAt: undefined, gaveUp: reason },
+      decision: { type: "giveUp" as const, reason },
+    };
   }
   const delayMs = backoff(failures, settings);
   return {
     state: { ...state, failures, lastCounted: counted, lastFailure, retryAt: now + delayMs },
-    decision: { type: "restart" as const, delayMs, reason: `Back-off ${seconds(delayMs)} ${what.startsWith("pulling") ? what : `restarting failed ${what}`} (${lastFailure.message})` },
+    decision: {
+      type: "restart" as const,
+      delayMs,
+      reason: `Back-off ${seconds(delayMs)} ${what.startsWith("pulling") ? what : `restarting failed ${what}`} (${lastFailure.message})`,
+    },
   };
 }
 
@@ -58,20 +69,34 @@ function fail(state: RestartState, lastFailure: NonNullable<RestartState["lastFa
  * `maxFailures` consecutive failures; a container that ran `resetAfter` or longer starts a fresh count. What counts as
  * a failure follows the policy: any stop (Always), a non-zero exit (OnFailure), nothing (Never).
  */
-export function onContainerExit(state: RestartState, exit: ContainerExit, policy: RestartPolicy, settings: RestartSettings, now: number): { state: RestartState; decision: RestartDecision } {
+export function onContainerExit(
+  state: RestartState,
+  exit: ContainerExit,
+  policy: RestartPolicy,
+  settings: RestartSettings,
+  now: number,
+): { state: RestartState; decision: RestartDecision } {
   if (state.lastCounted === exit.containerId || state.gaveUp) return { state, decision: { type: "none", reason: "already counted" } };
   const message = `exit code ${exit.exitCode}${exit.message ? `: ${exit.message}` : ""}`;
   const lastFailure = { kind: "exit" as const, exitCode: exit.exitCode, reason: exit.reason, message };
   const restarts = policy === "Always" || (policy === "OnFailure" && exit.exitCode !== 0);
   if (!restarts) {
-    return { state: { ...state, lastCounted: exit.containerId, lastFailure, retryAt: undefined }, decision: { type: "none", reason: `restart policy ${policy}` } };
+    return {
+      state: { ...state, lastCounted: exit.containerId, lastFailure, retryAt: undefined },
+      decision: { type: "none", reason: `restart policy ${policy}` },
+    };
   }
   const fresh = exit.ranForMs >= settings.resetAfterSeconds * 1000 ? { ...state, failures: 0 } : state;
   return fail(fresh, lastFailure, exit.containerId, settings, now, `container ${exit.containerName}`);
 }
 
 /** A pull failed: retried with the same back-off as a crash, then given up. */
-export function onPullFailure(state: RestartState, pull: { image: string; message: string }, settings: RestartSettings, now: number): { state: RestartState; decision: RestartDecision } {
+export function onPullFailure(
+  state: RestartState,
+  pull: { image: string; message: string },
+  settings: RestartSettings,
+  now: number,
+): { state: RestartState; decision: RestartDecision } {
   const counted = `pull:${state.failures + 1}`;
   return fail(state, { kind: "pull", reason: "ErrImagePull", message: pull.message }, counted, settings, now, `pulling image "${pull.image}"`);
 }

@@ -1,5 +1,15 @@
 import * as grpc from "@grpc/grpc-js";
-import { CubeClient, type ApplyResponse, type ExecInput, type ExecOutput, type GetResponse, type ListNodesResponse, type ListResponse, type LogChunk, type LogsRequest } from "../gen/cube.js";
+import {
+  CubeClient,
+  type ApplyResponse,
+  type ExecInput,
+  type ExecOutput,
+  type GetResponse,
+  type ListNodesResponse,
+  type ListResponse,
+  type LogChunk,
+  type LogsRequest,
+} from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { CubeConfig } from "./config.js";
 

@@ -106,17 +106,19 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, a
     }),
 
     logs: (call) => {
-      podOnNode(call.request.type, call.request.name, call.request.container, false).then(
-        async ({ agent }) => {
-          const upstream = agent.logs(call.request);
-          call.on("cancelled", () => upstream.cancel());
-          upstream.on("error", forwardError(call));
-          // Chunk by chunk, at the pace the CLI reads: a large log never sits in the leader's memory.
-          for await (const chunk of upstream as AsyncIterable<LogChunk>) await writeWithBackpressure(call, chunk);
-          call.end();
-        },
-        (error) => call.emit("error", toStatus(error, log)),
-      ).catch(() => undefined); // the upstream's error was forwarded
+      podOnNode(call.request.type, call.request.name, call.request.container, false)
+        .then(
+          async ({ agent }) => {
+            const upstream = agent.logs(call.request);
+            call.on("cancelled", () => upstream.cancel());
+            upstream.on("error", forwardError(call));
+            // Chunk by chunk, at the pace the CLI reads: a large log never sits in the leader's memory.
+            for await (const chunk of upstream as AsyncIterable<LogChunk>) await writeWithBackpressure(call, chunk);
+            call.end();
+          },
+          (error) => call.emit("error", toStatus(error, log)),
+        )
+        .catch(() => undefined); // the upstream's error was forwarded
     },
 
     exec: (call) => {

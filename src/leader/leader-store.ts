@@ -130,23 +130,20 @@ export class LeaderStore {
 
   private constructor(private readonly database: OpenedDatabase<LeaderSchema>) {
     this.db = database.db;
-    const prepare = (sql: string) => database.sqlite.prepare(sql);
-    this.statements = {
-      desiredPods: prepare("select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at from pods where node = ? order by name"),
-      podByName: prepare("select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?"),
-      insertPod: prepare(
+    this.statements = database.prepareAll({
+      desiredPods: "select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at from pods where node = ? order by name",
+      podByName: "select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?",
+      insertPod:
         "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null)",
-      ),
-      updatePodSpec: prepare("update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ? where uid = ?"),
-      assignPod: prepare("update pods set node = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null"),
-      insertEvent: prepare(
+      updatePodSpec: "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ? where uid = ?",
+      assignPod: "update pods set node = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
+      insertEvent:
         "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) on conflict (source_node_id, source_sequence) do nothing",
-      ),
-      saveStatus: prepare("update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?"),
-      deletingPod: prepare("select uid, name from pods where uid = ? and node = ? and deletion_requested_at is not null"),
-      deleteEvents: prepare("delete from events where pod_uid = ?"),
-      deletePod: prepare("delete from pods where uid = ?"),
-    };
+      saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
+      deletingPod: "select uid, name from pods where uid = ? and node = ? and deletion_requested_at is not null",
+      deleteEvents: "delete from events where pod_uid = ?",
+      deletePod: "delete from pods where uid = ?",
+    });
   }
 
   static async open(file: string): Promise<LeaderStore> {
@@ -263,7 +260,13 @@ export class LeaderStore {
   }
 
   async unscheduledPods(): Promise<StoredPod[]> {
-    const rows = await this.db.selectFrom("pods").selectAll().where("node", "is", null).where("deletion_requested_at", "is", null).orderBy("created_at").execute();
+    const rows = await this.db
+      .selectFrom("pods")
+      .selectAll()
+      .where("node", "is", null)
+      .where("deletion_requested_at", "is", null)
+      .orderBy("created_at")
+      .execute();
     return rows.map(toStoredPod);
   }
 

@@ -46,7 +46,8 @@ export class NodeLifecycle {
   private heldBecause(): string | undefined {
     const { disruptionThreshold } = this.options;
     const disruption = detectDisruption(this.registry.list(), disruptionThreshold);
-    const why = disruption && `${disruption.notReady} of ${disruption.followers} followers are NotReady at once, so the leader's own network is the likelier fault`;
+    const why =
+      disruption && `${disruption.notReady} of ${disruption.followers} followers are NotReady at once, so the leader's own network is the likelier fault`;
     if (disruption && !this.disruption) {
       this.log.warn(`${why}: no pod moves while ${percent(disruptionThreshold)} or more of the followers are NotReady (--disruption-threshold)`);
     } else if (!disruption && this.disruption) {

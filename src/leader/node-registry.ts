@@ -59,9 +59,7 @@ export class NodeRegistry {
   }
 
   list(): NodeInfo[] {
-    return [...this.nodes.values()]
-      .map(({ node: { nodeId: _nodeId, ...info } }) => info)
-      .sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.nodes.values()].map(({ node: { nodeId: _nodeId, ...info } }) => info).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   status(name: string): NodeStatus | undefined {
@@ -77,9 +75,7 @@ export class NodeRegistry {
     const now = this.clock.now();
     const existing = this.nodes.get(request.name);
     if (existing && existing.node.nodeId !== request.nodeId && this.statusOf(existing, now) === "Ready") {
-      throw new JoinRefused(
-        `node name "${request.name}" is already taken by a live node (${existing.node.address}); start this node with another --name`,
-      );
+      throw new JoinRefused(`node name "${request.name}" is already taken by a live node (${existing.node.address}); start this node with another --name`);
     }
     const node: StoredNode = {
       name: request.name,

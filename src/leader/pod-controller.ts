@@ -28,7 +28,8 @@ export class PodController {
   async apply(entries: ManifestEntry[]): Promise<{ type: "pod"; name: string; outcome: ApplyOutcome }[]> {
     const applied = await this.store.applyPods(entries, new Date(this.clock.now()));
     const changed = applied.filter(({ outcome }) => outcome !== "unchanged");
-    if (changed.length > 0) this.log.info(changed.length === 1 ? `pod/${changed[0].name} ${changed[0].outcome}` : `${changed.length} pods created or configured`);
+    if (changed.length > 0)
+      this.log.info(changed.length === 1 ? `pod/${changed[0].name} ${changed[0].outcome}` : `${changed.length} pods created or configured`);
     for (const { node, outcome } of applied) if (outcome === "configured" && node) this.hub.notify(node);
     if (applied.some(({ outcome }) => outcome === "created")) await this.schedulePending();
     return applied.map(({ name, outcome }) => ({ type: "pod", name, outcome }));
@@ -80,7 +81,9 @@ export class PodController {
       }
       const stranded = pods.filter((p) => !p.deletionRequestedAt);
       if (heldBecause === undefined) await this.place(stranded);
-      else for (const pod of stranded) await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${heldBecause}`, node });
+      else
+        for (const pod of stranded)
+          await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${heldBecause}`, node });
     }
   }
 
@@ -88,7 +91,13 @@ export class PodController {
   async nodeLost(node: string): Promise<void> {
     const time = new Date(this.clock.now());
     for (const pod of await this.store.podsOnNode(node)) {
-      await this.store.recordEvent(pod.uid, { time, type: "Warning", reason: "NodeLost", message: `node ${node} stopped answering: the pod's status is Unknown`, node });
+      await this.store.recordEvent(pod.uid, {
+        time,
+        type: "Warning",
+        reason: "NodeLost",
+        message: `node ${node} stopped answering: the pod's status is Unknown`,
+        node,
+      });
     }
   }
 
@@ -106,12 +115,24 @@ export class PodController {
       const placement = placePod(candidates);
       if ("node" in placement) {
         const event: PodEvent = pod.node
-          ? { time, type: "Warning", reason: "Rescheduled", message: `Rescheduled pod/${pod.name} from ${pod.node} to ${placement.node}: ${pod.node} was lost`, node: placement.node }
+          ? {
+              time,
+              type: "Warning",
+              reason: "Rescheduled",
+              message: `Rescheduled pod/${pod.name} from ${pod.node} to ${placement.node}: ${pod.node} was lost`,
+              node: placement.node,
+            }
           : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };
         placements.push({ uid: pod.uid, from: pod.node, node: placement.node, event });
         candidates.find((node) => node.name === placement.node)!.podCount++;
       } else {
-        await this.recordOnce(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message: `cannot place pod/${pod.name}: ${placement.reason}`, node: "" });
+        await this.recordOnce(pod.uid, {
+          time,
+          type: "Warning",
+          reason: "FailedScheduling",
+          message: `cannot place pod/${pod.name}: ${placement.reason}`,
+          node: "",
+        });
       }
     }
     const made = await this.store.assignPods(placements);

@@ -3,7 +3,9 @@ import { RESOURCE_TYPES, type Resource } from "./domain.js";
 
 /** DNS label, as Kubernetes names objects: lowercase alphanumerics and "-", alphanumeric at both ends, ≤ 63. */
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
+const dnsLabel = z
+  .string()
+  .regex(DNS_LABEL, "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters");
 
 /** A Docker image reference: [registry[:port]/]path[:tag][@sha256:digest], as distribution/reference accepts. */
 const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
@@ -11,12 +13,23 @@ const IMAGE_REFERENCE = new RegExp(
   `^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?` +
     `${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::[\\w][\\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
 );
-const image = z.string().min(1, "required").max(255).regex(IMAGE_REFERENCE, "must be a valid Docker image reference (e.g. nginx:1.27 or registry:5000/team/app@sha256:...)");
+const image = z
+  .string()
+  .min(1, "required")
+  .max(255)
+  .regex(IMAGE_REFERENCE, "must be a valid Docker image reference (e.g. nginx:1.27 or registry:5000/team/app@sha256:...)");
 
 /** Environment variable names as a shell accepts them (no "=", no NUL, no spaces). */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a valid environment variable name");
-const labelKey = z.string().regex(/^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/, "must be a label key: [prefix/]name, alphanumerics, '-', '_', '.', at most 63 characters for the name");
-const labelValue = z.string().regex(/^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/, "must be a label value: alphanumerics, '-', '_', '.', at most 63 characters");
+const labelKey = z
+  .string()
+  .regex(
+    /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/,
+    "must be a label key: [prefix/]name, alphanumerics, '-', '_', '.', at most 63 characters for the name",
+  );
+const labelValue = z
+  .string()
+  .regex(/^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/, "must be a label value: alphanumerics, '-', '_', '.', at most 63 characters");
 const noNul = z.string().refine((value) => !value.includes("\0"), "must not contain NUL characters");
 
 const containerSchema = z.strictObject({
@@ -79,10 +92,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type" && issue.input === undefined) return "required";
   if (issue.code === "unrecognized_keys") return `unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   // zod's own words for bounds ("Too small: expected number to be >=1") read better as "must be at least 1".
-  if (issue.code === "too_small" && issue.message.startsWith("Too small")) return `must be ${issue.inclusive === false ? "more than" : "at least"} ${issue.minimum}`;
+  if (issue.code === "too_small" && issue.message.startsWith("Too small"))
+    return `must be ${issue.inclusive === false ? "more than" : "at least"} ${issue.minimum}`;
   if (issue.code === "too_big" && issue.message.startsWith("Too big")) return `must be ${issue.inclusive === false ? "less than" : "at most"} ${issue.maximum}`;
   if (issue.code === "invalid_key") return issue.issues.map((inner) => inner.message).join("; ");
-  if (issue.code === "invalid_type") return `must be ${issue.expected === "record" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
+  if (issue.code === "invalid_type")
+    return `must be ${issue.expected === "record" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
   return issue.message;
 }
 
@@ -102,7 +117,7 @@ export function validateManifest(document: unknown): ManifestResult {
   items.forEach((item, index) => {
     const at = (path: PropertyKey[], message: string) => problems.push(`${formatPath([...prefix(index), ...path]) || "(manifest)"}: ${message}`);
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
-      at([], "must be an object with a \"type\"");
+      at([], 'must be an object with a "type"');
       return;
     }
     const type = (item as { type?: unknown }).type;

@@ -181,7 +181,11 @@ describe("computePodActions", () => {
   });
 
   it("keeps the newest of two sandboxes", () => {
-    const [removal] = computePodActions([webPod()], [observed(undefined, { createdAt: at(5) }), observed(undefined, { createdAt: at(0) }), observed("app"), observed("sidecar")], noMemory)[0].actions;
+    const [removal] = computePodActions(
+      [webPod()],
+      [observed(undefined, { createdAt: at(5) }), observed(undefined, { createdAt: at(0) }), observed("app"), observed("sidecar")],
+      noMemory,
+    )[0].actions;
     expect(removal.type === "removeContainer" && removal.container.createdAt).to.deep.equal(at(0));
   });
 });

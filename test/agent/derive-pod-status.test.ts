@@ -6,7 +6,10 @@ import { at, healthyWeb, observed, webPod } from "../helpers/pod-fixtures.js";
 
 const NOW = at(100).getTime();
 const noMemory: NodeMemory = { restarts: new Map(), now: NOW };
-const remembering = (state: Partial<RestartState>): NodeMemory => ({ restarts: new Map([["uid-web/hash-1/app", { restarts: 0, failures: 1, ...state }]]), now: NOW });
+const remembering = (state: Partial<RestartState>): NodeMemory => ({
+  restarts: new Map([["uid-web/hash-1/app", { restarts: 0, failures: 1, ...state }]]),
+  now: NOW,
+});
 const pullFailure = { kind: "pull" as const, reason: "ErrImagePull", message: "pull access denied for app" };
 
 describe("derivePodStatus", () => {
@@ -22,7 +25,10 @@ describe("derivePodStatus", () => {
 
   it("is ContainerCreating while something is missing", () => {
     expect(derivePodStatus(webPod(), [], noMemory).phase).to.equal("ContainerCreating");
-    expect(derivePodStatus(webPod(), [observed(undefined), observed("app")], noMemory).containers[1]).to.deep.include({ state: "waiting", reason: "ContainerCreating" });
+    expect(derivePodStatus(webPod(), [observed(undefined), observed("app")], noMemory).containers[1]).to.deep.include({
+      state: "waiting",
+      reason: "ContainerCreating",
+    });
   });
 
   it("ignores the containers of another version of the spec", () => {
@@ -33,35 +39,64 @@ describe("derivePodStatus", () => {
     const first = derivePodStatus(webPod(), [observed(undefined), observed("sidecar")], remembering({ retryAt: NOW + 1000, lastFailure: pullFailure }));
     expect(first).to.deep.include({ phase: "ErrImagePull", message: "container app: pull access denied for app" });
     expect(first.containers[0]).to.deep.include({ state: "waiting", reason: "ErrImagePull", message: "pull access denied for app" });
-    const later = derivePodStatus(webPod(), [observed(undefined), observed("sidecar")], remembering({ failures: 2, retryAt: NOW + 2000, lastFailure: pullFailure }));
+    const later = derivePodStatus(
+      webPod(),
+      [observed(undefined), observed("sidecar")],
+      remembering({ failures: 2, retryAt: NOW + 2000, lastFailure: pullFailure }),
+    );
     expect(later.phase).to.equal("ImagePullBackOff");
   });
 
   it("is CrashLoopBackOff while a crashed container waits for its restart, with its restart count", () => {
     const crashed = observed("app", { id: "dead", state: "exited", exitCode: 1 });
-    const status = derivePodStatus(webPod(), [observed(undefined), crashed, observed("sidecar")], remembering({ restarts: 3, lastCounted: "dead", retryAt: NOW + 8000, lastFailure: { kind: "exit", exitCode: 1, reason: "Error", message: "exit code 1" } }));
+    const status = derivePodStatus(
+      webPod(),
+      [observed(undefined), crashed, observed("sidecar")],
+      remembering({
+        restarts: 3,
+        lastCounted: "dead",
+        retryAt: NOW + 8000,
+        lastFailure: { kind: "exit", exitCode: 1, reason: "Error", message: "exit code 1" },
+      }),
+    );
     expect(status).to.deep.include({ phase: "CrashLoopBackOff", message: "container app: exit code 1" });
     expect(status.containers[0]).to.deep.include({ state: "waiting", reason: "CrashLoopBackOff", restartCount: 3 });
   });
 
   it("is Failed, saying why, once the node gave up on a container", () => {
-    const status = derivePodStatus(webPod(), [observed(undefined), observed("sidecar")], remembering({ failures: 5, lastFailure: pullFailure, gaveUp: 'pulling image "app:1" failed 5 times in a row' }));
+    const status = derivePodStatus(
+      webPod(),
+      [observed(undefined), observed("sidecar")],
+      remembering({ failures: 5, lastFailure: pullFailure, gaveUp: 'pulling image "app:1" failed 5 times in a row' }),
+    );
     expect(status).to.deep.include({ phase: "Failed", message: 'pulling image "app:1" failed 5 times in a row' });
   });
 
   it("says OOMKilled when the kernel killed a container for memory", () => {
-    const status = derivePodStatus(webPod(), [observed(undefined), observed("app", { state: "exited", exitCode: 137, oomKilled: true }), observed("sidecar")], noMemory);
+    const status = derivePodStatus(
+      webPod(),
+      [observed(undefined), observed("app", { state: "exited", exitCode: 137, oomKilled: true }), observed("sidecar")],
+      noMemory,
+    );
     expect(status).to.deep.include({ phase: "Failed", message: "container app exited with code 137 (OOMKilled)" });
   });
 
   it("is Failed, naming the container and its exit code, when a container exits with an error", () => {
-    const status = derivePodStatus(webPod(), [observed(undefined), observed("app", { state: "exited", exitCode: 3, finishedAt: at(4) }), observed("sidecar")], noMemory);
+    const status = derivePodStatus(
+      webPod(),
+      [observed(undefined), observed("app", { state: "exited", exitCode: 3, finishedAt: at(4) }), observed("sidecar")],
+      noMemory,
+    );
     expect(status).to.deep.include({ phase: "Failed", reason: "Error", message: "container app exited with code 3 (Error)" });
     expect(status.containers[0]).to.deep.include({ state: "terminated", exitCode: 3, finishedAt: at(4) });
   });
 
   it("is Failed when the engine could not start a container", () => {
-    const status = derivePodStatus(webPod(), [observed(undefined), observed("app", { state: "created", error: "executable file not found" }), observed("sidecar")], noMemory);
+    const status = derivePodStatus(
+      webPod(),
+      [observed(undefined), observed("app", { state: "created", error: "executable file not found" }), observed("sidecar")],
+      noMemory,
+    );
     expect(status).to.deep.include({ phase: "Failed", reason: "StartError", message: "container app could not start: executable file not found" });
   });
 

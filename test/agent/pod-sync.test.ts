@@ -56,7 +56,8 @@ describe("PodSync, on the fake runtime", () => {
     sync.trigger();
     await sync.idle();
   };
-  const events = async () => (await store.outboxAfter(0)).map((e) => (e.kind === "event" ? `${e.event.type} ${e.event.reason}: ${e.event.message}` : "removed"));
+  const events = async () =>
+    (await store.outboxAfter(0)).map((e) => (e.kind === "event" ? `${e.event.type} ${e.event.reason}: ${e.event.message}` : "removed"));
 
   it("runs an assigned pod: a pause container, then each container joined to its network, all labelled", async () => {
     await store.replaceAssignments([assigned]);
@@ -101,7 +102,10 @@ describe("PodSync, on the fake runtime", () => {
       expect((await events()).at(-1)).to.equal(`Warning BackOff: Back-off ${delay / 1000}s restarting failed container app (exit code 1)`);
       clock.advance(delay - 1);
       await syncNow();
-      expect(app().some((c) => c.state === "running"), "still backing off").to.equal(false);
+      expect(
+        app().some((c) => c.state === "running"),
+        "still backing off",
+      ).to.equal(false);
       clock.advance(1);
       await syncNow();
       expect(lastStatus().phase).to.equal("Running");
@@ -117,10 +121,16 @@ describe("PodSync, on the fake runtime", () => {
       "Warning Died: Container app died with exit code 1 (Error)",
       "Warning Failed: container app failed 5 times in a row (exit code 1, reason Error); giving up: the pod is Failed",
     ]);
-    expect(runtime.all().filter((c) => c.state === "running"), "every container stopped").to.deep.equal([]);
+    expect(
+      runtime.all().filter((c) => c.state === "running"),
+      "every container stopped",
+    ).to.deep.equal([]);
     clock.advance(60_000);
     await syncNow();
-    expect(runtime.all().filter((c) => c.state === "running"), "and not restarted").to.deep.equal([]);
+    expect(
+      runtime.all().filter((c) => c.state === "running"),
+      "and not restarted",
+    ).to.deep.equal([]);
   });
 
   it("starts a fresh failure count when a container ran long enough", async () => {
@@ -138,27 +148,27 @@ describe("PodSync, on the fake runtime", () => {
     expect((await events()).at(-1)).to.equal("Warning BackOff: Back-off 1s restarting failed container app (exit code 1)");
   });
 
-  it("does not restart a cleanly finished container under OnFailure: the pod Succeeded", async () => {
-    await store.replaceAssignments([single({ restartPolicy: "OnFailure" })]);
-    await syncNow();
-    runtime.exit(runningApp().id, 0);
-    await syncNow();
-    clock.advance(60_000);
-    await syncNow();
-    expect(app().map((c) => c.state)).to.deep.equal(["exited"]);
-    expect(lastStatus().phase).to.equal("Succeeded");
-  });
-
-  it("does not restart a failed container under Never: the pod is Failed", async () => {
-    await store.replaceAssignments([single({ restartPolicy: "Never" })]);
-    await syncNow();
-    runtime.exit(runningApp().id, 2);
-    await syncNow();
-    clock.advance(60_000);
-    await syncNow();
-    expect(app().map((c) => c.state)).to.deep.equal(["exited"]);
-    expect(lastStatus()).to.deep.include({ phase: "Failed", message: "container app exited with code 2 (Error)" });
-  });
+  const notRestarted = [
+    { name: "a cleanly finished container under OnFailure: the pod Succeeded", policy: "OnFailure", exitCode: 0, status: { phase: "Succeeded" } },
+    {
+      name: "a failed container under Never: the pod is Failed",
+      policy: "Never",
+      exitCode: 2,
+      status: { phase: "Failed", message: "container app exited with code 2 (Error)" },
+    },
+  ] as const;
+  for (const c of notRestarted) {
+    it(`does not restart ${c.name}`, async () => {
+      await store.replaceAssignments([single({ restartPolicy: c.policy })]);
+      await syncNow();
+      runtime.exit(runningApp().id, c.exitCode);
+      await syncNow();
+      clock.advance(60_000);
+      await syncNow();
+      expect(app().map((container) => container.state)).to.deep.equal(["exited"]);
+      expect(lastStatus()).to.deep.include(c.status);
+    });
+  }
 
   it("honours the pod's own restart settings", async () => {
     await store.replaceAssignments([single({ restart: { maxFailures: 1 } })]);
@@ -221,7 +231,12 @@ describe("PodSync, on the fake runtime", () => {
     for (const container of runtime.all()) if (container.state === "running") runtime.exit(container.id, 0);
     await syncNow();
     // A new sandbox at once; its containers after their restart back-off (they stopped, like a crash).
-    expect(runtime.all().filter((c) => c.state === "running").map((c) => readContainerLabels(c.labels).containerName ?? "pause")).to.deep.equal(["pause"]);
+    expect(
+      runtime
+        .all()
+        .filter((c) => c.state === "running")
+        .map((c) => readContainerLabels(c.labels).containerName ?? "pause"),
+    ).to.deep.equal(["pause"]);
     clock.advance(1000);
     await syncNow();
     const running = runtime.all().filter((c) => c.state === "running");
@@ -291,7 +306,11 @@ describe("PodSync, on the fake runtime", () => {
   });
 
   it("removes containers of pods it does not know, and only its own node's", async () => {
-    const foreign = await runtime.createContainer({ name: "other-node", image: "app:1", labels: containerLabels("n2", { uid: "x", name: "x", specHash: "h" }) });
+    const foreign = await runtime.createContainer({
+      name: "other-node",
+      image: "app:1",
+      labels: containerLabels("n2", { uid: "x", name: "x", specHash: "h" }),
+    });
     await runtime.createContainer({ name: "orphan", image: "app:1", labels: containerLabels("n1", { uid: "gone", name: "gone", specHash: "h" }, "app") });
     await syncNow();
     expect(runtime.all().map((c) => c.id)).to.deep.equal([foreign]);

@@ -1,9 +1,23 @@
 import { expect } from "chai";
-import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit, onPullFailure, onRestarted, type ContainerExit, type RestartState } from "../../src/agent/restart-tracker.js";
+import {
+  effectiveSettings,
+  INITIAL_RESTART_STATE,
+  onContainerExit,
+  onPullFailure,
+  onRestarted,
+  type ContainerExit,
+  type RestartState,
+} from "../../src/agent/restart-tracker.js";
 import type { RestartPolicy } from "../../src/shared/domain.js";
 
 const settings = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
-const exit = (id: string, exitCode = 1, ranForMs = 500, reason = exitCode === 0 ? "Completed" : "Error"): ContainerExit => ({ containerId: id, containerName: "boom", exitCode, reason, ranForMs });
+const exit = (id: string, exitCode = 1, ranForMs = 500, reason = exitCode === 0 ? "Completed" : "Error"): ContainerExit => ({
+  containerId: id,
+  containerName: "boom",
+  exitCode,
+  reason,
+  ranForMs,
+});
 
 /** Feeds the tracker `count` crashes in a row (each restarted), returning every decision. */
 function crashLoop(count: number, policy: RestartPolicy = "Always", ranForMs = 500) {
@@ -88,7 +102,11 @@ describe("the restart tracker", () => {
   });
 
   it("lets a pod override the node's settings", () => {
-    expect(effectiveSettings(settings, { maxFailures: 2, initialBackoffSeconds: 0.5 })).to.deep.equal({ ...settings, maxFailures: 2, initialBackoffSeconds: 0.5 });
+    expect(effectiveSettings(settings, { maxFailures: 2, initialBackoffSeconds: 0.5 })).to.deep.equal({
+      ...settings,
+      maxFailures: 2,
+      initialBackoffSeconds: 0.5,
+    });
     expect(effectiveSettings(settings, undefined)).to.deep.equal(settings);
   });
 });

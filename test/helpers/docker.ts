@@ -22,7 +22,11 @@ export async function containersWithLabels(...labels: string[]): Promise<Contain
       id: ID,
       name: Names,
       state: State,
-      labels: Object.fromEntries(Labels.split(",").filter(Boolean).map((pair) => pair.split("=", 2) as [string, string])),
+      labels: Object.fromEntries(
+        Labels.split(",")
+          .filter(Boolean)
+          .map((pair) => pair.split("=", 2) as [string, string]),
+      ),
     }));
 }
 

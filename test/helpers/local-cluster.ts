@@ -68,15 +68,25 @@ export class LocalCluster {
   /** Starts the leader (on `port`, or a free one the first time) and waits until it listens. */
   async startLeader(name = "main", port = this.leaderPort, extraArgs: string[] = this.leaderArgs, host = this.leaderHost): Promise<TestProcess> {
     const address = this.hostAddress(host);
-    const leader = this.server(`leader ${name}`, [
-      "leader",
-      "--token", this.token,
-      "--listen", `${address}:${port}`,
-      "--data-dir", join(this.dir.path, name),
-      "--name", name,
-      "--heartbeat-grace", `${this.graceSeconds}s`,
-      ...extraArgs,
-    ], {}, host);
+    const leader = this.server(
+      `leader ${name}`,
+      [
+        "leader",
+        "--token",
+        this.token,
+        "--listen",
+        `${address}:${port}`,
+        "--data-dir",
+        join(this.dir.path, name),
+        "--name",
+        name,
+        "--heartbeat-grace",
+        `${this.graceSeconds}s`,
+        ...extraArgs,
+      ],
+      {},
+      host,
+    );
     const listening = new RegExp(`\\[leader\\] listening on ${address.replaceAll(".", "\\.")}:(\\d+)`);
     this.leaderPort = Number(listening.exec(await leader.waitForLine(listening))![1]);
     this.leaderHost = host;
@@ -89,15 +99,25 @@ export class LocalCluster {
     name: string,
     options: { token?: string; dataDir?: string; env?: NodeJS.ProcessEnv; host?: number; listen?: string; advertise?: string } = {},
   ): TestProcess {
-    return this.server(`follower ${name}`, [
-      "follower",
-      "--leader", this.leaderAddress,
-      "--token", options.token ?? this.token,
-      "--listen", options.listen ?? (this.hosts ? "0.0.0.0:4243" : "127.0.0.1:0"),
-      ...(options.advertise ? ["--advertise", options.advertise] : []),
-      "--data-dir", join(this.dir.path, options.dataDir ?? name),
-      "--name", name,
-    ], options.env, options.host);
+    return this.server(
+      `follower ${name}`,
+      [
+        "follower",
+        "--leader",
+        this.leaderAddress,
+        "--token",
+        options.token ?? this.token,
+        "--listen",
+        options.listen ?? (this.hosts ? "0.0.0.0:4243" : "127.0.0.1:0"),
+        ...(options.advertise ? ["--advertise", options.advertise] : []),
+        "--data-dir",
+        join(this.dir.path, options.dataDir ?? name),
+        "--name",
+        name,
+      ],
+      options.env,
+      options.host,
+    );
   }
 
   /** The environment that points the CLI at this cluster; its config file is written once per leader address and password. */
@@ -129,10 +149,14 @@ export class LocalCluster {
 
   /** Waits until the pod's status is `status`. */
   waitForPodStatus(name: string, status: string, timeoutMs = 30_000): Promise<PodJson> {
-    return eventually(`pod/${name} ${status}`, async () => {
-      const pod = await this.pod(name);
-      return pod.status === status ? pod : undefined;
-    }, timeoutMs);
+    return eventually(
+      `pod/${name} ${status}`,
+      async () => {
+        const pod = await this.pod(name);
+        return pod.status === status ? pod : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   async nodes(): Promise<NodeRow[]> {
@@ -144,10 +168,14 @@ export class LocalCluster {
   /** Waits until `cube nodes` lists exactly `expected`. */
   waitForNodes(expected: NodeRow[], timeoutMs = 20_000): Promise<NodeRow[]> {
     const key = (rows: NodeRow[]) => JSON.stringify([...rows].sort((a, b) => a.name.localeCompare(b.name)));
-    return eventually(`nodes ${key(expected)}`, async () => {
-      const rows = await this.nodes();
-      return key(rows) === key(expected) ? rows : undefined;
-    }, timeoutMs);
+    return eventually(
+      `nodes ${key(expected)}`,
+      async () => {
+        const rows = await this.nodes();
+        return key(rows) === key(expected) ? rows : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** The last lines of every server's output, for a test that failed. */

@@ -50,27 +50,29 @@ describe("a cluster of real cube-server processes", function () {
     expect(await cluster.nodes()).to.deep.equal([{ name: "main", status: "Ready", type: "Leader" }]);
   });
 
-  it("refuses a second node that claims a live node's name, with a clear error", async () => {
+  /** A leader "main" and a follower "worker", both Ready. */
+  const leaderAndWorker = async () => {
     await cluster.startLeader("main");
     cluster.startFollower("worker");
     await cluster.waitForNodes([
       { name: "main", status: "Ready", type: "Leader" },
       { name: "worker", status: "Ready", type: "Follower" },
     ]);
+  };
+
+  it("refuses a second node that claims a live node's name, with a clear error", async () => {
+    await leaderAndWorker();
     const impostor = cluster.startFollower("worker", { dataDir: "another-machine" });
     await impostor.waitForLine(/refused to let us join: node name "worker" is already taken by a live node/);
   });
 
   it("refuses a second server on a data directory in use, at once and clearly", async () => {
-    await cluster.startLeader("main");
-    cluster.startFollower("worker");
-    await cluster.waitForNodes([
-      { name: "main", status: "Ready", type: "Leader" },
-      { name: "worker", status: "Ready", type: "Follower" },
-    ]);
+    await leaderAndWorker();
     const second = cluster.startFollower("worker-twin", { dataDir: "worker" });
     expect(await second.exitCode()).to.equal(1);
-    expect(second.lines.join("\n")).to.match(/cube-server: the database \S+agent\.db is in use by another process: is another cube-server running with this --data-dir\?/);
+    expect(second.lines.join("\n")).to.match(
+      /cube-server: the database \S+agent\.db is in use by another process: is another cube-server running with this --data-dir\?/,
+    );
   });
 
   it("turns a killed follower NotReady after the grace period, and Ready again when it is restarted", async () => {

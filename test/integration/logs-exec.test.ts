@@ -59,7 +59,14 @@ describe("cube logs and cube exec, through the leader to the node", function () 
   });
 
   it("prints one container with --container (no prefix), its last lines with --tail, its recent ones with --since", async () => {
-    expect((await cluster.cubeOk("logs", "pod/chatty", "--container", "b")).split("\n").filter(Boolean)).to.deep.equal(["b-1", "b-2", "b-3", "b-4", "b-5", "b-6"]);
+    expect((await cluster.cubeOk("logs", "pod/chatty", "--container", "b")).split("\n").filter(Boolean)).to.deep.equal([
+      "b-1",
+      "b-2",
+      "b-3",
+      "b-4",
+      "b-5",
+      "b-6",
+    ]);
     expect(await cluster.cubeOk("logs", "pod/chatty", "-c", "alpha", "--tail", "2")).to.equal("alpha-5\nalpha-6\n");
     expect(await cluster.cubeOk("logs", "pod/chatty", "--tail", "1")).to.equal("[alpha] alpha-6\n[b]     b-6\n");
     expect(await cluster.cubeOk("logs", "pod/chatty", "--since", "1s")).to.equal("");
@@ -102,10 +109,14 @@ describe("cube logs and cube exec, through the leader to the node", function () 
         restart: { initialBackoffSeconds: 1 },
       },
     });
-    const restarted = await eventually("a restart", async () => {
-      const pod = await cluster.pod("phoenix");
-      return pod.containers[0]?.restartCount >= 1 && pod.containers[0].state === "running" ? pod : undefined;
-    }, 30_000);
+    const restarted = await eventually(
+      "a restart",
+      async () => {
+        const pod = await cluster.pod("phoenix");
+        return pod.containers[0]?.restartCount >= 1 && pod.containers[0].state === "running" ? pod : undefined;
+      },
+      30_000,
+    );
     expect(restarted.containers[0].restartCount).to.be.at.least(1);
     const current = await cluster.cubeOk("logs", "pod/phoenix");
     const previous = await cluster.cubeOk("logs", "pod/phoenix", "--previous");
@@ -121,14 +132,32 @@ describe("cube logs and cube exec, through the leader to the node", function () 
       type: "pod",
       metadata: { name: "big" },
       spec: {
-        containers: [{ name: "main", image: IMAGE, command: ["sh", "-c", `yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -n ${lines}; echo end-of-log; sleep 3600`] }],
+        containers: [
+          {
+            name: "main",
+            image: IMAGE,
+            command: [
+              "sh",
+              "-c",
+              `yes 0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789 | head -n ${lines}; echo end-of-log; sleep 3600`,
+            ],
+          },
+        ],
         terminationGracePeriodSeconds: 1,
       },
     });
-    await eventually("the whole log written", async () => ((await cluster.cubeOk("logs", "pod/big", "--tail", "1")) === "[main] end-of-log\n" ? true : undefined), 60_000, 1000);
+    await eventually(
+      "the whole log written",
+      async () => ((await cluster.cubeOk("logs", "pod/big", "--tail", "1")) === "[main] end-of-log\n" ? true : undefined),
+      60_000,
+      1000,
+    );
     const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${cluster.leaderProcess!.pid}/status`, "utf8"))![1]) * 1024;
     const before = rss();
-    const reader = spawn(process.execPath, [join(projectRoot, "bin", "run.js"), "logs", "pod/big", "-c", "main"], { env: { ...process.env, ...cluster.cliEnv() }, stdio: ["ignore", "pipe", "inherit"] });
+    const reader = spawn(process.execPath, [join(projectRoot, "bin", "run.js"), "logs", "pod/big", "-c", "main"], {
+      env: { ...process.env, ...cluster.cliEnv() },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     reader.stdout.pause(); // a reader that does not read yet: everything upstream must wait
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const growth = rss() - before;
@@ -200,7 +229,12 @@ describe("cube logs and cube exec, through the leader to the node", function () 
 
   it("leaves no process behind when the CLI goes away in the middle of an exec", async () => {
     const marker = `${Math.floor(Math.random() * 1000) + 7000}`;
-    const session = startProcess("cube exec", process.execPath, [join(projectRoot, "bin", "run.js"), "exec", "pod/chatty", "-c", "alpha", "--", "sleep", marker], cluster.cliEnv());
+    const session = startProcess(
+      "cube exec",
+      process.execPath,
+      [join(projectRoot, "bin", "run.js"), "exec", "pod/chatty", "-c", "alpha", "--", "sleep", marker],
+      cluster.cliEnv(),
+    );
     const [alpha] = (await containersWithLabels("cube.pod=chatty", "cube.container=alpha")).filter((c) => c.state === "running");
     const sleeping = async () => (await dockerExec(alpha.id, ["ps", "-o", "args"])).split("\n").some((line) => line.trim() === `sleep ${marker}`);
     await eventually("the command running", async () => ((await sleeping()) ? true : undefined));

@@ -54,18 +54,23 @@ describe("a cluster across three hosts, each with its own address and Docker eng
   const hostsRunning = (all: Map<number, EngineContainer[]>, pod: string) =>
     HOSTS.filter((host) => all.get(host)!.some((c) => c.pod === pod && c.state === "running"));
   const podNames = async () => (JSON.parse(await cluster.cubeOk("list", "pod", "-o", "json")) as { name: string }[]).map((p) => p.name);
-  const pods = async (): Promise<Map<string, PodJson>> => new Map(await Promise.all((await podNames()).map(async (name) => [name, await cluster.pod(name)] as const)));
+  const pods = async (): Promise<Map<string, PodJson>> =>
+    new Map(await Promise.all((await podNames()).map(async (name) => [name, await cluster.pod(name)] as const)));
   const nodeStatus = async (node: string) => (await cluster.nodes()).find((n) => n.name === node)?.status;
   /** Every pod Running, and its containers running on its own node's engine and on no other. */
   const everyPodRunsOnceOnItsNode = () =>
-    eventually("every pod Running exactly once, on its node's engine", async () => {
-      const [all, current] = await Promise.all([engines(), pods()]);
-      for (const [name, pod] of current) {
-        if (pod.status !== "Running" || pod.node === null) return undefined;
-        if (JSON.stringify(hostsRunning(all, name)) !== JSON.stringify([hostOf(pod.node)])) return undefined;
-      }
-      return { all, current };
-    }, 60_000);
+    eventually(
+      "every pod Running exactly once, on its node's engine",
+      async () => {
+        const [all, current] = await Promise.all([engines(), pods()]);
+        for (const [name, pod] of current) {
+          if (pod.status !== "Running" || pod.node === null) return undefined;
+          if (JSON.stringify(hostsRunning(all, name)) !== JSON.stringify([hostOf(pod.node)])) return undefined;
+        }
+        return { all, current };
+      },
+      60_000,
+    );
 
   before(async () => {
     hosts = await TestHosts.up(HOSTS.length);
@@ -100,7 +105,10 @@ describe("a cluster across three hosts, each with its own address and Docker eng
   });
 
   it("spreads pods over the hosts, each pod's containers on its own node's engine and on no other", async () => {
-    await apply("six", ["a", "b", "c", "d", "e", "f"].map((letter) => ticker(`web-${letter}`)));
+    await apply(
+      "six",
+      ["a", "b", "c", "d", "e", "f"].map((letter) => ticker(`web-${letter}`)),
+    );
     const { all, current } = await everyPodRunsOnceOnItsNode();
     const perNode = [...current.values()].map((pod) => pod.node);
     expect(HOSTS.map((host) => perNode.filter((node) => node === nodeOf(host)).length)).to.deep.equal([2, 2, 2]);
@@ -123,7 +131,11 @@ describe("a cluster across three hosts, each with its own address and Docker eng
     const before = await pods();
     const moved = [...before].filter(([, pod]) => pod.node === lost).map(([name]) => name);
     expect(moved).to.have.length(2);
-    const copies = (await engines()).get(3)!.filter((c) => c.state === "running").map((c) => c.id).sort();
+    const copies = (await engines())
+      .get(3)!
+      .filter((c) => c.state === "running")
+      .map((c) => c.id)
+      .sort();
 
     await hosts.partition(3);
     await eventually(`${lost} NotReady`, async () => ((await nodeStatus(lost)) === "NotReady" ? true : undefined));
@@ -136,7 +148,11 @@ describe("a cluster across three hosts, each with its own address and Docker eng
       expect(reasons, name).to.include.members(["NodeLost", "Rescheduled"]);
     }
     // Cut off, not dead: the host's engine still runs the old copies.
-    const cutOff = (await engines()).get(3)!.filter((c) => c.state === "running").map((c) => c.id).sort();
+    const cutOff = (await engines())
+      .get(3)!
+      .filter((c) => c.state === "running")
+      .map((c) => c.id)
+      .sort();
     expect(cutOff).to.deep.equal(copies);
 
     await hosts.heal(3);
@@ -158,7 +174,10 @@ describe("a cluster across three hosts, each with its own address and Docker eng
     const followerContainers = () => engines().then((all) => [2, 3].flatMap((host) => all.get(host)!.map((c) => `${host} ${c.id} ${c.state}`)).sort());
     const containersBefore = await followerContainers();
     expect(containersBefore.every((c) => c.endsWith(" running"))).to.equal(true);
-    const leaderEngineBefore = before.get(1)!.map((c) => c.id).sort();
+    const leaderEngineBefore = before
+      .get(1)!
+      .map((c) => c.id)
+      .sort();
 
     await hosts.partition(1);
     await eventually("both followers NotReady", async () => {
@@ -172,13 +191,27 @@ describe("a cluster across three hosts, each with its own address and Docker eng
       const pod = await cluster.pod(name);
       expect(pod.node, name).to.equal(node);
       expect(pod.status, name).to.equal("Unknown");
-      expect(pod.events.map((e) => e.reason), name).to.include("NodeLost");
-      expect(pod.events.filter((e) => e.reason === "Rescheduled" && e.node === nodeOf(1)), name).to.deep.equal([]);
+      expect(
+        pod.events.map((e) => e.reason),
+        name,
+      ).to.include("NodeLost");
+      expect(
+        pod.events.filter((e) => e.reason === "Rescheduled" && e.node === nodeOf(1)),
+        name,
+      ).to.deep.equal([]);
     }
-    expect((await engines()).get(1)!.map((c) => c.id).sort()).to.deep.equal(leaderEngineBefore);
+    expect(
+      (await engines())
+        .get(1)!
+        .map((c) => c.id)
+        .sort(),
+    ).to.deep.equal(leaderEngineBefore);
 
     await hosts.heal(1);
-    await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: host === 1 ? "Leader" : "Follower" })), 60_000);
+    await cluster.waitForNodes(
+      HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: host === 1 ? "Leader" : "Follower" })),
+      60_000,
+    );
     await everyPodRunsOnceOnItsNode();
     expect(await followerContainers()).to.deep.equal(containersBefore);
   });

@@ -80,7 +80,10 @@ describe("pods on real Docker, through the CLI", function () {
     const names = ["spread-a", "spread-b", "spread-c", "spread-d", "spread-e", "spread-f", "spread-g"];
     await cluster.cubeOk(
       "apply",
-      manifest("spread", names.map((name) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }))),
+      manifest(
+        "spread",
+        names.map((name) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } })),
+      ),
     );
     const placed = await Promise.all(names.map((name) => cluster.waitForPodStatus(name, "Running")));
     const all = await Promise.all(["my-pod", "pair", ...names].map((name) => cluster.pod(name)));
@@ -109,7 +112,10 @@ describe("pods on real Docker, through the CLI", function () {
   });
 
   it("deletes a pod gracefully: no container with its labels is left, and it is gone from list and get", async () => {
-    await cluster.cubeOk("apply", manifest("doomed", { type: "pod", metadata: { name: "doomed" }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }));
+    await cluster.cubeOk(
+      "apply",
+      manifest("doomed", { type: "pod", metadata: { name: "doomed" }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }),
+    );
     await cluster.waitForPodStatus("doomed", "Running");
     expect(await containersWithLabels("cube.pod=doomed")).to.have.length(2);
     expect(await cluster.cubeOk("delete", "pod/doomed")).to.equal("pod/doomed deleted\n");
@@ -137,13 +143,20 @@ describe("pods on real Docker, through the CLI", function () {
   });
 
   it("applies a manifest read from standard input", async () => {
-    const result = await cluster.cube(["apply", "-"], undefined, JSON.stringify({ type: "pod", metadata: { name: "from-stdin" }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }));
+    const result = await cluster.cube(
+      ["apply", "-"],
+      undefined,
+      JSON.stringify({ type: "pod", metadata: { name: "from-stdin" }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }),
+    );
     expect(result).to.deep.include({ code: 0, stdout: "pod/from-stdin created\n" });
     await cluster.waitForPodStatus("from-stdin", "Running");
   });
 
   it("reports a pull that fails as ErrImagePull, with Docker's own error", async () => {
-    await cluster.cubeOk("apply", manifest("missing", { type: "pod", metadata: { name: "missing-image" }, spec: { containers: [{ name: "main", image: "cube-test/does-not-exist:1" }] } }));
+    await cluster.cubeOk(
+      "apply",
+      manifest("missing", { type: "pod", metadata: { name: "missing-image" }, spec: { containers: [{ name: "main", image: "cube-test/does-not-exist:1" }] } }),
+    );
     const pod = await cluster.waitForPodStatus("missing-image", "ErrImagePull");
     const failed = pod.events.find((e) => e.reason === "Failed")!;
     expect(failed.type).to.equal("Warning");

@@ -35,11 +35,16 @@ describe("supervision and recovery, with real processes and real containers", fu
   /** Collects the statuses a pod goes through until `final`. */
   const statusesUntil = async (name: string, final: string, timeoutMs = 60_000): Promise<{ seen: string[]; pod: PodJson }> => {
     const seen: string[] = [];
-    const pod = await eventually(`pod/${name} ${final}`, async () => {
-      const current = await cluster.pod(name);
-      if (seen.at(-1) !== current.status) seen.push(current.status);
-      return current.status === final ? current : undefined;
-    }, timeoutMs, 100);
+    const pod = await eventually(
+      `pod/${name} ${final}`,
+      async () => {
+        const current = await cluster.pod(name);
+        if (seen.at(-1) !== current.status) seen.push(current.status);
+        return current.status === final ? current : undefined;
+      },
+      timeoutMs,
+      100,
+    );
     return { seen, pod };
   };
 
@@ -55,7 +60,10 @@ describe("supervision and recovery, with real processes and real containers", fu
     await apply("crash", {
       type: "pod",
       metadata: { name: "boom" },
-      spec: { containers: [{ name: "boom", image: IMAGE, command: ["sh", "-c", "echo about to fail; exit 1"] }], restart: { initialBackoffSeconds: 2, maxFailures: 3 } },
+      spec: {
+        containers: [{ name: "boom", image: IMAGE, command: ["sh", "-c", "echo about to fail; exit 1"] }],
+        restart: { initialBackoffSeconds: 2, maxFailures: 3 },
+      },
     });
     const { seen, pod } = await statusesUntil("boom", "Failed");
     expect(seen).to.include("CrashLoopBackOff");
@@ -71,7 +79,10 @@ describe("supervision and recovery, with real processes and real containers", fu
   });
 
   it("retries a missing image (ErrImagePull, ImagePullBackOff), then gives up (Failed) with Docker's error", async () => {
-    await apply("nope", simplePod("no-image", { containers: [{ name: "main", image: "cube-test/not-here:1" }], restart: { initialBackoffSeconds: 2, maxFailures: 3 } }));
+    await apply(
+      "nope",
+      simplePod("no-image", { containers: [{ name: "main", image: "cube-test/not-here:1" }], restart: { initialBackoffSeconds: 2, maxFailures: 3 } }),
+    );
     const { seen, pod } = await statusesUntil("no-image", "Failed");
     expect(seen).to.include.members(["ErrImagePull", "ImagePullBackOff"]);
     const failures = pod.events.filter((e) => e.reason === "Failed").map((e) => e.message);
@@ -82,7 +93,10 @@ describe("supervision and recovery, with real processes and real containers", fu
 
   let spread: PodJson[];
   it("adopts its running containers after a SIGKILL and restart of a follower: same container ids, same restart counts", async () => {
-    await apply("spread", ["a", "b", "c"].map((suffix) => simplePod(`spread-${suffix}`)));
+    await apply(
+      "spread",
+      ["a", "b", "c"].map((suffix) => simplePod(`spread-${suffix}`)),
+    );
     spread = await Promise.all(["a", "b", "c"].map((suffix) => cluster.waitForPodStatus(`spread-${suffix}`, "Running")));
     const onFirst = spread.find((pod) => pod.node === nodes.first);
     expect(onFirst, "a pod on the first follower").to.not.equal(undefined);
@@ -102,13 +116,19 @@ describe("supervision and recovery, with real processes and real containers", fu
 
   it("keeps every pod and container after a SIGKILL and restart of the leader", async () => {
     const podsBefore = JSON.parse(await cluster.cubeOk("list", "-o", "json")).map((p: { name: string }) => p.name);
-    const containersBefore = ours(await containersWithLabels("cube.pod")).map((c) => c.id).sort();
+    const containersBefore = ours(await containersWithLabels("cube.pod"))
+      .map((c) => c.id)
+      .sort();
     await leader.kill("SIGKILL");
     leader = await cluster.startLeader(nodes.leader);
     await eventually("3 Ready nodes again", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(JSON.parse(await cluster.cubeOk("list", "-o", "json")).map((p: { name: string }) => p.name)).to.deep.equal(podsBefore);
-    expect(ours(await containersWithLabels("cube.pod")).map((c) => c.id).sort()).to.deep.equal(containersBefore);
+    expect(
+      ours(await containersWithLabels("cube.pod"))
+        .map((c) => c.id)
+        .sort(),
+    ).to.deep.equal(containersBefore);
     for (const pod of spread) expect((await cluster.pod((pod.manifest as { metadata: { name: string } }).metadata.name)).status).to.equal("Running");
   });
 
@@ -152,7 +172,11 @@ describe("supervision and recovery, with real processes and real containers", fu
     const stale = ours(await containersWithLabels(`cube.node=${nodes.first}`, "cube.pod"));
     expect(stale.length).to.be.greaterThan(0);
     startFollower(nodes.first);
-    await eventually("the stale containers removed", async () => ((await containersWithLabels(`cube.node=${nodes.first}`, "cube.pod")).length === 0 ? true : undefined), 30_000);
+    await eventually(
+      "the stale containers removed",
+      async () => ((await containersWithLabels(`cube.node=${nodes.first}`, "cube.pod")).length === 0 ? true : undefined),
+      30_000,
+    );
   });
 
   it("loses no acknowledged pod, and duplicates none, when the leader is SIGKILLed during a 20-pod apply", async () => {
@@ -175,7 +199,10 @@ describe("supervision and recovery, with real processes and real containers", fu
     const perPod = new Map<string, number>();
     for (const c of containers) perPod.set(c.labels["cube.pod"], (perPod.get(c.labels["cube.pod"]) ?? 0) + 1);
     expect([...perPod.keys()].sort()).to.deep.equal([...burst].sort());
-    expect([...perPod.values()].every((count) => count === 2), JSON.stringify(Object.fromEntries(perPod))).to.equal(true);
+    expect(
+      [...perPod.values()].every((count) => count === 2),
+      JSON.stringify(Object.fromEntries(perPod)),
+    ).to.equal(true);
     console.log(`      (the apply was ${result.code === 0 ? "acknowledged" : "not acknowledged"} before the SIGKILL; ${burst.length} pods)`);
   });
 });

@@ -32,7 +32,10 @@ describe("AssignmentHub", () => {
   let log: MemoryLogger;
 
   beforeEach(() => {
-    placed = new Map([["n1", [desired("web")]], ["n2", []]]);
+    placed = new Map([
+      ["n1", [desired("web")]],
+      ["n2", []],
+    ]);
     reads = [];
     log = new MemoryLogger();
     hub = new AssignmentHub(

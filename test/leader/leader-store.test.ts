@@ -10,7 +10,12 @@ const pod = (name: string, image = "busybox", labels: Record<string, string> = {
   spec: { containers: [{ name: "main", image, env: {} }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
 });
 const apply = (store: LeaderStore, ...resources: PodResource[]) =>
-  store.applyPods(resources.map((resource) => ({ resource, source: resource })), new Date()).then((results) => results.map((r) => `${r.name} ${r.outcome}`));
+  store
+    .applyPods(
+      resources.map((resource) => ({ resource, source: resource })),
+      new Date(),
+    )
+    .then((results) => results.map((r) => `${r.name} ${r.outcome}`));
 
 describe("LeaderStore: apply semantics", () => {
   let dir: ReturnType<typeof tempDir>;

@@ -10,7 +10,9 @@ describe("NodeUpdateBatcher", () => {
     const batcher = new NodeUpdateBatcher(async (updates) => {
       commits.push(updates.map((u) => (u.kind === "status" ? u.podUid : u.kind)));
     });
-    const done = await Promise.all([batcher.submit(status("a")), batcher.submit(status("b")), batcher.submit(status("c"))].map((p) => p.then(() => commits.length)));
+    const done = await Promise.all(
+      [batcher.submit(status("a")), batcher.submit(status("b")), batcher.submit(status("c"))].map((p) => p.then(() => commits.length)),
+    );
     expect(commits).to.deep.equal([["a", "b", "c"]]);
     expect(done).to.deep.equal([1, 1, 1]);
     await batcher.submit(status("d"));

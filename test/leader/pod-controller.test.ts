@@ -40,7 +40,9 @@ describe("PodController", () => {
     await controller.apply([pod("web")]);
     let found = await controller.get("web");
     expect(found!.pod.phase).to.equal("Pending");
-    expect(found!.events.map((e) => `${e.type} ${e.reason}: ${e.message}`)).to.deep.equal(["Warning FailedScheduling: cannot place pod/web: no node has joined the cluster"]);
+    expect(found!.events.map((e) => `${e.type} ${e.reason}: ${e.message}`)).to.deep.equal([
+      "Warning FailedScheduling: cannot place pod/web: no node has joined the cluster",
+    ]);
 
     await controller.schedulePending();
     expect((await controller.get("web"))!.events).to.have.length(1); // the same reason is not repeated
@@ -83,7 +85,12 @@ describe("PodController", () => {
     notified.length = 0;
     await controller.rescheduleFrom(["n1"]);
     expect(await placements()).to.deep.equal(["db@n2", "web@n2"]);
-    expect((await controller.get("web"))!.events.at(-1)).to.deep.include({ type: "Warning", reason: "Rescheduled", message: "Rescheduled pod/web from n1 to n2: n1 was lost", node: "n2" });
+    expect((await controller.get("web"))!.events.at(-1)).to.deep.include({
+      type: "Warning",
+      reason: "Rescheduled",
+      message: "Rescheduled pod/web from n1 to n2: n1 was lost",
+      node: "n2",
+    });
     expect(notified).to.deep.equal(["n2"]);
   });
 

@@ -21,7 +21,14 @@ describe("parseServerArgs", () => {
   });
 
   it("reads every flag from its environment variable, flags winning", () => {
-    const env = { CUBE_TOKEN: "from-env", CUBE_LEADER: "10.0.0.1:4242", CUBE_LISTEN: "0.0.0.0:5000", CUBE_ADVERTISE: "10.0.0.9:5000", CUBE_DATA_DIR: "/var/lib/cube", CUBE_NAME: "env-name" };
+    const env = {
+      CUBE_TOKEN: "from-env",
+      CUBE_LEADER: "10.0.0.1:4242",
+      CUBE_LISTEN: "0.0.0.0:5000",
+      CUBE_ADVERTISE: "10.0.0.9:5000",
+      CUBE_DATA_DIR: "/var/lib/cube",
+      CUBE_NAME: "env-name",
+    };
     const command = parseServerArgs(["follower", "--name", "flag-name"], env);
     expect(command).to.deep.equal({
       mode: "follower",
@@ -39,7 +46,21 @@ describe("parseServerArgs", () => {
 
   it("reads the restart and reschedule settings", () => {
     const command = parseServerArgs(
-      ["leader", "--token", "T", "--restart-backoff", "500ms", "--restart-backoff-max", "1m", "--restart-reset-after", "2m", "--restart-max-failures", "3", "--reschedule-delay", "30s"],
+      [
+        "leader",
+        "--token",
+        "T",
+        "--restart-backoff",
+        "500ms",
+        "--restart-backoff-max",
+        "1m",
+        "--restart-reset-after",
+        "2m",
+        "--restart-max-failures",
+        "3",
+        "--reschedule-delay",
+        "30s",
+      ],
       {},
     );
     expect(command.mode === "leader" && command.config).to.deep.include({

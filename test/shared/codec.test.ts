@@ -8,7 +8,11 @@ import type { DesiredPod, NodeInfo, PodEvent, PodStatusReport } from "../../src/
 function defined<T>(value: T): T {
   if (Array.isArray(value)) return value.map(defined) as T;
   if (value && typeof value === "object" && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined).map(([key, inner]) => [key, defined(inner)])) as T;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, inner]) => inner !== undefined)
+        .map(([key, inner]) => [key, defined(inner)]),
+    ) as T;
   }
   return value;
 }
@@ -45,7 +49,17 @@ describe("codec: domain values across the wire and back", () => {
       reason: "Error",
       message: "container app exited with code 0",
       containers: [
-        { name: "app", state: "terminated", reason: "Completed", containerId: "c1", restartCount: 2, exitCode: 0, startedAt: new Date(1001), finishedAt: new Date(2002), image: "app:1" },
+        {
+          name: "app",
+          state: "terminated",
+          reason: "Completed",
+          containerId: "c1",
+          restartCount: 2,
+          exitCode: 0,
+          startedAt: new Date(1001),
+          finishedAt: new Date(2002),
+          image: "app:1",
+        },
         { name: "side", state: "waiting", reason: "ContainerCreating", restartCount: 0, image: "side:1" },
       ],
     };

@@ -30,7 +30,11 @@ describe("validateManifest", () => {
           resource: {
             type: "pod",
             metadata: { name: "my-pod", labels: { app: "my-app" } },
-            spec: { containers: [{ name: "my-container", image: "nginx:latest", env: { ENV_VAR1: "value1", ENV_VAR2: "value2" } }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
+            spec: {
+              containers: [{ name: "my-container", image: "nginx:latest", env: { ENV_VAR1: "value1", ENV_VAR2: "value2" } }],
+              restartPolicy: "Always",
+              terminationGracePeriodSeconds: 10,
+            },
           },
           source: seedPod,
         },
@@ -128,8 +132,13 @@ describe("validateManifest", () => {
 
 describe("validateManifest: restart settings", () => {
   it("accepts a restart policy and per-pod restart settings", () => {
-    const result = validateManifest([pod((p) => Object.assign(p.spec, { restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } }))]);
-    expect(result.ok && result.entries[0].resource.spec).to.deep.include({ restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } });
+    const result = validateManifest([
+      pod((p) => Object.assign(p.spec, { restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } })),
+    ]);
+    expect(result.ok && result.entries[0].resource.spec).to.deep.include({
+      restartPolicy: "OnFailure",
+      restart: { maxFailures: 3, initialBackoffSeconds: 0.5 },
+    });
   });
 
   it("rejects an unknown policy and bad settings", () => {

@@ -102,7 +102,8 @@ export class FakeRuntime implements ContainerRuntime {
     this.calls.push(`create ${options.name}`);
     this.maybeFail("createContainer");
     if (!this.images.has(options.image)) throw new Error(`No such image: ${options.image}`);
-    if ([...this.containers.values()].some((c) => c.options.name === options.name)) throw new Error(`Conflict. The container name "/${options.name}" is already in use`);
+    if ([...this.containers.values()].some((c) => c.options.name === options.name))
+      throw new Error(`Conflict. The container name "/${options.name}" is already in use`);
     const id = randomBytes(32).toString("hex");
     this.containers.set(id, { id, options, state: "created", createdAt: new Date(this.clock.now()) });
     return id;

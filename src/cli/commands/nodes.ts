@@ -17,6 +17,11 @@ export default class Nodes extends CubeCommand {
       return;
     }
     const statusColor = (status: string) => (status === "Ready" ? colors.green(status) : colors.red(status));
-    process.stdout.write(`${renderTable(["Name", "Status", "Type"], infos.map((node) => [node.name, statusColor(node.status), node.type]))}\n`);
+    process.stdout.write(
+      `${renderTable(
+        ["Name", "Status", "Type"],
+        infos.map((node) => [node.name, statusColor(node.status), node.type]),
+      )}\n`,
+    );
   }
 }
