@@ -1,0 +1,40 @@
+import { join } from "node:path";
+import { expect } from "chai";
+import { sql } from "kysely";
+import { agentMigrations } from "../../src/agent/agent-migrations.js";
+import { AgentStore } from "../../src/agent/agent-store.js";
+import { openDatabase } from "../../src/shared/open-database.js";
+import { webPod } from "../helpers/pod-fixtures.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+describe("AgentStore", () => {
+  let dir: ReturnType<typeof tempDir>;
+  beforeEach(() => (dir = tempDir("agent-store")));
+  afterEach(() => dir.remove());
+
+  it("tears down what the leader flags as deleting and what it leaves out, saying which", async () => {
+    const store = await AgentStore.open(join(dir.path, "agent.db"));
+    const { uid, name, labels, spec, specHash } = webPod();
+    const pod = (suffix: string, deleting = false) => ({ uid: `${uid}-${suffix}`, name: `${name}-${suffix}`, labels, spec, specHash, deleting });
+    await store.replaceAssignments([pod("a"), pod("b"), pod("c")]);
+    await store.replaceAssignments([pod("a"), pod("b", true)]);
+    // A pod being deleted stays deleted when it is then left out.
+    await store.replaceAssignments([pod("a")]);
+    expect((await store.localPods()).map((p) => `${p.name} ${p.termination ?? "runs"}`)).to.deep.equal(["web-a runs", "web-b deleted", "web-c unassigned"]);
+    await store.close();
+  });
+
+  it("takes a database of the version before, its pods being torn down kept so", async () => {
+    const file = join(dir.path, "agent.db");
+    const before = Object.fromEntries(Object.entries(agentMigrations).filter(([name]) => name < "0004"));
+    const old = await openDatabase<unknown>(file, before);
+    await sql`insert into pods (uid, name, labels_json, spec_json, spec_hash, terminating) values ('u1', 'kept', '{}', ${JSON.stringify(webPod().spec)}, 'h', 0), ('u2', 'going', '{}', ${JSON.stringify(webPod().spec)}, 'h', 1)`.execute(
+      old.db,
+    );
+    await old.db.destroy();
+
+    const store = await AgentStore.open(file);
+    expect((await store.localPods()).map((p) => `${p.name} ${p.termination ?? "runs"}`)).to.deep.equal(["going unassigned", "kept runs"]);
+    await store.close();
+  });
+});
