@@ -99,7 +99,7 @@ export class AgentStore {
     await this.database.inBatch(() => {
       markAllUnassigned.run();
       for (const pod of desired) {
-        upsertPod.run(pod.uid, pod.name, JSON.stringify(pod.labels), JSON.stringify(pod.spec), pod.specHash, pod.deleting ? "deleted" : null);
+        upsertPod.run(pod.uid, pod.name, JSON.stringify(pod.labels), pod.specJson, pod.specHash, pod.deleting ? "deleted" : null);
       }
     });
   }

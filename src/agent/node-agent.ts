@@ -4,7 +4,6 @@ import { systemClock, type Clock } from "../shared/clock.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { RestartSettings } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
-import { desiredPodFromWire } from "../shared/codec.js";
 import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import { PodSync } from "./pod-sync.js";
@@ -127,7 +126,7 @@ export class NodeAgent {
 
   private async handle(message: LeaderMessage): Promise<void> {
     if (message.assignments) {
-      await this.options.store.replaceAssignments(message.assignments.pods.map(desiredPodFromWire));
+      await this.options.store.replaceAssignments(message.assignments.pods);
       this.pods.trigger();
     }
     if (message.eventsAck) await this.options.store.acknowledge(message.eventsAck.upToSequence);

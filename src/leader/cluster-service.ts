@@ -3,7 +3,7 @@ import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js"
 import { NODE_NAME_PATTERN } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
-import { desiredPodToWire, eventFromWire, podStatusFromWire } from "../shared/codec.js";
+import { eventFromWire, podStatusFromWire } from "../shared/codec.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
@@ -92,7 +92,7 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
         }
         session = { name: hello.nodeName, sessionId: hello.sessionId, nodeId: registry.nodeId(hello.nodeName)! };
         disconnect = hub.connect(session.name, {
-          send: (desired) => call.write({ assignments: { pods: desired.map(desiredPodToWire) } }),
+          send: (pods) => call.write({ assignments: { pods } }),
           end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),
         });
         continue;

@@ -249,7 +249,7 @@ export class LeaderStore {
       uid: row.uid,
       name: row.name,
       labels: JSON.parse(row.labels_json),
-      spec: JSON.parse(row.spec_json),
+      specJson: row.spec_json,
       specHash: row.spec_hash,
       deleting: row.deletion_requested_at !== null,
     }));

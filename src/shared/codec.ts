@@ -1,9 +1,8 @@
 // The domain's types and their wire messages. The protos spell the domain's words as strings and carry a pod's spec
 // as the manifest's JSON, so a conversion is a narrowing of strings to the domain's unions, and a default for an
-// absent timestamp; a domain value is already a valid message.
-import type { AssignedPod } from "../gen/agent.js";
+// absent timestamp; a domain value is already a valid message (a `DesiredPod` is an `AssignedPod` as it is).
 import type { ContainerStatus as WireContainerStatus, Event, Node, PodStatus } from "../gen/cube.js";
-import type { ContainerState, ContainerStatus, DesiredPod, EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodPhase, PodStatusReport } from "./domain.js";
+import type { ContainerState, ContainerStatus, EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodPhase, PodStatusReport } from "./domain.js";
 
 const EPOCH = new Date(0);
 
@@ -15,14 +14,6 @@ export function nodeFromWire(node: Node): NodeInfo {
     joinedAt: node.joinedAt ?? EPOCH,
     lastHeartbeatAt: node.lastHeartbeatAt ?? EPOCH,
   };
-}
-
-export function desiredPodToWire({ spec, ...pod }: DesiredPod): AssignedPod {
-  return { ...pod, specJson: JSON.stringify(spec) };
-}
-
-export function desiredPodFromWire({ specJson, ...pod }: AssignedPod): DesiredPod {
-  return { ...pod, spec: JSON.parse(specJson) };
 }
 
 export function containerStatusFromWire(status: WireContainerStatus): ContainerStatus {

@@ -65,12 +65,16 @@ export type Resource = PodResource;
 export const RESOURCE_TYPES = ["pod"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
-/** A pod placed on a node, as the node must run it. */
+/** A pod placed on a node, as the leader sends it. */
 export interface DesiredPod {
   uid: string;
   name: string;
   labels: Record<string, string>;
-  spec: PodSpec;
+  /**
+   * The pod's spec as JSON (a `PodSpec`: the manifest's schema, defaults applied). It goes from the leader's database
+   * to the node's untouched; the node parses it where it uses it.
+   */
+  specJson: string;
   /** Identifies the spec: a container labelled with another hash belongs to an older spec. */
   specHash: string;
   /** Being deleted: the node stops its containers gracefully, then reports the pod removed. */

@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import { agentMigrations } from "../../src/agent/agent-migrations.js";
 import { AgentStore } from "../../src/agent/agent-store.js";
 import { openDatabase } from "../../src/shared/open-database.js";
-import { webPod } from "../helpers/pod-fixtures.js";
+import { placed, webPod } from "../helpers/pod-fixtures.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 describe("AgentStore", () => {
@@ -14,8 +14,7 @@ describe("AgentStore", () => {
 
   it("tears down what the leader flags as deleting and what it leaves out, saying which", async () => {
     const store = await AgentStore.open(join(dir.path, "agent.db"));
-    const { uid, name, labels, spec, specHash } = webPod();
-    const pod = (suffix: string, deleting = false) => ({ uid: `${uid}-${suffix}`, name: `${name}-${suffix}`, labels, spec, specHash, deleting });
+    const pod = (suffix: string, deleting = false) => placed(webPod({ uid: `uid-${suffix}`, name: `web-${suffix}` }), deleting);
     await store.replaceAssignments([pod("a"), pod("b"), pod("c")]);
     await store.replaceAssignments([pod("a"), pod("b", true)]);
     // A pod being deleted stays deleted when it is then left out.

@@ -9,7 +9,7 @@ import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import type { PodStatusReport } from "../../src/shared/domain.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
-import { webPod } from "../helpers/pod-fixtures.js";
+import { placed, webPod } from "../helpers/pod-fixtures.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 describe("PodSync, on the fake runtime", () => {
@@ -32,8 +32,8 @@ describe("PodSync, on the fake runtime", () => {
       outboxChanged: () => {},
       report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
     });
-  const { uid, specHash, name, labels, spec } = webPod();
-  const assigned = { uid, specHash, name, labels, spec, deleting: false };
+  const { uid, specHash, spec } = webPod();
+  const assigned = placed();
 
   beforeEach(async () => {
     dir = tempDir("pod-sync");
@@ -83,10 +83,7 @@ describe("PodSync, on the fake runtime", () => {
     expect(reports.at(-1)!.status.phase).to.equal("Running");
   });
 
-  const single = (change: Partial<typeof assigned.spec> = {}) => ({
-    ...assigned,
-    spec: { ...assigned.spec, containers: [assigned.spec.containers[0]], ...change },
-  });
+  const single = (change: Partial<typeof spec> = {}) => placed(webPod({ spec: { ...spec, containers: [spec.containers[0]], ...change } }));
   const lastStatus = () => reports.at(-1)!.status;
   const app = () => runtime.all().filter((c) => readContainerLabels(c.labels).containerName === "app");
   const runningApp = () => app().find((c) => c.state === "running")!;

@@ -1,5 +1,6 @@
 import type { ObservedContainer } from "../../src/agent/container-runtime.js";
 import type { LocalPod } from "../../src/agent/local-pod.js";
+import type { DesiredPod } from "../../src/shared/domain.js";
 
 export const T0 = new Date("2026-01-01T00:00:00Z");
 export const at = (seconds: number) => new Date(T0.getTime() + seconds * 1000);
@@ -21,6 +22,11 @@ export function webPod(change: Partial<LocalPod> = {}): LocalPod {
     },
     ...change,
   };
+}
+
+/** A pod as the leader sends it to its node (by default the base pod, running). */
+export function placed({ uid, name, labels, spec, specHash }: LocalPod = webPod(), deleting = false): DesiredPod {
+  return { uid, name, labels, specJson: JSON.stringify(spec), specHash, deleting };
 }
 
 /** A container of the base pod as the engine shows it; `containerName` undefined is the pause container. */

@@ -7,7 +7,7 @@ const desired = (name: string): DesiredPod => ({
   uid: `uid-${name}`,
   name,
   labels: {},
-  spec: { containers: [{ name: "main", image: "busybox", env: {} }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
+  specJson: "{}",
   specHash: "h",
   deleting: false,
 });

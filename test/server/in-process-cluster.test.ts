@@ -79,7 +79,16 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     await client.apply(JSON.stringify([pod("e"), { type: "pod", metadata: { name: "bad" }, spec: { containers: [] } }])).catch((error) => (refusal = error));
     expect(refusal?.code).to.equal(grpc.status.INVALID_ARGUMENT);
     expect(refusal?.details).to.equal("[1].spec.containers: must list at least one container");
-    expect((await statuses()).map((s) => s.split(" ")[0])).to.deep.equal(["a", "b", "c", "d"]);
+    expect((await statuses()).map((status) => status.split(" ")[0])).to.deep.equal(["a", "b", "c", "d"]);
+  });
+
+  it("carries a pod's spec whole to its node: command, args, env", async () => {
+    const container = { name: "main", image: "app:1", command: ["sh", "-c"], args: ["echo $GREETING"], env: { GREETING: "hi" } };
+    await client.apply(JSON.stringify({ type: "pod", metadata: { name: "full" }, spec: { containers: [container] } }));
+    const created = await soon("pod/full's container", async () =>
+      [...runtimes.leader.all(), ...runtimes.follower.all()].find((c) => readContainerLabels(c.labels).podName === "full" && c.options.image === "app:1"),
+    );
+    expect(created.options).to.deep.include({ command: container.command, args: container.args, env: container.env });
   });
 
   it("deletes a pod: its node stops and removes its containers, then the leader forgets it", async () => {

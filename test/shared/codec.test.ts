@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { AssignedPod, NodeEvent, PodReport } from "../../src/gen/agent.js";
+import { NodeEvent, PodReport } from "../../src/gen/agent.js";
 import { Node } from "../../src/gen/cube.js";
-import { desiredPodFromWire, desiredPodToWire, eventFromWire, nodeFromWire, podStatusFromWire } from "../../src/shared/codec.js";
-import type { DesiredPod, NodeInfo, PodEvent, PodStatusReport } from "../../src/shared/domain.js";
+import { eventFromWire, nodeFromWire, podStatusFromWire } from "../../src/shared/codec.js";
+import type { NodeInfo, PodEvent, PodStatusReport } from "../../src/shared/domain.js";
 
 /** The value without its keys whose value is undefined (the stubs decode an absent optional field as one). */
 function defined<T>(value: T): T {
@@ -23,26 +23,6 @@ function overTheWire<T>(codec: { encode(message: T): { finish(): Uint8Array }; d
 }
 
 describe("codec: domain values across the wire and back", () => {
-  it("a pod placed on a node, its spec whole (optional fields absent or given, overrides, defaults)", () => {
-    const pod: DesiredPod = {
-      uid: "u1",
-      name: "web",
-      labels: { app: "web" },
-      spec: {
-        containers: [
-          { name: "app", image: "app:1", env: { A: "1" }, command: ["sh", "-c"], args: ["echo hi"] },
-          { name: "side", image: "side:1", env: {} },
-        ],
-        restartPolicy: "OnFailure",
-        restart: { maxFailures: 3, initialBackoffSeconds: 0.5 },
-        terminationGracePeriodSeconds: 7,
-      },
-      specHash: "abc",
-      deleting: true,
-    };
-    expect(desiredPodFromWire(overTheWire(AssignedPod, desiredPodToWire(pod)))).to.deep.equal(pod);
-  });
-
   it("a pod's status: absent fields stay absent, an exit code of 0 stays 0, times keep their milliseconds", () => {
     const status: PodStatusReport = {
       phase: "Failed",
