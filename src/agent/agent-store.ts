@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { Generated, Kysely, Selectable } from "kysely";
+import type { Generated, Selectable } from "kysely";
 import type { DesiredPod, PodEvent } from "../shared/domain.js";
-import { openDatabase, type OpenedDatabase } from "../shared/open-database.js";
+import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { agentMigrations } from "./agent-migrations.js";
 import type { LocalPod, Termination } from "./local-pod.js";
 import type { RestartState } from "./restart-tracker.js";
@@ -49,33 +49,26 @@ function toOutboxEntry(row: Selectable<OutboxTable>): OutboxEntry {
   return { sequence: row.sequence, podUid: row.pod_uid, kind: "event", event: { ...event, time: new Date(event.time) } };
 }
 
-/** A node's durable state, in its own SQLite: its identity, its pods, and what the leader has not yet acknowledged. */
-export class AgentStore {
-  private readonly db: Kysely<AgentSchema>;
-  /** Statements of the sync loop's paths, prepared once (kysely prepares each query anew). */
-  private readonly statements;
+/** The sync loop's statements, prepared once (kysely prepares each query anew). */
+const STATEMENTS = {
+  localPods: "select * from pods order by name",
+  upsertPod:
+    "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination) values (?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination",
+  markAllUnassigned: "update pods set termination = coalesce(termination, 'unassigned')",
+  appendEvent: "insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)",
+  saveRestartState: "insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json",
+  outboxAfter: "select * from outbox where sequence > ? order by sequence",
+  acknowledge: "delete from outbox where sequence <= ?",
+};
 
-  private constructor(private readonly database: OpenedDatabase<AgentSchema>) {
-    this.db = database.db;
-    this.statements = database.prepareAll({
-      localPods: "select * from pods order by name",
-      upsertPod:
-        "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination) values (?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination",
-      markAllUnassigned: "update pods set termination = coalesce(termination, 'unassigned')",
-      appendEvent: "insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)",
-      saveRestartState:
-        "insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json",
-      outboxAfter: "select * from outbox where sequence > ? order by sequence",
-      acknowledge: "delete from outbox where sequence <= ?",
-    });
+/** A node's durable state, in its own SQLite: its identity, its pods, and what the leader has not yet acknowledged. */
+export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS> {
+  private constructor(database: OpenedDatabase<AgentSchema>) {
+    super(database, STATEMENTS);
   }
 
   static async open(file: string): Promise<AgentStore> {
     return new AgentStore(await openDatabase<AgentSchema>(file, agentMigrations));
-  }
-
-  async close(): Promise<void> {
-    await this.db.destroy();
   }
 
   /** The node's stable identity, made on first use: it tells the leader a restarted node from another one. */

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import type { Generated, Kysely, Selectable } from "kysely";
+import type { Generated, Selectable } from "kysely";
 import type { ApplyOutcome, DesiredPod, EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodSpec, PodStatusReport } from "../shared/domain.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
-import { openDatabase, type OpenedDatabase } from "../shared/open-database.js";
+import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { leaderMigrations } from "./leader-migrations.js";
 
 interface NodesTable {
@@ -122,28 +122,26 @@ function toStoredNode(row: NodesTable): StoredNode {
   };
 }
 
-/** The leader's durable state, in SQLite. */
-export class LeaderStore {
-  private readonly db: Kysely<LeaderSchema>;
-  /** Statements of the hot paths, prepared once. */
-  private readonly statements;
+/** The statements of the leader's hot paths, prepared once. */
+const STATEMENTS = {
+  desiredPods: "select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at from pods where node = ? order by name",
+  podByName: "select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?",
+  insertPod:
+    "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null)",
+  updatePodSpec: "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ? where uid = ?",
+  assignPod: "update pods set node = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
+  insertEvent:
+    "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) on conflict (source_node_id, source_sequence) do nothing",
+  saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
+  deletingPod: "select uid, name from pods where uid = ? and node = ? and deletion_requested_at is not null",
+  deleteEvents: "delete from events where pod_uid = ?",
+  deletePod: "delete from pods where uid = ?",
+};
 
-  private constructor(private readonly database: OpenedDatabase<LeaderSchema>) {
-    this.db = database.db;
-    this.statements = database.prepareAll({
-      desiredPods: "select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at from pods where node = ? order by name",
-      podByName: "select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?",
-      insertPod:
-        "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null)",
-      updatePodSpec: "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ? where uid = ?",
-      assignPod: "update pods set node = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
-      insertEvent:
-        "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) on conflict (source_node_id, source_sequence) do nothing",
-      saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
-      deletingPod: "select uid, name from pods where uid = ? and node = ? and deletion_requested_at is not null",
-      deleteEvents: "delete from events where pod_uid = ?",
-      deletePod: "delete from pods where uid = ?",
-    });
+/** The leader's durable state, in SQLite. */
+export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMENTS> {
+  private constructor(database: OpenedDatabase<LeaderSchema>) {
+    super(database, STATEMENTS);
   }
 
   static async open(file: string): Promise<LeaderStore> {
@@ -153,10 +151,6 @@ export class LeaderStore {
   private insertEvent(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): void {
     const { time, type, reason, message, node } = event;
     this.statements.insertEvent.run(podUid, time.getTime(), type, reason, message, node, source?.nodeId ?? null, source?.sequence ?? null, podUid);
-  }
-
-  async close(): Promise<void> {
-    await this.db.destroy();
   }
 
   async listNodes(): Promise<StoredNode[]> {

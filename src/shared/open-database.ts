@@ -58,3 +58,21 @@ export async function openDatabase<Schema>(file: string, migrations: Record<stri
       Object.fromEntries(Object.entries<string>(statements).map(([name, text]) => [name, sqlite.prepare(text)])) as Record<Names, Database.Statement>,
   };
 }
+
+/** A store over one database: kysely for most queries, statements prepared once for its hot paths (run in `inBatch`). */
+export abstract class SqliteStore<Schema, Statement extends string> {
+  protected readonly db: Kysely<Schema>;
+  protected readonly statements: Record<Statement, Database.Statement>;
+
+  protected constructor(
+    protected readonly database: OpenedDatabase<Schema>,
+    statements: Record<Statement, string>,
+  ) {
+    this.db = database.db;
+    this.statements = database.prepareAll(statements);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
