@@ -23,7 +23,8 @@ function recordingStream(): NodeStream & { sent: string[][]; ended?: string } {
   return stream;
 }
 
-const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
+/** The hub sends on the next turn of the event loop (setImmediate); its reads resolve at once: after this, it has sent. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("AssignmentHub", () => {
   let placed: Map<string, DesiredPod[]>;
