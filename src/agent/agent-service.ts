@@ -7,7 +7,7 @@ import { writeWithBackpressure } from "../shared/stream-writes.js";
 import { runtimeErrorMessage, type ExecProcess } from "./container-runtime.js";
 import { timestampToDate } from "./log-lines.js";
 import { instancesOf } from "./observed-containers.js";
-import { LogsRefused, streamPodLogs, type PodLogsDependencies } from "./pod-logs.js";
+import { LogsRefused, runningPod, streamPodLogs, type PodLogsDependencies } from "./pod-logs.js";
 
 /** The request's fields as the log streamer takes them. */
 export function toPodLogRequest(request: LogsRequest) {
@@ -102,7 +102,7 @@ async function serveExec(call: grpc.ServerDuplexStream<ExecInput, ExecOutput>, d
   const start = first?.start;
   if (!start) throw statusError(grpc.status.INVALID_ARGUMENT, "the first exec message must be start");
   call.pause();
-  const pod = (await deps.store.localPods()).find((p) => p.name === start.name && !p.termination);
+  const pod = await runningPod(deps, start.name);
   if (!pod) throw new LogsRefused("not-found", `pod/${start.name} does not run on node ${deps.node}`);
   const [instance] = instancesOf(await deps.runtime.listContainers(deps.node), pod, start.container);
   if (instance?.state !== "running") throw new LogsRefused("not-ready", `container ${start.container} of pod/${pod.name} is not running`);

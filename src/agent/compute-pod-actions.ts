@@ -1,7 +1,7 @@
 import type { ContainerSpec } from "../shared/domain.js";
 import type { ObservedContainer } from "./container-runtime.js";
 import { containerKey, type LocalPod } from "./local-pod.js";
-import { appsFirst, currentContainers, isDead, isSandbox, newestFirst } from "./observed-containers.js";
+import { appsFirst, currentContainers, instancesOf, isDead, isSandbox, newestFirst } from "./observed-containers.js";
 import type { RestartState } from "./restart-tracker.js";
 
 /** Grace period for containers of a pod the node knows nothing about any more (e.g. after its database was lost). */
@@ -45,11 +45,10 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
   );
   const current = currentContainers(containers, pod);
   const stateOf = (name: string) => memory.restarts.get(containerKey(pod, name));
-  const instancesOf = (name: string) => newestFirst(current.filter((c) => c.containerName === name));
   const removeOldInstances = () => {
     for (const spec of pod.spec.containers) {
       // Keep the newest instance and, when it is not dead itself, the last dead one (for `logs --previous`).
-      const [newest, ...older] = instancesOf(spec.name);
+      const [newest, ...older] = instancesOf(containers, pod, spec.name);
       const previous = newest && !isDead(newest) ? older.find(isDead) : undefined;
       actions.push(
         ...removeAll(
@@ -90,7 +89,7 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
   removeOldInstances();
 
   for (const spec of pod.spec.containers) {
-    const [newest] = instancesOf(spec.name);
+    const [newest] = instancesOf(containers, pod, spec.name);
     const state = stateOf(spec.name);
     const waiting = state?.retryAt !== undefined && memory.now < state.retryAt;
     const start = { type: "startContainer", pod, container: spec, sandboxId: sandbox.id } as const;

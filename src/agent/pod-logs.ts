@@ -37,14 +37,16 @@ export interface PodLogsDependencies {
   pollMs?: number;
 }
 
-const current = async (deps: PodLogsDependencies, podName: string) => (await deps.store.localPods()).find((p) => p.name === podName && !p.termination);
+/** The pod of that name the node runs (not one it tears down), if any. */
+export const runningPod = async (deps: Pick<PodLogsDependencies, "store">, podName: string) =>
+  (await deps.store.localPods()).find((p) => p.name === podName && !p.termination);
 
 /** Which instance of each container to read: the current one, or with `previous` the last replaced (dead) one. */
 async function chooseInstances(
   deps: PodLogsDependencies,
   request: PodLogRequest,
 ): Promise<{ pod: LocalPod; chosen: { container: string; instance: ObservedContainer }[] }> {
-  const pod = await current(deps, request.podName);
+  const pod = await runningPod(deps, request.podName);
   if (!pod) throw new LogsRefused("not-found", `pod/${request.podName} does not run on node ${deps.node}`);
   const names = pod.spec.containers.map((c) => c.name);
   if (request.container && !names.includes(request.container)) {
@@ -134,7 +136,7 @@ async function nextInstance(
   signal: AbortSignal,
 ): Promise<ObservedContainer | undefined> {
   while (!signal.aborted) {
-    const now = await current(deps, pod.name);
+    const now = await runningPod(deps, pod.name);
     if (!now || now.uid !== pod.uid || now.specHash !== pod.specHash) return undefined;
     const [newest] = instancesOf(await deps.runtime.listContainers(deps.node), pod, container);
     if (newest && newest.id !== previousId && !isDead(newest)) return newest;

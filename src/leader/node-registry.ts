@@ -98,7 +98,7 @@ export class NodeRegistry {
   /** Records a sign of life; false when the session is not the node's current one (the node must join again). */
   heartbeat(name: string, sessionId: string): boolean {
     const live = this.nodes.get(name);
-    if (!live || live.sessionId === undefined || live.sessionId !== sessionId) return false;
+    if (live?.sessionId !== sessionId) return false;
     live.lastSeenAt = this.clock.now();
     live.node.lastHeartbeatAt = new Date(live.lastSeenAt);
     return true;
