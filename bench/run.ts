@@ -6,7 +6,6 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { LeaderClient } from "../src/cli/leader-client.js";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
 import { measureNodeLoss } from "./node-loss.js";
@@ -232,7 +231,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
         stdio: ["ignore", "ignore", "ignore"],
       },
     );
-    const client = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
+    const client = await cluster.leaderClient();
     await eventually(
       `${nodes} nodes`,
       async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === nodes + 1 ? true : undefined),
@@ -273,7 +272,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
     await leader.kill("SIGKILL");
     const restartBegin = Date.now();
     const restarted = await cluster.startLeader(`${prefix}-main`);
-    const again = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
+    const again = await cluster.leaderClient();
     await eventually("the leader serving", async () => ((await again.list("pod")).items.length === pods ? true : undefined), 60_000, 20);
     const backMs = Date.now() - restartBegin;
     again.close();

@@ -5,6 +5,7 @@
 // image the fake engines hold.
 import * as grpc from "@grpc/grpc-js";
 import { openNodeAgent, type OpenedNodeAgent } from "../src/agent/open-node-agent.js";
+import { NodeCertificate } from "../src/agent/node-certificate.js";
 import { FakeRuntime } from "../src/agent/testing/fake-runtime.js";
 import { IN_MEMORY } from "../src/shared/open-database.js";
 
@@ -17,7 +18,12 @@ for (let i = 0; i < Number(count); i++) {
   const name = `${prefix}-${String(i).padStart(3, "0")}`;
   const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
   // The simulated nodes are the load, not what is measured: their Agent services never listen.
-  const agent = await openNodeAgent(new grpc.Server(), { name, token, dataDir: IN_MEMORY, restart }, { runtime, syncIntervalMs: 5000 });
+  const agent = await openNodeAgent(
+    new grpc.Server(),
+    { name, token, dataDir: IN_MEMORY, restart },
+    { runtime, syncIntervalMs: 5000 },
+    { certificate: NodeCertificate.load(IN_MEMORY) },
+  );
   agent.start(leaderAddress, "127.0.0.1:1");
   agents.push(agent);
 }

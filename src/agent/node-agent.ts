@@ -3,9 +3,13 @@ import { ClusterClient, type JoinResponse, type LeaderMessage, type NodeMessage 
 import { systemClock, type Clock } from "../shared/clock.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { RestartSettings } from "../shared/domain.js";
+import type { JoinToken } from "../shared/join-token.js";
 import type { Logger } from "../shared/logger.js";
+import { renewalTime } from "../shared/renewal-time.js";
+import { ClientIdentity, mutualChannelCredentials, type RenewableServerCredentials, type TrustAndIdentity } from "../shared/tls-credentials.js";
 import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
+import type { NodeCertificate } from "./node-certificate.js";
 import { PodSync } from "./pod-sync.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 
@@ -19,7 +23,11 @@ export interface NodeAgentOptions {
   /** host:port at which the leader reaches this node's Agent service (wildcard host: the leader uses our address). */
   agentAddress: string;
   nodeId: string;
-  token: string;
+  token: JoinToken;
+  /** The node's key, certificate and pinned CA. */
+  certificate: NodeCertificate;
+  /** The credentials of the node's own server (a follower's), renewed with its certificate. */
+  serverCredentials?: RenewableServerCredentials;
   store: AgentStore;
   runtime: ContainerRuntime;
   restartDefaults: RestartSettings;
@@ -41,7 +49,10 @@ interface Session {
  * events. It goes on supervising its pods while the leader is away, and joins again whenever the stream breaks.
  */
 export class NodeAgent {
-  private readonly client: ClusterClient;
+  private client?: ClusterClient;
+  private identity?: ClientIdentity;
+  private certificateInUse?: string;
+  private renewalTimer?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private readonly pods: PodSync;
   private readonly clock: Clock;
@@ -53,7 +64,6 @@ export class NodeAgent {
 
   constructor(private readonly options: NodeAgentOptions) {
     this.clock = options.clock ?? systemClock;
-    this.client = new ClusterClient(options.leaderAddress, grpc.credentials.createInsecure(), grpcClientOptions(options.token));
     this.pods = new PodSync({
       node: options.name,
       runtime: options.runtime,
@@ -79,26 +89,99 @@ export class NodeAgent {
 
   async stop(): Promise<void> {
     clearInterval(this.syncTimer);
+    clearTimeout(this.renewalTimer);
     this.abort.abort();
     await this.running;
     await this.pods.idle();
     await this.outboxFlush;
-    this.client.close();
+    this.client?.close();
   }
 
-  private join(): Promise<JoinResponse> {
-    const { name, nodeId, agentAddress } = this.options;
-    return new Promise((resolve, reject) => {
-      this.client.join({ nodeName: name, nodeId, agentAddress }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, response) =>
-        error ? reject(error) : resolve(response),
+  private async join(): Promise<JoinResponse> {
+    const client = await this.certifiedClient();
+    const { nodeId, agentAddress } = this.options;
+    try {
+      return await new Promise<JoinResponse>((resolve, reject) => {
+        client.join({ nodeId, agentAddress }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, response) =>
+          error ? reject(error) : resolve(response),
+        );
+      });
+    } catch (error) {
+      // An admin removed this node: its certificate is no longer honoured; the next attempt certifies it again.
+      if ((error as grpc.ServiceError).code === grpc.status.PERMISSION_DENIED) this.options.certificate.discard();
+      throw error;
+    }
+  }
+
+  /** The client to the leader, with a certificate valid now: obtained with the join token when the node has none. */
+  private async certifiedClient(): Promise<ClusterClient> {
+    const { certificate, name, leaderAddress, token, log } = this.options;
+    let usable = certificate.usable(name, new Date(this.clock.now()));
+    if (!usable) {
+      await certificate.obtain(leaderAddress, token, name);
+      usable = certificate.usable(name, new Date(this.clock.now()));
+      if (!usable) throw new Error("the leader's certificate for this node is not valid now (are the clocks of the two machines far apart?)");
+      log.info(`certified by the leader as node ${name} (certificate valid until ${certificate.validity!.to.toISOString()})`);
+    }
+    return this.use(usable);
+  }
+
+  /** Presents `usable` from now on: on new connections to the leader, and on the node's own server. */
+  private use(usable: TrustAndIdentity): ClusterClient {
+    if (this.certificateInUse !== usable.identity.certificate) {
+      this.certificateInUse = usable.identity.certificate;
+      this.options.serverCredentials?.renew(usable);
+      if (this.identity) this.identity.update(usable.identity);
+      else this.identity = new ClientIdentity(usable.ca, usable.identity);
+      this.scheduleRenewal();
+    }
+    this.client ??= new ClusterClient(
+      this.options.leaderAddress,
+      mutualChannelCredentials(this.identity!, { role: "leader" }, this.options.leaderAddress),
+      grpcClientOptions(),
+    );
+    return this.client;
+  }
+
+  private scheduleRenewal(delayMs?: number): void {
+    clearTimeout(this.renewalTimer);
+    const validity = this.options.certificate.validity;
+    if (!validity) return;
+    const at = delayMs ?? renewalTime(validity.from, validity.to).getTime() - this.clock.now();
+    this.renewalTimer = setTimeout(() => void this.renew(), Math.max(0, at));
+  }
+
+  /** Renews the certificate with the current one (no token needed); on failure retries, well before it expires. */
+  private async renew(): Promise<void> {
+    const { certificate, name, log } = this.options;
+    try {
+      const certificateRequest = await certificate.renewalRequest();
+      const response = await new Promise<{ certificate: string }>((resolve, reject) =>
+        this.client!.renew({ certificateRequest }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, answer) =>
+          error ? reject(error) : resolve(answer),
+        ),
       );
-    });
+      certificate.renewed(response.certificate);
+      const usable = certificate.usable(name, new Date(this.clock.now()));
+      if (!usable) throw new Error("the renewed certificate is not valid now");
+      this.use(usable);
+      log.info(`renewed the node's certificate (valid until ${certificate.validity!.to.toISOString()})`);
+    } catch (error) {
+      const validity = certificate.validity;
+      const left = validity ? validity.to.getTime() - this.clock.now() : 0;
+      const retryIn = Math.min(30_000, Math.max(1000, left / 10));
+      const details = (error as grpc.ServiceError).details ?? (error as Error).message;
+      log.warn(
+        `cannot renew the node's certificate (valid for ${Math.max(0, Math.round(left / 1000))}s more): ${details}; retrying in ${Math.round(retryIn / 1000)}s`,
+      );
+      this.scheduleRenewal(retryIn);
+    }
   }
 
   private runSession(joined: JoinResponse, established: () => void, signal: AbortSignal): Promise<string> {
-    const stream: grpc.ClientDuplexStream<NodeMessage, LeaderMessage> = this.client.sync();
+    const stream: grpc.ClientDuplexStream<NodeMessage, LeaderMessage> = this.client!.sync();
     const session: Session = { send: (message) => stream.write(message), sentUpTo: 0 };
-    session.send({ hello: { nodeName: this.options.name, sessionId: joined.sessionId } });
+    session.send({ hello: { sessionId: joined.sessionId } });
     this.session = session;
     this.flushOutbox();
     this.pods.reportAllAgain();

@@ -2,16 +2,20 @@ import type * as grpc from "@grpc/grpc-js";
 import { AgentService } from "../gen/agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import type { RestartSettings } from "../shared/domain.js";
+import { parseJoinToken } from "../shared/join-token.js";
 import { createLogger } from "../shared/logger.js";
+import type { RenewableServerCredentials } from "../shared/tls-credentials.js";
 import { databaseFile } from "../shared/open-database.js";
 import { createAgentService } from "./agent-service.js";
 import { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import { DockerRuntime } from "./docker-runtime.js";
 import { NodeAgent } from "./node-agent.js";
+import type { NodeCertificate } from "./node-certificate.js";
 
 export interface NodeAgentConfig {
   name: string;
+  /** The join token, plain or full (with the CA's digest). */
   token: string;
   dataDir: string;
   /** The node's restart settings (a pod may override them). */
@@ -42,9 +46,14 @@ export interface OpenedNodeAgent {
 /**
  * The one way a node's agent starts, on a follower and on the leader's own node alike (as k3s's server runs the
  * agent's own entry point): it opens the node's database, serves the Agent service on the node's gRPC server, and,
- * once that server listens, joins the leader.
+ * once that server listens, gets a certificate with the join token if it has none, and joins the leader.
  */
-export async function openNodeAgent(server: grpc.Server, config: NodeAgentConfig, deps: NodeAgentDependencies = {}): Promise<OpenedNodeAgent> {
+export async function openNodeAgent(
+  server: grpc.Server,
+  config: NodeAgentConfig,
+  deps: NodeAgentDependencies,
+  identity: { certificate: NodeCertificate; serverCredentials?: RenewableServerCredentials },
+): Promise<OpenedNodeAgent> {
   const log = createLogger("agent", deps.writeLog);
   const store = await AgentStore.open(databaseFile(config.dataDir, "agent.db"));
   const runtime = deps.runtime ?? new DockerRuntime();
@@ -59,7 +68,8 @@ export async function openNodeAgent(server: grpc.Server, config: NodeAgentConfig
         leaderAddress,
         agentAddress,
         nodeId,
-        token: config.token,
+        token: parseJoinToken(config.token),
+        ...identity,
         store,
         runtime,
         restartDefaults: config.restart,

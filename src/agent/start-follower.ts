@@ -1,7 +1,11 @@
-import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-server.js";
+import { FailureLimiter } from "../shared/failure-limiter.js";
+import { systemClock } from "../shared/clock.js";
+import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
+import { RenewableServerCredentials } from "../shared/tls-credentials.js";
+import { NodeCertificate } from "./node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "./open-node-agent.js";
 
 export interface FollowerConfig extends NodeAgentConfig {
@@ -11,13 +15,19 @@ export interface FollowerConfig extends NodeAgentConfig {
   advertise?: HostPort;
 }
 
-/** A follower: serves the Agent service for the leader and stays joined to it. */
+/**
+ * A follower: serves the Agent service to the leader's certificate only, and stays joined to the leader. Until it has
+ * a certificate (its first join gets one) its server drops every connection; the leader calls it only once joined.
+ */
 export async function startFollower(config: FollowerConfig, deps: NodeAgentDependencies = {}): Promise<RunningServer> {
-  const server = createAuthenticatedServer(config.token);
-  const agent = await openNodeAgent(server, config, deps);
-  const port = await listen(server, config.listen);
+  const log = createLogger("agent", deps.writeLog);
+  const certificate = NodeCertificate.load(config.dataDir);
+  const serverCredentials = new RenewableServerCredentials(true, certificate.usable(config.name, new Date((deps.clock ?? systemClock).now())));
+  const server = createAuthorizingServer({ failures: new FailureLimiter(deps.clock ?? systemClock), log });
+  const agent = await openNodeAgent(server, config, deps, { certificate, serverCredentials });
+  const port = await listen(server, config.listen, serverCredentials);
   const address = { ...config.listen, port };
-  createLogger("agent", deps.writeLog).info(`node ${config.name} listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
+  log.info(`node ${config.name} listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
   agent.start(formatHostPort(config.leader), formatHostPort(config.advertise ?? address));
 
   return {

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { backoffDelay, type BackoffPolicy } from "../shared/backoff.js";
 import type { Clock } from "../shared/clock.js";
+import { FirstContactError } from "../shared/first-contact-error.js";
 import type { Logger } from "../shared/logger.js";
 import { unavailableReason } from "../shared/unavailable-reason.js";
 
@@ -26,14 +27,17 @@ export interface StayJoinedOptions {
 
 /** One line that says why a join failed, telling an unreachable leader from a refused token or name. */
 export function describeJoinFailure(error: unknown, leaderAddress: string): string {
+  if (error instanceof FirstContactError) return error.message;
   const { code, details, message } = error as Partial<grpc.ServiceError>;
   switch (code) {
+    case grpc.status.PERMISSION_DENIED:
+      return `leader ${leaderAddress} refused us: ${details}`;
     case grpc.status.UNAVAILABLE:
       return `leader ${leaderAddress} unreachable (${unavailableReason(details || message || "")})`;
     case grpc.status.DEADLINE_EXCEEDED:
       return `leader ${leaderAddress} did not answer in time`;
     case grpc.status.UNAUTHENTICATED:
-      return `leader ${leaderAddress} refused our token (${details}): check --token / CUBE_TOKEN`;
+      return `leader ${leaderAddress} refused our token or certificate (${details}): check --token / CUBE_TOKEN`;
     case grpc.status.ALREADY_EXISTS:
     case grpc.status.INVALID_ARGUMENT:
       return `leader ${leaderAddress} refused to let us join: ${details}`;

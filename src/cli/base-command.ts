@@ -21,7 +21,7 @@ export abstract class CubeCommand extends Command {
     if (!this.leaderClient) {
       this.cubeConfig = loadConfig(configPath());
       const { LeaderClient } = await import("./leader-client.js");
-      this.leaderClient = new LeaderClient(this.cubeConfig);
+      this.leaderClient = await LeaderClient.open(this.cubeConfig, configPath());
     }
     return this.leaderClient;
   }

@@ -1,13 +1,15 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseHostPort } from "../shared/host-port.js";
 
 export interface CubeConfig {
   /** host:port of the leader. */
   leaderUrl: string;
-  /** The cluster token. */
+  /** The admin password (by default the cluster's token). */
   password: string;
+  /** The cluster CA's certificate (PEM), as in the admin config the leader writes; absent, the CLI verifies the leader and pins it. */
+  ca?: string;
 }
 
 /** A config problem the user must fix: its message is the one line the CLI prints. */
@@ -16,6 +18,11 @@ export class ConfigError extends Error {}
 /** `$CUBE_CONFIG` when set (as KUBECONFIG is for kubectl), else ~/.cube/config. */
 export function configPath(env: NodeJS.ProcessEnv = process.env): string {
   return env.CUBE_CONFIG || join(homedir(), ".cube", "config");
+}
+
+/** Where the CLI pins the CA of the leader at `leaderUrl`: `ca/` beside the config file. */
+export function pinnedCaFile(configFile: string, leaderUrl: string): string {
+  return join(dirname(configFile), "ca", `${leaderUrl.replace(/[^A-Za-z0-9.-]/g, "_")}.pem`);
 }
 
 const EXAMPLE = `{"leaderUrl": "localhost:4242", "password": "<cluster token>"}`;
@@ -45,11 +52,14 @@ export function loadConfig(path: string): CubeConfig {
     return [];
   });
   if (problems.length > 0) throw new ConfigError(`the config file ${path} is incomplete: ${problems.join(", ")}`);
+  if (fields.ca !== undefined && (typeof fields.ca !== "string" || !fields.ca.includes("BEGIN CERTIFICATE"))) {
+    throw new ConfigError(`the config file ${path}: "ca" must be the cluster CA's certificate in PEM (as in the leader's admin-config.json)`);
+  }
   const config = fields as unknown as CubeConfig;
   try {
     parseHostPort(config.leaderUrl, `"leaderUrl"`);
   } catch (error) {
     throw new ConfigError(`the config file ${path}: ${(error as Error).message}`);
   }
-  return { leaderUrl: config.leaderUrl, password: config.password };
+  return { leaderUrl: config.leaderUrl, password: config.password, ...(config.ca === undefined ? {} : { ca: config.ca }) };
 }

@@ -1,6 +1,7 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
+import { FirstContactError } from "../shared/first-contact-error.js";
 import { unavailableReason } from "../shared/unavailable-reason.js";
-import { ConfigError, type CubeConfig } from "./config.js";
+import { ConfigError, pinnedCaFile, type CubeConfig } from "./config.js";
 import { UsageError } from "./resource-ref.js";
 
 function isServiceError(error: unknown): error is ServiceError {
@@ -9,14 +10,18 @@ function isServiceError(error: unknown): error is ServiceError {
 
 /** The one line the CLI prints for a failure: what failed, why, what to do. */
 export function describeError(error: unknown, config: { path: string; value?: CubeConfig }): string {
-  if (error instanceof ConfigError || error instanceof UsageError) return error.message;
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof FirstContactError) return error.message;
   if (isServiceError(error)) {
     const leader = config.value?.leaderUrl ?? "the leader";
+    const reason = unavailableReason(error.details);
     switch (error.code) {
       case status.UNAUTHENTICATED:
-        return `authentication failed: the password in ${config.path} does not match the leader's token`;
+        return `authentication failed: the password in ${config.path} does not match the leader's admin password`;
       case status.UNAVAILABLE:
-        return `cannot reach the leader at ${leader} (${unavailableReason(error.details)}): is cube-server running there, and is "leaderUrl" in ${config.path} right?`;
+        if (/certificate|self.signed|unable to verify|CERT_/i.test(reason)) {
+          return `the leader at ${leader} failed TLS verification (${reason}): if the cluster was re-created, remove its pinned CA (${pinnedCaFile(config.path, leader)}); otherwise something is in the middle`;
+        }
+        return `cannot reach the leader at ${leader} (${reason}): is cube-server running there, and is "leaderUrl" in ${config.path} right?`;
       case status.DEADLINE_EXCEEDED:
         return `the leader at ${leader} did not answer in time`;
       case status.INVALID_ARGUMENT:

@@ -9,9 +9,12 @@ import {
   type ListResponse,
   type LogChunk,
   type LogsRequest,
+  type RemoveNodeResponse,
 } from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
+import { leaderChannelCredentials } from "../shared/tls-credentials.js";
 import type { CubeConfig } from "./config.js";
+import { leaderCa } from "./leader-trust.js";
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -22,16 +25,28 @@ type UnaryMethod<Request, Response> = (
   callback: (error: grpc.ServiceError | null, response: Response) => void,
 ) => grpc.ClientUnaryCall;
 
-/** The CLI's connection to the leader (it never talks to any other server), with promise-returning calls. */
+/**
+ * The CLI's connection to the leader (it never talks to any other server), with promise-returning calls: TLS verified
+ * against the cluster CA, the admin password on each call.
+ */
 export class LeaderClient {
   private readonly client: CubeClient;
 
-  constructor(config: CubeConfig) {
-    this.client = new CubeClient(config.leaderUrl, grpc.credentials.createInsecure(), grpcClientOptions(config.password));
+  constructor(config: CubeConfig, ca: string) {
+    this.client = new CubeClient(config.leaderUrl, leaderChannelCredentials(ca, config.leaderUrl), grpcClientOptions(config.password));
+  }
+
+  /** A client for the leader of `config`, whose CA is known, pinned, or verified now (see leaderCa). */
+  static async open(config: CubeConfig, configFile: string): Promise<LeaderClient> {
+    return new LeaderClient(config, await leaderCa(config, configFile));
   }
 
   listNodes(): Promise<ListNodesResponse> {
     return this.unary(this.client.listNodes, {});
+  }
+
+  removeNode(name: string): Promise<RemoveNodeResponse> {
+    return this.unary(this.client.removeNode, { name });
   }
 
   apply(manifestJson: string): Promise<ApplyResponse> {

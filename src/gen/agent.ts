@@ -32,18 +32,55 @@ export const protobufFileName = "agent.proto";
  * What the leader and the nodes say to each other. Conventions, as in cube.proto: words as strings (the
  * domain's own: "Leader", "Ready", "Running"), instants as Timestamps, durations in milliseconds (`_ms`).
  *
- * `Cluster` is served by the leader: a node calls `Join` until it is accepted, then keeps a `Sync` stream
- * open, over which it sends heartbeats, pod statuses and events, and receives the pods it must run.
- * `Agent` is served by every node (the leader's own node included): the leader proxies logs and exec to it.
- * Every call carries the cluster token in the `authorization` metadata ("Bearer <token>").
+ * Everything travels over TLS under the cluster's CA, which the leader creates on its first start.
+ * `Cluster` is served by the leader. A node without a certificate first proves it knows the join token
+ * (`Introduce`, then `Certify` on the same connection: the secret itself never crosses the wire) and receives
+ * a certificate naming it; from then on it calls with that certificate (mutual TLS), and the leader takes
+ * the node's name from it: `Join` until accepted, then a `Sync` stream over which it sends heartbeats, pod
+ * statuses and events, and receives the pods it must run; `Renew` before the certificate expires.
+ * `Agent` is served by every node (the leader's own node included), to the leader's certificate only: the
+ * leader proxies logs and exec to it.
  */
 
-export interface JoinRequest {
+export interface IntroduceRequest {
+  /** 32 random bytes of the caller's. */
+  clientNonce: Uint8Array;
+  /** SHA-256 of the certificate the caller sees on this connection (a relay's, if there is one in the middle). */
+  certificateDigest: Uint8Array;
+  /** The proof is for the admin password (the CLI's first contact) rather than for the join token. */
+  admin: boolean;
+}
+
+export interface IntroduceResponse {
+  /** The cluster CA's certificate (PEM). Its SHA-256 is also the salt of the key derived from the token. */
+  caCertificate: string;
+  serverNonce: Uint8Array;
+  /** HMAC(scrypt(token or admin password, sha256(CA)), "cube/server" | client_nonce | server_nonce | certificate_digest | sha256(CA)). */
+  serverProof: Uint8Array;
+}
+
+export interface CertifyRequest {
   nodeName: string;
-  /**
-   * Stable identity of the node, kept in its own database: tells a restarted node from an impostor
-   * that claims the same name.
-   */
+  /** PKCS#10 (PEM) for the node's key. */
+  certificateRequest: string;
+  clientNonce: Uint8Array;
+  serverNonce: Uint8Array;
+  /** HMAC(scrypt(token, sha256(CA)), "cube/client" | server_nonce | client_nonce | certificate_digest). */
+  clientProof: Uint8Array;
+}
+
+export interface CertifyResponse {
+  /** The node's certificate (PEM), signed by the cluster CA. */
+  certificate: string;
+}
+
+export interface RenewRequest {
+  /** PKCS#10 (PEM) for the key the node already has. */
+  certificateRequest: string;
+}
+
+export interface JoinRequest {
+  /** Stable identity of the node's database: tells the leader's own node from the others. */
   nodeId: string;
   /**
    * host:port of the node's `Agent` service; when the host is empty or a wildcard, the leader uses
@@ -64,7 +101,6 @@ export interface JoinResponse {
 }
 
 export interface Hello {
-  nodeName: string;
   sessionId: string;
 }
 
@@ -138,15 +174,533 @@ export interface LeaderMessage {
   eventsAck?: EventsAck | undefined;
 }
 
+function createBaseIntroduceRequest(): IntroduceRequest {
+  return { clientNonce: new Uint8Array(0), certificateDigest: new Uint8Array(0), admin: false };
+}
+
+export const IntroduceRequest: MessageFns<IntroduceRequest> = {
+  encode(message: IntroduceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientNonce.length !== 0) {
+      writer.uint32(10).bytes(message.clientNonce);
+    }
+    if (message.certificateDigest.length !== 0) {
+      writer.uint32(18).bytes(message.certificateDigest);
+    }
+    if (message.admin !== false) {
+      writer.uint32(24).bool(message.admin);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IntroduceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIntroduceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientNonce = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificateDigest = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.admin = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IntroduceRequest {
+    return {
+      clientNonce: isSet(object.clientNonce)
+        ? bytesFromBase64(object.clientNonce)
+        : isSet(object.client_nonce)
+        ? bytesFromBase64(object.client_nonce)
+        : new Uint8Array(0),
+      certificateDigest: isSet(object.certificateDigest)
+        ? bytesFromBase64(object.certificateDigest)
+        : isSet(object.certificate_digest)
+        ? bytesFromBase64(object.certificate_digest)
+        : new Uint8Array(0),
+      admin: isSet(object.admin) ? globalThis.Boolean(object.admin) : false,
+    };
+  },
+
+  toJSON(message: IntroduceRequest): unknown {
+    const obj: any = {};
+    if (message.clientNonce.length !== 0) {
+      obj.clientNonce = base64FromBytes(message.clientNonce);
+    }
+    if (message.certificateDigest.length !== 0) {
+      obj.certificateDigest = base64FromBytes(message.certificateDigest);
+    }
+    if (message.admin !== false) {
+      obj.admin = message.admin;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IntroduceRequest>, I>>(base?: I): IntroduceRequest {
+    return IntroduceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IntroduceRequest>, I>>(object: I): IntroduceRequest {
+    const message = createBaseIntroduceRequest();
+    message.clientNonce = object.clientNonce ?? new Uint8Array(0);
+    message.certificateDigest = object.certificateDigest ?? new Uint8Array(0);
+    message.admin = object.admin ?? false;
+    return message;
+  },
+};
+
+function createBaseIntroduceResponse(): IntroduceResponse {
+  return { caCertificate: "", serverNonce: new Uint8Array(0), serverProof: new Uint8Array(0) };
+}
+
+export const IntroduceResponse: MessageFns<IntroduceResponse> = {
+  encode(message: IntroduceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.caCertificate !== "") {
+      writer.uint32(10).string(message.caCertificate);
+    }
+    if (message.serverNonce.length !== 0) {
+      writer.uint32(18).bytes(message.serverNonce);
+    }
+    if (message.serverProof.length !== 0) {
+      writer.uint32(26).bytes(message.serverProof);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IntroduceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIntroduceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.caCertificate = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.serverNonce = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.serverProof = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IntroduceResponse {
+    return {
+      caCertificate: isSet(object.caCertificate)
+        ? globalThis.String(object.caCertificate)
+        : isSet(object.ca_certificate)
+        ? globalThis.String(object.ca_certificate)
+        : "",
+      serverNonce: isSet(object.serverNonce)
+        ? bytesFromBase64(object.serverNonce)
+        : isSet(object.server_nonce)
+        ? bytesFromBase64(object.server_nonce)
+        : new Uint8Array(0),
+      serverProof: isSet(object.serverProof)
+        ? bytesFromBase64(object.serverProof)
+        : isSet(object.server_proof)
+        ? bytesFromBase64(object.server_proof)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: IntroduceResponse): unknown {
+    const obj: any = {};
+    if (message.caCertificate !== "") {
+      obj.caCertificate = message.caCertificate;
+    }
+    if (message.serverNonce.length !== 0) {
+      obj.serverNonce = base64FromBytes(message.serverNonce);
+    }
+    if (message.serverProof.length !== 0) {
+      obj.serverProof = base64FromBytes(message.serverProof);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IntroduceResponse>, I>>(base?: I): IntroduceResponse {
+    return IntroduceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IntroduceResponse>, I>>(object: I): IntroduceResponse {
+    const message = createBaseIntroduceResponse();
+    message.caCertificate = object.caCertificate ?? "";
+    message.serverNonce = object.serverNonce ?? new Uint8Array(0);
+    message.serverProof = object.serverProof ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseCertifyRequest(): CertifyRequest {
+  return {
+    nodeName: "",
+    certificateRequest: "",
+    clientNonce: new Uint8Array(0),
+    serverNonce: new Uint8Array(0),
+    clientProof: new Uint8Array(0),
+  };
+}
+
+export const CertifyRequest: MessageFns<CertifyRequest> = {
+  encode(message: CertifyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeName !== "") {
+      writer.uint32(10).string(message.nodeName);
+    }
+    if (message.certificateRequest !== "") {
+      writer.uint32(18).string(message.certificateRequest);
+    }
+    if (message.clientNonce.length !== 0) {
+      writer.uint32(26).bytes(message.clientNonce);
+    }
+    if (message.serverNonce.length !== 0) {
+      writer.uint32(34).bytes(message.serverNonce);
+    }
+    if (message.clientProof.length !== 0) {
+      writer.uint32(42).bytes(message.clientProof);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CertifyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCertifyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.certificateRequest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clientNonce = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.serverNonce = reader.bytes();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.clientProof = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CertifyRequest {
+    return {
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      certificateRequest: isSet(object.certificateRequest)
+        ? globalThis.String(object.certificateRequest)
+        : isSet(object.certificate_request)
+        ? globalThis.String(object.certificate_request)
+        : "",
+      clientNonce: isSet(object.clientNonce)
+        ? bytesFromBase64(object.clientNonce)
+        : isSet(object.client_nonce)
+        ? bytesFromBase64(object.client_nonce)
+        : new Uint8Array(0),
+      serverNonce: isSet(object.serverNonce)
+        ? bytesFromBase64(object.serverNonce)
+        : isSet(object.server_nonce)
+        ? bytesFromBase64(object.server_nonce)
+        : new Uint8Array(0),
+      clientProof: isSet(object.clientProof)
+        ? bytesFromBase64(object.clientProof)
+        : isSet(object.client_proof)
+        ? bytesFromBase64(object.client_proof)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: CertifyRequest): unknown {
+    const obj: any = {};
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.certificateRequest !== "") {
+      obj.certificateRequest = message.certificateRequest;
+    }
+    if (message.clientNonce.length !== 0) {
+      obj.clientNonce = base64FromBytes(message.clientNonce);
+    }
+    if (message.serverNonce.length !== 0) {
+      obj.serverNonce = base64FromBytes(message.serverNonce);
+    }
+    if (message.clientProof.length !== 0) {
+      obj.clientProof = base64FromBytes(message.clientProof);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CertifyRequest>, I>>(base?: I): CertifyRequest {
+    return CertifyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CertifyRequest>, I>>(object: I): CertifyRequest {
+    const message = createBaseCertifyRequest();
+    message.nodeName = object.nodeName ?? "";
+    message.certificateRequest = object.certificateRequest ?? "";
+    message.clientNonce = object.clientNonce ?? new Uint8Array(0);
+    message.serverNonce = object.serverNonce ?? new Uint8Array(0);
+    message.clientProof = object.clientProof ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseCertifyResponse(): CertifyResponse {
+  return { certificate: "" };
+}
+
+export const CertifyResponse: MessageFns<CertifyResponse> = {
+  encode(message: CertifyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificate !== "") {
+      writer.uint32(10).string(message.certificate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CertifyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCertifyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificate = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CertifyResponse {
+    return { certificate: isSet(object.certificate) ? globalThis.String(object.certificate) : "" };
+  },
+
+  toJSON(message: CertifyResponse): unknown {
+    const obj: any = {};
+    if (message.certificate !== "") {
+      obj.certificate = message.certificate;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CertifyResponse>, I>>(base?: I): CertifyResponse {
+    return CertifyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CertifyResponse>, I>>(object: I): CertifyResponse {
+    const message = createBaseCertifyResponse();
+    message.certificate = object.certificate ?? "";
+    return message;
+  },
+};
+
+function createBaseRenewRequest(): RenewRequest {
+  return { certificateRequest: "" };
+}
+
+export const RenewRequest: MessageFns<RenewRequest> = {
+  encode(message: RenewRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.certificateRequest !== "") {
+      writer.uint32(10).string(message.certificateRequest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RenewRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRenewRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.certificateRequest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RenewRequest {
+    return {
+      certificateRequest: isSet(object.certificateRequest)
+        ? globalThis.String(object.certificateRequest)
+        : isSet(object.certificate_request)
+        ? globalThis.String(object.certificate_request)
+        : "",
+    };
+  },
+
+  toJSON(message: RenewRequest): unknown {
+    const obj: any = {};
+    if (message.certificateRequest !== "") {
+      obj.certificateRequest = message.certificateRequest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RenewRequest>, I>>(base?: I): RenewRequest {
+    return RenewRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RenewRequest>, I>>(object: I): RenewRequest {
+    const message = createBaseRenewRequest();
+    message.certificateRequest = object.certificateRequest ?? "";
+    return message;
+  },
+};
+
 function createBaseJoinRequest(): JoinRequest {
-  return { nodeName: "", nodeId: "", agentAddress: "" };
+  return { nodeId: "", agentAddress: "" };
 }
 
 export const JoinRequest: MessageFns<JoinRequest> = {
   encode(message: JoinRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.nodeName !== "") {
-      writer.uint32(10).string(message.nodeName);
-    }
     if (message.nodeId !== "") {
       writer.uint32(18).string(message.nodeId);
     }
@@ -169,14 +723,6 @@ export const JoinRequest: MessageFns<JoinRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.nodeName = reader.string();
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -207,11 +753,6 @@ export const JoinRequest: MessageFns<JoinRequest> = {
 
   fromJSON(object: any): JoinRequest {
     return {
-      nodeName: isSet(object.nodeName)
-        ? globalThis.String(object.nodeName)
-        : isSet(object.node_name)
-        ? globalThis.String(object.node_name)
-        : "",
       nodeId: isSet(object.nodeId)
         ? globalThis.String(object.nodeId)
         : isSet(object.node_id)
@@ -227,9 +768,6 @@ export const JoinRequest: MessageFns<JoinRequest> = {
 
   toJSON(message: JoinRequest): unknown {
     const obj: any = {};
-    if (message.nodeName !== "") {
-      obj.nodeName = message.nodeName;
-    }
     if (message.nodeId !== "") {
       obj.nodeId = message.nodeId;
     }
@@ -244,7 +782,6 @@ export const JoinRequest: MessageFns<JoinRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<JoinRequest>, I>>(object: I): JoinRequest {
     const message = createBaseJoinRequest();
-    message.nodeName = object.nodeName ?? "";
     message.nodeId = object.nodeId ?? "";
     message.agentAddress = object.agentAddress ?? "";
     return message;
@@ -361,14 +898,11 @@ export const JoinResponse: MessageFns<JoinResponse> = {
 };
 
 function createBaseHello(): Hello {
-  return { nodeName: "", sessionId: "" };
+  return { sessionId: "" };
 }
 
 export const Hello: MessageFns<Hello> = {
   encode(message: Hello, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.nodeName !== "") {
-      writer.uint32(10).string(message.nodeName);
-    }
     if (message.sessionId !== "") {
       writer.uint32(18).string(message.sessionId);
     }
@@ -388,14 +922,6 @@ export const Hello: MessageFns<Hello> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.nodeName = reader.string();
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
@@ -418,11 +944,6 @@ export const Hello: MessageFns<Hello> = {
 
   fromJSON(object: any): Hello {
     return {
-      nodeName: isSet(object.nodeName)
-        ? globalThis.String(object.nodeName)
-        : isSet(object.node_name)
-        ? globalThis.String(object.node_name)
-        : "",
       sessionId: isSet(object.sessionId)
         ? globalThis.String(object.sessionId)
         : isSet(object.session_id)
@@ -433,9 +954,6 @@ export const Hello: MessageFns<Hello> = {
 
   toJSON(message: Hello): unknown {
     const obj: any = {};
-    if (message.nodeName !== "") {
-      obj.nodeName = message.nodeName;
-    }
     if (message.sessionId !== "") {
       obj.sessionId = message.sessionId;
     }
@@ -447,7 +965,6 @@ export const Hello: MessageFns<Hello> = {
   },
   fromPartial<I extends Exact<DeepPartial<Hello>, I>>(object: I): Hello {
     const message = createBaseHello();
-    message.nodeName = object.nodeName ?? "";
     message.sessionId = object.sessionId ?? "";
     return message;
   },
@@ -1466,6 +1983,39 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
 
 export type ClusterService = typeof ClusterService;
 export const ClusterService = {
+  /**
+   * Open to anyone: the leader's CA, and its proof that it knows the join token, bound to the certificate
+   * the caller sees on this connection.
+   */
+  introduce: {
+    path: "/cube.agent.v1.Cluster/Introduce" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IntroduceRequest): Buffer => Buffer.from(IntroduceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IntroduceRequest => IntroduceRequest.decode(value),
+    responseSerialize: (value: IntroduceResponse): Buffer => Buffer.from(IntroduceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IntroduceResponse => IntroduceResponse.decode(value),
+  },
+  /** On the connection of an `Introduce`: the caller's proof that it knows the join token, and its key. */
+  certify: {
+    path: "/cube.agent.v1.Cluster/Certify" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CertifyRequest): Buffer => Buffer.from(CertifyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CertifyRequest => CertifyRequest.decode(value),
+    responseSerialize: (value: CertifyResponse): Buffer => Buffer.from(CertifyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CertifyResponse => CertifyResponse.decode(value),
+  },
+  /** With the node's certificate: a new certificate for the same key, before the current one expires. */
+  renew: {
+    path: "/cube.agent.v1.Cluster/Renew" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RenewRequest): Buffer => Buffer.from(RenewRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RenewRequest => RenewRequest.decode(value),
+    responseSerialize: (value: CertifyResponse): Buffer => Buffer.from(CertifyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CertifyResponse => CertifyResponse.decode(value),
+  },
   join: {
     path: "/cube.agent.v1.Cluster/Join" as const,
     requestStream: false as const,
@@ -1488,12 +2038,72 @@ export const ClusterService = {
 } as const;
 
 export interface ClusterServer extends UntypedServiceImplementation {
+  /**
+   * Open to anyone: the leader's CA, and its proof that it knows the join token, bound to the certificate
+   * the caller sees on this connection.
+   */
+  introduce: handleUnaryCall<IntroduceRequest, IntroduceResponse>;
+  /** On the connection of an `Introduce`: the caller's proof that it knows the join token, and its key. */
+  certify: handleUnaryCall<CertifyRequest, CertifyResponse>;
+  /** With the node's certificate: a new certificate for the same key, before the current one expires. */
+  renew: handleUnaryCall<RenewRequest, CertifyResponse>;
   join: handleUnaryCall<JoinRequest, JoinResponse>;
   /** The node's first message is `hello`, naming the session that `Join` granted. */
   sync: handleBidiStreamingCall<NodeMessage, LeaderMessage>;
 }
 
 export interface ClusterClient extends Client {
+  /**
+   * Open to anyone: the leader's CA, and its proof that it knows the join token, bound to the certificate
+   * the caller sees on this connection.
+   */
+  introduce(
+    request: IntroduceRequest,
+    callback: (error: ServiceError | null, response: IntroduceResponse) => void,
+  ): ClientUnaryCall;
+  introduce(
+    request: IntroduceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IntroduceResponse) => void,
+  ): ClientUnaryCall;
+  introduce(
+    request: IntroduceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IntroduceResponse) => void,
+  ): ClientUnaryCall;
+  /** On the connection of an `Introduce`: the caller's proof that it knows the join token, and its key. */
+  certify(
+    request: CertifyRequest,
+    callback: (error: ServiceError | null, response: CertifyResponse) => void,
+  ): ClientUnaryCall;
+  certify(
+    request: CertifyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CertifyResponse) => void,
+  ): ClientUnaryCall;
+  certify(
+    request: CertifyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CertifyResponse) => void,
+  ): ClientUnaryCall;
+  /** With the node's certificate: a new certificate for the same key, before the current one expires. */
+  renew(
+    request: RenewRequest,
+    callback: (error: ServiceError | null, response: CertifyResponse) => void,
+  ): ClientUnaryCall;
+  renew(
+    request: RenewRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CertifyResponse) => void,
+  ): ClientUnaryCall;
+  renew(
+    request: RenewRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CertifyResponse) => void,
+  ): ClientUnaryCall;
   join(request: JoinRequest, callback: (error: ServiceError | null, response: JoinResponse) => void): ClientUnaryCall;
   join(
     request: JoinRequest,
@@ -1558,6 +2168,31 @@ export const AgentClient = makeGenericClientConstructor(AgentService, "cube.agen
   service: typeof AgentService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

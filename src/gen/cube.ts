@@ -29,8 +29,9 @@ export const protobufPackage = "cube.v1";
 export const protobufFileName = "cube.proto";
 
 /**
- * The client-facing contract: the `Cube` service that the leader serves to the `cube` CLI.
- * Every call carries the cluster token in the `authorization` metadata ("Bearer <token>").
+ * The client-facing contract: the `Cube` service that the leader serves to the `cube` CLI, over TLS.
+ * Every call carries the admin password in the `authorization` metadata ("Bearer <password>"); a node's
+ * certificate is refused here.
  *
  * Conventions (agent.proto follows them too): a word of the domain travels as a string, spelled as Cube shows it
  * ("Ready", "Running", "created"), so that what the leader stores, sends and prints is one vocabulary; instants are
@@ -55,6 +56,15 @@ export interface ListNodesRequest {
 
 export interface ListNodesResponse {
   nodes: Node[];
+}
+
+export interface RemoveNodeRequest {
+  name: string;
+}
+
+export interface RemoveNodeResponse {
+  /** The pods that were placed on it and now wait for another node. */
+  podsMoved: number;
 }
 
 export interface ObjectMeta {
@@ -522,6 +532,146 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListNodesResponse>, I>>(object: I): ListNodesResponse {
     const message = createBaseListNodesResponse();
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRemoveNodeRequest(): RemoveNodeRequest {
+  return { name: "" };
+}
+
+export const RemoveNodeRequest: MessageFns<RemoveNodeRequest> = {
+  encode(message: RemoveNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveNodeRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RemoveNodeRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveNodeRequest>, I>>(base?: I): RemoveNodeRequest {
+    return RemoveNodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveNodeRequest>, I>>(object: I): RemoveNodeRequest {
+    const message = createBaseRemoveNodeRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveNodeResponse(): RemoveNodeResponse {
+  return { podsMoved: 0 };
+}
+
+export const RemoveNodeResponse: MessageFns<RemoveNodeResponse> = {
+  encode(message: RemoveNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podsMoved !== 0) {
+      writer.uint32(8).uint32(message.podsMoved);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.podsMoved = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveNodeResponse {
+    return {
+      podsMoved: isSet(object.podsMoved)
+        ? globalThis.Number(object.podsMoved)
+        : isSet(object.pods_moved)
+        ? globalThis.Number(object.pods_moved)
+        : 0,
+    };
+  },
+
+  toJSON(message: RemoveNodeResponse): unknown {
+    const obj: any = {};
+    if (message.podsMoved !== 0) {
+      obj.podsMoved = Math.round(message.podsMoved);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveNodeResponse>, I>>(base?: I): RemoveNodeResponse {
+    return RemoveNodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveNodeResponse>, I>>(object: I): RemoveNodeResponse {
+    const message = createBaseRemoveNodeResponse();
+    message.podsMoved = object.podsMoved ?? 0;
     return message;
   },
 };
@@ -3110,6 +3260,16 @@ export const CubeService = {
     responseSerialize: (value: ExecOutput): Buffer => Buffer.from(ExecOutput.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecOutput => ExecOutput.decode(value),
   },
+  /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
+  removeNode: {
+    path: "/cube.v1.Cube/RemoveNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveNodeRequest): Buffer => Buffer.from(RemoveNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveNodeRequest => RemoveNodeRequest.decode(value),
+    responseSerialize: (value: RemoveNodeResponse): Buffer => Buffer.from(RemoveNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveNodeResponse => RemoveNodeResponse.decode(value),
+  },
 } as const;
 
 export interface CubeServer extends UntypedServiceImplementation {
@@ -3124,6 +3284,8 @@ export interface CubeServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
   /** The first message carries `start`; then stdin and resizes flow in, output and the exit code flow out. */
   exec: handleBidiStreamingCall<ExecInput, ExecOutput>;
+  /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
+  removeNode: handleUnaryCall<RemoveNodeRequest, RemoveNodeResponse>;
 }
 
 export interface CubeClient extends Client {
@@ -3205,6 +3367,22 @@ export interface CubeClient extends Client {
   exec(): ClientDuplexStream<ExecInput, ExecOutput>;
   exec(options: Partial<CallOptions>): ClientDuplexStream<ExecInput, ExecOutput>;
   exec(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecInput, ExecOutput>;
+  /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
+  removeNode(
+    request: RemoveNodeRequest,
+    callback: (error: ServiceError | null, response: RemoveNodeResponse) => void,
+  ): ClientUnaryCall;
+  removeNode(
+    request: RemoveNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveNodeResponse) => void,
+  ): ClientUnaryCall;
+  removeNode(
+    request: RemoveNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveNodeResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const CubeClient = makeGenericClientConstructor(CubeService, "cube.v1.Cube") as unknown as {

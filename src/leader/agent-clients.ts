@@ -1,18 +1,23 @@
-import * as grpc from "@grpc/grpc-js";
 import { AgentClient } from "../gen/agent.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
+import { mutualChannelCredentials, type ClientIdentity } from "../shared/tls-credentials.js";
 
-/** One client per node's Agent service, made on first use: the leader proxies logs and exec through them. */
+/**
+ * One client per node's Agent service, made on first use: the leader proxies logs and exec through them. It presents
+ * the leader's certificate, and accepts only a server whose certificate is that node's (a node cannot stand in for
+ * another, whatever address it took).
+ */
 export class AgentClients {
   private readonly clients = new Map<string, AgentClient>();
 
-  constructor(private readonly token: string) {}
+  constructor(private readonly identity: ClientIdentity) {}
 
-  for(address: string): AgentClient {
-    let client = this.clients.get(address);
+  for(node: { name: string; address: string }): AgentClient {
+    const key = `${node.name}@${node.address}`;
+    let client = this.clients.get(key);
     if (!client) {
-      client = new AgentClient(address, grpc.credentials.createInsecure(), grpcClientOptions(this.token));
-      this.clients.set(address, client);
+      client = new AgentClient(node.address, mutualChannelCredentials(this.identity, { role: "node", name: node.name }, node.address), grpcClientOptions());
+      this.clients.set(key, client);
     }
     return client;
   }

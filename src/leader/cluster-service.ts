@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js";
-import { NODE_NAME_PATTERN } from "../shared/domain.js";
+import { callerHost, callerNodeName } from "../shared/authorize-calls.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
 import { eventFromWire, podStatusFromWire } from "../shared/codec.js";
@@ -9,20 +9,11 @@ import type { AssignmentHub } from "./assignment-hub.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
 
-/** The host a call came from, as grpc-js reports its peer ("1.2.3.4:5678", "[::1]:5678"). */
-function peerHost(call: grpc.ServerUnaryCall<unknown, unknown>): string {
-  try {
-    return parseHostPort(call.getPeer(), "peer").host;
-  } catch {
-    return "";
-  }
-}
-
 export interface ClusterServiceOptions {
   heartbeatIntervalMs: number;
 }
 
-/** The leader's side of membership: `Join`, then one `Sync` stream per node. */
+/** The leader's side of membership: `Join`, then one `Sync` stream per node; the node's name is always its certificate's. */
 export interface ClusterServiceDependencies {
   registry: NodeRegistry;
   updates: NodeUpdateBatcher;
@@ -32,15 +23,13 @@ export interface ClusterServiceDependencies {
   nodeReady: (name: string) => void;
 }
 
-export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): ClusterServer {
+export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): Pick<ClusterServer, "join" | "sync"> {
   const { registry, log, nodeReady } = deps;
   return {
     join: (call, callback) => {
-      const { nodeName, nodeId, agentAddress } = call.request;
-      if (!NODE_NAME_PATTERN.test(nodeName)) {
-        callback(statusError(grpc.status.INVALID_ARGUMENT, `invalid node name "${nodeName}": use lowercase letters, digits, "-" and "."`));
-        return;
-      }
+      // The authorization interceptor admitted only a node certificate whose key its name is bound to.
+      const nodeName = callerNodeName(call)!;
+      const { nodeId, agentAddress } = call.request;
       if (!nodeId) {
         callback(statusError(grpc.status.INVALID_ARGUMENT, "missing node id"));
         return;
@@ -49,7 +38,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
       try {
         const advertised = parseHostPort(agentAddress, "agent address");
         // A node listening on a wildcard address is reached at the address its call came from.
-        address = formatHostPort(isWildcardHost(advertised.host) ? { host: peerHost(call), port: advertised.port } : advertised);
+        address = formatHostPort(isWildcardHost(advertised.host) ? { host: callerHost(call), port: advertised.port } : advertised);
       } catch (error) {
         callback(statusError(grpc.status.INVALID_ARGUMENT, (error as Error).message));
         return;
@@ -87,10 +76,11 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
       if (!session) {
         const hello = message.hello;
         if (!hello) throw statusError(grpc.status.FAILED_PRECONDITION, "the first message of a sync stream must be hello");
-        if (!registry.heartbeat(hello.nodeName, hello.sessionId)) {
+        const name = callerNodeName(call)!;
+        if (!registry.heartbeat(name, hello.sessionId)) {
           throw statusError(grpc.status.FAILED_PRECONDITION, "unknown or ended session: join again");
         }
-        session = { name: hello.nodeName, sessionId: hello.sessionId, nodeId: registry.nodeId(hello.nodeName)! };
+        session = { name, sessionId: hello.sessionId, nodeId: registry.nodeId(name)! };
         disconnect = hub.connect(session.name, {
           send: (pods) => call.write({ assignments: { pods } }),
           end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),
@@ -112,7 +102,9 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
       }
       if (message.event?.event) {
         const { sequence, podUid, event } = message.event;
-        updates.submit({ kind: "event", nodeId: session.nodeId, podUid, event: eventFromWire(event), sequence }).then(ack(sequence), ack(sequence));
+        updates
+          .submit({ kind: "event", nodeId: session.nodeId, podUid, event: { ...eventFromWire(event), node: session.name }, sequence })
+          .then(ack(sequence), ack(sequence));
       }
       if (message.podRemoved) {
         const { sequence, podUid } = message.podRemoved;

@@ -7,6 +7,7 @@ import { parseManifest } from "../shared/manifest.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
 import type { AgentClients } from "./agent-clients.js";
 import { PodBeingDeleted } from "./leader-store.js";
+import type { NodeLifecycle } from "./node-lifecycle.js";
 import type { NodeRegistry } from "./node-registry.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
@@ -48,7 +49,7 @@ function unary<Request, Response>(log: Logger, body: (request: Request) => Promi
   };
 }
 
-export function createCubeService(registry: NodeRegistry, pods: PodController, agents: AgentClients, log: Logger): CubeHandlers {
+export function createCubeService(registry: NodeRegistry, pods: PodController, lifecycle: NodeLifecycle, agents: AgentClients, log: Logger): CubeHandlers {
   const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
 
   /** The Agent service of the node that runs a pod, and the pod's container to talk to (checked, or the only one). */
@@ -67,7 +68,7 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, a
     if (!pod.node) throw statusError(grpc.status.FAILED_PRECONDITION, `pod/${name} is not running on a node yet (${pod.phase})`);
     const node = registry.list().find((n) => n.name === pod.node);
     if (node?.status !== "Ready") throw statusError(grpc.status.UNAVAILABLE, `node ${pod.node}, which runs pod/${name}, is not Ready`);
-    return { agent: agents.for(node.address), container: container || (needsOne ? names[0] : "") };
+    return { agent: agents.for(node), container: container || (needsOne ? names[0] : "") };
   }
 
   /** Ends a proxied call with the node's status, or the reason the node could not be reached. */
@@ -75,6 +76,17 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, a
     call.emit("error", statusError(error.code ?? grpc.status.INTERNAL, error.details || error.message || "the node failed"));
   return {
     listNodes: unary(log, async () => ({ nodes: registry.list() })),
+
+    removeNode: unary(log, async ({ name }) => {
+      let moved: number | undefined;
+      try {
+        moved = await lifecycle.remove(name);
+      } catch (error) {
+        throw statusError(grpc.status.FAILED_PRECONDITION, (error as Error).message);
+      }
+      if (moved === undefined) throw statusError(grpc.status.NOT_FOUND, `node/${name} not found`);
+      return { podsMoved: moved };
+    }),
 
     apply: unary(log, async ({ manifestJson }) => {
       const manifest = parseManifest(manifestJson);

@@ -51,4 +51,15 @@ export const leaderMigrations: Record<string, Migration> = {
       await db.schema.createIndex("events_by_pod").on("events").columns(["pod_uid", "time"]).execute();
     },
   },
+  "0003-node-keys": {
+    async up(db: Kysely<unknown>) {
+      // The key each node name is bound to (SHA-256 of its public key): another key cannot take the name.
+      await db.schema
+        .createTable("node_keys")
+        .addColumn("name", "text", (c) => c.primaryKey())
+        .addColumn("key_digest", "text", (c) => c.notNull())
+        .addColumn("bound_at", "integer", (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -42,8 +42,15 @@ interface EventsTable {
   source_sequence: number | null;
 }
 
+interface NodeKeysTable {
+  name: string;
+  key_digest: string;
+  bound_at: number;
+}
+
 interface LeaderSchema {
   nodes: NodesTable;
+  node_keys: NodeKeysTable;
   pods: PodsTable;
   events: EventsTable;
 }
@@ -131,7 +138,7 @@ const STATEMENTS = {
   updatePodSpec: "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ? where uid = ?",
   assignPod: "update pods set node = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
   insertEvent:
-    "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) on conflict (source_node_id, source_sequence) do nothing",
+    "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) and (? is null or exists (select 1 from pods where uid = ? and node = ?) or exists (select 1 from events where pod_uid = ? and node = ? and source_node_id is null and reason in ('Scheduled', 'Rescheduled'))) on conflict (source_node_id, source_sequence) do nothing",
   saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
   deletingPod: "select uid, name from pods where uid = ? and node = ? and deletion_requested_at is not null",
   deleteEvents: "delete from events where pod_uid = ?",
@@ -150,12 +157,47 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
 
   private insertEvent(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): void {
     const { time, type, reason, message, node } = event;
-    this.statements.insertEvent.run(podUid, time.getTime(), type, reason, message, node, source?.nodeId ?? null, source?.sequence ?? null, podUid);
+    // A node's event is kept only about a pod placed on that node, now or before (its containers may still be there).
+    const from = source ? node : null;
+    this.statements.insertEvent.run(
+      podUid,
+      time.getTime(),
+      type,
+      reason,
+      message,
+      node,
+      source?.nodeId ?? null,
+      source?.sequence ?? null,
+      podUid,
+      from,
+      podUid,
+      from,
+      podUid,
+      from,
+    );
   }
 
   async listNodes(): Promise<StoredNode[]> {
     const rows = await this.db.selectFrom("nodes").selectAll().orderBy("name").execute();
     return rows.map(toStoredNode);
+  }
+
+  /** Node name → the digest of the key it is bound to. */
+  async nodeKeys(): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom("node_keys").select(["name", "key_digest"]).execute();
+    return new Map(rows.map((row) => [row.name, row.key_digest]));
+  }
+
+  async bindNodeKey(name: string, keyDigest: string, at: Date): Promise<void> {
+    await this.db.insertInto("node_keys").values({ name, key_digest: keyDigest, bound_at: at.getTime() }).execute();
+  }
+
+  /** Forgets a node and the key its name was bound to. */
+  async removeNode(name: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("nodes").where("name", "=", name).execute();
+      await trx.deleteFrom("node_keys").where("name", "=", name).execute();
+    });
   }
 
   async saveNode(node: StoredNode): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { detectDisruption, type Disruption } from "./detect-disruption.js";
+import type { NodeKeys } from "./node-keys.js";
 import type { NodeRegistry } from "./node-registry.js";
 import type { PodController } from "./pod-controller.js";
 
@@ -27,9 +28,24 @@ export class NodeLifecycle {
     private readonly pods: PodController,
     /** Ends the streams of the nodes that turn NotReady. */
     private readonly hub: Pick<AssignmentHub, "disconnect">,
+    private readonly keys: Pick<NodeKeys, "forget" | "has">,
     private readonly log: Logger,
     private readonly options: NodeLifecycleOptions,
   ) {}
+
+  /**
+   * Forgets a node an admin removed: its session ends, its name is free for another key, its pods move to other
+   * nodes now. Returns how many pods moved; undefined when no such node is known.
+   */
+  async remove(name: string): Promise<number | undefined> {
+    const node = this.registry.list().find((n) => n.name === name);
+    if (!node && !this.keys.has(name)) return undefined;
+    if (node?.type === "Leader") throw new Error("the leader's own node cannot be removed");
+    await this.registry.remove(name);
+    this.keys.forget(name);
+    this.hub.disconnect(name, "the node was removed by an admin");
+    return this.pods.rescheduleFrom([name]);
+  }
 
   async check(): Promise<void> {
     for (const node of await this.registry.checkLiveness()) {

@@ -95,6 +95,13 @@ export class NodeRegistry {
     return { sessionId, node };
   }
 
+  /** Forgets a node (an admin removed it) and the key its name was bound to. */
+  async remove(name: string): Promise<void> {
+    this.nodes.delete(name);
+    await this.store.removeNode(name);
+    this.log.info(`node ${name} removed`);
+  }
+
   /** Records a sign of life; false when the session is not the node's current one (the node must join again). */
   heartbeat(name: string, sessionId: string): boolean {
     const live = this.nodes.get(name);

@@ -68,10 +68,11 @@ export class PodController {
 
   /**
    * Moves the pods of lost nodes (NotReady past the reschedule delay) to Ready nodes, unless `heldBecause` says why
-   * not (an event on each pod, once); deletions there are final either way.
+   * not (an event on each pod, once); deletions there are final either way. Returns how many pods it tried to move.
    */
-  async rescheduleFrom(lostNodes: string[], heldBecause?: string): Promise<void> {
+  async rescheduleFrom(lostNodes: string[], heldBecause?: string): Promise<number> {
     const time = new Date(this.clock.now());
+    let moving = 0;
     for (const node of lostNodes) {
       const pods = await this.store.podsOnNode(node);
       for (const pod of pods.filter((p) => p.deletionRequestedAt)) {
@@ -80,11 +81,13 @@ export class PodController {
         this.log.info(`pod/${pod.name} deleted (its node ${node} is lost)`);
       }
       const stranded = pods.filter((p) => !p.deletionRequestedAt);
+      moving += heldBecause === undefined ? stranded.length : 0;
       if (heldBecause === undefined) await this.place(stranded);
       else
         for (const pod of stranded)
           await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${heldBecause}`, node });
     }
+    return moving;
   }
 
   /** Records a NodeLost event on each pod of a node that stopped answering. */

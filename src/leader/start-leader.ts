@@ -1,17 +1,27 @@
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
 import { CubeService } from "../gen/cube.js";
 import { ClusterService } from "../gen/agent.js";
+import { NodeCertificate } from "../agent/node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "../agent/open-node-agent.js";
 import { systemClock } from "../shared/clock.js";
-import { createAuthenticatedServer, listen, shutdown } from "../shared/grpc-server.js";
-import { formatHostPort, localDialAddress, type HostPort } from "../shared/host-port.js";
+import { FailureLimiter } from "../shared/failure-limiter.js";
+import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
+import { formatHostPort, isWildcardHost, localDialAddress, type HostPort } from "../shared/host-port.js";
+import { formatJoinToken } from "../shared/join-token.js";
 import { createLogger } from "../shared/logger.js";
-import { databaseFile } from "../shared/open-database.js";
+import { databaseFile, IN_MEMORY } from "../shared/open-database.js";
 import type { RunningServer } from "../shared/running-server.js";
+import { writeSecretFile } from "../shared/secret-file.js";
 import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
+import { createCertificateHandlers } from "./certificate-service.js";
+import { ClusterCa } from "./cluster-ca.js";
 import { createClusterService } from "./cluster-service.js";
 import { createCubeService } from "./cube-service.js";
+import { LeaderCertificate, leaderHosts } from "./leader-certificate.js";
 import { LeaderStore } from "./leader-store.js";
+import { NodeKeys } from "./node-keys.js";
 import { NodeLifecycle } from "./node-lifecycle.js";
 import { NodeRegistry } from "./node-registry.js";
 import { NodeUpdateBatcher } from "./node-update-batcher.js";
@@ -19,6 +29,12 @@ import { PodController } from "./pod-controller.js";
 
 export interface LeaderConfig extends NodeAgentConfig {
   listen: HostPort;
+  /** The password of the admin API (the CLI's); the join token unless set apart. */
+  adminPassword: string;
+  /** Extra names and addresses the leader's certificate covers (--tls-san). */
+  tlsSans: string[];
+  /** Lifetime of the certificates the leader issues (its own and the nodes'); they renew at 50–80 % of it. */
+  certificateLifetimeMs: number;
   heartbeatGraceMs: number;
   /** How much longer than the grace period a node must be silent before its pods move elsewhere. */
   rescheduleDelayMs: number;
@@ -36,34 +52,70 @@ export function heartbeatIntervalFor(graceMs: number): number {
 /** How often the leader checks liveness: a node is NotReady at most this long after its grace period ends. */
 const LIVENESS_CHECK_MS = 250;
 
+/** The address to write in the admin config: the one the leader listens on, or one of its host's when that is a wildcard. */
+function reachableAddress(address: HostPort): HostPort {
+  if (!isWildcardHost(address.host)) return address;
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal);
+  return external ? { host: external.address, port: address.port } : localDialAddress(address);
+}
+
 /**
  * The leader: the Cube service for the CLI, the Cluster service for the nodes, and its own node, whose agent joins
- * the leader over the leader's own address exactly as a remote follower does. Data flows one way: the CLI's requests
- * and the nodes' reports go into the store; the assignment hub reads from the store what each node must run.
+ * the leader over the leader's own address exactly as a remote follower does (certificate included). Data flows one
+ * way: the CLI's requests and the nodes' reports go into the store; the assignment hub reads from the store what each
+ * node must run.
  */
 export async function startLeader(config: LeaderConfig, deps: NodeAgentDependencies = {}): Promise<RunningServer> {
   const log = createLogger("leader", deps.writeLog);
   const clock = deps.clock ?? systemClock;
-  const server = createAuthenticatedServer(config.token);
-  const agent = await openNodeAgent(server, config, deps);
+  const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
+  const leaderCertificate = await LeaderCertificate.create(
+    ca,
+    config.name,
+    leaderHosts(config.listen, config.tlsSans),
+    config.certificateLifetimeMs,
+    clock,
+    log,
+  );
   const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"));
+  const keys = await NodeKeys.load(store);
+  const authorization = {
+    adminPassword: config.adminPassword,
+    failures: new FailureLimiter(clock),
+    log,
+    nodeKeyBound: (name: string, keyDigest: string) => keys.isBound(name, keyDigest),
+  };
+  const server = createAuthorizingServer(authorization);
+  const agent = await openNodeAgent(server, config, deps, { certificate: NodeCertificate.load(config.dataDir) });
   const hub = new AssignmentHub(store, log);
   const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: agent.nodeId });
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader });
-  const lifecycle = new NodeLifecycle(registry, pods, hub, log, config);
+  const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {
     for (const name of await store.applyNodeUpdates(batch)) log.info(`pod/${name} deleted`);
   });
-  const agents = new AgentClients(config.token);
+  const agents = new AgentClients(leaderCertificate.clientIdentity);
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  server.addService(CubeService, createCubeService(registry, pods, agents, log));
-  server.addService(
-    ClusterService,
-    createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
-  );
-  const port = await listen(server, config.listen);
+  server.addService(CubeService, createCubeService(registry, pods, lifecycle, agents, log));
+  server.addService(ClusterService, {
+    ...createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
+    ...createCertificateHandlers({
+      ca,
+      leaderCertificate,
+      joinToken: config.token,
+      adminPassword: config.adminPassword,
+      keys,
+      clock,
+      certificateLifetimeMs: config.certificateLifetimeMs,
+      authorization,
+    }),
+  });
+  const port = await listen(server, config.listen, leaderCertificate.serverCredentials);
   const address = { ...config.listen, port };
-  log.info(`listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
+  log.info(`listening on ${formatHostPort(address)} over TLS (data in ${config.dataDir})`);
+  if (config.dataDir !== IN_MEMORY) writeClientFiles(config, ca, reachableAddress(address), log);
 
   let checking = false;
   const periodicCheck = setInterval(() => {
@@ -82,6 +134,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     address,
     async stop() {
       clearInterval(periodicCheck);
+      leaderCertificate.stop();
       await agent.stop();
       agents.close();
       await shutdown(server);
@@ -89,4 +142,13 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       await store.close();
     },
   };
+}
+
+/** The admin config (ready to copy to ~/.cube/config: it carries the CA, so the CLI needs no first contact) and the full join token. */
+function writeClientFiles(config: LeaderConfig, ca: ClusterCa, address: HostPort, log: ReturnType<typeof createLogger>): void {
+  const adminConfig = join(config.dataDir, "admin-config.json");
+  writeSecretFile(adminConfig, JSON.stringify({ leaderUrl: formatHostPort(address), password: config.adminPassword, ca: ca.certificate }, null, 2) + "\n");
+  const joinToken = join(config.dataDir, "join-token");
+  writeSecretFile(joinToken, formatJoinToken(config.token, ca.digest) + "\n");
+  log.info(`CLI config for admins: ${adminConfig}; join token naming the CA (sha256 ${ca.digest.toString("hex").slice(0, 16)}…): ${joinToken}`);
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { hostname, homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -5,6 +6,7 @@ import type { FollowerConfig } from "../agent/start-follower.js";
 import type { LeaderConfig } from "../leader/start-leader.js";
 import { parseDuration } from "../shared/duration.js";
 import { parseHostPort } from "../shared/host-port.js";
+import { MIN_SECRET_LENGTH, parseJoinToken } from "../shared/join-token.js";
 
 export type ServerCommand = { mode: "leader"; config: LeaderConfig } | { mode: "follower"; config: FollowerConfig } | { mode: "help" };
 
@@ -16,10 +18,19 @@ interface FlagSpec {
   help: string;
   default?: () => string;
   required?: boolean;
+  /** A switch: given alone, it means yes. */
+  switch?: true;
 }
 
 const common: Record<string, FlagSpec> = {
-  token: { env: "CUBE_TOKEN", help: "cluster token, shared by every node and the CLI", required: true },
+  token: { env: "CUBE_TOKEN", help: "join token (at least 16 characters); on a follower, plain or the leader's full token (CUBE1-…)" },
+  "token-file": { env: "CUBE_TOKEN_FILE", help: "read the token from this file instead (keeps it out of `ps`)" },
+  "insecure-short-token": {
+    env: "CUBE_INSECURE_SHORT_TOKEN",
+    help: "accept a token or password under 16 characters: a captured first contact lets one be guessed offline",
+    default: () => "no",
+    switch: true,
+  },
   "data-dir": { env: "CUBE_DATA_DIR", help: "where this server keeps its SQLite databases", default: () => join(homedir(), ".cube", "data") },
   name: { env: "CUBE_NAME", help: "node name, unique in the cluster", default: () => hostname().toLowerCase() },
   "restart-backoff": { env: "CUBE_RESTART_BACKOFF", help: "first delay before restarting a failed container (doubles each time)", default: () => "1s" },
@@ -32,6 +43,9 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
   leader: {
     ...common,
     listen: { env: "CUBE_LISTEN", help: "HOST:PORT to serve the CLI and the nodes on", default: () => "0.0.0.0:4242" },
+    "admin-password": { env: "CUBE_ADMIN_PASSWORD", help: "password of the admin API (the CLI's), if it must differ from the join token" },
+    "tls-san": { env: "CUBE_TLS_SAN", help: "extra host names or addresses for the leader's certificate, comma-separated (a NAT or DNS name)" },
+    "cert-lifetime": { env: "CUBE_CERT_LIFETIME", help: "lifetime of the certificates the leader issues; they renew at 50–80 % of it", default: () => "30d" },
     "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
     "reschedule-delay": { env: "CUBE_RESCHEDULE_DELAY", help: "pods of a node NotReady this much longer move to other nodes", default: () => "10s" },
     "pods-on-leader": { env: "CUBE_PODS_ON_LEADER", help: "whether the leader's own node runs pods (yes or no)", default: () => "yes" },
@@ -55,9 +69,9 @@ export function serverUsage(): string {
       .map(([flag, spec]) => `  --${flag.padEnd(20)} ${spec.help} [$${spec.env}]${spec.default ? ` (default: ${spec.default()})` : ""}`)
       .join("\n");
   return [
-    "usage: cube-server leader --token T [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--heartbeat-grace 15s] [--reschedule-delay 10s]",
-    "                          [--disruption-threshold 55%] [--pods-on-leader yes|no]",
-    "       cube-server follower --leader HOST:PORT --token T [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
+    "usage: cube-server leader --token T|--token-file F [--admin-password P] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
+    "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
+    "       cube-server follower --leader HOST:PORT --token T|--token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "",
     "leader flags:",
     describe(modes.leader),
@@ -88,6 +102,32 @@ function durationFlag(value: string, flag: string): number {
   return parsed;
 }
 
+/** The token from --token or --token-file (one of them, not both). */
+function secretFlag(given: string | undefined, file: string | undefined): string {
+  if (given !== undefined && file !== undefined) throw new UsageError("give --token or --token-file, not both");
+  if (file === undefined) {
+    if (given === undefined) throw new UsageError("--token is required (or --token-file, or set CUBE_TOKEN)");
+    return given;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").trim();
+  } catch (error) {
+    throw new UsageError(`cannot read --token-file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (text === "") throw new UsageError(`--token-file ${file} is empty`);
+  return text;
+}
+
+function checkSecretLength(secret: string, flag: string, allowShort: boolean): string {
+  if (secret.length < MIN_SECRET_LENGTH && !allowShort) {
+    throw new UsageError(
+      `${flag} has ${secret.length} characters, fewer than ${MIN_SECRET_LENGTH}: anyone who reaches the leader can test guesses of it offline, so use a longer one (e.g. \`openssl rand -hex 16\`), or accept the risk with --insecure-short-token`,
+    );
+  }
+  return secret;
+}
+
 /** Flags first, then environment variables, then defaults. */
 export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCommand {
   const [mode, ...rest] = argv;
@@ -100,7 +140,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   try {
     parsed = parseArgs({
       args: rest,
-      options: { ...Object.fromEntries(Object.keys(specs).map((flag) => [flag, { type: "string" as const }])), help: { type: "boolean", short: "h" } },
+      options: {
+        ...Object.fromEntries(Object.entries(specs).map(([flag, spec]) => [flag, { type: spec.switch ? ("boolean" as const) : ("string" as const) }])),
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -110,7 +153,8 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   if (parsed.values.help) return { mode: "help" };
   const value = (flag: string): string | undefined => {
     const spec = specs[flag];
-    const given = ((parsed.values as Record<string, string | boolean | undefined>)[flag] as string | undefined) ?? env[spec.env] ?? spec.default?.();
+    const raw = (parsed.values as Record<string, string | boolean | undefined>)[flag];
+    const given = (raw === true ? "yes" : raw === false ? undefined : raw) ?? env[spec.env] ?? spec.default?.();
     if (given === undefined || given === "") {
       if (spec.required) throw new UsageError(`--${flag} is required (or set ${spec.env})`);
       return undefined;
@@ -138,7 +182,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
     resetAfterSeconds: seconds("restart-reset-after"),
     maxFailures,
   };
-  const token = required("token");
+  const token = secretFlag(value("token"), value("token-file"));
+  const allowShort = yesNo(required("insecure-short-token"), "insecure-short-token");
+  checkSecretLength(parseJoinToken(token).secret, "--token", allowShort);
   const dataDir = required("data-dir");
   const name = required("name");
   if (mode === "leader") {
@@ -146,6 +192,12 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
       mode,
       config: {
         token,
+        adminPassword: checkSecretLength(value("admin-password") ?? token, "--admin-password", allowShort),
+        tlsSans: (value("tls-san") ?? "")
+          .split(",")
+          .map((name) => name.trim())
+          .filter((name) => name !== ""),
+        certificateLifetimeMs: durationFlag(required("cert-lifetime"), "cert-lifetime"),
         dataDir,
         name,
         restart,

@@ -1,16 +1,21 @@
 import type { ClientOptions } from "@grpc/grpc-js";
-import { presentToken } from "./auth.js";
+import { presentPassword } from "./authorize-calls.js";
+import { MAX_MESSAGE_BYTES } from "./grpc-server.js";
+import { SERVER_NAME } from "./tls-credentials.js";
 
 /**
- * Options of every client Cube makes: the token on each call, and a reconnect backoff capped at 5 s (grpc-js
- * defaults to 120 s, which would keep a node from noticing for minutes that its leader is back).
+ * Options of every client Cube makes: a reconnect backoff capped at 5 s (grpc-js defaults to 120 s, which would keep
+ * a node from noticing for minutes that its leader is back), keepalive pings, bounded messages, and the admin
+ * password on each call when one is given (the CLI; nodes and the leader prove who they are with certificates).
  */
-export function grpcClientOptions(token: string): Partial<ClientOptions> {
+export function grpcClientOptions(password?: string): Partial<ClientOptions> {
   return {
-    interceptors: [presentToken(token)],
+    ...(password === undefined ? {} : { interceptors: [presentPassword(password)] }),
     "grpc.initial_reconnect_backoff_ms": 250,
     "grpc.max_reconnect_backoff_ms": 5000,
     "grpc.keepalive_time_ms": 10_000,
     "grpc.keepalive_timeout_ms": 5_000,
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+    "grpc.ssl_target_name_override": SERVER_NAME,
   };
 }

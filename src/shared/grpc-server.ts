@@ -1,20 +1,28 @@
 import * as grpc from "@grpc/grpc-js";
 import { formatHostPort, type HostPort } from "./host-port.js";
-import { requireToken } from "./auth.js";
+import { authorizeCalls, type AuthorizationOptions } from "./authorize-calls.js";
+
+/** The largest message any Cube server or client accepts (grpc-js's default, stated so that every side agrees). */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 /**
- * A gRPC server whose every call must present the cluster token. Not yet listening: see `listen`. It pings its peers
- * every 10 s and drops a connection that has not answered in 5 s: a peer cut off the network sends no FIN, and its
- * streams would otherwise linger until TCP gives up, minutes later.
+ * A gRPC server whose every call is checked against its method's rule (see authorize-calls). Not yet listening: see
+ * `listen`. It pings its peers every 10 s and drops a connection that has not answered in 5 s: a peer cut off the
+ * network sends no FIN, and its streams would otherwise linger until TCP gives up, minutes later.
  */
-export function createAuthenticatedServer(token: string): grpc.Server {
-  return new grpc.Server({ interceptors: [requireToken(token)], "grpc.keepalive_time_ms": 10_000, "grpc.keepalive_timeout_ms": 5_000 });
+export function createAuthorizingServer(options: AuthorizationOptions): grpc.Server {
+  return new grpc.Server({
+    interceptors: [authorizeCalls(options)],
+    "grpc.keepalive_time_ms": 10_000,
+    "grpc.keepalive_timeout_ms": 5_000,
+    "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+  });
 }
 
-/** Binds and starts `server`; resolves with the port actually bound (port 0 picks a free one). */
-export function listen(server: grpc.Server, address: HostPort): Promise<number> {
+/** Binds and starts `server` with TLS credentials; resolves with the port actually bound (port 0 picks a free one). */
+export function listen(server: grpc.Server, address: HostPort, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(formatHostPort(address), grpc.ServerCredentials.createInsecure(), (error, port) => {
+    server.bindAsync(formatHostPort(address), credentials, (error, port) => {
       if (error) reject(new Error(`cannot listen on ${formatHostPort(address)}: ${error.message}`));
       else resolve(port);
     });

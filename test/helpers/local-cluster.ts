@@ -1,5 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { loadConfig } from "../../src/cli/config.js";
+import { LeaderClient } from "../../src/cli/leader-client.js";
 import { expect } from "chai";
 import { removeNodeContainers } from "./docker.js";
 import { eventually, projectRoot, runCube, runProgram, startProcess, type CliResult, type TestProcess } from "./processes.js";
@@ -125,6 +127,12 @@ export class LocalCluster {
     const path = join(this.dir.path, `config-${this.leaderAddress}-${password}`);
     if (!existsSync(path)) writeFileSync(path, JSON.stringify({ leaderUrl: this.leaderAddress, password }));
     return { CUBE_CONFIG: path };
+  }
+
+  /** A client of the leader's admin API, in this process, with the CLI's config and pinned CA. */
+  leaderClient(): Promise<LeaderClient> {
+    const path = this.cliEnv().CUBE_CONFIG!;
+    return LeaderClient.open(loadConfig(path), path);
   }
 
   /** Runs the CLI, on the leader's host when the cluster is on a test bed. */

@@ -209,7 +209,7 @@ describe("cube logs and cube exec, through the leader to the node", function () 
   });
 
   it("resizes the remote terminal when the window changes", async () => {
-    const leader = new LeaderClient({ leaderUrl: `127.0.0.1:${cluster.leaderPort}`, password: cluster.token });
+    const leader = await cluster.leaderClient();
     try {
       const session = leader.exec();
       let output = "";

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { LeaderStore } from "../../src/leader/leader-store.js";
+import { NodeKeys } from "../../src/leader/node-keys.js";
 import { NodeLifecycle } from "../../src/leader/node-lifecycle.js";
 import { NodeRegistry } from "../../src/leader/node-registry.js";
 import { PodController } from "../../src/leader/pod-controller.js";
@@ -25,6 +26,7 @@ describe("NodeLifecycle", () => {
   let controller: PodController;
   let lifecycle: NodeLifecycle;
   let ended: string[];
+  let keys: NodeKeys;
   const sessions = new Map<string, string>();
 
   const join = async (name: string) => sessions.set(name, (await registry.join({ name, nodeId: `${name}-id`, address: `${name}:1` })).sessionId);
@@ -45,7 +47,8 @@ describe("NodeLifecycle", () => {
     ended = [];
     const hub = { notify: () => {}, disconnect: (node: string, reason: string) => void ended.push(`${node}: ${reason}`) };
     controller = new PodController(store, registry, hub, clock, log, { podsOnLeader: false });
-    lifecycle = new NodeLifecycle(registry, controller, hub, log, { rescheduleDelayMs: DELAY_MS, disruptionThreshold: 0.55 });
+    keys = await NodeKeys.load(store);
+    lifecycle = new NodeLifecycle(registry, controller, hub, keys, log, { rescheduleDelayMs: DELAY_MS, disruptionThreshold: 0.55 });
     await join("boss");
     await join("f1");
     await join("f2");
@@ -58,6 +61,21 @@ describe("NodeLifecycle", () => {
     await after(GRACE_MS + DELAY_MS, "boss", "f1", "f2");
     expect(await placements()).to.deep.equal(["a@f1", "b@f2"]);
     expect(ended).to.deep.equal([]);
+  });
+
+  it("an admin removes a node: its session ends, its name and key are forgotten, its pods move now", async () => {
+    await keys.bind("f1", "key-of-f1", new Date(clock.now()));
+    expect(await lifecycle.remove("f1")).to.equal(1);
+    expect(ended).to.deep.equal(["f1: the node was removed by an admin"]);
+    expect(registry.list().map((n) => n.name)).to.deep.equal(["boss", "f2"]);
+    expect(keys.has("f1")).to.equal(false);
+    expect((await store.nodeKeys()).has("f1")).to.equal(false);
+    expect(await placements()).to.deep.equal(["a@f2", "b@f2"]);
+    expect(await lifecycle.remove("f1")).to.equal(undefined);
+    await lifecycle.remove("boss").then(
+      () => expect.fail("the leader's node was removed"),
+      (error: Error) => expect(error.message).to.equal("the leader's own node cannot be removed"),
+    );
   });
 
   it("a follower goes silent: NotReady, its session ended, NodeLost; after the delay its pods move", async () => {

@@ -9,8 +9,10 @@ import { formatHostPort } from "../../src/shared/host-port.js";
 import { IN_MEMORY } from "../../src/shared/open-database.js";
 import type { RunningServer } from "../../src/shared/running-server.js";
 import { eventually } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp-dir.js";
+import { join } from "node:path";
 
-const token = "in-process-token";
+const token = "in-process-token-0123456789";
 const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
 const pod = (name: string) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: "app:1" }] } });
 
@@ -25,6 +27,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
   const writeLog = (line: string) => void lines.push(line);
   const servers: RunningServer[] = [];
   let client: LeaderClient;
+  const configDir = tempDir("in-process-cli");
 
   const podsOn = (runtime: FakeRuntime) =>
     runtime
@@ -40,6 +43,9 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     const leader = await startLeader(
       {
         token,
+        adminPassword: token,
+        tlsSans: [],
+        certificateLifetimeMs: 3_600_000,
         name: "leader",
         dataDir: IN_MEMORY,
         restart,
@@ -58,12 +64,13 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
         { runtime: runtimes.follower, writeLog },
       ),
     );
-    client = new LeaderClient({ leaderUrl: formatHostPort(leader.address), password: token });
+    client = await LeaderClient.open({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
     await soon("two Ready nodes", async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === 2 ? true : undefined));
   });
   after(async () => {
     client?.close();
     for (const server of servers.reverse()) await server.stop();
+    configDir.remove();
   });
 
   it("applies pods, runs them on both nodes' runtimes, and reports them Running", async () => {

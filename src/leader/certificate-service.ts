@@ -1,0 +1,138 @@
+import * as grpc from "@grpc/grpc-js";
+import type { ClusterServer } from "../gen/agent.js";
+import { blockedRefusal, callerHost, callerNodeName, recordFailure, type AuthorizationOptions } from "../shared/authorize-calls.js";
+import type { Clock } from "../shared/clock.js";
+import { NODE_NAME_PATTERN } from "../shared/domain.js";
+import { statusError } from "../shared/grpc-server.js";
+import { clientProof, newNonce, NONCE_BYTES, proofKey, proofsMatch, serverProof } from "../shared/trust-proof.js";
+import type { ClusterCa } from "./cluster-ca.js";
+import type { LeaderCertificate } from "./leader-certificate.js";
+import type { NodeKeys } from "./node-keys.js";
+import { JoinRefused } from "./node-registry.js";
+
+/** How long an introduction may wait for its `Certify`, and how many may wait at once (the oldest are dropped). */
+const INTRODUCTION_TTL_MS = 60_000;
+const MAX_PENDING_INTRODUCTIONS = 10_000;
+
+export interface CertificateServiceDependencies {
+  ca: ClusterCa;
+  leaderCertificate: LeaderCertificate;
+  joinToken: string;
+  adminPassword: string;
+  keys: NodeKeys;
+  clock: Clock;
+  /** Lifetime of the node certificates issued. */
+  certificateLifetimeMs: number;
+  authorization: AuthorizationOptions;
+}
+
+interface Introduction {
+  /** An introduction for the admin password proves nothing about the join token: it cannot lead to a certificate. */
+  admin: boolean;
+  clientNonce: Buffer;
+  certificateDigest: Buffer;
+  expiresAt: number;
+}
+
+type CertificateHandlers = Pick<ClusterServer, "introduce" | "certify" | "renew">;
+
+/**
+ * The leader's side of the first contact and of node certificates. `Introduce` proves, to anyone who asks, that the
+ * leader knows the join token, bound to the certificate the caller sees; `Certify` takes the caller's proof (checked
+ * against an introduction this leader made, once) and issues a certificate naming the node for the key it holds;
+ * `Renew` reissues it to the node's own certificate.
+ */
+export function createCertificateHandlers(deps: CertificateServiceDependencies): CertificateHandlers {
+  const { ca, leaderCertificate, keys, clock, authorization } = deps;
+  const pending = new Map<string, Introduction>();
+  const key = (admin: boolean) => proofKey(admin ? deps.adminPassword : deps.joinToken, ca.digest);
+
+  function forgetExpired(now: number): void {
+    for (const [nonce, introduction] of pending) {
+      if (introduction.expiresAt > now && pending.size < MAX_PENDING_INTRODUCTIONS) break;
+      pending.delete(nonce);
+    }
+  }
+
+  async function issue(name: string, request: string): Promise<string> {
+    const now = new Date(clock.now());
+    const { certificate, keyDigest } = await deps.ca.issueNode(name, request, now, deps.certificateLifetimeMs);
+    await keys.bind(name, keyDigest, now);
+    return certificate;
+  }
+
+  function refuse(error: unknown): grpc.ServerErrorResponse {
+    if (error instanceof JoinRefused) return statusError(grpc.status.ALREADY_EXISTS, error.message);
+    return statusError(grpc.status.INVALID_ARGUMENT, (error as Error).message);
+  }
+
+  return {
+    introduce: (call, callback) => {
+      const { clientNonce, certificateDigest, admin } = call.request;
+      if (clientNonce.length !== NONCE_BYTES) return callback(statusError(grpc.status.INVALID_ARGUMENT, `the client nonce must be ${NONCE_BYTES} bytes`));
+      if (!leaderCertificate.isOwn(Buffer.from(certificateDigest))) {
+        return callback(
+          statusError(grpc.status.FAILED_PRECONDITION, "the certificate you see is not the leader's: something between you and the leader presents its own"),
+        );
+      }
+      const now = clock.now();
+      forgetExpired(now);
+      const serverNonce = newNonce();
+      pending.set(serverNonce.toString("hex"), {
+        admin,
+        clientNonce: Buffer.from(clientNonce),
+        certificateDigest: Buffer.from(certificateDigest),
+        expiresAt: now + INTRODUCTION_TTL_MS,
+      });
+      key(admin).then(
+        (proof) => {
+          const inputs = { clientNonce: Buffer.from(clientNonce), serverNonce, certificateDigest: Buffer.from(certificateDigest), caDigest: ca.digest };
+          callback(null, { caCertificate: ca.certificate, serverNonce, serverProof: serverProof(proof, inputs) });
+        },
+        (error: Error) => callback(statusError(grpc.status.INTERNAL, error.message)),
+      );
+    },
+
+    certify: (call, callback) => {
+      const host = callerHost(call);
+      const blocked = blockedRefusal(authorization, host);
+      if (blocked) return callback(statusError(blocked.code, blocked.details));
+      const { nodeName, certificateRequest, clientNonce, serverNonce, clientProof: presented } = call.request;
+      const introduction = pending.get(Buffer.from(serverNonce).toString("hex"));
+      pending.delete(Buffer.from(serverNonce).toString("hex"));
+      const fail = (code: grpc.status, details: string) => {
+        recordFailure(authorization, host, details);
+        callback(statusError(code, details));
+      };
+      if (!introduction || introduction.admin || introduction.expiresAt <= clock.now() || !introduction.clientNonce.equals(Buffer.from(clientNonce))) {
+        return fail(grpc.status.FAILED_PRECONDITION, "no introduction of ours matches: call Introduce first, on the same connection");
+      }
+      if (!NODE_NAME_PATTERN.test(nodeName)) {
+        return callback(statusError(grpc.status.INVALID_ARGUMENT, `invalid node name "${nodeName}": use lowercase letters, digits, "-" and "."`));
+      }
+      key(false)
+        .then(async (proof) => {
+          const inputs = {
+            clientNonce: introduction.clientNonce,
+            serverNonce: Buffer.from(serverNonce),
+            certificateDigest: introduction.certificateDigest,
+            caDigest: ca.digest,
+          };
+          if (!proofsMatch(Buffer.from(presented), clientProof(proof, inputs))) return fail(grpc.status.UNAUTHENTICATED, "wrong join token");
+          const certificate = await issue(nodeName, certificateRequest);
+          authorization.log.info(`certified node ${nodeName} (${host})`);
+          callback(null, { certificate });
+        })
+        .catch((error: Error) => callback(refuse(error)));
+    },
+
+    renew: (call, callback) => {
+      // The authorization interceptor has checked that the certificate is the name's bound key.
+      const name = callerNodeName(call)!;
+      issue(name, call.request.certificateRequest).then(
+        (certificate) => callback(null, { certificate }),
+        (error: Error) => callback(refuse(error)),
+      );
+    },
+  };
+}

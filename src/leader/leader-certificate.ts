@@ -1,0 +1,87 @@
+import { hostname, networkInterfaces } from "node:os";
+import { X509Certificate } from "node:crypto";
+import { sha256, type CertifiedKey } from "../shared/certificate-facts.js";
+import type { Clock } from "../shared/clock.js";
+import { isWildcardHost, type HostPort } from "../shared/host-port.js";
+import type { Logger } from "../shared/logger.js";
+import { renewalTime } from "../shared/renewal-time.js";
+import { ClientIdentity, RenewableServerCredentials } from "../shared/tls-credentials.js";
+import type { ClusterCa } from "./cluster-ca.js";
+
+/**
+ * The names the leader's certificate covers: the address it listens on (every address of the host when that is a
+ * wildcard), its host name, loopback, and the extras the user gave (--tls-san), such as a NAT or DNS name.
+ */
+export function leaderHosts(listen: HostPort, extras: string[]): string[] {
+  const addresses = isWildcardHost(listen.host)
+    ? Object.values(networkInterfaces())
+        .flat()
+        .flatMap((address) => (address ? [address.address.replace(/%.*$/, "")] : []))
+    : [listen.host];
+  return [...new Set([...addresses, hostname().toLowerCase(), "localhost", "127.0.0.1", "::1", ...extras])];
+}
+
+/**
+ * The leader's own certificate: it serves with it, and presents it to the nodes' Agent services. Made anew at each
+ * start (the host's addresses may have changed), renewed at 50–80 % of its lifetime while the leader runs; open
+ * connections keep the one they began with.
+ */
+export class LeaderCertificate {
+  readonly serverCredentials: RenewableServerCredentials;
+  readonly clientIdentity: ClientIdentity;
+  private readonly recentDigests: Buffer[];
+  private timer?: NodeJS.Timeout;
+
+  private constructor(
+    private readonly issue: () => Promise<CertifiedKey>,
+    private current: CertifiedKey,
+    private readonly ca: ClusterCa,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.serverCredentials = new RenewableServerCredentials(false, { ca: ca.certificate, identity: current });
+    this.clientIdentity = new ClientIdentity(ca.certificate, current);
+    this.recentDigests = [this.digest(current)];
+  }
+
+  static async create(ca: ClusterCa, nodeName: string, hosts: string[], lifetimeMs: number, clock: Clock, log: Logger): Promise<LeaderCertificate> {
+    const issue = () => ca.issueLeader(nodeName, hosts, new Date(clock.now()), lifetimeMs);
+    const certificate = new LeaderCertificate(issue, await issue(), ca, clock, log);
+    certificate.scheduleRenewal();
+    return certificate;
+  }
+
+  /** Whether `digest` is that of a certificate this leader serves with (the current one, or the one just replaced). */
+  isOwn(digest: Buffer): boolean {
+    return this.recentDigests.some((own) => own.equals(digest));
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  private digest(identity: CertifiedKey): Buffer {
+    return sha256(new X509Certificate(identity.certificate).raw);
+  }
+
+  private scheduleRenewal(): void {
+    const certificate = new X509Certificate(this.current.certificate);
+    const at = renewalTime(new Date(certificate.validFrom), new Date(certificate.validTo));
+    this.timer = setTimeout(() => void this.renew(), Math.max(0, at.getTime() - this.clock.now()));
+    this.timer.unref();
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      this.current = await this.issue();
+      this.serverCredentials.renew({ ca: this.ca.certificate, identity: this.current });
+      this.clientIdentity.update(this.current);
+      this.recentDigests.unshift(this.digest(this.current));
+      this.recentDigests.length = 2;
+      this.log.info(`renewed the leader's certificate (valid until ${new X509Certificate(this.current.certificate).validTo})`);
+    } catch (error) {
+      this.log.error(`cannot renew the leader's certificate: ${(error as Error).message}`);
+    }
+    this.scheduleRenewal();
+  }
+}

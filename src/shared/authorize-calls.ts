@@ -1,0 +1,147 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import type { PeerCertificate } from "node:tls";
+import { hasIdentity, nodeNameIn, publicKeyDigest } from "./certificate-facts.js";
+import type { FailureLimiter } from "./failure-limiter.js";
+import { parseHostPort } from "./host-port.js";
+import type { Logger } from "./logger.js";
+
+/** Who may call a method: the admin (password), anyone (the first contact, whose proof its handler checks), a node or the leader (their certificates). */
+export type CallerRule = "admin" | "anyone" | "node" | "leader";
+
+const RULES: [prefix: string, rule: CallerRule][] = [
+  ["/cube.v1.Cube/", "admin"],
+  ["/cube.agent.v1.Cluster/Introduce", "anyone"],
+  ["/cube.agent.v1.Cluster/Certify", "anyone"],
+  ["/cube.agent.v1.Cluster/", "node"],
+  ["/cube.agent.v1.Agent/", "leader"],
+];
+
+export function ruleFor(path: string): CallerRule | undefined {
+  return RULES.find(([prefix]) => path.startsWith(prefix))?.[1];
+}
+
+/** Constant-time comparison: both sides are hashed first so neither content nor length leaks through timing. */
+export function secretMatches(presented: string, expected: string): boolean {
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+interface CallWithAuth {
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate } | null;
+  getPeer(): string;
+}
+
+/** The caller's certificate, when it presented one the cluster CA signed (TLS checked the chain and dates). */
+export function callerCertificate(call: CallWithAuth): PeerCertificate | undefined {
+  return call.getAuthContext()?.sslPeerCertificate;
+}
+
+/** The node a call speaks for, from its certificate: never from what the message says. */
+export function callerNodeName(call: CallWithAuth): string | undefined {
+  return nodeNameIn(callerCertificate(call)?.subjectaltname);
+}
+
+/** The host a call came from ("1.2.3.4", "::1"), or "" when grpc-js cannot tell. */
+export function callerHost(call: CallWithAuth): string {
+  try {
+    return parseHostPort(call.getPeer(), "peer").host;
+  } catch {
+    return "";
+  }
+}
+
+export interface AuthorizationOptions {
+  /** The password of the admin API; absent where the admin API is not served (a follower). */
+  adminPassword?: string;
+  failures: FailureLimiter;
+  log: Logger;
+  /** Whether a node's certificate carries the key its name is bound to (on the leader: a removed node's certificate is no longer valid). */
+  nodeKeyBound?: (name: string, keyDigest: string) => boolean;
+}
+
+const AUTHORIZATION = "authorization";
+
+function presentedSecret(metadata: grpc.Metadata): string | undefined {
+  const [value] = metadata.get(AUTHORIZATION);
+  if (typeof value !== "string" || !value.startsWith("Bearer ")) return undefined;
+  return value.slice("Bearer ".length);
+}
+
+type Refusal = { code: grpc.status; details: string } | undefined;
+
+/** Records a failed authentication of `host`; says so once when the host gets refused for a while. */
+export function recordFailure(options: AuthorizationOptions, host: string, what: string): void {
+  if (options.failures.fail(host))
+    options.log.warn(`too many failed authentications from ${host || "an unknown peer"} (last: ${what}); refusing it for a while`);
+}
+
+export function blockedRefusal(options: AuthorizationOptions, host: string): Refusal {
+  const wait = options.failures.blockedFor(host);
+  return wait > 0 ? { code: grpc.status.RESOURCE_EXHAUSTED, details: `too many failed authentications: try again in ${Math.ceil(wait / 1000)}s` } : undefined;
+}
+
+function judge(rule: CallerRule | undefined, call: CallWithAuth, metadata: grpc.Metadata, options: AuthorizationOptions): Refusal {
+  const certificate = callerCertificate(call);
+  switch (rule) {
+    case undefined:
+      return { code: grpc.status.UNIMPLEMENTED, details: "no such method" };
+    case "anyone":
+      return undefined;
+    case "leader":
+      return hasIdentity(certificate?.subjectaltname, { role: "leader" })
+        ? undefined
+        : { code: grpc.status.PERMISSION_DENIED, details: "only the cluster's leader may call a node's Agent service" };
+    case "node": {
+      const name = nodeNameIn(certificate?.subjectaltname);
+      if (!certificate || name === undefined) return { code: grpc.status.UNAUTHENTICATED, details: "this call needs a node certificate of the cluster" };
+      if (options.nodeKeyBound && !options.nodeKeyBound(name, publicKeyDigest(certificate.raw))) {
+        return {
+          code: grpc.status.PERMISSION_DENIED,
+          details: `this certificate is no longer node ${name}'s identity (the node was removed): certify again with the join token`,
+        };
+      }
+      return undefined;
+    }
+    case "admin": {
+      if (certificate && !hasIdentity(certificate.subjectaltname, { role: "leader" })) {
+        return { code: grpc.status.PERMISSION_DENIED, details: "a node's certificate cannot call the admin API" };
+      }
+      if (options.adminPassword === undefined) return { code: grpc.status.UNIMPLEMENTED, details: "this server does not serve the admin API: call the leader" };
+      const host = callerHost(call);
+      const blocked = blockedRefusal(options, host);
+      if (blocked) return blocked;
+      const secret = presentedSecret(metadata);
+      if (secret !== undefined && secretMatches(secret, options.adminPassword)) return undefined;
+      const what = secret === undefined ? "missing admin password" : "wrong admin password";
+      recordFailure(options, host, what);
+      return { code: grpc.status.UNAUTHENTICATED, details: what };
+    }
+  }
+}
+
+/** Refuses every call whose caller the method's rule does not admit, before its handler sees it. */
+export function authorizeCalls(options: AuthorizationOptions): grpc.ServerInterceptor {
+  return (method, call) =>
+    new grpc.ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, forward) => {
+            const refusal = judge(ruleFor(method.path), call, metadata, options);
+            if (!refusal) forward(metadata);
+            else call.sendStatus({ ...refusal, metadata: new grpc.Metadata() });
+          },
+        }),
+    });
+}
+
+/** Adds the admin password to every call of a client. */
+export function presentPassword(password: string): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start: (metadata, listener, next) => {
+        metadata.set(AUTHORIZATION, `Bearer ${password}`);
+        next(metadata, listener);
+      },
+    });
+}

@@ -1,0 +1,164 @@
+import { connect, constants, type ClientHttp2Session } from "node:http2";
+import type { TLSSocket } from "node:tls";
+import { X509Certificate } from "node:crypto";
+import * as grpc from "@grpc/grpc-js";
+import { CertifyRequest, CertifyResponse, IntroduceRequest, IntroduceResponse } from "../gen/agent.js";
+import { hasIdentity, issuedBy, sha256 } from "./certificate-facts.js";
+import { FirstContactError } from "./first-contact-error.js";
+import { SERVER_NAME } from "./tls-credentials.js";
+import type { JoinToken } from "./join-token.js";
+import { clientProof, newNonce, proofKey, proofsMatch, serverProof } from "./trust-proof.js";
+
+const CALL_TIMEOUT_MS = 10_000;
+
+/** Message codecs as ts-proto generates them. */
+interface Codec<T> {
+  encode(message: T): { finish(): Uint8Array };
+  decode(input: Uint8Array): T;
+}
+
+/**
+ * A TLS connection that trusts nothing yet, over which we make plain gRPC calls by hand (HTTP/2, length-prefixed
+ * messages): grpc-js does not tell which certificate a call's connection presented, and the proofs are bound to it.
+ */
+class UnverifiedConnection {
+  private constructor(
+    private readonly session: ClientHttp2Session,
+    /** The certificate this very connection presented (a relay's, if one sits in the middle). */
+    readonly certificate: X509Certificate,
+  ) {}
+
+  static open(address: string): Promise<UnverifiedConnection> {
+    return new Promise((resolve, reject) => {
+      // Nothing is trusted here: what the peer is, its proof decides.
+      const session = connect(`https://${address}`, { rejectUnauthorized: false, servername: SERVER_NAME });
+      const timer = setTimeout(() => fail(new Error("no answer in time")), CALL_TIMEOUT_MS);
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        session.destroy();
+        reject(new FirstContactError(`cannot reach ${address}: ${error.message}`, grpc.status.UNAVAILABLE));
+      };
+      session.once("error", fail);
+      session.once("connect", () => {
+        clearTimeout(timer);
+        session.off("error", fail);
+        session.on("error", () => undefined);
+        const raw = (session.socket as TLSSocket).getPeerCertificate().raw;
+        if (!raw) return fail(new Error("the server presented no certificate"));
+        resolve(new UnverifiedConnection(session, new X509Certificate(raw)));
+      });
+    });
+  }
+
+  get certificateDigest(): Buffer {
+    return sha256(this.certificate.raw);
+  }
+
+  call<Request, Response>(path: string, requestCodec: Codec<Request>, responseCodec: Codec<Response>, request: Request): Promise<Response> {
+    const body = requestCodec.encode(request).finish();
+    const frame = Buffer.alloc(5 + body.length);
+    frame.writeUInt32BE(body.length, 1);
+    frame.set(body, 5);
+    return new Promise((resolve, reject) => {
+      const stream = this.session.request({
+        [constants.HTTP2_HEADER_METHOD]: "POST",
+        [constants.HTTP2_HEADER_PATH]: path,
+        [constants.HTTP2_HEADER_CONTENT_TYPE]: "application/grpc",
+        te: "trailers",
+      });
+      stream.setTimeout(CALL_TIMEOUT_MS, () => stream.close(constants.NGHTTP2_CANCEL));
+      const chunks: Buffer[] = [];
+      let status: { code: number; message: string } | undefined;
+      const readStatus = (headers: Record<string, unknown>) => {
+        if (headers["grpc-status"] !== undefined) {
+          status = { code: Number(headers["grpc-status"]), message: decodeURIComponent(String(headers["grpc-message"] ?? "")) };
+        }
+      };
+      stream.on("response", readStatus);
+      stream.on("trailers", readStatus);
+      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+      stream.on("error", (error) => reject(new FirstContactError(error.message, grpc.status.UNAVAILABLE)));
+      stream.on("close", () => {
+        if (!status) return reject(new FirstContactError("the call ended without a status", grpc.status.UNAVAILABLE));
+        if (status.code !== grpc.status.OK) return reject(new FirstContactError(status.message, status.code));
+        const data = Buffer.concat(chunks);
+        if (data.length < 5 || data.length !== 5 + data.readUInt32BE(1)) return reject(new FirstContactError("malformed answer", grpc.status.INTERNAL));
+        resolve(responseCodec.decode(data.subarray(5)));
+      });
+      stream.end(frame);
+    });
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
+
+/** A leader we have verified on an open connection: its CA may be pinned, and we may prove ourselves to it. */
+export interface VerifiedLeader {
+  caCertificate: string;
+  /** Asks for a certificate naming this node for the key of `certificateRequest`; proves our knowledge of the token. */
+  certify(nodeName: string, certificateRequest: string): Promise<string>;
+  close(): void;
+}
+
+/**
+ * Reaches the leader at `address` trusting nothing, and verifies it before anything else is said: with a full token,
+ * its CA must be the one the token names; with a plain token, it must prove, over this very connection, that it
+ * knows the token (or, for the CLI, the admin password). Either way the certificate it presents must be its CA's leader certificate. Only our nonce and
+ * the digest of the certificate we see are sent before then.
+ */
+export async function verifyLeader(address: string, token: JoinToken, options: { admin?: boolean; now?: Date } = {}): Promise<VerifiedLeader> {
+  const { admin = false, now = new Date() } = options;
+  const connection = await UnverifiedConnection.open(address);
+  try {
+    const clientNonce = newNonce();
+    const certificateDigest = connection.certificateDigest;
+    const introduction = await connection.call("/cube.agent.v1.Cluster/Introduce", IntroduceRequest, IntroduceResponse, {
+      clientNonce,
+      certificateDigest,
+      admin,
+    });
+    const caCertificate = introduction.caCertificate;
+    let caDigest: Buffer;
+    try {
+      caDigest = sha256(new X509Certificate(caCertificate).raw);
+    } catch {
+      throw new FirstContactError(`${address} sent no valid CA certificate: it is not a Cube leader`);
+    }
+    if (token.caDigest && !token.caDigest.equals(caDigest)) {
+      throw new FirstContactError(`the leader at ${address} has not the CA that the join token names: a different cluster, or someone in the middle`);
+    }
+    const leaf = connection.certificate.toString();
+    if (!issuedBy(leaf, caCertificate, now) || !hasIdentity(connection.certificate.subjectAltName, { role: "leader" })) {
+      throw new FirstContactError(`the certificate presented at ${address} is not the leader certificate of the CA it sent: someone in the middle`);
+    }
+    const key = await proofKey(token.secret, caDigest);
+    const inputs = { clientNonce, serverNonce: Buffer.from(introduction.serverNonce), certificateDigest, caDigest };
+    if (!proofsMatch(Buffer.from(introduction.serverProof), serverProof(key, inputs))) {
+      throw new FirstContactError(
+        `the leader at ${address} did not prove that it knows our ${admin ? "password" : "token"} for the certificate we see: the ${admin ? "password" : "token"} is wrong, or something in the middle presents its own certificate`,
+      );
+    }
+    return {
+      caCertificate,
+      certify: async (nodeName, certificateRequest) => {
+        const response = await connection.call("/cube.agent.v1.Cluster/Certify", CertifyRequest, CertifyResponse, {
+          nodeName,
+          certificateRequest,
+          clientNonce,
+          serverNonce: inputs.serverNonce,
+          clientProof: clientProof(key, inputs),
+        });
+        return response.certificate;
+      },
+      close: () => connection.close(),
+    };
+  } catch (error) {
+    connection.close();
+    if (error instanceof FirstContactError && error.code === grpc.status.FAILED_PRECONDITION) {
+      throw new FirstContactError(`the leader at ${address} refused: ${error.message}`, error.code);
+    }
+    throw error;
+  }
+}
