@@ -12,6 +12,8 @@
 #   scripts/test-hosts.sh heal HOST           puts it back
 #   scripts/test-hosts.sh engine-stop HOST    stops HOST's Docker Engine (SIGTERM, as `systemctl stop docker`)
 #   scripts/test-hosts.sh engine-start HOST   starts it again
+#   scripts/test-hosts.sh capture-start FILE  records every packet between the hosts (tcpdump on the bridge) into FILE
+#   scripts/test-hosts.sh capture-stop        ends that recording
 #   scripts/test-hosts.sh status              what runs
 #   scripts/test-hosts.sh down                stops every server and engine, removes the namespaces and the engines' data
 #
@@ -210,12 +212,24 @@ status() {
   done
 }
 
+capture_start() {
+  [ -n "${1:-}" ] || die "usage: scripts/test-hosts.sh capture-start FILE"
+  command -v tcpdump >/dev/null || apt_install tcpdump
+  pid_alive "$(read_pid "$bed/capture.pid")" && die "a capture already runs (pid $(read_pid "$bed/capture.pid"))"
+  # -U writes each packet as it comes, so the file is complete once tcpdump has ended; -s 0: whole packets.
+  setsid nsenter --net="/run/netns/$(bridge_ns)" tcpdump -i br0 -s 0 -U -w "$1" >"$bed/capture.log" 2>&1 </dev/null &
+  echo $! >"$bed/capture.pid"
+  for _ in $(seq 1 100); do grep -q "listening on" "$bed/capture.log" 2>/dev/null && return; sleep 0.1; done
+  die "tcpdump did not start: $(cat "$bed/capture.log")"
+}
+
 down() {
   if ! is_up; then
     rm -rf "$bed"
     return
   fi
   load
+  stop_pid_file "$bed/capture.pid"
   for host in $(seq 1 "$HOSTS"); do stop_pid_file "$(host_dir "$host")/cube-server.pid"; done
   # Containers first, by force: an engine stopping them itself would give each its grace period.
   for host in $(seq 1 "$HOSTS"); do
@@ -241,7 +255,9 @@ case "${1:-}" in
   heal) load; set_link "${2:-}" up ;;
   engine-stop) load; check_host "${2:-}"; engine_stop "$2" ;;
   engine-start) load; check_host "${2:-}"; engine_start "$2" ;;
+  capture-start) load; capture_start "${2:-}" ;;
+  capture-stop) load; stop_pid_file "$bed/capture.pid" ;;
   status) status ;;
   down) down ;;
-  *) die "usage: scripts/test-hosts.sh up [N] | cluster | cube ARGS... | exec HOST CMD... | partition HOST | heal HOST | engine-stop HOST | engine-start HOST | status | down" ;;
+  *) die "usage: scripts/test-hosts.sh up [N] | cluster | cube ARGS... | exec HOST CMD... | partition HOST | heal HOST | engine-stop HOST | engine-start HOST | capture-start FILE | capture-stop | status | down" ;;
 esac

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 ensure_node_modules
 command -v protoc >/dev/null || apt_install protobuf-compiler
+# The multi-host tests record the traffic between hosts.
+command -v tcpdump >/dev/null || apt_install tcpdump
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
 say "build"

@@ -36,7 +36,7 @@ class UnverifiedConnection {
       const fail = (error: Error) => {
         clearTimeout(timer);
         session.destroy();
-        reject(new FirstContactError(`cannot reach ${address}: ${error.message}`, grpc.status.UNAVAILABLE));
+        reject(new FirstContactError(`cannot reach the leader at ${address} (${error.message})`, grpc.status.UNAVAILABLE));
       };
       session.once("error", fail);
       session.once("connect", () => {

@@ -57,7 +57,7 @@ describe("stayJoined", () => {
     const { log } = await run([{ join: "unavailable" }, { join: "unauthenticated" }, { join: "name-taken" }, { join: "ok", session: "answered" }]);
     expect(log.lines.slice(0, 3)).to.deep.equal([
       "WARN cannot join: leader 127.0.0.1:4242 unreachable (connect ECONNREFUSED 127.0.0.1:4242); retrying in 0.2s",
-      "WARN cannot join: leader 127.0.0.1:4242 refused our token (wrong cluster token): check --token / CUBE_TOKEN; retrying in 0.4s",
+      "WARN cannot join: leader 127.0.0.1:4242 refused our token or certificate (wrong cluster token): check --token / CUBE_TOKEN; retrying in 0.4s",
       'WARN cannot join: leader 127.0.0.1:4242 refused to let us join: node name "a" is already taken; retrying in 0.8s',
     ]);
     expect(log.lines[3]).to.equal("INFO joined the leader at 127.0.0.1:4242");

@@ -91,6 +91,15 @@ export class TestHosts {
     return this.script("engine-start", String(host));
   }
 
+  /** Records every packet between the hosts into `file` (pcap), until `stopCapture`. */
+  startCapture(file: string): Promise<string> {
+    return this.script("capture-start", file);
+  }
+
+  stopCapture(): Promise<string> {
+    return this.script("capture-stop");
+  }
+
   /** Ends every process and engine of the bed and removes its namespaces and data. */
   async down(): Promise<void> {
     await this.script("down");

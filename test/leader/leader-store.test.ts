@@ -69,11 +69,36 @@ describe("LeaderStore: apply semantics", () => {
   it("stores an event a node delivers twice only once", async () => {
     await apply(store, pod("a"));
     const { uid } = (await store.getPod("a"))!;
+    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
     const event = { time: new Date(), type: "Normal" as const, reason: "Started", message: "Started container main", node: "n1" };
     const delivery = (nodeId: string, podUid = uid) => ({ kind: "event" as const, nodeId, podUid, event, sequence: 1 });
     await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")]);
     await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")]);
-    expect(await store.podEvents(uid)).to.have.length(2);
+    expect((await store.podEvents(uid)).filter((e) => e.reason === "Started")).to.have.length(2);
+  });
+
+  it("keeps a node's events only about pods placed on that node, now or before", async () => {
+    await apply(store, pod("a"));
+    const { uid } = (await store.getPod("a"))!;
+    const from = (node: string, sequence: number) => ({
+      kind: "event" as const,
+      nodeId: `${node}-id`,
+      podUid: uid,
+      event: { time: new Date(), type: "Normal" as const, reason: "Started", message: `from ${node}`, node },
+      sequence,
+    });
+    const reported = async () => (await store.podEvents(uid)).filter((e) => e.reason === "Started").map((e) => e.message);
+    await store.applyNodeUpdates([from("n1", 1)]);
+    expect(await reported()).to.deep.equal([]);
+    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
+    await store.applyNodeUpdates([from("n1", 2), from("n2", 1)]);
+    expect(await reported()).to.deep.equal(["from n1"]);
+    // Moved to n2: n1, which ran it, may still say what it does with its old copy.
+    await store.assignPods([
+      { uid, from: "n1", node: "n2", event: { time: new Date(), type: "Warning", reason: "Rescheduled", message: "to n2", node: "n2" } },
+    ]);
+    await store.applyNodeUpdates([from("n1", 3), from("n2", 2), from("n3", 1)]);
+    expect(await reported()).to.deep.equal(["from n1", "from n1", "from n2"]);
   });
 
   it("keeps a status only from the pod's own node, and forgets a deleting pod its node removed", async () => {

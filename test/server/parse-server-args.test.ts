@@ -1,5 +1,10 @@
 import { expect } from "chai";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseServerArgs, UsageError } from "../../src/server/parse-server-args.js";
+
+const TOKEN = "a-token-of-20-chars!";
 
 describe("parseServerArgs", () => {
   const usageError = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
@@ -13,16 +18,24 @@ describe("parseServerArgs", () => {
   };
 
   it("reads a leader's flags, with the documented defaults", () => {
-    const command = parseServerArgs(["leader", "--token", "T", "--name", "main"], {});
+    const command = parseServerArgs(["leader", "--token", TOKEN, "--name", "main"], {});
     expect(command.mode).to.equal("leader");
     if (command.mode !== "leader") return;
-    expect(command.config).to.deep.include({ token: "T", name: "main", listen: { host: "0.0.0.0", port: 4242 }, heartbeatGraceMs: 15_000 });
+    expect(command.config).to.deep.include({
+      token: TOKEN,
+      adminPassword: TOKEN,
+      tlsSans: [],
+      certificateLifetimeMs: 30 * 86_400_000,
+      name: "main",
+      listen: { host: "0.0.0.0", port: 4242 },
+      heartbeatGraceMs: 15_000,
+    });
     expect(command.config.dataDir).to.match(/\.cube\/data$/);
   });
 
   it("reads every flag from its environment variable, flags winning", () => {
     const env = {
-      CUBE_TOKEN: "from-env",
+      CUBE_TOKEN: "from-env-0123456789",
       CUBE_LEADER: "10.0.0.1:4242",
       CUBE_LISTEN: "0.0.0.0:5000",
       CUBE_ADVERTISE: "10.0.0.9:5000",
@@ -33,7 +46,7 @@ describe("parseServerArgs", () => {
     expect(command).to.deep.equal({
       mode: "follower",
       config: {
-        token: "from-env",
+        token: "from-env-0123456789",
         leader: { host: "10.0.0.1", port: 4242 },
         listen: { host: "0.0.0.0", port: 5000 },
         advertise: { host: "10.0.0.9", port: 5000 },
@@ -49,7 +62,7 @@ describe("parseServerArgs", () => {
       [
         "leader",
         "--token",
-        "T",
+        TOKEN,
         "--restart-backoff",
         "500ms",
         "--restart-backoff-max",
@@ -67,20 +80,49 @@ describe("parseServerArgs", () => {
       restart: { initialBackoffSeconds: 0.5, maxBackoffSeconds: 60, resetAfterSeconds: 120, maxFailures: 3 },
       rescheduleDelayMs: 30_000,
     });
-    expect(() => parseServerArgs(["leader", "--token", "T", "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
+    expect(() => parseServerArgs(["leader", "--token", TOKEN, "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
   });
 
   it("requires the token, and the leader's address for a follower", () => {
-    expect(usageError(["leader"])).to.equal("--token is required (or set CUBE_TOKEN)");
-    expect(usageError(["follower", "--token", "T"])).to.equal("--leader is required (or set CUBE_LEADER)");
+    expect(usageError(["leader"])).to.equal("--token is required (or --token-file, or set CUBE_TOKEN)");
+    expect(usageError(["follower", "--token", TOKEN])).to.equal("--leader is required (or set CUBE_LEADER)");
   });
 
   it("rejects unknown modes and flags, bad addresses and bad durations in one line", () => {
     expect(usageError(["boss"])).to.match(/unknown mode "boss"/);
-    expect(usageError(["leader", "--token", "T", "--leader", "x:1"])).to.match(/Unknown option '--leader'/);
-    expect(usageError(["follower", "--token", "T", "--leader", "nowhere"])).to.match(/--leader must be HOST:PORT/);
-    expect(usageError(["leader", "--token", "T", "--heartbeat-grace", "soon"])).to.match(/--heartbeat-grace must be a positive duration/);
+    expect(usageError(["leader", "--token", TOKEN, "--leader", "x:1"])).to.match(/Unknown option '--leader'/);
+    expect(usageError(["follower", "--token", TOKEN, "--leader", "nowhere"])).to.match(/--leader must be HOST:PORT/);
+    expect(usageError(["leader", "--token", TOKEN, "--heartbeat-grace", "soon"])).to.match(/--heartbeat-grace must be a positive duration/);
     for (const message of [usageError(["leader", "--token"])]) expect(message).to.not.contain("\n");
+  });
+
+  it("refuses a token or admin password under 16 characters unless told to accept the risk", () => {
+    expect(usageError(["leader", "--token", "short"])).to.match(/^--token has 5 characters, fewer than 16: .* --insecure-short-token$/);
+    expect(usageError(["leader", "--token", TOKEN, "--admin-password", "short"])).to.match(/^--admin-password has 5 characters/);
+    const command = parseServerArgs(["leader", "--token", "short", "--insecure-short-token"], {});
+    expect(command.mode === "leader" && command.config.token).to.equal("short");
+    // A follower's full token is measured by its secret.
+    expect(usageError(["follower", "--leader", "h:1", "--token", `CUBE1-${"ab".repeat(32)}-short`])).to.match(/^--token has 5 characters/);
+  });
+
+  it("reads the token from a file, never from both places, and separates the admin password", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cube-token-"));
+    try {
+      writeFileSync(join(dir, "token"), `${TOKEN}\n`);
+      const command = parseServerArgs(
+        ["leader", "--token-file", join(dir, "token"), "--admin-password", "admin-password-0123", "--tls-san", "a.example, 10.1.2.3"],
+        {},
+      );
+      expect(command.mode === "leader" && command.config).to.deep.include({
+        token: TOKEN,
+        adminPassword: "admin-password-0123",
+        tlsSans: ["a.example", "10.1.2.3"],
+      });
+      expect(usageError(["leader", "--token-file", join(dir, "token"), "--token", TOKEN])).to.equal("give --token or --token-file, not both");
+      expect(usageError(["leader", "--token-file", join(dir, "absent")])).to.match(/^cannot read --token-file .*absent \(ENOENT\)$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("answers help", () => {
