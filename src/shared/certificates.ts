@@ -13,8 +13,13 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" };
 const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" };
 const CA_LIFETIME_MS = 10 * 365 * 24 * 3600 * 1000;
-/** Certificates start a little in the past, so that a peer whose clock is slightly behind accepts them. */
-const BACKDATE_MS = 5 * 60 * 1000;
+/**
+ * Certificates start a little in the past, so that a peer whose clock is slightly behind accepts them: 5 minutes, or a
+ * tenth of a short lifetime (renewal is timed from the start, so the backdating must stay a small part of it).
+ */
+function backdate(lifetimeMs: number): number {
+  return Math.min(5 * 60 * 1000, lifetimeMs / 10);
+}
 
 async function generateKeys(): Promise<CryptoKeyPair> {
   return (await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"])) as CryptoKeyPair;
@@ -45,7 +50,7 @@ export async function createClusterCa(now: Date): Promise<CertifiedKey> {
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serialNumber(),
     name: "CN=Cube cluster CA",
-    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notBefore: new Date(now.getTime() - backdate(CA_LIFETIME_MS)),
     notAfter: new Date(now.getTime() + CA_LIFETIME_MS),
     keys,
     signingAlgorithm: SIGNING_ALGORITHM,
@@ -110,7 +115,7 @@ export async function issueCertificate(options: IssueOptions): Promise<string> {
     serialNumber: serialNumber(),
     subject: `CN=${first.role === "leader" ? "cube-leader" : first.name}`,
     issuer: caCertificate.subject,
-    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notBefore: new Date(now.getTime() - backdate(options.lifetimeMs)),
     notAfter: new Date(now.getTime() + options.lifetimeMs),
     publicKey: options.publicKey,
     signingKey: caKeys.privateKey,

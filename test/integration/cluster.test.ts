@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually, freePort } from "../helpers/processes.js";
 
@@ -31,7 +33,7 @@ describe("a cluster of real cube-server processes", function () {
   it("lets a follower started before its leader join once the leader is up", async () => {
     cluster.leaderPort = await freePort();
     const follower = cluster.startFollower("early");
-    await follower.waitForLine(/cannot join: leader 127\.0\.0\.1:\d+ unreachable/);
+    await follower.waitForLine(/cannot join: cannot reach the leader at 127\.0\.0\.1:\d+ \(connect ECONNREFUSED/);
     await cluster.startLeader("main");
     await follower.waitForLine(/joined the leader/);
     await cluster.waitForNodes([
@@ -42,9 +44,10 @@ describe("a cluster of real cube-server processes", function () {
 
   it("never lets a follower with a wrong token join, and the follower logs why", async () => {
     await cluster.startLeader("main");
-    const intruder = cluster.startFollower("intruder", { token: "not-the-token" });
-    await intruder.waitForLine(/cannot join: leader .* refused our token/);
-    const refusals = () => intruder.lines.filter((line) => /refused our token/.test(line)).length;
+    const intruder = cluster.startFollower("intruder", { token: "not-the-token-0123456789" });
+    const refused = /cannot join: the leader at \S+ did not prove that it knows our token for the certificate we see: the token is wrong/;
+    await intruder.waitForLine(refused);
+    const refusals = () => intruder.lines.filter((line) => refused.test(line)).length;
     await eventually("a second refusal", async () => (refusals() >= 2 ? true : undefined));
     expect(intruder.lines.some((line) => /joined the leader/.test(line))).to.equal(false);
     expect(await cluster.nodes()).to.deep.equal([{ name: "main", status: "Ready", type: "Leader" }]);
@@ -63,7 +66,7 @@ describe("a cluster of real cube-server processes", function () {
   it("refuses a second node that claims a live node's name, with a clear error", async () => {
     await leaderAndWorker();
     const impostor = cluster.startFollower("worker", { dataDir: "another-machine" });
-    await impostor.waitForLine(/refused to let us join: node name "worker" is already taken by a live node/);
+    await impostor.waitForLine(/refused to certify us: node name "worker" belongs to another machine's key .* `cube node rm worker`/);
   });
 
   it("refuses a second server on a data directory in use, at once and clearly", async () => {
@@ -89,6 +92,79 @@ describe("a cluster of real cube-server processes", function () {
     await cluster.waitForNodes(ready);
   });
 
+  it("keeps identities across SIGKILLs: the follower and the leader come back with their pinned CA and certificates", async () => {
+    const leader = await cluster.startLeader("main");
+    const follower = cluster.startFollower("worker");
+    const ready = [
+      { name: "main", status: "Ready", type: "Leader" },
+      { name: "worker", status: "Ready", type: "Follower" },
+    ];
+    await cluster.waitForNodes(ready);
+    await follower.waitForLine(/certified by the leader as node worker/);
+    const files = ["main/ca.pem", "main/ca-key.pem", "main/node.pem", "worker/node.pem", "worker/node-key.pem", "worker/trusted-ca.pem"];
+    const before = files.map((file) => readFileSync(join(cluster.dir.path, file), "utf8"));
+    expect(statSync(join(cluster.dir.path, "main/ca-key.pem")).mode & 0o777).to.equal(0o600);
+    expect(statSync(join(cluster.dir.path, "worker/node-key.pem")).mode & 0o777).to.equal(0o600);
+    await follower.kill("SIGKILL");
+    await leader.kill("SIGKILL");
+    const leaderAgain = await cluster.startLeader("main");
+    const followerAgain = cluster.startFollower("worker");
+    await followerAgain.waitForLine(/joined the leader/);
+    await cluster.waitForNodes(ready);
+    // The same CA and certificates: nothing was certified again, no token was needed for it.
+    expect(files.map((file) => readFileSync(join(cluster.dir.path, file), "utf8"))).to.deep.equal(before);
+    expect([...leaderAgain.lines, ...followerAgain.lines].filter((line) => /certified/.test(line))).to.deep.equal([]);
+  });
+
+  it("renews certificates before they expire, and the cluster goes on through the renewals", async function () {
+    this.timeout(90_000);
+    const leader = await cluster.startLeader("main", undefined, ["--cert-lifetime", "6s"]);
+    const follower = cluster.startFollower("worker");
+    const ready = [
+      { name: "main", status: "Ready", type: "Leader" },
+      { name: "worker", status: "Ready", type: "Follower" },
+    ];
+    await cluster.waitForNodes(ready);
+    // 20 s: three lifetimes; each certificate renews at 50–80 % of its own.
+    const renewals = (lines: string[], what: string) => lines.filter((line) => line.includes(`renewed the ${what}'s certificate`)).length;
+    await eventually(
+      "three renewals of each certificate",
+      async () => (renewals(follower.lines, "node") >= 3 && renewals(leader.lines, "node") >= 3 && renewals(leader.lines, "leader") >= 3 ? true : undefined),
+      30_000,
+      200,
+    );
+    // The sync streams opened before the renewals never broke; new connections (this CLI's) verify the new certificates.
+    expect(follower.lines.filter((line) => /lost the leader|cannot renew/.test(line))).to.deep.equal([]);
+    await cluster.waitForNodes(ready);
+    expect(readFileSync(join(cluster.dir.path, "worker/node.pem"), "utf8")).to.not.equal("");
+  });
+
+  it("removes a node for good with `cube node rm`: its name is free for another machine's key", async () => {
+    await cluster.startLeader("main");
+    const first = cluster.startFollower("worker", { dataDir: "first-machine" });
+    await cluster.waitForNodes([
+      { name: "main", status: "Ready", type: "Leader" },
+      { name: "worker", status: "Ready", type: "Follower" },
+    ]);
+    await first.kill("SIGKILL");
+    const impostor = cluster.startFollower("worker", { dataDir: "second-machine" });
+    await impostor.waitForLine(/refused to certify us: node name "worker" belongs to another machine's key/);
+    await impostor.kill("SIGTERM");
+    expect(await cluster.cubeOk("node", "rm", "worker")).to.equal("node/worker removed\n");
+    expect((await cluster.nodes()).map((node) => node.name)).to.deep.equal(["main"]);
+    const second = cluster.startFollower("worker", { dataDir: "second-machine" });
+    await second.waitForLine(/joined the leader/);
+    // The first machine, back, is now the one refused.
+    const back = cluster.startFollower("worker", { dataDir: "first-machine" });
+    await back.waitForLine(/refused us: this certificate is no longer node worker's identity/);
+    await back.waitForLine(/refused to certify us: node name "worker" belongs to another machine's key/);
+    expect(back.lines.some((line) => /joined the leader/.test(line))).to.equal(false);
+    const missing = await cluster.cube(["node", "rm", "nowhere"]);
+    expect(missing.stderr).to.equal("error: node/nowhere not found\n");
+    const leaderNode = await cluster.cube(["node", "rm", "main"]);
+    expect(leaderNode.stderr).to.equal("error: the leader's own node cannot be removed\n");
+  });
+
   it("still lists its nodes after the leader is SIGKILLed and restarted", async () => {
     const leader = await cluster.startLeader("main");
     cluster.startFollower("worker-1");
@@ -106,11 +182,18 @@ describe("a cluster of real cube-server processes", function () {
     await cluster.waitForNodes(ready);
   });
 
-  it("fails clearly when the CLI's password is not the cluster token", async () => {
+  it("fails clearly when the CLI's password is not the admin password, before and after it pinned the leader's CA", async () => {
     await cluster.startLeader("main");
-    const result = await cluster.cube(["nodes"], "wrong-password");
-    expect(result.code).to.equal(1);
-    expect(result.stdout).to.equal("");
-    expect(result.stderr).to.match(/^error: authentication failed: the password in \S+ does not match the leader's token\n$/);
+    // No CA pinned yet: the leader cannot prove it knows this password, so the CLI trusts it with nothing.
+    const first = await cluster.cube(["nodes"], "wrong-password-0123");
+    expect(first.code).to.equal(1);
+    expect(first.stdout).to.equal("");
+    expect(first.stderr).to.match(
+      /^error: the leader at \S+ did not prove that it knows our password for the certificate we see: the password is wrong[^\n]*\n$/,
+    );
+    await cluster.cubeOk("nodes");
+    // The CA is pinned (beside the config files): the password goes to the verified leader, which refuses it.
+    const pinned = await cluster.cube(["nodes"], "wrong-password-0123");
+    expect(pinned.stderr).to.match(/^error: authentication failed: the password in \S+ does not match the leader's admin password\n$/);
   });
 });
