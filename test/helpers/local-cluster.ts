@@ -99,14 +99,14 @@ export class LocalCluster {
   /** Starts a follower; on a test bed, on `host`, listening on every address of the host unless `listen` says otherwise. */
   startFollower(
     name: string,
-    options: { token?: string; dataDir?: string; env?: NodeJS.ProcessEnv; host?: number; listen?: string; advertise?: string } = {},
+    options: { token?: string; dataDir?: string; env?: NodeJS.ProcessEnv; host?: number; listen?: string; advertise?: string; leader?: string } = {},
   ): TestProcess {
     return this.server(
       `follower ${name}`,
       [
         "follower",
         "--leader",
-        this.leaderAddress,
+        options.leader ?? this.leaderAddress,
         "--token",
         options.token ?? this.token,
         "--listen",
@@ -135,11 +135,12 @@ export class LocalCluster {
     return LeaderClient.open(loadConfig(path), path);
   }
 
-  /** Runs the CLI, on the leader's host when the cluster is on a test bed. */
-  cube(args: string[], password?: string, stdin?: string): Promise<CliResult> {
-    const env = this.cliEnv(password);
+  /** Runs the CLI, on the leader's host (or `options.host`) when the cluster is on a test bed; `options.env` replaces the cluster's CLI config. */
+  cube(args: string[], password?: string, stdin?: string, options: { host?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+    const env = options.env ?? this.cliEnv(password);
     if (!this.hosts) return runCube(args, env, stdin);
-    const { command, args: wrapped, env: bed } = this.hosts.on(this.leaderHost, process.execPath, [join(projectRoot, "bin", "run.js"), ...args]);
+    const host = options.host ?? this.leaderHost;
+    const { command, args: wrapped, env: bed } = this.hosts.on(host, process.execPath, [join(projectRoot, "bin", "run.js"), ...args]);
     return runProgram(command, wrapped, { ...bed, ...env }, stdin);
   }
 
