@@ -41,7 +41,12 @@ up() {
   start_server local-follower-1 follower --leader "127.0.0.1:$port" --listen "127.0.0.1:$((port + 1))"
   start_server local-follower-2 follower --leader "127.0.0.1:$port" --listen "127.0.0.1:$((port + 2))"
 
-  local wanted="{\"leaderUrl\":\"127.0.0.1:$port\",\"password\":\"$token\"}"
+  # The leader writes the admin config (address, password, and the cluster CA, so the CLI trusts it at once).
+  local admin="$state/local-leader/admin-config.json"
+  for _ in $(seq 1 100); do [ -s "$admin" ] && break; sleep 0.2; done
+  [ -s "$admin" ] || die "the leader did not start: see $state/local-leader.log"
+  local wanted
+  wanted=$(cat "$admin")
   mkdir -p "$config_dir"
   if [ -f "$config" ] && [ "$(cat "$config")" != "$wanted" ]; then
     cp "$config" "$config.before-local-cluster"
