@@ -3,7 +3,7 @@ import { backoffDelay, type BackoffPolicy } from "../shared/backoff.js";
 import type { Clock } from "../shared/clock.js";
 import { FirstContactError } from "../shared/first-contact-error.js";
 import type { Logger } from "../shared/logger.js";
-import { unavailableReason } from "../shared/unavailable-reason.js";
+import { isVerificationFailure, unavailableReason } from "../shared/unavailable-reason.js";
 
 export const JOIN_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5000 };
 
@@ -32,8 +32,13 @@ export function describeJoinFailure(error: unknown, leaderAddress: string): stri
   switch (code) {
     case grpc.status.PERMISSION_DENIED:
       return `leader ${leaderAddress} refused us: ${details}`;
-    case grpc.status.UNAVAILABLE:
-      return `leader ${leaderAddress} unreachable (${unavailableReason(details || message || "")})`;
+    case grpc.status.UNAVAILABLE: {
+      const reason = unavailableReason(details || message || "");
+      if (isVerificationFailure(reason)) {
+        return `leader ${leaderAddress} failed TLS verification (${reason}): someone in the middle, or a re-created cluster (then remove this node's trusted-ca.pem, node.pem and node-key.pem)`;
+      }
+      return `leader ${leaderAddress} unreachable (${reason})`;
+    }
     case grpc.status.DEADLINE_EXCEEDED:
       return `leader ${leaderAddress} did not answer in time`;
     case grpc.status.UNAUTHENTICATED:

@@ -1,6 +1,6 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { FirstContactError } from "../shared/first-contact-error.js";
-import { unavailableReason } from "../shared/unavailable-reason.js";
+import { isVerificationFailure, unavailableReason } from "../shared/unavailable-reason.js";
 import { ConfigError, pinnedCaFile, type CubeConfig } from "./config.js";
 import { UsageError } from "./resource-ref.js";
 
@@ -18,7 +18,7 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
       case status.UNAUTHENTICATED:
         return `authentication failed: the password in ${config.path} does not match the leader's admin password`;
       case status.UNAVAILABLE:
-        if (/certificate|self.signed|unable to verify|CERT_/i.test(reason)) {
+        if (isVerificationFailure(reason)) {
           return `the leader at ${leader} failed TLS verification (${reason}): if the cluster was re-created, remove its pinned CA (${pinnedCaFile(config.path, leader)}); otherwise something is in the middle`;
         }
         return `cannot reach the leader at ${leader} (${reason}): is cube-server running there, and is "leaderUrl" in ${config.path} right?`;

@@ -72,7 +72,8 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
   let session: { name: string; sessionId: string; nodeId: string } | undefined;
   let disconnect = () => {};
   try {
-    for await (const message of call as AsyncIterable<NodeMessage>) {
+    // Not destroyed when a refusal ends the loop: a destroyed call would never send the client its status.
+    for await (const message of call.iterator({ destroyOnReturn: false }) as AsyncIterable<NodeMessage>) {
       if (!session) {
         const hello = message.hello;
         if (!hello) throw statusError(grpc.status.FAILED_PRECONDITION, "the first message of a sync stream must be hello");

@@ -6,3 +6,8 @@ export function unavailableReason(details: string): string {
   const lastError = /Last error: (?:Error: )?(.*?)\.?(?: Resolution note:.*)?$/.exec(details);
   return lastError?.[1] || details;
 }
+
+/** Whether a connection failed on TLS verification (a certificate the pinned CA did not sign, or not the expected identity). */
+export function isVerificationFailure(reason: string): boolean {
+  return /certificate|self.signed|unable to verify|CERT_|is not .*'s$/i.test(reason);
+}

@@ -1,10 +1,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { stayJoined, type Membership } from "../../src/agent/stay-joined.js";
+import { FirstContactError } from "../../src/shared/first-contact-error.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 
-type Step = { join: "unavailable" | "unauthenticated" | "name-taken" } | { join: "ok"; session: "answered" | "silent" };
+type Step = { join: "unavailable" | "unauthenticated" | "name-taken" | "unverified" | "first-contact" } | { join: "ok"; session: "answered" | "silent" };
 
 const grpcError = (code: grpc.status, details: string) => Object.assign(new Error(details), { code, details });
 
@@ -12,6 +13,11 @@ const failures = {
   unavailable: grpcError(grpc.status.UNAVAILABLE, "No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:4242. Resolution note: "),
   unauthenticated: grpcError(grpc.status.UNAUTHENTICATED, "wrong cluster token"),
   "name-taken": grpcError(grpc.status.ALREADY_EXISTS, 'node name "a" is already taken'),
+  unverified: grpcError(
+    grpc.status.UNAVAILABLE,
+    "No connection established. Last error: Error: self-signed certificate in certificate chain. Resolution note: ",
+  ),
+  "first-contact": new FirstContactError("the leader at 127.0.0.1:4242 did not prove that it knows our token"),
 };
 
 /** A scripted leader: each step is one join attempt (and, when it succeeds, how the session goes). */
@@ -53,14 +59,23 @@ describe("stayJoined", () => {
     expect(clock.sleeps.slice(0, 6)).to.deep.equal([200, 400, 800, 1000, 1000, 1000]);
   });
 
-  it("logs one line per failed try that tells an unreachable leader from a refused token or name", async () => {
-    const { log } = await run([{ join: "unavailable" }, { join: "unauthenticated" }, { join: "name-taken" }, { join: "ok", session: "answered" }]);
-    expect(log.lines.slice(0, 3)).to.deep.equal([
+  it("logs one line per failed try that tells an unreachable leader from a refused token or name, or one that fails verification", async () => {
+    const { log } = await run([
+      { join: "unavailable" },
+      { join: "unauthenticated" },
+      { join: "name-taken" },
+      { join: "unverified" },
+      { join: "first-contact" },
+      { join: "ok", session: "answered" },
+    ]);
+    expect(log.lines.slice(0, 5)).to.deep.equal([
       "WARN cannot join: leader 127.0.0.1:4242 unreachable (connect ECONNREFUSED 127.0.0.1:4242); retrying in 0.2s",
       "WARN cannot join: leader 127.0.0.1:4242 refused our token or certificate (wrong cluster token): check --token / CUBE_TOKEN; retrying in 0.4s",
       'WARN cannot join: leader 127.0.0.1:4242 refused to let us join: node name "a" is already taken; retrying in 0.8s',
+      "WARN cannot join: leader 127.0.0.1:4242 failed TLS verification (self-signed certificate in certificate chain): someone in the middle, or a re-created cluster (then remove this node's trusted-ca.pem, node.pem and node-key.pem); retrying in 1.0s",
+      "WARN cannot join: the leader at 127.0.0.1:4242 did not prove that it knows our token; retrying in 1.0s",
     ]);
-    expect(log.lines[3]).to.equal("INFO joined the leader at 127.0.0.1:4242");
+    expect(log.lines[5]).to.equal("INFO joined the leader at 127.0.0.1:4242");
   });
 
   it("joins again when a session breaks, with a backoff reset by a session the leader answered", async () => {

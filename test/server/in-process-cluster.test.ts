@@ -3,6 +3,12 @@ import { expect } from "chai";
 import { startFollower } from "../../src/agent/start-follower.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import { LeaderClient } from "../../src/cli/leader-client.js";
+import { ClusterClient, type JoinResponse, type LeaderMessage } from "../../src/gen/agent.js";
+import { createKeyAndRequest } from "../../src/shared/certificates.js";
+import { verifyLeader } from "../../src/shared/first-contact.js";
+import { grpcClientOptions } from "../../src/shared/grpc-client-options.js";
+import { specHash } from "../../src/shared/spec-hash.js";
+import { ClientIdentity, mutualChannelCredentials } from "../../src/shared/tls-credentials.js";
 import { startLeader } from "../../src/leader/start-leader.js";
 import { readContainerLabels } from "../../src/agent/container-labels.js";
 import { formatHostPort } from "../../src/shared/host-port.js";
@@ -105,5 +111,49 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     const runtime = node === "leader" ? runtimes.leader : runtimes.follower;
     expect(runtime.all().filter((c) => readContainerLabels(c.labels).podName === "a")).to.deep.equal([]);
     expect(runtime.calls.some((call) => call.startsWith("stop "))).to.equal(true);
+  });
+
+  it("lets a node speak only for itself: a token holder joined as a node of its own cannot report about another node's pod", async () => {
+    const names = (await client.list("pod")).items.map((item) => item.name);
+    const target = (await Promise.all(names.map((name) => client.get("pod", name)))).find((found) => found.pod!.node === "follower")!.pod;
+    const victim = target!.metadata!.name;
+    const address = formatHostPort(servers[0].address);
+    // The attacker does what the token allows: certify a node of its own, join, open a sync stream.
+    const leader = await verifyLeader(address, { secret: token });
+    const { key, request } = await createKeyAndRequest();
+    const certificate = await leader.certify("intruder", request);
+    leader.close();
+    const intruder = new ClusterClient(
+      address,
+      mutualChannelCredentials(new ClientIdentity(leader.caCertificate, { certificate, key }), { role: "leader" }, address),
+      grpcClientOptions(),
+    );
+    try {
+      const joined = await new Promise<JoinResponse>((resolve, reject) =>
+        intruder.join({ nodeId: "intruder-id", agentAddress: "127.0.0.1:1" }, (error, response) => (error ? reject(error) : resolve(response))),
+      );
+      // A session that is not its own: refused.
+      const borrowed = intruder.sync();
+      borrowed.write({ hello: { sessionId: "another-nodes-session" } });
+      const refusal = await new Promise<grpc.ServiceError>((resolve) => borrowed.on("error", resolve).on("data", () => undefined));
+      expect(refusal.details).to.equal("unknown or ended session: join again");
+      // Its own session: what it says about the victim's pod is dropped, though acknowledged.
+      const stream = intruder.sync();
+      stream.on("error", () => undefined);
+      stream.write({ hello: { sessionId: joined.sessionId } });
+      stream.write({
+        podReport: { podUid: target!.metadata!.uid, specHash: specHash(JSON.parse(target!.specJson)), status: { phase: "Failed", containers: [] } },
+      });
+      const forged = { time: new Date(), type: "Warning", reason: "Forged", message: "forged by the intruder", node: target!.node! };
+      stream.write({ event: { sequence: 1, podUid: target!.metadata!.uid, event: forged } });
+      await new Promise<void>((resolve) => stream.on("data", (message: LeaderMessage) => message.eventsAck && resolve()));
+      stream.cancel();
+      const after = await client.get("pod", victim);
+      expect(after.pod!.status!.phase).to.equal("Running");
+      expect(after.events.map((event) => event.reason)).to.not.include("Forged");
+    } finally {
+      intruder.close();
+      await client.removeNode("intruder");
+    }
   });
 });
