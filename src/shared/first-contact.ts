@@ -21,7 +21,7 @@ interface Codec<T> {
  * A TLS connection that trusts nothing yet, over which we make plain gRPC calls by hand (HTTP/2, length-prefixed
  * messages): grpc-js does not tell which certificate a call's connection presented, and the proofs are bound to it.
  */
-class UnverifiedConnection {
+export class UnverifiedConnection {
   private constructor(
     private readonly session: ClientHttp2Session,
     /** The certificate this very connection presented (a relay's, if one sits in the middle). */

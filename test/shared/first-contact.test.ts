@@ -8,7 +8,9 @@ import { startLeader } from "../../src/leader/start-leader.js";
 import { issuedBy, nodeNameIn, sha256 } from "../../src/shared/certificate-facts.js";
 import { createKeyAndRequest } from "../../src/shared/certificates.js";
 import { FirstContactError } from "../../src/shared/first-contact-error.js";
-import { verifyLeader } from "../../src/shared/first-contact.js";
+import { UnverifiedConnection, verifyLeader } from "../../src/shared/first-contact.js";
+import { CertifyRequest, CertifyResponse, IntroduceRequest, IntroduceResponse } from "../../src/gen/agent.js";
+import { clientProof, newNonce, proofKey } from "../../src/shared/trust-proof.js";
 import { formatHostPort } from "../../src/shared/host-port.js";
 import { formatJoinToken } from "../../src/shared/join-token.js";
 import { IN_MEMORY } from "../../src/shared/open-database.js";
@@ -99,6 +101,48 @@ describe("first contact with a leader", () => {
     const capture = join(dir.path, "relayed");
     expect(existsSync(capture), "the relay saw the exchange").to.equal(true);
     expect(readFileSync(capture).includes(token)).to.equal(false);
+  });
+
+  it("refuses a node's proof that is wrong, made for an introduction it did not get, or replayed", async () => {
+    const connection = await UnverifiedConnection.open(address);
+    try {
+      const introduce = async () => {
+        const clientNonce = newNonce();
+        const answer = await connection.call("/cube.agent.v1.Cluster/Introduce", IntroduceRequest, IntroduceResponse, {
+          clientNonce,
+          certificateDigest: connection.certificateDigest,
+          admin: false,
+        });
+        const caDigest = sha256(new X509Certificate(answer.caCertificate).raw);
+        const inputs = { clientNonce, serverNonce: Buffer.from(answer.serverNonce), certificateDigest: connection.certificateDigest, caDigest };
+        return { inputs, proof: clientProof(await proofKey(token, caDigest), inputs) };
+      };
+      const { request } = await createKeyAndRequest();
+      const certify = (inputs: { clientNonce: Buffer; serverNonce: Buffer }, proof: Buffer) =>
+        connection
+          .call("/cube.agent.v1.Cluster/Certify", CertifyRequest, CertifyResponse, {
+            nodeName: "n4",
+            certificateRequest: request,
+            ...inputs,
+            clientProof: proof,
+          })
+          .then(
+            () => "certified",
+            (error: FirstContactError) => error.message,
+          );
+      const wrong = await introduce();
+      expect(await certify(wrong.inputs, clientProof(await proofKey("a-guessed-token-0123", wrong.inputs.caDigest), wrong.inputs))).to.equal(
+        "wrong join token",
+      );
+      // The introduction was used up by that failed attempt: the right proof for it no longer counts.
+      expect(await certify(wrong.inputs, wrong.proof)).to.equal("no introduction of ours matches: call Introduce first, on the same connection");
+      expect(await certify({ clientNonce: newNonce(), serverNonce: newNonce() }, wrong.proof)).to.match(/^no introduction of ours matches/);
+      const right = await introduce();
+      expect(await certify(right.inputs, right.proof)).to.equal("certified");
+      expect(await certify(right.inputs, right.proof)).to.match(/^no introduction of ours matches/);
+    } finally {
+      connection.close();
+    }
   });
 
   it("keeps a node's name for the key that first took it", async () => {
