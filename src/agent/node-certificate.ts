@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { issuedBy, nodeNameIn, type CertifiedKey } from "../shared/certificate-facts.js";
-import { certificateRequest, createKeyAndRequest } from "../shared/certificates.js";
 import { FirstContactError } from "../shared/first-contact-error.js";
 import { verifyLeader } from "../shared/first-contact.js";
+import { loadIssuing } from "../shared/load-issuing.js";
 import type { JoinToken } from "../shared/join-token.js";
 import { IN_MEMORY } from "../shared/open-database.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
@@ -54,6 +54,7 @@ export class NodeCertificate {
         );
       }
       this.save("trusted-ca.pem", (this.pinnedCa = leader.caCertificate));
+      const { certificateRequest, createKeyAndRequest } = await loadIssuing();
       let request: string;
       if (this.key) request = await certificateRequest(this.key);
       else {
@@ -72,8 +73,8 @@ export class NodeCertificate {
   }
 
   /** A request for a new certificate for our key (renewal). */
-  renewalRequest(): Promise<string> {
-    return certificateRequest(this.key!);
+  async renewalRequest(): Promise<string> {
+    return (await loadIssuing()).certificateRequest(this.key!);
   }
 
   renewed(certificate: string): void {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { publicKeyDigest, sha256, type CertifiedKey } from "../shared/certificate-facts.js";
-import { createClusterCa, issueCertificate, issueWithNewKey, requestedPublicKey } from "../shared/certificates.js";
+import { loadIssuing } from "../shared/load-issuing.js";
 import { IN_MEMORY } from "../shared/open-database.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 
@@ -20,7 +20,7 @@ export class ClusterCa {
   }
 
   static async open(dataDir: string, now: Date): Promise<ClusterCa> {
-    if (dataDir === IN_MEMORY) return new ClusterCa(await createClusterCa(now));
+    if (dataDir === IN_MEMORY) return new ClusterCa(await (await loadIssuing()).createClusterCa(now));
     const certificateFile = join(dataDir, "ca.pem");
     const keyFile = join(dataDir, "ca-key.pem");
     const certificate = readIfExists(certificateFile);
@@ -29,19 +29,20 @@ export class ClusterCa {
     if (certificate !== undefined || key !== undefined) {
       throw new Error(`${certificate === undefined ? certificateFile : keyFile} is missing while the other half of the cluster CA is there: restore it`);
     }
-    const ca = await createClusterCa(now);
+    const ca = await (await loadIssuing()).createClusterCa(now);
     writeSecretFile(keyFile, ca.key);
     writeSecretFile(certificateFile, ca.certificate);
     return new ClusterCa(ca);
   }
 
   /** The leader's certificate (a new key each time): the leader's identity and its own node's, for the hosts it is reached at. */
-  issueLeader(nodeName: string, hosts: string[], now: Date, lifetimeMs: number): Promise<CertifiedKey> {
-    return issueWithNewKey({ ca: this.ca, identities: [{ role: "leader" }, { role: "node", name: nodeName }], hosts, now, lifetimeMs });
+  async issueLeader(nodeName: string, hosts: string[], now: Date, lifetimeMs: number): Promise<CertifiedKey> {
+    return (await loadIssuing()).issueWithNewKey({ ca: this.ca, identities: [{ role: "leader" }, { role: "node", name: nodeName }], hosts, now, lifetimeMs });
   }
 
   /** A node's certificate for the key of its request (checked to be the requester's); with the digest of that key. */
   async issueNode(name: string, requestPem: string, now: Date, lifetimeMs: number): Promise<{ certificate: string; keyDigest: string }> {
+    const { requestedPublicKey, issueCertificate } = await loadIssuing();
     const publicKey = await requestedPublicKey(requestPem);
     const certificate = await issueCertificate({ ca: this.ca, publicKey, identities: [{ role: "node", name }], now, lifetimeMs });
     return { certificate, keyDigest: publicKeyDigest(certificate) };

@@ -1,10 +1,13 @@
 import { hostname, networkInterfaces } from "node:os";
 import { X509Certificate } from "node:crypto";
-import { sha256, type CertifiedKey } from "../shared/certificate-facts.js";
+import { join } from "node:path";
+import { issuedBy, namesExactly, sha256, type CertifiedKey, type Identity } from "../shared/certificate-facts.js";
 import type { Clock } from "../shared/clock.js";
 import { isWildcardHost, type HostPort } from "../shared/host-port.js";
 import type { Logger } from "../shared/logger.js";
+import { IN_MEMORY } from "../shared/open-database.js";
 import { renewalTime } from "../shared/renewal-time.js";
+import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { ClientIdentity, RenewableServerCredentials } from "../shared/tls-credentials.js";
 import type { ClusterCa } from "./cluster-ca.js";
 
@@ -22,9 +25,9 @@ export function leaderHosts(listen: HostPort, extras: string[]): string[] {
 }
 
 /**
- * The leader's own certificate: it serves with it, and presents it to the nodes' Agent services. Made anew at each
- * start (the host's addresses may have changed), renewed at 50–80 % of its lifetime while the leader runs; open
- * connections keep the one they began with.
+ * The leader's own certificate: it serves with it, and presents it to the nodes' Agent services. Kept in the data
+ * directory and reused at the next start while it is valid and names the same hosts (the host's addresses may have
+ * changed: then a new one is made); renewed at 50–80 % of its lifetime; open connections keep the one they began with.
  */
 export class LeaderCertificate {
   readonly serverCredentials: RenewableServerCredentials;
@@ -44,9 +47,33 @@ export class LeaderCertificate {
     this.recentDigests = [this.digest(current)];
   }
 
-  static async create(ca: ClusterCa, nodeName: string, hosts: string[], lifetimeMs: number, clock: Clock, log: Logger): Promise<LeaderCertificate> {
-    const issue = () => ca.issueLeader(nodeName, hosts, new Date(clock.now()), lifetimeMs);
-    const certificate = new LeaderCertificate(issue, await issue(), ca, clock, log);
+  static async create(
+    ca: ClusterCa,
+    dataDir: string,
+    nodeName: string,
+    hosts: string[],
+    lifetimeMs: number,
+    clock: Clock,
+    log: Logger,
+  ): Promise<LeaderCertificate> {
+    const files = { certificate: join(dataDir, "leader.pem"), key: join(dataDir, "leader-key.pem") };
+    const issue = async () => {
+      const made = await ca.issueLeader(nodeName, hosts, new Date(clock.now()), lifetimeMs);
+      if (dataDir !== IN_MEMORY) {
+        writeSecretFile(files.key, made.key);
+        writeSecretFile(files.certificate, made.certificate);
+      }
+      return made;
+    };
+    const identities: Identity[] = [{ role: "leader" }, { role: "node", name: nodeName }];
+    const stored = dataDir === IN_MEMORY ? undefined : { certificate: readIfExists(files.certificate), key: readIfExists(files.key) };
+    const reusable =
+      stored?.certificate !== undefined &&
+      stored.key !== undefined &&
+      issuedBy(stored.certificate, ca.certificate, new Date(clock.now())) &&
+      namesExactly(stored.certificate, identities, hosts);
+    const current = reusable ? { certificate: stored.certificate!, key: stored.key! } : await issue();
+    const certificate = new LeaderCertificate(issue, current, ca, clock, log);
     certificate.scheduleRenewal();
     return certificate;
   }

@@ -73,6 +73,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
   const leaderCertificate = await LeaderCertificate.create(
     ca,
+    config.dataDir,
     config.name,
     leaderHosts(config.listen, config.tlsSans),
     config.certificateLifetimeMs,

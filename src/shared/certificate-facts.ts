@@ -1,4 +1,5 @@
 import { createHash, X509Certificate } from "node:crypto";
+import { isIP } from "node:net";
 
 // What Cube reads from certificates, with node:crypto alone (the issuing side, in certificates.ts, loads more).
 
@@ -64,4 +65,19 @@ export function issuedBy(certificatePem: string, caPem: string, now: Date): bool
   const certificate = new X509Certificate(certificatePem);
   const ca = new X509Certificate(caPem);
   return certificate.checkIssued(ca) && certificate.verify(ca.publicKey) && new Date(certificate.validFrom) <= now && now < new Date(certificate.validTo);
+}
+
+/**
+ * Whether a certificate names exactly these identities and hosts (each IP address or host name among its
+ * subjectAltNames, and nothing more): a stored certificate is reused only then.
+ */
+export function namesExactly(certificatePem: string, identities: Identity[], hosts: string[]): boolean {
+  const certificate = new X509Certificate(certificatePem);
+  const entries = (certificate.subjectAltName ?? "").split(", ").filter(Boolean);
+  const unique = [...new Set(hosts)];
+  return (
+    entries.length === identities.length + unique.length &&
+    identities.every((identity) => hasIdentity(certificate.subjectAltName, identity)) &&
+    unique.every((host) => (isIP(host) ? certificate.checkIP(host) : certificate.checkHost(host)) !== undefined)
+  );
 }

@@ -101,7 +101,7 @@ describe("a cluster of real cube-server processes", function () {
     ];
     await cluster.waitForNodes(ready);
     await follower.waitForLine(/certified by the leader as node worker/);
-    const files = ["main/ca.pem", "main/ca-key.pem", "main/node.pem", "worker/node.pem", "worker/node-key.pem", "worker/trusted-ca.pem"];
+    const files = ["main/ca.pem", "main/ca-key.pem", "main/leader.pem", "main/node.pem", "worker/node.pem", "worker/node-key.pem", "worker/trusted-ca.pem"];
     const before = files.map((file) => readFileSync(join(cluster.dir.path, file), "utf8"));
     expect(statSync(join(cluster.dir.path, "main/ca-key.pem")).mode & 0o777).to.equal(0o600);
     expect(statSync(join(cluster.dir.path, "worker/node-key.pem")).mode & 0o777).to.equal(0o600);

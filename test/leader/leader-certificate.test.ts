@@ -1,6 +1,12 @@
 import { expect } from "chai";
+import { readFileSync, statSync } from "node:fs";
 import { networkInterfaces } from "node:os";
-import { leaderHosts } from "../../src/leader/leader-certificate.js";
+import { join } from "node:path";
+import { ClusterCa } from "../../src/leader/cluster-ca.js";
+import { LeaderCertificate, leaderHosts } from "../../src/leader/leader-certificate.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { MemoryLogger } from "../helpers/memory-logger.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 describe("the names of the leader's certificate", () => {
   it("a leader on one address: that address, its host name, loopback, and the extras", () => {
@@ -18,5 +24,25 @@ describe("the names of the leader's certificate", () => {
       .flat()
       .map((a) => a!.address.replace(/%.*$/, ""));
     expect(leaderHosts({ host: "0.0.0.0", port: 4242 }, [])).to.include.members(own);
+  });
+});
+
+describe("the leader's certificate across restarts", () => {
+  const dir = tempDir("leader-certificate");
+  after(() => dir.remove());
+
+  it("is reused while it is valid and names the same hosts, and made anew when the hosts change", async () => {
+    const ca = await ClusterCa.open(dir.path, new Date());
+    const start = async (hosts: string[]) => {
+      const certificate = await LeaderCertificate.create(ca, dir.path, "boss", hosts, 3_600_000, systemClock, new MemoryLogger());
+      certificate.stop();
+      return readFileSync(join(dir.path, "leader.pem"), "utf8");
+    };
+    const first = await start(["127.0.0.1", "localhost"]);
+    expect(await start(["localhost", "127.0.0.1"])).to.equal(first);
+    const moved = await start(["127.0.0.1", "localhost", "10.9.8.7"]);
+    expect(moved).to.not.equal(first);
+    expect(await start(["127.0.0.1"])).to.not.equal(moved);
+    expect(statSync(join(dir.path, "leader-key.pem")).mode & 0o777).to.equal(0o600);
   });
 });
