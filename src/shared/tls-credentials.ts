@@ -13,7 +13,9 @@ export interface TrustAndIdentity {
  * Server credentials whose certificate can be replaced while the server runs (renewal): new connections get the
  * new one, open connections go on. With `requireClientCertificate` off, a client certificate is still asked for and
  * checked against the CA, but a client without one (the CLI) may connect: what each service demands is the
- * authorization interceptor's business. Until it has a certificate, the server drops every connection.
+ * authorization interceptor's business. Until it has a certificate, the server drops every connection. (grpc-js's
+ * own createCertificateProviderServerCredentials passes its two providers to the constructor swapped, in 1.14, and a
+ * provider's first certificate can reach the server before the server watches for it: hence this small class.)
  */
 export class RenewableServerCredentials extends grpc.ServerCredentials {
   constructor(requireClientCertificate: boolean, initial?: TrustAndIdentity) {
