@@ -32,8 +32,14 @@ export class NodeKeys {
         `node name "${name}" belongs to another machine's key (or to a node whose data was lost): remove it first with \`cube node rm ${name}\`, or start this node with another --name`,
       );
     }
-    await this.store.bindNodeKey(name, keyDigest, now);
+    // Taken in memory first: a second key certifying the same new name meanwhile is refused, not raced.
     this.keys.set(name, keyDigest);
+    try {
+      await this.store.bindNodeKey(name, keyDigest, now);
+    } catch (error) {
+      this.keys.delete(name);
+      throw error;
+    }
   }
 
   forget(name: string): void {
