@@ -15,11 +15,11 @@ import { formatHostPort } from "../../src/shared/host-port.js";
 import { IN_MEMORY } from "../../src/shared/open-database.js";
 import type { RunningServer } from "../../src/shared/running-server.js";
 import { eventually } from "../helpers/processes.js";
+import { inProcessLeaderConfig, TEST_RESTART } from "../helpers/in-process-leader.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { join } from "node:path";
 
 const token = "in-process-token-0123456789";
-const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
 const pod = (name: string) => ({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: "app:1" }] } });
 
 /**
@@ -46,27 +46,11 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
 
   before(async () => {
     for (const runtime of Object.values(runtimes)) runtime.images.add("app:1");
-    const leader = await startLeader(
-      {
-        token,
-        adminPassword: token,
-        tlsSans: [],
-        certificateLifetimeMs: 3_600_000,
-        name: "leader",
-        dataDir: IN_MEMORY,
-        restart,
-        listen: { host: "127.0.0.1", port: 0 },
-        heartbeatGraceMs: 2000,
-        rescheduleDelayMs: 1000,
-        disruptionThreshold: 0.55,
-        podsOnLeader: true,
-      },
-      { runtime: runtimes.leader, writeLog },
-    );
+    const leader = await startLeader(inProcessLeaderConfig(token), { runtime: runtimes.leader, writeLog });
     servers.push(leader);
     servers.push(
       await startFollower(
-        { token, name: "follower", dataDir: IN_MEMORY, restart, leader: leader.address, listen: { host: "127.0.0.1", port: 0 } },
+        { token, name: "follower", dataDir: IN_MEMORY, restart: TEST_RESTART, leader: leader.address, listen: { host: "127.0.0.1", port: 0 } },
         { runtime: runtimes.follower, writeLog },
       ),
     );

@@ -13,15 +13,14 @@ import { CertifyRequest, CertifyResponse, IntroduceRequest, IntroduceResponse } 
 import { clientProof, newNonce, proofKey } from "../../src/shared/trust-proof.js";
 import { formatHostPort } from "../../src/shared/host-port.js";
 import { formatJoinToken } from "../../src/shared/join-token.js";
-import { IN_MEMORY } from "../../src/shared/open-database.js";
 import type { RunningServer } from "../../src/shared/running-server.js";
+import { inProcessLeaderConfig } from "../helpers/in-process-leader.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { startTlsRelay } from "../helpers/tls-relay.js";
 
 /** The first contact against a real leader (in this process, on the fake runtime): what it proves, and what it refuses. */
 describe("first contact with a leader", () => {
   const token = "first-contact-token-0123";
-  const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
   const dir = tempDir("first-contact");
   let leader: RunningServer;
   let address: string;
@@ -37,23 +36,10 @@ describe("first contact with a leader", () => {
     );
 
   before(async () => {
-    leader = await startLeader(
-      {
-        token,
-        adminPassword: "admin-password-of-the-test",
-        tlsSans: [],
-        certificateLifetimeMs: 3_600_000,
-        name: "boss",
-        dataDir: IN_MEMORY,
-        restart,
-        listen: { host: "127.0.0.1", port: 0 },
-        heartbeatGraceMs: 2000,
-        rescheduleDelayMs: 1000,
-        disruptionThreshold: 0.55,
-        podsOnLeader: true,
-      },
-      { runtime: new FakeRuntime(), writeLog: () => {} },
-    );
+    leader = await startLeader(inProcessLeaderConfig(token, { adminPassword: "admin-password-of-the-test" }), {
+      runtime: new FakeRuntime(),
+      writeLog: () => {},
+    });
     address = formatHostPort(leader.address);
     relay = await startTlsRelay({ host: "127.0.0.1", port: 0 }, leader.address, join(dir.path, "relayed"));
   });
