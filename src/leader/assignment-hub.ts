@@ -43,6 +43,11 @@ export class AssignmentHub {
     stream?.end(reason);
   }
 
+  /** Ends every node's stream (the leader is stopping): they would otherwise hold its shutdown until its drain timeout. */
+  disconnectAll(reason: string): void {
+    for (const node of [...this.streams.keys()]) this.disconnect(node, reason);
+  }
+
   /** The set of pods `node` must run may have changed: it is sent again, soon. */
   notify(node: string): void {
     this.queued.add(node);

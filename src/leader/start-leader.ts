@@ -136,6 +136,8 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     async stop() {
       clearInterval(periodicCheck);
       leaderCertificate.stop();
+      // The nodes' sync streams never end by themselves; the CLI's streams (logs -f, exec) get the drain timeout.
+      hub.disconnectAll("the leader is stopping");
       await agent.stop();
       agents.close();
       await shutdown(server);

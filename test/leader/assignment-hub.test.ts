@@ -97,6 +97,17 @@ describe("AssignmentHub", () => {
     expect(stream.sent).to.deep.equal([]);
   });
 
+  it("ends every node's stream at once when the leader stops", async () => {
+    const streams = [recordingStream(), recordingStream()];
+    hub.connect("n1", streams[0]);
+    hub.connect("n2", streams[1]);
+    hub.disconnectAll("the leader is stopping");
+    expect(streams.map((stream) => stream.ended)).to.deep.equal(["the leader is stopping", "the leader is stopping"]);
+    hub.notify("n1");
+    await turn();
+    expect(streams[0].sent).to.deep.equal([]);
+  });
+
   it("logs a failed read and goes on with the other nodes", async () => {
     const [broken, n1] = [recordingStream(), recordingStream()];
     hub.connect("broken", broken);
