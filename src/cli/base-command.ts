@@ -1,3 +1,4 @@
+import { status } from "@grpc/grpc-js";
 import { Command, Flags } from "@oclif/core";
 import { configPath, loadConfig, type CubeConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
@@ -24,6 +25,28 @@ export abstract class CubeCommand extends Command {
       this.leaderClient = await LeaderClient.open(this.cubeConfig, configPath());
     }
     return this.leaderClient;
+  }
+
+  /**
+   * Sends a request that changes the cluster. When its outcome cannot be known (no answer in time, or Ctrl-C once it
+   * was sent), says so rather than reporting a failure: the leader may have done it.
+   */
+  protected async changing<T>(request: () => Promise<T>, check: string): Promise<T> {
+    const unknown = (why: string) => `${why}: the leader may have applied this; check with \`${check}\``;
+    const interrupted = () => {
+      process.stderr.write(`error: ${unknown("interrupted")}\n`);
+      process.exit(130);
+    };
+    process.once("SIGINT", interrupted);
+    try {
+      return await request();
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code === status.DEADLINE_EXCEEDED || code === status.CANCELLED) throw new Error(unknown("the leader did not answer in time"));
+      throw error;
+    } finally {
+      process.off("SIGINT", interrupted);
+    }
   }
 
   protected printJson(value: unknown): void {

@@ -1,6 +1,21 @@
 import { z } from "zod";
 import { RESOURCE_TYPES, type Resource } from "./domain.js";
 
+/**
+ * Limits of what one apply may hold, stated here and in the README. A resource stays far below what a gRPC message
+ * carries (4 MiB), as Kubernetes keeps objects under ~1.5 MB; the bounds on lists keep an absurd pod from reaching
+ * Docker at all.
+ */
+export const MANIFEST_LIMITS = {
+  resourcesPerApply: 10_000,
+  resourceBytes: 1024 * 1024,
+  containersPerPod: 100,
+  /** Entries of a container's env, command or args. */
+  listEntries: 1024,
+  /** The manifest's text: what one request to the leader carries (4 MiB), less room for the request around it. */
+  applyBytes: 4 * 1024 * 1024 - 16 * 1024,
+};
+
 /** DNS label, as Kubernetes names objects: lowercase alphanumerics and "-", alphanumeric at both ends, ≤ 63. */
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const dnsLabel = z
@@ -21,6 +36,7 @@ const image = z
 
 /** Environment variable names as a shell accepts them (no "=", no NUL, no spaces). */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a valid environment variable name");
+const atMost = (limit: number, what: string) => `at most ${limit} ${what} (Cube's limit)`;
 const labelKey = z
   .string()
   .regex(
@@ -35,9 +51,12 @@ const noNul = z.string().refine((value) => !value.includes("\0"), "must not cont
 const containerSchema = z.strictObject({
   name: dnsLabel,
   image,
-  env: z.record(envName, noNul).default({}),
-  command: z.array(noNul).min(1, "must not be empty when given").optional(),
-  args: z.array(noNul).optional(),
+  env: z
+    .record(envName, noNul)
+    .refine((env) => Object.keys(env).length <= MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "variables"))
+    .default({}),
+  command: z.array(noNul).min(1, "must not be empty when given").max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "entries")).optional(),
+  args: z.array(noNul).max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "entries")).optional(),
 });
 
 const podSchema = z.strictObject({
@@ -50,6 +69,7 @@ const podSchema = z.strictObject({
     containers: z
       .array(containerSchema)
       .min(1, "must list at least one container")
+      .max(MANIFEST_LIMITS.containersPerPod, atMost(MANIFEST_LIMITS.containersPerPod, "containers per pod"))
       .superRefine((containers, ctx) => {
         const seen = new Map<string, number>();
         containers.forEach((container, index) => {
@@ -62,9 +82,10 @@ const podSchema = z.strictObject({
     restartPolicy: z.enum(["Always", "OnFailure", "Never"]).default("Always"),
     restart: z
       .strictObject({
-        initialBackoffSeconds: z.number().positive().max(3600),
-        maxBackoffSeconds: z.number().positive().max(86_400),
-        resetAfterSeconds: z.number().positive().max(86_400),
+        // Below 0.1 s a back-off is no back-off (Docker's own restart delay starts at 0.1 s).
+        initialBackoffSeconds: z.number().min(0.1).max(3600),
+        maxBackoffSeconds: z.number().min(0.1).max(86_400),
+        resetAfterSeconds: z.number().min(1).max(86_400),
         maxFailures: z.number().int().min(1).max(1000),
       })
       .partial()
@@ -82,6 +103,17 @@ export interface ManifestEntry {
 }
 
 export type ManifestResult = { ok: true; entries: ManifestEntry[] } | { ok: false; problems: string[] };
+
+/** The path of the first "__proto__" key in a parsed JSON value: zod drops such keys without a word (they would set a prototype). */
+function prototypeKeyPath(value: unknown, path: PropertyKey[] = []): PropertyKey[] | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  if (!Array.isArray(value) && Object.hasOwn(value, "__proto__")) return [...path, "__proto__"];
+  for (const [key, inner] of Object.entries(value)) {
+    const found = prototypeKeyPath(inner, [...path, Array.isArray(value) ? Number(key) : key]);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** "[1].spec.containers[0].image": numbers as indexes, keys joined with dots. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -112,6 +144,9 @@ export function validateManifest(document: unknown): ManifestResult {
   const entries: ManifestEntry[] = [];
   const prefix = (index: number) => (single ? [] : [index]);
   if (items.length === 0) return { ok: false, problems: ["the manifest lists no resource"] };
+  if (items.length > MANIFEST_LIMITS.resourcesPerApply) {
+    return { ok: false, problems: [`the manifest lists ${items.length} resources: at most ${MANIFEST_LIMITS.resourcesPerApply} per apply (split it)`] };
+  }
 
   const names = new Map<string, number>();
   items.forEach((item, index) => {
@@ -125,6 +160,15 @@ export function validateManifest(document: unknown): ManifestResult {
     if (typeof type !== "string" || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
       return at(["type"], `unknown type ${JSON.stringify(type)} (supported types: ${RESOURCE_TYPES.join(", ")})`);
     }
+    const bytes = Buffer.byteLength(JSON.stringify(item));
+    if (bytes > MANIFEST_LIMITS.resourceBytes) {
+      return at(
+        [],
+        `is ${(bytes / 1024 / 1024).toFixed(1)} MiB as JSON: at most ${MANIFEST_LIMITS.resourceBytes / 1024 / 1024} MiB per resource (Cube's limit)`,
+      );
+    }
+    const prototypeKey = prototypeKeyPath(item);
+    if (prototypeKey) return at(prototypeKey, `"__proto__" is not allowed as a name`);
     const parsed = schemas[type as Resource["type"]].safeParse(item, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) at(issue.path, describeIssue(issue));
@@ -141,6 +185,10 @@ export function validateManifest(document: unknown): ManifestResult {
 
 /** Parses and validates the manifest's text. */
 export function parseManifest(text: string): ManifestResult {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MANIFEST_LIMITS.applyBytes) {
+    return { ok: false, problems: [`the manifest is ${(bytes / 1024 / 1024).toFixed(1)} MiB: at most 4 MiB per apply (split it)`] };
+  }
   let document: unknown;
   try {
     document = JSON.parse(text);

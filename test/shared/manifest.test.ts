@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseManifest, validateManifest } from "../../src/shared/manifest.js";
+import { MANIFEST_LIMITS, parseManifest, validateManifest } from "../../src/shared/manifest.js";
 
 const seedPod = {
   type: "pod",
@@ -147,5 +147,39 @@ describe("validateManifest: restart settings", () => {
       "[0].spec.restart.maxFailures: must be at least 1",
       '[0].spec.restart: unknown field "backoff"',
     ]);
+  });
+
+  it("refuses odd values: a back-off too short to be one, a __proto__ key anywhere", () => {
+    expect(problemsOf([pod((p) => (p.spec.restart = { initialBackoffSeconds: 1e-9, resetAfterSeconds: 0.5 }))]).sort()).to.deep.equal([
+      "[0].spec.restart.initialBackoffSeconds: must be at least 0.1",
+      "[0].spec.restart.resetAfterSeconds: must be at least 1",
+    ]);
+    const withProto = JSON.parse('[{"type":"pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"a","image":"x","env":{"A":"1","__proto__":"v"}}]}}]');
+    expect(problemsOf(withProto)).to.deep.equal(['[0].spec.containers[0].env.__proto__: "__proto__" is not allowed as a name']);
+    const inLabels = JSON.parse('{"type":"pod","metadata":{"name":"p","labels":{"__proto__":"x"}},"spec":{"containers":[{"name":"a","image":"x"}]}}');
+    expect(problemsOf(inLabels)).to.deep.equal(['metadata.labels.__proto__: "__proto__" is not allowed as a name']);
+  });
+
+  it("states its limits and refuses what exceeds them, naming the limit", () => {
+    const { resourcesPerApply, resourceBytes, containersPerPod, listEntries } = MANIFEST_LIMITS;
+    const containers = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `c${i}`, image: "app:1" }));
+    expect(validateManifest([pod((p) => (p.spec.containers = containers(containersPerPod)))]).ok).to.equal(true);
+    expect(problemsOf([pod((p) => (p.spec.containers = containers(containersPerPod + 1)))])).to.deep.equal([
+      `[0].spec.containers: at most ${containersPerPod} containers per pod (Cube's limit)`,
+    ]);
+    expect(problemsOf([pod((p) => (p.spec.containers[0].args = Array(listEntries + 1).fill("x")))])).to.deep.equal([
+      `[0].spec.containers[0].args: at most ${listEntries} entries (Cube's limit)`,
+    ]);
+    const manyVariables = Object.fromEntries(Array.from({ length: listEntries + 1 }, (_, i) => [`V${i}`, "x"]));
+    expect(problemsOf([pod((p) => (p.spec.containers[0].env = manyVariables))])).to.deep.equal([
+      `[0].spec.containers[0].env: at most ${listEntries} variables (Cube's limit)`,
+    ]);
+    expect(problemsOf([pod((p) => (p.spec.containers[0].env = { BIG: "x".repeat(resourceBytes) }))])).to.deep.equal([
+      "[0]: is 1.0 MiB as JSON: at most 1 MiB per resource (Cube's limit)",
+    ]);
+    const tooMany = Array.from({ length: resourcesPerApply + 1 }, (_, i) => pod((p) => (p.metadata.name = `p${i}`)));
+    expect(problemsOf(tooMany)).to.deep.equal([`the manifest lists ${resourcesPerApply + 1} resources: at most ${resourcesPerApply} per apply (split it)`]);
+    // What one request carries: refused before it is parsed, or sent.
+    expect(parseManifest(" ".repeat(5 * 1024 * 1024))).to.deep.equal({ ok: false, problems: ["the manifest is 5.0 MiB: at most 4 MiB per apply (split it)"] });
   });
 });

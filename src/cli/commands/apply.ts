@@ -22,7 +22,8 @@ export default class Apply extends CubeCommand {
     // Checked here for a quick answer; the leader checks again (the CLI is not its only client).
     const validation = parseManifest(text);
     if (!validation.ok) throw new UsageError(`invalid manifest ${source}:\n${validation.problems.map((p) => `  ${p}`).join("\n")}`);
-    const { results } = await (await this.leader()).apply(text);
+    const leader = await this.leader();
+    const { results } = await this.changing(() => leader.apply(text), "cube list");
     const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome }));
     if (flags.output === "json") this.printJson(lines);
     else for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}\n`);

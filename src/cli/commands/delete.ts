@@ -16,7 +16,7 @@ export default class Delete extends CubeCommand {
     const { args, flags } = await this.parse(Delete);
     const { type, name } = parseResourceRef(args.resource);
     const leader = await this.leader();
-    await leader.delete(type, name);
+    await this.changing(() => leader.delete(type, name), `cube get ${type}/${name}`);
     if (flags.wait) {
       const deadline = Date.now() + WAIT_LIMIT_MS;
       for (;;) {

@@ -9,7 +9,8 @@ export default class NodeRm extends CubeCommand {
 
   async run(): Promise<void> {
     const { args } = await this.parse(NodeRm);
-    const { podsMoved } = await (await this.leader()).removeNode(args.name);
+    const leader = await this.leader();
+    const { podsMoved } = await this.changing(() => leader.removeNode(args.name), "cube nodes");
     process.stdout.write(`node/${args.name} removed${podsMoved > 0 ? ` (${podsMoved} pod${podsMoved === 1 ? "" : "s"} to move to other nodes)` : ""}\n`);
   }
 }
