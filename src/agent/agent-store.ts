@@ -71,15 +71,18 @@ export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS
     return new AgentStore(await openDatabase<AgentSchema>(file, agentMigrations));
   }
 
-  /** The node's stable identity, made on first use: it tells the leader a restarted node from another one. */
-  async nodeId(): Promise<string> {
-    await this.db
+  /**
+   * The node's stable identity, made on first use (`recorded`, when the node knew it from elsewhere): it tells the
+   * leader's own node from the others. `created` says the database had none: a new node, or a database that was lost.
+   */
+  async nodeId(recorded?: string): Promise<{ nodeId: string; created: boolean }> {
+    const { numInsertedOrUpdatedRows } = await this.db
       .insertInto("settings")
-      .values({ key: "node_id", value: randomUUID() })
+      .values({ key: "node_id", value: recorded ?? randomUUID() })
       .onConflict((c) => c.column("key").doNothing())
-      .execute();
+      .executeTakeFirst();
     const row = await this.db.selectFrom("settings").select("value").where("key", "=", "node_id").executeTakeFirstOrThrow();
-    return row.value;
+    return { nodeId: row.value, created: numInsertedOrUpdatedRows === 1n };
   }
 
   async localPods(): Promise<LocalPod[]> {

@@ -1,11 +1,14 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type * as grpc from "@grpc/grpc-js";
 import { AgentService } from "../gen/agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import type { RestartSettings } from "../shared/domain.js";
 import { parseJoinToken } from "../shared/join-token.js";
-import { createLogger } from "../shared/logger.js";
+import { createLogger, type Logger } from "../shared/logger.js";
+import { readIfExists } from "../shared/secret-file.js";
 import type { RenewableServerCredentials } from "../shared/tls-credentials.js";
-import { databaseFile } from "../shared/open-database.js";
+import { databaseFile, IN_MEMORY } from "../shared/open-database.js";
 import { createAgentService } from "./agent-service.js";
 import { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
@@ -44,6 +47,25 @@ export interface OpenedNodeAgent {
 }
 
 /**
+ * The node id, checked against the copy kept beside the database: a database that is new while the node had one
+ * before (emptied, truncated, replaced) loses the node's restart counts and undelivered events. That is said loudly,
+ * and the node keeps its id (its pods' containers are found again in Docker, by their labels).
+ */
+async function checkedNodeId(store: AgentStore, dataDir: string, log: Logger): Promise<string> {
+  if (dataDir === IN_MEMORY) return (await store.nodeId()).nodeId;
+  const marker = join(dataDir, "node-id");
+  const recorded = readIfExists(marker)?.trim() || undefined;
+  const { nodeId, created } = await store.nodeId(recorded);
+  if (created && recorded) {
+    log.error(
+      `${databaseFile(dataDir, "agent.db")} was empty though this node has run before (node id ${recorded} in ${marker}): its local state was lost (restart counts, events not yet delivered to the leader); the node goes on with its id and finds its containers in Docker`,
+    );
+  }
+  if (recorded !== nodeId) writeFileSync(marker, `${nodeId}\n`);
+  return nodeId;
+}
+
+/**
  * The one way a node's agent starts, on a follower and on the leader's own node alike (as k3s's server runs the
  * agent's own entry point): it opens the node's database, serves the Agent service on the node's gRPC server, and,
  * once that server listens, gets a certificate with the join token if it has none, and joins the leader.
@@ -58,7 +80,7 @@ export async function openNodeAgent(
   const store = await AgentStore.open(databaseFile(config.dataDir, "agent.db"));
   const runtime = deps.runtime ?? new DockerRuntime();
   server.addService(AgentService, createAgentService({ node: config.name, store, runtime, log }));
-  const nodeId = await store.nodeId();
+  const nodeId = await checkedNodeId(store, config.dataDir, log);
   let agent: NodeAgent | undefined;
   return {
     nodeId,

@@ -30,6 +30,31 @@ export function databaseFile(dataDir: string, name: string): string {
  * a crash of the process or of the machine.
  */
 export async function openDatabase<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
+  try {
+    return await openChecked<Schema>(file, migrations);
+  } catch (error) {
+    throw new Error(describeStorageError(file, error));
+  }
+}
+
+/** What a storage error means for the user: the file, SQLite's words, and the likely cause. */
+export function describeStorageError(file: string, error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  if (message.includes(file)) return message;
+  const cause =
+    code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB"
+      ? "the file is damaged: restore it, or move it aside to start this server's state afresh"
+      : code === "SQLITE_FULL"
+        ? "the disk is full"
+        : code?.startsWith("SQLITE_READONLY") || code === "SQLITE_CANTOPEN" || code === "EACCES" || code === "EROFS"
+          ? "the file or its directory cannot be written: check their owner, mode, and that the disk is not mounted read-only"
+          : code?.startsWith("SQLITE_IOERR")
+            ? "the disk failed to read or write it: check the disk and the system log"
+            : undefined;
+  return `the database ${file}: ${message}${cause ? ` (${cause})` : ""}`;
+}
+
+async function openChecked<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
   if (file !== IN_MEMORY) mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file, { timeout: 100 });
   // One server per database: the lock is held for the connection's life, and the system drops it if the process

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, rmSync, statSync, truncateSync } from "node:fs";
 import { join } from "node:path";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually, freePort } from "../helpers/processes.js";
@@ -163,6 +163,25 @@ describe("a cluster of real cube-server processes", function () {
     expect(missing.stderr).to.equal("error: node/nowhere not found\n");
     const leaderNode = await cluster.cube(["node", "rm", "main"]);
     expect(leaderNode.stderr).to.equal("error: the leader's own node cannot be removed\n");
+  });
+
+  it("says loudly when a follower's agent.db was lost, and the node keeps its identity", async () => {
+    await cluster.startLeader("main");
+    const follower = cluster.startFollower("worker");
+    const ready = [
+      { name: "main", status: "Ready", type: "Leader" },
+      { name: "worker", status: "Ready", type: "Follower" },
+    ];
+    await cluster.waitForNodes(ready);
+    await follower.kill("SIGKILL");
+    const database = join(cluster.dir.path, "worker", "agent.db");
+    truncateSync(database, 0);
+    for (const suffix of ["-wal", "-shm"]) rmSync(database + suffix, { force: true });
+    const again = cluster.startFollower("worker");
+    await again.waitForLine(/agent\.db was empty though this node has run before .*: its local state was lost/);
+    await again.waitForLine(/joined the leader/);
+    await cluster.waitForNodes(ready);
+    expect(again.lines.filter((line) => /certified/.test(line))).to.deep.equal([]);
   });
 
   it("stops promptly on SIGTERM with its nodes connected, and so does a follower", async () => {
