@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { ClusterClient, type JoinResponse, type LeaderMessage, type NodeMessage } from "../gen/agent.js";
+import { ClusterClient, type AssignedPod, type JoinResponse, type LeaderMessage, type NodeMessage } from "../gen/agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { RestartSettings } from "../shared/domain.js";
@@ -39,6 +39,8 @@ export interface NodeAgentOptions {
 
 interface Session {
   send: (message: NodeMessage) => void;
+  /** The parts of an assignment set received so far on this session. */
+  assignmentParts: AssignedPod[];
   /** The last outbox sequence sent on this session. */
   sentUpTo: number;
 }
@@ -180,7 +182,7 @@ export class NodeAgent {
 
   private runSession(joined: JoinResponse, established: () => void, signal: AbortSignal): Promise<string> {
     const stream: grpc.ClientDuplexStream<NodeMessage, LeaderMessage> = this.client!.sync();
-    const session: Session = { send: (message) => stream.write(message), sentUpTo: 0 };
+    const session: Session = { send: (message) => stream.write(message), sentUpTo: 0, assignmentParts: [] };
     session.send({ hello: { sessionId: joined.sessionId } });
     this.session = session;
     this.flushOutbox();
@@ -194,7 +196,7 @@ export class NodeAgent {
       stream.on("data", (message: LeaderMessage) => {
         established();
         handling = handling
-          .then(() => this.handle(message))
+          .then(() => this.handle(message, session))
           .catch((error: Error) => this.options.log.error(`cannot handle the leader's message: ${error.message}`));
       });
       stream.on("error", (error: grpc.ServiceError) => resolve(error.details || error.message));
@@ -207,9 +209,14 @@ export class NodeAgent {
     });
   }
 
-  private async handle(message: LeaderMessage): Promise<void> {
+  private async handle(message: LeaderMessage, session: Session): Promise<void> {
     if (message.assignments) {
-      await this.options.store.replaceAssignments(message.assignments.pods);
+      // A large set comes in parts: it replaces the node's set once complete.
+      session.assignmentParts.push(...message.assignments.pods);
+      if (message.assignments.more) return;
+      const pods = session.assignmentParts;
+      session.assignmentParts = [];
+      await this.options.store.replaceAssignments(pods);
       this.pods.trigger();
     }
     if (message.eventsAck) await this.options.store.acknowledge(message.eventsAck.upToSequence);

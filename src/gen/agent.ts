@@ -158,10 +158,12 @@ export interface AssignedPod_LabelsEntry {
 
 /**
  * The complete set of pods placed on the node: it removes the containers of any other pod (one that was moved
- * to another node while this one was away).
+ * to another node while this one was away). A large set comes in parts, each well under the message size limit:
+ * the set is complete with the part that has `more` false.
  */
 export interface Assignments {
   pods: AssignedPod[];
+  more: boolean;
 }
 
 export interface EventsAck {
@@ -1749,13 +1751,16 @@ export const AssignedPod_LabelsEntry: MessageFns<AssignedPod_LabelsEntry> = {
 };
 
 function createBaseAssignments(): Assignments {
-  return { pods: [] };
+  return { pods: [], more: false };
 }
 
 export const Assignments: MessageFns<Assignments> = {
   encode(message: Assignments, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.pods) {
       AssignedPod.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.more !== false) {
+      writer.uint32(16).bool(message.more);
     }
     return writer;
   },
@@ -1781,6 +1786,14 @@ export const Assignments: MessageFns<Assignments> = {
             message.pods.push(AssignedPod.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1794,13 +1807,19 @@ export const Assignments: MessageFns<Assignments> = {
   },
 
   fromJSON(object: any): Assignments {
-    return { pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => AssignedPod.fromJSON(e)) : [] };
+    return {
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => AssignedPod.fromJSON(e)) : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
+    };
   },
 
   toJSON(message: Assignments): unknown {
     const obj: any = {};
     if (message.pods?.length) {
       obj.pods = message.pods.map((e) => AssignedPod.toJSON(e));
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
     }
     return obj;
   },
@@ -1811,6 +1830,7 @@ export const Assignments: MessageFns<Assignments> = {
   fromPartial<I extends Exact<DeepPartial<Assignments>, I>>(object: I): Assignments {
     const message = createBaseAssignments();
     message.pods = object.pods?.map((e) => AssignedPod.fromPartial(e)) || [];
+    message.more = object.more ?? false;
     return message;
   },
 };

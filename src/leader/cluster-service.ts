@@ -4,10 +4,14 @@ import { callerHost, callerNodeName } from "../shared/authorize-calls.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
 import { eventFromWire, podStatusFromWire } from "../shared/codec.js";
+import { splitBySize } from "../shared/split-by-size.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
+
+/** Pods per assignment message, by size: a resource is at most 1 MiB, a message at most 4 MiB. */
+const ASSIGNMENT_PART_BYTES = 2 * 1024 * 1024;
 
 export interface ClusterServiceOptions {
   heartbeatIntervalMs: number;
@@ -83,7 +87,10 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
         }
         session = { name, sessionId: hello.sessionId, nodeId: registry.nodeId(name)! };
         disconnect = hub.connect(session.name, {
-          send: (pods) => call.write({ assignments: { pods } }),
+          send: (pods) => {
+            const parts = splitBySize(pods, (pod) => pod.specJson.length + 1024, ASSIGNMENT_PART_BYTES);
+            parts.forEach((part, index) => call.write({ assignments: { pods: part, more: index < parts.length - 1 } }));
+          },
           end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),
         });
         continue;

@@ -97,6 +97,25 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     expect(runtime.calls.some((call) => call.startsWith("stop "))).to.equal(true);
   });
 
+  it("runs pods whose specs add up to more than a message carries: 40 pods of 350 KB on two nodes all Running", async function () {
+    this.timeout(60_000);
+    const big = (name: string) => ({
+      type: "pod",
+      metadata: { name },
+      spec: { containers: [{ name: "main", image: "app:1", env: { PAYLOAD: "x".repeat(350 * 1024) } }] },
+    });
+    const names = Array.from({ length: 40 }, (_, i) => `big-${i}`);
+    // Ten per apply: an apply is one message too.
+    for (let i = 0; i < names.length; i += 10) await client.apply(JSON.stringify(names.slice(i, i + 10).map(big)));
+    await eventually(
+      "every big pod Running",
+      async () => ((await statuses()).filter((s) => s.startsWith("big-") && s.endsWith(" Running")).length === 40 ? true : undefined),
+      30_000,
+      100,
+    );
+    expect(podsOn(runtimes.follower).filter((name) => name.startsWith("big-")).length).to.be.greaterThan(10);
+  });
+
   it("lets a node speak only for itself: a token holder joined as a node of its own cannot report about another node's pod", async () => {
     const names = (await client.list("pod")).items.map((item) => item.name);
     const target = (await Promise.all(names.map((name) => client.get("pod", name)))).find((found) => found.pod!.node === "follower")!.pod;
