@@ -75,6 +75,7 @@ export function createAgentService(deps: PodLogsDependencies & { log: Logger }):
             stream: line.stream,
             time: timestampToDate(line.timestampNs),
             data: line.data,
+            partial: line.partial ?? false,
           }),
         abort.signal,
       ).then(

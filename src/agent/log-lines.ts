@@ -2,13 +2,18 @@
 
 export type OutputStream = "stdout" | "stderr";
 
-/** One log line of one container, its newline included when it had one. */
+/** One log line of one container, its newline included when it had one; or a piece of a long one (`partial`). */
 export interface LogLine {
   stream: OutputStream;
   /** Docker's RFC3339Nano timestamp in nanoseconds since the epoch: Date's milliseconds cannot order lines. */
   timestampNs: bigint;
   data: Buffer;
+  /** More of this line follows: a long line goes out in pieces, so that neither memory nor a message holds it whole. */
+  partial?: boolean;
 }
+
+/** The longest piece of a line held and sent at once. */
+export const MAX_LINE_PIECE_BYTES = 64 * 1024;
 
 export interface Frame {
   stream: OutputStream;
@@ -47,7 +52,8 @@ export function timestampToDate(timestampNs: bigint): Date {
 
 /**
  * Lines from timestamped frames ("<RFC3339Nano> <text>"). A line that reaches us in pieces (no newline yet) is joined
- * with what follows on the same stream, and keeps its first piece's time, so that a merge never splits it.
+ * with what follows on the same stream, and keeps its first piece's time, so that a merge never splits it; a line
+ * longer than MAX_LINE_PIECE_BYTES goes out in pieces of that size, marked partial but the last.
  */
 export async function* timestampedLines(frames: AsyncIterable<Frame>): AsyncGenerator<LogLine> {
   const partial: Partial<Record<OutputStream, LogLine>> = {};
@@ -65,6 +71,13 @@ export async function* timestampedLines(frames: AsyncIterable<Frame>): AsyncGene
       if (line.data[line.data.length - 1] === 0x0a) {
         delete partial[frame.stream];
         yield line;
+      } else if (line.data.length >= MAX_LINE_PIECE_BYTES) {
+        partial[frame.stream] = { ...line, data: Buffer.alloc(0) };
+        for (let at = 0; at < line.data.length; at += MAX_LINE_PIECE_BYTES) {
+          const piece = line.data.subarray(at, at + MAX_LINE_PIECE_BYTES);
+          if (piece.length < MAX_LINE_PIECE_BYTES) partial[frame.stream]!.data = Buffer.from(piece);
+          else yield { ...line, data: piece, partial: true };
+        }
       } else partial[frame.stream] = line;
     }
   }

@@ -215,8 +215,10 @@ export interface LogLine {
   time?:
     | Date
     | undefined;
-  /** One line, its newline included when it had one. */
+  /** One line, its newline included when it had one; or, when `partial`, a piece of a long line (at most 64 KiB). */
   data: Uint8Array;
+  /** More of the same line follows, in the next LogLine of this container and stream. */
+  partial: boolean;
 }
 
 /** Lines in time order, batched so that a large log is not one message per line. */
@@ -2526,7 +2528,7 @@ export const LogsRequest: MessageFns<LogsRequest> = {
 };
 
 function createBaseLogLine(): LogLine {
-  return { container: "", stream: "", time: undefined, data: new Uint8Array(0) };
+  return { container: "", stream: "", time: undefined, data: new Uint8Array(0), partial: false };
 }
 
 export const LogLine: MessageFns<LogLine> = {
@@ -2542,6 +2544,9 @@ export const LogLine: MessageFns<LogLine> = {
     }
     if (message.data.length !== 0) {
       writer.uint32(34).bytes(message.data);
+    }
+    if (message.partial !== false) {
+      writer.uint32(40).bool(message.partial);
     }
     return writer;
   },
@@ -2591,6 +2596,14 @@ export const LogLine: MessageFns<LogLine> = {
             message.data = reader.bytes();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.partial = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2609,6 +2622,7 @@ export const LogLine: MessageFns<LogLine> = {
       stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
       time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
       data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
+      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
     };
   },
 
@@ -2626,6 +2640,9 @@ export const LogLine: MessageFns<LogLine> = {
     if (message.data.length !== 0) {
       obj.data = base64FromBytes(message.data);
     }
+    if (message.partial !== false) {
+      obj.partial = message.partial;
+    }
     return obj;
   },
 
@@ -2638,6 +2655,7 @@ export const LogLine: MessageFns<LogLine> = {
     message.stream = object.stream ?? "";
     message.time = object.time ?? undefined;
     message.data = object.data ?? new Uint8Array(0);
+    message.partial = object.partial ?? false;
     return message;
   },
 };

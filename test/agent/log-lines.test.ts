@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { demultiplex, mergeByTime, parseTimestampNs, timestampedLines, type Frame, type LogLine } from "../../src/agent/log-lines.js";
+import { demultiplex, MAX_LINE_PIECE_BYTES, mergeByTime, parseTimestampNs, timestampedLines, type Frame, type LogLine } from "../../src/agent/log-lines.js";
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
@@ -56,6 +56,25 @@ describe("Docker log streams", () => {
       ["stdout", 2n, "partial end\n"],
       ["stdout", 5n, "no newline at the end"],
     ]);
+  });
+});
+
+describe("timestampedLines on a long line", () => {
+  it("sends a line longer than 64 KiB in pieces of 64 KiB, all but the last partial, holding no more than one piece", async () => {
+    const piece = (text: string, n: number) => ({ stream: "stdout" as const, payload: Buffer.from(`2026-01-02T03:04:05.00000000${n}Z ${text}`) });
+    // As Docker gives a long line: in pieces of 16 KiB, each with its own time.
+    const long = "x".repeat(150 * 1024);
+    const frames = [];
+    for (let at = 0; at < long.length; at += 16 * 1024) frames.push(piece(long.slice(at, at + 16 * 1024), 1));
+    frames.push(piece("end of the long line\n", 2), piece("next\n", 3));
+    const lines = await collect(timestampedLines(from(frames)));
+    expect(lines.map((l) => [l.data.length, l.partial ?? false, l.timestampNs % 10n])).to.deep.equal([
+      [MAX_LINE_PIECE_BYTES, true, 1n],
+      [MAX_LINE_PIECE_BYTES, true, 1n],
+      [150 * 1024 - 2 * MAX_LINE_PIECE_BYTES + "end of the long line\n".length, false, 1n],
+      [5, false, 3n],
+    ]);
+    expect(Buffer.concat(lines.slice(0, 3).map((l) => l.data)).toString()).to.equal(`${long}end of the long line\n`);
   });
 });
 

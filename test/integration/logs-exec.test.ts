@@ -171,6 +171,27 @@ describe("cube logs and cube exec, through the leader to the node", function () 
     await cluster.cubeOk("delete", "pod/big", "--no-wait");
   });
 
+  it("reads a 6 MB line whole, and the lines after it (a long line goes in pieces; neither node nor message holds it)", async () => {
+    await apply("long-line", {
+      type: "pod",
+      metadata: { name: "long-line" },
+      spec: {
+        containers: [{ name: "main", image: IMAGE, command: ["sh", "-c", "head -c 6000000 /dev/zero | tr '\\0' a; echo; echo after; sleep 3600"] }],
+        terminationGracePeriodSeconds: 1,
+      },
+    });
+    await eventually(
+      "the lines written",
+      async () => ((await cluster.cubeOk("logs", "pod/long-line", "--tail", "1")) === "[main] after\n" ? true : undefined),
+      60_000,
+      500,
+    );
+    const out = await cluster.cubeOk("logs", "pod/long-line");
+    expect(out.length).to.equal(6_000_000 + "[main] \n[main] after\n".length);
+    expect(out).to.equal(`[main] ${"a".repeat(6_000_000)}\n[main] after\n`);
+    await cluster.cubeOk("delete", "pod/long-line", "--no-wait");
+  });
+
   it("runs a command with exec: its exit code, stdout and stderr apart", async () => {
     const result = await cube("exec", "pod/chatty", "-c", "alpha", "--", "sh", "-c", "echo to-out; echo to-err >&2; exit 3");
     expect(result).to.deep.equal({ code: 3, stdout: "to-out\n", stderr: "to-err\n" });

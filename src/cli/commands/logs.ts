@@ -5,6 +5,7 @@ import type { PodSpec } from "../../shared/domain.js";
 import { parseDuration } from "../../shared/duration.js";
 import { CubeCommand } from "../base-command.js";
 import { colors } from "../colors.js";
+import { LogOutput } from "../log-output.js";
 import { logPrefixer } from "../log-prefix.js";
 import { parseResourceRef, UsageError } from "../resource-ref.js";
 
@@ -49,16 +50,9 @@ export default class Logs extends CubeCommand {
     const stop = () => stream.cancel();
     process.once("SIGINT", stop);
     try {
+      const output = new LogOutput(prefix, flags.timestamps);
       for await (const chunk of stream as AsyncIterable<LogChunk>) {
-        const output = chunk.lines.flatMap((line) => {
-          const data = Buffer.from(line.data);
-          return [
-            Buffer.from(`${prefix(line.container)}${flags.timestamps && line.time ? `${line.time.toISOString()} ` : ""}`),
-            data,
-            data[data.length - 1] === 0x0a ? Buffer.alloc(0) : Buffer.from("\n"),
-          ];
-        });
-        if (!process.stdout.write(Buffer.concat(output))) await once(process.stdout, "drain");
+        if (!process.stdout.write(output.format(chunk.lines))) await once(process.stdout, "drain");
       }
     } catch (error) {
       if ((error as { code?: number }).code !== 1 /* CANCELLED by Ctrl-C */) throw error;
