@@ -19,7 +19,12 @@ function frame(stream: 1 | 2, text: string): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-const line = (container: string, ns: bigint, text: string) => ({ container, stream: "stdout" as const, timestampNs: ns, data: Buffer.from(text) });
+const line = (container: string, ns: bigint, text: string): LogLine & { container: string } => ({
+  container,
+  stream: "stdout",
+  timestampNs: ns,
+  data: Buffer.from(text),
+});
 const texts = (lines: { data: Buffer }[]) => lines.map((l) => l.data.toString());
 
 describe("Docker log streams", () => {
