@@ -96,6 +96,13 @@ export function createAgentService(deps: PodLogsDependencies & { log: Logger }):
 }
 
 async function serveExec(call: grpc.ServerDuplexStream<ExecInput, ExecOutput>, deps: PodLogsDependencies): Promise<void> {
+  // Watched from the start: a caller gone before the process exists must not get one, nor leave one behind.
+  let gone = false;
+  let kill = () => {};
+  call.on("cancelled", () => {
+    gone = true;
+    kill();
+  });
   const first = await new Promise<ExecInput | undefined>((resolve) => {
     call.once("data", resolve);
     call.once("end", () => resolve(undefined));
@@ -108,6 +115,7 @@ async function serveExec(call: grpc.ServerDuplexStream<ExecInput, ExecOutput>, d
   const [instance] = instancesOf(await deps.runtime.listContainers(deps.node), pod, start.container);
   if (instance?.state !== "running") throw new LogsRefused("not-ready", `container ${start.container} of pod/${pod.name} is not running`);
 
+  if (gone) return;
   const process: ExecProcess = await deps.runtime.exec(instance.id, {
     command: start.command,
     tty: start.tty,
@@ -115,10 +123,11 @@ async function serveExec(call: grpc.ServerDuplexStream<ExecInput, ExecOutput>, d
     size: start.size && start.size.rows > 0 ? start.size : undefined,
   });
   let finished = false;
-  // The caller went away (Ctrl-C, a dropped connection): the process must not outlive it.
-  call.on("cancelled", () => {
+  // The caller went away (Ctrl-C, a dropped connection, perhaps while the process was being made): it must not outlive it.
+  kill = () => {
     if (!finished) void process.kill();
-  });
+  };
+  if (gone) kill();
   call.on("data", (input: ExecInput) => {
     if (input.stdin && !process.write(Buffer.from(input.stdin))) {
       call.pause();

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
 import { nodeLabelFilter, readContainerLabels } from "./container-labels.js";
 import {
@@ -262,14 +263,20 @@ export class DockerRuntime implements ContainerRuntime {
       },
       kill: async () => {
         stream.destroy();
-        const info = await exec.inspect().catch(() => undefined);
         // The engine has no call to end an exec; the agent runs beside its engine, so the PID is one of this host's.
-        if (info?.Running && info.Pid > 0) {
-          try {
-            process.kill(info.Pid, "SIGKILL");
-          } catch {
-            // already gone
+        // Right after its start an exec may not show its PID yet (engines under load take a while): it is awaited.
+        for (let attempt = 0; attempt < 100; attempt++) {
+          const info = await exec.inspect().catch(() => undefined);
+          if (!info || (!info.Running && info.ExitCode !== null)) return;
+          if (info.Running && info.Pid > 0) {
+            try {
+              process.kill(info.Pid, "SIGKILL");
+            } catch {
+              // already gone
+            }
+            return;
           }
+          await sleep(50);
         }
       },
     };

@@ -262,4 +262,25 @@ describe("cube logs and cube exec, through the leader to the node", function () 
     await session.kill("SIGKILL");
     await eventually("the command gone", async () => ((await sleeping()) ? undefined : true), 15_000);
   });
+
+  it("leaves no process behind when many CLIs go away at once, some of them while their process is being made", async function () {
+    this.timeout(120_000);
+    const marker = `${Math.floor(Math.random() * 1000) + 8000}`;
+    const [alpha] = (await containersWithLabels("cube.pod=chatty", "cube.container=alpha")).filter((c) => c.state === "running");
+    const running = async () => (await dockerExec(alpha.id, ["ps", "-o", "args"])).split("\n").filter((line) => line.trim() === `sleep ${marker}`).length;
+    const sessions = Array.from({ length: 40 }, (_, i) =>
+      startProcess(
+        `cube exec ${i}`,
+        process.execPath,
+        [join(projectRoot, "bin", "run.js"), "exec", "pod/chatty", "-c", "alpha", "--", "sleep", marker],
+        cluster.cliEnv(),
+      ),
+    );
+    await eventually("some of the commands running", async () => ((await running()) >= 10 ? true : undefined), 60_000, 100);
+    await Promise.all(sessions.map((session) => session.kill("SIGKILL")));
+    await eventually("every command gone", async () => ((await running()) === 0 ? true : undefined), 15_000, 200);
+    // And none started afterwards for a client that was gone.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(await running()).to.equal(0);
+  });
 });
