@@ -14,6 +14,9 @@ function containerStatus(name: string, image: string, instances: ObservedContain
       const reason = state.failures <= 1 || state.gaveUp ? "ErrImagePull" : "ImagePullBackOff";
       return { ...base, state: "waiting", reason, message: state.lastFailure.message };
     }
+    if (state?.lastFailure?.kind === "create" && (backingOff || state.gaveUp)) {
+      return { ...base, state: "waiting", reason: "CreateContainerError", message: state.lastFailure.message };
+    }
     return { ...base, state: "waiting", reason: "ContainerCreating" };
   }
   const instance = { ...base, containerId: newest.id, startedAt: newest.startedAt };
@@ -28,7 +31,7 @@ function containerStatus(name: string, image: string, instances: ObservedContain
 }
 
 /** The first phase, by precedence, that some container calls for. */
-const WAITING_PHASES: PodPhase[] = ["ImagePullBackOff", "ErrImagePull", "CrashLoopBackOff"];
+const WAITING_PHASES: PodPhase[] = ["ImagePullBackOff", "ErrImagePull", "CreateContainerError", "CrashLoopBackOff"];
 
 /** A pod's status from its containers in the engine and what the node remembers: a pure function. */
 export function derivePodStatus(pod: LocalPod, observed: ObservedContainer[], memory: NodeMemory): PodStatusReport {

@@ -7,7 +7,15 @@ import { runtimeErrorMessage, type ContainerRuntime } from "./container-runtime.
 import type { LocalPod } from "./local-pod.js";
 import { isSandbox } from "./observed-containers.js";
 import type { RestartStates } from "./restart-states.js";
-import { effectiveSettings, INITIAL_RESTART_STATE, onPullFailure, onRestarted } from "./restart-tracker.js";
+import {
+  effectiveSettings,
+  INITIAL_RESTART_STATE,
+  onCreateFailure,
+  onPullFailure,
+  onRestarted,
+  type RestartDecision,
+  type RestartState,
+} from "./restart-tracker.js";
 
 export interface PodActionDependencies {
   node: string;
@@ -40,6 +48,21 @@ export function describeAction(action: PodAction): string {
   }
 }
 
+/** Counts a failure to get a container going with the restart tracker: a back-off, or giving up, each an event. */
+async function countFailure(
+  deps: PodActionDependencies,
+  pod: LocalPod,
+  container: string,
+  tracker: (state: RestartState, settings: RestartSettings) => { state: RestartState; decision: RestartDecision },
+): Promise<void> {
+  const { restarts, record } = deps;
+  const settings = effectiveSettings(deps.restartDefaults, pod.spec.restart);
+  const { state, decision } = tracker((await restarts.get(pod, container)) ?? INITIAL_RESTART_STATE, settings);
+  await restarts.set(pod, container, state);
+  if (decision.type === "restart") await record(pod.uid, "Normal", "BackOff", decision.reason);
+  if (decision.type === "giveUp") await record(pod.uid, "Warning", "Failed", `${decision.reason}: the pod is Failed`);
+}
+
 /** Uses a local image as it is; pulls a missing one, counting a failure as the restart tracker says. */
 async function ensureImage(deps: PodActionDependencies, pod: LocalPod, container: string, image: string): Promise<boolean> {
   const { runtime, clock, restarts, record } = deps;
@@ -51,11 +74,7 @@ async function ensureImage(deps: PodActionDependencies, pod: LocalPod, container
   } catch (error) {
     const message = runtimeErrorMessage(error);
     await record(pod.uid, "Warning", "Failed", `Failed to pull image "${image}": ${message}`);
-    const settings = effectiveSettings(deps.restartDefaults, pod.spec.restart);
-    const { state, decision } = onPullFailure((await restarts.get(pod, container)) ?? INITIAL_RESTART_STATE, { image, message }, settings, clock.now());
-    await restarts.set(pod, container, state);
-    if (decision.type === "restart") await record(pod.uid, "Normal", "BackOff", decision.reason);
-    if (decision.type === "giveUp") await record(pod.uid, "Warning", "Failed", `${decision.reason}: the pod is Failed`);
+    await countFailure(deps, pod, container, (state, settings) => onPullFailure(state, { image, message }, settings, clock.now()));
     return false;
   }
   await record(pod.uid, "Normal", "Pulled", `Successfully pulled image "${image}" in ${((clock.now() - started) / 1000).toFixed(1)}s`);
@@ -91,15 +110,26 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
     case "startContainer": {
       const { pod, container, sandboxId } = action;
       if (!(await ensureImage(deps, pod, container.name, container.image))) return;
-      const id = await runtime.createContainer({
-        name: containerName(node, pod, container.name),
-        image: container.image,
-        labels: containerLabels(node, pod, container.name),
-        env: container.env,
-        command: container.command,
-        args: container.args,
-        networkOf: sandboxId,
-      });
+      let id: string;
+      try {
+        id = await runtime.createContainer({
+          name: containerName(node, pod, container.name),
+          image: container.image,
+          labels: containerLabels(node, pod, container.name),
+          env: container.env,
+          command: container.command,
+          args: container.args,
+          networkOf: sandboxId,
+        });
+      } catch (error) {
+        // The engine refused the container: a Warning and a clear status (CreateContainerError), retried with a back-off.
+        const message = runtimeErrorMessage(error);
+        await record(pod.uid, "Warning", "Failed", `Error: failed to create container ${container.name}: ${message}`);
+        await countFailure(deps, pod, container.name, (state, settings) =>
+          onCreateFailure(state, { container: container.name, message }, settings, deps.clock.now()),
+        );
+        return;
+      }
       await record(pod.uid, "Normal", "Created", `Created container ${container.name}`);
       await runtime.startContainer(id);
       await record(pod.uid, "Normal", "Started", `Started container ${container.name}`);

@@ -11,7 +11,7 @@ export interface RestartState {
   /** A new attempt is due at this time (ms); undefined when none is planned. */
   retryAt?: number;
   /** The last failure, for statuses and events. */
-  lastFailure?: { kind: "exit" | "pull"; exitCode?: number; reason: string; message: string };
+  lastFailure?: { kind: "exit" | "pull" | "create"; exitCode?: number; reason: string; message: string };
   /** Set when the node gave up on this container: its pod is Failed. */
   gaveUp?: string;
 }
@@ -59,7 +59,7 @@ function fail(
     decision: {
       type: "restart" as const,
       delayMs,
-      reason: `Back-off ${seconds(delayMs)} ${what.startsWith("pulling") ? what : `restarting failed ${what}`} (${lastFailure.message})`,
+      reason: `Back-off ${seconds(delayMs)} ${lastFailure.kind === "exit" ? `restarting failed ${what}` : what} (${lastFailure.message})`,
     },
   };
 }
@@ -99,6 +99,24 @@ export function onPullFailure(
 ): { state: RestartState; decision: RestartDecision } {
   const counted = `pull:${state.failures + 1}`;
   return fail(state, { kind: "pull", reason: "ErrImagePull", message: pull.message }, counted, settings, now, `pulling image "${pull.image}"`);
+}
+
+/** The engine refused to create a container (a bad option, a request too large, ...): retried and given up as a pull is. */
+export function onCreateFailure(
+  state: RestartState,
+  create: { container: string; message: string },
+  settings: RestartSettings,
+  now: number,
+): { state: RestartState; decision: RestartDecision } {
+  const counted = `create:${state.failures + 1}`;
+  return fail(
+    state,
+    { kind: "create", reason: "CreateContainerError", message: create.message },
+    counted,
+    settings,
+    now,
+    `creating container ${create.container}`,
+  );
 }
 
 /** A new instance was started: the planned retry is done. */

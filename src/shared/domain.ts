@@ -85,7 +85,17 @@ export type ApplyOutcome = "created" | "unchanged" | "configured";
 
 /** What `cube list` and `cube get` show of a pod's life. */
 export type PodPhase =
-  "Pending" | "ContainerCreating" | "Running" | "CrashLoopBackOff" | "ErrImagePull" | "ImagePullBackOff" | "Succeeded" | "Failed" | "Terminating" | "Unknown";
+  | "Pending"
+  | "ContainerCreating"
+  | "Running"
+  | "CrashLoopBackOff"
+  | "ErrImagePull"
+  | "ImagePullBackOff"
+  | "CreateContainerError"
+  | "Succeeded"
+  | "Failed"
+  | "Terminating"
+  | "Unknown";
 
 export type ContainerState = "waiting" | "running" | "terminated";
 

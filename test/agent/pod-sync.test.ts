@@ -324,4 +324,25 @@ describe("PodSync, on the fake runtime", () => {
     await syncNow();
     expect(runtime.all().map((c) => c.state)).to.deep.equal(["running", "running", "running"]);
   });
+
+  it("shows a container the engine refuses as CreateContainerError, with a Warning, and retries it after a back-off", async () => {
+    await store.replaceAssignments([single()]);
+    // The sandbox is created first: the refusal is for the app's container.
+    runtime.passNext("createContainer");
+    runtime.failNext("createContainer", "Error response from daemon: invalid environment variable: bad=name");
+    await syncNow();
+    expect(await events()).to.include.members([
+      "Warning Failed: Error: failed to create container app: Error response from daemon: invalid environment variable: bad=name",
+      "Normal BackOff: Back-off 1s creating container app (Error response from daemon: invalid environment variable: bad=name)",
+    ]);
+    expect(lastStatus()).to.deep.include({
+      phase: "CreateContainerError",
+      message: "container app: Error response from daemon: invalid environment variable: bad=name",
+    });
+    await syncNow();
+    expect(runtime.all().filter((c) => c.state === "running")).to.have.length(1); // the sandbox only, until the back-off ends
+    clock.advance(1000);
+    await syncNow();
+    expect(lastStatus().phase).to.equal("Running");
+  });
 });

@@ -30,7 +30,8 @@ export class FakeRuntime implements ContainerRuntime {
   /** Images a pull finds, and the engine's error text for the others. */
   readonly registry = new Map<string, string | undefined>();
   private readonly containers = new Map<string, FakeContainer>();
-  private readonly injected = new Map<Method, Error[]>();
+  /** Scripted outcomes of the next calls, per method: an error to throw, or undefined for a call that works. */
+  private readonly injected = new Map<Method, (Error | undefined)[]>();
   private readonly logLines = new Map<string, LogLine[]>();
   /** What an exec does: by default it prints nothing and exits with 0. */
   execHandler: (id: string, options: ExecOptions, stdin: Buffer) => { output: { stream: OutputStream; data: Buffer }[]; exitCode: number } = () => ({
@@ -40,9 +41,14 @@ export class FakeRuntime implements ContainerRuntime {
 
   constructor(private readonly clock: Clock = systemClock) {}
 
-  /** The next call of `method` fails with `message`. */
+  /** The next call of `method` (after those already scripted) fails with `message`. */
   failNext(method: Method, message: string): void {
     this.injected.set(method, [...(this.injected.get(method) ?? []), new Error(message)]);
+  }
+
+  /** The next call of `method` (after those already scripted) works: for a failure scripted further on. */
+  passNext(method: Method): void {
+    this.injected.set(method, [...(this.injected.get(method) ?? []), undefined]);
   }
 
   /** A running container's main process ends with `exitCode`. */
