@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
 import { measureNodeLoss } from "./node-loss.js";
+import { measureShutdown } from "./shutdown.js";
 
 const run = promisify(execFile);
 const IMAGE = "cube-test/busybox:latest";
@@ -316,6 +317,15 @@ async function nodeLoss(): Promise<Row[]> {
   ];
 }
 
+async function shutdown(runs: number): Promise<Row[]> {
+  const { leaderMs, followerMs } = await measureShutdown(runs);
+  const row = (figure: string, times: number[]) => ({ figure, cube: `${Math.round(median(times))} ms`, docker: "", ratio: "", target: "≤ 500 ms" });
+  return [
+    row(`idle leader, a follower connected: SIGTERM → exited (median of ${runs})`, leaderMs),
+    row(`idle follower, its leader gone: SIGTERM → exited (median of ${runs})`, followerMs),
+  ];
+}
+
 function table(rows: Row[]): string {
   return [
     "| figure | Cube | Docker | ratio | target |",
@@ -335,6 +345,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   cli: () => cliLatency(10),
   scale: () => scale(10_000, 200),
   "node-loss": nodeLoss,
+  shutdown: () => shutdown(5),
 };
 const selected = chosen.length === 0 || chosen.includes("all") ? Object.keys(parts) : chosen;
 for (const part of selected) if (!parts[part]) throw new Error(`unknown part "${part}": ${Object.keys(parts).join(", ")}`);
