@@ -1,6 +1,5 @@
 import { join } from "node:path";
-import { X509Certificate } from "node:crypto";
-import { publicKeyDigest, sha256, type CertifiedKey } from "../shared/certificate-facts.js";
+import { certificateDigest, publicKeyDigest, type CertifiedKey } from "../shared/certificate-facts.js";
 import { loadIssuing } from "../shared/load-issuing.js";
 import { IN_MEMORY } from "../shared/open-database.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
@@ -16,7 +15,7 @@ export class ClusterCa {
 
   private constructor(private readonly ca: CertifiedKey) {
     this.certificate = ca.certificate;
-    this.digest = sha256(new X509Certificate(ca.certificate).raw);
+    this.digest = certificateDigest(ca.certificate);
   }
 
   static async open(dataDir: string, now: Date): Promise<ClusterCa> {

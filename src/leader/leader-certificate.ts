@@ -1,7 +1,7 @@
 import { hostname, networkInterfaces } from "node:os";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
-import { issuedBy, namesExactly, sha256, type CertifiedKey, type Identity } from "../shared/certificate-facts.js";
+import { certificateDigest, issuedBy, namesExactly, type CertifiedKey, type Identity } from "../shared/certificate-facts.js";
 import type { Clock } from "../shared/clock.js";
 import { isWildcardHost, type HostPort } from "../shared/host-port.js";
 import type { Logger } from "../shared/logger.js";
@@ -44,7 +44,7 @@ export class LeaderCertificate {
   ) {
     this.serverCredentials = new RenewableServerCredentials(false, { ca: ca.certificate, identity: current });
     this.clientIdentity = new ClientIdentity(ca.certificate, current);
-    this.recentDigests = [this.digest(current)];
+    this.recentDigests = [certificateDigest(current.certificate)];
   }
 
   static async create(
@@ -87,10 +87,6 @@ export class LeaderCertificate {
     clearTimeout(this.timer);
   }
 
-  private digest(identity: CertifiedKey): Buffer {
-    return sha256(new X509Certificate(identity.certificate).raw);
-  }
-
   private scheduleRenewal(): void {
     const certificate = new X509Certificate(this.current.certificate);
     const at = renewalTime(new Date(certificate.validFrom), new Date(certificate.validTo));
@@ -103,7 +99,7 @@ export class LeaderCertificate {
       this.current = await this.issue();
       this.serverCredentials.renew({ ca: this.ca.certificate, identity: this.current });
       this.clientIdentity.update(this.current);
-      this.recentDigests.unshift(this.digest(this.current));
+      this.recentDigests.unshift(certificateDigest(this.current.certificate));
       this.recentDigests.length = 2;
       this.log.info(`renewed the leader's certificate (valid until ${new X509Certificate(this.current.certificate).validTo})`);
     } catch (error) {

@@ -56,10 +56,6 @@ export function publicKeyDigest(certificate: string | Buffer): string {
   return sha256(new X509Certificate(certificate).publicKey.export({ type: "spki", format: "der" })).toString("hex");
 }
 
-export function expiresAt(certificatePem: string): Date {
-  return new Date(new X509Certificate(certificatePem).validTo);
-}
-
 /** Whether `certificatePem` was signed by the CA in `caPem` and is valid at `now`. */
 export function issuedBy(certificatePem: string, caPem: string, now: Date): boolean {
   const certificate = new X509Certificate(certificatePem);

@@ -3,7 +3,7 @@ import type { TLSSocket } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import { CertifyRequest, CertifyResponse, IntroduceRequest, IntroduceResponse } from "../gen/agent.js";
-import { hasIdentity, issuedBy, sha256 } from "./certificate-facts.js";
+import { certificateDigest, hasIdentity, issuedBy, sha256 } from "./certificate-facts.js";
 import { FirstContactError } from "./first-contact-error.js";
 import { SERVER_NAME } from "./tls-credentials.js";
 import type { JoinToken } from "./join-token.js";
@@ -113,16 +113,16 @@ export async function verifyLeader(address: string, token: JoinToken, options: {
   const connection = await UnverifiedConnection.open(address);
   try {
     const clientNonce = newNonce();
-    const certificateDigest = connection.certificateDigest;
+    const seenDigest = connection.certificateDigest;
     const introduction = await connection.call("/cube.agent.v1.Cluster/Introduce", IntroduceRequest, IntroduceResponse, {
       clientNonce,
-      certificateDigest,
+      certificateDigest: seenDigest,
       admin,
     });
     const caCertificate = introduction.caCertificate;
     let caDigest: Buffer;
     try {
-      caDigest = sha256(new X509Certificate(caCertificate).raw);
+      caDigest = certificateDigest(caCertificate);
     } catch {
       throw new FirstContactError(`${address} sent no valid CA certificate: it is not a Cube leader`);
     }
@@ -134,7 +134,7 @@ export async function verifyLeader(address: string, token: JoinToken, options: {
       throw new FirstContactError(`the certificate presented at ${address} is not the leader certificate of the CA it sent: someone in the middle`);
     }
     const key = await proofKey(token.secret, caDigest);
-    const inputs = { clientNonce, serverNonce: Buffer.from(introduction.serverNonce), certificateDigest, caDigest };
+    const inputs = { clientNonce, serverNonce: Buffer.from(introduction.serverNonce), certificateDigest: seenDigest, caDigest };
     if (!proofsMatch(Buffer.from(introduction.serverProof), serverProof(key, inputs))) {
       throw new FirstContactError(
         `the leader at ${address} did not prove that it knows our ${admin ? "password" : "token"} for the certificate we see: the ${admin ? "password" : "token"} is wrong, or something in the middle presents its own certificate`,

@@ -53,14 +53,16 @@ describe("a cluster of real cube-server processes", function () {
     expect(await cluster.nodes()).to.deep.equal([{ name: "main", status: "Ready", type: "Leader" }]);
   });
 
-  /** A leader "main" and a follower "worker", both Ready. */
-  const leaderAndWorker = async () => {
-    await cluster.startLeader("main");
-    cluster.startFollower("worker");
-    await cluster.waitForNodes([
-      { name: "main", status: "Ready", type: "Leader" },
-      { name: "worker", status: "Ready", type: "Follower" },
-    ]);
+  const bothReady = [
+    { name: "main", status: "Ready", type: "Leader" },
+    { name: "worker", status: "Ready", type: "Follower" },
+  ];
+  /** A leader "main" (with `leaderArgs`) and a follower "worker", both Ready. */
+  const leaderAndWorker = async (leaderArgs: string[] = cluster.leaderArgs, worker: { dataDir?: string } = {}) => {
+    const leader = await cluster.startLeader("main", undefined, leaderArgs);
+    const follower = cluster.startFollower("worker", worker);
+    await cluster.waitForNodes(bothReady);
+    return { leader, follower };
   };
 
   it("refuses a second node that claims a live node's name, with a clear error", async () => {
@@ -93,13 +95,7 @@ describe("a cluster of real cube-server processes", function () {
   });
 
   it("keeps identities across SIGKILLs: the follower and the leader come back with their pinned CA and certificates", async () => {
-    const leader = await cluster.startLeader("main");
-    const follower = cluster.startFollower("worker");
-    const ready = [
-      { name: "main", status: "Ready", type: "Leader" },
-      { name: "worker", status: "Ready", type: "Follower" },
-    ];
-    await cluster.waitForNodes(ready);
+    const { leader, follower } = await leaderAndWorker();
     await follower.waitForLine(/certified by the leader as node worker/);
     const files = ["main/ca.pem", "main/ca-key.pem", "main/leader.pem", "main/node.pem", "worker/node.pem", "worker/node-key.pem", "worker/trusted-ca.pem"];
     const before = files.map((file) => readFileSync(join(cluster.dir.path, file), "utf8"));
@@ -110,7 +106,7 @@ describe("a cluster of real cube-server processes", function () {
     const leaderAgain = await cluster.startLeader("main");
     const followerAgain = cluster.startFollower("worker");
     await followerAgain.waitForLine(/joined the leader/);
-    await cluster.waitForNodes(ready);
+    await cluster.waitForNodes(bothReady);
     // The same CA and certificates: nothing was certified again, no token was needed for it.
     expect(files.map((file) => readFileSync(join(cluster.dir.path, file), "utf8"))).to.deep.equal(before);
     expect([...leaderAgain.lines, ...followerAgain.lines].filter((line) => /certified/.test(line))).to.deep.equal([]);
@@ -118,13 +114,7 @@ describe("a cluster of real cube-server processes", function () {
 
   it("renews certificates before they expire, and the cluster goes on through the renewals", async function () {
     this.timeout(90_000);
-    const leader = await cluster.startLeader("main", undefined, ["--cert-lifetime", "6s"]);
-    const follower = cluster.startFollower("worker");
-    const ready = [
-      { name: "main", status: "Ready", type: "Leader" },
-      { name: "worker", status: "Ready", type: "Follower" },
-    ];
-    await cluster.waitForNodes(ready);
+    const { leader, follower } = await leaderAndWorker(["--cert-lifetime", "6s"]);
     // 20 s: three lifetimes; each certificate renews at 50–80 % of its own.
     const renewals = (lines: string[], what: string) => lines.filter((line) => line.includes(`renewed the ${what}'s certificate`)).length;
     await eventually(
@@ -135,17 +125,12 @@ describe("a cluster of real cube-server processes", function () {
     );
     // The sync streams opened before the renewals never broke; new connections (this CLI's) verify the new certificates.
     expect(follower.lines.filter((line) => /lost the leader|cannot renew/.test(line))).to.deep.equal([]);
-    await cluster.waitForNodes(ready);
+    await cluster.waitForNodes(bothReady);
     expect(readFileSync(join(cluster.dir.path, "worker/node.pem"), "utf8")).to.not.equal("");
   });
 
   it("removes a node for good with `cube node rm`: its name is free for another machine's key", async () => {
-    await cluster.startLeader("main");
-    const first = cluster.startFollower("worker", { dataDir: "first-machine" });
-    await cluster.waitForNodes([
-      { name: "main", status: "Ready", type: "Leader" },
-      { name: "worker", status: "Ready", type: "Follower" },
-    ]);
+    const { follower: first } = await leaderAndWorker(cluster.leaderArgs, { dataDir: "first-machine" });
     await first.kill("SIGKILL");
     const impostor = cluster.startFollower("worker", { dataDir: "second-machine" });
     await impostor.waitForLine(/refused to certify us: node name "worker" belongs to another machine's key/);
@@ -166,13 +151,7 @@ describe("a cluster of real cube-server processes", function () {
   });
 
   it("says loudly when a follower's agent.db was lost, and the node keeps its identity", async () => {
-    await cluster.startLeader("main");
-    const follower = cluster.startFollower("worker");
-    const ready = [
-      { name: "main", status: "Ready", type: "Leader" },
-      { name: "worker", status: "Ready", type: "Follower" },
-    ];
-    await cluster.waitForNodes(ready);
+    const { follower } = await leaderAndWorker();
     await follower.kill("SIGKILL");
     const database = join(cluster.dir.path, "worker", "agent.db");
     truncateSync(database, 0);
@@ -180,17 +159,12 @@ describe("a cluster of real cube-server processes", function () {
     const again = cluster.startFollower("worker");
     await again.waitForLine(/agent\.db was empty though this node has run before .*: its local state was lost/);
     await again.waitForLine(/joined the leader/);
-    await cluster.waitForNodes(ready);
+    await cluster.waitForNodes(bothReady);
     expect(again.lines.filter((line) => /certified/.test(line))).to.deep.equal([]);
   });
 
   it("stops promptly on SIGTERM with its nodes connected, and so does a follower", async () => {
-    const leader = await cluster.startLeader("main");
-    const follower = cluster.startFollower("worker");
-    await cluster.waitForNodes([
-      { name: "main", status: "Ready", type: "Leader" },
-      { name: "worker", status: "Ready", type: "Follower" },
-    ]);
+    const { leader, follower } = await leaderAndWorker();
     // Loosely: the benchmark measures it; the drain timeout (2 s) is what must not be waited for when idle.
     for (const server of [leader, follower]) {
       const start = Date.now();

@@ -5,7 +5,7 @@ import type { Server } from "node:tls";
 import { X509Certificate } from "node:crypto";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import { startLeader } from "../../src/leader/start-leader.js";
-import { issuedBy, nodeNameIn, sha256 } from "../../src/shared/certificate-facts.js";
+import { certificateDigest, issuedBy, nodeNameIn, sha256 } from "../../src/shared/certificate-facts.js";
 import { createKeyAndRequest } from "../../src/shared/certificates.js";
 import { FirstContactError } from "../../src/shared/first-contact-error.js";
 import { UnverifiedConnection, verifyLeader } from "../../src/shared/first-contact.js";
@@ -72,7 +72,7 @@ describe("first contact with a leader", () => {
 
   it("with a full token, trusts only the CA it names", async () => {
     const verified = await verifyLeader(address, { secret: token });
-    const caDigest = sha256(new X509Certificate(verified.caCertificate).raw);
+    const caDigest = certificateDigest(verified.caCertificate);
     verified.close();
     (await verifyLeader(address, { secret: token, caDigest })).close();
     expect(formatJoinToken(token, caDigest)).to.equal(`CUBE1-${caDigest.toString("hex")}-${token}`);
@@ -99,7 +99,7 @@ describe("first contact with a leader", () => {
           certificateDigest: connection.certificateDigest,
           admin: false,
         });
-        const caDigest = sha256(new X509Certificate(answer.caCertificate).raw);
+        const caDigest = certificateDigest(answer.caCertificate);
         const inputs = { clientNonce, serverNonce: Buffer.from(answer.serverNonce), certificateDigest: connection.certificateDigest, caDigest };
         return { inputs, proof: clientProof(await proofKey(token, caDigest), inputs) };
       };
