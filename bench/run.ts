@@ -1,13 +1,15 @@
 // `npm run bench [-- PART... [--runs N] [--write]]`: Cube measured against the bare Docker engine on this machine, and
-// at scale with simulated nodes. Parts: pod-start, throughput, cli, scale, node-loss (default: all). Every comparison
-// is a ratio of two things measured in the same run; figures are medians. --write puts the table in bench/RESULTS.md.
-import { execFile, spawn } from "node:child_process";
+// at scale with simulated nodes. Parts: pod-start, throughput, cli, scale, node-loss, shutdown, apply-stall (default:
+// all). Every comparison is a ratio of two things measured in the same run; figures are medians. --write puts the
+// table in bench/RESULTS.md.
+import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
-import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
+import { eventually, projectRoot, runCube, startSimulatedNodes, type TestProcess } from "../test/helpers/processes.js";
+import { measureApplyStall } from "./apply-stall.js";
 import { measureNodeLoss } from "./node-loss.js";
 import { measureShutdown } from "./shutdown.js";
 
@@ -221,17 +223,10 @@ function peakRss(pid: number): number {
 async function scale(pods: number, nodes: number): Promise<Row[]> {
   const cluster = new LocalCluster(30, ["--pods-on-leader", "no"]);
   const prefix = `sim${Math.random().toString(36).slice(2, 6)}`;
-  let simulated: ReturnType<typeof spawn> | undefined;
+  let simulated: TestProcess | undefined;
   try {
     const leader = await cluster.startLeader(`${prefix}-main`);
-    simulated = spawn(
-      process.execPath,
-      ["--import", "tsx", join(projectRoot, "bench", "simulated-nodes.ts"), `127.0.0.1:${cluster.leaderPort}`, String(nodes), prefix, SIMULATED_IMAGE],
-      {
-        env: { ...process.env, CUBE_TOKEN: cluster.token },
-        stdio: ["ignore", "ignore", "ignore"],
-      },
-    );
+    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, SIMULATED_IMAGE);
     const client = await cluster.leaderClient();
     await eventually(
       `${nodes} nodes`,
@@ -251,7 +246,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
       ),
     );
     const begin = Date.now();
-    const cpuBefore = { leader: cpuMs(leader.pid), simulated: cpuMs(simulated.pid!) };
+    const cpuBefore = { leader: cpuMs(leader.pid), simulated: cpuMs(simulated.pid) };
     const applied = await runCube(["apply", path], cluster.cliEnv());
     if (applied.code !== 0) throw new Error(applied.stderr);
     await eventually(
@@ -264,7 +259,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
       250,
     );
     const elapsed = Date.now() - begin;
-    const busy = { leader: cpuMs(leader.pid) - cpuBefore.leader, simulated: cpuMs(simulated.pid!) - cpuBefore.simulated };
+    const busy = { leader: cpuMs(leader.pid) - cpuBefore.leader, simulated: cpuMs(simulated.pid) - cpuBefore.simulated };
     const rss = peakRss(leader.pid);
     const listTimes: number[] = [];
     for (let i = 0; i < 3; i++) listTimes.push(await wallTime(process.execPath, [join(projectRoot, "bin", "run.js"), "list", "pod"], cluster.cliEnv()));
@@ -298,7 +293,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
       { figure: `leader SIGKILLed with ${pods} pods → serving again`, cube: seconds(backMs), docker: "", ratio: "", target: "≤ 2 s" },
     ];
   } finally {
-    simulated?.kill("SIGTERM");
+    await simulated?.kill("SIGTERM");
     await cluster.stop();
   }
 }
@@ -326,6 +321,22 @@ async function shutdown(runs: number): Promise<Row[]> {
   ];
 }
 
+async function applyStall(pods: number, nodes: number): Promise<Row[]> {
+  const { applyMs, runningMs, latenciesMs } = await measureApplyStall(pods, nodes, SIMULATED_IMAGE);
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const at = (share: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]);
+  return [
+    {
+      figure: `ListNodes answers while ${pods} pods are applied and start on ${nodes} simulated nodes (${sorted.length} calls): median / p99 / max`,
+      cube: `${at(0.5)} / ${at(0.99)} / ${Math.round(sorted.at(-1) ?? 0)} ms`,
+      docker: "",
+      ratio: "",
+      target: "max ≤ 100 ms",
+    },
+    { figure: `that apply: acknowledged / all Running`, cube: `${seconds(applyMs)} / ${seconds(runningMs)}`, docker: "", ratio: "", target: "" },
+  ];
+}
+
 function table(rows: Row[]): string {
   return [
     "| figure | Cube | Docker | ratio | target |",
@@ -346,6 +357,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   scale: () => scale(10_000, 200),
   "node-loss": nodeLoss,
   shutdown: () => shutdown(5),
+  "apply-stall": () => applyStall(3000, 20),
 };
 const selected = chosen.length === 0 || chosen.includes("all") ? Object.keys(parts) : chosen;
 for (const part of selected) if (!parts[part]) throw new Error(`unknown part "${part}": ${Object.keys(parts).join(", ")}`);

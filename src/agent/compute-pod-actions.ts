@@ -1,7 +1,7 @@
 import type { ContainerSpec } from "../shared/domain.js";
 import type { ObservedContainer } from "./container-runtime.js";
 import { containerKey, type LocalPod } from "./local-pod.js";
-import { appsFirst, currentContainers, instancesOf, isDead, isSandbox, newestFirst } from "./observed-containers.js";
+import { appsFirst, containersByPod, currentContainers, instancesOf, isDead, isSandbox, newestFirst } from "./observed-containers.js";
 import type { RestartState } from "./restart-tracker.js";
 
 /** Grace period for containers of a pod the node knows nothing about any more (e.g. after its database was lost). */
@@ -116,8 +116,7 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
  * needs anything, its actions in the order they must run; containers of pods the node does not know are removed.
  */
 export function computePodActions(pods: LocalPod[], observed: ObservedContainer[], memory: NodeMemory): PodPlan[] {
-  const byPod = new Map<string, ObservedContainer[]>();
-  for (const container of observed) byPod.set(container.podUid, [...(byPod.get(container.podUid) ?? []), container]);
+  const byPod = containersByPod(observed);
   const plans: PodPlan[] = [];
   const plan = (podUid: string, actions: PodAction[]) => actions.length > 0 && plans.push({ podUid, actions });
 

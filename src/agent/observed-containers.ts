@@ -16,6 +16,17 @@ export function appsFirst(containers: ObservedContainer[]): ObservedContainer[] 
   return [...containers.filter((c) => !isSandbox(c)), ...containers.filter(isSandbox)];
 }
 
+/** The containers of each pod, by pod uid: what one pod's decisions look at, found without scanning every container. */
+export function containersByPod(observed: ObservedContainer[]): Map<string, ObservedContainer[]> {
+  const byPod = new Map<string, ObservedContainer[]>();
+  for (const container of observed) {
+    const containers = byPod.get(container.podUid);
+    if (containers) containers.push(container);
+    else byPod.set(container.podUid, [container]);
+  }
+  return byPod;
+}
+
 /** The containers of the pod's current spec. */
 export function currentContainers(observed: ObservedContainer[], pod: Pick<LocalPod, "uid" | "specHash">): ObservedContainer[] {
   return observed.filter((c) => c.podUid === pod.uid && c.specHash === pod.specHash);

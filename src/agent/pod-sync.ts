@@ -5,9 +5,10 @@ import type { Logger } from "../shared/logger.js";
 import type { AgentStore } from "./agent-store.js";
 import { computePodActions, type NodeMemory, type PodAction } from "./compute-pod-actions.js";
 import { runtimeErrorMessage, type ContainerRuntime, type ObservedContainer } from "./container-runtime.js";
+import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import { derivePodStatus } from "./derive-pod-status.js";
 import type { LocalPod } from "./local-pod.js";
-import { exitCodeOf, exitReason, instancesOf, isDead } from "./observed-containers.js";
+import { containersByPod, exitCodeOf, exitReason, instancesOf, isDead } from "./observed-containers.js";
 import { describeAction, runPodAction, type PodActionDependencies } from "./pod-actions.js";
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
@@ -106,10 +107,12 @@ export class PodSync {
     const { runtime, store, node, clock } = this.deps;
     const pods = await store.localPods();
     const observed = await runtime.listContainers(node);
-    await this.countExits(pods, observed);
+    const byPod = containersByPod(observed);
+    await this.countExits(pods, byPod);
     const now = clock.now();
     for (const { podUid, actions } of computePodActions(pods, observed, await this.memory())) {
       if (this.workers.has(podUid) || (this.failingPods.get(podUid)?.retryAt ?? 0) > now) continue;
+      await pauseIfSliceUsed();
       const worker = this.work(podUid, actions).then((succeeded) => {
         this.workers.delete(podUid);
         if (succeeded) {
@@ -122,7 +125,7 @@ export class PodSync {
       });
       this.workers.set(podUid, worker);
     }
-    await this.reportStatuses(pods, observed);
+    await this.reportStatuses(pods, byPod);
   }
 
   private async memory(): Promise<NodeMemory> {
@@ -130,10 +133,12 @@ export class PodSync {
   }
 
   /** Feeds each newly dead container to the restart tracker, and records what it decided. */
-  private async countExits(pods: LocalPod[], observed: ObservedContainer[]): Promise<void> {
+  private async countExits(pods: LocalPod[], byPod: Map<string, ObservedContainer[]>): Promise<void> {
     const now = this.deps.clock.now();
     for (const pod of pods) {
       if (pod.termination) continue;
+      await pauseIfSliceUsed();
+      const observed = byPod.get(pod.uid) ?? [];
       const settings = effectiveSettings(this.deps.restartDefaults, pod.spec.restart);
       for (const spec of pod.spec.containers) {
         const [newest] = instancesOf(observed, pod, spec.name);
@@ -167,6 +172,7 @@ export class PodSync {
   /** Runs one pod's plan in order, stopping at the first failure (recorded as a Warning event); true if all worked. */
   private async work(podUid: string, actions: PodAction[]): Promise<boolean> {
     for (const action of actions) {
+      await pauseIfSliceUsed();
       try {
         await runPodAction(this.actions, podUid, action);
       } catch (error) {
@@ -179,19 +185,19 @@ export class PodSync {
     return true;
   }
 
-  private async reportStatuses(pods: LocalPod[], observed: ObservedContainer[]): Promise<void> {
-    const present = new Set(observed.map((c) => c.podUid));
+  private async reportStatuses(pods: LocalPod[], byPod: Map<string, ObservedContainer[]>): Promise<void> {
     const memory = await this.memory();
     for (const pod of pods) {
+      await pauseIfSliceUsed();
       if (pod.termination) {
-        if (!present.has(pod.uid) && !this.workers.has(pod.uid)) {
+        if (!byPod.has(pod.uid) && !this.workers.has(pod.uid)) {
           await this.deps.store.forgetPod(pod.uid);
           this.lastReported.delete(pod.uid);
           this.deps.outboxChanged();
         }
         continue;
       }
-      const status = derivePodStatus(pod, observed, memory);
+      const status = derivePodStatus(pod, byPod.get(pod.uid) ?? [], memory);
       const key = `${pod.specHash}:${JSON.stringify(status)}`;
       if (this.lastReported.get(pod.uid) !== key) {
         this.lastReported.set(pod.uid, key);

@@ -1,5 +1,6 @@
 import type { DesiredPod } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
+import { pauseIfSliceUsed } from "../shared/time-slices.js";
 
 /** A node's open sync stream, as the hub uses it. */
 export interface NodeStream {
@@ -60,6 +61,7 @@ export class AssignmentHub {
       this.queued.clear();
       for (const node of nodes) {
         if (!this.streams.has(node)) continue;
+        await pauseIfSliceUsed();
         try {
           const pods = await this.source.desiredPodsFor(node);
           // The stream may have ended or been replaced meanwhile: the current one gets the pods.

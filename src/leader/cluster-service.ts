@@ -5,6 +5,7 @@ import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
 import { eventFromWire, podStatusFromWire } from "../shared/codec.js";
 import { splitBySize } from "../shared/split-by-size.js";
+import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
@@ -75,9 +76,28 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
 async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>, { registry, updates, hub }: ClusterServiceDependencies): Promise<void> {
   let session: { name: string; sessionId: string; nodeId: string } | undefined;
   let disconnect = () => {};
+  // Acknowledgements are cumulative (a node's updates commit in the order it sent them): when one group commit stores
+  // thousands of a node's events, one message acknowledges them all.
+  let ackUpTo = 0;
+  let ackQueued = false;
+  const ack = (sequence: number) => (error?: unknown) => {
+    if (error !== undefined) {
+      call.destroy(statusError(grpc.status.INTERNAL, `cannot store what the node sent: ${(error as Error).message}`));
+      return;
+    }
+    ackUpTo = Math.max(ackUpTo, sequence);
+    if (ackQueued) return;
+    ackQueued = true;
+    queueMicrotask(() => {
+      ackQueued = false;
+      call.write({ eventsAck: { upToSequence: ackUpTo } });
+    });
+  };
   try {
     // Not destroyed when a refusal ends the loop: a destroyed call would never send the client its status.
     for await (const message of call.iterator({ destroyOnReturn: false }) as AsyncIterable<NodeMessage>) {
+      // A stream's buffered messages are otherwise all handled in one turn (thousands when many pods start at once).
+      await pauseIfSliceUsed();
       if (!session) {
         const hello = message.hello;
         if (!hello) throw statusError(grpc.status.FAILED_PRECONDITION, "the first message of a sync stream must be hello");
@@ -100,10 +120,6 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
         throw statusError(grpc.status.FAILED_PRECONDITION, "session ended (superseded by a newer join, or the node was NotReady): join again");
       }
       // Stored by group commit; an event or a removal is acknowledged once it is committed.
-      const ack = (sequence: number) => (error?: unknown) => {
-        if (error === undefined) call.write({ eventsAck: { upToSequence: sequence } });
-        else call.destroy(statusError(grpc.status.INTERNAL, `cannot store what the node sent: ${(error as Error).message}`));
-      };
       if (message.podReport?.status) {
         const { podUid, specHash, status } = message.podReport;
         updates.submit({ kind: "status", node: session.name, podUid, specHash, status: podStatusFromWire(status) }).catch(() => undefined);

@@ -3,7 +3,7 @@ import type { CubeServer, ExecInput, LogChunk, Pod } from "../gen/cube.js";
 import { parseResourceType, RESOURCE_TYPES } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
-import { parseManifest } from "../shared/manifest.js";
+import { parseManifestInSlices } from "../shared/manifest.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
 import type { AgentClients } from "./agent-clients.js";
 import { PodBeingDeleted } from "./leader-store.js";
@@ -89,7 +89,7 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, l
     }),
 
     apply: unary(log, async ({ manifestJson }) => {
-      const manifest = parseManifest(manifestJson);
+      const manifest = await parseManifestInSlices(manifestJson);
       if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));
       return { results: await pods.apply(manifest.entries) };
     }),

@@ -132,6 +132,7 @@ function toStoredNode(row: NodesTable): StoredNode {
 /** The statements of the leader's hot paths, prepared once. */
 const STATEMENTS = {
   desiredPods: "select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at from pods where node = ? order by name",
+  unscheduledPods: "select * from pods where node is null and deletion_requested_at is null order by created_at",
   podByName: "select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?",
   insertPod:
     "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null)",
@@ -222,26 +223,35 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
    * applies of one name serialize (SQLite has one writer), so they end with exactly one pod.
    */
   async applyPods(entries: ManifestEntry[], now: Date): Promise<{ name: string; node?: string; outcome: ApplyOutcome }[]> {
+    return this.database.inBatch(this.applying(entries, now));
+  }
+
+  private *applying(entries: ManifestEntry[], now: Date): Generator<void, { name: string; node?: string; outcome: ApplyOutcome }[], undefined> {
     const { podByName, insertPod, updatePodSpec } = this.statements;
-    return this.database.inBatch(() =>
-      entries.map(({ resource, source }) => {
-        const name = resource.metadata.name;
-        const hash = specHash(resource.spec);
-        const labelsJson = canonicalJson(resource.metadata.labels);
-        const existing = podByName.get(name) as Pick<PodsTable, "uid" | "node" | "spec_hash" | "labels_json" | "deletion_requested_at"> | undefined;
-        if (existing && existing.deletion_requested_at !== null) {
-          throw new PodBeingDeleted(`pod/${name} is being deleted; apply it again once it is gone`);
-        }
-        if (!existing) {
-          insertPod.run(randomUUID(), name, labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), now.getTime());
-          return { name, outcome: "created" as const };
-        }
-        const node = existing.node ?? undefined;
-        if (existing.spec_hash === hash && existing.labels_json === labelsJson) return { name, node, outcome: "unchanged" as const };
-        updatePodSpec.run(labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), existing.uid);
-        return { name, node, outcome: "configured" as const };
-      }),
-    );
+    const results: { name: string; node?: string; outcome: ApplyOutcome }[] = [];
+    for (const { resource, source } of entries) {
+      yield;
+      const name = resource.metadata.name;
+      const hash = specHash(resource.spec);
+      const labelsJson = canonicalJson(resource.metadata.labels);
+      const existing = podByName.get(name) as Pick<PodsTable, "uid" | "node" | "spec_hash" | "labels_json" | "deletion_requested_at"> | undefined;
+      if (existing && existing.deletion_requested_at !== null) {
+        throw new PodBeingDeleted(`pod/${name} is being deleted; apply it again once it is gone`);
+      }
+      if (!existing) {
+        insertPod.run(randomUUID(), name, labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), now.getTime());
+        results.push({ name, outcome: "created" });
+        continue;
+      }
+      const node = existing.node ?? undefined;
+      if (existing.spec_hash === hash && existing.labels_json === labelsJson) {
+        results.push({ name, node, outcome: "unchanged" });
+        continue;
+      }
+      updatePodSpec.run(labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), existing.uid);
+      results.push({ name, node, outcome: "configured" });
+    }
+    return results;
   }
 
   /** How many live (not deleting) pods each node runs. */
@@ -296,14 +306,17 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   }
 
   async unscheduledPods(): Promise<StoredPod[]> {
-    const rows = await this.db
-      .selectFrom("pods")
-      .selectAll()
-      .where("node", "is", null)
-      .where("deletion_requested_at", "is", null)
-      .orderBy("created_at")
-      .execute();
-    return rows.map(toStoredPod);
+    const { unscheduledPods } = this.statements;
+    return this.database.inBatch(
+      (function* () {
+        const pods: StoredPod[] = [];
+        for (const row of unscheduledPods.all() as Selectable<PodsTable>[]) {
+          yield;
+          pods.push(toStoredPod(row));
+        }
+        return pods;
+      })(),
+    );
   }
 
   /**
@@ -311,14 +324,18 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
    * on a lost node), forgetting the old node's status report, with its event. Returns the placements made.
    */
   async assignPods(placements: Placement[]): Promise<Placement[]> {
-    return this.database.inBatch(() =>
-      placements.filter((placement) => {
-        const { changes } = this.statements.assignPod.run(placement.node, placement.uid, placement.from ?? null);
-        if (changes === 0) return false;
-        this.insertEvent(placement.uid, placement.event);
-        return true;
-      }),
-    );
+    return this.database.inBatch(this.assigning(placements));
+  }
+
+  private *assigning(placements: Placement[]): Generator<void, Placement[], undefined> {
+    const made: Placement[] = [];
+    for (const placement of placements) {
+      yield;
+      if (this.statements.assignPod.run(placement.node, placement.uid, placement.from ?? null).changes === 0) continue;
+      this.insertEvent(placement.uid, placement.event);
+      made.push(placement);
+    }
+    return made;
   }
 
   /**
@@ -327,22 +344,25 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
    * forgotten). Returns the names of the pods forgotten.
    */
   async applyNodeUpdates(updates: NodeUpdate[]): Promise<string[]> {
+    return this.database.inBatch(this.applyingNodeUpdates(updates));
+  }
+
+  private *applyingNodeUpdates(updates: NodeUpdate[]): Generator<void, string[], undefined> {
     const { saveStatus, deletingPod, deleteEvents, deletePod } = this.statements;
-    return this.database.inBatch(() => {
-      const forgotten: string[] = [];
-      for (const update of updates) {
-        if (update.kind === "status") saveStatus.run(JSON.stringify(update.status), update.specHash, update.podUid, update.node);
-        else if (update.kind === "event") this.insertEvent(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
-        else {
-          const pod = deletingPod.get(update.podUid, update.node) as { uid: string; name: string } | undefined;
-          if (!pod) continue;
-          deleteEvents.run(pod.uid);
-          deletePod.run(pod.uid);
-          forgotten.push(pod.name);
-        }
+    const forgotten: string[] = [];
+    for (const update of updates) {
+      yield;
+      if (update.kind === "status") saveStatus.run(JSON.stringify(update.status), update.specHash, update.podUid, update.node);
+      else if (update.kind === "event") this.insertEvent(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
+      else {
+        const pod = deletingPod.get(update.podUid, update.node) as { uid: string; name: string } | undefined;
+        if (!pod) continue;
+        deleteEvents.run(pod.uid);
+        deletePod.run(pod.uid);
+        forgotten.push(pod.name);
       }
-      return forgotten;
-    });
+    }
+    return forgotten;
   }
 
   async markDeleting(uid: string, now: Date): Promise<void> {

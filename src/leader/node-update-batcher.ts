@@ -1,20 +1,30 @@
 import type { NodeUpdate } from "./leader-store.js";
 
 /**
+ * While updates keep coming, commits start at most this often: each commit costs an fsync, and when a large apply's
+ * pods start, thousands of reports arrive over many turns of the event loop (the leader handles them in slices).
+ */
+export const COMMIT_SPACING_MS = 50;
+
+/**
  * Group commit for what the nodes report: updates that arrive together (in one turn of the event loop, from any
- * number of nodes) are stored in one transaction, so one fsync serves them all. Each submission resolves once its
- * update is committed: an event is acknowledged to its node only then.
+ * number of nodes, or within the spacing of the last commit) are stored in one transaction, so one fsync serves them
+ * all. Each submission resolves once its update is committed: an event is acknowledged to its node only then.
  */
 export class NodeUpdateBatcher {
   private queue: { update: NodeUpdate; done: (error?: unknown) => void }[] = [];
   private flushing?: Promise<void>;
+  private lastCommitStarted = -Infinity;
 
-  constructor(private readonly commit: (updates: NodeUpdate[]) => Promise<void>) {}
+  constructor(
+    private readonly commit: (updates: NodeUpdate[]) => Promise<void>,
+    private readonly spacingMs = COMMIT_SPACING_MS,
+  ) {}
 
   submit(update: NodeUpdate): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ update, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      this.flushing ??= new Promise<void>((next) => setImmediate(next)).then(() => this.flush());
+      this.flushing ??= this.nextCommitTime().then(() => this.flush());
     });
   }
 
@@ -22,13 +32,21 @@ export class NodeUpdateBatcher {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      this.lastCommitStarted = performance.now();
       try {
         await this.commit(batch.map((item) => item.update));
         for (const item of batch) item.done();
       } catch (error) {
         for (const item of batch) item.done(error);
       }
+      if (this.queue.length > 0) await this.nextCommitTime();
     }
     this.flushing = undefined;
+  }
+
+  /** The next turn of the event loop, or later if the last commit began less than the spacing ago. */
+  private nextCommitTime(): Promise<void> {
+    const wait = this.lastCommitStarted + this.spacingMs - performance.now();
+    return new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
   }
 }

@@ -5,6 +5,7 @@ import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import type { LeaderStore, Placement, PodSummary, StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
+import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import { placePod } from "./place-pod.js";
 import { podPhase } from "./pod-phase.js";
 
@@ -115,6 +116,7 @@ export class PodController {
     const time = new Date(this.clock.now());
     const placements: Placement[] = [];
     for (const pod of pods) {
+      await pauseIfSliceUsed();
       const placement = placePod(candidates);
       if ("node" in placement) {
         const event: PodEvent = pod.node

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RESOURCE_TYPES, type Resource } from "./domain.js";
+import { runAtOnce, runInSlices } from "./time-slices.js";
 
 /**
  * Limits of what one apply may hold, stated here and in the README. A resource stays far below what a gRPC message
@@ -138,6 +139,15 @@ function describeIssue(issue: z.core.$ZodIssue): string {
  * path; the resources come back (with defaults) only when there is none, so a caller applies all or nothing.
  */
 export function validateManifest(document: unknown): ManifestResult {
+  return runAtOnce(validating(document));
+}
+
+/** `validateManifest`, pausing between resources for other requests (on the leader). */
+export function validateManifestInSlices(document: unknown): Promise<ManifestResult> {
+  return runInSlices(validating(document));
+}
+
+function* validating(document: unknown): Generator<void, ManifestResult, undefined> {
   const single = !Array.isArray(document);
   const items: unknown[] = single ? [document] : (document as unknown[]);
   const problems: string[] = [];
@@ -149,51 +159,69 @@ export function validateManifest(document: unknown): ManifestResult {
   }
 
   const names = new Map<string, number>();
-  items.forEach((item, index) => {
+  for (const [index, item] of items.entries()) {
+    yield;
     const at = (path: PropertyKey[], message: string) => problems.push(`${formatPath([...prefix(index), ...path]) || "(manifest)"}: ${message}`);
     if (typeof item !== "object" || item === null || Array.isArray(item)) {
       at([], 'must be an object with a "type"');
-      return;
+      continue;
     }
     const type = (item as { type?: unknown }).type;
-    if (type === undefined) return at(["type"], `required (supported types: ${RESOURCE_TYPES.join(", ")})`);
+    if (type === undefined) {
+      at(["type"], `required (supported types: ${RESOURCE_TYPES.join(", ")})`);
+      continue;
+    }
     if (typeof type !== "string" || !(RESOURCE_TYPES as readonly string[]).includes(type)) {
-      return at(["type"], `unknown type ${JSON.stringify(type)} (supported types: ${RESOURCE_TYPES.join(", ")})`);
+      at(["type"], `unknown type ${JSON.stringify(type)} (supported types: ${RESOURCE_TYPES.join(", ")})`);
+      continue;
     }
     const bytes = Buffer.byteLength(JSON.stringify(item));
     if (bytes > MANIFEST_LIMITS.resourceBytes) {
-      return at(
-        [],
-        `is ${(bytes / 1024 / 1024).toFixed(1)} MiB as JSON: at most ${MANIFEST_LIMITS.resourceBytes / 1024 / 1024} MiB per resource (Cube's limit)`,
-      );
+      at([], `is ${(bytes / 1024 / 1024).toFixed(1)} MiB as JSON: at most ${MANIFEST_LIMITS.resourceBytes / 1024 / 1024} MiB per resource (Cube's limit)`);
+      continue;
     }
     const prototypeKey = prototypeKeyPath(item);
-    if (prototypeKey) return at(prototypeKey, `"__proto__" is not allowed as a name`);
+    if (prototypeKey) {
+      at(prototypeKey, `"__proto__" is not allowed as a name`);
+      continue;
+    }
     const parsed = schemas[type as Resource["type"]].safeParse(item, { reportInput: true });
     if (!parsed.success) {
       for (const issue of parsed.error.issues) at(issue.path, describeIssue(issue));
-      return;
+      continue;
     }
     const key = `${parsed.data.type}/${parsed.data.metadata.name}`;
     const first = names.get(key);
-    if (first !== undefined) return at(["metadata", "name"], `${key} appears twice in the manifest (also at [${first}])`);
+    if (first !== undefined) {
+      at(["metadata", "name"], `${key} appears twice in the manifest (also at [${first}])`);
+      continue;
+    }
     names.set(key, index);
     entries.push({ resource: parsed.data, source: item });
-  });
+  }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, entries };
 }
 
 /** Parses and validates the manifest's text. */
 export function parseManifest(text: string): ManifestResult {
+  const parsed = parseManifestText(text);
+  return "document" in parsed ? validateManifest(parsed.document) : parsed;
+}
+
+/** `parseManifest`, pausing between resources for other requests (on the leader). */
+export async function parseManifestInSlices(text: string): Promise<ManifestResult> {
+  const parsed = parseManifestText(text);
+  return "document" in parsed ? validateManifestInSlices(parsed.document) : parsed;
+}
+
+function parseManifestText(text: string): { document: unknown } | { ok: false; problems: string[] } {
   const bytes = Buffer.byteLength(text);
   if (bytes > MANIFEST_LIMITS.applyBytes) {
     return { ok: false, problems: [`the manifest is ${(bytes / 1024 / 1024).toFixed(1)} MiB: at most 4 MiB per apply (split it)`] };
   }
-  let document: unknown;
   try {
-    document = JSON.parse(text);
+    return { document: JSON.parse(text) };
   } catch (error) {
     return { ok: false, problems: [`the manifest is not valid JSON: ${(error as Error).message}`] };
   }
-  return validateManifest(document);
 }

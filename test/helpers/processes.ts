@@ -93,6 +93,15 @@ export function startProcess(label: string, command: string, args: string[], env
   return new TestProcess(label, child);
 }
 
+/**
+ * `count` simulated nodes (real node agents on the fake runtime, as kubemark's) in one process of their own, joined to
+ * the leader at `leaderAddress`; their engines hold `image`.
+ */
+export function startSimulatedNodes(leaderAddress: string, token: string, count: number, namePrefix: string, image: string): TestProcess {
+  const script = join(projectRoot, "test", "helpers", "simulated-nodes.ts");
+  return startProcess("simulated nodes", process.execPath, ["--import", "tsx", script, leaderAddress, String(count), namePrefix, image], { CUBE_TOKEN: token });
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;

@@ -19,6 +19,21 @@ describe("NodeUpdateBatcher", () => {
     expect(commits).to.deep.equal([["a", "b", "c"], ["d"]]);
   });
 
+  it("while updates keep coming, starts the next commit no sooner than the spacing after the last began", async () => {
+    const started: number[] = [];
+    const batcher = new NodeUpdateBatcher(async (updates) => {
+      started.push(performance.now());
+      // More arrives while this commit runs.
+      if (updates.length === 1) void batcher.submit(status("b"));
+      await new Promise((resolve) => setImmediate(resolve));
+    }, 30);
+    await batcher.submit(status("a"));
+    await batcher.submit(status("c"));
+    expect(started).to.have.length(2);
+    // Timers may fire up to a millisecond early.
+    expect(started[1] - started[0]).to.be.at.least(29);
+  });
+
   it("rejects the submissions of a batch that failed to commit", async () => {
     const batcher = new NodeUpdateBatcher(async () => {
       throw new Error("disk full");
