@@ -51,4 +51,18 @@ export const agentMigrations: Record<string, Migration> = {
       await db.schema.alterTable("pods").dropColumn("terminating").execute();
     },
   },
+  "0005-host-ports-and-purge": {
+    async up(db: Kysely<unknown>) {
+      // The ports the node publishes for the pod (as the leader resolved them), and whether its deletion removes its
+      // persistent volumes.
+      await db.schema
+        .alterTable("pods")
+        .addColumn("host_ports_json", "text", (c) => c.notNull().defaultTo("[]"))
+        .execute();
+      await db.schema
+        .alterTable("pods")
+        .addColumn("purge", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };

@@ -13,6 +13,8 @@ interface PodsTable {
   spec_json: string;
   spec_hash: string;
   termination: Termination | null;
+  host_ports_json: string;
+  purge: number;
 }
 
 interface OutboxTable {
@@ -39,6 +41,8 @@ function toLocalPod(row: Selectable<PodsTable>): LocalPod {
     labels: JSON.parse(row.labels_json),
     spec: JSON.parse(row.spec_json),
     specHash: row.spec_hash,
+    hostPorts: JSON.parse(row.host_ports_json),
+    purge: row.purge === 1,
     ...(row.termination ? { termination: row.termination } : {}),
   };
 }
@@ -53,7 +57,7 @@ function toOutboxEntry(row: Selectable<OutboxTable>): OutboxEntry {
 const STATEMENTS = {
   localPods: "select * from pods order by name",
   upsertPod:
-    "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination) values (?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination",
+    "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination, host_ports_json, purge) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination, host_ports_json = excluded.host_ports_json, purge = excluded.purge",
   markAllUnassigned: "update pods set termination = coalesce(termination, 'unassigned')",
   appendEvent: "insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)",
   saveRestartState: "insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json",
@@ -95,7 +99,16 @@ export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS
     await this.database.inBatch(() => {
       markAllUnassigned.run();
       for (const pod of desired) {
-        upsertPod.run(pod.uid, pod.name, JSON.stringify(pod.labels), pod.specJson, pod.specHash, pod.deleting ? "deleted" : null);
+        upsertPod.run(
+          pod.uid,
+          pod.name,
+          JSON.stringify(pod.labels),
+          pod.specJson,
+          pod.specHash,
+          pod.deleting ? "deleted" : null,
+          JSON.stringify(pod.hostPorts),
+          pod.purge ? 1 : 0,
+        );
       }
     });
   }

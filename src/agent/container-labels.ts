@@ -1,4 +1,4 @@
-import type { DesiredPod } from "../shared/domain.js";
+import type { DesiredPod, Volume } from "../shared/domain.js";
 
 /**
  * The Docker labels that mark every container Cube creates, written and read here only: a node finds and adopts its
@@ -50,4 +50,17 @@ export function nodeLabelFilter(node: string): string {
 /** Whether a container's labels say it belongs to `node`. */
 export function belongsTo(labels: Record<string, string>, node: string): boolean {
   return labels[LABELS.node] === node;
+}
+
+/**
+ * The Docker volume behind a pod's volume, and its labels. An emptyDir belongs to one pod (by uid) and goes with it;
+ * a persistent volume belongs to the pod's name on its node, so a pod re-created under that name finds its data.
+ */
+export function volumeOf(node: string, pod: Pick<DesiredPod, "uid" | "name">, volume: Volume): { name: string; labels: Record<string, string> } | undefined {
+  if (volume.hostPath) return undefined;
+  const owner = volume.persistent ? `${pod.name}` : pod.uid;
+  return {
+    name: `cube_${node}_${owner}_${volume.name}`,
+    labels: { [LABELS.node]: node, [LABELS.pod]: pod.name, ...(volume.persistent ? {} : { [LABELS.podUid]: pod.uid }), "cube.volume": volume.name },
+  };
 }

@@ -29,6 +29,12 @@ export interface CreateContainerOptions {
   /** Joins the network namespace of this container (the pod's pause container). */
   networkOf?: string;
   hostname?: string;
+  /** Ports published on the node (only the container that owns the network namespace can). */
+  ports?: { containerPort: number; protocol: "tcp" | "udp"; hostIP: string; hostPort: number }[];
+  /** Named volumes and host directories mounted in the container. */
+  mounts?: { type: "volume" | "bind"; source: string; target: string; readOnly: boolean }[];
+  /** Limits Docker enforces. */
+  limits?: { cpuMillis?: number; memoryBytes?: number };
 }
 
 export interface TerminalSize {
@@ -87,6 +93,12 @@ export interface ContainerRuntime {
   /** A container's log lines, in order, with Docker's timestamps; with `follow`, until the container stops. */
   logs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   exec(id: string, options: ExecOptions): Promise<ExecProcess>;
+  /** What the engine's machine has: CPUs in millicores, memory in bytes. */
+  capacity(): Promise<{ cpuMillis: number; memoryBytes: number }>;
+  /** Creates a named volume unless it exists. */
+  ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
+  /** Removes a named volume; one already gone is fine. */
+  removeVolume(name: string): Promise<void>;
 }
 
 /** The engine's own words for a failure (dockerode puts them in `json.message`, behind its "(HTTP code 404) ..." prefix). */

@@ -131,7 +131,15 @@ export class DockerRuntime implements ContainerRuntime {
       ...(options.command ? { Entrypoint: options.command } : {}),
       ...(options.args ? { Cmd: options.args } : {}),
       ...(options.hostname ? { Hostname: options.hostname } : {}),
-      HostConfig: options.networkOf ? { NetworkMode: `container:${options.networkOf}` } : {},
+      ...(options.ports?.length ? { ExposedPorts: Object.fromEntries(options.ports.map((p) => [`${p.containerPort}/${p.protocol}`, {}])) } : {}),
+      HostConfig: {
+        ...(options.networkOf ? { NetworkMode: `container:${options.networkOf}` } : {}),
+        ...(options.ports?.length ? { PortBindings: portBindings(options.ports) } : {}),
+        ...(options.mounts?.length ? { Mounts: options.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })) } : {}),
+        // CPU as a quota over Docker's period of 100 ms; memory with no swap beyond it, so the limit is the limit.
+        ...(options.limits?.cpuMillis ? { NanoCpus: options.limits.cpuMillis * 1_000_000 } : {}),
+        ...(options.limits?.memoryBytes ? { Memory: options.limits.memoryBytes, MemorySwap: options.limits.memoryBytes } : {}),
+      },
     };
     try {
       return (await this.docker.createContainer(spec)).id;
@@ -139,6 +147,24 @@ export class DockerRuntime implements ContainerRuntime {
       // Someone removed the pause image: import it again on the next try.
       if (options.image === PAUSE_IMAGE && isStatus(error, 404)) this.pauseImageReady = false;
       throw error;
+    }
+  }
+
+  async capacity(): Promise<{ cpuMillis: number; memoryBytes: number }> {
+    const info = (await this.docker.info()) as { NCPU: number; MemTotal: number };
+    return { cpuMillis: info.NCPU * 1000, memoryBytes: info.MemTotal };
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    // Creating a volume that exists returns it as it is.
+    await this.docker.createVolume({ Name: name, Labels: labels });
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    try {
+      await this.docker.getVolume(name).remove();
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
     }
   }
 
@@ -281,4 +307,11 @@ export class DockerRuntime implements ContainerRuntime {
       },
     };
   }
+}
+
+/** Docker's PortBindings: "80/tcp" → [{ HostIp, HostPort }]. */
+function portBindings(ports: NonNullable<CreateContainerOptions["ports"]>): Record<string, { HostIp: string; HostPort: string }[]> {
+  const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const port of ports) (bindings[`${port.containerPort}/${port.protocol}`] ??= []).push({ HostIp: port.hostIP, HostPort: String(port.hostPort) });
+  return bindings;
 }

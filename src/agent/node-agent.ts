@@ -11,6 +11,7 @@ import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";
 import { PodSync } from "./pod-sync.js";
+import { desiredPodFromWire } from "../shared/codec.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 
 const JOIN_TIMEOUT_MS = 5000;
@@ -31,6 +32,8 @@ export interface NodeAgentOptions {
   store: AgentStore;
   runtime: ContainerRuntime;
   restartDefaults: RestartSettings;
+  /** The node's labels, which pods select with `nodeSelector`. */
+  labels: Record<string, string>;
   log: Logger;
   clock?: Clock;
   /** How often the node compares its containers with its pods even when nothing told it to. */
@@ -101,11 +104,15 @@ export class NodeAgent {
 
   private async join(): Promise<JoinResponse> {
     const client = await this.certifiedClient();
-    const { nodeId, agentAddress } = this.options;
+    const { nodeId, agentAddress, labels, runtime } = this.options;
+    const { cpuMillis, memoryBytes } = await runtime.capacity();
     try {
       return await new Promise<JoinResponse>((resolve, reject) => {
-        client.join({ nodeId, agentAddress }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, response) =>
-          error ? reject(error) : resolve(response),
+        client.join(
+          { nodeId, agentAddress, labels, cpuMillis, memoryBytes },
+          new grpc.Metadata(),
+          { deadline: Date.now() + JOIN_TIMEOUT_MS },
+          (error, response) => (error ? reject(error) : resolve(response)),
         );
       });
     } catch (error) {
@@ -216,7 +223,7 @@ export class NodeAgent {
       if (message.assignments.more) return;
       const pods = session.assignmentParts;
       session.assignmentParts = [];
-      await this.options.store.replaceAssignments(pods);
+      await this.options.store.replaceAssignments(pods.map(desiredPodFromWire));
       this.pods.trigger();
     }
     if (message.eventsAck) await this.options.store.acknowledge(message.eventsAck.upToSequence);

@@ -23,6 +23,8 @@ export interface NodeAgentConfig {
   dataDir: string;
   /** The node's restart settings (a pod may override them). */
   restart: RestartSettings;
+  /** The node's labels (`--label`). */
+  labels?: Record<string, string>;
 }
 
 export interface NodeAgentDependencies {
@@ -95,6 +97,7 @@ export async function openNodeAgent(
         store,
         runtime,
         restartDefaults: config.restart,
+        labels: config.labels ?? {},
         log,
         clock: deps.clock ?? systemClock,
         syncIntervalMs: deps.syncIntervalMs,

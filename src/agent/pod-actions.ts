@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "../shared/clock.js";
-import type { EventType, RestartSettings } from "../shared/domain.js";
+import type { ContainerSpec, EventType, RestartSettings } from "../shared/domain.js";
+import { cpuMillis, memoryBytes } from "../shared/quantities.js";
 import type { PodAction } from "./compute-pod-actions.js";
-import { containerLabels } from "./container-labels.js";
-import { runtimeErrorMessage, type ContainerRuntime } from "./container-runtime.js";
+import { containerLabels, volumeOf } from "./container-labels.js";
+import { runtimeErrorMessage, type ContainerRuntime, type CreateContainerOptions } from "./container-runtime.js";
 import type { LocalPod } from "./local-pod.js";
 import { isSandbox } from "./observed-containers.js";
 import type { RestartStates } from "./restart-states.js";
@@ -81,6 +82,27 @@ async function ensureImage(deps: PodActionDependencies, pod: LocalPod, container
   return true;
 }
 
+/** A container's mounts: the pod's volumes it names, each Docker volume created on first use (a host path is as it is). */
+async function mountsOf(deps: PodActionDependencies, pod: LocalPod, container: ContainerSpec): Promise<NonNullable<CreateContainerOptions["mounts"]>> {
+  const mounts: NonNullable<CreateContainerOptions["mounts"]> = [];
+  for (const mount of container.volumeMounts ?? []) {
+    const volume = (pod.spec.volumes ?? []).find((v) => v.name === mount.name)!;
+    const docker = volumeOf(deps.node, pod, volume);
+    if (docker) await deps.runtime.ensureVolume(docker.name, docker.labels);
+    mounts.push({ type: docker ? "volume" : "bind", source: docker?.name ?? volume.hostPath!.path, target: mount.mountPath, readOnly: mount.readOnly });
+  }
+  return mounts;
+}
+
+/** Removes a torn-down pod's volumes: its emptyDirs, and its persistent ones when it was deleted with `--purge`. */
+export async function removePodVolumes(deps: Pick<PodActionDependencies, "node" | "runtime">, pod: LocalPod): Promise<void> {
+  for (const volume of pod.spec.volumes ?? []) {
+    if (volume.persistent && !(pod.purge && pod.termination === "deleted")) continue;
+    const docker = volumeOf(deps.node, pod, volume);
+    if (docker) await deps.runtime.removeVolume(docker.name);
+  }
+}
+
 /** Carries out one action of a pod's plan on the container runtime, recording its events. */
 export async function runPodAction(deps: PodActionDependencies, podUid: string, action: PodAction): Promise<void> {
   const { runtime, node, record, restarts } = deps;
@@ -103,7 +125,15 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
     case "createSandbox": {
       const { pod } = action;
       const image = await runtime.ensurePauseImage();
-      const id = await runtime.createContainer({ name: containerName(node, pod, "pause"), image, labels: containerLabels(node, pod), hostname: pod.name });
+      // The sandbox owns the pod's network namespace: the pod's published ports are its.
+      const ports = pod.hostPorts.map(({ containerPort, protocol, hostAddress, hostPort }) => ({ containerPort, protocol, hostIP: hostAddress, hostPort }));
+      const id = await runtime.createContainer({
+        name: containerName(node, pod, "pause"),
+        image,
+        labels: containerLabels(node, pod),
+        hostname: pod.name,
+        ports,
+      });
       await runtime.startContainer(id);
       return;
     }
@@ -112,6 +142,7 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
       if (!(await ensureImage(deps, pod, container.name, container.image))) return;
       let id: string;
       try {
+        const mounts = await mountsOf(deps, pod, container);
         id = await runtime.createContainer({
           name: containerName(node, pod, container.name),
           image: container.image,
@@ -120,6 +151,11 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
           command: container.command,
           args: container.args,
           networkOf: sandboxId,
+          mounts,
+          limits: {
+            cpuMillis: container.resources?.cpu === undefined ? undefined : cpuMillis(container.resources.cpu),
+            memoryBytes: container.resources?.memory === undefined ? undefined : memoryBytes(container.resources.memory),
+          },
         });
       } catch (error) {
         // The engine refused the container: a Warning and a clear status (CreateContainerError), retried with a back-off.

@@ -9,7 +9,7 @@ import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import { derivePodStatus } from "./derive-pod-status.js";
 import type { LocalPod } from "./local-pod.js";
 import { containersByPod, exitCodeOf, exitReason, instancesOf, isDead } from "./observed-containers.js";
-import { describeAction, runPodAction, type PodActionDependencies } from "./pod-actions.js";
+import { describeAction, removePodVolumes, runPodAction, type PodActionDependencies } from "./pod-actions.js";
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
 
@@ -191,6 +191,7 @@ export class PodSync {
       await pauseIfSliceUsed();
       if (pod.termination) {
         if (!byPod.has(pod.uid) && !this.workers.has(pod.uid)) {
+          await removePodVolumes(this.deps, pod);
           await this.deps.store.forgetPod(pod.uid);
           this.lastReported.delete(pod.uid);
           this.deps.outboxChanged();

@@ -8,7 +8,7 @@ import type { LeaderClient } from "./leader-client.js";
 export const outputFlag = Flags.option({
   char: "o",
   description: "output format",
-  options: ["table", "json"] as const,
+  options: ["table", "wide", "json"] as const,
   default: "table" as const,
 })();
 

@@ -61,8 +61,8 @@ export class LeaderClient {
     return this.unary(this.client.get, { type, name });
   }
 
-  async delete(type: string, name: string): Promise<void> {
-    await this.unary(this.client.delete, { type, name });
+  async delete(type: string, name: string, purge = false): Promise<void> {
+    await this.unary(this.client.delete, { type, name, purge });
   }
 
   /** A pod's log lines, as a stream (no deadline: `--follow` may last). */

@@ -22,7 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Event, ExecInput, ExecOutput, LogChunk, LogsRequest, PodStatus } from "./cube.js";
+import { Event, ExecInput, ExecOutput, LogChunk, LogsRequest, PodStatus, PublishedPort } from "./cube.js";
 
 export const protobufPackage = "cube.agent.v1";
 
@@ -87,6 +87,16 @@ export interface JoinRequest {
    * the address the call came from.
    */
   agentAddress: string;
+  /** The node's labels (`--label`), which pods select with `nodeSelector`. */
+  labels: { [key: string]: string };
+  /** What the node's container engine has: CPUs in millicores, memory in bytes. */
+  cpuMillis: number;
+  memoryBytes: number;
+}
+
+export interface JoinRequest_LabelsEntry {
+  key: string;
+  value: string;
 }
 
 export interface JoinResponse {
@@ -149,6 +159,13 @@ export interface AssignedPod {
   specHash: string;
   /** The pod is being deleted: the node stops its containers gracefully, then reports it removed. */
   deleting: boolean;
+  /**
+   * The ports the node publishes for the pod: the spec's host ports, "auto" ones resolved by the leader (each
+   * host_address is the spec's hostIP, empty for every address).
+   */
+  hostPorts: PublishedPort[];
+  /** Deleted with `--purge`: its persistent volumes are removed too. */
+  purge: boolean;
 }
 
 export interface AssignedPod_LabelsEntry {
@@ -698,7 +715,7 @@ export const RenewRequest: MessageFns<RenewRequest> = {
 };
 
 function createBaseJoinRequest(): JoinRequest {
-  return { nodeId: "", agentAddress: "" };
+  return { nodeId: "", agentAddress: "", labels: {}, cpuMillis: 0, memoryBytes: 0 };
 }
 
 export const JoinRequest: MessageFns<JoinRequest> = {
@@ -708,6 +725,15 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     }
     if (message.agentAddress !== "") {
       writer.uint32(26).string(message.agentAddress);
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      JoinRequest_LabelsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.cpuMillis !== 0) {
+      writer.uint32(40).uint64(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      writer.uint32(48).uint64(message.memoryBytes);
     }
     return writer;
   },
@@ -741,6 +767,33 @@ export const JoinRequest: MessageFns<JoinRequest> = {
             message.agentAddress = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = JoinRequest_LabelsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.labels[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.cpuMillis = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.memoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -765,6 +818,30 @@ export const JoinRequest: MessageFns<JoinRequest> = {
         : isSet(object.agent_address)
         ? globalThis.String(object.agent_address)
         : "",
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      cpuMillis: isSet(object.cpuMillis)
+        ? globalThis.Number(object.cpuMillis)
+        : isSet(object.cpu_millis)
+        ? globalThis.Number(object.cpu_millis)
+        : 0,
+      memoryBytes: isSet(object.memoryBytes)
+        ? globalThis.Number(object.memoryBytes)
+        : isSet(object.memory_bytes)
+        ? globalThis.Number(object.memory_bytes)
+        : 0,
     };
   },
 
@@ -776,6 +853,21 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     if (message.agentAddress !== "") {
       obj.agentAddress = message.agentAddress;
     }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.cpuMillis !== 0) {
+      obj.cpuMillis = Math.round(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      obj.memoryBytes = Math.round(message.memoryBytes);
+    }
     return obj;
   },
 
@@ -786,6 +878,102 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     const message = createBaseJoinRequest();
     message.nodeId = object.nodeId ?? "";
     message.agentAddress = object.agentAddress ?? "";
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.cpuMillis = object.cpuMillis ?? 0;
+    message.memoryBytes = object.memoryBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseJoinRequest_LabelsEntry(): JoinRequest_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const JoinRequest_LabelsEntry: MessageFns<JoinRequest_LabelsEntry> = {
+  encode(message: JoinRequest_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JoinRequest_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJoinRequest_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): JoinRequest_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: JoinRequest_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<JoinRequest_LabelsEntry>, I>>(base?: I): JoinRequest_LabelsEntry {
+    return JoinRequest_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JoinRequest_LabelsEntry>, I>>(object: I): JoinRequest_LabelsEntry {
+    const message = createBaseJoinRequest_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -1479,7 +1667,7 @@ export const NodeMessage: MessageFns<NodeMessage> = {
 };
 
 function createBaseAssignedPod(): AssignedPod {
-  return { uid: "", name: "", labels: {}, specJson: "", specHash: "", deleting: false };
+  return { uid: "", name: "", labels: {}, specJson: "", specHash: "", deleting: false, hostPorts: [], purge: false };
 }
 
 export const AssignedPod: MessageFns<AssignedPod> = {
@@ -1501,6 +1689,12 @@ export const AssignedPod: MessageFns<AssignedPod> = {
     }
     if (message.deleting !== false) {
       writer.uint32(48).bool(message.deleting);
+    }
+    for (const v of message.hostPorts) {
+      PublishedPort.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.purge !== false) {
+      writer.uint32(64).bool(message.purge);
     }
     return writer;
   },
@@ -1569,6 +1763,22 @@ export const AssignedPod: MessageFns<AssignedPod> = {
             message.deleting = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.hostPorts.push(PublishedPort.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.purge = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1610,6 +1820,12 @@ export const AssignedPod: MessageFns<AssignedPod> = {
         ? globalThis.String(object.spec_hash)
         : "",
       deleting: isSet(object.deleting) ? globalThis.Boolean(object.deleting) : false,
+      hostPorts: globalThis.Array.isArray(object?.hostPorts)
+        ? object.hostPorts.map((e: any) => PublishedPort.fromJSON(e))
+        : globalThis.Array.isArray(object?.host_ports)
+        ? object.host_ports.map((e: any) => PublishedPort.fromJSON(e))
+        : [],
+      purge: isSet(object.purge) ? globalThis.Boolean(object.purge) : false,
     };
   },
 
@@ -1639,6 +1855,12 @@ export const AssignedPod: MessageFns<AssignedPod> = {
     if (message.deleting !== false) {
       obj.deleting = message.deleting;
     }
+    if (message.hostPorts?.length) {
+      obj.hostPorts = message.hostPorts.map((e) => PublishedPort.toJSON(e));
+    }
+    if (message.purge !== false) {
+      obj.purge = message.purge;
+    }
     return obj;
   },
 
@@ -1661,6 +1883,8 @@ export const AssignedPod: MessageFns<AssignedPod> = {
     message.specJson = object.specJson ?? "";
     message.specHash = object.specHash ?? "";
     message.deleting = object.deleting ?? false;
+    message.hostPorts = object.hostPorts?.map((e) => PublishedPort.fromPartial(e)) || [];
+    message.purge = object.purge ?? false;
     return message;
   },
 };

@@ -49,6 +49,17 @@ export interface Node {
   address: string;
   joinedAt?: Date | undefined;
   lastHeartbeatAt?: Date | undefined;
+  labels: { [key: string]: string };
+  /** What the node has (CPUs in millicores, memory in bytes), and what its pods request of it. */
+  cpuMillis: number;
+  memoryBytes: number;
+  allocatedCpuMillis: number;
+  allocatedMemoryBytes: number;
+}
+
+export interface Node_LabelsEntry {
+  key: string;
+  value: string;
 }
 
 export interface ListNodesRequest {
@@ -116,7 +127,22 @@ export interface Pod {
     | PodStatus
     | undefined;
   /** The node it is placed on; absent while it is Pending. */
-  node?: string | undefined;
+  node?:
+    | string
+    | undefined;
+  /** Its published ports, where they can be reached. */
+  ports: PublishedPort[];
+}
+
+/** A container port published on the pod's node: reached at host_address:host_port. */
+export interface PublishedPort {
+  container: string;
+  containerPort: number;
+  /** "tcp" or "udp". */
+  protocol: string;
+  /** The address given in the spec (hostIP), else the node's. */
+  hostAddress: string;
+  hostPort: number;
 }
 
 export interface Event {
@@ -184,6 +210,8 @@ export interface GetResponse {
 export interface DeleteRequest {
   type: string;
   name: string;
+  /** Removes the pod's persistent volumes too (they otherwise outlive it). */
+  purge: boolean;
 }
 
 export interface DeleteResponse {
@@ -263,7 +291,19 @@ export interface ExecOutput {
 }
 
 function createBaseNode(): Node {
-  return { name: "", status: "", type: "", address: "", joinedAt: undefined, lastHeartbeatAt: undefined };
+  return {
+    name: "",
+    status: "",
+    type: "",
+    address: "",
+    joinedAt: undefined,
+    lastHeartbeatAt: undefined,
+    labels: {},
+    cpuMillis: 0,
+    memoryBytes: 0,
+    allocatedCpuMillis: 0,
+    allocatedMemoryBytes: 0,
+  };
 }
 
 export const Node: MessageFns<Node> = {
@@ -285,6 +325,21 @@ export const Node: MessageFns<Node> = {
     }
     if (message.lastHeartbeatAt !== undefined) {
       Timestamp.encode(toTimestamp(message.lastHeartbeatAt), writer.uint32(50).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      Node_LabelsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.cpuMillis !== 0) {
+      writer.uint32(64).uint64(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      writer.uint32(72).uint64(message.memoryBytes);
+    }
+    if (message.allocatedCpuMillis !== 0) {
+      writer.uint32(80).uint64(message.allocatedCpuMillis);
+    }
+    if (message.allocatedMemoryBytes !== 0) {
+      writer.uint32(88).uint64(message.allocatedMemoryBytes);
     }
     return writer;
   },
@@ -350,6 +405,49 @@ export const Node: MessageFns<Node> = {
             message.lastHeartbeatAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = Node_LabelsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.labels[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.cpuMillis = longToNumber(reader.uint64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.memoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.allocatedCpuMillis = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.allocatedMemoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -378,6 +476,40 @@ export const Node: MessageFns<Node> = {
         : isSet(object.last_heartbeat_at)
         ? fromJsonTimestamp(object.last_heartbeat_at)
         : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      cpuMillis: isSet(object.cpuMillis)
+        ? globalThis.Number(object.cpuMillis)
+        : isSet(object.cpu_millis)
+        ? globalThis.Number(object.cpu_millis)
+        : 0,
+      memoryBytes: isSet(object.memoryBytes)
+        ? globalThis.Number(object.memoryBytes)
+        : isSet(object.memory_bytes)
+        ? globalThis.Number(object.memory_bytes)
+        : 0,
+      allocatedCpuMillis: isSet(object.allocatedCpuMillis)
+        ? globalThis.Number(object.allocatedCpuMillis)
+        : isSet(object.allocated_cpu_millis)
+        ? globalThis.Number(object.allocated_cpu_millis)
+        : 0,
+      allocatedMemoryBytes: isSet(object.allocatedMemoryBytes)
+        ? globalThis.Number(object.allocatedMemoryBytes)
+        : isSet(object.allocated_memory_bytes)
+        ? globalThis.Number(object.allocated_memory_bytes)
+        : 0,
     };
   },
 
@@ -401,6 +533,27 @@ export const Node: MessageFns<Node> = {
     if (message.lastHeartbeatAt !== undefined) {
       obj.lastHeartbeatAt = message.lastHeartbeatAt.toISOString();
     }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.cpuMillis !== 0) {
+      obj.cpuMillis = Math.round(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      obj.memoryBytes = Math.round(message.memoryBytes);
+    }
+    if (message.allocatedCpuMillis !== 0) {
+      obj.allocatedCpuMillis = Math.round(message.allocatedCpuMillis);
+    }
+    if (message.allocatedMemoryBytes !== 0) {
+      obj.allocatedMemoryBytes = Math.round(message.allocatedMemoryBytes);
+    }
     return obj;
   },
 
@@ -415,6 +568,104 @@ export const Node: MessageFns<Node> = {
     message.address = object.address ?? "";
     message.joinedAt = object.joinedAt ?? undefined;
     message.lastHeartbeatAt = object.lastHeartbeatAt ?? undefined;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.cpuMillis = object.cpuMillis ?? 0;
+    message.memoryBytes = object.memoryBytes ?? 0;
+    message.allocatedCpuMillis = object.allocatedCpuMillis ?? 0;
+    message.allocatedMemoryBytes = object.allocatedMemoryBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseNode_LabelsEntry(): Node_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const Node_LabelsEntry: MessageFns<Node_LabelsEntry> = {
+  encode(message: Node_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Node_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNode_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Node_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Node_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Node_LabelsEntry>, I>>(base?: I): Node_LabelsEntry {
+    return Node_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Node_LabelsEntry>, I>>(object: I): Node_LabelsEntry {
+    const message = createBaseNode_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -1278,7 +1529,7 @@ export const PodStatus: MessageFns<PodStatus> = {
 };
 
 function createBasePod(): Pod {
-  return { metadata: undefined, specJson: "", status: undefined, node: undefined };
+  return { metadata: undefined, specJson: "", status: undefined, node: undefined, ports: [] };
 }
 
 export const Pod: MessageFns<Pod> = {
@@ -1294,6 +1545,9 @@ export const Pod: MessageFns<Pod> = {
     }
     if (message.node !== undefined) {
       writer.uint32(34).string(message.node);
+    }
+    for (const v of message.ports) {
+      PublishedPort.encode(v!, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -1343,6 +1597,14 @@ export const Pod: MessageFns<Pod> = {
             message.node = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ports.push(PublishedPort.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1365,6 +1627,7 @@ export const Pod: MessageFns<Pod> = {
         : "",
       status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
       node: isSet(object.node) ? globalThis.String(object.node) : undefined,
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PublishedPort.fromJSON(e)) : [],
     };
   },
 
@@ -1382,6 +1645,9 @@ export const Pod: MessageFns<Pod> = {
     if (message.node !== undefined) {
       obj.node = message.node;
     }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => PublishedPort.toJSON(e));
+    }
     return obj;
   },
 
@@ -1398,6 +1664,152 @@ export const Pod: MessageFns<Pod> = {
       ? PodStatus.fromPartial(object.status)
       : undefined;
     message.node = object.node ?? undefined;
+    message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePublishedPort(): PublishedPort {
+  return { container: "", containerPort: 0, protocol: "", hostAddress: "", hostPort: 0 };
+}
+
+export const PublishedPort: MessageFns<PublishedPort> = {
+  encode(message: PublishedPort, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.container !== "") {
+      writer.uint32(10).string(message.container);
+    }
+    if (message.containerPort !== 0) {
+      writer.uint32(16).uint32(message.containerPort);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(26).string(message.protocol);
+    }
+    if (message.hostAddress !== "") {
+      writer.uint32(34).string(message.hostAddress);
+    }
+    if (message.hostPort !== 0) {
+      writer.uint32(40).uint32(message.hostPort);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishedPort {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishedPort();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.container = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.containerPort = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.hostAddress = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.hostPort = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PublishedPort {
+    return {
+      container: isSet(object.container) ? globalThis.String(object.container) : "",
+      containerPort: isSet(object.containerPort)
+        ? globalThis.Number(object.containerPort)
+        : isSet(object.container_port)
+        ? globalThis.Number(object.container_port)
+        : 0,
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      hostAddress: isSet(object.hostAddress)
+        ? globalThis.String(object.hostAddress)
+        : isSet(object.host_address)
+        ? globalThis.String(object.host_address)
+        : "",
+      hostPort: isSet(object.hostPort)
+        ? globalThis.Number(object.hostPort)
+        : isSet(object.host_port)
+        ? globalThis.Number(object.host_port)
+        : 0,
+    };
+  },
+
+  toJSON(message: PublishedPort): unknown {
+    const obj: any = {};
+    if (message.container !== "") {
+      obj.container = message.container;
+    }
+    if (message.containerPort !== 0) {
+      obj.containerPort = Math.round(message.containerPort);
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.hostAddress !== "") {
+      obj.hostAddress = message.hostAddress;
+    }
+    if (message.hostPort !== 0) {
+      obj.hostPort = Math.round(message.hostPort);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PublishedPort>, I>>(base?: I): PublishedPort {
+    return PublishedPort.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PublishedPort>, I>>(object: I): PublishedPort {
+    const message = createBasePublishedPort();
+    message.container = object.container ?? "";
+    message.containerPort = object.containerPort ?? 0;
+    message.protocol = object.protocol ?? "";
+    message.hostAddress = object.hostAddress ?? "";
+    message.hostPort = object.hostPort ?? 0;
     return message;
   },
 };
@@ -2226,7 +2638,7 @@ export const GetResponse: MessageFns<GetResponse> = {
 };
 
 function createBaseDeleteRequest(): DeleteRequest {
-  return { type: "", name: "" };
+  return { type: "", name: "", purge: false };
 }
 
 export const DeleteRequest: MessageFns<DeleteRequest> = {
@@ -2236,6 +2648,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     }
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
+    }
+    if (message.purge !== false) {
+      writer.uint32(24).bool(message.purge);
     }
     return writer;
   },
@@ -2269,6 +2684,14 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.purge = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2285,6 +2708,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     return {
       type: isSet(object.type) ? globalThis.String(object.type) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      purge: isSet(object.purge) ? globalThis.Boolean(object.purge) : false,
     };
   },
 
@@ -2296,6 +2720,9 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.purge !== false) {
+      obj.purge = message.purge;
+    }
     return obj;
   },
 
@@ -2306,6 +2733,7 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
     const message = createBaseDeleteRequest();
     message.type = object.type ?? "";
     message.name = object.name ?? "";
+    message.purge = object.purge ?? false;
     return message;
   },
 };
@@ -3466,6 +3894,17 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 function isObject(value: any): boolean {

@@ -34,7 +34,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
     join: (call, callback) => {
       // The authorization interceptor admitted only a node certificate whose key its name is bound to.
       const nodeName = callerNodeName(call)!;
-      const { nodeId, agentAddress } = call.request;
+      const { nodeId, agentAddress, labels, cpuMillis, memoryBytes } = call.request;
       if (!nodeId) {
         callback(statusError(grpc.status.INVALID_ARGUMENT, "missing node id"));
         return;
@@ -48,7 +48,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
         callback(statusError(grpc.status.INVALID_ARGUMENT, (error as Error).message));
         return;
       }
-      registry.join({ name: nodeName, nodeId, address }).then(
+      registry.join({ name: nodeName, nodeId, address, labels, cpuMillis, memoryBytes }).then(
         ({ sessionId, node }) => {
           callback(null, { sessionId, type: node.type, heartbeatIntervalMs: options.heartbeatIntervalMs });
           nodeReady(node.name);

@@ -3,6 +3,7 @@ import type { CubeServer, ExecInput, LogChunk, Pod } from "../gen/cube.js";
 import { parseResourceType, RESOURCE_TYPES } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
+import { parseHostPort } from "../shared/host-port.js";
 import { parseManifestInSlices } from "../shared/manifest.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
 import type { AgentClients } from "./agent-clients.js";
@@ -14,13 +15,20 @@ import type { PodController, PodView } from "./pod-controller.js";
 /** The handlers of the `Cube` service. */
 export type CubeHandlers = CubeServer;
 
-function podToWire(pod: PodView): Pod {
+/** A pod for the CLI; its published ports at the address they are reached at (the node's, unless the spec names one). */
+function podToWire(pod: PodView, nodeHost: string | undefined): Pod {
   return {
     metadata: { name: pod.name, labels: pod.labels, uid: pod.uid, createdAt: pod.createdAt },
     specJson: JSON.stringify(pod.spec),
     status: { ...(pod.status ?? { containers: [] }), phase: pod.phase },
     node: pod.node,
+    ports: pod.hostPorts.map((port) => ({ ...port, hostAddress: port.hostAddress || (nodeHost ?? "") })),
   };
+}
+
+/** The host of a node's agent address: where its published ports are reached. */
+function hostOf(address: string | undefined): string | undefined {
+  return address === undefined ? undefined : parseHostPort(address, "node address").host;
 }
 
 /** Checks a resource type the user named; empty means "every type" where `allowEmpty`. */
@@ -49,7 +57,19 @@ function unary<Request, Response>(log: Logger, body: (request: Request) => Promi
   };
 }
 
-export function createCubeService(registry: NodeRegistry, pods: PodController, lifecycle: NodeLifecycle, agents: AgentClients, log: Logger): CubeHandlers {
+export interface CubeServiceOptions {
+  /** Whether pods may mount directories of their node. */
+  allowHostPaths: boolean;
+}
+
+export function createCubeService(
+  registry: NodeRegistry,
+  pods: PodController,
+  lifecycle: NodeLifecycle,
+  agents: AgentClients,
+  log: Logger,
+  options: CubeServiceOptions,
+): CubeHandlers {
   const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
 
   /** The Agent service of the node that runs a pod, and the pod's container to talk to (checked, or the only one). */
@@ -75,7 +95,16 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, l
   const forwardError = (call: { emit(event: "error", error: unknown): boolean }) => (error: Partial<grpc.ServiceError>) =>
     call.emit("error", statusError(error.code ?? grpc.status.INTERNAL, error.details || error.message || "the node failed"));
   return {
-    listNodes: unary(log, async () => ({ nodes: registry.list() })),
+    listNodes: unary(log, async () => {
+      const allocation = await pods.allocationByNode();
+      return {
+        nodes: registry.list().map((node) => ({
+          ...node,
+          allocatedCpuMillis: allocation.get(node.name)?.cpuMillis ?? 0,
+          allocatedMemoryBytes: allocation.get(node.name)?.memoryBytes ?? 0,
+        })),
+      };
+    }),
 
     removeNode: unary(log, async ({ name }) => {
       let moved: number | undefined;
@@ -91,6 +120,18 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, l
     apply: unary(log, async ({ manifestJson }) => {
       const manifest = await parseManifestInSlices(manifestJson);
       if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));
+      if (!options.allowHostPaths) {
+        const refused = manifest.entries.flatMap(({ resource }, index) =>
+          (resource.spec.volumes ?? []).flatMap((volume, v) =>
+            volume.hostPath
+              ? [
+                  `${manifest.entries.length > 1 ? `[${index}].` : ""}spec.volumes[${v}].hostPath: refused: this leader does not allow host paths (a host path is root on the node; start it with --allow-host-paths)`,
+                ]
+              : [],
+          ),
+        );
+        if (refused.length > 0) throw statusError(grpc.status.INVALID_ARGUMENT, refused.join("\n"));
+      }
       return { results: await pods.apply(manifest.entries) };
     }),
 
@@ -106,14 +147,14 @@ export function createCubeService(registry: NodeRegistry, pods: PodController, l
       if (!found) throw notFound(type, name);
       return {
         manifestJson: JSON.stringify(found.pod.manifest),
-        pod: podToWire(found.pod),
+        pod: podToWire(found.pod, hostOf(registry.list().find((node) => node.name === found.pod.node)?.address)),
         events: found.events,
       };
     }),
 
-    delete: unary(log, async ({ type, name }) => {
+    delete: unary(log, async ({ type, name, purge }) => {
       checkType(type, false);
-      if (!(await pods.delete(name))) throw notFound(type, name);
+      if (!(await pods.delete(name, purge))) throw notFound(type, name);
       return {};
     }),
 

@@ -62,4 +62,37 @@ export const leaderMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0004-resources-ports-volumes": {
+    async up(db: Kysely<unknown>) {
+      for (const [column, type, fallback] of [
+        ["labels_json", "text", "{}"],
+        ["cpu_millis", "integer", 0],
+        ["memory_bytes", "integer", 0],
+      ] as const) {
+        await db.schema
+          .alterTable("nodes")
+          .addColumn(column, type, (c) => c.notNull().defaultTo(fallback))
+          .execute();
+      }
+      // What placement counts of each pod (its requests, from its spec), the host ports it publishes once placed
+      // ("auto" ones resolved, kept for its life), and whether its deletion removes its persistent volumes.
+      for (const [column, type, fallback] of [
+        ["cpu_millis", "integer", 0],
+        ["memory_bytes", "integer", 0],
+        ["host_ports_json", "text", "[]"],
+        ["purge", "integer", 0],
+      ] as const) {
+        await db.schema
+          .alterTable("pods")
+          .addColumn(column, type, (c) => c.notNull().defaultTo(fallback))
+          .execute();
+      }
+      // Where the persistent volumes of the pod of each name live: a pod of that name runs there and nowhere else.
+      await db.schema
+        .createTable("volume_homes")
+        .addColumn("pod_name", "text", (c) => c.primaryKey())
+        .addColumn("node", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };

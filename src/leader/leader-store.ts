@@ -1,10 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { Generated, Selectable } from "kysely";
-import type { ApplyOutcome, DesiredPod, EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodSpec, PodStatusReport } from "../shared/domain.js";
+import type {
+  ApplyOutcome,
+  DesiredPod,
+  EventType,
+  NodeInfo,
+  NodeStatus,
+  NodeType,
+  PodEvent,
+  PodSpec,
+  PodStatusReport,
+  PublishedPort,
+} from "../shared/domain.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { leaderMigrations } from "./leader-migrations.js";
+import { keptAutoPorts, podNeeds, podRequests, publishedPorts } from "./pod-needs.js";
 
 interface NodesTable {
   name: string;
@@ -14,6 +26,9 @@ interface NodesTable {
   status: NodeStatus;
   joined_at: number;
   last_heartbeat_at: number;
+  labels_json: string;
+  cpu_millis: number;
+  memory_bytes: number;
 }
 
 interface PodsTable {
@@ -28,6 +43,15 @@ interface PodsTable {
   deletion_requested_at: number | null;
   status_json: string | null;
   status_spec_hash: string | null;
+  cpu_millis: number;
+  memory_bytes: number;
+  host_ports_json: string;
+  purge: number;
+}
+
+interface VolumeHomesTable {
+  pod_name: string;
+  node: string;
 }
 
 interface EventsTable {
@@ -53,6 +77,7 @@ interface LeaderSchema {
   node_keys: NodeKeysTable;
   pods: PodsTable;
   events: EventsTable;
+  volume_homes: VolumeHomesTable;
 }
 
 /** A pod as the leader keeps it. */
@@ -69,6 +94,18 @@ export interface StoredPod {
   deletionRequestedAt?: Date;
   /** The node's last report, when it is about the current spec. */
   status?: PodStatusReport;
+  /** The ports its node publishes for it, once placed. */
+  hostPorts: PublishedPort[];
+  /** Deleted with `--purge`. */
+  purge: boolean;
+}
+
+/** What a node's live pods take of it. */
+export interface NodeAllocation {
+  cpuMillis: number;
+  memoryBytes: number;
+  pods: number;
+  hostPorts: PublishedPort[];
 }
 
 export type PodSummary = Pick<StoredPod, "name" | "node" | "createdAt" | "deletionRequestedAt" | "status">;
@@ -78,6 +115,9 @@ export interface Placement {
   /** Where the pod was seen: undefined for an unplaced pod. */
   from?: string;
   node: string;
+  hostPorts: PublishedPort[];
+  /** The pod keeps persistent volumes: they live on this node from now on. */
+  volumesHome?: string;
   event: PodEvent;
 }
 
@@ -86,6 +126,15 @@ export type NodeUpdate =
   | { kind: "status"; node: string; podUid: string; specHash: string; status: PodStatusReport }
   | { kind: "event"; nodeId: string; podUid: string; event: PodEvent; sequence: number }
   | { kind: "removed"; node: string; podUid: string };
+
+/** What an apply did to one pod; `replaced`: its new spec needs what its node may not offer, so it is placed anew. */
+export interface AppliedPod {
+  name: string;
+  /** Where it was placed before this apply. */
+  node?: string;
+  outcome: ApplyOutcome;
+  replaced: boolean;
+}
 
 /** Applying a pod that is being deleted: the whole apply is refused. */
 export class PodBeingDeleted extends Error {}
@@ -102,6 +151,8 @@ function toStoredPod(row: Selectable<PodsTable>): StoredPod {
     createdAt: new Date(row.created_at),
     deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
     status: row.status_json !== null && row.status_spec_hash === row.spec_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
+    hostPorts: JSON.parse(row.host_ports_json),
+    purge: row.purge === 1,
   };
 }
 
@@ -126,22 +177,30 @@ function toStoredNode(row: NodesTable): StoredNode {
     status: row.status,
     joinedAt: new Date(row.joined_at),
     lastHeartbeatAt: new Date(row.last_heartbeat_at),
+    labels: JSON.parse(row.labels_json),
+    cpuMillis: row.cpu_millis,
+    memoryBytes: row.memory_bytes,
   };
 }
 
 /** The statements of the leader's hot paths, prepared once. */
 const STATEMENTS = {
-  desiredPods: "select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at from pods where node = ? order by name",
+  desiredPods: "select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at, host_ports_json, purge from pods where node = ? order by name",
   unscheduledPods: "select * from pods where node is null and deletion_requested_at is null order by created_at",
-  podByName: "select uid, node, spec_hash, labels_json, deletion_requested_at from pods where name = ?",
+  podByName: "select uid, node, spec_json, spec_hash, labels_json, deletion_requested_at, host_ports_json from pods where name = ?",
   insertPod:
-    "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null)",
-  updatePodSpec: "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ? where uid = ?",
-  assignPod: "update pods set node = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
+    "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash, cpu_millis, memory_bytes) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null, ?, ?)",
+  // A pod whose new spec needs what its node may not offer (other requests, host ports or node selector) is placed anew.
+  updatePodSpec:
+    "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ?, cpu_millis = ?, memory_bytes = ?, node = ?, host_ports_json = ? where uid = ?",
+  assignPod:
+    "update pods set node = ?, host_ports_json = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
+  bindVolumesHome: "insert into volume_homes (pod_name, node) values (?, ?) on conflict (pod_name) do nothing",
   insertEvent:
     "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) and (? is null or exists (select 1 from pods where uid = ? and node = ?) or exists (select 1 from events where pod_uid = ? and node = ? and source_node_id is null and reason in ('Scheduled', 'Rescheduled'))) on conflict (source_node_id, source_sequence) do nothing",
   saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
-  deletingPod: "select uid, name from pods where uid = ? and node = ? and deletion_requested_at is not null",
+  deletingPod: "select uid, name, purge from pods where uid = ? and node = ? and deletion_requested_at is not null",
+  forgetVolumesHome: "delete from volume_homes where pod_name = ?",
   deleteEvents: "delete from events where pod_uid = ?",
   deletePod: "delete from pods where uid = ?",
 };
@@ -210,6 +269,9 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       status: node.status,
       joined_at: node.joinedAt.getTime(),
       last_heartbeat_at: node.lastHeartbeatAt.getTime(),
+      labels_json: canonicalJson(node.labels),
+      cpu_millis: node.cpuMillis,
+      memory_bytes: node.memoryBytes,
     };
     await this.db
       .insertInto("nodes")
@@ -222,48 +284,87 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
    * Creates or updates every pod of a validated manifest in one transaction: all of them or none, and concurrent
    * applies of one name serialize (SQLite has one writer), so they end with exactly one pod.
    */
-  async applyPods(entries: ManifestEntry[], now: Date): Promise<{ name: string; node?: string; outcome: ApplyOutcome }[]> {
+  async applyPods(entries: ManifestEntry[], now: Date): Promise<AppliedPod[]> {
     return this.database.inBatch(this.applying(entries, now));
   }
 
-  private *applying(entries: ManifestEntry[], now: Date): Generator<void, { name: string; node?: string; outcome: ApplyOutcome }[], undefined> {
+  private *applying(entries: ManifestEntry[], now: Date): Generator<void, AppliedPod[], undefined> {
     const { podByName, insertPod, updatePodSpec } = this.statements;
-    const results: { name: string; node?: string; outcome: ApplyOutcome }[] = [];
+    const results: AppliedPod[] = [];
     for (const { resource, source } of entries) {
       yield;
-      const name = resource.metadata.name;
-      const hash = specHash(resource.spec);
+      const { name } = resource.metadata;
+      const { spec } = resource;
+      const hash = specHash(spec);
       const labelsJson = canonicalJson(resource.metadata.labels);
-      const existing = podByName.get(name) as Pick<PodsTable, "uid" | "node" | "spec_hash" | "labels_json" | "deletion_requested_at"> | undefined;
+      const requests = podRequests(spec);
+      type Existing = Pick<PodsTable, "uid" | "node" | "spec_json" | "spec_hash" | "labels_json" | "deletion_requested_at" | "host_ports_json">;
+      const existing = podByName.get(name) as Existing | undefined;
       if (existing && existing.deletion_requested_at !== null) {
         throw new PodBeingDeleted(`pod/${name} is being deleted; apply it again once it is gone`);
       }
       if (!existing) {
-        insertPod.run(randomUUID(), name, labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), now.getTime());
-        results.push({ name, outcome: "created" });
+        insertPod.run(
+          randomUUID(),
+          name,
+          labelsJson,
+          JSON.stringify(spec),
+          hash,
+          JSON.stringify(source),
+          now.getTime(),
+          requests.cpuMillis,
+          requests.memoryBytes,
+        );
+        results.push({ name, outcome: "created", replaced: false });
         continue;
       }
       const node = existing.node ?? undefined;
       if (existing.spec_hash === hash && existing.labels_json === labelsJson) {
-        results.push({ name, node, outcome: "unchanged" });
+        results.push({ name, node, outcome: "unchanged", replaced: false });
         continue;
       }
-      updatePodSpec.run(labelsJson, JSON.stringify(resource.spec), hash, JSON.stringify(source), existing.uid);
-      results.push({ name, node, outcome: "configured" });
+      // On its node, the pod keeps its "auto" host ports if it still needs what it needed; else it is placed anew.
+      const kept =
+        node && canonicalJson(podNeeds(JSON.parse(existing.spec_json), undefined)) === canonicalJson(podNeeds(spec, undefined))
+          ? keptAutoPorts(spec, JSON.parse(existing.host_ports_json))
+          : undefined;
+      const hostPorts = kept ? JSON.stringify(publishedPorts(spec, kept)) : "[]";
+      updatePodSpec.run(
+        labelsJson,
+        JSON.stringify(spec),
+        hash,
+        JSON.stringify(source),
+        requests.cpuMillis,
+        requests.memoryBytes,
+        kept ? node : null,
+        hostPorts,
+        existing.uid,
+      );
+      results.push({ name, node, outcome: "configured", replaced: node !== undefined && !kept });
     }
     return results;
   }
 
-  /** How many live (not deleting) pods each node runs. */
-  async podCountsByNode(): Promise<Map<string, number>> {
-    const rows = await this.db
-      .selectFrom("pods")
-      .select(["node", (eb) => eb.fn.countAll<number>().as("count")])
-      .where("node", "is not", null)
-      .where("deletion_requested_at", "is", null)
+  /** What each node's live (not deleting) pods take of it: sums by SQL, and the host ports of the few that publish some. */
+  async allocationByNode(): Promise<Map<string, NodeAllocation>> {
+    const live = this.db.selectFrom("pods").where("node", "is not", null).where("deletion_requested_at", "is", null);
+    const sums = await live
+      .select((eb) => ["node", eb.fn.sum<number>("cpu_millis").as("cpu"), eb.fn.sum<number>("memory_bytes").as("memory"), eb.fn.countAll<number>().as("pods")])
       .groupBy("node")
       .execute();
-    return new Map(rows.map((row) => [row.node!, Number(row.count)]));
+    const allocation = new Map<string, NodeAllocation>(
+      sums.map((row) => [row.node!, { cpuMillis: Number(row.cpu), memoryBytes: Number(row.memory), pods: Number(row.pods), hostPorts: [] }]),
+    );
+    for (const row of await live.select(["node", "host_ports_json"]).where("host_ports_json", "!=", "[]").execute()) {
+      allocation.get(row.node!)?.hostPorts.push(...(JSON.parse(row.host_ports_json) as PublishedPort[]));
+    }
+    return allocation;
+  }
+
+  /** The node that holds the persistent volumes of the pod of each name that has some. */
+  async volumeHomes(): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom("volume_homes").selectAll().execute();
+    return new Map(rows.map((row) => [row.pod_name, row.node]));
   }
 
   /** What `list` shows of every pod, without parsing specs and manifests (10 000 pods: a few milliseconds). */
@@ -289,7 +390,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
 
   /** What a node must run: the pods placed on it, those being deleted flagged so. */
   async desiredPodsFor(node: string): Promise<DesiredPod[]> {
-    type Row = Pick<PodsTable, "uid" | "name" | "labels_json" | "spec_json" | "spec_hash" | "deletion_requested_at">;
+    type Row = Pick<PodsTable, "uid" | "name" | "labels_json" | "spec_json" | "spec_hash" | "deletion_requested_at" | "host_ports_json" | "purge">;
     const rows = await this.database.inBatch(() => this.statements.desiredPods.all(node) as Row[]);
     return rows.map((row) => ({
       uid: row.uid,
@@ -298,6 +399,8 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       specJson: row.spec_json,
       specHash: row.spec_hash,
       deleting: row.deletion_requested_at !== null,
+      purge: row.purge === 1,
+      hostPorts: JSON.parse(row.host_ports_json),
     }));
   }
 
@@ -331,7 +434,9 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
     const made: Placement[] = [];
     for (const placement of placements) {
       yield;
-      if (this.statements.assignPod.run(placement.node, placement.uid, placement.from ?? null).changes === 0) continue;
+      const { assignPod, bindVolumesHome } = this.statements;
+      if (assignPod.run(placement.node, JSON.stringify(placement.hostPorts), placement.uid, placement.from ?? null).changes === 0) continue;
+      if (placement.volumesHome) bindVolumesHome.run(placement.volumesHome, placement.node);
       this.insertEvent(placement.uid, placement.event);
       made.push(placement);
     }
@@ -348,25 +453,31 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   }
 
   private *applyingNodeUpdates(updates: NodeUpdate[]): Generator<void, string[], undefined> {
-    const { saveStatus, deletingPod, deleteEvents, deletePod } = this.statements;
+    const { saveStatus, deletingPod, deleteEvents, deletePod, forgetVolumesHome } = this.statements;
     const forgotten: string[] = [];
     for (const update of updates) {
       yield;
       if (update.kind === "status") saveStatus.run(JSON.stringify(update.status), update.specHash, update.podUid, update.node);
       else if (update.kind === "event") this.insertEvent(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
       else {
-        const pod = deletingPod.get(update.podUid, update.node) as { uid: string; name: string } | undefined;
+        const pod = deletingPod.get(update.podUid, update.node) as { uid: string; name: string; purge: number } | undefined;
         if (!pod) continue;
         deleteEvents.run(pod.uid);
         deletePod.run(pod.uid);
+        if (pod.purge === 1) forgetVolumesHome.run(pod.name);
         forgotten.push(pod.name);
       }
     }
     return forgotten;
   }
 
-  async markDeleting(uid: string, now: Date): Promise<void> {
-    await this.db.updateTable("pods").set({ deletion_requested_at: now.getTime() }).where("uid", "=", uid).execute();
+  /** Starts a pod's deletion; `purge`: its persistent volumes are removed with it. */
+  async markDeleting(uid: string, now: Date, purge: boolean): Promise<void> {
+    await this.db
+      .updateTable("pods")
+      .set({ deletion_requested_at: now.getTime(), purge: purge ? 1 : 0 })
+      .where("uid", "=", uid)
+      .execute();
   }
 
   /** Forgets a pod and its events. */

@@ -16,6 +16,10 @@ export interface JoinRequestInfo {
   nodeId: string;
   /** host:port of the node's Agent service, as the leader must dial it. */
   address: string;
+  /** What the node says of itself; a node that says nothing has no labels and no capacity for requests. */
+  labels?: Record<string, string>;
+  cpuMillis?: number;
+  memoryBytes?: number;
 }
 
 interface LiveNode {
@@ -85,6 +89,9 @@ export class NodeRegistry {
       status: "Ready",
       joinedAt: existing?.node.nodeId === request.nodeId ? existing.node.joinedAt : new Date(now),
       lastHeartbeatAt: new Date(now),
+      labels: request.labels ?? {},
+      cpuMillis: request.cpuMillis ?? 0,
+      memoryBytes: request.memoryBytes ?? 0,
     };
     const sessionId = randomUUID();
     this.nodes.set(node.name, { node, sessionId, lastSeenAt: now });

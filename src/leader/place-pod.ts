@@ -1,20 +1,149 @@
-import type { NodeStatus } from "../shared/domain.js";
+import type { NodeStatus, Protocol } from "../shared/domain.js";
+import { formatCpu, formatMemory } from "../shared/quantities.js";
+
+/** A host port a pod publishes: a fixed one, or "auto" (the leader picks a free one in its range). */
+export interface HostPortNeed {
+  hostPort: number | "auto";
+  protocol: Protocol;
+  /** Undefined: every address of the node. */
+  hostIP?: string;
+}
+
+/** What placement must know of a pod. */
+export interface PodNeeds {
+  cpuMillis: number;
+  memoryBytes: number;
+  hostPorts: HostPortNeed[];
+  nodeSelector: Record<string, string>;
+  /** The node that holds the pod's persistent volumes, if they exist already: the pod can run nowhere else. */
+  boundTo?: string;
+}
+
+/** A host port taken on a node: by port, protocol and address ("*" for every address). */
+export interface TakenPort {
+  hostPort: number;
+  protocol: Protocol;
+  hostIP: string;
+}
 
 export interface PlacementCandidate {
   name: string;
   status: NodeStatus;
-  /** Pods placed on the node and not yet deleted. */
-  podCount: number;
+  labels: Record<string, string>;
+  capacity: { cpuMillis: number; memoryBytes: number };
+  /** The sums of what the node's live pods request, and how many they are. */
+  allocated: { cpuMillis: number; memoryBytes: number; pods: number };
+  takenPorts: TakenPort[];
 }
 
-export type Placement = { node: string } | { reason: string };
+/** spread: the least allocated node (the default); binpack: the most allocated that fits. */
+export type PlacementPolicy = "spread" | "binpack";
 
-/** Where a pod goes: the Ready node running the fewest pods, ties broken by name so the choice is deterministic. */
-export function placePod(candidates: PlacementCandidate[]): Placement {
-  const ready = candidates.filter((node) => node.status === "Ready");
-  if (ready.length === 0) {
-    return { reason: candidates.length === 0 ? "no node has joined the cluster" : `0/${candidates.length} nodes are Ready` };
+export interface PlacementSettings {
+  policy: PlacementPolicy;
+  /** Where "auto" host ports are taken from, inclusive. */
+  hostPortRange: { first: number; last: number };
+}
+
+/** A pod's placement: its node and the host port chosen for each "auto" one (in the order of `needs.hostPorts`). */
+export type Placement = { node: string; autoPorts: number[] } | { reason: string };
+
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+const conflicts = (taken: TakenPort, port: number, protocol: Protocol, hostIP: string) =>
+  taken.hostPort === port && taken.protocol === protocol && (taken.hostIP === "*" || hostIP === "*" || taken.hostIP === hostIP);
+
+/** The host ports the pod would take on the node (the lowest free ones for "auto"), or the first that is taken. */
+function hostPortsOn(node: PlacementCandidate, needs: PodNeeds, settings: PlacementSettings): { auto: number[] } | { taken: string } {
+  const taken = [...node.takenPorts];
+  const auto: number[] = [];
+  for (const need of needs.hostPorts.filter((n) => n.hostPort !== "auto")) {
+    const hostIP = need.hostIP ?? "*";
+    if (taken.some((t) => conflicts(t, need.hostPort as number, need.protocol, hostIP))) return { taken: `host port ${need.hostPort}/${need.protocol}` };
+    taken.push({ hostPort: need.hostPort as number, protocol: need.protocol, hostIP });
   }
-  const [best] = [...ready].sort((a, b) => a.podCount - b.podCount || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { node: best.name };
+  for (const need of needs.hostPorts.filter((n) => n.hostPort === "auto")) {
+    const hostIP = need.hostIP ?? "*";
+    let port = settings.hostPortRange.first;
+    while (port <= settings.hostPortRange.last && taken.some((t) => conflicts(t, port, need.protocol, hostIP))) port++;
+    if (port > settings.hostPortRange.last)
+      return { taken: `a free host port in ${settings.hostPortRange.first}-${settings.hostPortRange.last}/${need.protocol}` };
+    taken.push({ hostPort: port, protocol: need.protocol, hostIP });
+    auto.push(port);
+  }
+  return { auto };
+}
+
+/** How full the node would be with the pod: the mean of its CPU and memory shares (Kubernetes' LeastAllocated). */
+function loadWith(node: PlacementCandidate, needs: PodNeeds): number {
+  const share = (used: number, capacity: number) => (capacity > 0 ? used / capacity : 0);
+  return (
+    (share(node.allocated.cpuMillis + needs.cpuMillis, node.capacity.cpuMillis) +
+      share(node.allocated.memoryBytes + needs.memoryBytes, node.capacity.memoryBytes)) /
+    2
+  );
+}
+
+/**
+ * Where a pod goes: among the Ready nodes that match its node selector (and its volumes' node), have its host ports
+ * free and the CPU and memory it requests, the least allocated (spread) or the most (binpack); then the one with
+ * fewest pods, then by name, so the choice is deterministic. When none fits, why: for each kind of shortfall, what
+ * the pod needs and the most any node offers.
+ */
+export function placePod(needs: PodNeeds, candidates: PlacementCandidate[], settings: PlacementSettings): Placement {
+  if (candidates.length === 0) return { reason: "no node has joined the cluster" };
+  if (needs.boundTo && !candidates.some((node) => node.name === needs.boundTo)) {
+    return { reason: `its persistent volumes are on node ${needs.boundTo}, which is not in the cluster` };
+  }
+  const ready = candidates.filter((node) => node.status === "Ready" && (!needs.boundTo || node.name === needs.boundTo));
+  if (ready.length === 0) {
+    return { reason: needs.boundTo ? `its persistent volumes are on node ${needs.boundTo}, which is not Ready` : `0/${candidates.length} nodes are Ready` };
+  }
+  const selector = Object.entries(needs.nodeSelector);
+  const matching = ready.filter((node) => selector.every(([key, value]) => node.labels[key] === value));
+  if (matching.length === 0) {
+    return { reason: `no Ready node matches its nodeSelector ${selector.map(([key, value]) => `${key}=${value}`).join(",")}` };
+  }
+
+  const shortfalls: string[] = [];
+  const fitting: { node: PlacementCandidate; auto: number[] }[] = [];
+  for (const node of matching) {
+    const ports = hostPortsOn(node, needs, settings);
+    const cpuFree = node.capacity.cpuMillis - node.allocated.cpuMillis;
+    const memoryFree = node.capacity.memoryBytes - node.allocated.memoryBytes;
+    if ("taken" in ports) shortfalls.push("ports");
+    else if (needs.cpuMillis > cpuFree) shortfalls.push("cpu");
+    else if (needs.memoryBytes > memoryFree) shortfalls.push("memory");
+    else fitting.push({ node, auto: ports.auto });
+  }
+  if (fitting.length === 0) return { reason: whyNothingFits(needs, matching, settings, shortfalls) };
+
+  const sign = settings.policy === "binpack" ? -1 : 1;
+  const [best] = fitting.sort(
+    (a, b) => sign * (loadWith(a.node, needs) - loadWith(b.node, needs)) || a.node.allocated.pods - b.node.allocated.pods || byName(a.node, b.node),
+  );
+  return { node: best.node.name, autoPorts: best.auto };
+}
+
+function whyNothingFits(needs: PodNeeds, nodes: PlacementCandidate[], settings: PlacementSettings, shortfalls: string[]): string {
+  const reasons: string[] = [];
+  const count = (kind: string) => shortfalls.filter((s) => s === kind).length;
+  const largest = (free: (node: PlacementCandidate) => number) => [...nodes].sort((a, b) => free(b) - free(a) || byName(a, b))[0];
+  if (count("ports") > 0) {
+    const taken = nodes.map((node) => hostPortsOn(node, needs, settings)).find((ports) => "taken" in ports) as { taken: string };
+    reasons.push(`${taken.taken} is taken on ${count("ports")} of ${nodes.length} nodes`);
+  }
+  if (count("cpu") > 0) {
+    const node = largest((n) => n.capacity.cpuMillis - n.allocated.cpuMillis);
+    reasons.push(
+      `insufficient cpu: needs ${formatCpu(needs.cpuMillis)}, largest free ${formatCpu(Math.max(0, node.capacity.cpuMillis - node.allocated.cpuMillis))} on ${node.name}`,
+    );
+  }
+  if (count("memory") > 0) {
+    const node = largest((n) => n.capacity.memoryBytes - n.allocated.memoryBytes);
+    reasons.push(
+      `insufficient memory: needs ${formatMemory(needs.memoryBytes)}, largest free ${formatMemory(Math.max(0, node.capacity.memoryBytes - node.allocated.memoryBytes))} on ${node.name}`,
+    );
+  }
+  return reasons.join("; ");
 }

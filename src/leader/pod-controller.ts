@@ -6,12 +6,22 @@ import type { AssignmentHub } from "./assignment-hub.js";
 import type { LeaderStore, Placement, PodSummary, StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
-import { placePod } from "./place-pod.js";
+import { placePod, type PlacementCandidate, type PlacementSettings } from "./place-pod.js";
+import { hasPersistentVolumes, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
 
 export interface PodView extends StoredPod {
   phase: PodPhase;
 }
+
+export interface PodControllerOptions {
+  /** Whether the leader's own node runs pods. */
+  podsOnLeader: boolean;
+  /** Default: spread, auto host ports from 30000-32767. */
+  placement?: PlacementSettings;
+}
+
+export const DEFAULT_PLACEMENT: PlacementSettings = { policy: "spread", hostPortRange: { first: 30000, last: 32767 } };
 
 /** The leader's pod logic: apply, delete, placement, and what happens to the pods of a lost node. */
 export class PodController {
@@ -22,7 +32,7 @@ export class PodController {
     private readonly hub: Pick<AssignmentHub, "notify">,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly options: { podsOnLeader: boolean } = { podsOnLeader: true },
+    private readonly options: PodControllerOptions = { podsOnLeader: true, placement: DEFAULT_PLACEMENT },
   ) {}
 
   /** Applies a whole validated manifest in one transaction. */
@@ -32,8 +42,13 @@ export class PodController {
     if (changed.length > 0)
       this.log.info(changed.length === 1 ? `pod/${changed[0].name} ${changed[0].outcome}` : `${changed.length} pods created or configured`);
     for (const { node, outcome } of applied) if (outcome === "configured" && node) this.hub.notify(node);
-    if (applied.some(({ outcome }) => outcome === "created")) await this.schedulePending();
+    if (applied.some(({ outcome, replaced }) => outcome === "created" || replaced)) await this.schedulePending();
     return applied.map(({ name, outcome }) => ({ type: "pod", name, outcome }));
+  }
+
+  /** What each node's live pods take of it. */
+  allocationByNode(): ReturnType<LeaderStore["allocationByNode"]> {
+    return this.store.allocationByNode();
   }
 
   async list(): Promise<(PodSummary & { phase: PodPhase })[]> {
@@ -45,8 +60,11 @@ export class PodController {
     return pod && { pod: this.view(pod), events: await this.store.podEvents(pod.uid) };
   }
 
-  /** Starts deleting a pod; false when there is none. A placed pod is gone once its node has removed its containers. */
-  async delete(name: string): Promise<boolean> {
+  /**
+   * Starts deleting a pod; false when there is none. A placed pod is gone once its node has removed its containers
+   * (and, with `purge`, its persistent volumes).
+   */
+  async delete(name: string, purge = false): Promise<boolean> {
     const pod = await this.store.getPod(name);
     if (!pod) return false;
     if (!pod.node) {
@@ -55,7 +73,7 @@ export class PodController {
       return true;
     }
     if (!pod.deletionRequestedAt) {
-      await this.store.markDeleting(pod.uid, new Date(this.clock.now()));
+      await this.store.markDeleting(pod.uid, new Date(this.clock.now()), purge);
       this.log.info(`pod/${name} terminating on ${pod.node}`);
       this.hub.notify(pod.node);
     }
@@ -82,11 +100,14 @@ export class PodController {
         this.log.info(`pod/${pod.name} deleted (its node ${node} is lost)`);
       }
       const stranded = pods.filter((p) => !p.deletionRequestedAt);
-      moving += heldBecause === undefined ? stranded.length : 0;
-      if (heldBecause === undefined) await this.place(stranded);
-      else
-        for (const pod of stranded)
-          await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${heldBecause}`, node });
+      // A pod keeps its data on its node: it waits for that node rather than start elsewhere without it.
+      const why = (pod: StoredPod) =>
+        heldBecause ?? (hasPersistentVolumes(pod.spec) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
+      const moved = stranded.filter((pod) => why(pod) === undefined);
+      moving += moved.length;
+      await this.place(moved);
+      for (const pod of stranded.filter((p) => why(p) !== undefined))
+        await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${why(pod)}`, node });
     }
     return moving;
   }
@@ -108,16 +129,29 @@ export class PodController {
   /** Places each pod on the best Ready node (`placePod`), counting the pods placed as it goes. */
   private async place(pods: StoredPod[]): Promise<void> {
     if (pods.length === 0) return;
-    const counts = await this.store.podCountsByNode();
+    const allocation = await this.store.allocationByNode();
+    const homes = await this.store.volumeHomes();
     const candidates = this.registry
       .list()
       .filter((node) => this.options.podsOnLeader || node.type !== "Leader")
-      .map((node) => ({ name: node.name, status: node.status, podCount: counts.get(node.name) ?? 0 }));
+      .map((node): PlacementCandidate => {
+        const { cpuMillis = 0, memoryBytes = 0, pods: count = 0, hostPorts = [] } = allocation.get(node.name) ?? {};
+        return {
+          name: node.name,
+          status: node.status,
+          labels: node.labels,
+          capacity: { cpuMillis: node.cpuMillis, memoryBytes: node.memoryBytes },
+          allocated: { cpuMillis, memoryBytes, pods: count },
+          takenPorts: takenBy(hostPorts),
+        };
+      });
     const time = new Date(this.clock.now());
     const placements: Placement[] = [];
     for (const pod of pods) {
       await pauseIfSliceUsed();
-      const placement = placePod(candidates);
+      const persistent = hasPersistentVolumes(pod.spec);
+      const needs = podNeeds(pod.spec, persistent ? homes.get(pod.name) : undefined);
+      const placement = placePod(needs, candidates, this.options.placement ?? DEFAULT_PLACEMENT);
       if ("node" in placement) {
         const event: PodEvent = pod.node
           ? {
@@ -128,8 +162,17 @@ export class PodController {
               node: placement.node,
             }
           : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };
-        placements.push({ uid: pod.uid, from: pod.node, node: placement.node, event });
-        candidates.find((node) => node.name === placement.node)!.podCount++;
+        const hostPorts = publishedPorts(pod.spec, placement.autoPorts);
+        placements.push({ uid: pod.uid, from: pod.node, node: placement.node, hostPorts, volumesHome: persistent ? pod.name : undefined, event });
+        // What it takes counts for the next pods of this round.
+        const chosen = candidates.find((node) => node.name === placement.node)!;
+        chosen.allocated = {
+          cpuMillis: chosen.allocated.cpuMillis + needs.cpuMillis,
+          memoryBytes: chosen.allocated.memoryBytes + needs.memoryBytes,
+          pods: chosen.allocated.pods + 1,
+        };
+        chosen.takenPorts = [...chosen.takenPorts, ...takenBy(hostPorts)];
+        if (persistent) homes.set(pod.name, placement.node);
       } else {
         await this.recordOnce(pod.uid, {
           time,

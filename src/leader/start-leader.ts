@@ -25,7 +25,8 @@ import { NodeKeys } from "./node-keys.js";
 import { NodeLifecycle } from "./node-lifecycle.js";
 import { NodeRegistry } from "./node-registry.js";
 import { NodeUpdateBatcher } from "./node-update-batcher.js";
-import { PodController } from "./pod-controller.js";
+import type { PlacementSettings } from "./place-pod.js";
+import { DEFAULT_PLACEMENT, PodController } from "./pod-controller.js";
 
 export interface LeaderConfig extends NodeAgentConfig {
   listen: HostPort;
@@ -42,6 +43,10 @@ export interface LeaderConfig extends NodeAgentConfig {
   disruptionThreshold: number;
   /** Whether the leader's own node takes pods (it is still a node, listed as Leader). */
   podsOnLeader: boolean;
+  /** How pods are placed (default: spread, auto host ports from 30000-32767). */
+  placement?: PlacementSettings;
+  /** Whether pods may mount directories of their node (hostPath volumes). */
+  allowHostPaths?: boolean;
 }
 
 /** Nodes send heartbeats many times per grace period, so a few lost messages never make a node NotReady. */
@@ -92,14 +97,14 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const agent = await openNodeAgent(server, config, deps, { certificate: NodeCertificate.load(config.dataDir) });
   const hub = new AssignmentHub(store, log);
   const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: agent.nodeId });
-  const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader });
+  const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {
     for (const name of await store.applyNodeUpdates(batch)) log.info(`pod/${name} deleted`);
   });
   const agents = new AgentClients(leaderCertificate.clientIdentity);
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  server.addService(CubeService, createCubeService(registry, pods, lifecycle, agents, log));
+  server.addService(CubeService, createCubeService(registry, pods, lifecycle, agents, log, { allowHostPaths: config.allowHostPaths ?? false }));
   server.addService(ClusterService, {
     ...createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
     ...createCertificateHandlers({

@@ -7,6 +7,8 @@ import type { LeaderConfig } from "../leader/start-leader.js";
 import { parseDuration } from "../shared/duration.js";
 import { parseHostPort } from "../shared/host-port.js";
 import { MIN_SECRET_LENGTH, parseJoinToken } from "../shared/join-token.js";
+import { LABEL_KEY, LABEL_VALUE } from "../shared/manifest.js";
+import type { PlacementPolicy } from "../leader/place-pod.js";
 
 export type ServerCommand = { mode: "leader"; config: LeaderConfig } | { mode: "follower"; config: FollowerConfig } | { mode: "help" };
 
@@ -20,6 +22,8 @@ interface FlagSpec {
   required?: boolean;
   /** A switch: given alone, it means yes. */
   switch?: true;
+  /** Repeatable; the environment variable holds a comma-separated list. */
+  multiple?: true;
 }
 
 const common: Record<string, FlagSpec> = {
@@ -37,6 +41,7 @@ const common: Record<string, FlagSpec> = {
   "restart-backoff-max": { env: "CUBE_RESTART_BACKOFF_MAX", help: "longest delay between restarts", default: () => "30s" },
   "restart-reset-after": { env: "CUBE_RESTART_RESET_AFTER", help: "a container that ran this long starts a fresh failure count", default: () => "60s" },
   "restart-max-failures": { env: "CUBE_RESTART_MAX_FAILURES", help: "consecutive failures after which the pod is Failed", default: () => "5" },
+  label: { env: "CUBE_LABELS", help: "a label of this node, KEY=VALUE (repeatable), which pods select with nodeSelector", multiple: true },
 };
 
 const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
@@ -49,6 +54,14 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
     "reschedule-delay": { env: "CUBE_RESCHEDULE_DELAY", help: "pods of a node NotReady this much longer move to other nodes", default: () => "10s" },
     "pods-on-leader": { env: "CUBE_PODS_ON_LEADER", help: "whether the leader's own node runs pods (yes or no)", default: () => "yes" },
+    placement: { env: "CUBE_PLACEMENT", help: "spread (the least allocated node) or binpack (the most allocated that fits)", default: () => "spread" },
+    "host-port-range": { env: "CUBE_HOST_PORT_RANGE", help: 'where "auto" host ports are taken from', default: () => "30000-32767" },
+    "allow-host-paths": {
+      env: "CUBE_ALLOW_HOST_PATHS",
+      help: "accept hostPath volumes (a pod with one can read and write the node's files as root)",
+      default: () => "no",
+      switch: true,
+    },
     "disruption-threshold": {
       env: "CUBE_DISRUPTION_THRESHOLD",
       help: "with this share of the followers NotReady at once (and at least 2), the leader moves no pod: its own network is the likelier fault",
@@ -71,7 +84,9 @@ export function serverUsage(): string {
   return [
     "usage: cube-server leader --token T|--token-file F [--admin-password P] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
+    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--allow-host-paths] [--label KEY=VALUE]...",
     "       cube-server follower --leader HOST:PORT --token T|--token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
+    "                          [--label KEY=VALUE]...",
     "",
     "leader flags:",
     describe(modes.leader),
@@ -86,6 +101,33 @@ function yesNo(value: string, flag: string): boolean {
   if (/^(yes|true|1)$/i.test(value)) return true;
   if (/^(no|false|0)$/i.test(value)) return false;
   throw new UsageError(`--${flag} must be yes or no, got "${value}"`);
+}
+
+/** KEY=VALUE pairs, each a valid label. */
+function labelFlags(pairs: string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of pairs) {
+    const [key, ...rest] = pair.split("=");
+    const value = rest.join("=");
+    if (rest.length === 0 || !LABEL_KEY.test(key) || !LABEL_VALUE.test(value)) {
+      throw new UsageError(`--label must be KEY=VALUE, a label (letters, digits, '-', '_', '.'), got "${pair}"`);
+    }
+    labels[key] = value;
+  }
+  return labels;
+}
+
+function placementFlag(value: string): PlacementPolicy {
+  if (value !== "spread" && value !== "binpack") throw new UsageError(`--placement must be spread or binpack, got "${value}"`);
+  return value;
+}
+
+/** "30000-32767": the first and last port, inclusive. */
+function portRangeFlag(value: string): { first: number; last: number } {
+  const match = /^(\d+)-(\d+)$/.exec(value.trim());
+  const [first, last] = match ? [Number(match[1]), Number(match[2])] : [NaN, NaN];
+  if (!(first >= 1 && last <= 65535 && first <= last)) throw new UsageError(`--host-port-range must be FIRST-LAST within 1-65535, got "${value}"`);
+  return { first, last };
 }
 
 /** "55%" (or "55") as a fraction: 0.55. */
@@ -141,7 +183,12 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
     parsed = parseArgs({
       args: rest,
       options: {
-        ...Object.fromEntries(Object.entries(specs).map(([flag, spec]) => [flag, { type: spec.switch ? ("boolean" as const) : ("string" as const) }])),
+        ...Object.fromEntries(
+          Object.entries(specs).map(([flag, spec]) => [
+            flag,
+            { type: spec.switch ? ("boolean" as const) : ("string" as const), multiple: spec.multiple === true },
+          ]),
+        ),
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -162,6 +209,15 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
     return given;
   };
   const required = (flag: string) => value(flag) as string;
+  /** A repeatable flag's values, or its environment variable's comma-separated ones. */
+  const values = (flag: string): string[] => {
+    const given = (parsed.values as Record<string, string[] | undefined>)[flag];
+    if (given && given.length > 0) return given;
+    return (env[specs[flag].env] ?? "")
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+  };
   const hostPort = (flag: string) => {
     const given = value(flag);
     try {
@@ -187,6 +243,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   checkSecretLength(parseJoinToken(token).secret, "--token", allowShort);
   const dataDir = required("data-dir");
   const name = required("name");
+  const labels = labelFlags(values("label"));
   if (mode === "leader") {
     return {
       mode,
@@ -206,8 +263,14 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),
         disruptionThreshold: percentFlag(required("disruption-threshold"), "disruption-threshold"),
         podsOnLeader: yesNo(required("pods-on-leader"), "pods-on-leader"),
+        labels,
+        placement: { policy: placementFlag(required("placement")), hostPortRange: portRangeFlag(required("host-port-range")) },
+        allowHostPaths: yesNo(required("allow-host-paths"), "allow-host-paths"),
       },
     };
   }
-  return { mode, config: { token, dataDir, name, restart, leader: hostPort("leader")!, listen: hostPort("listen")!, advertise: hostPort("advertise") } };
+  return {
+    mode,
+    config: { token, dataDir, name, restart, labels, leader: hostPort("leader")!, listen: hostPort("listen")!, advertise: hostPort("advertise") },
+  };
 }

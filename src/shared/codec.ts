@@ -1,8 +1,22 @@
 // The domain's types and their wire messages. The protos spell the domain's words as strings and carry a pod's spec
 // as the manifest's JSON, so a conversion is a narrowing of strings to the domain's unions, and a default for an
 // absent timestamp; a domain value is already a valid message (a `DesiredPod` is an `AssignedPod` as it is).
-import type { ContainerStatus as WireContainerStatus, Event, Node, PodStatus } from "../gen/cube.js";
-import type { ContainerState, ContainerStatus, EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodPhase, PodStatusReport } from "./domain.js";
+import type { AssignedPod } from "../gen/agent.js";
+import type { ContainerStatus as WireContainerStatus, Event, Node, PodStatus, PublishedPort as WirePublishedPort } from "../gen/cube.js";
+import type {
+  ContainerState,
+  ContainerStatus,
+  DesiredPod,
+  EventType,
+  NodeInfo,
+  NodeStatus,
+  NodeType,
+  PodEvent,
+  PodPhase,
+  PodStatusReport,
+  Protocol,
+  PublishedPort,
+} from "./domain.js";
 
 const EPOCH = new Date(0);
 
@@ -26,4 +40,12 @@ export function podStatusFromWire(status: PodStatus): PodStatusReport {
 
 export function eventFromWire(event: Event): PodEvent {
   return { ...event, type: event.type as EventType, time: event.time ?? EPOCH };
+}
+
+export function publishedPortFromWire(port: WirePublishedPort): PublishedPort {
+  return { ...port, protocol: port.protocol as Protocol };
+}
+
+export function desiredPodFromWire(pod: AssignedPod): DesiredPod {
+  return { ...pod, hostPorts: pod.hostPorts.map(publishedPortFromWire) };
 }

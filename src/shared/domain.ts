@@ -11,10 +11,38 @@ export interface NodeInfo {
   address: string;
   joinedAt: Date;
   lastHeartbeatAt: Date;
+  /** The node's labels (`--label`), which pods select with `nodeSelector`. */
+  labels: Record<string, string>;
+  /** What its container engine has. */
+  cpuMillis: number;
+  memoryBytes: number;
 }
 
 /** Node names follow DNS rules (host names are the default), which also keeps them safe in labels and logs. */
 export const NODE_NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+export type Protocol = "tcp" | "udp";
+
+/** A port of a container; with `hostPort`, published on its node ("auto": one the leader chose from its range). */
+export interface ContainerPort {
+  containerPort: number;
+  hostPort?: number | "auto";
+  protocol: Protocol;
+  /** The node's address to publish on; all of them when absent. */
+  hostIP?: string;
+}
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly: boolean;
+}
+
+/** What a container may use, enforced by Docker, and what placement counts: CPUs (0.5 or "500m") and memory ("256Mi"). */
+export interface ResourceAmounts {
+  cpu?: number | string;
+  memory?: number | string;
+}
 
 export interface ContainerSpec {
   name: string;
@@ -24,6 +52,22 @@ export interface ContainerSpec {
   command?: string[];
   /** Replaces the image's cmd when given. */
   args?: string[];
+  // Absent rather than empty when not given, so that a pod applied before they existed keeps its spec hash.
+  ports?: ContainerPort[];
+  volumeMounts?: VolumeMount[];
+  resources?: ResourceAmounts;
+}
+
+/**
+ * A volume of a pod. `emptyDir`: shared by its containers, removed with the pod. `persistent`: a named volume of the
+ * node that outlives the pod (found again by a pod of the same name on that node; removed by `delete --purge`).
+ * `hostPath`: a directory of the node (only where the leader allows it). Exactly one of the three is given.
+ */
+export interface Volume {
+  name: string;
+  emptyDir?: Record<string, never>;
+  persistent?: Record<string, never>;
+  hostPath?: { path: string };
 }
 
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
@@ -47,6 +91,9 @@ export interface PodSpec {
   restart?: Partial<RestartSettings>;
   /** SIGTERM, then SIGKILL after this long, when a pod is deleted or replaced. */
   terminationGracePeriodSeconds: number;
+  volumes?: Volume[];
+  /** The labels a node must have to run the pod. */
+  nodeSelector?: Record<string, string>;
 }
 
 export interface PodMetadata {
@@ -79,6 +126,20 @@ export interface DesiredPod {
   specHash: string;
   /** Being deleted: the node stops its containers gracefully, then reports the pod removed. */
   deleting: boolean;
+  /** Deleted with `--purge`: its persistent volumes go too. */
+  purge: boolean;
+  /** The ports its node publishes for it ("auto" ones resolved by the leader). */
+  hostPorts: PublishedPort[];
+}
+
+/** A container port published on the pod's node. */
+export interface PublishedPort {
+  container: string;
+  containerPort: number;
+  protocol: Protocol;
+  /** The spec's hostIP; in what `get` shows, the node's address when the spec gives none. Empty: every address. */
+  hostAddress: string;
+  hostPort: number;
 }
 
 export type ApplyOutcome = "created" | "unchanged" | "configured";

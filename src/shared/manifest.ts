@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { RESOURCE_TYPES, type Resource } from "./domain.js";
+import { RESOURCE_TYPES, type Protocol, type Resource } from "./domain.js";
+import { cpuMillis, memoryBytes } from "./quantities.js";
 import { runAtOnce, runInSlices } from "./time-slices.js";
 
 /**
@@ -38,16 +39,57 @@ const image = z
 /** Environment variable names as a shell accepts them (no "=", no NUL, no spaces). */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a valid environment variable name");
 const atMost = (limit: number, what: string) => `at most ${limit} ${what} (Cube's limit)`;
-const labelKey = z
-  .string()
-  .regex(
-    /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/,
-    "must be a label key: [prefix/]name, alphanumerics, '-', '_', '.', at most 63 characters for the name",
-  );
-const labelValue = z
-  .string()
-  .regex(/^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/, "must be a label value: alphanumerics, '-', '_', '.', at most 63 characters");
+/** Labels as Kubernetes writes them (on pods, and on nodes with `--label`). */
+export const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
+export const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
+const labelKey = z.string().regex(LABEL_KEY, "must be a label key: [prefix/]name, alphanumerics, '-', '_', '.', at most 63 characters for the name");
+const labelValue = z.string().regex(LABEL_VALUE, "must be a label value: alphanumerics, '-', '_', '.', at most 63 characters");
 const noNul = z.string().refine((value) => !value.includes("\0"), "must not contain NUL characters");
+
+const port = z.number().int().min(1).max(65535);
+const portSchema = z.strictObject({
+  containerPort: port,
+  hostPort: z.union([port, z.literal("auto")]).optional(),
+  // Kubernetes writes TCP and UDP.
+  protocol: z
+    .enum(["tcp", "udp", "TCP", "UDP"])
+    .transform((protocol) => protocol.toLowerCase() as Protocol)
+    .default("tcp"),
+  hostIP: z.union([z.ipv4(), z.ipv6()], { error: "must be an IP address" }).optional(),
+});
+
+const absolutePath = z
+  .string()
+  .regex(/^\/[^\0]*$/, "must be an absolute path")
+  .max(4096);
+const volumeMountSchema = z.strictObject({ name: dnsLabel, mountPath: absolutePath, readOnly: z.boolean().default(false) });
+
+const cpuAmount = z.union([z.number(), z.string()]).refine((amount) => (cpuMillis(amount) ?? 0) > 0, 'must be a CPU amount above 0: 0.5 or "500m"');
+const memoryAmount = z
+  .union([z.number(), z.string()])
+  .refine((amount) => (memoryBytes(amount) ?? 0) >= 4 * 2 ** 20, 'must be a memory amount of at least 4Mi (Docker\'s minimum): "256Mi", "1Gi"');
+
+const empty = z.strictObject({});
+const volumeSchema = z
+  .strictObject({
+    name: dnsLabel,
+    emptyDir: empty.optional(),
+    persistent: empty.optional(),
+    hostPath: z.strictObject({ path: absolutePath }).optional(),
+  })
+  .refine((volume) => [volume.emptyDir, volume.persistent, volume.hostPath].filter(Boolean).length === 1, "must be one of emptyDir, persistent, hostPath");
+
+/** Where each of a list's items is named `key`, the second of a name is refused with the first's index. */
+function uniqueBy<T>(key: (item: T) => string, what: string, list: string, field: string) {
+  return (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Map<string, number>();
+    items.forEach((item, index) => {
+      const first = seen.get(key(item));
+      if (first !== undefined) ctx.addIssue({ code: "custom", path: [index, field], message: `duplicate ${what} "${key(item)}" (also at ${list}[${first}])` });
+      else seen.set(key(item), index);
+    });
+  };
+}
 
 const containerSchema = z.strictObject({
   name: dnsLabel,
@@ -58,6 +100,17 @@ const containerSchema = z.strictObject({
     .default({}),
   command: z.array(noNul).min(1, "must not be empty when given").max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "entries")).optional(),
   args: z.array(noNul).max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "entries")).optional(),
+  ports: z
+    .array(portSchema)
+    .max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "ports"))
+    .superRefine(uniqueBy((p) => `${p.containerPort}/${p.protocol}`, "port", "ports", "containerPort"))
+    .optional(),
+  volumeMounts: z
+    .array(volumeMountSchema)
+    .max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "mounts"))
+    .superRefine(uniqueBy((m) => m.mountPath, "mount path", "volumeMounts", "mountPath"))
+    .optional(),
+  resources: z.strictObject({ cpu: cpuAmount.optional(), memory: memoryAmount.optional() }).optional(),
 });
 
 const podSchema = z.strictObject({
@@ -66,33 +119,55 @@ const podSchema = z.strictObject({
     name: dnsLabel,
     labels: z.record(labelKey, labelValue).default({}),
   }),
-  spec: z.strictObject({
-    containers: z
-      .array(containerSchema)
-      .min(1, "must list at least one container")
-      .max(MANIFEST_LIMITS.containersPerPod, atMost(MANIFEST_LIMITS.containersPerPod, "containers per pod"))
-      .superRefine((containers, ctx) => {
-        const seen = new Map<string, number>();
-        containers.forEach((container, index) => {
-          const first = seen.get(container.name);
-          if (first !== undefined) {
-            ctx.addIssue({ code: "custom", path: [index, "name"], message: `duplicate container name "${container.name}" (also at containers[${first}])` });
-          } else seen.set(container.name, index);
+  spec: z
+    .strictObject({
+      containers: z
+        .array(containerSchema)
+        .min(1, "must list at least one container")
+        .max(MANIFEST_LIMITS.containersPerPod, atMost(MANIFEST_LIMITS.containersPerPod, "containers per pod"))
+        .superRefine(uniqueBy((container) => container.name, "container name", "containers", "name")),
+      restartPolicy: z.enum(["Always", "OnFailure", "Never"]).default("Always"),
+      restart: z
+        .strictObject({
+          // Below 0.1 s a back-off is no back-off (Docker's own restart delay starts at 0.1 s).
+          initialBackoffSeconds: z.number().min(0.1).max(3600),
+          maxBackoffSeconds: z.number().min(0.1).max(86_400),
+          resetAfterSeconds: z.number().min(1).max(86_400),
+          maxFailures: z.number().int().min(1).max(1000),
+        })
+        .partial()
+        .optional(),
+      terminationGracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
+      volumes: z
+        .array(volumeSchema)
+        .max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "volumes"))
+        .superRefine(uniqueBy((v) => v.name, "volume name", "volumes", "name"))
+        .optional(),
+      nodeSelector: z.record(labelKey, labelValue).optional(),
+    })
+    .superRefine((spec, ctx) => {
+      // A mount names a volume of the pod; a host port is published once per protocol and address.
+      const volumes = new Set((spec.volumes ?? []).map((volume) => volume.name));
+      const published = new Map<string, string>();
+      spec.containers.forEach((container, c) => {
+        (container.volumeMounts ?? []).forEach((mount, m) => {
+          if (!volumes.has(mount.name))
+            ctx.addIssue({ code: "custom", path: ["containers", c, "volumeMounts", m, "name"], message: `no volume "${mount.name}" in spec.volumes` });
         });
-      }),
-    restartPolicy: z.enum(["Always", "OnFailure", "Never"]).default("Always"),
-    restart: z
-      .strictObject({
-        // Below 0.1 s a back-off is no back-off (Docker's own restart delay starts at 0.1 s).
-        initialBackoffSeconds: z.number().min(0.1).max(3600),
-        maxBackoffSeconds: z.number().min(0.1).max(86_400),
-        resetAfterSeconds: z.number().min(1).max(86_400),
-        maxFailures: z.number().int().min(1).max(1000),
-      })
-      .partial()
-      .optional(),
-    terminationGracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
-  }),
+        (container.ports ?? []).forEach((port, p) => {
+          if (port.hostPort === undefined || port.hostPort === "auto") return;
+          const key = `${port.hostIP ?? "*"}:${port.hostPort}/${port.protocol}`;
+          const first = published.get(key);
+          if (first)
+            ctx.addIssue({
+              code: "custom",
+              path: ["containers", c, "ports", p, "hostPort"],
+              message: `host port ${port.hostPort}/${port.protocol} is published twice (also at ${first})`,
+            });
+          else published.set(key, `containers[${c}].ports[${p}]`);
+        });
+      });
+    }),
 });
 
 const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = { pod: podSchema };

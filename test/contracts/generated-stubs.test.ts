@@ -57,7 +57,21 @@ describe("contracts", () => {
       const joinedAt = new Date("2026-01-02T03:04:05.678Z");
       const bytes = Buffer.from(
         ListNodesResponse.encode({
-          nodes: [{ name: "n1", status: "Ready", type: "Leader", address: "a:1", joinedAt, lastHeartbeatAt: joinedAt }],
+          nodes: [
+            {
+              name: "n1",
+              status: "Ready",
+              type: "Leader",
+              address: "a:1",
+              joinedAt,
+              lastHeartbeatAt: joinedAt,
+              labels: { zone: "a" },
+              cpuMillis: 2000,
+              memoryBytes: 2 ** 33,
+              allocatedCpuMillis: 500,
+              allocatedMemoryBytes: 2 ** 28,
+            },
+          ],
         }).finish(),
       );
       const listNodes = (definition["cube.v1.Cube"] as grpc.ServiceDefinition).ListNodes;

@@ -20,13 +20,15 @@ export function webPod(change: Partial<LocalPod> = {}): LocalPod {
       restartPolicy: "Always",
       terminationGracePeriodSeconds: 7,
     },
+    hostPorts: [],
+    purge: false,
     ...change,
   };
 }
 
 /** A pod as the leader sends it to its node (by default the base pod, running). */
-export function placed({ uid, name, labels, spec, specHash }: LocalPod = webPod(), deleting = false): DesiredPod {
-  return { uid, name, labels, specJson: JSON.stringify(spec), specHash, deleting };
+export function placed({ uid, name, labels, spec, specHash, hostPorts }: LocalPod = webPod(), deleting = false): DesiredPod {
+  return { uid, name, labels, specJson: JSON.stringify(spec), specHash, deleting, purge: false, hostPorts };
 }
 
 /** A container of the base pod as the engine shows it; `containerName` undefined is the pause container. */

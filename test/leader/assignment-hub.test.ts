@@ -10,6 +10,8 @@ const desired = (name: string): DesiredPod => ({
   specJson: "{}",
   specHash: "h",
   deleting: false,
+  purge: false,
+  hostPorts: [],
 });
 
 /** A node's stream that records what it is sent, as pod names, and why it ended. */

@@ -44,7 +44,9 @@ describe("LeaderStore: apply semantics", () => {
   it("forgets a node's status report once the spec changes", async () => {
     await apply(store, pod("a"));
     const { uid, specHash } = (await store.getPod("a"))!;
-    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
+    await store.assignPods([
+      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+    ]);
     await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: { phase: "Running", containers: [] } }]);
     expect((await store.getPod("a"))!.status?.phase).to.equal("Running");
     await apply(store, pod("a", "busybox:2"));
@@ -59,7 +61,7 @@ describe("LeaderStore: apply semantics", () => {
 
   it("applies all of a manifest or nothing", async () => {
     await apply(store, pod("doomed"));
-    await store.markDeleting((await store.getPod("doomed"))!.uid, new Date());
+    await store.markDeleting((await store.getPod("doomed"))!.uid, new Date(), false);
     let refusal: unknown;
     await apply(store, pod("first"), pod("doomed"), pod("last")).catch((error) => (refusal = error));
     expect(refusal).to.be.instanceOf(PodBeingDeleted);
@@ -69,7 +71,9 @@ describe("LeaderStore: apply semantics", () => {
   it("stores an event a node delivers twice only once", async () => {
     await apply(store, pod("a"));
     const { uid } = (await store.getPod("a"))!;
-    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
+    await store.assignPods([
+      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+    ]);
     const event = { time: new Date(), type: "Normal" as const, reason: "Started", message: "Started container main", node: "n1" };
     const delivery = (nodeId: string, podUid = uid) => ({ kind: "event" as const, nodeId, podUid, event, sequence: 1 });
     await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")]);
@@ -90,12 +94,14 @@ describe("LeaderStore: apply semantics", () => {
     const reported = async () => (await store.podEvents(uid)).filter((e) => e.reason === "Started").map((e) => e.message);
     await store.applyNodeUpdates([from("n1", 1)]);
     expect(await reported()).to.deep.equal([]);
-    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
+    await store.assignPods([
+      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+    ]);
     await store.applyNodeUpdates([from("n1", 2), from("n2", 1)]);
     expect(await reported()).to.deep.equal(["from n1"]);
     // Moved to n2: n1, which ran it, may still say what it does with its old copy.
     await store.assignPods([
-      { uid, from: "n1", node: "n2", event: { time: new Date(), type: "Warning", reason: "Rescheduled", message: "to n2", node: "n2" } },
+      { uid, from: "n1", node: "n2", hostPorts: [], event: { time: new Date(), type: "Warning", reason: "Rescheduled", message: "to n2", node: "n2" } },
     ]);
     await store.applyNodeUpdates([from("n1", 3), from("n2", 2), from("n3", 1)]);
     expect(await reported()).to.deep.equal(["from n1", "from n1", "from n2"]);
@@ -104,14 +110,16 @@ describe("LeaderStore: apply semantics", () => {
   it("keeps a status only from the pod's own node, and forgets a deleting pod its node removed", async () => {
     await apply(store, pod("a"));
     const { uid, specHash } = (await store.getPod("a"))!;
-    await store.assignPods([{ uid, node: "n1", event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } }]);
+    await store.assignPods([
+      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+    ]);
     const running = { phase: "Running" as const, containers: [] };
     await store.applyNodeUpdates([{ kind: "status", node: "n2", podUid: uid, specHash, status: running }]);
     expect((await store.getPod("a"))!.status).to.equal(undefined);
     await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: running }]);
     expect((await store.getPod("a"))!.status).to.deep.equal(running);
     expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }])).to.deep.equal([]); // not being deleted
-    await store.markDeleting(uid, new Date());
+    await store.markDeleting(uid, new Date(), false);
     expect(await store.applyNodeUpdates([{ kind: "removed", node: "n2", podUid: uid }])).to.deep.equal([]);
     expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }])).to.deep.equal(["a"]);
     expect(await store.getPod("a")).to.equal(undefined);

@@ -133,7 +133,9 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     );
     try {
       const joined = await new Promise<JoinResponse>((resolve, reject) =>
-        intruder.join({ nodeId: "intruder-id", agentAddress: "127.0.0.1:1" }, (error, response) => (error ? reject(error) : resolve(response))),
+        intruder.join({ nodeId: "intruder-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 0, memoryBytes: 0 }, (error, response) =>
+          error ? reject(error) : resolve(response),
+        ),
       );
       // A session that is not its own: refused.
       const borrowed = intruder.sync();

@@ -41,6 +41,7 @@ describe("parseServerArgs", () => {
       CUBE_ADVERTISE: "10.0.0.9:5000",
       CUBE_DATA_DIR: "/var/lib/cube",
       CUBE_NAME: "env-name",
+      CUBE_LABELS: "zone=a, disk=ssd",
     };
     const command = parseServerArgs(["follower", "--name", "flag-name"], env);
     expect(command).to.deep.equal({
@@ -53,8 +54,49 @@ describe("parseServerArgs", () => {
         dataDir: "/var/lib/cube",
         name: "flag-name",
         restart: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
+        labels: { zone: "a", disk: "ssd" },
       },
     });
+  });
+
+  it("reads node labels (repeatable), placement, the auto host port range and whether host paths are allowed", () => {
+    const command = parseServerArgs(
+      [
+        "leader",
+        "--token",
+        TOKEN,
+        "--label",
+        "zone=a",
+        "--label",
+        "cube.dev/gpu=yes",
+        "--placement",
+        "binpack",
+        "--host-port-range",
+        "40000-40100",
+        "--allow-host-paths",
+      ],
+      {},
+    );
+    expect(command.mode === "leader" && command.config).to.deep.include({
+      labels: { zone: "a", "cube.dev/gpu": "yes" },
+      placement: { policy: "binpack", hostPortRange: { first: 40000, last: 40100 } },
+      allowHostPaths: true,
+    });
+    const defaults = parseServerArgs(["leader", "--token", TOKEN], {});
+    expect(defaults.mode === "leader" && defaults.config).to.deep.include({
+      labels: {},
+      placement: { policy: "spread", hostPortRange: { first: 30000, last: 32767 } },
+      allowHostPaths: false,
+    });
+  });
+
+  it("refuses a bad label, placement or port range in one line", () => {
+    expect(usageError(["leader", "--token", TOKEN, "--label", "zone"])).to.equal(
+      "--label must be KEY=VALUE, a label (letters, digits, '-', '_', '.'), got \"zone\"",
+    );
+    expect(usageError(["leader", "--token", TOKEN, "--label", "bad key=1"])).to.match(/^--label must be KEY=VALUE/);
+    expect(usageError(["leader", "--token", TOKEN, "--placement", "random"])).to.equal('--placement must be spread or binpack, got "random"');
+    expect(usageError(["leader", "--token", TOKEN, "--host-port-range", "9-3"])).to.equal('--host-port-range must be FIRST-LAST within 1-65535, got "9-3"');
   });
 
   it("reads the restart and reschedule settings", () => {

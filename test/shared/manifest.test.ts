@@ -183,3 +183,126 @@ describe("validateManifest: restart settings", () => {
     expect(parseManifest(" ".repeat(5 * 1024 * 1024))).to.deep.equal({ ok: false, problems: ["the manifest is 5.0 MiB: at most 4 MiB per apply (split it)"] });
   });
 });
+
+describe("validateManifest: ports, volumes, resources, node selection", () => {
+  const container = (fields: object) => pod((p) => Object.assign(p.spec.containers[0], fields));
+  const specOf = (document: unknown) => {
+    const result = validateManifest(document);
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    return result.entries[0].resource.spec;
+  };
+
+  it("leaves a pod without them exactly as before (its spec hash does not change)", () => {
+    const spec = specOf(seedPod);
+    for (const field of ["volumes", "nodeSelector"]) expect(spec).not.to.have.property(field);
+    for (const field of ["ports", "volumeMounts", "resources"]) expect(spec.containers[0]).not.to.have.property(field);
+  });
+
+  it("accepts published ports, fixed or auto, TCP by default, in either case of protocol", () => {
+    const spec = specOf(
+      container({
+        ports: [
+          { containerPort: 80, hostPort: 8080 },
+          { containerPort: 53, protocol: "UDP", hostPort: "auto" },
+          { containerPort: 9000, hostIP: "127.0.0.1", hostPort: 9000 },
+        ],
+      }),
+    );
+    expect(spec.containers[0].ports).to.deep.equal([
+      { containerPort: 80, hostPort: 8080, protocol: "tcp" },
+      { containerPort: 53, hostPort: "auto", protocol: "udp" },
+      { containerPort: 9000, hostPort: 9000, protocol: "tcp", hostIP: "127.0.0.1" },
+    ]);
+  });
+
+  it("refuses bad ports, each with its path", () => {
+    const at = "spec.containers[0].ports";
+    expect(problemsOf(container({ ports: [{ containerPort: 0 }] }))).to.deep.equal([`${at}[0].containerPort: must be at least 1`]);
+    expect(problemsOf(container({ ports: [{ containerPort: 80, hostPort: 70000 }] }))).to.deep.equal([`${at}[0].hostPort: must be at most 65535`]);
+    expect(problemsOf(container({ ports: [{ containerPort: 80, protocol: "sctp" }] }))[0]).to.match(/^spec\.containers\[0\]\.ports\[0\]\.protocol: /);
+    expect(problemsOf(container({ ports: [{ containerPort: 80, hostIP: "my-host" }] }))).to.deep.equal([`${at}[0].hostIP: must be an IP address`]);
+    expect(problemsOf(container({ ports: [{ containerPort: 80 }, { containerPort: 80, protocol: "tcp" }] }))).to.deep.equal([
+      `${at}[1].containerPort: duplicate port "80/tcp" (also at ports[0])`,
+    ]);
+    const twice = pod((p) => {
+      p.spec.containers[0].ports = [{ containerPort: 80, hostPort: 8080 }];
+      p.spec.containers.push({ name: "other", image: "nginx", ports: [{ containerPort: 81, hostPort: 8080 }] });
+    });
+    expect(problemsOf(twice)).to.deep.equal(["spec.containers[1].ports[0].hostPort: host port 8080/tcp is published twice (also at containers[0].ports[0])"]);
+  });
+
+  it("accepts volumes of the three kinds and mounts that name them", () => {
+    const spec = specOf(
+      pod((p) => {
+        p.spec.volumes = [
+          { name: "scratch", emptyDir: {} },
+          { name: "data", persistent: {} },
+          { name: "logs", hostPath: { path: "/var/log" } },
+        ];
+        p.spec.containers[0].volumeMounts = [
+          { name: "data", mountPath: "/var/lib/db" },
+          { name: "logs", mountPath: "/host-logs", readOnly: true },
+        ];
+      }),
+    );
+    expect(spec.volumes).to.have.length(3);
+    expect(spec.containers[0].volumeMounts).to.deep.equal([
+      { name: "data", mountPath: "/var/lib/db", readOnly: false },
+      { name: "logs", mountPath: "/host-logs", readOnly: true },
+    ]);
+  });
+
+  it("refuses a volume of no kind or two, a mount of an unknown volume, a relative path, a path mounted twice", () => {
+    const volumes = (list: unknown[], mounts: unknown[] = []) =>
+      pod((p) => {
+        p.spec.volumes = list;
+        p.spec.containers[0].volumeMounts = mounts;
+      });
+    expect(problemsOf(volumes([{ name: "a" }]))).to.deep.equal(["spec.volumes[0]: must be one of emptyDir, persistent, hostPath"]);
+    expect(problemsOf(volumes([{ name: "a", emptyDir: {}, persistent: {} }]))).to.deep.equal([
+      "spec.volumes[0]: must be one of emptyDir, persistent, hostPath",
+    ]);
+    expect(
+      problemsOf(
+        volumes([
+          { name: "a", emptyDir: {} },
+          { name: "a", persistent: {} },
+        ]),
+      ),
+    ).to.deep.equal(['spec.volumes[1].name: duplicate volume name "a" (also at volumes[0])']);
+    expect(problemsOf(volumes([{ name: "a", hostPath: { path: "data" } }]))).to.deep.equal(["spec.volumes[0].hostPath.path: must be an absolute path"]);
+    expect(problemsOf(volumes([{ name: "a", emptyDir: {} }], [{ name: "b", mountPath: "/b" }]))).to.deep.equal([
+      'spec.containers[0].volumeMounts[0].name: no volume "b" in spec.volumes',
+    ]);
+    expect(
+      problemsOf(
+        volumes(
+          [{ name: "a", emptyDir: {} }],
+          [
+            { name: "a", mountPath: "/x" },
+            { name: "a", mountPath: "/x" },
+          ],
+        ),
+      ),
+    ).to.deep.equal(['spec.containers[0].volumeMounts[1].mountPath: duplicate mount path "/x" (also at volumeMounts[0])']);
+  });
+
+  it("accepts CPU and memory amounts as Kubernetes writes them, and refuses others", () => {
+    expect(specOf(container({ resources: { cpu: "500m", memory: "256Mi" } })).containers[0].resources).to.deep.equal({ cpu: "500m", memory: "256Mi" });
+    expect(specOf(container({ resources: { cpu: 0.25, memory: "1Gi" } })).containers[0].resources).to.deep.equal({ cpu: 0.25, memory: "1Gi" });
+    expect(problemsOf(container({ resources: { cpu: "half" } }))).to.deep.equal([
+      'spec.containers[0].resources.cpu: must be a CPU amount above 0: 0.5 or "500m"',
+    ]);
+    expect(problemsOf(container({ resources: { cpu: 0 } }))).to.deep.equal(['spec.containers[0].resources.cpu: must be a CPU amount above 0: 0.5 or "500m"']);
+    expect(problemsOf(container({ resources: { memory: "1MB" } }))).to.deep.equal([
+      `spec.containers[0].resources.memory: must be a memory amount of at least 4Mi (Docker's minimum): "256Mi", "1Gi"`,
+    ]);
+    expect(problemsOf(container({ resources: { memory: "1Ki" } }))).to.have.length(1);
+    expect(problemsOf(container({ resources: { gpu: 1 } }))).to.deep.equal(['spec.containers[0].resources: unknown field "gpu"']);
+  });
+
+  it("accepts a node selector of labels", () => {
+    expect(specOf(pod((p) => (p.spec.nodeSelector = { zone: "a", "cube.dev/disk": "ssd" }))).nodeSelector).to.deep.equal({ zone: "a", "cube.dev/disk": "ssd" });
+    expect(problemsOf(pod((p) => (p.spec.nodeSelector = { zone: 1 })))).to.deep.equal(["spec.nodeSelector.zone: must be a string"]);
+  });
+});

@@ -39,6 +39,11 @@ export class FakeRuntime implements ContainerRuntime {
     exitCode: 0,
   });
 
+  /** What the fake machine has, as the node reports it when it joins. */
+  capacityOf = { cpuMillis: 4000, memoryBytes: 8 * 2 ** 30 };
+  /** Named volumes, by name, with their labels. */
+  readonly volumes = new Map<string, Record<string, string>>();
+
   constructor(private readonly clock: Clock = systemClock) {}
 
   /** The next call of `method` (after those already scripted) fails with `message`. */
@@ -137,6 +142,20 @@ export class FakeRuntime implements ContainerRuntime {
     this.calls.push(`remove ${id}`);
     this.maybeFail("removeContainer");
     this.containers.delete(id);
+  }
+
+  async capacity(): Promise<{ cpuMillis: number; memoryBytes: number }> {
+    return this.capacityOf;
+  }
+
+  async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {
+    if (this.volumes.has(name)) return;
+    this.calls.push(`create volume ${name}`);
+    this.volumes.set(name, labels);
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    if (this.volumes.delete(name)) this.calls.push(`remove volume ${name}`);
   }
 
   private mustGet(id: string): FakeContainer {

@@ -1,6 +1,7 @@
 import { Args } from "@oclif/core";
 import type { GetResponse } from "../../gen/cube.js";
-import { containerStatusFromWire, eventFromWire } from "../../shared/codec.js";
+import { containerStatusFromWire, eventFromWire, publishedPortFromWire } from "../../shared/codec.js";
+import { formatHostPort } from "../../shared/host-port.js";
 import { CubeCommand, outputFlag } from "../base-command.js";
 import { formatAge } from "../format-age.js";
 import { parseResourceRef } from "../resource-ref.js";
@@ -18,6 +19,7 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
     reason: pod?.status?.reason,
     message: pod?.status?.message,
     containers: (pod?.status?.containers ?? []).map(containerStatusFromWire),
+    ports: (pod?.ports ?? []).map(publishedPortFromWire),
     events: events.map(eventFromWire),
   };
 }
@@ -42,6 +44,13 @@ export default class Get extends CubeCommand {
       `Type:     ${type}`,
       `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${pod.message})` : ""}`,
       `Node:     ${pod.node ?? "<none>"}`,
+      ...(pod.ports.length === 0
+        ? []
+        : [
+            `Ports:    ${pod.ports
+              .map((p) => `${formatHostPort({ host: p.hostAddress || "0.0.0.0", port: p.hostPort })} → ${p.containerPort}/${p.protocol}`)
+              .join(", ")}`,
+          ]),
       `Created:  ${pod.createdAt?.toISOString()} (${formatAge(pod.createdAt ?? now, now)} ago)`,
       "",
       "Containers:",
