@@ -21,6 +21,7 @@ export interface PodJson {
   message?: string;
   containers: { name: string; state: string; reason?: string; containerId?: string; exitCode?: number; message?: string; restartCount: number }[];
   events: { type: string; reason: string; message: string; node: string }[];
+  ports: { container: string; containerPort: number; protocol: string; hostAddress: string; hostPort: number }[];
 }
 
 /**
@@ -99,7 +100,16 @@ export class LocalCluster {
   /** Starts a follower; on a test bed, on `host`, listening on every address of the host unless `listen` says otherwise. */
   startFollower(
     name: string,
-    options: { token?: string; dataDir?: string; env?: NodeJS.ProcessEnv; host?: number; listen?: string; advertise?: string; leader?: string } = {},
+    options: {
+      token?: string;
+      dataDir?: string;
+      env?: NodeJS.ProcessEnv;
+      host?: number;
+      listen?: string;
+      advertise?: string;
+      leader?: string;
+      extraArgs?: string[];
+    } = {},
   ): TestProcess {
     return this.server(
       `follower ${name}`,
@@ -116,6 +126,7 @@ export class LocalCluster {
         join(this.dir.path, options.dataDir ?? name),
         "--name",
         name,
+        ...(options.extraArgs ?? []),
       ],
       options.env,
       options.host,

@@ -69,8 +69,13 @@ export class TestHosts {
   }
 
   /** Runs the Docker CLI against the host's engine; resolves with its stdout. */
-  async docker(host: number, ...args: string[]): Promise<string> {
-    return this.script("exec", String(host), "docker", ...args);
+  docker(host: number, ...args: string[]): Promise<string> {
+    return this.run(host, "docker", ...args);
+  }
+
+  /** Runs a command on the host (in its network namespace); resolves with its stdout. */
+  run(host: number, command: string, ...args: string[]): Promise<string> {
+    return this.script("exec", String(host), command, ...args);
   }
 
   /** Cuts the host off the network: its link on the bridge goes down; its processes go on running. */

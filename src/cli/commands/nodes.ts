@@ -20,6 +20,7 @@ export default class Nodes extends CubeCommand {
     const statusColor = (status: string) => (status === "Ready" ? colors.green(status) : colors.red(status));
     const labels = (node: (typeof nodes)[number]) =>
       Object.entries(node.labels)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
         .map(([key, value]) => `${key}=${value}`)
         .join(",");
     // The original request's three columns; labels when some node has any; requests/capacity with -o wide.
