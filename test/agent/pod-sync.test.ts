@@ -288,6 +288,66 @@ describe("PodSync, on the fake runtime", () => {
     ]);
   });
 
+  describe("ports, volumes and limits", () => {
+    const withAll = webPod({
+      spec: {
+        ...spec,
+        volumes: [
+          { name: "scratch", emptyDir: {} },
+          { name: "data", persistent: {} },
+          { name: "logs", hostPath: { path: "/var/log" } },
+        ],
+        containers: [
+          {
+            ...spec.containers[0],
+            ports: [{ containerPort: 80, hostPort: "auto", protocol: "tcp" }],
+            resources: { cpu: "500m", memory: "64Mi" },
+            volumeMounts: [
+              { name: "scratch", mountPath: "/tmp/s", readOnly: false },
+              { name: "data", mountPath: "/data", readOnly: false },
+              { name: "logs", mountPath: "/logs", readOnly: true },
+            ],
+          },
+          spec.containers[1],
+        ],
+      },
+      hostPorts: [{ container: "app", containerPort: 80, protocol: "tcp", hostAddress: "", hostPort: 30007 }],
+    });
+
+    it("publishes the pod's ports on its sandbox; mounts its volumes (created on first use) and limits each container", async () => {
+      await store.replaceAssignments([placed(withAll)]);
+      await syncNow();
+      const [pause, app, sidecar] = runtime.all();
+      expect(pause.options.ports).to.deep.equal([{ containerPort: 80, protocol: "tcp", hostIP: "", hostPort: 30007 }]);
+      expect(app.options.ports).to.equal(undefined);
+      expect(app.options.mounts).to.deep.equal([
+        { type: "volume", source: `cube_n1_${uid}_scratch`, target: "/tmp/s", readOnly: false },
+        { type: "volume", source: "cube_n1_web_data", target: "/data", readOnly: false },
+        { type: "bind", source: "/var/log", target: "/logs", readOnly: true },
+      ]);
+      expect(app.options.limits).to.deep.equal({ cpuMillis: 500, memoryBytes: 64 * 2 ** 20 });
+      expect(sidecar.options.mounts).to.deep.equal([]);
+      expect([...runtime.volumes.keys()].sort()).to.deep.equal([`cube_n1_${uid}_scratch`, "cube_n1_web_data"]);
+    });
+
+    it("removes a deleted pod's emptyDir and keeps its persistent volume, unless it was purged", async () => {
+      await store.replaceAssignments([placed(withAll)]);
+      await syncNow();
+      await store.replaceAssignments([{ ...placed(withAll), deleting: true }]);
+      await syncNow();
+      await syncNow();
+      expect([...runtime.volumes.keys()]).to.deep.equal(["cube_n1_web_data"]);
+
+      const again = { ...placed({ ...withAll, uid: "uid-web-2" }) };
+      await store.replaceAssignments([again]);
+      await syncNow();
+      await store.replaceAssignments([{ ...again, deleting: true, purge: true }]);
+      await syncNow();
+      await syncNow();
+      expect([...runtime.volumes.keys()]).to.deep.equal([]);
+    });
+  });
+
   it("tears down a pod the leader no longer places on this node, saying so", async () => {
     await store.replaceAssignments([assigned]);
     await syncNow();
