@@ -238,10 +238,20 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
     writeFileSync(
       path,
       JSON.stringify(
+        // Placement counts what each pod requests, and a quarter of them publish an "auto" host port.
         Array.from({ length: pods }, (_, i) => ({
           type: "pod",
           metadata: { name: `sim-${i}` },
-          spec: { containers: [{ name: "main", image: SIMULATED_IMAGE }] },
+          spec: {
+            containers: [
+              {
+                name: "main",
+                image: SIMULATED_IMAGE,
+                resources: { cpu: "10m", memory: "32Mi" },
+                ...(i % 4 === 0 ? { ports: [{ containerPort: 80, hostPort: "auto" }] } : {}),
+              },
+            ],
+          },
         })),
       ),
     );
@@ -275,7 +285,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
     void restarted;
     return [
       {
-        figure: `${pods} pods on ${nodes} simulated nodes: apply → all Running`,
+        figure: `${pods} pods on ${nodes} simulated nodes (each requesting CPU and memory, a quarter with an auto host port): apply → all Running`,
         cube: `${seconds(elapsed)} (${Math.round(pods / (elapsed / 1000))} pods/s)`,
         docker: "",
         ratio: "",

@@ -49,12 +49,14 @@ export interface PlacementSettings {
 export type Placement = { node: string; autoPorts: number[] } | { reason: string };
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const NO_PORTS = { auto: [] };
 
 const conflicts = (taken: TakenPort, port: number, protocol: Protocol, hostIP: string) =>
   taken.hostPort === port && taken.protocol === protocol && (taken.hostIP === "*" || hostIP === "*" || taken.hostIP === hostIP);
 
 /** The host ports the pod would take on the node (the lowest free ones for "auto"), or the first that is taken. */
 function hostPortsOn(node: PlacementCandidate, needs: PodNeeds, settings: PlacementSettings): { auto: number[] } | { taken: string } {
+  if (needs.hostPorts.length === 0) return NO_PORTS;
   const taken = [...node.takenPorts];
   const auto: number[] = [];
   for (const need of needs.hostPorts.filter((n) => n.hostPort !== "auto")) {
@@ -105,24 +107,27 @@ export function placePod(needs: PodNeeds, candidates: PlacementCandidate[], sett
     return { reason: `no Ready node matches its nodeSelector ${selector.map(([key, value]) => `${key}=${value}`).join(",")}` };
   }
 
+  // The nodes with the CPU and memory, each with its load once placed; then, best first, the first whose host ports
+  // are free (checking ports is the costly part: placement runs for every pod over every node).
   const shortfalls: string[] = [];
-  const fitting: { node: PlacementCandidate; auto: number[] }[] = [];
-  for (const node of matching) {
-    const ports = hostPortsOn(node, needs, settings);
-    const cpuFree = node.capacity.cpuMillis - node.allocated.cpuMillis;
-    const memoryFree = node.capacity.memoryBytes - node.allocated.memoryBytes;
-    if ("taken" in ports) shortfalls.push("ports");
-    else if (needs.cpuMillis > cpuFree) shortfalls.push("cpu");
-    else if (needs.memoryBytes > memoryFree) shortfalls.push("memory");
-    else fitting.push({ node, auto: ports.auto });
-  }
-  if (fitting.length === 0) return { reason: whyNothingFits(needs, matching, settings, shortfalls) };
-
+  const roomy: { node: PlacementCandidate; load: number }[] = [];
   const sign = settings.policy === "binpack" ? -1 : 1;
-  const [best] = fitting.sort(
-    (a, b) => sign * (loadWith(a.node, needs) - loadWith(b.node, needs)) || a.node.allocated.pods - b.node.allocated.pods || byName(a.node, b.node),
-  );
-  return { node: best.node.name, autoPorts: best.auto };
+  for (const node of matching) {
+    if (needs.cpuMillis > node.capacity.cpuMillis - node.allocated.cpuMillis) shortfalls.push("cpu");
+    else if (needs.memoryBytes > node.capacity.memoryBytes - node.allocated.memoryBytes) shortfalls.push("memory");
+    else roomy.push({ node, load: sign * loadWith(node, needs) });
+  }
+  const better = (a: { node: PlacementCandidate; load: number }, b: { node: PlacementCandidate; load: number }) =>
+    a.load - b.load || a.node.allocated.pods - b.node.allocated.pods || byName(a.node, b.node);
+  while (roomy.length > 0) {
+    let best = 0;
+    for (let i = 1; i < roomy.length; i++) if (better(roomy[i], roomy[best]) < 0) best = i;
+    const ports = hostPortsOn(roomy[best].node, needs, settings);
+    if ("auto" in ports) return { node: roomy[best].node.name, autoPorts: ports.auto };
+    shortfalls.push("ports");
+    roomy.splice(best, 1);
+  }
+  return { reason: whyNothingFits(needs, matching, settings, shortfalls) };
 }
 
 function whyNothingFits(needs: PodNeeds, nodes: PlacementCandidate[], settings: PlacementSettings, shortfalls: string[]): string {
