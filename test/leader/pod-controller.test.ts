@@ -8,9 +8,9 @@ import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
-/** A validated manifest entry for a one-container pod. */
-function pod(name: string) {
-  const manifest = validateManifest({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: "busybox" }] } });
+/** A validated manifest entry for a one-container pod, with `spec` added to its spec. */
+function pod(name: string, spec: object = {}) {
+  const manifest = validateManifest({ type: "pod", metadata: { name }, spec: { containers: [{ name: "main", image: "busybox" }], ...spec } });
   if (!manifest.ok) throw new Error(manifest.problems.join("\n"));
   return manifest.entries[0];
 }
@@ -92,6 +92,55 @@ describe("PodController", () => {
       node: "n2",
     });
     expect(notified).to.deep.equal(["n2"]);
+  });
+
+  it("keeps a pod with a persistent volume on its node: not moved when the node is lost, back there when re-created", async () => {
+    const data = { volumes: [{ name: "data", persistent: {} }] };
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    await controller.apply([pod("db", data), pod("web")]);
+    const { sessionId } = await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1" });
+    clock.advance(16_000);
+    registry.heartbeat("n2", sessionId);
+    await registry.checkLiveness();
+    expect(await controller.rescheduleFrom(["n1"])).to.equal(1);
+    expect((await controller.list()).map((p) => `${p.name}@${p.node}`)).to.deep.equal(["db@n1", "web@n2"]);
+    expect((await controller.get("db"))!.events.at(-1)!.message).to.equal(
+      "not moved from n1: its persistent volumes are on that node; it runs again when the node returns",
+    );
+
+    // Deleted (its node confirms) and applied again: it waits for n1, where its data is, rather than run on n2.
+    const { uid } = (await controller.get("db"))!.pod;
+    await controller.delete("db");
+    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
+    await controller.apply([pod("db", data)]);
+    expect((await controller.get("db"))!.events.at(-1)!.message).to.equal("cannot place pod/db: its persistent volumes are on node n1, which is not Ready");
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    await controller.schedulePending();
+    expect((await controller.get("db"))!.pod.node).to.equal("n1");
+  });
+
+  it("places anew a pod whose new spec needs what its node may not have; keeps one whose needs did not change", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1", cpuMillis: 1000, memoryBytes: 2 ** 30 });
+    await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1", cpuMillis: 4000, memoryBytes: 2 ** 32 });
+    const web = (env: Record<string, string>, cpu: string) =>
+      validateManifest({
+        type: "pod",
+        metadata: { name: "web" },
+        spec: { containers: [{ name: "main", image: "busybox", env, resources: { cpu }, ports: [{ containerPort: 80, hostPort: "auto" }] }] },
+      });
+    const entries = (result: ReturnType<typeof validateManifest>) => (result.ok ? result.entries : []);
+    await controller.apply(entries(web({}, "500m")));
+    const first = (await controller.get("web"))!.pod;
+    expect(first.node).to.equal("n2"); // the least allocated once placed
+    await controller.apply(entries(web({ MODE: "b" }, "500m")));
+    expect((await controller.get("web"))!.pod).to.deep.include({ node: "n2", hostPorts: first.hostPorts });
+    await controller.apply(entries(web({ MODE: "b" }, "3")));
+    const moved = (await controller.get("web"))!.pod;
+    expect(moved.node).to.equal("n2");
+    expect((await controller.get("web"))!.events.filter((e) => e.reason === "Scheduled")).to.have.length(2);
+    await controller.apply(entries(web({ MODE: "b" }, "8")));
+    expect((await controller.get("web"))!.pod.node).to.equal(undefined);
+    expect((await controller.get("web"))!.events.at(-1)!.message).to.equal("cannot place pod/web: insufficient cpu: needs 8, largest free 4 on n2");
   });
 
   it("deletes a pod only once its node reports its containers gone", async () => {
