@@ -361,6 +361,11 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
     return allocation;
   }
 
+  /** A node is gone for good: the persistent volumes it held are no pod's home any more. */
+  async forgetVolumeHomesOn(node: string): Promise<void> {
+    await this.db.deleteFrom("volume_homes").where("node", "=", node).execute();
+  }
+
   /** The node that holds the persistent volumes of the pod of each name that has some. */
   async volumeHomes(): Promise<Map<string, string>> {
     const rows = await this.db.selectFrom("volume_homes").selectAll().execute();

@@ -44,7 +44,7 @@ export class NodeLifecycle {
     await this.registry.remove(name);
     this.keys.forget(name);
     this.hub.disconnect(name, "the node was removed by an admin");
-    return this.pods.rescheduleFrom([name]);
+    return this.pods.nodeRemoved(name);
   }
 
   async check(): Promise<void> {

@@ -90,6 +90,19 @@ export class PodController {
    * not (an event on each pod, once); deletions there are final either way. Returns how many pods it tried to move.
    */
   async rescheduleFrom(lostNodes: string[], heldBecause?: string): Promise<number> {
+    return this.moveFrom(lostNodes, heldBecause, false);
+  }
+
+  /**
+   * An admin removed a node: its pods move now, those with persistent volumes too (their data stays on the machine
+   * that was the node; they start afresh elsewhere). Returns how many pods it tried to move.
+   */
+  async nodeRemoved(node: string): Promise<number> {
+    await this.store.forgetVolumeHomesOn(node);
+    return this.moveFrom([node], undefined, true);
+  }
+
+  private async moveFrom(lostNodes: string[], heldBecause: string | undefined, nodeGone: boolean): Promise<number> {
     const time = new Date(this.clock.now());
     let moving = 0;
     for (const node of lostNodes) {
@@ -102,7 +115,8 @@ export class PodController {
       const stranded = pods.filter((p) => !p.deletionRequestedAt);
       // A pod keeps its data on its node: it waits for that node rather than start elsewhere without it.
       const why = (pod: StoredPod) =>
-        heldBecause ?? (hasPersistentVolumes(pod.spec) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
+        heldBecause ??
+        (!nodeGone && hasPersistentVolumes(pod.spec) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
       const moved = stranded.filter((pod) => why(pod) === undefined);
       moving += moved.length;
       await this.place(moved);

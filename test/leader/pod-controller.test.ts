@@ -119,6 +119,16 @@ describe("PodController", () => {
     expect((await controller.get("db"))!.pod.node).to.equal("n1");
   });
 
+  it("moves a pod with a persistent volume when an admin removes its node (its data stays behind)", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    await controller.apply([pod("db", { volumes: [{ name: "data", persistent: {} }] })]);
+    await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1" });
+    await registry.remove("n1");
+    expect(await controller.nodeRemoved("n1")).to.equal(1);
+    expect((await controller.get("db"))!.pod.node).to.equal("n2");
+    expect(await store.volumeHomes()).to.deep.equal(new Map([["db", "n2"]]));
+  });
+
   it("places anew a pod whose new spec needs what its node may not have; keeps one whose needs did not change", async () => {
     await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1", cpuMillis: 1000, memoryBytes: 2 ** 30 });
     await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1", cpuMillis: 4000, memoryBytes: 2 ** 32 });
