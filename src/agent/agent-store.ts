@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Generated, Selectable } from "kysely";
+import { sql, type Generated, type Selectable } from "kysely";
 import type { DesiredPod, PodEvent } from "../shared/domain.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { agentMigrations } from "./agent-migrations.js";
@@ -72,7 +72,13 @@ export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS
   }
 
   static async open(file: string): Promise<AgentStore> {
-    return new AgentStore(await openDatabase<AgentSchema>(file, agentMigrations));
+    const database = await openDatabase<AgentSchema>(file, agentMigrations);
+    // The leader stores a node's events once each by their sequence, which must only grow: a database made anew (the
+    // old one lost) starts its sequence from the clock (microseconds), above anything the old one can have sent.
+    await sql`insert into sqlite_sequence (name, seq) select 'outbox', ${Date.now() * 1000} where not exists (select 1 from sqlite_sequence where name = 'outbox')`.execute(
+      database.db,
+    );
+    return new AgentStore(database);
   }
 
   /**

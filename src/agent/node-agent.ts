@@ -11,7 +11,7 @@ import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";
 import { PodSync } from "./pod-sync.js";
-import { desiredPodFromWire } from "../shared/codec.js";
+import { desiredPodFromWire, eventToWire } from "../shared/codec.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 
 const JOIN_TIMEOUT_MS = 5000;
@@ -241,7 +241,7 @@ export class NodeAgent {
         const session = this.session;
         if (!session) return;
         for (const entry of await this.options.store.outboxAfter(session.sentUpTo)) {
-          if (entry.kind === "event") session.send({ event: { sequence: entry.sequence, podUid: entry.podUid, event: entry.event } });
+          if (entry.kind === "event") session.send({ event: { sequence: entry.sequence, podUid: entry.podUid, event: eventToWire(entry.event) } });
           else session.send({ podRemoved: { sequence: entry.sequence, podUid: entry.podUid } });
           session.sentUpTo = entry.sequence;
         }

@@ -155,6 +155,9 @@ export interface Event {
   message: string;
   /** The node it happened on; empty for the leader's decisions before a pod is placed. */
   node: string;
+  /** How many times it happened in a row, from first_time to time (the last). */
+  count: number;
+  firstTime?: Date | undefined;
 }
 
 export interface ApplyRequest {
@@ -1815,7 +1818,7 @@ export const PublishedPort: MessageFns<PublishedPort> = {
 };
 
 function createBaseEvent(): Event {
-  return { time: undefined, type: "", reason: "", message: "", node: "" };
+  return { time: undefined, type: "", reason: "", message: "", node: "", count: 0, firstTime: undefined };
 }
 
 export const Event: MessageFns<Event> = {
@@ -1834,6 +1837,12 @@ export const Event: MessageFns<Event> = {
     }
     if (message.node !== "") {
       writer.uint32(42).string(message.node);
+    }
+    if (message.count !== 0) {
+      writer.uint32(48).uint32(message.count);
+    }
+    if (message.firstTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.firstTime), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1891,6 +1900,22 @@ export const Event: MessageFns<Event> = {
             message.node = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.count = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.firstTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1910,6 +1935,12 @@ export const Event: MessageFns<Event> = {
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       message: isSet(object.message) ? globalThis.String(object.message) : "",
       node: isSet(object.node) ? globalThis.String(object.node) : "",
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      firstTime: isSet(object.firstTime)
+        ? fromJsonTimestamp(object.firstTime)
+        : isSet(object.first_time)
+        ? fromJsonTimestamp(object.first_time)
+        : undefined,
     };
   },
 
@@ -1930,6 +1961,12 @@ export const Event: MessageFns<Event> = {
     if (message.node !== "") {
       obj.node = message.node;
     }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.firstTime !== undefined) {
+      obj.firstTime = message.firstTime.toISOString();
+    }
     return obj;
   },
 
@@ -1943,6 +1980,8 @@ export const Event: MessageFns<Event> = {
     message.reason = object.reason ?? "";
     message.message = object.message ?? "";
     message.node = object.node ?? "";
+    message.count = object.count ?? 0;
+    message.firstTime = object.firstTime ?? undefined;
     return message;
   },
 };

@@ -10,6 +10,7 @@ import type { AgentClients } from "./agent-clients.js";
 import { PodBeingDeleted } from "./leader-store.js";
 import type { NodeLifecycle } from "./node-lifecycle.js";
 import type { NodeRegistry } from "./node-registry.js";
+import { eventToWire } from "../shared/codec.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
 /** The handlers of the `Cube` service. */
@@ -148,7 +149,7 @@ export function createCubeService(
       return {
         manifestJson: JSON.stringify(found.pod.manifest),
         pod: podToWire(found.pod, hostOf(registry.list().find((node) => node.name === found.pod.node)?.address)),
-        events: found.events,
+        events: found.events.map(eventToWire),
       };
     }),
 

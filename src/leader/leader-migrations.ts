@@ -1,4 +1,4 @@
-import { type Kysely, type Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
 
 /** The leader's schema, one migration per change, applied in name order. Never edit a migration once landed. */
 export const leaderMigrations: Record<string, Migration> = {
@@ -93,6 +93,28 @@ export const leaderMigrations: Record<string, Migration> = {
         .addColumn("pod_name", "text", (c) => c.primaryKey())
         .addColumn("node", "text", (c) => c.notNull())
         .execute();
+    },
+  },
+  "0005-merged-bounded-events": {
+    async up(db: Kysely<unknown>) {
+      // Repeats of an event are one row with a count, from first_time to time.
+      await db.schema
+        .alterTable("events")
+        .addColumn("count", "integer", (c) => c.notNull().defaultTo(1))
+        .execute();
+      await db.schema.alterTable("events").addColumn("first_time", "integer").execute();
+      await sql`update events set first_time = time`.execute(db);
+      await db.schema.createIndex("events_by_pod_id").on("events").columns(["pod_uid", "id"]).execute();
+      // Up to which sequence each node's events are stored (a node sends them in order): a merged repeat keeps no row
+      // of its own to refuse a second delivery with.
+      await db.schema
+        .createTable("event_marks")
+        .addColumn("node_id", "text", (c) => c.primaryKey())
+        .addColumn("up_to", "integer", (c) => c.notNull())
+        .execute();
+      await sql`insert into event_marks (node_id, up_to) select source_node_id, max(source_sequence) from events where source_node_id is not null group by source_node_id`.execute(
+        db,
+      );
     },
   },
 };

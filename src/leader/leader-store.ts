@@ -15,6 +15,7 @@ import type {
 import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
+import { DEFAULT_MAX_EVENTS_PER_POD, EventLog } from "./event-log.js";
 import { leaderMigrations } from "./leader-migrations.js";
 import { keptAutoPorts, podNeeds, podRequests, publishedPorts } from "./pod-needs.js";
 
@@ -64,6 +65,8 @@ interface EventsTable {
   node: string;
   source_node_id: string | null;
   source_sequence: number | null;
+  count: Generated<number>;
+  first_time: number | null;
 }
 
 interface NodeKeysTable {
@@ -161,7 +164,8 @@ function reviveDates(key: string, value: unknown): unknown {
 }
 
 function toEvent(row: Selectable<EventsTable>): PodEvent {
-  return { time: new Date(row.time), type: row.type, reason: row.reason, message: row.message, node: row.node };
+  const event: PodEvent = { time: new Date(row.time), type: row.type, reason: row.reason, message: row.message, node: row.node };
+  return row.count > 1 ? { ...event, count: row.count, firstTime: new Date(row.first_time ?? row.time) } : event;
 }
 
 export interface StoredNode extends NodeInfo {
@@ -196,8 +200,6 @@ const STATEMENTS = {
   assignPod:
     "update pods set node = ?, host_ports_json = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
   bindVolumesHome: "insert into volume_homes (pod_name, node) values (?, ?) on conflict (pod_name) do nothing",
-  insertEvent:
-    "insert into events (pod_uid, time, type, reason, message, node, source_node_id, source_sequence) select ?, ?, ?, ?, ?, ?, ?, ? where exists (select 1 from pods where uid = ?) and (? is null or exists (select 1 from pods where uid = ? and node = ?) or exists (select 1 from events where pod_uid = ? and node = ? and source_node_id is null and reason in ('Scheduled', 'Rescheduled'))) on conflict (source_node_id, source_sequence) do nothing",
   saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
   deletingPod: "select uid, name, purge from pods where uid = ? and node = ? and deletion_requested_at is not null",
   forgetVolumesHome: "delete from volume_homes where pod_name = ?",
@@ -207,34 +209,19 @@ const STATEMENTS = {
 
 /** The leader's durable state, in SQLite. */
 export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMENTS> {
-  private constructor(database: OpenedDatabase<LeaderSchema>) {
+  private readonly events: EventLog;
+
+  private constructor(database: OpenedDatabase<LeaderSchema>, maxEventsPerPod: number) {
     super(database, STATEMENTS);
+    this.events = new EventLog(database as OpenedDatabase<unknown>, maxEventsPerPod);
   }
 
-  static async open(file: string): Promise<LeaderStore> {
-    return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations));
+  static async open(file: string, maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD): Promise<LeaderStore> {
+    return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations), maxEventsPerPod);
   }
 
   private insertEvent(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): void {
-    const { time, type, reason, message, node } = event;
-    // A node's event is kept only about a pod placed on that node, now or before (its containers may still be there).
-    const from = source ? node : null;
-    this.statements.insertEvent.run(
-      podUid,
-      time.getTime(),
-      type,
-      reason,
-      message,
-      node,
-      source?.nodeId ?? null,
-      source?.sequence ?? null,
-      podUid,
-      from,
-      podUid,
-      from,
-      podUid,
-      from,
-    );
+    this.events.record(podUid, event, source);
   }
 
   async listNodes(): Promise<StoredNode[]> {

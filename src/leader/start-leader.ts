@@ -47,6 +47,8 @@ export interface LeaderConfig extends NodeAgentConfig {
   placement?: PlacementSettings;
   /** Whether pods may mount directories of their node (hostPath volumes). */
   allowHostPaths?: boolean;
+  /** Events kept per pod, the oldest dropped first (default 300). */
+  maxEventsPerPod?: number;
 }
 
 /** Nodes send heartbeats many times per grace period, so a few lost messages never make a node NotReady. */
@@ -85,7 +87,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     clock,
     log,
   );
-  const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"));
+  const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"), config.maxEventsPerPod);
   const keys = await NodeKeys.load(store);
   const authorization = {
     adminPassword: config.adminPassword,

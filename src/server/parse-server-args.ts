@@ -56,6 +56,7 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     "pods-on-leader": { env: "CUBE_PODS_ON_LEADER", help: "whether the leader's own node runs pods (yes or no)", default: () => "yes" },
     placement: { env: "CUBE_PLACEMENT", help: "spread (the least allocated node) or binpack (the most allocated that fits)", default: () => "spread" },
     "host-port-range": { env: "CUBE_HOST_PORT_RANGE", help: 'where "auto" host ports are taken from', default: () => "30000-32767" },
+    "max-events-per-pod": { env: "CUBE_MAX_EVENTS_PER_POD", help: "events kept per pod (repeats count as one); the oldest go first", default: () => "300" },
     "allow-host-paths": {
       env: "CUBE_ALLOW_HOST_PATHS",
       help: "accept hostPath volumes (a pod with one can read and write the node's files as root)",
@@ -101,6 +102,12 @@ function yesNo(value: string, flag: string): boolean {
   if (/^(yes|true|1)$/i.test(value)) return true;
   if (/^(no|false|0)$/i.test(value)) return false;
   throw new UsageError(`--${flag} must be yes or no, got "${value}"`);
+}
+
+function wholeNumberFlag(value: string, flag: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${flag} must be a whole number of at least 1, got "${value}"`);
+  return number;
 }
 
 /** KEY=VALUE pairs, each a valid label. */
@@ -228,10 +235,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   };
 
   const seconds = (flag: string) => durationFlag(required(flag), flag) / 1000;
-  const maxFailures = Number(required("restart-max-failures"));
-  if (!Number.isInteger(maxFailures) || maxFailures < 1) {
-    throw new UsageError(`--restart-max-failures must be a whole number of at least 1, got "${required("restart-max-failures")}"`);
-  }
+  const maxFailures = wholeNumberFlag(required("restart-max-failures"), "restart-max-failures");
   const restart = {
     initialBackoffSeconds: seconds("restart-backoff"),
     maxBackoffSeconds: seconds("restart-backoff-max"),
@@ -266,6 +270,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         labels,
         placement: { policy: placementFlag(required("placement")), hostPortRange: portRangeFlag(required("host-port-range")) },
         allowHostPaths: yesNo(required("allow-host-paths"), "allow-host-paths"),
+        maxEventsPerPod: wholeNumberFlag(required("max-events-per-pod"), "max-events-per-pod"),
       },
     };
   }

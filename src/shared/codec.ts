@@ -38,8 +38,13 @@ export function podStatusFromWire(status: PodStatus): PodStatusReport {
   return { ...status, phase: status.phase as PodPhase, containers: status.containers.map(containerStatusFromWire) };
 }
 
-export function eventFromWire(event: Event): PodEvent {
-  return { ...event, type: event.type as EventType, time: event.time ?? EPOCH };
+export function eventFromWire({ count, firstTime, ...event }: Event): PodEvent {
+  const once = { ...event, type: event.type as EventType, time: event.time ?? EPOCH };
+  return count > 1 ? { ...once, count, firstTime: firstTime ?? once.time } : once;
+}
+
+export function eventToWire(event: PodEvent): Event {
+  return { ...event, count: event.count ?? 1, firstTime: event.firstTime ?? event.time };
 }
 
 export function publishedPortFromWire(port: WirePublishedPort): PublishedPort {

@@ -190,6 +190,9 @@ export interface PodEvent {
   message: string;
   /** The node it happened on; empty for the leader's own decisions made before placement. */
   node: string;
+  /** Repeats merged into one: how many times in a row, since when (`time` is the last). Absent: once. */
+  count?: number;
+  firstTime?: Date;
 }
 
 /** The resource type a user typed ("pod", "pods", "po"), or undefined when Cube has no such type. */

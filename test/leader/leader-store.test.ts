@@ -78,7 +78,30 @@ describe("LeaderStore: apply semantics", () => {
     const delivery = (nodeId: string, podUid = uid) => ({ kind: "event" as const, nodeId, podUid, event, sequence: 1 });
     await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")]);
     await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")]);
-    expect((await store.podEvents(uid)).filter((e) => e.reason === "Started")).to.have.length(2);
+    // node-1's once, and node-2's (the same words: a repeat, counted).
+    expect((await store.podEvents(uid)).filter((e) => e.reason === "Started").map((e) => e.count)).to.deep.equal([2]);
+  });
+
+  it("merges repeats of the last event into one with a count and first and last times, and keeps at most the bound", async () => {
+    const bounded = await LeaderStore.open(join(dir.path, "bounded.db"), 5);
+    try {
+      await apply(bounded, pod("a"));
+      const { uid } = (await bounded.getPod("a"))!;
+      const event = (seconds: number, reason: string) => ({ time: new Date(seconds * 1000), type: "Warning" as const, reason, message: reason, node: "" });
+      for (let i = 0; i < 21; i++) await bounded.recordEvent(uid, event(i, "BackOff"));
+      await bounded.recordEvent(uid, event(30, "Other"));
+      await bounded.recordEvent(uid, event(31, "BackOff"));
+      expect((await bounded.podEvents(uid)).map((e) => [e.reason, e.count, e.firstTime?.getTime(), e.time.getTime()])).to.deep.equal([
+        ["BackOff", 21, 0, 20_000],
+        ["Other", undefined, undefined, 30_000],
+        ["BackOff", undefined, undefined, 31_000],
+      ]);
+      for (let i = 0; i < 10; i++) await bounded.recordEvent(uid, event(40 + i, `Distinct${i}`));
+      const kept = await bounded.podEvents(uid);
+      expect(kept.map((e) => e.reason)).to.deep.equal(["Distinct5", "Distinct6", "Distinct7", "Distinct8", "Distinct9"]);
+    } finally {
+      await bounded.close();
+    }
   });
 
   it("keeps a node's events only about pods placed on that node, now or before", async () => {

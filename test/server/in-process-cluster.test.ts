@@ -149,7 +149,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
       stream.write({
         podReport: { podUid: target!.metadata!.uid, specHash: specHash(JSON.parse(target!.specJson)), status: { phase: "Failed", containers: [] } },
       });
-      const forged = { time: new Date(), type: "Warning", reason: "Forged", message: "forged by the intruder", node: target!.node! };
+      const forged = { time: new Date(), type: "Warning", reason: "Forged", message: "forged by the intruder", node: target!.node!, count: 1 };
       stream.write({ event: { sequence: 1, podUid: target!.metadata!.uid, event: forged } });
       await new Promise<void>((resolve) => stream.on("data", (message: LeaderMessage) => message.eventsAck && resolve()));
       stream.cancel();

@@ -87,7 +87,11 @@ describe("parseServerArgs", () => {
       labels: {},
       placement: { policy: "spread", hostPortRange: { first: 30000, last: 32767 } },
       allowHostPaths: false,
+      maxEventsPerPod: 300,
     });
+    expect(usageError(["leader", "--token", TOKEN, "--max-events-per-pod", "0"])).to.equal(
+      '--max-events-per-pod must be a whole number of at least 1, got "0"',
+    );
   });
 
   it("refuses a bad label, placement or port range in one line", () => {

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { NodeEvent, PodReport } from "../../src/gen/agent.js";
 import { Node } from "../../src/gen/cube.js";
-import { eventFromWire, nodeFromWire, podStatusFromWire } from "../../src/shared/codec.js";
+import { eventFromWire, eventToWire, nodeFromWire, podStatusFromWire } from "../../src/shared/codec.js";
 import type { NodeInfo, PodEvent, PodStatusReport } from "../../src/shared/domain.js";
 
 /** The value without its keys whose value is undefined (the stubs decode an absent optional field as one). */
@@ -49,7 +49,9 @@ describe("codec: domain values across the wire and back", () => {
 
   it("an event, and a node", () => {
     const event: PodEvent = { time: new Date(1234), type: "Warning", reason: "BackOff", message: "Back-off 2s", node: "n1" };
-    expect(eventFromWire(overTheWire(NodeEvent, { sequence: 7, podUid: "u1", event }).event!)).to.deep.equal(event);
+    expect(eventFromWire(overTheWire(NodeEvent, { sequence: 7, podUid: "u1", event: eventToWire(event) }).event!)).to.deep.equal(event);
+    const merged: PodEvent = { ...event, count: 21, firstTime: new Date(1000) };
+    expect(eventFromWire(overTheWire(NodeEvent, { sequence: 8, podUid: "u1", event: eventToWire(merged) }).event!)).to.deep.equal(merged);
     const node: NodeInfo = {
       name: "n1",
       status: "NotReady",

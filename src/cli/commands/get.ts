@@ -67,7 +67,13 @@ export default class Get extends CubeCommand {
         ? "  <none>"
         : renderTable(
             ["age", "type", "reason", "node", "message"],
-            pod.events.map((e) => [formatAge(e.time, now), e.type, e.reason, e.node, e.message]),
+            pod.events.map((e) => [
+              e.count ? `${formatAge(e.time, now)} (x${e.count} over ${formatAge(e.firstTime ?? e.time, e.time)})` : formatAge(e.time, now),
+              e.type,
+              e.reason,
+              e.node,
+              e.message,
+            ]),
           ).replace(/^/gm, "  "),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
