@@ -61,6 +61,10 @@ export class LeaderClient {
     return this.unary(this.client.get, { type, name });
   }
 
+  async restart(type: string, name: string): Promise<void> {
+    await this.unary(this.client.restart, { type, name });
+  }
+
   async delete(type: string, name: string, purge = false): Promise<void> {
     await this.unary(this.client.delete, { type, name, purge });
   }

@@ -220,6 +220,14 @@ export interface DeleteRequest {
 export interface DeleteResponse {
 }
 
+export interface RestartRequest {
+  type: string;
+  name: string;
+}
+
+export interface RestartResponse {
+}
+
 export interface LogsRequest {
   type: string;
   name: string;
@@ -2829,6 +2837,143 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
   },
 };
 
+function createBaseRestartRequest(): RestartRequest {
+  return { type: "", name: "" };
+}
+
+export const RestartRequest: MessageFns<RestartRequest> = {
+  encode(message: RestartRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RestartRequest {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: RestartRequest): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartRequest>, I>>(base?: I): RestartRequest {
+    return RestartRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartRequest>, I>>(object: I): RestartRequest {
+    const message = createBaseRestartRequest();
+    message.type = object.type ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRestartResponse(): RestartResponse {
+  return {};
+}
+
+export const RestartResponse: MessageFns<RestartResponse> = {
+  encode(_: RestartResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestartResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestartResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RestartResponse {
+    return {};
+  },
+
+  toJSON(_: RestartResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RestartResponse>, I>>(base?: I): RestartResponse {
+    return RestartResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestartResponse>, I>>(_: I): RestartResponse {
+    const message = createBaseRestartResponse();
+    return message;
+  },
+};
+
 function createBaseLogsRequest(): LogsRequest {
   return { type: "", name: "", container: "", follow: false, tail: undefined, since: undefined, previous: false };
 }
@@ -3755,6 +3900,16 @@ export const CubeService = {
     responseSerialize: (value: RemoveNodeResponse): Buffer => Buffer.from(RemoveNodeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveNodeResponse => RemoveNodeResponse.decode(value),
   },
+  /** Replaces a pod's containers and clears its failure counts: the way back from Failed. */
+  restart: {
+    path: "/cube.v1.Cube/Restart" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestartRequest): Buffer => Buffer.from(RestartRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestartRequest => RestartRequest.decode(value),
+    responseSerialize: (value: RestartResponse): Buffer => Buffer.from(RestartResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestartResponse => RestartResponse.decode(value),
+  },
 } as const;
 
 export interface CubeServer extends UntypedServiceImplementation {
@@ -3771,6 +3926,8 @@ export interface CubeServer extends UntypedServiceImplementation {
   exec: handleBidiStreamingCall<ExecInput, ExecOutput>;
   /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
   removeNode: handleUnaryCall<RemoveNodeRequest, RemoveNodeResponse>;
+  /** Replaces a pod's containers and clears its failure counts: the way back from Failed. */
+  restart: handleUnaryCall<RestartRequest, RestartResponse>;
 }
 
 export interface CubeClient extends Client {
@@ -3867,6 +4024,22 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveNodeResponse) => void,
+  ): ClientUnaryCall;
+  /** Replaces a pod's containers and clears its failure counts: the way back from Failed. */
+  restart(
+    request: RestartRequest,
+    callback: (error: ServiceError | null, response: RestartResponse) => void,
+  ): ClientUnaryCall;
+  restart(
+    request: RestartRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestartResponse) => void,
+  ): ClientUnaryCall;
+  restart(
+    request: RestartRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestartResponse) => void,
   ): ClientUnaryCall;
 }
 

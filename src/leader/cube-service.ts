@@ -153,6 +153,12 @@ export function createCubeService(
       };
     }),
 
+    restart: unary(log, async ({ type, name }) => {
+      checkType(type, false);
+      if (!(await pods.restart(name))) throw notFound(type, name);
+      return {};
+    }),
+
     delete: unary(log, async ({ type, name, purge }) => {
       checkType(type, false);
       if (!(await pods.delete(name, purge))) throw notFound(type, name);

@@ -117,4 +117,14 @@ export const leaderMigrations: Record<string, Migration> = {
       );
     },
   },
+  "0006-run-hash": {
+    async up(db: Kysely<unknown>) {
+      // What the node runs: the spec's hash, made new by `cube restart` (new containers, fresh failure counts).
+      await db.schema
+        .alterTable("pods")
+        .addColumn("run_hash", "text", (c) => c.notNull().defaultTo(""))
+        .execute();
+      await sql`update pods set run_hash = spec_hash`.execute(db);
+    },
+  },
 };

@@ -38,6 +38,8 @@ interface PodsTable {
   labels_json: string;
   spec_json: string;
   spec_hash: string;
+  /** The hash the node runs the pod under: the spec's, with a suffix once `cube restart` replaced its containers. */
+  run_hash: string;
   manifest_json: string;
   node: string | null;
   created_at: number;
@@ -148,12 +150,12 @@ function toStoredPod(row: Selectable<PodsTable>): StoredPod {
     name: row.name,
     labels: JSON.parse(row.labels_json),
     spec: JSON.parse(row.spec_json),
-    specHash: row.spec_hash,
+    specHash: row.run_hash,
     manifest: JSON.parse(row.manifest_json),
     node: row.node ?? undefined,
     createdAt: new Date(row.created_at),
     deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
-    status: row.status_json !== null && row.status_spec_hash === row.spec_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
+    status: row.status_json !== null && row.status_spec_hash === row.run_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
     hostPorts: JSON.parse(row.host_ports_json),
     purge: row.purge === 1,
   };
@@ -189,17 +191,19 @@ function toStoredNode(row: NodesTable): StoredNode {
 
 /** The statements of the leader's hot paths, prepared once. */
 const STATEMENTS = {
-  desiredPods: "select uid, name, labels_json, spec_json, spec_hash, deletion_requested_at, host_ports_json, purge from pods where node = ? order by name",
+  desiredPods:
+    "select uid, name, labels_json, spec_json, run_hash as spec_hash, deletion_requested_at, host_ports_json, purge from pods where node = ? order by name",
   unscheduledPods: "select * from pods where node is null and deletion_requested_at is null order by created_at",
   podByName: "select uid, node, spec_json, spec_hash, labels_json, deletion_requested_at, host_ports_json from pods where name = ?",
   insertPod:
-    "insert into pods (uid, name, labels_json, spec_json, spec_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash, cpu_millis, memory_bytes) values (?, ?, ?, ?, ?, ?, null, ?, null, null, null, ?, ?)",
+    "insert into pods (uid, name, labels_json, spec_json, spec_hash, run_hash, manifest_json, node, created_at, deletion_requested_at, status_json, status_spec_hash, cpu_millis, memory_bytes) values (?, ?, ?, ?, ?, ?, ?, null, ?, null, null, null, ?, ?)",
   // A pod whose new spec needs what its node may not offer (other requests, host ports or node selector) is placed anew.
   updatePodSpec:
-    "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, manifest_json = ?, cpu_millis = ?, memory_bytes = ?, node = ?, host_ports_json = ? where uid = ?",
+    "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, run_hash = ?, manifest_json = ?, cpu_millis = ?, memory_bytes = ?, node = ?, host_ports_json = ? where uid = ?",
   assignPod:
     "update pods set node = ?, host_ports_json = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
   bindVolumesHome: "insert into volume_homes (pod_name, node) values (?, ?) on conflict (pod_name) do nothing",
+  restartPod: "update pods set run_hash = spec_hash || ?, status_json = null, status_spec_hash = null where uid = ? and deletion_requested_at is null",
   saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
   deletingPod: "select uid, name, purge from pods where uid = ? and node = ? and deletion_requested_at is not null",
   forgetVolumesHome: "delete from volume_homes where pod_name = ?",
@@ -297,6 +301,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
           labelsJson,
           JSON.stringify(spec),
           hash,
+          hash,
           JSON.stringify(source),
           now.getTime(),
           requests.cpuMillis,
@@ -319,6 +324,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       updatePodSpec.run(
         labelsJson,
         JSON.stringify(spec),
+        hash,
         hash,
         JSON.stringify(source),
         requests.cpuMillis,
@@ -363,7 +369,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   async listPodSummaries(): Promise<PodSummary[]> {
     const rows = await this.db
       .selectFrom("pods")
-      .select(["name", "node", "created_at", "deletion_requested_at", "spec_hash", "status_json", "status_spec_hash"])
+      .select(["name", "node", "created_at", "deletion_requested_at", "run_hash", "status_json", "status_spec_hash"])
       .orderBy("name")
       .execute();
     return rows.map((row) => ({
@@ -371,7 +377,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       node: row.node ?? undefined,
       createdAt: new Date(row.created_at),
       deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
-      status: row.status_json !== null && row.status_spec_hash === row.spec_hash ? (JSON.parse(row.status_json) as PodStatusReport) : undefined,
+      status: row.status_json !== null && row.status_spec_hash === row.run_hash ? (JSON.parse(row.status_json) as PodStatusReport) : undefined,
     }));
   }
 
@@ -461,6 +467,18 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       }
     }
     return forgotten;
+  }
+
+  /**
+   * Gives a pod a new hash to run under: its node replaces its containers, and its failure counts (kept per hash) start
+   * afresh. False when there is no such pod, or it is being deleted.
+   */
+  async restartPod(uid: string, event: PodEvent): Promise<boolean> {
+    return this.database.inBatch(() => {
+      const { changes } = this.statements.restartPod.run(`-${event.time.getTime().toString(36)}`, uid);
+      if (changes > 0) this.insertEvent(uid, event);
+      return changes > 0;
+    });
   }
 
   /** Starts a pod's deletion; `purge`: its persistent volumes are removed with it. */

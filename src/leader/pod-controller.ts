@@ -3,7 +3,7 @@ import type { ApplyOutcome, PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
-import type { LeaderStore, Placement, PodSummary, StoredPod } from "./leader-store.js";
+import { PodBeingDeleted, type LeaderStore, type Placement, type PodSummary, type StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import { placePod, type PlacementCandidate, type PlacementSettings } from "./place-pod.js";
@@ -58,6 +58,26 @@ export class PodController {
   async get(name: string): Promise<{ pod: PodView; events: PodEvent[] } | undefined> {
     const pod = await this.store.getPod(name);
     return pod && { pod: this.view(pod), events: await this.store.podEvents(pod.uid) };
+  }
+
+  /**
+   * Replaces a pod's containers and clears its failure counts (a Failed pod runs again), with an event; false when
+   * there is no such pod. A pod being deleted stays deleted.
+   */
+  async restart(name: string): Promise<boolean> {
+    const pod = await this.store.getPod(name);
+    if (!pod) return false;
+    const event: PodEvent = {
+      time: new Date(this.clock.now()),
+      type: "Normal",
+      reason: "Restarted",
+      message: "Restarted by an admin: new containers, failure counts cleared",
+      node: pod.node ?? "",
+    };
+    if (!(await this.store.restartPod(pod.uid, event))) throw new PodBeingDeleted(`pod/${name} is being deleted: there is nothing to restart`);
+    this.log.info(`pod/${name} restarted`);
+    if (pod.node) this.hub.notify(pod.node);
+    return true;
   }
 
   /**

@@ -10,10 +10,12 @@ import { eventually, type TestProcess } from "../helpers/processes.js";
 const run = promisify(execFile);
 const IMAGE = "cube-test/busybox:latest";
 const SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+/** The leader's bound on events per pod, low here so that a crash loop reaches it in seconds. */
+const MAX_EVENTS = 30;
 
 describe("supervision and recovery, with real processes and real containers", function () {
   this.timeout(180_000);
-  const cluster = new LocalCluster(2, ["--reschedule-delay", "3s"]);
+  const cluster = new LocalCluster(2, ["--reschedule-delay", "3s", "--max-events-per-pod", String(MAX_EVENTS)]);
   const prefix = `s${Math.random().toString(36).slice(2, 7)}`;
   const nodes = { leader: `${prefix}-main`, first: `${prefix}-f1`, second: `${prefix}-f2` };
   const followers = new Map<string, TestProcess>();
@@ -76,6 +78,50 @@ describe("supervision and recovery, with real processes and real containers", fu
     // Only the last dead container is kept (for logs --previous), and nothing runs any more.
     const app = (await containersOf("boom")).filter((c) => c.labels["cube.container"]);
     expect(app.map((c) => c.state)).to.deep.equal(["exited"]);
+  });
+
+  it("brings a Failed pod back with cube restart: new containers, failure counts cleared, an event", async () => {
+    await apply("once", {
+      type: "pod",
+      metadata: { name: "once" },
+      spec: {
+        restartPolicy: "Never",
+        containers: [{ name: "main", image: IMAGE, command: ["sh", "-c", "sleep 3; exit 1"] }],
+        terminationGracePeriodSeconds: 1,
+      },
+    });
+    const failed = (await statusesUntil("once", "Failed")).pod;
+    expect(await cluster.cubeOk("restart", "pod/once")).to.equal("pod/once restarted\n");
+    const again = await cluster.waitForPodStatus("once", "Running");
+    expect(again.containers[0].containerId).to.not.equal(failed.containers[0].containerId);
+    expect(again.events.map((e) => `${e.reason}: ${e.message}`)).to.include("Restarted: Restarted by an admin: new containers, failure counts cleared");
+    expect((await cluster.cube(["restart", "pod/no-such-pod"])).stderr).to.include("pod/no-such-pod not found");
+  });
+
+  it("keeps a crash-looping pod's events under the bound, the oldest dropped, so that get stays short", async () => {
+    await apply("loop", {
+      type: "pod",
+      metadata: { name: "loop" },
+      spec: {
+        containers: [{ name: "main", image: IMAGE, command: ["sh", "-c", "exit 1"] }],
+        restart: { initialBackoffSeconds: 0.1, maxBackoffSeconds: 0.1, maxFailures: 1000 },
+        terminationGracePeriodSeconds: 0,
+      },
+    });
+    // Each round is Created, Started, Died and BackOff: 12 rounds are more events than the bound.
+    const looped = await eventually(
+      "12 restarts",
+      async () => {
+        const pod = await cluster.pod("loop");
+        return (pod.containers[0]?.restartCount ?? 0) >= 12 ? pod : undefined;
+      },
+      90_000,
+    );
+    expect(looped.events.length).to.be.at.most(MAX_EVENTS);
+    expect(looped.events.map((e) => e.reason)).to.not.include("Scheduled");
+    const shown = (await cluster.cubeOk("get", "pod/loop")).trimEnd().split("\nEvents:\n")[1].split("\n");
+    expect(shown.length, "the events' header and lines").to.be.at.most(MAX_EVENTS + 1);
+    await cluster.cubeOk("delete", "pod/loop");
   });
 
   it("retries a missing image (ErrImagePull, ImagePullBackOff), then gives up (Failed) with Docker's error", async () => {

@@ -153,6 +153,26 @@ describe("PodController", () => {
     expect((await controller.get("web"))!.events.at(-1)!.message).to.equal("cannot place pod/web: insufficient cpu: needs 8, largest free 4 on n2");
   });
 
+  it("restarts a pod under a new hash (new containers, fresh failure counts), with an event; not one being deleted", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    await controller.apply([pod("web")]);
+    const [before] = await store.desiredPodsFor("n1");
+    notified.length = 0;
+    expect(await controller.restart("web")).to.equal(true);
+    const [after] = await store.desiredPodsFor("n1");
+    expect(after.specHash).to.not.equal(before.specHash);
+    expect(after.specHash.startsWith(before.specHash)).to.equal(true);
+    expect(notified).to.deep.equal(["n1"]);
+    expect((await controller.get("web"))!.events.at(-1)).to.deep.include({ reason: "Restarted", node: "n1" });
+    // Applying the same manifest again changes nothing: the spec did not change.
+    expect((await controller.apply([pod("web")]))[0].outcome).to.equal("unchanged");
+    expect(await controller.restart("nope")).to.equal(false);
+    await controller.delete("web");
+    let refusal: Error | undefined;
+    await controller.restart("web").catch((error: Error) => (refusal = error));
+    expect(refusal?.message).to.equal("pod/web is being deleted: there is nothing to restart");
+  });
+
   it("deletes a pod only once its node reports its containers gone", async () => {
     await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
     await controller.apply([pod("web")]);
