@@ -24,6 +24,8 @@ export interface NodeMemory {
   /** The restart tracker's state per spec container, by `containerKey`. */
   restarts: ReadonlyMap<string, RestartState>;
   now: number;
+  /** What the probes say of each running container that has some, by container id (absent: nothing to say). */
+  probes?: ReadonlyMap<string, { ready: boolean; unhealthy?: string }>;
 }
 
 const TERMINATION_REASONS = {
@@ -91,6 +93,12 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
   for (const spec of pod.spec.containers) {
     const [newest] = instancesOf(containers, pod, spec.name);
     const state = stateOf(spec.name);
+    const unhealthy = newest?.state === "running" ? memory.probes?.get(newest.id)?.unhealthy : undefined;
+    if (unhealthy) {
+      // Stopped, its exit counts as a failure (Unhealthy) with the restart tracker: restarted after its back-off.
+      actions.push({ type: "stopContainer", container: newest!, graceSeconds: grace, reason: `container ${spec.name} is unhealthy (${unhealthy})` });
+      continue;
+    }
     const waiting = state?.retryAt !== undefined && memory.now < state.retryAt;
     const start = { type: "startContainer", pod, container: spec, sandboxId: sandbox.id } as const;
     if (!newest) {

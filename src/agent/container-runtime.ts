@@ -99,6 +99,8 @@ export interface ContainerRuntime {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   /** Removes a named volume; one already gone is fine. */
   removeVolume(name: string): Promise<void>;
+  /** A running container's address on the engine's network (the pod's, for its sandbox); undefined when it has none. */
+  addressOf(id: string): Promise<string | undefined>;
 }
 
 /** The engine's own words for a failure (dockerode puts them in `json.message`, behind its "(HTTP code 404) ..." prefix). */

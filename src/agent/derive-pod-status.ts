@@ -60,6 +60,10 @@ export function derivePodStatus(pod: LocalPod, observed: ObservedContainer[], me
     if (waiting) return { phase, reason: phase, message: `container ${waiting.name}: ${waiting.message}`, containers };
   }
   if (containers.every((c) => c.state === "terminated")) return { phase: "Succeeded", containers };
-  if (sandboxRunning && containers.every((c) => c.state === "running" || c.state === "terminated")) return { phase: "Running", containers };
+  if (sandboxRunning && containers.every((c) => c.state === "running" || c.state === "terminated")) {
+    // A container is ready when it runs and its probes say so (no probes: running is ready).
+    const withReady = containers.map((c) => ({ ...c, ready: c.state === "running" && (memory.probes?.get(c.containerId!)?.ready ?? true) }));
+    return { phase: "Running", containers: withReady, ready: withReady.every((c) => c.ready || c.state === "terminated") };
+  }
   return { phase: "ContainerCreating", containers };
 }

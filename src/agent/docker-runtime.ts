@@ -168,6 +168,11 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
+  async addressOf(id: string): Promise<string | undefined> {
+    const { NetworkSettings } = await this.docker.getContainer(id).inspect();
+    return Object.values(NetworkSettings.Networks ?? {}).find((network) => network.IPAddress)?.IPAddress || undefined;
+  }
+
   async startContainer(id: string): Promise<void> {
     await this.docker.getContainer(id).start();
   }

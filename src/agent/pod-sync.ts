@@ -8,7 +8,9 @@ import { runtimeErrorMessage, type ContainerRuntime, type ObservedContainer } fr
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import { derivePodStatus } from "./derive-pod-status.js";
 import type { LocalPod } from "./local-pod.js";
-import { containersByPod, exitCodeOf, exitReason, instancesOf, isDead } from "./observed-containers.js";
+import { containersByPod, exitCodeOf, exitReason, instancesOf, isDead, isSandbox } from "./observed-containers.js";
+import { Prober, type ProbeTarget, type RunProbe } from "./prober.js";
+import { probeRunner } from "./run-probe.js";
 import { describeAction, removePodVolumes, runPodAction, type PodActionDependencies } from "./pod-actions.js";
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
@@ -25,6 +27,8 @@ export interface PodSyncDependencies {
   report: (pod: LocalPod, status: PodStatusReport) => void;
   /** The node's restart settings, which a pod may override. */
   restartDefaults: RestartSettings;
+  /** Runs a probe: against the engine unless a test gives another. */
+  runProbe?: RunProbe;
 }
 
 /** Retries of a pod whose actions failed (the engine refused): 1 s doubling to 30 s. */
@@ -46,6 +50,9 @@ export class PodSync {
   private readonly lastReported = new Map<string, string>();
   /** The last sync failure logged: the same failure (say, Docker down) is logged once, not every second. */
   private lastFailure?: string;
+  private readonly prober: Prober;
+  /** What the probes said at the last pass, by container id. */
+  private verdicts = new Map<string, { ready: boolean; unhealthy?: string }>();
 
   constructor(private readonly deps: PodSyncDependencies) {
     this.restarts = new RestartStates(deps.store);
@@ -58,6 +65,13 @@ export class PodSync {
       restarts: this.restarts,
       record: (uid, type, reason, message) => this.event(uid, type, reason, message),
     };
+    this.prober = new Prober(deps.runProbe ?? probeRunner(runtime), clock, (target, kind, state) => {
+      const probe = `${kind[0].toUpperCase()}${kind.slice(1)} probe of container ${target.spec.name}`;
+      // A result that changes is an event, not every run of the probe.
+      if (state.result === "failure") void this.event(target.podUid, "Warning", "Unhealthy", `${probe} failed: ${state.message}`).catch(() => undefined);
+      else if (kind === "readiness") void this.event(target.podUid, "Normal", "Ready", `${probe} succeeded: ${state.message}`).catch(() => undefined);
+      this.trigger();
+    });
   }
 
   trigger(): void {
@@ -109,6 +123,9 @@ export class PodSync {
     const observed = await runtime.listContainers(node);
     const byPod = containersByPod(observed);
     await this.countExits(pods, byPod);
+    const targets = probeTargets(pods, byPod);
+    this.prober.tick(targets);
+    this.verdicts = this.prober.verdicts(targets);
     const now = clock.now();
     for (const { podUid, actions } of computePodActions(pods, observed, await this.memory())) {
       if (this.workers.has(podUid) || (this.failingPods.get(podUid)?.retryAt ?? 0) > now) continue;
@@ -129,7 +146,7 @@ export class PodSync {
   }
 
   private async memory(): Promise<NodeMemory> {
-    return { restarts: await this.restarts.all(), now: this.deps.clock.now() };
+    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts };
   }
 
   /** Feeds each newly dead container to the restart tracker, and records what it decided. */
@@ -144,12 +161,14 @@ export class PodSync {
         const [newest] = instancesOf(observed, pod, spec.name);
         if (!newest || !isDead(newest)) continue;
         const before = (await this.restarts.get(pod, spec.name)) ?? INITIAL_RESTART_STATE;
+        // A container stopped because its probes failed ended Unhealthy, whatever its exit code says.
+        const unhealthy = this.verdicts.get(newest.id)?.unhealthy;
         const exit = {
           containerId: newest.id,
           containerName: spec.name,
           exitCode: exitCodeOf(newest),
-          reason: exitReason(newest),
-          message: newest.error,
+          reason: unhealthy ? "Unhealthy" : exitReason(newest),
+          message: unhealthy ?? newest.error,
           ranForMs: newest.startedAt && newest.finishedAt ? newest.finishedAt.getTime() - newest.startedAt.getTime() : 0,
         };
         const { state, decision } = onContainerExit(before, exit, pod.spec.restartPolicy, settings, now);
@@ -211,4 +230,22 @@ export class PodSync {
     await this.deps.store.appendEvent(podUid, { time: new Date(this.deps.clock.now()), type, reason, message, node: this.deps.node });
     this.deps.outboxChanged();
   }
+}
+
+/** The running containers with probes of the pods the node runs, with their sandbox. */
+function probeTargets(pods: LocalPod[], byPod: Map<string, ObservedContainer[]>): ProbeTarget[] {
+  const targets: ProbeTarget[] = [];
+  for (const pod of pods) {
+    if (pod.termination) continue;
+    const observed = byPod.get(pod.uid) ?? [];
+    const sandbox = observed.find((c) => isSandbox(c) && c.state === "running" && c.specHash === pod.specHash);
+    if (!sandbox) continue;
+    for (const spec of pod.spec.containers) {
+      if (!spec.livenessProbe && !spec.readinessProbe && !spec.startupProbe) continue;
+      const [newest] = instancesOf(observed, pod, spec.name);
+      if (newest?.state !== "running") continue;
+      targets.push({ podUid: pod.uid, containerId: newest.id, sandboxId: sandbox.id, startedAt: newest.startedAt?.getTime() ?? 0, spec });
+    }
+  }
+  return targets;
 }

@@ -104,6 +104,8 @@ export interface ContainerStatus {
   startedAt?: Date | undefined;
   finishedAt?: Date | undefined;
   image: string;
+  /** Running and, if it has a readiness probe, passing it. */
+  ready?: boolean | undefined;
 }
 
 export interface PodStatus {
@@ -115,6 +117,8 @@ export interface PodStatus {
   reason?: string | undefined;
   message?: string | undefined;
   containers: ContainerStatus[];
+  /** The Ready condition: Running, and every container ready. */
+  ready?: boolean | undefined;
 }
 
 export interface Pod {
@@ -1188,6 +1192,7 @@ function createBaseContainerStatus(): ContainerStatus {
     startedAt: undefined,
     finishedAt: undefined,
     image: "",
+    ready: undefined,
   };
 }
 
@@ -1222,6 +1227,9 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     }
     if (message.image !== "") {
       writer.uint32(82).string(message.image);
+    }
+    if (message.ready !== undefined) {
+      writer.uint32(88).bool(message.ready);
     }
     return writer;
   },
@@ -1319,6 +1327,14 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
             message.image = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1363,6 +1379,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
         ? fromJsonTimestamp(object.finished_at)
         : undefined,
       image: isSet(object.image) ? globalThis.String(object.image) : "",
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : undefined,
     };
   },
 
@@ -1398,6 +1415,9 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     if (message.image !== "") {
       obj.image = message.image;
     }
+    if (message.ready !== undefined) {
+      obj.ready = message.ready;
+    }
     return obj;
   },
 
@@ -1416,12 +1436,13 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
     message.startedAt = object.startedAt ?? undefined;
     message.finishedAt = object.finishedAt ?? undefined;
     message.image = object.image ?? "";
+    message.ready = object.ready ?? undefined;
     return message;
   },
 };
 
 function createBasePodStatus(): PodStatus {
-  return { phase: "", reason: undefined, message: undefined, containers: [] };
+  return { phase: "", reason: undefined, message: undefined, containers: [], ready: undefined };
 }
 
 export const PodStatus: MessageFns<PodStatus> = {
@@ -1437,6 +1458,9 @@ export const PodStatus: MessageFns<PodStatus> = {
     }
     for (const v of message.containers) {
       ContainerStatus.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.ready !== undefined) {
+      writer.uint32(40).bool(message.ready);
     }
     return writer;
   },
@@ -1486,6 +1510,14 @@ export const PodStatus: MessageFns<PodStatus> = {
             message.containers.push(ContainerStatus.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1506,6 +1538,7 @@ export const PodStatus: MessageFns<PodStatus> = {
       containers: globalThis.Array.isArray(object?.containers)
         ? object.containers.map((e: any) => ContainerStatus.fromJSON(e))
         : [],
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : undefined,
     };
   },
 
@@ -1523,6 +1556,9 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.containers?.length) {
       obj.containers = message.containers.map((e) => ContainerStatus.toJSON(e));
     }
+    if (message.ready !== undefined) {
+      obj.ready = message.ready;
+    }
     return obj;
   },
 
@@ -1535,6 +1571,7 @@ export const PodStatus: MessageFns<PodStatus> = {
     message.reason = object.reason ?? undefined;
     message.message = object.message ?? undefined;
     message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
+    message.ready = object.ready ?? undefined;
     return message;
   },
 };

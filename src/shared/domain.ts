@@ -44,6 +44,20 @@ export interface ResourceAmounts {
   memory?: number | string;
 }
 
+/** A health check of a container, with Kubernetes' names and defaults; exactly one of exec, httpGet, tcpSocket. */
+export interface Probe {
+  exec?: { command: string[] };
+  httpGet?: { path: string; port: number; scheme: "HTTP" | "HTTPS" };
+  tcpSocket?: { port: number };
+  initialDelaySeconds: number;
+  periodSeconds: number;
+  timeoutSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+}
+
+export type ProbeKind = "startup" | "liveness" | "readiness";
+
 export interface ContainerSpec {
   name: string;
   image: string;
@@ -56,6 +70,12 @@ export interface ContainerSpec {
   ports?: ContainerPort[];
   volumeMounts?: VolumeMount[];
   resources?: ResourceAmounts;
+  /** Restarts the container when it fails. */
+  livenessProbe?: Probe;
+  /** Whether the container is ready to serve (the pod's Ready condition). */
+  readinessProbe?: Probe;
+  /** Until it succeeds, the other probes wait (a slow start is not a failure). */
+  startupProbe?: Probe;
 }
 
 /**
@@ -171,6 +191,8 @@ export interface ContainerStatus {
   startedAt?: Date;
   finishedAt?: Date;
   image: string;
+  /** Running and, if it has a readiness probe, passing it. */
+  ready?: boolean;
 }
 
 /** What a node reports of one of its pods. */
@@ -179,6 +201,8 @@ export interface PodStatusReport {
   reason?: string;
   message?: string;
   containers: ContainerStatus[];
+  /** The pod's Ready condition: Running, and every container ready. */
+  ready?: boolean;
 }
 
 export type EventType = "Normal" | "Warning";

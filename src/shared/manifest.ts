@@ -91,6 +91,24 @@ function uniqueBy<T>(key: (item: T) => string, what: string, list: string, field
   };
 }
 
+const seconds = (minimum: number, fallback: number) => z.number().int().min(minimum).max(86_400).default(fallback);
+/** A probe, with Kubernetes' defaults; liveness and startup probes succeed at once or not at all (successThreshold 1). */
+const probeSchema = (kind: "liveness" | "readiness" | "startup") =>
+  z
+    .strictObject({
+      exec: z.strictObject({ command: z.array(noNul).min(1, "must not be empty").max(MANIFEST_LIMITS.listEntries) }).optional(),
+      httpGet: z
+        .strictObject({ path: z.string().startsWith("/", "must start with /").max(2048).default("/"), port, scheme: z.enum(["HTTP", "HTTPS"]).default("HTTP") })
+        .optional(),
+      tcpSocket: z.strictObject({ port }).optional(),
+      initialDelaySeconds: seconds(0, 0),
+      periodSeconds: seconds(1, 10),
+      timeoutSeconds: seconds(1, 1),
+      successThreshold: kind === "readiness" ? seconds(1, 1) : z.literal(1, { error: `must be 1 for a ${kind} probe` }).default(1),
+      failureThreshold: seconds(1, 3),
+    })
+    .refine((probe) => [probe.exec, probe.httpGet, probe.tcpSocket].filter(Boolean).length === 1, "must be one of exec, httpGet, tcpSocket");
+
 const containerSchema = z.strictObject({
   name: dnsLabel,
   image,
@@ -111,6 +129,9 @@ const containerSchema = z.strictObject({
     .superRefine(uniqueBy((m) => m.mountPath, "mount path", "volumeMounts", "mountPath"))
     .optional(),
   resources: z.strictObject({ cpu: cpuAmount.optional(), memory: memoryAmount.optional() }).optional(),
+  livenessProbe: probeSchema("liveness").optional(),
+  readinessProbe: probeSchema("readiness").optional(),
+  startupProbe: probeSchema("startup").optional(),
 });
 
 const podSchema = z.strictObject({

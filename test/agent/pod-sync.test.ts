@@ -288,6 +288,119 @@ describe("PodSync, on the fake runtime", () => {
     ]);
   });
 
+  describe("probes (run by a scripted prober, on the fake clock)", () => {
+    /** What the next runs of each probe kind answer; an empty script answers ok. */
+    let answers: Record<string, boolean[]>;
+    const probed: string[] = [];
+    const withProbes = (probes: object) => webPod({ spec: { ...spec, containers: [{ ...spec.containers[0], ...probes }, spec.containers[1]] } });
+    const probe = (kind: string, change: object = {}) => ({
+      exec: { command: [kind] },
+      initialDelaySeconds: 0,
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 2,
+      ...change,
+    });
+    const probingSync = () =>
+      new PodSync({
+        node: "n1",
+        runtime,
+        store,
+        clock,
+        log,
+        restartDefaults,
+        outboxChanged: () => {},
+        report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
+        runProbe: async (spec) => {
+          const kind = spec.exec!.command[0];
+          probed.push(kind);
+          const ok = answers[kind]?.shift() ?? true;
+          return { ok, message: ok ? "command exited with 0" : "command exited with 1" };
+        },
+      });
+    /** Lets the probes started by a sync answer, then syncs again (a changed result wakes the loop). */
+    const probeRound = async () => {
+      await syncNow();
+      await new Promise((resolve) => setImmediate(resolve));
+      await syncNow();
+    };
+    const app = () => runtime.all().filter((c) => readContainerLabels(c.labels).containerName === "app");
+
+    beforeEach(async () => {
+      await sync.idle();
+      sync = probingSync();
+      answers = {};
+      probed.length = 0;
+    });
+
+    it("stops a container whose liveness probe fails failureThreshold times, counted as an Unhealthy failure, and starts a new one", async () => {
+      answers.live = [false, false];
+      await store.replaceAssignments([placed(withProbes({ livenessProbe: probe("live") }))]);
+      await probeRound();
+      const first = app()[0].id;
+      expect(await events()).to.not.include("Warning Unhealthy: Liveness probe of container app failed: command exited with 1");
+      clock.advance(10_000);
+      await probeRound();
+      expect(app().find((c) => c.id === first)?.state).to.equal("exited");
+      expect(await events()).to.include("Warning Unhealthy: Liveness probe of container app failed: command exited with 1");
+      expect((await events()).some((e) => e.startsWith("Normal Killing: Stopping container app: container app is unhealthy (Liveness probe failed"))).to.equal(
+        true,
+      );
+      expect(await events()).to.include("Warning Died: Container app died with exit code 143 (Unhealthy): Liveness probe failed: command exited with 1");
+      clock.advance(2_000); // past the first back-off
+      await syncNow();
+      expect(
+        app()
+          .filter((c) => c.state === "running")
+          .map((c) => c.id),
+      )
+        .to.have.length(1)
+        .and.not.include(first);
+    });
+
+    it("sets the container and the pod ready only once the readiness probe passes, and back when it fails", async () => {
+      await store.replaceAssignments([placed(withProbes({ readinessProbe: probe("ready", { failureThreshold: 1 }) }))]);
+      answers.ready = [false];
+      await probeRound();
+      const last = () => reports.at(-1)!.status;
+      expect(last()).to.deep.include({ phase: "Running", ready: false });
+      clock.advance(10_000);
+      await probeRound();
+      expect(last()).to.deep.include({ phase: "Running", ready: true });
+      expect(last().containers.map((c) => c.ready)).to.deep.equal([true, true]);
+      answers.ready = [false];
+      clock.advance(10_000);
+      await probeRound();
+      expect(last()).to.deep.include({ ready: false });
+      expect(await events()).to.include("Warning Unhealthy: Readiness probe of container app failed: command exited with 1");
+    });
+
+    it("holds liveness and readiness back until the startup probe succeeds", async () => {
+      await store.replaceAssignments([placed(withProbes({ startupProbe: probe("start"), livenessProbe: probe("live"), readinessProbe: probe("ready") }))]);
+      answers.start = [false];
+      await probeRound();
+      expect(probed).to.deep.equal(["start"]);
+      clock.advance(10_000);
+      await probeRound();
+      clock.advance(10_000);
+      await probeRound();
+      expect(probed.slice(0, 2)).to.deep.equal(["start", "start"]);
+      expect(new Set(probed.slice(2))).to.deep.equal(new Set(["live", "ready"]));
+    });
+
+    it("waits for a probe's initial delay", async () => {
+      await store.replaceAssignments([placed(withProbes({ livenessProbe: probe("live", { initialDelaySeconds: 30 }) }))]);
+      await probeRound();
+      clock.advance(29_000);
+      await probeRound();
+      expect(probed).to.deep.equal([]);
+      clock.advance(1_000);
+      await probeRound();
+      expect(probed).to.deep.equal(["live"]);
+    });
+  });
+
   describe("ports, volumes and limits", () => {
     const withAll = webPod({
       spec: {

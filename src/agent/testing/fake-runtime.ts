@@ -144,6 +144,10 @@ export class FakeRuntime implements ContainerRuntime {
     this.containers.delete(id);
   }
 
+  async addressOf(id: string): Promise<string | undefined> {
+    return this.containers.get(id)?.state === "running" ? "127.0.0.1" : undefined;
+  }
+
   async capacity(): Promise<{ cpuMillis: number; memoryBytes: number }> {
     return this.capacityOf;
   }

@@ -16,6 +16,7 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
     createdAt: pod?.metadata?.createdAt,
     node: pod?.node ?? null,
     status: pod?.status?.phase,
+    ready: pod?.status?.ready,
     reason: pod?.status?.reason,
     message: pod?.status?.message,
     containers: (pod?.status?.containers ?? []).map(containerStatusFromWire),
@@ -44,6 +45,7 @@ export default class Get extends CubeCommand {
       `Type:     ${type}`,
       `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${pod.message})` : ""}`,
       `Node:     ${pod.node ?? "<none>"}`,
+      ...(pod.status === "Running" ? [`Ready:    ${pod.containers.filter((c) => c.ready).length}/${pod.containers.length}`] : []),
       ...(pod.ports.length === 0
         ? []
         : [
