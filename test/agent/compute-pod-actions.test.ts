@@ -40,6 +40,18 @@ const cases: Case[] = [
   { name: "everything is fine: nothing to do", observed: healthyWeb(), expected: [] },
   { name: "a new pod: its sandbox first", observed: [], expected: ["create sandbox"] },
   {
+    name: "a container its probes call unhealthy: stop it gracefully (its exit is then counted)",
+    observed: healthyWeb(),
+    memory: { ...noMemory, probes: new Map([[observed("app").id, { ready: false, unhealthy: "Liveness probe failed: HTTP 500 from /healthz" }]]) },
+    expected: ["stop app (7s)"],
+  },
+  {
+    name: "a container not ready but not unhealthy: nothing to do",
+    observed: healthyWeb(),
+    memory: { ...noMemory, probes: new Map([[observed("app").id, { ready: false }]]) },
+    expected: [],
+  },
+  {
     name: "a sandbox without its containers: start them",
     observed: [observed(undefined)],
     expected: ["start app", "start sidecar"],

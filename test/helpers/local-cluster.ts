@@ -19,7 +19,17 @@ export interface PodJson {
   node: string | null;
   status: string;
   message?: string;
-  containers: { name: string; state: string; reason?: string; containerId?: string; exitCode?: number; message?: string; restartCount: number }[];
+  containers: {
+    name: string;
+    state: string;
+    reason?: string;
+    containerId?: string;
+    exitCode?: number;
+    message?: string;
+    restartCount: number;
+    ready?: boolean;
+  }[];
+  ready?: boolean;
   events: { type: string; reason: string; message: string; node: string }[];
   ports: { container: string; containerPort: number; protocol: string; hostAddress: string; hostPort: number }[];
 }

@@ -306,3 +306,47 @@ describe("validateManifest: ports, volumes, resources, node selection", () => {
     expect(problemsOf(pod((p) => (p.spec.nodeSelector = { zone: 1 })))).to.deep.equal(["spec.nodeSelector.zone: must be a string"]);
   });
 });
+
+describe("validateManifest: probes", () => {
+  const withProbe = (kind: string, probe: unknown) => pod((p) => (p.spec.containers[0][kind] = probe));
+  const specOf = (document: unknown) => {
+    const result = validateManifest(document);
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    return result.entries[0].resource.spec;
+  };
+
+  it("accepts each kind with Kubernetes' defaults", () => {
+    expect(specOf(withProbe("livenessProbe", { httpGet: { port: 8080 } })).containers[0].livenessProbe).to.deep.equal({
+      httpGet: { path: "/", port: 8080, scheme: "HTTP" },
+      initialDelaySeconds: 0,
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
+    expect(specOf(withProbe("readinessProbe", { exec: { command: ["cat", "/ready"] }, successThreshold: 2 })).containers[0].readinessProbe).to.include({
+      successThreshold: 2,
+    });
+    expect(specOf(withProbe("startupProbe", { tcpSocket: { port: 5432 }, failureThreshold: 30 })).containers[0].startupProbe).to.include({
+      failureThreshold: 30,
+    });
+  });
+
+  it("refuses a probe of no kind or two, a liveness probe needing two successes, bad numbers", () => {
+    const at = "spec.containers[0]";
+    expect(problemsOf(withProbe("livenessProbe", {}))).to.deep.equal([`${at}.livenessProbe: must be one of exec, httpGet, tcpSocket`]);
+    expect(problemsOf(withProbe("livenessProbe", { exec: { command: ["true"] }, tcpSocket: { port: 1 } }))).to.deep.equal([
+      `${at}.livenessProbe: must be one of exec, httpGet, tcpSocket`,
+    ]);
+    expect(problemsOf(withProbe("livenessProbe", { exec: { command: ["true"] }, successThreshold: 2 }))).to.deep.equal([
+      `${at}.livenessProbe.successThreshold: must be 1 for a liveness probe`,
+    ]);
+    expect(problemsOf(withProbe("readinessProbe", { httpGet: { port: 80, path: "health" } }))).to.deep.equal([
+      `${at}.readinessProbe.httpGet.path: must start with /`,
+    ]);
+    expect(problemsOf(withProbe("readinessProbe", { tcpSocket: { port: 80 }, periodSeconds: 0 }))).to.deep.equal([
+      `${at}.readinessProbe.periodSeconds: must be at least 1`,
+    ]);
+    expect(problemsOf(withProbe("startupProbe", { exec: { command: [] } }))).to.deep.equal([`${at}.startupProbe.exec.command: must not be empty`]);
+  });
+});
