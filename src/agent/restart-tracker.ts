@@ -79,7 +79,9 @@ export function onContainerExit(
   if (state.lastCounted === exit.containerId || state.gaveUp) return { state, decision: { type: "none", reason: "already counted" } };
   const message = `exit code ${exit.exitCode}${exit.message ? `: ${exit.message}` : ""}`;
   const lastFailure = { kind: "exit" as const, exitCode: exit.exitCode, reason: exit.reason, message };
-  const restarts = policy === "Always" || (policy === "OnFailure" && exit.exitCode !== 0);
+  // A container stopped for failing its probes failed, whatever its process made of the signal (it may exit 0).
+  const failed = exit.exitCode !== 0 || exit.reason === "Unhealthy";
+  const restarts = policy === "Always" || (policy === "OnFailure" && failed);
   if (!restarts) {
     return {
       state: { ...state, lastCounted: exit.containerId, lastFailure, retryAt: undefined },

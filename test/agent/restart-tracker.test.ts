@@ -77,6 +77,8 @@ describe("the restart tracker", () => {
     expect(onContainerExit(INITIAL_RESTART_STATE, exit("a", 0), "Always", settings, 0).decision.type).to.equal("restart");
     expect(onContainerExit(INITIAL_RESTART_STATE, exit("a", 0), "OnFailure", settings, 0).decision.type).to.equal("none");
     expect(onContainerExit(INITIAL_RESTART_STATE, exit("a", 2), "OnFailure", settings, 0).decision.type).to.equal("restart");
+    // Stopped by its liveness probe, a process that exits 0 on SIGTERM still failed.
+    expect(onContainerExit(INITIAL_RESTART_STATE, exit("a", 0, 500, "Unhealthy"), "OnFailure", settings, 0).decision.type).to.equal("restart");
     const never = onContainerExit(INITIAL_RESTART_STATE, exit("a", 2), "Never", settings, 0);
     expect(never.decision).to.deep.equal({ type: "none", reason: "restart policy Never" });
     expect(never.state).to.deep.include({ lastCounted: "a", retryAt: undefined, failures: 0 });
