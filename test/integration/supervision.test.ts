@@ -50,6 +50,13 @@ describe("supervision and recovery, with real processes and real containers", fu
     return { seen, pod };
   };
 
+  /** A pod once its last event says it gave up: its status and its events travel apart (events by the node's outbox). */
+  const gaveUp = (name: string) =>
+    eventually(`pod/${name}'s last event`, async () => {
+      const pod = await cluster.pod(name);
+      return pod.events.at(-1)?.message.endsWith("giving up: the pod is Failed") ? pod : undefined;
+    });
+
   before(async () => {
     leader = await cluster.startLeader(nodes.leader);
     startFollower(nodes.first);
@@ -67,8 +74,9 @@ describe("supervision and recovery, with real processes and real containers", fu
         restart: { initialBackoffSeconds: 2, maxFailures: 3 },
       },
     });
-    const { seen, pod } = await statusesUntil("boom", "Failed");
+    const { seen } = await statusesUntil("boom", "Failed");
     expect(seen).to.include("CrashLoopBackOff");
+    const pod = await gaveUp("boom");
     expect(pod.message).to.equal("container boom failed 3 times in a row (exit code 1, reason Error); giving up");
     const events = pod.events.map((e) => `${e.type} ${e.reason}: ${e.message}`);
     expect(events).to.include("Warning BackOff: Back-off 2s restarting failed container boom (exit code 1)");
@@ -129,8 +137,9 @@ describe("supervision and recovery, with real processes and real containers", fu
       "nope",
       simplePod("no-image", { containers: [{ name: "main", image: "cube-test/not-here:1" }], restart: { initialBackoffSeconds: 2, maxFailures: 3 } }),
     );
-    const { seen, pod } = await statusesUntil("no-image", "Failed");
+    const { seen } = await statusesUntil("no-image", "Failed");
     expect(seen).to.include.members(["ErrImagePull", "ImagePullBackOff"]);
+    const pod = await gaveUp("no-image");
     const failures = pod.events.filter((e) => e.reason === "Failed").map((e) => e.message);
     expect(failures).to.have.length(4);
     expect(failures[0]).to.match(/^Failed to pull image "cube-test\/not-here:1": .+/);
