@@ -5,6 +5,7 @@ import { containerLabels, readContainerLabels } from "../../src/agent/container-
 import type { LocalPod } from "../../src/agent/local-pod.js";
 import { PAUSE_IMAGE } from "../../src/agent/pause-image.js";
 import { PodSync } from "../../src/agent/pod-sync.js";
+import type { RunProbe } from "../../src/agent/prober.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import type { PodStatusReport } from "../../src/shared/domain.js";
 import { FakeClock } from "../helpers/fake-clock.js";
@@ -21,7 +22,7 @@ describe("PodSync, on the fake runtime", () => {
   let log: MemoryLogger;
   let reports: { pod: string; status: PodStatusReport }[];
   const restartDefaults = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
-  const makeSync = () =>
+  const makeSync = (runProbe?: RunProbe) =>
     new PodSync({
       node: "n1",
       runtime,
@@ -31,6 +32,7 @@ describe("PodSync, on the fake runtime", () => {
       restartDefaults,
       outboxChanged: () => {},
       report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
+      runProbe,
     });
   const { uid, specHash, spec } = webPod();
   const assigned = placed();
@@ -303,21 +305,11 @@ describe("PodSync, on the fake runtime", () => {
       ...change,
     });
     const probingSync = () =>
-      new PodSync({
-        node: "n1",
-        runtime,
-        store,
-        clock,
-        log,
-        restartDefaults,
-        outboxChanged: () => {},
-        report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
-        runProbe: async (spec) => {
-          const kind = spec.exec!.command[0];
-          probed.push(kind);
-          const ok = answers[kind]?.shift() ?? true;
-          return { ok, message: ok ? "command exited with 0" : "command exited with 1" };
-        },
+      makeSync(async (spec) => {
+        const kind = spec.exec!.command[0];
+        probed.push(kind);
+        const ok = answers[kind]?.shift() ?? true;
+        return { ok, message: ok ? "command exited with 0" : "command exited with 1" };
       });
     /** Lets the probes started by a sync answer, then syncs again (a changed result wakes the loop). */
     const probeRound = async () => {
