@@ -1,109 +1,15 @@
 import { randomUUID } from "node:crypto";
-import type { Generated, Selectable } from "kysely";
-import type {
-  ApplyOutcome,
-  DesiredPod,
-  EventType,
-  NodeInfo,
-  NodeStatus,
-  NodeType,
-  PodEvent,
-  PodSpec,
-  PodStatusReport,
-  PublishedPort,
-} from "../shared/domain.js";
+import type { Selectable } from "kysely";
+import type { ApplyOutcome, DesiredPod, PodEvent, PodStatusReport, PublishedPort } from "../shared/domain.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { DEFAULT_MAX_EVENTS_PER_POD, EventLog } from "./event-log.js";
 import { leaderMigrations } from "./leader-migrations.js";
+import { toEvent, toStoredNode, toStoredPod, type LeaderSchema, type NodesTable, type PodsTable, type StoredNode, type StoredPod } from "./leader-rows.js";
 import { keptAutoPorts, podNeeds, podRequests, publishedPorts } from "./pod-needs.js";
 
-interface NodesTable {
-  name: string;
-  node_id: string;
-  type: NodeType;
-  address: string;
-  status: NodeStatus;
-  joined_at: number;
-  last_heartbeat_at: number;
-  labels_json: string;
-  cpu_millis: number;
-  memory_bytes: number;
-}
-
-interface PodsTable {
-  uid: string;
-  name: string;
-  labels_json: string;
-  spec_json: string;
-  spec_hash: string;
-  /** The hash the node runs the pod under: the spec's, with a suffix once `cube restart` replaced its containers. */
-  run_hash: string;
-  manifest_json: string;
-  node: string | null;
-  created_at: number;
-  deletion_requested_at: number | null;
-  status_json: string | null;
-  status_spec_hash: string | null;
-  cpu_millis: number;
-  memory_bytes: number;
-  host_ports_json: string;
-  purge: number;
-}
-
-interface VolumeHomesTable {
-  pod_name: string;
-  node: string;
-}
-
-interface EventsTable {
-  id: Generated<number>;
-  pod_uid: string;
-  time: number;
-  type: EventType;
-  reason: string;
-  message: string;
-  node: string;
-  source_node_id: string | null;
-  source_sequence: number | null;
-  count: Generated<number>;
-  first_time: number | null;
-}
-
-interface NodeKeysTable {
-  name: string;
-  key_digest: string;
-  bound_at: number;
-}
-
-interface LeaderSchema {
-  nodes: NodesTable;
-  node_keys: NodeKeysTable;
-  pods: PodsTable;
-  events: EventsTable;
-  volume_homes: VolumeHomesTable;
-}
-
-/** A pod as the leader keeps it. */
-export interface StoredPod {
-  uid: string;
-  name: string;
-  labels: Record<string, string>;
-  spec: PodSpec;
-  specHash: string;
-  /** The resource exactly as it was applied. */
-  manifest: unknown;
-  node?: string;
-  createdAt: Date;
-  deletionRequestedAt?: Date;
-  /** The node's last report, when it is about the current spec. */
-  status?: PodStatusReport;
-  /** The ports its node publishes for it, once placed. */
-  hostPorts: PublishedPort[];
-  /** Deleted with `--purge`. */
-  purge: boolean;
-}
+export type { StoredNode, StoredPod } from "./leader-rows.js";
 
 /** What a node's live pods take of it. */
 export interface NodeAllocation {
@@ -143,51 +49,6 @@ export interface AppliedPod {
 
 /** Applying a pod that is being deleted: the whole apply is refused. */
 export class PodBeingDeleted extends Error {}
-
-function toStoredPod(row: Selectable<PodsTable>): StoredPod {
-  return {
-    uid: row.uid,
-    name: row.name,
-    labels: JSON.parse(row.labels_json),
-    spec: JSON.parse(row.spec_json),
-    specHash: row.run_hash,
-    manifest: JSON.parse(row.manifest_json),
-    node: row.node ?? undefined,
-    createdAt: new Date(row.created_at),
-    deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
-    status: row.status_json !== null && row.status_spec_hash === row.run_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
-    hostPorts: JSON.parse(row.host_ports_json),
-    purge: row.purge === 1,
-  };
-}
-
-function reviveDates(key: string, value: unknown): unknown {
-  return (key === "startedAt" || key === "finishedAt") && typeof value === "string" ? new Date(value) : value;
-}
-
-function toEvent(row: Selectable<EventsTable>): PodEvent {
-  const event: PodEvent = { time: new Date(row.time), type: row.type, reason: row.reason, message: row.message, node: row.node };
-  return row.count > 1 ? { ...event, count: row.count, firstTime: new Date(row.first_time ?? row.time) } : event;
-}
-
-export interface StoredNode extends NodeInfo {
-  nodeId: string;
-}
-
-function toStoredNode(row: NodesTable): StoredNode {
-  return {
-    name: row.name,
-    nodeId: row.node_id,
-    type: row.type,
-    address: row.address,
-    status: row.status,
-    joinedAt: new Date(row.joined_at),
-    lastHeartbeatAt: new Date(row.last_heartbeat_at),
-    labels: JSON.parse(row.labels_json),
-    cpuMillis: row.cpu_millis,
-    memoryBytes: row.memory_bytes,
-  };
-}
 
 /** The statements of the leader's hot paths, prepared once. */
 const STATEMENTS = {
