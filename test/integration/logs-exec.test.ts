@@ -28,14 +28,29 @@ describe("cube logs and cube exec, through the leader to the node", function () 
     await cluster.startLeader(`z${prefix}-main`);
     cluster.startFollower(follower);
     await eventually("2 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 2 ? true : undefined));
-    // Two containers printing alternately (b starts 0.2 s after a, both every 0.4 s), on stdout and stderr.
+    // Two containers printing alternately (b 0.2 s after alpha, both every 0.4 s), on stdout and stderr. They start
+    // one after the other, so they meet first (each waits for the other's file in a shared emptyDir): their lines
+    // interleave however long the engine took between the two starts.
+    const meet = (me: string, other: string) => `touch /meet/${me}; while [ ! -e /meet/${other} ]; do sleep 0.05; done`;
+    const mount = [{ name: "meet", mountPath: "/meet" }];
     await apply("chatty", {
       type: "pod",
       metadata: { name: "chatty" },
       spec: {
+        volumes: [{ name: "meet", emptyDir: {} }],
         containers: [
-          { name: "alpha", image: IMAGE, command: ["sh", "-c", "for i in 1 2 3 4 5 6; do echo alpha-$i; sleep 0.4; done; sleep 3600"] },
-          { name: "b", image: IMAGE, command: ["sh", "-c", "sleep 0.2; for i in 1 2 3 4 5 6; do echo b-$i >&2; sleep 0.4; done; sleep 3600"] },
+          {
+            name: "alpha",
+            image: IMAGE,
+            command: ["sh", "-c", `${meet("alpha", "b")}; for i in 1 2 3 4 5 6; do echo alpha-$i; sleep 0.4; done; sleep 3600`],
+            volumeMounts: mount,
+          },
+          {
+            name: "b",
+            image: IMAGE,
+            command: ["sh", "-c", `${meet("b", "alpha")}; sleep 0.2; for i in 1 2 3 4 5 6; do echo b-$i >&2; sleep 0.4; done; sleep 3600`],
+            volumeMounts: mount,
+          },
         ],
         terminationGracePeriodSeconds: 1,
       },
