@@ -1,0 +1,87 @@
+// The deployment controller's decisions, as a pure function: the desired deployment and the pods it owns in, the pods
+// to create and to delete (each with a reason) and the rollout's state out. Kubernetes' rules: a rolling update keeps
+// at most `replicas + maxSurge` pods and at least `replicas - maxUnavailable` available ones; `Recreate` removes every
+// old pod before it creates a new one.
+
+export type Strategy = { type: "RollingUpdate"; maxSurge: number | string; maxUnavailable: number | string } | { type: "Recreate" };
+
+export interface DeploymentIntent {
+  replicas: number;
+  /** The hash of the current template: pods with another are old. */
+  templateHash: string;
+  strategy: Strategy;
+  /** A pod counts as available once it has been ready this long. */
+  minReadySeconds: number;
+}
+
+/** A pod the deployment owns, as the controller sees it. */
+export interface OwnedPod {
+  name: string;
+  templateHash: string;
+  createdAt: number;
+  /** Ready since then (readiness probe passed, or running without one); undefined while not ready. */
+  readySince?: number;
+  /** Its deletion has started: it no longer counts, but a Recreate waits for it to be gone. */
+  deleting: boolean;
+}
+
+export interface DeploymentPlan {
+  /** New pods (of the current template) to create. */
+  create: number;
+  delete: { name: string; reason: string }[];
+  /** Every replica is of the current template and available, and nothing else is left. */
+  complete: boolean;
+}
+
+/** "25%" of `replicas`, rounded up (surge) or down (unavailability), or a number as it is. */
+export function resolveBound(bound: number | string, replicas: number, round: "up" | "down"): number {
+  if (typeof bound === "number") return bound;
+  const share = (Number(bound.slice(0, -1)) / 100) * replicas;
+  return round === "up" ? Math.ceil(share) : Math.floor(share);
+}
+
+const available = (pod: OwnedPod, minReadyMs: number, now: number) => pod.readySince !== undefined && now - pod.readySince >= minReadyMs;
+const oldestFirst = (a: OwnedPod, b: OwnedPod) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1);
+const newestFirst = (a: OwnedPod, b: OwnedPod) => -oldestFirst(a, b);
+
+export function planDeployment(intent: DeploymentIntent, pods: OwnedPod[], now: number): DeploymentPlan {
+  const minReadyMs = intent.minReadySeconds * 1000;
+  const isAvailable = (pod: OwnedPod) => available(pod, minReadyMs, now);
+  const live = pods.filter((pod) => !pod.deleting);
+  const current = live.filter((pod) => pod.templateHash === intent.templateHash);
+  const old = live.filter((pod) => pod.templateHash !== intent.templateHash);
+  const remove: DeploymentPlan["delete"] = [];
+  const complete = old.length === 0 && pods.length === intent.replicas && current.every(isAvailable);
+
+  // No rollout: scale to the replicas, removing the pods that serve least first (not ready, then the newest).
+  const scale = (): DeploymentPlan => {
+    const excess = current.length - intent.replicas;
+    const byUse = [...current].sort((a, b) => Number(isAvailable(a)) - Number(isAvailable(b)) || newestFirst(a, b));
+    for (const pod of byUse.slice(0, Math.max(0, excess))) remove.push({ name: pod.name, reason: `scaled down to ${intent.replicas}` });
+    return { create: Math.max(0, -excess), delete: remove, complete };
+  };
+
+  if (intent.strategy.type === "Recreate") {
+    // Every old pod goes, and new ones come only once the old ones are gone (those being deleted included).
+    if (!pods.some((pod) => pod.templateHash !== intent.templateHash)) return scale();
+    for (const pod of old) remove.push({ name: pod.name, reason: "Recreate: every old pod goes before a new one starts" });
+    return { create: 0, delete: remove, complete: false };
+  }
+  if (old.length === 0) return scale();
+
+  const maxSurge = resolveBound(intent.strategy.maxSurge, intent.replicas, "up");
+  const maxUnavailable = resolveBound(intent.strategy.maxUnavailable, intent.replicas, "down");
+  // New pods, within the surge.
+  const create = Math.max(0, Math.min(intent.replicas - current.length, intent.replicas + maxSurge - live.length));
+  // Old pods that serve nobody go first: removing them costs no availability.
+  const oldUnavailable = old.filter((pod) => !isAvailable(pod));
+  for (const pod of oldUnavailable) remove.push({ name: pod.name, reason: "rolling update: an old pod that is not available" });
+  // Then old available ones, the oldest first, as far as the floor of available replicas allows.
+  const availableNow = live.filter(isAvailable).length;
+  const floor = intent.replicas - maxUnavailable;
+  const room = Math.max(0, availableNow - floor);
+  for (const pod of old.filter(isAvailable).sort(oldestFirst).slice(0, room)) {
+    remove.push({ name: pod.name, reason: `rolling update: replaced by the new template (${availableNow} available, at least ${floor} kept)` });
+  }
+  return { create, delete: remove, complete: false };
+}
