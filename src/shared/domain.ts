@@ -128,6 +128,26 @@ export interface PodResource {
   spec: PodSpec;
 }
 
+/** How a deployment replaces its pods when its template changes. */
+export type DeploymentStrategy =
+  | { type: "RollingUpdate"; rollingUpdate: { maxSurge: number | string; maxUnavailable: number | string } }
+  | { type: "Recreate" };
+
+/** N copies of a pod template, updated by rollouts (Kubernetes' Deployment, Swarm's service, Nomad's job with a count). */
+export interface DeploymentResource {
+  type: "deployment";
+  metadata: PodMetadata;
+  spec: {
+    replicas: number;
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    strategy: DeploymentStrategy;
+    minReadySeconds: number;
+    progressDeadlineSeconds: number;
+    revisionHistoryLimit: number;
+    autoRollback: boolean;
+  };
+}
+
 export type Resource = PodResource;
 export const RESOURCE_TYPES = ["pod"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];

@@ -134,61 +134,95 @@ const containerSchema = z.strictObject({
   startupProbe: probeSchema("startup").optional(),
 });
 
-const podSchema = z.strictObject({
-  type: z.literal("pod"),
-  metadata: z.strictObject({
-    name: dnsLabel,
-    labels: z.record(labelKey, labelValue).default({}),
-  }),
-  spec: z
-    .strictObject({
-      containers: z
-        .array(containerSchema)
-        .min(1, "must list at least one container")
-        .max(MANIFEST_LIMITS.containersPerPod, atMost(MANIFEST_LIMITS.containersPerPod, "containers per pod"))
-        .superRefine(uniqueBy((container) => container.name, "container name", "containers", "name")),
-      restartPolicy: z.enum(["Always", "OnFailure", "Never"]).default("Always"),
-      restart: z
-        .strictObject({
-          // Below 0.1 s a back-off is no back-off (Docker's own restart delay starts at 0.1 s).
-          initialBackoffSeconds: z.number().min(0.1).max(3600),
-          maxBackoffSeconds: z.number().min(0.1).max(86_400),
-          resetAfterSeconds: z.number().min(1).max(86_400),
-          maxFailures: z.number().int().min(1).max(1000),
-        })
-        .partial()
-        .optional(),
-      terminationGracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
-      volumes: z
-        .array(volumeSchema)
-        .max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "volumes"))
-        .superRefine(uniqueBy((v) => v.name, "volume name", "volumes", "name"))
-        .optional(),
-      nodeSelector: z.record(labelKey, labelValue).optional(),
-    })
-    .superRefine((spec, ctx) => {
-      // A mount names a volume of the pod; a host port is published once per protocol and address.
-      const volumes = new Set((spec.volumes ?? []).map((volume) => volume.name));
-      const published = new Map<string, string>();
-      spec.containers.forEach((container, c) => {
-        (container.volumeMounts ?? []).forEach((mount, m) => {
-          if (!volumes.has(mount.name))
-            ctx.addIssue({ code: "custom", path: ["containers", c, "volumeMounts", m, "name"], message: `no volume "${mount.name}" in spec.volumes` });
-        });
-        (container.ports ?? []).forEach((port, p) => {
-          if (port.hostPort === undefined || port.hostPort === "auto") return;
-          const key = `${port.hostIP ?? "*"}:${port.hostPort}/${port.protocol}`;
-          const first = published.get(key);
-          if (first)
-            ctx.addIssue({
-              code: "custom",
-              path: ["containers", c, "ports", p, "hostPort"],
-              message: `host port ${port.hostPort}/${port.protocol} is published twice (also at ${first})`,
-            });
-          else published.set(key, `containers[${c}].ports[${p}]`);
-        });
+const metadataSchema = z.strictObject({
+  name: dnsLabel,
+  labels: z.record(labelKey, labelValue).default({}),
+});
+
+const podSpecSchema = z
+  .strictObject({
+    containers: z
+      .array(containerSchema)
+      .min(1, "must list at least one container")
+      .max(MANIFEST_LIMITS.containersPerPod, atMost(MANIFEST_LIMITS.containersPerPod, "containers per pod"))
+      .superRefine(uniqueBy((container) => container.name, "container name", "containers", "name")),
+    restartPolicy: z.enum(["Always", "OnFailure", "Never"]).default("Always"),
+    restart: z
+      .strictObject({
+        // Below 0.1 s a back-off is no back-off (Docker's own restart delay starts at 0.1 s).
+        initialBackoffSeconds: z.number().min(0.1).max(3600),
+        maxBackoffSeconds: z.number().min(0.1).max(86_400),
+        resetAfterSeconds: z.number().min(1).max(86_400),
+        maxFailures: z.number().int().min(1).max(1000),
+      })
+      .partial()
+      .optional(),
+    terminationGracePeriodSeconds: z.number().int().min(0).max(3600).default(10),
+    volumes: z
+      .array(volumeSchema)
+      .max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "volumes"))
+      .superRefine(uniqueBy((v) => v.name, "volume name", "volumes", "name"))
+      .optional(),
+    nodeSelector: z.record(labelKey, labelValue).optional(),
+  })
+  .superRefine((spec, ctx) => {
+    // A mount names a volume of the pod; a host port is published once per protocol and address.
+    const volumes = new Set((spec.volumes ?? []).map((volume) => volume.name));
+    const published = new Map<string, string>();
+    spec.containers.forEach((container, c) => {
+      (container.volumeMounts ?? []).forEach((mount, m) => {
+        if (!volumes.has(mount.name))
+          ctx.addIssue({ code: "custom", path: ["containers", c, "volumeMounts", m, "name"], message: `no volume "${mount.name}" in spec.volumes` });
       });
+      (container.ports ?? []).forEach((port, p) => {
+        if (port.hostPort === undefined || port.hostPort === "auto") return;
+        const key = `${port.hostIP ?? "*"}:${port.hostPort}/${port.protocol}`;
+        const first = published.get(key);
+        if (first)
+          ctx.addIssue({
+            code: "custom",
+            path: ["containers", c, "ports", p, "hostPort"],
+            message: `host port ${port.hostPort}/${port.protocol} is published twice (also at ${first})`,
+          });
+        else published.set(key, `containers[${c}].ports[${p}]`);
+      });
+    });
+  });
+
+const podSchema = z.strictObject({ type: z.literal("pod"), metadata: metadataSchema, spec: podSpecSchema });
+
+/** maxSurge and maxUnavailable: a number of pods, or a percentage of the replicas. */
+const rolloutBound = z.union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,3}%$/, 'must be a number or a percentage such as "25%"')]);
+const defaultBounds = { maxSurge: "25%", maxUnavailable: "25%" };
+
+/** A deployment, with Kubernetes' shape and defaults. */
+export const deploymentSchema = z.strictObject({
+  type: z.literal("deployment"),
+  metadata: metadataSchema,
+  spec: z.strictObject({
+    replicas: z.number().int().min(0).max(1000).default(1),
+    template: z.strictObject({
+      metadata: z.strictObject({ labels: z.record(labelKey, labelValue).default({}) }).default({ labels: {} }),
+      spec: podSpecSchema,
     }),
+    strategy: z
+      .discriminatedUnion("type", [
+        z.strictObject({
+          type: z.literal("RollingUpdate"),
+          rollingUpdate: z.strictObject({ maxSurge: rolloutBound.default("25%"), maxUnavailable: rolloutBound.default("25%") }).default(defaultBounds),
+        }),
+        z.strictObject({ type: z.literal("Recreate") }),
+      ])
+      .refine(
+        (strategy) => strategy.type === "Recreate" || strategy.rollingUpdate.maxSurge !== 0 || strategy.rollingUpdate.maxUnavailable !== 0,
+        "maxSurge and maxUnavailable cannot both be 0: the rollout could never start",
+      )
+      .default({ type: "RollingUpdate", rollingUpdate: defaultBounds }),
+    minReadySeconds: z.number().int().min(0).max(86_400).default(0),
+    progressDeadlineSeconds: z.number().int().min(1).max(86_400).default(600),
+    revisionHistoryLimit: z.number().int().min(0).max(100).default(10),
+    autoRollback: z.boolean().default(true),
+  }),
 });
 
 const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = { pod: podSchema };

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { MANIFEST_LIMITS, parseManifest, validateManifest } from "../../src/shared/manifest.js";
+import { deploymentSchema, formatPath, MANIFEST_LIMITS, parseManifest, validateManifest } from "../../src/shared/manifest.js";
 
 const seedPod = {
   type: "pod",
@@ -348,5 +348,33 @@ describe("validateManifest: probes", () => {
       `${at}.readinessProbe.periodSeconds: must be at least 1`,
     ]);
     expect(problemsOf(withProbe("startupProbe", { exec: { command: [] } }))).to.deep.equal([`${at}.startupProbe.exec.command: must not be empty`]);
+  });
+});
+
+describe("deploymentSchema (not yet an applicable type)", () => {
+  const deployment = (spec: object) => ({ type: "deployment", metadata: { name: "web" }, spec: { template: { spec: seedPod.spec }, ...spec } });
+  const issues = (document: unknown) => {
+    const parsed = deploymentSchema.safeParse(document);
+    return parsed.success ? [] : parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  };
+
+  it("fills in Kubernetes' defaults", () => {
+    const parsed = deploymentSchema.parse(deployment({}));
+    expect(parsed.spec).to.deep.include({ replicas: 1, minReadySeconds: 0, progressDeadlineSeconds: 600, revisionHistoryLimit: 10, autoRollback: true });
+    expect(parsed.spec.strategy).to.deep.equal({ type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } });
+    expect(parsed.spec.template.metadata).to.deep.equal({ labels: {} });
+  });
+
+  it("refuses bad bounds, both bounds at 0, and a template that is not a valid pod spec", () => {
+    expect(issues(deployment({ strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "lots" } } }))[0]).to.match(
+      /^spec\.strategy\.rollingUpdate\.maxSurge: /,
+    );
+    expect(issues(deployment({ strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } } }))).to.deep.equal([
+      "spec.strategy: maxSurge and maxUnavailable cannot both be 0: the rollout could never start",
+    ]);
+    expect(issues(deployment({ replicas: -1 }))[0]).to.match(/^spec\.replicas: /);
+    expect(issues({ type: "deployment", metadata: { name: "web" }, spec: { template: { spec: { containers: [] } } } })).to.deep.equal([
+      "spec.template.spec.containers: must list at least one container",
+    ]);
   });
 });
