@@ -127,4 +127,24 @@ export const leaderMigrations: Record<string, Migration> = {
       await sql`update pods set run_hash = spec_hash`.execute(db);
     },
   },
+  "0007-deployments": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("deployments")
+        .addColumn("uid", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull().unique())
+        .addColumn("labels_json", "text", (c) => c.notNull())
+        .addColumn("spec_json", "text", (c) => c.notNull())
+        .addColumn("spec_hash", "text", (c) => c.notNull())
+        .addColumn("template_hash", "text", (c) => c.notNull())
+        .addColumn("manifest_json", "text", (c) => c.notNull())
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .addColumn("deletion_requested_at", "integer")
+        .execute();
+      // A deployment's pods: which deployment, which template, and since when ready (what "available" is judged on).
+      for (const column of ["owner", "template_hash"]) await db.schema.alterTable("pods").addColumn(column, "text").execute();
+      await db.schema.alterTable("pods").addColumn("ready_since", "integer").execute();
+      await db.schema.createIndex("pods_by_owner").on("pods").column("owner").execute();
+    },
+  },
 };

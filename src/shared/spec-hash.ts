@@ -12,5 +12,10 @@ export function canonicalJson(value: unknown): string {
 
 /** Identifies a pod spec: a node's container whose label differs from its pod's current hash is stale. */
 export function specHash(spec: PodSpec): string {
-  return createHash("sha256").update(canonicalJson(spec)).digest("hex").slice(0, 16);
+  return contentHash(spec);
+}
+
+/** Identifies any JSON value by its content (a deployment's spec, its pod template). */
+export function contentHash(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 16);
 }
