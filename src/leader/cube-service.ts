@@ -11,6 +11,7 @@ import { PodBeingDeleted } from "./leader-store.js";
 import type { NodeLifecycle } from "./node-lifecycle.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { eventToWire } from "../shared/codec.js";
+import type { DeploymentController } from "./deployment-controller.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
 /** The handlers of the `Cube` service. */
@@ -66,6 +67,7 @@ export interface CubeServiceOptions {
 export function createCubeService(
   registry: NodeRegistry,
   pods: PodController,
+  deployments: DeploymentController,
   lifecycle: NodeLifecycle,
   agents: AgentClients,
   log: Logger,
@@ -122,28 +124,38 @@ export function createCubeService(
       const manifest = await parseManifestInSlices(manifestJson);
       if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));
       if (!options.allowHostPaths) {
-        const refused = manifest.entries.flatMap(({ resource }, index) =>
-          (resource.spec.volumes ?? []).flatMap((volume, v) =>
+        const refused = manifest.entries.flatMap(({ resource }, index) => {
+          const [podSpec, at] = resource.type === "pod" ? [resource.spec, "spec"] : [resource.spec.template.spec, "spec.template.spec"];
+          return (podSpec.volumes ?? []).flatMap((volume, v) =>
             volume.hostPath
               ? [
-                  `${manifest.entries.length > 1 ? `[${index}].` : ""}spec.volumes[${v}].hostPath: refused: this leader does not allow host paths (a host path is root on the node; start it with --allow-host-paths)`,
+                  `${manifest.entries.length > 1 ? `[${index}].` : ""}${at}.volumes[${v}].hostPath: refused: this leader does not allow host paths (a host path is root on the node; start it with --allow-host-paths)`,
                 ]
               : [],
-          ),
-        );
+          );
+        });
         if (refused.length > 0) throw statusError(grpc.status.INVALID_ARGUMENT, refused.join("\n"));
       }
-      return { results: await pods.apply(manifest.entries) };
+      const results = await pods.apply(manifest.entries);
+      if (results.some((result) => result.type === "deployment")) await deployments.reconcile();
+      return { results };
     }),
 
     list: unary(log, async ({ type }) => {
       checkType(type, true);
-      const items = await pods.list();
-      return { items: items.map((pod) => ({ type: "pod", name: pod.name, status: pod.phase, createdAt: pod.createdAt })) };
+      const wanted = type === "" ? undefined : parseResourceType(type);
+      const items = [
+        ...(wanted !== "pod" ? (await deployments.list()).map((d) => ({ type: "deployment", ...d })) : []),
+        ...(wanted !== "deployment" ? (await pods.list()).map((pod) => ({ type: "pod", name: pod.name, status: pod.phase, createdAt: pod.createdAt })) : []),
+      ];
+      return { items };
     }),
 
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);
+      if (parseResourceType(type) === "deployment") {
+        throw statusError(grpc.status.UNIMPLEMENTED, "get of a deployment is not available yet: `cube list deployment` shows them, `cube list pod` their pods");
+      }
       const found = await pods.get(name);
       if (!found) throw notFound(type, name);
       return {
@@ -161,7 +173,8 @@ export function createCubeService(
 
     delete: unary(log, async ({ type, name, purge }) => {
       checkType(type, false);
-      if (!(await pods.delete(name, purge))) throw notFound(type, name);
+      const deleted = parseResourceType(type) === "deployment" ? await deployments.delete(name) : await pods.delete(name, purge);
+      if (!deleted) throw notFound(type, name);
       return {};
     }),
 

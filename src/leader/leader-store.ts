@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import type { Selectable } from "kysely";
-import type { ApplyOutcome, DesiredPod, PodEvent, PodStatusReport, PublishedPort } from "../shared/domain.js";
+import type { ApplyOutcome, DesiredPod, PodEvent, PodStatusReport, PublishedPort, ResourceType } from "../shared/domain.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
+import { DeploymentStore } from "./deployment-store.js";
 import { DEFAULT_MAX_EVENTS_PER_POD, EventLog } from "./event-log.js";
 import { leaderMigrations } from "./leader-migrations.js";
 import { toEvent, toStoredNode, toStoredPod, type LeaderSchema, type NodesTable, type PodsTable, type StoredNode, type StoredPod } from "./leader-rows.js";
@@ -38,8 +39,9 @@ export type NodeUpdate =
   | { kind: "event"; nodeId: string; podUid: string; event: PodEvent; sequence: number }
   | { kind: "removed"; node: string; podUid: string };
 
-/** What an apply did to one pod; `replaced`: its new spec needs what its node may not offer, so it is placed anew. */
+/** What an apply did to one resource; `replaced`: a pod's new spec needs what its node may not offer: placed anew. */
 export interface AppliedPod {
+  type: ResourceType;
   name: string;
   /** Where it was placed before this apply. */
   node?: string;
@@ -65,7 +67,9 @@ const STATEMENTS = {
     "update pods set node = ?, host_ports_json = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
   bindVolumesHome: "insert into volume_homes (pod_name, node) values (?, ?) on conflict (pod_name) do nothing",
   restartPod: "update pods set run_hash = spec_hash || ?, status_json = null, status_spec_hash = null where uid = ? and deletion_requested_at is null",
-  saveStatus: "update pods set status_json = ?, status_spec_hash = ? where uid = ? and node = ?",
+  // Ready since: kept while the node says the pod is ready, what a deployment's "available" is judged on.
+  saveStatus:
+    "update pods set status_json = ?, status_spec_hash = ?, ready_since = case when ? = 1 then coalesce(ready_since, ?) else null end where uid = ? and node = ?",
   deletingPod: "select uid, name, purge from pods where uid = ? and node = ? and deletion_requested_at is not null",
   forgetVolumesHome: "delete from volume_homes where pod_name = ?",
   deleteEvents: "delete from events where pod_uid = ?",
@@ -75,10 +79,13 @@ const STATEMENTS = {
 /** The leader's durable state, in SQLite. */
 export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMENTS> {
   private readonly events: EventLog;
+  /** The deployments, in the same database (an apply of pods and deployments is one transaction). */
+  readonly deployments: DeploymentStore;
 
   private constructor(database: OpenedDatabase<LeaderSchema>, maxEventsPerPod: number) {
     super(database, STATEMENTS);
     this.events = new EventLog(database as OpenedDatabase<unknown>, maxEventsPerPod);
+    this.deployments = new DeploymentStore(database as OpenedDatabase<unknown>);
   }
 
   static async open(file: string, maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD): Promise<LeaderStore> {
@@ -146,6 +153,10 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
     for (const { resource, source } of entries) {
       yield;
       const { name } = resource.metadata;
+      if (resource.type === "deployment") {
+        results.push({ type: "deployment", name, outcome: this.deployments.applyOne(resource, source, now), replaced: false });
+        continue;
+      }
       const { spec } = resource;
       const hash = specHash(spec);
       const labelsJson = canonicalJson(resource.metadata.labels);
@@ -168,12 +179,12 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
           requests.cpuMillis,
           requests.memoryBytes,
         );
-        results.push({ name, outcome: "created", replaced: false });
+        results.push({ type: "pod", name, outcome: "created", replaced: false });
         continue;
       }
       const node = existing.node ?? undefined;
       if (existing.spec_hash === hash && existing.labels_json === labelsJson) {
-        results.push({ name, node, outcome: "unchanged", replaced: false });
+        results.push({ type: "pod", name, node, outcome: "unchanged", replaced: false });
         continue;
       }
       // On its node, the pod keeps its "auto" host ports if it still needs what it needed; else it is placed anew.
@@ -194,7 +205,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
         hostPorts,
         existing.uid,
       );
-      results.push({ name, node, outcome: "configured", replaced: node !== undefined && !kept });
+      results.push({ type: "pod", name, node, outcome: "configured", replaced: node !== undefined && !kept });
     }
     return results;
   }
@@ -316,8 +327,10 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
     const forgotten: string[] = [];
     for (const update of updates) {
       yield;
-      if (update.kind === "status") saveStatus.run(JSON.stringify(update.status), update.specHash, update.podUid, update.node);
-      else if (update.kind === "event") this.insertEvent(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
+      if (update.kind === "status") {
+        const ready = update.status.phase === "Running" && update.status.ready !== false ? 1 : 0;
+        saveStatus.run(JSON.stringify(update.status), update.specHash, ready, Date.now(), update.podUid, update.node);
+      } else if (update.kind === "event") this.insertEvent(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
       else {
         const pod = deletingPod.get(update.podUid, update.node) as { uid: string; name: string; purge: number } | undefined;
         if (!pod) continue;

@@ -1,5 +1,5 @@
 import type { Clock } from "../shared/clock.js";
-import type { ApplyOutcome, PodEvent, PodPhase } from "../shared/domain.js";
+import type { ApplyOutcome, PodEvent, PodPhase, ResourceType } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
@@ -36,14 +36,14 @@ export class PodController {
   ) {}
 
   /** Applies a whole validated manifest in one transaction. */
-  async apply(entries: ManifestEntry[]): Promise<{ type: "pod"; name: string; outcome: ApplyOutcome }[]> {
+  async apply(entries: ManifestEntry[]): Promise<{ type: ResourceType; name: string; outcome: ApplyOutcome }[]> {
     const applied = await this.store.applyPods(entries, new Date(this.clock.now()));
     const changed = applied.filter(({ outcome }) => outcome !== "unchanged");
     if (changed.length > 0)
-      this.log.info(changed.length === 1 ? `pod/${changed[0].name} ${changed[0].outcome}` : `${changed.length} pods created or configured`);
+      this.log.info(changed.length === 1 ? `${changed[0].type}/${changed[0].name} ${changed[0].outcome}` : `${changed.length} resources created or configured`);
     for (const { node, outcome } of applied) if (outcome === "configured" && node) this.hub.notify(node);
     if (applied.some(({ outcome, replaced }) => outcome === "created" || replaced)) await this.schedulePending();
-    return applied.map(({ name, outcome }) => ({ type: "pod", name, outcome }));
+    return applied.map(({ type, name, outcome }) => ({ type, name, outcome }));
   }
 
   /** What each node's live pods take of it. */

@@ -27,6 +27,7 @@ import { NodeRegistry } from "./node-registry.js";
 import { NodeUpdateBatcher } from "./node-update-batcher.js";
 import type { PlacementSettings } from "./place-pod.js";
 import { DEFAULT_PLACEMENT, PodController } from "./pod-controller.js";
+import { DeploymentController } from "./deployment-controller.js";
 
 export interface LeaderConfig extends NodeAgentConfig {
   listen: HostPort;
@@ -106,7 +107,8 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   });
   const agents = new AgentClients(leaderCertificate.clientIdentity);
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  server.addService(CubeService, createCubeService(registry, pods, lifecycle, agents, log, { allowHostPaths: config.allowHostPaths ?? false }));
+  const deployments = new DeploymentController(store, pods, clock, log);
+  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, { allowHostPaths: config.allowHostPaths ?? false }));
   server.addService(ClusterService, {
     ...createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
     ...createCertificateHandlers({
@@ -131,6 +133,8 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     checking = true;
     lifecycle
       .check()
+      // Deployments follow their pods' readiness and losses: their controller looks again at each check.
+      .then(() => deployments.reconcile())
       .catch((error: Error) => log.error(`periodic check failed: ${error.message}`))
       .finally(() => (checking = false));
   }, LIVENESS_CHECK_MS);
@@ -142,6 +146,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     address,
     async stop() {
       clearInterval(periodicCheck);
+      await deployments.idle();
       leaderCertificate.stop();
       // The nodes' sync streams never end by themselves; the CLI's streams (logs -f, exec) get the drain timeout.
       hub.disconnectAll("the leader is stopping");

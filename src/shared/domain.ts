@@ -130,8 +130,7 @@ export interface PodResource {
 
 /** How a deployment replaces its pods when its template changes. */
 export type DeploymentStrategy =
-  | { type: "RollingUpdate"; rollingUpdate: { maxSurge: number | string; maxUnavailable: number | string } }
-  | { type: "Recreate" };
+  { type: "RollingUpdate"; rollingUpdate: { maxSurge: number | string; maxUnavailable: number | string } } | { type: "Recreate" };
 
 /** N copies of a pod template, updated by rollouts (Kubernetes' Deployment, Swarm's service, Nomad's job with a count). */
 export interface DeploymentResource {
@@ -148,8 +147,8 @@ export interface DeploymentResource {
   };
 }
 
-export type Resource = PodResource;
-export const RESOURCE_TYPES = ["pod"] as const;
+export type Resource = PodResource | DeploymentResource;
+export const RESOURCE_TYPES = ["pod", "deployment"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** A pod placed on a node, as the leader sends it. */
@@ -241,5 +240,6 @@ export interface PodEvent {
 
 /** The resource type a user typed ("pod", "pods", "po"), or undefined when Cube has no such type. */
 export function parseResourceType(word: string): ResourceType | undefined {
-  return ({ pod: "pod", pods: "pod", po: "pod" } as Record<string, ResourceType>)[word.toLowerCase()];
+  const words: Record<string, ResourceType> = { pod: "pod", pods: "pod", po: "pod", deployment: "deployment", deployments: "deployment", deploy: "deployment" };
+  return words[word.toLowerCase()];
 }

@@ -225,7 +225,7 @@ export const deploymentSchema = z.strictObject({
   }),
 });
 
-const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = { pod: podSchema };
+const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = { pod: podSchema, deployment: deploymentSchema as z.ZodType<Resource> };
 
 /** A validated resource (defaults applied), with the resource exactly as the manifest wrote it. */
 export interface ManifestEntry {

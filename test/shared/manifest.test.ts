@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { PodResource } from "../../src/shared/domain.js";
 import { deploymentSchema, formatPath, MANIFEST_LIMITS, parseManifest, validateManifest } from "../../src/shared/manifest.js";
 
 const seedPod = {
@@ -48,8 +49,8 @@ describe("validateManifest", () => {
   });
 
   it("requires a type and names the supported ones when it is unknown", () => {
-    expect(problemsOf([pod((p) => delete p.type)])).to.deep.equal(["[0].type: required (supported types: pod)"]);
-    expect(problemsOf([pod((p) => (p.type = "deployment"))])).to.deep.equal(['[0].type: unknown type "deployment" (supported types: pod)']);
+    expect(problemsOf([pod((p) => delete p.type)])).to.deep.equal(["[0].type: required (supported types: pod, deployment)"]);
+    expect(problemsOf([pod((p) => (p.type = "service"))])).to.deep.equal(['[0].type: unknown type "service" (supported types: pod, deployment)']);
   });
 
   it("requires metadata.name to be a DNS label", () => {
@@ -91,7 +92,7 @@ describe("validateManifest", () => {
 
   it("accepts command and args as lists of strings", () => {
     const result = validateManifest([pod((p) => Object.assign(p.spec.containers[0], { command: ["sh", "-c"], args: ["echo hi"] }))]);
-    expect(result.ok && result.entries[0].resource.spec.containers[0]).to.include.keys("command", "args");
+    expect(result.ok && (result.entries[0].resource as PodResource).spec.containers[0]).to.include.keys("command", "args");
     expect(problemsOf([pod((p) => (p.spec.containers[0].command = "sh -c"))])).to.deep.equal(["[0].spec.containers[0].command: must be a list"]);
   });
 
@@ -135,7 +136,7 @@ describe("validateManifest: restart settings", () => {
     const result = validateManifest([
       pod((p) => Object.assign(p.spec, { restartPolicy: "OnFailure", restart: { maxFailures: 3, initialBackoffSeconds: 0.5 } })),
     ]);
-    expect(result.ok && result.entries[0].resource.spec).to.deep.include({
+    expect(result.ok && (result.entries[0].resource as PodResource).spec).to.deep.include({
       restartPolicy: "OnFailure",
       restart: { maxFailures: 3, initialBackoffSeconds: 0.5 },
     });
@@ -189,7 +190,7 @@ describe("validateManifest: ports, volumes, resources, node selection", () => {
   const specOf = (document: unknown) => {
     const result = validateManifest(document);
     if (!result.ok) throw new Error(result.problems.join("\n"));
-    return result.entries[0].resource.spec;
+    return (result.entries[0].resource as PodResource).spec;
   };
 
   it("leaves a pod without them exactly as before (its spec hash does not change)", () => {
@@ -312,7 +313,7 @@ describe("validateManifest: probes", () => {
   const specOf = (document: unknown) => {
     const result = validateManifest(document);
     if (!result.ok) throw new Error(result.problems.join("\n"));
-    return result.entries[0].resource.spec;
+    return (result.entries[0].resource as PodResource).spec;
   };
 
   it("accepts each kind with Kubernetes' defaults", () => {
@@ -351,7 +352,7 @@ describe("validateManifest: probes", () => {
   });
 });
 
-describe("deploymentSchema (not yet an applicable type)", () => {
+describe("deploymentSchema", () => {
   const deployment = (spec: object) => ({ type: "deployment", metadata: { name: "web" }, spec: { template: { spec: seedPod.spec }, ...spec } });
   const issues = (document: unknown) => {
     const parsed = deploymentSchema.safeParse(document);

@@ -1,0 +1,85 @@
+import { join } from "node:path";
+import { expect } from "chai";
+import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
+import { LeaderClient } from "../../src/cli/leader-client.js";
+import { startLeader } from "../../src/leader/start-leader.js";
+import { formatHostPort } from "../../src/shared/host-port.js";
+import type { RunningServer } from "../../src/shared/running-server.js";
+import { inProcessLeaderConfig } from "../helpers/in-process-leader.js";
+import { eventually } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+const token = "deployments-token-0123456789";
+const deployment = (image: string, replicas = 3) => ({
+  type: "deployment",
+  metadata: { name: "web" },
+  spec: {
+    replicas,
+    strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+    template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image }], terminationGracePeriodSeconds: 0 } },
+  },
+});
+
+/** A deployment on an in-process leader whose own node runs on the fake runtime. */
+describe("deployments, on an in-process leader (first slice: apply, replicas, rolling update, delete)", function () {
+  this.timeout(60_000);
+  const runtime = new FakeRuntime();
+  let leader: RunningServer;
+  let client: LeaderClient;
+  const configDir = tempDir("deployments-cli");
+  const soon = <T>(what: string, probe: () => Promise<T | undefined>) => eventually(what, probe, 20_000, 20);
+  const pods = async () => (await client.list("pod")).items;
+  const images = () =>
+    runtime
+      .all()
+      .filter((c) => c.state === "running" && c.options.image !== "cube/pause:1")
+      .map((c) => c.options.image)
+      .sort();
+
+  before(async () => {
+    runtime.images.add("app:1").add("app:2");
+    leader = await startLeader(inProcessLeaderConfig(token), { runtime, writeLog: () => undefined });
+    client = await LeaderClient.open({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
+    await soon("the node Ready", async () => ((await client.listNodes()).nodes[0]?.status === "Ready" ? true : undefined));
+  });
+  after(async () => {
+    client?.close();
+    await leader?.stop();
+    configDir.remove();
+  });
+
+  it("keeps its replicas: pods named after it and its template, all Running", async () => {
+    const { results } = await client.apply(JSON.stringify(deployment("app:1")));
+    expect(results.map((r) => `${r.type}/${r.name} ${r.outcome}`)).to.deep.equal(["deployment/web created"]);
+    await soon("3 pods Running", async () => {
+      const running = (await pods()).filter((p) => p.status === "Running");
+      return running.length === 3 ? running : undefined;
+    });
+    for (const pod of await pods()) expect(pod.name).to.match(/^web-[0-9a-f]{8}-[0-9a-f]{5}$/);
+    expect((await client.list("deployment")).items.map((d) => `${d.name} ${d.status}`)).to.deep.equal(["web 3/3 ready"]);
+    expect((await client.apply(JSON.stringify(deployment("app:1")))).results[0].outcome).to.equal("unchanged");
+  });
+
+  it("rolls out a new template: in the end three pods of it, and never fewer than three running meanwhile", async () => {
+    let fewest = Infinity;
+    const watching = setInterval(
+      () => (fewest = Math.min(fewest, runtime.all().filter((c) => c.state === "running" && c.options.image !== "cube/pause:1").length)),
+      5,
+    );
+    await client.apply(JSON.stringify(deployment("app:2")));
+    await soon("3 pods of app:2 and nothing else", async () => (JSON.stringify(images()) === JSON.stringify(["app:2", "app:2", "app:2"]) ? true : undefined));
+    clearInterval(watching);
+    expect(fewest, "running app containers at the lowest, with maxUnavailable 0").to.be.at.least(3);
+    await soon("3 pods listed", async () => ((await pods()).length === 3 ? true : undefined));
+  });
+
+  it("scales by a new replica count, and deleting it deletes its pods", async () => {
+    await client.apply(JSON.stringify(deployment("app:2", 1)));
+    await soon("1 pod", async () => ((await pods()).length === 1 ? true : undefined));
+    await client.delete("deployment", "web");
+    await soon("no pod and no deployment", async () =>
+      (await pods()).length === 0 && (await client.list("deployment")).items.length === 0 ? true : undefined,
+    );
+    expect(images()).to.deep.equal([]);
+  });
+});
