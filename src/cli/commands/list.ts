@@ -15,7 +15,7 @@ export function colorStatus(status: string): string {
 export default class List extends CubeCommand {
   static override description = "List resources, of one type or of every type";
   static override examples = ["<%= config.bin %> list", "<%= config.bin %> list pod -o json"];
-  static override args = { type: Args.string({ description: "resource type (pod)", required: false }) };
+  static override args = { type: Args.string({ description: "resource type (pod, deployment)", required: false }) };
   static override flags = { output: outputFlag };
 
   async run(): Promise<void> {
@@ -27,7 +27,9 @@ export default class List extends CubeCommand {
       return;
     }
     const now = new Date();
-    const rows = items.map((item) => [item.name, colorStatus(item.status), formatAge(item.createdAt ?? now, now)]);
+    // Listing every type, a deployment is named with its type (pods keep the original request's plain names).
+    const named = (item: (typeof items)[number]) => (type === "" && item.type !== "pod" ? `${item.type}/${item.name}` : item.name);
+    const rows = items.map((item) => [named(item), colorStatus(item.status), formatAge(item.createdAt ?? now, now)]);
     process.stdout.write(`${renderTable(["name", "status", "age"], rows)}\n`);
   }
 }
