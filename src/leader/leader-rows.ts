@@ -33,6 +33,10 @@ export interface PodsTable {
   memory_bytes: number;
   host_ports_json: string;
   purge: number;
+  /** The deployment that owns it, its template's hash, and since when its node says it is ready. */
+  owner: string | null;
+  template_hash: string | null;
+  ready_since: number | null;
 }
 
 export interface VolumeHomesTable {
@@ -86,6 +90,8 @@ export interface StoredPod {
   hostPorts: PublishedPort[];
   /** Deleted with `--purge`. */
   purge: boolean;
+  /** The deployment that owns it. */
+  owner?: string;
 }
 
 export function toStoredPod(row: Selectable<PodsTable>): StoredPod {
@@ -102,6 +108,7 @@ export function toStoredPod(row: Selectable<PodsTable>): StoredPod {
     status: row.status_json !== null && row.status_spec_hash === row.run_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
     hostPorts: JSON.parse(row.host_ports_json),
     purge: row.purge === 1,
+    owner: row.owner ?? undefined,
   };
 }
 

@@ -18,6 +18,8 @@ export interface NodeAllocation {
   memoryBytes: number;
   pods: number;
   hostPorts: PublishedPort[];
+  /** How many pods of each deployment. */
+  owners: Map<string, number>;
 }
 
 export type PodSummary = Pick<StoredPod, "name" | "node" | "createdAt" | "deletionRequestedAt" | "status">;
@@ -218,11 +220,17 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       .groupBy("node")
       .execute();
     const allocation = new Map<string, NodeAllocation>(
-      sums.map((row) => [row.node!, { cpuMillis: Number(row.cpu), memoryBytes: Number(row.memory), pods: Number(row.pods), hostPorts: [] }]),
+      sums.map((row) => [row.node!, { cpuMillis: Number(row.cpu), memoryBytes: Number(row.memory), pods: Number(row.pods), hostPorts: [], owners: new Map() }]),
     );
     for (const row of await live.select(["node", "host_ports_json"]).where("host_ports_json", "!=", "[]").execute()) {
       allocation.get(row.node!)?.hostPorts.push(...(JSON.parse(row.host_ports_json) as PublishedPort[]));
     }
+    const owned = await live
+      .select((eb) => ["node", "owner", eb.fn.countAll<number>().as("pods")])
+      .where("owner", "is not", null)
+      .groupBy(["node", "owner"])
+      .execute();
+    for (const row of owned) allocation.get(row.node!)?.owners.set(row.owner!, Number(row.pods));
     return allocation;
   }
 

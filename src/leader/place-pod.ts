@@ -17,6 +17,8 @@ export interface PodNeeds {
   nodeSelector: Record<string, string>;
   /** The node that holds the pod's persistent volumes, if they exist already: the pod can run nowhere else. */
   boundTo?: string;
+  /** The deployment it belongs to: its replicas go to different nodes first. */
+  owner?: string;
 }
 
 /** A host port taken on a node: by port, protocol and address ("*" for every address). */
@@ -34,6 +36,8 @@ export interface PlacementCandidate {
   /** The sums of what the node's live pods request, and how many they are. */
   allocated: { cpuMillis: number; memoryBytes: number; pods: number };
   takenPorts: TakenPort[];
+  /** How many pods of each deployment the node runs. */
+  owners?: Map<string, number>;
 }
 
 /** spread: the least allocated node (the default); binpack: the most allocated that fits. */
@@ -117,8 +121,10 @@ export function placePod(needs: PodNeeds, candidates: PlacementCandidate[], sett
     else if (needs.memoryBytes > node.capacity.memoryBytes - node.allocated.memoryBytes) shortfalls.push("memory");
     else roomy.push({ node, load: sign * loadWith(node, needs) });
   }
+  // A deployment's replicas spread first (fewest of them on the node), then the policy decides.
+  const siblings = (node: PlacementCandidate) => (needs.owner ? (node.owners?.get(needs.owner) ?? 0) : 0);
   const better = (a: { node: PlacementCandidate; load: number }, b: { node: PlacementCandidate; load: number }) =>
-    a.load - b.load || a.node.allocated.pods - b.node.allocated.pods || byName(a.node, b.node);
+    siblings(a.node) - siblings(b.node) || a.load - b.load || a.node.allocated.pods - b.node.allocated.pods || byName(a.node, b.node);
   while (roomy.length > 0) {
     let best = 0;
     for (let i = 1; i < roomy.length; i++) if (better(roomy[i], roomy[best]) < 0) best = i;

@@ -169,7 +169,7 @@ export class PodController {
       .list()
       .filter((node) => this.options.podsOnLeader || node.type !== "Leader")
       .map((node): PlacementCandidate => {
-        const { cpuMillis = 0, memoryBytes = 0, pods: count = 0, hostPorts = [] } = allocation.get(node.name) ?? {};
+        const { cpuMillis = 0, memoryBytes = 0, pods: count = 0, hostPorts = [], owners = new Map<string, number>() } = allocation.get(node.name) ?? {};
         return {
           name: node.name,
           status: node.status,
@@ -177,6 +177,7 @@ export class PodController {
           capacity: { cpuMillis: node.cpuMillis, memoryBytes: node.memoryBytes },
           allocated: { cpuMillis, memoryBytes, pods: count },
           takenPorts: takenBy(hostPorts),
+          owners: new Map(owners),
         };
       });
     const time = new Date(this.clock.now());
@@ -184,7 +185,7 @@ export class PodController {
     for (const pod of pods) {
       await pauseIfSliceUsed();
       const persistent = hasPersistentVolumes(pod.spec);
-      const needs = podNeeds(pod.spec, persistent ? homes.get(pod.name) : undefined);
+      const needs = { ...podNeeds(pod.spec, persistent ? homes.get(pod.name) : undefined), owner: pod.owner };
       const placement = placePod(needs, candidates, this.options.placement ?? DEFAULT_PLACEMENT);
       if ("node" in placement) {
         const event: PodEvent = pod.node
@@ -206,6 +207,7 @@ export class PodController {
           pods: chosen.allocated.pods + 1,
         };
         chosen.takenPorts = [...chosen.takenPorts, ...takenBy(hostPorts)];
+        if (pod.owner) chosen.owners?.set(pod.owner, (chosen.owners.get(pod.owner) ?? 0) + 1);
         if (persistent) homes.set(pod.name, placement.node);
       } else {
         await this.recordOnce(pod.uid, {

@@ -146,6 +146,18 @@ describe("placePod", () => {
       nodes: [node("a", { status: "NotReady" }), node("b", { status: "NotReady" })],
       expected: { reason: "0/2 nodes are Ready" },
     },
+    {
+      name: "a deployment's replicas spread: the node without one of them first, even busier",
+      needs: pod({ owner: "web", cpuMillis: 100 }),
+      nodes: [node("a", { owners: new Map([["web", 1]]) }), node("b", { ...busy(2000, 4 * GI, 9), owners: new Map([["db", 3]]) })],
+      expected: { node: "b", autoPorts: [] },
+    },
+    {
+      name: "... and where every node has one, the policy decides",
+      needs: pod({ owner: "web", cpuMillis: 100 }),
+      nodes: [node("a", { owners: new Map([["web", 1]]) }), node("b", { ...busy(2000, 4 * GI, 9), owners: new Map([["web", 1]]) })],
+      expected: { node: "a", autoPorts: [] },
+    },
     { name: "no node at all", needs: pod(), nodes: [], expected: { reason: "no node has joined the cluster" } },
   ];
 

@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { expect } from "chai";
+import { startFollower } from "../../src/agent/start-follower.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
+import { IN_MEMORY } from "../../src/shared/open-database.js";
 import { LeaderClient } from "../../src/cli/leader-client.js";
 import { startLeader } from "../../src/leader/start-leader.js";
 import { formatHostPort } from "../../src/shared/host-port.js";
 import type { RunningServer } from "../../src/shared/running-server.js";
-import { inProcessLeaderConfig } from "../helpers/in-process-leader.js";
+import { inProcessLeaderConfig, TEST_RESTART } from "../helpers/in-process-leader.js";
 import { eventually } from "../helpers/processes.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -20,30 +22,36 @@ const deployment = (image: string, replicas = 3) => ({
   },
 });
 
-/** A deployment on an in-process leader whose own node runs on the fake runtime. */
-describe("deployments, on an in-process leader (first slice: apply, replicas, rolling update, delete)", function () {
+/** A deployment on an in-process leader and follower, their nodes on fake runtimes. */
+describe("deployments, on an in-process leader and follower (first slice: apply, replicas, spread, rolling update, delete)", function () {
   this.timeout(60_000);
   const runtime = new FakeRuntime();
+  const followerRuntime = new FakeRuntime();
   let leader: RunningServer;
+  let follower: RunningServer;
   let client: LeaderClient;
   const configDir = tempDir("deployments-cli");
   const soon = <T>(what: string, probe: () => Promise<T | undefined>) => eventually(what, probe, 20_000, 20);
   const pods = async () => (await client.list("pod")).items;
   const images = () =>
-    runtime
-      .all()
+    [...runtime.all(), ...followerRuntime.all()]
       .filter((c) => c.state === "running" && c.options.image !== "cube/pause:1")
       .map((c) => c.options.image)
       .sort();
 
   before(async () => {
-    runtime.images.add("app:1").add("app:2");
+    for (const engine of [runtime, followerRuntime]) engine.images.add("app:1").add("app:2");
     leader = await startLeader(inProcessLeaderConfig(token), { runtime, writeLog: () => undefined });
+    follower = await startFollower(
+      { token, name: "follower", dataDir: IN_MEMORY, restart: TEST_RESTART, leader: leader.address, listen: { host: "127.0.0.1", port: 0 } },
+      { runtime: followerRuntime, writeLog: () => undefined },
+    );
     client = await LeaderClient.open({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
-    await soon("the node Ready", async () => ((await client.listNodes()).nodes[0]?.status === "Ready" ? true : undefined));
+    await soon("two nodes Ready", async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === 2 ? true : undefined));
   });
   after(async () => {
     client?.close();
+    await follower?.stop();
     await leader?.stop();
     configDir.remove();
   });
@@ -60,10 +68,23 @@ describe("deployments, on an in-process leader (first slice: apply, replicas, ro
     expect((await client.apply(JSON.stringify(deployment("app:1")))).results[0].outcome).to.equal("unchanged");
   });
 
+  it("spreads its replicas over the nodes before it doubles any up", async () => {
+    const perNode = async () => {
+      const nodes = await Promise.all((await pods()).map(async (p) => (await client.get("pod", p.name)).pod?.node));
+      return nodes.sort();
+    };
+    const nodes = await perNode();
+    expect(new Set(nodes).size, nodes.join(", ")).to.equal(2);
+  });
+
   it("rolls out a new template: in the end three pods of it, and never fewer than three running meanwhile", async () => {
     let fewest = Infinity;
     const watching = setInterval(
-      () => (fewest = Math.min(fewest, runtime.all().filter((c) => c.state === "running" && c.options.image !== "cube/pause:1").length)),
+      () =>
+        (fewest = Math.min(
+          fewest,
+          [...runtime.all(), ...followerRuntime.all()].filter((c) => c.state === "running" && c.options.image !== "cube/pause:1").length,
+        )),
       5,
     );
     await client.apply(JSON.stringify(deployment("app:2")));
