@@ -61,6 +61,10 @@ export class LeaderClient {
     return this.unary(this.client.get, { type, name });
   }
 
+  async scale(type: string, name: string, replicas: number): Promise<void> {
+    await this.unary(this.client.scale, { type, name, replicas });
+  }
+
   async restart(type: string, name: string): Promise<void> {
     await this.unary(this.client.restart, { type, name });
   }

@@ -232,6 +232,15 @@ export interface RestartRequest {
 export interface RestartResponse {
 }
 
+export interface ScaleRequest {
+  type: string;
+  name: string;
+  replicas: number;
+}
+
+export interface ScaleResponse {
+}
+
 export interface LogsRequest {
   type: string;
   name: string;
@@ -3011,6 +3020,159 @@ export const RestartResponse: MessageFns<RestartResponse> = {
   },
 };
 
+function createBaseScaleRequest(): ScaleRequest {
+  return { type: "", name: "", replicas: 0 };
+}
+
+export const ScaleRequest: MessageFns<ScaleRequest> = {
+  encode(message: ScaleRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.replicas !== 0) {
+      writer.uint32(24).uint32(message.replicas);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.replicas = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ScaleRequest {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      replicas: isSet(object.replicas) ? globalThis.Number(object.replicas) : 0,
+    };
+  },
+
+  toJSON(message: ScaleRequest): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.replicas !== 0) {
+      obj.replicas = Math.round(message.replicas);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScaleRequest>, I>>(base?: I): ScaleRequest {
+    return ScaleRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScaleRequest>, I>>(object: I): ScaleRequest {
+    const message = createBaseScaleRequest();
+    message.type = object.type ?? "";
+    message.name = object.name ?? "";
+    message.replicas = object.replicas ?? 0;
+    return message;
+  },
+};
+
+function createBaseScaleResponse(): ScaleResponse {
+  return {};
+}
+
+export const ScaleResponse: MessageFns<ScaleResponse> = {
+  encode(_: ScaleResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ScaleResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseScaleResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ScaleResponse {
+    return {};
+  },
+
+  toJSON(_: ScaleResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ScaleResponse>, I>>(base?: I): ScaleResponse {
+    return ScaleResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ScaleResponse>, I>>(_: I): ScaleResponse {
+    const message = createBaseScaleResponse();
+    return message;
+  },
+};
+
 function createBaseLogsRequest(): LogsRequest {
   return { type: "", name: "", container: "", follow: false, tail: undefined, since: undefined, previous: false };
 }
@@ -3947,6 +4109,16 @@ export const CubeService = {
     responseSerialize: (value: RestartResponse): Buffer => Buffer.from(RestartResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RestartResponse => RestartResponse.decode(value),
   },
+  /** Sets a deployment's replica count (the manifest as applied says so from then on). */
+  scale: {
+    path: "/cube.v1.Cube/Scale" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ScaleRequest): Buffer => Buffer.from(ScaleRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ScaleRequest => ScaleRequest.decode(value),
+    responseSerialize: (value: ScaleResponse): Buffer => Buffer.from(ScaleResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ScaleResponse => ScaleResponse.decode(value),
+  },
 } as const;
 
 export interface CubeServer extends UntypedServiceImplementation {
@@ -3965,6 +4137,8 @@ export interface CubeServer extends UntypedServiceImplementation {
   removeNode: handleUnaryCall<RemoveNodeRequest, RemoveNodeResponse>;
   /** Replaces a pod's containers and clears its failure counts: the way back from Failed. */
   restart: handleUnaryCall<RestartRequest, RestartResponse>;
+  /** Sets a deployment's replica count (the manifest as applied says so from then on). */
+  scale: handleUnaryCall<ScaleRequest, ScaleResponse>;
 }
 
 export interface CubeClient extends Client {
@@ -4077,6 +4251,22 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RestartResponse) => void,
+  ): ClientUnaryCall;
+  /** Sets a deployment's replica count (the manifest as applied says so from then on). */
+  scale(
+    request: ScaleRequest,
+    callback: (error: ServiceError | null, response: ScaleResponse) => void,
+  ): ClientUnaryCall;
+  scale(
+    request: ScaleRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ScaleResponse) => void,
+  ): ClientUnaryCall;
+  scale(
+    request: ScaleRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ScaleResponse) => void,
   ): ClientUnaryCall;
 }
 

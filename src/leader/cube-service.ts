@@ -165,6 +165,15 @@ export function createCubeService(
       };
     }),
 
+    scale: unary(log, async ({ type, name, replicas }) => {
+      checkType(type, false);
+      if (parseResourceType(type) !== "deployment")
+        throw statusError(grpc.status.INVALID_ARGUMENT, `only a deployment can be scaled, not a ${parseResourceType(type)}`);
+      if (replicas > 1000) throw statusError(grpc.status.INVALID_ARGUMENT, `replicas must be at most 1000, got ${replicas}`);
+      if (!(await deployments.scale(name, replicas))) throw notFound(type, name);
+      return {};
+    }),
+
     restart: unary(log, async ({ type, name }) => {
       checkType(type, false);
       if (!(await pods.restart(name))) throw notFound(type, name);

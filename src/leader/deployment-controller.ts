@@ -58,6 +58,14 @@ export class DeploymentController {
     return rows;
   }
 
+  /** Sets a deployment's replica count and acts on it; false when there is no such deployment. */
+  async scale(name: string, replicas: number): Promise<boolean> {
+    if (!(await this.store.deployments.setReplicas(name, replicas))) return false;
+    this.log.info(`deployment/${name} scaled to ${replicas}`);
+    await this.reconcile();
+    return true;
+  }
+
   /** Resolves once no pass runs (the leader is stopping). */
   async idle(): Promise<void> {
     await this.running;

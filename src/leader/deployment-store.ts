@@ -27,6 +27,8 @@ const STATEMENTS = {
   owned: "select name, template_hash, created_at, ready_since, deletion_requested_at from pods where owner = ?",
   createPod:
     "insert into pods (uid, name, labels_json, spec_json, spec_hash, run_hash, manifest_json, node, created_at, cpu_millis, memory_bytes, owner, template_hash) values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
+  source: "select spec_json, manifest_json from deployments where name = ? and deletion_requested_at is null",
+  setSpec: "update deployments set spec_json = ?, spec_hash = ?, manifest_json = ? where name = ?",
   markDeleting: "update deployments set deletion_requested_at = ? where name = ? and deletion_requested_at is null",
   remove: "delete from deployments where name = ? and deletion_requested_at is not null and not exists (select 1 from pods where owner = ?)",
 };
@@ -120,6 +122,20 @@ export class DeploymentStore {
         return name;
       }),
     );
+  }
+
+  /** Sets a deployment's replica count, in its spec and in the manifest as applied; false when there is none (or it is being deleted). */
+  async setReplicas(name: string, replicas: number): Promise<boolean> {
+    const { source, setSpec } = this.statements;
+    return this.database.inBatch(() => {
+      const row = source.get(name) as { spec_json: string; manifest_json: string } | undefined;
+      if (!row) return false;
+      const spec = { ...JSON.parse(row.spec_json), replicas };
+      const manifest = JSON.parse(row.manifest_json);
+      manifest.spec = { ...manifest.spec, replicas };
+      setSpec.run(JSON.stringify(spec), contentHash(spec), JSON.stringify(manifest), name);
+      return true;
+    });
   }
 
   async markDeleting(name: string, now: Date): Promise<boolean> {

@@ -94,9 +94,18 @@ describe("deployments, on an in-process leader and follower (first slice: apply,
     await soon("3 pods listed", async () => ((await pods()).length === 3 ? true : undefined));
   });
 
-  it("scales by a new replica count, and deleting it deletes its pods", async () => {
-    await client.apply(JSON.stringify(deployment("app:2", 1)));
+  it("scales (by cube scale, or a new replica count), and deleting it deletes its pods", async () => {
+    await client.scale("deployment", "web", 5);
+    await soon("5 pods Running", async () => ((await pods()).filter((p) => p.status === "Running").length === 5 ? true : undefined));
+    expect((await client.list("deployment")).items[0].status).to.equal("5/5 ready");
+    // The manifest as applied says 5 now: applying the file that says 1 is a change.
+    expect((await client.apply(JSON.stringify(deployment("app:2", 1)))).results[0].outcome).to.equal("configured");
     await soon("1 pod", async () => ((await pods()).length === 1 ? true : undefined));
+    let refusal: { details?: string } | undefined;
+    await client.scale("deployment", "nope", 2).catch((error) => (refusal = error));
+    expect(refusal?.details).to.equal("deployment/nope not found");
+    await client.scale("pod", (await pods())[0].name, 2).catch((error) => (refusal = error));
+    expect(refusal?.details).to.equal("only a deployment can be scaled, not a pod");
     await client.delete("deployment", "web");
     await soon("no pod and no deployment", async () =>
       (await pods()).length === 0 && (await client.list("deployment")).items.length === 0 ? true : undefined,
