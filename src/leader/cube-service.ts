@@ -154,7 +154,10 @@ export function createCubeService(
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);
       if (parseResourceType(type) === "deployment") {
-        throw statusError(grpc.status.UNIMPLEMENTED, "get of a deployment is not available yet: `cube list deployment` shows them, `cube list pod` their pods");
+        // For now the manifest as applied only: `cube list deployment` says how its replicas are.
+        const found = await deployments.get(name);
+        if (!found) throw notFound(type, name);
+        return { manifestJson: JSON.stringify(found.manifest), events: [] };
       }
       const found = await pods.get(name);
       if (!found) throw notFound(type, name);

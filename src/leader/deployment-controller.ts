@@ -66,6 +66,10 @@ export class DeploymentController {
     return true;
   }
 
+  async get(name: string): Promise<StoredDeployment | undefined> {
+    return (await this.store.deployments.list()).find((deployment) => deployment.name === name);
+  }
+
   /** Resolves once no pass runs (the leader is stopping). */
   async idle(): Promise<void> {
     await this.running;
@@ -73,8 +77,7 @@ export class DeploymentController {
 
   /** Starts deleting a deployment and its pods; false when there is none. */
   async delete(name: string): Promise<boolean> {
-    const known = (await this.store.deployments.list()).some((deployment) => deployment.name === name);
-    if (!known) return false;
+    if (!(await this.get(name))) return false;
     await this.store.deployments.markDeleting(name, new Date(this.clock.now()));
     await this.reconcile();
     return true;

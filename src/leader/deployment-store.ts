@@ -16,6 +16,8 @@ export interface StoredDeployment {
   templateHash: string;
   createdAt: Date;
   deletionRequestedAt?: Date;
+  /** The resource exactly as it was applied (with `cube scale`'s count). */
+  manifest: unknown;
 }
 
 const STATEMENTS = {
@@ -41,6 +43,7 @@ interface DeploymentRow {
   template_hash: string;
   created_at: number;
   deletion_requested_at: number | null;
+  manifest_json: string;
 }
 
 /** The hash of a deployment's pod template: its pods' names carry its first characters. */
@@ -157,5 +160,6 @@ function toStoredDeployment(row: DeploymentRow): StoredDeployment {
     templateHash: row.template_hash,
     createdAt: new Date(row.created_at),
     deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
+    manifest: JSON.parse(row.manifest_json),
   };
 }

@@ -152,6 +152,25 @@ describe("pods on real Docker, through the CLI", function () {
     await cluster.waitForPodStatus("from-stdin", "Running");
   });
 
+  it("runs a deployment's replicas on the engine, scales it and deletes it, through the CLI", async () => {
+    const web = {
+      type: "deployment",
+      metadata: { name: "replicated" },
+      spec: { replicas: 3, template: { spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }], terminationGracePeriodSeconds: 1 } } },
+    };
+    expect(await cluster.cubeOk("apply", manifest("replicated", web))).to.equal("deployment/replicated created\n");
+    const table = () => cluster.cubeOk("list", "deployment");
+    await eventually("3/3 ready", async () => ((await table()).includes("3/3 ready") ? true : undefined), 30_000);
+    const running = async () =>
+      (await containersWithLabels("cube.container=main")).filter((c) => c.labels["cube.pod"].startsWith("replicated-") && c.state === "running");
+    expect(new Set((await running()).map((c) => c.labels["cube.node"])).size, "one replica per node").to.equal(3);
+    expect(await cluster.cubeOk("scale", "deployment/replicated", "--replicas", "1")).to.equal("deployment/replicated scaled to 1\n");
+    expect(JSON.parse(await cluster.cubeOk("get", "deployment/replicated", "-o", "json")).manifest.spec.replicas).to.equal(1);
+    await eventually("one replica left", async () => ((await running()).length === 1 ? true : undefined), 30_000);
+    expect(await cluster.cubeOk("delete", "deployment/replicated")).to.equal("deployment/replicated deleted\n");
+    await eventually("no replica left", async () => ((await running()).length === 0 ? true : undefined), 30_000);
+  });
+
   it("reports a pull that fails as ErrImagePull, with Docker's own error", async () => {
     await cluster.cubeOk(
       "apply",

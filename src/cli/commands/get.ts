@@ -34,7 +34,15 @@ export default class Get extends CubeCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Get);
     const { type, name } = parseResourceRef(args.resource);
-    const pod = toJson(await (await this.leader()).get(type, name));
+    const response = await (await this.leader()).get(type, name);
+    if (type === "deployment") {
+      // For now its manifest as applied; `cube list deployment` says how its replicas are.
+      const manifest = JSON.parse(response.manifestJson);
+      if (flags.output === "json") this.printJson({ manifest });
+      else process.stdout.write(`Name:     ${name}\nType:     ${type}\n\nManifest:\n${JSON.stringify(manifest, null, 2).replace(/^/gm, "  ")}\n`);
+      return;
+    }
+    const pod = toJson(response);
     if (flags.output === "json") {
       this.printJson(pod);
       return;
