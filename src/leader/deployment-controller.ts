@@ -67,7 +67,7 @@ export class DeploymentController {
   }
 
   async get(name: string): Promise<StoredDeployment | undefined> {
-    return (await this.store.deployments.list()).find((deployment) => deployment.name === name);
+    return this.store.deployments.get(name);
   }
 
   /** Resolves once no pass runs (the leader is stopping). */

@@ -26,6 +26,7 @@ const STATEMENTS = {
     "insert into deployments (uid, name, labels_json, spec_json, spec_hash, template_hash, manifest_json, created_at, deletion_requested_at) values (?, ?, ?, ?, ?, ?, ?, ?, null)",
   update: "update deployments set labels_json = ?, spec_json = ?, spec_hash = ?, template_hash = ?, manifest_json = ? where uid = ?",
   all: "select * from deployments order by name",
+  one: "select * from deployments where name = ?",
   owned: "select name, template_hash, created_at, ready_since, deletion_requested_at from pods where owner = ?",
   createPod:
     "insert into pods (uid, name, labels_json, spec_json, spec_hash, run_hash, manifest_json, node, created_at, cpu_millis, memory_bytes, owner, template_hash) values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
@@ -82,6 +83,11 @@ export class DeploymentStore {
 
   async list(): Promise<StoredDeployment[]> {
     return this.database.inBatch(() => (this.statements.all.all() as DeploymentRow[]).map(toStoredDeployment));
+  }
+
+  async get(name: string): Promise<StoredDeployment | undefined> {
+    const row = await this.database.inBatch(() => this.statements.one.get(name) as DeploymentRow | undefined);
+    return row && toStoredDeployment(row);
   }
 
   /** The pods a deployment owns, as its controller decides on them. */

@@ -165,6 +165,13 @@ export class LocalCluster {
     return runProgram(command, wrapped, { ...bed, ...env }, stdin);
   }
 
+  /** Writes `resources` as the manifest FILE.json in the cluster's directory and `cube apply`s it; its output. */
+  apply(file: string, resources: unknown): Promise<string> {
+    const path = join(this.dir.path, `${file}.json`);
+    writeFileSync(path, JSON.stringify(resources));
+    return this.cubeOk("apply", path);
+  }
+
   /** Runs `cube` and expects it to succeed. */
   async cubeOk(...args: string[]): Promise<string> {
     const result = await this.cube(args);

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { containersWithLabels, dockerExec } from "../helpers/docker.js";
@@ -18,11 +18,7 @@ describe("cube logs and cube exec, through the leader to the node", function () 
   const follower = `a${prefix}-node`;
   const cube = (...args: string[]) => cluster.cube(args);
 
-  const apply = async (name: string, resource: unknown) => {
-    const path = join(cluster.dir.path, `${name}.json`);
-    writeFileSync(path, JSON.stringify(resource));
-    await cluster.cubeOk("apply", path);
-  };
+  const apply = (file: string, resources: unknown) => cluster.apply(file, resources);
 
   before(async () => {
     await cluster.startLeader(`z${prefix}-main`);

@@ -1,5 +1,3 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { expect } from "chai";
 import { LocalCluster, type PodJson } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
@@ -22,11 +20,7 @@ describe("a cluster across three hosts, each with its own address and Docker eng
   let hosts: TestHosts;
   let cluster: LocalCluster;
 
-  const apply = async (file: string, resources: unknown) => {
-    const path = join(cluster.dir.path, `${file}.json`);
-    writeFileSync(path, JSON.stringify(resources));
-    return cluster.cubeOk("apply", path);
-  };
+  const apply = (file: string, resources: unknown) => cluster.apply(file, resources);
   const ticker = (name: string) => ({
     type: "pod",
     metadata: { name },

@@ -1,5 +1,3 @@
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { expect } from "chai";
 import { LocalCluster, type PodJson } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
@@ -14,11 +12,7 @@ describe("probes, on real Docker", function () {
   this.timeout(120_000);
   const cluster = new LocalCluster(2);
 
-  const apply = async (name: string, spec: object) => {
-    const path = join(cluster.dir.path, `${name}.json`);
-    writeFileSync(path, JSON.stringify({ type: "pod", metadata: { name }, spec: { terminationGracePeriodSeconds: 1, ...spec } }));
-    return cluster.cubeOk("apply", path);
-  };
+  const apply = (name: string, spec: object) => cluster.apply(name, { type: "pod", metadata: { name }, spec: { terminationGracePeriodSeconds: 1, ...spec } });
   const exec = (pod: string, script: string) => cluster.cubeOk("exec", `pod/${pod}`, "--", "sh", "-c", script);
   const readyIs = (pod: string, ready: boolean) =>
     eventually(`pod/${pod} ready ${ready}`, async () => {

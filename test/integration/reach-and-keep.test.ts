@@ -21,11 +21,7 @@ describe("ports, volumes, resources and placement across three hosts", function 
   let hosts: TestHosts;
   let cluster: LocalCluster;
 
-  const apply = async (file: string, resources: unknown) => {
-    const path = join(cluster.dir.path, `${file}.json`);
-    writeFileSync(path, JSON.stringify(resources));
-    return cluster.cubeOk("apply", path);
-  };
+  const apply = (file: string, resources: unknown) => cluster.apply(file, resources);
   const pod = (name: string, spec: object) => ({ type: "pod", metadata: { name }, spec: { ...GRACE, ...spec } });
   /** What an HTTP GET from `host` (a Node process in its network namespace) gets back from `address:port`. */
   const fetchFrom = (host: number, address: string, port: number) =>

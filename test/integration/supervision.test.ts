@@ -21,11 +21,7 @@ describe("supervision and recovery, with real processes and real containers", fu
   const followers = new Map<string, TestProcess>();
   let leader: TestProcess;
 
-  const apply = async (name: string, resources: unknown) => {
-    const path = join(cluster.dir.path, `${name}.json`);
-    writeFileSync(path, JSON.stringify(resources));
-    return cluster.cubeOk("apply", path);
-  };
+  const apply = (file: string, resources: unknown) => cluster.apply(file, resources);
   const simplePod = (name: string, spec: Record<string, unknown> = {}) => ({
     type: "pod",
     metadata: { name },
