@@ -42,7 +42,7 @@ export type NodeUpdate =
   | { kind: "removed"; node: string; podUid: string };
 
 /** What an apply did to one resource; `replaced`: a pod's new spec needs what its node may not offer: placed anew. */
-export interface AppliedPod {
+export interface AppliedResource {
   type: ResourceType;
   name: string;
   /** Where it was placed before this apply. */
@@ -142,16 +142,16 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   }
 
   /**
-   * Creates or updates every pod of a validated manifest in one transaction: all of them or none, and concurrent
-   * applies of one name serialize (SQLite has one writer), so they end with exactly one pod.
+   * Creates or updates every resource (pods and deployments) of a validated manifest in one transaction: all of them
+   * or none, and concurrent applies of one name serialize (SQLite has one writer), so they end with exactly one.
    */
-  async applyPods(entries: ManifestEntry[], now: Date): Promise<AppliedPod[]> {
+  async applyResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]> {
     return this.database.inBatch(this.applying(entries, now));
   }
 
-  private *applying(entries: ManifestEntry[], now: Date): Generator<void, AppliedPod[], undefined> {
+  private *applying(entries: ManifestEntry[], now: Date): Generator<void, AppliedResource[], undefined> {
     const { podByName, insertPod, updatePodSpec } = this.statements;
-    const results: AppliedPod[] = [];
+    const results: AppliedResource[] = [];
     for (const { resource, source } of entries) {
       yield;
       const { name } = resource.metadata;

@@ -37,7 +37,7 @@ export class PodController {
 
   /** Applies a whole validated manifest in one transaction. */
   async apply(entries: ManifestEntry[]): Promise<{ type: ResourceType; name: string; outcome: ApplyOutcome }[]> {
-    const applied = await this.store.applyPods(entries, new Date(this.clock.now()));
+    const applied = await this.store.applyResources(entries, new Date(this.clock.now()));
     const changed = applied.filter(({ outcome }) => outcome !== "unchanged");
     if (changed.length > 0)
       this.log.info(changed.length === 1 ? `${changed[0].type}/${changed[0].name} ${changed[0].outcome}` : `${changed.length} resources created or configured`);

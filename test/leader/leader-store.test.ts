@@ -11,7 +11,7 @@ const pod = (name: string, image = "busybox", labels: Record<string, string> = {
 });
 const apply = (store: LeaderStore, ...resources: PodResource[]) =>
   store
-    .applyPods(
+    .applyResources(
       resources.map((resource) => ({ resource, source: resource })),
       new Date(),
     )
