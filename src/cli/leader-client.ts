@@ -2,6 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import {
   CubeClient,
   type ApplyResponse,
+  type DeploymentStatus,
   type ExecInput,
   type ExecOutput,
   type GetResponse,
@@ -10,6 +11,8 @@ import {
   type LogChunk,
   type LogsRequest,
   type RemoveNodeResponse,
+  type Rollout,
+  type RolloutHistoryResponse,
 } from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import { leaderChannelCredentials } from "../shared/tls-credentials.js";
@@ -63,6 +66,22 @@ export class LeaderClient {
 
   async scale(type: string, name: string, replicas: number): Promise<void> {
     await this.unary(this.client.scale, { type, name, replicas });
+  }
+
+  rolloutStatus(name: string): Promise<DeploymentStatus> {
+    return this.unary(this.client.rolloutStatus, { name });
+  }
+
+  rolloutHistory(name: string): Promise<RolloutHistoryResponse> {
+    return this.unary(this.client.rolloutHistory, { name });
+  }
+
+  rolloutUndo(name: string, toRevision?: number): Promise<Rollout> {
+    return this.unary(this.client.rolloutUndo, { name, toRevision });
+  }
+
+  rolloutRestart(name: string): Promise<Rollout> {
+    return this.unary(this.client.rolloutRestart, { name });
   }
 
   async restart(type: string, name: string): Promise<void> {

@@ -15,3 +15,10 @@ export function parseResourceRef(reference: string): { type: ResourceType; name:
   if (!match) throw new UsageError(`"${reference}" is not TYPE/NAME (e.g. pod/my-pod)`);
   return { type: parseTypeArgument(match[1]), name: match[2] };
 }
+
+/** "deployment/web" (or "deploy/web") → "web"; anything else is refused: only a deployment has rollouts. */
+export function parseDeploymentRef(reference: string): string {
+  const { type, name } = parseResourceRef(reference);
+  if (type !== "deployment") throw new UsageError(`only a deployment has rollouts, not a ${type} (e.g. deployment/web)`);
+  return name;
+}

@@ -192,7 +192,11 @@ export interface ResourceSummary {
   type: string;
   name: string;
   status: string;
-  createdAt?: Date | undefined;
+  createdAt?:
+    | Date
+    | undefined;
+  /** For a deployment: its replicas. */
+  deployment?: DeploymentStatus | undefined;
 }
 
 export interface ListResponse {
@@ -212,6 +216,69 @@ export interface GetResponse {
     | undefined;
   /** In time order. */
   events: Event[];
+  /** For a deployment: its replicas and rollout, its pods, its revisions (oldest first). */
+  deployment?: DeploymentStatus | undefined;
+  pods: Pod[];
+  revisions: Revision[];
+}
+
+/** Where a deployment's latest rollout stands. */
+export interface Rollout {
+  revision: number;
+  /** "Progressing", "Complete" or "Failed" (stopped where it stood). */
+  state: string;
+  /** Why it failed, or why it is a rollback. */
+  message: string;
+  startedAt?:
+    | Date
+    | undefined;
+  /** Set when this revision is an automatic rollback of a failed one. */
+  rolledBackFrom?: number | undefined;
+}
+
+/** A deployment's replicas, counted as Kubernetes counts them. */
+export interface DeploymentStatus {
+  replicas: number;
+  /** Pods ready now, of any revision. */
+  ready: number;
+  /** Pods of the current template. */
+  updated: number;
+  /** Pods ready for minReadySeconds, of any revision. */
+  available: number;
+  rollout?:
+    | Rollout
+    | undefined;
+  /** "RollingUpdate" or "Recreate", with its bounds as resolved for the replicas (e.g. "RollingUpdate, max surge 1, max unavailable 0"). */
+  strategy: string;
+}
+
+export interface Revision {
+  revision: number;
+  createdAt?:
+    | Date
+    | undefined;
+  /** When a rollout of it completed; absent if none did. */
+  completedAt?:
+    | Date
+    | undefined;
+  /** Its pod template, as JSON. */
+  templateJson: string;
+}
+
+export interface RolloutRequest {
+  /** The deployment's name. */
+  name: string;
+}
+
+export interface RolloutHistoryResponse {
+  /** Oldest first; the last is the current one. */
+  revisions: Revision[];
+}
+
+export interface RolloutUndoRequest {
+  name: string;
+  /** The revision whose template to go back to; absent: the one before the current. */
+  toRevision?: number | undefined;
 }
 
 export interface DeleteRequest {
@@ -2351,7 +2418,7 @@ export const ListRequest: MessageFns<ListRequest> = {
 };
 
 function createBaseResourceSummary(): ResourceSummary {
-  return { type: "", name: "", status: "", createdAt: undefined };
+  return { type: "", name: "", status: "", createdAt: undefined, deployment: undefined };
 }
 
 export const ResourceSummary: MessageFns<ResourceSummary> = {
@@ -2367,6 +2434,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    if (message.deployment !== undefined) {
+      DeploymentStatus.encode(message.deployment, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2416,6 +2486,14 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.deployment = DeploymentStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2438,6 +2516,7 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      deployment: isSet(object.deployment) ? DeploymentStatus.fromJSON(object.deployment) : undefined,
     };
   },
 
@@ -2455,6 +2534,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.deployment !== undefined) {
+      obj.deployment = DeploymentStatus.toJSON(message.deployment);
+    }
     return obj;
   },
 
@@ -2467,6 +2549,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     message.name = object.name ?? "";
     message.status = object.status ?? "";
     message.createdAt = object.createdAt ?? undefined;
+    message.deployment = (object.deployment !== undefined && object.deployment !== null)
+      ? DeploymentStatus.fromPartial(object.deployment)
+      : undefined;
     return message;
   },
 };
@@ -2626,7 +2711,7 @@ export const GetRequest: MessageFns<GetRequest> = {
 };
 
 function createBaseGetResponse(): GetResponse {
-  return { manifestJson: "", pod: undefined, events: [] };
+  return { manifestJson: "", pod: undefined, events: [], deployment: undefined, pods: [], revisions: [] };
 }
 
 export const GetResponse: MessageFns<GetResponse> = {
@@ -2639,6 +2724,15 @@ export const GetResponse: MessageFns<GetResponse> = {
     }
     for (const v of message.events) {
       Event.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.deployment !== undefined) {
+      DeploymentStatus.encode(message.deployment, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.pods) {
+      Pod.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.revisions) {
+      Revision.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -2680,6 +2774,30 @@ export const GetResponse: MessageFns<GetResponse> = {
             message.events.push(Event.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.deployment = DeploymentStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pods.push(Pod.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.revisions.push(Revision.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2701,6 +2819,11 @@ export const GetResponse: MessageFns<GetResponse> = {
         : "",
       pod: isSet(object.pod) ? Pod.fromJSON(object.pod) : undefined,
       events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => Event.fromJSON(e)) : [],
+      deployment: isSet(object.deployment) ? DeploymentStatus.fromJSON(object.deployment) : undefined,
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => Pod.fromJSON(e)) : [],
+      revisions: globalThis.Array.isArray(object?.revisions)
+        ? object.revisions.map((e: any) => Revision.fromJSON(e))
+        : [],
     };
   },
 
@@ -2715,6 +2838,15 @@ export const GetResponse: MessageFns<GetResponse> = {
     if (message.events?.length) {
       obj.events = message.events.map((e) => Event.toJSON(e));
     }
+    if (message.deployment !== undefined) {
+      obj.deployment = DeploymentStatus.toJSON(message.deployment);
+    }
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => Pod.toJSON(e));
+    }
+    if (message.revisions?.length) {
+      obj.revisions = message.revisions.map((e) => Revision.toJSON(e));
+    }
     return obj;
   },
 
@@ -2726,6 +2858,659 @@ export const GetResponse: MessageFns<GetResponse> = {
     message.manifestJson = object.manifestJson ?? "";
     message.pod = (object.pod !== undefined && object.pod !== null) ? Pod.fromPartial(object.pod) : undefined;
     message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
+    message.deployment = (object.deployment !== undefined && object.deployment !== null)
+      ? DeploymentStatus.fromPartial(object.deployment)
+      : undefined;
+    message.pods = object.pods?.map((e) => Pod.fromPartial(e)) || [];
+    message.revisions = object.revisions?.map((e) => Revision.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRollout(): Rollout {
+  return { revision: 0, state: "", message: "", startedAt: undefined, rolledBackFrom: undefined };
+}
+
+export const Rollout: MessageFns<Rollout> = {
+  encode(message: Rollout, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).uint32(message.revision);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.rolledBackFrom !== undefined) {
+      writer.uint32(40).uint32(message.rolledBackFrom);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Rollout {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollout();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.rolledBackFrom = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Rollout {
+    return {
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      rolledBackFrom: isSet(object.rolledBackFrom)
+        ? globalThis.Number(object.rolledBackFrom)
+        : isSet(object.rolled_back_from)
+        ? globalThis.Number(object.rolled_back_from)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Rollout): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.rolledBackFrom !== undefined) {
+      obj.rolledBackFrom = Math.round(message.rolledBackFrom);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Rollout>, I>>(base?: I): Rollout {
+    return Rollout.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Rollout>, I>>(object: I): Rollout {
+    const message = createBaseRollout();
+    message.revision = object.revision ?? 0;
+    message.state = object.state ?? "";
+    message.message = object.message ?? "";
+    message.startedAt = object.startedAt ?? undefined;
+    message.rolledBackFrom = object.rolledBackFrom ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDeploymentStatus(): DeploymentStatus {
+  return { replicas: 0, ready: 0, updated: 0, available: 0, rollout: undefined, strategy: "" };
+}
+
+export const DeploymentStatus: MessageFns<DeploymentStatus> = {
+  encode(message: DeploymentStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.replicas !== 0) {
+      writer.uint32(8).uint32(message.replicas);
+    }
+    if (message.ready !== 0) {
+      writer.uint32(16).uint32(message.ready);
+    }
+    if (message.updated !== 0) {
+      writer.uint32(24).uint32(message.updated);
+    }
+    if (message.available !== 0) {
+      writer.uint32(32).uint32(message.available);
+    }
+    if (message.rollout !== undefined) {
+      Rollout.encode(message.rollout, writer.uint32(42).fork()).join();
+    }
+    if (message.strategy !== "") {
+      writer.uint32(50).string(message.strategy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeploymentStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeploymentStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.replicas = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ready = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.updated = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.available = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rollout = Rollout.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.strategy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeploymentStatus {
+    return {
+      replicas: isSet(object.replicas) ? globalThis.Number(object.replicas) : 0,
+      ready: isSet(object.ready) ? globalThis.Number(object.ready) : 0,
+      updated: isSet(object.updated) ? globalThis.Number(object.updated) : 0,
+      available: isSet(object.available) ? globalThis.Number(object.available) : 0,
+      rollout: isSet(object.rollout) ? Rollout.fromJSON(object.rollout) : undefined,
+      strategy: isSet(object.strategy) ? globalThis.String(object.strategy) : "",
+    };
+  },
+
+  toJSON(message: DeploymentStatus): unknown {
+    const obj: any = {};
+    if (message.replicas !== 0) {
+      obj.replicas = Math.round(message.replicas);
+    }
+    if (message.ready !== 0) {
+      obj.ready = Math.round(message.ready);
+    }
+    if (message.updated !== 0) {
+      obj.updated = Math.round(message.updated);
+    }
+    if (message.available !== 0) {
+      obj.available = Math.round(message.available);
+    }
+    if (message.rollout !== undefined) {
+      obj.rollout = Rollout.toJSON(message.rollout);
+    }
+    if (message.strategy !== "") {
+      obj.strategy = message.strategy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeploymentStatus>, I>>(base?: I): DeploymentStatus {
+    return DeploymentStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeploymentStatus>, I>>(object: I): DeploymentStatus {
+    const message = createBaseDeploymentStatus();
+    message.replicas = object.replicas ?? 0;
+    message.ready = object.ready ?? 0;
+    message.updated = object.updated ?? 0;
+    message.available = object.available ?? 0;
+    message.rollout = (object.rollout !== undefined && object.rollout !== null)
+      ? Rollout.fromPartial(object.rollout)
+      : undefined;
+    message.strategy = object.strategy ?? "";
+    return message;
+  },
+};
+
+function createBaseRevision(): Revision {
+  return { revision: 0, createdAt: undefined, completedAt: undefined, templateJson: "" };
+}
+
+export const Revision: MessageFns<Revision> = {
+  encode(message: Revision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revision !== 0) {
+      writer.uint32(8).uint32(message.revision);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(18).fork()).join();
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.templateJson !== "") {
+      writer.uint32(34).string(message.templateJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Revision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.templateJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Revision {
+    return {
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+      templateJson: isSet(object.templateJson)
+        ? globalThis.String(object.templateJson)
+        : isSet(object.template_json)
+        ? globalThis.String(object.template_json)
+        : "",
+    };
+  },
+
+  toJSON(message: Revision): unknown {
+    const obj: any = {};
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    if (message.templateJson !== "") {
+      obj.templateJson = message.templateJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Revision>, I>>(base?: I): Revision {
+    return Revision.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Revision>, I>>(object: I): Revision {
+    const message = createBaseRevision();
+    message.revision = object.revision ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    message.completedAt = object.completedAt ?? undefined;
+    message.templateJson = object.templateJson ?? "";
+    return message;
+  },
+};
+
+function createBaseRolloutRequest(): RolloutRequest {
+  return { name: "" };
+}
+
+export const RolloutRequest: MessageFns<RolloutRequest> = {
+  encode(message: RolloutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RolloutRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: RolloutRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RolloutRequest>, I>>(base?: I): RolloutRequest {
+    return RolloutRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RolloutRequest>, I>>(object: I): RolloutRequest {
+    const message = createBaseRolloutRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseRolloutHistoryResponse(): RolloutHistoryResponse {
+  return { revisions: [] };
+}
+
+export const RolloutHistoryResponse: MessageFns<RolloutHistoryResponse> = {
+  encode(message: RolloutHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.revisions) {
+      Revision.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revisions.push(Revision.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RolloutHistoryResponse {
+    return {
+      revisions: globalThis.Array.isArray(object?.revisions)
+        ? object.revisions.map((e: any) => Revision.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RolloutHistoryResponse): unknown {
+    const obj: any = {};
+    if (message.revisions?.length) {
+      obj.revisions = message.revisions.map((e) => Revision.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RolloutHistoryResponse>, I>>(base?: I): RolloutHistoryResponse {
+    return RolloutHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RolloutHistoryResponse>, I>>(object: I): RolloutHistoryResponse {
+    const message = createBaseRolloutHistoryResponse();
+    message.revisions = object.revisions?.map((e) => Revision.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRolloutUndoRequest(): RolloutUndoRequest {
+  return { name: "", toRevision: undefined };
+}
+
+export const RolloutUndoRequest: MessageFns<RolloutUndoRequest> = {
+  encode(message: RolloutUndoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.toRevision !== undefined) {
+      writer.uint32(16).uint32(message.toRevision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RolloutUndoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRolloutUndoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.toRevision = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RolloutUndoRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      toRevision: isSet(object.toRevision)
+        ? globalThis.Number(object.toRevision)
+        : isSet(object.to_revision)
+        ? globalThis.Number(object.to_revision)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RolloutUndoRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.toRevision !== undefined) {
+      obj.toRevision = Math.round(message.toRevision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RolloutUndoRequest>, I>>(base?: I): RolloutUndoRequest {
+    return RolloutUndoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RolloutUndoRequest>, I>>(object: I): RolloutUndoRequest {
+    const message = createBaseRolloutUndoRequest();
+    message.name = object.name ?? "";
+    message.toRevision = object.toRevision ?? undefined;
     return message;
   },
 };
@@ -4119,6 +4904,46 @@ export const CubeService = {
     responseSerialize: (value: ScaleResponse): Buffer => Buffer.from(ScaleResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ScaleResponse => ScaleResponse.decode(value),
   },
+  /** A deployment's replicas and where its latest rollout stands (`cube rollout status` asks again until it ends). */
+  rolloutStatus: {
+    path: "/cube.v1.Cube/RolloutStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutRequest): Buffer => Buffer.from(RolloutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutRequest => RolloutRequest.decode(value),
+    responseSerialize: (value: DeploymentStatus): Buffer => Buffer.from(DeploymentStatus.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeploymentStatus => DeploymentStatus.decode(value),
+  },
+  rolloutHistory: {
+    path: "/cube.v1.Cube/RolloutHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutRequest): Buffer => Buffer.from(RolloutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutRequest => RolloutRequest.decode(value),
+    responseSerialize: (value: RolloutHistoryResponse): Buffer =>
+      Buffer.from(RolloutHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RolloutHistoryResponse => RolloutHistoryResponse.decode(value),
+  },
+  /** Goes back to an earlier revision's template, as a new revision. */
+  rolloutUndo: {
+    path: "/cube.v1.Cube/RolloutUndo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutUndoRequest): Buffer => Buffer.from(RolloutUndoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutUndoRequest => RolloutUndoRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
+  /** Replaces every pod of a deployment, as a rollout. */
+  rolloutRestart: {
+    path: "/cube.v1.Cube/RolloutRestart" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RolloutRequest): Buffer => Buffer.from(RolloutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RolloutRequest => RolloutRequest.decode(value),
+    responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
+  },
 } as const;
 
 export interface CubeServer extends UntypedServiceImplementation {
@@ -4139,6 +4964,13 @@ export interface CubeServer extends UntypedServiceImplementation {
   restart: handleUnaryCall<RestartRequest, RestartResponse>;
   /** Sets a deployment's replica count (the manifest as applied says so from then on). */
   scale: handleUnaryCall<ScaleRequest, ScaleResponse>;
+  /** A deployment's replicas and where its latest rollout stands (`cube rollout status` asks again until it ends). */
+  rolloutStatus: handleUnaryCall<RolloutRequest, DeploymentStatus>;
+  rolloutHistory: handleUnaryCall<RolloutRequest, RolloutHistoryResponse>;
+  /** Goes back to an earlier revision's template, as a new revision. */
+  rolloutUndo: handleUnaryCall<RolloutUndoRequest, Rollout>;
+  /** Replaces every pod of a deployment, as a rollout. */
+  rolloutRestart: handleUnaryCall<RolloutRequest, Rollout>;
 }
 
 export interface CubeClient extends Client {
@@ -4267,6 +5099,69 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ScaleResponse) => void,
+  ): ClientUnaryCall;
+  /** A deployment's replicas and where its latest rollout stands (`cube rollout status` asks again until it ends). */
+  rolloutStatus(
+    request: RolloutRequest,
+    callback: (error: ServiceError | null, response: DeploymentStatus) => void,
+  ): ClientUnaryCall;
+  rolloutStatus(
+    request: RolloutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeploymentStatus) => void,
+  ): ClientUnaryCall;
+  rolloutStatus(
+    request: RolloutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeploymentStatus) => void,
+  ): ClientUnaryCall;
+  rolloutHistory(
+    request: RolloutRequest,
+    callback: (error: ServiceError | null, response: RolloutHistoryResponse) => void,
+  ): ClientUnaryCall;
+  rolloutHistory(
+    request: RolloutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RolloutHistoryResponse) => void,
+  ): ClientUnaryCall;
+  rolloutHistory(
+    request: RolloutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RolloutHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /** Goes back to an earlier revision's template, as a new revision. */
+  rolloutUndo(
+    request: RolloutUndoRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  rolloutUndo(
+    request: RolloutUndoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  rolloutUndo(
+    request: RolloutUndoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  /** Replaces every pod of a deployment, as a rollout. */
+  rolloutRestart(
+    request: RolloutRequest,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  rolloutRestart(
+    request: RolloutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  rolloutRestart(
+    request: RolloutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Rollout) => void,
   ): ClientUnaryCall;
 }
 

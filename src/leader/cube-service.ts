@@ -7,11 +7,12 @@ import { parseHostPort } from "../shared/host-port.js";
 import { parseManifestInSlices } from "../shared/manifest.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
 import type { AgentClients } from "./agent-clients.js";
-import { PodBeingDeleted } from "./leader-store.js";
 import type { NodeLifecycle } from "./node-lifecycle.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { eventToWire } from "../shared/codec.js";
 import type { DeploymentController } from "./deployment-controller.js";
+import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployment-service.js";
+import { toStatus, unary } from "./unary-handler.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
 /** The handlers of the `Cube` service. */
@@ -39,24 +40,6 @@ function checkType(type: string, allowEmpty: boolean): void {
   if (!parseResourceType(type)) {
     throw statusError(grpc.status.INVALID_ARGUMENT, `unknown resource type "${type}" (supported types: ${RESOURCE_TYPES.join(", ")})`);
   }
-}
-
-/** Turns a handler's failure into the status the CLI shows: a user's mistake keeps its message, anything else is INTERNAL. */
-function toStatus(error: unknown, log: Logger): grpc.ServerErrorResponse {
-  if (error instanceof PodBeingDeleted) return statusError(grpc.status.FAILED_PRECONDITION, error.message);
-  if (typeof error === "object" && error !== null && "code" in error) return error as grpc.ServerErrorResponse;
-  log.error(`request failed: ${(error as Error).stack ?? String(error)}`);
-  return statusError(grpc.status.INTERNAL, `the leader failed: ${(error as Error).message}`);
-}
-
-/** Adapts an async handler body to grpc-js's callback. */
-function unary<Request, Response>(log: Logger, body: (request: Request) => Promise<Response>): grpc.handleUnaryCall<Request, Response> {
-  return (call, callback) => {
-    body(call.request).then(
-      (response) => callback(null, response),
-      (error) => callback(toStatus(error, log)),
-    );
-  };
 }
 
 export interface CubeServiceOptions {
@@ -145,7 +128,7 @@ export function createCubeService(
       checkType(type, true);
       const wanted = type === "" ? undefined : parseResourceType(type);
       const items = [
-        ...(wanted !== "pod" ? (await deployments.list()).map((d) => ({ type: "deployment", ...d })) : []),
+        ...(wanted !== "pod" ? await deploymentSummaries(deployments) : []),
         ...(wanted !== "deployment" ? (await pods.list()).map((pod) => ({ type: "pod", name: pod.name, status: pod.phase, createdAt: pod.createdAt })) : []),
       ];
       return { items };
@@ -153,18 +136,15 @@ export function createCubeService(
 
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);
-      if (parseResourceType(type) === "deployment") {
-        // For now the manifest as applied only: `cube list deployment` says how its replicas are.
-        const found = await deployments.get(name);
-        if (!found) throw notFound(type, name);
-        return { manifestJson: JSON.stringify(found.manifest), events: [] };
-      }
+      if (parseResourceType(type) === "deployment") return getDeployment(deployments, name);
       const found = await pods.get(name);
       if (!found) throw notFound(type, name);
       return {
         manifestJson: JSON.stringify(found.pod.manifest),
         pod: podToWire(found.pod, hostOf(registry.list().find((node) => node.name === found.pod.node)?.address)),
         events: found.events.map(eventToWire),
+        pods: [],
+        revisions: [],
       };
     }),
 
@@ -179,7 +159,9 @@ export function createCubeService(
 
     restart: unary(log, async ({ type, name }) => {
       checkType(type, false);
-      if (!(await pods.restart(name))) throw notFound(type, name);
+      // A deployment restarts as a rollout: its pods are replaced within its strategy's bounds.
+      const restarted = parseResourceType(type) === "deployment" ? await deployments.restart(name) : await pods.restart(name);
+      if (!restarted) throw notFound(type, name);
       return {};
     }),
 
@@ -189,6 +171,8 @@ export function createCubeService(
       if (!deleted) throw notFound(type, name);
       return {};
     }),
+
+    ...rolloutHandlers(deployments, log),
 
     logs: (call) => {
       podOnNode(call.request.type, call.request.name, call.request.container, false)

@@ -1,8 +1,11 @@
 import type { Clock } from "../shared/clock.js";
+import { RESTARTED_AT, type EventType, type NodeStatus } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
-import type { StoredDeployment } from "./deployment-store.js";
+import { lastCompleteRevision, type Revision } from "./deployment-revisions.js";
+import type { Rollout, StoredDeployment } from "./deployment-store.js";
+import { judgeRollout } from "./judge-rollout.js";
 import type { LeaderStore } from "./leader-store.js";
-import { planDeployment, type DeploymentIntent } from "./plan-deployment.js";
+import { countReplicas, planDeployment, type DeploymentIntent, type OwnedPod, type ReplicaCounts } from "./plan-deployment.js";
 import type { PodController } from "./pod-controller.js";
 
 /** What the planner needs of a deployment. */
@@ -16,10 +19,23 @@ function intentOf(deployment: StoredDeployment): DeploymentIntent {
   };
 }
 
+/** At most this many pod names in one event: a deployment of 1 000 replicas does not write a page per pass. */
+const NAMES_PER_EVENT = 5;
+const nameSome = (names: string[]) => names.slice(0, NAMES_PER_EVENT).join(", ") + (names.length > NAMES_PER_EVENT ? `, … (${names.length} in all)` : "");
+
+/** A deployment as `cube get` and `cube rollout status` show it. */
+export interface DeploymentView {
+  deployment: StoredDeployment;
+  counts: ReplicaCounts;
+  pods: OwnedPod[];
+}
+
 /**
- * Keeps each deployment's pods as `planDeployment` says: creates pods of its current template, deletes old or extra
- * ones (through the pod controller, so they stop gracefully), and, once a deployment is being deleted, deletes its pods
- * and forgets it when they are gone. One pass at a time; a pass asked for meanwhile runs once the current one ends.
+ * Keeps each deployment's pods as `planDeployment` says and judges its rollouts as `judgeRollout` says: creates pods of
+ * its current template, deletes old or extra ones (through the pod controller, so they stop gracefully), ends a rollout
+ * as complete, rolls a failed one back (or stops it), and records each of these as an event of the deployment. Once a
+ * deployment is being deleted, deletes its pods and forgets it when they are gone. One pass at a time; a pass asked for
+ * meanwhile runs once the current one ends.
  */
 export class DeploymentController {
   private running?: Promise<void>;
@@ -28,6 +44,7 @@ export class DeploymentController {
   constructor(
     private readonly store: LeaderStore,
     private readonly pods: PodController,
+    private readonly nodeStatus: (node: string) => NodeStatus | undefined,
     private readonly clock: Clock,
     private readonly log: Logger,
   ) {}
@@ -39,35 +56,69 @@ export class DeploymentController {
     return this.running;
   }
 
-  /** Every deployment, with how many of its replicas are of its template and available, as `list` shows it. */
-  async list(): Promise<{ name: string; status: string; createdAt: Date }[]> {
+  /** Every deployment with its replica counts, as `list` shows it. */
+  async list(): Promise<{ deployment: StoredDeployment; counts: ReplicaCounts }[]> {
     const now = this.clock.now();
-    const rows = [];
-    for (const deployment of await this.store.deployments.list()) {
-      const owned = await this.store.deployments.ownedPods(deployment.name);
-      const ready = owned.filter(
-        (pod) =>
-          !pod.deleting &&
-          pod.templateHash === deployment.templateHash &&
-          pod.readySince !== undefined &&
-          now - pod.readySince >= deployment.spec.minReadySeconds * 1000,
-      ).length;
-      const status = deployment.deletionRequestedAt ? "Terminating" : `${ready}/${deployment.spec.replicas} ready`;
-      rows.push({ name: deployment.name, status, createdAt: deployment.createdAt });
-    }
-    return rows;
+    const owned = await this.store.deployments.ownedPodsByDeployment(this.nodeStatus);
+    return (await this.store.deployments.list()).map((deployment) => ({
+      deployment,
+      counts: countReplicas(intentOf(deployment), owned.get(deployment.name) ?? [], now),
+    }));
+  }
+
+  async get(name: string): Promise<DeploymentView | undefined> {
+    const deployment = await this.store.deployments.get(name);
+    if (!deployment) return undefined;
+    const pods = await this.store.deployments.ownedPods(name, this.nodeStatus);
+    return { deployment, pods, counts: countReplicas(intentOf(deployment), pods, this.clock.now()) };
+  }
+
+  async revisions(name: string): Promise<Revision[]> {
+    return this.store.deployments.revisionsOf(name);
+  }
+
+  async events(deployment: StoredDeployment) {
+    return this.store.eventsOf(deployment.uid);
   }
 
   /** Sets a deployment's replica count and acts on it; false when there is no such deployment. */
   async scale(name: string, replicas: number): Promise<boolean> {
     if (!(await this.store.deployments.setReplicas(name, replicas))) return false;
     this.log.info(`deployment/${name} scaled to ${replicas}`);
+    const deployment = await this.store.deployments.get(name);
+    if (deployment) await this.record(deployment, "Normal", "Scaled", `scaled to ${replicas} replicas`);
     await this.reconcile();
     return true;
   }
 
-  async get(name: string): Promise<StoredDeployment | undefined> {
-    return this.store.deployments.get(name);
+  /**
+   * Goes back to an earlier revision's template (the one before the current by default), as a new revision. Returns
+   * the rollout it starts; throws a user's mistake when there is no such revision, undefined when no such deployment.
+   */
+  async undo(name: string, toRevision?: number): Promise<Rollout | undefined> {
+    const deployment = await this.store.deployments.get(name);
+    if (!deployment || deployment.deletionRequestedAt) return undefined;
+    const revisions = await this.revisions(name);
+    const current = deployment.rollout.revision;
+    const target = toRevision === undefined ? revisions.filter((r) => r.revision < current).at(-1) : revisions.find((r) => r.revision === toRevision);
+    if (!target || target.revision === current) {
+      const kept = revisions.map((r) => r.revision).join(", ");
+      throw new UserMistake(
+        toRevision === undefined
+          ? `deployment/${name} has no revision before ${current} to go back to`
+          : `deployment/${name} has no revision ${toRevision} other than the current one (its revisions: ${kept})`,
+      );
+    }
+    return this.changeTemplate(deployment, target.template, "Undo", `back to the template of revision ${target.revision}`);
+  }
+
+  /** Replaces every pod of a deployment, as a rollout (its strategy and readiness gating apply). */
+  async restart(name: string): Promise<Rollout | undefined> {
+    const deployment = await this.store.deployments.get(name);
+    if (!deployment || deployment.deletionRequestedAt) return undefined;
+    const { template } = deployment.spec;
+    const annotations = { ...template.metadata.annotations, [RESTARTED_AT]: new Date(this.clock.now()).toISOString() };
+    return this.changeTemplate(deployment, { ...template, metadata: { ...template.metadata, annotations } }, "Restart", "every pod replaced");
   }
 
   /** Resolves once no pass runs (the leader is stopping). */
@@ -77,18 +128,28 @@ export class DeploymentController {
 
   /** Starts deleting a deployment and its pods; false when there is none. */
   async delete(name: string): Promise<boolean> {
-    if (!(await this.get(name))) return false;
+    if (!(await this.store.deployments.get(name))) return false;
     await this.store.deployments.markDeleting(name, new Date(this.clock.now()));
     await this.reconcile();
     return true;
   }
 
+  private async changeTemplate(deployment: StoredDeployment, template: StoredDeployment["spec"]["template"], reason: string, what: string) {
+    const now = new Date(this.clock.now());
+    await this.store.deployments.changeTemplate(deployment.name, template, now);
+    const changed = (await this.store.deployments.get(deployment.name))!;
+    await this.record(changed, "Normal", reason, `revision ${changed.rollout.revision}: ${what}`);
+    await this.reconcile();
+    return changed.rollout;
+  }
+
   private async loop(): Promise<void> {
     while (this.again) {
       this.again = false;
+      const owned = await this.store.deployments.ownedPodsByDeployment(this.nodeStatus);
       for (const deployment of await this.store.deployments.list()) {
         try {
-          await this.reconcileOne(deployment);
+          await this.reconcileOne(deployment, owned.get(deployment.name) ?? []);
         } catch (error) {
           this.log.error(`deployment/${deployment.name}: ${(error as Error).message}`);
         }
@@ -96,24 +157,77 @@ export class DeploymentController {
     }
   }
 
-  private async reconcileOne(deployment: StoredDeployment): Promise<void> {
-    const { name } = deployment;
-    const owned = await this.store.deployments.ownedPods(name);
+  private async reconcileOne(deployment: StoredDeployment, owned: OwnedPod[]): Promise<void> {
+    const { name, rollout } = deployment;
     if (deployment.deletionRequestedAt) {
       for (const pod of owned.filter((p) => !p.deleting)) await this.pods.delete(pod.name);
       if (await this.store.deployments.removeIfEmpty(name)) this.log.info(`deployment/${name} deleted`);
       return;
     }
     const now = this.clock.now();
-    const plan = planDeployment(intentOf(deployment), owned, now);
+    const intent = intentOf(deployment);
+    if (rollout.state === "Failed") return; // stopped where it stood, until its template changes
+    if (rollout.state === "Progressing" && !(await this.judge(deployment, intent, owned, now))) return;
+
+    const plan = planDeployment(intent, owned, now);
     if (plan.create > 0) {
       const created = await this.store.deployments.createPods(deployment, plan.create, new Date(now));
       this.log.info(`deployment/${name}: created ${created.join(", ")}`);
+      await this.record(deployment, "Normal", "Created", `created ${nameSome(created.map((pod) => `pod/${pod}`))} (revision ${rollout.revision})`);
       await this.pods.schedulePending();
     }
-    for (const { name: pod, reason } of plan.delete) {
-      this.log.info(`deployment/${name}: deleting pod/${pod} (${reason})`);
-      await this.pods.delete(pod);
+    for (const reason of new Set(plan.delete.map((d) => d.reason))) {
+      const names = plan.delete.filter((d) => d.reason === reason).map((d) => d.name);
+      const pods = names.map((pod) => `pod/${pod}`);
+      this.log.info(`deployment/${name}: deleting ${pods.join(", ")} (${reason})`);
+      await this.record(deployment, "Normal", "Deleted", `deleting ${nameSome(pods)}: ${reason}`);
+      for (const pod of names) await this.pods.delete(pod);
     }
   }
+
+  /** Ends a rollout that completed or failed; false when the deployment's template changed (a rollback): plan again. */
+  private async judge(deployment: StoredDeployment, intent: DeploymentIntent, owned: OwnedPod[], now: number): Promise<boolean> {
+    const { name, rollout, spec } = deployment;
+    const revisions = await this.revisions(name);
+    const lastComplete = lastCompleteRevision(revisions, rollout.revision);
+    const facts = {
+      intent,
+      progressDeadlineSeconds: spec.progressDeadlineSeconds,
+      autoRollback: spec.autoRollback,
+      startedAt: rollout.startedAt.getTime(),
+      lastCompleteRevision: lastComplete?.revision,
+    };
+    const decision = judgeRollout(facts, owned, now);
+    const at = new Date(now);
+    switch (decision.action) {
+      case "wait":
+        return true;
+      case "complete":
+        if (await this.store.deployments.finishRollout(name, rollout.revision, "Complete", "", at)) {
+          await this.record(deployment, "Normal", "RolloutComplete", `revision ${rollout.revision} rolled out: ${intent.replicas} replicas available`);
+        }
+        return true;
+      case "stop":
+        if (await this.store.deployments.finishRollout(name, rollout.revision, "Failed", decision.reason, at)) {
+          await this.record(deployment, "Warning", "RolloutFailed", `revision ${rollout.revision} failed: ${decision.reason}; stopped where it stood`);
+        }
+        return false;
+      case "rollback": {
+        const target = lastComplete!;
+        const reason = `revision ${rollout.revision} failed: ${decision.reason}`;
+        await this.store.deployments.changeTemplate(name, target.template, at, { from: rollout.revision, reason });
+        await this.record(deployment, "Warning", "RolledBack", `${reason}; rolling back to the template of revision ${target.revision}`);
+        this.again = true;
+        return false;
+      }
+    }
+  }
+
+  private async record(deployment: StoredDeployment, type: EventType, reason: string, message: string): Promise<void> {
+    if (type === "Warning") this.log.warn(`deployment/${deployment.name}: ${message}`);
+    await this.store.recordEvent(deployment.uid, { time: new Date(this.clock.now()), type, reason, message, node: "" });
+  }
 }
+
+/** A request that cannot be done as asked: its message is what the user reads. */
+export class UserMistake extends Error {}

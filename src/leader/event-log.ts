@@ -11,7 +11,9 @@ export function repeats(last: Pick<PodEvent, "type" | "reason" | "message" | "no
 }
 
 const STATEMENTS = {
-  // A node's event is kept only about a pod placed on that node, now or before (its containers may still be there).
+  // A node's event is kept only about a pod placed on that node, now or before (its containers may still be there);
+  // the leader's own, about any pod or deployment that still exists.
+  deploymentExists: "select 1 from deployments where uid = ?",
   admissible:
     "select 1 from pods where uid = ? and (? is null or node = ? or exists (select 1 from events where pod_uid = ? and node = ? and source_node_id is null and reason in ('Scheduled', 'Rescheduled')))",
   lastOfPod: "select id, type, reason, message, node from events where pod_uid = ? order by id desc limit 1",
@@ -39,15 +41,16 @@ export class EventLog {
     this.statements = database.prepareAll(STATEMENTS);
   }
 
+  /** Records an event about a pod (or, from the leader itself, a deployment): `podUid` is the resource's uid. */
   record(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): void {
-    const { admissible, lastOfPod, countRepeat, insert, trim, deliveredUpTo, markDelivered } = this.statements;
+    const { admissible, deploymentExists, lastOfPod, countRepeat, insert, trim, deliveredUpTo, markDelivered } = this.statements;
     if (source) {
       const mark = deliveredUpTo.get(source.nodeId) as { up_to: number } | undefined;
       if (mark && source.sequence <= mark.up_to) return; // delivered again: stored already
       markDelivered.run(source.nodeId, source.sequence);
     }
     const from = source ? event.node : null;
-    if (!admissible.get(podUid, from, from, podUid, from)) return;
+    if (!admissible.get(podUid, from, from, podUid, from) && (source || !deploymentExists.get(podUid))) return;
     const last = lastOfPod.get(podUid) as (Pick<PodEvent, "type" | "reason" | "message" | "node"> & { id: number }) | undefined;
     const time = event.time.getTime();
     if (repeats(last, event)) {

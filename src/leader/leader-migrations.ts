@@ -147,4 +147,37 @@ export const leaderMigrations: Record<string, Migration> = {
       await db.schema.createIndex("pods_by_owner").on("pods").column("owner").execute();
     },
   },
+  "0008-rollouts": {
+    async up(db: Kysely<unknown>) {
+      // Each template a deployment had, numbered; a revision rolled back to takes the next number (as in Kubernetes).
+      await db.schema
+        .createTable("deployment_revisions")
+        .addColumn("deployment", "text", (c) => c.notNull())
+        .addColumn("revision", "integer", (c) => c.notNull())
+        .addColumn("template_hash", "text", (c) => c.notNull())
+        .addColumn("template_json", "text", (c) => c.notNull())
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        // Set once a rollout of it completed: a failed rollout goes back to the newest such revision.
+        .addColumn("completed_at", "integer")
+        .addPrimaryKeyConstraint("deployment_revisions_key", ["deployment", "revision"])
+        .execute();
+      const columns: [string, "integer" | "text", number | string][] = [
+        ["revision", "integer", 1],
+        ["rollout_state", "text", "Progressing"],
+        ["rollout_message", "text", ""],
+        ["rollout_started_at", "integer", 0],
+      ];
+      for (const [column, type, fallback] of columns) {
+        await db.schema
+          .alterTable("deployments")
+          .addColumn(column, type, (c) => c.notNull().defaultTo(fallback))
+          .execute();
+      }
+      await db.schema.alterTable("deployments").addColumn("rolled_back_from", "integer").execute();
+      await sql`update deployments set rollout_started_at = created_at`.execute(db);
+      await sql`insert into deployment_revisions select name, 1, template_hash, json_extract(spec_json, '$.template'), created_at, null from deployments`.execute(
+        db,
+      );
+    },
+  },
 };

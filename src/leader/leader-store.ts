@@ -384,8 +384,8 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
     await this.database.inBatch(() => this.insertEvent(podUid, event));
   }
 
-  /** A pod's events in time order. */
-  async podEvents(uid: string): Promise<PodEvent[]> {
+  /** The events of a pod or a deployment, in time order. */
+  async eventsOf(uid: string): Promise<PodEvent[]> {
     return (await this.db.selectFrom("events").selectAll().where("pod_uid", "=", uid).orderBy("time").orderBy("id").execute()).map(toEvent);
   }
 

@@ -1,7 +1,9 @@
 // The deployment controller's decisions, as a pure function: the desired deployment and the pods it owns in, the pods
-// to create and to delete (each with a reason) and the rollout's state out. Kubernetes' rules: a rolling update keeps
-// at most `replicas + maxSurge` pods and at least `replicas - maxUnavailable` available ones; `Recreate` removes every
-// old pod before it creates a new one.
+// to create and to delete, each with a reason, out (`judgeRollout` says when a rollout ends). Kubernetes' rules: a
+// rolling update keeps at most `replicas + maxSurge` pods and at least `replicas - maxUnavailable` available ones;
+// `Recreate` removes every old pod before it creates a new one.
+
+import type { PodPhase } from "../shared/domain.js";
 
 export type Strategy = { type: "RollingUpdate"; maxSurge: number | string; maxUnavailable: number | string } | { type: "Recreate" };
 
@@ -23,14 +25,15 @@ export interface OwnedPod {
   readySince?: number;
   /** Its deletion has started: it no longer counts, but a Recreate waits for it to be gone. */
   deleting: boolean;
+  /** As `cube list` shows it: a Failed pod is replaced. */
+  phase: PodPhase;
+  node?: string;
 }
 
 export interface DeploymentPlan {
   /** New pods (of the current template) to create. */
   create: number;
   delete: { name: string; reason: string }[];
-  /** Every replica is of the current template and available, and nothing else is left. */
-  complete: boolean;
 }
 
 /** "25%" of `replicas`, rounded up (surge) or down (unavailability), or a number as it is. */
@@ -40,32 +43,35 @@ export function resolveBound(bound: number | string, replicas: number, round: "u
   return round === "up" ? Math.ceil(share) : Math.floor(share);
 }
 
-const available = (pod: OwnedPod, minReadyMs: number, now: number) => pod.readySince !== undefined && now - pod.readySince >= minReadyMs;
+/** Ready for at least `minReadySeconds`: it serves, and has for long enough to be trusted. */
+export const isAvailableFor = (pod: OwnedPod, minReadySeconds: number, now: number) =>
+  pod.readySince !== undefined && now - pod.readySince >= minReadySeconds * 1000;
 const oldestFirst = (a: OwnedPod, b: OwnedPod) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1);
 const newestFirst = (a: OwnedPod, b: OwnedPod) => -oldestFirst(a, b);
 
 export function planDeployment(intent: DeploymentIntent, pods: OwnedPod[], now: number): DeploymentPlan {
-  const minReadyMs = intent.minReadySeconds * 1000;
-  const isAvailable = (pod: OwnedPod) => available(pod, minReadyMs, now);
-  const live = pods.filter((pod) => !pod.deleting);
+  const isAvailable = (pod: OwnedPod) => isAvailableFor(pod, intent.minReadySeconds, now);
+  const remove: DeploymentPlan["delete"] = [];
+  // A pod its node gave up on never serves again: it goes, and counts no more.
+  const failed = pods.filter((pod) => !pod.deleting && pod.phase === "Failed");
+  for (const pod of failed) remove.push({ name: pod.name, reason: "failed: replaced by a new pod" });
+  const live = pods.filter((pod) => !pod.deleting && pod.phase !== "Failed");
   const current = live.filter((pod) => pod.templateHash === intent.templateHash);
   const old = live.filter((pod) => pod.templateHash !== intent.templateHash);
-  const remove: DeploymentPlan["delete"] = [];
-  const complete = old.length === 0 && pods.length === intent.replicas && current.every(isAvailable);
 
   // No rollout: scale to the replicas, removing the pods that serve least first (not ready, then the newest).
   const scale = (): DeploymentPlan => {
     const excess = current.length - intent.replicas;
     const byUse = [...current].sort((a, b) => Number(isAvailable(a)) - Number(isAvailable(b)) || newestFirst(a, b));
     for (const pod of byUse.slice(0, Math.max(0, excess))) remove.push({ name: pod.name, reason: `scaled down to ${intent.replicas}` });
-    return { create: Math.max(0, -excess), delete: remove, complete };
+    return { create: Math.max(0, -excess), delete: remove };
   };
 
   if (intent.strategy.type === "Recreate") {
     // Every old pod goes, and new ones come only once the old ones are gone (those being deleted included).
     if (!pods.some((pod) => pod.templateHash !== intent.templateHash)) return scale();
     for (const pod of old) remove.push({ name: pod.name, reason: "Recreate: every old pod goes before a new one starts" });
-    return { create: 0, delete: remove, complete: false };
+    return { create: 0, delete: remove };
   }
   if (old.length === 0) return scale();
 
@@ -83,5 +89,26 @@ export function planDeployment(intent: DeploymentIntent, pods: OwnedPod[], now: 
   for (const pod of old.filter(isAvailable).sort(oldestFirst).slice(0, room)) {
     remove.push({ name: pod.name, reason: `rolling update: replaced by the new template (${availableNow} available, at least ${floor} kept)` });
   }
-  return { create, delete: remove, complete: false };
+  return { create, delete: remove };
+}
+
+/** A deployment's replicas as `cube list` counts them (Kubernetes' readyReplicas, updatedReplicas, availableReplicas). */
+export interface ReplicaCounts {
+  replicas: number;
+  /** Pods ready now, of any template. */
+  ready: number;
+  /** Pods of the current template. */
+  updated: number;
+  /** Pods available (ready for minReadySeconds), of any template. */
+  available: number;
+}
+
+export function countReplicas(intent: DeploymentIntent, pods: OwnedPod[], now: number): ReplicaCounts {
+  const live = pods.filter((pod) => !pod.deleting);
+  return {
+    replicas: intent.replicas,
+    ready: live.filter((pod) => pod.readySince !== undefined).length,
+    updated: live.filter((pod) => pod.templateHash === intent.templateHash).length,
+    available: live.filter((pod) => isAvailableFor(pod, intent.minReadySeconds, now)).length,
+  };
 }

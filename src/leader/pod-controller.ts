@@ -57,7 +57,7 @@ export class PodController {
 
   async get(name: string): Promise<{ pod: PodView; events: PodEvent[] } | undefined> {
     const pod = await this.store.getPod(name);
-    return pod && { pod: this.view(pod), events: await this.store.podEvents(pod.uid) };
+    return pod && { pod: this.view(pod), events: await this.store.eventsOf(pod.uid) };
   }
 
   /**

@@ -107,7 +107,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   });
   const agents = new AgentClients(leaderCertificate.clientIdentity);
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  const deployments = new DeploymentController(store, pods, clock, log);
+  const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log);
   server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, { allowHostPaths: config.allowHostPaths ?? false }));
   server.addService(ClusterService, {
     ...createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),

@@ -138,7 +138,7 @@ export interface DeploymentResource {
   metadata: PodMetadata;
   spec: {
     replicas: number;
-    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    template: { metadata: { labels: Record<string, string>; annotations?: Record<string, string> }; spec: PodSpec };
     strategy: DeploymentStrategy;
     minReadySeconds: number;
     progressDeadlineSeconds: number;
@@ -146,6 +146,9 @@ export interface DeploymentResource {
     autoRollback: boolean;
   };
 }
+
+/** The annotation `cube rollout restart` sets on a template: a new template, so a new revision, with the same pods. */
+export const RESTARTED_AT = "cube.dev/restartedAt";
 
 export type Resource = PodResource | DeploymentResource;
 export const RESOURCE_TYPES = ["pod", "deployment"] as const;

@@ -202,7 +202,13 @@ export const deploymentSchema = z.strictObject({
   spec: z.strictObject({
     replicas: z.number().int().min(0).max(1000).default(1),
     template: z.strictObject({
-      metadata: z.strictObject({ labels: z.record(labelKey, labelValue).default({}) }).default({ labels: {} }),
+      metadata: z
+        .strictObject({
+          labels: z.record(labelKey, labelValue).default({}),
+          // Notes that change the template without changing its pods (`cube rollout restart` writes one).
+          annotations: z.record(labelKey, z.string().max(4096)).optional(),
+        })
+        .default({ labels: {} }),
       spec: podSpecSchema,
     }),
     strategy: z

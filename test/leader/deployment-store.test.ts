@@ -14,11 +14,13 @@ const deployment = (image: string, replicas = 3): DeploymentResource =>
     spec: { replicas, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image }] } } },
   }) as DeploymentResource;
 
-describe("DeploymentStore (in progress: not yet wired)", () => {
+describe("DeploymentStore", () => {
   let dir: ReturnType<typeof tempDir>;
   let database: OpenedDatabase<unknown>;
   let store: DeploymentStore;
-  const apply = (resource: DeploymentResource) => database.inBatch(() => store.applyOne(resource, resource, new Date(1000)));
+  const apply = (resource: DeploymentResource, at = 1000) => database.inBatch(() => store.applyOne(resource, resource, new Date(at)));
+  const nodeStatus = () => "Ready" as const;
+  const history = async () => (await store.revisionsOf("web")).map((r) => [r.revision, r.template.spec.containers[0].image, r.completedAt?.getTime()]);
 
   beforeEach(async () => {
     dir = tempDir("deployment-store");
@@ -46,11 +48,12 @@ describe("DeploymentStore (in progress: not yet wired)", () => {
     const names = await store.createPods(web as StoredDeployment, 2, new Date(2000));
     expect(names).to.have.length(2);
     for (const name of names) expect(name).to.match(new RegExp(`^web-${web.templateHash.slice(0, 8)}-[0-9a-f]{5}$`));
-    expect((await store.ownedPods("web")).map((p) => [p.templateHash, p.createdAt, p.readySince, p.deleting])).to.deep.equal([
-      [web.templateHash, 2000, undefined, false],
-      [web.templateHash, 2000, undefined, false],
+    expect((await store.ownedPods("web", nodeStatus)).map((p) => [p.templateHash, p.createdAt, p.readySince, p.deleting, p.phase])).to.deep.equal([
+      [web.templateHash, 2000, undefined, false, "Pending"],
+      [web.templateHash, 2000, undefined, false, "Pending"],
     ]);
-    expect(await store.ownedPods("other")).to.deep.equal([]);
+    expect(await store.ownedPods("other", nodeStatus)).to.deep.equal([]);
+    expect([...(await store.ownedPodsByDeployment(nodeStatus)).keys()]).to.deep.equal(["web"]);
   });
 
   it("is forgotten once being deleted and owning no pod", async () => {
@@ -63,5 +66,52 @@ describe("DeploymentStore (in progress: not yet wired)", () => {
     await database.inBatch(() => database.prepareAll({ drop: "delete from pods where owner = 'web'" }).drop.run());
     expect(await store.removeIfEmpty("web")).to.equal(true);
     expect(await store.list()).to.deep.equal([]);
+  });
+
+  it("numbers each new template as a revision; a template seen before moves to the newest number, keeping whether it completed", async () => {
+    await apply(deployment("app:1"));
+    expect((await store.get("web"))!.rollout).to.deep.include({ revision: 1, state: "Progressing" });
+    expect(await store.finishRollout("web", 1, "Complete", "", new Date(1500))).to.equal(true);
+    expect(await store.finishRollout("web", 1, "Complete", "", new Date(1600))).to.equal(false); // ended already
+    await apply(deployment("app:1", 5)); // replicas only: the same revision
+    await apply(deployment("app:2"), 2000);
+    expect((await store.get("web"))!.rollout).to.deep.include({ revision: 2, state: "Progressing", startedAt: new Date(2000) });
+    await apply(deployment("app:1"), 3000);
+    expect(await history()).to.deep.equal([
+      [2, "app:2", undefined],
+      [3, "app:1", 1500],
+    ]);
+  });
+
+  it("keeps revisionHistoryLimit revisions before the current one", async () => {
+    const limited = (image: string) => ({ ...deployment(image), spec: { ...deployment(image).spec, revisionHistoryLimit: 2 } });
+    for (const [i, image] of ["app:1", "app:2", "app:3", "app:4", "app:5"].entries()) await apply(limited(image), 1000 + i);
+    expect((await history()).map(([revision]) => revision)).to.deep.equal([3, 4, 5]);
+  });
+
+  it("changes the template for a rollback: spec, manifest as applied, a new revision saying what it rolls back from", async () => {
+    await apply(deployment("app:1"));
+    await store.finishRollout("web", 1, "Complete", "", new Date(1500));
+    await apply(deployment("app:2"), 2000);
+    const [first] = await store.revisionsOf("web");
+    const revision = await store.changeTemplate("web", first.template, new Date(3000), { from: 2, reason: "revision 2 failed: pod/x is CrashLoopBackOff" });
+    expect(revision).to.equal(3);
+    const web = (await store.get("web"))!;
+    expect(web.templateHash).to.equal(first.templateHash);
+    expect(web.spec.template.spec.containers[0].image).to.equal("app:1");
+    expect((web.manifest as DeploymentResource).spec.template.spec.containers[0].image).to.equal("app:1");
+    expect(web.rollout).to.deep.equal({
+      revision: 3,
+      state: "Progressing",
+      message: "revision 2 failed: pod/x is CrashLoopBackOff",
+      startedAt: new Date(3000),
+      rolledBackFrom: 2,
+    });
+    // The same template again: nothing changes.
+    expect(await store.changeTemplate("web", first.template, new Date(4000))).to.equal(3);
+    expect(await store.changeTemplate("nothing", first.template, new Date(4000))).to.equal(undefined);
+    // Applying the manifest again re-applies its template, as a new revision.
+    expect(await apply(deployment("app:2"), 5000)).to.equal("configured");
+    expect((await store.get("web"))!.rollout).to.deep.include({ revision: 4, rolledBackFrom: undefined });
   });
 });

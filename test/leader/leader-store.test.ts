@@ -79,7 +79,7 @@ describe("LeaderStore: apply semantics", () => {
     await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")]);
     await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")]);
     // node-1's once, and node-2's (the same words: a repeat, counted).
-    expect((await store.podEvents(uid)).filter((e) => e.reason === "Started").map((e) => e.count)).to.deep.equal([2]);
+    expect((await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.count)).to.deep.equal([2]);
   });
 
   it("merges repeats of the last event into one with a count and first and last times, and keeps at most the bound", async () => {
@@ -91,13 +91,13 @@ describe("LeaderStore: apply semantics", () => {
       for (let i = 0; i < 21; i++) await bounded.recordEvent(uid, event(i, "BackOff"));
       await bounded.recordEvent(uid, event(30, "Other"));
       await bounded.recordEvent(uid, event(31, "BackOff"));
-      expect((await bounded.podEvents(uid)).map((e) => [e.reason, e.count, e.firstTime?.getTime(), e.time.getTime()])).to.deep.equal([
+      expect((await bounded.eventsOf(uid)).map((e) => [e.reason, e.count, e.firstTime?.getTime(), e.time.getTime()])).to.deep.equal([
         ["BackOff", 21, 0, 20_000],
         ["Other", undefined, undefined, 30_000],
         ["BackOff", undefined, undefined, 31_000],
       ]);
       for (let i = 0; i < 10; i++) await bounded.recordEvent(uid, event(40 + i, `Distinct${i}`));
-      const kept = await bounded.podEvents(uid);
+      const kept = await bounded.eventsOf(uid);
       expect(kept.map((e) => e.reason)).to.deep.equal(["Distinct5", "Distinct6", "Distinct7", "Distinct8", "Distinct9"]);
     } finally {
       await bounded.close();
@@ -114,7 +114,7 @@ describe("LeaderStore: apply semantics", () => {
       event: { time: new Date(), type: "Normal" as const, reason: "Started", message: `from ${node}`, node },
       sequence,
     });
-    const reported = async () => (await store.podEvents(uid)).filter((e) => e.reason === "Started").map((e) => e.message);
+    const reported = async () => (await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.message);
     await store.applyNodeUpdates([from("n1", 1)]);
     expect(await reported()).to.deep.equal([]);
     await store.assignPods([

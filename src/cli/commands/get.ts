@@ -5,6 +5,8 @@ import { formatHostPort } from "../../shared/host-port.js";
 import { CubeCommand, outputFlag } from "../base-command.js";
 import { formatAge } from "../format-age.js";
 import { parseResourceRef } from "../resource-ref.js";
+import { renderEvents } from "../render-events.js";
+import { deploymentToJson, renderDeployment } from "../show-deployment.js";
 import { renderTable } from "../table.js";
 import { colorStatus } from "./list.js";
 
@@ -27,7 +29,7 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
 
 export default class Get extends CubeCommand {
   static override description = "Show a resource: its manifest, where it runs, its containers and its events";
-  static override examples = ["<%= config.bin %> get pod/my-pod", "<%= config.bin %> get pod/my-pod -o json"];
+  static override examples = ["<%= config.bin %> get pod/my-pod", "<%= config.bin %> get pod/my-pod -o json", "<%= config.bin %> get deployment/web"];
   static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
   static override flags = { output: outputFlag };
 
@@ -36,10 +38,8 @@ export default class Get extends CubeCommand {
     const { type, name } = parseResourceRef(args.resource);
     const response = await (await this.leader()).get(type, name);
     if (type === "deployment") {
-      // For now its manifest as applied; `cube list deployment` says how its replicas are.
-      const manifest = JSON.parse(response.manifestJson);
-      if (flags.output === "json") this.printJson({ manifest });
-      else process.stdout.write(`Name:     ${name}\nType:     ${type}\n\nManifest:\n${JSON.stringify(manifest, null, 2).replace(/^/gm, "  ")}\n`);
+      if (flags.output === "json") this.printJson(deploymentToJson(response));
+      else process.stdout.write(renderDeployment(name, response, new Date()));
       return;
     }
     const pod = toJson(response);
@@ -73,18 +73,7 @@ export default class Get extends CubeCommand {
       JSON.stringify(pod.manifest, null, 2).replace(/^/gm, "  "),
       "",
       "Events:",
-      pod.events.length === 0
-        ? "  <none>"
-        : renderTable(
-            ["age", "type", "reason", "node", "message"],
-            pod.events.map((e) => [
-              e.count ? `${formatAge(e.time, now)} (x${e.count} over ${formatAge(e.firstTime ?? e.time, e.time)})` : formatAge(e.time, now),
-              e.type,
-              e.reason,
-              e.node,
-              e.message,
-            ]),
-          ).replace(/^/gm, "  "),
+      renderEvents(pod.events, now),
     ];
     process.stdout.write(`${lines.join("\n")}\n`);
   }

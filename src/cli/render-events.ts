@@ -1,0 +1,18 @@
+import type { PodEvent } from "../shared/domain.js";
+import { formatAge } from "./format-age.js";
+import { renderTable } from "./table.js";
+
+/** A resource's events as `cube get` shows them, repeats as "x21 over 3m". */
+export function renderEvents(events: PodEvent[], now: Date): string {
+  if (events.length === 0) return "  <none>";
+  return renderTable(
+    ["age", "type", "reason", "node", "message"],
+    events.map((e) => [
+      e.count ? `${formatAge(e.time, now)} (x${e.count} over ${formatAge(e.firstTime ?? e.time, e.time)})` : formatAge(e.time, now),
+      e.type,
+      e.reason,
+      e.node,
+      e.message,
+    ]),
+  ).replace(/^/gm, "  ");
+}

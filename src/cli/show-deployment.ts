@@ -1,0 +1,66 @@
+import type { DeploymentStatus, GetResponse } from "../gen/cube.js";
+import { eventFromWire } from "../shared/codec.js";
+import { formatAge } from "./format-age.js";
+import { colorStatus } from "./commands/list.js";
+import { renderEvents } from "./render-events.js";
+import { renderRevisions } from "./render-revisions.js";
+import { renderTable } from "./table.js";
+
+/** What `get deployment/NAME -o json` prints. */
+export function deploymentToJson({ manifestJson, deployment, pods, revisions, events }: GetResponse) {
+  return {
+    manifest: JSON.parse(manifestJson),
+    status: deployment,
+    pods: pods.map((pod) => ({ name: pod.metadata?.name, node: pod.node ?? null, status: pod.status?.phase, ready: pod.status?.ready })),
+    revisions: revisions.map(({ templateJson, ...revision }) => ({ ...revision, template: JSON.parse(templateJson) })),
+    events: events.map(eventFromWire),
+  };
+}
+
+/** Where its latest rollout stands, in one line. */
+export function describeRollout({ rollout }: DeploymentStatus, now: Date): string {
+  if (!rollout) return "";
+  const since = rollout.startedAt ? ` (started ${formatAge(rollout.startedAt, now)} ago)` : "";
+  const rollback = rollout.rolledBackFrom === undefined ? "" : `, a rollback: ${rollout.message}`;
+  const failed = rollout.state === "Failed" ? `: ${rollout.message}` : "";
+  return `revision ${rollout.revision}, ${colorStatus(rollout.state)}${failed}${since}${rollback}`;
+}
+
+/** A deployment as `cube get` shows it: summary, pods, revisions, then the manifest as applied and the events. */
+export function renderDeployment(name: string, response: GetResponse, now: Date): string {
+  const { deployment, pods, revisions, events, manifestJson } = response;
+  const status = deployment!;
+  const created = revisions[0]?.createdAt;
+  const lines = [
+    `Name:      ${name}`,
+    `Type:      deployment`,
+    `Replicas:  ${status.replicas} desired, ${status.updated} updated, ${status.ready} ready, ${status.available} available`,
+    `Strategy:  ${status.strategy}`,
+    `Rollout:   ${describeRollout(status, now)}`,
+    ...(created ? [`Created:   ${created.toISOString()} (${formatAge(created, now)} ago)`] : []),
+    "",
+    "Pods:",
+    pods.length === 0
+      ? "  <none>"
+      : renderTable(
+          ["name", "node", "status", "ready", "age"],
+          pods.map((pod) => [
+            pod.metadata!.name,
+            pod.node ?? "<none>",
+            colorStatus(pod.status?.phase ?? ""),
+            pod.status?.ready ? "yes" : "no",
+            formatAge(pod.metadata?.createdAt ?? now, now),
+          ]),
+        ).replace(/^/gm, "  "),
+    "",
+    "Revisions:",
+    renderRevisions(revisions, now).replace(/^/gm, "  "),
+    "",
+    "Manifest:",
+    JSON.stringify(JSON.parse(manifestJson), null, 2).replace(/^/gm, "  "),
+    "",
+    "Events:",
+    renderEvents(events.map(eventFromWire), now),
+  ];
+  return `${lines.join("\n")}\n`;
+}
