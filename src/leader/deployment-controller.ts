@@ -203,12 +203,12 @@ export class DeploymentController {
       case "wait":
         return true;
       case "complete":
-        if (await this.store.deployments.finishRollout(name, rollout.revision, "Complete", "", at)) {
+        if (await this.store.deployments.finishRollout(name, rollout.revision, { state: "Complete" }, at)) {
           await this.record(deployment, "Normal", "RolloutComplete", `revision ${rollout.revision} rolled out: ${intent.replicas} replicas available`);
         }
         return true;
       case "stop":
-        if (await this.store.deployments.finishRollout(name, rollout.revision, "Failed", decision.reason, at)) {
+        if (await this.store.deployments.finishRollout(name, rollout.revision, { state: "Failed", message: decision.reason }, at)) {
           await this.record(deployment, "Warning", "RolloutFailed", `revision ${rollout.revision} failed: ${decision.reason}; stopped where it stood`);
         }
         return false;

@@ -70,7 +70,9 @@ const STATEMENTS = {
   update: "update deployments set labels_json = ?, spec_json = ?, spec_hash = ?, template_hash = ?, manifest_json = ? where uid = ?",
   startRollout:
     "update deployments set revision = ?, rollout_state = 'Progressing', rollout_message = ?, rollout_started_at = ?, rolled_back_from = ? where name = ?",
-  finishRollout: "update deployments set rollout_state = ?, rollout_message = ? where name = ? and revision = ? and rollout_state = 'Progressing'",
+  // A completed rollback keeps saying why it happened (null keeps the message).
+  finishRollout:
+    "update deployments set rollout_state = ?, rollout_message = coalesce(?, rollout_message) where name = ? and revision = ? and rollout_state = 'Progressing'",
   all: "select * from deployments order by name",
   one: "select * from deployments where name = ?",
   owned: `select ${OWNED_COLUMNS} from pods where owner = ?`,
@@ -188,9 +190,10 @@ export class DeploymentStore {
   }
 
   /** Ends the rollout of `revision` if it is still the one in progress; a completed revision is one to go back to. */
-  async finishRollout(name: string, revision: number, state: "Complete" | "Failed", message: string, now: Date): Promise<boolean> {
+  async finishRollout(name: string, revision: number, outcome: { state: "Complete" } | { state: "Failed"; message: string }, now: Date): Promise<boolean> {
+    const { state } = outcome;
     return this.database.inBatch(() => {
-      const changed = this.statements.finishRollout.run(state, message, name, revision).changes > 0;
+      const changed = this.statements.finishRollout.run(state, state === "Failed" ? outcome.message : null, name, revision).changes > 0;
       if (changed && state === "Complete") this.revisions.complete(name, revision, now);
       return changed;
     });

@@ -71,8 +71,8 @@ describe("DeploymentStore", () => {
   it("numbers each new template as a revision; a template seen before moves to the newest number, keeping whether it completed", async () => {
     await apply(deployment("app:1"));
     expect((await store.get("web"))!.rollout).to.deep.include({ revision: 1, state: "Progressing" });
-    expect(await store.finishRollout("web", 1, "Complete", "", new Date(1500))).to.equal(true);
-    expect(await store.finishRollout("web", 1, "Complete", "", new Date(1600))).to.equal(false); // ended already
+    expect(await store.finishRollout("web", 1, { state: "Complete" }, new Date(1500))).to.equal(true);
+    expect(await store.finishRollout("web", 1, { state: "Complete" }, new Date(1600))).to.equal(false); // ended already
     await apply(deployment("app:1", 5)); // replicas only: the same revision
     await apply(deployment("app:2"), 2000);
     expect((await store.get("web"))!.rollout).to.deep.include({ revision: 2, state: "Progressing", startedAt: new Date(2000) });
@@ -91,7 +91,7 @@ describe("DeploymentStore", () => {
 
   it("changes the template for a rollback: spec, manifest as applied, a new revision saying what it rolls back from", async () => {
     await apply(deployment("app:1"));
-    await store.finishRollout("web", 1, "Complete", "", new Date(1500));
+    await store.finishRollout("web", 1, { state: "Complete" }, new Date(1500));
     await apply(deployment("app:2"), 2000);
     const [first] = await store.revisionsOf("web");
     const revision = await store.changeTemplate("web", first.template, new Date(3000), { from: 2, reason: "revision 2 failed: pod/x is CrashLoopBackOff" });

@@ -23,7 +23,7 @@ const deployment = (image: string, replicas = 3) => ({
 });
 
 /** A deployment on an in-process leader and follower, their nodes on fake runtimes. */
-describe("deployments, on an in-process leader and follower (first slice: apply, replicas, spread, rolling update, delete)", function () {
+describe("deployments, on an in-process leader and follower", function () {
   this.timeout(60_000);
   const runtime = new FakeRuntime();
   const followerRuntime = new FakeRuntime();
@@ -94,13 +94,75 @@ describe("deployments, on an in-process leader and follower (first slice: apply,
     await soon("3 pods listed", async () => ((await pods()).length === 3 ? true : undefined));
   });
 
+  it("numbers revisions, says the rollout completed, and shows its pods, revisions and events", async () => {
+    const status = await soon("revision 2 complete", async () => {
+      const found = await client.rolloutStatus("web");
+      return found.rollout?.state === "Complete" ? found : undefined;
+    });
+    expect(status).to.deep.include({ replicas: 3, updated: 3, available: 3 });
+    expect(status.rollout).to.deep.include({ revision: 2, rolledBackFrom: undefined });
+    const { revisions } = await client.rolloutHistory("web");
+    expect(revisions.map((r) => [r.revision, JSON.parse(r.templateJson).spec.containers[0].image, r.completedAt !== undefined])).to.deep.equal([
+      [1, "app:1", true],
+      [2, "app:2", true],
+    ]);
+    const shown = await client.get("deployment", "web");
+    expect(shown.pods.map((p) => [p.status?.phase, p.status?.ready, p.node !== undefined])).to.deep.equal(Array(3).fill(["Running", true, true]));
+    const reasons = shown.events.map((e) => e.reason);
+    expect(reasons).to.include.members(["Created", "Deleted", "RolloutComplete"]);
+    expect(shown.events.findLast((e) => e.reason === "RolloutComplete")?.message).to.equal("revision 2 rolled out: 3 replicas available");
+  });
+
+  it("rolls back by itself a rollout whose new pods cannot start, the old replicas never stopped", async () => {
+    const serving = () =>
+      [...runtime.all(), ...followerRuntime.all()]
+        .filter((c) => c.state === "running" && c.options.image === "app:2")
+        .map((c) => c.id)
+        .sort();
+    const before = serving();
+    expect(before).to.have.length(3);
+    await client.apply(JSON.stringify(deployment("app:missing")));
+    const status = await soon("rolled back and complete", async () => {
+      const found = await client.rolloutStatus("web");
+      return found.rollout?.rolledBackFrom === 3 && found.rollout.state === "Complete" ? found : undefined;
+    });
+    expect(status.rollout).to.deep.include({ revision: 4 });
+    expect(status.rollout?.message).to.match(/^revision 3 failed: pod\/web-[0-9a-f]{8}-[0-9a-f]{5} is (ErrImagePull|ImagePullBackOff)$/);
+    await soon("only the old replicas left", async () => ((await pods()).length === 3 ? true : undefined));
+    expect(serving(), "the same three app:2 containers, never replaced").to.deep.equal(before);
+    const { events, manifestJson } = await client.get("deployment", "web");
+    expect(events.find((e) => e.reason === "RolledBack")).to.deep.include({ type: "Warning" });
+    expect(JSON.parse(manifestJson).spec.template.spec.containers[0].image, "the manifest as applied says what runs").to.equal("app:2");
+  });
+
+  it("undoes to a chosen revision and restarts every pod, each as a rollout", async () => {
+    let refusal: { details?: string } | undefined;
+    await client.rolloutUndo("web", 9).catch((error) => (refusal = error));
+    expect(refusal?.details).to.equal("deployment/web has no revision 9 other than the current one (its revisions: 1, 3, 4)");
+    expect((await client.rolloutUndo("web", 1)).revision).to.equal(5);
+    await soon("three app:1 replicas", async () => (JSON.stringify(images()) === JSON.stringify(["app:1", "app:1", "app:1"]) ? true : undefined));
+    await soon("revision 5 complete", async () => ((await client.rolloutStatus("web")).rollout?.state === "Complete" ? true : undefined));
+    const names = (await pods()).map((p) => p.name);
+    expect((await client.rolloutRestart("web")).revision).to.equal(6);
+    await soon("three new app:1 pods, complete", async () => {
+      const now = (await pods()).map((p) => p.name);
+      const done = (await client.rolloutStatus("web")).rollout?.state === "Complete";
+      return done && now.length === 3 && now.every((name) => !names.includes(name)) ? true : undefined;
+    });
+    expect(images()).to.deep.equal(["app:1", "app:1", "app:1"]);
+  });
+
   it("scales (by cube scale, or a new replica count), and deleting it deletes its pods", async () => {
     await client.scale("deployment", "web", 5);
     await soon("5 pods Running", async () => ((await pods()).filter((p) => p.status === "Running").length === 5 ? true : undefined));
     expect((await client.list("deployment")).items[0].status).to.equal("5/5 ready");
     // The manifest as applied says 5 now: applying the file that says 1 is a change.
     expect((await client.apply(JSON.stringify(deployment("app:2", 1)))).results[0].outcome).to.equal("configured");
-    await soon("1 pod", async () => ((await pods()).length === 1 ? true : undefined));
+    await soon("1 pod of app:2, available", async () => {
+      const { replicas, ready, updated, available } = (await client.list("deployment")).items[0].deployment!;
+      const counted = JSON.stringify([replicas, ready, updated, available]) === "[1,1,1,1]";
+      return counted && (await pods()).length === 1 && JSON.stringify(images()) === '["app:2"]' ? true : undefined;
+    });
     let refusal: { details?: string } | undefined;
     await client.scale("deployment", "nope", 2).catch((error) => (refusal = error));
     expect(refusal?.details).to.equal("deployment/nope not found");
