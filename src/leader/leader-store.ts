@@ -212,17 +212,22 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
     return results;
   }
 
-  /** What each node's live (not deleting) pods take of it: sums by SQL, and the host ports of the few that publish some. */
+  /**
+   * What each node's pods take of it: sums by SQL, and the host ports of the few that publish some. A pod being deleted
+   * still holds its node's ports, CPU and memory until its containers are gone (a replacement placed at once on a port
+   * it still publishes could not start); it no longer counts as a replica of its deployment there.
+   */
   async allocationByNode(): Promise<Map<string, NodeAllocation>> {
-    const live = this.db.selectFrom("pods").where("node", "is not", null).where("deletion_requested_at", "is", null);
-    const sums = await live
+    const placed = this.db.selectFrom("pods").where("node", "is not", null);
+    const live = placed.where("deletion_requested_at", "is", null);
+    const sums = await placed
       .select((eb) => ["node", eb.fn.sum<number>("cpu_millis").as("cpu"), eb.fn.sum<number>("memory_bytes").as("memory"), eb.fn.countAll<number>().as("pods")])
       .groupBy("node")
       .execute();
     const allocation = new Map<string, NodeAllocation>(
       sums.map((row) => [row.node!, { cpuMillis: Number(row.cpu), memoryBytes: Number(row.memory), pods: Number(row.pods), hostPorts: [], owners: new Map() }]),
     );
-    for (const row of await live.select(["node", "host_ports_json"]).where("host_ports_json", "!=", "[]").execute()) {
+    for (const row of await placed.select(["node", "host_ports_json"]).where("host_ports_json", "!=", "[]").execute()) {
       allocation.get(row.node!)?.hostPorts.push(...(JSON.parse(row.host_ports_json) as PublishedPort[]));
     }
     const owned = await live

@@ -186,4 +186,17 @@ describe("PodController", () => {
     expect(await controller.get("web")).to.equal(undefined);
     expect(await controller.delete("web")).to.equal(false);
   });
+
+  it("keeps the host port of a pod being deleted taken until its containers are gone: a new pod needing it waits", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    const published = { containers: [{ name: "main", image: "busybox", ports: [{ containerPort: 80, hostPort: 8080 }] }] };
+    await controller.apply([pod("old", published)]);
+    const { uid } = (await controller.get("old"))!.pod;
+    await controller.delete("old");
+    await controller.apply([pod("new", published)]);
+    expect((await controller.get("new"))!.pod.node, "placed while the old one still publishes 8080").to.equal(undefined);
+    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
+    await controller.schedulePending();
+    expect((await controller.get("new"))!.pod.node).to.equal("n1");
+  });
 });
