@@ -160,13 +160,29 @@ describe("pods on real Docker, through the CLI", function () {
     };
     expect(await cluster.cubeOk("apply", manifest("replicated", web))).to.equal("deployment/replicated created\n");
     const table = () => cluster.cubeOk("list", "deployment");
-    await eventually("3/3 ready", async () => ((await table()).includes("3/3 ready") ? true : undefined), 30_000);
+    await eventually("3/3 ready", async () => (/^replicated\s+\| 3\/3\s+\| 3\s+\| 3\s+\|/m.test(await table()) ? true : undefined), 30_000);
     const running = async () =>
       (await containersWithLabels("cube.container=main")).filter((c) => c.labels["cube.pod"].startsWith("replicated-") && c.state === "running");
     expect(new Set((await running()).map((c) => c.labels["cube.node"])).size, "one replica per node").to.equal(3);
     expect(await cluster.cubeOk("scale", "deployment/replicated", "--replicas", "1")).to.equal("deployment/replicated scaled to 1\n");
     expect(JSON.parse(await cluster.cubeOk("get", "deployment/replicated", "-o", "json")).manifest.spec.replicas).to.equal(1);
     await eventually("one replica left", async () => ((await running()).length === 1 ? true : undefined), 30_000);
+    const [first] = await running();
+    expect(await cluster.cubeOk("rollout", "restart", "deployment/replicated")).to.equal(
+      "deployment/replicated restarting (revision 2; follow it with `cube rollout status deployment/replicated`)\n",
+    );
+    expect((await cluster.cubeOk("rollout", "status", "deployment/replicated")).trimEnd().split("\n").at(-1)).to.equal(
+      "deployment/replicated successfully rolled out (revision 2)",
+    );
+    await eventually("the replica replaced", async () => ((await running()).map((c) => c.id).join() !== first.id ? true : undefined), 30_000);
+    expect(await cluster.cubeOk("rollout", "undo", "deployment/replicated", "--to-revision", "1")).to.equal(
+      "deployment/replicated rolled back (now revision 3; follow it with `cube rollout status deployment/replicated`)\n",
+    );
+    const history = (await cluster.cubeOk("rollout", "history", "deployment/replicated")).trimEnd().split("\n");
+    expect(history.map((line) => line.split("|")[0].trim())).to.deep.equal(["revision", "2", "3 (current)"]);
+    expect(history[2]).to.include(`main=${IMAGE}`).and.not.include("restarted");
+    const refused = await cluster.cube(["rollout", "status", "pod/replicated"]);
+    expect(refused).to.deep.include({ code: 1, stdout: "", stderr: "error: only a deployment has rollouts, not a pod (e.g. deployment/web)\n" });
     expect(await cluster.cubeOk("delete", "deployment/replicated")).to.equal("deployment/replicated deleted\n");
     await eventually("no replica left", async () => ((await running()).length === 0 ? true : undefined), 30_000);
   });
