@@ -3,8 +3,8 @@
 // long each answer takes.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { LocalCluster } from "../test/helpers/local-cluster.js";
-import { eventually, runCube, startSimulatedNodes, type TestProcess } from "../test/helpers/processes.js";
+import { eventually, runCube } from "../test/helpers/processes.js";
+import { withSimulatedCluster } from "./simulated-cluster.js";
 
 export interface StallFigures {
   applyMs: number;
@@ -14,14 +14,7 @@ export interface StallFigures {
 }
 
 export async function measureApplyStall(pods: number, nodes: number, image: string): Promise<StallFigures> {
-  const cluster = new LocalCluster(30, ["--pods-on-leader", "no"]);
-  const prefix = `st${Math.random().toString(36).slice(2, 6)}`;
-  let simulated: TestProcess | undefined;
-  try {
-    await cluster.startLeader(`${prefix}-main`);
-    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, image);
-    const client = await cluster.leaderClient();
-    await eventually(`${nodes} nodes`, async () => ((await client.listNodes()).nodes.length === nodes + 1 ? true : undefined), 60_000, 200);
+  return withSimulatedCluster(nodes, image, async ({ cluster, client }) => {
     const path = join(cluster.dir.path, "stall.json");
     const manifest = Array.from({ length: pods }, (_, i) => ({
       type: "pod",
@@ -55,13 +48,6 @@ export async function measureApplyStall(pods: number, nodes: number, image: stri
     } finally {
       applying = false;
       await probing;
-      client.close();
     }
-  } catch (error) {
-    process.stderr.write(cluster.recentOutput(60));
-    throw error;
-  } finally {
-    await simulated?.kill("SIGTERM");
-    await cluster.stop();
-  }
+  });
 }

@@ -1,6 +1,6 @@
 // `npm run bench [-- PART... [--runs N] [--write]]`: Cube measured against the bare Docker engine on this machine, and
-// at scale with simulated nodes. Parts: pod-start, throughput, cli, scale, node-loss, shutdown, apply-stall (default:
-// all). Every comparison is a ratio of two things measured in the same run; figures are medians. --write puts the
+// at scale with simulated nodes. Parts: pod-start, throughput, cli, scale, deployments, node-loss, shutdown,
+// apply-stall (default: all). Every comparison is a ratio of two things measured in the same run; figures are medians. --write puts the
 // table in bench/RESULTS.md.
 import { execFile } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -8,8 +8,10 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
-import { eventually, projectRoot, runCube, startSimulatedNodes, type TestProcess } from "../test/helpers/processes.js";
+import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
 import { measureApplyStall } from "./apply-stall.js";
+import { measureDeployments } from "./deployments.js";
+import { withSimulatedCluster } from "./simulated-cluster.js";
 import { measureNodeLoss } from "./node-loss.js";
 import { measureShutdown } from "./shutdown.js";
 
@@ -221,19 +223,7 @@ function peakRss(pid: number): number {
 
 /** 10 000 pods over 200 simulated nodes, against a real leader process. */
 async function scale(pods: number, nodes: number): Promise<Row[]> {
-  const cluster = new LocalCluster(30, ["--pods-on-leader", "no"]);
-  const prefix = `sim${Math.random().toString(36).slice(2, 6)}`;
-  let simulated: TestProcess | undefined;
-  try {
-    const leader = await cluster.startLeader(`${prefix}-main`);
-    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, SIMULATED_IMAGE);
-    const client = await cluster.leaderClient();
-    await eventually(
-      `${nodes} nodes`,
-      async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === nodes + 1 ? true : undefined),
-      120_000,
-      500,
-    );
+  return withSimulatedCluster(nodes, SIMULATED_IMAGE, async ({ cluster, leader, leaderName, simulated, client }) => {
     const path = join(cluster.dir.path, "scale.json");
     writeFileSync(
       path,
@@ -273,16 +263,13 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
     const rss = peakRss(leader.pid);
     const listTimes: number[] = [];
     for (let i = 0; i < 3; i++) listTimes.push(await wallTime(process.execPath, [join(projectRoot, "bin", "run.js"), "list", "pod"], cluster.cliEnv()));
-    client.close();
-
     await leader.kill("SIGKILL");
     const restartBegin = Date.now();
-    const restarted = await cluster.startLeader(`${prefix}-main`);
+    await cluster.startLeader(leaderName);
     const again = await cluster.leaderClient();
     await eventually("the leader serving", async () => ((await again.list("pod")).items.length === pods ? true : undefined), 60_000, 20);
     const backMs = Date.now() - restartBegin;
     again.close();
-    void restarted;
     return [
       {
         figure: `${pods} pods on ${nodes} simulated nodes (each requesting CPU and memory, a quarter with an auto host port): apply → all Running`,
@@ -302,10 +289,7 @@ async function scale(pods: number, nodes: number): Promise<Row[]> {
       { figure: `cube list pod with ${pods} pods (median of 3)`, cube: seconds(median(listTimes)), docker: "", ratio: "", target: "≤ 1 s" },
       { figure: `leader SIGKILLed with ${pods} pods → serving again`, cube: seconds(backMs), docker: "", ratio: "", target: "≤ 2 s" },
     ];
-  } finally {
-    await simulated?.kill("SIGTERM");
-    await cluster.stop();
-  }
+  });
 }
 
 async function nodeLoss(): Promise<Row[]> {
@@ -347,6 +331,27 @@ async function applyStall(pods: number, nodes: number): Promise<Row[]> {
   ];
 }
 
+async function deployments(count: number, replicas: number, nodes: number): Promise<Row[]> {
+  const figures = await measureDeployments(count, replicas, nodes, SIMULATED_IMAGE, cpuMs);
+  const pods = count * replicas;
+  return [
+    {
+      figure: `${count} deployments × ${replicas} replicas on ${nodes} simulated nodes: apply → every rollout complete (leader CPU)`,
+      cube: `${seconds(figures.createMs)} (${Math.round(pods / (figures.createMs / 1000))} pods/s; ${seconds(figures.leaderCpuMs.create)})`,
+      docker: "",
+      ratio: "",
+      target: "",
+    },
+    {
+      figure: `a new template for all ${count} at once (rolling update, 25 % / 25 %): apply → every rollout complete (leader CPU)`,
+      cube: `${seconds(figures.rolloutMs)} (${Math.round(pods / (figures.rolloutMs / 1000))} pods replaced/s; ${seconds(figures.leaderCpuMs.rollout)})`,
+      docker: "",
+      ratio: "",
+      target: "",
+    },
+  ];
+}
+
 function table(rows: Row[]): string {
   return [
     "| figure | Cube | Docker | ratio | target |",
@@ -365,6 +370,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   throughput: () => throughput(3),
   cli: () => cliLatency(10),
   scale: () => scale(10_000, 200),
+  deployments: () => deployments(500, 10, 200),
   "node-loss": nodeLoss,
   shutdown: () => shutdown(5),
   "apply-stall": () => applyStall(3000, 20),

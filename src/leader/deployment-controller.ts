@@ -147,34 +147,37 @@ export class DeploymentController {
     while (this.again) {
       this.again = false;
       const owned = await this.store.deployments.ownedPodsByDeployment(this.nodeStatus);
+      let created = false;
       for (const deployment of await this.store.deployments.list()) {
         try {
-          await this.reconcileOne(deployment, owned.get(deployment.name) ?? []);
+          created = (await this.reconcileOne(deployment, owned.get(deployment.name) ?? [])) || created;
         } catch (error) {
           this.log.error(`deployment/${deployment.name}: ${(error as Error).message}`);
         }
       }
+      // One placement for the pods of every deployment: a pass over hundreds of them does not place hundreds of times.
+      if (created) await this.pods.schedulePending();
     }
   }
 
-  private async reconcileOne(deployment: StoredDeployment, owned: OwnedPod[]): Promise<void> {
+  /** Acts on one deployment; true when it created pods (to be placed). */
+  private async reconcileOne(deployment: StoredDeployment, owned: OwnedPod[]): Promise<boolean> {
     const { name, rollout } = deployment;
     if (deployment.deletionRequestedAt) {
       for (const pod of owned.filter((p) => !p.deleting)) await this.pods.delete(pod.name);
       if (await this.store.deployments.removeIfEmpty(name)) this.log.info(`deployment/${name} deleted`);
-      return;
+      return false;
     }
     const now = this.clock.now();
     const intent = intentOf(deployment);
-    if (rollout.state === "Failed") return; // stopped where it stood, until its template changes
-    if (rollout.state === "Progressing" && !(await this.judge(deployment, intent, owned, now))) return;
+    if (rollout.state === "Failed") return false; // stopped where it stood, until its template changes
+    if (rollout.state === "Progressing" && !(await this.judge(deployment, intent, owned, now))) return false;
 
     const plan = planDeployment(intent, owned, now);
     if (plan.create > 0) {
       const created = await this.store.deployments.createPods(deployment, plan.create, new Date(now));
       this.log.info(`deployment/${name}: created ${created.join(", ")}`);
       await this.record(deployment, "Normal", "Created", `created ${nameSome(created.map((pod) => `pod/${pod}`))} (revision ${rollout.revision})`);
-      await this.pods.schedulePending();
     }
     for (const reason of new Set(plan.delete.map((d) => d.reason))) {
       const names = plan.delete.filter((d) => d.reason === reason).map((d) => d.name);
@@ -183,6 +186,7 @@ export class DeploymentController {
       await this.record(deployment, "Normal", "Deleted", `deleting ${nameSome(pods)}: ${reason}`);
       for (const pod of names) await this.pods.delete(pod);
     }
+    return plan.create > 0;
   }
 
   /** Ends a rollout that completed or failed; false when the deployment's template changed (a rollback): plan again. */

@@ -1,0 +1,45 @@
+import type { LeaderClient } from "../src/cli/leader-client.js";
+import { LocalCluster } from "../test/helpers/local-cluster.js";
+import { eventually, startSimulatedNodes, type TestProcess } from "../test/helpers/processes.js";
+
+export interface SimulatedCluster {
+  cluster: LocalCluster;
+  leader: TestProcess;
+  /** The leader's node name: `cluster.startLeader(leaderName)` starts it again on its data. */
+  leaderName: string;
+  simulated: TestProcess;
+  /** A client of the leader, in this process. */
+  client: LeaderClient;
+}
+
+/**
+ * Runs `body` against a real leader process (no pods on its own node) and `nodes` simulated nodes (one process, fake
+ * engines holding `image`), once every node is Ready; stops them all after, and shows the leader's last lines on failure.
+ */
+export async function withSimulatedCluster<T>(nodes: number, image: string, body: (bed: SimulatedCluster) => Promise<T>): Promise<T> {
+  const cluster = new LocalCluster(30, ["--pods-on-leader", "no"]);
+  const prefix = `sim${Math.random().toString(36).slice(2, 6)}`;
+  let simulated: TestProcess | undefined;
+  let client: LeaderClient | undefined;
+  try {
+    const leaderName = `${prefix}-main`;
+    const leader = await cluster.startLeader(leaderName);
+    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, image);
+    client = await cluster.leaderClient();
+    const ready = client;
+    await eventually(
+      `${nodes} nodes`,
+      async () => ((await ready.listNodes()).nodes.filter((n) => n.status === "Ready").length === nodes + 1 ? true : undefined),
+      120_000,
+      500,
+    );
+    return await body({ cluster, leader, leaderName, simulated, client });
+  } catch (error) {
+    process.stderr.write(cluster.recentOutput(60));
+    throw error;
+  } finally {
+    client?.close();
+    await simulated?.kill("SIGTERM");
+    await cluster.stop();
+  }
+}
