@@ -9,7 +9,7 @@ function isServiceError(error: unknown): error is ServiceError {
 }
 
 /** The one line the CLI prints for a failure: what failed, why, what to do. */
-export function describeError(error: unknown, config: { path: string; value?: CubeConfig }): string {
+export function describeError(error: unknown, config: { path: string; value?: CubeConfig; command?: string }): string {
   if (error instanceof ConfigError || error instanceof UsageError || error instanceof FirstContactError) return error.message;
   if (isServiceError(error)) {
     const leader = config.value?.leaderUrl ?? "the leader";
@@ -27,10 +27,16 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
       case status.INVALID_ARGUMENT:
         return error.details.includes("\n") ? `the leader refused the request:\n${error.details.replace(/^/gm, "  ")}` : error.details;
       case status.UNIMPLEMENTED:
-        return `the leader at ${leader} does not support this command yet (is it an older cube-server?)`;
+        return `the server at ${leader} does not answer Cube's commands: it is a follower, an older cube-server, or not Cube at all; point "leaderUrl" in ${config.path} at the leader`;
       default:
         return error.details || error.message;
     }
+  }
+  // oclif's missing arguments: named, with what they are, on the one line.
+  const missing = (error as { args?: { name?: string; description?: string }[] }).args;
+  if (error instanceof Error && error.message.startsWith("Missing ") && Array.isArray(missing)) {
+    const named = missing.map((arg) => `${(arg.name ?? "").toUpperCase()}${arg.description ? ` (${arg.description})` : ""}`);
+    return `missing ${named.join(", ")}${config.command ? `: see \`${config.command} --help\`` : ""}`;
   }
   // Other errors (oclif's parse errors among them) may run on with hints: their first line says it.
   return error instanceof Error ? error.message.split("\n")[0] : String(error);

@@ -13,6 +13,7 @@ import {
   type RemoveNodeResponse,
   type Rollout,
   type RolloutHistoryResponse,
+  type VersionResponse,
 } from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import { leaderChannelCredentials } from "../shared/tls-credentials.js";
@@ -44,6 +45,10 @@ export class LeaderClient {
     return new LeaderClient(config, await leaderCa(config, configFile));
   }
 
+  version(): Promise<VersionResponse> {
+    return this.unary(this.client.version, {});
+  }
+
   listNodes(): Promise<ListNodesResponse> {
     return this.unary(this.client.listNodes, {});
   }
@@ -56,8 +61,8 @@ export class LeaderClient {
     return this.unary(this.client.apply, { manifestJson });
   }
 
-  list(type: string): Promise<ListResponse> {
-    return this.unary(this.client.list, { type });
+  list(type: string, selector = ""): Promise<ListResponse> {
+    return this.unary(this.client.list, { type, selector });
   }
 
   get(type: string, name: string): Promise<GetResponse> {

@@ -16,9 +16,40 @@ export function parseResourceRef(reference: string): { type: ResourceType; name:
   return { type: parseTypeArgument(match[1]), name: match[2] };
 }
 
-/** "deployment/web" (or "deploy/web") → "web"; anything else is refused: only a deployment has rollouts. */
-export function parseDeploymentRef(reference: string): string {
-  const { type, name } = parseResourceRef(reference);
+export interface ResourceRef {
+  type: ResourceType;
+  name: string;
+}
+
+/**
+ * The resources a user named, in kubectl's forms: `TYPE/NAME…`, `TYPE NAME…`, a `TYPE` alone (`typeOnly`: a list), or
+ * bare names of `defaultType` (`logs my-pod`).
+ */
+export function parseResourceArgs(words: string[], defaultType?: ResourceType): { refs: ResourceRef[]; typeOnly?: ResourceType } {
+  if (words.length === 0) throw new UsageError("name a resource: TYPE/NAME (e.g. pod/my-pod) or TYPE NAME");
+  if (words[0].includes("/")) return { refs: words.map(parseResourceRef) };
+  const type = parseResourceType(words[0]);
+  if (type) {
+    const names = words.slice(1);
+    const slashed = names.find((name) => name.includes("/"));
+    if (slashed) throw new UsageError(`"${slashed}": give either TYPE NAME… or TYPE/NAME…, not both`);
+    return names.length === 0 ? { refs: [], typeOnly: type } : { refs: names.map((name) => ({ type, name })) };
+  }
+  if (defaultType) return { refs: words.map((name) => ({ type: defaultType, name })) };
+  return { refs: [], typeOnly: parseTypeArgument(words[0]) };
+}
+
+/** Exactly one resource, in any of `parseResourceArgs`' forms. */
+export function parseOneResource(words: string[], defaultType?: ResourceType): ResourceRef {
+  const { refs, typeOnly } = parseResourceArgs(words, defaultType);
+  if (typeOnly) throw new UsageError(`name the ${typeOnly}: ${typeOnly}/NAME or ${typeOnly} NAME`);
+  if (refs.length > 1) throw new UsageError(`one resource at a time here, got ${refs.length}: ${refs.map((r) => `${r.type}/${r.name}`).join(", ")}`);
+  return refs[0];
+}
+
+/** A deployment, as "deployment/web", "deployment web" or "web"; anything else is refused: only a deployment has rollouts. */
+export function parseDeploymentArgs(words: string[]): string {
+  const { type, name } = parseOneResource(words, "deployment");
   if (type !== "deployment") throw new UsageError(`only a deployment has rollouts, not a ${type} (e.g. deployment/web)`);
   return name;
 }

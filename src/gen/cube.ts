@@ -62,6 +62,13 @@ export interface Node_LabelsEntry {
   value: string;
 }
 
+export interface VersionRequest {
+}
+
+export interface VersionResponse {
+  version: string;
+}
+
 export interface ListNodesRequest {
 }
 
@@ -186,6 +193,8 @@ export interface ApplyResponse {
 export interface ListRequest {
   /** Empty: every type. */
   type: string;
+  /** A label selector (k=v, k!=v, k in (a,b), k notin (a,b), k, !k; comma-separated, all must hold); empty: all. */
+  selector: string;
 }
 
 export interface ResourceSummary {
@@ -197,6 +206,18 @@ export interface ResourceSummary {
     | undefined;
   /** For a deployment: its replicas. */
   deployment?: DeploymentStatus | undefined;
+  labels: { [key: string]: string };
+  /** For a pod: its node, its containers ready of all, their restarts, its published ports. */
+  node?: string | undefined;
+  readyContainers: number;
+  containers: number;
+  restarts: number;
+  ports: PublishedPort[];
+}
+
+export interface ResourceSummary_LabelsEntry {
+  key: string;
+  value: string;
 }
 
 export interface ListResponse {
@@ -757,6 +778,125 @@ export const Node_LabelsEntry: MessageFns<Node_LabelsEntry> = {
     const message = createBaseNode_LabelsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseVersionRequest(): VersionRequest {
+  return {};
+}
+
+export const VersionRequest: MessageFns<VersionRequest> = {
+  encode(_: VersionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VersionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVersionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): VersionRequest {
+    return {};
+  },
+
+  toJSON(_: VersionRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VersionRequest>, I>>(base?: I): VersionRequest {
+    return VersionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VersionRequest>, I>>(_: I): VersionRequest {
+    const message = createBaseVersionRequest();
+    return message;
+  },
+};
+
+function createBaseVersionResponse(): VersionResponse {
+  return { version: "" };
+}
+
+export const VersionResponse: MessageFns<VersionResponse> = {
+  encode(message: VersionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== "") {
+      writer.uint32(10).string(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VersionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVersionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VersionResponse {
+    return { version: isSet(object.version) ? globalThis.String(object.version) : "" };
+  },
+
+  toJSON(message: VersionResponse): unknown {
+    const obj: any = {};
+    if (message.version !== "") {
+      obj.version = message.version;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VersionResponse>, I>>(base?: I): VersionResponse {
+    return VersionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VersionResponse>, I>>(object: I): VersionResponse {
+    const message = createBaseVersionResponse();
+    message.version = object.version ?? "";
     return message;
   },
 };
@@ -2351,13 +2491,16 @@ export const ApplyResponse: MessageFns<ApplyResponse> = {
 };
 
 function createBaseListRequest(): ListRequest {
-  return { type: "" };
+  return { type: "", selector: "" };
 }
 
 export const ListRequest: MessageFns<ListRequest> = {
   encode(message: ListRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.type !== "") {
       writer.uint32(10).string(message.type);
+    }
+    if (message.selector !== "") {
+      writer.uint32(18).string(message.selector);
     }
     return writer;
   },
@@ -2383,6 +2526,14 @@ export const ListRequest: MessageFns<ListRequest> = {
             message.type = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.selector = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2396,13 +2547,19 @@ export const ListRequest: MessageFns<ListRequest> = {
   },
 
   fromJSON(object: any): ListRequest {
-    return { type: isSet(object.type) ? globalThis.String(object.type) : "" };
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      selector: isSet(object.selector) ? globalThis.String(object.selector) : "",
+    };
   },
 
   toJSON(message: ListRequest): unknown {
     const obj: any = {};
     if (message.type !== "") {
       obj.type = message.type;
+    }
+    if (message.selector !== "") {
+      obj.selector = message.selector;
     }
     return obj;
   },
@@ -2413,12 +2570,25 @@ export const ListRequest: MessageFns<ListRequest> = {
   fromPartial<I extends Exact<DeepPartial<ListRequest>, I>>(object: I): ListRequest {
     const message = createBaseListRequest();
     message.type = object.type ?? "";
+    message.selector = object.selector ?? "";
     return message;
   },
 };
 
 function createBaseResourceSummary(): ResourceSummary {
-  return { type: "", name: "", status: "", createdAt: undefined, deployment: undefined };
+  return {
+    type: "",
+    name: "",
+    status: "",
+    createdAt: undefined,
+    deployment: undefined,
+    labels: {},
+    node: undefined,
+    readyContainers: 0,
+    containers: 0,
+    restarts: 0,
+    ports: [],
+  };
 }
 
 export const ResourceSummary: MessageFns<ResourceSummary> = {
@@ -2437,6 +2607,24 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     }
     if (message.deployment !== undefined) {
       DeploymentStatus.encode(message.deployment, writer.uint32(42).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      ResourceSummary_LabelsEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.node !== undefined) {
+      writer.uint32(58).string(message.node);
+    }
+    if (message.readyContainers !== 0) {
+      writer.uint32(64).uint32(message.readyContainers);
+    }
+    if (message.containers !== 0) {
+      writer.uint32(72).uint32(message.containers);
+    }
+    if (message.restarts !== 0) {
+      writer.uint32(80).uint32(message.restarts);
+    }
+    for (const v of message.ports) {
+      PublishedPort.encode(v!, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -2494,6 +2682,57 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
             message.deployment = DeploymentStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = ResourceSummary_LabelsEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.labels[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.readyContainers = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.containers = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.restarts = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.ports.push(PublishedPort.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2517,6 +2756,31 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
         ? fromJsonTimestamp(object.created_at)
         : undefined,
       deployment: isSet(object.deployment) ? DeploymentStatus.fromJSON(object.deployment) : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      node: isSet(object.node) ? globalThis.String(object.node) : undefined,
+      readyContainers: isSet(object.readyContainers)
+        ? globalThis.Number(object.readyContainers)
+        : isSet(object.ready_containers)
+        ? globalThis.Number(object.ready_containers)
+        : 0,
+      containers: isSet(object.containers) ? globalThis.Number(object.containers) : 0,
+      restarts: isSet(object.restarts) ? globalThis.Number(object.restarts) : 0,
+      ports: globalThis.Array.isArray(object?.ports)
+        ? object.ports.map((e: any) => PublishedPort.fromJSON(e))
+        : [],
     };
   },
 
@@ -2537,6 +2801,30 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     if (message.deployment !== undefined) {
       obj.deployment = DeploymentStatus.toJSON(message.deployment);
     }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.node !== undefined) {
+      obj.node = message.node;
+    }
+    if (message.readyContainers !== 0) {
+      obj.readyContainers = Math.round(message.readyContainers);
+    }
+    if (message.containers !== 0) {
+      obj.containers = Math.round(message.containers);
+    }
+    if (message.restarts !== 0) {
+      obj.restarts = Math.round(message.restarts);
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => PublishedPort.toJSON(e));
+    }
     return obj;
   },
 
@@ -2552,6 +2840,105 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     message.deployment = (object.deployment !== undefined && object.deployment !== null)
       ? DeploymentStatus.fromPartial(object.deployment)
       : undefined;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.node = object.node ?? undefined;
+    message.readyContainers = object.readyContainers ?? 0;
+    message.containers = object.containers ?? 0;
+    message.restarts = object.restarts ?? 0;
+    message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseResourceSummary_LabelsEntry(): ResourceSummary_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const ResourceSummary_LabelsEntry: MessageFns<ResourceSummary_LabelsEntry> = {
+  encode(message: ResourceSummary_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourceSummary_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourceSummary_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourceSummary_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ResourceSummary_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResourceSummary_LabelsEntry>, I>>(base?: I): ResourceSummary_LabelsEntry {
+    return ResourceSummary_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResourceSummary_LabelsEntry>, I>>(object: I): ResourceSummary_LabelsEntry {
+    const message = createBaseResourceSummary_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -4807,7 +5194,19 @@ export const ExecOutput: MessageFns<ExecOutput> = {
 
 export type CubeService = typeof CubeService;
 export const CubeService = {
-  /** Nodes of the cluster, the leader included. */
+  /**
+   * Nodes of the cluster, the leader included.
+   * The leader's version (`cube version`).
+   */
+  version: {
+    path: "/cube.v1.Cube/Version" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VersionRequest): Buffer => Buffer.from(VersionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VersionRequest => VersionRequest.decode(value),
+    responseSerialize: (value: VersionResponse): Buffer => Buffer.from(VersionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VersionResponse => VersionResponse.decode(value),
+  },
   listNodes: {
     path: "/cube.v1.Cube/ListNodes" as const,
     requestStream: false as const,
@@ -4947,7 +5346,11 @@ export const CubeService = {
 } as const;
 
 export interface CubeServer extends UntypedServiceImplementation {
-  /** Nodes of the cluster, the leader included. */
+  /**
+   * Nodes of the cluster, the leader included.
+   * The leader's version (`cube version`).
+   */
+  version: handleUnaryCall<VersionRequest, VersionResponse>;
   listNodes: handleUnaryCall<ListNodesRequest, ListNodesResponse>;
   /** Validates a whole manifest, then creates or updates every resource in it, atomically. */
   apply: handleUnaryCall<ApplyRequest, ApplyResponse>;
@@ -4974,7 +5377,25 @@ export interface CubeServer extends UntypedServiceImplementation {
 }
 
 export interface CubeClient extends Client {
-  /** Nodes of the cluster, the leader included. */
+  /**
+   * Nodes of the cluster, the leader included.
+   * The leader's version (`cube version`).
+   */
+  version(
+    request: VersionRequest,
+    callback: (error: ServiceError | null, response: VersionResponse) => void,
+  ): ClientUnaryCall;
+  version(
+    request: VersionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VersionResponse) => void,
+  ): ClientUnaryCall;
+  version(
+    request: VersionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VersionResponse) => void,
+  ): ClientUnaryCall;
   listNodes(
     request: ListNodesRequest,
     callback: (error: ServiceError | null, response: ListNodesResponse) => void,

@@ -1,6 +1,8 @@
 import * as grpc from "@grpc/grpc-js";
-import type { CubeServer, ExecInput, LogChunk, Pod } from "../gen/cube.js";
-import { parseResourceType, RESOURCE_TYPES } from "../shared/domain.js";
+import type { CubeServer, ExecInput, LogChunk, Pod, ResourceSummary } from "../gen/cube.js";
+import { parseResourceType, RESOURCE_TYPES, type PodPhase } from "../shared/domain.js";
+import { matchesSelector, parseSelector } from "../shared/label-selector.js";
+import type { PodSummary } from "./leader-store.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
 import { parseHostPort } from "../shared/host-port.js";
@@ -13,6 +15,7 @@ import { eventToWire } from "../shared/codec.js";
 import type { DeploymentController } from "./deployment-controller.js";
 import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployment-service.js";
 import { toStatus, unary } from "./unary-handler.js";
+import { CUBE_VERSION } from "../shared/version.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
 /** The handlers of the `Cube` service. */
@@ -25,6 +28,23 @@ function podToWire(pod: PodView, nodeHost: string | undefined): Pod {
     specJson: JSON.stringify(pod.spec),
     status: { ...(pod.status ?? { containers: [] }), phase: pod.phase },
     node: pod.node,
+    ports: pod.hostPorts.map((port) => ({ ...port, hostAddress: port.hostAddress || (nodeHost ?? "") })),
+  };
+}
+
+/** A pod as `cube list` shows it, `-o wide` columns included. */
+function podSummary(pod: PodSummary & { phase: PodPhase }, nodeHost: string | undefined): ResourceSummary {
+  const containers = pod.status?.containers ?? [];
+  return {
+    type: "pod",
+    name: pod.name,
+    status: pod.phase,
+    createdAt: pod.createdAt,
+    labels: pod.labels,
+    node: pod.node,
+    readyContainers: containers.filter((c) => c.ready ?? c.state === "running").length,
+    containers: containers.length,
+    restarts: containers.reduce((sum, c) => sum + c.restartCount, 0),
     ports: pod.hostPorts.map((port) => ({ ...port, hostAddress: port.hostAddress || (nodeHost ?? "") })),
   };
 }
@@ -81,6 +101,8 @@ export function createCubeService(
   const forwardError = (call: { emit(event: "error", error: unknown): boolean }) => (error: Partial<grpc.ServiceError>) =>
     call.emit("error", statusError(error.code ?? grpc.status.INTERNAL, error.details || error.message || "the node failed"));
   return {
+    version: unary(log, async () => ({ version: CUBE_VERSION })),
+
     listNodes: unary(log, async () => {
       const allocation = await pods.allocationByNode();
       return {
@@ -124,14 +146,18 @@ export function createCubeService(
       return { results };
     }),
 
-    list: unary(log, async ({ type }) => {
+    list: unary(log, async ({ type, selector }) => {
       checkType(type, true);
+      const parsed = parseSelector(selector);
+      if (selector !== "" && !parsed.ok) throw statusError(grpc.status.INVALID_ARGUMENT, parsed.problem);
+      const selected = (item: ResourceSummary) => selector === "" || (parsed.ok && matchesSelector(parsed.requirements, item.labels));
       const wanted = type === "" ? undefined : parseResourceType(type);
+      const hosts = new Map(registry.list().map((node) => [node.name, hostOf(node.address)]));
       const items = [
         ...(wanted !== "pod" ? await deploymentSummaries(deployments) : []),
-        ...(wanted !== "deployment" ? (await pods.list()).map((pod) => ({ type: "pod", name: pod.name, status: pod.phase, createdAt: pod.createdAt })) : []),
+        ...(wanted !== "deployment" ? (await pods.list()).map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node))) : []),
       ];
-      return { items };
+      return { items: items.filter(selected) };
     }),
 
     get: unary(log, async ({ type, name }) => {

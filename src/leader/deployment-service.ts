@@ -53,6 +53,11 @@ export async function deploymentSummaries(deployments: DeploymentController): Pr
     status: summaryStatus(deployment, counts),
     createdAt: deployment.createdAt,
     deployment: statusToWire(deployment, counts),
+    labels: deployment.labels,
+    readyContainers: 0,
+    containers: 0,
+    restarts: 0,
+    ports: [],
   }));
 }
 

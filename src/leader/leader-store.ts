@@ -22,7 +22,7 @@ export interface NodeAllocation {
   owners: Map<string, number>;
 }
 
-export type PodSummary = Pick<StoredPod, "name" | "node" | "createdAt" | "deletionRequestedAt" | "status">;
+export type PodSummary = Pick<StoredPod, "name" | "labels" | "hostPorts" | "node" | "createdAt" | "deletionRequestedAt" | "status">;
 
 export interface Placement {
   uid: string;
@@ -254,11 +254,13 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   async listPodSummaries(): Promise<PodSummary[]> {
     const rows = await this.db
       .selectFrom("pods")
-      .select(["name", "node", "created_at", "deletion_requested_at", "run_hash", "status_json", "status_spec_hash"])
+      .select(["name", "labels_json", "node", "created_at", "deletion_requested_at", "run_hash", "status_json", "status_spec_hash", "host_ports_json"])
       .orderBy("name")
       .execute();
     return rows.map((row) => ({
       name: row.name,
+      labels: JSON.parse(row.labels_json),
+      hostPorts: JSON.parse(row.host_ports_json),
       node: row.node ?? undefined,
       createdAt: new Date(row.created_at),
       deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),

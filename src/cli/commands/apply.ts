@@ -1,31 +1,26 @@
-import { readFileSync } from "node:fs";
 import { Args } from "@oclif/core";
-import { parseManifest } from "../../shared/manifest.js";
-import { CubeCommand, outputFlag } from "../base-command.js";
-import { UsageError } from "../resource-ref.js";
+import { CubeCommand, outputFlag, printedForScripts } from "../base-command.js";
+import { manifestFlags, manifestPaths, readManifests, toWire } from "../read-manifests.js";
 
 export default class Apply extends CubeCommand {
-  static override description = "Create or update the resources of a manifest (a JSON list of resources, or one resource)";
-  static override examples = ["<%= config.bin %> apply manifest.json", "cat manifest.json | <%= config.bin %> apply -"];
-  static override args = { file: Args.string({ description: "the manifest file, or - for standard input", required: true }) };
-  static override flags = { output: outputFlag };
+  static override description = "Create or update the resources of manifests (YAML or JSON; several documents or a list of resources per file)";
+  static override examples = [
+    "<%= config.bin %> apply -f web.yaml",
+    "<%= config.bin %> apply -f manifests/ -R",
+    "cat web.yaml | <%= config.bin %> apply -f -",
+    "<%= config.bin %> apply web.json",
+  ];
+  static override args = { file: Args.string({ description: "a manifest, as with -f", required: false }) };
+  static override flags = { ...manifestFlags, output: outputFlag };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply);
-    const source = args.file === "-" ? "standard input" : args.file;
-    let text: string;
-    try {
-      text = readFileSync(args.file === "-" ? 0 : args.file, "utf8");
-    } catch (error) {
-      throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    // Checked here for a quick answer; the leader checks again (the CLI is not its only client).
-    const validation = parseManifest(text);
-    if (!validation.ok) throw new UsageError(`invalid manifest ${source}:\n${validation.problems.map((p) => `  ${p}`).join("\n")}`);
+    // Checked here for a quick answer with the file's own lines; the leader checks again (the CLI is not its only client).
+    const { documents } = readManifests(manifestPaths(args.file, flags.filename), flags.recursive);
     const leader = await this.leader();
-    const { results } = await this.changing(() => leader.apply(text), "cube list");
+    const { results } = await this.changing(() => leader.apply(toWire(documents)), "cube list");
     const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome }));
-    if (flags.output === "json") this.printJson(lines);
-    else for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}\n`);
+    if (await printedForScripts(flags.output, lines, () => lines.map((line) => line.resource))) return;
+    for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}\n`);
   }
 }

@@ -1,29 +1,34 @@
 import { Args, Flags } from "@oclif/core";
 import type { ExecOutput } from "../../gen/cube.js";
 import { CubeCommand } from "../base-command.js";
-import { parseResourceRef, UsageError } from "../resource-ref.js";
+import { parseOneResource, UsageError } from "../resource-ref.js";
 
 export default class Exec extends CubeCommand {
   static override description =
     "Run a command in a container of a pod: interactive with a terminal when stdin is one, piped otherwise; exits with the command's exit code";
   static override examples = [
     "<%= config.bin %> exec pod/my-pod -- sh",
+    "<%= config.bin %> exec -it my-pod -- sh",
     "<%= config.bin %> exec pod/my-pod --container web -- ls -l /",
     "echo hi | <%= config.bin %> exec pod/my-pod -- cat",
   ];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
+  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true }) };
   static override flags = {
     container: Flags.string({ char: "c", description: "the container (may be left out for a single-container pod)" }),
+    // kubectl's habits, accepted: Cube gives a terminal when stdin is one and pipes otherwise, without being told.
+    stdin: Flags.boolean({ char: "i", description: "accepted for kubectl's habit; stdin is always passed" }),
+    tty: Flags.boolean({ char: "t", description: "accepted for kubectl's habit; a terminal is given when stdin is one" }),
   };
 
   async run(): Promise<void> {
-    const { args, argv, flags } = await this.parse(Exec);
-    const { type, name } = parseResourceRef(args.resource);
+    const { argv, flags } = await this.parse(Exec);
     // The command is everything after "--", as typed: oclif's own parse reorders what looks like flags in it.
     const dash = this.argv.indexOf("--");
-    const command = dash >= 0 ? this.argv.slice(dash + 1) : (argv as string[]).slice(1);
-    if (command.length === 0) throw new UsageError(`give the command after "--", e.g. cube exec ${args.resource} -- sh`);
+    const words = argv as string[];
+    const command = dash >= 0 ? this.argv.slice(dash + 1) : words.slice(1);
+    const { type, name } = parseOneResource(dash >= 0 ? words.slice(0, words.length - command.length) : words.slice(0, 1), "pod");
+    if (command.length === 0) throw new UsageError(`give the command after "--", e.g. cube exec ${type}/${name} -- sh`);
     const stdin = process.stdin;
     const tty = Boolean(stdin.isTTY && process.stdout.isTTY);
     const size = () => ({ rows: process.stdout.rows ?? 24, columns: process.stdout.columns ?? 80 });

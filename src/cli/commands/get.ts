@@ -1,20 +1,21 @@
 import { Args } from "@oclif/core";
 import type { GetResponse } from "../../gen/cube.js";
 import { containerStatusFromWire, eventFromWire, publishedPortFromWire } from "../../shared/codec.js";
-import { formatHostPort } from "../../shared/host-port.js";
-import { CubeCommand, outputFlag } from "../base-command.js";
+import type { PodSpec } from "../../shared/domain.js";
+import { CubeCommand, outputFlag, printedForScripts } from "../base-command.js";
 import { formatAge } from "../format-age.js";
-import { parseResourceRef } from "../resource-ref.js";
+import { parseResourceArgs } from "../resource-ref.js";
 import { renderEvents } from "../render-events.js";
 import { deploymentToJson, renderDeployment } from "../show-deployment.js";
 import { renderTable } from "../table.js";
-import { colorStatus } from "./list.js";
+import { colorStatus, formatPorts, printList } from "./list.js";
 
 /** What `get -o json` prints: the manifest as applied, where and how the pod runs, and its events in time order. */
 function toJson({ manifestJson, pod, events }: GetResponse) {
   return {
     manifest: JSON.parse(manifestJson),
     uid: pod?.metadata?.uid,
+    labels: pod?.metadata?.labels ?? {},
     createdAt: pod?.metadata?.createdAt,
     node: pod?.node ?? null,
     status: pod?.status?.phase,
@@ -28,53 +29,81 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
 }
 
 export default class Get extends CubeCommand {
-  static override description = "Show a resource: its manifest, where it runs, its containers and its events";
-  static override examples = ["<%= config.bin %> get pod/my-pod", "<%= config.bin %> get pod/my-pod -o json", "<%= config.bin %> get deployment/web"];
-  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
+  static override description = "Show resources as kubectl describe does: a summary, the manifest as applied, the events; a TYPE alone lists them (as `list`)";
+  static override aliases = ["describe"];
+  static override examples = [
+    "<%= config.bin %> get pod/my-pod",
+    "<%= config.bin %> get pod my-pod -o json",
+    "<%= config.bin %> get deployment/web",
+    "<%= config.bin %> get pods",
+    "<%= config.bin %> describe pod my-pod",
+  ];
+  static override strict = false;
+  static override args = {
+    resource: Args.string({ description: "TYPE/NAME…, TYPE NAME…, or a TYPE alone (e.g. pod/my-pod, pod my-pod, pods)", required: true }),
+  };
   static override flags = { output: outputFlag };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Get);
-    const { type, name } = parseResourceRef(args.resource);
-    const response = await (await this.leader()).get(type, name);
-    if (type === "deployment") {
-      if (flags.output === "json") this.printJson(deploymentToJson(response));
-      else process.stdout.write(renderDeployment(name, response, new Date()));
-      return;
-    }
-    const pod = toJson(response);
-    if (flags.output === "json") {
-      this.printJson(pod);
-      return;
-    }
+    const { argv, flags } = await this.parse(Get);
+    const { refs, typeOnly } = parseResourceArgs(argv as string[]);
+    const leader = await this.leader();
+    if (typeOnly) return printList(leader, typeOnly, flags.output);
+    const shown = await Promise.all(refs.map(async ({ type, name }) => ({ type, name, response: await leader.get(type, name) })));
+    const values = shown.map(({ type, response }) => (type === "deployment" ? deploymentToJson(response) : toJson(response)));
+    if (await printedForScripts(flags.output, values.length === 1 ? values[0] : values, () => shown.map(({ type, name }) => `${type}/${name}`))) return;
     const now = new Date();
-    const lines = [
-      `Name:     ${name}`,
-      `Type:     ${type}`,
-      `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${pod.message})` : ""}`,
-      `Node:     ${pod.node ?? "<none>"}`,
-      ...(pod.status === "Running" ? [`Ready:    ${pod.containers.filter((c) => c.ready).length}/${pod.containers.length}`] : []),
-      ...(pod.ports.length === 0
-        ? []
-        : [
-            `Ports:    ${pod.ports
-              .map((p) => `${formatHostPort({ host: p.hostAddress || "0.0.0.0", port: p.hostPort })} → ${p.containerPort}/${p.protocol}`)
-              .join(", ")}`,
-          ]),
-      `Created:  ${pod.createdAt?.toISOString()} (${formatAge(pod.createdAt ?? now, now)} ago)`,
-      "",
-      "Containers:",
-      renderTable(
-        ["name", "state", "reason", "restarts", "image", "id"],
-        pod.containers.map((c) => [c.name, colorStatus(c.state), c.reason ?? "", String(c.restartCount), c.image, c.containerId?.slice(0, 12) ?? ""]),
-      ).replace(/^/gm, "  "),
-      "",
-      "Manifest:",
-      JSON.stringify(pod.manifest, null, 2).replace(/^/gm, "  "),
-      "",
-      "Events:",
-      renderEvents(pod.events, now),
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
+    process.stdout.write(
+      shown.map(({ type, name, response }) => (type === "deployment" ? renderDeployment(name, response, now) : renderPod(name, response, now))).join("\n"),
+    );
   }
+}
+
+/** A pod as `cube get` shows it: status, node, ports, containers, then the manifest as applied and the events. */
+function renderPod(name: string, response: GetResponse, now: Date): string {
+  const pod = toJson(response);
+  const spec = JSON.parse(response.pod?.specJson || '{"containers":[]}') as PodSpec;
+  const lines = [
+    `Name:     ${name}`,
+    `Type:     pod`,
+    `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${pod.message})` : ""}`,
+    `Node:     ${pod.node ?? "<none>"}`,
+    `Labels:   ${
+      Object.entries(pod.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ") || "<none>"
+    }`,
+    ...(pod.status === "Running" ? [`Ready:    ${pod.containers.filter((c) => c.ready).length}/${pod.containers.length}`] : []),
+    ...(pod.ports.length === 0 ? [] : [`Ports:    ${formatPorts(pod.ports)}`]),
+    `Created:  ${pod.createdAt?.toISOString()} (${formatAge(pod.createdAt ?? now, now)} ago)`,
+    "",
+    "Containers:",
+    renderTable(
+      ["name", "state", "reason", "ready", "restarts", "image", "ports", "mounts", "resources", "id"],
+      pod.containers.map((c) => {
+        const container = spec.containers.find((candidate) => candidate.name === c.name);
+        return [
+          c.name,
+          colorStatus(c.state),
+          c.reason ?? "",
+          c.ready ? "yes" : "no",
+          String(c.restartCount),
+          c.image,
+          (container?.ports ?? []).map((p) => `${p.containerPort}/${p.protocol}`).join(", "),
+          (container?.volumeMounts ?? []).map((m) => `${m.name}:${m.mountPath}${m.readOnly ? " (ro)" : ""}`).join(", "),
+          [container?.resources?.cpu && `cpu ${container.resources.cpu}`, container?.resources?.memory && `memory ${container.resources.memory}`]
+            .filter(Boolean)
+            .join(", "),
+          c.containerId?.slice(0, 12) ?? "",
+        ];
+      }),
+    ).replace(/^/gm, "  "),
+    "",
+    "Manifest:",
+    JSON.stringify(pod.manifest, null, 2).replace(/^/gm, "  "),
+    "",
+    "Events:",
+    renderEvents(pod.events, now),
+  ];
+  return `${lines.join("\n")}\n`;
 }

@@ -7,18 +7,20 @@ import { CubeCommand } from "../base-command.js";
 import { colors } from "../colors.js";
 import { LogOutput } from "../log-output.js";
 import { logPrefixer } from "../log-prefix.js";
-import { parseResourceRef, UsageError } from "../resource-ref.js";
+import { parseOneResource, UsageError } from "../resource-ref.js";
 
 export default class Logs extends CubeCommand {
   static override description =
     "Print a pod's logs: every container's lines merged in time order, each prefixed with its container's name (stdout and stderr alike)";
   static override examples = [
+    "<%= config.bin %> logs my-pod",
     "<%= config.bin %> logs pod/my-pod",
     "<%= config.bin %> logs pod/my-pod -c web --tail 20",
     "<%= config.bin %> logs pod/my-pod -f --since 5m",
     "<%= config.bin %> logs pod/my-pod -c web --previous",
   ];
-  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
+  static override strict = false;
+  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true }) };
   static override flags = {
     container: Flags.string({ char: "c", description: "one container's logs only" }),
     follow: Flags.boolean({ char: "f", description: "keep printing new lines until Ctrl-C or until the pod is deleted" }),
@@ -29,8 +31,8 @@ export default class Logs extends CubeCommand {
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(Logs);
-    const { type, name } = parseResourceRef(args.resource);
+    const { argv, flags } = await this.parse(Logs);
+    const { type, name } = parseOneResource(argv as string[], "pod");
     const sinceMs = flags.since === undefined ? undefined : parseDuration(flags.since);
     if (flags.since !== undefined && sinceMs === undefined) throw new UsageError(`--since must be a duration such as 10s, 5m or 2h, got "${flags.since}"`);
     const leader = await this.leader();

@@ -1,6 +1,6 @@
 import { nodeFromWire } from "../../shared/codec.js";
 import { formatCpu, formatMemory } from "../../shared/quantities.js";
-import { CubeCommand, outputFlag } from "../base-command.js";
+import { CubeCommand, outputFlag, printedForScripts } from "../base-command.js";
 import { colors } from "../colors.js";
 import { renderTable } from "../table.js";
 
@@ -13,10 +13,7 @@ export default class Nodes extends CubeCommand {
     const { flags } = await this.parse(Nodes);
     const { nodes } = await (await this.leader()).listNodes();
     const infos = nodes.map(nodeFromWire);
-    if (flags.output === "json") {
-      this.printJson(infos);
-      return;
-    }
+    if (await printedForScripts(flags.output, infos, () => infos.map((node) => `node/${node.name}`))) return;
     const statusColor = (status: string) => (status === "Ready" ? colors.green(status) : colors.red(status));
     const labels = (node: (typeof nodes)[number]) =>
       Object.entries(node.labels)

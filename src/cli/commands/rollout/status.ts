@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Args, Flags } from "@oclif/core";
 import { parseDuration } from "../../../shared/duration.js";
 import { CubeCommand } from "../../base-command.js";
-import { parseDeploymentRef, UsageError } from "../../resource-ref.js";
+import { parseDeploymentArgs, UsageError } from "../../resource-ref.js";
 import { rolloutProgress } from "../../rollout-progress.js";
 
 /** How often it asks the leader again. */
@@ -11,14 +11,15 @@ const POLL_MS = 250;
 export default class RolloutStatus extends CubeCommand {
   static override description = "Wait for a deployment's rollout to end, showing its progress: exits 0 once it completed, 1 if it failed or was rolled back";
   static override examples = ["<%= config.bin %> rollout status deployment/web", "<%= config.bin %> rollout status deployment/web --timeout 2m"];
-  static override args = { resource: Args.string({ description: "deployment/NAME", required: true }) };
+  static override strict = false;
+  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true }) };
   static override flags = {
     timeout: Flags.string({ description: "give up waiting after this long (e.g. 90s, 5m); the rollout goes on" }),
   };
 
   async run(): Promise<void> {
-    const { args, flags } = await this.parse(RolloutStatus);
-    const name = parseDeploymentRef(args.resource);
+    const { argv, flags } = await this.parse(RolloutStatus);
+    const name = parseDeploymentArgs(argv as string[]);
     const timeoutMs = flags.timeout === undefined ? Infinity : parseDuration(flags.timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout: "${flags.timeout}" is not a duration (e.g. 90s, 5m)`);
     const leader = await this.leader();

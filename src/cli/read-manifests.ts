@@ -1,0 +1,114 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { extname, join } from "node:path";
+import { Flags } from "@oclif/core";
+import { parseAllDocuments } from "yaml";
+import { validateManifest, type ManifestEntry } from "../shared/manifest.js";
+import { UsageError } from "./resource-ref.js";
+
+/** The files a directory holds that `-f DIR` reads, as kubectl reads them. */
+const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+
+/** The resources of every manifest named, in order, validated; the leader gets them as one JSON list. */
+export interface ReadManifests {
+  entries: ManifestEntry[];
+  /** The resources exactly as written, in the order of `entries`. */
+  documents: unknown[];
+}
+
+/** The manifest files that `-f PATH` names: the file itself, or a directory's manifests (recursively with `-R`), sorted. */
+export function manifestFiles(path: string, recursive: boolean): string[] {
+  if (path === "-") return [path];
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!isDirectory) return [path];
+  const found: string[] = [];
+  for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const inner = join(path, entry.name);
+    if (entry.isDirectory()) {
+      if (recursive) found.push(...manifestFiles(inner, true));
+    } else if (MANIFEST_EXTENSIONS.has(extname(entry.name))) found.push(inner);
+  }
+  return found;
+}
+
+/**
+ * A manifest file's resources: every YAML document (JSON is YAML too) is a resource or a list of them. Syntax errors
+ * come back with their file, line and column.
+ */
+export function parseManifestText(text: string, source: string): { resources: unknown[]; problems: string[] } {
+  const resources: unknown[] = [];
+  const problems: string[] = [];
+  for (const document of parseAllDocuments(text, { uniqueKeys: true })) {
+    if (document.errors.length > 0) {
+      for (const error of document.errors) {
+        const at = error.linePos?.[0];
+        problems.push(`${source}${at ? `:${at.line}:${at.col}` : ""}: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`);
+      }
+      continue;
+    }
+    const value: unknown = document.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) continue; // an empty document (a trailing ---)
+    resources.push(...(Array.isArray(value) ? value : [value]));
+  }
+  return { resources, problems };
+}
+
+/** Reads and validates every manifest of `paths` (files, directories, `-` for standard input); one UsageError lists every problem. */
+export function readManifests(paths: string[], recursive: boolean): ReadManifests {
+  const problems: string[] = [];
+  const documents: unknown[] = [];
+  const origins: { source: string; index: number }[] = [];
+  for (const file of paths.flatMap((path) => manifestFiles(path, recursive))) {
+    const source = file === "-" ? "standard input" : file;
+    let text: string;
+    try {
+      text = readFileSync(file === "-" ? 0 : file, "utf8");
+    } catch (error) {
+      throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    const parsed = parseManifestText(text, source);
+    problems.push(...parsed.problems);
+    parsed.resources.forEach((resource, index) => {
+      documents.push(resource);
+      origins.push({ source, index });
+    });
+  }
+  if (problems.length === 0 && documents.length === 0) problems.push(`${paths.join(", ")}: no resource found`);
+  if (problems.length > 0) throw new UsageError(`invalid manifest:\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  const validation = validateManifest(documents);
+  if (!validation.ok) {
+    // "[3].spec…" becomes "web.yaml: resource 2: spec…": where the user wrote it.
+    const located = validation.problems.map((problem) => {
+      const match = /^\[(\d+)\]\.?(.*)$/.exec(problem);
+      if (!match) return problem;
+      const origin = origins[Number(match[1])];
+      const perFile = origins.filter((o) => o.source === origin.source).length;
+      const rest = match[2].startsWith(":") ? match[2] : `: ${match[2]}`;
+      return `${origin.source}${perFile > 1 ? `: resource ${origin.index + 1}` : ""}${rest}`;
+    });
+    throw new UsageError(`invalid manifest:\n${located.map((p) => `  ${p}`).join("\n")}`);
+  }
+  return { entries: validation.entries, documents };
+}
+
+/** `-f FILE|DIR|-`, repeatable, and `-R`: shared by the commands that read manifests (apply, delete). */
+export const manifestFlags = {
+  filename: Flags.string({ char: "f", description: "a manifest (YAML or JSON), a directory of them, or - for standard input", multiple: true }),
+  recursive: Flags.boolean({ char: "R", description: "with -f DIR, read the manifests of its subdirectories too", default: false }),
+};
+
+/** The manifest paths given as `-f` and as arguments; at least one. */
+export function manifestPaths(positional: string | undefined, flagged: string[] | undefined): string[] {
+  const paths = [...(positional === undefined ? [] : [positional]), ...(flagged ?? [])];
+  if (paths.length === 0) throw new UsageError("no manifest given: name one with -f FILE (a file, a directory, or - for standard input)");
+  return paths;
+}
+
+/** The manifest as the leader takes it: JSON, one resource as itself (the leader's messages then have no index), else a list. */
+export function toWire(documents: unknown[]): string {
+  return JSON.stringify(documents.length === 1 ? documents[0] : documents);
+}

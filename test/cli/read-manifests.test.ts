@@ -1,0 +1,55 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { manifestFiles, parseManifestText, readManifests } from "../../src/cli/read-manifests.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+describe("reading manifests", () => {
+  it("takes YAML documents, lists of resources, and JSON (which is YAML); skips empty documents", () => {
+    const text = "type: pod\nmetadata: {name: a}\n---\n- {type: pod, metadata: {name: b}}\n- {type: pod, metadata: {name: c}}\n---\n";
+    expect(parseManifestText(text, "f.yaml")).to.deep.equal({
+      resources: [
+        { type: "pod", metadata: { name: "a" } },
+        { type: "pod", metadata: { name: "b" } },
+        { type: "pod", metadata: { name: "c" } },
+      ],
+      problems: [],
+    });
+    expect(parseManifestText('[{"type": "pod"}]', "f.json").resources).to.deep.equal([{ type: "pod" }]);
+  });
+
+  it("gives each syntax error its file, line and column", () => {
+    expect(parseManifestText("type: pod\nmetadata: {name: a\n", "f.yaml").problems[0]).to.match(/^f\.yaml:3:1: /);
+    expect(parseManifestText("a: 1\na: 2\n", "dup.yaml").problems).to.deep.equal(["dup.yaml:2:1: Map keys must be unique"]);
+  });
+
+  it("reads a directory's manifests in name order, its subdirectories only with -R", () => {
+    const dir = tempDir("manifests");
+    try {
+      mkdirSync(join(dir.path, "sub"));
+      for (const file of ["b.yaml", "a.json", "c.yml", "notes.md", join("sub", "d.yaml")]) writeFileSync(join(dir.path, file), "");
+      const names = (recursive: boolean) => manifestFiles(dir.path, recursive).map((file) => file.slice(dir.path.length + 1));
+      expect(names(false)).to.deep.equal(["a.json", "b.yaml", "c.yml"]);
+      expect(names(true)).to.deep.equal(["a.json", "b.yaml", "c.yml", join("sub", "d.yaml")]);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  it("locates a resource's problems by file and resource, and finds a name given twice across files", () => {
+    const dir = tempDir("manifests");
+    try {
+      const pod = (name: string, image = "x") => `{type: pod, metadata: {name: ${name}}, spec: {containers: [{name: m, image: ${image}}]}}`;
+      writeFileSync(join(dir.path, "one.yaml"), `${pod("a")}\n---\n${pod("b", "")}\n`);
+      writeFileSync(join(dir.path, "two.yaml"), pod("a"));
+      expect(() => readManifests([dir.path], false)).to.throw(
+        `invalid manifest:\n  ${join(dir.path, "one.yaml")}: resource 2: spec.containers[0].image: must be`,
+      );
+      writeFileSync(join(dir.path, "one.yaml"), pod("a"));
+      expect(() => readManifests([dir.path], false)).to.throw(`${join(dir.path, "two.yaml")}: metadata.name: pod/a appears twice in the manifest`);
+      expect(() => readManifests([join(dir.path, "absent.yaml")], false)).to.throw(/^cannot read .*absent\.yaml: ENOENT$/);
+    } finally {
+      dir.remove();
+    }
+  });
+});

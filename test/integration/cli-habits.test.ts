@@ -1,0 +1,113 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect } from "chai";
+import { parse as parseYaml } from "yaml";
+import { LocalCluster } from "../helpers/local-cluster.js";
+import { eventually } from "../helpers/processes.js";
+
+const IMAGE = "cube-test/busybox:latest";
+const SERVE = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`;
+
+/** A pod in YAML, as a user writes it. */
+const podYaml = (name: string, labels: string) => `type: pod
+metadata:
+  name: ${name}
+  labels: {${labels}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+    - name: main
+      image: ${IMAGE}
+      command: ${SERVE}
+`;
+
+/** The CLI as kubectl and docker users type it, through the real `cube` binary against a one-node cluster. */
+describe("the CLI, with kubectl's habits", function () {
+  this.timeout(120_000);
+  const cluster = new LocalCluster(5);
+  const cube = (...args: string[]) => cluster.cube(args);
+  const dir = join(cluster.dir.path, "manifests");
+
+  before(async () => {
+    await cluster.startLeader(`h${Math.random().toString(36).slice(2, 6)}-main`);
+    await eventually("a Ready node", async () => ((await cluster.nodes()).some((n) => n.status === "Ready") ? true : undefined));
+    mkdirSync(join(dir, "more"), { recursive: true });
+    writeFileSync(join(dir, "web.yaml"), `${podYaml("web", "app: web, tier: front")}---\n${podYaml("api", "app: api, tier: back")}`);
+    writeFileSync(join(dir, "more", "db.yml"), podYaml("db", "app: db, tier: back"));
+    writeFileSync(join(dir, "notes.txt"), "not a manifest");
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === "failed") process.stderr.write(`${cluster.recentOutput()}\n`);
+  });
+  after(() => cluster.stop());
+
+  it("applies YAML documents from a directory (-f DIR, -R for its subdirectories)", async () => {
+    expect(await cluster.cubeOk("apply", "-f", dir)).to.equal("pod/web created\npod/api created\n");
+    expect(await cluster.cubeOk("apply", "-f", dir, "-R")).to.equal("pod/db created\npod/web unchanged\npod/api unchanged\n");
+    for (const name of ["web", "api", "db"]) await cluster.waitForPodStatus(name, "Running");
+  });
+
+  it("says where a YAML manifest is wrong: line and column, or file and resource, and applies nothing", async () => {
+    const bad = join(cluster.dir.path, "bad.yaml");
+    writeFileSync(bad, "type: pod\nmetadata:\n  name: x\n   spec: {}\n");
+    const syntax = await cube("apply", "-f", bad);
+    expect(syntax).to.deep.include({ code: 1, stdout: "" });
+    expect(syntax.stderr).to.match(new RegExp(`^error: invalid manifest:\\n  ${bad}:3:9: Nested mappings are not allowed`));
+    const invalid = join(cluster.dir.path, "invalid.yaml");
+    writeFileSync(invalid, `${podYaml("fine", "a: b")}---\ntype: pod\nmetadata: {name: broken}\nspec: {containers: [{name: main}]}\n`);
+    const result = await cube("apply", "-f", invalid);
+    expect(result.stderr).to.equal(`error: invalid manifest:\n  ${invalid}: resource 2: spec.containers[0].image: required\n`);
+    expect((await cube("get", "pod", "fine")).code).to.equal(1);
+  });
+
+  it("gets in every form: TYPE/NAME, TYPE NAME, a TYPE alone, describe; -o json, yaml, name, wide", async () => {
+    const described = await cluster.cubeOk("describe", "pod", "web");
+    expect(described)
+      .to.match(/^Name:\s+web\n/)
+      .and.to.match(/Labels:\s+app=web, tier=front/);
+    expect(await cluster.cubeOk("get", "pod/web")).to.match(/^Name:\s+web\n/);
+    expect(JSON.parse(await cluster.cubeOk("get", "pod", "web", "-o", "json")).manifest.metadata.name).to.equal("web");
+    expect(parseYaml(await cluster.cubeOk("get", "pod/web", "-o", "yaml")).manifest.metadata.labels).to.deep.equal({ app: "web", tier: "front" });
+    expect(await cluster.cubeOk("get", "pods", "-o", "name")).to.equal("pod/api\npod/db\npod/web\n");
+    const wide = (await cluster.cubeOk("list", "pod", "-o", "wide")).trimEnd().split("\n");
+    expect(wide[0]).to.match(/^name\s+\| status\s+\| age\s+\| ready \| restarts \| node\s+\| ports/i);
+    expect(wide[1]).to.match(/^api\s+\| Running \| \S+\s+\| 1\/1\s+\| 0\s+\| h\w+-main/);
+  });
+
+  it("selects by labels (-l) to list and to delete", async () => {
+    expect(await cluster.cubeOk("list", "pod", "-l", "tier=back", "-o", "name")).to.equal("pod/api\npod/db\n");
+    expect(await cluster.cubeOk("list", "pod", "-l", "tier in (front,middle),app!=api", "-o", "name")).to.equal("pod/web\n");
+    expect(await cluster.cubeOk("list", "pod", "-l", "!tier", "-o", "name")).to.equal("");
+    const refused = await cube("list", "pod", "-l", "tier in front");
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(/^error: selector "tier in front": cannot read/);
+    const deleted = await cube("delete", "pod", "-l", "app=db");
+    expect(deleted).to.deep.include({ code: 0, stdout: "pod/db deleted\n" });
+    expect(deleted.stderr).to.match(/^waiting for pod\/db to stop: SIGTERM sent/);
+  });
+
+  it("reads logs and execs by a pod's bare name, -it accepted", async () => {
+    expect((await cube("logs", "web")).code).to.equal(0);
+    expect(await cluster.cubeOk("exec", "-it", "web", "--", "echo", "hi")).to.equal("hi\n");
+    expect(await cluster.cubeOk("exec", "pod", "web", "--", "echo", "there")).to.equal("there\n");
+  });
+
+  it("helps: help, -h, version, did you mean, whole usage errors", async () => {
+    expect(await cluster.cubeOk("help")).to.match(/COMMANDS/);
+    expect(await cluster.cubeOk("help", "apply")).to.match(/^Create or update/);
+    expect(await cluster.cubeOk("-h")).to.match(/COMMANDS/);
+    expect(await cluster.cubeOk("version")).to.match(/^client: \d+\.\d+\.\d+\nleader: \d+\.\d+\.\d+\n$/);
+    expect(await cube("lst")).to.deep.include({
+      code: 1,
+      stderr: 'error: unknown command "lst": did you mean `cube list`? (`cube help` lists the commands)\n',
+    });
+    const missing = await cube("get");
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.match(/^error: missing RESOURCE \(TYPE\/NAME….*\): see `cube get --help`\n$/);
+  });
+
+  it("deletes several at once, and what a manifest names (-f)", async () => {
+    expect(await cluster.cubeOk("delete", "-f", join(dir, "web.yaml"))).to.match(/^(pod\/web deleted\npod\/api deleted|pod\/api deleted\npod\/web deleted)\n$/);
+    expect(await cluster.cubeOk("list", "pod", "-o", "name")).to.equal("");
+  });
+});
