@@ -4,6 +4,9 @@ import { configPath, loadConfig, type CubeConfig } from "./config.js";
 import { describeError } from "./describe-error.js";
 import type { LeaderClient } from "./leader-client.js";
 
+/** `-w`: after what there is, each change as it happens (pushed by the leader), until Ctrl-C. */
+export const watchFlag = Flags.boolean({ char: "w", description: "after the list, print each change as it happens, until Ctrl-C", default: false });
+
 export const OUTPUT_FORMATS = ["table", "wide", "json", "yaml", "name"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 

@@ -14,6 +14,10 @@ import {
   type Rollout,
   type RolloutHistoryResponse,
   type VersionResponse,
+  type WatchEvent,
+  type WatchRequest,
+  type EventsRequest,
+  type ResourceEvent,
 } from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import { leaderChannelCredentials } from "../shared/tls-credentials.js";
@@ -95,6 +99,16 @@ export class LeaderClient {
 
   async delete(type: string, name: string, purge = false): Promise<void> {
     await this.unary(this.client.delete, { type, name, purge });
+  }
+
+  /** The resources as they stand, then each change (no deadline: a watch lasts until cancelled). */
+  watch(request: WatchRequest): grpc.ClientReadableStream<WatchEvent> {
+    return this.client.watch(request);
+  }
+
+  /** Events, and with `watch` each new one (no deadline). */
+  events(request: EventsRequest): grpc.ClientReadableStream<ResourceEvent> {
+    return this.client.events(request);
   }
 
   /** A pod's log lines, as a stream (no deadline: `--follow` may last). */

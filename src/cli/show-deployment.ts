@@ -1,7 +1,7 @@
 import type { DeploymentStatus, GetResponse } from "../gen/cube.js";
 import { eventFromWire } from "../shared/codec.js";
 import { formatAge } from "./format-age.js";
-import { colorStatus } from "./commands/list.js";
+import { colorStatus } from "./resource-table.js";
 import { renderEvents } from "./render-events.js";
 import { renderRevisions } from "./render-revisions.js";
 import { renderTable } from "./table.js";

@@ -54,6 +54,31 @@ function hostOf(address: string | undefined): string | undefined {
   return address === undefined ? undefined : parseHostPort(address, "node address").host;
 }
 
+/** The resources `list` shows, of a type ("" for all) and matching a label selector ("" for all). */
+export function resourceSummaries(registry: NodeRegistry, pods: PodController, deployments: DeploymentController) {
+  return async (type: string, selector: string): Promise<ResourceSummary[]> => {
+    checkType(type, true);
+    const parsed = parseSelector(selector);
+    if (selector !== "" && !parsed.ok) throw statusError(grpc.status.INVALID_ARGUMENT, parsed.problem);
+    const selected = (item: ResourceSummary) => selector === "" || (parsed.ok && matchesSelector(parsed.requirements, item.labels));
+    const wanted = type === "" ? undefined : parseResourceType(type);
+    const hosts = new Map(registry.list().map((node) => [node.name, hostOf(node.address)]));
+    const items = [
+      ...(wanted !== "pod" ? await deploymentSummaries(deployments) : []),
+      ...(wanted !== "deployment" ? (await pods.list()).map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node))) : []),
+    ];
+    return items.filter(selected);
+  };
+}
+
+/** The uid of a resource the user named (whose events to read), undefined when there is none. */
+export function resourceUid(pods: PodController, deployments: DeploymentController) {
+  return async (type: string, name: string): Promise<string | undefined> => {
+    checkType(type, false);
+    return parseResourceType(type) === "pod" ? (await pods.get(name))?.pod.uid : (await deployments.get(name))?.deployment.uid;
+  };
+}
+
 /** Checks a resource type the user named; empty means "every type" where `allowEmpty`. */
 function checkType(type: string, allowEmpty: boolean): void {
   if (allowEmpty && type === "") return;
@@ -75,7 +100,10 @@ export function createCubeService(
   agents: AgentClients,
   log: Logger,
   options: CubeServiceOptions,
+  /** The streams that follow changes (`watch-service.ts`): the leader ends them when it stops. */
+  watching: Pick<CubeServer, "watch" | "events">,
 ): CubeHandlers {
+  const summaries = resourceSummaries(registry, pods, deployments);
   const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
 
   /** The Agent service of the node that runs a pod, and the pod's container to talk to (checked, or the only one). */
@@ -146,19 +174,7 @@ export function createCubeService(
       return { results };
     }),
 
-    list: unary(log, async ({ type, selector }) => {
-      checkType(type, true);
-      const parsed = parseSelector(selector);
-      if (selector !== "" && !parsed.ok) throw statusError(grpc.status.INVALID_ARGUMENT, parsed.problem);
-      const selected = (item: ResourceSummary) => selector === "" || (parsed.ok && matchesSelector(parsed.requirements, item.labels));
-      const wanted = type === "" ? undefined : parseResourceType(type);
-      const hosts = new Map(registry.list().map((node) => [node.name, hostOf(node.address)]));
-      const items = [
-        ...(wanted !== "pod" ? await deploymentSummaries(deployments) : []),
-        ...(wanted !== "deployment" ? (await pods.list()).map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node))) : []),
-      ];
-      return { items: items.filter(selected) };
-    }),
+    list: unary(log, async ({ type, selector }) => ({ items: await summaries(type, selector) })),
 
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);
@@ -199,6 +215,7 @@ export function createCubeService(
     }),
 
     ...rolloutHandlers(deployments, log),
+    ...watching,
 
     logs: (call) => {
       podOnNode(call.request.type, call.request.name, call.request.container, false)

@@ -116,7 +116,7 @@ function reviveDates(key: string, value: unknown): unknown {
   return (key === "startedAt" || key === "finishedAt") && typeof value === "string" ? new Date(value) : value;
 }
 
-export function toEvent(row: Selectable<EventsTable>): PodEvent {
+export function toEvent(row: Pick<Selectable<EventsTable>, "time" | "type" | "reason" | "message" | "node" | "count" | "first_time">): PodEvent {
   const event: PodEvent = { time: new Date(row.time), type: row.type, reason: row.reason, message: row.message, node: row.node };
   return row.count > 1 ? { ...event, count: row.count, firstTime: new Date(row.first_time ?? row.time) } : event;
 }

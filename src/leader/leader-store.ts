@@ -4,6 +4,7 @@ import type { ApplyOutcome, DesiredPod, PodEvent, PodStatusReport, PublishedPort
 import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
+import { ChangeFeed } from "./change-feed.js";
 import { DeploymentStore } from "./deployment-store.js";
 import { DEFAULT_MAX_EVENTS_PER_POD, EventLog } from "./event-log.js";
 import { leaderMigrations } from "./leader-migrations.js";
@@ -83,11 +84,14 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   private readonly events: EventLog;
   /** The deployments, in the same database (an apply of pods and deployments is one transaction). */
   readonly deployments: DeploymentStore;
+  /** What watching clients read. */
+  readonly feed: ChangeFeed;
 
   private constructor(database: OpenedDatabase<LeaderSchema>, maxEventsPerPod: number) {
     super(database, STATEMENTS);
     this.events = new EventLog(database as OpenedDatabase<unknown>, maxEventsPerPod);
     this.deployments = new DeploymentStore(database as OpenedDatabase<unknown>);
+    this.feed = new ChangeFeed(database as OpenedDatabase<unknown>);
   }
 
   static async open(file: string, maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD): Promise<LeaderStore> {

@@ -18,7 +18,8 @@ import { AssignmentHub } from "./assignment-hub.js";
 import { createCertificateHandlers } from "./certificate-service.js";
 import { ClusterCa } from "./cluster-ca.js";
 import { createClusterService } from "./cluster-service.js";
-import { createCubeService } from "./cube-service.js";
+import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
+import { watchHandlers } from "./watch-service.js";
 import { LeaderCertificate, leaderHosts } from "./leader-certificate.js";
 import { LeaderStore } from "./leader-store.js";
 import { NodeKeys } from "./node-keys.js";
@@ -108,7 +109,21 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const agents = new AgentClients(leaderCertificate.clientIdentity);
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log);
-  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, { allowHostPaths: config.allowHostPaths ?? false }));
+  const watching = watchHandlers(
+    {
+      feed: store.feed,
+      summaries: resourceSummaries(registry, pods, deployments),
+      nodeStatuses: () =>
+        registry
+          .list()
+          .map((node) => node.status)
+          .join(),
+      uidOf: resourceUid(pods, deployments),
+    },
+    log,
+  );
+  const options = { allowHostPaths: config.allowHostPaths ?? false };
+  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching.handlers));
   server.addService(ClusterService, {
     ...createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
     ...createCertificateHandlers({
@@ -150,6 +165,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       leaderCertificate.stop();
       // The nodes' sync streams never end by themselves; the CLI's streams (logs -f, exec) get the drain timeout.
       hub.disconnectAll("the leader is stopping");
+      watching.endAll();
       await agent.stop();
       agents.close();
       await shutdown(server);

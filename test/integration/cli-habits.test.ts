@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse as parseYaml } from "yaml";
 import { LocalCluster } from "../helpers/local-cluster.js";
-import { eventually } from "../helpers/processes.js";
+import { eventually, projectRoot, startProcess } from "../helpers/processes.js";
 
 const IMAGE = "cube-test/busybox:latest";
 const SERVE = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`;
@@ -90,6 +90,35 @@ describe("the CLI, with kubectl's habits", function () {
     expect((await cube("logs", "web")).code).to.equal(0);
     expect(await cluster.cubeOk("exec", "-it", "web", "--", "echo", "hi")).to.equal("hi\n");
     expect(await cluster.cubeOk("exec", "pod", "web", "--", "echo", "there")).to.equal("there\n");
+  });
+
+  it("watches: list --watch gets each change pushed, events lists and follows what happens", async () => {
+    const watching = startProcess("cube list -w", process.execPath, [join(projectRoot, "bin", "run.js"), "list", "pod", "--watch"], cluster.cliEnv());
+    const events = startProcess("cube events -w", process.execPath, [join(projectRoot, "bin", "run.js"), "events", "--watch"], cluster.cliEnv());
+    try {
+      await watching.waitForLine(/^name\s+\| status/);
+      expect(await watching.waitForLine(/^web\s+\| Running/)).to.match(/^web /);
+      await events.waitForLine(/\| Started\s+\| pod\/web on /);
+      writeFileSync(join(cluster.dir.path, "watched.yaml"), podYaml("watched", "app: watched"));
+      await cluster.cubeOk("apply", "-f", join(cluster.dir.path, "watched.yaml"));
+      await watching.waitForLine(/^watched\s+\| (Pending|ContainerCreating)/);
+      await watching.waitForLine(/^watched\s+\| Running/);
+      await events.waitForLine(/\| Scheduled\s+\| pod\/watched on /);
+      await cluster.cubeOk("delete", "pod/watched");
+      await watching.waitForLine(/^watched\s+\| Deleted/);
+      expect(await watching.kill("SIGINT")).to.equal(0);
+      expect(await events.kill("SIGINT")).to.equal(0);
+    } finally {
+      await watching.kill("SIGKILL");
+      await events.kill("SIGKILL");
+    }
+    const listed = await cluster.cubeOk("events", "--for", "pod/web");
+    expect(listed.split("\n")[0]).to.match(/^last seen\s+\| type\s+\| reason\s+\| object\s+\| message/);
+    expect(listed)
+      .to.match(/Normal\s+\| Scheduled\s+\| pod\/web/)
+      .and.not.to.include("pod/api");
+    const json = JSON.parse(await cluster.cubeOk("events", "-o", "json")) as { object: string; reason: string }[];
+    expect(json.map((e) => e.object)).to.include.members(["pod/web", "pod/api"]);
   });
 
   it("helps: help, -h, version, did you mean, whole usage errors", async () => {

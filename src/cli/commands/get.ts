@@ -2,13 +2,15 @@ import { Args } from "@oclif/core";
 import type { GetResponse } from "../../gen/cube.js";
 import { containerStatusFromWire, eventFromWire, publishedPortFromWire } from "../../shared/codec.js";
 import type { PodSpec } from "../../shared/domain.js";
-import { CubeCommand, outputFlag, printedForScripts } from "../base-command.js";
+import { CubeCommand, outputFlag, printedForScripts, watchFlag } from "../base-command.js";
+import { watchList } from "../watch-list.js";
 import { formatAge } from "../format-age.js";
-import { parseResourceArgs } from "../resource-ref.js";
+import { parseResourceArgs, UsageError } from "../resource-ref.js";
 import { renderEvents } from "../render-events.js";
 import { deploymentToJson, renderDeployment } from "../show-deployment.js";
 import { renderTable } from "../table.js";
-import { colorStatus, formatPorts, printList } from "./list.js";
+import { colorStatus, formatPorts } from "../resource-table.js";
+import { printList } from "./list.js";
 
 /** What `get -o json` prints: the manifest as applied, where and how the pod runs, and its events in time order. */
 function toJson({ manifestJson, pod, events }: GetResponse) {
@@ -42,13 +44,18 @@ export default class Get extends CubeCommand {
   static override args = {
     resource: Args.string({ description: "TYPE/NAME…, TYPE NAME…, or a TYPE alone (e.g. pod/my-pod, pod my-pod, pods)", required: true }),
   };
-  static override flags = { output: outputFlag };
+  static override flags = { output: outputFlag, watch: watchFlag };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Get);
     const { refs, typeOnly } = parseResourceArgs(argv as string[]);
     const leader = await this.leader();
-    if (typeOnly) return printList(leader, typeOnly, flags.output);
+    if (typeOnly) return printList(leader, typeOnly, flags.output, "", flags.watch);
+    if (flags.watch) {
+      if (refs.length > 1) throw new UsageError("--watch follows one resource (or a TYPE alone: all of them)");
+      await leader.get(refs[0].type, refs[0].name); // a clear error for one that does not exist
+      return watchList(leader, refs[0].type, flags.output, "", refs[0].name);
+    }
     const shown = await Promise.all(refs.map(async ({ type, name }) => ({ type, name, response: await leader.get(type, name) })));
     const values = shown.map(({ type, response }) => (type === "deployment" ? deploymentToJson(response) : toJson(response)));
     if (await printedForScripts(flags.output, values.length === 1 ? values[0] : values, () => shown.map(({ type, name }) => `${type}/${name}`))) return;

@@ -1,0 +1,47 @@
+import type { PublishedPort, ResourceSummary } from "../gen/cube.js";
+import type { ResourceType } from "../shared/domain.js";
+import { formatHostPort } from "../shared/host-port.js";
+import { colors } from "./colors.js";
+import { formatAge } from "./format-age.js";
+
+/** Green when all is well, red when it went wrong, yellow on the way. */
+export function colorStatus(status: string): string {
+  if (status === "Running" || status === "Ready" || status === "Succeeded" || status === "Complete") return colors.green(status);
+  if (/Failed|Err|BackOff|Unknown|NotReady/.test(status)) return colors.red(status);
+  return colors.yellow(status);
+}
+
+/** Published ports as `get` and `list -o wide` show them: ADDRESS:HOST_PORT→PORT/PROTO. */
+export function formatPorts(ports: PublishedPort[]): string {
+  return ports.map((p) => `${formatHostPort({ host: p.hostAddress || "0.0.0.0", port: p.hostPort })}→${p.containerPort}/${p.protocol}`).join(", ");
+}
+
+/** A resource as `list -o json|yaml` prints it. */
+export function summaryValue({ type, name, status, createdAt, labels, deployment, node, readyContainers, containers, restarts, ports }: ResourceSummary) {
+  return type === "deployment"
+    ? { type, name, status, createdAt, labels, replicas: deployment }
+    : { type, name, status, createdAt, labels, node: node ?? null, ready: `${readyContainers}/${containers}`, restarts, ports };
+}
+
+/** The columns of `list TYPE`: Kubernetes' for deployments; the original request's for pods and mixed lists, and more with -o wide. */
+export function listHeaders(type: ResourceType | "", wide: boolean): string[] {
+  if (type === "deployment") return ["name", "ready", "up-to-date", "available", "age"];
+  return ["name", "status", "age", ...(wide ? ["ready", "restarts", "node", "ports"] : [])];
+}
+
+/** One resource's cells under `listHeaders`. */
+export function listRow(item: ResourceSummary, type: ResourceType | "", wide: boolean, now: Date): string[] {
+  const age = formatAge(item.createdAt ?? now, now);
+  const d = item.deployment;
+  if (type === "deployment") {
+    return [item.name, item.status === "Terminating" ? colorStatus(item.status) : `${d!.ready}/${d!.replicas}`, String(d!.updated), String(d!.available), age];
+  }
+  // Listing every type, a deployment is named with its type (pods keep the original request's plain names).
+  const name = type === "" && item.type !== "pod" ? `${item.type}/${item.name}` : item.name;
+  if (!wide) return [name, colorStatus(item.status), age];
+  const more =
+    item.type === "pod"
+      ? [`${item.readyContainers}/${item.containers}`, String(item.restarts), item.node ?? "<none>", formatPorts(item.ports)]
+      : [`${d!.ready}/${d!.replicas}`, "", "", ""];
+  return [name, colorStatus(item.status), age, ...more];
+}
