@@ -121,6 +121,21 @@ describe("the CLI, with kubectl's habits", function () {
     expect(json.map((e) => e.object)).to.include.members(["pod/web", "pod/api"]);
   });
 
+  it("waits with apply --wait: exit 0 once ready, 1 when a resource fails", async () => {
+    const good = join(cluster.dir.path, "good.yaml");
+    writeFileSync(good, podYaml("waited", "app: waited"));
+    const ready = await cube("apply", "-f", good, "--wait");
+    expect(ready).to.deep.include({ code: 0, stdout: "pod/waited created\n" });
+    expect(ready.stderr.trimEnd().split("\n").at(-1)).to.equal("pod/waited ready");
+    expect((await cluster.pod("waited")).status).to.equal("Running");
+    const bad = join(cluster.dir.path, "unpullable.yaml");
+    writeFileSync(bad, podYaml("unpullable", "app: bad").replace(`image: ${IMAGE}`, "image: cube-test/not-there:1"));
+    const failed = await cube("apply", "-f", bad, "--wait", "--timeout", "60s");
+    expect(failed.code).to.equal(1);
+    expect(failed.stderr.trimEnd().split("\n").at(-1)).to.equal("error: pod/unpullable failed: ErrImagePull");
+    await cluster.cubeOk("delete", "pod", "waited", "unpullable");
+  });
+
   it("helps: help, -h, version, did you mean, whole usage errors", async () => {
     expect(await cluster.cubeOk("help")).to.match(/COMMANDS/);
     expect(await cluster.cubeOk("help", "apply")).to.match(/^Create or update/);

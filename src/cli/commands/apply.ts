@@ -1,4 +1,7 @@
-import { Args } from "@oclif/core";
+import { Args, Flags } from "@oclif/core";
+import { parseDuration } from "../../shared/duration.js";
+import { waitForResources } from "../apply-wait.js";
+import { UsageError } from "../resource-ref.js";
 import { CubeCommand, outputFlag, printedForScripts } from "../base-command.js";
 import { manifestFlags, manifestPaths, readManifests, toWire } from "../read-manifests.js";
 
@@ -7,20 +10,37 @@ export default class Apply extends CubeCommand {
   static override examples = [
     "<%= config.bin %> apply -f web.yaml",
     "<%= config.bin %> apply -f manifests/ -R",
+    "<%= config.bin %> apply -f web.yaml --wait",
     "cat web.yaml | <%= config.bin %> apply -f -",
     "<%= config.bin %> apply web.json",
   ];
   static override args = { file: Args.string({ description: "a manifest, as with -f", required: false }) };
-  static override flags = { ...manifestFlags, output: outputFlag };
+  static override flags = {
+    ...manifestFlags,
+    output: outputFlag,
+    wait: Flags.boolean({ description: "wait until every resource is ready (pods Running and ready, rollouts complete); exit 1 if one fails", default: false }),
+    timeout: Flags.string({ description: "with --wait, give up after this long (e.g. 90s, 5m)", default: "5m" }),
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Apply);
+    const timeoutMs = parseDuration(flags.timeout);
+    if (timeoutMs === undefined) throw new UsageError(`--timeout: "${flags.timeout}" is not a duration (e.g. 90s, 5m)`);
     // Checked here for a quick answer with the file's own lines; the leader checks again (the CLI is not its only client).
     const { documents } = readManifests(manifestPaths(args.file, flags.filename), flags.recursive);
     const leader = await this.leader();
     const { results } = await this.changing(() => leader.apply(toWire(documents)), "cube list");
     const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome }));
-    if (await printedForScripts(flags.output, lines, () => lines.map((line) => line.resource))) return;
-    for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}\n`);
+    if (!(await printedForScripts(flags.output, lines, () => lines.map((line) => line.resource)))) {
+      for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}\n`);
+    }
+    if (!flags.wait) return;
+    const failures = await waitForResources(
+      leader,
+      lines.map((line) => line.resource),
+      timeoutMs,
+    );
+    if (failures.length > 0) throw new Error(failures.join("; "));
+    process.stderr.write(`${lines.length === 1 ? lines[0].resource : `all ${lines.length} resources`} ready\n`);
   }
 }
