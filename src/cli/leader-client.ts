@@ -3,6 +3,7 @@ import {
   CubeClient,
   type ApplyResponse,
   type DeploymentStatus,
+  type DrainResponse,
   type ExecInput,
   type ExecOutput,
   type GetResponse,
@@ -55,6 +56,14 @@ export class LeaderClient {
 
   listNodes(): Promise<ListNodesResponse> {
     return this.unary(this.client.listNodes, {});
+  }
+
+  async cordon(name: string, cordoned: boolean): Promise<void> {
+    await this.unary(this.client.cordon, { name, cordoned });
+  }
+
+  drain(name: string): Promise<DrainResponse> {
+    return this.unary(this.client.drain, { name });
   }
 
   removeNode(name: string): Promise<RemoveNodeResponse> {

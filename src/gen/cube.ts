@@ -55,6 +55,8 @@ export interface Node {
   memoryBytes: number;
   allocatedCpuMillis: number;
   allocatedMemoryBytes: number;
+  /** Takes no new pod (`cube cordon`, `cube drain`). */
+  cordoned: boolean;
 }
 
 export interface Node_LabelsEntry {
@@ -78,6 +80,26 @@ export interface ListNodesResponse {
 
 export interface RemoveNodeRequest {
   name: string;
+}
+
+export interface CordonRequest {
+  name: string;
+  cordoned: boolean;
+}
+
+export interface CordonResponse {
+}
+
+export interface DrainRequest {
+  name: string;
+}
+
+export interface DrainResponse {
+  /** Pods moved to other nodes now, and deployments' pods being replaced elsewhere. */
+  moved: number;
+  evicted: number;
+  /** Pods that stay: their persistent volumes are on the node. */
+  kept: string[];
 }
 
 export interface RemoveNodeResponse {
@@ -442,6 +464,7 @@ function createBaseNode(): Node {
     memoryBytes: 0,
     allocatedCpuMillis: 0,
     allocatedMemoryBytes: 0,
+    cordoned: false,
   };
 }
 
@@ -479,6 +502,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.allocatedMemoryBytes !== 0) {
       writer.uint32(88).uint64(message.allocatedMemoryBytes);
+    }
+    if (message.cordoned !== false) {
+      writer.uint32(96).bool(message.cordoned);
     }
     return writer;
   },
@@ -587,6 +613,14 @@ export const Node: MessageFns<Node> = {
             message.allocatedMemoryBytes = longToNumber(reader.uint64());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.cordoned = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -649,6 +683,7 @@ export const Node: MessageFns<Node> = {
         : isSet(object.allocated_memory_bytes)
         ? globalThis.Number(object.allocated_memory_bytes)
         : 0,
+      cordoned: isSet(object.cordoned) ? globalThis.Boolean(object.cordoned) : false,
     };
   },
 
@@ -693,6 +728,9 @@ export const Node: MessageFns<Node> = {
     if (message.allocatedMemoryBytes !== 0) {
       obj.allocatedMemoryBytes = Math.round(message.allocatedMemoryBytes);
     }
+    if (message.cordoned !== false) {
+      obj.cordoned = message.cordoned;
+    }
     return obj;
   },
 
@@ -720,6 +758,7 @@ export const Node: MessageFns<Node> = {
     message.memoryBytes = object.memoryBytes ?? 0;
     message.allocatedCpuMillis = object.allocatedCpuMillis ?? 0;
     message.allocatedMemoryBytes = object.allocatedMemoryBytes ?? 0;
+    message.cordoned = object.cordoned ?? false;
     return message;
   },
 };
@@ -1110,6 +1149,311 @@ export const RemoveNodeRequest: MessageFns<RemoveNodeRequest> = {
   fromPartial<I extends Exact<DeepPartial<RemoveNodeRequest>, I>>(object: I): RemoveNodeRequest {
     const message = createBaseRemoveNodeRequest();
     message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseCordonRequest(): CordonRequest {
+  return { name: "", cordoned: false };
+}
+
+export const CordonRequest: MessageFns<CordonRequest> = {
+  encode(message: CordonRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.cordoned !== false) {
+      writer.uint32(16).bool(message.cordoned);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cordoned = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CordonRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      cordoned: isSet(object.cordoned) ? globalThis.Boolean(object.cordoned) : false,
+    };
+  },
+
+  toJSON(message: CordonRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.cordoned !== false) {
+      obj.cordoned = message.cordoned;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CordonRequest>, I>>(base?: I): CordonRequest {
+    return CordonRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CordonRequest>, I>>(object: I): CordonRequest {
+    const message = createBaseCordonRequest();
+    message.name = object.name ?? "";
+    message.cordoned = object.cordoned ?? false;
+    return message;
+  },
+};
+
+function createBaseCordonResponse(): CordonResponse {
+  return {};
+}
+
+export const CordonResponse: MessageFns<CordonResponse> = {
+  encode(_: CordonResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CordonResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCordonResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): CordonResponse {
+    return {};
+  },
+
+  toJSON(_: CordonResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CordonResponse>, I>>(base?: I): CordonResponse {
+    return CordonResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CordonResponse>, I>>(_: I): CordonResponse {
+    const message = createBaseCordonResponse();
+    return message;
+  },
+};
+
+function createBaseDrainRequest(): DrainRequest {
+  return { name: "" };
+}
+
+export const DrainRequest: MessageFns<DrainRequest> = {
+  encode(message: DrainRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: DrainRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainRequest>, I>>(base?: I): DrainRequest {
+    return DrainRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainRequest>, I>>(object: I): DrainRequest {
+    const message = createBaseDrainRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseDrainResponse(): DrainResponse {
+  return { moved: 0, evicted: 0, kept: [] };
+}
+
+export const DrainResponse: MessageFns<DrainResponse> = {
+  encode(message: DrainResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.moved !== 0) {
+      writer.uint32(8).uint32(message.moved);
+    }
+    if (message.evicted !== 0) {
+      writer.uint32(16).uint32(message.evicted);
+    }
+    for (const v of message.kept) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DrainResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDrainResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.moved = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.evicted = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kept.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DrainResponse {
+    return {
+      moved: isSet(object.moved) ? globalThis.Number(object.moved) : 0,
+      evicted: isSet(object.evicted) ? globalThis.Number(object.evicted) : 0,
+      kept: globalThis.Array.isArray(object?.kept) ? object.kept.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: DrainResponse): unknown {
+    const obj: any = {};
+    if (message.moved !== 0) {
+      obj.moved = Math.round(message.moved);
+    }
+    if (message.evicted !== 0) {
+      obj.evicted = Math.round(message.evicted);
+    }
+    if (message.kept?.length) {
+      obj.kept = message.kept;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DrainResponse>, I>>(base?: I): DrainResponse {
+    return DrainResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DrainResponse>, I>>(object: I): DrainResponse {
+    const message = createBaseDrainResponse();
+    message.moved = object.moved ?? 0;
+    message.evicted = object.evicted ?? 0;
+    message.kept = object.kept?.map((e) => e) || [];
     return message;
   },
 };
@@ -5720,6 +6064,26 @@ export const CubeService = {
     responseSerialize: (value: RemoveNodeResponse): Buffer => Buffer.from(RemoveNodeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveNodeResponse => RemoveNodeResponse.decode(value),
   },
+  /** Cordons (no new pod) or uncordons a node. */
+  cordon: {
+    path: "/cube.v1.Cube/Cordon" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CordonRequest): Buffer => Buffer.from(CordonRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CordonRequest => CordonRequest.decode(value),
+    responseSerialize: (value: CordonResponse): Buffer => Buffer.from(CordonResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CordonResponse => CordonResponse.decode(value),
+  },
+  /** Cordons a node and moves its pods elsewhere: a deployment's within its rolling-update bounds. */
+  drain: {
+    path: "/cube.v1.Cube/Drain" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DrainRequest): Buffer => Buffer.from(DrainRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DrainRequest => DrainRequest.decode(value),
+    responseSerialize: (value: DrainResponse): Buffer => Buffer.from(DrainResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DrainResponse => DrainResponse.decode(value),
+  },
   /** Replaces a pod's containers and clears its failure counts: the way back from Failed. */
   restart: {
     path: "/cube.v1.Cube/Restart" as const,
@@ -5804,6 +6168,10 @@ export interface CubeServer extends UntypedServiceImplementation {
   exec: handleBidiStreamingCall<ExecInput, ExecOutput>;
   /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
   removeNode: handleUnaryCall<RemoveNodeRequest, RemoveNodeResponse>;
+  /** Cordons (no new pod) or uncordons a node. */
+  cordon: handleUnaryCall<CordonRequest, CordonResponse>;
+  /** Cordons a node and moves its pods elsewhere: a deployment's within its rolling-update bounds. */
+  drain: handleUnaryCall<DrainRequest, DrainResponse>;
   /** Replaces a pod's containers and clears its failure counts: the way back from Failed. */
   restart: handleUnaryCall<RestartRequest, RestartResponse>;
   /** Sets a deployment's replica count (the manifest as applied says so from then on). */
@@ -5939,6 +6307,38 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveNodeResponse) => void,
+  ): ClientUnaryCall;
+  /** Cordons (no new pod) or uncordons a node. */
+  cordon(
+    request: CordonRequest,
+    callback: (error: ServiceError | null, response: CordonResponse) => void,
+  ): ClientUnaryCall;
+  cordon(
+    request: CordonRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CordonResponse) => void,
+  ): ClientUnaryCall;
+  cordon(
+    request: CordonRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CordonResponse) => void,
+  ): ClientUnaryCall;
+  /** Cordons a node and moves its pods elsewhere: a deployment's within its rolling-update bounds. */
+  drain(
+    request: DrainRequest,
+    callback: (error: ServiceError | null, response: DrainResponse) => void,
+  ): ClientUnaryCall;
+  drain(
+    request: DrainRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DrainResponse) => void,
+  ): ClientUnaryCall;
+  drain(
+    request: DrainRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DrainResponse) => void,
   ): ClientUnaryCall;
   /** Replaces a pod's containers and clears its failure counts: the way back from Failed. */
   restart(

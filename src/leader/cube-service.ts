@@ -153,6 +153,18 @@ export function createCubeService(
       return { podsMoved: moved };
     }),
 
+    cordon: unary(log, async ({ name, cordoned }) => {
+      if (!(await registry.setCordoned(name, cordoned))) throw statusError(grpc.status.NOT_FOUND, `node/${name} not found`);
+      return {};
+    }),
+
+    drain: unary(log, async ({ name }) => {
+      const drained = await lifecycle.drain(name);
+      if (!drained) throw statusError(grpc.status.NOT_FOUND, `node/${name} not found`);
+      if (drained.evicted > 0) await deployments.reconcile();
+      return drained;
+    }),
+
     apply: unary(log, async ({ manifestJson }) => {
       const manifest = await parseManifestInSlices(manifestJson);
       if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));

@@ -35,7 +35,8 @@ export interface StoredDeployment {
   rollout: Rollout;
 }
 
-const OWNED_COLUMNS = "owner, name, template_hash, created_at, ready_since, deletion_requested_at, node, json_extract(status_json, '$.phase') as phase";
+const OWNED_COLUMNS =
+  "owner, name, template_hash, created_at, ready_since, deletion_requested_at, evict_requested_at, node, json_extract(status_json, '$.phase') as phase";
 
 interface OwnedRow {
   owner: string;
@@ -44,6 +45,7 @@ interface OwnedRow {
   created_at: number;
   ready_since: number | null;
   deletion_requested_at: number | null;
+  evict_requested_at: number | null;
   node: string | null;
   phase: PodPhase | null;
 }
@@ -58,6 +60,7 @@ function toOwnedPod(row: OwnedRow, nodeStatus: (node: string) => NodeStatus | un
     createdAt: row.created_at,
     readySince: row.ready_since ?? undefined,
     deleting: deletionRequestedAt !== undefined,
+    evicting: row.evict_requested_at !== null,
     phase: podPhase({ deletionRequestedAt, node, status: row.phase ? { phase: row.phase } : undefined }, node === undefined ? undefined : nodeStatus(node)),
     node,
   };

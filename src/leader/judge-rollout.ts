@@ -4,7 +4,7 @@
 // rollout goes back to the last revision that once completed when `autoRollback` is on, and stops where it is otherwise.
 
 import type { PodPhase } from "../shared/domain.js";
-import { isAvailableFor, type DeploymentIntent, type OwnedPod } from "./plan-deployment.js";
+import { isAvailableFor, isCurrent, type DeploymentIntent, type OwnedPod } from "./plan-deployment.js";
 
 export interface RolloutFacts {
   intent: DeploymentIntent;
@@ -25,7 +25,7 @@ const CANNOT_RUN: ReadonlySet<PodPhase> = new Set(["CrashLoopBackOff", "ErrImage
 export function judgeRollout(facts: RolloutFacts, pods: OwnedPod[], now: number): RolloutDecision {
   const { intent } = facts;
   const available = (pod: OwnedPod) => isAvailableFor(pod, intent.minReadySeconds, now);
-  const current = pods.filter((pod) => !pod.deleting && pod.templateHash === intent.templateHash);
+  const current = pods.filter((pod) => !pod.deleting && isCurrent(pod, intent));
   const everythingCurrent = pods.length === intent.replicas && current.length === intent.replicas;
   if (everythingCurrent && current.every(available)) return { action: "complete" };
 

@@ -180,4 +180,14 @@ export const leaderMigrations: Record<string, Migration> = {
       );
     },
   },
+  "0009-cordon-and-evict": {
+    async up(db: Kysely<unknown>) {
+      // A cordoned node takes no new pod; a pod marked for eviction (a drain) is replaced elsewhere by its deployment.
+      await db.schema
+        .alterTable("nodes")
+        .addColumn("cordoned", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable("pods").addColumn("evict_requested_at", "integer").execute();
+    },
+  },
 };

@@ -13,6 +13,7 @@ export interface NodesTable {
   labels_json: string;
   cpu_millis: number;
   memory_bytes: number;
+  cordoned: number;
 }
 
 export interface PodsTable {
@@ -35,6 +36,7 @@ export interface PodsTable {
   purge: number;
   /** The deployment that owns it, its template's hash, and since when its node says it is ready. */
   owner: string | null;
+  evict_requested_at: number | null;
   template_hash: string | null;
   ready_since: number | null;
 }
@@ -137,5 +139,6 @@ export function toStoredNode(row: NodesTable): StoredNode {
     labels: JSON.parse(row.labels_json),
     cpuMillis: row.cpu_millis,
     memoryBytes: row.memory_bytes,
+    cordoned: row.cordoned === 1,
   };
 }

@@ -137,6 +137,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       labels_json: canonicalJson(node.labels),
       cpu_millis: node.cpuMillis,
       memory_bytes: node.memoryBytes,
+      cordoned: node.cordoned ? 1 : 0,
     };
     await this.db
       .insertInto("nodes")
@@ -291,6 +292,12 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       purge: row.purge === 1,
       hostPorts: JSON.parse(row.host_ports_json),
     }));
+  }
+
+  /** Marks pods for eviction (a drain): their deployments replace them elsewhere, keeping their availability. */
+  async markEvicting(uids: string[], now: Date): Promise<void> {
+    if (uids.length === 0) return;
+    await this.db.updateTable("pods").set({ evict_requested_at: now.getTime() }).where("uid", "in", uids).where("evict_requested_at", "is", null).execute();
   }
 
   async podsOnNode(node: string): Promise<StoredPod[]> {

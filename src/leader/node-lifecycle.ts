@@ -47,6 +47,12 @@ export class NodeLifecycle {
     return this.pods.nodeRemoved(name);
   }
 
+  /** Cordons a node and moves its pods elsewhere (`PodController.drain`); undefined when there is no such node. */
+  async drain(name: string): Promise<Awaited<ReturnType<PodController["drain"]>> | undefined> {
+    if (!(await this.registry.setCordoned(name, true))) return undefined;
+    return this.pods.drain(name);
+  }
+
   async check(): Promise<void> {
     for (const node of await this.registry.checkLiveness()) {
       this.hub.disconnect(node, "the node was NotReady: join again");

@@ -92,6 +92,8 @@ export class NodeRegistry {
       labels: request.labels ?? {},
       cpuMillis: request.cpuMillis ?? 0,
       memoryBytes: request.memoryBytes ?? 0,
+      // A cordon outlives the node's restarts: only an admin lifts it.
+      cordoned: existing?.node.cordoned ?? false,
     };
     const sessionId = randomUUID();
     this.nodes.set(node.name, { node, sessionId, lastSeenAt: now });
@@ -100,6 +102,16 @@ export class NodeRegistry {
     else if (existing.node.status !== "Ready") this.log.info(`node ${node.name} is Ready again`);
     else this.log.info(`node ${node.name} re-joined`);
     return { sessionId, node };
+  }
+
+  /** Cordons or uncordons a node; false when there is no such node. */
+  async setCordoned(name: string, cordoned: boolean): Promise<boolean> {
+    const live = this.nodes.get(name);
+    if (!live) return false;
+    live.node.cordoned = cordoned;
+    await this.store.saveNode(live.node);
+    this.log.info(`node ${name} ${cordoned ? "cordoned: it takes no new pod" : "uncordoned"}`);
+    return true;
   }
 
   /** Forgets a node (an admin removed it) and the key its name was bound to. */

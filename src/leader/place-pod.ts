@@ -31,6 +31,8 @@ export interface TakenPort {
 export interface PlacementCandidate {
   name: string;
   status: NodeStatus;
+  /** Takes no new pod. */
+  cordoned?: boolean;
   labels: Record<string, string>;
   capacity: { cpuMillis: number; memoryBytes: number };
   /** The sums of what the node's live pods request, and how many they are. */
@@ -101,9 +103,14 @@ export function placePod(needs: PodNeeds, candidates: PlacementCandidate[], sett
   if (needs.boundTo && !candidates.some((node) => node.name === needs.boundTo)) {
     return { reason: `its persistent volumes are on node ${needs.boundTo}, which is not in the cluster` };
   }
-  const ready = candidates.filter((node) => node.status === "Ready" && (!needs.boundTo || node.name === needs.boundTo));
+  const ready = candidates.filter((node) => node.status === "Ready" && !node.cordoned && (!needs.boundTo || node.name === needs.boundTo));
   if (ready.length === 0) {
-    return { reason: needs.boundTo ? `its persistent volumes are on node ${needs.boundTo}, which is not Ready` : `0/${candidates.length} nodes are Ready` };
+    if (needs.boundTo) {
+      const home = candidates.find((node) => node.name === needs.boundTo)!;
+      return { reason: `its persistent volumes are on node ${needs.boundTo}, which is ${home.status !== "Ready" ? "not Ready" : "cordoned"}` };
+    }
+    const cordoned = candidates.filter((node) => node.cordoned).length;
+    return { reason: `0/${candidates.length} nodes are Ready${cordoned > 0 ? ` and schedulable (${cordoned} cordoned)` : ""}` };
   }
   const selector = Object.entries(needs.nodeSelector);
   const matching = ready.filter((node) => selector.every(([key, value]) => node.labels[key] === value));

@@ -25,6 +25,8 @@ export interface OwnedPod {
   readySince?: number;
   /** Its deletion has started: it no longer counts, but a Recreate waits for it to be gone. */
   deleting: boolean;
+  /** Its node is being drained: it is replaced elsewhere as an old pod is in a rolling update (availability kept). */
+  evicting: boolean;
   /** As `cube list` shows it: a Failed pod is replaced. */
   phase: PodPhase;
   node?: string;
@@ -43,6 +45,9 @@ export function resolveBound(bound: number | string, replicas: number, round: "u
   return round === "up" ? Math.ceil(share) : Math.floor(share);
 }
 
+/** Of the current template and staying where it is: a pod being evicted counts as an old one. */
+export const isCurrent = (pod: OwnedPod, intent: Pick<DeploymentIntent, "templateHash">) => pod.templateHash === intent.templateHash && !pod.evicting;
+
 /** Ready for at least `minReadySeconds`: it serves, and has for long enough to be trusted. */
 export const isAvailableFor = (pod: OwnedPod, minReadySeconds: number, now: number) =>
   pod.readySince !== undefined && now - pod.readySince >= minReadySeconds * 1000;
@@ -56,8 +61,8 @@ export function planDeployment(intent: DeploymentIntent, pods: OwnedPod[], now: 
   const failed = pods.filter((pod) => !pod.deleting && pod.phase === "Failed");
   for (const pod of failed) remove.push({ name: pod.name, reason: "failed: replaced by a new pod" });
   const live = pods.filter((pod) => !pod.deleting && pod.phase !== "Failed");
-  const current = live.filter((pod) => pod.templateHash === intent.templateHash);
-  const old = live.filter((pod) => pod.templateHash !== intent.templateHash);
+  const current = live.filter((pod) => isCurrent(pod, intent));
+  const old = live.filter((pod) => !isCurrent(pod, intent));
 
   // No rollout: scale to the replicas, removing the pods that serve least first (not ready, then the newest).
   const scale = (): DeploymentPlan => {
@@ -69,8 +74,9 @@ export function planDeployment(intent: DeploymentIntent, pods: OwnedPod[], now: 
 
   if (intent.strategy.type === "Recreate") {
     // Every old pod goes, and new ones come only once the old ones are gone (those being deleted included).
-    if (!pods.some((pod) => pod.templateHash !== intent.templateHash)) return scale();
-    for (const pod of old) remove.push({ name: pod.name, reason: "Recreate: every old pod goes before a new one starts" });
+    if (pods.every((pod) => isCurrent(pod, intent))) return scale();
+    for (const pod of old)
+      remove.push({ name: pod.name, reason: pod.evicting ? "its node is being drained" : "Recreate: every old pod goes before a new one starts" });
     return { create: 0, delete: remove };
   }
   if (old.length === 0) return scale();
@@ -81,13 +87,16 @@ export function planDeployment(intent: DeploymentIntent, pods: OwnedPod[], now: 
   const create = Math.max(0, Math.min(intent.replicas - current.length, intent.replicas + maxSurge - live.length));
   // Old pods that serve nobody go first: removing them costs no availability.
   const oldUnavailable = old.filter((pod) => !isAvailable(pod));
-  for (const pod of oldUnavailable) remove.push({ name: pod.name, reason: "rolling update: an old pod that is not available" });
+  for (const pod of oldUnavailable) {
+    remove.push({ name: pod.name, reason: pod.evicting ? "its node is being drained" : "rolling update: an old pod that is not available" });
+  }
   // Then old available ones, the oldest first, as far as the floor of available replicas allows.
   const availableNow = live.filter(isAvailable).length;
   const floor = intent.replicas - maxUnavailable;
   const room = Math.max(0, availableNow - floor);
   for (const pod of old.filter(isAvailable).sort(oldestFirst).slice(0, room)) {
-    remove.push({ name: pod.name, reason: `rolling update: replaced by the new template (${availableNow} available, at least ${floor} kept)` });
+    const why = pod.evicting ? "its node is being drained: replaced elsewhere" : "rolling update: replaced by the new template";
+    remove.push({ name: pod.name, reason: `${why} (${availableNow} available, at least ${floor} kept)` });
   }
   return { create, delete: remove };
 }
@@ -108,7 +117,7 @@ export function countReplicas(intent: DeploymentIntent, pods: OwnedPod[], now: n
   return {
     replicas: intent.replicas,
     ready: live.filter((pod) => pod.readySince !== undefined).length,
-    updated: live.filter((pod) => pod.templateHash === intent.templateHash).length,
+    updated: live.filter((pod) => isCurrent(pod, intent)).length,
     available: live.filter((pod) => isAvailableFor(pod, intent.minReadySeconds, now)).length,
   };
 }

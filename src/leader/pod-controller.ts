@@ -146,6 +146,35 @@ export class PodController {
     return moving;
   }
 
+  /**
+   * Empties a cordoned node: a deployment's pods are marked for eviction (their deployment replaces them elsewhere
+   * within its rolling-update bounds), other pods move to other nodes now; pods whose persistent volumes are on the
+   * node stay, with the reason. Returns what it did.
+   */
+  async drain(node: string): Promise<{ moved: number; evicted: number; kept: string[] }> {
+    const time = new Date(this.clock.now());
+    const live = (await this.store.podsOnNode(node)).filter((pod) => !pod.deletionRequestedAt);
+    const owned = live.filter((pod) => pod.owner);
+    await this.store.markEvicting(
+      owned.map((pod) => pod.uid),
+      time,
+    );
+    const standalone = live.filter((pod) => !pod.owner);
+    const kept = standalone.filter((pod) => hasPersistentVolumes(pod.spec));
+    for (const pod of kept) {
+      await this.recordOnce(pod.uid, {
+        time,
+        type: "Warning",
+        reason: "NotRescheduled",
+        message: `not moved from ${node} (drained): its persistent volumes are on that node`,
+        node,
+      });
+    }
+    const moving = standalone.filter((pod) => !hasPersistentVolumes(pod.spec));
+    await this.place(moving, "is being drained");
+    return { moved: moving.length, evicted: owned.length, kept: kept.map((pod) => pod.name) };
+  }
+
   /** Records a NodeLost event on each pod of a node that stopped answering. */
   async nodeLost(node: string): Promise<void> {
     const time = new Date(this.clock.now());
@@ -161,7 +190,7 @@ export class PodController {
   }
 
   /** Places each pod on the best Ready node (`placePod`), counting the pods placed as it goes. */
-  private async place(pods: StoredPod[]): Promise<void> {
+  private async place(pods: StoredPod[], whyMoved = "was lost"): Promise<void> {
     if (pods.length === 0) return;
     const allocation = await this.store.allocationByNode();
     const homes = await this.store.volumeHomes();
@@ -173,6 +202,7 @@ export class PodController {
         return {
           name: node.name,
           status: node.status,
+          cordoned: node.cordoned,
           labels: node.labels,
           capacity: { cpuMillis: node.cpuMillis, memoryBytes: node.memoryBytes },
           allocated: { cpuMillis, memoryBytes, pods: count },
@@ -193,7 +223,7 @@ export class PodController {
               time,
               type: "Warning",
               reason: "Rescheduled",
-              message: `Rescheduled pod/${pod.name} from ${pod.node} to ${placement.node}: ${pod.node} was lost`,
+              message: `Rescheduled pod/${pod.name} from ${pod.node} to ${placement.node}: ${pod.node} ${whyMoved}`,
               node: placement.node,
             }
           : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };

@@ -16,6 +16,8 @@ export interface NodeInfo {
   /** What its container engine has. */
   cpuMillis: number;
   memoryBytes: number;
+  /** Takes no new pod (`cube cordon`, `cube drain`); the pods it runs stay. */
+  cordoned: boolean;
 }
 
 /** Node names follow DNS rules (host names are the default), which also keeps them safe in labels and logs. */

@@ -70,6 +70,7 @@ describe("contracts", () => {
               memoryBytes: 2 ** 33,
               allocatedCpuMillis: 500,
               allocatedMemoryBytes: 2 ** 28,
+              cordoned: true,
             },
           ],
         }).finish(),

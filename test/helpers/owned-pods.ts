@@ -20,6 +20,7 @@ export const pods = (count: number, hash: string, change: Partial<OwnedPod> = {}
     createdAt: NOW - 100_000 + i * 1000,
     readySince: NOW - 60_000,
     deleting: false,
+    evicting: false,
     phase: "Running",
     ...change,
   }));

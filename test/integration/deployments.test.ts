@@ -199,6 +199,23 @@ describe("deployments across three hosts", function () {
       .and.to.match(/4 \(current\)\s+\| yes/);
   });
 
+  it("drains a host: its replica replaced on another first, not one request refused; cordoned until uncordoned", async () => {
+    const before = await get("web");
+    const drained = before.pods.find((p) => p.node !== nodeOf(1))!.node!;
+    await startClient();
+    const result = await cluster.cube(["drain", drained, "--timeout", "2m"]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal(`node/${drained} cordoned; 0 pod(s) moving, 1 replaced by their deployments\nnode/${drained} drained\n`);
+    const after = await settled("web", (d) => d.status.available === 2 && d.pods.length === 2);
+    expect(after.pods.map((p) => p.node)).to.not.include(drained);
+    const { bodies, failures } = await stopClient();
+    expect(failures, JSON.stringify(failures)).to.deep.equal([]);
+    console.log(`      (${bodies.v2} requests answered during the drain, none refused)`);
+    expect(await cluster.cubeOk("nodes")).to.match(new RegExp(`${drained}\\s+\\| Ready,SchedulingDisabled`));
+    expect(await cluster.cubeOk("uncordon", drained)).to.equal(`node/${drained} uncordoned\n`);
+    expect(await cluster.cubeOk("nodes")).to.not.include("SchedulingDisabled");
+  });
+
   it("goes on with a rollout after a SIGKILL of the leader: in the end exactly its replicas, all new", async () => {
     await cluster.apply("web", web("v4", 2, "/", { minReadySeconds: 2 }));
     await eventually("a v4 replica created", async () => ((await get("web")).status.updated >= 1 ? true : undefined), 30_000, 100);

@@ -147,6 +147,18 @@ describe("placePod", () => {
       expected: { reason: "0/2 nodes are Ready" },
     },
     {
+      name: "a cordoned node takes no new pod",
+      needs: pod(),
+      nodes: [node("a", { cordoned: true }), node("b", { allocated: { cpuMillis: 3000, memoryBytes: 0, pods: 9 } })],
+      expected: { node: "b", autoPorts: [] },
+    },
+    {
+      name: "every node cordoned: says so",
+      needs: pod(),
+      nodes: [node("a", { cordoned: true }), node("b", { status: "NotReady" })],
+      expected: { reason: "0/2 nodes are Ready and schedulable (1 cordoned)" },
+    },
+    {
       name: "a deployment's replicas spread: the node without one of them first, even busier",
       needs: pod({ owner: "web", cpuMillis: 100 }),
       nodes: [node("a", { owners: new Map([["web", 1]]) }), node("b", { ...busy(2000, 4 * GI, 9), owners: new Map([["db", 3]]) })],

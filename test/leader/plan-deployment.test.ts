@@ -82,6 +82,24 @@ describe("planDeployment", () => {
       expected: { create: 0, delete: ["old-0"] },
     },
     {
+      name: "a replica evicted (its node drained), maxSurge 1, maxUnavailable 0: its replacement comes first",
+      intent: intent({ strategy: { type: "RollingUpdate", maxSurge: 1, maxUnavailable: 0 } }),
+      pods: [...pods(2, "new"), ...pods(1, "new", { name: "new-evicted", evicting: true })],
+      expected: { create: 1, delete: [] },
+    },
+    {
+      name: "the replacement available: the evicted replica goes",
+      intent: intent({ strategy: { type: "RollingUpdate", maxSurge: 1, maxUnavailable: 0 } }),
+      pods: [...pods(3, "new"), ...pods(1, "new", { name: "new-evicted", evicting: true, createdAt: NOW - 200_000 })],
+      expected: { create: 0, delete: ["new-evicted"] },
+    },
+    {
+      name: "Recreate: an evicted replica goes first, then its replacement",
+      intent: intent({ strategy: { type: "Recreate" } }),
+      pods: [...pods(2, "new"), ...pods(1, "new", { name: "new-evicted", evicting: true })],
+      expected: { create: 0, delete: ["new-evicted"] },
+    },
+    {
       name: "Recreate: every old pod goes, nothing new yet",
       intent: intent({ strategy: { type: "Recreate" } }),
       pods: pods(3, "old"),

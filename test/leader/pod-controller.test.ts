@@ -199,4 +199,18 @@ describe("PodController", () => {
     await controller.schedulePending();
     expect((await controller.get("new"))!.pod.node).to.equal("n1");
   });
+
+  it("drains a cordoned node: its pods move to another now, one with persistent volumes stays, with an event", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    await controller.apply([pod("db", { volumes: [{ name: "data", persistent: {} }] }), pod("web")]);
+    await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1" });
+    expect(await registry.setCordoned("n1", true)).to.equal(true);
+    expect(await controller.drain("n1")).to.deep.equal({ moved: 1, evicted: 0, kept: ["db"] });
+    expect((await controller.list()).map((p) => `${p.name}@${p.node}`)).to.deep.equal(["db@n1", "web@n2"]);
+    expect((await controller.get("web"))!.events.at(-1)!.message).to.equal("Rescheduled pod/web from n1 to n2: n1 is being drained");
+    expect((await controller.get("db"))!.events.at(-1)!.message).to.equal("not moved from n1 (drained): its persistent volumes are on that node");
+    await controller.apply([pod("late")]);
+    expect((await controller.get("late"))!.pod.node, "a cordoned node takes no new pod").to.equal("n2");
+    expect(registry.list().find((n) => n.name === "n1")!.cordoned).to.equal(true);
+  });
 });

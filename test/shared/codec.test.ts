@@ -62,6 +62,7 @@ describe("codec: domain values across the wire and back", () => {
       labels: { zone: "b" },
       cpuMillis: 4000,
       memoryBytes: 2 ** 33,
+      cordoned: true,
     };
     expect(nodeFromWire(overTheWire(Node, { ...node, allocatedCpuMillis: 0, allocatedMemoryBytes: 0 }))).to.deep.include(node);
   });

@@ -28,7 +28,7 @@ export default class Nodes extends CubeCommand {
         ["Name", "Status", "Type", ...(wide ? ["CPU", "Memory"] : []), ...(withLabels ? ["Labels"] : [])],
         nodes.map((node) => [
           node.name,
-          statusColor(node.status),
+          statusColor(node.status) + (node.cordoned ? colors.yellow(",SchedulingDisabled") : ""),
           node.type,
           ...(wide
             ? [
