@@ -7,6 +7,7 @@ import { writeWithBackpressure } from "../shared/stream-writes.js";
 import { runtimeErrorMessage, type ExecProcess } from "./container-runtime.js";
 import { timestampToDate } from "./log-lines.js";
 import { instancesOf } from "./observed-containers.js";
+import { servePortForward } from "./port-forward.js";
 import { LogsRefused, runningPod, streamPodLogs, type PodLogsDependencies } from "./pod-logs.js";
 
 /** The request's fields as the log streamer takes them. */
@@ -59,7 +60,7 @@ class ChunkWriter {
   }
 }
 
-/** The node's Agent service: what the leader asks of this node for the CLI (logs, exec). */
+/** The node's Agent service: what the leader asks of this node for the CLI (logs, exec, port-forward). */
 export function createAgentService(deps: PodLogsDependencies & { log: Logger }): AgentServer {
   return {
     logs: (call) => {
@@ -91,6 +92,10 @@ export function createAgentService(deps: PodLogsDependencies & { log: Logger }):
 
     exec: (call) => {
       serveExec(call, deps).catch((error) => call.emit("error", toStatus(error)));
+    },
+
+    portForward: (call) => {
+      servePortForward(call, deps).catch((error) => call.emit("error", toStatus(error)));
     },
   };
 }

@@ -11,6 +11,8 @@ import {
   type ListResponse,
   type LogChunk,
   type LogsRequest,
+  type PortForwardInput,
+  type PortForwardOutput,
   type RemoveNodeResponse,
   type Rollout,
   type RolloutHistoryResponse,
@@ -127,6 +129,11 @@ export class LeaderClient {
 
   exec(): grpc.ClientDuplexStream<ExecInput, ExecOutput> {
     return this.client.exec();
+  }
+
+  /** One tunnelled connection to a pod's port (no deadline: it lasts as long as the connection). */
+  portForward(): grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput> {
+    return this.client.portForward();
   }
 
   close(): void {

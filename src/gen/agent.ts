@@ -22,7 +22,17 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { Event, ExecInput, ExecOutput, LogChunk, LogsRequest, PodStatus, PublishedPort } from "./cube.js";
+import {
+  Event,
+  ExecInput,
+  ExecOutput,
+  LogChunk,
+  LogsRequest,
+  PodStatus,
+  PortForwardInput,
+  PortForwardOutput,
+  PublishedPort,
+} from "./cube.js";
 
 export const protobufPackage = "cube.agent.v1";
 
@@ -2392,11 +2402,21 @@ export const AgentService = {
     responseSerialize: (value: ExecOutput): Buffer => Buffer.from(ExecOutput.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecOutput => ExecOutput.decode(value),
   },
+  portForward: {
+    path: "/cube.agent.v1.Agent/PortForward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PortForwardInput): Buffer => Buffer.from(PortForwardInput.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PortForwardInput => PortForwardInput.decode(value),
+    responseSerialize: (value: PortForwardOutput): Buffer => Buffer.from(PortForwardOutput.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PortForwardOutput => PortForwardOutput.decode(value),
+  },
 } as const;
 
 export interface AgentServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
   exec: handleBidiStreamingCall<ExecInput, ExecOutput>;
+  portForward: handleBidiStreamingCall<PortForwardInput, PortForwardOutput>;
 }
 
 export interface AgentClient extends Client {
@@ -2405,6 +2425,12 @@ export interface AgentClient extends Client {
   exec(): ClientDuplexStream<ExecInput, ExecOutput>;
   exec(options: Partial<CallOptions>): ClientDuplexStream<ExecInput, ExecOutput>;
   exec(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecInput, ExecOutput>;
+  portForward(): ClientDuplexStream<PortForwardInput, PortForwardOutput>;
+  portForward(options: Partial<CallOptions>): ClientDuplexStream<PortForwardInput, PortForwardOutput>;
+  portForward(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PortForwardInput, PortForwardOutput>;
 }
 
 export const AgentClient = makeGenericClientConstructor(AgentService, "cube.agent.v1.Agent") as unknown as {

@@ -432,6 +432,22 @@ export interface ExecStart {
   stdin: boolean;
 }
 
+export interface PortForwardStart {
+  type: string;
+  name: string;
+  /** The pod's port (on its network, as its containers listen on it). */
+  port: number;
+}
+
+export interface PortForwardInput {
+  start?: PortForwardStart | undefined;
+  data?: Uint8Array | undefined;
+}
+
+export interface PortForwardOutput {
+  data: Uint8Array;
+}
+
 export interface ExecInput {
   start?: ExecStart | undefined;
   stdin?:
@@ -5723,6 +5739,261 @@ export const ExecStart: MessageFns<ExecStart> = {
   },
 };
 
+function createBasePortForwardStart(): PortForwardStart {
+  return { type: "", name: "", port: 0 };
+}
+
+export const PortForwardStart: MessageFns<PortForwardStart> = {
+  encode(message: PortForwardStart, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).uint32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardStart {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardStart();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardStart {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+    };
+  },
+
+  toJSON(message: PortForwardStart): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortForwardStart>, I>>(base?: I): PortForwardStart {
+    return PortForwardStart.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortForwardStart>, I>>(object: I): PortForwardStart {
+    const message = createBasePortForwardStart();
+    message.type = object.type ?? "";
+    message.name = object.name ?? "";
+    message.port = object.port ?? 0;
+    return message;
+  },
+};
+
+function createBasePortForwardInput(): PortForwardInput {
+  return { start: undefined, data: undefined };
+}
+
+export const PortForwardInput: MessageFns<PortForwardInput> = {
+  encode(message: PortForwardInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      PortForwardStart.encode(message.start, writer.uint32(10).fork()).join();
+    }
+    if (message.data !== undefined) {
+      writer.uint32(18).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = PortForwardStart.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardInput {
+    return {
+      start: isSet(object.start) ? PortForwardStart.fromJSON(object.start) : undefined,
+      data: isSet(object.data) ? bytesFromBase64(object.data) : undefined,
+    };
+  },
+
+  toJSON(message: PortForwardInput): unknown {
+    const obj: any = {};
+    if (message.start !== undefined) {
+      obj.start = PortForwardStart.toJSON(message.start);
+    }
+    if (message.data !== undefined) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortForwardInput>, I>>(base?: I): PortForwardInput {
+    return PortForwardInput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortForwardInput>, I>>(object: I): PortForwardInput {
+    const message = createBasePortForwardInput();
+    message.start = (object.start !== undefined && object.start !== null)
+      ? PortForwardStart.fromPartial(object.start)
+      : undefined;
+    message.data = object.data ?? undefined;
+    return message;
+  },
+};
+
+function createBasePortForwardOutput(): PortForwardOutput {
+  return { data: new Uint8Array(0) };
+}
+
+export const PortForwardOutput: MessageFns<PortForwardOutput> = {
+  encode(message: PortForwardOutput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.data.length !== 0) {
+      writer.uint32(10).bytes(message.data);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortForwardOutput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortForwardOutput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.data = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortForwardOutput {
+    return { data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0) };
+  },
+
+  toJSON(message: PortForwardOutput): unknown {
+    const obj: any = {};
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortForwardOutput>, I>>(base?: I): PortForwardOutput {
+    return PortForwardOutput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortForwardOutput>, I>>(object: I): PortForwardOutput {
+    const message = createBasePortForwardOutput();
+    message.data = object.data ?? new Uint8Array(0);
+    return message;
+  },
+};
+
 function createBaseExecInput(): ExecInput {
   return { start: undefined, stdin: undefined, stdinClosed: undefined, resize: undefined };
 }
@@ -6054,6 +6325,16 @@ export const CubeService = {
     responseSerialize: (value: ExecOutput): Buffer => Buffer.from(ExecOutput.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExecOutput => ExecOutput.decode(value),
   },
+  /** One TCP connection to a pod's port, tunnelled: the bytes both ways, through the leader to the pod's node. */
+  portForward: {
+    path: "/cube.v1.Cube/PortForward" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: PortForwardInput): Buffer => Buffer.from(PortForwardInput.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PortForwardInput => PortForwardInput.decode(value),
+    responseSerialize: (value: PortForwardOutput): Buffer => Buffer.from(PortForwardOutput.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PortForwardOutput => PortForwardOutput.decode(value),
+  },
   /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
   removeNode: {
     path: "/cube.v1.Cube/RemoveNode" as const,
@@ -6166,6 +6447,8 @@ export interface CubeServer extends UntypedServiceImplementation {
   logs: handleServerStreamingCall<LogsRequest, LogChunk>;
   /** The first message carries `start`; then stdin and resizes flow in, output and the exit code flow out. */
   exec: handleBidiStreamingCall<ExecInput, ExecOutput>;
+  /** One TCP connection to a pod's port, tunnelled: the bytes both ways, through the leader to the pod's node. */
+  portForward: handleBidiStreamingCall<PortForwardInput, PortForwardOutput>;
   /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
   removeNode: handleUnaryCall<RemoveNodeRequest, RemoveNodeResponse>;
   /** Cordons (no new pod) or uncordons a node. */
@@ -6292,6 +6575,13 @@ export interface CubeClient extends Client {
   exec(): ClientDuplexStream<ExecInput, ExecOutput>;
   exec(options: Partial<CallOptions>): ClientDuplexStream<ExecInput, ExecOutput>;
   exec(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<ExecInput, ExecOutput>;
+  /** One TCP connection to a pod's port, tunnelled: the bytes both ways, through the leader to the pod's node. */
+  portForward(): ClientDuplexStream<PortForwardInput, PortForwardOutput>;
+  portForward(options: Partial<CallOptions>): ClientDuplexStream<PortForwardInput, PortForwardOutput>;
+  portForward(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<PortForwardInput, PortForwardOutput>;
   /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
   removeNode(
     request: RemoveNodeRequest,

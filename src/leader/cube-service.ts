@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import type { CubeServer, ExecInput, LogChunk, Pod, ResourceSummary } from "../gen/cube.js";
+import type { CubeServer, ExecInput, LogChunk, Pod, PortForwardInput, ResourceSummary } from "../gen/cube.js";
 import { parseResourceType, RESOURCE_TYPES, type PodPhase } from "../shared/domain.js";
 import { matchesSelector, parseSelector } from "../shared/label-selector.js";
 import type { PodSummary } from "./leader-store.js";
@@ -125,6 +125,36 @@ export function createCubeService(
     return { agent: agents.for(node), container: container || (needsOne ? names[0] : "") };
   }
 
+  /**
+   * Relays a bidirectional call to the node that runs its pod, both ways at the pace of the slower side: the first
+   * message (its start) says which pod; `open` opens the node's call and sends what it needs of that start.
+   */
+  function proxyToNode<In extends { start?: unknown }, Out>(
+    call: grpc.ServerDuplexStream<In, Out>,
+    what: string,
+    open: (first: In) => Promise<grpc.ClientDuplexStream<In, Out>>,
+  ): void {
+    call.once("data", (first: In) => {
+      call.pause();
+      if (!first.start) {
+        call.emit("error", statusError(grpc.status.INVALID_ARGUMENT, `the first ${what} message must be start`));
+        return;
+      }
+      open(first).then(
+        (upstream) => {
+          relay(upstream, call);
+          relay(call, upstream);
+          upstream.on("end", () => call.end());
+          upstream.on("error", forwardError(call));
+          call.on("end", () => upstream.end());
+          call.on("cancelled", () => upstream.cancel());
+          call.resume();
+        },
+        (error) => call.emit("error", toStatus(error, log)),
+      );
+    });
+  }
+
   /** Ends a proxied call with the node's status, or the reason the node could not be reached. */
   const forwardError = (call: { emit(event: "error", error: unknown): boolean }) => (error: Partial<grpc.ServiceError>) =>
     call.emit("error", statusError(error.code ?? grpc.status.INTERNAL, error.details || error.message || "the node failed"));
@@ -245,29 +275,20 @@ export function createCubeService(
         .catch(() => undefined); // the upstream's error was forwarded
     },
 
-    exec: (call) => {
-      call.once("data", (first: ExecInput) => {
-        call.pause();
-        if (!first.start) {
-          call.emit("error", statusError(grpc.status.INVALID_ARGUMENT, "the first exec message must be start"));
-          return;
-        }
-        const start = first.start;
-        podOnNode(start.type, start.name, start.container, true).then(
-          ({ agent, container }) => {
-            const upstream = agent.exec();
-            upstream.write({ start: { ...start, container } });
-            relay(upstream, call);
-            relay(call, upstream);
-            upstream.on("end", () => call.end());
-            upstream.on("error", forwardError(call));
-            call.on("end", () => upstream.end());
-            call.on("cancelled", () => upstream.cancel());
-            call.resume();
-          },
-          (error) => call.emit("error", toStatus(error, log)),
-        );
-      });
-    },
+    exec: (call) =>
+      proxyToNode(call, "exec", async ({ start }: ExecInput) => {
+        const { agent, container } = await podOnNode(start!.type, start!.name, start!.container, true);
+        const upstream = agent.exec();
+        upstream.write({ start: { ...start!, container } });
+        return upstream;
+      }),
+
+    portForward: (call) =>
+      proxyToNode(call, "port-forward", async (first: PortForwardInput) => {
+        const { agent } = await podOnNode(first.start!.type, first.start!.name, "", false);
+        const upstream = agent.portForward();
+        upstream.write(first);
+        return upstream;
+      }),
   };
 }

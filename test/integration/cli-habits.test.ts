@@ -136,6 +136,26 @@ describe("the CLI, with kubectl's habits", function () {
     await cluster.cubeOk("delete", "pod", "waited", "unpullable");
   });
 
+  it("port-forwards: an HTTP request from this machine to a pod's unpublished port, through the leader", async () => {
+    const site = join(cluster.dir.path, "site.yaml");
+    writeFileSync(
+      site,
+      podYaml("site", "app: site").replace(SERVE, `["sh", "-c", "mkdir -p /www && echo hello through the tunnel > /www/index.html && httpd -f -p 80 -h /www"]`),
+    );
+    await cluster.cubeOk("apply", "-f", site, "--wait");
+    const forward = startProcess("cube port-forward", process.execPath, [join(projectRoot, "bin", "run.js"), "port-forward", "site", ":80"], cluster.cliEnv());
+    try {
+      const port = Number(/^Forwarding from 127\.0\.0\.1:(\d+) -> pod\/site:80/.exec(await forward.waitForLine(/^Forwarding from/))![1]);
+      for (let i = 0; i < 3; i++) expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).to.equal("hello through the tunnel\n");
+      expect(await forward.kill("SIGINT")).to.equal(0);
+    } finally {
+      await forward.kill("SIGKILL");
+    }
+    const refused = await cube("port-forward", "pod/nothing", "8080:80");
+    expect(refused).to.deep.include({ code: 1, stderr: "error: pod/nothing not found\n" });
+    await cluster.cubeOk("delete", "pod/site");
+  });
+
   it("helps: help, -h, version, did you mean, whole usage errors", async () => {
     expect(await cluster.cubeOk("help")).to.match(/COMMANDS/);
     expect(await cluster.cubeOk("help", "apply")).to.match(/^Create or update/);
