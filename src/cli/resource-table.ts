@@ -11,9 +11,9 @@ export function colorStatus(status: string): string {
   return colors.yellow(status);
 }
 
-/** Published ports as `get` and `list -o wide` show them: ADDRESS:HOST_PORT→PORT/PROTO. */
+/** Published ports as `get` and `list -o wide` show them: ADDRESS:HOST_PORT → PORT/PROTO. */
 export function formatPorts(ports: PublishedPort[]): string {
-  return ports.map((p) => `${formatHostPort({ host: p.hostAddress || "0.0.0.0", port: p.hostPort })}→${p.containerPort}/${p.protocol}`).join(", ");
+  return ports.map((p) => `${formatHostPort({ host: p.hostAddress || "0.0.0.0", port: p.hostPort })} → ${p.containerPort}/${p.protocol}`).join(", ");
 }
 
 /** A resource as `list -o json|yaml` prints it. */

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse as parseYaml } from "yaml";
 import { LocalCluster } from "../helpers/local-cluster.js";
-import { eventually, projectRoot, startProcess } from "../helpers/processes.js";
+import { eventually, projectRoot, runProgram, startProcess } from "../helpers/processes.js";
 
 const IMAGE = "cube-test/busybox:latest";
 const SERVE = `["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]`;
@@ -168,6 +168,27 @@ describe("the CLI, with kubectl's habits", function () {
     const missing = await cube("get");
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.match(/^error: missing RESOURCE \(TYPE\/NAME….*\): see `cube get --help`\n$/);
+  });
+
+  it("completes in bash and zsh: the scripts, and candidates with the names of existing resources", async () => {
+    expect(await cluster.cubeOk("completion", "bash")).to.include("complete -o default -F _cube_complete cube");
+    expect(await cluster.cubeOk("completion", "zsh")).to.match(/^#compdef cube\n/);
+    expect(await cluster.cubeOk("__complete", "ro")).to.equal("rollout\n");
+    expect(await cluster.cubeOk("__complete", "get", "pod", "")).to.equal("api\nweb\n");
+    expect(await cluster.cubeOk("__complete", "logs", "w")).to.equal("web\n");
+    expect(await cluster.cubeOk("__complete", "get", "--wa")).to.equal("--watch\n");
+    // Through bash itself, as a user's Tab would run it.
+    const script = join(cluster.dir.path, "cube-completion.bash");
+    writeFileSync(script, await cluster.cubeOk("completion", "bash"));
+    const bin = join(cluster.dir.path, "bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "cube"), `#!/bin/sh\nexec ${process.execPath} ${join(projectRoot, "bin", "run.js")} "$@"\n`, { mode: 0o755 });
+    const tab = await runProgram(
+      "bash",
+      ["-c", `source ${script}; COMP_WORDS=(cube describe pod/a); COMP_CWORD=2; _cube_complete; printf '%s\\n' "\${COMPREPLY[@]}"`],
+      { ...cluster.cliEnv(), PATH: `${bin}:${process.env.PATH}` },
+    );
+    expect(tab.stdout).to.equal("pod/api\n");
   });
 
   it("deletes several at once, and what a manifest names (-f)", async () => {

@@ -138,7 +138,9 @@ describe("pods on real Docker, through the CLI", function () {
       ]),
     ]);
     expect(result.code).to.equal(1);
-    expect(result.stderr).to.contain("[1].metadata.name: must be a DNS label").and.to.contain("[1].spec.containers[0].image: required");
+    expect(result.stderr)
+      .to.contain("invalid.json: resource 2: metadata.name: must be a DNS label")
+      .and.to.contain("resource 2: spec.containers[0].image: required");
     expect(await cluster.cubeOk("list", "-o", "json")).to.equal(before);
   });
 
