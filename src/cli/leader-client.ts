@@ -72,8 +72,8 @@ export class LeaderClient {
     return this.unary(this.client.removeNode, { name });
   }
 
-  apply(manifestJson: string): Promise<ApplyResponse> {
-    return this.unary(this.client.apply, { manifestJson });
+  apply(manifestJson: string, dryRun = false): Promise<ApplyResponse> {
+    return this.unary(this.client.apply, { manifestJson, dryRun });
   }
 
   list(type: string, selector = ""): Promise<ListResponse> {

@@ -199,6 +199,8 @@ export interface ApplyRequest {
    * The leader validates it itself; the CLI is not the only possible client.
    */
   manifestJson: string;
+  /** Validate and say what would change (created, configured, unchanged), changing nothing. */
+  dryRun: boolean;
 }
 
 export interface ApplyResult {
@@ -2635,13 +2637,16 @@ export const Event: MessageFns<Event> = {
 };
 
 function createBaseApplyRequest(): ApplyRequest {
-  return { manifestJson: "" };
+  return { manifestJson: "", dryRun: false };
 }
 
 export const ApplyRequest: MessageFns<ApplyRequest> = {
   encode(message: ApplyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.manifestJson !== "") {
       writer.uint32(10).string(message.manifestJson);
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
     }
     return writer;
   },
@@ -2667,6 +2672,14 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
             message.manifestJson = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2686,6 +2699,11 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
         : isSet(object.manifest_json)
         ? globalThis.String(object.manifest_json)
         : "",
+      dryRun: isSet(object.dryRun)
+        ? globalThis.Boolean(object.dryRun)
+        : isSet(object.dry_run)
+        ? globalThis.Boolean(object.dry_run)
+        : false,
     };
   },
 
@@ -2693,6 +2711,9 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
     const obj: any = {};
     if (message.manifestJson !== "") {
       obj.manifestJson = message.manifestJson;
+    }
+    if (message.dryRun !== false) {
+      obj.dryRun = message.dryRun;
     }
     return obj;
   },
@@ -2703,6 +2724,7 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
   fromPartial<I extends Exact<DeepPartial<ApplyRequest>, I>>(object: I): ApplyRequest {
     const message = createBaseApplyRequest();
     message.manifestJson = object.manifestJson ?? "";
+    message.dryRun = object.dryRun ?? false;
     return message;
   },
 };

@@ -195,7 +195,7 @@ export function createCubeService(
       return drained;
     }),
 
-    apply: unary(log, async ({ manifestJson }) => {
+    apply: unary(log, async ({ manifestJson, dryRun }) => {
       const manifest = await parseManifestInSlices(manifestJson);
       if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));
       if (!options.allowHostPaths) {
@@ -211,6 +211,7 @@ export function createCubeService(
         });
         if (refused.length > 0) throw statusError(grpc.status.INVALID_ARGUMENT, refused.join("\n"));
       }
+      if (dryRun) return { results: await pods.preview(manifest.entries) };
       const results = await pods.apply(manifest.entries);
       if (results.some((result) => result.type === "deployment")) await deployments.reconcile();
       return { results };

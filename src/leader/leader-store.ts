@@ -79,6 +79,13 @@ const STATEMENTS = {
   deletePod: "delete from pods where uid = ?",
 };
 
+/** Thrown at the end of a dry run's transaction so that it rolls back, carrying what it would have done. */
+class RolledBackPreview extends Error {
+  constructor(readonly results: AppliedResource[]) {
+    super("dry run");
+  }
+}
+
 /** The leader's durable state, in SQLite. */
 export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMENTS> {
   private readonly events: EventLog;
@@ -152,6 +159,21 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
    */
   async applyResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]> {
     return this.database.inBatch(this.applying(entries, now));
+  }
+
+  /** What `applyResources` would do, without doing it: the same transaction, rolled back at its end. */
+  async previewResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]> {
+    try {
+      await this.database.inBatch(this.previewing(entries, now));
+    } catch (error) {
+      if (error instanceof RolledBackPreview) return error.results;
+      throw error;
+    }
+    throw new Error("a preview committed"); // cannot happen: previewing always throws
+  }
+
+  private *previewing(entries: ManifestEntry[], now: Date): Generator<void, never, undefined> {
+    throw new RolledBackPreview(yield* this.applying(entries, now));
   }
 
   private *applying(entries: ManifestEntry[], now: Date): Generator<void, AppliedResource[], undefined> {

@@ -46,6 +46,12 @@ export class PodController {
     return applied.map(({ type, name, outcome }) => ({ type, name, outcome }));
   }
 
+  /** What `apply` would say of each resource, changing nothing (`cube apply --dry-run`). */
+  async preview(entries: ManifestEntry[]): Promise<{ type: ResourceType; name: string; outcome: ApplyOutcome }[]> {
+    const previewed = await this.store.previewResources(entries, new Date(this.clock.now()));
+    return previewed.map(({ type, name, outcome }) => ({ type, name, outcome }));
+  }
+
   /** What each node's live pods take of it. */
   allocationByNode(): ReturnType<LeaderStore["allocationByNode"]> {
     return this.store.allocationByNode();

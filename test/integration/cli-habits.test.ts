@@ -47,6 +47,16 @@ describe("the CLI, with kubectl's habits", function () {
     for (const name of ["web", "api", "db"]) await cluster.waitForPodStatus(name, "Running");
   });
 
+  it("says what an apply would change with --dry-run, changing nothing", async () => {
+    const draft = join(cluster.dir.path, "draft.yaml");
+    writeFileSync(draft, `${podYaml("draft", "app: draft")}---\n${podYaml("web", "app: web, tier: front")}---\n${podYaml("api", "app: api, tier: middle")}`);
+    expect(await cluster.cubeOk("apply", "-f", draft, "--dry-run")).to.equal(
+      "pod/draft created (dry run)\npod/web unchanged (dry run)\npod/api configured (dry run)\n",
+    );
+    expect((await cube("get", "pod/draft")).stderr).to.equal("error: pod/draft not found\n");
+    expect(JSON.parse(await cluster.cubeOk("get", "pod/api", "-o", "json")).manifest.metadata.labels.tier).to.equal("back");
+  });
+
   it("says where a YAML manifest is wrong: line and column, or file and resource, and applies nothing", async () => {
     const bad = join(cluster.dir.path, "bad.yaml");
     writeFileSync(bad, "type: pod\nmetadata:\n  name: x\n   spec: {}\n");

@@ -3,7 +3,7 @@ import { parseDuration } from "../../shared/duration.js";
 import { waitForResources } from "../apply-wait.js";
 import { UsageError } from "../resource-ref.js";
 import { CubeCommand, outputFlag, printedForScripts } from "../base-command.js";
-import { manifestFlags, manifestPaths, readManifests, toWire } from "../read-manifests.js";
+import { manifestFlags, manifestPaths, toWire } from "../manifest-flags.js";
 
 export default class Apply extends CubeCommand {
   static override description = "Create or update the resources of manifests (YAML or JSON; several documents or a list of resources per file)";
@@ -11,6 +11,7 @@ export default class Apply extends CubeCommand {
     "<%= config.bin %> apply -f web.yaml",
     "<%= config.bin %> apply -f manifests/ -R",
     "<%= config.bin %> apply -f web.yaml --wait",
+    "<%= config.bin %> apply -f web.yaml --dry-run",
     "cat web.yaml | <%= config.bin %> apply -f -",
     "<%= config.bin %> apply web.json",
   ];
@@ -18,6 +19,7 @@ export default class Apply extends CubeCommand {
   static override flags = {
     ...manifestFlags,
     output: outputFlag,
+    "dry-run": Flags.boolean({ description: "validate on the leader and say what would change, changing nothing", default: false }),
     wait: Flags.boolean({ description: "wait until every resource is ready (pods Running and ready, rollouts complete); exit 1 if one fails", default: false }),
     timeout: Flags.string({ description: "with --wait, give up after this long (e.g. 90s, 5m)", default: "5m" }),
   };
@@ -27,12 +29,14 @@ export default class Apply extends CubeCommand {
     const timeoutMs = parseDuration(flags.timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout: "${flags.timeout}" is not a duration (e.g. 90s, 5m)`);
     // Checked here for a quick answer with the file's own lines; the leader checks again (the CLI is not its only client).
-    const { documents } = readManifests(manifestPaths(args.file, flags.filename), flags.recursive);
+    const { documents } = (await import("../read-manifests.js")).readManifests(manifestPaths(args.file, flags.filename), flags.recursive);
+    const dryRun = flags["dry-run"];
+    if (dryRun && flags.wait) throw new UsageError("--dry-run changes nothing: there is nothing to --wait for");
     const leader = await this.leader();
-    const { results } = await this.changing(() => leader.apply(toWire(documents)), "cube list");
+    const { results } = dryRun ? await leader.apply(toWire(documents), true) : await this.changing(() => leader.apply(toWire(documents)), "cube list");
     const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome }));
     if (!(await printedForScripts(flags.output, lines, () => lines.map((line) => line.resource)))) {
-      for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}\n`);
+      for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}${dryRun ? " (dry run)" : ""}\n`);
     }
     if (!flags.wait) return;
     const failures = await waitForResources(

@@ -81,6 +81,8 @@ function renderPod(name: string, response: GetResponse, now: Date): string {
         .join(", ") || "<none>"
     }`,
     ...(pod.status === "Running" ? [`Ready:    ${pod.containers.filter((c) => c.ready).length}/${pod.containers.length}`] : []),
+    // Kubernetes' conditions, as describe shows them.
+    `Conditions: PodScheduled=${pod.node ? "True" : "False"}, ContainersReady=${pod.containers.length > 0 && pod.containers.every((c) => c.ready) ? "True" : "False"}, Ready=${pod.ready ? "True" : "False"}`,
     ...(pod.ports.length === 0 ? [] : [`Ports:    ${formatPorts(pod.ports)}`]),
     `Created:  ${pod.createdAt?.toISOString()} (${formatAge(pod.createdAt ?? now, now)} ago)`,
     "",
