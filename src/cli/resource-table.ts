@@ -38,10 +38,12 @@ export function listRow(item: ResourceSummary, type: ResourceType | "", wide: bo
   }
   // Listing every type, a deployment is named with its type (pods keep the original request's plain names).
   const name = type === "" && item.type !== "pod" ? `${item.type}/${item.name}` : item.name;
-  if (!wide) return [name, colorStatus(item.status), age];
+  // A deployment's "3/3 ready" is green when every replica is, yellow on the way (never a pod's phase colours).
+  const status = d && item.status !== "Terminating" ? (d.ready === d.replicas ? colors.green : colors.yellow)(item.status) : colorStatus(item.status);
+  if (!wide) return [name, status, age];
   const more =
     item.type === "pod"
       ? [`${item.readyContainers}/${item.containers}`, String(item.restarts), item.node ?? "<none>", formatPorts(item.ports)]
       : [`${d!.ready}/${d!.replicas}`, "", "", ""];
-  return [name, colorStatus(item.status), age, ...more];
+  return [name, status, age, ...more];
 }
