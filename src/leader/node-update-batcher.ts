@@ -1,3 +1,4 @@
+import { systemClock, type Clock } from "../shared/clock.js";
 import type { NodeUpdate } from "./leader-store.js";
 
 /**
@@ -19,6 +20,7 @@ export class NodeUpdateBatcher {
   constructor(
     private readonly commit: (updates: NodeUpdate[]) => Promise<void>,
     private readonly spacingMs = COMMIT_SPACING_MS,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   submit(update: NodeUpdate): Promise<void> {
@@ -32,7 +34,7 @@ export class NodeUpdateBatcher {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
-      this.lastCommitStarted = performance.now();
+      this.lastCommitStarted = this.clock.now();
       try {
         await this.commit(batch.map((item) => item.update));
         for (const item of batch) item.done();
@@ -46,7 +48,7 @@ export class NodeUpdateBatcher {
 
   /** The next turn of the event loop, or later if the last commit began less than the spacing ago. */
   private nextCommitTime(): Promise<void> {
-    const wait = this.lastCommitStarted + this.spacingMs - performance.now();
-    return new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+    const wait = this.lastCommitStarted + this.spacingMs - this.clock.now();
+    return wait > 0 ? this.clock.sleep(wait) : new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { NodeUpdate } from "../../src/leader/leader-store.js";
 import { NodeUpdateBatcher } from "../../src/leader/node-update-batcher.js";
+import { FakeClock } from "../helpers/fake-clock.js";
 
 const status = (podUid: string): NodeUpdate => ({ kind: "status", node: "n", podUid, specHash: "h", status: { phase: "Running", containers: [] } });
 
@@ -20,18 +21,27 @@ describe("NodeUpdateBatcher", () => {
   });
 
   it("while updates keep coming, starts the next commit no sooner than the spacing after the last began", async () => {
+    // Time moves only as the commits say (5 ms each) and as the batcher sleeps: no timer, no tolerance.
+    const clock = new FakeClock(0, true);
     const started: number[] = [];
-    const batcher = new NodeUpdateBatcher(async (updates) => {
-      started.push(performance.now());
-      // More arrives while this commit runs.
-      if (updates.length === 1) void batcher.submit(status("b"));
-      await new Promise((resolve) => setImmediate(resolve));
-    }, 30);
-    await batcher.submit(status("a"));
-    await batcher.submit(status("c"));
+    const batcher = new NodeUpdateBatcher(
+      async (updates) => {
+        started.push(clock.now());
+        // More arrives while this commit runs, which takes 5 ms.
+        if (updates.length === 1 && updates[0] === a) second = batcher.submit(status("b"));
+        clock.advance(5);
+        await new Promise((resolve) => setImmediate(resolve));
+      },
+      30,
+      clock,
+    );
+    const a = status("a");
+    let second: Promise<void> | undefined;
+    await batcher.submit(a);
+    await second;
     expect(started).to.have.length(2);
-    // Timers may fire up to a millisecond early.
-    expect(started[1] - started[0]).to.be.at.least(29);
+    expect(clock.sleeps, "the next commit waits out the spacing: 30 ms after the last began, 5 ms of which it ran").to.deep.equal([25]);
+    expect(started[1] - started[0]).to.equal(30);
   });
 
   it("rejects the submissions of a batch that failed to commit", async () => {
