@@ -5,10 +5,11 @@ import type { ManifestEntry } from "../shared/manifest.js";
 import { canonicalJson, specHash } from "../shared/spec-hash.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { ChangeFeed } from "./change-feed.js";
+import { NodeStore } from "./node-store.js";
 import { DeploymentStore } from "./deployment-store.js";
 import { DEFAULT_MAX_EVENTS_PER_POD, EventLog } from "./event-log.js";
 import { leaderMigrations } from "./leader-migrations.js";
-import { toEvent, toStoredNode, toStoredPod, type LeaderSchema, type NodesTable, type PodsTable, type StoredNode, type StoredPod } from "./leader-rows.js";
+import { toEvent, toStoredPod, type LeaderSchema, type PodsTable, type StoredPod } from "./leader-rows.js";
 import { keptAutoPorts, podNeeds, podRequests, publishedPorts } from "./pod-needs.js";
 
 export type { StoredNode, StoredPod } from "./leader-rows.js";
@@ -93,12 +94,15 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   readonly deployments: DeploymentStore;
   /** What watching clients read. */
   readonly feed: ChangeFeed;
+  /** The nodes and the keys their names are bound to. */
+  readonly nodes: NodeStore;
 
   private constructor(database: OpenedDatabase<LeaderSchema>, maxEventsPerPod: number) {
     super(database, STATEMENTS);
     this.events = new EventLog(database as OpenedDatabase<unknown>, maxEventsPerPod);
     this.deployments = new DeploymentStore(database as OpenedDatabase<unknown>);
     this.feed = new ChangeFeed(database as OpenedDatabase<unknown>);
+    this.nodes = new NodeStore(database.db);
   }
 
   static async open(file: string, maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD): Promise<LeaderStore> {
@@ -107,50 +111,6 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
 
   private insertEvent(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): void {
     this.events.record(podUid, event, source);
-  }
-
-  async listNodes(): Promise<StoredNode[]> {
-    const rows = await this.db.selectFrom("nodes").selectAll().orderBy("name").execute();
-    return rows.map(toStoredNode);
-  }
-
-  /** Node name → the digest of the key it is bound to. */
-  async nodeKeys(): Promise<Map<string, string>> {
-    const rows = await this.db.selectFrom("node_keys").select(["name", "key_digest"]).execute();
-    return new Map(rows.map((row) => [row.name, row.key_digest]));
-  }
-
-  async bindNodeKey(name: string, keyDigest: string, at: Date): Promise<void> {
-    await this.db.insertInto("node_keys").values({ name, key_digest: keyDigest, bound_at: at.getTime() }).execute();
-  }
-
-  /** Forgets a node and the key its name was bound to. */
-  async removeNode(name: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("nodes").where("name", "=", name).execute();
-      await trx.deleteFrom("node_keys").where("name", "=", name).execute();
-    });
-  }
-
-  async saveNode(node: StoredNode): Promise<void> {
-    const row: NodesTable = {
-      name: node.name,
-      node_id: node.nodeId,
-      type: node.type,
-      address: node.address,
-      status: node.status,
-      joined_at: node.joinedAt.getTime(),
-      last_heartbeat_at: node.lastHeartbeatAt.getTime(),
-      labels_json: canonicalJson(node.labels),
-      cpu_millis: node.cpuMillis,
-      memory_bytes: node.memoryBytes,
-      cordoned: node.cordoned ? 1 : 0,
-    };
-    await this.db
-      .insertInto("nodes")
-      .values(row)
-      .onConflict((c) => c.column("name").doUpdateSet(row))
-      .execute();
   }
 
   /**

@@ -12,7 +12,7 @@ export class NodeKeys {
   ) {}
 
   static async load(store: LeaderStore): Promise<NodeKeys> {
-    return new NodeKeys(store, await store.nodeKeys());
+    return new NodeKeys(store, await store.nodes.nodeKeys());
   }
 
   has(name: string): boolean {
@@ -35,7 +35,7 @@ export class NodeKeys {
     // Taken in memory first: a second key certifying the same new name meanwhile is refused, not raced.
     this.keys.set(name, keyDigest);
     try {
-      await this.store.bindNodeKey(name, keyDigest, now);
+      await this.store.nodes.bindNodeKey(name, keyDigest, now);
     } catch (error) {
       this.keys.delete(name);
       throw error;

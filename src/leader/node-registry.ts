@@ -56,7 +56,7 @@ export class NodeRegistry {
   static async load(store: LeaderStore, clock: Clock, log: Logger, options: NodeRegistryOptions): Promise<NodeRegistry> {
     const registry = new NodeRegistry(store, clock, log, options);
     const startedAt = clock.now();
-    for (const node of await store.listNodes()) {
+    for (const node of await store.nodes.listNodes()) {
       registry.nodes.set(node.name, { node, lastSeenAt: node.status === "Ready" ? startedAt : node.lastHeartbeatAt.getTime() });
     }
     return registry;
@@ -97,7 +97,7 @@ export class NodeRegistry {
     };
     const sessionId = randomUUID();
     this.nodes.set(node.name, { node, sessionId, lastSeenAt: now });
-    await this.store.saveNode(node);
+    await this.store.nodes.saveNode(node);
     if (!existing) this.log.info(`node ${node.name} (${node.type}, ${node.address}) joined`);
     else if (existing.node.status !== "Ready") this.log.info(`node ${node.name} is Ready again`);
     else this.log.info(`node ${node.name} re-joined`);
@@ -109,7 +109,7 @@ export class NodeRegistry {
     const live = this.nodes.get(name);
     if (!live) return false;
     live.node.cordoned = cordoned;
-    await this.store.saveNode(live.node);
+    await this.store.nodes.saveNode(live.node);
     this.log.info(`node ${name} ${cordoned ? "cordoned: it takes no new pod" : "uncordoned"}`);
     return true;
   }
@@ -117,7 +117,7 @@ export class NodeRegistry {
   /** Forgets a node (an admin removed it) and the key its name was bound to. */
   async remove(name: string): Promise<void> {
     this.nodes.delete(name);
-    await this.store.removeNode(name);
+    await this.store.nodes.removeNode(name);
     this.log.info(`node ${name} removed`);
   }
 
@@ -168,6 +168,6 @@ export class NodeRegistry {
 
   private async setStatus(live: LiveNode, status: NodeStatus): Promise<void> {
     live.node = { ...live.node, status };
-    await this.store.saveNode(live.node);
+    await this.store.nodes.saveNode(live.node);
   }
 }

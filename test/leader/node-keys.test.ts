@@ -24,6 +24,6 @@ describe("NodeKeys", () => {
     const outcomes = await Promise.allSettled([keys.bind("n2", "key-a", new Date()), keys.bind("n2", "key-b", new Date())]);
     expect(outcomes.map((outcome) => outcome.status)).to.deep.equal(["fulfilled", "rejected"]);
     expect((outcomes[1] as PromiseRejectedResult).reason).to.be.instanceOf(JoinRefused);
-    expect((await store.nodeKeys()).get("n2")).to.equal("key-a");
+    expect((await store.nodes.nodeKeys()).get("n2")).to.equal("key-a");
   });
 });

@@ -69,7 +69,7 @@ describe("NodeLifecycle", () => {
     expect(ended).to.deep.equal(["f1: the node was removed by an admin"]);
     expect(registry.list().map((n) => n.name)).to.deep.equal(["boss", "f2"]);
     expect(keys.has("f1")).to.equal(false);
-    expect((await store.nodeKeys()).has("f1")).to.equal(false);
+    expect((await store.nodes.nodeKeys()).has("f1")).to.equal(false);
     expect(await placements()).to.deep.equal(["a@f2", "b@f2"]);
     expect(await lifecycle.remove("f1")).to.equal(undefined);
     await lifecycle.remove("boss").then(
