@@ -3,6 +3,7 @@ import { once } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import type { PortForwardInput, PortForwardOutput } from "../gen/cube.js";
 import { statusError } from "../shared/grpc-server.js";
+import { spliceSocket } from "../shared/stream-writes.js";
 import { currentContainers, isSandbox } from "./observed-containers.js";
 import { LogsRefused, runningPod, type PodLogsDependencies } from "./pod-logs.js";
 
@@ -36,22 +37,9 @@ export async function servePortForward(call: grpc.ServerDuplexStream<PortForward
   } catch (error) {
     throw statusError(grpc.status.UNAVAILABLE, `pod/${pod.name} port ${start.port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  socket.on("data", (data: Buffer) => {
-    if (!call.write({ data })) {
-      socket.pause();
-      call.once("drain", () => socket.resume());
-    }
-  });
-  socket.on("end", () => call.end());
+  spliceSocket(socket, call);
   socket.on("error", (error: NodeJS.ErrnoException) =>
     call.emit("error", statusError(grpc.status.UNAVAILABLE, `pod/${pod.name} port ${start.port}: ${error.code ?? error.message}`)),
   );
-  call.on("data", (input: PortForwardInput) => {
-    if (input.data && !socket.write(input.data)) {
-      call.pause();
-      socket.once("drain", () => call.resume());
-    }
-  });
-  call.on("end", () => socket.end());
   call.resume();
 }

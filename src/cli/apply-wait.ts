@@ -1,5 +1,6 @@
 import type { ResourceSummary, WatchEvent } from "../gen/cube.js";
 import type { LeaderClient } from "./leader-client.js";
+import { wasCancelled } from "./describe-error.js";
 
 /** Where a resource stands for `apply --wait`. */
 export type WaitState = { done: "ready" } | { done: "failed"; why: string } | { done: false; what: string };
@@ -59,7 +60,7 @@ export async function waitForResources(leader: LeaderClient, names: string[], ti
       if (pending() === 0) break;
     }
   } catch (error) {
-    if ((error as { code?: number }).code !== 1 /* CANCELLED: the time is up */) throw error;
+    if (!wasCancelled(error)) throw error; // cancelled: the time is up
   } finally {
     clearTimeout(timer);
     stream.cancel();

@@ -85,10 +85,6 @@ export abstract class CubeCommand extends Command {
     }
   }
 
-  protected printJson(value: unknown): void {
-    process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  }
-
   protected async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     // oclif's own exit (this.exit) carries its code and needs no message.
     if (error.oclif?.exit !== undefined && error.message.startsWith("EEXIT")) throw error;

@@ -8,6 +8,9 @@ function isServiceError(error: unknown): error is ServiceError {
   return typeof error === "object" && error !== null && "code" in error && "details" in error;
 }
 
+/** Whether a stream ended because this client cancelled it (Ctrl-C, a timeout): not a failure to report. */
+export const wasCancelled = (error: unknown) => (error as { code?: number }).code === status.CANCELLED;
+
 /** The one line the CLI prints for a failure: what failed, why, what to do. */
 export function describeError(error: unknown, config: { path: string; value?: CubeConfig; command?: string }): string {
   if (error instanceof ConfigError || error instanceof UsageError || error instanceof FirstContactError) return error.message;

@@ -4,6 +4,7 @@ import { printStructured, type OutputFormat } from "./base-command.js";
 import type { LeaderClient } from "./leader-client.js";
 import { listHeaders, listRow, summaryValue } from "./resource-table.js";
 import { columnWidths, renderRow } from "./table.js";
+import { wasCancelled } from "./describe-error.js";
 
 /**
  * `list --watch`: the list as it stood (a table, its columns sized to it), then one line per change, aligned to it.
@@ -37,6 +38,6 @@ export async function watchList(leader: LeaderClient, type: ResourceType | "", o
       else await print(change.kind, change.item!);
     }
   } catch (error) {
-    if ((error as { code?: number }).code !== 1 /* CANCELLED: Ctrl-C */) throw error;
+    if (!wasCancelled(error)) throw error; // cancelled by Ctrl-C
   }
 }

@@ -5,6 +5,7 @@ import { CubeCommand, outputFlag, printedForScripts, watchFlag } from "../base-c
 import { formatAge } from "../format-age.js";
 import { parseOneResource } from "../resource-ref.js";
 import { columnWidths, renderRow } from "../table.js";
+import { wasCancelled } from "../describe-error.js";
 
 const HEADERS = ["last seen", "type", "reason", "object", "message"];
 
@@ -50,7 +51,7 @@ export default class Events extends CubeCommand {
         }
       }
     } catch (error) {
-      if ((error as { code?: number }).code !== 1 /* CANCELLED: Ctrl-C */) throw error;
+      if (!wasCancelled(error)) throw error; // cancelled by Ctrl-C
     }
     if (flags.watch) return;
     if (await printedForScripts(flags.output, records.map(asValue), () => records.map((r) => `${r.type}/${r.name}`))) return;

@@ -8,6 +8,7 @@ import { colors } from "../colors.js";
 import { LogOutput } from "../log-output.js";
 import { logPrefixer } from "../log-prefix.js";
 import { parseOneResource, UsageError } from "../resource-ref.js";
+import { wasCancelled } from "../describe-error.js";
 
 export default class Logs extends CubeCommand {
   static override description =
@@ -57,7 +58,7 @@ export default class Logs extends CubeCommand {
         if (!process.stdout.write(output.format(chunk.lines))) await once(process.stdout, "drain");
       }
     } catch (error) {
-      if ((error as { code?: number }).code !== 1 /* CANCELLED by Ctrl-C */) throw error;
+      if (!wasCancelled(error)) throw error; // cancelled by Ctrl-C
     } finally {
       process.removeListener("SIGINT", stop);
     }

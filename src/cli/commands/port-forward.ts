@@ -1,6 +1,6 @@
 import { createServer, type Socket } from "node:net";
 import { Args, Flags } from "@oclif/core";
-import type { PortForwardOutput } from "../../gen/cube.js";
+import { spliceSocket } from "../../shared/stream-writes.js";
 import { CubeCommand } from "../base-command.js";
 import type { LeaderClient } from "../leader-client.js";
 import { parseOneResource, UsageError } from "../resource-ref.js";
@@ -22,24 +22,11 @@ export function parsePortPair(text: string): { local: number; remote: number } {
 function tunnel(leader: LeaderClient, socket: Socket, type: string, name: string, port: number): void {
   const stream = leader.portForward();
   stream.write({ start: { type, name, port } });
-  stream.on("data", (output: PortForwardOutput) => {
-    if (!socket.write(output.data)) {
-      stream.pause();
-      socket.once("drain", () => stream.resume());
-    }
-  });
-  stream.on("end", () => socket.end());
+  spliceSocket(socket, stream);
   stream.on("error", (error: { details?: string; message: string }) => {
     process.stderr.write(`a connection to ${type}/${name} port ${port} failed: ${error.details || error.message}\n`);
     socket.destroy();
   });
-  socket.on("data", (data: Buffer) => {
-    if (!stream.write({ data })) {
-      socket.pause();
-      stream.once("drain", () => socket.resume());
-    }
-  });
-  socket.on("end", () => stream.end());
   socket.on("error", () => stream.cancel());
 }
 
