@@ -11,7 +11,12 @@ export type PodAction =
   | { type: "removeContainer"; container: ObservedContainer; graceSeconds: number; reason: string }
   | { type: "stopContainer"; container: ObservedContainer; graceSeconds: number; reason: string }
   | { type: "createSandbox"; pod: LocalPod; reason: string }
-  | { type: "startContainer"; pod: LocalPod; container: ContainerSpec; sandboxId: string; reason: string };
+  /** Takes a sandbox of the node's warm pool for the pod: its network is ready, nothing to wait for. */
+  | { type: "claimSandbox"; pod: LocalPod; sandbox: ObservedContainer; reason: string }
+  /** Made ahead of need, for no pod yet. */
+  | { type: "createWarmSandbox"; reason: string }
+  /** `sandboxId` absent: the sandbox that an earlier action of the same plan creates. */
+  | { type: "startContainer"; pod: LocalPod; container: ContainerSpec; sandboxId?: string; reason: string };
 
 /** What one pod needs, in the order the actions must run. */
 export interface PodPlan {
@@ -26,7 +31,12 @@ export interface NodeMemory {
   now: number;
   /** What the probes say of each running container that has some, by container id (absent: nothing to say). */
   probes?: ReadonlyMap<string, { ready: boolean; unhealthy?: string }>;
+  /** Warm sandboxes that a pod's worker is claiming now: no other pod may take them. */
+  claiming?: ReadonlySet<string>;
 }
+
+/** A pod can take a warm sandbox unless it publishes host ports (set when a sandbox is created) or sets its hostname. */
+export const canUseWarmSandbox = (pod: LocalPod) => pod.hostPorts.length === 0 && pod.spec.hostname === undefined;
 
 const TERMINATION_REASONS = {
   deleted: "the pod was deleted",
@@ -37,8 +47,8 @@ function removeAll(containers: ObservedContainer[], graceSeconds: number, reason
   return appsFirst(containers).map((container) => ({ type: "removeContainer", container, graceSeconds: isSandbox(container) ? 0 : graceSeconds, reason }));
 }
 
-/** What a pod the node runs needs so that its current containers match its spec. */
-function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memory: NodeMemory): PodAction[] {
+/** What a pod the node runs needs so that its current containers match its spec; `warm` is taken from when it needs a sandbox. */
+function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memory: NodeMemory, warm: ObservedContainer[]): PodAction[] {
   const grace = pod.spec.terminationGracePeriodSeconds;
   const actions = removeAll(
     containers.filter((c) => c.specHash !== pod.specHash),
@@ -76,9 +86,14 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
   const sandboxes = newestFirst(current.filter(isSandbox));
   const sandbox = sandboxes.find((c) => c.state === "running");
   if (!sandbox) {
-    // Without its sandbox a pod has no network: start it over.
+    // Without its sandbox a pod has no network: start it over, its containers in the same plan as their new sandbox.
     actions.push(...removeAll(current, grace, "the pod's sandbox is not running"));
-    actions.push({ type: "createSandbox", pod, reason: sandboxes.length > 0 ? "the pod's sandbox stopped" : "the pod has no sandbox yet" });
+    const why = sandboxes.length > 0 ? "the pod's sandbox stopped" : "the pod has no sandbox yet";
+    const claimed = canUseWarmSandbox(pod) ? warm.shift() : undefined;
+    actions.push(
+      claimed ? { type: "claimSandbox", pod, sandbox: claimed, reason: `${why}: a warm one is ready` } : { type: "createSandbox", pod, reason: why },
+    );
+    actions.push(...containerActions(pod, [], claimed?.id, memory));
     return actions;
   }
   actions.push(
@@ -89,18 +104,25 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
     ),
   );
   removeOldInstances();
+  actions.push(...containerActions(pod, containers, sandbox.id, memory));
+  return actions;
+}
 
+/** What the pod's spec containers need, in the sandbox `sandboxId` (undefined: the one the plan creates). */
+function containerActions(pod: LocalPod, containers: ObservedContainer[], sandboxId: string | undefined, memory: NodeMemory): PodAction[] {
+  const actions: PodAction[] = [];
   for (const spec of pod.spec.containers) {
     const [newest] = instancesOf(containers, pod, spec.name);
-    const state = stateOf(spec.name);
+    const state = memory.restarts.get(containerKey(pod, spec.name));
     const unhealthy = newest?.state === "running" ? memory.probes?.get(newest.id)?.unhealthy : undefined;
     if (unhealthy) {
       // Stopped, its exit counts as a failure (Unhealthy) with the restart tracker: restarted after its back-off.
+      const grace = pod.spec.terminationGracePeriodSeconds;
       actions.push({ type: "stopContainer", container: newest!, graceSeconds: grace, reason: `container ${spec.name} is unhealthy (${unhealthy})` });
       continue;
     }
     const waiting = state?.retryAt !== undefined && memory.now < state.retryAt;
-    const start = { type: "startContainer", pod, container: spec, sandboxId: sandbox.id } as const;
+    const start = { type: "startContainer", pod, container: spec, ...(sandboxId === undefined ? {} : { sandboxId }) } as const;
     if (!newest) {
       if (!waiting)
         actions.push({
@@ -124,7 +146,8 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
  * needs anything, its actions in the order they must run; containers of pods the node does not know are removed.
  */
 export function computePodActions(pods: LocalPod[], observed: ObservedContainer[], memory: NodeMemory): PodPlan[] {
-  const byPod = containersByPod(observed);
+  const warm = observed.filter((c) => c.warm && c.state === "running" && !memory.claiming?.has(c.id));
+  const byPod = containersByPod(observed.filter((c) => !c.warm));
   const plans: PodPlan[] = [];
   const plan = (podUid: string, actions: PodAction[]) => actions.length > 0 && plans.push({ podUid, actions });
 
@@ -135,7 +158,7 @@ export function computePodActions(pods: LocalPod[], observed: ObservedContainer[
   for (const pod of pods) {
     const containers = byPod.get(pod.uid) ?? [];
     if (pod.termination) plan(pod.uid, removeAll(containers, pod.spec.terminationGracePeriodSeconds, TERMINATION_REASONS[pod.termination]));
-    else plan(pod.uid, runningPodActions(pod, containers, memory));
+    else plan(pod.uid, runningPodActions(pod, containers, memory, warm));
   }
   return plans;
 }

@@ -1,8 +1,9 @@
+import { randomBytes } from "node:crypto";
 import type { DesiredPod, Volume } from "../shared/domain.js";
 
 /**
- * The Docker labels that mark every container Cube creates, written and read here only: a node finds and adopts its
- * containers by them after a restart, and touches no container that does not carry its own name.
+ * The Docker labels and names that mark every container Cube creates, written and read here only: a node finds and
+ * adopts its containers by them after a restart, and touches no container that does not carry its own name.
  */
 const LABELS = {
   node: "cube.node",
@@ -11,16 +12,41 @@ const LABELS = {
   /** Absent on the pod's pause container. */
   container: "cube.container",
   specHash: "cube.spec-hash",
+  /** On a sandbox the node made ahead of need (its warm pool). */
+  warm: "cube.warm-sandbox",
 } as const;
 
-/** What a container's labels say of it. */
+/** What a container's labels (and, for a claimed warm sandbox, its name) say of it. */
 export interface ContainerIdentity {
   podUid: string;
   podName: string;
   /** The spec container's name; undefined for the pod's pause container. */
   containerName?: string;
   specHash: string;
+  /** A sandbox of the node's warm pool that no pod has claimed yet (its pod fields are empty). */
+  warm?: true;
 }
+
+/** A container's name, unique on the engine (which nodes on one machine may share): node, pod, container, a random suffix. */
+export function containerName(node: string, pod: Pick<DesiredPod, "name">, container: string): string {
+  return `cube_${node}_${pod.name}_${container}_${randomBytes(3).toString("hex")}`;
+}
+
+/** The labels and name of a sandbox made ahead of need, before any pod is known. */
+export function warmSandboxIdentity(node: string): { name: string; labels: Record<string, string> } {
+  return { name: `cube_${node}_warm_${randomBytes(3).toString("hex")}`, labels: { [LABELS.node]: node, [LABELS.warm]: "true" } };
+}
+
+/**
+ * The name a warm sandbox takes when a pod claims it. Docker cannot change a container's labels but can rename it, so
+ * the name carries the claim: the pod's name (for `docker ps`), its uid and spec hash (for the node after a restart).
+ */
+export function claimedSandboxName(node: string, pod: Pick<DesiredPod, "uid" | "name" | "specHash">): string {
+  return `cube_${node}_${pod.name}_pause_${pod.uid}_${pod.specHash}`;
+}
+
+/** Pod names have no "_": the pod name, uid and spec hash are the last fields of a claimed sandbox's name. */
+const CLAIMED_NAME = /_([^_]+)_pause_([^_]+)_([^_]+)$/;
 
 /** The labels of a container of `pod` on `node`: its pause container when `containerName` is undefined. */
 export function containerLabels(node: string, pod: Pick<DesiredPod, "uid" | "name" | "specHash">, containerName?: string): Record<string, string> {
@@ -33,7 +59,13 @@ export function containerLabels(node: string, pod: Pick<DesiredPod, "uid" | "nam
   };
 }
 
-export function readContainerLabels(labels: Record<string, string>): ContainerIdentity {
+/** What a container's labels and name say of it. */
+export function readContainerIdentity(labels: Record<string, string>, name: string): ContainerIdentity {
+  if (labels[LABELS.warm] !== undefined) {
+    const claimed = CLAIMED_NAME.exec(name);
+    if (!claimed) return { podUid: "", podName: "", specHash: "", warm: true };
+    return { podName: claimed[1], podUid: claimed[2], specHash: claimed[3] };
+  }
   return {
     podUid: labels[LABELS.podUid] ?? "",
     podName: labels[LABELS.pod] ?? "",

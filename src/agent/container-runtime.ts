@@ -86,6 +86,8 @@ export interface ContainerRuntime {
   ensurePauseImage(): Promise<string>;
   createContainer(options: CreateContainerOptions): Promise<string>;
   startContainer(id: string): Promise<void>;
+  /** Renames a container (how a warm sandbox is claimed: labels cannot change). */
+  renameContainer(id: string, name: string): Promise<void>;
   /** Sends the stop signal, then SIGKILL after `graceSeconds`; a container already stopped is fine. */
   stopContainer(id: string, graceSeconds: number): Promise<void>;
   /** Removes a container, killing it if it still runs; a container already gone is fine. */

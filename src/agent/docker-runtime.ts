@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
-import { nodeLabelFilter, readContainerLabels } from "./container-labels.js";
+import { nodeLabelFilter, readContainerIdentity } from "./container-labels.js";
 import {
   runtimeErrorMessage,
   type ContainerRuntime,
@@ -50,10 +50,11 @@ export class DockerRuntime implements ContainerRuntime {
         const info = await this.inspect(summary.Id, summary.State);
         if (!info) return undefined;
         const state = info.State.Status;
+        const name = (summary.Names[0] ?? "").replace(/^\//, "");
         return {
           id: summary.Id,
-          name: (summary.Names[0] ?? "").replace(/^\//, ""),
-          ...readContainerLabels(summary.Labels),
+          name,
+          ...readContainerIdentity(summary.Labels, name),
           state: state === "created" || state === "running" || state === "exited" ? state : "other",
           exitCode: state === "exited" ? info.State.ExitCode : undefined,
           oomKilled: info.State.OOMKilled || undefined,
@@ -175,6 +176,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   async startContainer(id: string): Promise<void> {
     await this.docker.getContainer(id).start();
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {

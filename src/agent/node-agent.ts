@@ -32,6 +32,8 @@ export interface NodeAgentOptions {
   store: AgentStore;
   runtime: ContainerRuntime;
   restartDefaults: RestartSettings;
+  /** Sandboxes kept made ahead of need. */
+  warmSandboxes: number;
   /** The node's labels, which pods select with `nodeSelector`. */
   labels: Record<string, string>;
   log: Logger;
@@ -76,6 +78,7 @@ export class NodeAgent {
       clock: this.clock,
       log: options.log,
       restartDefaults: options.restartDefaults,
+      warmSandboxes: options.warmSandboxes,
       outboxChanged: () => this.flushOutbox(),
       report: (pod, status) => this.session?.send({ podReport: { podUid: pod.uid, specHash: pod.specHash, status } }),
     });

@@ -25,6 +25,8 @@ export interface NodeAgentConfig {
   restart: RestartSettings;
   /** The node's labels (`--label`). */
   labels?: Record<string, string>;
+  /** Sandboxes the node keeps made ahead of need (`--warm-sandboxes`; none when unset). */
+  warmSandboxes?: number;
 }
 
 export interface NodeAgentDependencies {
@@ -97,6 +99,7 @@ export async function openNodeAgent(
         store,
         runtime,
         restartDefaults: config.restart,
+        warmSandboxes: config.warmSandboxes ?? 0,
         labels: config.labels ?? {},
         log,
         clock: deps.clock ?? systemClock,

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
 import type { Clock } from "../shared/clock.js";
 import type { ContainerSpec, EventType, RestartSettings } from "../shared/domain.js";
 import { cpuMillis, memoryBytes } from "../shared/quantities.js";
 import type { PodAction } from "./compute-pod-actions.js";
-import { containerLabels, volumeOf } from "./container-labels.js";
+import { claimedSandboxName, containerLabels, containerName, volumeOf, warmSandboxIdentity } from "./container-labels.js";
 import { runtimeErrorMessage, type ContainerRuntime, type CreateContainerOptions } from "./container-runtime.js";
 import type { LocalPod } from "./local-pod.js";
 import { isSandbox } from "./observed-containers.js";
@@ -29,9 +28,13 @@ export interface PodActionDependencies {
   record(podUid: string, type: EventType, reason: string, message: string): Promise<void>;
 }
 
-/** A container's name, unique on the engine (which nodes on one machine may share): node, pod, container, a random suffix. */
-function containerName(node: string, pod: LocalPod, container: string): string {
-  return `cube_${node}_${pod.name}_${container}_${randomBytes(3).toString("hex")}`;
+/**
+ * What the actions of one plan hand on to each other: the sandbox the plan created or claimed, and, for one it
+ * created, its start, which the plan's containers are created during and wait for only before their own start.
+ */
+export interface PlanProgress {
+  sandboxId?: string;
+  sandboxStarted?: Promise<void>;
 }
 
 /** What an action does, for a failure's event. */
@@ -44,6 +47,10 @@ export function describeAction(action: PodAction): string {
       return `stopping container ${name(action.container)}`;
     case "createSandbox":
       return "creating the pod's sandbox";
+    case "claimSandbox":
+      return `claiming warm sandbox ${action.sandbox.name}`;
+    case "createWarmSandbox":
+      return "creating a warm sandbox";
     case "startContainer":
       return `starting container ${action.container.name}`;
   }
@@ -104,7 +111,7 @@ export async function removePodVolumes(deps: Pick<PodActionDependencies, "node" 
 }
 
 /** Carries out one action of a pod's plan on the container runtime, recording its events. */
-export async function runPodAction(deps: PodActionDependencies, podUid: string, action: PodAction): Promise<void> {
+export async function runPodAction(deps: PodActionDependencies, podUid: string, action: PodAction, progress: PlanProgress): Promise<void> {
   const { runtime, node, record, restarts } = deps;
   switch (action.type) {
     case "removeContainer": {
@@ -131,14 +138,33 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
         name: containerName(node, pod, "pause"),
         image,
         labels: containerLabels(node, pod),
-        hostname: pod.name,
+        hostname: pod.spec.hostname,
         ports,
       });
+      progress.sandboxId = id;
+      // Its start (the engine sets up the network: the slow part) runs while the plan's containers are created.
+      const started = runtime.startContainer(id).catch((error: unknown) => {
+        throw new Error(`the pod's sandbox did not start: ${runtimeErrorMessage(error)}`);
+      });
+      started.catch(() => undefined); // awaited by the plan, which may first fail elsewhere
+      progress.sandboxStarted = started;
+      return;
+    }
+    case "claimSandbox": {
+      // Docker cannot relabel a container: its new name says whose it is (see container-labels).
+      await runtime.renameContainer(action.sandbox.id, claimedSandboxName(node, action.pod));
+      progress.sandboxId = action.sandbox.id;
+      return;
+    }
+    case "createWarmSandbox": {
+      const image = await runtime.ensurePauseImage();
+      const id = await runtime.createContainer({ ...warmSandboxIdentity(node), image });
       await runtime.startContainer(id);
       return;
     }
     case "startContainer": {
-      const { pod, container, sandboxId } = action;
+      const { pod, container } = action;
+      const sandboxId = action.sandboxId ?? progress.sandboxId!;
       if (!(await ensureImage(deps, pod, container.name, container.image))) return;
       let id: string;
       try {
@@ -167,6 +193,7 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
         return;
       }
       await record(pod.uid, "Normal", "Created", `Created container ${container.name}`);
+      await progress.sandboxStarted;
       await runtime.startContainer(id);
       await record(pod.uid, "Normal", "Started", `Started container ${container.name}`);
       const state = await restarts.get(pod, container.name);

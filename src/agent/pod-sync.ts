@@ -11,7 +11,8 @@ import type { LocalPod } from "./local-pod.js";
 import { containersByPod, exitCodeOf, exitReason, instancesOf, isDead, isSandbox } from "./observed-containers.js";
 import { Prober, type ProbeTarget, type RunProbe } from "./prober.js";
 import { probeRunner } from "./run-probe.js";
-import { describeAction, removePodVolumes, runPodAction, type PodActionDependencies } from "./pod-actions.js";
+import { describeAction, removePodVolumes, runPodAction, type PlanProgress, type PodActionDependencies } from "./pod-actions.js";
+import { planWarmPool } from "./plan-warm-pool.js";
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
 
@@ -29,6 +30,8 @@ export interface PodSyncDependencies {
   restartDefaults: RestartSettings;
   /** Runs a probe: against the engine unless a test gives another. */
   runProbe?: RunProbe;
+  /** Sandboxes kept made and started ahead of need, so that a pod without host ports finds its network ready (default 0). */
+  warmSandboxes?: number;
 }
 
 /** Retries of a pod whose actions failed (the engine refused): 1 s doubling to 30 s. */
@@ -43,6 +46,11 @@ export class PodSync {
   private deciding?: Promise<void>;
   private pendingTrigger = false;
   private readonly workers = new Map<string, Promise<void>>();
+  /** The warm sandboxes that running workers claim, by pod uid. */
+  private readonly claiming = new Map<string, string>();
+  /** Makes and removes warm sandboxes, one plan at a time; after a failure, not before `retryAt`. */
+  private poolWorker?: Promise<void>;
+  private poolFailures = { failures: 0, retryAt: 0 };
   /** Pods whose last worker failed: not acted on again before `retryAt` (a backoff, so a broken engine is not hammered). */
   private readonly failingPods = new Map<string, { failures: number; retryAt: number }>();
   private readonly restarts: RestartStates;
@@ -81,9 +89,9 @@ export class PodSync {
 
   /** Resolves once no decision and no worker is running (for tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.deciding || this.workers.size > 0) {
+    while (this.deciding || this.workers.size > 0 || this.poolWorker) {
       await this.deciding;
-      await Promise.all(this.workers.values());
+      await Promise.all([...this.workers.values(), this.poolWorker]);
     }
   }
 
@@ -127,11 +135,16 @@ export class PodSync {
     this.prober.tick(targets);
     this.verdicts = this.prober.verdicts(targets);
     const now = clock.now();
+    let dispatched = 0;
     for (const { podUid, actions } of computePodActions(pods, observed, await this.memory())) {
       if (this.workers.has(podUid) || (this.failingPods.get(podUid)?.retryAt ?? 0) > now) continue;
       await pauseIfSliceUsed();
+      dispatched++;
+      const claim = actions.find((action) => action.type === "claimSandbox");
+      if (claim) this.claiming.set(podUid, claim.sandbox.id);
       const worker = this.work(podUid, actions).then((succeeded) => {
         this.workers.delete(podUid);
+        this.claiming.delete(podUid);
         if (succeeded) {
           this.failingPods.delete(podUid);
           this.trigger();
@@ -142,11 +155,33 @@ export class PodSync {
       });
       this.workers.set(podUid, worker);
     }
+    this.tendWarmPool(observed, dispatched === 0 && this.workers.size === 0);
     await this.reportStatuses(pods, byPod);
   }
 
   private async memory(): Promise<NodeMemory> {
-    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts };
+    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts, claiming: new Set(this.claiming.values()) };
+  }
+
+  /** Hands what the warm pool needs to its worker, unless it is still at work or backing off after a failure. */
+  private tendWarmPool(observed: ObservedContainer[], idle: boolean): void {
+    const { clock, log } = this.deps;
+    if (this.poolWorker || this.poolFailures.retryAt > clock.now()) return;
+    const actions = planWarmPool(observed, { target: this.deps.warmSandboxes ?? 0, idle, claimed: new Set(this.claiming.values()) });
+    if (actions.length === 0) return;
+    this.poolWorker = (async () => {
+      try {
+        for (const action of actions) await runPodAction(this.actions, "", action, {});
+        this.poolFailures = { failures: 0, retryAt: 0 };
+      } catch (error) {
+        const failures = this.poolFailures.failures + 1;
+        this.poolFailures = { failures, retryAt: clock.now() + backoffDelay(failures - 1, ACTION_RETRY_BACKOFF) };
+        log.warn(`the warm pool: ${describeAction(actions[0])} failed: ${runtimeErrorMessage(error)}`);
+      } finally {
+        this.poolWorker = undefined;
+        this.trigger();
+      }
+    })();
   }
 
   /** Feeds each newly dead container to the restart tracker, and records what it decided. */
@@ -190,14 +225,18 @@ export class PodSync {
 
   /** Runs one pod's plan in order, stopping at the first failure (recorded as a Warning event); true if all worked. */
   private async work(podUid: string, actions: PodAction[]): Promise<boolean> {
-    for (const action of actions) {
+    const progress: PlanProgress = {};
+    for (const action of [...actions, undefined]) {
       await pauseIfSliceUsed();
       try {
-        await runPodAction(this.actions, podUid, action);
+        // After the last action, the sandbox this plan created must have started (no action may have waited for it).
+        if (action) await runPodAction(this.actions, podUid, action, progress);
+        else await progress.sandboxStarted;
       } catch (error) {
         const message = runtimeErrorMessage(error);
-        this.deps.log.warn(`${action.type} failed (${action.reason}): ${message}`);
-        await this.event(podUid, "Warning", "Failed", `${describeAction(action)} failed: ${message}`).catch(() => undefined);
+        const what = action ? describeAction(action) : "starting the pod's sandbox";
+        this.deps.log.warn(`${what} failed (${action?.reason ?? "the pod needs it"}): ${message}`);
+        await this.event(podUid, "Warning", "Failed", `${what} failed: ${message}`).catch(() => undefined);
         return false;
       }
     }

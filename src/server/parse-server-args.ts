@@ -41,6 +41,11 @@ const common: Record<string, FlagSpec> = {
   "restart-backoff-max": { env: "CUBE_RESTART_BACKOFF_MAX", help: "longest delay between restarts", default: () => "30s" },
   "restart-reset-after": { env: "CUBE_RESTART_RESET_AFTER", help: "a container that ran this long starts a fresh failure count", default: () => "60s" },
   "restart-max-failures": { env: "CUBE_RESTART_MAX_FAILURES", help: "consecutive failures after which the pod is Failed", default: () => "5" },
+  "warm-sandboxes": {
+    env: "CUBE_WARM_SANDBOXES",
+    help: "sandboxes kept started ahead of need, so that a pod without host ports starts at once (0: none, and those kept go)",
+    default: () => "3",
+  },
   label: { env: "CUBE_LABELS", help: "a label of this node, KEY=VALUE (repeatable), which pods select with nodeSelector", multiple: true },
 };
 
@@ -104,9 +109,10 @@ function yesNo(value: string, flag: string): boolean {
   throw new UsageError(`--${flag} must be yes or no, got "${value}"`);
 }
 
-function wholeNumberFlag(value: string, flag: string): number {
+function wholeNumberFlag(value: string, flag: string, least = 1): number {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new UsageError(`--${flag} must be a whole number of at least 1, got "${value}"`);
+  if (value.trim() === "" || !Number.isInteger(number) || number < least)
+    throw new UsageError(`--${flag} must be a whole number of at least ${least}, got "${value}"`);
   return number;
 }
 
@@ -248,6 +254,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   const dataDir = required("data-dir");
   const name = required("name");
   const labels = labelFlags(values("label"));
+  const warmSandboxes = wholeNumberFlag(required("warm-sandboxes"), "warm-sandboxes", 0);
   if (mode === "leader") {
     return {
       mode,
@@ -262,6 +269,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         dataDir,
         name,
         restart,
+        warmSandboxes,
         listen: hostPort("listen")!,
         heartbeatGraceMs: durationFlag(required("heartbeat-grace"), "heartbeat-grace"),
         rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),
@@ -276,6 +284,16 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   }
   return {
     mode,
-    config: { token, dataDir, name, restart, labels, leader: hostPort("leader")!, listen: hostPort("listen")!, advertise: hostPort("advertise") },
+    config: {
+      token,
+      dataDir,
+      name,
+      restart,
+      warmSandboxes,
+      labels,
+      leader: hostPort("leader")!,
+      listen: hostPort("listen")!,
+      advertise: hostPort("advertise"),
+    },
   };
 }

@@ -116,6 +116,11 @@ export interface PodSpec {
   volumes?: Volume[];
   /** The labels a node must have to run the pod. */
   nodeSelector?: Record<string, string>;
+  /**
+   * The hostname its containers see. Unset, they see their sandbox's (a short id, as `docker run` gives): a node can
+   * then hand the pod a sandbox it made ahead of need, whose hostname was set before the pod existed.
+   */
+  hostname?: string;
 }
 
 export interface PodMetadata {

@@ -164,6 +164,7 @@ const podSpecSchema = z
       .superRefine(uniqueBy((v) => v.name, "volume name", "volumes", "name"))
       .optional(),
     nodeSelector: z.record(labelKey, labelValue).optional(),
+    hostname: dnsLabel.optional(),
   })
   .superRefine((spec, ctx) => {
     // A mount names a volume of the pod; a host port is published once per protocol and address.

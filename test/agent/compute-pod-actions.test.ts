@@ -3,7 +3,7 @@ import { computePodActions, ORPHAN_GRACE_SECONDS, type NodeMemory, type PodActio
 import type { ObservedContainer } from "../../src/agent/container-runtime.js";
 import type { LocalPod } from "../../src/agent/local-pod.js";
 import type { RestartState } from "../../src/agent/restart-tracker.js";
-import { at, healthyWeb, observed, webPod } from "../helpers/pod-fixtures.js";
+import { at, healthyWeb, observed, warmSandbox, webPod } from "../helpers/pod-fixtures.js";
 
 /** An action in a form a table can state: "remove app (7s): reason", "sandbox", "start app in pause-running-…". */
 function summary(action: PodAction): string {
@@ -14,8 +14,13 @@ function summary(action: PodAction): string {
       return `stop ${action.container.containerName ?? "pause"} (${action.graceSeconds}s)`;
     case "createSandbox":
       return "create sandbox";
+    case "claimSandbox":
+      return `claim ${action.sandbox.id}`;
+    case "createWarmSandbox":
+      return "create warm sandbox";
     case "startContainer":
-      return `start ${action.container.name}`;
+      if (action.sandboxId === undefined) return `start ${action.container.name} in the new sandbox`;
+      return action.sandboxId === observed(undefined).id ? `start ${action.container.name}` : `start ${action.container.name} in ${action.sandboxId}`;
   }
 }
 
@@ -26,6 +31,7 @@ const remembering = (name: string, state: Partial<RestartState>): NodeMemory => 
   restarts: new Map([[`uid-web/hash-1/${name}`, { restarts: 0, failures: 1, ...state }]]),
   now: NOW,
 });
+const startsInNew = ["start app in the new sandbox", "start sidecar in the new sandbox"];
 const appExited = observed("app", { id: "app-dead", state: "exited", exitCode: 1, createdAt: at(10), finishedAt: at(20) });
 
 interface Case {
@@ -38,7 +44,64 @@ interface Case {
 
 const cases: Case[] = [
   { name: "everything is fine: nothing to do", observed: healthyWeb(), expected: [] },
-  { name: "a new pod: its sandbox first", observed: [], expected: ["create sandbox"] },
+  { name: "a new pod: its sandbox, then its containers, in one plan", observed: [], expected: ["create sandbox", ...startsInNew] },
+  {
+    name: "a new pod and a warm sandbox ready: claim it and start the containers in it",
+    observed: [warmSandbox("warm-1")],
+    expected: ["claim warm-1", "start app in warm-1", "start sidecar in warm-1"],
+  },
+  {
+    name: "a pod running, warm sandboxes around: nothing to do (they are no pod's orphans)",
+    observed: [...healthyWeb(), warmSandbox("warm-1"), warmSandbox("warm-2", { state: "exited" })],
+    expected: [],
+  },
+  {
+    name: "a new pod that publishes a host port: a sandbox of its own (ports are set when it is created)",
+    pods: [webPod({ hostPorts: [{ container: "app", containerPort: 80, protocol: "tcp", hostAddress: "0.0.0.0", hostPort: 8080 }] })],
+    observed: [warmSandbox("warm-1")],
+    expected: ["create sandbox", ...startsInNew],
+  },
+  {
+    name: "a new pod that sets its hostname: a sandbox of its own (a sandbox's hostname is set when it is created)",
+    pods: [webPod({ spec: { ...webPod().spec, hostname: "db-0" } })],
+    observed: [warmSandbox("warm-1")],
+    expected: ["create sandbox", ...startsInNew],
+  },
+  {
+    name: "a warm sandbox that is not running is not claimed",
+    observed: [warmSandbox("warm-1", { state: "exited" })],
+    expected: ["create sandbox", ...startsInNew],
+  },
+  {
+    name: "a warm sandbox another pod's worker is claiming is not claimed again",
+    observed: [warmSandbox("warm-1")],
+    memory: { ...noMemory, claiming: new Set(["warm-1"]) },
+    expected: ["create sandbox", ...startsInNew],
+  },
+  {
+    name: "two new pods and one warm sandbox: the first claims it, the second gets a sandbox made",
+    pods: [webPod(), webPod({ uid: "uid-db", name: "db" })],
+    observed: [warmSandbox("warm-1")],
+    expected: ["claim warm-1", "start app in warm-1", "start sidecar in warm-1", "create sandbox", ...startsInNew],
+  },
+  {
+    name: "the sandbox stopped and a warm one is ready: remove the pod's containers, claim it, start them in it",
+    observed: [observed(undefined, { state: "exited", exitCode: 137 }), observed("app"), observed("sidecar"), warmSandbox("warm-1")],
+    expected: [
+      "remove app/running (7s)",
+      "remove sidecar/running (7s)",
+      "remove pause/exited (0s)",
+      "claim warm-1",
+      "start app in warm-1",
+      "start sidecar in warm-1",
+    ],
+  },
+  {
+    name: "a new sandbox while a crashed container's back-off runs: that container waits",
+    observed: [observed(undefined, { state: "exited", exitCode: 137 }), appExited],
+    memory: remembering("app", { lastCounted: "app-dead", retryAt: NOW + 1 }),
+    expected: ["remove app/exited (7s)", "remove pause/exited (0s)", "create sandbox", "start sidecar in the new sandbox"],
+  },
   {
     name: "a container its probes call unhealthy: stop it gracefully (its exit is then counted)",
     observed: healthyWeb(),
@@ -60,13 +123,13 @@ const cases: Case[] = [
   {
     name: "the sandbox stopped: remove the pod's containers (apps first, gracefully) and start over",
     observed: [observed(undefined, { state: "exited", exitCode: 137 }), observed("app"), observed("sidecar")],
-    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/exited (0s)", "create sandbox"],
+    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/exited (0s)", "create sandbox", ...startsInNew],
   },
   {
     name: "a new spec: remove the old version's containers, then start the new one",
     pods: [webPod({ specHash: "hash-2" })],
     observed: healthyWeb(),
-    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/running (0s)", "create sandbox"],
+    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/running (0s)", "create sandbox", ...startsInNew],
   },
   {
     name: "a pod this node does not hold: its containers are orphans",
@@ -176,7 +239,7 @@ describe("computePodActions", () => {
     const plans = computePodActions([webPod(), other], [...healthyWeb(), observed("app", { podUid: "uid-gone", podName: "gone" })], noMemory);
     expect(plans.map((plan) => `${plan.podUid}: ${plan.actions.map(summary).join(", ")}`)).to.deep.equal([
       `uid-gone: remove app/running (${ORPHAN_GRACE_SECONDS}s)`,
-      "uid-db: create sandbox",
+      "uid-db: create sandbox, start app in the new sandbox, start sidecar in the new sandbox",
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import { AgentStore } from "../../src/agent/agent-store.js";
-import { containerLabels, readContainerLabels } from "../../src/agent/container-labels.js";
+import { containerLabels, readContainerIdentity } from "../../src/agent/container-labels.js";
 import type { LocalPod } from "../../src/agent/local-pod.js";
 import { PAUSE_IMAGE } from "../../src/agent/pause-image.js";
 import { PodSync } from "../../src/agent/pod-sync.js";
@@ -87,7 +87,7 @@ describe("PodSync, on the fake runtime", () => {
 
   const single = (change: Partial<typeof spec> = {}) => placed(webPod({ spec: { ...spec, containers: [spec.containers[0]], ...change } }));
   const lastStatus = () => reports.at(-1)!.status;
-  const app = () => runtime.all().filter((c) => readContainerLabels(c.labels).containerName === "app");
+  const app = () => runtime.all().filter((c) => readContainerIdentity(c.labels, c.options.name).containerName === "app");
   const runningApp = () => app().find((c) => c.state === "running")!;
 
   it("restarts a crashed container after a doubling back-off, then gives up: CrashLoopBackOff, then Failed", async () => {
@@ -214,7 +214,7 @@ describe("PodSync, on the fake runtime", () => {
     await syncNow();
     await syncNow();
     const after = runtime.all();
-    expect(after.map((c) => readContainerLabels(c.labels).specHash)).to.deep.equal(["hash-2", "hash-2", "hash-2"]);
+    expect(after.map((c) => readContainerIdentity(c.labels, c.options.name).specHash)).to.deep.equal(["hash-2", "hash-2", "hash-2"]);
     expect(after.some((c) => before.includes(c.id))).to.equal(false);
   });
 
@@ -234,12 +234,12 @@ describe("PodSync, on the fake runtime", () => {
       runtime
         .all()
         .filter((c) => c.state === "running")
-        .map((c) => readContainerLabels(c.labels).containerName ?? "pause"),
+        .map((c) => readContainerIdentity(c.labels, c.options.name).containerName ?? "pause"),
     ).to.deep.equal(["pause"]);
     clock.advance(1000);
     await syncNow();
     const running = runtime.all().filter((c) => c.state === "running");
-    expect(running.map((c) => readContainerLabels(c.labels).containerName ?? "pause")).to.deep.equal(["pause", "app", "sidecar"]);
+    expect(running.map((c) => readContainerIdentity(c.labels, c.options.name).containerName ?? "pause")).to.deep.equal(["pause", "app", "sidecar"]);
     expect(log.lines).to.include("INFO sync works again");
   });
 
@@ -317,7 +317,7 @@ describe("PodSync, on the fake runtime", () => {
       await new Promise((resolve) => setImmediate(resolve));
       await syncNow();
     };
-    const app = () => runtime.all().filter((c) => readContainerLabels(c.labels).containerName === "app");
+    const app = () => runtime.all().filter((c) => readContainerIdentity(c.labels, c.options.name).containerName === "app");
 
     beforeEach(async () => {
       await sync.idle();

@@ -51,3 +51,20 @@ export function observed(containerName: string | undefined, change: Partial<Obse
 
 /** Everything fine: the pause container and both app containers run the current spec. */
 export const healthyWeb = (): ObservedContainer[] => [observed(undefined), observed("app"), observed("sidecar")];
+
+/** A sandbox of the node's warm pool, claimed by no pod yet, as the engine shows it. */
+export function warmSandbox(id: string, change: Partial<ObservedContainer> = {}): ObservedContainer {
+  return {
+    id,
+    name: `cube_n_warm_${id}`,
+    podUid: "",
+    podName: "",
+    specHash: "",
+    warm: true,
+    state: "running",
+    createdAt: at(0),
+    startedAt: at(1),
+    image: "cube/pause:1",
+    ...change,
+  };
+}

@@ -10,7 +10,7 @@ import { grpcClientOptions } from "../../src/shared/grpc-client-options.js";
 import { specHash } from "../../src/shared/spec-hash.js";
 import { ClientIdentity, mutualChannelCredentials } from "../../src/shared/tls-credentials.js";
 import { startLeader } from "../../src/leader/start-leader.js";
-import { readContainerLabels } from "../../src/agent/container-labels.js";
+import { readContainerIdentity } from "../../src/agent/container-labels.js";
 import { formatHostPort } from "../../src/shared/host-port.js";
 import { IN_MEMORY } from "../../src/shared/open-database.js";
 import type { RunningServer } from "../../src/shared/running-server.js";
@@ -38,8 +38,8 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
   const podsOn = (runtime: FakeRuntime) =>
     runtime
       .all()
-      .filter((c) => c.state === "running" && readContainerLabels(c.labels).containerName === "main")
-      .map((c) => readContainerLabels(c.labels).podName)
+      .filter((c) => c.state === "running" && readContainerIdentity(c.labels, c.options.name).containerName === "main")
+      .map((c) => readContainerIdentity(c.labels, c.options.name).podName)
       .sort();
   const statuses = async () => (await client.list("pod")).items.map((item) => `${item.name} ${item.status}`);
   const soon = <T>(what: string, probe: () => Promise<T | undefined>) => eventually(what, probe, 5000, 5);
@@ -83,7 +83,9 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     const container = { name: "main", image: "app:1", command: ["sh", "-c"], args: ["echo $GREETING"], env: { GREETING: "hi" } };
     await client.apply(JSON.stringify({ type: "pod", metadata: { name: "full" }, spec: { containers: [container] } }));
     const created = await soon("pod/full's container", async () =>
-      [...runtimes.leader.all(), ...runtimes.follower.all()].find((c) => readContainerLabels(c.labels).podName === "full" && c.options.image === "app:1"),
+      [...runtimes.leader.all(), ...runtimes.follower.all()].find(
+        (c) => readContainerIdentity(c.labels, c.options.name).podName === "full" && c.options.image === "app:1",
+      ),
     );
     expect(created.options).to.deep.include({ command: container.command, args: container.args, env: container.env });
   });
@@ -93,7 +95,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     await client.delete("pod", "a");
     await soon("pod/a gone", async () => ((await statuses()).some((s) => s.startsWith("a ")) ? undefined : true));
     const runtime = node === "leader" ? runtimes.leader : runtimes.follower;
-    expect(runtime.all().filter((c) => readContainerLabels(c.labels).podName === "a")).to.deep.equal([]);
+    expect(runtime.all().filter((c) => readContainerIdentity(c.labels, c.options.name).podName === "a")).to.deep.equal([]);
     expect(runtime.calls.some((call) => call.startsWith("stop "))).to.equal(true);
   });
 

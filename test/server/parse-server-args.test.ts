@@ -54,6 +54,7 @@ describe("parseServerArgs", () => {
         dataDir: "/var/lib/cube",
         name: "flag-name",
         restart: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
+        warmSandboxes: 3,
         labels: { zone: "a", disk: "ssd" },
       },
     });
@@ -119,14 +120,18 @@ describe("parseServerArgs", () => {
         "3",
         "--reschedule-delay",
         "30s",
+        "--warm-sandboxes",
+        "0",
       ],
       {},
     );
     expect(command.mode === "leader" && command.config).to.deep.include({
       restart: { initialBackoffSeconds: 0.5, maxBackoffSeconds: 60, resetAfterSeconds: 120, maxFailures: 3 },
       rescheduleDelayMs: 30_000,
+      warmSandboxes: 0,
     });
     expect(() => parseServerArgs(["leader", "--token", TOKEN, "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
+    expect(usageError(["leader", "--token", TOKEN, "--warm-sandboxes", "two"])).to.equal('--warm-sandboxes must be a whole number of at least 0, got "two"');
   });
 
   it("requires the token, and the leader's address for a follower", () => {

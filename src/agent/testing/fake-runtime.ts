@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../../shared/clock.js";
-import { belongsTo, readContainerLabels } from "../container-labels.js";
+import { belongsTo, readContainerIdentity } from "../container-labels.js";
 import type { ContainerRuntime, CreateContainerOptions, ExecOptions, ExecProcess, LogOptions, ObservedContainer } from "../container-runtime.js";
 import type { LogLine, OutputStream } from "../log-lines.js";
 import { PAUSE_IMAGE } from "../pause-image.js";
 
-type Method = "listContainers" | "pullImage" | "createContainer" | "startContainer" | "stopContainer" | "removeContainer";
+type Method = "listContainers" | "pullImage" | "createContainer" | "startContainer" | "renameContainer" | "stopContainer" | "removeContainer";
 
 interface FakeContainer {
   id: string;
@@ -80,7 +80,7 @@ export class FakeRuntime implements ContainerRuntime {
       .map((c) => ({
         id: c.id,
         name: c.options.name,
-        ...readContainerLabels(c.options.labels),
+        ...readContainerIdentity(c.options.labels, c.options.name),
         state: c.state,
         exitCode: c.exitCode,
         error: c.error,
@@ -129,6 +129,14 @@ export class FakeRuntime implements ContainerRuntime {
       throw new Error(`cannot join network of a non running container: ${container.options.networkOf}`);
     }
     Object.assign(container, { state: "running", startedAt: new Date(this.clock.now()), exitCode: undefined, finishedAt: undefined });
+  }
+
+  async renameContainer(id: string, name: string): Promise<void> {
+    this.calls.push(`rename ${id} ${name}`);
+    this.maybeFail("renameContainer");
+    if ([...this.containers.values()].some((c) => c.options.name === name)) throw new Error(`Conflict. The container name "/${name}" is already in use`);
+    const container = this.mustGet(id);
+    container.options = { ...container.options, name };
   }
 
   async stopContainer(id: string, graceSeconds: number): Promise<void> {

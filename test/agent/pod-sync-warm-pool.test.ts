@@ -1,0 +1,131 @@
+import { join } from "node:path";
+import { expect } from "chai";
+import { AgentStore } from "../../src/agent/agent-store.js";
+import { readContainerIdentity } from "../../src/agent/container-labels.js";
+import { PodSync } from "../../src/agent/pod-sync.js";
+import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
+import type { PodStatusReport } from "../../src/shared/domain.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { MemoryLogger } from "../helpers/memory-logger.js";
+import { placed, webPod } from "../helpers/pod-fixtures.js";
+import { tempDir } from "../helpers/temp-dir.js";
+
+describe("PodSync's warm sandboxes, on the fake runtime", () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: AgentStore;
+  let runtime: FakeRuntime;
+  let sync: PodSync;
+  let reports: { pod: string; status: PodStatusReport }[];
+  const makeSync = (warmSandboxes: number) =>
+    new PodSync({
+      node: "n1",
+      runtime,
+      store,
+      clock: new FakeClock(),
+      log: new MemoryLogger(),
+      restartDefaults: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
+      warmSandboxes,
+      outboxChanged: () => {},
+      report: (pod, status) => reports.push({ pod: pod.name, status }),
+    });
+
+  beforeEach(async () => {
+    dir = tempDir("warm-pool");
+    store = await AgentStore.open(join(dir.path, "agent.db"));
+    runtime = new FakeRuntime();
+    runtime.images.add("app:1").add("sidecar:1");
+    reports = [];
+    sync = makeSync(2);
+  });
+
+  afterEach(async () => {
+    await sync.idle();
+    await store.close();
+    dir.remove();
+  });
+
+  const syncNow = async () => {
+    sync.trigger();
+    await sync.idle();
+  };
+  const identity = (c: ReturnType<FakeRuntime["all"]>[number]) => readContainerIdentity(c.labels, c.options.name);
+  const warm = () => runtime.all().filter((c) => identity(c).warm && c.state === "running");
+  const podContainers = (name: string) => runtime.all().filter((c) => identity(c).podName === name);
+
+  it("fills the pool while the node is idle: labelled warm sandboxes, which are no pod", async () => {
+    await syncNow();
+    expect(warm().map((c) => [c.options.name.replace(/_[0-9a-f]{6}$/, "_…"), c.labels])).to.deep.equal([
+      ["cube_n1_warm_…", { "cube.node": "n1", "cube.warm-sandbox": "true" }],
+      ["cube_n1_warm_…", { "cube.node": "n1", "cube.warm-sandbox": "true" }],
+    ]);
+    expect(reports).to.deep.equal([]);
+    await syncNow();
+    expect(runtime.all()).to.have.length(2);
+  });
+
+  it("hands a pod a warm sandbox: no sandbox made for it, its containers join the claimed one, the pool refills", async () => {
+    await syncNow();
+    const [first] = warm();
+    runtime.calls.length = 0;
+    await store.replaceAssignments([placed()]);
+    await syncNow();
+    const { uid, specHash } = webPod();
+    const containers = podContainers("web");
+    expect(containers.map((c) => [identity(c).containerName ?? "pause", c.state])).to.deep.equal([
+      ["pause", "running"],
+      ["app", "running"],
+      ["sidecar", "running"],
+    ]);
+    const [sandbox, app, sidecar] = containers;
+    expect(sandbox.id).to.equal(first.id);
+    expect(sandbox.options.name).to.equal(`cube_n1_web_pause_${uid}_${specHash}`);
+    expect(identity(sandbox)).to.deep.equal({ podUid: uid, podName: "web", specHash });
+    expect([app.options.networkOf, sidecar.options.networkOf]).to.deep.equal([first.id, first.id]);
+    // The pod's own calls come before the refill's: the claim, then its two containers.
+    expect(runtime.calls.slice(0, 5).map((call) => call.split(" ")[0])).to.deep.equal(["rename", "create", "start", "create", "start"]);
+    expect(reports.at(-1)!.status.phase).to.equal("Running");
+    expect(warm()).to.have.length(2);
+  });
+
+  it("adopts a claimed sandbox after the agent restarts, and removes it with its pod", async () => {
+    await syncNow();
+    await store.replaceAssignments([placed()]);
+    await syncNow();
+    const before = runtime.all().map((c) => c.id);
+    sync = makeSync(2);
+    runtime.calls.length = 0;
+    await syncNow();
+    expect(runtime.calls).to.deep.equal([]);
+    expect(runtime.all().map((c) => c.id)).to.deep.equal(before);
+
+    await store.replaceAssignments([placed(webPod(), true)]);
+    await syncNow();
+    expect(podContainers("web")).to.deep.equal([]);
+    expect(warm()).to.have.length(2);
+  });
+
+  it("gives a pod that publishes a host port a sandbox of its own, leaving the pool as it is", async () => {
+    await syncNow();
+    const pool = warm().map((c) => c.id);
+    await store.replaceAssignments([
+      placed(webPod({ hostPorts: [{ container: "app", containerPort: 80, protocol: "tcp", hostAddress: "0.0.0.0", hostPort: 8080 }] })),
+    ]);
+    await syncNow();
+    const [sandbox] = podContainers("web");
+    expect(sandbox.options.ports).to.deep.equal([{ containerPort: 80, protocol: "tcp", hostIP: "0.0.0.0", hostPort: 8080 }]);
+    expect(warm().map((c) => c.id)).to.deep.equal(pool);
+  });
+
+  it("drains the pool when the node keeps none", async () => {
+    await syncNow();
+    sync = makeSync(0);
+    await syncNow();
+    expect(runtime.all()).to.deep.equal([]);
+  });
+
+  it("backs off when the engine refuses to make warm sandboxes, rather than asking again at once", async () => {
+    runtime.failNext("createContainer", "no space left on device");
+    await syncNow();
+    expect(runtime.calls.filter((call) => call.startsWith("create"))).to.have.length(1);
+  });
+});
