@@ -1,5 +1,5 @@
 // `npm run bench [-- PART... [--runs N] [--write]]`: Cube measured against the bare Docker engine on this machine, and
-// at scale with simulated nodes. Parts: pod-start, throughput, cli, scale, deployments, node-loss, shutdown,
+// at scale with simulated nodes, and against Docker Swarm on the multi-host test bed. Parts: pod-start, throughput, swarm, cli, scale, deployments, node-loss, shutdown,
 // apply-stall (default: all). Every comparison is a ratio of two things measured in the same run; figures are medians. --write puts the
 // table in bench/RESULTS.md.
 import { execFile } from "node:child_process";
@@ -14,10 +14,10 @@ import { measureDeployments } from "./deployments.js";
 import { withSimulatedCluster } from "./simulated-cluster.js";
 import { measureNodeLoss } from "./node-loss.js";
 import { measureShutdown } from "./shutdown.js";
+import { cubeBurst, cubePodStarts, dockerRunBurst, dockerRunStarts, localEngine, type PodStartSplit } from "./pod-start.js";
+import { compareWithSwarm } from "./swarm.js";
 
 const run = promisify(execFile);
-const IMAGE = "cube-test/busybox:latest";
-const SERVE = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
 /** The image of the scale benchmark's pods, which the simulated nodes' fake engines hold. */
 const SIMULATED_IMAGE = "bench/app:1";
 
@@ -36,34 +36,15 @@ const median = (values: number[]) => {
 };
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Docker's own StartedAt of the app containers with these labels, once every one has started. */
-async function startedAt(labels: string[], count: number): Promise<number[]> {
-  return eventually(
-    `${count} started containers`,
-    async () => {
-      const filters = labels.flatMap((label) => ["--filter", `label=${label}`]);
-      const ids = (await run("docker", ["ps", "-q", ...filters])).stdout.split("\n").filter(Boolean);
-      if (ids.length < count) return undefined;
-      const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", ...ids]);
-      return stdout
-        .split("\n")
-        .filter(Boolean)
-        .map((time) => Date.parse(time));
-    },
-    120_000,
-    50,
-  );
-}
-
-async function withCluster<T>(body: (cluster: LocalCluster, prefix: string) => Promise<T>, leaderArgs: string[] = []): Promise<T> {
-  const cluster = new LocalCluster(15, leaderArgs);
+/** A leader and two followers on this machine's engine, each server given `serverArgs`. */
+async function withCluster<T>(body: (cluster: LocalCluster, prefix: string) => Promise<T>, serverArgs: string[] = []): Promise<T> {
+  const cluster = new LocalCluster(15, serverArgs);
   const prefix = `bench${Math.random().toString(36).slice(2, 6)}`;
   try {
     await cluster.startLeader(`${prefix}-main`);
-    cluster.startFollower(`${prefix}-f1`);
-    cluster.startFollower(`${prefix}-f2`);
+    cluster.startFollower(`${prefix}-f1`, { extraArgs: serverArgs });
+    cluster.startFollower(`${prefix}-f2`, { extraArgs: serverArgs });
     await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
     return await body(cluster, prefix);
   } finally {
@@ -71,107 +52,77 @@ async function withCluster<T>(body: (cluster: LocalCluster, prefix: string) => P
   }
 }
 
-function manifest(cluster: LocalCluster, file: string, names: string[]): string {
-  const path = join(cluster.dir.path, file);
-  writeFileSync(
-    path,
-    JSON.stringify(
-      names.map((name) => ({
-        type: "pod",
-        metadata: { name },
-        spec: { containers: [{ name: "main", image: IMAGE, command: SERVE }], terminationGracePeriodSeconds: 1 },
-      })),
-    ),
-  );
-  return path;
-}
+const medianOf = <T>(items: T[], field: (item: T) => number) => median(items.map(field));
 
-async function removeDockerContainers(prefix: string): Promise<void> {
-  const ids = (await run("docker", ["ps", "-aq", "--filter", `name=${prefix}`])).stdout.split("\n").filter(Boolean);
-  if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]);
-}
-
-/** `cube apply` of one pod → its container started, against `docker run -d` of the same image and command. */
+/** `cube apply` of one pod → its container started, against `docker run -d` of the same image and command, split by step. */
 async function podStart(runs: number): Promise<Row[]> {
   return withCluster(async (cluster) => {
-    const cube: number[] = [];
-    const docker: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const name = `start-${i}`;
-      const path = manifest(cluster, `${name}.json`, [name]);
-      let begin = Date.now();
-      const applied = await cluster.cube(["apply", path]);
-      if (applied.code !== 0) throw new Error(applied.stderr);
-      cube.push((await startedAt([`cube.pod=${name}`, "cube.container"], 1))[0] - begin);
-
-      begin = Date.now();
-      await run("docker", ["run", "-d", "--name", `cube-bench-docker-${i}`, IMAGE, ...SERVE]);
-      const { stdout } = await run("docker", ["inspect", "--format", "{{.State.StartedAt}}", `cube-bench-docker-${i}`]);
-      docker.push(Date.parse(stdout.trim()) - begin);
-      await sleep(500);
-    }
-    await removeDockerContainers("cube-bench-docker-");
+    const cube = await cubePodStarts(cluster, localEngine, runs, "start");
+    const docker = await dockerRunStarts(runs);
+    const row = (figure: string, field: (split: PodStartSplit) => number, target = ""): Row => ({
+      figure,
+      cube: seconds(medianOf(cube, field)),
+      docker: seconds(medianOf(docker, field)),
+      ratio: ratio(medianOf(cube, field), medianOf(docker, field)),
+      target,
+    });
     return [
-      {
-        figure: `pod start (median of ${runs})`,
-        cube: seconds(median(cube)),
-        docker: seconds(median(docker)),
-        ratio: ratio(median(cube), median(docker)),
-        target: "≤ 1.25×",
-      },
+      row(`pod start (median of ${runs}): CLI started → container started`, (split) => split.startedMs, "≤ 1.25×"),
+      row("… of which: CLI started → its answer (Docker: the container started)", (split) => split.answeredMs),
+      row("… of which: CLI started → container created (Cube: leader, node, claim of a warm sandbox)", (split) => split.createdMs),
+      row("… of which: container created → started (the engine's own start)", (split) => split.startedMs - split.createdMs),
     ];
   });
 }
 
-/** 30 pods in one manifest on a leader and two followers, against 30 `docker run -d`, two at a time. */
+/**
+ * 30 pods in one manifest on a leader and two followers, against 30 `docker run -d`, two at a time: with the default
+ * warm pool (3 per node), and with pools the size of the burst (10 per node).
+ */
 async function throughput(runs: number): Promise<Row[]> {
-  return withCluster(async (cluster) => {
+  const rows: Row[] = [];
+  for (const pool of [undefined, 10]) {
     const cube: number[] = [];
     const docker: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      const names = Array.from({ length: 30 }, (_, i) => `burst${r}-${i}`);
-      const path = manifest(cluster, `burst${r}.json`, names);
-      let begin = Date.now();
-      const applied = await cluster.cube(["apply", path]);
-      if (applied.code !== 0) throw new Error(applied.stderr);
-      const started = await Promise.all(names.map((name) => startedAt([`cube.pod=${name}`, "cube.container"], 1)));
-      cube.push(Math.max(...started.flat()) - begin);
-      for (const name of names) await cluster.cube(["delete", "--no-wait", `pod/${name}`]);
-
-      begin = Date.now();
-      const queue = Array.from({ length: 30 }, (_, i) => `cube-bench-tp${r}-${i}`);
-      await Promise.all(
-        [0, 1].map(async () => {
-          for (let name = queue.shift(); name; name = queue.shift()) await run("docker", ["run", "-d", "--name", name, IMAGE, ...SERVE]);
-        }),
-      );
-      const { stdout } = await run("docker", [
-        "inspect",
-        "--format",
-        "{{.State.StartedAt}}",
-        ...Array.from({ length: 30 }, (_, i) => `cube-bench-tp${r}-${i}`),
-      ]);
-      docker.push(
-        Math.max(
-          ...stdout
-            .split("\n")
-            .filter(Boolean)
-            .map((time) => Date.parse(time)),
-        ) - begin,
-      );
-      await removeDockerContainers(`cube-bench-tp${r}-`);
-      await sleep(3000);
-    }
-    return [
-      {
-        figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs})`,
-        cube: seconds(median(cube)),
-        docker: seconds(median(docker)),
-        ratio: ratio(median(cube), median(docker)),
-        target: "≤ 1.0×",
+    await withCluster(
+      async (cluster) => {
+        for (let r = 0; r < runs; r++) {
+          cube.push(await cubeBurst(cluster, localEngine, 30, `burst${r}`));
+          docker.push(await dockerRunBurst(30, 2));
+        }
       },
-    ];
-  });
+      pool === undefined ? [] : ["--warm-sandboxes", String(pool)],
+    );
+    rows.push({
+      figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs}; ${pool === undefined ? "default warm pools" : `--warm-sandboxes ${pool}`})`,
+      cube: seconds(median(cube)),
+      docker: seconds(median(docker)),
+      ratio: ratio(median(cube), median(docker)),
+      target: "≤ 1.0×",
+    });
+  }
+  return rows;
+}
+
+/** Cube and Swarm on the same three hosts of the test bed (the Docker column is Swarm's). */
+async function swarm(runs: number): Promise<Row[]> {
+  const { cube, swarm } = await compareWithSwarm(runs, 30);
+  return [
+    {
+      figure: `3 hosts, pod vs one-replica service (median of ${runs}; Swarm's first: ${seconds(swarm.startMs[0])})`,
+      cube: seconds(median(cube.startMs)),
+      docker: `Swarm ${seconds(median(swarm.startMs))}`,
+      ratio: ratio(median(cube.startMs), median(swarm.startMs)),
+      target: "< 1×",
+    },
+    {
+      figure: "3 hosts, 30 pods vs a 30-replica service (median of 3)",
+      cube: seconds(median(cube.burstMs)),
+      docker: `Swarm ${seconds(median(swarm.burstMs))}`,
+      ratio: ratio(median(cube.burstMs), median(swarm.burstMs)),
+      target: "< 1×",
+    },
+  ];
 }
 
 async function wallTime(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
@@ -363,6 +314,7 @@ const chosen = args.filter((arg, i) => !arg.startsWith("--") && args[i - 1] !== 
 const parts: Record<string, () => Promise<Row[]>> = {
   "pod-start": () => podStart(Math.max(5, runs)),
   throughput: () => throughput(3),
+  swarm: () => swarm(Math.max(5, runs)),
   cli: () => cliLatency(10),
   scale: () => scale(10_000, 200),
   deployments: () => deployments(500, 10, 200),

@@ -47,3 +47,9 @@ export async function dockerLogs(id: string): Promise<string> {
   const { stdout, stderr } = await run("docker", ["logs", id]);
   return stdout + stderr;
 }
+
+/** The id of the container whose network namespace this one joined (a pod's sandbox). */
+export async function networkOwner(id: string): Promise<string> {
+  const { stdout } = await run("docker", ["inspect", "--format", "{{.HostConfig.NetworkMode}}", id]);
+  return stdout.trim().replace(/^container:/, "");
+}
