@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { readContainerIdentity } from "../../src/agent/container-labels.js";
 
 const run = promisify(execFile);
 
@@ -8,6 +9,26 @@ export interface ContainerInfo {
   name: string;
   state: string;
   labels: Record<string, string>;
+  /** Its pod and spec container as the node reads them (a claimed warm sandbox says its pod by its name). */
+  pod: string;
+  container?: string;
+}
+
+/** `docker ps`'s "k=v,k=v" labels. */
+export function parseDockerLabels(text: string): Record<string, string> {
+  return Object.fromEntries(
+    text
+      .split(",")
+      .filter(Boolean)
+      .map((pair) => pair.split("=", 2) as [string, string]),
+  );
+}
+
+/** A container as `docker ps --format "{{json .}}"` prints it. */
+export function containerInfo({ ID, Names, State, Labels }: { ID: string; Names: string; State: string; Labels: string }): ContainerInfo {
+  const labels = parseDockerLabels(Labels);
+  const { podName, containerName } = readContainerIdentity(labels, Names);
+  return { id: ID, name: Names, state: State, labels, pod: podName, container: containerName };
 }
 
 /** Containers (running or not) carrying every given label ("key=value" or "key"). */
@@ -17,17 +38,17 @@ export async function containersWithLabels(...labels: string[]): Promise<Contain
   return stdout
     .split("\n")
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as { ID: string; Names: string; State: string; Labels: string })
-    .map(({ ID, Names, State, Labels }) => ({
-      id: ID,
-      name: Names,
-      state: State,
-      labels: Object.fromEntries(
-        Labels.split(",")
-          .filter(Boolean)
-          .map((pair) => pair.split("=", 2) as [string, string]),
-      ),
-    }));
+    .map((line) => containerInfo(JSON.parse(line)));
+}
+
+/** The containers of a pod, its sandbox included (a claimed warm sandbox carries no `cube.pod` label). */
+export async function podContainers(pod: string): Promise<ContainerInfo[]> {
+  return (await containersWithLabels("cube.node")).filter((c) => c.pod === pod);
+}
+
+/** The containers of every pod (not the nodes' warm sandboxes), of one node or of all. */
+export async function allPodContainers(node?: string): Promise<ContainerInfo[]> {
+  return (await containersWithLabels(node === undefined ? "cube.node" : `cube.node=${node}`)).filter((c) => c.pod !== "");
 }
 
 /** Removes, by force, the containers that Cube made for these nodes. */

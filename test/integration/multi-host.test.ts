@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { containerInfo, type ContainerInfo } from "../helpers/docker.js";
 import { LocalCluster, type PodJson } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
 import { TestHosts } from "../helpers/test-hosts.js";
@@ -7,13 +8,6 @@ const IMAGE = "cube-test/busybox:latest";
 const HOSTS = [1, 2, 3];
 const nodeOf = (host: number) => `host-${host}`;
 const hostOf = (node: string) => Number(node.replace("host-", ""));
-
-interface EngineContainer {
-  id: string;
-  pod: string;
-  container: string;
-  state: string;
-}
 
 describe("a cluster across three hosts, each with its own address and Docker engine", function () {
   this.timeout(300_000);
@@ -30,22 +24,20 @@ describe("a cluster across three hosts, each with its own address and Docker eng
     },
   });
   /** Every container of every engine, by host. */
-  const engines = async (): Promise<Map<number, EngineContainer[]>> => {
-    const format = '{{.ID}}|{{.Label "cube.pod"}}|{{.Label "cube.container"}}|{{.State}}';
-    const listed = await Promise.all(HOSTS.map((host) => hosts.docker(host, "ps", "-a", "--format", format)));
+  const engines = async (): Promise<Map<number, ContainerInfo[]>> => {
+    const listed = await Promise.all(HOSTS.map((host) => hosts.docker(host, "ps", "-a", "--no-trunc", "--format", "{{json .}}")));
     return new Map(
       HOSTS.map((host, index) => [
         host,
         listed[index]
           .split("\n")
           .filter(Boolean)
-          .map((line) => line.split("|"))
-          .map(([id, pod, container, state]) => ({ id, pod, container, state })),
+          .map((line) => containerInfo(JSON.parse(line))),
       ]),
     );
   };
   /** The hosts whose engine runs a container of `pod`. */
-  const hostsRunning = (all: Map<number, EngineContainer[]>, pod: string) =>
+  const hostsRunning = (all: Map<number, ContainerInfo[]>, pod: string) =>
     HOSTS.filter((host) => all.get(host)!.some((c) => c.pod === pod && c.state === "running"));
   const podNames = async () => (JSON.parse(await cluster.cubeOk("list", "pod", "-o", "json")) as { name: string }[]).map((p) => p.name);
   const pods = async (): Promise<Map<string, PodJson>> =>
@@ -108,7 +100,7 @@ describe("a cluster across three hosts, each with its own address and Docker eng
     expect(HOSTS.map((host) => perNode.filter((node) => node === nodeOf(host)).length)).to.deep.equal([2, 2, 2]);
     for (const [name, pod] of current) {
       const onItsEngine = all.get(hostOf(pod.node!))!.filter((c) => c.pod === name);
-      expect(onItsEngine.map((c) => c.container).sort(), name).to.deep.equal(["", "main"]); // the pause container and main
+      expect(onItsEngine.map((c) => c.container ?? "pause").sort(), name).to.deep.equal(["main", "pause"]);
     }
   });
 

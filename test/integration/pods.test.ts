@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { containersWithLabels, dockerExec, dockerLogs } from "../helpers/docker.js";
+import { containersWithLabels, dockerExec, dockerLogs, podContainers } from "../helpers/docker.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
 
@@ -117,9 +117,9 @@ describe("pods on real Docker, through the CLI", function () {
       manifest("doomed", { type: "pod", metadata: { name: "doomed" }, spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }] } }),
     );
     await cluster.waitForPodStatus("doomed", "Running");
-    expect(await containersWithLabels("cube.pod=doomed")).to.have.length(2);
+    expect(await podContainers("doomed")).to.have.length(2);
     expect(await cluster.cubeOk("delete", "pod/doomed")).to.equal("pod/doomed deleted\n");
-    expect(await containersWithLabels("cube.pod=doomed")).to.deep.equal([]);
+    expect(await podContainers("doomed")).to.deep.equal([]);
     expect(await cluster.cubeOk("list")).to.not.match(/^doomed /m);
     const get = await cluster.cube(["get", "pod/doomed"]);
     expect(get.code).to.equal(1);

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { containersWithLabels, type ContainerInfo } from "../helpers/docker.js";
+import { allPodContainers, podContainers, type ContainerInfo } from "../helpers/docker.js";
 import { LocalCluster, type PodJson } from "../helpers/local-cluster.js";
 import { eventually, type TestProcess } from "../helpers/processes.js";
 
@@ -28,7 +28,7 @@ describe("supervision and recovery, with real processes and real containers", fu
     spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER }], terminationGracePeriodSeconds: 2, ...spec },
   });
   const ours = (containers: ContainerInfo[]) => containers.filter((c) => Object.values(nodes).includes(c.labels["cube.node"]));
-  const containersOf = async (pod: string) => ours(await containersWithLabels(`cube.pod=${pod}`));
+  const containersOf = async (pod: string) => ours(await podContainers(pod));
   const startFollower = (name: string) => followers.set(name, cluster.startFollower(name));
   /** Collects the statuses a pod goes through until `final`. */
   const statusesUntil = async (name: string, final: string, timeoutMs = 60_000): Promise<{ seen: string[]; pod: PodJson }> => {
@@ -167,7 +167,7 @@ describe("supervision and recovery, with real processes and real containers", fu
 
   it("keeps every pod and container after a SIGKILL and restart of the leader", async () => {
     const podsBefore = JSON.parse(await cluster.cubeOk("list", "-o", "json")).map((p: { name: string }) => p.name);
-    const containersBefore = ours(await containersWithLabels("cube.pod"))
+    const containersBefore = ours(await allPodContainers())
       .map((c) => c.id)
       .sort();
     await leader.kill("SIGKILL");
@@ -176,7 +176,7 @@ describe("supervision and recovery, with real processes and real containers", fu
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(JSON.parse(await cluster.cubeOk("list", "-o", "json")).map((p: { name: string }) => p.name)).to.deep.equal(podsBefore);
     expect(
-      ours(await containersWithLabels("cube.pod"))
+      ours(await allPodContainers())
         .map((c) => c.id)
         .sort(),
     ).to.deep.equal(containersBefore);
@@ -220,14 +220,10 @@ describe("supervision and recovery, with real processes and real containers", fu
     }
     console.log(`      (pods of the lost node running elsewhere ${((Date.now() - killedAt) / 1000).toFixed(1)} s after its SIGKILL)`);
     // The old containers still run on the lost node's side until it comes back.
-    const stale = ours(await containersWithLabels(`cube.node=${nodes.first}`, "cube.pod"));
+    const stale = await allPodContainers(nodes.first);
     expect(stale.length).to.be.greaterThan(0);
     startFollower(nodes.first);
-    await eventually(
-      "the stale containers removed",
-      async () => ((await containersWithLabels(`cube.node=${nodes.first}`, "cube.pod")).length === 0 ? true : undefined),
-      30_000,
-    );
+    await eventually("the stale containers removed", async () => ((await allPodContainers(nodes.first)).length === 0 ? true : undefined), 30_000);
   });
 
   it("loses no acknowledged pod, and duplicates none, when the leader is SIGKILLed during a 20-pod apply", async () => {
@@ -246,7 +242,7 @@ describe("supervision and recovery, with real processes and real containers", fu
     await Promise.all(burst.map((name: string) => cluster.waitForPodStatus(name, "Running", 90_000)));
     // Exactly one pause and one app container per pod, and none for a pod that does not exist.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const containers = ours(await containersWithLabels("cube.pod")).filter((c) => c.labels["cube.pod"].startsWith("burst-"));
+    const containers = ours(await allPodContainers()).filter((c) => c.labels["cube.pod"].startsWith("burst-"));
     const perPod = new Map<string, number>();
     for (const c of containers) perPod.set(c.labels["cube.pod"], (perPod.get(c.labels["cube.pod"]) ?? 0) + 1);
     expect([...perPod.keys()].sort()).to.deep.equal([...burst].sort());
@@ -293,7 +289,7 @@ describe("supervision and recovery, with real processes and real containers", fu
     const loop = [...present].filter((name) => name.startsWith("loop-"));
     await Promise.all(loop.map((name) => cluster.waitForPodStatus(name, "Running", 90_000)));
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const containers = ours(await containersWithLabels("cube.pod")).filter((c) => c.labels["cube.pod"].startsWith("loop-"));
+    const containers = ours(await allPodContainers()).filter((c) => c.labels["cube.pod"].startsWith("loop-"));
     const perPod = new Map<string, number>();
     for (const c of containers) perPod.set(c.labels["cube.pod"], (perPod.get(c.labels["cube.pod"]) ?? 0) + 1);
     const lost = [...applied].filter((name) => !deleted.has(name) && !present.has(name));

@@ -306,6 +306,13 @@ describe("validateManifest: ports, volumes, resources, node selection", () => {
     expect(specOf(pod((p) => (p.spec.nodeSelector = { zone: "a", "cube.dev/disk": "ssd" }))).nodeSelector).to.deep.equal({ zone: "a", "cube.dev/disk": "ssd" });
     expect(problemsOf(pod((p) => (p.spec.nodeSelector = { zone: 1 })))).to.deep.equal(["spec.nodeSelector.zone: must be a string"]);
   });
+
+  it("accepts a hostname that is a DNS label, and nothing else", () => {
+    expect(specOf(pod((p) => (p.spec.hostname = "db-0"))).hostname).to.equal("db-0");
+    expect(problemsOf(pod((p) => (p.spec.hostname = "DB_0")))).to.deep.equal([
+      "spec.hostname: must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+    ]);
+  });
 });
 
 describe("validateManifest: probes", () => {
