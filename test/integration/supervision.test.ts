@@ -242,9 +242,9 @@ describe("supervision and recovery, with real processes and real containers", fu
     await Promise.all(burst.map((name: string) => cluster.waitForPodStatus(name, "Running", 90_000)));
     // Exactly one pause and one app container per pod, and none for a pod that does not exist.
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const containers = ours(await allPodContainers()).filter((c) => c.labels["cube.pod"].startsWith("burst-"));
+    const containers = ours(await allPodContainers()).filter((c) => c.pod.startsWith("burst-"));
     const perPod = new Map<string, number>();
-    for (const c of containers) perPod.set(c.labels["cube.pod"], (perPod.get(c.labels["cube.pod"]) ?? 0) + 1);
+    for (const c of containers) perPod.set(c.pod, (perPod.get(c.pod) ?? 0) + 1);
     expect([...perPod.keys()].sort()).to.deep.equal([...burst].sort());
     expect(
       [...perPod.values()].every((count) => count === 2),
@@ -289,9 +289,9 @@ describe("supervision and recovery, with real processes and real containers", fu
     const loop = [...present].filter((name) => name.startsWith("loop-"));
     await Promise.all(loop.map((name) => cluster.waitForPodStatus(name, "Running", 90_000)));
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const containers = ours(await allPodContainers()).filter((c) => c.labels["cube.pod"].startsWith("loop-"));
+    const containers = ours(await allPodContainers()).filter((c) => c.pod.startsWith("loop-"));
     const perPod = new Map<string, number>();
-    for (const c of containers) perPod.set(c.labels["cube.pod"], (perPod.get(c.labels["cube.pod"]) ?? 0) + 1);
+    for (const c of containers) perPod.set(c.pod, (perPod.get(c.pod) ?? 0) + 1);
     const lost = [...applied].filter((name) => !deleted.has(name) && !present.has(name));
     const resurrected = [...deleted].filter((name) => present.has(name));
     const duplicated = [...perPod].filter(([, count]) => count > 2).map(([name]) => name);
