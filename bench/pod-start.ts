@@ -32,9 +32,14 @@ export interface EngineTimes {
   started: number;
 }
 
-/** The engine times of the running containers with these labels, on every engine, once `count` of them run. */
-export async function engineTimes(engines: Engines, labels: string[], count: number): Promise<EngineTimes[]> {
+/**
+ * The engine times of the running containers with these labels (and, given `podPrefix`, of a pod whose name starts
+ * with it), on every engine, once `count` of them run. One `docker ps` and one `docker inspect` per engine and look,
+ * four looks a second: the times are the engine's own, so looking more often would only load the machine measured.
+ */
+export async function engineTimes(engines: Engines, labels: string[], count: number, podPrefix?: string): Promise<EngineTimes[]> {
   const filters = labels.flatMap((label) => ["--filter", `label=${label}`]);
+  const format = '{{index .Config.Labels "cube.pod"}} {{.Created}} {{.State.StartedAt}}';
   return eventually(
     `${count} started containers`,
     async () => {
@@ -42,15 +47,18 @@ export async function engineTimes(engines: Engines, labels: string[], count: num
         engines.hosts.map(async (host) => {
           const ids = (await engines.docker(host, "ps", "-q", ...filters)).split("\n").filter(Boolean);
           if (ids.length === 0) return [];
-          const lines = (await engines.docker(host, "inspect", "--format", "{{.Created}} {{.State.StartedAt}}", ...ids)).split("\n").filter(Boolean);
-          return lines.map((line) => line.split(" ").map(Date.parse)).map(([created, started]) => ({ created, started }));
+          const lines = (await engines.docker(host, "inspect", "--format", format, ...ids)).split("\n").filter(Boolean);
+          return lines
+            .map((line) => line.split(" "))
+            .filter(([pod]) => podPrefix === undefined || pod.startsWith(podPrefix))
+            .map(([, created, started]) => ({ created: Date.parse(created), started: Date.parse(started) }));
         }),
       );
       const times = perHost.flat();
       return times.length >= count ? times : undefined;
     },
     120_000,
-    50,
+    250,
   );
 }
 
@@ -73,8 +81,12 @@ export interface PodStartSplit {
   startedMs: number;
 }
 
-/** Resolves once the nodes' warm pools are as full as they were when first asked (each node refills its own when idle). */
-async function poolsSettled(engines: Engines): Promise<void> {
+/**
+ * Resolves once the nodes' warm pools have stopped changing for a second (each node refills its own when idle), and
+ * two more seconds have passed: the kernel tears down the network namespaces of removed containers after their removal,
+ * and that work would weigh on whatever is measured next.
+ */
+export async function poolsSettled(engines: Engines): Promise<void> {
   const count = async () =>
     (await Promise.all(engines.hosts.map((host) => engines.docker(host, "ps", "-q", "--filter", "label=cube.warm-sandbox"))))
       .join("")
@@ -120,8 +132,8 @@ export async function cubeBurst(cluster: LocalCluster, engines: Engines, count: 
   const begin = Date.now();
   const applied = await cluster.cube(["apply", path]);
   if (applied.code !== 0) throw new Error(applied.stderr);
-  const started = await Promise.all(names.map((name) => engineTimes(engines, [`cube.pod=${name}`, "cube.container"], 1)));
-  const elapsed = Math.max(...started.flat().map((t) => t.started)) - begin;
+  const started = await engineTimes(engines, ["cube.container"], count, `${tag}-`);
+  const elapsed = Math.max(...started.map((t) => t.started)) - begin;
   const deleted = await cluster.cube(["delete", ...names.map((name) => `pod/${name}`)]);
   if (deleted.code !== 0) throw new Error(deleted.stderr);
   return elapsed;

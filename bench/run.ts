@@ -14,7 +14,7 @@ import { measureDeployments } from "./deployments.js";
 import { withSimulatedCluster } from "./simulated-cluster.js";
 import { measureNodeLoss } from "./node-loss.js";
 import { measureShutdown } from "./shutdown.js";
-import { cubeBurst, cubePodStarts, dockerRunBurst, dockerRunStarts, localEngine, type PodStartSplit } from "./pod-start.js";
+import { cubeBurst, cubePodStarts, dockerRunBurst, dockerRunStarts, localEngine, poolsSettled, type PodStartSplit } from "./pod-start.js";
 import { compareWithSwarm } from "./swarm.js";
 
 const run = promisify(execFile);
@@ -88,6 +88,7 @@ async function throughput(runs: number): Promise<Row[]> {
       async (cluster) => {
         for (let r = 0; r < runs; r++) {
           cube.push(await cubeBurst(cluster, localEngine, 30, `burst${r}`));
+          await poolsSettled(localEngine); // the nodes' refills done before Docker is measured
           docker.push(await dockerRunBurst(30, 2));
         }
       },
