@@ -1,48 +1,23 @@
-import { join } from "node:path";
 import { expect } from "chai";
-import { AgentStore } from "../../src/agent/agent-store.js";
 import { readContainerIdentity } from "../../src/agent/container-labels.js";
-import { PodSync } from "../../src/agent/pod-sync.js";
-import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
-import type { PodStatusReport } from "../../src/shared/domain.js";
-import { FakeClock } from "../helpers/fake-clock.js";
-import { MemoryLogger } from "../helpers/memory-logger.js";
+import type { PodSync } from "../../src/agent/pod-sync.js";
+import type { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import { placed, webPod } from "../helpers/pod-fixtures.js";
-import { tempDir } from "../helpers/temp-dir.js";
+import { PodSyncBed } from "../helpers/pod-sync-bed.js";
 
 describe("PodSync's warm sandboxes, on the fake runtime", () => {
-  let dir: ReturnType<typeof tempDir>;
-  let store: AgentStore;
+  let bed: PodSyncBed;
   let runtime: FakeRuntime;
   let sync: PodSync;
-  let reports: { pod: string; status: PodStatusReport }[];
-  const makeSync = (warmSandboxes: number) =>
-    new PodSync({
-      node: "n1",
-      runtime,
-      store,
-      clock: new FakeClock(),
-      log: new MemoryLogger(),
-      restartDefaults: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
-      warmSandboxes,
-      outboxChanged: () => {},
-      report: (pod, status) => reports.push({ pod: pod.name, status }),
-    });
+  const makeSync = (warmSandboxes: number) => bed.makeSync({ warmSandboxes });
 
   beforeEach(async () => {
-    dir = tempDir("warm-pool");
-    store = await AgentStore.open(join(dir.path, "agent.db"));
-    runtime = new FakeRuntime();
-    runtime.images.add("app:1").add("sidecar:1");
-    reports = [];
+    bed = await PodSyncBed.open("warm-pool");
+    runtime = bed.runtime;
     sync = makeSync(2);
   });
 
-  afterEach(async () => {
-    await sync.idle();
-    await store.close();
-    dir.remove();
-  });
+  afterEach(() => bed.close());
 
   const syncNow = async () => {
     sync.trigger();
@@ -58,7 +33,7 @@ describe("PodSync's warm sandboxes, on the fake runtime", () => {
       ["cube_n1_warm_…", { "cube.node": "n1", "cube.warm-sandbox": "true" }],
       ["cube_n1_warm_…", { "cube.node": "n1", "cube.warm-sandbox": "true" }],
     ]);
-    expect(reports).to.deep.equal([]);
+    expect(bed.reports).to.deep.equal([]);
     await syncNow();
     expect(runtime.all()).to.have.length(2);
   });
@@ -67,7 +42,7 @@ describe("PodSync's warm sandboxes, on the fake runtime", () => {
     await syncNow();
     const [first] = warm();
     runtime.calls.length = 0;
-    await store.replaceAssignments([placed()]);
+    await bed.store.replaceAssignments([placed()]);
     await syncNow();
     const { uid, specHash } = webPod();
     const containers = podContainers("web");
@@ -83,13 +58,13 @@ describe("PodSync's warm sandboxes, on the fake runtime", () => {
     expect([app.options.networkOf, sidecar.options.networkOf]).to.deep.equal([first.id, first.id]);
     // The pod's own calls come before the refill's: the claim, then its two containers.
     expect(runtime.calls.slice(0, 5).map((call) => call.split(" ")[0])).to.deep.equal(["rename", "create", "start", "create", "start"]);
-    expect(reports.at(-1)!.status.phase).to.equal("Running");
+    expect(bed.reports.at(-1)!.status.phase).to.equal("Running");
     expect(warm()).to.have.length(2);
   });
 
   it("adopts a claimed sandbox after the agent restarts, and removes it with its pod", async () => {
     await syncNow();
-    await store.replaceAssignments([placed()]);
+    await bed.store.replaceAssignments([placed()]);
     await syncNow();
     const before = runtime.all().map((c) => c.id);
     sync = makeSync(2);
@@ -98,7 +73,7 @@ describe("PodSync's warm sandboxes, on the fake runtime", () => {
     expect(runtime.calls).to.deep.equal([]);
     expect(runtime.all().map((c) => c.id)).to.deep.equal(before);
 
-    await store.replaceAssignments([placed(webPod(), true)]);
+    await bed.store.replaceAssignments([placed(webPod(), true)]);
     await syncNow();
     expect(podContainers("web")).to.deep.equal([]);
     expect(warm()).to.have.length(2);
@@ -107,7 +82,7 @@ describe("PodSync's warm sandboxes, on the fake runtime", () => {
   it("gives a pod that publishes a host port a sandbox of its own, leaving the pool as it is", async () => {
     await syncNow();
     const pool = warm().map((c) => c.id);
-    await store.replaceAssignments([
+    await bed.store.replaceAssignments([
       placed(webPod({ hostPorts: [{ container: "app", containerPort: 80, protocol: "tcp", hostAddress: "0.0.0.0", hostPort: 8080 }] })),
     ]);
     await syncNow();

@@ -11,48 +11,27 @@ import type { PodStatusReport } from "../../src/shared/domain.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { placed, webPod } from "../helpers/pod-fixtures.js";
-import { tempDir } from "../helpers/temp-dir.js";
+import { PodSyncBed } from "../helpers/pod-sync-bed.js";
 
 describe("PodSync, on the fake runtime", () => {
-  let dir: ReturnType<typeof tempDir>;
+  let bed: PodSyncBed;
   let store: AgentStore;
   let runtime: FakeRuntime;
   let clock: FakeClock;
   let sync: PodSync;
   let log: MemoryLogger;
-  let reports: { pod: string; status: PodStatusReport }[];
-  const restartDefaults = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
-  const makeSync = (runProbe?: RunProbe) =>
-    new PodSync({
-      node: "n1",
-      runtime,
-      store,
-      clock,
-      log,
-      restartDefaults,
-      outboxChanged: () => {},
-      report: (pod: LocalPod, status) => reports.push({ pod: pod.name, status }),
-      runProbe,
-    });
+  let reports: PodSyncBed["reports"];
+  const makeSync = (runProbe?: RunProbe) => bed.makeSync({ runProbe });
   const { uid, specHash, spec } = webPod();
   const assigned = placed();
 
   beforeEach(async () => {
-    dir = tempDir("pod-sync");
-    store = await AgentStore.open(join(dir.path, "agent.db"));
-    clock = new FakeClock();
-    runtime = new FakeRuntime(clock);
-    runtime.images.add("app:1").add("sidecar:1");
-    reports = [];
-    log = new MemoryLogger();
+    bed = await PodSyncBed.open("pod-sync");
+    ({ store, runtime, clock, log, reports } = bed);
     sync = makeSync();
   });
 
-  afterEach(async () => {
-    await sync.idle();
-    await store.close();
-    dir.remove();
-  });
+  afterEach(() => bed.close());
 
   const syncNow = async () => {
     sync.trigger();
