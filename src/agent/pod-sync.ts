@@ -34,6 +34,12 @@ export interface PodSyncDependencies {
   warmSandboxes?: number;
 }
 
+/**
+ * How long the node must have had no pod work before it refills its warm pool: pods often come in waves (a large
+ * apply, a rollout), and a refill between two waves would compete with the next on the engine.
+ */
+const WARM_POOL_QUIET_MS = 1000;
+
 /** Retries of a pod whose actions failed (the engine refused): 1 s doubling to 30 s. */
 const ACTION_RETRY_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
 
@@ -51,6 +57,8 @@ export class PodSync {
   /** Makes and removes warm sandboxes, one plan at a time; after a failure, not before `retryAt`. */
   private poolWorker?: Promise<void>;
   private poolFailures = { failures: 0, retryAt: 0 };
+  /** When a pod last had work: the pool is refilled only once the node has been quiet for a while. */
+  private busyAt = 0;
   /** Pods whose last worker failed: not acted on again before `retryAt` (a backoff, so a broken engine is not hammered). */
   private readonly failingPods = new Map<string, { failures: number; retryAt: number }>();
   private readonly restarts: RestartStates;
@@ -155,7 +163,8 @@ export class PodSync {
       });
       this.workers.set(podUid, worker);
     }
-    this.tendWarmPool(observed, dispatched === 0 && this.workers.size === 0);
+    if (dispatched > 0 || this.workers.size > 0) this.busyAt = now;
+    this.tendWarmPool(observed, now - this.busyAt >= WARM_POOL_QUIET_MS);
     await this.reportStatuses(pods, byPod);
   }
 
