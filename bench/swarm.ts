@@ -5,9 +5,15 @@ import { eventually } from "../test/helpers/processes.js";
 import { TestHosts } from "../test/helpers/test-hosts.js";
 import { bedEngines, cubeBurst, cubePodStarts, engineTimes, IMAGE, SERVE, sleep, type Engines } from "./pod-start.js";
 
+export interface StartFigures {
+  startMs: number[];
+  burstMs: number[];
+}
+
 export interface SwarmComparison {
-  cube: { startMs: number[]; burstMs: number[] };
-  swarm: { startMs: number[]; burstMs: number[] };
+  /** Cube with each server's extra flags, by a name for them. */
+  cube: Map<string, StartFigures>;
+  swarm: StartFigures;
 }
 
 /** A service of `replicas` tasks, created from host 1: until its last task's container started. */
@@ -24,26 +30,36 @@ async function swarmService(engines: Engines, name: string, replicas: number): P
   return elapsed;
 }
 
-export async function compareWithSwarm(runs: number, burst: number): Promise<SwarmComparison> {
+/** A Cube cluster over the bed's hosts, its servers given `serverArgs`: pod starts, then bursts; then its containers removed. */
+async function measureCube(bed: TestHosts, engines: Engines, serverArgs: string[], runs: number, burst: number): Promise<StartFigures> {
+  const cluster = new LocalCluster(15, serverArgs, bed);
+  try {
+    await cluster.startLeader("bench-h1", 4242, serverArgs, 1);
+    for (const host of [2, 3]) cluster.startFollower(`bench-h${host}`, { host, extraArgs: serverArgs });
+    await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
+    const startMs = (await cubePodStarts(cluster, engines, runs, "start")).map((split) => split.startedMs);
+    const burstMs: number[] = [];
+    for (let r = 0; r < 3; r++) burstMs.push(await cubeBurst(cluster, engines, burst, `burst${r}`));
+    return { startMs, burstMs };
+  } finally {
+    await cluster.stop();
+    for (const host of engines.hosts) {
+      const ids = (await engines.docker(host, "ps", "-aq", "--filter", "label=cube.node")).split("\n").filter(Boolean);
+      if (ids.length > 0) await engines.docker(host, "rm", "-f", ...ids);
+    }
+  }
+}
+
+/** Cube (with each set of server flags) and then Swarm, on one bed of three hosts. */
+export async function compareWithSwarm(runs: number, burst: number, variants: Map<string, string[]>): Promise<SwarmComparison> {
   const bed = await TestHosts.up(3);
   const engines = bedEngines(bed);
   try {
-    const cluster = new LocalCluster(15, [], bed);
-    const cube = { startMs: [] as number[], burstMs: [] as number[] };
-    try {
-      await cluster.startLeader("bench-h1", 4242, [], 1);
-      cluster.startFollower("bench-h2", { host: 2 });
-      cluster.startFollower("bench-h3", { host: 3 });
-      await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
-      cube.startMs = (await cubePodStarts(cluster, engines, runs, "start")).map((split) => split.startedMs);
-      for (let r = 0; r < 3; r++) {
-        cube.burstMs.push(await cubeBurst(cluster, engines, burst, `burst${r}`));
-      }
-    } finally {
-      await cluster.stop();
-    }
+    const cube = new Map<string, StartFigures>();
+    for (const [name, serverArgs] of variants) cube.set(name, await measureCube(bed, engines, serverArgs, runs, burst));
+    await sleep(3000); // the kernel's teardown of the removed containers' namespaces
 
-    const swarm = { startMs: [] as number[], burstMs: [] as number[] };
+    const swarm: StartFigures = { startMs: [], burstMs: [] };
     await engines.docker(1, "swarm", "init", "--advertise-addr", bed.address(1));
     const token = (await engines.docker(1, "swarm", "join-token", "-q", "worker")).trim();
     for (const host of [2, 3]) await engines.docker(host, "swarm", "join", "--token", token, `${bed.address(1)}:2377`);
