@@ -82,36 +82,32 @@ export interface PodStartSplit {
 }
 
 /**
- * Resolves once the nodes' warm pools have stopped changing for a second (each node refills its own when idle), and
+ * Resolves once the engines show `pool` warm sandboxes that no pod has claimed (the nodes refill theirs once idle), and
  * two more seconds have passed: the kernel tears down the network namespaces of removed containers after their removal,
  * and that work would weigh on whatever is measured next.
  */
-export async function poolsSettled(engines: Engines): Promise<void> {
-  const count = async () =>
-    (await Promise.all(engines.hosts.map((host) => engines.docker(host, "ps", "-q", "--filter", "label=cube.warm-sandbox"))))
-      .join("")
-      .split("\n")
-      .filter(Boolean).length;
-  let last = -1;
-  // Settled: the count did not move for a second.
+export async function poolsFull(engines: Engines, pool: number): Promise<void> {
   await eventually(
-    "the warm pools made",
+    `${pool} warm sandboxes`,
     async () => {
-      const now = await count();
-      const settled = now === last;
-      last = now;
-      return settled ? true : undefined;
+      const names = await Promise.all(engines.hosts.map((host) => engines.docker(host, "ps", "--filter", "label=cube.warm-sandbox", "--format", "{{.Names}}")));
+      const unclaimed = names
+        .join("\n")
+        .split("\n")
+        .filter((name) => name.includes("_warm_"));
+      return unclaimed.length >= pool ? true : undefined;
     },
     60_000,
-    1000,
+    250,
   );
+  await sleep(2000);
 }
 
-/** `cube apply` of one pod, `runs` times, each once the nodes are idle and their warm pools made. */
-export async function cubePodStarts(cluster: LocalCluster, engines: Engines, runs: number, tag: string): Promise<PodStartSplit[]> {
+/** `cube apply` of one pod, `runs` times, each once the nodes' warm pools hold `pool` sandboxes in all. */
+export async function cubePodStarts(cluster: LocalCluster, engines: Engines, runs: number, tag: string, pool: number): Promise<PodStartSplit[]> {
   const splits: PodStartSplit[] = [];
   for (let i = 0; i < runs; i++) {
-    await poolsSettled(engines);
+    await poolsFull(engines, pool);
     const name = `${tag}-${i}`;
     const path = podsManifest(cluster, `${name}.json`, [name]);
     const begin = Date.now();
@@ -124,9 +120,9 @@ export async function cubePodStarts(cluster: LocalCluster, engines: Engines, run
   return splits;
 }
 
-/** `cube apply` of `count` pods in one manifest: until the last container started. */
-export async function cubeBurst(cluster: LocalCluster, engines: Engines, count: number, tag: string): Promise<number> {
-  await poolsSettled(engines);
+/** `cube apply` of `count` pods in one manifest, once the pools hold `pool` sandboxes: until the last container started. */
+export async function cubeBurst(cluster: LocalCluster, engines: Engines, count: number, tag: string, pool: number): Promise<number> {
+  await poolsFull(engines, pool);
   const names = Array.from({ length: count }, (_, i) => `${tag}-${i}`);
   const path = podsManifest(cluster, `${tag}.json`, names);
   const begin = Date.now();

@@ -14,12 +14,14 @@ import { measureDeployments } from "./deployments.js";
 import { withSimulatedCluster } from "./simulated-cluster.js";
 import { measureNodeLoss } from "./node-loss.js";
 import { measureShutdown } from "./shutdown.js";
-import { cubeBurst, cubePodStarts, dockerRunBurst, dockerRunStarts, localEngine, poolsSettled, type PodStartSplit } from "./pod-start.js";
+import { cubeBurst, cubePodStarts, dockerRunBurst, dockerRunStarts, localEngine, poolsFull, type PodStartSplit } from "./pod-start.js";
 import { compareWithSwarm } from "./swarm.js";
 
 const run = promisify(execFile);
 /** The image of the scale benchmark's pods, which the simulated nodes' fake engines hold. */
 const SIMULATED_IMAGE = "bench/app:1";
+/** The servers' `--warm-sandboxes` default. */
+const DEFAULT_WARM_SANDBOXES = 3;
 
 interface Row {
   figure: string;
@@ -57,7 +59,7 @@ const medianOf = <T>(items: T[], field: (item: T) => number) => median(items.map
 /** `cube apply` of one pod → its container started, against `docker run -d` of the same image and command, split by step. */
 async function podStart(runs: number): Promise<Row[]> {
   return withCluster(async (cluster) => {
-    const cube = await cubePodStarts(cluster, localEngine, runs, "start");
+    const cube = await cubePodStarts(cluster, localEngine, runs, "start", 3 * DEFAULT_WARM_SANDBOXES);
     const docker = await dockerRunStarts(runs);
     const row = (figure: string, field: (split: PodStartSplit) => number, target = ""): Row => ({
       figure,
@@ -81,21 +83,21 @@ async function podStart(runs: number): Promise<Row[]> {
  */
 async function throughput(runs: number): Promise<Row[]> {
   const rows: Row[] = [];
-  for (const pool of [undefined, 10]) {
+  for (const pool of [DEFAULT_WARM_SANDBOXES, 10]) {
     const cube: number[] = [];
     const docker: number[] = [];
     await withCluster(
       async (cluster) => {
         for (let r = 0; r < runs; r++) {
-          cube.push(await cubeBurst(cluster, localEngine, 30, `burst${r}`));
-          await poolsSettled(localEngine); // the nodes' refills done before Docker is measured
+          cube.push(await cubeBurst(cluster, localEngine, 30, `burst${r}`, 3 * pool));
+          await poolsFull(localEngine, 3 * pool); // the nodes' refills done before Docker is measured
           docker.push(await dockerRunBurst(30, 2));
         }
       },
-      pool === undefined ? [] : ["--warm-sandboxes", String(pool)],
+      ["--warm-sandboxes", String(pool)],
     );
     rows.push({
-      figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs}; ${pool === undefined ? "default warm pools" : `--warm-sandboxes ${pool}`})`,
+      figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs}; --warm-sandboxes ${pool}${pool === DEFAULT_WARM_SANDBOXES ? ", the default" : ""})`,
       cube: seconds(median(cube)),
       docker: seconds(median(docker)),
       ratio: ratio(median(cube), median(docker)),
@@ -108,8 +110,8 @@ async function throughput(runs: number): Promise<Row[]> {
 /** Cube (default warm pools, and pools the size of the burst) and Swarm on the same three hosts of the test bed. */
 async function swarm(runs: number): Promise<Row[]> {
   const variants = new Map([
-    ["default warm pools", []],
-    ["--warm-sandboxes 10", ["--warm-sandboxes", "10"]],
+    [`--warm-sandboxes ${DEFAULT_WARM_SANDBOXES}, the default`, DEFAULT_WARM_SANDBOXES],
+    ["--warm-sandboxes 10", 10],
   ]);
   const { cube, swarm } = await compareWithSwarm(runs, 30, variants);
   const swarmFirst = seconds(swarm.startMs[0]);

@@ -11,7 +11,7 @@ export interface StartFigures {
 }
 
 export interface SwarmComparison {
-  /** Cube with each server's extra flags, by a name for them. */
+  /** Cube with each size of warm pools, by a name for it. */
   cube: Map<string, StartFigures>;
   swarm: StartFigures;
 }
@@ -30,16 +30,17 @@ async function swarmService(engines: Engines, name: string, replicas: number): P
   return elapsed;
 }
 
-/** A Cube cluster over the bed's hosts, its servers given `serverArgs`: pod starts, then bursts; then its containers removed. */
-async function measureCube(bed: TestHosts, engines: Engines, serverArgs: string[], runs: number, burst: number): Promise<StartFigures> {
+/** A Cube cluster over the bed's hosts, each node keeping `pool` warm sandboxes: pod starts, then bursts; then its containers removed. */
+async function measureCube(bed: TestHosts, engines: Engines, pool: number, runs: number, burst: number): Promise<StartFigures> {
+  const serverArgs = ["--warm-sandboxes", String(pool)];
   const cluster = new LocalCluster(15, serverArgs, bed);
   try {
     await cluster.startLeader("bench-h1", 4242, serverArgs, 1);
     for (const host of [2, 3]) cluster.startFollower(`bench-h${host}`, { host, extraArgs: serverArgs });
     await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
-    const startMs = (await cubePodStarts(cluster, engines, runs, "start")).map((split) => split.startedMs);
+    const startMs = (await cubePodStarts(cluster, engines, runs, "start", 3 * pool)).map((split) => split.startedMs);
     const burstMs: number[] = [];
-    for (let r = 0; r < 3; r++) burstMs.push(await cubeBurst(cluster, engines, burst, `burst${r}`));
+    for (let r = 0; r < 3; r++) burstMs.push(await cubeBurst(cluster, engines, burst, `burst${r}`, 3 * pool));
     return { startMs, burstMs };
   } finally {
     await cluster.stop();
@@ -50,13 +51,13 @@ async function measureCube(bed: TestHosts, engines: Engines, serverArgs: string[
   }
 }
 
-/** Cube (with each set of server flags) and then Swarm, on one bed of three hosts. */
-export async function compareWithSwarm(runs: number, burst: number, variants: Map<string, string[]>): Promise<SwarmComparison> {
+/** Cube (with each size of warm pools) and then Swarm, on one bed of three hosts. */
+export async function compareWithSwarm(runs: number, burst: number, variants: Map<string, number>): Promise<SwarmComparison> {
   const bed = await TestHosts.up(3);
   const engines = bedEngines(bed);
   try {
     const cube = new Map<string, StartFigures>();
-    for (const [name, serverArgs] of variants) cube.set(name, await measureCube(bed, engines, serverArgs, runs, burst));
+    for (const [name, pool] of variants) cube.set(name, await measureCube(bed, engines, pool, runs, burst));
     await sleep(3000); // the kernel's teardown of the removed containers' namespaces
 
     const swarm: StartFigures = { startMs: [], burstMs: [] };

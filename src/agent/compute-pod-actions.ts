@@ -36,7 +36,7 @@ export interface NodeMemory {
 }
 
 /** A pod can take a warm sandbox unless it publishes host ports (set when a sandbox is created) or sets its hostname. */
-export const canUseWarmSandbox = (pod: LocalPod) => pod.hostPorts.length === 0 && pod.spec.hostname === undefined;
+const canUseWarmSandbox = (pod: LocalPod) => pod.hostPorts.length === 0 && pod.spec.hostname === undefined;
 
 const TERMINATION_REASONS = {
   deleted: "the pod was deleted",

@@ -98,7 +98,9 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     nodeKeyBound: (name: string, keyDigest: string) => keys.isBound(name, keyDigest),
   };
   const server = createAuthorizingServer(authorization);
-  const agent = await openNodeAgent(server, config, deps, { certificate: NodeCertificate.load(config.dataDir) });
+  // A leader that runs no pods needs no warm sandboxes on its node.
+  const agentConfig = config.podsOnLeader ? config : { ...config, warmSandboxes: 0 };
+  const agent = await openNodeAgent(server, agentConfig, deps, { certificate: NodeCertificate.load(config.dataDir) });
   const hub = new AssignmentHub(store, log);
   const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: agent.nodeId });
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });

@@ -9,8 +9,8 @@ const IMAGE = "cube-test/busybox:latest";
 
 describe("warm sandboxes, on real Docker with real servers", function () {
   this.timeout(120_000);
-  // Pods go to the follower only: the leader's node keeps no warm sandbox and runs no pod.
-  const cluster = new LocalCluster(3, ["--pods-on-leader", "no", "--warm-sandboxes", "0"]);
+  // Pods go to the follower only: the leader's node runs no pod, so it keeps no warm sandbox either.
+  const cluster = new LocalCluster(3, ["--pods-on-leader", "no"]);
   const prefix = `w${Math.random().toString(36).slice(2, 7)}`;
   const node = `${prefix}-f1`;
   let follower: TestProcess;
@@ -40,8 +40,9 @@ describe("warm sandboxes, on real Docker with real servers", function () {
   let claimed: string;
   let appIds: string[];
 
-  it("keeps the pool it is told to, none of it shown as pods", async () => {
+  it("keeps the pool it is told to, none of it shown as pods; a leader that runs no pods keeps none", async () => {
     await poolOf(2);
+    expect(await containersWithLabels(`cube.node=${prefix}-main`)).to.deep.equal([]);
     expect(await cluster.cubeOk("list", "pod")).to.equal("name | status | age\n");
   });
 
