@@ -43,6 +43,12 @@ const WARM_POOL_QUIET_MS = 1000;
 /** Retries of a pod whose actions failed (the engine refused): 1 s doubling to 30 s. */
 const ACTION_RETRY_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
 
+/** One more failure of a pod's worker or of the warm pool's: when to try again. */
+function afterFailure(previous: { failures: number } | undefined, now: number): { failures: number; retryAt: number } {
+  const failures = (previous?.failures ?? 0) + 1;
+  return { failures, retryAt: now + backoffDelay(failures - 1, ACTION_RETRY_BACKOFF) };
+}
+
 /**
  * The node's sync loop: decides with `computePodActions`, hands each pod's plan to a worker of its own (as kubelet's
  * pod workers do, so a slow graceful stop in one pod holds up no other), counts exits, and reports pod statuses. One
@@ -157,8 +163,7 @@ export class PodSync {
           this.failingPods.delete(podUid);
           this.trigger();
         } else {
-          const failures = (this.failingPods.get(podUid)?.failures ?? 0) + 1;
-          this.failingPods.set(podUid, { failures, retryAt: clock.now() + backoffDelay(failures - 1, ACTION_RETRY_BACKOFF) });
+          this.failingPods.set(podUid, afterFailure(this.failingPods.get(podUid), clock.now()));
         }
       });
       this.workers.set(podUid, worker);
@@ -183,8 +188,7 @@ export class PodSync {
         for (const action of actions) await runPodAction(this.actions, "", action, {});
         this.poolFailures = { failures: 0, retryAt: 0 };
       } catch (error) {
-        const failures = this.poolFailures.failures + 1;
-        this.poolFailures = { failures, retryAt: clock.now() + backoffDelay(failures - 1, ACTION_RETRY_BACKOFF) };
+        this.poolFailures = afterFailure(this.poolFailures, clock.now());
         log.warn(`the warm pool: ${describeAction(actions[0])} failed: ${runtimeErrorMessage(error)}`);
       } finally {
         this.poolWorker = undefined;

@@ -15,7 +15,7 @@ export interface ContainerInfo {
 }
 
 /** `docker ps`'s "k=v,k=v" labels. */
-export function parseDockerLabels(text: string): Record<string, string> {
+function parseDockerLabels(text: string): Record<string, string> {
   return Object.fromEntries(
     text
       .split(",")
