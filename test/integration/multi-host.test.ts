@@ -49,7 +49,10 @@ describe("a cluster across three hosts, each with its own address and Docker eng
     eventually(
       "every pod Running exactly once, on its node's engine",
       async () => {
-        const [all, current] = await Promise.all([engines(), pods()]);
+        // The engines are read after the pods: a pod reported Running then has its containers listed (a claimed warm
+        // sandbox runs under the pod's name before its app container exists).
+        const current = await pods();
+        const all = await engines();
         for (const [name, pod] of current) {
           if (pod.status !== "Running" || pod.node === null) return undefined;
           if (JSON.stringify(hostsRunning(all, name)) !== JSON.stringify([hostOf(pod.node)])) return undefined;
