@@ -38,6 +38,12 @@ export function describeStartError(engineText: string): string {
 export class DockerRuntime implements ContainerRuntime {
   /** Inspections by container id, kept while the container's state is unchanged (inspecting is the costly call). */
   private readonly inspections = new Map<string, { state: string; info: Docker.ContainerInspectInfo }>();
+  /**
+   * The containers this runtime is starting. The engine holds a container's lock for its whole start (network set up,
+   * process run), and an inspection waits for that lock: in a burst, one listing would wait for every start under way.
+   * By id, the time the start was asked.
+   */
+  private readonly starting = new Map<string, Date>();
 
   constructor(private readonly docker = new Docker()) {}
 
@@ -47,14 +53,17 @@ export class DockerRuntime implements ContainerRuntime {
     for (const id of this.inspections.keys()) if (!seen.has(id)) this.inspections.delete(id);
     const observed = await Promise.all(
       listed.map(async (summary) => {
+        const name = (summary.Names[0] ?? "").replace(/^\//, "");
+        const identity = { id: summary.Id, name, ...readContainerIdentity(summary.Labels, name) };
+        // Seen as not started yet until its start returns; the next listing inspects it. A listing gives the creation
+        // time to the second only; the start was asked after it, and before any newer instance: it orders them right.
+        const startAskedAt = this.starting.get(summary.Id);
+        if (startAskedAt) return { ...identity, state: "created", createdAt: startAskedAt, image: summary.Image } satisfies ObservedContainer;
         const info = await this.inspect(summary.Id, summary.State);
         if (!info) return undefined;
         const state = info.State.Status;
-        const name = (summary.Names[0] ?? "").replace(/^\//, "");
         return {
-          id: summary.Id,
-          name,
-          ...readContainerIdentity(summary.Labels, name),
+          ...identity,
           state: state === "created" || state === "running" || state === "exited" ? state : "other",
           exitCode: state === "exited" ? info.State.ExitCode : undefined,
           oomKilled: info.State.OOMKilled || undefined,
@@ -175,7 +184,12 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async startContainer(id: string): Promise<void> {
-    await this.docker.getContainer(id).start();
+    this.starting.set(id, new Date());
+    try {
+      await this.docker.getContainer(id).start();
+    } finally {
+      this.starting.delete(id);
+    }
   }
 
   async renameContainer(id: string, name: string): Promise<void> {

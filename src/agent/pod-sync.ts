@@ -141,6 +141,9 @@ export class PodSync {
   /** Decides, hands each idle pod's plan to a worker, and reports statuses. */
   private async syncOnce(): Promise<void> {
     const { runtime, store, node, clock } = this.deps;
+    // Who is at work before the engine is listed: a worker that ends while it is listed has changed containers the
+    // listing may not show, so its pod and the sandbox it claimed (or the warm pool) wait for the pass its end triggers.
+    const atWork = { pods: new Set(this.workers.keys()), claimed: new Set(this.claiming.values()), pool: this.poolWorker !== undefined };
     const pods = await store.localPods();
     const observed = await runtime.listContainers(node);
     const byPod = containersByPod(observed);
@@ -150,8 +153,8 @@ export class PodSync {
     this.verdicts = this.prober.verdicts(targets);
     const now = clock.now();
     let dispatched = 0;
-    for (const { podUid, actions } of computePodActions(pods, observed, await this.memory())) {
-      if (this.workers.has(podUid) || (this.failingPods.get(podUid)?.retryAt ?? 0) > now) continue;
+    for (const { podUid, actions } of computePodActions(pods, observed, await this.memory(atWork.claimed))) {
+      if (atWork.pods.has(podUid) || this.workers.has(podUid) || (this.failingPods.get(podUid)?.retryAt ?? 0) > now) continue;
       await pauseIfSliceUsed();
       dispatched++;
       const claim = actions.find((action) => action.type === "claimSandbox");
@@ -169,19 +172,20 @@ export class PodSync {
       this.workers.set(podUid, worker);
     }
     if (dispatched > 0 || this.workers.size > 0) this.busyAt = now;
-    this.tendWarmPool(observed, now - this.busyAt >= WARM_POOL_QUIET_MS);
+    if (!atWork.pool) this.tendWarmPool(observed, now - this.busyAt >= WARM_POOL_QUIET_MS, atWork.claimed);
     await this.reportStatuses(pods, byPod);
   }
 
-  private async memory(): Promise<NodeMemory> {
-    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts, claiming: new Set(this.claiming.values()) };
+  private async memory(claiming?: ReadonlySet<string>): Promise<NodeMemory> {
+    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts, claiming };
   }
 
   /** Hands what the warm pool needs to its worker, unless it is still at work or backing off after a failure. */
-  private tendWarmPool(observed: ObservedContainer[], idle: boolean): void {
+  private tendWarmPool(observed: ObservedContainer[], idle: boolean, claimedBefore: Set<string>): void {
     const { clock, log } = this.deps;
     if (this.poolWorker || this.poolFailures.retryAt > clock.now()) return;
-    const actions = planWarmPool(observed, { target: this.deps.warmSandboxes ?? 0, idle, claimed: new Set(this.claiming.values()) });
+    const claimed = new Set([...claimedBefore, ...this.claiming.values()]);
+    const actions = planWarmPool(observed, { target: this.deps.warmSandboxes ?? 0, idle, claimed });
     if (actions.length === 0) return;
     this.poolWorker = (async () => {
       try {

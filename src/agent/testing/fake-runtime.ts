@@ -32,6 +32,8 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly containers = new Map<string, FakeContainer>();
   /** Scripted outcomes of the next calls, per method: an error to throw, or undefined for a call that works. */
   private readonly injected = new Map<Method, (Error | undefined)[]>();
+  private readonly holds: { method: Method; skipping: number; gate: Promise<void> }[] = [];
+  private waiting = 0;
   private readonly logLines = new Map<string, LogLine[]>();
   /** What an exec does: by default it prints nothing and exits with 0. */
   execHandler: (id: string, options: ExecOptions, stdin: Buffer) => { output: { stream: OutputStream; data: Buffer }[]; exitCode: number } = () => ({
@@ -49,6 +51,21 @@ export class FakeRuntime implements ContainerRuntime {
   /** The next call of `method` (after those already scripted) fails with `message`. */
   failNext(method: Method, message: string): void {
     this.injected.set(method, [...(this.injected.get(method) ?? []), new Error(message)]);
+  }
+
+  /**
+   * The call of `method` after `skipping` more calls waits until the returned function is called. A listing reads the
+   * containers first and then waits, so what it returns is out of date by then, as a real engine's answer can be.
+   */
+  hold(method: "listContainers" | "createContainer" | "renameContainer", skipping = 0): () => void {
+    let release!: () => void;
+    this.holds.push({ method, skipping, gate: new Promise<void>((resolve) => (release = resolve)) });
+    return release;
+  }
+
+  /** How many calls wait at a hold now. */
+  holdsWaiting(): number {
+    return this.waiting;
   }
 
   /** The next call of `method` (after those already scripted) works: for a failure scripted further on. */
@@ -75,7 +92,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async listContainers(node: string): Promise<ObservedContainer[]> {
     this.maybeFail("listContainers");
-    return [...this.containers.values()]
+    const listed = [...this.containers.values()]
       .filter((c) => belongsTo(c.options.labels, node))
       .map((c) => ({
         id: c.id,
@@ -89,6 +106,8 @@ export class FakeRuntime implements ContainerRuntime {
         finishedAt: c.finishedAt,
         image: c.options.image,
       }));
+    await this.held("listContainers");
+    return listed;
   }
 
   async hasImage(image: string): Promise<boolean> {
@@ -111,6 +130,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async createContainer(options: CreateContainerOptions): Promise<string> {
     this.calls.push(`create ${options.name}`);
+    await this.held("createContainer");
     this.maybeFail("createContainer");
     if (!this.images.has(options.image)) throw new Error(`No such image: ${options.image}`);
     if ([...this.containers.values()].some((c) => c.options.name === options.name))
@@ -133,6 +153,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async renameContainer(id: string, name: string): Promise<void> {
     this.calls.push(`rename ${id} ${name}`);
+    await this.held("renameContainer");
     this.maybeFail("renameContainer");
     if ([...this.containers.values()].some((c) => c.options.name === name)) throw new Error(`Conflict. The container name "/${name}" is already in use`);
     const container = this.mustGet(id);
@@ -174,6 +195,16 @@ export class FakeRuntime implements ContainerRuntime {
     const container = this.containers.get(id);
     if (!container) throw new Error(`No such container: ${id}`);
     return container;
+  }
+
+  private async held(method: Method): Promise<void> {
+    for (const hold of this.holds.filter((h) => h.method === method)) {
+      if (hold.skipping-- > 0) continue;
+      this.holds.splice(this.holds.indexOf(hold), 1);
+      this.waiting++;
+      await hold.gate;
+      this.waiting--;
+    }
   }
 
   private maybeFail(method: Method): void {
