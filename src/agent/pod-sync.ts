@@ -1,7 +1,7 @@
-import { backoffDelay } from "../shared/backoff.js";
 import type { Clock } from "../shared/clock.js";
 import type { EventType, PodStatusReport, RestartSettings } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
+import { afterFailure } from "./after-failure.js";
 import type { AgentStore } from "./agent-store.js";
 import { computePodActions, type NodeMemory, type PodAction } from "./compute-pod-actions.js";
 import { runtimeErrorMessage, type ContainerRuntime, type ObservedContainer } from "./container-runtime.js";
@@ -12,9 +12,9 @@ import { containersByPod, exitCodeOf, exitReason, instancesOf, isDead, isSandbox
 import { Prober, type ProbeTarget, type RunProbe } from "./prober.js";
 import { probeRunner } from "./run-probe.js";
 import { describeAction, removePodVolumes, runPodAction, type PlanProgress, type PodActionDependencies } from "./pod-actions.js";
-import { planWarmPool } from "./plan-warm-pool.js";
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
+import { WarmPoolWorker } from "./warm-pool-worker.js";
 
 export interface PodSyncDependencies {
   node: string;
@@ -40,15 +40,6 @@ export interface PodSyncDependencies {
  */
 const WARM_POOL_QUIET_MS = 1000;
 
-/** Retries of a pod whose actions failed (the engine refused): 1 s doubling to 30 s. */
-const ACTION_RETRY_BACKOFF = { initialMs: 1000, maxMs: 30_000 };
-
-/** One more failure of a pod's worker or of the warm pool's: when to try again. */
-function afterFailure(previous: { failures: number } | undefined, now: number): { failures: number; retryAt: number } {
-  const failures = (previous?.failures ?? 0) + 1;
-  return { failures, retryAt: now + backoffDelay(failures - 1, ACTION_RETRY_BACKOFF) };
-}
-
 /**
  * The node's sync loop: decides with `computePodActions`, hands each pod's plan to a worker of its own (as kubelet's
  * pod workers do, so a slow graceful stop in one pod holds up no other), counts exits, and reports pod statuses. One
@@ -60,9 +51,7 @@ export class PodSync {
   private readonly workers = new Map<string, Promise<void>>();
   /** The warm sandboxes that running workers claim, by pod uid. */
   private readonly claiming = new Map<string, string>();
-  /** Makes and removes warm sandboxes, one plan at a time; after a failure, not before `retryAt`. */
-  private poolWorker?: Promise<void>;
-  private poolFailures = { failures: 0, retryAt: 0 };
+  private readonly pool: WarmPoolWorker;
   /** When a pod last had work: the pool is refilled only once the node has been quiet for a while. */
   private busyAt = 0;
   /** Pods whose last worker failed: not acted on again before `retryAt` (a backoff, so a broken engine is not hammered). */
@@ -87,6 +76,7 @@ export class PodSync {
       restarts: this.restarts,
       record: (uid, type, reason, message) => this.event(uid, type, reason, message),
     };
+    this.pool = new WarmPoolWorker({ actions: this.actions, clock, log: deps.log, target: deps.warmSandboxes ?? 0, done: () => this.trigger() });
     this.prober = new Prober(deps.runProbe ?? probeRunner(runtime), clock, (target, kind, state) => {
       const probe = `${kind[0].toUpperCase()}${kind.slice(1)} probe of container ${target.spec.name}`;
       // A result that changes is an event, not every run of the probe.
@@ -103,9 +93,9 @@ export class PodSync {
 
   /** Resolves once no decision and no worker is running (for tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.deciding || this.workers.size > 0 || this.poolWorker) {
+    while (this.deciding || this.workers.size > 0 || this.pool.busy) {
       await this.deciding;
-      await Promise.all([...this.workers.values(), this.poolWorker]);
+      await Promise.all([...this.workers.values(), this.pool.idle()]);
     }
   }
 
@@ -143,7 +133,7 @@ export class PodSync {
     const { runtime, store, node, clock } = this.deps;
     // Who is at work before the engine is listed: a worker that ends while it is listed has changed containers the
     // listing may not show, so its pod and the sandbox it claimed (or the warm pool) wait for the pass its end triggers.
-    const atWork = { pods: new Set(this.workers.keys()), claimed: new Set(this.claiming.values()), pool: this.poolWorker !== undefined };
+    const atWork = { pods: new Set(this.workers.keys()), claimed: new Set(this.claiming.values()), pool: this.pool.busy };
     const pods = await store.localPods();
     const observed = await runtime.listContainers(node);
     const byPod = containersByPod(observed);
@@ -172,33 +162,12 @@ export class PodSync {
       this.workers.set(podUid, worker);
     }
     if (dispatched > 0 || this.workers.size > 0) this.busyAt = now;
-    if (!atWork.pool) this.tendWarmPool(observed, now - this.busyAt >= WARM_POOL_QUIET_MS, atWork.claimed);
+    if (!atWork.pool) this.pool.tend(observed, now - this.busyAt >= WARM_POOL_QUIET_MS, new Set([...atWork.claimed, ...this.claiming.values()]));
     await this.reportStatuses(pods, byPod);
   }
 
   private async memory(claiming?: ReadonlySet<string>): Promise<NodeMemory> {
     return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts, claiming };
-  }
-
-  /** Hands what the warm pool needs to its worker, unless it is still at work or backing off after a failure. */
-  private tendWarmPool(observed: ObservedContainer[], idle: boolean, claimedBefore: Set<string>): void {
-    const { clock, log } = this.deps;
-    if (this.poolWorker || this.poolFailures.retryAt > clock.now()) return;
-    const claimed = new Set([...claimedBefore, ...this.claiming.values()]);
-    const actions = planWarmPool(observed, { target: this.deps.warmSandboxes ?? 0, idle, claimed });
-    if (actions.length === 0) return;
-    this.poolWorker = (async () => {
-      try {
-        for (const action of actions) await runPodAction(this.actions, "", action, {});
-        this.poolFailures = { failures: 0, retryAt: 0 };
-      } catch (error) {
-        this.poolFailures = afterFailure(this.poolFailures, clock.now());
-        log.warn(`the warm pool: ${describeAction(actions[0])} failed: ${runtimeErrorMessage(error)}`);
-      } finally {
-        this.poolWorker = undefined;
-        this.trigger();
-      }
-    })();
   }
 
   /** Feeds each newly dead container to the restart tracker, and records what it decided. */

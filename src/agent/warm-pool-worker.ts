@@ -1,0 +1,53 @@
+import type { Clock } from "../shared/clock.js";
+import type { Logger } from "../shared/logger.js";
+import { afterFailure } from "./after-failure.js";
+import { runtimeErrorMessage, type ObservedContainer } from "./container-runtime.js";
+import { describeAction, runPodAction, type PodActionDependencies } from "./pod-actions.js";
+import { planWarmPool } from "./plan-warm-pool.js";
+
+/** Makes and removes the node's warm sandboxes, one plan at a time; after a failure, not before a back-off. */
+export class WarmPoolWorker {
+  private running?: Promise<void>;
+  private failures = { failures: 0, retryAt: 0 };
+
+  constructor(
+    private readonly deps: {
+      actions: PodActionDependencies;
+      clock: Clock;
+      log: Logger;
+      /** How many warm sandboxes the node keeps. */
+      target: number;
+      /** A plan is done: the pool may need more. */
+      done: () => void;
+    },
+  ) {}
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves once the plan at work, if any, is done. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  /** Starts what the pool needs, unless a plan is still at work or the worker is backing off after a failure. */
+  tend(observed: ObservedContainer[], idle: boolean, claimed: ReadonlySet<string>): void {
+    const { clock, log, target } = this.deps;
+    if (this.running || this.failures.retryAt > clock.now()) return;
+    const actions = planWarmPool(observed, { target, idle, claimed });
+    if (actions.length === 0) return;
+    this.running = (async () => {
+      try {
+        for (const action of actions) await runPodAction(this.deps.actions, "", action, {});
+        this.failures = { failures: 0, retryAt: 0 };
+      } catch (error) {
+        this.failures = afterFailure(this.failures, clock.now());
+        log.warn(`the warm pool: ${describeAction(actions[0])} failed: ${runtimeErrorMessage(error)}`);
+      } finally {
+        this.running = undefined;
+        this.deps.done();
+      }
+    })();
+  }
+}
