@@ -39,6 +39,8 @@ class ChunkWriter {
   private lines: WireLogLine[] = [];
   private bytes = 0;
   private pending?: NodeJS.Immediate;
+  /** The last chunk written, until the stream has room again. */
+  private written?: Promise<void>;
 
   constructor(private readonly call: grpc.ServerWritableStream<LogsRequest, LogChunk>) {}
 
@@ -47,6 +49,9 @@ class ChunkWriter {
     this.bytes += line.data.length;
     if (this.bytes >= CHUNK_BYTES) await this.flush();
     else this.pending ??= setImmediate(() => void this.flush());
+    // A chunk the timer sent may have filled the stream: the lines wait with it (else a log that comes in small reads
+    // would all be read from the engine and held here while the reader does not read).
+    await this.written;
   }
 
   async flush(): Promise<void> {
@@ -56,7 +61,8 @@ class ChunkWriter {
     const chunk = { lines: this.lines };
     this.lines = [];
     this.bytes = 0;
-    await writeWithBackpressure(this.call, chunk);
+    this.written = writeWithBackpressure(this.call, chunk);
+    await this.written;
   }
 }
 
