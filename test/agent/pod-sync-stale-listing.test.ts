@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readContainerIdentity } from "../../src/agent/container-labels.js";
 import type { PodSync } from "../../src/agent/pod-sync.js";
 import type { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
-import { placed, webPod } from "../helpers/pod-fixtures.js";
+import { placed, singleContainerPod } from "../helpers/pod-fixtures.js";
 import { PodSyncBed } from "../helpers/pod-sync-bed.js";
 
 /**
@@ -41,7 +41,7 @@ describe("PodSync, when a worker ends while the engine is being listed", () => {
     releaseListing();
     await sync.idle();
   };
-  const single = (name: string, uid: string) => placed(webPod({ name, uid, spec: { ...webPod().spec, containers: [webPod().spec.containers[0]] } }));
+  const single = (name: string, uid: string) => placed(singleContainerPod({}, { name, uid }));
 
   it("does not make again the container a worker made meanwhile", async () => {
     const sync = bed.makeSync();

@@ -10,7 +10,7 @@ import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import type { PodStatusReport } from "../../src/shared/domain.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
-import { placed, webPod } from "../helpers/pod-fixtures.js";
+import { placed, singleContainerPod, webPod } from "../helpers/pod-fixtures.js";
 import { PodSyncBed } from "../helpers/pod-sync-bed.js";
 
 describe("PodSync, on the fake runtime", () => {
@@ -64,7 +64,7 @@ describe("PodSync, on the fake runtime", () => {
     expect(reports.at(-1)!.status.phase).to.equal("Running");
   });
 
-  const single = (change: Partial<typeof spec> = {}) => placed(webPod({ spec: { ...spec, containers: [spec.containers[0]], ...change } }));
+  const single = (change: Partial<typeof spec> = {}) => placed(singleContainerPod(change));
   const lastStatus = () => reports.at(-1)!.status;
   const app = () => runtime.all().filter((c) => readContainerIdentity(c.labels, c.options.name).containerName === "app");
   const runningApp = () => app().find((c) => c.state === "running")!;

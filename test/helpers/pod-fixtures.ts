@@ -26,6 +26,12 @@ export function webPod(change: Partial<LocalPod> = {}): LocalPod {
   };
 }
 
+/** The base pod with its first container (`app`) only, `spec` changed, and `change` to the rest. */
+export function singleContainerPod(spec: Partial<LocalPod["spec"]> = {}, change: Partial<LocalPod> = {}): LocalPod {
+  const base = webPod();
+  return webPod({ ...change, spec: { ...base.spec, containers: [base.spec.containers[0]], ...spec } });
+}
+
 /** A pod as the leader sends it to its node (by default the base pod, running). */
 export function placed({ uid, name, labels, spec, specHash, hostPorts }: LocalPod = webPod(), deleting = false): DesiredPod {
   return { uid, name, labels, specJson: JSON.stringify(spec), specHash, deleting, purge: false, hostPorts };
