@@ -5,6 +5,7 @@ import { matchesSelector, parseSelector } from "../shared/label-selector.js";
 import type { PodSummary } from "./leader-store.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
+import { nameSome } from "../shared/name-some.js";
 import { parseHostPort } from "../shared/host-port.js";
 import { parseManifestInSlices } from "../shared/manifest.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
@@ -14,6 +15,7 @@ import type { NodeRegistry } from "./node-registry.js";
 import { eventToWire } from "../shared/codec.js";
 import type { DeploymentController } from "./deployment-controller.js";
 import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployment-service.js";
+import { hostPathRefusals } from "./host-path-admission.js";
 import { toStatus, unary } from "./unary-handler.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import type { PodController, PodView } from "./pod-controller.js";
@@ -198,16 +200,14 @@ export function createCubeService(
     apply: unary(log, async ({ manifestJson, dryRun }) => {
       const manifest = await parseManifestInSlices(manifestJson);
       if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));
+      // A change asked for, before it is made: what the leader was doing when it stopped can be told from its log.
+      if (!dryRun) log.info(`apply received: ${nameSome(manifest.entries.map(({ resource }) => `${resource.type}/${resource.metadata.name}`))}`);
       if (!options.allowHostPaths) {
         const refused = manifest.entries.flatMap(({ resource }, index) => {
-          const [podSpec, at] = resource.type === "pod" ? [resource.spec, "spec"] : [resource.spec.template.spec, "spec.template.spec"];
-          return (podSpec.volumes ?? []).flatMap((volume, v) =>
-            volume.hostPath
-              ? [
-                  `${manifest.entries.length > 1 ? `[${index}].` : ""}${at}.volumes[${v}].hostPath: refused: this leader does not allow host paths (a host path is root on the node; start it with --allow-host-paths)`,
-                ]
-              : [],
-          );
+          const at = manifest.entries.length > 1 ? `[${index}].` : "";
+          return resource.type === "pod"
+            ? hostPathRefusals(resource.spec, `${at}spec`)
+            : hostPathRefusals(resource.spec.template.spec, `${at}spec.template.spec`);
         });
         if (refused.length > 0) throw statusError(grpc.status.INVALID_ARGUMENT, refused.join("\n"));
       }
@@ -252,6 +252,7 @@ export function createCubeService(
 
     delete: unary(log, async ({ type, name, purge }) => {
       checkType(type, false);
+      log.info(`delete received: ${parseResourceType(type)}/${name}${purge ? " (purge)" : ""}`);
       const deleted = parseResourceType(type) === "deployment" ? await deployments.delete(name) : await pods.delete(name, purge);
       if (!deleted) throw notFound(type, name);
       return {};

@@ -1,8 +1,10 @@
 import type { Clock } from "../shared/clock.js";
 import { RESTARTED_AT, type EventType, type NodeStatus } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
+import { nameSome } from "../shared/name-some.js";
 import { lastCompleteRevision, type Revision } from "./deployment-revisions.js";
 import type { Rollout, StoredDeployment } from "./deployment-store.js";
+import { hostPathRefusals } from "./host-path-admission.js";
 import { judgeRollout } from "./judge-rollout.js";
 import type { LeaderStore } from "./leader-store.js";
 import { countReplicas, planDeployment, type DeploymentIntent, type OwnedPod, type ReplicaCounts } from "./plan-deployment.js";
@@ -18,10 +20,6 @@ function intentOf(deployment: StoredDeployment): DeploymentIntent {
     minReadySeconds,
   };
 }
-
-/** At most this many pod names in one event: a deployment of 1 000 replicas does not write a page per pass. */
-const NAMES_PER_EVENT = 5;
-const nameSome = (names: string[]) => names.slice(0, NAMES_PER_EVENT).join(", ") + (names.length > NAMES_PER_EVENT ? `, … (${names.length} in all)` : "");
 
 /** A deployment as `cube get` and `cube rollout status` show it. */
 export interface DeploymentView {
@@ -47,6 +45,8 @@ export class DeploymentController {
     private readonly nodeStatus: (node: string) => NodeStatus | undefined,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Whether pods may mount directories of their node: an undo brings back a template as if it were applied. */
+    private readonly allowHostPaths: boolean,
   ) {}
 
   /** Reconciles every deployment soon; resolves once a pass that started after this call has ended. */
@@ -109,6 +109,8 @@ export class DeploymentController {
           : `deployment/${name} has no revision ${toRevision} other than the current one (its revisions: ${kept})`,
       );
     }
+    const refused = this.allowHostPaths ? [] : hostPathRefusals(target.template.spec, `revision ${target.revision}: spec.template.spec`);
+    if (refused.length > 0) throw new UserMistake(refused.join("\n"));
     return this.changeTemplate(deployment, target.template, "Undo", `back to the template of revision ${target.revision}`);
   }
 

@@ -110,7 +110,8 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   });
   const agents = new AgentClients(leaderCertificate.clientIdentity);
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log);
+  const options = { allowHostPaths: config.allowHostPaths ?? false };
+  const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options.allowHostPaths);
   const watching = watchHandlers(
     {
       feed: store.feed,
@@ -124,7 +125,6 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     },
     log,
   );
-  const options = { allowHostPaths: config.allowHostPaths ?? false };
   server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching.handlers));
   server.addService(ClusterService, {
     ...createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),

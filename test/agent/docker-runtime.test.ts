@@ -90,7 +90,11 @@ describe("DockerRuntime", () => {
     await runtime.listContainers("n1");
     expect(engine.inspected).to.deep.equal([]);
     engine.endStart("a", "failed");
-    await failing.catch(() => undefined);
+    const failure = await failing.then(
+      () => "started",
+      (error: Error) => error.message,
+    );
+    expect(failure, "the engine's refusal, passed on").to.equal("exec failed");
     expect((await runtime.listContainers("n1")).map((c) => c.state)).to.deep.equal(["created"]);
     expect(engine.inspected).to.deep.equal(["a"]);
   });

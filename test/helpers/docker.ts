@@ -74,3 +74,24 @@ export async function networkOwner(id: string): Promise<string> {
   const { stdout } = await run("docker", ["inspect", "--format", "{{.HostConfig.NetworkMode}}", id]);
   return stdout.trim().replace(/^container:/, "");
 }
+
+/** What the engine did to a container since `since` (its kills with their signal, its death with its exit code), in order. */
+export async function containerHistory(id: string, since: Date): Promise<string[]> {
+  const { stdout } = await run("docker", [
+    "events",
+    "--since",
+    (since.getTime() / 1000).toFixed(3),
+    "--until",
+    (Date.now() / 1000 + 1).toFixed(3),
+    "--filter",
+    `container=${id}`,
+    "--format",
+    "{{json .}}",
+  ]);
+  return stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { Action: string; Actor: { Attributes: Record<string, string> } })
+    .filter(({ Action }) => Action === "kill" || Action === "die")
+    .map(({ Action, Actor: { Attributes } }) => (Action === "kill" ? `kill ${Attributes.signal}` : `die ${Attributes.exitCode}`));
+}

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import { readFileSync, rmSync, statSync, truncateSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
+import { connect } from "node:tls";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually, freePort } from "../helpers/processes.js";
 
@@ -66,9 +68,23 @@ describe("a cluster of real cube-server processes", function () {
   };
 
   it("refuses a second node that claims a live node's name, with a clear error", async () => {
-    await leaderAndWorker();
+    const { follower } = await leaderAndWorker();
+    const nodeRows = async () => JSON.parse((await cluster.cube(["nodes", "-o", "json"])).stdout) as { name: string; address: string; joinedAt: string }[];
+    const liveRows = await nodeRows();
+    const certificate = readFileSync(join(cluster.dir.path, "worker/node.pem"), "utf8");
     const impostor = cluster.startFollower("worker", { dataDir: "another-machine" });
-    await impostor.waitForLine(/refused to certify us: node name "worker" belongs to another machine's key .* `cube node rm worker`/);
+    const refused = /refused to certify us: node name "worker" belongs to another machine's key .* `cube node rm worker`/;
+    await impostor.waitForLine(refused);
+    await eventually("a second refusal", async () => (impostor.lines.filter((line) => refused.test(line)).length >= 2 ? true : undefined));
+    // The live node is untouched: same row (address, join time), Ready, its certificate and its stream to the leader kept.
+    const rows = await nodeRows();
+    expect(rows.map(({ name, address, joinedAt }) => ({ name, address, joinedAt }))).to.deep.equal(
+      liveRows.map(({ name, address, joinedAt }) => ({ name, address, joinedAt })),
+    );
+    await cluster.waitForNodes(bothReady);
+    expect(readFileSync(join(cluster.dir.path, "worker/node.pem"), "utf8")).to.equal(certificate);
+    expect(follower.lines.filter((line) => /lost the leader/.test(line))).to.deep.equal([]);
+    expect(impostor.lines.filter((line) => /joined the leader|certified by the leader/.test(line))).to.deep.equal([]);
   });
 
   it("refuses a second server on a data directory in use, at once and clearly", async () => {
@@ -115,6 +131,17 @@ describe("a cluster of real cube-server processes", function () {
   it("renews certificates before they expire, and the cluster goes on through the renewals", async function () {
     this.timeout(90_000);
     const { leader, follower } = await leaderAndWorker(["--cert-lifetime", "6s"]);
+    const certificates = ["worker/node.pem", "main/node.pem", "main/leader.pem"];
+    const serials = () => certificates.map((file) => new X509Certificate(readFileSync(join(cluster.dir.path, file))).serialNumber);
+    const before = serials();
+    const servedSerial = () =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: "127.0.0.1", port: cluster.leaderPort, rejectUnauthorized: false, ALPNProtocols: ["h2"] }, () => {
+          resolve(socket.getPeerX509Certificate()!.serialNumber);
+          socket.destroy();
+        });
+        socket.on("error", reject);
+      });
     // 20 s: three lifetimes; each certificate renews at 50–80 % of its own.
     const renewals = (lines: string[], what: string) => lines.filter((line) => line.includes(`renewed the ${what}'s certificate`)).length;
     await eventually(
@@ -126,7 +153,11 @@ describe("a cluster of real cube-server processes", function () {
     // The sync streams opened before the renewals never broke; new connections (this CLI's) verify the new certificates.
     expect(follower.lines.filter((line) => /lost the leader|cannot renew/.test(line))).to.deep.equal([]);
     await cluster.waitForNodes(bothReady);
-    expect(readFileSync(join(cluster.dir.path, "worker/node.pem"), "utf8")).to.not.equal("");
+    // Each certificate on disk is a new one, and the leader serves the one on its disk (it may renew meanwhile).
+    const after = serials();
+    certificates.forEach((file, index) => expect(after[index], file).to.not.equal(before[index]));
+    await eventually("the leader serving its renewed certificate", async () => ((await servedSerial()) === serials()[2] ? true : undefined), 10_000, 100);
+    expect(follower.lines.filter((line) => /lost the leader|cannot renew/.test(line))).to.deep.equal([]);
   });
 
   it("removes a node for good with `cube node rm`: its name is free for another machine's key", async () => {
@@ -175,18 +206,20 @@ describe("a cluster of real cube-server processes", function () {
 
   it("still lists its nodes after the leader is SIGKILLed and restarted", async () => {
     const leader = await cluster.startLeader("main");
-    cluster.startFollower("worker-1");
-    cluster.startFollower("worker-2");
+    const followers = [cluster.startFollower("worker-1"), cluster.startFollower("worker-2")];
     const ready = [
       { name: "main", status: "Ready", type: "Leader" },
       { name: "worker-1", status: "Ready", type: "Follower" },
       { name: "worker-2", status: "Ready", type: "Follower" },
     ];
     await cluster.waitForNodes(ready);
+    // The followers stopped first: none can join the new leader, whose list can then come from its database alone.
+    for (const follower of followers) await follower.kill("SIGKILL");
     await leader.kill("SIGKILL");
     await cluster.startLeader("main");
-    // Right after the restart, before any follower is back, the nodes come from the leader's database.
     expect((await cluster.nodes()).map((node) => node.name)).to.deep.equal(["main", "worker-1", "worker-2"]);
+    cluster.startFollower("worker-1");
+    cluster.startFollower("worker-2");
     await cluster.waitForNodes(ready);
   });
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { containersWithLabels, dockerExec, dockerLogs, podContainers } from "../helpers/docker.js";
+import { containerHistory, containersWithLabels, dockerExec, dockerLogs, podContainers } from "../helpers/docker.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
 
@@ -118,8 +118,12 @@ describe("pods on real Docker, through the CLI", function () {
     );
     await cluster.waitForPodStatus("doomed", "Running");
     expect(await podContainers("doomed")).to.have.length(2);
+    const [app] = await appContainers("doomed");
+    const deletedAt = new Date();
     expect(await cluster.cubeOk("delete", "pod/doomed")).to.equal("pod/doomed deleted\n");
     expect(await podContainers("doomed")).to.deep.equal([]);
+    // Gracefully: SIGTERM, on which the app exits by itself (its trap's 0), and no SIGKILL.
+    expect(await containerHistory(app.id, deletedAt)).to.deep.equal(["kill 15", "die 0"]);
     expect(await cluster.cubeOk("list")).to.not.match(/^doomed /m);
     const get = await cluster.cube(["get", "pod/doomed"]);
     expect(get.code).to.equal(1);

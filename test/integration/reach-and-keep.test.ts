@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { TestHosts } from "../helpers/test-hosts.js";
 
 const IMAGE = "cube-test/busybox:latest";
@@ -207,12 +208,72 @@ describe("ports, volumes, resources and placement across three hosts", function 
     expect((await volumes(hostOf(node))).filter((v) => v.endsWith("_db_data"))).to.deep.equal([]);
   });
 
-  it("refuses a hostPath volume unless the leader allows host paths", async () => {
-    const path = join(cluster.dir.path, "host-path.json");
-    writeFileSync(path, JSON.stringify(pod("peek", { volumes: [{ name: "etc", hostPath: { path: "/etc" } }], containers: [{ name: "main", image: IMAGE }] })));
-    const refused = await cluster.cube(["apply", path]);
-    expect(refused.code).to.not.equal(0);
-    expect(refused.stderr).to.include("spec.volumes[0].hostPath: refused: this leader does not allow host paths");
-    expect((await cluster.cube(["get", "pod/peek"])).code).to.not.equal(0);
+  it("admits hostPath volumes only on a leader that allows them: pods, deployments' templates, and undo to such a template", async function () {
+    this.timeout(180_000);
+    const hostDir = tempDir("host-path");
+    writeFileSync(join(hostDir.path, "note"), "a file of the node\n");
+    const peek = (volume: object) => ({
+      type: "deployment",
+      metadata: { name: "peek" },
+      spec: {
+        replicas: 1,
+        template: {
+          metadata: { labels: { app: "peek" } },
+          spec: {
+            ...GRACE,
+            volumes: [{ name: "data", ...volume }],
+            containers: [{ name: "main", image: IMAGE, command: loop("true"), volumeMounts: [{ name: "data", mountPath: "/data" }] }],
+          },
+        },
+      },
+    });
+    const hostPathVolume = { hostPath: { path: hostDir.path } };
+    const applyFile = (name: string, resources: unknown) => {
+      const path = join(cluster.dir.path, `${name}.json`);
+      writeFileSync(path, JSON.stringify(resources));
+      return cluster.cube(["apply", path]);
+    };
+    const restartLeader = async (extraArgs: string[]) => {
+      await cluster.leaderProcess!.kill("SIGTERM");
+      await cluster.startLeader(nodeOf(1), cluster.leaderPort, [...cluster.leaderArgs, ...extraArgs], 1);
+      await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: host === 1 ? "Leader" : "Follower" })));
+    };
+    const refusal = "volumes[0].hostPath: refused: this leader does not allow host paths";
+    try {
+      // Refused by default: a pod's and a deployment's template, and nothing of either stored.
+      const refusedPod = await applyFile(
+        "host-path-pod",
+        pod("peek-pod", { volumes: [{ name: "etc", hostPath: { path: "/etc" } }], containers: [{ name: "main", image: IMAGE }] }),
+      );
+      expect(refusedPod.code).to.equal(1);
+      expect(refusedPod.stderr).to.include(`spec.${refusal}`);
+      const refusedDeployment = await applyFile("host-path-deployment", peek(hostPathVolume));
+      expect(refusedDeployment.code).to.equal(1);
+      expect(refusedDeployment.stderr).to.include(`spec.template.spec.${refusal}`);
+      for (const name of ["pod/peek-pod", "deployment/peek"]) expect((await cluster.cube(["get", name])).stderr).to.equal(`error: ${name} not found\n`);
+
+      // Allowed: the replica reads the node's directory.
+      await restartLeader(["--allow-host-paths"]);
+      expect((await applyFile("host-path-deployment", peek(hostPathVolume))).stdout).to.equal("deployment/peek created\n");
+      await cluster.cubeOk("rollout", "status", "deployment/peek", "--timeout", "60s");
+      const [replica] = JSON.parse(await cluster.cubeOk("list", "pod", "-l", "app=peek", "-o", "json")) as { name: string }[];
+      expect(await execIn(replica.name, "main", "cat /data/note")).to.equal("a file of the node\n");
+      // Revision 2 mounts no host path.
+      expect((await applyFile("host-path-deployment", peek({ emptyDir: {} }))).stdout).to.equal("deployment/peek configured\n");
+      await cluster.cubeOk("rollout", "status", "deployment/peek", "--timeout", "60s");
+
+      // Allowed no more: an undo to revision 1 would mount it again, so it is refused, and nothing changes.
+      await restartLeader([]);
+      const history = await cluster.cubeOk("rollout", "history", "deployment/peek", "-o", "json");
+      const undo = await cluster.cube(["rollout", "undo", "deployment/peek"]);
+      expect(undo.code).to.equal(1);
+      expect(undo.stderr).to.equal(`error: revision 1: spec.template.spec.${refusal} (a host path is root on the node; start it with --allow-host-paths)\n`);
+      expect(await cluster.cubeOk("rollout", "history", "deployment/peek", "-o", "json")).to.equal(history);
+      const manifest = JSON.parse(await cluster.cubeOk("get", "deployment/peek", "-o", "json")).manifest;
+      expect(manifest.spec.template.spec.volumes).to.deep.equal([{ name: "data", emptyDir: {} }]);
+    } finally {
+      await cluster.cube(["delete", "deployment/peek"]);
+      hostDir.remove();
+    }
   });
 });

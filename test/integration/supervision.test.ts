@@ -231,7 +231,8 @@ describe("supervision and recovery, with real processes and real containers", fu
     const path = join(cluster.dir.path, "burst.json");
     writeFileSync(path, JSON.stringify(names.map((name) => simplePod(name))));
     const applying = cluster.cube(["apply", path]);
-    await new Promise((resolve) => setTimeout(resolve, 600)); // the CLI starts, the apply lands, placement begins
+    // The kill lands once the leader has the request: before, during or just after its transaction.
+    await leader.waitForLine(/apply received: pod\/burst-0, /, 30_000);
     await leader.kill("SIGKILL");
     const result = await applying;
     leader = await cluster.startLeader(nodes.leader);
@@ -258,21 +259,48 @@ describe("supervision and recovery, with real processes and real containers", fu
     const rounds = Number(process.env.CUBE_KILL_ROUNDS ?? 3);
     this.timeout(60_000 + rounds * 30_000);
     const applied = new Set<string>();
+    /** Pods whose deletion was asked for: one not acknowledged may or may not have happened. */
+    const deleteAsked = new Set<string>();
     const deleted = new Set<string>();
-    for (let round = 0; round < rounds; round++) {
-      const names = Array.from({ length: 4 }, (_, i) => `loop-${round}-${i}`);
+    const podsOf = (round: string) => Array.from({ length: 4 }, (_, i) => `loop-${round}-${i}`);
+    const manifestOf = (round: string) => {
       const path = join(cluster.dir.path, `loop-${round}.json`);
-      writeFileSync(path, JSON.stringify(names.map((name) => simplePod(name, { terminationGracePeriodSeconds: 1 }))));
-      const victim = [...applied].find((name) => !deleted.has(name));
-      const applying = cluster.cube(["apply", path]);
-      const deleting = victim ? cluster.cube(["delete", `pod/${victim}`, "--no-wait"]) : undefined;
-      // The CLI takes about half a second to send: the kill falls before, during or after the request.
-      await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1200));
+      writeFileSync(path, JSON.stringify(podsOf(round).map((name) => simplePod(name, { terminationGracePeriodSeconds: 1 }))));
+      return path;
+    };
+    // Pods applied before the first kill, so that every round has one to delete.
+    await cluster.cubeOk("apply", manifestOf("seed"));
+    for (const name of podsOf("seed")) applied.add(name);
+    const acknowledged = { applies: 0, deletes: 0 };
+    // Where each round's kill lands, in turn: once both calls were answered (so that some are acknowledged), once the
+    // leader has both requests (so that some land amid the leader's work), or at a random moment of the CLI's run.
+    const moments = ["after the answers", "once the leader has both", "at random"] as const;
+    for (let round = 0; round < rounds; round++) {
+      const names = podsOf(String(round));
+      const victim = [...applied].find((name) => !deleteAsked.has(name))!;
+      deleteAsked.add(victim);
+      const applying = cluster.cube(["apply", manifestOf(String(round))]);
+      const deleting = cluster.cube(["delete", `pod/${victim}`, "--no-wait"]);
+      const moment = moments[round % moments.length];
+      if (moment === "after the answers") await Promise.all([applying, deleting]);
+      else if (moment === "once the leader has both") {
+        await leader.waitForLine(new RegExp(`apply received: pod/${names[0]}, `), 30_000);
+        await leader.waitForLine(new RegExp(`delete received: pod/${victim}$`), 30_000);
+      } else await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 1200));
       await leader.kill("SIGKILL");
-      if ((await applying).code === 0) for (const name of names) applied.add(name);
-      if (victim && (await deleting!).code === 0) deleted.add(victim);
+      if ((await applying).code === 0) {
+        acknowledged.applies++;
+        for (const name of names) applied.add(name);
+      }
+      if ((await deleting).code === 0) {
+        acknowledged.deletes++;
+        deleted.add(victim);
+      }
       leader = await cluster.startLeader(nodes.leader);
     }
+    // The scenario happened: the kills fell among calls the leader had acknowledged.
+    expect(acknowledged.applies, "applies acknowledged before a kill").to.be.greaterThan(0);
+    expect(acknowledged.deletes, "deletes acknowledged before a kill").to.be.greaterThan(0);
     const listed = async () => new Set<string>(JSON.parse(await cluster.cubeOk("list", "-o", "json")).map((p: { name: string }) => p.name));
     // Deletions acknowledged finish (their nodes remove the containers); the rest run. A deletion that never ends
     // is reported below, as resurrected.
@@ -292,11 +320,13 @@ describe("supervision and recovery, with real processes and real containers", fu
     const containers = ours(await allPodContainers()).filter((c) => c.pod.startsWith("loop-"));
     const perPod = new Map<string, number>();
     for (const c of containers) perPod.set(c.pod, (perPod.get(c.pod) ?? 0) + 1);
-    const lost = [...applied].filter((name) => !deleted.has(name) && !present.has(name));
+    const lost = [...applied].filter((name) => !deleteAsked.has(name) && !present.has(name));
     const resurrected = [...deleted].filter((name) => present.has(name));
     const duplicated = [...perPod].filter(([, count]) => count > 2).map(([name]) => name);
     const orphans = [...perPod.keys()].filter((name) => !present.has(name));
     expect({ lost, resurrected, duplicated, orphans }).to.deep.equal({ lost: [], resurrected: [], duplicated: [], orphans: [] });
-    console.log(`      (${rounds} rounds: ${applied.size} pods acknowledged, ${deleted.size} deletes acknowledged, ${loop.length} pods running)`);
+    console.log(
+      `      (${rounds} rounds: ${acknowledged.applies} applies and ${acknowledged.deletes} deletes acknowledged of ${rounds} each; ${loop.length} pods running)`,
+    );
   });
 });

@@ -79,7 +79,7 @@ describe("first contact with a leader", () => {
     expect(await failure(verifyLeader(address, { secret: token, caDigest: sha256("another CA") }))).to.match(/has not the CA that the join token names/);
   });
 
-  it("refuses a man in the middle with a certificate of its own, which learns neither the token nor anything to replay", async () => {
+  it("refuses a man in the middle with a certificate of its own, which sees the exchange but not the token", async () => {
     const relayed = `127.0.0.1:${(relay.address() as { port: number }).port}`;
     expect(await failure(verifyLeader(relayed, { secret: token }))).to.match(
       /refused: the certificate you see is not the leader's: something between you and the leader/,

@@ -35,6 +35,8 @@ export class FakeRuntime implements ContainerRuntime {
   private readonly holds: { method: Method; skipping: number; gate: Promise<void> }[] = [];
   private waiting = 0;
   private readonly logLines = new Map<string, LogLine[]>();
+  /** Containers whose main process ignores SIGTERM (a bare `sleep` as PID 1): a stop kills them after its grace period. */
+  private readonly ignoringTerm = new Set<string>();
   /** What an exec does: by default it prints nothing and exits with 0. */
   execHandler: (id: string, options: ExecOptions, stdin: Buffer) => { output: { stream: OutputStream; data: Buffer }[]; exitCode: number } = () => ({
     output: [],
@@ -57,7 +59,7 @@ export class FakeRuntime implements ContainerRuntime {
    * The call of `method` after `skipping` more calls waits until the returned function is called. A listing reads the
    * containers first and then waits, so what it returns is out of date by then, as a real engine's answer can be.
    */
-  hold(method: "listContainers" | "createContainer" | "renameContainer", skipping = 0): () => void {
+  hold(method: Method, skipping = 0): () => void {
     let release!: () => void;
     this.holds.push({ method, skipping, gate: new Promise<void>((resolve) => (release = resolve)) });
     return release;
@@ -71,6 +73,12 @@ export class FakeRuntime implements ContainerRuntime {
   /** The next call of `method` (after those already scripted) works: for a failure scripted further on. */
   passNext(method: Method): void {
     this.injected.set(method, [...(this.injected.get(method) ?? []), undefined]);
+  }
+
+  /** The container's main process ignores SIGTERM from now on: a stop waits its whole grace period, then kills it. */
+  ignoreTerm(id: string): void {
+    this.mustGet(id);
+    this.ignoringTerm.add(id);
   }
 
   /** A running container's main process ends with `exitCode`. */
@@ -142,6 +150,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async startContainer(id: string): Promise<void> {
     this.calls.push(`start ${id}`);
+    await this.held("startContainer");
     this.maybeFail("startContainer");
     const container = this.mustGet(id);
     const network = container.options.networkOf && this.containers.get(container.options.networkOf);
@@ -160,15 +169,20 @@ export class FakeRuntime implements ContainerRuntime {
     container.options = { ...container.options, name };
   }
 
+  /** As Docker's stop: SIGTERM (exit 143), or, for a container that ignores it, SIGKILL once the grace period is over (137). */
   async stopContainer(id: string, graceSeconds: number): Promise<void> {
     this.calls.push(`stop ${id} ${graceSeconds}`);
+    await this.held("stopContainer");
     this.maybeFail("stopContainer");
-    const container = this.containers.get(id);
-    if (container?.state === "running") this.exit(id, 143);
+    if (this.containers.get(id)?.state !== "running") return;
+    if (!this.ignoringTerm.has(id)) return this.exit(id, 143);
+    await this.clock.sleep(graceSeconds * 1000);
+    if (this.containers.get(id)?.state === "running") this.exit(id, 137);
   }
 
   async removeContainer(id: string): Promise<void> {
     this.calls.push(`remove ${id}`);
+    await this.held("removeContainer");
     this.maybeFail("removeContainer");
     this.containers.delete(id);
   }

@@ -1,0 +1,127 @@
+// Cube at scale (a real leader, hundreds of simulated nodes on the fake runtime) and under failure: its figures
+// against the targets, with nothing to compare them with in the same run.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
+import { measureApplyStall } from "./apply-stall.js";
+import { measureDeployments } from "./deployments.js";
+import { cpuMs, cubeRow, median, peakRss, seconds, wallTime, type Row } from "./figures.js";
+import { measureNodeLoss } from "./node-loss.js";
+import { measureShutdown } from "./shutdown.js";
+import { withSimulatedCluster } from "./simulated-cluster.js";
+
+/** The image of the scale benchmark's pods, which the simulated nodes' fake engines hold. */
+const SIMULATED_IMAGE = "bench/app:1";
+
+/** 10 000 pods over 200 simulated nodes, against a real leader process. */
+export async function scale(pods: number, nodes: number): Promise<Row[]> {
+  return withSimulatedCluster(nodes, SIMULATED_IMAGE, async ({ cluster, leader, leaderName, simulated, client }) => {
+    const path = join(cluster.dir.path, "scale.json");
+    writeFileSync(
+      path,
+      JSON.stringify(
+        // Placement counts what each pod requests, and a quarter of them publish an "auto" host port.
+        Array.from({ length: pods }, (_, i) => ({
+          type: "pod",
+          metadata: { name: `sim-${i}` },
+          spec: {
+            containers: [
+              {
+                name: "main",
+                image: SIMULATED_IMAGE,
+                resources: { cpu: "10m", memory: "32Mi" },
+                ...(i % 4 === 0 ? { ports: [{ containerPort: 80, hostPort: "auto" }] } : {}),
+              },
+            ],
+          },
+        })),
+      ),
+    );
+    const begin = Date.now();
+    const cpuBefore = { leader: cpuMs(leader.pid), simulated: cpuMs(simulated.pid) };
+    const applied = await runCube(["apply", path], cluster.cliEnv());
+    if (applied.code !== 0) throw new Error(applied.stderr);
+    await eventually(
+      `${pods} pods Running`,
+      async () => {
+        const { items } = await client.list("pod");
+        return items.filter((item) => item.status === "Running").length === pods ? true : undefined;
+      },
+      600_000,
+      250,
+    );
+    const elapsed = Date.now() - begin;
+    const busy = { leader: cpuMs(leader.pid) - cpuBefore.leader, simulated: cpuMs(simulated.pid) - cpuBefore.simulated };
+    const rss = peakRss(leader.pid);
+    const listTimes: number[] = [];
+    for (let i = 0; i < 3; i++) listTimes.push(await wallTime(process.execPath, [join(projectRoot, "bin", "run.js"), "list", "pod"], cluster.cliEnv()));
+    await leader.kill("SIGKILL");
+    const restartBegin = Date.now();
+    await cluster.startLeader(leaderName);
+    const again = await cluster.leaderClient();
+    await eventually("the leader serving", async () => ((await again.list("pod")).items.length === pods ? true : undefined), 60_000, 20);
+    const backMs = Date.now() - restartBegin;
+    again.close();
+    return [
+      cubeRow(
+        `${pods} pods on ${nodes} simulated nodes (each requesting CPU and memory, a quarter with an auto host port): apply → all Running`,
+        `${seconds(elapsed)} (${Math.round(pods / (elapsed / 1000))} pods/s)`,
+        "≥ 2 000 pods/s",
+      ),
+      cubeRow("CPU used meanwhile: leader / simulated nodes", `${seconds(busy.leader)} / ${seconds(busy.simulated)}`),
+      cubeRow("leader peak RSS during it", `${Math.round(rss / 2 ** 20)} MiB`, "≤ 300 MiB"),
+      cubeRow(`cube list pod with ${pods} pods (median of 3)`, seconds(median(listTimes)), "≤ 1 s"),
+      cubeRow(`leader SIGKILLed with ${pods} pods → serving again`, seconds(backMs), "≤ 2 s"),
+    ];
+  });
+}
+
+export async function nodeLoss(): Promise<Row[]> {
+  const { notReadySeconds, runningElsewhereSeconds, moved } = await measureNodeLoss();
+  return [
+    cubeRow("node loss (SIGKILL of a follower) → NotReady", `${notReadySeconds.toFixed(1)} s`, "≤ 15 s"),
+    cubeRow(
+      `node loss → its ${moved} pod${moved === 1 ? "" : "s"} running elsewhere`,
+      `${runningElsewhereSeconds.toFixed(1)} s (${(runningElsewhereSeconds - notReadySeconds).toFixed(1)} s after NotReady)`,
+      "≤ 30 s after NotReady",
+    ),
+  ];
+}
+
+export async function shutdown(runs: number): Promise<Row[]> {
+  const { leaderMs, followerMs } = await measureShutdown(runs);
+  const row = (figure: string, times: number[]) => cubeRow(figure, `${Math.round(median(times))} ms`, "≤ 500 ms");
+  return [
+    row(`idle leader, a follower connected: SIGTERM → exited (median of ${runs})`, leaderMs),
+    row(`idle follower, its leader gone: SIGTERM → exited (median of ${runs})`, followerMs),
+  ];
+}
+
+export async function applyStall(pods: number, nodes: number): Promise<Row[]> {
+  const { applyMs, runningMs, latenciesMs } = await measureApplyStall(pods, nodes, SIMULATED_IMAGE);
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  const at = (share: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]);
+  return [
+    cubeRow(
+      `ListNodes answers, asked by a process of its own, while ${pods} pods are applied and start on ${nodes} simulated nodes (${sorted.length} calls): median / p99 / max`,
+      `${at(0.5)} / ${at(0.99)} / ${Math.round(sorted.at(-1) ?? 0)} ms`,
+      "max ≤ 100 ms",
+    ),
+    cubeRow("that apply: acknowledged / all Running (looked at once a second)", `${seconds(applyMs)} / ${seconds(runningMs)}`),
+  ];
+}
+
+export async function deployments(count: number, replicas: number, nodes: number): Promise<Row[]> {
+  const figures = await measureDeployments(count, replicas, nodes, SIMULATED_IMAGE, cpuMs);
+  const pods = count * replicas;
+  return [
+    cubeRow(
+      `${count} deployments × ${replicas} replicas on ${nodes} simulated nodes: apply → every rollout complete (leader CPU)`,
+      `${seconds(figures.createMs)} (${Math.round(pods / (figures.createMs / 1000))} pods/s; ${seconds(figures.leaderCpuMs.create)})`,
+    ),
+    cubeRow(
+      `a new template for all ${count} at once (rolling update, 25 % / 25 %): apply → every rollout complete (leader CPU)`,
+      `${seconds(figures.rolloutMs)} (${Math.round(pods / (figures.rolloutMs / 1000))} pods replaced/s; ${seconds(figures.leaderCpuMs.rollout)})`,
+    ),
+  ];
+}
