@@ -62,6 +62,8 @@ export async function stayJoined<Joined>(membership: Membership<Joined>, options
     let why: string;
     try {
       const joined = await membership.join();
+      // Told to stop while the join was on its way: a session opened now would never be ended.
+      if (signal.aborted) return;
       log.info(`joined the leader at ${leaderAddress}`);
       why = `lost the leader at ${leaderAddress} (${await membership.runSession(joined, () => (failures = 0), signal)})`;
     } catch (error) {

@@ -24,23 +24,22 @@ async function main(): Promise<void> {
   if (!NODE_NAME_PATTERN.test(command.config.name)) {
     fail(`invalid node name "${command.config.name}": use lowercase letters, digits, "-" and "." (set --name)`, 2);
   }
+  // Listened for from before the start: a signal that comes during it stops the server once it has started.
+  const signalled = new Promise<void>((resolve) => {
+    process.on("SIGINT", resolve);
+    process.on("SIGTERM", resolve);
+  });
   let server: RunningServer;
   try {
     server = command.mode === "leader" ? await startLeader(command.config) : await startFollower(command.config);
   } catch (error) {
     fail((error as Error).message, 1);
   }
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    server.stop().then(
-      () => process.exit(0),
-      (error: Error) => fail(`error while stopping: ${error.message}`, 1),
-    );
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  await signalled;
+  server.stop().then(
+    () => process.exit(0),
+    (error: Error) => fail(`error while stopping: ${error.message}`, 1),
+  );
 }
 
 await main();

@@ -20,19 +20,24 @@ const failures = {
   "first-contact": new FirstContactError("the leader at 127.0.0.1:4242 did not prove that it knows our token"),
 };
 
-/** A scripted leader: each step is one join attempt (and, when it succeeds, how the session goes). */
-function scriptedMembership(steps: Step[], abort: AbortController): Membership<string> & { joins: number } {
+/** A scripted leader: each step is one join attempt (and, when it succeeds, how the session goes); the node stops after the last. */
+function scriptedMembership(steps: Step[], abort: AbortController): Membership<string> & { joins: number; sessions: number } {
   let next = 0;
   const membership = {
     joins: 0,
+    sessions: 0,
     async join() {
       membership.joins++;
       const step = steps[next++];
-      if (next >= steps.length) queueMicrotask(() => abort.abort());
-      if (step.join !== "ok") throw failures[step.join];
+      if (step.join !== "ok") {
+        if (next >= steps.length) queueMicrotask(() => abort.abort());
+        throw failures[step.join];
+      }
       return step.session;
     },
     async runSession(session: string, established: () => void) {
+      membership.sessions++;
+      if (next >= steps.length) abort.abort();
       if (session === "answered") established();
       return "stream reset";
     },
@@ -89,6 +94,27 @@ describe("stayJoined", () => {
     // 200, 400 for the failed joins; the answered session resets to 200; silent sessions keep backing off.
     expect(clock.sleeps.slice(0, 4)).to.deep.equal([200, 400, 200, 400]);
     expect(log.lines).to.include("WARN lost the leader at 127.0.0.1:4242 (stream reset); retrying in 0.2s");
+  });
+
+  it("opens no session for a join that succeeds after it was told to stop (nothing would ever end that session)", async () => {
+    const abort = new AbortController();
+    let answerJoin!: (session: string) => void;
+    let sessions = 0;
+    const membership: Membership<string> = {
+      join: () => new Promise((resolve) => (answerJoin = resolve)),
+      runSession: async () => {
+        sessions++;
+        return "ended";
+      },
+    };
+    const log = new MemoryLogger();
+    const running = stayJoined(membership, { leaderAddress: "l:1", clock: new FakeClock(0, true), log, backoff }, abort.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    abort.abort();
+    answerJoin("session");
+    await running;
+    expect(sessions).to.equal(0);
+    expect(log.lines).to.deep.equal([]);
   });
 
   it("stops at once when aborted during a backoff", async () => {

@@ -204,6 +204,14 @@ describe("a cluster of real cube-server processes", function () {
     }
   });
 
+  it("stops promptly on a SIGTERM that comes while its own node is joining it", async () => {
+    // Its node joins within about 100 ms of "listening": a SIGTERM at once lands amid that join.
+    for (let round = 0; round < 3; round++) {
+      const leader = await cluster.startLeader("main");
+      expect(await leader.kill("SIGTERM"), `round ${round}`).to.equal(0);
+    }
+  });
+
   it("still lists its nodes after the leader is SIGKILLed and restarted", async () => {
     const leader = await cluster.startLeader("main");
     const followers = [cluster.startFollower("worker-1"), cluster.startFollower("worker-2")];
