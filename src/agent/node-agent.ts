@@ -100,7 +100,7 @@ export class NodeAgent {
     clearTimeout(this.renewalTimer);
     this.abort.abort();
     await this.running;
-    await this.pods.idle();
+    await this.pods.stop();
     await this.outboxFlush;
     this.client?.close();
   }

@@ -47,6 +47,7 @@ const WARM_POOL_QUIET_MS = 1000;
  */
 export class PodSync {
   private deciding?: Promise<void>;
+  private stopped = false;
   private pendingTrigger = false;
   private readonly workers = new Map<string, Promise<void>>();
   /** The warm sandboxes that running workers claim, by pod uid. */
@@ -87,8 +88,19 @@ export class PodSync {
   }
 
   trigger(): void {
+    if (this.stopped) return;
     this.pendingTrigger = true;
     this.deciding ??= this.loop();
+  }
+
+  /**
+   * Decides no more, and resolves once the decision under way is done. Workers still at work (a container's graceful
+   * stop can take its whole grace period) are left to the engine: it goes on with what they asked of it, and the
+   * next start finds their containers by their labels and acts on what it sees then.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.deciding;
   }
 
   /** Resolves once no decision and no worker is running (for tests and shutdown). */
@@ -111,7 +123,7 @@ export class PodSync {
    */
   private async loop(): Promise<void> {
     try {
-      while (this.pendingTrigger) {
+      while (this.pendingTrigger && !this.stopped) {
         this.pendingTrigger = false;
         try {
           await this.syncOnce();
@@ -219,6 +231,7 @@ export class PodSync {
         if (action) await runPodAction(this.actions, podUid, action, progress);
         else await progress.sandboxStarted;
       } catch (error) {
+        if (this.stopped) return false; // the node stops: what the engine did is seen at its next start
         const message = runtimeErrorMessage(error);
         const what = action ? describeAction(action) : "starting the pod's sandbox";
         this.deps.log.warn(`${what} failed (${action?.reason ?? "the pod needs it"}): ${message}`);
@@ -252,6 +265,7 @@ export class PodSync {
   }
 
   private async event(podUid: string, type: EventType, reason: string, message: string): Promise<void> {
+    if (this.stopped) return; // the store may be closed: a worker left at work records nothing more
     await this.deps.store.appendEvent(podUid, { time: new Date(this.deps.clock.now()), type, reason, message, node: this.deps.node });
     this.deps.outboxChanged();
   }

@@ -1,3 +1,4 @@
+import type { AuthorizationOptions } from "../shared/authorize-calls.js";
 import { FailureLimiter } from "../shared/failure-limiter.js";
 import { systemClock } from "../shared/clock.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
@@ -23,7 +24,8 @@ export async function startFollower(config: FollowerConfig, deps: NodeAgentDepen
   const log = createLogger("agent", deps.writeLog);
   const certificate = NodeCertificate.load(config.dataDir);
   const serverCredentials = new RenewableServerCredentials(true, certificate.usable(config.name, new Date((deps.clock ?? systemClock).now())));
-  const server = createAuthorizingServer({ failures: new FailureLimiter(deps.clock ?? systemClock), log });
+  const authorization: AuthorizationOptions = { failures: new FailureLimiter(deps.clock ?? systemClock), log };
+  const server = createAuthorizingServer(authorization);
   const agent = await openNodeAgent(server, config, deps, { certificate, serverCredentials });
   const port = await listen(server, config.listen, serverCredentials);
   const address = { ...config.listen, port };
@@ -33,8 +35,12 @@ export async function startFollower(config: FollowerConfig, deps: NodeAgentDepen
   return {
     address,
     async stop() {
+      // As the leader's: no new call, the leader's streams (logs, exec) cut after the grace; container stops under
+      // way go on in Docker.
+      authorization.stopping = true;
+      const closed = shutdown(server);
       await agent.stop();
-      await shutdown(server);
+      await closed;
       await agent.close();
     },
   };

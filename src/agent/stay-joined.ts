@@ -61,9 +61,9 @@ export async function stayJoined<Joined>(membership: Membership<Joined>, options
   while (!signal.aborted) {
     let why: string;
     try {
-      const joined = await membership.join();
-      // Told to stop while the join was on its way: a session opened now would never be ended.
-      if (signal.aborted) return;
+      // A stop does not wait for a join on its way (a first contact may take seconds), and opens no session after it.
+      const joined = await untilAborted(membership.join(), signal);
+      if (joined === ABORTED) return;
       log.info(`joined the leader at ${leaderAddress}`);
       why = `lost the leader at ${leaderAddress} (${await membership.runSession(joined, () => (failures = 0), signal)})`;
     } catch (error) {
@@ -74,4 +74,20 @@ export async function stayJoined<Joined>(membership: Membership<Joined>, options
     log.warn(`${why}; retrying in ${(delay / 1000).toFixed(1)}s`);
     await clock.sleep(delay, signal).catch(() => undefined);
   }
+}
+
+const ABORTED = Symbol("aborted");
+
+/** What `promise` gives, or ABORTED as soon as `signal` aborts (the promise goes on, and its outcome is ignored). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  promise.catch(() => undefined);
+  return new Promise((resolve, reject) => {
+    const abort = () => resolve(ABORTED);
+    signal.addEventListener("abort", abort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener("abort", abort), resolve(signal.aborted ? ABORTED : value)),
+      (error: unknown) => (signal.removeEventListener("abort", abort), signal.aborted ? resolve(ABORTED) : reject(error)),
+    );
+  });
 }

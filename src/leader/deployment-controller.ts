@@ -38,6 +38,7 @@ export interface DeploymentView {
 export class DeploymentController {
   private running?: Promise<void>;
   private again = false;
+  private stopped = false;
 
   constructor(
     private readonly store: LeaderStore,
@@ -123,6 +124,11 @@ export class DeploymentController {
     return this.changeTemplate(deployment, { ...template, metadata: { ...template.metadata, annotations } }, "Restart", "every pod replaced");
   }
 
+  /** Starts no pass any more; a pass under way ends after the deployment it is at (`idle` resolves then). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /** Resolves once no pass runs (the leader is stopping). */
   async idle(): Promise<void> {
     await this.running;
@@ -146,11 +152,12 @@ export class DeploymentController {
   }
 
   private async loop(): Promise<void> {
-    while (this.again) {
+    while (this.again && !this.stopped) {
       this.again = false;
       const owned = await this.store.deployments.ownedPodsByDeployment(this.nodeStatus);
       let created = false;
       for (const deployment of await this.store.deployments.list()) {
+        if (this.stopped) return;
         try {
           created = (await this.reconcileOne(deployment, owned.get(deployment.name) ?? [])) || created;
         } catch (error) {

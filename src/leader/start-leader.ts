@@ -4,6 +4,7 @@ import { CubeService } from "../gen/cube.js";
 import { ClusterService } from "../gen/agent.js";
 import { NodeCertificate } from "../agent/node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "../agent/open-node-agent.js";
+import type { AuthorizationOptions } from "../shared/authorize-calls.js";
 import { systemClock } from "../shared/clock.js";
 import { FailureLimiter } from "../shared/failure-limiter.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
@@ -91,7 +92,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   );
   const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"), config.maxEventsPerPod);
   const keys = await NodeKeys.load(store);
-  const authorization = {
+  const authorization: AuthorizationOptions = {
     adminPassword: config.adminPassword,
     failures: new FailureLimiter(clock),
     log,
@@ -162,15 +163,20 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   return {
     address,
     async stop() {
+      // Refuses every call from now on, and lets the calls under way end until the grace is over: within it, this
+      // stop's own steps end them (the nodes' streams, the watches), and whatever still runs is cut.
+      authorization.stopping = true;
+      const closed = shutdown(server);
       clearInterval(periodicCheck);
-      await deployments.idle();
       leaderCertificate.stop();
-      // The nodes' sync streams never end by themselves; the CLI's streams (logs -f, exec) get the drain timeout.
+      deployments.stop();
       hub.disconnectAll("the leader is stopping");
       watching.endAll();
+      // Its own node's container stops under way go on in Docker; the next start adopts what is left.
       await agent.stop();
       agents.close();
-      await shutdown(server);
+      await closed;
+      await deployments.idle();
       await agent.close();
       await store.close();
     },

@@ -58,6 +58,8 @@ export interface AuthorizationOptions {
   log: Logger;
   /** Whether a node's certificate carries the key its name is bound to (on the leader: a removed node's certificate is no longer valid). */
   nodeKeyBound?: (name: string, keyDigest: string) => boolean;
+  /** Set once the server stops: every call is refused from then on (a node re-joining a stopping leader would keep it busy). */
+  stopping?: boolean;
 }
 
 const AUTHORIZATION = "authorization";
@@ -82,6 +84,7 @@ export function blockedRefusal(options: AuthorizationOptions, host: string): Ref
 }
 
 function judge(rule: CallerRule | undefined, call: CallWithAuth, metadata: grpc.Metadata, options: AuthorizationOptions): Refusal {
+  if (options.stopping) return { code: grpc.status.UNAVAILABLE, details: "the server is stopping" };
   const certificate = callerCertificate(call);
   switch (rule) {
     case undefined:

@@ -34,11 +34,14 @@ export function statusError(code: grpc.status, details: string): grpc.ServerErro
   return Object.assign(new Error(details), { code, details });
 }
 
+/** How long a stopping server lets the calls under way go on before it cuts them: a stop is over within a second. */
+const STOP_GRACE_MS = 300;
+
 /**
  * Stops accepting calls; ends the ones in flight after `graceMs`. Done once forced, too: a connection to a peer that
  * is cut off cannot close gracefully, and grpc-js then never calls tryShutdown's callback.
  */
-export function shutdown(server: grpc.Server, graceMs = 2000): Promise<void> {
+export function shutdown(server: grpc.Server, graceMs = STOP_GRACE_MS): Promise<void> {
   return new Promise((resolve) => {
     const force = setTimeout(() => {
       server.forceShutdown();

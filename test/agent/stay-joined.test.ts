@@ -117,6 +117,15 @@ describe("stayJoined", () => {
     expect(log.lines).to.deep.equal([]);
   });
 
+  it("stops at once when aborted during a join that does not answer", async () => {
+    const abort = new AbortController();
+    const membership: Membership<string> = { join: () => new Promise(() => undefined), runSession: async () => "never" };
+    const running = stayJoined(membership, { leaderAddress: "l:1", clock: new FakeClock(0, true), log: new MemoryLogger(), backoff }, abort.signal);
+    await new Promise((resolve) => setImmediate(resolve));
+    abort.abort();
+    await running;
+  });
+
   it("stops at once when aborted during a backoff", async () => {
     const abort = new AbortController();
     const clock = new FakeClock(0, false);
