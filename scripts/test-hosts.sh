@@ -136,21 +136,29 @@ cluster() {
   ensure_node_modules
   say "build"
   npm run --silent build
-  [ -s "$bed/token" ] || node -e 'process.stdout.write(require("crypto").randomBytes(18).toString("base64url"))' >"$bed/token"
-  local token leader
-  token=$(cat "$bed/token")
+  local leader leader_dir
   leader="$(address 1):$cube_port"
+  leader_dir="$(host_dir 1)/cube"
   for host in $(seq 1 "$HOSTS"); do
     local dir role
     dir=$(host_dir "$host")
     if pid_alive "$(read_pid "$dir/cube-server.pid")"; then continue; fi
-    if [ "$host" = 1 ]; then role=(leader --listen "$leader"); else role=(follower --leader "$leader" --listen "0.0.0.0:4243" --advertise "$(address "$host"):4243"); fi
-    CUBE_TOKEN="$token" setsid nsenter --net="/run/netns/$(ns "$host")" env DOCKER_HOST="unix://$(socket "$host")" \
+    if [ "$host" = 1 ]; then
+      # The leader makes its join token and admin password on its first start, and keeps them in its data directory.
+      setsid nsenter --net="/run/netns/$(ns "$host")" env DOCKER_HOST="unix://$(socket "$host")" \
+        node bin/cube-server.js leader --listen "$leader" --name "h$host" --data-dir "$dir/cube" >>"$dir/cube-server.log" 2>&1 </dev/null &
+      echo $! >"$dir/cube-server.pid"
+      for _ in $(seq 1 60); do [ -s "$leader_dir/join-token" ] && [ -s "$leader_dir/admin-config.json" ] && break; sleep 0.25; done
+      [ -s "$leader_dir/join-token" ] || die "the leader wrote no join token: see $dir/cube-server.log"
+      continue
+    fi
+    role=(follower --leader "$leader" --listen "0.0.0.0:4243" --advertise "$(address "$host"):4243")
+    CUBE_TOKEN_FILE="$leader_dir/join-token" setsid nsenter --net="/run/netns/$(ns "$host")" env DOCKER_HOST="unix://$(socket "$host")" \
       node bin/cube-server.js "${role[@]}" --name "h$host" --data-dir "$dir/cube" >>"$dir/cube-server.log" 2>&1 </dev/null &
     echo $! >"$dir/cube-server.pid"
   done
-  printf '{"leaderUrl":"%s","password":"%s"}\n' "$leader" "$token" >"$bed/cube-config.json"
-  chmod 600 "$bed/cube-config.json"
+  # The leader's admin config: its address, its admin password and its CA (the CLI trusts it at once).
+  install -m 600 "$leader_dir/admin-config.json" "$bed/cube-config.json"
   say "waiting for $HOSTS Ready nodes"
   local ready=0
   for _ in $(seq 1 60); do

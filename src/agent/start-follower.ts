@@ -5,6 +5,8 @@ import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server
 import { formatHostPort, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
+import { IN_MEMORY } from "../shared/open-database.js";
+import { makePrivateDirectory } from "../shared/secret-file.js";
 import { RenewableServerCredentials } from "../shared/tls-credentials.js";
 import { NodeCertificate } from "./node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "./open-node-agent.js";
@@ -22,6 +24,7 @@ export interface FollowerConfig extends NodeAgentConfig {
  */
 export async function startFollower(config: FollowerConfig, deps: NodeAgentDependencies = {}): Promise<RunningServer> {
   const log = createLogger("agent", deps.writeLog);
+  if (config.dataDir !== IN_MEMORY) makePrivateDirectory(config.dataDir);
   const certificate = NodeCertificate.load(config.dataDir);
   const serverCredentials = new RenewableServerCredentials(true, certificate.usable(config.name, new Date((deps.clock ?? systemClock).now())));
   const authorization: AuthorizationOptions = { failures: new FailureLimiter(deps.clock ?? systemClock), log };

@@ -9,11 +9,11 @@ import { systemClock } from "../shared/clock.js";
 import { FailureLimiter } from "../shared/failure-limiter.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, localDialAddress, type HostPort } from "../shared/host-port.js";
-import { formatJoinToken } from "../shared/join-token.js";
-import { createLogger } from "../shared/logger.js";
+import { formatJoinToken, parseJoinToken } from "../shared/join-token.js";
+import { createLogger, type Logger } from "../shared/logger.js";
 import { databaseFile, IN_MEMORY } from "../shared/open-database.js";
 import type { RunningServer } from "../shared/running-server.js";
-import { writeSecretFile } from "../shared/secret-file.js";
+import { makePrivateDirectory, writeSecretFile } from "../shared/secret-file.js";
 import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
 import { createCertificateHandlers } from "./certificate-service.js";
@@ -22,6 +22,7 @@ import { createClusterService } from "./cluster-service.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
 import { LeaderCertificate, leaderHosts } from "./leader-certificate.js";
+import { resolveLeaderSecrets, SECRET_FILES, strengthBound, type LeaderSecrets } from "./leader-secrets.js";
 import { LeaderStore } from "./leader-store.js";
 import { NodeKeys } from "./node-keys.js";
 import { NodeLifecycle } from "./node-lifecycle.js";
@@ -31,10 +32,12 @@ import type { PlacementSettings } from "./place-pod.js";
 import { DEFAULT_PLACEMENT, PodController } from "./pod-controller.js";
 import { DeploymentController } from "./deployment-controller.js";
 
-export interface LeaderConfig extends NodeAgentConfig {
+export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   listen: HostPort;
-  /** The password of the admin API (the CLI's); the join token unless set apart. */
-  adminPassword: string;
+  /** The join token given (file or environment); otherwise the one kept in the data directory, or one made. */
+  token?: string;
+  /** The admin API's password given (the CLI's); otherwise the one kept in the data directory, or one made. */
+  adminPassword?: string;
   /** Extra names and addresses the leader's certificate covers (--tls-san). */
   tlsSans: string[];
   /** Lifetime of the certificates the leader issues (its own and the nodes'); they renew at 50–80 % of it. */
@@ -53,6 +56,9 @@ export interface LeaderConfig extends NodeAgentConfig {
   /** Events kept per pod, the oldest dropped first (default 300). */
   maxEventsPerPod?: number;
 }
+
+/** A secret the user chose is called weak below this many bits (at most: words and patterns make it weaker). */
+const STRONG_SECRET_BITS = 100;
 
 /** Nodes send heartbeats many times per grace period, so a few lost messages never make a node NotReady. */
 export function heartbeatIntervalFor(graceMs: number): number {
@@ -80,6 +86,9 @@ function reachableAddress(address: HostPort): HostPort {
 export async function startLeader(config: LeaderConfig, deps: NodeAgentDependencies = {}): Promise<RunningServer> {
   const log = createLogger("leader", deps.writeLog);
   const clock = deps.clock ?? systemClock;
+  if (config.dataDir !== IN_MEMORY) makePrivateDirectory(config.dataDir);
+  const secrets = resolveLeaderSecrets(config.dataDir, config);
+  warnOfWeakSecrets(config, log);
   const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
   const leaderCertificate = await LeaderCertificate.create(
     ca,
@@ -93,14 +102,14 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"), config.maxEventsPerPod);
   const keys = await NodeKeys.load(store);
   const authorization: AuthorizationOptions = {
-    adminPassword: config.adminPassword,
+    adminPassword: secrets.adminPassword,
     failures: new FailureLimiter(clock),
     log,
     nodeKeyBound: (name: string, keyDigest: string) => keys.isBound(name, keyDigest),
   };
   const server = createAuthorizingServer(authorization);
   // A leader that runs no pods needs no warm sandboxes on its node.
-  const agentConfig = config.podsOnLeader ? config : { ...config, warmSandboxes: 0 };
+  const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : 0 };
   const agent = await openNodeAgent(server, agentConfig, deps, { certificate: NodeCertificate.load(config.dataDir) });
   const hub = new AssignmentHub(store, log);
   const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: agent.nodeId });
@@ -132,8 +141,8 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     ...createCertificateHandlers({
       ca,
       leaderCertificate,
-      joinToken: config.token,
-      adminPassword: config.adminPassword,
+      joinToken: secrets.token,
+      adminPassword: secrets.adminPassword,
       keys,
       clock,
       certificateLifetimeMs: config.certificateLifetimeMs,
@@ -143,7 +152,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const port = await listen(server, config.listen, leaderCertificate.serverCredentials);
   const address = { ...config.listen, port };
   log.info(`listening on ${formatHostPort(address)} over TLS (data in ${config.dataDir})`);
-  if (config.dataDir !== IN_MEMORY) writeClientFiles(config, ca, reachableAddress(address), log);
+  if (config.dataDir !== IN_MEMORY) writeClientFiles(config.dataDir, secrets, ca, reachableAddress(address), log);
 
   let checking = false;
   const periodicCheck = setInterval(() => {
@@ -183,11 +192,32 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   };
 }
 
-/** The admin config (ready to copy to ~/.cube/config: it carries the CA, so the CLI needs no first contact) and the full join token. */
-function writeClientFiles(config: LeaderConfig, ca: ClusterCa, address: HostPort, log: ReturnType<typeof createLogger>): void {
-  const adminConfig = join(config.dataDir, "admin-config.json");
-  writeSecretFile(adminConfig, JSON.stringify({ leaderUrl: formatHostPort(address), password: config.adminPassword, ca: ca.certificate }, null, 2) + "\n");
-  const joinToken = join(config.dataDir, "join-token");
-  writeSecretFile(joinToken, formatJoinToken(config.token, ca.digest) + "\n");
-  log.info(`CLI config for admins: ${adminConfig}; join token naming the CA (sha256 ${ca.digest.toString("hex").slice(0, 16)}…): ${joinToken}`);
+/**
+ * The admin config (ready to copy to ~/.cube/config: it carries the CA, so the CLI needs no first contact) and the full
+ * join token (for the followers' --token-file): where the leader also keeps its secrets for its next start.
+ */
+function writeClientFiles(dataDir: string, secrets: LeaderSecrets, ca: ClusterCa, address: HostPort, log: Logger): void {
+  const adminConfig = join(dataDir, SECRET_FILES.adminConfig);
+  writeSecretFile(adminConfig, JSON.stringify({ leaderUrl: formatHostPort(address), password: secrets.adminPassword, ca: ca.certificate }, null, 2) + "\n");
+  const joinToken = join(dataDir, SECRET_FILES.joinToken);
+  writeSecretFile(joinToken, formatJoinToken(secrets.token, ca.digest) + "\n");
+  const made = (yes: boolean) => (yes ? ", made now" : "");
+  log.info(`admin password${made(secrets.made.adminPassword)}: in the CLI config ${adminConfig} (copy it to ~/.cube/config)`);
+  log.info(
+    `join token${made(secrets.made.token)}, naming the CA (sha256 ${ca.digest.toString("hex").slice(0, 16)}…): ${joinToken} (followers read it with --token-file)`,
+  );
+}
+
+/** Says how strong, at most, a secret the user chose is: a leader's own are 256 random bits. */
+function warnOfWeakSecrets(config: LeaderConfig, log: Logger): void {
+  const chosen = { "join token": config.token && parseJoinToken(config.token).secret, "admin password": config.adminPassword };
+  for (const [what, secret] of Object.entries(chosen)) {
+    if (!secret) continue;
+    const bits = strengthBound(secret);
+    if (bits < STRONG_SECRET_BITS) {
+      log.warn(
+        `the ${what} given has at most ${bits} bits of strength, less if it is made of words or a pattern: each first contact tests one guess of it (and failures are slowed down); without one given, the leader makes one of 256 bits`,
+      );
+    }
+  }
 }

@@ -1,6 +1,7 @@
 import { startFollower } from "../agent/start-follower.js";
 import { startLeader } from "../leader/start-leader.js";
 import { NODE_NAME_PATTERN } from "../shared/domain.js";
+import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
 import { parseServerArgs, serverUsage, UsageError } from "./parse-server-args.js";
 
@@ -24,6 +25,10 @@ async function main(): Promise<void> {
   if (!NODE_NAME_PATTERN.test(command.config.name)) {
     fail(`invalid node name "${command.config.name}": use lowercase letters, digits, "-" and "." (set --name)`, 2);
   }
+  // What the server writes is its owner's only (databases, keys, configs), whatever the shell's umask.
+  process.umask(0o077);
+  const log = createLogger("server");
+  for (const warning of command.warnings) log.warn(warning);
   // Listened for from before the start: a signal that comes during it stops the server once it has started.
   const signalled = new Promise<void>((resolve) => {
     process.on("SIGINT", resolve);

@@ -10,7 +10,8 @@ import { MIN_SECRET_LENGTH, parseJoinToken } from "../shared/join-token.js";
 import { LABEL_KEY, LABEL_VALUE } from "../shared/manifest.js";
 import type { PlacementPolicy } from "../leader/place-pod.js";
 
-export type ServerCommand = { mode: "leader"; config: LeaderConfig } | { mode: "follower"; config: FollowerConfig } | { mode: "help" };
+export type ServerCommand =
+  { mode: "leader"; config: LeaderConfig; warnings: string[] } | { mode: "follower"; config: FollowerConfig; warnings: string[] } | { mode: "help" };
 
 /** A mistake in the command line: reported in one line, with a pointer to --help. */
 export class UsageError extends Error {}
@@ -27,8 +28,11 @@ interface FlagSpec {
 }
 
 const common: Record<string, FlagSpec> = {
-  token: { env: "CUBE_TOKEN", help: "join token (at least 16 characters); on a follower, plain or the leader's full token (CUBE1-…)" },
-  "token-file": { env: "CUBE_TOKEN_FILE", help: "read the token from this file instead (keeps it out of `ps`)" },
+  token: {
+    env: "CUBE_TOKEN",
+    help: "join token (at least 16 characters; better in a file or the environment: a command line is seen by every local user); on a follower, plain or the leader's full token (CUBE1-…); a leader without one makes one",
+  },
+  "token-file": { env: "CUBE_TOKEN_FILE", help: "read the token from this file (e.g. the leader's DATA_DIR/join-token)" },
   "insecure-short-token": {
     env: "CUBE_INSECURE_SHORT_TOKEN",
     help: "accept a token or password under 16 characters: a captured first contact lets one be guessed offline",
@@ -53,7 +57,11 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
   leader: {
     ...common,
     listen: { env: "CUBE_LISTEN", help: "HOST:PORT to serve the CLI and the nodes on", default: () => "0.0.0.0:4242" },
-    "admin-password": { env: "CUBE_ADMIN_PASSWORD", help: "password of the admin API (the CLI's), if it must differ from the join token" },
+    "admin-password": {
+      env: "CUBE_ADMIN_PASSWORD",
+      help: "password of the admin API (the CLI's); by default one is made on the first start and kept in DATA_DIR/admin-config.json",
+    },
+    "admin-password-file": { env: "CUBE_ADMIN_PASSWORD_FILE", help: "read the admin password from this file" },
     "tls-san": { env: "CUBE_TLS_SAN", help: "extra host names or addresses for the leader's certificate, comma-separated (a NAT or DNS name)" },
     "cert-lifetime": { env: "CUBE_CERT_LIFETIME", help: "lifetime of the certificates the leader issues; they renew at 50–80 % of it", default: () => "30d" },
     "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
@@ -88,10 +96,10 @@ export function serverUsage(): string {
       .map(([flag, spec]) => `  --${flag.padEnd(20)} ${spec.help} [$${spec.env}]${spec.default ? ` (default: ${spec.default()})` : ""}`)
       .join("\n");
   return [
-    "usage: cube-server leader --token T|--token-file F [--admin-password P] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
+    "usage: cube-server leader [--token-file F] [--admin-password-file F] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
     "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--allow-host-paths] [--label KEY=VALUE]...",
-    "       cube-server follower --leader HOST:PORT --token T|--token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
+    "       cube-server follower --leader HOST:PORT --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "                          [--label KEY=VALUE]...",
     "",
     "leader flags:",
@@ -157,20 +165,17 @@ function durationFlag(value: string, flag: string): number {
   return parsed;
 }
 
-/** The token from --token or --token-file (one of them, not both). */
-function secretFlag(given: string | undefined, file: string | undefined): string {
-  if (given !== undefined && file !== undefined) throw new UsageError("give --token or --token-file, not both");
-  if (file === undefined) {
-    if (given === undefined) throw new UsageError("--token is required (or --token-file, or set CUBE_TOKEN)");
-    return given;
-  }
+/** A secret from `--NAME` or `--NAME-file` (one of them, not both), or undefined when neither is given. */
+function secretFlag(flag: string, given: string | undefined, file: string | undefined): string | undefined {
+  if (given !== undefined && file !== undefined) throw new UsageError(`give --${flag} or --${flag}-file, not both`);
+  if (file === undefined) return given;
   let text: string;
   try {
     text = readFileSync(file, "utf8").trim();
   } catch (error) {
-    throw new UsageError(`cannot read --token-file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UsageError(`cannot read --${flag}-file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
-  if (text === "") throw new UsageError(`--token-file ${file} is empty`);
+  if (text === "") throw new UsageError(`--${flag}-file ${file} is empty`);
   return text;
 }
 
@@ -248,9 +253,19 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
     resetAfterSeconds: seconds("restart-reset-after"),
     maxFailures,
   };
-  const token = secretFlag(value("token"), value("token-file"));
   const allowShort = yesNo(required("insecure-short-token"), "insecure-short-token");
-  checkSecretLength(parseJoinToken(token).secret, "--token", allowShort);
+  const warnings: string[] = [];
+  /** A secret, checked; said to be seen by every local user when it is on the command line. */
+  const secret = (flag: string) => {
+    const given = secretFlag(flag, value(flag), value(`${flag}-file`));
+    if (given === undefined) return undefined;
+    if ((parsed.values as Record<string, unknown>)[flag] !== undefined) {
+      warnings.push(`--${flag} is on the command line, where every local user can read it (ps, /proc/PID/cmdline): use --${flag}-file or $${specs[flag].env}`);
+    }
+    checkSecretLength(flag === "token" ? parseJoinToken(given).secret : given, `--${flag}`, allowShort);
+    return given;
+  };
+  const token = secret("token");
   const dataDir = required("data-dir");
   const name = required("name");
   const labels = labelFlags(values("label"));
@@ -258,9 +273,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   if (mode === "leader") {
     return {
       mode,
+      warnings,
       config: {
         token,
-        adminPassword: checkSecretLength(value("admin-password") ?? token, "--admin-password", allowShort),
+        adminPassword: secret("admin-password"),
         tlsSans: (value("tls-san") ?? "")
           .split(",")
           .map((name) => name.trim())
@@ -282,8 +298,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
       },
     };
   }
+  if (token === undefined) throw new UsageError("--token-file is required (or set CUBE_TOKEN): the leader's full join token is in its DATA_DIR/join-token");
   return {
     mode,
+    warnings,
     config: {
       token,
       dataDir,

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
@@ -58,8 +58,10 @@ export function describeStorageError(file: string, error: unknown): string {
 }
 
 async function openChecked<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
-  if (file !== IN_MEMORY) mkdirSync(dirname(file), { recursive: true });
+  if (file !== IN_MEMORY) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file, { timeout: 100 });
+  // Its owner's only: it holds every pod's environment (SQLite gives its -wal and -shm files the database's mode).
+  if (file !== IN_MEMORY) for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
   // One server per database: the lock is held for the connection's life, and the system drops it if the process
   // dies, so a second server started on the same data directory is refused at once (not two nodes with one identity).
   sqlite.pragma("locking_mode = EXCLUSIVE");

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/cli/config.js";
 import { LeaderClient } from "../../src/cli/leader-client.js";
@@ -48,8 +48,9 @@ export class LocalCluster {
   leaderPort = 0;
   /** The host the leader runs on (always 1 on loopback). */
   leaderHost = 1;
-  /** The leader last started. */
+  /** The leader last started, and its node's name (its data directory's). */
   leaderProcess?: TestProcess;
+  leaderName = "main";
 
   constructor(
     readonly graceSeconds = 2,
@@ -85,8 +86,6 @@ export class LocalCluster {
       `leader ${name}`,
       [
         "leader",
-        "--token",
-        this.token,
         "--listen",
         `${address}:${port}`,
         "--data-dir",
@@ -97,13 +96,14 @@ export class LocalCluster {
         `${this.graceSeconds}s`,
         ...extraArgs,
       ],
-      {},
+      { CUBE_TOKEN: this.token },
       host,
     );
     const listening = new RegExp(`\\[leader\\] listening on ${address.replaceAll(".", "\\.")}:(\\d+)`);
     this.leaderPort = Number(listening.exec(await leader.waitForLine(listening))![1]);
     this.leaderHost = host;
     this.leaderProcess = leader;
+    this.leaderName = name;
     return leader;
   }
 
@@ -127,8 +127,6 @@ export class LocalCluster {
         "follower",
         "--leader",
         options.leader ?? this.leaderAddress,
-        "--token",
-        options.token ?? this.token,
         "--listen",
         options.listen ?? (this.hosts ? "0.0.0.0:4243" : "127.0.0.1:0"),
         ...(options.advertise ? ["--advertise", options.advertise] : []),
@@ -138,13 +136,18 @@ export class LocalCluster {
         name,
         ...(options.extraArgs ?? []),
       ],
-      options.env,
+      { CUBE_TOKEN: options.token ?? this.token, ...options.env },
       options.host,
     );
   }
 
+  /** The admin password the leader made at its first start (kept in its data directory, in its admin config). */
+  adminPassword(): string {
+    return (JSON.parse(readFileSync(join(this.dir.path, this.leaderName, "admin-config.json"), "utf8")) as { password: string }).password;
+  }
+
   /** The environment that points the CLI at this cluster; its config file is written once per leader address and password. */
-  cliEnv(password = this.token): NodeJS.ProcessEnv {
+  cliEnv(password = this.adminPassword()): NodeJS.ProcessEnv {
     const path = join(this.dir.path, `config-${this.leaderAddress}-${password}`);
     if (!existsSync(path)) writeFileSync(path, JSON.stringify({ leaderUrl: this.leaderAddress, password }));
     return { CUBE_CONFIG: path };

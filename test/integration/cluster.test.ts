@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { readFileSync, rmSync, statSync, truncateSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { connect } from "node:tls";
 import { LocalCluster } from "../helpers/local-cluster.js";
-import { eventually, freePort } from "../helpers/processes.js";
+import { eventually, freePort, projectRoot, startProcess } from "../helpers/processes.js";
 
 describe("a cluster of real cube-server processes", function () {
   this.timeout(60_000);
@@ -192,6 +192,65 @@ describe("a cluster of real cube-server processes", function () {
     await again.waitForLine(/joined the leader/);
     await cluster.waitForNodes(bothReady);
     expect(again.lines.filter((line) => /certified/.test(line))).to.deep.equal([]);
+  });
+
+  it("keeps two secrets in two roles, private to their owner: the join token is no admin password, and no local user reads either", async () => {
+    // An admin config planted as a link, by a local user who wants the password written where it can be read.
+    const leaderDir = join(cluster.dir.path, "main");
+    mkdirSync(leaderDir, { recursive: true, mode: 0o755 });
+    const bait = join(cluster.dir.path, "readable-by-all");
+    writeFileSync(bait, "");
+    chmodSync(bait, 0o644);
+    symlinkSync(bait, join(leaderDir, "admin-config.json"));
+    const planted = startProcess(
+      "leader on a planted link",
+      "node",
+      [join(projectRoot, "bin", "cube-server.js"), "leader", "--listen", "127.0.0.1:0", "--data-dir", leaderDir],
+      {
+        CUBE_TOKEN: cluster.token,
+      },
+    );
+    expect(await planted.exitCode()).to.equal(1);
+    expect(planted.lines.join("\n")).to.match(/admin-config\.json is a symbolic link, which Cube never makes: remove it/);
+    expect(readFileSync(bait, "utf8"), "the link's target").to.equal("");
+    rmSync(join(leaderDir, "admin-config.json"));
+    const leader = await cluster.startLeader("main");
+    const follower = cluster.startFollower("worker", { env: { CUBE_TOKEN: "", CUBE_TOKEN_FILE: join(leaderDir, "join-token") } });
+    await cluster.waitForNodes(bothReady);
+    expect(lstatSync(join(leaderDir, "admin-config.json")).isFile()).to.equal(true);
+    // The leader made its admin password; the join token is not it.
+    const password = cluster.adminPassword();
+    expect(password).to.match(/^[A-Za-z0-9_-]{43}$/);
+    expect(password).to.not.equal(cluster.token);
+    expect((await cluster.cube(["nodes"], cluster.token)).stderr).to.match(/did not prove that it knows our password|authentication failed/);
+    expect(leader.lines.some((line) => /admin password, made now: in the CLI config \S+admin-config\.json/.test(line))).to.equal(true);
+    // A local user sees no secret in the servers' command lines, and can read none of their files.
+    for (const server of [leader, follower]) {
+      const commandLine = readFileSync(`/proc/${server.pid}/cmdline`, "utf8");
+      expect(commandLine, server.label).to.not.include(cluster.token);
+      expect(commandLine, server.label).to.not.include(password);
+    }
+    for (const dir of ["main", "worker"]) {
+      const path = join(cluster.dir.path, dir);
+      expect(statSync(path).mode & 0o777, path).to.equal(0o700);
+      for (const file of readdirSync(path)) expect(statSync(join(path, file)).mode & 0o077, join(path, file)).to.equal(0);
+    }
+    expect(readdirSync(leaderDir)).to.include.members(["leader.db", "agent.db", "ca-key.pem", "leader-key.pem", "join-token", "admin-config.json"]);
+  });
+
+  it("tightens the files of an older installation, and says so of a secret on the command line", async () => {
+    await cluster.startLeader("main");
+    cluster.startFollower("worker");
+    await cluster.waitForNodes(bothReady);
+    await cluster.processes.at(-1)!.kill("SIGTERM");
+    const workerDir = join(cluster.dir.path, "worker");
+    chmodSync(workerDir, 0o755);
+    for (const file of readdirSync(workerDir)) chmodSync(join(workerDir, file), 0o644);
+    const again = cluster.startFollower("worker", { extraArgs: ["--token", cluster.token] });
+    await again.waitForLine(/joined the leader/);
+    expect(statSync(workerDir).mode & 0o777).to.equal(0o700);
+    for (const file of readdirSync(workerDir)) expect(statSync(join(workerDir, file)).mode & 0o777, file).to.equal(0o600);
+    expect(again.lines.some((line) => line.includes("WARN  [server] --token is on the command line, where every local user can read it"))).to.equal(true);
   });
 
   it("stops promptly on SIGTERM with its nodes connected, and so does a follower", async () => {

@@ -22,7 +22,7 @@ describe("security across hosts: nothing readable on the wire, and no man in the
   const cliOn3 = (name: string, leaderUrl: string): NodeJS.ProcessEnv => {
     const dir = join(cluster.dir.path, `cli-${name}`);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "config"), JSON.stringify({ leaderUrl, password: cluster.token }));
+    writeFileSync(join(dir, "config"), JSON.stringify({ leaderUrl, password: cluster.adminPassword() }));
     return { CUBE_CONFIG: join(dir, "config") };
   };
   const cube = async (env: NodeJS.ProcessEnv, args: string[], stdin?: string) => {

@@ -17,13 +17,14 @@ describe("parseServerArgs", () => {
     throw new Error(`accepted ${argv.join(" ")}`);
   };
 
-  it("reads a leader's flags, with the documented defaults", () => {
-    const command = parseServerArgs(["leader", "--token", TOKEN, "--name", "main"], {});
+  it("reads a leader's flags, with the documented defaults: no secret given (the leader keeps or makes its own)", () => {
+    const command = parseServerArgs(["leader", "--name", "main"], {});
     expect(command.mode).to.equal("leader");
     if (command.mode !== "leader") return;
+    expect(command.warnings).to.deep.equal([]);
     expect(command.config).to.deep.include({
-      token: TOKEN,
-      adminPassword: TOKEN,
+      token: undefined,
+      adminPassword: undefined,
       tlsSans: [],
       certificateLifetimeMs: 30 * 86_400_000,
       name: "main",
@@ -46,6 +47,7 @@ describe("parseServerArgs", () => {
     const command = parseServerArgs(["follower", "--name", "flag-name"], env);
     expect(command).to.deep.equal({
       mode: "follower",
+      warnings: [],
       config: {
         token: "from-env-0123456789",
         leader: { host: "10.0.0.1", port: 4242 },
@@ -134,9 +136,21 @@ describe("parseServerArgs", () => {
     expect(usageError(["leader", "--token", TOKEN, "--warm-sandboxes", "two"])).to.equal('--warm-sandboxes must be a whole number of at least 0, got "two"');
   });
 
-  it("requires the token, and the leader's address for a follower", () => {
-    expect(usageError(["leader"])).to.equal("--token is required (or --token-file, or set CUBE_TOKEN)");
+  it("requires a follower's token and leader address", () => {
+    expect(usageError(["follower", "--leader", "h:1"])).to.equal(
+      "--token-file is required (or set CUBE_TOKEN): the leader's full join token is in its DATA_DIR/join-token",
+    );
     expect(usageError(["follower", "--token", TOKEN])).to.equal("--leader is required (or set CUBE_LEADER)");
+  });
+
+  it("warns of a secret on the command line (every local user reads it there), not of one in a file or the environment", () => {
+    const command = parseServerArgs(["leader", "--token", TOKEN, "--admin-password", "admin-password-0123"], {});
+    expect(command.mode === "leader" && command.warnings).to.deep.equal([
+      "--token is on the command line, where every local user can read it (ps, /proc/PID/cmdline): use --token-file or $CUBE_TOKEN",
+      "--admin-password is on the command line, where every local user can read it (ps, /proc/PID/cmdline): use --admin-password-file or $CUBE_ADMIN_PASSWORD",
+    ]);
+    const fromEnv = parseServerArgs(["follower", "--leader", "h:1"], { CUBE_TOKEN: TOKEN });
+    expect(fromEnv.mode === "follower" && fromEnv.warnings).to.deep.equal([]);
   });
 
   it("rejects unknown modes and flags, bad addresses and bad durations in one line", () => {
@@ -169,6 +183,10 @@ describe("parseServerArgs", () => {
         adminPassword: "admin-password-0123",
         tlsSans: ["a.example", "10.1.2.3"],
       });
+      writeFileSync(join(dir, "admin"), "admin-password-from-file\n");
+      const fromFiles = parseServerArgs(["leader", "--token-file", join(dir, "token"), "--admin-password-file", join(dir, "admin")], {});
+      expect(fromFiles.mode === "leader" && fromFiles.config).to.deep.include({ token: TOKEN, adminPassword: "admin-password-from-file" });
+      expect(fromFiles.mode === "leader" && fromFiles.warnings).to.deep.equal([]);
       expect(usageError(["leader", "--token-file", join(dir, "token"), "--token", TOKEN])).to.equal("give --token or --token-file, not both");
       expect(usageError(["leader", "--token-file", join(dir, "absent")])).to.match(/^cannot read --token-file .*absent \(ENOENT\)$/);
     } finally {
