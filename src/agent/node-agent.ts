@@ -12,6 +12,7 @@ import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";
 import { PodSync } from "./pod-sync.js";
 import { desiredPodFromWire, eventToWire } from "../shared/codec.js";
+import { saysRemoved } from "../shared/node-removal.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 
 const JOIN_TIMEOUT_MS = 5000;
@@ -106,10 +107,10 @@ export class NodeAgent {
   }
 
   private async join(): Promise<JoinResponse> {
-    const client = await this.certifiedClient();
-    const { nodeId, agentAddress, labels, runtime } = this.options;
-    const { cpuMillis, memoryBytes } = await runtime.capacity();
     try {
+      const client = await this.certifiedClient();
+      const { nodeId, agentAddress, labels, runtime } = this.options;
+      const { cpuMillis, memoryBytes } = await runtime.capacity();
       return await new Promise<JoinResponse>((resolve, reject) => {
         client.join(
           { nodeId, agentAddress, labels, cpuMillis, memoryBytes },
@@ -119,10 +120,29 @@ export class NodeAgent {
         );
       });
     } catch (error) {
-      // An admin removed this node: its certificate is no longer honoured; the next attempt certifies it again.
-      if ((error as grpc.ServiceError).code === grpc.status.PERMISSION_DENIED) this.options.certificate.discard();
+      const { details, message } = error as Partial<grpc.ServiceError>;
+      if (saysRemoved(details || message || "")) await this.leave(details || message || "");
       throw error;
     }
+  }
+
+  /**
+   * An admin removed this node (`cube node rm`): it leaves the cluster. It stops joining, removes its pods'
+   * containers (they run elsewhere now) and deletes its revoked key. It stays out until its server is restarted,
+   * when it certifies a new key with the join token, if the token still lets it.
+   */
+  private async leave(refusal: string): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    this.abort.abort();
+    clearTimeout(this.renewalTimer);
+    this.options.certificate.forgetKey();
+    this.client?.close();
+    this.client = undefined;
+    await this.options.store.replaceAssignments([]);
+    this.pods.trigger();
+    this.options.log.error(
+      `this node was removed from the cluster by an admin (cube node rm): it left, its pods' containers go, its key is deleted; it does not join again by itself: restart cube-server on this machine to join with a new key (if the join token still lets it). The leader said: ${refusal}`,
+    );
   }
 
   /** The client to the leader, with a certificate valid now: obtained with the join token when the node has none. */

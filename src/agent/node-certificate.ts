@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
 import { issuedBy, nodeNameIn, type CertifiedKey } from "../shared/certificate-facts.js";
@@ -81,9 +82,14 @@ export class NodeCertificate {
     this.save("node.pem", (this.certificate = certificate));
   }
 
-  /** The leader no longer honours our certificate (the node was removed): the next join certifies again, with the same key. */
-  discard(): void {
-    this.certificate = undefined;
+  /**
+   * The node was removed: its key is revoked, so the key and its certificate are deleted (a restarted node makes a
+   * new key). The pinned CA stays: the cluster is the same.
+   */
+  forgetKey(): void {
+    this.key = this.certificate = undefined;
+    if (this.dataDir === IN_MEMORY) return;
+    for (const file of ["node-key.pem", "node.pem"]) rmSync(join(this.dataDir, file), { force: true });
   }
 
   private save(file: string, content: string): void {

@@ -45,6 +45,7 @@ export function describeJoinFailure(error: unknown, leaderAddress: string): stri
       return `leader ${leaderAddress} refused our token or certificate (${details}): check --token / CUBE_TOKEN`;
     case grpc.status.ALREADY_EXISTS:
     case grpc.status.INVALID_ARGUMENT:
+    case grpc.status.FAILED_PRECONDITION:
       return `leader ${leaderAddress} refused to let us join: ${details}`;
     default:
       return `join failed: ${details || message || String(error)}`;

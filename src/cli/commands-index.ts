@@ -13,6 +13,7 @@ import Get from "./commands/get.js";
 import Help from "./commands/help.js";
 import List from "./commands/list.js";
 import Logs from "./commands/logs.js";
+import NodeApprove from "./commands/node/approve.js";
 import NodeRm from "./commands/node/rm.js";
 import Nodes from "./commands/nodes.js";
 import PortForward from "./commands/port-forward.js";
@@ -22,6 +23,7 @@ import RolloutRestart from "./commands/rollout/restart.js";
 import RolloutStatus from "./commands/rollout/status.js";
 import RolloutUndo from "./commands/rollout/undo.js";
 import Scale from "./commands/scale.js";
+import TokenRotate from "./commands/token/rotate.js";
 import Uncordon from "./commands/uncordon.js";
 import Version from "./commands/version.js";
 
@@ -38,6 +40,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   help: Help,
   list: List,
   logs: Logs,
+  "node:approve": NodeApprove,
   "node:rm": NodeRm,
   nodes: Nodes,
   "port-forward": PortForward,
@@ -47,6 +50,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   "rollout:status": RolloutStatus,
   "rollout:undo": RolloutUndo,
   scale: Scale,
+  "token:rotate": TokenRotate,
   uncordon: Uncordon,
   version: Version,
 };

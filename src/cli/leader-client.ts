@@ -14,6 +14,7 @@ import {
   type PortForwardInput,
   type PortForwardOutput,
   type RemoveNodeResponse,
+  type RotateTokenResponse,
   type Rollout,
   type RolloutHistoryResponse,
   type VersionResponse,
@@ -70,6 +71,14 @@ export class LeaderClient {
 
   removeNode(name: string): Promise<RemoveNodeResponse> {
     return this.unary(this.client.removeNode, { name });
+  }
+
+  async approveNode(name: string): Promise<void> {
+    await this.unary(this.client.approveNode, { name });
+  }
+
+  rotateToken(): Promise<RotateTokenResponse> {
+    return this.unary(this.client.rotateToken, {});
   }
 
   apply(manifestJson: string, dryRun = false): Promise<ApplyResponse> {

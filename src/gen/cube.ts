@@ -57,6 +57,8 @@ export interface Node {
   allocatedMemoryBytes: number;
   /** Takes no new pod (`cube cordon`, `cube drain`). */
   cordoned: boolean;
+  /** When the certificate the leader last issued to the node ends (it renews itself well before). */
+  certificateExpiresAt?: Date | undefined;
 }
 
 export interface Node_LabelsEntry {
@@ -76,6 +78,29 @@ export interface ListNodesRequest {
 
 export interface ListNodesResponse {
   nodes: Node[];
+  /** When the cluster's CA ends: every certificate of the cluster ends with it. */
+  caExpiresAt?:
+    | Date
+    | undefined;
+  /** What an admin should know of the cluster's identities: a certificate or the CA near its end. */
+  warnings: string[];
+}
+
+export interface ApproveNodeRequest {
+  name: string;
+}
+
+export interface ApproveNodeResponse {
+}
+
+export interface RotateTokenRequest {
+}
+
+export interface RotateTokenResponse {
+  /** The new token in its full form (CUBE1-<CA digest>-<secret>), for the followers' --token-file. */
+  joinToken: string;
+  /** Where the leader keeps it. */
+  file: string;
 }
 
 export interface RemoveNodeRequest {
@@ -483,6 +508,7 @@ function createBaseNode(): Node {
     allocatedCpuMillis: 0,
     allocatedMemoryBytes: 0,
     cordoned: false,
+    certificateExpiresAt: undefined,
   };
 }
 
@@ -523,6 +549,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.cordoned !== false) {
       writer.uint32(96).bool(message.cordoned);
+    }
+    if (message.certificateExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.certificateExpiresAt), writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -639,6 +668,14 @@ export const Node: MessageFns<Node> = {
             message.cordoned = reader.bool();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.certificateExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -702,6 +739,11 @@ export const Node: MessageFns<Node> = {
         ? globalThis.Number(object.allocated_memory_bytes)
         : 0,
       cordoned: isSet(object.cordoned) ? globalThis.Boolean(object.cordoned) : false,
+      certificateExpiresAt: isSet(object.certificateExpiresAt)
+        ? fromJsonTimestamp(object.certificateExpiresAt)
+        : isSet(object.certificate_expires_at)
+        ? fromJsonTimestamp(object.certificate_expires_at)
+        : undefined,
     };
   },
 
@@ -749,6 +791,9 @@ export const Node: MessageFns<Node> = {
     if (message.cordoned !== false) {
       obj.cordoned = message.cordoned;
     }
+    if (message.certificateExpiresAt !== undefined) {
+      obj.certificateExpiresAt = message.certificateExpiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -777,6 +822,7 @@ export const Node: MessageFns<Node> = {
     message.allocatedCpuMillis = object.allocatedCpuMillis ?? 0;
     message.allocatedMemoryBytes = object.allocatedMemoryBytes ?? 0;
     message.cordoned = object.cordoned ?? false;
+    message.certificateExpiresAt = object.certificateExpiresAt ?? undefined;
     return message;
   },
 };
@@ -1038,13 +1084,19 @@ export const ListNodesRequest: MessageFns<ListNodesRequest> = {
 };
 
 function createBaseListNodesResponse(): ListNodesResponse {
-  return { nodes: [] };
+  return { nodes: [], caExpiresAt: undefined, warnings: [] };
 }
 
 export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   encode(message: ListNodesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.nodes) {
       Node.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.caExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.caExpiresAt), writer.uint32(18).fork()).join();
+    }
+    for (const v of message.warnings) {
+      writer.uint32(26).string(v!);
     }
     return writer;
   },
@@ -1070,6 +1122,22 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
             message.nodes.push(Node.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.caExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.warnings.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1083,13 +1151,27 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   },
 
   fromJSON(object: any): ListNodesResponse {
-    return { nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => Node.fromJSON(e)) : [] };
+    return {
+      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => Node.fromJSON(e)) : [],
+      caExpiresAt: isSet(object.caExpiresAt)
+        ? fromJsonTimestamp(object.caExpiresAt)
+        : isSet(object.ca_expires_at)
+        ? fromJsonTimestamp(object.ca_expires_at)
+        : undefined,
+      warnings: globalThis.Array.isArray(object?.warnings) ? object.warnings.map((e: any) => globalThis.String(e)) : [],
+    };
   },
 
   toJSON(message: ListNodesResponse): unknown {
     const obj: any = {};
     if (message.nodes?.length) {
       obj.nodes = message.nodes.map((e) => Node.toJSON(e));
+    }
+    if (message.caExpiresAt !== undefined) {
+      obj.caExpiresAt = message.caExpiresAt.toISOString();
+    }
+    if (message.warnings?.length) {
+      obj.warnings = message.warnings;
     }
     return obj;
   },
@@ -1100,6 +1182,268 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   fromPartial<I extends Exact<DeepPartial<ListNodesResponse>, I>>(object: I): ListNodesResponse {
     const message = createBaseListNodesResponse();
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.caExpiresAt = object.caExpiresAt ?? undefined;
+    message.warnings = object.warnings?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseApproveNodeRequest(): ApproveNodeRequest {
+  return { name: "" };
+}
+
+export const ApproveNodeRequest: MessageFns<ApproveNodeRequest> = {
+  encode(message: ApproveNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApproveNodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApproveNodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ApproveNodeRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: ApproveNodeRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApproveNodeRequest>, I>>(base?: I): ApproveNodeRequest {
+    return ApproveNodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApproveNodeRequest>, I>>(object: I): ApproveNodeRequest {
+    const message = createBaseApproveNodeRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseApproveNodeResponse(): ApproveNodeResponse {
+  return {};
+}
+
+export const ApproveNodeResponse: MessageFns<ApproveNodeResponse> = {
+  encode(_: ApproveNodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApproveNodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApproveNodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ApproveNodeResponse {
+    return {};
+  },
+
+  toJSON(_: ApproveNodeResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ApproveNodeResponse>, I>>(base?: I): ApproveNodeResponse {
+    return ApproveNodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApproveNodeResponse>, I>>(_: I): ApproveNodeResponse {
+    const message = createBaseApproveNodeResponse();
+    return message;
+  },
+};
+
+function createBaseRotateTokenRequest(): RotateTokenRequest {
+  return {};
+}
+
+export const RotateTokenRequest: MessageFns<RotateTokenRequest> = {
+  encode(_: RotateTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateTokenRequest {
+    return {};
+  },
+
+  toJSON(_: RotateTokenRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateTokenRequest>, I>>(base?: I): RotateTokenRequest {
+    return RotateTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateTokenRequest>, I>>(_: I): RotateTokenRequest {
+    const message = createBaseRotateTokenRequest();
+    return message;
+  },
+};
+
+function createBaseRotateTokenResponse(): RotateTokenResponse {
+  return { joinToken: "", file: "" };
+}
+
+export const RotateTokenResponse: MessageFns<RotateTokenResponse> = {
+  encode(message: RotateTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.joinToken !== "") {
+      writer.uint32(10).string(message.joinToken);
+    }
+    if (message.file !== "") {
+      writer.uint32(18).string(message.file);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.joinToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.file = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateTokenResponse {
+    return {
+      joinToken: isSet(object.joinToken)
+        ? globalThis.String(object.joinToken)
+        : isSet(object.join_token)
+        ? globalThis.String(object.join_token)
+        : "",
+      file: isSet(object.file) ? globalThis.String(object.file) : "",
+    };
+  },
+
+  toJSON(message: RotateTokenResponse): unknown {
+    const obj: any = {};
+    if (message.joinToken !== "") {
+      obj.joinToken = message.joinToken;
+    }
+    if (message.file !== "") {
+      obj.file = message.file;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateTokenResponse>, I>>(base?: I): RotateTokenResponse {
+    return RotateTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateTokenResponse>, I>>(object: I): RotateTokenResponse {
+    const message = createBaseRotateTokenResponse();
+    message.joinToken = object.joinToken ?? "";
+    message.file = object.file ?? "";
     return message;
   },
 };
@@ -6357,7 +6701,7 @@ export const CubeService = {
     responseSerialize: (value: PortForwardOutput): Buffer => Buffer.from(PortForwardOutput.encode(value).finish()),
     responseDeserialize: (value: Buffer): PortForwardOutput => PortForwardOutput.decode(value),
   },
-  /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
+  /** Forgets a node: its pods move elsewhere, its key is revoked for good, and its name is free for another identity. */
   removeNode: {
     path: "/cube.v1.Cube/RemoveNode" as const,
     requestStream: false as const,
@@ -6366,6 +6710,26 @@ export const CubeService = {
     requestDeserialize: (value: Buffer): RemoveNodeRequest => RemoveNodeRequest.decode(value),
     responseSerialize: (value: RemoveNodeResponse): Buffer => Buffer.from(RemoveNodeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RemoveNodeResponse => RemoveNodeResponse.decode(value),
+  },
+  /** Lets a node that waits for an admin's approval (a leader started with --approve-nodes) join. */
+  approveNode: {
+    path: "/cube.v1.Cube/ApproveNode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApproveNodeRequest): Buffer => Buffer.from(ApproveNodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApproveNodeRequest => ApproveNodeRequest.decode(value),
+    responseSerialize: (value: ApproveNodeResponse): Buffer => Buffer.from(ApproveNodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApproveNodeResponse => ApproveNodeResponse.decode(value),
+  },
+  /** Makes a new join token: the old one admits no new node from then on (nodes already joined keep working). */
+  rotateToken: {
+    path: "/cube.v1.Cube/RotateToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateTokenRequest): Buffer => Buffer.from(RotateTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateTokenRequest => RotateTokenRequest.decode(value),
+    responseSerialize: (value: RotateTokenResponse): Buffer => Buffer.from(RotateTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateTokenResponse => RotateTokenResponse.decode(value),
   },
   /** Cordons (no new pod) or uncordons a node. */
   cordon: {
@@ -6471,8 +6835,12 @@ export interface CubeServer extends UntypedServiceImplementation {
   exec: handleBidiStreamingCall<ExecInput, ExecOutput>;
   /** One TCP connection to a pod's port, tunnelled: the bytes both ways, through the leader to the pod's node. */
   portForward: handleBidiStreamingCall<PortForwardInput, PortForwardOutput>;
-  /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
+  /** Forgets a node: its pods move elsewhere, its key is revoked for good, and its name is free for another identity. */
   removeNode: handleUnaryCall<RemoveNodeRequest, RemoveNodeResponse>;
+  /** Lets a node that waits for an admin's approval (a leader started with --approve-nodes) join. */
+  approveNode: handleUnaryCall<ApproveNodeRequest, ApproveNodeResponse>;
+  /** Makes a new join token: the old one admits no new node from then on (nodes already joined keep working). */
+  rotateToken: handleUnaryCall<RotateTokenRequest, RotateTokenResponse>;
   /** Cordons (no new pod) or uncordons a node. */
   cordon: handleUnaryCall<CordonRequest, CordonResponse>;
   /** Cordons a node and moves its pods elsewhere: a deployment's within its rolling-update bounds. */
@@ -6604,7 +6972,7 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<PortForwardInput, PortForwardOutput>;
-  /** Forgets a node: its pods move elsewhere and its name is free for another identity. */
+  /** Forgets a node: its pods move elsewhere, its key is revoked for good, and its name is free for another identity. */
   removeNode(
     request: RemoveNodeRequest,
     callback: (error: ServiceError | null, response: RemoveNodeResponse) => void,
@@ -6619,6 +6987,38 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RemoveNodeResponse) => void,
+  ): ClientUnaryCall;
+  /** Lets a node that waits for an admin's approval (a leader started with --approve-nodes) join. */
+  approveNode(
+    request: ApproveNodeRequest,
+    callback: (error: ServiceError | null, response: ApproveNodeResponse) => void,
+  ): ClientUnaryCall;
+  approveNode(
+    request: ApproveNodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApproveNodeResponse) => void,
+  ): ClientUnaryCall;
+  approveNode(
+    request: ApproveNodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApproveNodeResponse) => void,
+  ): ClientUnaryCall;
+  /** Makes a new join token: the old one admits no new node from then on (nodes already joined keep working). */
+  rotateToken(
+    request: RotateTokenRequest,
+    callback: (error: ServiceError | null, response: RotateTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateToken(
+    request: RotateTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateToken(
+    request: RotateTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateTokenResponse) => void,
   ): ClientUnaryCall;
   /** Cordons (no new pod) or uncordons a node. */
   cordon(

@@ -1,3 +1,4 @@
+import { X509Certificate } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { ClusterServer } from "../gen/agent.js";
 import { blockedRefusal, callerHost, callerNodeName, recordFailure, type AuthorizationOptions } from "../shared/authorize-calls.js";
@@ -6,6 +7,7 @@ import { NODE_NAME_PATTERN } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import { clientProof, newNonce, NONCE_BYTES, proofKey, proofsMatch, serverProof } from "../shared/trust-proof.js";
 import type { ClusterCa } from "./cluster-ca.js";
+import type { ClusterIdentity } from "./cluster-identity.js";
 import type { LeaderCertificate } from "./leader-certificate.js";
 import type { NodeKeys } from "./node-keys.js";
 import { JoinRefused } from "./node-registry.js";
@@ -17,7 +19,8 @@ const MAX_PENDING_INTRODUCTIONS = 10_000;
 export interface CertificateServiceDependencies {
   ca: ClusterCa;
   leaderCertificate: LeaderCertificate;
-  joinToken: string;
+  /** The join token now (`cube token rotate` replaces it). */
+  identity: Pick<ClusterIdentity, "joinToken">;
   adminPassword: string;
   keys: NodeKeys;
   clock: Clock;
@@ -45,7 +48,7 @@ type CertificateHandlers = Pick<ClusterServer, "introduce" | "certify" | "renew"
 export function createCertificateHandlers(deps: CertificateServiceDependencies): CertificateHandlers {
   const { ca, leaderCertificate, keys, clock, authorization } = deps;
   const pending = new Map<string, Introduction>();
-  const key = (admin: boolean) => proofKey(admin ? deps.adminPassword : deps.joinToken, ca.digest);
+  const key = (admin: boolean) => proofKey(admin ? deps.adminPassword : deps.identity.joinToken, ca.digest);
 
   function forgetExpired(now: number): void {
     for (const [nonce, introduction] of pending) {
@@ -57,7 +60,7 @@ export function createCertificateHandlers(deps: CertificateServiceDependencies):
   async function issue(name: string, request: string): Promise<string> {
     const now = new Date(clock.now());
     const { certificate, keyDigest } = await deps.ca.issueNode(name, request, now, deps.certificateLifetimeMs);
-    await keys.bind(name, keyDigest, now);
+    await keys.bind(name, keyDigest, now, new Date(new X509Certificate(certificate).validTo));
     return certificate;
   }
 

@@ -8,6 +8,7 @@ import { splitBySize } from "../shared/split-by-size.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
+import { joinProblems } from "./check-join.js";
 import { JoinRefused, type NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
 
@@ -26,17 +27,27 @@ export interface ClusterServiceDependencies {
   log: Logger;
   /** A node joined: pods waiting for one can be placed. */
   nodeReady: (name: string) => void;
+  /** Whether a node may join (false while it waits for an admin's approval). */
+  isApproved: (name: string) => boolean;
+  /** The leader's own node: only it may declare its id (the id makes a node the Leader). */
+  leaderNode: { name: string; nodeId: string };
 }
 
 export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): Pick<ClusterServer, "join" | "sync"> {
-  const { registry, log, nodeReady } = deps;
+  const { registry, log, nodeReady, isApproved, leaderNode } = deps;
   return {
     join: (call, callback) => {
       // The authorization interceptor admitted only a node certificate whose key its name is bound to.
       const nodeName = callerNodeName(call)!;
       const { nodeId, agentAddress, labels, cpuMillis, memoryBytes } = call.request;
-      if (!nodeId) {
-        callback(statusError(grpc.status.INVALID_ARGUMENT, "missing node id"));
+      if (!isApproved(nodeName)) {
+        callback(statusError(grpc.status.FAILED_PRECONDITION, `node ${nodeName} waits for an admin's approval: cube node approve ${nodeName}`));
+        return;
+      }
+      const problems = joinProblems(nodeName, { nodeId, labels, cpuMillis, memoryBytes }, leaderNode);
+      if (problems.length > 0) {
+        log.warn(`refused node ${nodeName}: ${problems.join("; ")}`);
+        callback(statusError(grpc.status.INVALID_ARGUMENT, problems.join("; ")));
         return;
       }
       let address: string;

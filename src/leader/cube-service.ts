@@ -10,6 +10,7 @@ import { parseHostPort } from "../shared/host-port.js";
 import { parseManifestInSlices } from "../shared/manifest.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
 import type { AgentClients } from "./agent-clients.js";
+import type { ClusterIdentity } from "./cluster-identity.js";
 import type { NodeLifecycle } from "./node-lifecycle.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { eventToWire } from "../shared/codec.js";
@@ -92,6 +93,8 @@ function checkType(type: string, allowEmpty: boolean): void {
 export interface CubeServiceOptions {
   /** Whether pods may mount directories of their node. */
   allowHostPaths: boolean;
+  /** The join token, the nodes waiting for approval, the certificates' ends. */
+  identity: ClusterIdentity;
 }
 
 export function createCubeService(
@@ -165,14 +168,44 @@ export function createCubeService(
 
     listNodes: unary(log, async () => {
       const allocation = await pods.allocationByNode();
-      return {
-        nodes: registry.list().map((node) => ({
-          ...node,
-          allocatedCpuMillis: allocation.get(node.name)?.cpuMillis ?? 0,
-          allocatedMemoryBytes: allocation.get(node.name)?.memoryBytes ?? 0,
-        })),
-      };
+      const { identity } = options;
+      const ends = identity.certificateEnds();
+      const joined = registry.list().map((node) => ({
+        ...node,
+        allocatedCpuMillis: allocation.get(node.name)?.cpuMillis ?? 0,
+        allocatedMemoryBytes: allocation.get(node.name)?.memoryBytes ?? 0,
+        certificateExpiresAt: ends.get(node.name),
+      }));
+      // Nodes certified that wait for an admin's approval have not joined: what they would declare is not known yet.
+      const waiting = identity
+        .pending()
+        .filter(({ name }) => !joined.some((node) => node.name === name))
+        .map(({ name, since }) => ({
+          name,
+          status: "Pending approval",
+          type: "Follower",
+          address: "",
+          joinedAt: since,
+          lastHeartbeatAt: since,
+          labels: {},
+          cpuMillis: 0,
+          memoryBytes: 0,
+          allocatedCpuMillis: 0,
+          allocatedMemoryBytes: 0,
+          cordoned: false,
+          certificateExpiresAt: ends.get(name),
+        }));
+      return { nodes: [...joined, ...waiting].sort((a, b) => a.name.localeCompare(b.name)), caExpiresAt: identity.caExpiresAt, warnings: identity.warnings() };
     }),
+
+    approveNode: unary(log, async ({ name }) => {
+      if (!(await options.identity.approve(name))) {
+        throw statusError(grpc.status.NOT_FOUND, `no node ${name} waits for approval (cube nodes shows those that do: Pending approval)`);
+      }
+      return {};
+    }),
+
+    rotateToken: unary(log, async () => options.identity.rotateToken()),
 
     removeNode: unary(log, async ({ name }) => {
       let moved: number | undefined;

@@ -190,4 +190,19 @@ export const leaderMigrations: Record<string, Migration> = {
       await db.schema.alterTable("pods").addColumn("evict_requested_at", "integer").execute();
     },
   },
+  "0010-identity-lifecycle": {
+    async up(db: Kysely<unknown>) {
+      // A removed node's key is refused for good; a node waits for an admin's approval (--approve-nodes) until
+      // approved_at is set (those bound before were approved); a node's certificate's end, for warnings before it.
+      await db.schema
+        .createTable("revoked_keys")
+        .addColumn("key_digest", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("revoked_at", "integer", (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable("node_keys").addColumn("approved_at", "integer").execute();
+      await db.schema.alterTable("node_keys").addColumn("certificate_expires_at", "integer").execute();
+      await sql`update node_keys set approved_at = bound_at`.execute(db);
+    },
+  },
 };

@@ -64,11 +64,23 @@ export interface NodeKeysTable {
   name: string;
   key_digest: string;
   bound_at: number;
+  /** Null while the node waits for an admin's approval. */
+  approved_at: number | null;
+  /** When the certificate last issued for this key ends. */
+  certificate_expires_at: number | null;
+}
+
+export interface RevokedKeysTable {
+  key_digest: string;
+  /** The node whose key it was. */
+  name: string;
+  revoked_at: number;
 }
 
 export interface LeaderSchema {
   nodes: NodesTable;
   node_keys: NodeKeysTable;
+  revoked_keys: RevokedKeysTable;
   pods: PodsTable;
   events: EventsTable;
   volume_homes: VolumeHomesTable;

@@ -28,21 +28,21 @@ export class NodeLifecycle {
     private readonly pods: PodController,
     /** Ends the streams of the nodes that turn NotReady. */
     private readonly hub: Pick<AssignmentHub, "disconnect">,
-    private readonly keys: Pick<NodeKeys, "forget" | "has">,
+    private readonly keys: Pick<NodeKeys, "revoke" | "has">,
     private readonly log: Logger,
     private readonly options: NodeLifecycleOptions,
   ) {}
 
   /**
-   * Forgets a node an admin removed: its session ends, its name is free for another key, its pods move to other
-   * nodes now. Returns how many pods moved; undefined when no such node is known.
+   * Forgets a node an admin removed: its session ends, its key is revoked (its name is free for another key), its
+   * pods move to other nodes now. Returns how many pods moved; undefined when no such node is known.
    */
   async remove(name: string): Promise<number | undefined> {
     const node = this.registry.list().find((n) => n.name === name);
     if (!node && !this.keys.has(name)) return undefined;
     if (node?.type === "Leader") throw new Error("the leader's own node cannot be removed");
     await this.registry.remove(name);
-    this.keys.forget(name);
+    this.keys.revoke(name);
     this.hub.disconnect(name, "the node was removed by an admin");
     return this.pods.nodeRemoved(name);
   }

@@ -114,10 +114,10 @@ export class NodeRegistry {
     return true;
   }
 
-  /** Forgets a node (an admin removed it) and the key its name was bound to. */
+  /** Forgets a node (an admin removed it), and revokes the key its name was bound to. */
   async remove(name: string): Promise<void> {
     this.nodes.delete(name);
-    await this.store.nodes.removeNode(name);
+    await this.store.nodes.removeNode(name, new Date(this.clock.now()));
     this.log.info(`node ${name} removed`);
   }
 

@@ -18,6 +18,7 @@ import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
 import { createCertificateHandlers } from "./certificate-service.js";
 import { ClusterCa } from "./cluster-ca.js";
+import { ClusterIdentity } from "./cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
@@ -55,6 +56,8 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   allowHostPaths?: boolean;
   /** Events kept per pod, the oldest dropped first (default 300). */
   maxEventsPerPod?: number;
+  /** Whether a new node waits for an admin's approval (`cube node approve`) before it may join. */
+  approveNodes?: boolean;
 }
 
 /** A secret the user chose is called weak below this many bits (at most: words and patterns make it weaker). */
@@ -100,7 +103,9 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     log,
   );
   const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"), config.maxEventsPerPod);
-  const keys = await NodeKeys.load(store);
+  const keys = await NodeKeys.load(store, { requireApproval: config.approveNodes, leaderName: config.name });
+  const identity = new ClusterIdentity(secrets.token, keys, ca, config.dataDir, clock, log, config.certificateLifetimeMs);
+  for (const warning of identity.warnings()) log.warn(warning);
   const authorization: AuthorizationOptions = {
     adminPassword: secrets.adminPassword,
     failures: new FailureLimiter(clock),
@@ -118,9 +123,9 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const updates = new NodeUpdateBatcher(async (batch) => {
     for (const name of await store.applyNodeUpdates(batch)) log.info(`pod/${name} deleted`);
   });
-  const agents = new AgentClients(leaderCertificate.clientIdentity);
+  const agents = new AgentClients(leaderCertificate.clientIdentity, (name, keyDigest) => keys.isBound(name, keyDigest));
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  const options = { allowHostPaths: config.allowHostPaths ?? false };
+  const options = { allowHostPaths: config.allowHostPaths ?? false, identity };
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options.allowHostPaths);
   const watching = watchHandlers(
     {
@@ -137,11 +142,22 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   );
   server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching.handlers));
   server.addService(ClusterService, {
-    ...createClusterService({ registry, updates, hub, log, nodeReady: schedule }, { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) }),
+    ...createClusterService(
+      {
+        registry,
+        updates,
+        hub,
+        log,
+        nodeReady: schedule,
+        isApproved: (name) => identity.isApproved(name),
+        leaderNode: { name: config.name, nodeId: agent.nodeId },
+      },
+      { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) },
+    ),
     ...createCertificateHandlers({
       ca,
       leaderCertificate,
-      joinToken: secrets.token,
+      identity,
       adminPassword: secrets.adminPassword,
       keys,
       clock,

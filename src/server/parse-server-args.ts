@@ -76,6 +76,12 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
       default: () => "no",
       switch: true,
     },
+    "approve-nodes": {
+      env: "CUBE_APPROVE_NODES",
+      help: "a new node waits for an admin's approval (cube node approve NAME) before it may join; nodes already joined go on",
+      default: () => "no",
+      switch: true,
+    },
     "disruption-threshold": {
       env: "CUBE_DISRUPTION_THRESHOLD",
       help: "with this share of the followers NotReady at once (and at least 2), the leader moves no pod: its own network is the likelier fault",
@@ -98,7 +104,7 @@ export function serverUsage(): string {
   return [
     "usage: cube-server leader [--token-file F] [--admin-password-file F] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
-    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--allow-host-paths] [--label KEY=VALUE]...",
+    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--allow-host-paths] [--approve-nodes] [--label KEY=VALUE]...",
     "       cube-server follower --leader HOST:PORT --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "                          [--label KEY=VALUE]...",
     "",
@@ -294,6 +300,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         labels,
         placement: { policy: placementFlag(required("placement")), hostPortRange: portRangeFlag(required("host-port-range")) },
         allowHostPaths: yesNo(required("allow-host-paths"), "allow-host-paths"),
+        approveNodes: yesNo(required("approve-nodes"), "approve-nodes"),
         maxEventsPerPod: wholeNumberFlag(required("max-events-per-pod"), "max-events-per-pod"),
       },
     };

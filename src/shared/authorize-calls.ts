@@ -5,6 +5,7 @@ import { hasIdentity, nodeNameIn, publicKeyDigest } from "./certificate-facts.js
 import type { FailureLimiter } from "./failure-limiter.js";
 import { parseHostPort } from "./host-port.js";
 import type { Logger } from "./logger.js";
+import { removedCertificate } from "./node-removal.js";
 
 /** Who may call a method: the admin (password), anyone (the first contact, whose proof its handler checks), a node or the leader (their certificates). */
 export type CallerRule = "admin" | "anyone" | "node" | "leader";
@@ -99,10 +100,7 @@ function judge(rule: CallerRule | undefined, call: CallWithAuth, metadata: grpc.
       const name = nodeNameIn(certificate?.subjectaltname);
       if (!certificate || name === undefined) return { code: grpc.status.UNAUTHENTICATED, details: "this call needs a node certificate of the cluster" };
       if (options.nodeKeyBound && !options.nodeKeyBound(name, publicKeyDigest(certificate.raw))) {
-        return {
-          code: grpc.status.PERMISSION_DENIED,
-          details: `this certificate is no longer node ${name}'s identity (the node was removed): certify again with the join token`,
-        };
+        return { code: grpc.status.PERMISSION_DENIED, details: removedCertificate(name) };
       }
       return undefined;
     }

@@ -1,7 +1,8 @@
 // The domain types that the leader, the agents and the CLI share.
 
 export type NodeType = "Leader" | "Follower";
-export type NodeStatus = "Ready" | "NotReady";
+/** "Pending approval": a node certified under a leader started with --approve-nodes, which waits for `cube node approve`. */
+export type NodeStatus = "Ready" | "NotReady" | "Pending approval";
 
 export interface NodeInfo {
   name: string;

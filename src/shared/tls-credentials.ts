@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { checkServerIdentity as checkHostName, type PeerCertificate } from "node:tls";
-import { hasIdentity, type CertifiedKey, type Identity } from "./certificate-facts.js";
+import { hasIdentity, publicKeyDigest, type CertifiedKey, type Identity } from "./certificate-facts.js";
 import { parseHostPort } from "./host-port.js";
 
 /** The CA a peer trusts, and the certificate and key it presents. */
@@ -91,10 +91,13 @@ export const SERVER_NAME = "cube";
  * certificate of the cluster CA that speaks for `expected` (a node's certificate cannot pass for the leader's), and,
  * with `dialedHost`, one that covers the address dialed, as any TLS client would check.
  */
-export function serverIdentityCheck(expected: Identity, dialedHost?: string) {
+export function serverIdentityCheck(expected: Identity, dialedHost?: string, keyBound?: (keyDigest: string) => boolean) {
   return (_serverName: string, certificate: PeerCertificate): Error | undefined => {
     if (!hasIdentity(certificate.subjectaltname, expected)) {
       return new Error(`the server's certificate is from the cluster CA but is not ${describeIdentity(expected)}'s`);
+    }
+    if (keyBound && !keyBound(publicKeyDigest(certificate.raw))) {
+      return new Error(`the server's certificate is ${describeIdentity(expected)}'s, but not for the key its name is bound to (a removed node's key?)`);
     }
     if (dialedHost === undefined) return undefined;
     const error = checkHostName(dialedHost, certificate);
@@ -109,11 +112,16 @@ export function leaderChannelCredentials(ca: string, address: string): grpc.Chan
 
 /**
  * Credentials of a client that presents its certificate (mutual TLS): a node to its leader (whose certificate must
- * cover `address`), the leader to a node (whose name is what counts: the leader chose the address itself).
+ * cover `address`), the leader to a node (whose name and bound key are what count: the leader chose the address).
  */
-export function mutualChannelCredentials(identity: ClientIdentity, expected: Identity, address: string): grpc.ChannelCredentials {
+export function mutualChannelCredentials(
+  identity: ClientIdentity,
+  expected: Identity,
+  address: string,
+  keyBound?: (keyDigest: string) => boolean,
+): grpc.ChannelCredentials {
   return grpc.experimental.createCertificateProviderChannelCredentials(identity, identity, {
-    checkServerIdentity: serverIdentityCheck(expected, expected.role === "leader" ? hostOf(address) : undefined),
+    checkServerIdentity: serverIdentityCheck(expected, expected.role === "leader" ? hostOf(address) : undefined, keyBound),
   });
 }
 

@@ -73,10 +73,12 @@ describe("contracts", () => {
               cordoned: true,
             },
           ],
+          warnings: ["the cluster CA ends soon"],
         }).finish(),
       );
       const listNodes = (definition["cube.v1.Cube"] as grpc.ServiceDefinition).ListNodes;
-      const decoded = listNodes.responseDeserialize(bytes) as { nodes: Record<string, unknown>[] };
+      const decoded = listNodes.responseDeserialize(bytes) as { nodes: Record<string, unknown>[]; warnings: string[] };
+      expect(decoded.warnings).to.deep.equal(["the cluster CA ends soon"]);
       expect(decoded.nodes[0]).to.deep.include({ name: "n1", status: "Ready", type: "Leader", address: "a:1" });
       expect(decoded.nodes[0].joinedAt).to.deep.equal({ seconds: String((joinedAt.getTime() / 1000) | 0), nanos: 678_000_000 });
     });

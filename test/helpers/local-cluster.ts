@@ -80,7 +80,13 @@ export class LocalCluster {
   }
 
   /** Starts the leader (on `port`, or a free one the first time) and waits until it listens. */
-  async startLeader(name = "main", port = this.leaderPort, extraArgs: string[] = this.leaderArgs, host = this.leaderHost): Promise<TestProcess> {
+  async startLeader(
+    name = "main",
+    port = this.leaderPort,
+    extraArgs: string[] = this.leaderArgs,
+    host = this.leaderHost,
+    env: NodeJS.ProcessEnv = {},
+  ): Promise<TestProcess> {
     const address = this.hostAddress(host);
     const leader = this.server(
       `leader ${name}`,
@@ -96,7 +102,7 @@ export class LocalCluster {
         `${this.graceSeconds}s`,
         ...extraArgs,
       ],
-      { CUBE_TOKEN: this.token },
+      { CUBE_TOKEN: this.token, ...env },
       host,
     );
     const listening = new RegExp(`\\[leader\\] listening on ${address.replaceAll(".", "\\.")}:(\\d+)`);

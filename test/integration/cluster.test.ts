@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import { connect } from "node:tls";
@@ -170,11 +170,15 @@ describe("a cluster of real cube-server processes", function () {
     expect((await cluster.nodes()).map((node) => node.name)).to.deep.equal(["main"]);
     const second = cluster.startFollower("worker", { dataDir: "second-machine" });
     await second.waitForLine(/joined the leader/);
-    // The first machine, back, is now the one refused.
+    // The first machine, back, learns that it was removed: it leaves, and its revoked key is deleted.
     const back = cluster.startFollower("worker", { dataDir: "first-machine" });
-    await back.waitForLine(/refused us: this certificate is no longer node worker's identity/);
-    await back.waitForLine(/refused to certify us: node name "worker" belongs to another machine's key/);
-    expect(back.lines.some((line) => /joined the leader/.test(line))).to.equal(false);
+    await back.waitForLine(/this node was removed from the cluster by an admin \(cube node rm\): it left/);
+    expect(existsSync(join(cluster.dir.path, "first-machine", "node-key.pem"))).to.equal(false);
+    await back.kill("SIGTERM");
+    // Restarted, it certifies a new key, but the name is the second machine's now.
+    const restarted = cluster.startFollower("worker", { dataDir: "first-machine" });
+    await restarted.waitForLine(/refused to certify us: node name "worker" belongs to another machine's key/);
+    expect([...back.lines, ...restarted.lines].some((line) => /joined the leader/.test(line))).to.equal(false);
     const missing = await cluster.cube(["node", "rm", "nowhere"]);
     expect(missing.stderr).to.equal("error: node/nowhere not found\n");
     const leaderNode = await cluster.cube(["node", "rm", "main"]);

@@ -44,7 +44,9 @@ describe("the leader's secrets", () => {
       adminPassword: "new-password-0123456789",
     });
     // The kept token may have been rotated: an older one given again would admit its holders again.
-    expect(() => resolveLeaderSecrets(dir.path, { token: "rotated-away-0123456789" })).to.throw(/the join token given is not this leader's .*cube token rotate/);
+    expect(() => resolveLeaderSecrets(dir.path, { token: "rotated-away-0123456789" })).to.throw(
+      /the join token given is not this leader's .*cube token rotate/,
+    );
   });
 
   it("keeps nothing in memory only", () => {

@@ -63,13 +63,14 @@ describe("NodeLifecycle", () => {
     expect(ended).to.deep.equal([]);
   });
 
-  it("an admin removes a node: its session ends, its name and key are forgotten, its pods move now", async () => {
+  it("an admin removes a node: its session ends, its name is free, its key revoked, its pods move now", async () => {
     await keys.bind("f1", "key-of-f1", new Date(clock.now()));
     expect(await lifecycle.remove("f1")).to.equal(1);
     expect(ended).to.deep.equal(["f1: the node was removed by an admin"]);
     expect(registry.list().map((n) => n.name)).to.deep.equal(["boss", "f2"]);
     expect(keys.has("f1")).to.equal(false);
-    expect((await store.nodes.nodeKeys()).has("f1")).to.equal(false);
+    expect((await store.nodes.nodeKeys()).bindings.has("f1")).to.equal(false);
+    expect((await store.nodes.nodeKeys()).revoked.get("key-of-f1")).to.equal("f1");
     expect(await placements()).to.deep.equal(["a@f2", "b@f2"]);
     expect(await lifecycle.remove("f1")).to.equal(undefined);
     await lifecycle.remove("boss").then(

@@ -163,4 +163,34 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
       await client.removeNode("intruder");
     }
   });
+
+  it("refuses what a token holder's node declares beyond reason: absurd capacity, labels that are not labels, a malformed id", async () => {
+    const address = formatHostPort(servers[0].address);
+    const leader = await verifyLeader(address, { secret: token });
+    const { key, request } = await createKeyAndRequest();
+    const certificate = await leader.certify("rogue", request);
+    leader.close();
+    const rogue = new ClusterClient(
+      address,
+      mutualChannelCredentials(new ClientIdentity(leader.caCertificate, { certificate, key }), { role: "leader" }, address),
+      grpcClientOptions(),
+    );
+    const joinAs = (declared: Partial<{ nodeId: string; labels: Record<string, string>; cpuMillis: number; memoryBytes: number }>) =>
+      new Promise<string>((resolve) =>
+        rogue.join({ nodeId: "rogue-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 4000, memoryBytes: 2 ** 33, ...declared }, (error) =>
+          resolve(error ? `${grpc.status[error.code]}: ${error.details}` : "joined"),
+        ),
+      );
+    try {
+      expect(await joinAs({ cpuMillis: 10 ** 9 })).to.equal("INVALID_ARGUMENT: CPU must be 0 to 1000000 millicores (a thousand CPUs), got 1000000000");
+      expect(await joinAs({ memoryBytes: 2 ** 52 })).to.match(/^INVALID_ARGUMENT: memory must be 0 to \d+ bytes \(1 PiB\), got \d+$/);
+      expect(await joinAs({ labels: { "bad key": "x" } })).to.equal('INVALID_ARGUMENT: label "bad key=x" is not a label');
+      expect(await joinAs({ nodeId: "x".repeat(65) })).to.match(/^INVALID_ARGUMENT: node id must be 1 to 64 letters/);
+      expect((await client.listNodes()).nodes.map((node) => node.name)).to.not.include("rogue");
+      expect(await joinAs({})).to.equal("joined");
+    } finally {
+      rogue.close();
+      await client.removeNode("rogue");
+    }
+  });
 });

@@ -45,7 +45,7 @@ describe("authorization of every call", () => {
     server.addService(CubeService, {
       listNodes: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
         handled.push("listNodes");
-        callback(null, { nodes: [] });
+        callback(null, { nodes: [], warnings: [] });
       },
     });
     server.addService(ClusterService, {

@@ -11,10 +11,11 @@ export default class Nodes extends CubeCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Nodes);
-    const { nodes } = await (await this.leader()).listNodes();
+    const { nodes, warnings } = await (await this.leader()).listNodes();
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     const infos = nodes.map(nodeFromWire);
     if (await printedForScripts(flags.output, infos, () => infos.map((node) => `node/${node.name}`))) return;
-    const statusColor = (status: string) => (status === "Ready" ? colors.green(status) : colors.red(status));
+    const statusColor = (status: string) => (status === "Ready" ? colors.green(status) : status === "NotReady" ? colors.red(status) : colors.yellow(status));
     const labels = (node: (typeof nodes)[number]) =>
       Object.entries(node.labels)
         .sort(([a], [b]) => (a < b ? -1 : 1))

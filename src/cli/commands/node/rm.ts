@@ -3,7 +3,7 @@ import { CubeCommand } from "../../base-command.js";
 
 export default class NodeRm extends CubeCommand {
   static override description =
-    "Remove a node from the cluster: its pods move to other nodes, and its name is free for another machine (a node that comes back must certify again with the join token)";
+    "Remove a node from the cluster: its pods move to other nodes, its key is revoked for good and its name is free for another machine. A removed node that still runs leaves the cluster (its containers removed) and stays out until its cube-server is restarted, when it joins with a new key if the join token lets it (rotate the token, or start the leader with --approve-nodes, to keep it out)";
   static override examples = ["<%= config.bin %> node rm worker-3"];
   static override args = { name: Args.string({ description: "the node's name, as `cube nodes` shows it", required: true }) };
 
