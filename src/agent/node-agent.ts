@@ -5,7 +5,7 @@ import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { RestartSettings } from "../shared/domain.js";
 import type { JoinToken } from "../shared/join-token.js";
 import type { Logger } from "../shared/logger.js";
-import { renewalTime } from "../shared/renewal-time.js";
+import { startRenewalLoop } from "../shared/renewal-loop.js";
 import { ClientIdentity, mutualChannelCredentials, type RenewableServerCredentials, type TrustAndIdentity } from "../shared/tls-credentials.js";
 import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
@@ -60,7 +60,7 @@ export class NodeAgent {
   private client?: ClusterClient;
   private identity?: ClientIdentity;
   private certificateInUse?: string;
-  private renewalTimer?: NodeJS.Timeout;
+  private renewal?: { stop(): void };
   private readonly abort = new AbortController();
   private readonly pods: PodSync;
   private readonly clock: Clock;
@@ -98,7 +98,7 @@ export class NodeAgent {
 
   async stop(): Promise<void> {
     clearInterval(this.syncTimer);
-    clearTimeout(this.renewalTimer);
+    this.renewal?.stop();
     this.abort.abort();
     await this.running;
     await this.pods.stop();
@@ -134,7 +134,7 @@ export class NodeAgent {
   private async leave(refusal: string): Promise<void> {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
-    clearTimeout(this.renewalTimer);
+    this.renewal?.stop();
     this.options.certificate.forgetKey();
     this.client?.close();
     this.client = undefined;
@@ -165,7 +165,15 @@ export class NodeAgent {
       this.options.serverCredentials?.renew(usable);
       if (this.identity) this.identity.update(usable.identity);
       else this.identity = new ClientIdentity(usable.ca, usable.identity);
-      this.scheduleRenewal();
+      this.renewal ??= startRenewalLoop({
+        clock: this.clock,
+        validity: () => this.options.certificate.validity,
+        renew: () => this.renew(),
+        failed: (error, retryInMs, leftMs) =>
+          this.options.log.warn(
+            `cannot renew the node's certificate (valid for ${Math.max(0, Math.round(leftMs / 1000))}s more): ${(error as grpc.ServiceError).details ?? (error as Error).message}; retrying in ${Math.ceil(retryInMs / 1000)}s`,
+          ),
+      });
     }
     this.client ??= new ClusterClient(
       this.options.leaderAddress,
@@ -175,39 +183,20 @@ export class NodeAgent {
     return this.client;
   }
 
-  private scheduleRenewal(delayMs?: number): void {
-    clearTimeout(this.renewalTimer);
-    const validity = this.options.certificate.validity;
-    if (!validity) return;
-    const at = delayMs ?? renewalTime(validity.from, validity.to).getTime() - this.clock.now();
-    this.renewalTimer = setTimeout(() => void this.renew(), Math.max(0, at));
-  }
-
-  /** Renews the certificate with the current one (no token needed); on failure retries, well before it expires. */
+  /** Renews the certificate with the current one (no token needed), and puts the new one in use. */
   private async renew(): Promise<void> {
     const { certificate, name, log } = this.options;
-    try {
-      const certificateRequest = await certificate.renewalRequest();
-      const response = await new Promise<{ certificate: string }>((resolve, reject) =>
-        this.client!.renew({ certificateRequest }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, answer) =>
-          error ? reject(error) : resolve(answer),
-        ),
-      );
-      certificate.renewed(response.certificate);
-      const usable = certificate.usable(name, new Date(this.clock.now()));
-      if (!usable) throw new Error("the renewed certificate is not valid now");
-      this.use(usable);
-      log.info(`renewed the node's certificate (valid until ${certificate.validity!.to.toISOString()})`);
-    } catch (error) {
-      const validity = certificate.validity;
-      const left = validity ? validity.to.getTime() - this.clock.now() : 0;
-      const retryIn = Math.min(30_000, Math.max(1000, left / 10));
-      const details = (error as grpc.ServiceError).details ?? (error as Error).message;
-      log.warn(
-        `cannot renew the node's certificate (valid for ${Math.max(0, Math.round(left / 1000))}s more): ${details}; retrying in ${Math.round(retryIn / 1000)}s`,
-      );
-      this.scheduleRenewal(retryIn);
-    }
+    const certificateRequest = await certificate.renewalRequest();
+    const response = await new Promise<{ certificate: string }>((resolve, reject) =>
+      this.client!.renew({ certificateRequest }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, answer) =>
+        error ? reject(error) : resolve(answer),
+      ),
+    );
+    certificate.renewed(response.certificate);
+    const usable = certificate.usable(name, new Date(this.clock.now()));
+    if (!usable) throw new Error("the renewed certificate is not valid now");
+    this.use(usable);
+    log.info(`renewed the node's certificate (valid until ${certificate.validity!.to.toISOString()})`);
   }
 
   private runSession(joined: JoinResponse, established: () => void, signal: AbortSignal): Promise<string> {

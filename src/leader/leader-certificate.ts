@@ -6,7 +6,7 @@ import type { Clock } from "../shared/clock.js";
 import { isWildcardHost, type HostPort } from "../shared/host-port.js";
 import type { Logger } from "../shared/logger.js";
 import { IN_MEMORY } from "../shared/open-database.js";
-import { renewalTime } from "../shared/renewal-time.js";
+import { startRenewalLoop } from "../shared/renewal-loop.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { ClientIdentity, RenewableServerCredentials } from "../shared/tls-credentials.js";
 import type { ClusterCa } from "./cluster-ca.js";
@@ -33,18 +33,28 @@ export class LeaderCertificate {
   readonly serverCredentials: RenewableServerCredentials;
   readonly clientIdentity: ClientIdentity;
   private readonly recentDigests: Buffer[];
-  private timer?: NodeJS.Timeout;
+  private readonly renewal: { stop(): void };
 
   private constructor(
     private readonly issue: () => Promise<CertifiedKey>,
     private current: CertifiedKey,
     private readonly ca: ClusterCa,
-    private readonly clock: Clock,
+    clock: Clock,
     private readonly log: Logger,
   ) {
     this.serverCredentials = new RenewableServerCredentials(false, { ca: ca.certificate, identity: current });
     this.clientIdentity = new ClientIdentity(ca.certificate, current);
     this.recentDigests = [certificateDigest(current.certificate)];
+    this.renewal = startRenewalLoop({
+      clock,
+      validity: () => {
+        const certificate = new X509Certificate(this.current.certificate);
+        return { from: new Date(certificate.validFrom), to: new Date(certificate.validTo) };
+      },
+      renew: () => this.renew(),
+      failed: (error, retryInMs) =>
+        log.error(`cannot renew the leader's certificate: ${(error as Error).message}; retrying in ${Math.ceil(retryInMs / 1000)}s`),
+    });
   }
 
   static async create(
@@ -73,9 +83,7 @@ export class LeaderCertificate {
       issuedBy(stored.certificate, ca.certificate, new Date(clock.now())) &&
       namesExactly(stored.certificate, identities, hosts);
     const current = reusable ? { certificate: stored.certificate!, key: stored.key! } : await issue();
-    const certificate = new LeaderCertificate(issue, current, ca, clock, log);
-    certificate.scheduleRenewal();
-    return certificate;
+    return new LeaderCertificate(issue, current, ca, clock, log);
   }
 
   /** Whether `digest` is that of a certificate this leader serves with (the current one, or the one just replaced). */
@@ -84,27 +92,15 @@ export class LeaderCertificate {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-  }
-
-  private scheduleRenewal(): void {
-    const certificate = new X509Certificate(this.current.certificate);
-    const at = renewalTime(new Date(certificate.validFrom), new Date(certificate.validTo));
-    this.timer = setTimeout(() => void this.renew(), Math.max(0, at.getTime() - this.clock.now()));
-    this.timer.unref();
+    this.renewal.stop();
   }
 
   private async renew(): Promise<void> {
-    try {
-      this.current = await this.issue();
-      this.serverCredentials.renew({ ca: this.ca.certificate, identity: this.current });
-      this.clientIdentity.update(this.current);
-      this.recentDigests.unshift(certificateDigest(this.current.certificate));
-      this.recentDigests.length = 2;
-      this.log.info(`renewed the leader's certificate (valid until ${new X509Certificate(this.current.certificate).validTo})`);
-    } catch (error) {
-      this.log.error(`cannot renew the leader's certificate: ${(error as Error).message}`);
-    }
-    this.scheduleRenewal();
+    this.current = await this.issue();
+    this.serverCredentials.renew({ ca: this.ca.certificate, identity: this.current });
+    this.clientIdentity.update(this.current);
+    this.recentDigests.unshift(certificateDigest(this.current.certificate));
+    this.recentDigests.length = 2;
+    this.log.info(`renewed the leader's certificate (valid until ${new X509Certificate(this.current.certificate).validTo})`);
   }
 }

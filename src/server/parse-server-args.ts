@@ -165,6 +165,17 @@ function percentFlag(value: string, flag: string): number {
   return percent / 100;
 }
 
+/** Certificates live from 5 seconds (tests) to 5 years (half the CA's ten: a certificate never outlives its CA). */
+const CERTIFICATE_LIFETIME = { leastMs: 5000, mostMs: 5 * 365 * 86_400_000 };
+
+function certificateLifetimeFlag(value: string): number {
+  const lifetime = durationFlag(value, "cert-lifetime");
+  if (lifetime < CERTIFICATE_LIFETIME.leastMs || lifetime > CERTIFICATE_LIFETIME.mostMs) {
+    throw new UsageError(`--cert-lifetime must be from 5s to 5 years (1825d), got "${value}"`);
+  }
+  return lifetime;
+}
+
 function durationFlag(value: string, flag: string): number {
   const parsed = parseDuration(value);
   if (parsed === undefined) throw new UsageError(`--${flag} must be a positive duration such as 15s or 1m, got "${value}"`);
@@ -287,7 +298,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
           .split(",")
           .map((name) => name.trim())
           .filter((name) => name !== ""),
-        certificateLifetimeMs: durationFlag(required("cert-lifetime"), "cert-lifetime"),
+        certificateLifetimeMs: certificateLifetimeFlag(required("cert-lifetime")),
         dataDir,
         name,
         restart,

@@ -7,7 +7,15 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The longest delay one of Node's timers takes (about 24.8 days): a longer one would fire at once. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms, signal) => sleepFor(ms, undefined, { signal }),
+  // A long sleep (a certificate that lives a year renews after months) is slept in parts that a timer can take.
+  async sleep(ms, signal) {
+    const end = Date.now() + ms;
+    do await sleepFor(Math.min(Math.max(0, end - Date.now()), LONGEST_TIMER_MS), undefined, { signal });
+    while (Date.now() < end);
+  },
 };

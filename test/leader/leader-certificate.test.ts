@@ -5,6 +5,9 @@ import { join } from "node:path";
 import { ClusterCa } from "../../src/leader/cluster-ca.js";
 import { LeaderCertificate, leaderHosts } from "../../src/leader/leader-certificate.js";
 import { systemClock } from "../../src/shared/clock.js";
+import { IN_MEMORY } from "../../src/shared/open-database.js";
+import { FakeClock } from "../helpers/fake-clock.js";
+import { eventually } from "../helpers/processes.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -44,5 +47,30 @@ describe("the leader's certificate across restarts", () => {
     expect(moved).to.not.equal(first);
     expect(await start(["127.0.0.1"])).to.not.equal(moved);
     expect(statSync(join(dir.path, "leader-key.pem")).mode & 0o777).to.equal(0o600);
+  });
+});
+
+describe("the leader's certificate over a long life (an injected clock)", () => {
+  it("a one-year certificate: not renewed in its first half year, renewed once past its renewal time, served at once", async () => {
+    const clock = new FakeClock(Date.UTC(2030, 0, 1));
+    const ca = await ClusterCa.open(IN_MEMORY, new Date(clock.now()));
+    const log = new MemoryLogger();
+    const year = 365 * 86_400_000;
+    const certificate = await LeaderCertificate.create(ca, IN_MEMORY, "boss", ["127.0.0.1"], year, clock, log);
+    const renewed = () => log.lines.filter((line) => line.includes("renewed the leader's certificate"));
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      await settle();
+      clock.advance(year / 2 - 86_400_000);
+      await settle();
+      expect(renewed(), "in its first half year").to.deep.equal([]);
+      clock.advance(0.3 * year + 86_400_000); // past 80 %: its renewal time, wherever the draw put it
+      await eventually("a renewal", async () => (renewed().length === 1 ? true : undefined), 5000, 20);
+      await settle();
+      expect(renewed(), "once").to.have.length(1);
+      expect(renewed()[0]).to.match(/valid until .*2031/);
+    } finally {
+      certificate.stop();
+    }
   });
 });

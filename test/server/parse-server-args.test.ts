@@ -153,6 +153,19 @@ describe("parseServerArgs", () => {
     expect(fromEnv.mode === "follower" && fromEnv.warnings).to.deep.equal([]);
   });
 
+  it("takes a certificate lifetime from seconds to years, within the CA's", () => {
+    for (const [given, ms] of [
+      ["6s", 6000],
+      ["400d", 400 * 86_400_000],
+      ["1825d", 1825 * 86_400_000],
+    ] as const) {
+      const command = parseServerArgs(["leader", "--cert-lifetime", given], {});
+      expect(command.mode === "leader" && command.config.certificateLifetimeMs, given).to.equal(ms);
+    }
+    for (const given of ["4s", "1826d"])
+      expect(usageError(["leader", "--cert-lifetime", given])).to.equal(`--cert-lifetime must be from 5s to 5 years (1825d), got "${given}"`);
+  });
+
   it("rejects unknown modes and flags, bad addresses and bad durations in one line", () => {
     expect(usageError(["boss"])).to.match(/unknown mode "boss"/);
     expect(usageError(["leader", "--token", TOKEN, "--leader", "x:1"])).to.match(/Unknown option '--leader'/);
