@@ -1,5 +1,5 @@
 import type { AuthorizationOptions } from "../shared/authorize-calls.js";
-import { FailureLimiter } from "../shared/failure-limiter.js";
+import { GuessLimiter } from "../shared/guess-limiter.js";
 import { systemClock } from "../shared/clock.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, type HostPort } from "../shared/host-port.js";
@@ -27,7 +27,7 @@ export async function startFollower(config: FollowerConfig, deps: NodeAgentDepen
   if (config.dataDir !== IN_MEMORY) makePrivateDirectory(config.dataDir);
   const certificate = NodeCertificate.load(config.dataDir);
   const serverCredentials = new RenewableServerCredentials(true, certificate.usable(config.name, new Date((deps.clock ?? systemClock).now())));
-  const authorization: AuthorizationOptions = { failures: new FailureLimiter(deps.clock ?? systemClock), log };
+  const authorization: AuthorizationOptions = { failures: new GuessLimiter(deps.clock ?? systemClock), log };
   const server = createAuthorizingServer(authorization);
   const agent = await openNodeAgent(server, config, deps, { certificate, serverCredentials });
   const port = await listen(server, config.listen, serverCredentials);

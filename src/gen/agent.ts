@@ -57,16 +57,26 @@ export interface IntroduceRequest {
   clientNonce: Uint8Array;
   /** SHA-256 of the certificate the caller sees on this connection (a relay's, if there is one in the middle). */
   certificateDigest: Uint8Array;
-  /** The proof is for the admin password (the CLI's first contact) rather than for the join token. */
+  /** The exchange is for the admin password (the CLI's first contact) rather than for the join token. */
   admin: boolean;
+  /**
+   * The caller's CPace share: its secret scalar times the generator hashed from the secret (token or admin
+   * password), client_nonce and certificate_digest (ristretto255, 32 bytes).
+   */
+  clientShare: Uint8Array;
 }
 
 export interface IntroduceResponse {
-  /** The cluster CA's certificate (PEM). Its SHA-256 is also the salt of the key derived from the token. */
+  /** The cluster CA's certificate (PEM). */
   caCertificate: string;
   serverNonce: Uint8Array;
-  /** HMAC(scrypt(token or admin password, sha256(CA)), "cube/server" | client_nonce | server_nonce | certificate_digest | sha256(CA)). */
+  /**
+   * HMAC(session key, "cube/server"): the leader knows the same secret, for the certificate the caller sees. The
+   * session key hashes both nonces, both shares, the certificate digest, sha256(CA) and the shared point.
+   */
   serverProof: Uint8Array;
+  /** The leader's CPace share, on the same generator. */
+  serverShare: Uint8Array;
 }
 
 export interface CertifyRequest {
@@ -75,7 +85,7 @@ export interface CertifyRequest {
   certificateRequest: string;
   clientNonce: Uint8Array;
   serverNonce: Uint8Array;
-  /** HMAC(scrypt(token, sha256(CA)), "cube/client" | server_nonce | client_nonce | certificate_digest). */
+  /** HMAC(session key, "cube/client"), the session key of the introduction with these nonces. */
   clientProof: Uint8Array;
 }
 
@@ -204,7 +214,12 @@ export interface LeaderMessage {
 }
 
 function createBaseIntroduceRequest(): IntroduceRequest {
-  return { clientNonce: new Uint8Array(0), certificateDigest: new Uint8Array(0), admin: false };
+  return {
+    clientNonce: new Uint8Array(0),
+    certificateDigest: new Uint8Array(0),
+    admin: false,
+    clientShare: new Uint8Array(0),
+  };
 }
 
 export const IntroduceRequest: MessageFns<IntroduceRequest> = {
@@ -217,6 +232,9 @@ export const IntroduceRequest: MessageFns<IntroduceRequest> = {
     }
     if (message.admin !== false) {
       writer.uint32(24).bool(message.admin);
+    }
+    if (message.clientShare.length !== 0) {
+      writer.uint32(34).bytes(message.clientShare);
     }
     return writer;
   },
@@ -258,6 +276,14 @@ export const IntroduceRequest: MessageFns<IntroduceRequest> = {
             message.admin = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.clientShare = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -283,6 +309,11 @@ export const IntroduceRequest: MessageFns<IntroduceRequest> = {
         ? bytesFromBase64(object.certificate_digest)
         : new Uint8Array(0),
       admin: isSet(object.admin) ? globalThis.Boolean(object.admin) : false,
+      clientShare: isSet(object.clientShare)
+        ? bytesFromBase64(object.clientShare)
+        : isSet(object.client_share)
+        ? bytesFromBase64(object.client_share)
+        : new Uint8Array(0),
     };
   },
 
@@ -297,6 +328,9 @@ export const IntroduceRequest: MessageFns<IntroduceRequest> = {
     if (message.admin !== false) {
       obj.admin = message.admin;
     }
+    if (message.clientShare.length !== 0) {
+      obj.clientShare = base64FromBytes(message.clientShare);
+    }
     return obj;
   },
 
@@ -308,12 +342,18 @@ export const IntroduceRequest: MessageFns<IntroduceRequest> = {
     message.clientNonce = object.clientNonce ?? new Uint8Array(0);
     message.certificateDigest = object.certificateDigest ?? new Uint8Array(0);
     message.admin = object.admin ?? false;
+    message.clientShare = object.clientShare ?? new Uint8Array(0);
     return message;
   },
 };
 
 function createBaseIntroduceResponse(): IntroduceResponse {
-  return { caCertificate: "", serverNonce: new Uint8Array(0), serverProof: new Uint8Array(0) };
+  return {
+    caCertificate: "",
+    serverNonce: new Uint8Array(0),
+    serverProof: new Uint8Array(0),
+    serverShare: new Uint8Array(0),
+  };
 }
 
 export const IntroduceResponse: MessageFns<IntroduceResponse> = {
@@ -326,6 +366,9 @@ export const IntroduceResponse: MessageFns<IntroduceResponse> = {
     }
     if (message.serverProof.length !== 0) {
       writer.uint32(26).bytes(message.serverProof);
+    }
+    if (message.serverShare.length !== 0) {
+      writer.uint32(34).bytes(message.serverShare);
     }
     return writer;
   },
@@ -367,6 +410,14 @@ export const IntroduceResponse: MessageFns<IntroduceResponse> = {
             message.serverProof = reader.bytes();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.serverShare = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -396,6 +447,11 @@ export const IntroduceResponse: MessageFns<IntroduceResponse> = {
         : isSet(object.server_proof)
         ? bytesFromBase64(object.server_proof)
         : new Uint8Array(0),
+      serverShare: isSet(object.serverShare)
+        ? bytesFromBase64(object.serverShare)
+        : isSet(object.server_share)
+        ? bytesFromBase64(object.server_share)
+        : new Uint8Array(0),
     };
   },
 
@@ -410,6 +466,9 @@ export const IntroduceResponse: MessageFns<IntroduceResponse> = {
     if (message.serverProof.length !== 0) {
       obj.serverProof = base64FromBytes(message.serverProof);
     }
+    if (message.serverShare.length !== 0) {
+      obj.serverShare = base64FromBytes(message.serverShare);
+    }
     return obj;
   },
 
@@ -421,6 +480,7 @@ export const IntroduceResponse: MessageFns<IntroduceResponse> = {
     message.caCertificate = object.caCertificate ?? "";
     message.serverNonce = object.serverNonce ?? new Uint8Array(0);
     message.serverProof = object.serverProof ?? new Uint8Array(0);
+    message.serverShare = object.serverShare ?? new Uint8Array(0);
     return message;
   },
 };

@@ -3,9 +3,10 @@ import * as grpc from "@grpc/grpc-js";
 import type { ClusterServer } from "../gen/agent.js";
 import { blockedRefusal, callerHost, callerNodeName, recordFailure, type AuthorizationOptions } from "../shared/authorize-calls.js";
 import type { Clock } from "../shared/clock.js";
+import { GuessLimiter } from "../shared/guess-limiter.js";
 import { NODE_NAME_PATTERN } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
-import { clientProof, newNonce, NONCE_BYTES, proofKey, proofsMatch, serverProof } from "../shared/trust-proof.js";
+import { clientProof, InvalidShare, newNonce, NONCE_BYTES, proofsMatch, serverProof, sessionKey, startExchange } from "../shared/trust-proof.js";
 import type { ClusterCa } from "./cluster-ca.js";
 import type { ClusterIdentity } from "./cluster-identity.js";
 import type { LeaderCertificate } from "./leader-certificate.js";
@@ -15,6 +16,8 @@ import { JoinRefused } from "./node-registry.js";
 /** How long an introduction may wait for its `Certify`, and how many may wait at once (the oldest are dropped). */
 const INTRODUCTION_TTL_MS = 60_000;
 const MAX_PENDING_INTRODUCTIONS = 10_000;
+/** First contacts per address: a node retrying its join backs off to one every 5 s; a guesser gets 30 a minute. */
+const INTRODUCTION_LIMITS = { maxGuesses: 30, windowMs: 60_000, blockMs: 60_000 };
 
 export interface CertificateServiceDependencies {
   ca: ClusterCa;
@@ -33,7 +36,8 @@ interface Introduction {
   /** An introduction for the admin password proves nothing about the join token: it cannot lead to a certificate. */
   admin: boolean;
   clientNonce: Buffer;
-  certificateDigest: Buffer;
+  /** The key of this exchange: the client's confirmation must be made with it. */
+  sessionKey: Buffer;
   expiresAt: number;
 }
 
@@ -48,7 +52,7 @@ type CertificateHandlers = Pick<ClusterServer, "introduce" | "certify" | "renew"
 export function createCertificateHandlers(deps: CertificateServiceDependencies): CertificateHandlers {
   const { ca, leaderCertificate, keys, clock, authorization } = deps;
   const pending = new Map<string, Introduction>();
-  const key = (admin: boolean) => proofKey(admin ? deps.adminPassword : deps.identity.joinToken, ca.digest);
+  const introductions = new GuessLimiter(clock, INTRODUCTION_LIMITS);
 
   function forgetExpired(now: number): void {
     for (const [nonce, introduction] of pending) {
@@ -71,7 +75,13 @@ export function createCertificateHandlers(deps: CertificateServiceDependencies):
 
   return {
     introduce: (call, callback) => {
-      const { clientNonce, certificateDigest, admin } = call.request;
+      // Each introduction is one live guess of the secret for whoever asks: a bounded number per address.
+      const host = callerHost(call);
+      if (introductions.count(host)) authorization.log.warn(`too many first contacts from ${host || "an unknown peer"}; refusing more for a while`);
+      const wait = introductions.blockedFor(host);
+      if (wait > 0)
+        return callback(statusError(grpc.status.RESOURCE_EXHAUSTED, `too many first contacts from your address: try again in ${Math.ceil(wait / 1000)}s`));
+      const { clientNonce, certificateDigest, admin, clientShare } = call.request;
       if (clientNonce.length !== NONCE_BYTES) return callback(statusError(grpc.status.INVALID_ARGUMENT, `the client nonce must be ${NONCE_BYTES} bytes`));
       if (!leaderCertificate.isOwn(Buffer.from(certificateDigest))) {
         return callback(
@@ -81,19 +91,24 @@ export function createCertificateHandlers(deps: CertificateServiceDependencies):
       const now = clock.now();
       forgetExpired(now);
       const serverNonce = newNonce();
-      pending.set(serverNonce.toString("hex"), {
-        admin,
-        clientNonce: Buffer.from(clientNonce),
-        certificateDigest: Buffer.from(certificateDigest),
-        expiresAt: now + INTRODUCTION_TTL_MS,
-      });
-      key(admin).then(
-        (proof) => {
-          const inputs = { clientNonce: Buffer.from(clientNonce), serverNonce, certificateDigest: Buffer.from(certificateDigest), caDigest: ca.digest };
-          callback(null, { caCertificate: ca.certificate, serverNonce, serverProof: serverProof(proof, inputs) });
-        },
-        (error: Error) => callback(statusError(grpc.status.INTERNAL, error.message)),
-      );
+      const secret = admin ? deps.adminPassword : deps.identity.joinToken;
+      const { scalar, share: serverShare } = startExchange(secret, admin ? "admin" : "join", Buffer.from(clientNonce), Buffer.from(certificateDigest));
+      let key: Buffer;
+      try {
+        key = sessionKey(scalar, clientShare, {
+          clientNonce: Buffer.from(clientNonce),
+          serverNonce,
+          clientShare: Buffer.from(clientShare),
+          serverShare,
+          certificateDigest: Buffer.from(certificateDigest),
+          caDigest: ca.digest,
+        });
+      } catch (error) {
+        if (error instanceof InvalidShare) return callback(statusError(grpc.status.INVALID_ARGUMENT, `client share: ${error.message}`));
+        throw error;
+      }
+      pending.set(serverNonce.toString("hex"), { admin, clientNonce: Buffer.from(clientNonce), sessionKey: key, expiresAt: now + INTRODUCTION_TTL_MS });
+      callback(null, { caCertificate: ca.certificate, serverNonce, serverShare, serverProof: serverProof(key) });
     },
 
     certify: (call, callback) => {
@@ -113,16 +128,9 @@ export function createCertificateHandlers(deps: CertificateServiceDependencies):
       if (!NODE_NAME_PATTERN.test(nodeName)) {
         return callback(statusError(grpc.status.INVALID_ARGUMENT, `invalid node name "${nodeName}": use lowercase letters, digits, "-" and "."`));
       }
-      key(false)
-        .then(async (proof) => {
-          const inputs = {
-            clientNonce: introduction.clientNonce,
-            serverNonce: Buffer.from(serverNonce),
-            certificateDigest: introduction.certificateDigest,
-            caDigest: ca.digest,
-          };
-          if (!proofsMatch(Buffer.from(presented), clientProof(proof, inputs))) return fail(grpc.status.UNAUTHENTICATED, "wrong join token");
-          const certificate = await issue(nodeName, certificateRequest);
+      if (!proofsMatch(Buffer.from(presented), clientProof(introduction.sessionKey))) return fail(grpc.status.UNAUTHENTICATED, "wrong join token");
+      issue(nodeName, certificateRequest)
+        .then((certificate) => {
           authorization.log.info(`certified node ${nodeName} (${host})`);
           callback(null, { certificate });
         })

@@ -6,7 +6,7 @@ import { NodeCertificate } from "../agent/node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "../agent/open-node-agent.js";
 import type { AuthorizationOptions } from "../shared/authorize-calls.js";
 import { systemClock } from "../shared/clock.js";
-import { FailureLimiter } from "../shared/failure-limiter.js";
+import { GuessLimiter } from "../shared/guess-limiter.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, localDialAddress, type HostPort } from "../shared/host-port.js";
 import { formatJoinToken, parseJoinToken } from "../shared/join-token.js";
@@ -108,7 +108,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   for (const warning of identity.warnings()) log.warn(warning);
   const authorization: AuthorizationOptions = {
     adminPassword: secrets.adminPassword,
-    failures: new FailureLimiter(clock),
+    failures: new GuessLimiter(clock),
     log,
     nodeKeyBound: (name: string, keyDigest: string) => keys.isBound(name, keyDigest),
   };

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { PeerCertificate } from "node:tls";
 import { hasIdentity, nodeNameIn, publicKeyDigest } from "./certificate-facts.js";
-import type { FailureLimiter } from "./failure-limiter.js";
+import type { GuessLimiter } from "./guess-limiter.js";
 import { parseHostPort } from "./host-port.js";
 import type { Logger } from "./logger.js";
 import { removedCertificate } from "./node-removal.js";
@@ -55,7 +55,7 @@ export function callerHost(call: CallWithAuth): string {
 export interface AuthorizationOptions {
   /** The password of the admin API; absent where the admin API is not served (a follower). */
   adminPassword?: string;
-  failures: FailureLimiter;
+  failures: GuessLimiter;
   log: Logger;
   /** Whether a node's certificate carries the key its name is bound to (on the leader: a removed node's certificate is no longer valid). */
   nodeKeyBound?: (name: string, keyDigest: string) => boolean;
@@ -75,7 +75,7 @@ type Refusal = { code: grpc.status; details: string } | undefined;
 
 /** Records a failed authentication of `host`; says so once when the host gets refused for a while. */
 export function recordFailure(options: AuthorizationOptions, host: string, what: string): void {
-  if (options.failures.fail(host))
+  if (options.failures.count(host))
     options.log.warn(`too many failed authentications from ${host || "an unknown peer"} (last: ${what}); refusing it for a while`);
 }
 

@@ -7,7 +7,7 @@ import { certificateDigest, hasIdentity, issuedBy, sha256 } from "./certificate-
 import { FirstContactError } from "./first-contact-error.js";
 import { SERVER_NAME } from "./tls-credentials.js";
 import type { JoinToken } from "./join-token.js";
-import { clientProof, newNonce, proofKey, proofsMatch, serverProof } from "./trust-proof.js";
+import { clientProof, InvalidShare, newNonce, proofsMatch, serverProof, sessionKey, startExchange } from "./trust-proof.js";
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -114,10 +114,12 @@ export async function verifyLeader(address: string, token: JoinToken, options: {
   try {
     const clientNonce = newNonce();
     const seenDigest = connection.certificateDigest;
+    const exchange = startExchange(token.secret, admin ? "admin" : "join", clientNonce, seenDigest);
     const introduction = await connection.call("/cube.agent.v1.Cluster/Introduce", IntroduceRequest, IntroduceResponse, {
       clientNonce,
       certificateDigest: seenDigest,
       admin,
+      clientShare: exchange.share,
     });
     const caCertificate = introduction.caCertificate;
     let caDigest: Buffer;
@@ -133,13 +135,27 @@ export async function verifyLeader(address: string, token: JoinToken, options: {
     if (!issuedBy(leaf, caCertificate, now) || !hasIdentity(connection.certificate.subjectAltName, { role: "leader" })) {
       throw new FirstContactError(`the certificate presented at ${address} is not the leader certificate of the CA it sent: someone in the middle`);
     }
-    const key = await proofKey(token.secret, caDigest);
-    const inputs = { clientNonce, serverNonce: Buffer.from(introduction.serverNonce), certificateDigest: seenDigest, caDigest };
-    if (!proofsMatch(Buffer.from(introduction.serverProof), serverProof(key, inputs))) {
-      throw new FirstContactError(
-        `the leader at ${address} did not prove that it knows our ${admin ? "password" : "token"} for the certificate we see: the ${admin ? "password" : "token"} is wrong, or something in the middle presents its own certificate`,
+    const serverNonce = Buffer.from(introduction.serverNonce);
+    const what = admin ? "password" : "token";
+    const refused = () =>
+      new FirstContactError(
+        `the leader at ${address} did not prove that it knows our ${what} for the certificate we see: the ${what} is wrong, or something in the middle presents its own certificate`,
       );
+    let key: Buffer;
+    try {
+      key = sessionKey(exchange.scalar, introduction.serverShare, {
+        clientNonce,
+        serverNonce,
+        clientShare: exchange.share,
+        serverShare: Buffer.from(introduction.serverShare),
+        certificateDigest: seenDigest,
+        caDigest,
+      });
+    } catch (error) {
+      if (error instanceof InvalidShare) throw refused();
+      throw error;
     }
+    if (!proofsMatch(Buffer.from(introduction.serverProof), serverProof(key))) throw refused();
     return {
       caCertificate,
       certify: async (nodeName, certificateRequest) => {
@@ -147,8 +163,8 @@ export async function verifyLeader(address: string, token: JoinToken, options: {
           nodeName,
           certificateRequest,
           clientNonce,
-          serverNonce: inputs.serverNonce,
-          clientProof: clientProof(key, inputs),
+          serverNonce,
+          clientProof: clientProof(key),
         });
         return response.certificate;
       },

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CubeService } from "../../src/gen/cube.js";
 import { createClusterCa, issueWithNewKey } from "../../src/shared/certificates.js";
-import { FailureLimiter } from "../../src/shared/failure-limiter.js";
+import { GuessLimiter } from "../../src/shared/guess-limiter.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
 import { RenewableServerCredentials } from "../../src/shared/tls-credentials.js";
@@ -25,7 +25,7 @@ describe("cube CLI: an outcome it cannot know", function () {
     const now = new Date();
     const ca = await createClusterCa(now);
     const identity = await issueWithNewKey({ ca, identities: [{ role: "leader" }], hosts: ["127.0.0.1"], now, lifetimeMs: 3_600_000 });
-    server = createAuthorizingServer({ adminPassword: password, failures: new FailureLimiter(systemClock), log: new MemoryLogger() });
+    server = createAuthorizingServer({ adminPassword: password, failures: new GuessLimiter(systemClock), log: new MemoryLogger() });
     // A leader that takes the request and never answers (a commit that is slow, or a leader that died after it).
     server.addService(CubeService, { apply: () => void received++ });
     const port = await listen(server, { host: "127.0.0.1", port: 0 }, new RenewableServerCredentials(false, { ca: ca.certificate, identity }));

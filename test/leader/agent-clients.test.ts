@@ -4,7 +4,7 @@ import { AgentService } from "../../src/gen/agent.js";
 import { AgentClients } from "../../src/leader/agent-clients.js";
 import { publicKeyDigest, type CertifiedKey } from "../../src/shared/certificate-facts.js";
 import { createClusterCa, issueWithNewKey } from "../../src/shared/certificates.js";
-import { FailureLimiter } from "../../src/shared/failure-limiter.js";
+import { GuessLimiter } from "../../src/shared/guess-limiter.js";
 import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
 import { ClientIdentity, RenewableServerCredentials } from "../../src/shared/tls-credentials.js";
 import { FakeClock } from "../helpers/fake-clock.js";
@@ -20,7 +20,7 @@ describe("AgentClients: the leader's calls to nodes", () => {
 
   /** A node's server for node n1, with `identity`; its address. */
   const serveAs = async (identity: CertifiedKey) => {
-    const server = createAuthorizingServer({ failures: new FailureLimiter(new FakeClock()), log: new MemoryLogger() });
+    const server = createAuthorizingServer({ failures: new GuessLimiter(new FakeClock()), log: new MemoryLogger() });
     server.addService(AgentService, { logs: (call: grpc.ServerWritableStream<unknown, unknown>) => call.end() } as never);
     servers.push(server);
     return `127.0.0.1:${await listen(server, { host: "127.0.0.1", port: 0 }, new RenewableServerCredentials(true, { ca: ca.certificate, identity }))}`;

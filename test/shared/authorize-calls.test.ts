@@ -5,7 +5,7 @@ import { CubeClient, CubeService } from "../../src/gen/cube.js";
 import { callerNodeName, secretMatches } from "../../src/shared/authorize-calls.js";
 import { publicKeyDigest, type CertifiedKey } from "../../src/shared/certificate-facts.js";
 import { createClusterCa, issueWithNewKey } from "../../src/shared/certificates.js";
-import { FailureLimiter } from "../../src/shared/failure-limiter.js";
+import { GuessLimiter } from "../../src/shared/guess-limiter.js";
 import { grpcClientOptions } from "../../src/shared/grpc-client-options.js";
 import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
 import { ClientIdentity, leaderChannelCredentials, mutualChannelCredentials, RenewableServerCredentials } from "../../src/shared/tls-credentials.js";
@@ -38,7 +38,7 @@ describe("authorization of every call", () => {
     const bound = publicKeyDigest(node.certificate);
     server = createAuthorizingServer({
       adminPassword: "admin-password-0123",
-      failures: new FailureLimiter(clock, { maxFailures: 3, windowMs: 10_000, blockMs: 10_000 }),
+      failures: new GuessLimiter(clock, { maxGuesses: 3, windowMs: 10_000, blockMs: 10_000 }),
       log,
       nodeKeyBound: (name, keyDigest) => name === "n1" && keyDigest === bound,
     });
