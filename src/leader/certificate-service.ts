@@ -16,7 +16,7 @@ import { JoinRefused } from "./node-registry.js";
 /** How long an introduction may wait for its `Certify`, and how many may wait at once (the oldest are dropped). */
 const INTRODUCTION_TTL_MS = 60_000;
 const MAX_PENDING_INTRODUCTIONS = 10_000;
-/** First contacts per address: a node retrying its join backs off to one every 5 s; a guesser gets 30 a minute. */
+/** First contacts per address not followed by a node's valid proof (guesses): 30 a minute, then a minute of refusal. */
 const INTRODUCTION_LIMITS = { maxGuesses: 30, windowMs: 60_000, blockMs: 60_000 };
 
 export interface CertificateServiceDependencies {
@@ -129,6 +129,7 @@ export function createCertificateHandlers(deps: CertificateServiceDependencies):
         return callback(statusError(grpc.status.INVALID_ARGUMENT, `invalid node name "${nodeName}": use lowercase letters, digits, "-" and "."`));
       }
       if (!proofsMatch(Buffer.from(presented), clientProof(introduction.sessionKey))) return fail(grpc.status.UNAUTHENTICATED, "wrong join token");
+      introductions.refund(host); // its introduction was no wrong guess: a crowd of nodes joining at once is not blocked
       issue(nodeName, certificateRequest)
         .then((certificate) => {
           authorization.log.info(`certified node ${nodeName} (${host})`);

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import * as http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import type { PeerCertificate } from "node:tls";
 import { hasIdentity, nodeNameIn, publicKeyDigest } from "./certificate-facts.js";
@@ -6,6 +7,7 @@ import type { GuessLimiter } from "./guess-limiter.js";
 import { parseHostPort } from "./host-port.js";
 import type { Logger } from "./logger.js";
 import { removedCertificate } from "./node-removal.js";
+import { UNAUTHENTICATED_LIMITS, UnauthenticatedCalls } from "./unauthenticated-calls.js";
 
 /** Who may call a method: the admin (password), anyone (the first contact, whose proof its handler checks), a node or the leader (their certificates). */
 export type CallerRule = "admin" | "anyone" | "node" | "leader";
@@ -121,19 +123,71 @@ function judge(rule: CallerRule | undefined, call: CallWithAuth, metadata: grpc.
   }
 }
 
-/** Refuses every call whose caller the method's rule does not admit, before its handler sees it. */
+/**
+ * Refuses every call whose caller the method's rule does not admit, before its handler sees it. A call anyone may make
+ * gets a place among a bounded few (UNAUTHENTICATED_LIMITS), a deadline, and a small message size.
+ */
 export function authorizeCalls(options: AuthorizationOptions): grpc.ServerInterceptor {
-  return (method, call) =>
-    new grpc.ServerInterceptingCall(call, {
+  const unauthenticated = new UnauthenticatedCalls();
+  return (method, call) => {
+    const rule = ruleFor(method.path);
+    let release = () => {};
+    let deadline: NodeJS.Timeout | undefined;
+    const end = () => {
+      clearTimeout(deadline);
+      release();
+    };
+    /** Ends the call with `refusal`, and drops what the caller sends after it (it would wait in memory otherwise). */
+    const refuse = (refusal: { code: grpc.status; details: string }) => {
+      call.sendStatus({ ...refusal, metadata: new grpc.Metadata() });
+      dropRequest(call);
+    };
+    return new grpc.ServerInterceptingCall(call, {
       start: (next) =>
         next({
           onReceiveMetadata: (metadata, forward) => {
-            const refusal = judge(ruleFor(method.path), call, metadata, options);
-            if (!refusal) forward(metadata);
-            else call.sendStatus({ ...refusal, metadata: new grpc.Metadata() });
+            const refusal = judge(rule, call, metadata, options);
+            if (refusal) return refuse(refusal);
+            if (rule === "anyone") {
+              const place = unauthenticated.admit(callerHost(call));
+              if (!place) return refuse({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too many first contacts under way: try again shortly" });
+              release = place;
+              limitMessageSize(call, UNAUTHENTICATED_LIMITS.maxMessageBytes);
+              deadline = setTimeout(
+                () => refuse({ code: grpc.status.DEADLINE_EXCEEDED, details: "the first contact took too long" }),
+                UNAUTHENTICATED_LIMITS.deadlineMs,
+              );
+            }
+            forward(metadata);
           },
+          onCancel: end,
         }),
+      sendStatus: (status, next) => {
+        end();
+        next(status);
+      },
     });
+  };
+}
+
+/**
+ * Resets the request side of a refused call once its status is out (HTTP/2 RST_STREAM, NO_ERROR: "stop sending"), so
+ * that what the caller sends after it is dropped rather than kept. grpc-js 1.14 keeps the HTTP/2 stream on the call an
+ * interceptor is given first.
+ */
+function dropRequest(call: unknown): void {
+  const stream = (call as { stream?: { close?(code: number): void; closed?: boolean } }).stream;
+  if (stream?.close) setImmediate(() => !stream.closed && stream.close!(http2.constants.NGHTTP2_NO_ERROR));
+}
+
+/**
+ * Refuses, as soon as its size is announced, a message larger than `bytes` on this call (grpc-js has one limit for a
+ * whole server; a first contact's messages are small, and a stranger's 4 MiB would sit in memory while it trickles).
+ * grpc-js 1.14 reads messages through the decoder of the call an interceptor is given first.
+ */
+function limitMessageSize(call: unknown, bytes: number): void {
+  const decoder = (call as { decoder?: { maxReadMessageLength?: number } }).decoder;
+  if (decoder && typeof decoder.maxReadMessageLength === "number") decoder.maxReadMessageLength = bytes;
 }
 
 /** Adds the admin password to every call of a client. */

@@ -16,6 +16,10 @@ export function createAuthorizingServer(options: AuthorizationOptions): grpc.Ser
     "grpc.keepalive_time_ms": 10_000,
     "grpc.keepalive_timeout_ms": 5_000,
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
+    // Per connection: streams at once (a CLI's or a node's need a few; the leader's to a node, one per exec or logs),
+    // and the time a connection with no stream stays open.
+    "grpc.max_concurrent_streams": 256,
+    "grpc.max_connection_idle_ms": 5 * 60_000,
   });
 }
 

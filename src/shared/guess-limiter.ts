@@ -57,6 +57,12 @@ export class GuessLimiter {
     return false;
   }
 
+  /** Takes back a guess that turned out right (a first contact that ended in a valid proof): only wrong ones add up. */
+  refund(peer: string): void {
+    const entry = this.peers.get(peer);
+    if (entry && entry.count > 0) entry.count--;
+  }
+
   /** How many peers are followed (bounded by `maxPeers`). */
   get size(): number {
     return this.peers.size;

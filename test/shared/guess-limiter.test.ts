@@ -46,3 +46,14 @@ describe("GuessLimiter's table", () => {
     expect(limiter.blockedFor("10.0.0.0"), "forgotten: the oldest").to.equal(0);
   });
 });
+
+describe("GuessLimiter's refunds", () => {
+  it("takes back a guess that turned out right: only wrong ones add up", () => {
+    const limiter = new GuessLimiter(new FakeClock(0), { maxGuesses: 3, windowMs: 60_000, blockMs: 60_000 });
+    for (let i = 0; i < 10; i++) {
+      expect(limiter.count("nodes-behind-one-address")).to.equal(false);
+      limiter.refund("nodes-behind-one-address");
+    }
+    expect([limiter.count("a"), limiter.count("a"), limiter.count("a")]).to.deep.equal([false, false, true]);
+  });
+});
