@@ -25,6 +25,11 @@ export function pinnedCaFile(configFile: string, leaderUrl: string): string {
   return join(dirname(configFile), "ca", `${leaderUrl.replace(/[^A-Za-z0-9.-]/g, "_")}.pem`);
 }
 
+/** Where the CLI keeps the device cookie the leader gave it (see device-cookie), beside the pinned CA. */
+export function deviceCookiePath(configFile: string, leaderUrl: string): string {
+  return join(dirname(configFile), "ca", `${leaderUrl.replace(/[^A-Za-z0-9.-]/g, "_")}.device`);
+}
+
 const EXAMPLE = `{"leaderUrl": "localhost:4242", "password": "<cluster token>"}`;
 
 export function loadConfig(path: string): CubeConfig {

@@ -23,9 +23,11 @@ import {
   type EventsRequest,
   type ResourceEvent,
 } from "../gen/cube.js";
+import type { DeviceCookieStore } from "../shared/authorize-calls.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
+import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { leaderChannelCredentials } from "../shared/tls-credentials.js";
-import type { CubeConfig } from "./config.js";
+import { deviceCookiePath, type CubeConfig } from "./config.js";
 import { leaderCa } from "./leader-trust.js";
 
 const CALL_TIMEOUT_MS = 10_000;
@@ -44,13 +46,16 @@ type UnaryMethod<Request, Response> = (
 export class LeaderClient {
   private readonly client: CubeClient;
 
-  constructor(config: CubeConfig, ca: string) {
-    this.client = new CubeClient(config.leaderUrl, leaderChannelCredentials(ca, config.leaderUrl), grpcClientOptions(config.password));
+  constructor(config: CubeConfig, ca: string, devices?: DeviceCookieStore) {
+    this.client = new CubeClient(config.leaderUrl, leaderChannelCredentials(ca, config.leaderUrl), grpcClientOptions(config.password, devices));
   }
 
-  /** A client for the leader of `config`, whose CA is known, pinned, or verified now (see leaderCa). */
+  /**
+   * A client for the leader of `config`, whose CA is known, pinned, or verified now (see leaderCa); with the device
+   * cookie the leader gave this config, kept beside it.
+   */
   static async open(config: CubeConfig, configFile: string): Promise<LeaderClient> {
-    return new LeaderClient(config, await leaderCa(config, configFile));
+    return new LeaderClient(config, await leaderCa(config, configFile), deviceCookieFile(deviceCookiePath(configFile, config.leaderUrl)));
   }
 
   version(): Promise<VersionResponse> {
@@ -156,4 +161,18 @@ export class LeaderClient {
       );
     });
   }
+}
+
+/** A device cookie kept in a file (0600); a file that cannot be written is no reason to fail a command. */
+function deviceCookieFile(path: string): DeviceCookieStore {
+  return {
+    read: () => readIfExists(path)?.trim() || undefined,
+    write: (cookie) => {
+      try {
+        writeSecretFile(path, `${cookie}\n`);
+      } catch {
+        // The next call asks for another.
+      }
+    },
+  };
 }

@@ -3,6 +3,7 @@ import * as http2 from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import type { PeerCertificate } from "node:tls";
 import { hasIdentity, nodeNameIn, publicKeyDigest } from "./certificate-facts.js";
+import { DEVICE_METADATA, deviceKey, deviceOf, makeDeviceCookie } from "./device-cookie.js";
 import type { GuessLimiter } from "./guess-limiter.js";
 import { parseHostPort } from "./host-port.js";
 import type { Logger } from "./logger.js";
@@ -111,13 +112,15 @@ function judge(rule: CallerRule | undefined, call: CallWithAuth, metadata: grpc.
         return { code: grpc.status.PERMISSION_DENIED, details: "a node's certificate cannot call the admin API" };
       }
       if (options.adminPassword === undefined) return { code: grpc.status.UNIMPLEMENTED, details: "this server does not serve the admin API: call the leader" };
-      const host = callerHost(call);
-      const blocked = blockedRefusal(options, host);
+      // Counted per device cookie when a valid one comes with the call, else per address (see device-cookie).
+      const device = deviceOf(metadata.get(DEVICE_METADATA)[0] as string | undefined, deviceKey(options.adminPassword));
+      const guesser = device === undefined ? callerHost(call) : `device ${device}`;
+      const blocked = blockedRefusal(options, guesser);
       if (blocked) return blocked;
       const secret = presentedSecret(metadata);
       if (secret !== undefined && secretMatches(secret, options.adminPassword)) return undefined;
       const what = secret === undefined ? "missing admin password" : "wrong admin password";
-      recordFailure(options, host, what);
+      recordFailure(options, guesser, what);
       return { code: grpc.status.UNAUTHENTICATED, details: what };
     }
   }
@@ -133,6 +136,8 @@ export function authorizeCalls(options: AuthorizationOptions): grpc.ServerInterc
     const rule = ruleFor(method.path);
     let release = () => {};
     let deadline: NodeJS.Timeout | undefined;
+    /** A device cookie for an admin who had none (sent with the answer's metadata). */
+    let cookie: string | undefined;
     const end = () => {
       clearTimeout(deadline);
       release();
@@ -148,6 +153,10 @@ export function authorizeCalls(options: AuthorizationOptions): grpc.ServerInterc
           onReceiveMetadata: (metadata, forward) => {
             const refusal = judge(rule, call, metadata, options);
             if (refusal) return refuse(refusal);
+            if (rule === "admin" && options.adminPassword !== undefined) {
+              const key = deviceKey(options.adminPassword);
+              if (deviceOf(metadata.get(DEVICE_METADATA)[0] as string | undefined, key) === undefined) cookie = makeDeviceCookie(key);
+            }
             if (rule === "anyone") {
               const place = unauthenticated.admit(callerHost(call));
               if (!place) return refuse({ code: grpc.status.RESOURCE_EXHAUSTED, details: "too many first contacts under way: try again shortly" });
@@ -162,6 +171,10 @@ export function authorizeCalls(options: AuthorizationOptions): grpc.ServerInterc
           },
           onCancel: end,
         }),
+      sendMetadata: (metadata, next) => {
+        if (cookie) metadata.set(DEVICE_METADATA, cookie);
+        next(metadata);
+      },
       sendStatus: (status, next) => {
         end();
         next(status);
@@ -190,13 +203,28 @@ function limitMessageSize(call: unknown, bytes: number): void {
   if (decoder && typeof decoder.maxReadMessageLength === "number") decoder.maxReadMessageLength = bytes;
 }
 
-/** Adds the admin password to every call of a client. */
-export function presentPassword(password: string): grpc.Interceptor {
+/** Where a client keeps the device cookie the leader gave it. */
+export interface DeviceCookieStore {
+  read(): string | undefined;
+  write(cookie: string): void;
+}
+
+/** Adds the admin password to every call of a client, with its device cookie; keeps a new cookie the leader gives. */
+export function presentPassword(password: string, devices?: DeviceCookieStore): grpc.Interceptor {
   return (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
       start: (metadata, listener, next) => {
         metadata.set(AUTHORIZATION, `Bearer ${password}`);
-        next(metadata, listener);
+        const cookie = devices?.read();
+        if (cookie) metadata.set(DEVICE_METADATA, cookie);
+        next(metadata, {
+          ...listener,
+          onReceiveMetadata: (received, forward) => {
+            const given = received.get(DEVICE_METADATA)[0];
+            if (devices && typeof given === "string" && given !== cookie) devices.write(given);
+            forward(received);
+          },
+        });
       },
     });
 }

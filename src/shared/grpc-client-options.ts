@@ -1,16 +1,17 @@
 import type { ClientOptions } from "@grpc/grpc-js";
-import { presentPassword } from "./authorize-calls.js";
+import { presentPassword, type DeviceCookieStore } from "./authorize-calls.js";
 import { MAX_MESSAGE_BYTES } from "./grpc-server.js";
 import { SERVER_NAME } from "./tls-credentials.js";
 
 /**
  * Options of every client Cube makes: a reconnect backoff capped at 5 s (grpc-js defaults to 120 s, which would keep
  * a node from noticing for minutes that its leader is back), keepalive pings, bounded messages, and the admin
- * password on each call when one is given (the CLI; nodes and the leader prove who they are with certificates).
+ * password (with the device cookie in `devices`) on each call when one is given (the CLI; nodes and the leader prove
+ * who they are with certificates).
  */
-export function grpcClientOptions(password?: string): Partial<ClientOptions> {
+export function grpcClientOptions(password?: string, devices?: DeviceCookieStore): Partial<ClientOptions> {
   return {
-    ...(password === undefined ? {} : { interceptors: [presentPassword(password)] }),
+    ...(password === undefined ? {} : { interceptors: [presentPassword(password, devices)] }),
     "grpc.initial_reconnect_backoff_ms": 250,
     "grpc.max_reconnect_backoff_ms": 5000,
     "grpc.keepalive_time_ms": 10_000,

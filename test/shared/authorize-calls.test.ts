@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { AgentClient, AgentService, ClusterClient, ClusterService } from "../../src/gen/agent.js";
 import { CubeClient, CubeService } from "../../src/gen/cube.js";
-import { callerNodeName, secretMatches } from "../../src/shared/authorize-calls.js";
+import { callerNodeName, secretMatches, type DeviceCookieStore } from "../../src/shared/authorize-calls.js";
 import { publicKeyDigest, type CertifiedKey } from "../../src/shared/certificate-facts.js";
 import { createClusterCa, issueWithNewKey } from "../../src/shared/certificates.js";
 import { GuessLimiter } from "../../src/shared/guess-limiter.js";
@@ -69,11 +69,11 @@ describe("authorization of every call", () => {
   const outcome = (call: (done: (error: grpc.ServiceError | null) => void) => void) =>
     new Promise<string>((resolve) => call((error) => resolve(error ? `${grpc.status[error.code]}: ${error.details}` : "OK")));
 
-  const asAdmin = (password?: string, certificate?: CertifiedKey) => {
+  const asAdmin = (password?: string, certificate?: CertifiedKey, devices?: DeviceCookieStore) => {
     const credentials = certificate
       ? mutualChannelCredentials(new ClientIdentity(ca.certificate, certificate), { role: "leader" }, address)
       : leaderChannelCredentials(ca.certificate, address);
-    const client = new CubeClient(address, credentials, grpcClientOptions(password));
+    const client = new CubeClient(address, credentials, grpcClientOptions(password, devices));
     return outcome((done) => client.listNodes({}, (error) => (client.close(), done(error))));
   };
   const renewAs = (certificate?: CertifiedKey) => {
@@ -111,6 +111,23 @@ describe("authorization of every call", () => {
     expect(log.lines.filter((line) => line.includes("too many failed authentications"))).to.have.length(1);
     clock.advance(10_001);
     expect(await asAdmin("admin-password-0123")).to.equal("OK");
+  });
+
+  it("admin API: a guesser behind an address shuts out that address's callers without a device cookie, not an admin with one", async () => {
+    let kept: string | undefined;
+    const device: DeviceCookieStore = { read: () => kept, write: (cookie) => (kept = cookie) };
+    expect(await asAdmin("admin-password-0123", undefined, device)).to.equal("OK");
+    expect(kept, "a cookie for the admin").to.match(/^[0-9a-f]{32}\.[0-9a-f]{64}$/);
+    for (let i = 0; i < 3; i++) expect(await asAdmin("guess-" + i)).to.equal("UNAUTHENTICATED: wrong admin password");
+    expect(await asAdmin("admin-password-0123")).to.match(/^RESOURCE_EXHAUSTED/);
+    expect(await asAdmin("admin-password-0123", undefined, device), "the admin with its cookie").to.equal("OK");
+    // A forged cookie counts for nothing: its caller is judged by its address.
+    const forged = kept!.slice(0, 33) + "0".repeat(64);
+    expect(await asAdmin("admin-password-0123", undefined, { read: () => forged, write: () => undefined })).to.match(/^RESOURCE_EXHAUSTED/);
+    // Guesses made with a valid cookie count against that cookie.
+    for (let i = 0; i < 3; i++) expect(await asAdmin("guess-" + i, undefined, device)).to.equal("UNAUTHENTICATED: wrong admin password");
+    expect(await asAdmin("admin-password-0123", undefined, device)).to.match(/^RESOURCE_EXHAUSTED/);
+    clock.advance(10_001);
   });
 
   it("node calls: the name comes from the certificate, whose key must be the one the name is bound to", async () => {
