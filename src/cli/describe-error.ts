@@ -1,6 +1,6 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { FirstContactError } from "../shared/first-contact-error.js";
-import { isVerificationFailure, unavailableReason } from "../shared/unavailable-reason.js";
+import { isVerificationFailure, NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
 import { ConfigError, pinnedCaFile, type CubeConfig } from "./config.js";
 import { UsageError } from "./resource-ref.js";
 
@@ -21,6 +21,7 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
       case status.UNAUTHENTICATED:
         return `authentication failed: the password in ${config.path} does not match the leader's admin password`;
       case status.UNAVAILABLE:
+        if (error.details.startsWith(NODE_UNREACHABLE)) return error.details; // the leader's words about a node
         if (isVerificationFailure(reason)) {
           return `the leader at ${leader} failed TLS verification (${reason}): if the cluster was re-created, remove its pinned CA (${pinnedCaFile(config.path, leader)}); otherwise something is in the middle`;
         }

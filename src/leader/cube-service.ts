@@ -16,8 +16,9 @@ import type { NodeRegistry } from "./node-registry.js";
 import { eventToWire } from "../shared/codec.js";
 import type { DeploymentController } from "./deployment-controller.js";
 import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployment-service.js";
-import { hostPathRefusals } from "./host-path-admission.js";
+import { admissionProblems, type AdmissionPolicy } from "./pod-admission.js";
 import { toStatus, unary } from "./unary-handler.js";
+import { NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
@@ -90,9 +91,7 @@ function checkType(type: string, allowEmpty: boolean): void {
   }
 }
 
-export interface CubeServiceOptions {
-  /** Whether pods may mount directories of their node. */
-  allowHostPaths: boolean;
+export interface CubeServiceOptions extends AdmissionPolicy {
   /** The join token, the nodes waiting for approval, the certificates' ends. */
   identity: ClusterIdentity;
 }
@@ -127,7 +126,7 @@ export function createCubeService(
     if (!pod.node) throw statusError(grpc.status.FAILED_PRECONDITION, `pod/${name} is not running on a node yet (${pod.phase})`);
     const node = registry.list().find((n) => n.name === pod.node);
     if (node?.status !== "Ready") throw statusError(grpc.status.UNAVAILABLE, `node ${pod.node}, which runs pod/${name}, is not Ready`);
-    return { agent: agents.for(node), container: container || (needsOne ? names[0] : "") };
+    return { agent: agents.for(node), node: node.name, container: container || (needsOne ? names[0] : "") };
   }
 
   /**
@@ -137,7 +136,7 @@ export function createCubeService(
   function proxyToNode<In extends { start?: unknown }, Out>(
     call: grpc.ServerDuplexStream<In, Out>,
     what: string,
-    open: (first: In) => Promise<grpc.ClientDuplexStream<In, Out>>,
+    open: (first: In) => Promise<{ upstream: grpc.ClientDuplexStream<In, Out>; node: string }>,
   ): void {
     call.once("data", (first: In) => {
       call.pause();
@@ -146,11 +145,11 @@ export function createCubeService(
         return;
       }
       open(first).then(
-        (upstream) => {
+        ({ upstream, node }) => {
           relay(upstream, call);
           relay(call, upstream);
           upstream.on("end", () => call.end());
-          upstream.on("error", forwardError(call));
+          upstream.on("error", forwardError(call, node));
           call.on("end", () => upstream.end());
           call.on("cancelled", () => upstream.cancel());
           call.resume();
@@ -160,9 +159,19 @@ export function createCubeService(
     });
   }
 
-  /** Ends a proxied call with the node's status, or the reason the node could not be reached. */
-  const forwardError = (call: { emit(event: "error", error: unknown): boolean }) => (error: Partial<grpc.ServiceError>) =>
-    call.emit("error", statusError(error.code ?? grpc.status.INTERNAL, error.details || error.message || "the node failed"));
+  /**
+   * Ends a proxied call with the node's status, or, when the node could not be reached, with why, said as the node's
+   * (the CLI would take a bare UNAVAILABLE for its own connection to the leader).
+   */
+  const forwardError = (call: { emit(event: "error", error: unknown): boolean }, node: string) => (error: Partial<grpc.ServiceError>) => {
+    const details = error.details || error.message || "the node failed";
+    call.emit(
+      "error",
+      error.code === grpc.status.UNAVAILABLE
+        ? statusError(grpc.status.UNAVAILABLE, `${NODE_UNREACHABLE} ${node}, which runs the pod: ${unavailableReason(details)}`)
+        : statusError(error.code ?? grpc.status.INTERNAL, details),
+    );
+  };
   return {
     version: unary(log, async () => ({ version: CUBE_VERSION })),
 
@@ -235,15 +244,13 @@ export function createCubeService(
       if (!manifest.ok) throw statusError(grpc.status.INVALID_ARGUMENT, manifest.problems.join("\n"));
       // A change asked for, before it is made: what the leader was doing when it stopped can be told from its log.
       if (!dryRun) log.info(`apply received: ${nameSome(manifest.entries.map(({ resource }) => `${resource.type}/${resource.metadata.name}`))}`);
-      if (!options.allowHostPaths) {
-        const refused = manifest.entries.flatMap(({ resource }, index) => {
-          const at = manifest.entries.length > 1 ? `[${index}].` : "";
-          return resource.type === "pod"
-            ? hostPathRefusals(resource.spec, `${at}spec`)
-            : hostPathRefusals(resource.spec.template.spec, `${at}spec.template.spec`);
-        });
-        if (refused.length > 0) throw statusError(grpc.status.INVALID_ARGUMENT, refused.join("\n"));
-      }
+      const refused = manifest.entries.flatMap(({ resource }, index) => {
+        const at = manifest.entries.length > 1 ? `[${index}].` : "";
+        return resource.type === "pod"
+          ? admissionProblems(resource.spec, `${at}spec`, options)
+          : admissionProblems(resource.spec.template.spec, `${at}spec.template.spec`, options);
+      });
+      if (refused.length > 0) throw statusError(grpc.status.INVALID_ARGUMENT, refused.join("\n"));
       if (dryRun) return { results: await pods.preview(manifest.entries) };
       const results = await pods.apply(manifest.entries);
       if (results.some((result) => result.type === "deployment")) await deployments.reconcile();
@@ -297,10 +304,10 @@ export function createCubeService(
     logs: (call) => {
       podOnNode(call.request.type, call.request.name, call.request.container, false)
         .then(
-          async ({ agent }) => {
+          async ({ agent, node }) => {
             const upstream = agent.logs(call.request);
             call.on("cancelled", () => upstream.cancel());
-            upstream.on("error", forwardError(call));
+            upstream.on("error", forwardError(call, node));
             // Chunk by chunk, at the pace the CLI reads: a large log never sits in the leader's memory.
             for await (const chunk of upstream as AsyncIterable<LogChunk>) await writeWithBackpressure(call, chunk);
             call.end();
@@ -312,18 +319,18 @@ export function createCubeService(
 
     exec: (call) =>
       proxyToNode(call, "exec", async ({ start }: ExecInput) => {
-        const { agent, container } = await podOnNode(start!.type, start!.name, start!.container, true);
+        const { agent, node, container } = await podOnNode(start!.type, start!.name, start!.container, true);
         const upstream = agent.exec();
         upstream.write({ start: { ...start!, container } });
-        return upstream;
+        return { upstream, node };
       }),
 
     portForward: (call) =>
       proxyToNode(call, "port-forward", async (first: PortForwardInput) => {
-        const { agent } = await podOnNode(first.start!.type, first.start!.name, "", false);
+        const { agent, node } = await podOnNode(first.start!.type, first.start!.name, "", false);
         const upstream = agent.portForward();
         upstream.write(first);
-        return upstream;
+        return { upstream, node };
       }),
   };
 }

@@ -4,7 +4,7 @@ import type { Logger } from "../shared/logger.js";
 import { nameSome } from "../shared/name-some.js";
 import { lastCompleteRevision, type Revision } from "./deployment-revisions.js";
 import type { Rollout, StoredDeployment } from "./deployment-store.js";
-import { hostPathRefusals } from "./host-path-admission.js";
+import { admissionProblems, type AdmissionPolicy } from "./pod-admission.js";
 import { judgeRollout } from "./judge-rollout.js";
 import type { LeaderStore } from "./leader-store.js";
 import { countReplicas, planDeployment, type DeploymentIntent, type OwnedPod, type ReplicaCounts } from "./plan-deployment.js";
@@ -39,6 +39,8 @@ export class DeploymentController {
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  /** The last refusal to create a deployment's replicas, by deployment: said once, not at every pass. */
+  private readonly refusedCreates = new Map<string, string>();
 
   constructor(
     private readonly store: LeaderStore,
@@ -46,9 +48,15 @@ export class DeploymentController {
     private readonly nodeStatus: (node: string) => NodeStatus | undefined,
     private readonly clock: Clock,
     private readonly log: Logger,
-    /** Whether pods may mount directories of their node: an undo brings back a template as if it were applied. */
-    private readonly allowHostPaths: boolean,
+    /** What pods this leader admits: every path that makes a deployment's pods (scale, undo, rollback…) holds to it. */
+    private readonly policy: AdmissionPolicy,
   ) {}
+
+  /** Refuses, as a user's mistake, a template this leader would not admit (`what` says where it comes from). */
+  private admit(template: StoredDeployment["spec"]["template"], what: string): void {
+    const problems = admissionProblems(template.spec, `${what}spec.template.spec`, this.policy);
+    if (problems.length > 0) throw new UserMistake(problems.join("\n"));
+  }
 
   /** Reconciles every deployment soon; resolves once a pass that started after this call has ended. */
   reconcile(): Promise<void> {
@@ -84,6 +92,8 @@ export class DeploymentController {
 
   /** Sets a deployment's replica count and acts on it; false when there is no such deployment. */
   async scale(name: string, replicas: number): Promise<boolean> {
+    const current = await this.store.deployments.get(name);
+    if (current && replicas > current.spec.replicas) this.admit(current.spec.template, "");
     if (!(await this.store.deployments.setReplicas(name, replicas))) return false;
     this.log.info(`deployment/${name} scaled to ${replicas}`);
     const deployment = await this.store.deployments.get(name);
@@ -110,8 +120,7 @@ export class DeploymentController {
           : `deployment/${name} has no revision ${toRevision} other than the current one (its revisions: ${kept})`,
       );
     }
-    const refused = this.allowHostPaths ? [] : hostPathRefusals(target.template.spec, `revision ${target.revision}: spec.template.spec`);
-    if (refused.length > 0) throw new UserMistake(refused.join("\n"));
+    this.admit(target.template, `revision ${target.revision}: `);
     return this.changeTemplate(deployment, target.template, "Undo", `back to the template of revision ${target.revision}`);
   }
 
@@ -120,6 +129,7 @@ export class DeploymentController {
     const deployment = await this.store.deployments.get(name);
     if (!deployment || deployment.deletionRequestedAt) return undefined;
     const { template } = deployment.spec;
+    this.admit(template, "");
     const annotations = { ...template.metadata.annotations, [RESTARTED_AT]: new Date(this.clock.now()).toISOString() };
     return this.changeTemplate(deployment, { ...template, metadata: { ...template.metadata, annotations } }, "Restart", "every pod replaced");
   }
@@ -183,6 +193,14 @@ export class DeploymentController {
     if (rollout.state === "Progressing" && !(await this.judge(deployment, intent, owned, now))) return false;
 
     const plan = planDeployment(intent, owned, now);
+    const refused = plan.create > 0 ? admissionProblems(deployment.spec.template.spec, "spec.template.spec", this.policy) : [];
+    if (refused.length > 0) {
+      // The leader's policy changed since the template was applied: no new replica of it, said once.
+      const message = `cannot create replicas: ${refused.join("; ")}`;
+      if (this.refusedCreates.get(name) !== message) await this.record(deployment, "Warning", "FailedCreate", message);
+      this.refusedCreates.set(name, message);
+      plan.create = 0;
+    } else this.refusedCreates.delete(name);
     if (plan.create > 0) {
       const created = await this.store.deployments.createPods(deployment, plan.create, new Date(now));
       this.log.info(`deployment/${name}: created ${created.join(", ")}`);
@@ -228,6 +246,14 @@ export class DeploymentController {
       case "rollback": {
         const target = lastComplete!;
         const reason = `revision ${rollout.revision} failed: ${decision.reason}`;
+        const refused = admissionProblems(target.template.spec, `revision ${target.revision}'s spec.template.spec`, this.policy);
+        if (refused.length > 0) {
+          const stopped = `${decision.reason}; no rollback: ${refused.join("; ")}`;
+          if (await this.store.deployments.finishRollout(name, rollout.revision, { state: "Failed", message: stopped }, at)) {
+            await this.record(deployment, "Warning", "RolloutFailed", `revision ${rollout.revision} failed: ${stopped}; stopped where it stood`);
+          }
+          return false;
+        }
         await this.store.deployments.changeTemplate(name, target.template, at, { from: rollout.revision, reason });
         await this.record(deployment, "Warning", "RolledBack", `${reason}; rolling back to the template of revision ${target.revision}`);
         this.again = true;

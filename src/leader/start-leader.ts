@@ -123,10 +123,14 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const updates = new NodeUpdateBatcher(async (batch) => {
     for (const name of await store.applyNodeUpdates(batch)) log.info(`pod/${name} deleted`);
   });
-  const agents = new AgentClients(leaderCertificate.clientIdentity, (name, keyDigest) => keys.isBound(name, keyDigest));
+  // The leader's own node is served with the leader's certificate, whose key is not the one its node certified.
+  const agents = new AgentClients(
+    leaderCertificate.clientIdentity,
+    (name, keyDigest) => keys.isBound(name, keyDigest) || (name === config.name && leaderCertificate.servesKey(keyDigest)),
+  );
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
   const options = { allowHostPaths: config.allowHostPaths ?? false, identity };
-  const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options.allowHostPaths);
+  const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
   const watching = watchHandlers(
     {
       feed: store.feed,

@@ -11,3 +11,6 @@ export function unavailableReason(details: string): string {
 export function isVerificationFailure(reason: string): boolean {
   return /certificate|self.signed|unable to verify|CERT_|is not .*'s$/i.test(reason);
 }
+
+/** How the leader begins the words of a proxied call whose node it could not reach (not the CLI's own connection). */
+export const NODE_UNREACHABLE = "cannot reach node";
