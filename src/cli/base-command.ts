@@ -1,3 +1,4 @@
+import { printableLines } from "./printable.js";
 import { status } from "@grpc/grpc-js";
 import { Command, Flags } from "@oclif/core";
 import { configPath, loadConfig, type CubeConfig } from "./config.js";
@@ -89,7 +90,7 @@ export abstract class CubeCommand extends Command {
     // oclif's own exit (this.exit) carries its code and needs no message.
     if (error.oclif?.exit !== undefined && error.message.startsWith("EEXIT")) throw error;
     const command = `${this.config.bin} ${this.id?.replaceAll(":", " ") ?? ""}`.trim();
-    process.stderr.write(`error: ${describeError(error, { path: configPath(), value: this.cubeConfig, command })}\n`);
+    process.stderr.write(`error: ${printableLines(describeError(error, { path: configPath(), value: this.cubeConfig, command }))}\n`);
     this.exit(error.oclif?.exit || 1);
   }
 

@@ -1,5 +1,6 @@
 import type { PodEvent } from "../shared/domain.js";
 import { formatAge } from "./format-age.js";
+import { printable } from "./printable.js";
 import { renderTable } from "./table.js";
 
 /** A resource's events as `cube get` shows them, repeats as "x21 over 3m". */
@@ -10,9 +11,9 @@ export function renderEvents(events: PodEvent[], now: Date): string {
     events.map((e) => [
       e.count ? `${formatAge(e.time, now)} (x${e.count} over ${formatAge(e.firstTime ?? e.time, e.time)})` : formatAge(e.time, now),
       e.type,
-      e.reason,
-      e.node,
-      e.message,
+      printable(e.reason),
+      printable(e.node),
+      printable(e.message),
     ]),
   ).replace(/^/gm, "  ");
 }

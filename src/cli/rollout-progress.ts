@@ -1,3 +1,4 @@
+import { printable } from "./printable.js";
 import type { DeploymentStatus } from "../gen/cube.js";
 
 /** What `cube rollout status` says at one look at a deployment, and whether it is done waiting. */
@@ -14,10 +15,10 @@ export function rolloutProgress(name: string, followed: number, status: Deployme
   const rollout = status.rollout!;
   const subject = `deployment/${name}`;
   if (rollout.rolledBackFrom === followed) {
-    return { revision: rollout.revision, outcome: "failed", line: `${subject}: ${rollout.message}; rolled back (revision ${rollout.revision})` };
+    return { revision: rollout.revision, outcome: "failed", line: `${subject}: ${printable(rollout.message)}; rolled back (revision ${rollout.revision})` };
   }
   const revision = rollout.revision;
-  if (rollout.state === "Failed") return { revision, outcome: "failed", line: `${subject}: ${rollout.message}; the rollout stopped` };
+  if (rollout.state === "Failed") return { revision, outcome: "failed", line: `${subject}: ${printable(rollout.message)}; the rollout stopped` };
   if (rollout.state === "Complete") return { revision, outcome: "succeeded", line: `${subject} successfully rolled out (revision ${revision})` };
   const { replicas, updated, available } = status;
   const waiting = `Waiting for ${subject} (revision ${revision}) to roll out:`;

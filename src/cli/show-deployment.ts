@@ -1,3 +1,4 @@
+import { printable } from "./printable.js";
 import type { DeploymentStatus, GetResponse } from "../gen/cube.js";
 import { eventFromWire } from "../shared/codec.js";
 import { formatAge } from "./format-age.js";
@@ -21,8 +22,8 @@ export function deploymentToJson({ manifestJson, deployment, pods, revisions, ev
 export function describeRollout({ rollout }: DeploymentStatus, now: Date): string {
   if (!rollout) return "";
   const since = rollout.startedAt ? ` (started ${formatAge(rollout.startedAt, now)} ago)` : "";
-  const rollback = rollout.rolledBackFrom === undefined ? "" : `, a rollback: ${rollout.message}`;
-  const failed = rollout.state === "Failed" ? `: ${rollout.message}` : "";
+  const rollback = rollout.rolledBackFrom === undefined ? "" : `, a rollback: ${printable(rollout.message)}`;
+  const failed = rollout.state === "Failed" ? `: ${printable(rollout.message)}` : "";
   return `revision ${rollout.revision}, ${colorStatus(rollout.state)}${failed}${since}${rollback}`;
 }
 

@@ -110,7 +110,7 @@ export interface VerifiedLeader {
  */
 export async function verifyLeader(address: string, token: JoinToken, options: { admin?: boolean; now?: Date } = {}): Promise<VerifiedLeader> {
   const { admin = false, now = new Date() } = options;
-  const connection = await UnverifiedConnection.open(address);
+  const connection = await UnverifiedConnection.open(address).catch((error: unknown) => Promise.reject(explainRefusal(error, address)));
   try {
     const clientNonce = newNonce();
     const seenDigest = connection.certificateDigest;
@@ -172,9 +172,35 @@ export async function verifyLeader(address: string, token: JoinToken, options: {
     };
   } catch (error) {
     connection.close();
-    if (error instanceof FirstContactError && error.code === grpc.status.FAILED_PRECONDITION) {
-      throw new FirstContactError(`the leader at ${address} refused: ${error.message}`, error.code);
-    }
-    throw error;
+    throw explainRefusal(error, address);
+  }
+}
+
+/**
+ * A first contact the server ended with a status: the leader's own refusals as they are; a server that is not a
+ * leader (a follower has no first contact to offer) named as such; anything else (an impostor's words, a proxy's)
+ * said to come from a server that could not prove it is the leader, with what to check.
+ */
+function explainRefusal(error: unknown, address: string): unknown {
+  if (!(error instanceof FirstContactError) || error.code === undefined) return error;
+  // A follower asks every caller for a node's certificate, and its TLS says so in an alert.
+  if (/certificate required/i.test(error.message)) {
+    return new FirstContactError(`the server at ${address} asks for a node's certificate: it is a follower, not the leader; point at the leader's address`);
+  }
+  switch (error.code) {
+    case grpc.status.FAILED_PRECONDITION:
+      return new FirstContactError(`the leader at ${address} refused: ${error.message}`, error.code);
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return new FirstContactError(`the leader at ${address} refused: ${error.message}`, error.code);
+    case grpc.status.UNIMPLEMENTED:
+      return new FirstContactError(
+        `the server at ${address} offers no first contact: it is a follower, or not a Cube leader; point at the leader's address`,
+        error.code,
+      );
+    default:
+      return new FirstContactError(
+        `the server at ${address} did not complete the first contact (it answered ${grpc.status[error.code]}: ${error.message || "nothing more"}): it could not prove that it is the leader; check the leader's address, and that it is Cube's`,
+        error.code,
+      );
   }
 }

@@ -77,6 +77,24 @@ describe("probes, on real Docker", function () {
     expect(again.events.map((e) => e.reason)).to.include.members(["Ready", "Unhealthy"]);
   });
 
+  it("shows a probe's output with its control characters escaped: a container cannot drive the admin's terminal", async () => {
+    // Clears the screen, sets the terminal's title and rings, if printed as it is.
+    const hostile = "printf '\\033[2J\\033]0;pwned\\007'; exit 1";
+    await apply("hostile", {
+      containers: [
+        { name: "main", image: IMAGE, command: serve("true"), readinessProbe: { exec: { command: ["sh", "-c", hostile] }, failureThreshold: 1, ...fast } },
+      ],
+    });
+    await eventually("the probe's failure in the events", async () =>
+      (await cluster.pod("hostile")).events.some((e) => e.reason === "Unhealthy") ? true : undefined,
+    );
+    const shown = await cluster.cubeOk("get", "pod/hostile");
+    expect(shown).to.include("Readiness probe of container main failed: command exited with 1: \\x1b[2J\\x1b]0;pwned\\x07");
+    expect(/[\u0000-\u0008\u000b-\u001f\u007f]/.test(shown), "a control character in the output").to.equal(false);
+    // -o json carries the message as it is, escaped by JSON itself.
+    expect((await cluster.pod("hostile")).events.find((e) => e.reason === "Unhealthy")!.message).to.include("\u001b]0;pwned\u0007");
+  });
+
   it("is ready once its port accepts connections (a TCP readiness probe)", async () => {
     await apply("late", {
       containers: [

@@ -8,6 +8,7 @@ import { formatAge } from "../format-age.js";
 import { parseResourceArgs, UsageError } from "../resource-ref.js";
 import { renderEvents } from "../render-events.js";
 import { deploymentToJson, renderDeployment } from "../show-deployment.js";
+import { printable } from "../printable.js";
 import { renderTable } from "../table.js";
 import { colorStatus, formatPorts } from "../resource-table.js";
 import { printList } from "./list.js";
@@ -73,7 +74,7 @@ function renderPod(name: string, response: GetResponse, now: Date): string {
   const lines = [
     `Name:     ${name}`,
     `Type:     pod`,
-    `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${pod.message})` : ""}`,
+    `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${printable(pod.message)})` : ""}`,
     `Node:     ${pod.node ?? "<none>"}`,
     `Labels:   ${
       Object.entries(pod.labels)
@@ -94,10 +95,10 @@ function renderPod(name: string, response: GetResponse, now: Date): string {
         return [
           c.name,
           colorStatus(c.state),
-          c.reason ?? "",
+          printable(c.reason ?? ""),
           c.ready ? "yes" : "no",
           String(c.restartCount),
-          c.image,
+          printable(c.image),
           (container?.ports ?? []).map((p) => `${p.containerPort}/${p.protocol}`).join(", "),
           (container?.volumeMounts ?? []).map((m) => `${m.name}:${m.mountPath}${m.readOnly ? " (ro)" : ""}`).join(", "),
           [container?.resources?.cpu && `cpu ${container.resources.cpu}`, container?.resources?.memory && `memory ${container.resources.memory}`]
