@@ -80,7 +80,7 @@ export class UnverifiedConnection {
       stream.on("error", (error) => reject(new FirstContactError(error.message, grpc.status.UNAVAILABLE)));
       stream.on("close", () => {
         if (!status) return reject(new FirstContactError("the call ended without a status", grpc.status.UNAVAILABLE));
-        if (status.code !== grpc.status.OK) return reject(new FirstContactError(status.message, status.code));
+        if (status.code !== grpc.status.OK) return reject(new FirstContactError(status.message, status.code, true));
         const data = Buffer.concat(chunks);
         if (data.length < 5 || data.length !== 5 + data.readUInt32BE(1)) return reject(new FirstContactError("malformed answer", grpc.status.INTERNAL));
         resolve(responseCodec.decode(data.subarray(5)));
@@ -182,11 +182,12 @@ export async function verifyLeader(address: string, token: JoinToken, options: {
  * said to come from a server that could not prove it is the leader, with what to check.
  */
 function explainRefusal(error: unknown, address: string): unknown {
-  if (!(error instanceof FirstContactError) || error.code === undefined) return error;
+  if (!(error instanceof FirstContactError)) return error;
   // A follower asks every caller for a node's certificate, and its TLS says so in an alert.
   if (/certificate required/i.test(error.message)) {
     return new FirstContactError(`the server at ${address} asks for a node's certificate: it is a follower, not the leader; point at the leader's address`);
   }
+  if (!error.answered || error.code === undefined) return error;
   switch (error.code) {
     case grpc.status.FAILED_PRECONDITION:
       return new FirstContactError(`the leader at ${address} refused: ${error.message}`, error.code);
