@@ -74,8 +74,8 @@ export class LeaderClient {
     return this.unary(this.client.drain, { name });
   }
 
-  removeNode(name: string): Promise<RemoveNodeResponse> {
-    return this.unary(this.client.removeNode, { name });
+  removeNode(name: string, force = false): Promise<RemoveNodeResponse> {
+    return this.unary(this.client.removeNode, { name, force });
   }
 
   async approveNode(name: string): Promise<void> {

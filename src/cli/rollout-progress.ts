@@ -10,11 +10,16 @@ export interface RolloutProgress {
   outcome?: "succeeded" | "failed";
 }
 
-/** Pure: the revision followed so far and what the leader says now in, what to print and whether it ended out. */
+/**
+ * Pure: the revision followed so far and what the leader says now in, what to print and whether it ended out. A
+ * deployment whose latest revision is an automatic rollback had its last rollout fail: that is what it says, until a
+ * new template is applied.
+ */
 export function rolloutProgress(name: string, followed: number, status: DeploymentStatus): RolloutProgress {
   const rollout = status.rollout!;
   const subject = `deployment/${name}`;
-  if (rollout.rolledBackFrom === followed) {
+  // The latest rollout failed and was rolled back (whether we saw it happen, or came after): said, and failed.
+  if (rollout.rolledBackFrom !== undefined) {
     return { revision: rollout.revision, outcome: "failed", line: `${subject}: ${printable(rollout.message)}; rolled back (revision ${rollout.revision})` };
   }
   const revision = rollout.revision;

@@ -105,6 +105,8 @@ export interface RotateTokenResponse {
 
 export interface RemoveNodeRequest {
   name: string;
+  /** Remove it even though pods' persistent data is on it (their data stays on that machine). */
+  force: boolean;
 }
 
 export interface CordonRequest {
@@ -1449,13 +1451,16 @@ export const RotateTokenResponse: MessageFns<RotateTokenResponse> = {
 };
 
 function createBaseRemoveNodeRequest(): RemoveNodeRequest {
-  return { name: "" };
+  return { name: "", force: false };
 }
 
 export const RemoveNodeRequest: MessageFns<RemoveNodeRequest> = {
   encode(message: RemoveNodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.name !== "") {
       writer.uint32(10).string(message.name);
+    }
+    if (message.force !== false) {
+      writer.uint32(16).bool(message.force);
     }
     return writer;
   },
@@ -1481,6 +1486,14 @@ export const RemoveNodeRequest: MessageFns<RemoveNodeRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.force = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1494,13 +1507,19 @@ export const RemoveNodeRequest: MessageFns<RemoveNodeRequest> = {
   },
 
   fromJSON(object: any): RemoveNodeRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
+    };
   },
 
   toJSON(message: RemoveNodeRequest): unknown {
     const obj: any = {};
     if (message.name !== "") {
       obj.name = message.name;
+    }
+    if (message.force !== false) {
+      obj.force = message.force;
     }
     return obj;
   },
@@ -1511,6 +1530,7 @@ export const RemoveNodeRequest: MessageFns<RemoveNodeRequest> = {
   fromPartial<I extends Exact<DeepPartial<RemoveNodeRequest>, I>>(object: I): RemoveNodeRequest {
     const message = createBaseRemoveNodeRequest();
     message.name = object.name ?? "";
+    message.force = object.force ?? false;
     return message;
   },
 };

@@ -216,10 +216,10 @@ export function createCubeService(
 
     rotateToken: unary(log, async () => options.identity.rotateToken()),
 
-    removeNode: unary(log, async ({ name }) => {
+    removeNode: unary(log, async ({ name, force }) => {
       let moved: number | undefined;
       try {
-        moved = await lifecycle.remove(name);
+        moved = await lifecycle.remove(name, force);
       } catch (error) {
         throw statusError(grpc.status.FAILED_PRECONDITION, (error as Error).message);
       }

@@ -111,12 +111,17 @@ export class DeploymentController {
     if (!deployment || deployment.deletionRequestedAt) return undefined;
     const revisions = await this.revisions(name);
     const current = deployment.rollout.revision;
-    const target = toRevision === undefined ? revisions.filter((r) => r.revision < current).at(-1) : revisions.find((r) => r.revision === toRevision);
+    // By default the newest earlier revision that once completed: after an automatic rollback, the one before the
+    // current is the broken one.
+    const target =
+      toRevision === undefined
+        ? revisions.filter((r) => r.revision < current && r.completedAt !== undefined).at(-1)
+        : revisions.find((r) => r.revision === toRevision);
     if (!target || target.revision === current) {
       const kept = revisions.map((r) => r.revision).join(", ");
       throw new UserMistake(
         toRevision === undefined
-          ? `deployment/${name} has no revision before ${current} to go back to`
+          ? `deployment/${name} has no revision before ${current} that completed, to go back to (its revisions: ${kept}; --to-revision N picks one)`
           : `deployment/${name} has no revision ${toRevision} other than the current one (its revisions: ${kept})`,
       );
     }

@@ -35,12 +35,20 @@ export class NodeLifecycle {
 
   /**
    * Forgets a node an admin removed: its session ends, its key is revoked (its name is free for another key), its
-   * pods move to other nodes now. Returns how many pods moved; undefined when no such node is known.
+   * pods move to other nodes now. A node that holds pods' persistent data is removed only with `force` (their data
+   * stays on it; events say so). Returns how many pods moved; undefined when no such node is known.
    */
-  async remove(name: string): Promise<number | undefined> {
+  async remove(name: string, force = false): Promise<number | undefined> {
     const node = this.registry.list().find((n) => n.name === name);
     if (!node && !this.keys.has(name)) return undefined;
     if (node?.type === "Leader") throw new Error("the leader's own node cannot be removed");
+    const data = await this.pods.persistentDataOn(name);
+    if (data.length > 0 && !force) {
+      const held = data.map(({ pod, volumes }) => `pod/${pod.name} (${volumes.join(", ")})`).join(", ");
+      throw new Error(
+        `node ${name} holds the persistent volumes of ${held}: removed, those pods would start on other nodes with new, empty volumes while their data stays on ${name}; move the data first, or remove the node anyway with --force`,
+      );
+    }
     await this.registry.remove(name);
     this.keys.revoke(name);
     this.hub.disconnect(name, "the node was removed by an admin");

@@ -124,11 +124,29 @@ export class PodController {
    * that was the node; they start afresh elsewhere). Returns how many pods it tried to move.
    */
   async nodeRemoved(node: string): Promise<number> {
+    const time = new Date(this.clock.now());
+    for (const { pod, volumes } of await this.persistentDataOn(node)) {
+      await this.store.recordEvent(pod.uid, {
+        time,
+        type: "Warning",
+        reason: "DataLeftBehind",
+        message: `its node ${node} was removed by an admin: the data of its persistent volumes (${volumes.join(", ")}) stayed on that machine; the pod starts elsewhere with new, empty ones`,
+        node,
+      });
+    }
     await this.store.forgetVolumeHomesOn(node);
-    return this.moveFrom([node], undefined, true);
+    return this.moveFrom([node], undefined, true, "was removed by an admin");
   }
 
-  private async moveFrom(lostNodes: string[], heldBecause: string | undefined, nodeGone: boolean): Promise<number> {
+  /** The pods whose persistent volumes are on `node` (their data is there), with those volumes' names. */
+  async persistentDataOn(node: string): Promise<{ pod: StoredPod; volumes: string[] }[]> {
+    const homes = await this.store.volumeHomes();
+    return (await this.store.podsOnNode(node))
+      .filter((pod) => !pod.deletionRequestedAt && homes.get(pod.name) === node)
+      .map((pod) => ({ pod, volumes: (pod.spec.volumes ?? []).filter((volume) => volume.persistent).map((volume) => volume.name) }));
+  }
+
+  private async moveFrom(lostNodes: string[], heldBecause: string | undefined, nodeGone: boolean, whyMoved = "was lost"): Promise<number> {
     const time = new Date(this.clock.now());
     let moving = 0;
     for (const node of lostNodes) {
@@ -145,7 +163,7 @@ export class PodController {
         (!nodeGone && hasPersistentVolumes(pod.spec) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
       const moved = stranded.filter((pod) => why(pod) === undefined);
       moving += moved.length;
-      await this.place(moved);
+      await this.place(moved, whyMoved);
       for (const pod of stranded.filter((p) => why(p) !== undefined))
         await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${why(pod)}`, node });
     }

@@ -12,3 +12,14 @@ describe("the CLI's command registry", () => {
     expect(Object.keys(COMMANDS).sort()).to.deep.equal(ids);
   });
 });
+
+describe("the CLI's arguments", () => {
+  it("never read standard input (oclif would read a piped stdin into an argument left empty: `cube apply -f - < file`, `while read`)", () => {
+    const reading = Object.entries(COMMANDS).flatMap(([id, command]) =>
+      Object.entries((command.args ?? {}) as Record<string, { ignoreStdin?: boolean }>)
+        .filter(([, arg]) => !arg.ignoreStdin)
+        .map(([name]) => `${id} ${name}`),
+    );
+    expect(reading).to.deep.equal([]);
+  });
+});

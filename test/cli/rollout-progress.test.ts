@@ -35,6 +35,12 @@ describe("rolloutProgress", () => {
       expected: { revision: 3, outcome: "failed", line: "deployment/web: revision 2 failed: pod/web-x is CrashLoopBackOff; rolled back (revision 3)" },
     },
     {
+      name: "looked at after the rollback (it follows the rollback's revision): failed all the same, until a new template",
+      followed: 3,
+      status: status({ revision: 3, state: "Complete", rolledBackFrom: 2, message: "revision 2 failed: pod/web-x is CrashLoopBackOff" }),
+      expected: { revision: 3, outcome: "failed", line: "deployment/web: revision 2 failed: pod/web-x is CrashLoopBackOff; rolled back (revision 3)" },
+    },
+    {
       name: "stopped where it stood: failed",
       status: status({ state: "Failed", message: "pod/web-x is ErrImagePull" }),
       expected: { revision: 2, outcome: "failed", line: "deployment/web: pod/web-x is ErrImagePull; the rollout stopped" },

@@ -15,7 +15,7 @@ export default class Apply extends CubeCommand {
     "cat web.yaml | <%= config.bin %> apply -f -",
     "<%= config.bin %> apply web.json",
   ];
-  static override args = { file: Args.string({ description: "a manifest, as with -f", required: false }) };
+  static override args = { file: Args.string({ description: "a manifest, as with -f", required: false, ignoreStdin: true }) };
   static override flags = {
     ...manifestFlags,
     output: outputFlag,

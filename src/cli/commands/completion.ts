@@ -24,7 +24,7 @@ compdef _cube_complete cube
 export default class Completion extends CubeCommand {
   static override description = "Print a shell completion script (commands, flags, resource types and the names of existing resources)";
   static override examples = ["source <(<%= config.bin %> completion bash)", "source <(<%= config.bin %> completion zsh)"];
-  static override args = { shell: Args.string({ description: "the shell", options: ["bash", "zsh"], required: true }) };
+  static override args = { shell: Args.string({ description: "the shell", options: ["bash", "zsh"], required: true, ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { args } = await this.parse(Completion);

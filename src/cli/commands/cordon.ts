@@ -4,7 +4,7 @@ import { CubeCommand } from "../base-command.js";
 export default class Cordon extends CubeCommand {
   static override description = "Mark a node unschedulable: it takes no new pod; the pods it runs stay (`cube drain` moves them)";
   static override examples = ["<%= config.bin %> cordon worker-2"];
-  static override args = { node: Args.string({ description: "the node's name, as `cube nodes` shows it", required: true }) };
+  static override args = { node: Args.string({ description: "the node's name, as `cube nodes` shows it", required: true, ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { args } = await this.parse(Cordon);

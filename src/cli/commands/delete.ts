@@ -34,7 +34,7 @@ export default class Delete extends CubeCommand {
     "<%= config.bin %> delete pod/db --purge",
   ];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "TYPE/NAME… or TYPE NAME… (or -f)", required: false }) };
+  static override args = { resource: Args.string({ description: "TYPE/NAME… or TYPE NAME… (or -f)", required: false, ignoreStdin: true }) };
   static override flags = {
     ...manifestFlags,
     selector: selectorFlag,

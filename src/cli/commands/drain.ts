@@ -8,7 +8,7 @@ export default class Drain extends CubeCommand {
   static override description =
     "Empty a node for maintenance: cordon it, move its pods elsewhere (a deployment's within its rolling-update bounds, so it keeps serving), and wait until they are gone from it";
   static override examples = ["<%= config.bin %> drain worker-2", "<%= config.bin %> drain worker-2 --timeout 10m"];
-  static override args = { node: Args.string({ description: "the node's name, as `cube nodes` shows it", required: true }) };
+  static override args = { node: Args.string({ description: "the node's name, as `cube nodes` shows it", required: true, ignoreStdin: true }) };
   static override flags = { timeout: Flags.string({ description: "give up waiting after this long (the pods go on moving)", default: "5m" }) };
 
   async run(): Promise<void> {

@@ -13,7 +13,7 @@ export default class Exec extends CubeCommand {
     "echo hi | <%= config.bin %> exec pod/my-pod -- cat",
   ];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true }) };
+  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true, ignoreStdin: true }) };
   static override flags = {
     container: Flags.string({ char: "c", description: "the container (may be left out for a single-container pod)" }),
     // kubectl's habits, accepted: Cube gives a terminal when stdin is one and pipes otherwise, without being told.

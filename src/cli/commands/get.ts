@@ -43,7 +43,7 @@ export default class Get extends CubeCommand {
   ];
   static override strict = false;
   static override args = {
-    resource: Args.string({ description: "TYPE/NAME…, TYPE NAME…, or a TYPE alone (e.g. pod/my-pod, pod my-pod, pods)", required: true }),
+    resource: Args.string({ description: "TYPE/NAME…, TYPE NAME…, or a TYPE alone (e.g. pod/my-pod, pod my-pod, pods)", required: true, ignoreStdin: true }),
   };
   static override flags = { output: outputFlag, watch: watchFlag };
 

@@ -17,7 +17,7 @@ export default class List extends CubeCommand {
     "<%= config.bin %> list deployment",
     "<%= config.bin %> list pod -o json",
   ];
-  static override args = { type: Args.string({ description: "resource type (pod, deployment)", required: false }) };
+  static override args = { type: Args.string({ description: "resource type (pod, deployment)", required: false, ignoreStdin: true }) };
   static override flags = { output: outputFlag, selector: selectorFlag, watch: watchFlag };
 
   async run(): Promise<void> {

@@ -21,7 +21,7 @@ export default class Logs extends CubeCommand {
     "<%= config.bin %> logs pod/my-pod -c web --previous",
   ];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true }) };
+  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true, ignoreStdin: true }) };
   static override flags = {
     container: Flags.string({ char: "c", description: "one container's logs only" }),
     follow: Flags.boolean({ char: "f", description: "keep printing new lines until Ctrl-C or until the pod is deleted" }),

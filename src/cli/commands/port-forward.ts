@@ -36,8 +36,8 @@ export default class PortForward extends CubeCommand {
   static override examples = ["<%= config.bin %> port-forward pod/web 8080:80", "<%= config.bin %> port-forward web :80"];
   static override strict = false;
   static override args = {
-    resource: Args.string({ description: "the pod: pod/NAME, pod NAME or NAME", required: true }),
-    ports: Args.string({ description: "[LOCAL:]REMOTE, e.g. 8080:80", required: true }),
+    resource: Args.string({ description: "the pod: pod/NAME, pod NAME or NAME", required: true, ignoreStdin: true }),
+    ports: Args.string({ description: "[LOCAL:]REMOTE, e.g. 8080:80", required: true, ignoreStdin: true }),
   };
   static override flags = { address: Flags.string({ description: "the local address to listen on", default: "127.0.0.1" }) };
 

@@ -6,7 +6,7 @@ export default class Restart extends CubeCommand {
   static override description = "Restart a resource: its containers are replaced by new ones and its failure counts cleared, so a Failed pod runs again";
   static override examples = ["<%= config.bin %> restart pod/my-pod"];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true }) };
+  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. pod/my-pod", required: true, ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { argv } = await this.parse(Restart);

@@ -6,7 +6,7 @@ export default class Scale extends CubeCommand {
   static override description = "Set the number of replicas of a deployment: pods are created or deleted to match";
   static override examples = ["<%= config.bin %> scale deployment/web --replicas 5"];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. deployment/web", required: true }) };
+  static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. deployment/web", required: true, ignoreStdin: true }) };
   static override flags = { replicas: Flags.integer({ description: "how many replicas", required: true, min: 0, max: 1000 }) };
 
   async run(): Promise<void> {

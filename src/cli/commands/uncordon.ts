@@ -4,7 +4,7 @@ import { CubeCommand } from "../base-command.js";
 export default class Uncordon extends CubeCommand {
   static override description = "Mark a node schedulable again: it takes new pods";
   static override examples = ["<%= config.bin %> uncordon worker-2"];
-  static override args = { node: Args.string({ description: "the node's name, as `cube nodes` shows it", required: true }) };
+  static override args = { node: Args.string({ description: "the node's name, as `cube nodes` shows it", required: true, ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { args } = await this.parse(Uncordon);

@@ -7,7 +7,7 @@ export default class RolloutHistory extends CubeCommand {
   static override description = "List a deployment's revisions, oldest first: the last is the current one";
   static override examples = ["<%= config.bin %> rollout history deployment/web"];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true }) };
+  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true, ignoreStdin: true }) };
   static override flags = { output: outputFlag };
 
   async run(): Promise<void> {

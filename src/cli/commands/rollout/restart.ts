@@ -6,7 +6,7 @@ export default class RolloutRestart extends CubeCommand {
   static override description = "Replace every pod of a deployment, as a rollout: within its strategy's bounds and behind readiness";
   static override examples = ["<%= config.bin %> rollout restart deployment/web"];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true }) };
+  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true, ignoreStdin: true }) };
 
   async run(): Promise<void> {
     const { argv } = await this.parse(RolloutRestart);

@@ -12,7 +12,7 @@ export default class RolloutStatus extends CubeCommand {
   static override description = "Wait for a deployment's rollout to end, showing its progress: exits 0 once it completed, 1 if it failed or was rolled back";
   static override examples = ["<%= config.bin %> rollout status deployment/web", "<%= config.bin %> rollout status deployment/web --timeout 2m"];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true }) };
+  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true, ignoreStdin: true }) };
   static override flags = {
     timeout: Flags.string({ description: "give up waiting after this long (e.g. 90s, 5m); the rollout goes on" }),
   };

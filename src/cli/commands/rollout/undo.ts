@@ -7,7 +7,7 @@ export default class RolloutUndo extends CubeCommand {
     "Go back to an earlier template of a deployment (the one before the current by default): a new revision, rolled out as any other";
   static override examples = ["<%= config.bin %> rollout undo deployment/web", "<%= config.bin %> rollout undo deployment/web --to-revision 2"];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true }) };
+  static override args = { resource: Args.string({ description: "deployment/NAME (or NAME)", required: true, ignoreStdin: true }) };
   static override flags = { "to-revision": Flags.integer({ description: "the revision to go back to (`cube rollout history` lists them)", min: 1 }) };
 
   async run(): Promise<void> {
