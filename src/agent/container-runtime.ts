@@ -96,7 +96,8 @@ export interface ContainerRuntime {
   logs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   exec(id: string, options: ExecOptions): Promise<ExecProcess>;
   /** What the engine's machine has: CPUs in millicores, memory in bytes. */
-  capacity(): Promise<{ cpuMillis: number; memoryBytes: number }>;
+  /** What the engine's machine has, and the engine's own id (nodes on one engine share its host ports). */
+  capacity(): Promise<{ cpuMillis: number; memoryBytes: number; engineId: string }>;
   /** Creates a named volume unless it exists. */
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   /** Removes a named volume; one already gone is fine. */

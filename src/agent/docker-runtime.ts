@@ -160,9 +160,9 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async capacity(): Promise<{ cpuMillis: number; memoryBytes: number }> {
-    const info = (await this.docker.info()) as { NCPU: number; MemTotal: number };
-    return { cpuMillis: info.NCPU * 1000, memoryBytes: info.MemTotal };
+  async capacity(): Promise<{ cpuMillis: number; memoryBytes: number; engineId: string }> {
+    const info = (await this.docker.info()) as { NCPU: number; MemTotal: number; ID?: string };
+    return { cpuMillis: info.NCPU * 1000, memoryBytes: info.MemTotal, engineId: info.ID ?? "" };
   }
 
   async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {

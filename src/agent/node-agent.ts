@@ -110,10 +110,10 @@ export class NodeAgent {
     try {
       const client = await this.certifiedClient();
       const { nodeId, agentAddress, labels, runtime } = this.options;
-      const { cpuMillis, memoryBytes } = await runtime.capacity();
+      const { cpuMillis, memoryBytes, engineId } = await runtime.capacity();
       return await new Promise<JoinResponse>((resolve, reject) => {
         client.join(
-          { nodeId, agentAddress, labels, cpuMillis, memoryBytes },
+          { nodeId, agentAddress, labels, cpuMillis, memoryBytes, engineId },
           new grpc.Metadata(),
           { deadline: Date.now() + JOIN_TIMEOUT_MS },
           (error, response) => (error ? reject(error) : resolve(response)),

@@ -110,6 +110,9 @@ export async function removePodVolumes(deps: Pick<PodActionDependencies, "node" 
   }
 }
 
+/** The plan stops here; its failure was recorded and counted already (no other event to add). */
+export class FailureCounted extends Error {}
+
 /** Carries out one action of a pod's plan on the container runtime, recording its events. */
 export async function runPodAction(deps: PodActionDependencies, podUid: string, action: PodAction, progress: PlanProgress): Promise<void> {
   const { runtime, node, record, restarts } = deps;
@@ -164,6 +167,14 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
     }
     case "startContainer": {
       const { pod, container } = action;
+      /** The engine refused this container: a Warning, and a failure counted as CreateContainerError. */
+      const refused = async (what: string, error: unknown) => {
+        const message = runtimeErrorMessage(error);
+        await record(pod.uid, "Warning", "Failed", `Error: ${what}: ${message}`);
+        await countFailure(deps, pod, container.name, (state, settings) =>
+          onCreateFailure(state, { container: container.name, message }, settings, deps.clock.now()),
+        );
+      };
       const sandboxId = action.sandboxId ?? progress.sandboxId!;
       if (!(await ensureImage(deps, pod, container.name, container.image))) return;
       let id: string;
@@ -184,17 +195,28 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
           },
         });
       } catch (error) {
-        // The engine refused the container: a Warning and a clear status (CreateContainerError), retried with a back-off.
-        const message = runtimeErrorMessage(error);
-        await record(pod.uid, "Warning", "Failed", `Error: failed to create container ${container.name}: ${message}`);
-        await countFailure(deps, pod, container.name, (state, settings) =>
-          onCreateFailure(state, { container: container.name, message }, settings, deps.clock.now()),
-        );
+        await refused(`failed to create container ${container.name}`, error);
         return;
       }
       await record(pod.uid, "Normal", "Created", `Created container ${container.name}`);
-      await progress.sandboxStarted;
-      await runtime.startContainer(id);
+      // A sandbox or a container the engine will not start (a host port already taken, a command it cannot run) is
+      // removed and counted as its creation failing: CreateContainerError, a back-off, the crash limit, for a
+      // rollout to judge; the next try makes it anew.
+      try {
+        await progress.sandboxStarted;
+      } catch (error) {
+        await runtime.removeContainer(id);
+        if (progress.sandboxId) await runtime.removeContainer(progress.sandboxId);
+        await refused(`the pod's sandbox did not start for container ${container.name}`, error);
+        throw new FailureCounted();
+      }
+      try {
+        await runtime.startContainer(id);
+      } catch (error) {
+        await runtime.removeContainer(id);
+        await refused(`failed to start container ${container.name}`, error);
+        return;
+      }
       await record(pod.uid, "Normal", "Started", `Started container ${container.name}`);
       const state = await restarts.get(pod, container.name);
       if (state?.retryAt !== undefined) await restarts.set(pod, container.name, onRestarted(state, state.lastFailure?.kind === "exit"));

@@ -11,7 +11,7 @@ import type { LocalPod } from "./local-pod.js";
 import { containersByPod, exitCodeOf, exitReason, instancesOf, isDead, isSandbox } from "./observed-containers.js";
 import { Prober, type ProbeTarget, type RunProbe } from "./prober.js";
 import { probeRunner } from "./run-probe.js";
-import { describeAction, removePodVolumes, runPodAction, type PlanProgress, type PodActionDependencies } from "./pod-actions.js";
+import { describeAction, FailureCounted, removePodVolumes, runPodAction, type PlanProgress, type PodActionDependencies } from "./pod-actions.js";
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
 import { WarmPoolWorker } from "./warm-pool-worker.js";
@@ -232,6 +232,7 @@ export class PodSync {
         else await progress.sandboxStarted;
       } catch (error) {
         if (this.stopped) return false; // the node stops: what the engine did is seen at its next start
+        if (error instanceof FailureCounted) return false;
         const message = runtimeErrorMessage(error);
         const what = action ? describeAction(action) : "starting the pod's sandbox";
         this.deps.log.warn(`${what} failed (${action?.reason ?? "the pod needs it"}): ${message}`);

@@ -112,6 +112,8 @@ export interface JoinRequest {
   /** What the node's container engine has: CPUs in millicores, memory in bytes. */
   cpuMillis: number;
   memoryBytes: number;
+  /** The container engine's own id (Docker's `ID`): nodes that share one engine share its host ports. */
+  engineId: string;
 }
 
 export interface JoinRequest_LabelsEntry {
@@ -785,7 +787,7 @@ export const RenewRequest: MessageFns<RenewRequest> = {
 };
 
 function createBaseJoinRequest(): JoinRequest {
-  return { nodeId: "", agentAddress: "", labels: {}, cpuMillis: 0, memoryBytes: 0 };
+  return { nodeId: "", agentAddress: "", labels: {}, cpuMillis: 0, memoryBytes: 0, engineId: "" };
 }
 
 export const JoinRequest: MessageFns<JoinRequest> = {
@@ -804,6 +806,9 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     }
     if (message.memoryBytes !== 0) {
       writer.uint32(48).uint64(message.memoryBytes);
+    }
+    if (message.engineId !== "") {
+      writer.uint32(58).string(message.engineId);
     }
     return writer;
   },
@@ -864,6 +869,14 @@ export const JoinRequest: MessageFns<JoinRequest> = {
             message.memoryBytes = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.engineId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -912,6 +925,11 @@ export const JoinRequest: MessageFns<JoinRequest> = {
         : isSet(object.memory_bytes)
         ? globalThis.Number(object.memory_bytes)
         : 0,
+      engineId: isSet(object.engineId)
+        ? globalThis.String(object.engineId)
+        : isSet(object.engine_id)
+        ? globalThis.String(object.engine_id)
+        : "",
     };
   },
 
@@ -938,6 +956,9 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     if (message.memoryBytes !== 0) {
       obj.memoryBytes = Math.round(message.memoryBytes);
     }
+    if (message.engineId !== "") {
+      obj.engineId = message.engineId;
+    }
     return obj;
   },
 
@@ -959,6 +980,7 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     );
     message.cpuMillis = object.cpuMillis ?? 0;
     message.memoryBytes = object.memoryBytes ?? 0;
+    message.engineId = object.engineId ?? "";
     return message;
   },
 };

@@ -205,4 +205,13 @@ export const leaderMigrations: Record<string, Migration> = {
       await sql`update node_keys set approved_at = bound_at`.execute(db);
     },
   },
+  "0011-engine-id": {
+    async up(db: Kysely<unknown>) {
+      // Nodes that share one container engine (a local cluster) share its host ports.
+      await db.schema
+        .alterTable("nodes")
+        .addColumn("engine_id", "text", (c) => c.notNull().defaultTo(""))
+        .execute();
+    },
+  },
 };

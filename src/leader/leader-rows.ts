@@ -14,6 +14,7 @@ export interface NodesTable {
   cpu_millis: number;
   memory_bytes: number;
   cordoned: number;
+  engine_id: string;
 }
 
 export interface PodsTable {
@@ -152,5 +153,6 @@ export function toStoredNode(row: NodesTable): StoredNode {
     cpuMillis: row.cpu_millis,
     memoryBytes: row.memory_bytes,
     cordoned: row.cordoned === 1,
+    engineId: row.engine_id,
   };
 }

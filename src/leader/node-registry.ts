@@ -20,6 +20,8 @@ export interface JoinRequestInfo {
   labels?: Record<string, string>;
   cpuMillis?: number;
   memoryBytes?: number;
+  /** The node's container engine (several nodes may share one: they share its host ports). */
+  engineId?: string;
 }
 
 interface LiveNode {
@@ -92,6 +94,7 @@ export class NodeRegistry {
       labels: request.labels ?? {},
       cpuMillis: request.cpuMillis ?? 0,
       memoryBytes: request.memoryBytes ?? 0,
+      engineId: request.engineId ?? "",
       // A cordon outlives the node's restarts: only an admin lifts it.
       cordoned: existing?.node.cordoned ?? false,
     };

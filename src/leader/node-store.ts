@@ -58,6 +58,7 @@ export class NodeStore {
       cpu_millis: node.cpuMillis,
       memory_bytes: node.memoryBytes,
       cordoned: node.cordoned ? 1 : 0,
+      engine_id: node.engineId ?? "",
     };
     await this.db
       .insertInto("nodes")

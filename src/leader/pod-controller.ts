@@ -6,7 +6,7 @@ import type { AssignmentHub } from "./assignment-hub.js";
 import { PodBeingDeleted, type LeaderStore, type Placement, type PodSummary, type StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
-import { placePod, type PlacementCandidate, type PlacementSettings } from "./place-pod.js";
+import { placePod, type PlacementCandidate, type PlacementSettings, type TakenPort } from "./place-pod.js";
 import { hasPersistentVolumes, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
 
@@ -218,11 +218,20 @@ export class PodController {
     if (pods.length === 0) return;
     const allocation = await this.store.allocationByNode();
     const homes = await this.store.volumeHomes();
-    const candidates = this.registry
-      .list()
+    // Nodes that share a container engine (a local cluster's) share its host ports: one list of taken ports per
+    // engine, which every one of its nodes sees, and which a placement on any of them adds to.
+    const nodes = this.registry.list();
+    const engineOf = (node: (typeof nodes)[number]) => node.engineId || `node ${node.name}`;
+    const takenByEngine = new Map<string, TakenPort[]>();
+    for (const node of nodes) {
+      const taken = takenByEngine.get(engineOf(node)) ?? [];
+      taken.push(...takenBy(allocation.get(node.name)?.hostPorts ?? []));
+      takenByEngine.set(engineOf(node), taken);
+    }
+    const candidates = nodes
       .filter((node) => this.options.podsOnLeader || node.type !== "Leader")
       .map((node): PlacementCandidate => {
-        const { cpuMillis = 0, memoryBytes = 0, pods: count = 0, hostPorts = [], owners = new Map<string, number>() } = allocation.get(node.name) ?? {};
+        const { cpuMillis = 0, memoryBytes = 0, pods: count = 0, owners = new Map<string, number>() } = allocation.get(node.name) ?? {};
         return {
           name: node.name,
           status: node.status,
@@ -230,7 +239,7 @@ export class PodController {
           labels: node.labels,
           capacity: { cpuMillis: node.cpuMillis, memoryBytes: node.memoryBytes },
           allocated: { cpuMillis, memoryBytes, pods: count },
-          takenPorts: takenBy(hostPorts),
+          takenPorts: takenByEngine.get(engineOf(node))!,
           owners: new Map(owners),
         };
       });
@@ -260,7 +269,7 @@ export class PodController {
           memoryBytes: chosen.allocated.memoryBytes + needs.memoryBytes,
           pods: chosen.allocated.pods + 1,
         };
-        chosen.takenPorts = [...chosen.takenPorts, ...takenBy(hostPorts)];
+        chosen.takenPorts.push(...takenBy(hostPorts)); // the engine's list: its other nodes see them too
         if (pod.owner) chosen.owners?.set(pod.owner, (chosen.owners.get(pod.owner) ?? 0) + 1);
         if (persistent) homes.set(pod.name, placement.node);
       } else {

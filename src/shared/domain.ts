@@ -19,6 +19,8 @@ export interface NodeInfo {
   memoryBytes: number;
   /** Takes no new pod (`cube cordon`, `cube drain`); the pods it runs stay. */
   cordoned: boolean;
+  /** The node's container engine's id: nodes that share an engine share its host ports ("" when unknown). */
+  engineId?: string;
 }
 
 /** Node names follow DNS rules (host names are the default), which also keeps them safe in labels and logs. */

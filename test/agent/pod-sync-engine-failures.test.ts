@@ -99,23 +99,46 @@ describe("PodSync, when the engine fails it (fake runtime, fake clock)", () => {
     expect(await bed.store.localPods()).to.deep.equal([]);
   });
 
-  it("says why a container did not start, and starts it after a back-off", async () => {
+  it("a container the engine will not start: CreateContainerError with the engine's words, removed, started anew after a back-off", async () => {
     await bed.store.replaceAssignments([pod]);
     runtime.passNext("startContainer"); // the sandbox's start
     runtime.failNext("startContainer", "Error response from daemon: OCI runtime create failed: no such file or directory");
     await syncNow();
-    expect((await events()).at(-1)).to.equal(
-      "Warning Failed: starting container app failed: Error response from daemon: OCI runtime create failed: no such file or directory",
-    );
-    expect(states()).to.deep.equal(["pause running", "app created"]);
-    expect(bed.reports.at(-1)!.status.phase).to.not.equal("Running");
+    expect((await events()).slice(-2)).to.deep.equal([
+      "Warning Failed: Error: failed to start container app: Error response from daemon: OCI runtime create failed: no such file or directory",
+      "Normal BackOff: Back-off 1s creating container app (Error response from daemon: OCI runtime create failed: no such file or directory)",
+    ]);
+    expect(states()).to.deep.equal(["pause running"]);
+    expect(bed.reports.at(-1)!.status).to.deep.include({
+      phase: "CreateContainerError",
+      message: "container app: Error response from daemon: OCI runtime create failed: no such file or directory",
+    });
     await syncNow();
-    expect(states(), "not before the back-off").to.deep.equal(["pause running", "app created"]);
+    expect(states(), "not before the back-off").to.deep.equal(["pause running"]);
     clock.advance(1000);
-    await syncNow();
     await syncNow();
     expect(app()!.state).to.equal("running");
     expect(bed.reports.at(-1)!.status.phase).to.equal("Running");
+  });
+
+  it("a sandbox the engine will not start (its host port taken): counted the same, up to the crash limit: Failed", async () => {
+    const published = placed(
+      singleContainerPod({}, { hostPorts: [{ container: "app", containerPort: 80, protocol: "tcp", hostAddress: "", hostPort: 8080 }] }),
+    );
+    await bed.store.replaceAssignments([published]);
+    const taken = "driver failed programming external connectivity: Bind for 0.0.0.0:8080 failed: port is already allocated";
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      runtime.failNext("startContainer", taken);
+      await syncNow();
+      expect(runtime.all(), `attempt ${attempt}: nothing left behind`).to.deep.equal([]);
+      clock.advance(60_000);
+    }
+    await syncNow();
+    expect(bed.reports.at(-1)!.status).to.deep.include({
+      phase: "Failed",
+      message: `creating container app failed 5 times in a row (the pod's sandbox did not start: ${taken}, reason CreateContainerError); giving up`,
+    });
+    expect((await events()).filter((line) => line.startsWith("Warning Failed: Error: the pod's sandbox did not start"))).to.have.length(5);
   });
 
   it("leaves a warm sandbox it could not claim in the pool, and claims one after a back-off", async () => {

@@ -200,6 +200,19 @@ describe("PodController", () => {
     expect((await controller.get("new"))!.pod.node).to.equal("n1");
   });
 
+  it("gives nodes that share one container engine one set of host ports: a fixed port once, an auto port each its own", async () => {
+    for (const name of ["n1", "n2", "n3"]) await registry.join({ name, nodeId: `${name}-id`, address: `${name}:1`, engineId: "one-engine" });
+    const fixed = { containers: [{ name: "main", image: "busybox", ports: [{ containerPort: 80, hostPort: 8080 }] }] };
+    const auto = { containers: [{ name: "main", image: "busybox", ports: [{ containerPort: 80, hostPort: "auto" }] }] };
+    await controller.apply([pod("a", fixed), pod("b", fixed), pod("c", auto), pod("d", auto), pod("e", auto)]);
+    const placed = async (name: string) => (await controller.get(name))!.pod;
+    expect((await placed("a")).node).to.not.equal(undefined);
+    expect((await placed("b")).node, "8080 is the engine's: taken once").to.equal(undefined);
+    expect((await controller.get("b"))!.events.at(-1)!.message).to.equal("cannot place pod/b: host port 8080/tcp is taken on 3 of 3 nodes");
+    const autoPorts = await Promise.all(["c", "d", "e"].map(async (name) => (await placed(name)).hostPorts[0].hostPort));
+    expect(new Set(autoPorts).size, `auto ports ${autoPorts.join(", ")}`).to.equal(3);
+  });
+
   it("drains a cordoned node: its pods move to another now, one with persistent volumes stays, with an event", async () => {
     await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
     await controller.apply([pod("db", { volumes: [{ name: "data", persistent: {} }] }), pod("web")]);

@@ -135,7 +135,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     );
     try {
       const joined = await new Promise<JoinResponse>((resolve, reject) =>
-        intruder.join({ nodeId: "intruder-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 0, memoryBytes: 0 }, (error, response) =>
+        intruder.join({ nodeId: "intruder-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 0, memoryBytes: 0, engineId: "" }, (error, response) =>
           error ? reject(error) : resolve(response),
         ),
       );
@@ -177,7 +177,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     );
     const joinAs = (declared: Partial<{ nodeId: string; labels: Record<string, string>; cpuMillis: number; memoryBytes: number }>) =>
       new Promise<string>((resolve) =>
-        rogue.join({ nodeId: "rogue-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 4000, memoryBytes: 2 ** 33, ...declared }, (error) =>
+        rogue.join({ nodeId: "rogue-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 4000, memoryBytes: 2 ** 33, engineId: "", ...declared }, (error) =>
           resolve(error ? `${grpc.status[error.code]}: ${error.details}` : "joined"),
         ),
       );

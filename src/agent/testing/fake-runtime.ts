@@ -44,7 +44,7 @@ export class FakeRuntime implements ContainerRuntime {
   });
 
   /** What the fake machine has, as the node reports it when it joins. */
-  capacityOf = { cpuMillis: 4000, memoryBytes: 8 * 2 ** 30 };
+  capacityOf = { cpuMillis: 4000, memoryBytes: 8 * 2 ** 30, engineId: `fake-${randomBytes(6).toString("hex")}` };
   /** Named volumes, by name, with their labels. */
   readonly volumes = new Map<string, Record<string, string>>();
 
@@ -191,7 +191,7 @@ export class FakeRuntime implements ContainerRuntime {
     return this.containers.get(id)?.state === "running" ? "127.0.0.1" : undefined;
   }
 
-  async capacity(): Promise<{ cpuMillis: number; memoryBytes: number }> {
+  async capacity(): Promise<{ cpuMillis: number; memoryBytes: number; engineId: string }> {
     return this.capacityOf;
   }
 
