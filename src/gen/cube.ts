@@ -125,8 +125,13 @@ export interface DrainResponse {
   /** Pods moved to other nodes now, and deployments' pods being replaced elsewhere. */
   moved: number;
   evicted: number;
-  /** Pods that stay: their persistent volumes are on the node. */
-  kept: string[];
+  /** Pods that will not leave the node, and why (their persistent volumes are on it; their deployment replaces none). */
+  held: HeldPod[];
+}
+
+export interface HeldPod {
+  pod: string;
+  reason: string;
 }
 
 export interface RemoveNodeResponse {
@@ -1740,7 +1745,7 @@ export const DrainRequest: MessageFns<DrainRequest> = {
 };
 
 function createBaseDrainResponse(): DrainResponse {
-  return { moved: 0, evicted: 0, kept: [] };
+  return { moved: 0, evicted: 0, held: [] };
 }
 
 export const DrainResponse: MessageFns<DrainResponse> = {
@@ -1751,8 +1756,8 @@ export const DrainResponse: MessageFns<DrainResponse> = {
     if (message.evicted !== 0) {
       writer.uint32(16).uint32(message.evicted);
     }
-    for (const v of message.kept) {
-      writer.uint32(26).string(v!);
+    for (const v of message.held) {
+      HeldPod.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1786,12 +1791,12 @@ export const DrainResponse: MessageFns<DrainResponse> = {
             message.evicted = reader.uint32();
             continue;
           }
-          case 3: {
-            if (tag !== 26) {
+          case 4: {
+            if (tag !== 34) {
               break;
             }
 
-            message.kept.push(reader.string());
+            message.held.push(HeldPod.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1810,7 +1815,7 @@ export const DrainResponse: MessageFns<DrainResponse> = {
     return {
       moved: isSet(object.moved) ? globalThis.Number(object.moved) : 0,
       evicted: isSet(object.evicted) ? globalThis.Number(object.evicted) : 0,
-      kept: globalThis.Array.isArray(object?.kept) ? object.kept.map((e: any) => globalThis.String(e)) : [],
+      held: globalThis.Array.isArray(object?.held) ? object.held.map((e: any) => HeldPod.fromJSON(e)) : [],
     };
   },
 
@@ -1822,8 +1827,8 @@ export const DrainResponse: MessageFns<DrainResponse> = {
     if (message.evicted !== 0) {
       obj.evicted = Math.round(message.evicted);
     }
-    if (message.kept?.length) {
-      obj.kept = message.kept;
+    if (message.held?.length) {
+      obj.held = message.held.map((e) => HeldPod.toJSON(e));
     }
     return obj;
   },
@@ -1835,7 +1840,92 @@ export const DrainResponse: MessageFns<DrainResponse> = {
     const message = createBaseDrainResponse();
     message.moved = object.moved ?? 0;
     message.evicted = object.evicted ?? 0;
-    message.kept = object.kept?.map((e) => e) || [];
+    message.held = object.held?.map((e) => HeldPod.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHeldPod(): HeldPod {
+  return { pod: "", reason: "" };
+}
+
+export const HeldPod: MessageFns<HeldPod> = {
+  encode(message: HeldPod, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pod !== "") {
+      writer.uint32(10).string(message.pod);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeldPod {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeldPod();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeldPod {
+    return {
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: HeldPod): unknown {
+    const obj: any = {};
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeldPod>, I>>(base?: I): HeldPod {
+    return HeldPod.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeldPod>, I>>(object: I): HeldPod {
+    const message = createBaseHeldPod();
+    message.pod = object.pod ?? "";
+    message.reason = object.reason ?? "";
     return message;
   },
 };

@@ -235,8 +235,16 @@ export function createCubeService(
     drain: unary(log, async ({ name }) => {
       const drained = await lifecycle.drain(name);
       if (!drained) throw statusError(grpc.status.NOT_FOUND, `node/${name} not found`);
-      if (drained.evicted > 0) await deployments.reconcile();
-      return drained;
+      if (drained.evicted.length > 0) await deployments.reconcile();
+      // A deployment whose rollout stopped replaces no pod until its template changes: its evicted pods stay.
+      const held = [...drained.held];
+      for (const { pod, owner } of drained.evicted) {
+        const deployment = (await deployments.get(owner))?.deployment;
+        if (deployment?.rollout.state === "Failed") {
+          held.push({ pod, reason: `deployment/${owner}'s rollout stopped (${deployment.rollout.message}): it replaces no pod until its template changes` });
+        }
+      }
+      return { moved: drained.moved, evicted: drained.evicted.length, held };
     }),
 
     apply: unary(log, async ({ manifestJson, dryRun }) => {

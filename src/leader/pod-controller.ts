@@ -175,7 +175,7 @@ export class PodController {
    * within its rolling-update bounds), other pods move to other nodes now; pods whose persistent volumes are on the
    * node stay, with the reason. Returns what it did.
    */
-  async drain(node: string): Promise<{ moved: number; evicted: number; kept: string[] }> {
+  async drain(node: string): Promise<{ moved: number; evicted: { pod: string; owner: string }[]; held: { pod: string; reason: string }[] }> {
     const time = new Date(this.clock.now());
     const live = (await this.store.podsOnNode(node)).filter((pod) => !pod.deletionRequestedAt);
     const owned = live.filter((pod) => pod.owner);
@@ -196,7 +196,11 @@ export class PodController {
     }
     const moving = standalone.filter((pod) => !hasPersistentVolumes(pod.spec));
     await this.place(moving, "is being drained");
-    return { moved: moving.length, evicted: owned.length, kept: kept.map((pod) => pod.name) };
+    return {
+      moved: moving.length,
+      evicted: owned.map((pod) => ({ pod: pod.name, owner: pod.owner! })),
+      held: kept.map((pod) => ({ pod: pod.name, reason: "its persistent volumes are on the node" })),
+    };
   }
 
   /** Records a NodeLost event on each pod of a node that stopped answering. */

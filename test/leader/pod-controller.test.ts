@@ -218,7 +218,7 @@ describe("PodController", () => {
     await controller.apply([pod("db", { volumes: [{ name: "data", persistent: {} }] }), pod("web")]);
     await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1" });
     expect(await registry.setCordoned("n1", true)).to.equal(true);
-    expect(await controller.drain("n1")).to.deep.equal({ moved: 1, evicted: 0, kept: ["db"] });
+    expect(await controller.drain("n1")).to.deep.equal({ moved: 1, evicted: [], held: [{ pod: "db", reason: "its persistent volumes are on the node" }] });
     expect((await controller.list()).map((p) => `${p.name}@${p.node}`)).to.deep.equal(["db@n1", "web@n2"]);
     expect((await controller.get("web"))!.events.at(-1)!.message).to.equal("Rescheduled pod/web from n1 to n2: n1 is being drained");
     expect((await controller.get("db"))!.events.at(-1)!.message).to.equal("not moved from n1 (drained): its persistent volumes are on that node");

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Args, Flags } from "@oclif/core";
 import { parseDuration } from "../../shared/duration.js";
 import { CubeCommand } from "../base-command.js";
+import { printable } from "../printable.js";
 import { UsageError } from "../resource-ref.js";
 
 export default class Drain extends CubeCommand {
@@ -16,9 +17,11 @@ export default class Drain extends CubeCommand {
     const timeoutMs = parseDuration(flags.timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout: "${flags.timeout}" is not a duration (e.g. 90s, 5m)`);
     const leader = await this.leader();
-    const { moved, evicted, kept } = await this.changing(() => leader.drain(args.node), "cube nodes");
+    const { moved, evicted, held } = await this.changing(() => leader.drain(args.node), "cube nodes");
     process.stdout.write(`node/${args.node} cordoned; ${moved} pod(s) moving, ${evicted} replaced by their deployments\n`);
-    for (const pod of kept) process.stderr.write(`pod/${pod} stays on ${args.node}: its persistent volumes are there\n`);
+    // Named at once: they will not leave, and waiting for them would wait for ever.
+    for (const { pod, reason } of held) process.stderr.write(`pod/${pod} stays on ${args.node}: ${printable(reason)}\n`);
+    const kept = held.map(({ pod }) => pod);
     const deadline = Date.now() + timeoutMs;
     let said = -1;
     for (;;) {
@@ -31,6 +34,8 @@ export default class Drain extends CubeCommand {
         throw new Error(`${left.length} pod(s) still on ${args.node} after ${flags.timeout}; they go on moving (check with \`cube list -o wide\`)`);
       await sleep(500);
     }
+    if (kept.length > 0)
+      throw new Error(`node/${args.node} drained but for ${kept.length} pod(s) that will not leave it: ${kept.map((pod) => `pod/${pod}`).join(", ")}`);
     process.stdout.write(`node/${args.node} drained\n`);
   }
 }
