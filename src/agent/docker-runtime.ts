@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import Docker from "dockerode";
@@ -161,8 +162,13 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async capacity(): Promise<{ cpuMillis: number; memoryBytes: number; engineId: string }> {
-    const info = (await this.docker.info()) as { NCPU: number; MemTotal: number; ID?: string };
-    return { cpuMillis: info.NCPU * 1000, memoryBytes: info.MemTotal, engineId: info.ID ?? "" };
+    const info = (await this.docker.info()) as { NCPU: number; MemTotal: number; ID?: string; Name?: string; DockerRootDir?: string };
+    // Engines before Docker 23 take their ID from /etc/docker/key.json, which every engine of one machine (and every
+    // machine cloned from one image) shares; two engines cannot share a data root, and cloned machines are renamed.
+    const engineId = createHash("sha256")
+      .update([info.ID ?? "", info.Name ?? "", info.DockerRootDir ?? ""].join("\0"))
+      .digest("hex");
+    return { cpuMillis: info.NCPU * 1000, memoryBytes: info.MemTotal, engineId };
   }
 
   async ensureVolume(name: string, labels: Record<string, string>): Promise<void> {

@@ -22,6 +22,10 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
         return `authentication failed: the password in ${config.path} does not match the leader's admin password`;
       case status.UNAVAILABLE:
         if (error.details.startsWith(NODE_UNREACHABLE)) return error.details; // the leader's words about a node
+        // A follower asks every caller for a node's certificate: its TLS says so in an alert.
+        if (/certificate required/i.test(reason)) {
+          return `the server at ${leader} asks for a node's certificate: it is a follower, not the leader; point "leaderUrl" in ${config.path} at the leader`;
+        }
         if (isVerificationFailure(reason)) {
           return `the leader at ${leader} failed TLS verification (${reason}): if the cluster was re-created, remove its pinned CA (${pinnedCaFile(config.path, leader)}); otherwise something is in the middle`;
         }
@@ -42,6 +46,23 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
     const named = missing.map((arg) => `${(arg.name ?? "").toUpperCase()}${arg.description ? ` (${arg.description})` : ""}`);
     return `missing ${named.join(", ")}${config.command ? `: see \`${config.command} --help\`` : ""}`;
   }
-  // Other errors (oclif's parse errors among them) may run on with hints: their first line says it.
+  if (error instanceof Error && (error as { oclif?: unknown }).oclif !== undefined) return flagError(error.message, config.command);
   return error instanceof Error ? error.message.split("\n")[0] : String(error);
+}
+
+/**
+ * oclif's words for a flag it could not take, on one line: "Parsing --replicas\n\tExpected an integer… but received:
+ * abc\nSee more help with --help" becomes "--replicas: expected an integer… but received: abc: see `cube scale --help`".
+ */
+export function flagError(message: string, command?: string): string {
+  const lines = message
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !/^See more help/.test(line) && !/^The following errors? occurred:?$/.test(line));
+  const lower = (text: string) => text.charAt(0).toLowerCase() + text.slice(1);
+  const parsing = /^Parsing (--[\w-]+)$/.exec(lines[0] ?? "");
+  const said = parsing
+    ? `${parsing[1]}: ${lines.slice(1).map(lower).join("; ")}`
+    : lines.map((line) => line.replace(/^Missing required flag ([\w-]+)$/, "--$1 is required").replace(/^Nonexistent flags?: /, "unknown flag ")).join("; ");
+  return `${said}${command ? `: see \`${command} --help\`` : ""}`;
 }

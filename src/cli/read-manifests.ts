@@ -41,6 +41,11 @@ export function manifestFiles(path: string, recursive: boolean): string[] {
 export function parseManifestText(text: string, source: string): { resources: unknown[]; problems: string[] } {
   const resources: unknown[] = [];
   const problems: string[] = [];
+  // JSON (a .json file, or a text that opens as JSON does: `{"` or `[{"`) gets JSON's words for its syntax errors.
+  if (source.endsWith(".json") || /^\s*(\[\s*)?\{\s*"/.test(text)) {
+    const json = jsonSyntaxError(text);
+    if (json) return { resources, problems: [`${source}:${json.line}:${json.column}: JSON syntax error: ${json.message}`] };
+  }
   for (const document of parseAllDocuments(text, { uniqueKeys: true })) {
     if (document.errors.length > 0) {
       for (const error of document.errors) {
@@ -54,6 +59,24 @@ export function parseManifestText(text: string, source: string): { resources: un
     resources.push(...(Array.isArray(value) ? value : [value]));
   }
   return { resources, problems };
+}
+
+/** Where JSON.parse stops in `text`, if it does: line and column (from 1), and its words without the position. */
+function jsonSyntaxError(text: string): { line: number; column: number; message: string } | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const message = (error as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const offset = at ? Number(at[1]) : text.length;
+    const before = text.slice(0, offset).split("\n");
+    return {
+      line: before.length,
+      column: before.at(-1)!.length + 1,
+      message: message.replace(/ in JSON at position \d+.*$/, "").replace(/ \(line \d+ column \d+\)$/, ""),
+    };
+  }
 }
 
 /** Reads and validates every manifest of `paths` (files, directories, `-` for standard input); one UsageError lists every problem. */

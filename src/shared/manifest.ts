@@ -1,22 +1,8 @@
 import { z } from "zod";
 import { RESOURCE_TYPES, type Protocol, type Resource } from "./domain.js";
+import { MANIFEST_LIMITS } from "./manifest-limits.js";
 import { cpuMillis, memoryBytes } from "./quantities.js";
 import { runAtOnce, runInSlices } from "./time-slices.js";
-
-/**
- * Limits of what one apply may hold, stated here and in the README. A resource stays far below what a gRPC message
- * carries (4 MiB), as Kubernetes keeps objects under ~1.5 MB; the bounds on lists keep an absurd pod from reaching
- * Docker at all.
- */
-export const MANIFEST_LIMITS = {
-  resourcesPerApply: 10_000,
-  resourceBytes: 1024 * 1024,
-  containersPerPod: 100,
-  /** Entries of a container's env, command or args. */
-  listEntries: 1024,
-  /** The manifest's text: what one request to the leader carries (4 MiB), less room for the request around it. */
-  applyBytes: 4 * 1024 * 1024 - 16 * 1024,
-};
 
 /** DNS label, as Kubernetes names objects: lowercase alphanumerics and "-", alphanumeric at both ends, ≤ 63. */
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -266,6 +252,9 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `must be ${issue.inclusive === false ? "more than" : "at least"} ${issue.minimum}`;
   if (issue.code === "too_big" && issue.message.startsWith("Too big")) return `must be ${issue.inclusive === false ? "less than" : "at most"} ${issue.maximum}`;
   if (issue.code === "invalid_key") return issue.issues.map((inner) => inner.message).join("; ");
+  // Kubernetes writes env as a list of {name, value}: Cube's is a map.
+  if (issue.code === "invalid_type" && issue.expected === "record" && issue.path.at(-1) === "env" && Array.isArray(issue.input))
+    return "must be a map of NAME: value (Kubernetes' list of {name, value} is written {NAME: value} here)";
   if (issue.code === "invalid_type")
     return `must be ${issue.expected === "record" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
   return issue.message;
@@ -304,6 +293,15 @@ function* validating(document: unknown): Generator<void, ManifestResult, undefin
       continue;
     }
     const type = (item as { type?: unknown }).type;
+    const kind = (item as { kind?: unknown }).kind;
+    if (type === undefined && typeof kind === "string") {
+      // A manifest written for Kubernetes: said, with what Cube's says instead (its shape differs beyond the type).
+      at(
+        ["kind"],
+        `a Kubernetes manifest (kind: ${kind}): Cube's resources say "type: ${kind.toLowerCase()}" with no apiVersion, and a container's env is a map {NAME: value}`,
+      );
+      continue;
+    }
     if (type === undefined) {
       at(["type"], `required (supported types: ${RESOURCE_TYPES.join(", ")})`);
       continue;

@@ -41,6 +41,6 @@ describe("cube CLI errors", function () {
   it("an unknown flag", async () => {
     const result = await runCube(["nodes", "--colour"], withConfig("absent"));
     expect(result.code).to.not.equal(0);
-    expect(result.stderr).to.match(/^error: Nonexistent flag: --colour\n$/);
+    expect(result.stderr).to.match(/^error: unknown flag --colour: see `cube nodes --help`\n$/);
   });
 });

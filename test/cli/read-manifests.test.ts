@@ -23,6 +23,34 @@ describe("reading manifests", () => {
     expect(parseManifestText("a: 1\na: 2\n", "dup.yaml").problems).to.deep.equal(["dup.yaml:2:1: Map keys must be unique"]);
   });
 
+  it("words JSON's syntax errors for JSON, with line and column", () => {
+    expect(parseManifestText('{\n  "type": "pod",\n}\n', "web.json").problems).to.deep.equal([
+      "web.json:3:1: JSON syntax error: Expected double-quoted property name",
+    ]);
+    expect(parseManifestText('[{"type": "pod"}', "standard input").problems).to.deep.equal([
+      "standard input:1:17: JSON syntax error: Expected ',' or ']' after array element",
+    ]);
+  });
+
+  it("says what to write for a manifest made for Kubernetes", () => {
+    const dir = tempDir("manifests");
+    try {
+      writeFileSync(join(dir.path, "k8s.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: nginx}]}\n");
+      writeFileSync(
+        join(dir.path, "env.yaml"),
+        "type: pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: nginx, env: [{name: MODE, value: prod}]}]}\n",
+      );
+      expect(() => readManifests([join(dir.path, "k8s.yaml")], false)).to.throw(
+        /k8s\.yaml: kind: a Kubernetes manifest \(kind: Pod\): Cube's resources say "type: pod" with no apiVersion, and a container's env is a map/,
+      );
+      expect(() => readManifests([join(dir.path, "env.yaml")], false)).to.throw(
+        /env\.yaml: spec\.containers\[0\]\.env: must be a map of NAME: value \(Kubernetes' list of \{name, value\} is written \{NAME: value\} here\)/,
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
   it("reads a directory's manifests in name order, its subdirectories only with -R", () => {
     const dir = tempDir("manifests");
     try {

@@ -288,26 +288,35 @@ describe("cube logs and cube exec, through the leader to the node", function () 
 
   it("leaves no process behind when many CLIs go away at once, some of them before their command started", async function () {
     this.timeout(120_000);
-    const marker = `${Math.floor(Math.random() * 1000) + 8000}`;
+    // Two markers: the CLIs killed while starting up, at staggered moments, and those killed with their command running.
+    const early = `${Math.floor(Math.random() * 1000) + 8000}`;
+    const late = `${Number(early) + 1000}`;
     const [alpha] = (await containersWithLabels("cube.pod=chatty", "cube.container=alpha")).filter((c) => c.state === "running");
-    const running = async () => (await dockerExec(alpha.id, ["ps", "-o", "args"])).split("\n").filter((line) => line.trim() === `sleep ${marker}`).length;
-    const sessions = Array.from({ length: 40 }, (_, i) =>
-      startProcess(
-        `cube exec ${i}`,
-        process.execPath,
-        [join(projectRoot, "bin", "run.js"), "exec", "pod/chatty", "-c", "alpha", "--", "sleep", marker],
-        cluster.cliEnv(),
-      ),
+    const running = async (marker: string) =>
+      (await dockerExec(alpha.id, ["ps", "-o", "args"])).split("\n").filter((line) => line.trim() === `sleep ${marker}`).length;
+    const execs = (marker: string) =>
+      Array.from({ length: 20 }, (_, i) =>
+        startProcess(
+          `cube exec ${marker} ${i}`,
+          process.execPath,
+          [join(projectRoot, "bin", "run.js"), "exec", "pod/chatty", "-c", "alpha", "--", "sleep", marker],
+          cluster.cliEnv(),
+        ),
+      );
+    const lateSessions = execs(late);
+    const earlySessions = execs(early);
+    await Promise.all(earlySessions.map((session, i) => new Promise((resolve) => setTimeout(resolve, i * 25)).then(() => session.kill("SIGKILL"))));
+    const earlyRunningAtKill = await running(early);
+    await eventually("every late command running", async () => ((await running(late)) === lateSessions.length ? true : undefined), 60_000, 100);
+    await Promise.all(lateSessions.map((session) => session.kill("SIGKILL")));
+    // The scenario happened: some CLIs went away before their command was running, the others while it ran.
+    expect(earlyRunningAtKill, "commands of the CLIs killed while starting").to.be.below(earlySessions.length);
+    console.log(
+      `      (${earlyRunningAtKill} of ${earlySessions.length} early commands running when their CLIs were gone, all ${lateSessions.length} late ones)`,
     );
-    await eventually("some of the commands running", async () => ((await running()) >= 10 ? true : undefined), 60_000, 100);
-    const runningAtKill = await running();
-    await Promise.all(sessions.map((session) => session.kill("SIGKILL")));
-    // The scenario happened: some CLIs went away before their command was running.
-    expect(runningAtKill, "commands running when the CLIs were killed").to.be.below(sessions.length);
-    console.log(`      (${runningAtKill} of ${sessions.length} commands running when their CLIs were killed)`);
-    await eventually("every command gone", async () => ((await running()) === 0 ? true : undefined), 15_000, 200);
+    await eventually("every command gone", async () => ((await running(early)) + (await running(late)) === 0 ? true : undefined), 15_000, 200);
     // And none started afterwards for a client that was gone.
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(await running()).to.equal(0);
+    expect((await running(early)) + (await running(late))).to.equal(0);
   });
 });

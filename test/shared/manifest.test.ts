@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { PodResource } from "../../src/shared/domain.js";
-import { deploymentSchema, formatPath, MANIFEST_LIMITS, parseManifest, validateManifest } from "../../src/shared/manifest.js";
+import { MANIFEST_LIMITS } from "../../src/shared/manifest-limits.js";
+import { deploymentSchema, formatPath, parseManifest, validateManifest } from "../../src/shared/manifest.js";
 
 const seedPod = {
   type: "pod",

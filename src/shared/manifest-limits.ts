@@ -1,0 +1,16 @@
+// Apart from the schema (and zod), so that the CLI knows its limits without loading the parsers.
+
+/**
+ * Limits of what one apply may hold, stated here and in the README. A resource stays far below what a gRPC message
+ * carries (4 MiB), as Kubernetes keeps objects under ~1.5 MB; the bounds on lists keep an absurd pod from reaching
+ * Docker at all.
+ */
+export const MANIFEST_LIMITS = {
+  resourcesPerApply: 10_000,
+  resourceBytes: 1024 * 1024,
+  containersPerPod: 100,
+  /** Entries of a container's env, command or args. */
+  listEntries: 1024,
+  /** The manifest's text: what one request to the leader carries (4 MiB), less room for the request around it. */
+  applyBytes: 4 * 1024 * 1024 - 16 * 1024,
+};
