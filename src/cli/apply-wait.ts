@@ -1,6 +1,6 @@
 import type { ResourceSummary, WatchEvent } from "../gen/cube.js";
 import type { LeaderClient } from "./leader-client.js";
-import { wasCancelled } from "./describe-error.js";
+import { ownCancel } from "./own-cancel.js";
 
 /** Where a resource stands for `apply --wait`. */
 export type WaitState = { done: "ready" } | { done: "failed"; why: string } | { done: false; what: string };
@@ -42,7 +42,8 @@ export async function waitForResources(leader: LeaderClient, names: string[], ti
     process.exit(130);
   };
   process.once("SIGINT", interrupted);
-  const timer = setTimeout(() => stream.cancel(), timeoutMs);
+  const timeUp = ownCancel(stream);
+  const timer = setTimeout(timeUp.cancel, timeoutMs);
   const pending = () => [...states.values()].filter((state) => !state.done).length;
   try {
     for await (const change of stream as AsyncIterable<WatchEvent>) {
@@ -59,8 +60,10 @@ export async function waitForResources(leader: LeaderClient, names: string[], ti
       else if (JSON.stringify(before) !== JSON.stringify(state)) process.stderr.write(`${name}: ${said}\n`);
       if (pending() === 0) break;
     }
+    // A watch has no end of its own: a leader that ended it without a word is as good as gone.
+    if (pending() > 0) throw new Error("the leader ended the watch");
   } catch (error) {
-    if (!wasCancelled(error)) throw error; // cancelled: the time is up
+    timeUp.rethrowUnlessOwn(error);
   } finally {
     clearTimeout(timer);
     stream.cancel();

@@ -1,6 +1,6 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
 import { FirstContactError } from "../shared/first-contact-error.js";
-import { isVerificationFailure, NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
+import { isVerificationFailure, LEADER_STOPPING, NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
 import { ConfigError, pinnedCaFile, type CubeConfig } from "./config.js";
 import { UsageError } from "./resource-ref.js";
 
@@ -22,6 +22,7 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
         return `authentication failed: the password in ${config.path} does not match the leader's admin password`;
       case status.UNAVAILABLE:
         if (error.details.startsWith(NODE_UNREACHABLE)) return error.details; // the leader's words about a node
+        if (error.details === LEADER_STOPPING) return `the leader at ${leader} is stopping: the stream ended; run the command again once it is back`;
         // A follower asks every caller for a node's certificate: its TLS says so in an alert.
         if (/certificate required/i.test(reason)) {
           return `the server at ${leader} asks for a node's certificate: it is a follower, not the leader; point "leaderUrl" in ${config.path} at the leader`;
@@ -30,6 +31,8 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
           return `the leader at ${leader} failed TLS verification (${reason}): if the cluster was re-created, remove its pinned CA (${pinnedCaFile(config.path, leader)}); otherwise something is in the middle`;
         }
         return `cannot reach the leader at ${leader} (${reason}): is cube-server running there, and is "leaderUrl" in ${config.path} right?`;
+      case status.CANCELLED: // not the CLI's own cancel (Ctrl-C), which ends a command quietly
+        return `the leader at ${leader} ended the stream (${error.details || "cancelled"}): it stopped or cut the connection; run the command again once it is back`;
       case status.DEADLINE_EXCEEDED:
         return `the leader at ${leader} did not answer in time`;
       case status.INVALID_ARGUMENT:

@@ -28,3 +28,22 @@ export class LogOutput {
     );
   }
 }
+
+/** Several pods' lines in time order; the pieces of a long line stay together, after its first. */
+export function mergeInTimeOrder(perPod: LogLine[][]): LogLine[] {
+  const units = perPod.flatMap((lines) => {
+    const grouped: LogLine[][] = [];
+    const open = new Map<string, LogLine[]>();
+    for (const line of lines) {
+      const key = `${line.container}\0${line.stream}`;
+      const unit = open.get(key) ?? [];
+      if (unit.length === 0) grouped.push(unit);
+      unit.push(line);
+      if (line.partial) open.set(key, unit);
+      else open.delete(key);
+    }
+    return grouped;
+  });
+  const time = (unit: LogLine[]) => unit[0].time?.getTime() ?? 0;
+  return units.sort((a, b) => time(a) - time(b)).flat();
+}

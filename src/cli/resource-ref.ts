@@ -53,3 +53,22 @@ export function parseDeploymentArgs(words: string[]): string {
   if (type !== "deployment") throw new UsageError(`only a deployment has rollouts, not a ${type} (e.g. deployment/web)`);
   return name;
 }
+
+const NODE_WORDS = new Set(["node", "nodes", "no"]);
+
+/**
+ * Nodes named in kubectl's forms (`nodes`, `node NAME…`, `node/NAME…`): `[]` for all of them, undefined when the words
+ * name no node. Nodes are not resources the leader applies, so they are told apart before `parseResourceArgs`.
+ */
+export function parseNodeArgs(words: string[]): string[] | undefined {
+  if (words.length === 0) return undefined;
+  if (NODE_WORDS.has(words[0].toLowerCase())) {
+    const slashed = words.slice(1).find((name) => name.includes("/"));
+    if (slashed) throw new UsageError(`"${slashed}": give either node NAME… or node/NAME…, not both`);
+    return words.slice(1);
+  }
+  const slashed = words.map((word) => /^([^/]+)\/([^/]+)$/.exec(word)).map((match) => (match && NODE_WORDS.has(match[1].toLowerCase()) ? match[2] : undefined));
+  if (slashed.every((name) => name === undefined)) return undefined;
+  if (slashed.some((name) => name === undefined)) throw new UsageError("nodes are shown apart from other resources: cube get node/NAME…");
+  return slashed as string[];
+}

@@ -1,5 +1,6 @@
 import { printable } from "./printable.js";
-import type { DeploymentStatus, GetResponse } from "../gen/cube.js";
+import type { DeploymentStatus, GetResponse, Pod } from "../gen/cube.js";
+import type { PodSpec } from "../shared/domain.js";
 import { eventFromWire } from "../shared/codec.js";
 import { formatAge } from "./format-age.js";
 import { colorStatus } from "./resource-table.js";
@@ -12,10 +13,23 @@ export function deploymentToJson({ manifestJson, deployment, pods, revisions, ev
   return {
     manifest: JSON.parse(manifestJson),
     status: deployment,
-    pods: pods.map((pod) => ({ name: pod.metadata?.name, node: pod.node ?? null, status: pod.status?.phase, ready: pod.status?.ready })),
+    pods: pods.map((pod) => ({
+      name: pod.metadata?.name,
+      node: pod.node ?? null,
+      status: pod.status?.phase,
+      ready: pod.status?.ready,
+      revision: pod.revision ?? null,
+      images: replicaImages(pod),
+    })),
     revisions: revisions.map(({ templateJson, ...revision }) => ({ ...revision, template: JSON.parse(templateJson) })),
     events: events.map(eventFromWire),
   };
+}
+
+/** A replica's images, from its revision's template (none known once that revision left the history). */
+function replicaImages(pod: Pod): string[] {
+  if (!pod.specJson) return [];
+  return (JSON.parse(pod.specJson) as PodSpec).containers.map((container) => container.image);
 }
 
 /** Where its latest rollout stands, in one line. */
@@ -44,12 +58,14 @@ export function renderDeployment(name: string, response: GetResponse, now: Date)
     pods.length === 0
       ? "  <none>"
       : renderTable(
-          ["name", "node", "status", "ready", "age"],
+          ["name", "node", "status", "ready", "revision", "image", "age"],
           pods.map((pod) => [
             pod.metadata!.name,
             pod.node ?? "<none>",
             colorStatus(pod.status?.phase ?? ""),
             pod.status?.ready ? "yes" : "no",
+            pod.revision === undefined ? "?" : String(pod.revision),
+            printable(replicaImages(pod).join(", ")),
             formatAge(pod.metadata?.createdAt ?? now, now),
           ]),
         ).replace(/^/gm, "  "),

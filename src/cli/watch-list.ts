@@ -4,7 +4,7 @@ import { printStructured, type OutputFormat } from "./base-command.js";
 import type { LeaderClient } from "./leader-client.js";
 import { listHeaders, listRow, summaryValue } from "./resource-table.js";
 import { columnWidths, renderRow } from "./table.js";
-import { wasCancelled } from "./describe-error.js";
+import { cancelOnInterrupt } from "./own-cancel.js";
 
 /**
  * `list --watch`: the list as it stood (a table, its columns sized to it), then one line per change, aligned to it.
@@ -12,7 +12,7 @@ import { wasCancelled } from "./describe-error.js";
  */
 export async function watchList(leader: LeaderClient, type: ResourceType | "", output: OutputFormat, selector: string, name = ""): Promise<void> {
   const stream = leader.watch({ type, selector, name });
-  process.once("SIGINT", () => stream.cancel());
+  const interrupt = cancelOnInterrupt(stream);
   const wide = output === "wide";
   const headers = listHeaders(type, wide);
   let initial: ResourceSummary[] | undefined = [];
@@ -38,6 +38,11 @@ export async function watchList(leader: LeaderClient, type: ResourceType | "", o
       else await print(change.kind, change.item!);
     }
   } catch (error) {
-    if (!wasCancelled(error)) throw error; // cancelled by Ctrl-C
+    interrupt.rethrowUnlessOwn(error);
+    return;
+  } finally {
+    interrupt.dispose();
   }
+  // A watch has no end of its own: a leader that ended it without a word is as good as gone.
+  throw new Error("the leader ended the watch");
 }

@@ -197,6 +197,8 @@ export interface Pod {
     | undefined;
   /** Its published ports, where they can be reached. */
   ports: PublishedPort[];
+  /** A deployment's replica: the revision of its template (the newest with that template), while it is kept. */
+  revision?: number | undefined;
 }
 
 /** A container port published on the pod's node: reached at host_address:host_port. */
@@ -240,6 +242,8 @@ export interface ApplyResult {
   name: string;
   /** "created", "unchanged" or "configured". */
   outcome: string;
+  /** A deployment's revision that the apply made (absent for a pod, or a change of replicas only). */
+  revision?: number | undefined;
 }
 
 export interface ApplyResponse {
@@ -2636,7 +2640,7 @@ export const PodStatus: MessageFns<PodStatus> = {
 };
 
 function createBasePod(): Pod {
-  return { metadata: undefined, specJson: "", status: undefined, node: undefined, ports: [] };
+  return { metadata: undefined, specJson: "", status: undefined, node: undefined, ports: [], revision: undefined };
 }
 
 export const Pod: MessageFns<Pod> = {
@@ -2655,6 +2659,9 @@ export const Pod: MessageFns<Pod> = {
     }
     for (const v of message.ports) {
       PublishedPort.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.revision !== undefined) {
+      writer.uint32(48).uint32(message.revision);
     }
     return writer;
   },
@@ -2712,6 +2719,14 @@ export const Pod: MessageFns<Pod> = {
             message.ports.push(PublishedPort.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2735,6 +2750,7 @@ export const Pod: MessageFns<Pod> = {
       status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
       node: isSet(object.node) ? globalThis.String(object.node) : undefined,
       ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PublishedPort.fromJSON(e)) : [],
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : undefined,
     };
   },
 
@@ -2755,6 +2771,9 @@ export const Pod: MessageFns<Pod> = {
     if (message.ports?.length) {
       obj.ports = message.ports.map((e) => PublishedPort.toJSON(e));
     }
+    if (message.revision !== undefined) {
+      obj.revision = Math.round(message.revision);
+    }
     return obj;
   },
 
@@ -2772,6 +2791,7 @@ export const Pod: MessageFns<Pod> = {
       : undefined;
     message.node = object.node ?? undefined;
     message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
+    message.revision = object.revision ?? undefined;
     return message;
   },
 };
@@ -3184,7 +3204,7 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
 };
 
 function createBaseApplyResult(): ApplyResult {
-  return { type: "", name: "", outcome: "" };
+  return { type: "", name: "", outcome: "", revision: undefined };
 }
 
 export const ApplyResult: MessageFns<ApplyResult> = {
@@ -3197,6 +3217,9 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     }
     if (message.outcome !== "") {
       writer.uint32(26).string(message.outcome);
+    }
+    if (message.revision !== undefined) {
+      writer.uint32(32).uint32(message.revision);
     }
     return writer;
   },
@@ -3238,6 +3261,14 @@ export const ApplyResult: MessageFns<ApplyResult> = {
             message.outcome = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3255,6 +3286,7 @@ export const ApplyResult: MessageFns<ApplyResult> = {
       type: isSet(object.type) ? globalThis.String(object.type) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : undefined,
     };
   },
 
@@ -3269,6 +3301,9 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     if (message.outcome !== "") {
       obj.outcome = message.outcome;
     }
+    if (message.revision !== undefined) {
+      obj.revision = Math.round(message.revision);
+    }
     return obj;
   },
 
@@ -3280,6 +3315,7 @@ export const ApplyResult: MessageFns<ApplyResult> = {
     message.type = object.type ?? "";
     message.name = object.name ?? "";
     message.outcome = object.outcome ?? "";
+    message.revision = object.revision ?? undefined;
     return message;
   },
 };

@@ -17,6 +17,7 @@ import { eventToWire } from "../shared/codec.js";
 import type { DeploymentController } from "./deployment-controller.js";
 import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployment-service.js";
 import { admissionProblems, type AdmissionPolicy } from "./pod-admission.js";
+import type { OpenStreams } from "./open-streams.js";
 import { toStatus, unary } from "./unary-handler.js";
 import { NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
 import { CUBE_VERSION } from "../shared/version.js";
@@ -104,8 +105,10 @@ export function createCubeService(
   agents: AgentClients,
   log: Logger,
   options: CubeServiceOptions,
-  /** The streams that follow changes (`watch-service.ts`): the leader ends them when it stops. */
+  /** The streams that follow changes (`watch-service.ts`). */
   watching: Pick<CubeServer, "watch" | "events">,
+  /** The long calls under way, which the leader ends when it stops: the relayed ones join them. */
+  streams: OpenStreams,
 ): CubeHandlers {
   const summaries = resourceSummaries(registry, pods, deployments);
   const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
@@ -138,6 +141,7 @@ export function createCubeService(
     what: string,
     open: (first: In) => Promise<{ upstream: grpc.ClientDuplexStream<In, Out>; node: string }>,
   ): void {
+    streams.add(call);
     call.once("data", (first: In) => {
       call.pause();
       if (!first.start) {
@@ -310,6 +314,7 @@ export function createCubeService(
     ...watching,
 
     logs: (call) => {
+      streams.add(call);
       podOnNode(call.request.type, call.request.name, call.request.container, false)
         .then(
           async ({ agent, node }) => {

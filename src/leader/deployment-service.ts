@@ -31,13 +31,17 @@ function summaryStatus(deployment: StoredDeployment, counts: ReplicaCounts): str
 }
 
 /** A deployment's pod as `cube get deployment/NAME` lists it: name, node, phase and readiness. */
-function ownedPodToWire(pod: OwnedPod): Pod {
+/** A replica as `get deployment/NAME` shows it: with its revision and that revision's pod spec (its images). */
+function ownedPodToWire(pod: OwnedPod, revisions: Revision[]): Pod {
+  // A rollback's revision repeats an earlier template: a replica belongs to the newest revision with its template.
+  const revision = revisions.findLast((candidate) => candidate.templateHash === pod.templateHash);
   return {
     metadata: { name: pod.name, labels: {}, uid: "", createdAt: new Date(pod.createdAt) },
-    specJson: "",
+    specJson: revision ? JSON.stringify(revision.template.spec) : "",
     status: { phase: pod.phase, containers: [], ready: pod.readySince !== undefined },
     node: pod.node,
     ports: [],
+    revision: revision?.revision,
   };
 }
 
@@ -66,12 +70,13 @@ export async function getDeployment(deployments: DeploymentController, name: str
   const view: DeploymentView | undefined = await deployments.get(name);
   if (!view) throw notFound(name);
   const { deployment, counts, pods } = view;
+  const revisions = await deployments.revisions(name);
   return {
     manifestJson: JSON.stringify(deployment.manifest),
     events: (await deployments.events(deployment)).map(eventToWire),
     deployment: statusToWire(deployment, counts),
-    pods: [...pods].sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1)).map(ownedPodToWire),
-    revisions: (await deployments.revisions(name)).map(revisionToWire),
+    pods: [...pods].sort((a, b) => a.createdAt - b.createdAt || (a.name < b.name ? -1 : 1)).map((pod) => ownedPodToWire(pod, revisions)),
+    revisions: revisions.map(revisionToWire),
   };
 }
 

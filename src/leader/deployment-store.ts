@@ -125,8 +125,8 @@ export class DeploymentStore {
     this.revisions = new DeploymentRevisions(database);
   }
 
-  /** Creates or updates one deployment (inside the caller's transaction). */
-  applyOne(resource: DeploymentResource, source: unknown, now: Date): ApplyOutcome {
+  /** Creates or updates one deployment (inside the caller's transaction); `revision`: the one it made, if it made one. */
+  applyOne(resource: DeploymentResource, source: unknown, now: Date): { outcome: ApplyOutcome; revision?: number } {
     const { byName, insert, update } = this.statements;
     const { name } = resource.metadata;
     const hash = contentHash(resource.spec);
@@ -150,12 +150,12 @@ export class DeploymentStore {
         revision,
         now.getTime(),
       );
-      return "created";
+      return { outcome: "created", revision };
     }
-    if (existing.spec_hash === hash && existing.labels_json === labelsJson) return "unchanged";
+    if (existing.spec_hash === hash && existing.labels_json === labelsJson) return { outcome: "unchanged" };
     update.run(labelsJson, JSON.stringify(resource.spec), hash, newTemplateHash, JSON.stringify(source), existing.uid);
-    if (existing.template_hash !== newTemplateHash) this.startRollout(name, template, newTemplateHash, revisionHistoryLimit, now);
-    return "configured";
+    if (existing.template_hash === newTemplateHash) return { outcome: "configured" };
+    return { outcome: "configured", revision: this.startRollout(name, template, newTemplateHash, revisionHistoryLimit, now) };
   }
 
   /** A new template: a new revision, whose rollout starts now (inside the caller's transaction). */

@@ -51,6 +51,8 @@ export interface AppliedResource {
   node?: string;
   outcome: ApplyOutcome;
   replaced: boolean;
+  /** A deployment's revision that this apply made (none for a change of replicas only). */
+  revision?: number;
 }
 
 /** Applying a pod that is being deleted: the whole apply is refused. */
@@ -143,7 +145,7 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       yield;
       const { name } = resource.metadata;
       if (resource.type === "deployment") {
-        results.push({ type: "deployment", name, outcome: this.deployments.applyOne(resource, source, now), replaced: false });
+        results.push({ type: "deployment", name, ...this.deployments.applyOne(resource, source, now), replaced: false });
         continue;
       }
       const { spec } = resource;

@@ -1,14 +1,17 @@
 import type { Clock } from "../shared/clock.js";
-import type { ApplyOutcome, PodEvent, PodPhase, ResourceType } from "../shared/domain.js";
+import type { PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
-import { PodBeingDeleted, type LeaderStore, type Placement, type PodSummary, type StoredPod } from "./leader-store.js";
+import { PodBeingDeleted, type AppliedResource, type LeaderStore, type Placement, type PodSummary, type StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import { placePod, type PlacementCandidate, type PlacementSettings, type TakenPort } from "./place-pod.js";
 import { hasPersistentVolumes, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
+
+/** What an apply says of each resource: what it did, and a deployment's new revision. */
+type AppliedSummary = Pick<AppliedResource, "type" | "name" | "outcome" | "revision">;
 
 export interface PodView extends StoredPod {
   phase: PodPhase;
@@ -36,20 +39,20 @@ export class PodController {
   ) {}
 
   /** Applies a whole validated manifest in one transaction. */
-  async apply(entries: ManifestEntry[]): Promise<{ type: ResourceType; name: string; outcome: ApplyOutcome }[]> {
+  async apply(entries: ManifestEntry[]): Promise<AppliedSummary[]> {
     const applied = await this.store.applyResources(entries, new Date(this.clock.now()));
     const changed = applied.filter(({ outcome }) => outcome !== "unchanged");
     if (changed.length > 0)
       this.log.info(changed.length === 1 ? `${changed[0].type}/${changed[0].name} ${changed[0].outcome}` : `${changed.length} resources created or configured`);
     for (const { node, outcome } of applied) if (outcome === "configured" && node) this.hub.notify(node);
     if (applied.some(({ outcome, replaced }) => outcome === "created" || replaced)) await this.schedulePending();
-    return applied.map(({ type, name, outcome }) => ({ type, name, outcome }));
+    return applied.map(({ type, name, outcome, revision }) => ({ type, name, outcome, revision }));
   }
 
   /** What `apply` would say of each resource, changing nothing (`cube apply --dry-run`). */
-  async preview(entries: ManifestEntry[]): Promise<{ type: ResourceType; name: string; outcome: ApplyOutcome }[]> {
+  async preview(entries: ManifestEntry[]): Promise<AppliedSummary[]> {
     const previewed = await this.store.previewResources(entries, new Date(this.clock.now()));
-    return previewed.map(({ type, name, outcome }) => ({ type, name, outcome }));
+    return previewed.map(({ type, name, outcome, revision }) => ({ type, name, outcome, revision }));
   }
 
   /** What each node's live pods take of it. */

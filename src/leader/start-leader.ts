@@ -22,6 +22,7 @@ import { ClusterIdentity } from "./cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
+import { OpenStreams } from "./open-streams.js";
 import { LeaderCertificate, leaderHosts } from "./leader-certificate.js";
 import { resolveLeaderSecrets, SECRET_FILES, strengthBound, type LeaderSecrets } from "./leader-secrets.js";
 import { LeaderStore } from "./leader-store.js";
@@ -131,6 +132,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
   const options = { allowHostPaths: config.allowHostPaths ?? false, identity };
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
+  const streams = new OpenStreams();
   const watching = watchHandlers(
     {
       feed: store.feed,
@@ -142,9 +144,10 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
           .join(),
       uidOf: resourceUid(pods, deployments),
     },
+    streams,
     log,
   );
-  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching.handlers));
+  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching, streams));
   server.addService(ClusterService, {
     ...createClusterService(
       {
@@ -200,7 +203,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       leaderCertificate.stop();
       deployments.stop();
       hub.disconnectAll("the leader is stopping");
-      watching.endAll();
+      streams.endAll();
       // Its own node's container stops under way go on in Docker; the next start adopts what is left.
       await agent.stop();
       agents.close();

@@ -5,6 +5,7 @@ import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
 import { writeWithBackpressure } from "../shared/stream-writes.js";
 import type { ChangeFeed } from "./change-feed.js";
+import type { OpenStreams } from "./open-streams.js";
 import { toStatus } from "./unary-handler.js";
 
 /** How often a watch looks whether anything changed: a counter read, nothing more, unless it moved. */
@@ -23,22 +24,15 @@ type WatchedCall = grpc.ServerWritableStream<unknown, unknown>;
 
 /**
  * The `Watch` and `Events` calls: each sends what there is, then looks again every LOOK_MS whether the leader wrote
- * anything (or a node's status changed), and sends what changed. `endAll` ends them when the leader stops (they
+ * anything (or a node's status changed), and sends what changed. `streams` ends them when the leader stops (they
  * never end by themselves, and a server waits for its calls).
  */
-export function watchHandlers(sources: WatchSources, log: Logger): { handlers: Pick<CubeServer, "watch" | "events">; endAll(): void } {
-  const open = new Set<WatchedCall>();
-
+export function watchHandlers(sources: WatchSources, streams: OpenStreams, log: Logger): Pick<CubeServer, "watch" | "events"> {
   /** Runs `look` until the call ends: at once, then whenever the feed moved. */
   function follow(call: WatchedCall, look: () => Promise<void>, once: boolean): void {
-    open.add(call);
     let ended = false;
-    const end = () => {
-      ended = true;
-      open.delete(call);
-    };
-    call.on("cancelled", end);
-    call.on("close", end);
+    const end = () => (ended = true);
+    streams.add(call, end);
     void (async () => {
       let seen: string | undefined;
       while (!ended) {
@@ -59,63 +53,57 @@ export function watchHandlers(sources: WatchSources, log: Logger): { handlers: P
   }
 
   return {
-    handlers: {
-      watch: (call) => {
-        const { type, selector, name } = call.request;
-        const key = (item: ResourceSummary) => `${item.type}/${item.name}`;
-        let previous = new Map<string, { item: ResourceSummary; json: string }>();
-        let synced = false;
+    watch: (call) => {
+      const { type, selector, name } = call.request;
+      const key = (item: ResourceSummary) => `${item.type}/${item.name}`;
+      let previous = new Map<string, { item: ResourceSummary; json: string }>();
+      let synced = false;
+      follow(
+        call,
+        async () => {
+          const items = (await sources.summaries(type, selector)).filter((item) => name === "" || item.name === name);
+          const current = new Map(items.map((item) => [key(item), { item, json: JSON.stringify(item) }]));
+          const changes: WatchEvent[] = [];
+          for (const [id, { item, json }] of current) {
+            const before = previous.get(id);
+            if (!before) changes.push({ kind: "ADDED", item });
+            else if (before.json !== json) changes.push({ kind: "MODIFIED", item });
+          }
+          for (const [id, { item }] of previous) if (!current.has(id)) changes.push({ kind: "DELETED", item });
+          // After the first look, a mark: what came before it is the list as it stood (the client prints it as a table).
+          if (!synced) changes.push({ kind: "SYNCED" });
+          synced = true;
+          previous = current;
+          for (const change of changes) await writeWithBackpressure(call, change);
+        },
+        false,
+      );
+    },
+
+    events: (call) => {
+      const { type, name, watch } = call.request;
+      void (async () => {
+        const uid = name === "" ? undefined : await sources.uidOf(type, name);
+        if (name !== "" && uid === undefined) throw statusError(grpc.status.NOT_FOUND, `${type}/${name} not found`);
+        // Events are updated in place when they repeat (count, time): what was sent is remembered by id and count.
+        let sent = new Map<number, number>();
+        let since = 0;
         follow(
           call,
           async () => {
-            const items = (await sources.summaries(type, selector)).filter((item) => name === "" || item.name === name);
-            const current = new Map(items.map((item) => [key(item), { item, json: JSON.stringify(item) }]));
-            const changes: WatchEvent[] = [];
-            for (const [id, { item, json }] of current) {
-              const before = previous.get(id);
-              if (!before) changes.push({ kind: "ADDED", item });
-              else if (before.json !== json) changes.push({ kind: "MODIFIED", item });
+            const records = await sources.feed.eventsSince(since, uid);
+            for (const record of records) {
+              const count = record.event.count ?? 1;
+              if (sent.get(record.id) === count) continue;
+              await writeWithBackpressure(call, { type: record.type, name: record.name, event: eventToWire(record.event) });
             }
-            for (const [id, { item }] of previous) if (!current.has(id)) changes.push({ kind: "DELETED", item });
-            // After the first look, a mark: what came before it is the list as it stood (the client prints it as a table).
-            if (!synced) changes.push({ kind: "SYNCED" });
-            synced = true;
-            previous = current;
-            for (const change of changes) await writeWithBackpressure(call, change);
+            // Only what the next look can return again is remembered: a watch of a year does not grow.
+            since = Math.max(since, ...records.map((record) => record.event.time.getTime()));
+            sent = new Map(records.filter((r) => r.event.time.getTime() >= since).map((r) => [r.id, r.event.count ?? 1]));
           },
-          false,
+          !watch,
         );
-      },
-
-      events: (call) => {
-        const { type, name, watch } = call.request;
-        void (async () => {
-          const uid = name === "" ? undefined : await sources.uidOf(type, name);
-          if (name !== "" && uid === undefined) throw statusError(grpc.status.NOT_FOUND, `${type}/${name} not found`);
-          // Events are updated in place when they repeat (count, time): what was sent is remembered by id and count.
-          let sent = new Map<number, number>();
-          let since = 0;
-          follow(
-            call,
-            async () => {
-              const records = await sources.feed.eventsSince(since, uid);
-              for (const record of records) {
-                const count = record.event.count ?? 1;
-                if (sent.get(record.id) === count) continue;
-                await writeWithBackpressure(call, { type: record.type, name: record.name, event: eventToWire(record.event) });
-              }
-              // Only what the next look can return again is remembered: a watch of a year does not grow.
-              since = Math.max(since, ...records.map((record) => record.event.time.getTime()));
-              sent = new Map(records.filter((r) => r.event.time.getTime() >= since).map((r) => [r.id, r.event.count ?? 1]));
-            },
-            !watch,
-          );
-        })().catch((error) => call.emit("error", toStatus(error, log)));
-      },
-    },
-    endAll() {
-      for (const call of open) call.end();
-      open.clear();
+      })().catch((error) => call.emit("error", toStatus(error, log)));
     },
   };
 }

@@ -14,3 +14,6 @@ export function isVerificationFailure(reason: string): boolean {
 
 /** How the leader begins the words of a proxied call whose node it could not reach (not the CLI's own connection). */
 export const NODE_UNREACHABLE = "cannot reach node";
+
+/** The leader's words when it ends the streams under way because it is stopping (the CLI says so, and fails). */
+export const LEADER_STOPPING = "the leader is stopping";

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import { flagError } from "../../src/cli/describe-error.js";
 import { closestCommand, guessCommand } from "../../src/cli/did-you-mean.js";
-import { parseOneResource, parseResourceArgs } from "../../src/cli/resource-ref.js";
+import { pickReplica } from "../../src/cli/pick-pod.js";
+import { parseNodeArgs, parseOneResource, parseResourceArgs } from "../../src/cli/resource-ref.js";
+import type { Pod } from "../../src/gen/cube.js";
 
 describe("what users type", () => {
   it("names resources in kubectl's forms", () => {
@@ -23,6 +25,32 @@ describe("what users type", () => {
     expect(() => parseResourceArgs(["pod", "a/b"])).to.throw('"a/b": give either TYPE NAME… or TYPE/NAME…, not both');
     expect(() => parseOneResource(["pod"])).to.throw("name the pod: pod/NAME or pod NAME");
     expect(() => parseOneResource(["pod", "a", "b"])).to.throw("one resource at a time here, got 2: pod/a, pod/b");
+  });
+
+  it("names nodes in kubectl's forms, apart from the resources the leader applies", () => {
+    expect(parseNodeArgs(["nodes"])).to.deep.equal([]);
+    expect(parseNodeArgs(["no"])).to.deep.equal([]);
+    expect(parseNodeArgs(["node", "a", "b"])).to.deep.equal(["a", "b"]);
+    expect(parseNodeArgs(["node/a", "nodes/b"])).to.deep.equal(["a", "b"]);
+    expect(parseNodeArgs(["pods"])).to.equal(undefined);
+    expect(parseNodeArgs(["pod/node"])).to.equal(undefined);
+    expect(parseNodeArgs([])).to.equal(undefined);
+    expect(() => parseNodeArgs(["node/a", "pod/b"])).to.throw("nodes are shown apart from other resources: cube get node/NAME…");
+    expect(() => parseNodeArgs(["node", "node/a"])).to.throw('"node/a": give either node NAME… or node/NAME…, not both');
+  });
+
+  it("picks a deployment's replica as kubectl does: ready, then running, oldest first; none when none runs", () => {
+    const pod = (name: string, phase: string, ready: boolean, createdSeconds: number): Pod => ({
+      metadata: { name, uid: name, labels: {}, createdAt: new Date(createdSeconds * 1000) },
+      specJson: "{}",
+      status: { phase, ready, containers: [], reason: "", message: "" },
+      ports: [],
+    });
+    expect(pickReplica([pod("a", "Running", true, 2), pod("b", "Running", true, 1), pod("c", "Running", false, 0)])).to.equal("b");
+    expect(pickReplica([pod("a", "Pending", false, 0), pod("b", "Running", false, 5), pod("c", "Failed", false, 1)])).to.equal("b");
+    expect(pickReplica([pod("a", "Running", true, 1), pod("b", "Running", true, 1)])).to.equal("a");
+    expect(pickReplica([pod("a", "Pending", false, 0), pod("b", "Failed", false, 0)])).to.equal(undefined);
+    expect(pickReplica([])).to.equal(undefined);
   });
 
   it("suggests the command meant by a typo, and nothing for another word", () => {

@@ -121,7 +121,7 @@ describe("deployments across three hosts", function () {
       metadata: { name: "spread" },
       spec: { replicas: 3, template: { spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "main", image: IMAGE, command: server("spread") }] } } },
     };
-    expect(await cluster.apply("spread", spread)).to.equal("deployment/spread created\n");
+    expect(await cluster.apply("spread", spread)).to.equal("deployment/spread created (revision 1)\n");
     const placed = await settled("spread", (d) => d.status.available === 3);
     expect(placed.pods.map((p) => p.node).sort()).to.deep.equal(HOSTS.map(nodeOf));
     const table = (await cluster.cubeOk("list", "deployment")).trimEnd().split("\n");

@@ -254,12 +254,12 @@ describe("ports, volumes, resources and placement across three hosts", function 
 
       // Allowed: the replica reads the node's directory.
       await restartLeader(["--allow-host-paths"]);
-      expect((await applyFile("host-path-deployment", peek(hostPathVolume))).stdout).to.equal("deployment/peek created\n");
+      expect((await applyFile("host-path-deployment", peek(hostPathVolume))).stdout).to.equal("deployment/peek created (revision 1)\n");
       await cluster.cubeOk("rollout", "status", "deployment/peek", "--timeout", "60s");
       const [replica] = JSON.parse(await cluster.cubeOk("list", "pod", "-l", "app=peek", "-o", "json")) as { name: string }[];
       expect(await execIn(replica.name, "main", "cat /data/note")).to.equal("a file of the node\n");
       // Revision 2 mounts no host path.
-      expect((await applyFile("host-path-deployment", peek({ emptyDir: {} }))).stdout).to.equal("deployment/peek configured\n");
+      expect((await applyFile("host-path-deployment", peek({ emptyDir: {} }))).stdout).to.equal("deployment/peek configured (revision 2)\n");
       await cluster.cubeOk("rollout", "status", "deployment/peek", "--timeout", "60s");
 
       // Allowed no more: an undo to revision 1 would mount it again, so it is refused, and nothing changes.

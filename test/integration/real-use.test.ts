@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { LocalCluster } from "../helpers/local-cluster.js";
-import { eventually, projectRoot, runProgram } from "../helpers/processes.js";
+import { eventually, projectRoot, runProgram, startProcess, type TestProcess } from "../helpers/processes.js";
 
 const run = promisify(execFile);
 const IMAGE = "cube-test/busybox:latest";
@@ -14,7 +14,7 @@ const SERVE = (script = "true") => ["sh", "-c", `trap 'exit 0' TERM; ${script}; 
  * What a day of real use found, each through the real `cube` binary, on a local cluster as people try Cube first: a
  * leader and two followers on this machine, sharing its one Docker engine.
  */
-describe("real use: stdin, rollouts that fail, node removal, ports on a shared engine, drains", function () {
+describe("real use: stdin, rollouts that fail, node removal, ports on a shared engine, drains, kubectl's forms, streams", function () {
   this.timeout(240_000);
   const cluster = new LocalCluster(2);
   const prefix = `u${Math.random().toString(36).slice(2, 6)}`;
@@ -30,8 +30,10 @@ describe("real use: stdin, rollouts that fail, node removal, ports on a shared e
   const pod = (name: string, spec: object) => ({ type: "pod", metadata: { name }, spec: { terminationGracePeriodSeconds: 1, ...spec } });
   const listed = async () => JSON.parse(await cluster.cubeOk("list", "pod", "-o", "json")) as { name: string; status: string; node?: string }[];
 
+  let leader: TestProcess;
+
   before(async () => {
-    await cluster.startLeader(nodes.leader);
+    leader = await cluster.startLeader(nodes.leader);
     cluster.startFollower(nodes.first, { extraArgs: ["--label", "disk=first"] });
     cluster.startFollower(nodes.second);
     await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
@@ -187,5 +189,130 @@ describe("real use: stdin, rollouts that fail, node removal, ports on a shared e
     expect(drain.stderr).to.include(`error: node/${node} drained but for 1 pod(s) that will not leave it: pod/${replica.name}\n`);
     await cluster.cubeOk("uncordon", node);
     await cluster.cubeOk("delete", "deployment/stuck");
+  });
+
+  it("takes kubectl's forms: get -l, logs -l merged, logs and exec of a deployment, nodes through get, restart by bare name", async () => {
+    const kube = (mode: string) => ({
+      type: "deployment",
+      metadata: { name: "kube" },
+      spec: {
+        replicas: 2,
+        template: {
+          metadata: { labels: { app: "kube" } },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [{ name: "main", image: IMAGE, env: { MODE: mode }, command: SERVE('echo "line from $(hostname)"') }],
+          },
+        },
+      },
+    });
+    expect(await cluster.cubeOk("apply", manifest("kube-a", kube("a")))).to.equal("deployment/kube created (revision 1)\n");
+    await cluster.cubeOk("rollout", "status", "deployment/kube", "--timeout", "60s");
+    const replicas = (JSON.parse(await cluster.cubeOk("get", "pods", "-l", "app=kube", "-o", "json")) as { name: string }[]).map((pod) => pod.name);
+    expect(replicas).to.have.length(2);
+    expect(
+      (await cluster.cubeOk("get", "pods", "-l", "app=kube"))
+        .trimEnd()
+        .split("\n")
+        .slice(1)
+        .map((line) => line.split(/\s+/)[0]),
+    ).to.have.members(replicas);
+    // Every replica's lines, each prefixed with its pod and container.
+    const merged = await cluster.cubeOk("logs", "-l", "app=kube");
+    for (const replica of replicas) expect(merged).to.match(new RegExp(`^\\[${replica}/main\\] +line from `, "m"));
+    // A deployment's logs and exec: one running replica, named on stderr.
+    const logs = await cluster.cube(["logs", "deploy/kube"]);
+    expect(logs.code, logs.stderr).to.equal(0);
+    const chosen = /^Found 2 pods, using pod\/(\S+)\n$/.exec(logs.stderr)?.[1];
+    expect(replicas).to.include(chosen);
+    expect(logs.stdout).to.match(/^\[main\] line from \S+\n$/);
+    const exec = await cluster.cube(["exec", "deploy/kube", "--", "sh", "-c", "echo $MODE"]);
+    expect(exec).to.deep.include({ code: 0, stdout: "a\n" });
+    // Nodes through get and describe.
+    const listedNodes = await cluster.cubeOk("get", "nodes");
+    for (const { name } of await cluster.nodes()) expect(listedNodes).to.match(new RegExp(`^${name} +\\| Ready`, "m"));
+    const node = (await cluster.pod(chosen!)).node!;
+    const described = await cluster.cubeOk("describe", "node", node);
+    expect(described)
+      .to.match(new RegExp(`^Name: +${node}$`, "m"))
+      .and.match(new RegExp(`^  ${chosen} +\\| Running`, "m"));
+    expect(await cluster.cubeOk("get", `node/${node}`)).to.equal(described);
+    const unknown = await cluster.cube(["get", "node/nowhere"]);
+    expect(unknown).to.deep.include({ code: 1, stderr: "error: node/nowhere not found (see cube nodes)\n" });
+    // A bare name: the deployment of that name (restarted as a rollout, a new revision).
+    expect(await cluster.cubeOk("restart", "kube")).to.equal("deployment/kube restarted\n");
+    const none = await cluster.cube(["restart", "nothing-here"]);
+    expect(none).to.deep.include({ code: 1, stderr: 'error: no pod or deployment named "nothing-here" (see cube list)\n' });
+    await cluster.cubeOk("rollout", "status", "deployment/kube", "--timeout", "60s");
+    // What each revision changed; the template of one; the replicas' revision and image.
+    expect(await cluster.cubeOk("apply", manifest("kube-b", kube("b")))).to.equal("deployment/kube configured (revision 3)\n");
+    await cluster.cubeOk("rollout", "status", "deployment/kube", "--timeout", "60s");
+    const history = (await cluster.cubeOk("rollout", "history", "kube")).trimEnd().split("\n");
+    expect(history[1]).to.include(`main=${IMAGE}`);
+    expect(history[2]).to.match(/restarted \d{4}-/);
+    expect(history[3])
+      .to.match(/^3 \(current\)/)
+      .and.include("main.env.MODE=b (was a)");
+    expect(await cluster.cubeOk("rollout", "history", "kube", "--revision", "1")).to.include("MODE: a");
+    const shown = await cluster.cubeOk("get", "deploy/kube");
+    const rows = shown.split("\n").filter((line) => /^ {2}kube-/.test(line));
+    expect(rows).to.have.length(2);
+    for (const row of rows) expect(row.split("|").map((cell) => cell.trim())).to.include.members(["3", IMAGE]);
+    await cluster.cubeOk("delete", "deployment/kube");
+  });
+
+  it("says in one line what was wrong with flags, commands and manifests written for Kubernetes or too large", async () => {
+    const oneLine = (result: { code: number | null; stdout: string; stderr: string }) => {
+      expect(result.code).to.not.equal(0);
+      expect(result.stdout).to.equal("");
+      expect(result.stderr.split("\n")).to.have.length(2); // one line, and its newline
+      return result.stderr;
+    };
+    expect(oneLine(await cluster.cube(["scale", "deploy/web", "--replicas", "abc"]))).to.match(/^error: --replicas: expected an integer/);
+    expect(oneLine(await cluster.cube(["scale", "deploy/web"]))).to.match(/^error: --replicas is required: see `cube scale --help`/);
+    expect(oneLine(await cluster.cube(["gett", "pod/hello"]))).to.match(/^error: unknown command "gett": did you mean `cube get pod\/hello`\?/);
+    const kubernetes = manifest("k8s", { apiVersion: "v1", kind: "Pod", metadata: { name: "k" }, spec: { containers: [{ name: "m", image: IMAGE }] } });
+    // A manifest's problems are listed under one line, each with its file and path.
+    const refused = await cluster.cube(["apply", "-f", kubernetes]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.equal(
+      `error: invalid manifest:\n  ${kubernetes}: kind: a Kubernetes manifest (kind: Pod): Cube's resources say "type: pod" with no apiVersion, and a container's env is a map {NAME: value}\n`,
+    );
+    const broken = join(cluster.dir.path, "broken.json");
+    writeFileSync(broken, '{"type": "pod",\n  "metadata": {"name": "x"},,\n}');
+    expect(await cluster.cube(["apply", "-f", broken])).to.deep.include({
+      code: 1,
+      stderr: `error: invalid manifest:\n  ${broken}:2:29: JSON syntax error: Expected double-quoted property name\n`,
+    });
+    const large = manifest(
+      "large",
+      Array.from({ length: 1200 }, (_, i) => pod(`large-${i}`, { containers: [{ name: "main", image: IMAGE, env: { PAD: "x".repeat(4000) } }] })),
+    );
+    expect(oneLine(await cluster.cube(["apply", "-f", large]))).to.match(/at most 4 MiB per apply \(split it/);
+    expect(await listed()).to.satisfy((pods: { name: string }[]) => pods.every((p) => !p.name.startsWith("large-") && p.name !== "k"));
+  });
+
+  // Last: it stops the leader (and starts it again).
+  it("ends a followed log and a watch with a clear error when the leader stops, not a quiet exit 0", async () => {
+    await cluster.cubeOk("apply", manifest("followed", pod("followed", { containers: [{ name: "main", image: IMAGE, command: SERVE("echo started") }] })));
+    await cluster.waitForPodStatus("followed", "Running");
+    const cli = (...args: string[]) =>
+      startProcess(`cube ${args.join(" ")}`, process.execPath, [join(projectRoot, "bin", "run.js"), ...args], cluster.cliEnv());
+    const ready = async () => (await cluster.nodes()).filter((n) => n.status === "Ready").length;
+    const readyBefore = await ready();
+    const follow = cli("logs", "-f", "pod/followed");
+    const watch = cli("list", "pod", "-w");
+    await follow.waitForLine(/started/);
+    await watch.waitForLine(/^followed /);
+    // The scenario happened: the leader stopped, by itself, on SIGTERM.
+    expect(await leader.kill("SIGTERM")).to.equal(0);
+    for (const stream of [follow, watch]) {
+      expect(await stream.exitCode(), stream.lines.join("\n")).to.equal(1);
+      expect(stream.lines.join("\n")).to.match(/error: the leader at \S+ is stopping: the stream ended; run the command again once it is back$/);
+    }
+    console.log(`      (${[follow, watch].map((stream) => stream.lines.at(-1)).join("; ")})`);
+    leader = await cluster.startLeader(nodes.leader);
+    await eventually("the nodes Ready again", async () => ((await ready()) === readyBefore ? true : undefined));
+    await cluster.cubeOk("delete", "pod/followed", "--no-wait");
   });
 });

@@ -18,7 +18,8 @@ describe("DeploymentStore", () => {
   let dir: ReturnType<typeof tempDir>;
   let database: OpenedDatabase<unknown>;
   let store: DeploymentStore;
-  const apply = (resource: DeploymentResource, at = 1000) => database.inBatch(() => store.applyOne(resource, resource, new Date(at)));
+  const applyWithRevision = (resource: DeploymentResource, at = 1000) => database.inBatch(() => store.applyOne(resource, resource, new Date(at)));
+  const apply = async (resource: DeploymentResource, at = 1000) => (await applyWithRevision(resource, at)).outcome;
   const nodeStatus = () => "Ready" as const;
   const history = async () => (await store.revisionsOf("web")).map((r) => [r.revision, r.template.spec.containers[0].image, r.completedAt?.getTime()]);
 
@@ -32,13 +33,13 @@ describe("DeploymentStore", () => {
     dir.remove();
   });
 
-  it("creates, leaves unchanged, configures; a new template gets a new hash, a new replica count does not", async () => {
-    expect(await apply(deployment("app:1"))).to.equal("created");
-    expect(await apply(deployment("app:1"))).to.equal("unchanged");
+  it("creates, leaves unchanged, configures; a new template gets a new hash and revision, a new replica count does not", async () => {
+    expect(await applyWithRevision(deployment("app:1"))).to.deep.equal({ outcome: "created", revision: 1 });
+    expect(await applyWithRevision(deployment("app:1"))).to.deep.equal({ outcome: "unchanged" });
     const [first] = await store.list();
-    expect(await apply(deployment("app:1", 5))).to.equal("configured");
+    expect(await applyWithRevision(deployment("app:1", 5))).to.deep.equal({ outcome: "configured" });
     expect((await store.list())[0]).to.deep.include({ templateHash: first.templateHash });
-    expect(await apply(deployment("app:2", 5))).to.equal("configured");
+    expect(await applyWithRevision(deployment("app:2", 5))).to.deep.equal({ outcome: "configured", revision: 2 });
     expect((await store.list())[0].templateHash).to.not.equal(first.templateHash);
   });
 

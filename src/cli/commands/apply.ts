@@ -34,9 +34,12 @@ export default class Apply extends CubeCommand {
     if (dryRun && flags.wait) throw new UsageError("--dry-run changes nothing: there is nothing to --wait for");
     const leader = await this.leader();
     const { results } = dryRun ? await leader.apply(toWire(documents), true) : await this.changing(() => leader.apply(toWire(documents)), "cube list");
-    const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome }));
+    const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome, ...(r.revision === undefined ? {} : { revision: r.revision }) }));
     if (!(await printedForScripts(flags.output, lines, () => lines.map((line) => line.resource)))) {
-      for (const line of lines) process.stdout.write(`${line.resource} ${line.outcome}${dryRun ? " (dry run)" : ""}\n`);
+      for (const line of lines) {
+        const notes = [line.revision === undefined ? "" : `revision ${line.revision}`, dryRun ? "dry run" : ""].filter(Boolean);
+        process.stdout.write(`${line.resource} ${line.outcome}${notes.length ? ` (${notes.join(", ")})` : ""}\n`);
+      }
     }
     if (!flags.wait) return;
     const failures = await waitForResources(

@@ -1,11 +1,11 @@
 import type { ResourceEvent } from "../../gen/cube.js";
 import { Flags } from "@oclif/core";
 import { eventFromWire } from "../../shared/codec.js";
+import { cancelOnInterrupt } from "../own-cancel.js";
 import { CubeCommand, outputFlag, printedForScripts, watchFlag } from "../base-command.js";
 import { formatAge } from "../format-age.js";
 import { parseOneResource } from "../resource-ref.js";
 import { columnWidths, renderRow } from "../table.js";
-import { wasCancelled } from "../describe-error.js";
 
 const HEADERS = ["last seen", "type", "reason", "object", "message"];
 
@@ -29,7 +29,7 @@ export default class Events extends CubeCommand {
     const { flags } = await this.parse(Events);
     const resource = flags.for === undefined ? undefined : parseOneResource([flags.for]);
     const stream = (await this.leader()).events({ type: resource?.type ?? "", name: resource?.name ?? "", watch: flags.watch });
-    process.once("SIGINT", () => stream.cancel());
+    const interrupt = cancelOnInterrupt(stream);
     const records: ResourceEvent[] = [];
     const asValue = (record: ResourceEvent) => ({ object: `${record.type}/${record.name}`, ...eventFromWire(record.event!) });
     try {
@@ -51,7 +51,9 @@ export default class Events extends CubeCommand {
         }
       }
     } catch (error) {
-      if (!wasCancelled(error)) throw error; // cancelled by Ctrl-C
+      interrupt.rethrowUnlessOwn(error);
+    } finally {
+      interrupt.dispose();
     }
     if (flags.watch) return;
     if (await printedForScripts(flags.output, records.map(asValue), () => records.map((r) => `${r.type}/${r.name}`))) return;

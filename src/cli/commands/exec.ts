@@ -1,6 +1,7 @@
 import { Args, Flags } from "@oclif/core";
 import type { ExecOutput } from "../../gen/cube.js";
 import { CubeCommand } from "../base-command.js";
+import { podFor } from "../pick-pod.js";
 import { parseOneResource, UsageError } from "../resource-ref.js";
 
 export default class Exec extends CubeCommand {
@@ -10,10 +11,17 @@ export default class Exec extends CubeCommand {
     "<%= config.bin %> exec pod/my-pod -- sh",
     "<%= config.bin %> exec -it my-pod -- sh",
     "<%= config.bin %> exec pod/my-pod --container web -- ls -l /",
+    "<%= config.bin %> exec deploy/web -- env",
     "echo hi | <%= config.bin %> exec pod/my-pod -- cat",
   ];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true, ignoreStdin: true }) };
+  static override args = {
+    resource: Args.string({
+      description: "the pod: NAME, pod/NAME or pod NAME; or a deployment (deploy/NAME: one of its running replicas)",
+      required: true,
+      ignoreStdin: true,
+    }),
+  };
   static override flags = {
     container: Flags.string({ char: "c", description: "the container (may be left out for a single-container pod)" }),
     // kubectl's habits, accepted: Cube gives a terminal when stdin is one and pipes otherwise, without being told.
@@ -27,14 +35,16 @@ export default class Exec extends CubeCommand {
     const dash = this.argv.indexOf("--");
     const words = argv as string[];
     const command = dash >= 0 ? this.argv.slice(dash + 1) : words.slice(1);
-    const { type, name } = parseOneResource(dash >= 0 ? words.slice(0, words.length - command.length) : words.slice(0, 1), "pod");
-    if (command.length === 0) throw new UsageError(`give the command after "--", e.g. cube exec ${type}/${name} -- sh`);
+    const ref = parseOneResource(dash >= 0 ? words.slice(0, words.length - command.length) : words.slice(0, 1), "pod");
+    if (command.length === 0) throw new UsageError(`give the command after "--", e.g. cube exec ${ref.type}/${ref.name} -- sh`);
+    const leader = await this.leader();
+    const pod = await podFor(leader, ref);
     const stdin = process.stdin;
     const tty = Boolean(stdin.isTTY && process.stdout.isTTY);
     const size = () => ({ rows: process.stdout.rows ?? 24, columns: process.stdout.columns ?? 80 });
-    const stream = (await this.leader()).exec();
+    const stream = leader.exec();
     // The size goes with the very first message, so that a shell has it from its first prompt.
-    stream.write({ start: { type, name, container: flags.container ?? "", command, tty, size: tty ? size() : undefined, stdin: true } });
+    stream.write({ start: { type: "pod", name: pod, container: flags.container ?? "", command, tty, size: tty ? size() : undefined, stdin: true } });
 
     const restoreTerminal = () => {
       if (tty && stdin.isRaw) stdin.setRawMode(false);

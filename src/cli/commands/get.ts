@@ -2,10 +2,11 @@ import { Args } from "@oclif/core";
 import type { GetResponse } from "../../gen/cube.js";
 import { containerStatusFromWire, eventFromWire, publishedPortFromWire } from "../../shared/codec.js";
 import type { PodSpec } from "../../shared/domain.js";
-import { CubeCommand, outputFlag, printedForScripts, watchFlag } from "../base-command.js";
+import { CubeCommand, outputFlag, printedForScripts, selectorFlag, watchFlag } from "../base-command.js";
 import { watchList } from "../watch-list.js";
 import { formatAge } from "../format-age.js";
-import { parseResourceArgs, UsageError } from "../resource-ref.js";
+import { parseNodeArgs, parseResourceArgs, UsageError } from "../resource-ref.js";
+import { printNodes, showNodes } from "../show-node.js";
 import { renderEvents } from "../render-events.js";
 import { deploymentToJson, renderDeployment } from "../show-deployment.js";
 import { printable } from "../printable.js";
@@ -38,20 +39,32 @@ export default class Get extends CubeCommand {
     "<%= config.bin %> get pod/my-pod",
     "<%= config.bin %> get pod my-pod -o json",
     "<%= config.bin %> get deployment/web",
-    "<%= config.bin %> get pods",
+    "<%= config.bin %> get pods -l app=web",
     "<%= config.bin %> describe pod my-pod",
+    "<%= config.bin %> get nodes",
+    "<%= config.bin %> describe node worker-1",
   ];
   static override strict = false;
   static override args = {
-    resource: Args.string({ description: "TYPE/NAME…, TYPE NAME…, or a TYPE alone (e.g. pod/my-pod, pod my-pod, pods)", required: true, ignoreStdin: true }),
+    resource: Args.string({
+      description: "TYPE/NAME…, TYPE NAME…, or a TYPE alone (e.g. pod/my-pod, pod my-pod, pods, node/worker-1, nodes)",
+      required: true,
+      ignoreStdin: true,
+    }),
   };
-  static override flags = { output: outputFlag, watch: watchFlag };
+  static override flags = { output: outputFlag, selector: selectorFlag, watch: watchFlag };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Get);
-    const { refs, typeOnly } = parseResourceArgs(argv as string[]);
+    const words = argv as string[];
+    const nodes = parseNodeArgs(words);
+    if (nodes && (flags.watch || flags.selector !== undefined)) throw new UsageError("nodes take neither --watch nor -l here: cube get nodes");
+    const { refs, typeOnly } = nodes ? { refs: [] } : parseResourceArgs(words);
+    if (!typeOnly && flags.selector !== undefined)
+      throw new UsageError(`-l selects among a type's resources, not named ones: cube get ${refs[0]?.type ?? "pod"}s -l ${flags.selector}`);
     const leader = await this.leader();
-    if (typeOnly) return printList(leader, typeOnly, flags.output, "", flags.watch);
+    if (nodes) return nodes.length === 0 ? printNodes(leader, flags.output) : showNodes(leader, nodes, flags.output);
+    if (typeOnly) return printList(leader, typeOnly, flags.output, flags.selector, flags.watch);
     if (flags.watch) {
       if (refs.length > 1) throw new UsageError("--watch follows one resource (or a TYPE alone: all of them)");
       await leader.get(refs[0].type, refs[0].name); // a clear error for one that does not exist

@@ -1,28 +1,39 @@
 import { once } from "node:events";
 import { Args, Flags } from "@oclif/core";
-import type { LogChunk } from "../../gen/cube.js";
+import type { LogChunk, LogLine } from "../../gen/cube.js";
 import type { PodSpec } from "../../shared/domain.js";
 import { parseDuration } from "../../shared/duration.js";
-import { CubeCommand } from "../base-command.js";
+import { CubeCommand, selectorFlag } from "../base-command.js";
 import { colors } from "../colors.js";
-import { LogOutput } from "../log-output.js";
+import { LogOutput, mergeInTimeOrder } from "../log-output.js";
 import { logPrefixer } from "../log-prefix.js";
+import { cancelOnInterrupt } from "../own-cancel.js";
+import { podFor, podsMatching } from "../pick-pod.js";
+import { printable } from "../printable.js";
 import { parseOneResource, UsageError } from "../resource-ref.js";
-import { wasCancelled } from "../describe-error.js";
 
 export default class Logs extends CubeCommand {
   static override description =
-    "Print a pod's logs: every container's lines merged in time order, each prefixed with its container's name (stdout and stderr alike)";
+    "Print a pod's logs: every container's lines merged in time order, each prefixed with its container's name (stdout and stderr alike); with -l, every selected pod's, prefixed with pod and container";
   static override examples = [
     "<%= config.bin %> logs my-pod",
     "<%= config.bin %> logs pod/my-pod",
     "<%= config.bin %> logs pod/my-pod -c web --tail 20",
     "<%= config.bin %> logs pod/my-pod -f --since 5m",
     "<%= config.bin %> logs pod/my-pod -c web --previous",
+    "<%= config.bin %> logs deploy/web",
+    "<%= config.bin %> logs -l app=web -f",
   ];
   static override strict = false;
-  static override args = { resource: Args.string({ description: "the pod: NAME, pod/NAME or pod NAME", required: true, ignoreStdin: true }) };
+  static override args = {
+    resource: Args.string({
+      description: "the pod: NAME, pod/NAME or pod NAME; or a deployment (deploy/NAME: one of its running replicas)",
+      required: false,
+      ignoreStdin: true,
+    }),
+  };
   static override flags = {
+    selector: selectorFlag,
     container: Flags.string({ char: "c", description: "one container's logs only" }),
     follow: Flags.boolean({ char: "f", description: "keep printing new lines until Ctrl-C or until the pod is deleted" }),
     tail: Flags.integer({ description: "the last N lines of each container", min: 0 }),
@@ -33,34 +44,75 @@ export default class Logs extends CubeCommand {
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Logs);
-    const { type, name } = parseOneResource(argv as string[], "pod");
+    const words = argv as string[];
+    if (flags.selector !== undefined && words.length > 0) throw new UsageError("give either a pod or -l, not both");
+    if (flags.selector === undefined && words.length === 0) throw new UsageError("name a pod (cube logs my-pod) or select pods (cube logs -l app=web)");
     const sinceMs = flags.since === undefined ? undefined : parseDuration(flags.since);
     if (flags.since !== undefined && sinceMs === undefined) throw new UsageError(`--since must be a duration such as 10s, 5m or 2h, got "${flags.since}"`);
     const leader = await this.leader();
-    // The pod's containers, for prefixes aligned across them (and a clear error for an unknown pod first).
-    const { pod } = await leader.get(type, name);
-    const containers = pod ? (JSON.parse(pod.specJson) as PodSpec).containers.map((c) => c.name) : [];
-    const prefix = flags.container ? () => "" : logPrefixer(containers, colors);
-    const stream = leader.logs({
-      type,
-      name,
+    const pods = flags.selector !== undefined ? await podsMatching(leader, flags.selector) : [await podFor(leader, parseOneResource(words, "pod"))];
+    // Each pod's containers, for prefixes aligned across them (and a clear error for an unknown pod first). Several
+    // pods' lines are told apart as pod/container (pod alone with --container).
+    const several = flags.selector !== undefined;
+    const sources = await Promise.all(
+      pods.map(async (pod) => {
+        const response = await leader.get("pod", pod);
+        const containers = response.pod ? (JSON.parse(response.pod.specJson) as PodSpec).containers.map((c) => c.name) : [];
+        const label = (container: string) => (several ? (flags.container ? pod : `${pod}/${container}`) : container);
+        return { pod, label, labels: (flags.container ? [flags.container] : containers).map(label) };
+      }),
+    );
+    const prefix =
+      flags.container && !several
+        ? () => ""
+        : logPrefixer(
+            sources.flatMap((source) => source.labels),
+            colors,
+          );
+    const output = new LogOutput(prefix, flags.timestamps);
+    const request = {
+      type: "pod",
       container: flags.container ?? "",
       follow: flags.follow,
       tail: flags.tail,
       since: sinceMs === undefined ? undefined : new Date(Date.now() - sinceMs),
       previous: flags.previous,
-    });
-    const stop = () => stream.cancel();
-    process.once("SIGINT", stop);
-    try {
-      const output = new LogOutput(prefix, flags.timestamps);
-      for await (const chunk of stream as AsyncIterable<LogChunk>) {
-        if (!process.stdout.write(output.format(chunk.lines))) await once(process.stdout, "drain");
+    };
+    const streams = sources.map(({ pod, label }) => ({ label, stream: leader.logs({ ...request, name: pod }) }));
+    const interrupts = streams.map(({ stream }) => cancelOnInterrupt(stream));
+    const write = async (lines: LogLine[]) => {
+      if (!process.stdout.write(output.format(lines))) await once(process.stdout, "drain");
+    };
+    const read = async (index: number, each: (lines: LogLine[]) => Promise<void>) => {
+      const { label, stream } = streams[index];
+      try {
+        for await (const chunk of stream as AsyncIterable<LogChunk>) await each(chunk.lines.map((line) => ({ ...line, container: label(line.container) })));
+      } catch (error) {
+        try {
+          interrupts[index].rethrowUnlessOwn(error);
+        } catch (failure) {
+          // One pod of several that has no logs to give (not started yet, its node away) does not hide the others'.
+          const details = (failure as { details?: string }).details;
+          if (!several || !details) throw failure;
+          process.stderr.write(`warning: pod/${sources[index].pod}: ${printable(details)}\n`);
+          process.exitCode = 1;
+        }
+      } finally {
+        interrupts[index].dispose();
       }
+    };
+    try {
+      if (flags.follow || streams.length === 1) await Promise.all(streams.map((_, index) => read(index, write)));
+      else await write(mergeInTimeOrder(await Promise.all(streams.map((_, index) => collect(index, read)))));
     } catch (error) {
-      if (!wasCancelled(error)) throw error; // cancelled by Ctrl-C
-    } finally {
-      process.removeListener("SIGINT", stop);
+      for (const interrupt of interrupts) interrupt.cancel();
+      throw error;
     }
   }
+}
+
+async function collect(index: number, read: (index: number, each: (lines: LogLine[]) => Promise<void>) => Promise<void>): Promise<LogLine[]> {
+  const lines: LogLine[] = [];
+  await read(index, async (chunk) => void lines.push(...chunk));
+  return lines;
 }
