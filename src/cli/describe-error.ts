@@ -28,7 +28,11 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
           return `the server at ${leader} asks for a node's certificate: it is a follower, not the leader; point "leaderUrl" in ${config.path} at the leader`;
         }
         if (isVerificationFailure(reason)) {
-          return `the leader at ${leader} failed TLS verification (${reason}): if the cluster was re-created, remove its pinned CA (${pinnedCaFile(config.path, leader)}); otherwise something is in the middle`;
+          // The CA the CLI checked against: the config's own "ca", or the one it pinned at its first contact.
+          const redo = config.value?.ca
+            ? `copy its new admin-config.json over ${config.path} (its "ca" is the old cluster's)`
+            : `remove its pinned CA (${pinnedCaFile(config.path, leader)})`;
+          return `the leader at ${leader} failed TLS verification (${reason}): if the cluster was re-created, ${redo}; otherwise something is in the middle`;
         }
         return `cannot reach the leader at ${leader} (${reason}): is cube-server running there, and is "leaderUrl" in ${config.path} right?`;
       case status.CANCELLED: // not the CLI's own cancel (Ctrl-C), which ends a command quietly
