@@ -1,3 +1,4 @@
+import { refusalStatus } from "./unary-handler.js";
 import { X509Certificate } from "node:crypto";
 import * as grpc from "@grpc/grpc-js";
 import type { ClusterServer } from "../gen/agent.js";
@@ -11,7 +12,6 @@ import type { ClusterCa } from "./cluster-ca.js";
 import type { ClusterIdentity } from "./cluster-identity.js";
 import type { LeaderCertificate } from "./leader-certificate.js";
 import type { NodeKeys } from "./node-keys.js";
-import { JoinRefused } from "./node-registry.js";
 
 /** How long an introduction may wait for its `Certify`, and how many may wait at once (the oldest are dropped). */
 const INTRODUCTION_TTL_MS = 60_000;
@@ -69,8 +69,7 @@ export function createCertificateHandlers(deps: CertificateServiceDependencies):
   }
 
   function refuse(error: unknown): grpc.ServerErrorResponse {
-    if (error instanceof JoinRefused) return statusError(grpc.status.ALREADY_EXISTS, error.message);
-    return statusError(grpc.status.INVALID_ARGUMENT, (error as Error).message);
+    return refusalStatus(error) ?? statusError(grpc.status.INVALID_ARGUMENT, (error as Error).message);
   }
 
   return {

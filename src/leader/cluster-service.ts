@@ -1,3 +1,4 @@
+import { refusalStatus } from "./unary-handler.js";
 import * as grpc from "@grpc/grpc-js";
 import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js";
 import { callerHost, callerNodeName } from "../shared/authorize-calls.js";
@@ -9,7 +10,7 @@ import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { joinProblems } from "./check-join.js";
-import { JoinRefused, type NodeRegistry } from "./node-registry.js";
+import type { NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
 
 /** Pods per assignment message, by size: a resource is at most 1 MiB, a message at most 4 MiB. */
@@ -65,9 +66,10 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
           nodeReady(node.name);
         },
         (error: Error) => {
-          if (error instanceof JoinRefused) {
+          const refused = refusalStatus(error);
+          if (refused) {
             log.warn(`refused a node: ${error.message}`);
-            callback(statusError(grpc.status.ALREADY_EXISTS, error.message));
+            callback(refused);
           } else {
             log.error(`join of ${nodeName} failed: ${error.message}`);
             callback(statusError(grpc.status.INTERNAL, `join failed: ${error.message}`));

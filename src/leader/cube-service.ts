@@ -221,12 +221,7 @@ export function createCubeService(
     rotateToken: unary(log, async () => options.identity.rotateToken()),
 
     removeNode: unary(log, async ({ name, force }) => {
-      let moved: number | undefined;
-      try {
-        moved = await lifecycle.remove(name, force);
-      } catch (error) {
-        throw statusError(grpc.status.FAILED_PRECONDITION, (error as Error).message);
-      }
+      const moved = await lifecycle.remove(name, force);
       if (moved === undefined) throw statusError(grpc.status.NOT_FOUND, `node/${name} not found`);
       return { podsMoved: moved };
     }),

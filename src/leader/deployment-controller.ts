@@ -1,3 +1,4 @@
+import { conflict } from "./refusals.js";
 import type { Clock } from "../shared/clock.js";
 import { RESTARTED_AT, type EventType, type NodeStatus } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
@@ -55,7 +56,7 @@ export class DeploymentController {
   /** Refuses, as a user's mistake, a template this leader would not admit (`what` says where it comes from). */
   private admit(template: StoredDeployment["spec"]["template"], what: string): void {
     const problems = admissionProblems(template.spec, `${what}spec.template.spec`, this.policy);
-    if (problems.length > 0) throw new UserMistake(problems.join("\n"));
+    if (problems.length > 0) throw conflict(problems.join("\n"));
   }
 
   /** Reconciles every deployment soon; resolves once a pass that started after this call has ended. */
@@ -119,7 +120,7 @@ export class DeploymentController {
         : revisions.find((r) => r.revision === toRevision);
     if (!target || target.revision === current) {
       const kept = revisions.map((r) => r.revision).join(", ");
-      throw new UserMistake(
+      throw conflict(
         toRevision === undefined
           ? `deployment/${name} has no revision before ${current} that completed, to go back to (its revisions: ${kept}; --to-revision N picks one)`
           : `deployment/${name} has no revision ${toRevision} other than the current one (its revisions: ${kept})`,
@@ -274,4 +275,3 @@ export class DeploymentController {
 }
 
 /** A request that cannot be done as asked: its message is what the user reads. */
-export class UserMistake extends Error {}

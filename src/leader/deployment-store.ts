@@ -1,3 +1,4 @@
+import { conflict } from "./refusals.js";
 import { randomBytes, randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { ApplyOutcome, DeploymentResource, NodeStatus, PodPhase } from "../shared/domain.js";
@@ -133,7 +134,7 @@ export class DeploymentStore {
     const labelsJson = canonicalJson(resource.metadata.labels);
     type Existing = { uid: string; spec_hash: string; template_hash: string; labels_json: string; deletion_requested_at: number | null };
     const existing = byName.get(name) as Existing | undefined;
-    if (existing?.deletion_requested_at) throw new Error(`deployment/${name} is being deleted; apply it again once it is gone`);
+    if (existing?.deletion_requested_at) throw conflict(`deployment/${name} is being deleted; apply it again once it is gone`);
     const { template, revisionHistoryLimit } = resource.spec;
     const newTemplateHash = templateHash(template);
     if (!existing) {

@@ -1,3 +1,4 @@
+import { conflict } from "./refusals.js";
 import { randomUUID } from "node:crypto";
 import type { Selectable } from "kysely";
 import type { ApplyOutcome, DesiredPod, PodEvent, PodStatusReport, PublishedPort, ResourceType } from "../shared/domain.js";
@@ -54,9 +55,6 @@ export interface AppliedResource {
   /** A deployment's revision that this apply made (none for a change of replicas only). */
   revision?: number;
 }
-
-/** Applying a pod that is being deleted: the whole apply is refused. */
-export class PodBeingDeleted extends Error {}
 
 /** The statements of the leader's hot paths, prepared once. */
 const STATEMENTS = {
@@ -155,7 +153,8 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
       type Existing = Pick<PodsTable, "uid" | "node" | "spec_json" | "spec_hash" | "labels_json" | "deletion_requested_at" | "host_ports_json">;
       const existing = podByName.get(name) as Existing | undefined;
       if (existing && existing.deletion_requested_at !== null) {
-        throw new PodBeingDeleted(`pod/${name} is being deleted; apply it again once it is gone`);
+        // The whole apply is refused.
+        throw conflict(`pod/${name} is being deleted; apply it again once it is gone`);
       }
       if (!existing) {
         insertPod.run(
@@ -326,20 +325,20 @@ export class LeaderStore extends SqliteStore<LeaderSchema, keyof typeof STATEMEN
   /**
    * What nodes reported, in one transaction (group commit): statuses (kept only from the pod's own node), events
    * (once per node id and sequence, and only for pods that exist), removals (a deleting pod on that node is then
-   * forgotten). Returns the names of the pods forgotten.
+   * forgotten). A pod that became ready is ready since `now`. Returns the names of the pods forgotten.
    */
-  async applyNodeUpdates(updates: NodeUpdate[]): Promise<string[]> {
-    return this.database.inBatch(this.applyingNodeUpdates(updates));
+  async applyNodeUpdates(updates: NodeUpdate[], now: Date): Promise<string[]> {
+    return this.database.inBatch(this.applyingNodeUpdates(updates, now));
   }
 
-  private *applyingNodeUpdates(updates: NodeUpdate[]): Generator<void, string[], undefined> {
+  private *applyingNodeUpdates(updates: NodeUpdate[], now: Date): Generator<void, string[], undefined> {
     const { saveStatus, deletingPod, deleteEvents, deletePod, forgetVolumesHome } = this.statements;
     const forgotten: string[] = [];
     for (const update of updates) {
       yield;
       if (update.kind === "status") {
         const ready = update.status.phase === "Running" && update.status.ready !== false ? 1 : 0;
-        saveStatus.run(JSON.stringify(update.status), update.specHash, ready, Date.now(), update.podUid, update.node);
+        saveStatus.run(JSON.stringify(update.status), update.specHash, ready, now.getTime(), update.podUid, update.node);
       } else if (update.kind === "event") this.insertEvent(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
       else {
         const pod = deletingPod.get(update.podUid, update.node) as { uid: string; name: string; purge: number } | undefined;

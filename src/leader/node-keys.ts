@@ -1,5 +1,5 @@
 import { revokedKey } from "../shared/node-removal.js";
-import { JoinRefused } from "./node-registry.js";
+import { alreadyExists } from "./refusals.js";
 import type { LeaderStore } from "./leader-store.js";
 import type { KeyBinding } from "./node-store.js";
 
@@ -53,11 +53,11 @@ export class NodeKeys {
   async bind(name: string, keyDigest: string, now: Date, certificateExpiresAt?: Date): Promise<void> {
     const owner = this.revoked.get(keyDigest);
     if (owner !== undefined) {
-      throw new JoinRefused(revokedKey(owner));
+      throw alreadyExists(revokedKey(owner));
     }
     const bound = this.bindings.get(name);
     if (bound !== undefined && bound.keyDigest !== keyDigest) {
-      throw new JoinRefused(
+      throw alreadyExists(
         `node name "${name}" belongs to another machine's key (or to a node whose data was lost): remove it first with \`cube node rm ${name}\`, or start this node with another --name`,
       );
     }

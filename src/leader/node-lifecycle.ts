@@ -1,3 +1,4 @@
+import { conflict } from "./refusals.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { detectDisruption, type Disruption } from "./detect-disruption.js";
@@ -41,11 +42,11 @@ export class NodeLifecycle {
   async remove(name: string, force = false): Promise<number | undefined> {
     const node = this.registry.list().find((n) => n.name === name);
     if (!node && !this.keys.has(name)) return undefined;
-    if (node?.type === "Leader") throw new Error("the leader's own node cannot be removed");
+    if (node?.type === "Leader") throw conflict("the leader's own node cannot be removed");
     const data = await this.pods.persistentDataOn(name);
     if (data.length > 0 && !force) {
       const held = data.map(({ pod, volumes }) => `pod/${pod.name} (${volumes.join(", ")})`).join(", ");
-      throw new Error(
+      throw conflict(
         `node ${name} holds the persistent volumes of ${held}: removed, those pods would start on other nodes with new, empty volumes while their data stays on ${name}; move the data first, or remove the node anyway with --force`,
       );
     }

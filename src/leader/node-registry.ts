@@ -1,3 +1,4 @@
+import { alreadyExists } from "./refusals.js";
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../shared/clock.js";
 import type { NodeInfo, NodeStatus } from "../shared/domain.js";
@@ -8,8 +9,6 @@ import type { LeaderStore, StoredNode } from "./leader-store.js";
 export function nodeStatusAt(lastSeenAt: number, now: number, graceMs: number): NodeStatus {
   return now - lastSeenAt <= graceMs ? "Ready" : "NotReady";
 }
-
-export class JoinRefused extends Error {}
 
 export interface JoinRequestInfo {
   name: string;
@@ -81,7 +80,7 @@ export class NodeRegistry {
     const now = this.clock.now();
     const existing = this.nodes.get(request.name);
     if (existing && existing.node.nodeId !== request.nodeId && this.statusOf(existing, now) === "Ready") {
-      throw new JoinRefused(`node name "${request.name}" is already taken by a live node (${existing.node.address}); start this node with another --name`);
+      throw alreadyExists(`node name "${request.name}" is already taken by a live node (${existing.node.address}); start this node with another --name`);
     }
     const node: StoredNode = {
       name: request.name,

@@ -3,12 +3,14 @@ import type { PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
-import { PodBeingDeleted, type AppliedResource, type LeaderStore, type Placement, type PodSummary, type StoredPod } from "./leader-store.js";
+import type { AppliedResource, LeaderStore, Placement, PodSummary, StoredPod } from "./leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
-import { pauseIfSliceUsed } from "../shared/time-slices.js";
-import { placePod, type PlacementCandidate, type PlacementSettings, type TakenPort } from "./place-pod.js";
+import { runInSlices } from "../shared/time-slices.js";
+import type { PlacementCandidate, PlacementSettings, TakenPort } from "./place-pod.js";
+import { placingPods } from "./place-pods.js";
 import { hasPersistentVolumes, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
+import { conflict } from "./refusals.js";
 
 /** What an apply says of each resource: what it did, and a deployment's new revision. */
 type AppliedSummary = Pick<AppliedResource, "type" | "name" | "outcome" | "revision">;
@@ -83,7 +85,7 @@ export class PodController {
       message: "Restarted by an admin: new containers, failure counts cleared",
       node: pod.node ?? "",
     };
-    if (!(await this.store.restartPod(pod.uid, event))) throw new PodBeingDeleted(`pod/${name} is being deleted: there is nothing to restart`);
+    if (!(await this.store.restartPod(pod.uid, event))) throw conflict(`pod/${name} is being deleted: there is nothing to restart`);
     this.log.info(`pod/${name} restarted`);
     if (pod.node) this.hub.notify(pod.node);
     return true;
@@ -220,7 +222,7 @@ export class PodController {
     }
   }
 
-  /** Places each pod on the best Ready node (`placePod`), counting the pods placed as it goes. */
+  /** Places the pods: gathers the nodes and what they hold, has `placingPods` decide, writes what it decided. */
   private async place(pods: StoredPod[], whyMoved = "was lost"): Promise<void> {
     if (pods.length === 0) return;
     const allocation = await this.store.allocationByNode();
@@ -251,43 +253,22 @@ export class PodController {
         };
       });
     const time = new Date(this.clock.now());
-    const placements: Placement[] = [];
-    for (const pod of pods) {
-      await pauseIfSliceUsed();
-      const persistent = hasPersistentVolumes(pod.spec);
-      const needs = { ...podNeeds(pod.spec, persistent ? homes.get(pod.name) : undefined), owner: pod.owner };
-      const placement = placePod(needs, candidates, this.options.placement ?? DEFAULT_PLACEMENT);
-      if ("node" in placement) {
-        const event: PodEvent = pod.node
-          ? {
-              time,
-              type: "Warning",
-              reason: "Rescheduled",
-              message: `Rescheduled pod/${pod.name} from ${pod.node} to ${placement.node}: ${pod.node} ${whyMoved}`,
-              node: placement.node,
-            }
-          : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${placement.node}`, node: placement.node };
-        const hostPorts = publishedPorts(pod.spec, placement.autoPorts);
-        placements.push({ uid: pod.uid, from: pod.node, node: placement.node, hostPorts, volumesHome: persistent ? pod.name : undefined, event });
-        // What it takes counts for the next pods of this round.
-        const chosen = candidates.find((node) => node.name === placement.node)!;
-        chosen.allocated = {
-          cpuMillis: chosen.allocated.cpuMillis + needs.cpuMillis,
-          memoryBytes: chosen.allocated.memoryBytes + needs.memoryBytes,
-          pods: chosen.allocated.pods + 1,
-        };
-        chosen.takenPorts.push(...takenBy(hostPorts)); // the engine's list: its other nodes see them too
-        if (pod.owner) chosen.owners?.set(pod.owner, (chosen.owners.get(pod.owner) ?? 0) + 1);
-        if (persistent) homes.set(pod.name, placement.node);
-      } else {
-        await this.recordOnce(pod.uid, {
-          time,
-          type: "Warning",
-          reason: "FailedScheduling",
-          message: `cannot place pod/${pod.name}: ${placement.reason}`,
-          node: "",
-        });
-      }
+    const round = await runInSlices(
+      placingPods(
+        pods.map((pod) => ({ pod, needs: { ...podNeeds(pod.spec, hasPersistentVolumes(pod.spec) ? homes.get(pod.name) : undefined), owner: pod.owner } })),
+        candidates,
+        this.options.placement ?? DEFAULT_PLACEMENT,
+      ),
+    );
+    const placements = round.placed.map(({ pod, node, autoPorts }): Placement => {
+      const event: PodEvent = pod.node
+        ? { time, type: "Warning", reason: "Rescheduled", message: `Rescheduled pod/${pod.name} from ${pod.node} to ${node}: ${pod.node} ${whyMoved}`, node }
+        : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${node}`, node };
+      const volumesHome = hasPersistentVolumes(pod.spec) ? pod.name : undefined;
+      return { uid: pod.uid, from: pod.node, node, hostPorts: publishedPorts(pod.spec, autoPorts), volumesHome, event };
+    });
+    for (const { pod, reason } of round.unplaceable) {
+      await this.recordOnce(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message: `cannot place pod/${pod.name}: ${reason}`, node: "" });
     }
     const made = await this.store.assignPods(placements);
     for (const placement of made) if (placement.from) this.log.info(placement.event.message);

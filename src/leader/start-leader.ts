@@ -122,7 +122,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {
-    for (const name of await store.applyNodeUpdates(batch)) log.info(`pod/${name} deleted`);
+    for (const name of await store.applyNodeUpdates(batch, new Date(clock.now()))) log.info(`pod/${name} deleted`);
   });
   // The leader's own node is served with the leader's certificate, whose key is not the one its node certified.
   const agents = new AgentClients(

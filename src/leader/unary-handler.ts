@@ -1,12 +1,25 @@
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
-import { UserMistake } from "./deployment-controller.js";
-import { PodBeingDeleted } from "./leader-store.js";
+import { Refusal, type RefusalKind } from "./refusals.js";
 
-/** Turns a handler's failure into the status the CLI shows: a user's mistake keeps its message, anything else is INTERNAL. */
+/** Each kind of refusal's one status code. */
+const REFUSAL_CODES: Record<RefusalKind, grpc.status> = {
+  NotFound: grpc.status.NOT_FOUND,
+  Conflict: grpc.status.FAILED_PRECONDITION,
+  Invalid: grpc.status.INVALID_ARGUMENT,
+  AlreadyExists: grpc.status.ALREADY_EXISTS,
+};
+
+/** The status of a refusal, with its message; undefined for anything else. */
+export function refusalStatus(error: unknown): grpc.ServerErrorResponse | undefined {
+  return error instanceof Refusal ? statusError(REFUSAL_CODES[error.kind], error.message) : undefined;
+}
+
+/** Turns a handler's failure into the status the CLI shows: a refusal keeps its message, anything else is INTERNAL. */
 export function toStatus(error: unknown, log: Logger): grpc.ServerErrorResponse {
-  if (error instanceof PodBeingDeleted || error instanceof UserMistake) return statusError(grpc.status.FAILED_PRECONDITION, error.message);
+  const refused = refusalStatus(error);
+  if (refused) return refused;
   if (typeof error === "object" && error !== null && "code" in error) return error as grpc.ServerErrorResponse;
   log.error(`request failed: ${(error as Error).stack ?? String(error)}`);
   return statusError(grpc.status.INTERNAL, `the leader failed: ${(error as Error).message}`);

@@ -1,7 +1,9 @@
 import { join } from "node:path";
 import { expect } from "chai";
-import { LeaderStore, PodBeingDeleted } from "../../src/leader/leader-store.js";
-import type { PodResource } from "../../src/shared/domain.js";
+import { LeaderStore } from "../../src/leader/leader-store.js";
+import { isRefusal } from "../../src/leader/refusals.js";
+import type { DeploymentResource, PodResource } from "../../src/shared/domain.js";
+import { deploymentSchema } from "../../src/shared/manifest.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 const pod = (name: string, image = "busybox", labels: Record<string, string> = {}): PodResource => ({
@@ -47,7 +49,7 @@ describe("LeaderStore: apply semantics", () => {
     await store.assignPods([
       { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
     ]);
-    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: { phase: "Running", containers: [] } }]);
+    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: { phase: "Running", containers: [] } }], new Date());
     expect((await store.getPod("a"))!.status?.phase).to.equal("Running");
     await apply(store, pod("a", "busybox:2"));
     expect((await store.getPod("a"))!.status).to.equal(undefined);
@@ -64,7 +66,7 @@ describe("LeaderStore: apply semantics", () => {
     await store.markDeleting((await store.getPod("doomed"))!.uid, new Date(), false);
     let refusal: unknown;
     await apply(store, pod("first"), pod("doomed"), pod("last")).catch((error) => (refusal = error));
-    expect(refusal).to.be.instanceOf(PodBeingDeleted);
+    expect(isRefusal(refusal, "Conflict"), String(refusal)).to.equal(true);
     expect((await store.listPodSummaries()).map((p) => p.name)).to.deep.equal(["doomed"]);
   });
 
@@ -76,8 +78,8 @@ describe("LeaderStore: apply semantics", () => {
     ]);
     const event = { time: new Date(), type: "Normal" as const, reason: "Started", message: "Started container main", node: "n1" };
     const delivery = (nodeId: string, podUid = uid) => ({ kind: "event" as const, nodeId, podUid, event, sequence: 1 });
-    await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")]);
-    await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")]);
+    await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")], new Date());
+    await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")], new Date());
     // node-1's once, and node-2's (the same words: a repeat, counted).
     expect((await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.count)).to.deep.equal([2]);
   });
@@ -115,19 +117,37 @@ describe("LeaderStore: apply semantics", () => {
       sequence,
     });
     const reported = async () => (await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.message);
-    await store.applyNodeUpdates([from("n1", 1)]);
+    await store.applyNodeUpdates([from("n1", 1)], new Date());
     expect(await reported()).to.deep.equal([]);
     await store.assignPods([
       { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
     ]);
-    await store.applyNodeUpdates([from("n1", 2), from("n2", 1)]);
+    await store.applyNodeUpdates([from("n1", 2), from("n2", 1)], new Date());
     expect(await reported()).to.deep.equal(["from n1"]);
     // Moved to n2: n1, which ran it, may still say what it does with its old copy.
     await store.assignPods([
       { uid, from: "n1", node: "n2", hostPorts: [], event: { time: new Date(), type: "Warning", reason: "Rescheduled", message: "to n2", node: "n2" } },
     ]);
-    await store.applyNodeUpdates([from("n1", 3), from("n2", 2), from("n3", 1)]);
+    await store.applyNodeUpdates([from("n1", 3), from("n2", 2), from("n3", 1)], new Date());
     expect(await reported()).to.deep.equal(["from n1", "from n1", "from n2"]);
+  });
+
+  it("stamps a replica ready at the time given (the leader's clock, which minReadySeconds counts on), and keeps it", async () => {
+    const web = deploymentSchema.parse({
+      type: "deployment",
+      metadata: { name: "web" },
+      spec: { replicas: 1, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image: "app:1" }] } } },
+    }) as DeploymentResource;
+    await store.applyResources([{ resource: web, source: web }], new Date(1000));
+    const [name] = await store.deployments.createPods((await store.deployments.get("web"))!, 1, new Date(1000));
+    const { uid, specHash } = (await store.getPod(name))!;
+    await store.assignPods([
+      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+    ]);
+    const ready = { kind: "status" as const, node: "n1", podUid: uid, specHash, status: { phase: "Running" as const, ready: true, containers: [] } };
+    await store.applyNodeUpdates([ready], new Date(5000));
+    await store.applyNodeUpdates([ready], new Date(9000)); // still ready: since the first time
+    expect((await store.deployments.ownedPods("web", () => "Ready")).map((p) => p.readySince)).to.deep.equal([5000]);
   });
 
   it("keeps a status only from the pod's own node, and forgets a deleting pod its node removed", async () => {
@@ -137,14 +157,14 @@ describe("LeaderStore: apply semantics", () => {
       { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
     ]);
     const running = { phase: "Running" as const, containers: [] };
-    await store.applyNodeUpdates([{ kind: "status", node: "n2", podUid: uid, specHash, status: running }]);
+    await store.applyNodeUpdates([{ kind: "status", node: "n2", podUid: uid, specHash, status: running }], new Date());
     expect((await store.getPod("a"))!.status).to.equal(undefined);
-    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: running }]);
+    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: running }], new Date());
     expect((await store.getPod("a"))!.status).to.deep.equal(running);
-    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }])).to.deep.equal([]); // not being deleted
+    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date())).to.deep.equal([]); // not being deleted
     await store.markDeleting(uid, new Date(), false);
-    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n2", podUid: uid }])).to.deep.equal([]);
-    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }])).to.deep.equal(["a"]);
+    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n2", podUid: uid }], new Date())).to.deep.equal([]);
+    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date())).to.deep.equal(["a"]);
     expect(await store.getPod("a")).to.equal(undefined);
   });
 });

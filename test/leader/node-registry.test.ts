@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import { LeaderStore } from "../../src/leader/leader-store.js";
-import { JoinRefused, NodeRegistry, nodeStatusAt } from "../../src/leader/node-registry.js";
+import { NodeRegistry, nodeStatusAt } from "../../src/leader/node-registry.js";
+import { isRefusal } from "../../src/leader/refusals.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -76,7 +77,7 @@ describe("NodeRegistry", () => {
     await registry.join({ name: "worker", nodeId: "first", address: "a:1" });
     let refusal: unknown;
     await registry.join({ name: "worker", nodeId: "second", address: "b:1" }).catch((error) => (refusal = error));
-    expect(refusal).to.be.instanceOf(JoinRefused);
+    expect(isRefusal(refusal, "AlreadyExists"), String(refusal)).to.equal(true);
     expect((refusal as Error).message).to.match(/node name "worker" is already taken by a live node \(a:1\)/);
 
     clock.advance(grace + 1);

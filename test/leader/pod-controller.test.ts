@@ -111,7 +111,7 @@ describe("PodController", () => {
     // Deleted (its node confirms) and applied again: it waits for n1, where its data is, rather than run on n2.
     const { uid } = (await controller.get("db"))!.pod;
     await controller.delete("db");
-    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
+    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date());
     await controller.apply([pod("db", data)]);
     expect((await controller.get("db"))!.events.at(-1)!.message).to.equal("cannot place pod/db: its persistent volumes are on node n1, which is not Ready");
     await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
@@ -180,9 +180,9 @@ describe("PodController", () => {
     expect(await controller.delete("web")).to.equal(true);
     expect((await controller.get("web"))!.pod.phase).to.equal("Terminating");
     expect((await store.desiredPodsFor("n1")).map((p) => `${p.name} deleting=${p.deleting}`)).to.deep.equal(["web deleting=true"]);
-    await store.applyNodeUpdates([{ kind: "removed", node: "another-node", podUid: uid }]);
+    await store.applyNodeUpdates([{ kind: "removed", node: "another-node", podUid: uid }], new Date());
     expect(await controller.get("web")).to.not.equal(undefined);
-    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
+    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date());
     expect(await controller.get("web")).to.equal(undefined);
     expect(await controller.delete("web")).to.equal(false);
   });
@@ -195,7 +195,7 @@ describe("PodController", () => {
     await controller.delete("old");
     await controller.apply([pod("new", published)]);
     expect((await controller.get("new"))!.pod.node, "placed while the old one still publishes 8080").to.equal(undefined);
-    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }]);
+    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date());
     await controller.schedulePending();
     expect((await controller.get("new"))!.pod.node).to.equal("n1");
   });

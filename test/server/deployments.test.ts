@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
 import { expect } from "chai";
 import { startFollower } from "../../src/agent/start-follower.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
@@ -173,5 +174,21 @@ describe("deployments, on an in-process leader and follower", function () {
       (await pods()).length === 0 && (await client.list("deployment")).items.length === 0 ? true : undefined,
     );
     expect(images()).to.deep.equal([]);
+  });
+
+  it("refuses to apply a deployment being deleted as a conflict, said plainly, not as the leader's failure", async () => {
+    const slow = { ...deployment("app:1", 1), metadata: { name: "slow" } };
+    slow.spec.template.spec.terminationGracePeriodSeconds = 30;
+    await client.apply(JSON.stringify(slow));
+    const container = await soon("its container running", async () =>
+      [runtime, followerRuntime]
+        .flatMap((engine) => engine.all().map((c) => ({ engine, c })))
+        .find(({ c }) => c.state === "running" && c.options.image === "app:1" && (c.options.name ?? "").includes("slow")),
+    );
+    container.engine.ignoreTerm(container.c.id); // its stop takes the whole grace: the deletion stays under way
+    await client.delete("deployment", "slow");
+    let refusal: { code?: number; details?: string } | undefined;
+    await client.apply(JSON.stringify(slow)).catch((error) => (refusal = error));
+    expect(refusal).to.deep.include({ code: status.FAILED_PRECONDITION, details: "deployment/slow is being deleted; apply it again once it is gone" });
   });
 });
