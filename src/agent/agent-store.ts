@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Generated, type Selectable } from "kysely";
-import type { DesiredPod, PodEvent } from "../shared/domain.js";
+import type { DesiredPod, PodEvent, PodSpec } from "../shared/domain.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { agentMigrations } from "./agent-migrations.js";
 import type { LocalPod, Termination } from "./local-pod.js";
@@ -34,12 +34,12 @@ interface AgentSchema {
 /** A record for the leader, kept until it is acknowledged. */
 export type OutboxEntry = { sequence: number; podUid: string; kind: "event"; event: PodEvent } | { sequence: number; podUid: string; kind: "removed" };
 
-function toLocalPod(row: Selectable<PodsTable>): LocalPod {
+function toLocalPod(row: Selectable<PodsTable>, spec: PodSpec): LocalPod {
   return {
     uid: row.uid,
     name: row.name,
     labels: JSON.parse(row.labels_json),
-    spec: JSON.parse(row.spec_json),
+    spec,
     specHash: row.spec_hash,
     hostPorts: JSON.parse(row.host_ports_json),
     purge: row.purge === 1,
@@ -67,6 +67,9 @@ const STATEMENTS = {
 
 /** A node's durable state, in its own SQLite: its identity, its pods, and what the leader has not yet acknowledged. */
 export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS> {
+  /** The specs of the last read of the pods, by hash (read-only: pods of one spec share it). */
+  private parsedSpecs = new Map<string, PodSpec>();
+
   private constructor(database: OpenedDatabase<AgentSchema>) {
     super(database, STATEMENTS);
   }
@@ -96,7 +99,17 @@ export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS
   }
 
   async localPods(): Promise<LocalPod[]> {
-    return this.database.inBatch(() => (this.statements.localPods.all() as Selectable<PodsTable>[]).map(toLocalPod));
+    return this.database.inBatch(() => {
+      // Every sync pass reads every pod: each spec is parsed once per hash, and only the last pass's are kept.
+      const parsed = new Map<string, PodSpec>();
+      const pods = (this.statements.localPods.all() as Selectable<PodsTable>[]).map((row) => {
+        const spec = this.parsedSpecs.get(row.spec_hash) ?? parsed.get(row.spec_hash) ?? (JSON.parse(row.spec_json) as PodSpec);
+        parsed.set(row.spec_hash, spec);
+        return toLocalPod(row, spec);
+      });
+      this.parsedSpecs = parsed;
+      return pods;
+    });
   }
 
   /** Takes the leader's complete set of pods for this node: those being deleted and those left out are torn down. */

@@ -73,7 +73,7 @@ async function countFailure(
 
 /** Uses a local image as it is; pulls a missing one, counting a failure as the restart tracker says. */
 async function ensureImage(deps: PodActionDependencies, pod: LocalPod, container: string, image: string): Promise<boolean> {
-  const { runtime, clock, restarts, record } = deps;
+  const { runtime, clock, record } = deps;
   if (await runtime.hasImage(image)) return true;
   await record(pod.uid, "Normal", "Pulling", `Pulling image "${image}"`);
   const started = clock.now();

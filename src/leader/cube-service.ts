@@ -1,5 +1,6 @@
+import { MANIFEST_LIMITS } from "../shared/manifest-limits.js";
 import * as grpc from "@grpc/grpc-js";
-import type { CubeServer, ExecInput, LogChunk, Pod, PortForwardInput, ResourceSummary } from "../gen/cube.js";
+import type { CubeServer, Pod, ResourceSummary } from "../gen/cube.js";
 import { parseResourceType, RESOURCE_TYPES, type PodPhase } from "../shared/domain.js";
 import { matchesSelector, parseSelector } from "../shared/label-selector.js";
 import type { PodSummary } from "./leader-store.js";
@@ -8,7 +9,6 @@ import type { Logger } from "../shared/logger.js";
 import { nameSome } from "../shared/name-some.js";
 import { parseHostPort } from "../shared/host-port.js";
 import { parseManifestInSlices } from "../shared/manifest.js";
-import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
 import type { AgentClients } from "./agent-clients.js";
 import type { ClusterIdentity } from "./cluster-identity.js";
 import type { NodeLifecycle } from "./node-lifecycle.js";
@@ -18,8 +18,8 @@ import type { DeploymentController } from "./deployment-controller.js";
 import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployment-service.js";
 import { admissionProblems, type AdmissionPolicy } from "./pod-admission.js";
 import type { OpenStreams } from "./open-streams.js";
-import { toStatus, unary } from "./unary-handler.js";
-import { NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
+import { unary } from "./unary-handler.js";
+import { nodeRelayHandlers } from "./node-relay.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
@@ -85,7 +85,7 @@ export function resourceUid(pods: PodController, deployments: DeploymentControll
 }
 
 /** Checks a resource type the user named; empty means "every type" where `allowEmpty`. */
-function checkType(type: string, allowEmpty: boolean): void {
+export function checkType(type: string, allowEmpty: boolean): void {
   if (allowEmpty && type === "") return;
   if (!parseResourceType(type)) {
     throw statusError(grpc.status.INVALID_ARGUMENT, `unknown resource type "${type}" (supported types: ${RESOURCE_TYPES.join(", ")})`);
@@ -113,69 +113,6 @@ export function createCubeService(
   const summaries = resourceSummaries(registry, pods, deployments);
   const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
 
-  /** The Agent service of the node that runs a pod, and the pod's container to talk to (checked, or the only one). */
-  async function podOnNode(type: string, name: string, container: string, needsOne: boolean) {
-    checkType(type, false);
-    const found = await pods.get(name);
-    if (!found) throw notFound(type, name);
-    const { pod } = found;
-    const names = pod.spec.containers.map((c) => c.name);
-    if (container && !names.includes(container)) {
-      throw statusError(grpc.status.NOT_FOUND, `container "${container}" not found in pod/${name}; its containers: ${names.join(", ")}`);
-    }
-    if (!container && needsOne && names.length > 1) {
-      throw statusError(grpc.status.INVALID_ARGUMENT, `pod/${name} has several containers: choose one with --container (${names.join(", ")})`);
-    }
-    if (!pod.node) throw statusError(grpc.status.FAILED_PRECONDITION, `pod/${name} is not running on a node yet (${pod.phase})`);
-    const node = registry.list().find((n) => n.name === pod.node);
-    if (node?.status !== "Ready") throw statusError(grpc.status.UNAVAILABLE, `node ${pod.node}, which runs pod/${name}, is not Ready`);
-    return { agent: agents.for(node), node: node.name, container: container || (needsOne ? names[0] : "") };
-  }
-
-  /**
-   * Relays a bidirectional call to the node that runs its pod, both ways at the pace of the slower side: the first
-   * message (its start) says which pod; `open` opens the node's call and sends what it needs of that start.
-   */
-  function proxyToNode<In extends { start?: unknown }, Out>(
-    call: grpc.ServerDuplexStream<In, Out>,
-    what: string,
-    open: (first: In) => Promise<{ upstream: grpc.ClientDuplexStream<In, Out>; node: string }>,
-  ): void {
-    streams.add(call);
-    call.once("data", (first: In) => {
-      call.pause();
-      if (!first.start) {
-        call.emit("error", statusError(grpc.status.INVALID_ARGUMENT, `the first ${what} message must be start`));
-        return;
-      }
-      open(first).then(
-        ({ upstream, node }) => {
-          relay(upstream, call);
-          relay(call, upstream);
-          upstream.on("end", () => call.end());
-          upstream.on("error", forwardError(call, node));
-          call.on("end", () => upstream.end());
-          call.on("cancelled", () => upstream.cancel());
-          call.resume();
-        },
-        (error) => call.emit("error", toStatus(error, log)),
-      );
-    });
-  }
-
-  /**
-   * Ends a proxied call with the node's status, or, when the node could not be reached, with why, said as the node's
-   * (the CLI would take a bare UNAVAILABLE for its own connection to the leader).
-   */
-  const forwardError = (call: { emit(event: "error", error: unknown): boolean }, node: string) => (error: Partial<grpc.ServiceError>) => {
-    const details = error.details || error.message || "the node failed";
-    call.emit(
-      "error",
-      error.code === grpc.status.UNAVAILABLE
-        ? statusError(grpc.status.UNAVAILABLE, `${NODE_UNREACHABLE} ${node}, which runs the pod: ${unavailableReason(details)}`)
-        : statusError(error.code ?? grpc.status.INTERNAL, details),
-    );
-  };
   return {
     version: unary(log, async () => ({ version: CUBE_VERSION })),
 
@@ -284,7 +221,9 @@ export function createCubeService(
       checkType(type, false);
       if (parseResourceType(type) !== "deployment")
         throw statusError(grpc.status.INVALID_ARGUMENT, `only a deployment can be scaled, not a ${parseResourceType(type)}`);
-      if (replicas > 1000) throw statusError(grpc.status.INVALID_ARGUMENT, `replicas must be at most 1000, got ${replicas}`);
+      if (replicas > MANIFEST_LIMITS.replicas) {
+        throw statusError(grpc.status.INVALID_ARGUMENT, `replicas must be at most ${MANIFEST_LIMITS.replicas}, got ${replicas}`);
+      }
       if (!(await deployments.scale(name, replicas))) throw notFound(type, name);
       return {};
     }),
@@ -307,38 +246,6 @@ export function createCubeService(
 
     ...rolloutHandlers(deployments, log),
     ...watching,
-
-    logs: (call) => {
-      streams.add(call);
-      podOnNode(call.request.type, call.request.name, call.request.container, false)
-        .then(
-          async ({ agent, node }) => {
-            const upstream = agent.logs(call.request);
-            call.on("cancelled", () => upstream.cancel());
-            upstream.on("error", forwardError(call, node));
-            // Chunk by chunk, at the pace the CLI reads: a large log never sits in the leader's memory.
-            for await (const chunk of upstream as AsyncIterable<LogChunk>) await writeWithBackpressure(call, chunk);
-            call.end();
-          },
-          (error) => call.emit("error", toStatus(error, log)),
-        )
-        .catch(() => undefined); // the upstream's error was forwarded
-    },
-
-    exec: (call) =>
-      proxyToNode(call, "exec", async ({ start }: ExecInput) => {
-        const { agent, node, container } = await podOnNode(start!.type, start!.name, start!.container, true);
-        const upstream = agent.exec();
-        upstream.write({ start: { ...start!, container } });
-        return { upstream, node };
-      }),
-
-    portForward: (call) =>
-      proxyToNode(call, "port-forward", async (first: PortForwardInput) => {
-        const { agent, node } = await podOnNode(first.start!.type, first.start!.name, "", false);
-        const upstream = agent.portForward();
-        upstream.write(first);
-        return { upstream, node };
-      }),
+    ...nodeRelayHandlers({ registry, pods, agents, log, streams }, checkType),
   };
 }

@@ -13,4 +13,6 @@ export const MANIFEST_LIMITS = {
   listEntries: 1024,
   /** The manifest's text: what one request to the leader carries (4 MiB), less room for the request around it. */
   applyBytes: 4 * 1024 * 1024 - 16 * 1024,
+  /** A deployment's replicas, applied or scaled. */
+  replicas: 1000,
 };

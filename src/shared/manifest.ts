@@ -187,7 +187,7 @@ export const deploymentSchema = z.strictObject({
   type: z.literal("deployment"),
   metadata: metadataSchema,
   spec: z.strictObject({
-    replicas: z.number().int().min(0).max(1000).default(1),
+    replicas: z.number().int().min(0).max(MANIFEST_LIMITS.replicas).default(1),
     template: z.strictObject({
       metadata: z
         .strictObject({

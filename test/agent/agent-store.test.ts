@@ -23,6 +23,20 @@ describe("AgentStore", () => {
     await store.close();
   });
 
+  it("parses a spec once while its hash stays, and the new one when it changes", async () => {
+    const store = await AgentStore.open(join(dir.path, "agent.db"));
+    await store.replaceAssignments([placed(webPod())]);
+    const [first] = await store.localPods();
+    const [again] = await store.localPods();
+    expect(again.spec).to.equal(first.spec); // the same object: not parsed again
+    const changed = webPod({ specHash: "hash-2", spec: { ...webPod().spec, terminationGracePeriodSeconds: 9 } });
+    await store.replaceAssignments([placed(changed)]);
+    const [after] = await store.localPods();
+    expect(after.spec).to.not.equal(first.spec);
+    expect(after.spec.terminationGracePeriodSeconds).to.equal(9);
+    await store.close();
+  });
+
   it("takes a database of the version before, its pods being torn down kept so", async () => {
     const file = join(dir.path, "agent.db");
     const before = Object.fromEntries(Object.entries(agentMigrations).filter(([name]) => name < "0004"));

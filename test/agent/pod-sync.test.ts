@@ -1,13 +1,10 @@
-import { join } from "node:path";
 import { expect } from "chai";
 import { AgentStore } from "../../src/agent/agent-store.js";
 import { containerLabels, readContainerIdentity } from "../../src/agent/container-labels.js";
-import type { LocalPod } from "../../src/agent/local-pod.js";
 import { PAUSE_IMAGE } from "../../src/agent/pause-image.js";
 import { PodSync } from "../../src/agent/pod-sync.js";
 import type { RunProbe } from "../../src/agent/prober.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
-import type { PodStatusReport } from "../../src/shared/domain.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { placed, singleContainerPod, webPod } from "../helpers/pod-fixtures.js";

@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { containersWithLabels, dockerExec } from "../helpers/docker.js";
-import { LeaderClient } from "../../src/cli/leader-client.js";
 import type { ExecOutput } from "../../src/gen/cube.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually, projectRoot, startProcess, type TestProcess } from "../helpers/processes.js";

@@ -1,4 +1,5 @@
 import { Args, Flags } from "@oclif/core";
+import { MANIFEST_LIMITS } from "../../shared/manifest-limits.js";
 import { CubeCommand } from "../base-command.js";
 import { parseOneResource } from "../resource-ref.js";
 
@@ -7,7 +8,7 @@ export default class Scale extends CubeCommand {
   static override examples = ["<%= config.bin %> scale deployment/web --replicas 5"];
   static override strict = false;
   static override args = { resource: Args.string({ description: "TYPE/NAME, e.g. deployment/web", required: true, ignoreStdin: true }) };
-  static override flags = { replicas: Flags.integer({ description: "how many replicas", required: true, min: 0, max: 1000 }) };
+  static override flags = { replicas: Flags.integer({ description: "how many replicas", required: true, min: 0, max: MANIFEST_LIMITS.replicas }) };
 
   async run(): Promise<void> {
     const { argv, flags } = await this.parse(Scale);
