@@ -3,10 +3,10 @@ import { ClusterClient, type AssignedPod, type JoinResponse, type LeaderMessage,
 import { systemClock, type Clock } from "../shared/clock.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { RestartSettings } from "../shared/domain.js";
-import type { JoinToken } from "../shared/join-token.js";
+import type { JoinToken } from "../shared/tls/join-token.js";
 import type { Logger } from "../shared/logger.js";
-import { startRenewalLoop } from "../shared/renewal-loop.js";
-import { ClientIdentity, mutualChannelCredentials, type RenewableServerCredentials, type TrustAndIdentity } from "../shared/tls-credentials.js";
+import { startRenewalLoop } from "../shared/tls/renewal-loop.js";
+import { ClientIdentity, mutualChannelCredentials, type RenewableServerCredentials, type TrustAndIdentity } from "../shared/tls/tls-credentials.js";
 import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";

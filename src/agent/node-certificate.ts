@@ -1,11 +1,11 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
-import { issuedBy, nodeNameIn, type CertifiedKey } from "../shared/certificate-facts.js";
-import { FirstContactError } from "../shared/first-contact-error.js";
-import { verifyLeader } from "../shared/first-contact.js";
-import { loadIssuing } from "../shared/load-issuing.js";
-import type { JoinToken } from "../shared/join-token.js";
+import { issuedBy, nodeNameIn, type CertifiedKey } from "../shared/tls/certificate-facts.js";
+import { FirstContactError } from "../shared/tls/first-contact-error.js";
+import { verifyLeader } from "../shared/tls/first-contact.js";
+import { loadIssuing } from "../shared/tls/load-issuing.js";
+import type { JoinToken } from "../shared/tls/join-token.js";
 import { IN_MEMORY } from "../shared/open-database.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 

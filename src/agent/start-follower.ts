@@ -1,5 +1,5 @@
-import type { AuthorizationOptions } from "../shared/authorize-calls.js";
-import { GuessLimiter } from "../shared/guess-limiter.js";
+import type { AuthorizationOptions } from "../shared/tls/authorize-calls.js";
+import { GuessLimiter } from "../shared/tls/guess-limiter.js";
 import { systemClock } from "../shared/clock.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, type HostPort } from "../shared/host-port.js";
@@ -7,7 +7,7 @@ import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
 import { IN_MEMORY } from "../shared/open-database.js";
 import { makePrivateDirectory } from "../shared/secret-file.js";
-import { RenewableServerCredentials } from "../shared/tls-credentials.js";
+import { RenewableServerCredentials } from "../shared/tls/tls-credentials.js";
 import { NodeCertificate } from "./node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "./open-node-agent.js";
 

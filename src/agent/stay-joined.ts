@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { backoffDelay, type BackoffPolicy } from "../shared/backoff.js";
 import type { Clock } from "../shared/clock.js";
-import { FirstContactError } from "../shared/first-contact-error.js";
+import { FirstContactError } from "../shared/tls/first-contact-error.js";
 import type { Logger } from "../shared/logger.js";
 import { isVerificationFailure, unavailableReason } from "../shared/unavailable-reason.js";
 

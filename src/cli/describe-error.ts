@@ -1,5 +1,5 @@
 import { status, type ServiceError } from "@grpc/grpc-js";
-import { FirstContactError } from "../shared/first-contact-error.js";
+import { FirstContactError } from "../shared/tls/first-contact-error.js";
 import { isVerificationFailure, LEADER_STOPPING, NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
 import { ConfigError, pinnedCaFile, type CubeConfig } from "./config.js";
 import { UsageError } from "./resource-ref.js";

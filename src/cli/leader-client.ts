@@ -23,10 +23,10 @@ import {
   type EventsRequest,
   type ResourceEvent,
 } from "../gen/cube.js";
-import type { DeviceCookieStore } from "../shared/authorize-calls.js";
+import type { DeviceCookieStore } from "../shared/tls/authorize-calls.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
-import { leaderChannelCredentials } from "../shared/tls-credentials.js";
+import { leaderChannelCredentials } from "../shared/tls/tls-credentials.js";
 import { deviceCookiePath, type CubeConfig } from "./config.js";
 import { leaderCa } from "./leader-trust.js";
 

@@ -1,5 +1,5 @@
-import { verifyLeader } from "../shared/first-contact.js";
-import { parseJoinToken } from "../shared/join-token.js";
+import { verifyLeader } from "../shared/tls/first-contact.js";
+import { parseJoinToken } from "../shared/tls/join-token.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { pinnedCaFile, type CubeConfig } from "./config.js";
 

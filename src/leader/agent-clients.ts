@@ -1,6 +1,6 @@
 import { AgentClient } from "../gen/agent.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
-import { mutualChannelCredentials, type ClientIdentity } from "../shared/tls-credentials.js";
+import { mutualChannelCredentials, type ClientIdentity } from "../shared/tls/tls-credentials.js";
 
 /**
  * One client per node's Agent service, made on first use: the leader proxies logs and exec through them. It presents

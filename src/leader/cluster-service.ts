@@ -1,15 +1,15 @@
 import { refusalStatus } from "./unary-handler.js";
 import * as grpc from "@grpc/grpc-js";
 import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js";
-import { callerHost, callerNodeName } from "../shared/authorize-calls.js";
+import { callerHost, callerNodeName } from "../shared/tls/authorize-calls.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
 import { eventFromWire, podStatusFromWire } from "../shared/codec.js";
-import { splitBySize } from "../shared/split-by-size.js";
+import { splitBySize } from "./split-by-size.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
-import { joinProblems } from "./check-join.js";
+import { joinProblems } from "./identity/check-join.js";
 import type { NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
 

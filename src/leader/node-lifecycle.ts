@@ -2,7 +2,7 @@ import { conflict } from "./refusals.js";
 import type { Logger } from "../shared/logger.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import { detectDisruption, type Disruption } from "./detect-disruption.js";
-import type { NodeKeys } from "./node-keys.js";
+import type { NodeKeys } from "./identity/node-keys.js";
 import type { NodeRegistry } from "./node-registry.js";
 import type { PodController } from "./pod-controller.js";
 

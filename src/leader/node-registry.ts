@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../shared/clock.js";
 import type { NodeInfo, NodeStatus } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
-import type { LeaderStore, StoredNode } from "./leader-store.js";
+import type { LeaderStore, StoredNode } from "./store/leader-store.js";
 
 /** A node is Ready while its last sign of life is no older than the grace period. */
 export function nodeStatusAt(lastSeenAt: number, now: number, graceMs: number): NodeStatus {

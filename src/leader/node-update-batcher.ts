@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from "../shared/clock.js";
-import type { NodeUpdate } from "./leader-store.js";
+import type { NodeUpdate } from "./store/leader-store.js";
 
 /**
  * While updates keep coming, commits start at most this often: each commit costs an fsync, and when a large apply's

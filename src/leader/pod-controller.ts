@@ -3,7 +3,7 @@ import type { PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
-import type { AppliedResource, LeaderStore, Placement, PodSummary, StoredPod } from "./leader-store.js";
+import type { AppliedResource, LeaderStore, Placement, PodSummary, StoredPod } from "./store/leader-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { runInSlices } from "../shared/time-slices.js";
 import type { PlacementCandidate, PlacementSettings, TakenPort } from "./place-pod.js";

@@ -4,7 +4,7 @@ import { eventToWire } from "../shared/codec.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
 import { writeWithBackpressure } from "../shared/stream-writes.js";
-import type { ChangeFeed } from "./change-feed.js";
+import type { ChangeFeed } from "./store/change-feed.js";
 import type { OpenStreams } from "./open-streams.js";
 import { toStatus } from "./unary-handler.js";
 

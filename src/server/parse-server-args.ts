@@ -6,8 +6,8 @@ import type { FollowerConfig } from "../agent/start-follower.js";
 import type { LeaderConfig } from "../leader/start-leader.js";
 import { parseDuration } from "../shared/duration.js";
 import { parseHostPort } from "../shared/host-port.js";
-import { MIN_SECRET_LENGTH, parseJoinToken } from "../shared/join-token.js";
-import { LABEL_KEY, LABEL_VALUE } from "../shared/manifest.js";
+import { MIN_SECRET_LENGTH, parseJoinToken } from "../shared/tls/join-token.js";
+import { LABEL_KEY, LABEL_VALUE } from "../shared/labels.js";
 import type { PlacementPolicy } from "../leader/place-pod.js";
 
 export type ServerCommand =

@@ -1,7 +1,7 @@
 import type { ClientOptions } from "@grpc/grpc-js";
-import { presentPassword, type DeviceCookieStore } from "./authorize-calls.js";
+import { presentPassword, type DeviceCookieStore } from "./tls/authorize-calls.js";
 import { MAX_MESSAGE_BYTES } from "./grpc-server.js";
-import { SERVER_NAME } from "./tls-credentials.js";
+import { SERVER_NAME } from "./tls/tls-credentials.js";
 
 /**
  * Options of every client Cube makes: a reconnect backoff capped at 5 s (grpc-js defaults to 120 s, which would keep

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { formatHostPort, type HostPort } from "./host-port.js";
-import { authorizeCalls, type AuthorizationOptions } from "./authorize-calls.js";
+import { authorizeCalls, type AuthorizationOptions } from "./tls/authorize-calls.js";
 
 /** The largest message any Cube server or client accepts (grpc-js's default, stated so that every side agrees). */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

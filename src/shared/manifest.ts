@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { RESOURCE_TYPES, type Protocol, type Resource } from "./domain.js";
+import { LABEL_KEY, LABEL_VALUE } from "./labels.js";
 import { MANIFEST_LIMITS } from "./manifest-limits.js";
 import { cpuMillis, memoryBytes } from "./quantities.js";
 import { runAtOnce, runInSlices } from "./time-slices.js";
@@ -25,9 +26,6 @@ const image = z
 /** Environment variable names as a shell accepts them (no "=", no NUL, no spaces). */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be a valid environment variable name");
 const atMost = (limit: number, what: string) => `at most ${limit} ${what} (Cube's limit)`;
-/** Labels as Kubernetes writes them (on pods, and on nodes with `--label`). */
-export const LABEL_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$/;
-export const LABEL_VALUE = /^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$/;
 const labelKey = z.string().regex(LABEL_KEY, "must be a label key: [prefix/]name, alphanumerics, '-', '_', '.', at most 63 characters for the name");
 const labelValue = z.string().regex(LABEL_VALUE, "must be a label value: alphanumerics, '-', '_', '.', at most 63 characters");
 const noNul = z.string().refine((value) => !value.includes("\0"), "must not contain NUL characters");

@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { stayJoined, type Membership } from "../../src/agent/stay-joined.js";
-import { FirstContactError } from "../../src/shared/first-contact-error.js";
+import { FirstContactError } from "../../src/shared/tls/first-contact-error.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 

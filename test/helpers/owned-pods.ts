@@ -1,4 +1,4 @@
-import type { DeploymentIntent, OwnedPod } from "../../src/leader/plan-deployment.js";
+import type { DeploymentIntent, OwnedPod } from "../../src/leader/deployments/plan-deployment.js";
 
 /** The "now" of the deployment tables. */
 export const NOW = 1_000_000;

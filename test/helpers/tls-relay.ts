@@ -1,6 +1,6 @@
 import { appendFileSync } from "node:fs";
 import { createServer, connect, type Server } from "node:tls";
-import { createClusterCa, issueWithNewKey } from "../../src/shared/certificates.js";
+import { createClusterCa, issueWithNewKey } from "../../src/shared/tls/certificates.js";
 
 /**
  * A man in the middle: a TLS relay with a certificate of its own (from a CA of its own, claiming to be the leader),

@@ -2,11 +2,11 @@ import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { AgentService } from "../../src/gen/agent.js";
 import { AgentClients } from "../../src/leader/agent-clients.js";
-import { publicKeyDigest, type CertifiedKey } from "../../src/shared/certificate-facts.js";
-import { createClusterCa, issueWithNewKey } from "../../src/shared/certificates.js";
-import { GuessLimiter } from "../../src/shared/guess-limiter.js";
+import { publicKeyDigest, type CertifiedKey } from "../../src/shared/tls/certificate-facts.js";
+import { createClusterCa, issueWithNewKey } from "../../src/shared/tls/certificates.js";
+import { GuessLimiter } from "../../src/shared/tls/guess-limiter.js";
 import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
-import { ClientIdentity, RenewableServerCredentials } from "../../src/shared/tls-credentials.js";
+import { ClientIdentity, RenewableServerCredentials } from "../../src/shared/tls/tls-credentials.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 

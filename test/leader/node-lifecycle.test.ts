@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { LeaderStore } from "../../src/leader/leader-store.js";
-import { NodeKeys } from "../../src/leader/node-keys.js";
+import { LeaderStore } from "../../src/leader/store/leader-store.js";
+import { NodeKeys } from "../../src/leader/identity/node-keys.js";
 import { NodeLifecycle } from "../../src/leader/node-lifecycle.js";
 import { NodeRegistry } from "../../src/leader/node-registry.js";
 import { PodController } from "../../src/leader/pod-controller.js";

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { expect } from "chai";
-import { LeaderStore } from "../../src/leader/leader-store.js";
+import { LeaderStore } from "../../src/leader/store/leader-store.js";
 import { NodeRegistry, nodeStatusAt } from "../../src/leader/node-registry.js";
 import { isRefusal } from "../../src/leader/refusals.js";
 import { FakeClock } from "../helpers/fake-clock.js";

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import type { NodeUpdate } from "../../src/leader/leader-store.js";
+import type { NodeUpdate } from "../../src/leader/store/leader-store.js";
 import { NodeUpdateBatcher } from "../../src/leader/node-update-batcher.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { expect } from "chai";
-import { LeaderStore } from "../../src/leader/leader-store.js";
+import { LeaderStore } from "../../src/leader/store/leader-store.js";
 import { NodeRegistry } from "../../src/leader/node-registry.js";
 import { PodController } from "../../src/leader/pod-controller.js";
 import { validateManifest } from "../../src/shared/manifest.js";

@@ -1,0 +1,158 @@
+import type { Generated, Selectable } from "kysely";
+import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
+
+// The leader's tables as SQLite holds them, and the rows turned into what the rest of the leader uses.
+export interface NodesTable {
+  name: string;
+  node_id: string;
+  type: NodeType;
+  address: string;
+  status: NodeStatus;
+  joined_at: number;
+  last_heartbeat_at: number;
+  labels_json: string;
+  cpu_millis: number;
+  memory_bytes: number;
+  cordoned: number;
+  engine_id: string;
+}
+
+export interface PodsTable {
+  uid: string;
+  name: string;
+  labels_json: string;
+  spec_json: string;
+  spec_hash: string;
+  /** The hash the node runs the pod under: the spec's, with a suffix once `cube restart` replaced its containers. */
+  run_hash: string;
+  manifest_json: string;
+  node: string | null;
+  created_at: number;
+  deletion_requested_at: number | null;
+  status_json: string | null;
+  status_spec_hash: string | null;
+  cpu_millis: number;
+  memory_bytes: number;
+  host_ports_json: string;
+  purge: number;
+  /** The deployment that owns it, its template's hash, and since when its node says it is ready. */
+  owner: string | null;
+  evict_requested_at: number | null;
+  template_hash: string | null;
+  ready_since: number | null;
+}
+
+export interface VolumeHomesTable {
+  pod_name: string;
+  node: string;
+}
+
+export interface EventsTable {
+  id: Generated<number>;
+  pod_uid: string;
+  time: number;
+  type: EventType;
+  reason: string;
+  message: string;
+  node: string;
+  source_node_id: string | null;
+  source_sequence: number | null;
+  count: Generated<number>;
+  first_time: number | null;
+}
+
+export interface NodeKeysTable {
+  name: string;
+  key_digest: string;
+  bound_at: number;
+  /** Null while the node waits for an admin's approval. */
+  approved_at: number | null;
+  /** When the certificate last issued for this key ends. */
+  certificate_expires_at: number | null;
+}
+
+export interface RevokedKeysTable {
+  key_digest: string;
+  /** The node whose key it was. */
+  name: string;
+  revoked_at: number;
+}
+
+export interface LeaderSchema {
+  nodes: NodesTable;
+  node_keys: NodeKeysTable;
+  revoked_keys: RevokedKeysTable;
+  pods: PodsTable;
+  events: EventsTable;
+  volume_homes: VolumeHomesTable;
+}
+
+/** A pod as the leader keeps it. */
+export interface StoredPod {
+  uid: string;
+  name: string;
+  labels: Record<string, string>;
+  spec: PodSpec;
+  specHash: string;
+  /** The resource exactly as it was applied. */
+  manifest: unknown;
+  node?: string;
+  createdAt: Date;
+  deletionRequestedAt?: Date;
+  /** The node's last report, when it is about the current spec. */
+  status?: PodStatusReport;
+  /** The ports its node publishes for it, once placed. */
+  hostPorts: PublishedPort[];
+  /** Deleted with `--purge`. */
+  purge: boolean;
+  /** The deployment that owns it. */
+  owner?: string;
+}
+
+export function toStoredPod(row: Selectable<PodsTable>): StoredPod {
+  return {
+    uid: row.uid,
+    name: row.name,
+    labels: JSON.parse(row.labels_json),
+    spec: JSON.parse(row.spec_json),
+    specHash: row.run_hash,
+    manifest: JSON.parse(row.manifest_json),
+    node: row.node ?? undefined,
+    createdAt: new Date(row.created_at),
+    deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
+    status: row.status_json !== null && row.status_spec_hash === row.run_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
+    hostPorts: JSON.parse(row.host_ports_json),
+    purge: row.purge === 1,
+    owner: row.owner ?? undefined,
+  };
+}
+
+function reviveDates(key: string, value: unknown): unknown {
+  return (key === "startedAt" || key === "finishedAt") && typeof value === "string" ? new Date(value) : value;
+}
+
+export function toEvent(row: Pick<Selectable<EventsTable>, "time" | "type" | "reason" | "message" | "node" | "count" | "first_time">): PodEvent {
+  const event: PodEvent = { time: new Date(row.time), type: row.type, reason: row.reason, message: row.message, node: row.node };
+  return row.count > 1 ? { ...event, count: row.count, firstTime: new Date(row.first_time ?? row.time) } : event;
+}
+
+export interface StoredNode extends NodeInfo {
+  nodeId: string;
+}
+
+export function toStoredNode(row: NodesTable): StoredNode {
+  return {
+    name: row.name,
+    nodeId: row.node_id,
+    type: row.type,
+    address: row.address,
+    status: row.status,
+    joinedAt: new Date(row.joined_at),
+    lastHeartbeatAt: new Date(row.last_heartbeat_at),
+    labels: JSON.parse(row.labels_json),
+    cpuMillis: row.cpu_millis,
+    memoryBytes: row.memory_bytes,
+    cordoned: row.cordoned === 1,
+    engineId: row.engine_id,
+  };
+}
