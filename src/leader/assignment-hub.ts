@@ -11,7 +11,7 @@ export interface NodeStream {
 
 /** Where the hub reads what each node must run (the leader's store). */
 export interface DesiredPodSource {
-  desiredPodsFor(node: string): Promise<DesiredPod[]>;
+  desiredFor(node: string): Promise<DesiredPod[]>;
 }
 
 /**
@@ -63,7 +63,7 @@ export class AssignmentHub {
         if (!this.streams.has(node)) continue;
         await pauseIfSliceUsed();
         try {
-          const pods = await this.source.desiredPodsFor(node);
+          const pods = await this.source.desiredFor(node);
           // The stream may have ended or been replaced meanwhile: the current one gets the pods.
           this.streams.get(node)?.send(pods);
         } catch (error) {

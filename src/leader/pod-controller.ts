@@ -4,6 +4,7 @@ import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import type { AppliedResource, LeaderStore, Placement, PodSummary, StoredPod } from "./store/leader-store.js";
+import type { PodStore } from "./store/pod-store.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { runInSlices } from "../shared/time-slices.js";
 import type { PlacementCandidate, PlacementSettings, TakenPort } from "./place-pod.js";
@@ -58,16 +59,16 @@ export class PodController {
   }
 
   /** What each node's live pods take of it. */
-  allocationByNode(): ReturnType<LeaderStore["allocationByNode"]> {
-    return this.store.allocationByNode();
+  allocationByNode(): ReturnType<PodStore["allocationByNode"]> {
+    return this.store.pods.allocationByNode();
   }
 
   async list(): Promise<(PodSummary & { phase: PodPhase })[]> {
-    return (await this.store.listPodSummaries()).map((pod) => ({ ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) }));
+    return (await this.store.pods.summaries()).map((pod) => ({ ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) }));
   }
 
   async get(name: string): Promise<{ pod: PodView; events: PodEvent[] } | undefined> {
-    const pod = await this.store.getPod(name);
+    const pod = await this.store.pods.get(name);
     return pod && { pod: this.view(pod), events: await this.store.eventsOf(pod.uid) };
   }
 
@@ -76,7 +77,7 @@ export class PodController {
    * there is no such pod. A pod being deleted stays deleted.
    */
   async restart(name: string): Promise<boolean> {
-    const pod = await this.store.getPod(name);
+    const pod = await this.store.pods.get(name);
     if (!pod) return false;
     const event: PodEvent = {
       time: new Date(this.clock.now()),
@@ -85,7 +86,7 @@ export class PodController {
       message: "Restarted by an admin: new containers, failure counts cleared",
       node: pod.node ?? "",
     };
-    if (!(await this.store.restartPod(pod.uid, event))) throw conflict(`pod/${name} is being deleted: there is nothing to restart`);
+    if (!(await this.store.pods.restart(pod.uid, event))) throw conflict(`pod/${name} is being deleted: there is nothing to restart`);
     this.log.info(`pod/${name} restarted`);
     if (pod.node) this.hub.notify(pod.node);
     return true;
@@ -96,15 +97,15 @@ export class PodController {
    * (and, with `purge`, its persistent volumes).
    */
   async delete(name: string, purge = false): Promise<boolean> {
-    const pod = await this.store.getPod(name);
+    const pod = await this.store.pods.get(name);
     if (!pod) return false;
     if (!pod.node) {
-      await this.store.removePod(pod.uid);
+      await this.store.pods.remove(pod.uid);
       this.log.info(`pod/${name} deleted`);
       return true;
     }
     if (!pod.deletionRequestedAt) {
-      await this.store.markDeleting(pod.uid, new Date(this.clock.now()), purge);
+      await this.store.pods.markDeleting(pod.uid, new Date(this.clock.now()), purge);
       this.log.info(`pod/${name} terminating on ${pod.node}`);
       this.hub.notify(pod.node);
     }
@@ -113,7 +114,7 @@ export class PodController {
 
   /** Places every unplaced pod; a pod no node can take gets a Warning event saying why (once per distinct reason). */
   async schedulePending(): Promise<void> {
-    await this.place(await this.store.unscheduledPods());
+    await this.place(await this.store.pods.unscheduled());
   }
 
   /**
@@ -139,14 +140,14 @@ export class PodController {
         node,
       });
     }
-    await this.store.forgetVolumeHomesOn(node);
+    await this.store.pods.volumeHomes.forgetNode(node);
     return this.moveFrom([node], undefined, true, "was removed by an admin");
   }
 
   /** The pods whose persistent volumes are on `node` (their data is there), with those volumes' names. */
   async persistentDataOn(node: string): Promise<{ pod: StoredPod; volumes: string[] }[]> {
-    const homes = await this.store.volumeHomes();
-    return (await this.store.podsOnNode(node))
+    const homes = await this.store.pods.volumeHomes.all();
+    return (await this.store.pods.onNode(node))
       .filter((pod) => !pod.deletionRequestedAt && homes.get(pod.name) === node)
       .map((pod) => ({ pod, volumes: (pod.spec.volumes ?? []).filter((volume) => volume.persistent).map((volume) => volume.name) }));
   }
@@ -155,10 +156,10 @@ export class PodController {
     const time = new Date(this.clock.now());
     let moving = 0;
     for (const node of lostNodes) {
-      const pods = await this.store.podsOnNode(node);
+      const pods = await this.store.pods.onNode(node);
       for (const pod of pods.filter((p) => p.deletionRequestedAt)) {
         // The node cannot confirm: the pod is forgotten now, and the node removes its containers if it comes back.
-        await this.store.removePod(pod.uid);
+        await this.store.pods.remove(pod.uid);
         this.log.info(`pod/${pod.name} deleted (its node ${node} is lost)`);
       }
       const stranded = pods.filter((p) => !p.deletionRequestedAt);
@@ -182,9 +183,9 @@ export class PodController {
    */
   async drain(node: string): Promise<{ moved: number; evicted: { pod: string; owner: string }[]; held: { pod: string; reason: string }[] }> {
     const time = new Date(this.clock.now());
-    const live = (await this.store.podsOnNode(node)).filter((pod) => !pod.deletionRequestedAt);
+    const live = (await this.store.pods.onNode(node)).filter((pod) => !pod.deletionRequestedAt);
     const owned = live.filter((pod) => pod.owner);
-    await this.store.markEvicting(
+    await this.store.pods.markEvicting(
       owned.map((pod) => pod.uid),
       time,
     );
@@ -211,7 +212,7 @@ export class PodController {
   /** Records a NodeLost event on each pod of a node that stopped answering. */
   async nodeLost(node: string): Promise<void> {
     const time = new Date(this.clock.now());
-    for (const pod of await this.store.podsOnNode(node)) {
+    for (const pod of await this.store.pods.onNode(node)) {
       await this.store.recordEvent(pod.uid, {
         time,
         type: "Warning",
@@ -225,8 +226,8 @@ export class PodController {
   /** Places the pods: gathers the nodes and what they hold, has `placingPods` decide, writes what it decided. */
   private async place(pods: StoredPod[], whyMoved = "was lost"): Promise<void> {
     if (pods.length === 0) return;
-    const allocation = await this.store.allocationByNode();
-    const homes = await this.store.volumeHomes();
+    const allocation = await this.store.pods.allocationByNode();
+    const homes = await this.store.pods.volumeHomes.all();
     // Nodes that share a container engine (a local cluster's) share its host ports: one list of taken ports per
     // engine, which every one of its nodes sees, and which a placement on any of them adds to.
     const nodes = this.registry.list();
@@ -270,7 +271,7 @@ export class PodController {
     for (const { pod, reason } of round.unplaceable) {
       await this.recordOnce(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message: `cannot place pod/${pod.name}: ${reason}`, node: "" });
     }
-    const made = await this.store.assignPods(placements);
+    const made = await this.store.pods.assign(placements);
     for (const placement of made) if (placement.from) this.log.info(placement.event.message);
     if (made.length > 0) this.log.info(`placed ${made.length} pod${made.length === 1 ? "" : "s"}`);
     for (const node of new Set(made.map((placement) => placement.node))) this.hub.notify(node);

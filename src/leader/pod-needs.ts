@@ -1,5 +1,6 @@
 import type { PodSpec, PublishedPort } from "../shared/domain.js";
 import { cpuMillis, memoryBytes } from "../shared/quantities.js";
+import { canonicalJson } from "./spec-hash.js";
 import type { PodNeeds, TakenPort } from "./place-pod.js";
 
 /** What a pod requests of its node: the sums over its containers. */
@@ -53,3 +54,13 @@ export function keptAutoPorts(spec: PodSpec, previous: PublishedPort[]): number[
 
 export const takenBy = (ports: PublishedPort[]): TakenPort[] =>
   ports.map(({ hostPort, protocol, hostAddress }) => ({ hostPort, protocol, hostIP: hostAddress || "*" }));
+
+/**
+ * Whether a pod whose spec changed keeps its place: on its node, with its host ports ("auto" ones kept), if it still
+ * needs what it needed there; undefined when it is to be placed anew (or was not placed).
+ */
+export function keptPlacement(node: string | undefined, before: { spec: PodSpec; hostPorts: PublishedPort[] }, spec: PodSpec): PublishedPort[] | undefined {
+  if (node === undefined || canonicalJson(podNeeds(before.spec, undefined)) !== canonicalJson(podNeeds(spec, undefined))) return undefined;
+  const kept = keptAutoPorts(spec, before.hostPorts);
+  return kept && publishedPorts(spec, kept);
+}

@@ -117,7 +117,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   // A leader that runs no pods needs no warm sandboxes on its node.
   const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : 0 };
   const agent = await openNodeAgent(server, agentConfig, deps, { certificate: NodeCertificate.load(config.dataDir) });
-  const hub = new AssignmentHub(store, log);
+  const hub = new AssignmentHub(store.pods, log);
   const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: agent.nodeId });
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);

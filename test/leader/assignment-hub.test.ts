@@ -43,7 +43,7 @@ describe("AssignmentHub", () => {
     log = new MemoryLogger();
     hub = new AssignmentHub(
       {
-        desiredPodsFor: async (node) => {
+        desiredFor: async (node) => {
           reads.push(node);
           if (node === "broken") throw new Error("disk I/O error");
           return placed.get(node) ?? [];

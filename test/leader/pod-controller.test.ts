@@ -53,7 +53,7 @@ describe("PodController", () => {
     expect(found!.pod.node).to.equal("n1");
     expect(found!.events.at(-1)).to.deep.include({ type: "Normal", reason: "Scheduled", message: "Successfully assigned pod/web to n1", node: "n1" });
     expect(notified).to.deep.equal(["n1"]);
-    expect((await store.desiredPodsFor("n1")).map((p) => p.name)).to.deep.equal(["web"]);
+    expect((await store.pods.desiredFor("n1")).map((p) => p.name)).to.deep.equal(["web"]);
   });
 
   it("keeps pods off the leader's own node when told to", async () => {
@@ -126,7 +126,7 @@ describe("PodController", () => {
     await registry.remove("n1");
     expect(await controller.nodeRemoved("n1")).to.equal(1);
     expect((await controller.get("db"))!.pod.node).to.equal("n2");
-    expect(await store.volumeHomes()).to.deep.equal(new Map([["db", "n2"]]));
+    expect(await store.pods.volumeHomes.all()).to.deep.equal(new Map([["db", "n2"]]));
   });
 
   it("places anew a pod whose new spec needs what its node may not have; keeps one whose needs did not change", async () => {
@@ -156,10 +156,10 @@ describe("PodController", () => {
   it("restarts a pod under a new hash (new containers, fresh failure counts), with an event; not one being deleted", async () => {
     await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
     await controller.apply([pod("web")]);
-    const [before] = await store.desiredPodsFor("n1");
+    const [before] = await store.pods.desiredFor("n1");
     notified.length = 0;
     expect(await controller.restart("web")).to.equal(true);
-    const [after] = await store.desiredPodsFor("n1");
+    const [after] = await store.pods.desiredFor("n1");
     expect(after.specHash).to.not.equal(before.specHash);
     expect(after.specHash.startsWith(before.specHash)).to.equal(true);
     expect(notified).to.deep.equal(["n1"]);
@@ -179,7 +179,7 @@ describe("PodController", () => {
     const { uid } = (await controller.get("web"))!.pod;
     expect(await controller.delete("web")).to.equal(true);
     expect((await controller.get("web"))!.pod.phase).to.equal("Terminating");
-    expect((await store.desiredPodsFor("n1")).map((p) => `${p.name} deleting=${p.deleting}`)).to.deep.equal(["web deleting=true"]);
+    expect((await store.pods.desiredFor("n1")).map((p) => `${p.name} deleting=${p.deleting}`)).to.deep.equal(["web deleting=true"]);
     await store.applyNodeUpdates([{ kind: "removed", node: "another-node", podUid: uid }], new Date());
     expect(await controller.get("web")).to.not.equal(undefined);
     await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date());

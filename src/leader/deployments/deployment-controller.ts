@@ -69,7 +69,7 @@ export class DeploymentController {
   /** Every deployment with its replica counts, as `list` shows it. */
   async list(): Promise<{ deployment: StoredDeployment; counts: ReplicaCounts }[]> {
     const now = this.clock.now();
-    const owned = await this.store.deployments.ownedPodsByDeployment(this.nodeStatus);
+    const owned = await this.store.pods.ownedByDeployment(this.nodeStatus);
     return (await this.store.deployments.list()).map((deployment) => ({
       deployment,
       counts: countReplicas(intentOf(deployment), owned.get(deployment.name) ?? [], now),
@@ -79,7 +79,7 @@ export class DeploymentController {
   async get(name: string): Promise<DeploymentView | undefined> {
     const deployment = await this.store.deployments.get(name);
     if (!deployment) return undefined;
-    const pods = await this.store.deployments.ownedPods(name, this.nodeStatus);
+    const pods = await this.store.pods.owned(name, this.nodeStatus);
     return { deployment, pods, counts: countReplicas(intentOf(deployment), pods, this.clock.now()) };
   }
 
@@ -170,7 +170,7 @@ export class DeploymentController {
   private async loop(): Promise<void> {
     while (this.again && !this.stopped) {
       this.again = false;
-      const owned = await this.store.deployments.ownedPodsByDeployment(this.nodeStatus);
+      const owned = await this.store.pods.ownedByDeployment(this.nodeStatus);
       let created = false;
       for (const deployment of await this.store.deployments.list()) {
         if (this.stopped) return;
@@ -208,7 +208,7 @@ export class DeploymentController {
       plan.create = 0;
     } else this.refusedCreates.delete(name);
     if (plan.create > 0) {
-      const created = await this.store.deployments.createPods(deployment, plan.create, new Date(now));
+      const created = await this.store.pods.createReplicas(deployment, plan.create, new Date(now));
       this.log.info(`deployment/${name}: created ${created.join(", ")}`);
       await this.record(deployment, "Normal", "Created", `created ${nameSome(created.map((pod) => `pod/${pod}`))} (revision ${rollout.revision})`);
     }

@@ -1,13 +1,10 @@
 import { conflict } from "../refusals.js";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { ApplyOutcome, DeploymentResource, NodeStatus, PodPhase } from "../../shared/domain.js";
+import type { ApplyOutcome, DeploymentResource } from "../../shared/domain.js";
 import type { OpenedDatabase } from "../../shared/open-database.js";
-import { canonicalJson, contentHash, specHash } from "../spec-hash.js";
+import { canonicalJson, contentHash } from "../spec-hash.js";
 import { DeploymentRevisions, type PodTemplate, type Revision } from "./deployment-revisions.js";
-import type { OwnedPod } from "../deployments/plan-deployment.js";
-import { podRequests } from "../pod-needs.js";
-import { podPhase } from "../pod-phase.js";
 
 export type RolloutState = "Progressing" | "Complete" | "Failed";
 
@@ -36,37 +33,6 @@ export interface StoredDeployment {
   rollout: Rollout;
 }
 
-const OWNED_COLUMNS =
-  "owner, name, template_hash, created_at, ready_since, deletion_requested_at, evict_requested_at, node, json_extract(status_json, '$.phase') as phase";
-
-interface OwnedRow {
-  owner: string;
-  name: string;
-  template_hash: string;
-  created_at: number;
-  ready_since: number | null;
-  deletion_requested_at: number | null;
-  evict_requested_at: number | null;
-  node: string | null;
-  phase: PodPhase | null;
-}
-
-/** A pod as its deployment's controller sees it; its phase as `cube list` shows it (its node's health counts). */
-function toOwnedPod(row: OwnedRow, nodeStatus: (node: string) => NodeStatus | undefined): OwnedPod {
-  const node = row.node ?? undefined;
-  const deletionRequestedAt = row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at);
-  return {
-    name: row.name,
-    templateHash: row.template_hash,
-    createdAt: row.created_at,
-    readySince: row.ready_since ?? undefined,
-    deleting: deletionRequestedAt !== undefined,
-    evicting: row.evict_requested_at !== null,
-    phase: podPhase({ deletionRequestedAt, node, status: row.phase ? { phase: row.phase } : undefined }, node === undefined ? undefined : nodeStatus(node)),
-    node,
-  };
-}
-
 const STATEMENTS = {
   byName: "select uid, spec_hash, template_hash, labels_json, deletion_requested_at from deployments where name = ?",
   insert:
@@ -79,10 +45,6 @@ const STATEMENTS = {
     "update deployments set rollout_state = ?, rollout_message = coalesce(?, rollout_message) where name = ? and revision = ? and rollout_state = 'Progressing'",
   all: "select * from deployments order by name",
   one: "select * from deployments where name = ?",
-  owned: `select ${OWNED_COLUMNS} from pods where owner = ?`,
-  allOwned: `select ${OWNED_COLUMNS} from pods where owner is not null`,
-  createPod:
-    "insert into pods (uid, name, labels_json, spec_json, spec_hash, run_hash, manifest_json, node, created_at, cpu_millis, memory_bytes, owner, template_hash) values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
   source: "select spec_json, manifest_json, revision from deployments where name = ? and deletion_requested_at is null",
   setSpec: "update deployments set spec_json = ?, spec_hash = ?, manifest_json = ? where name = ?",
   setTemplate: "update deployments set spec_json = ?, spec_hash = ?, template_hash = ?, manifest_json = ? where name = ?",
@@ -214,54 +176,6 @@ export class DeploymentStore {
   async get(name: string): Promise<StoredDeployment | undefined> {
     const row = await this.database.inBatch(() => this.statements.one.get(name) as DeploymentRow | undefined);
     return row && toStoredDeployment(row);
-  }
-
-  /** The pods a deployment owns, as its controller decides on them. */
-  async ownedPods(name: string, nodeStatus: (node: string) => NodeStatus | undefined): Promise<OwnedPod[]> {
-    const rows = await this.database.inBatch(() => this.statements.owned.all(name) as OwnedRow[]);
-    return rows.map((row) => toOwnedPod(row, nodeStatus));
-  }
-
-  /** Every deployment's pods, by deployment, in one query (a controller's pass over hundreds of deployments). */
-  async ownedPodsByDeployment(nodeStatus: (node: string) => NodeStatus | undefined): Promise<Map<string, OwnedPod[]>> {
-    const rows = await this.database.inBatch(() => this.statements.allOwned.all() as OwnedRow[]);
-    const byOwner = new Map<string, OwnedPod[]>();
-    for (const row of rows) {
-      const owned = byOwner.get(row.owner) ?? [];
-      owned.push(toOwnedPod(row, nodeStatus));
-      byOwner.set(row.owner, owned);
-    }
-    return byOwner;
-  }
-
-  /** Creates `count` pods of the deployment's current template, named NAME-<template hash>-<random>; returns their names. */
-  async createPods(deployment: StoredDeployment, count: number, now: Date): Promise<string[]> {
-    const { template } = deployment.spec;
-    const spec = template.spec;
-    const hash = specHash(spec);
-    const requests = podRequests(spec);
-    const labels = canonicalJson(template.metadata.labels);
-    return this.database.inBatch(() =>
-      Array.from({ length: count }, () => {
-        const name = `${deployment.name}-${deployment.templateHash.slice(0, 8)}-${randomBytes(3).toString("hex").slice(0, 5)}`;
-        const manifest = { type: "pod", metadata: { name, labels: template.metadata.labels }, spec };
-        this.statements.createPod.run(
-          randomUUID(),
-          name,
-          labels,
-          JSON.stringify(spec),
-          hash,
-          hash,
-          JSON.stringify(manifest),
-          now.getTime(),
-          requests.cpuMillis,
-          requests.memoryBytes,
-          deployment.name,
-          deployment.templateHash,
-        );
-        return name;
-      }),
-    );
   }
 
   /** Sets a deployment's replica count, in its spec and in the manifest as applied; false when there is none (or it is being deleted). */

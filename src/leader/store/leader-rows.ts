@@ -1,5 +1,7 @@
 import type { Generated, Selectable } from "kysely";
-import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
+import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodPhase, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
+import type { OwnedPod } from "../deployments/plan-deployment.js";
+import { podPhase } from "../pod-phase.js";
 
 // The leader's tables as SQLite holds them, and the rows turned into what the rest of the leader uses.
 export interface NodesTable {
@@ -109,7 +111,16 @@ export interface StoredPod {
   owner?: string;
 }
 
-export function toStoredPod(row: Selectable<PodsTable>): StoredPod {
+/**
+ * A pod's status as SQL reads it: the node's last report, when it is about the hash the pod runs under now (a report
+ * about an earlier spec, or before a restart, does not count). Every read of a pod's status goes through it.
+ */
+export const CURRENT_STATUS_JSON = "case when status_spec_hash = run_hash then status_json end";
+
+/** A pod's row, with its status read through `CURRENT_STATUS_JSON`. */
+export type PodRow = Selectable<PodsTable> & { current_status_json: string | null };
+
+export function toStoredPod(row: PodRow): StoredPod {
   return {
     uid: row.uid,
     name: row.name,
@@ -120,7 +131,7 @@ export function toStoredPod(row: Selectable<PodsTable>): StoredPod {
     node: row.node ?? undefined,
     createdAt: new Date(row.created_at),
     deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
-    status: row.status_json !== null && row.status_spec_hash === row.run_hash ? JSON.parse(row.status_json, reviveDates) : undefined,
+    status: row.current_status_json === null ? undefined : JSON.parse(row.current_status_json, reviveDates),
     hostPorts: JSON.parse(row.host_ports_json),
     purge: row.purge === 1,
     owner: row.owner ?? undefined,
@@ -154,5 +165,33 @@ export function toStoredNode(row: NodesTable): StoredNode {
     memoryBytes: row.memory_bytes,
     cordoned: row.cordoned === 1,
     engineId: row.engine_id,
+  };
+}
+
+export interface OwnedRow {
+  owner: string;
+  name: string;
+  template_hash: string;
+  created_at: number;
+  ready_since: number | null;
+  deletion_requested_at: number | null;
+  evict_requested_at: number | null;
+  node: string | null;
+  phase: PodPhase | null;
+}
+
+/** A pod as its deployment's controller sees it; its phase as `cube list` shows it (its node's health counts). */
+export function toOwnedPod(row: OwnedRow, nodeStatus: (node: string) => NodeStatus | undefined): OwnedPod {
+  const node = row.node ?? undefined;
+  const deletionRequestedAt = row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at);
+  return {
+    name: row.name,
+    templateHash: row.template_hash,
+    createdAt: row.created_at,
+    readySince: row.ready_since ?? undefined,
+    deleting: deletionRequestedAt !== undefined,
+    evicting: row.evict_requested_at !== null,
+    phase: podPhase({ deletionRequestedAt, node, status: row.phase ? { phase: row.phase } : undefined }, node === undefined ? undefined : nodeStatus(node)),
+    node,
   };
 }

@@ -1,6 +1,10 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import { DeploymentStore, type StoredDeployment } from "../../../src/leader/store/deployment-store.js";
+import { DEFAULT_MAX_EVENTS_PER_POD, EventLog } from "../../../src/leader/store/event-log.js";
+import type { LeaderSchema } from "../../../src/leader/store/leader-rows.js";
+import { PodStore } from "../../../src/leader/store/pod-store.js";
+import { VolumeHomes } from "../../../src/leader/store/volume-homes.js";
 import { leaderMigrations } from "../../../src/leader/store/leader-migrations.js";
 import type { DeploymentResource } from "../../../src/shared/domain.js";
 import { deploymentSchema } from "../../../src/shared/manifest.js";
@@ -18,6 +22,7 @@ describe("DeploymentStore", () => {
   let dir: ReturnType<typeof tempDir>;
   let database: OpenedDatabase<unknown>;
   let store: DeploymentStore;
+  let pods: PodStore;
   const applyWithRevision = (resource: DeploymentResource, at = 1000) => database.inBatch(() => store.applyOne(resource, resource, new Date(at)));
   const apply = async (resource: DeploymentResource, at = 1000) => (await applyWithRevision(resource, at)).outcome;
   const nodeStatus = () => "Ready" as const;
@@ -27,6 +32,8 @@ describe("DeploymentStore", () => {
     dir = tempDir("deployment-store");
     database = await openDatabase<unknown>(join(dir.path, "leader.db"), leaderMigrations);
     store = new DeploymentStore(database);
+    const leaderDatabase = database as OpenedDatabase<LeaderSchema>;
+    pods = new PodStore(leaderDatabase, new EventLog(database, DEFAULT_MAX_EVENTS_PER_POD), new VolumeHomes(leaderDatabase));
   });
   afterEach(async () => {
     await database.db.destroy();
@@ -46,21 +53,21 @@ describe("DeploymentStore", () => {
   it("creates pods it owns, named after it and its template, and finds them", async () => {
     await apply(deployment("app:1"));
     const [web] = await store.list();
-    const names = await store.createPods(web as StoredDeployment, 2, new Date(2000));
+    const names = await pods.createReplicas(web as StoredDeployment, 2, new Date(2000));
     expect(names).to.have.length(2);
     for (const name of names) expect(name).to.match(new RegExp(`^web-${web.templateHash.slice(0, 8)}-[0-9a-f]{5}$`));
-    expect((await store.ownedPods("web", nodeStatus)).map((p) => [p.templateHash, p.createdAt, p.readySince, p.deleting, p.phase])).to.deep.equal([
+    expect((await pods.owned("web", nodeStatus)).map((p) => [p.templateHash, p.createdAt, p.readySince, p.deleting, p.phase])).to.deep.equal([
       [web.templateHash, 2000, undefined, false, "Pending"],
       [web.templateHash, 2000, undefined, false, "Pending"],
     ]);
-    expect(await store.ownedPods("other", nodeStatus)).to.deep.equal([]);
-    expect([...(await store.ownedPodsByDeployment(nodeStatus)).keys()]).to.deep.equal(["web"]);
+    expect(await pods.owned("other", nodeStatus)).to.deep.equal([]);
+    expect([...(await pods.ownedByDeployment(nodeStatus)).keys()]).to.deep.equal(["web"]);
   });
 
   it("is forgotten once being deleted and owning no pod", async () => {
     await apply(deployment("app:1"));
     const [web] = await store.list();
-    await store.createPods(web, 1, new Date(2000));
+    await pods.createReplicas(web, 1, new Date(2000));
     expect(await store.removeIfEmpty("web")).to.equal(false); // not being deleted
     expect(await store.markDeleting("web", new Date(3000))).to.equal(true);
     expect(await store.removeIfEmpty("web")).to.equal(false); // still owns a pod
