@@ -1,23 +1,12 @@
 import { expect } from "chai";
+import { GI, idleNode } from "../helpers/placement-fixtures.js";
 import { placePod, type PlacementCandidate, type PlacementSettings, type PodNeeds } from "../../src/leader/place-pod.js";
 
-const GI = 2 ** 30;
 const MI = 2 ** 20;
 const spread: PlacementSettings = { policy: "spread", hostPortRange: { first: 30000, last: 30002 } };
 const binpack: PlacementSettings = { ...spread, policy: "binpack" };
 
-/** A Ready node of 4 CPUs and 8 GiB, idle, with `change` applied. */
-function node(name: string, change: Partial<PlacementCandidate> = {}): PlacementCandidate {
-  return {
-    name,
-    status: "Ready",
-    labels: {},
-    capacity: { cpuMillis: 4000, memoryBytes: 8 * GI },
-    allocated: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
-    takenPorts: [],
-    ...change,
-  };
-}
+const node = idleNode;
 const busy = (cpuMillis: number, memoryBytes: number, pods = 1) => ({ allocated: { cpuMillis, memoryBytes, pods } });
 /** A pod that needs nothing in particular, with `change` applied. */
 const pod = (change: Partial<PodNeeds> = {}): PodNeeds => ({ cpuMillis: 0, memoryBytes: 0, hostPorts: [], nodeSelector: {}, ...change });

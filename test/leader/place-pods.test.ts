@@ -1,22 +1,12 @@
 import { expect } from "chai";
 import type { PlacementCandidate, PlacementSettings, PodNeeds, TakenPort } from "../../src/leader/place-pod.js";
 import { placingPods, type PlacementRound } from "../../src/leader/place-pods.js";
+import { idleNode } from "../helpers/placement-fixtures.js";
 import { runAtOnce } from "../../src/shared/time-slices.js";
 
-const GI = 2 ** 30;
 const settings: PlacementSettings = { policy: "spread", hostPortRange: { first: 30000, last: 30001 } };
 
-/** A Ready node of 4 CPUs and 8 GiB, idle, with `change` applied. */
-const node = (name: string, change: Partial<PlacementCandidate> = {}): PlacementCandidate => ({
-  name,
-  status: "Ready",
-  labels: {},
-  capacity: { cpuMillis: 4000, memoryBytes: 8 * GI },
-  allocated: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
-  takenPorts: [],
-  owners: new Map(),
-  ...change,
-});
+const node = (name: string, change: Partial<PlacementCandidate> = {}) => idleNode(name, { owners: new Map(), ...change });
 /** A pod named `name` that needs nothing in particular, with `change` applied. */
 const pod = (name: string, change: Partial<PodNeeds> = {}) => ({
   pod: name,
