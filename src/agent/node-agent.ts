@@ -1,21 +1,19 @@
 import * as grpc from "@grpc/grpc-js";
-import { ClusterClient, type AssignedPod, type JoinResponse, type LeaderMessage, type NodeMessage } from "../gen/agent.js";
+import { type AssignedPod, type JoinResponse, type LeaderMessage, type NodeMessage } from "../gen/agent.js";
 import { systemClock, type Clock } from "../shared/clock.js";
-import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import type { RestartSettings } from "../shared/domain.js";
 import type { JoinToken } from "../shared/tls/join-token.js";
 import type { Logger } from "../shared/logger.js";
-import { startRenewalLoop } from "../shared/tls/renewal-loop.js";
-import { ClientIdentity, mutualChannelCredentials, type RenewableServerCredentials, type TrustAndIdentity } from "../shared/tls/tls-credentials.js";
+import type { RenewableServerCredentials } from "../shared/tls/tls-credentials.js";
 import type { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";
+import { CALL_TIMEOUT_MS, LeaderConnection } from "./leader-connection.js";
 import { PodSync } from "./pod-sync.js";
 import { desiredPodFromWire, eventToWire } from "../shared/codec.js";
 import { saysRemoved } from "../shared/node-removal.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 
-const JOIN_TIMEOUT_MS = 5000;
 const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
 export interface NodeAgentOptions {
@@ -57,10 +55,7 @@ interface Session {
  * events. It goes on supervising its pods while the leader is away, and joins again whenever the stream breaks.
  */
 export class NodeAgent {
-  private client?: ClusterClient;
-  private identity?: ClientIdentity;
-  private certificateInUse?: string;
-  private renewal?: { stop(): void };
+  private readonly connection: LeaderConnection;
   private readonly abort = new AbortController();
   private readonly pods: PodSync;
   private readonly clock: Clock;
@@ -72,6 +67,7 @@ export class NodeAgent {
 
   constructor(private readonly options: NodeAgentOptions) {
     this.clock = options.clock ?? systemClock;
+    this.connection = new LeaderConnection(options, this.clock);
     this.pods = new PodSync({
       node: options.name,
       runtime: options.runtime,
@@ -98,24 +94,23 @@ export class NodeAgent {
 
   async stop(): Promise<void> {
     clearInterval(this.syncTimer);
-    this.renewal?.stop();
     this.abort.abort();
     await this.running;
     await this.pods.stop();
     await this.outboxFlush;
-    this.client?.close();
+    this.connection.close();
   }
 
   private async join(): Promise<JoinResponse> {
     try {
-      const client = await this.certifiedClient();
+      const client = await this.connection.certifiedClient();
       const { nodeId, agentAddress, labels, runtime } = this.options;
       const { cpuMillis, memoryBytes, engineId } = await runtime.capacity();
       return await new Promise<JoinResponse>((resolve, reject) => {
         client.join(
           { nodeId, agentAddress, labels, cpuMillis, memoryBytes, engineId },
           new grpc.Metadata(),
-          { deadline: Date.now() + JOIN_TIMEOUT_MS },
+          { deadline: Date.now() + CALL_TIMEOUT_MS },
           (error, response) => (error ? reject(error) : resolve(response)),
         );
       });
@@ -134,10 +129,7 @@ export class NodeAgent {
   private async leave(refusal: string): Promise<void> {
     if (this.abort.signal.aborted) return;
     this.abort.abort();
-    this.renewal?.stop();
-    this.options.certificate.forgetKey();
-    this.client?.close();
-    this.client = undefined;
+    this.connection.close(true);
     await this.options.store.replaceAssignments([]);
     this.pods.trigger();
     this.options.log.error(
@@ -145,62 +137,8 @@ export class NodeAgent {
     );
   }
 
-  /** The client to the leader, with a certificate valid now: obtained with the join token when the node has none. */
-  private async certifiedClient(): Promise<ClusterClient> {
-    const { certificate, name, leaderAddress, token, log } = this.options;
-    let usable = certificate.usable(name, new Date(this.clock.now()));
-    if (!usable) {
-      await certificate.obtain(leaderAddress, token, name);
-      usable = certificate.usable(name, new Date(this.clock.now()));
-      if (!usable) throw new Error("the leader's certificate for this node is not valid now (are the clocks of the two machines far apart?)");
-      log.info(`certified by the leader as node ${name} (certificate valid until ${certificate.validity!.to.toISOString()})`);
-    }
-    return this.use(usable);
-  }
-
-  /** Presents `usable` from now on: on new connections to the leader, and on the node's own server. */
-  private use(usable: TrustAndIdentity): ClusterClient {
-    if (this.certificateInUse !== usable.identity.certificate) {
-      this.certificateInUse = usable.identity.certificate;
-      this.options.serverCredentials?.renew(usable);
-      if (this.identity) this.identity.update(usable.identity);
-      else this.identity = new ClientIdentity(usable.ca, usable.identity);
-      this.renewal ??= startRenewalLoop({
-        clock: this.clock,
-        validity: () => this.options.certificate.validity,
-        renew: () => this.renew(),
-        failed: (error, retryInMs, leftMs) =>
-          this.options.log.warn(
-            `cannot renew the node's certificate (valid for ${Math.max(0, Math.round(leftMs / 1000))}s more): ${(error as grpc.ServiceError).details ?? (error as Error).message}; retrying in ${Math.ceil(retryInMs / 1000)}s`,
-          ),
-      });
-    }
-    this.client ??= new ClusterClient(
-      this.options.leaderAddress,
-      mutualChannelCredentials(this.identity!, { role: "leader" }, this.options.leaderAddress),
-      grpcClientOptions(),
-    );
-    return this.client;
-  }
-
-  /** Renews the certificate with the current one (no token needed), and puts the new one in use. */
-  private async renew(): Promise<void> {
-    const { certificate, name, log } = this.options;
-    const certificateRequest = await certificate.renewalRequest();
-    const response = await new Promise<{ certificate: string }>((resolve, reject) =>
-      this.client!.renew({ certificateRequest }, new grpc.Metadata(), { deadline: Date.now() + JOIN_TIMEOUT_MS }, (error, answer) =>
-        error ? reject(error) : resolve(answer),
-      ),
-    );
-    certificate.renewed(response.certificate);
-    const usable = certificate.usable(name, new Date(this.clock.now()));
-    if (!usable) throw new Error("the renewed certificate is not valid now");
-    this.use(usable);
-    log.info(`renewed the node's certificate (valid until ${certificate.validity!.to.toISOString()})`);
-  }
-
   private runSession(joined: JoinResponse, established: () => void, signal: AbortSignal): Promise<string> {
-    const stream: grpc.ClientDuplexStream<NodeMessage, LeaderMessage> = this.client!.sync();
+    const stream: grpc.ClientDuplexStream<NodeMessage, LeaderMessage> = this.connection.current!.sync();
     const session: Session = { send: (message) => stream.write(message), sentUpTo: 0, assignmentParts: [] };
     session.send({ hello: { sessionId: joined.sessionId } });
     this.session = session;
