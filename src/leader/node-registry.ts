@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import type { Clock } from "../shared/clock.js";
 import type { NodeInfo, NodeStatus } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
-import type { LeaderStore, StoredNode } from "./store/leader-store.js";
+import type { StoredNode } from "./store/leader-store.js";
+import type { LeaderStoreContract } from "./store/store-contract.js";
 
 /** A node is Ready while its last sign of life is no older than the grace period. */
 export function nodeStatusAt(lastSeenAt: number, now: number, graceMs: number): NodeStatus {
@@ -48,13 +49,13 @@ export class NodeRegistry {
   private readonly nodes = new Map<string, LiveNode>();
 
   private constructor(
-    private readonly store: LeaderStore,
+    private readonly store: LeaderStoreContract,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: NodeRegistryOptions,
   ) {}
 
-  static async load(store: LeaderStore, clock: Clock, log: Logger, options: NodeRegistryOptions): Promise<NodeRegistry> {
+  static async load(store: LeaderStoreContract, clock: Clock, log: Logger, options: NodeRegistryOptions): Promise<NodeRegistry> {
     const registry = new NodeRegistry(store, clock, log, options);
     const startedAt = clock.now();
     for (const node of await store.nodes.listNodes()) {

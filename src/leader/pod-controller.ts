@@ -3,8 +3,8 @@ import type { PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
-import type { AppliedResource, LeaderStore, Placement, PodSummary, StoredPod } from "./store/leader-store.js";
-import type { PodStore } from "./store/pod-store.js";
+import type { AppliedResource, Placement, PodSummary, StoredPod } from "./store/leader-store.js";
+import type { LeaderStoreContract, PodStoreContract } from "./store/store-contract.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { runInSlices } from "../shared/time-slices.js";
 import type { PlacementCandidate, PlacementSettings, TakenPort } from "./place-pod.js";
@@ -32,7 +32,7 @@ export const DEFAULT_PLACEMENT: PlacementSettings = { policy: "spread", hostPort
 /** The leader's pod logic: apply, delete, placement, and what happens to the pods of a lost node. */
 export class PodController {
   constructor(
-    private readonly store: LeaderStore,
+    private readonly store: LeaderStoreContract,
     private readonly registry: NodeRegistry,
     /** Tells a node that the set of pods it must run may have changed. */
     private readonly hub: Pick<AssignmentHub, "notify">,
@@ -59,7 +59,7 @@ export class PodController {
   }
 
   /** What each node's live pods take of it. */
-  allocationByNode(): ReturnType<PodStore["allocationByNode"]> {
+  allocationByNode(): ReturnType<PodStoreContract["allocationByNode"]> {
     return this.store.pods.allocationByNode();
   }
 

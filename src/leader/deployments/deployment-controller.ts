@@ -7,7 +7,7 @@ import { lastCompleteRevision, type Revision } from "../store/deployment-revisio
 import type { Rollout, StoredDeployment } from "../store/deployment-store.js";
 import { admissionProblems, type AdmissionPolicy } from "../pod-admission.js";
 import { judgeRollout } from "./judge-rollout.js";
-import type { LeaderStore } from "../store/leader-store.js";
+import type { LeaderStoreContract } from "../store/store-contract.js";
 import { countReplicas, planDeployment, type DeploymentIntent, type OwnedPod, type ReplicaCounts } from "./plan-deployment.js";
 import type { PodController } from "../pod-controller.js";
 
@@ -44,7 +44,7 @@ export class DeploymentController {
   private readonly refusedCreates = new Map<string, string>();
 
   constructor(
-    private readonly store: LeaderStore,
+    private readonly store: LeaderStoreContract,
     private readonly pods: PodController,
     private readonly nodeStatus: (node: string) => NodeStatus | undefined,
     private readonly clock: Clock,

@@ -3,7 +3,7 @@
 // rolling update keeps at most `replicas + maxSurge` pods and at least `replicas - maxUnavailable` available ones;
 // `Recreate` removes every old pod before it creates a new one.
 
-import type { PodPhase } from "../../shared/domain.js";
+import type { OwnedPod } from "../store/leader-rows.js";
 
 export type Strategy = { type: "RollingUpdate"; maxSurge: number | string; maxUnavailable: number | string } | { type: "Recreate" };
 
@@ -16,21 +16,7 @@ export interface DeploymentIntent {
   minReadySeconds: number;
 }
 
-/** A pod the deployment owns, as the controller sees it. */
-export interface OwnedPod {
-  name: string;
-  templateHash: string;
-  createdAt: number;
-  /** Ready since then (readiness probe passed, or running without one); undefined while not ready. */
-  readySince?: number;
-  /** Its deletion has started: it no longer counts, but a Recreate waits for it to be gone. */
-  deleting: boolean;
-  /** Its node is being drained: it is replaced elsewhere as an old pod is in a rolling update (availability kept). */
-  evicting: boolean;
-  /** As `cube list` shows it: a Failed pod is replaced. */
-  phase: PodPhase;
-  node?: string;
-}
+export type { OwnedPod };
 
 export interface DeploymentPlan {
   /** New pods (of the current template) to create. */

@@ -1,6 +1,6 @@
 import { revokedKey } from "../../shared/node-removal.js";
 import { alreadyExists } from "../refusals.js";
-import type { LeaderStore } from "../store/leader-store.js";
+import type { LeaderStoreContract } from "../store/store-contract.js";
 import type { KeyBinding } from "../store/node-store.js";
 
 /**
@@ -11,7 +11,7 @@ import type { KeyBinding } from "../store/node-store.js";
  */
 export class NodeKeys {
   private constructor(
-    private readonly store: LeaderStore,
+    private readonly store: LeaderStoreContract,
     private readonly bindings: Map<string, KeyBinding>,
     /** Revoked key digest → the node whose key it was. */
     private readonly revoked: Map<string, string>,
@@ -19,7 +19,7 @@ export class NodeKeys {
   ) {}
 
   /** With `requireApproval`, a new name waits for an admin, but the leader's own (`leaderName`). */
-  static async load(store: LeaderStore, options: { requireApproval?: boolean; leaderName?: string } = {}): Promise<NodeKeys> {
+  static async load(store: LeaderStoreContract, options: { requireApproval?: boolean; leaderName?: string } = {}): Promise<NodeKeys> {
     const { bindings, revoked } = await store.nodes.nodeKeys();
     return new NodeKeys(store, bindings, revoked, options);
   }

@@ -1,6 +1,5 @@
 import type { Generated, Selectable } from "kysely";
 import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodPhase, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
-import type { OwnedPod } from "../deployments/plan-deployment.js";
 import { podPhase } from "../pod-phase.js";
 
 // The leader's tables as SQLite holds them, and the rows turned into what the rest of the leader uses.
@@ -166,6 +165,22 @@ export function toStoredNode(row: NodesTable): StoredNode {
     cordoned: row.cordoned === 1,
     engineId: row.engine_id,
   };
+}
+
+/** A pod the deployment owns, as the controller sees it. */
+export interface OwnedPod {
+  name: string;
+  templateHash: string;
+  createdAt: number;
+  /** Ready since then (readiness probe passed, or running without one); undefined while not ready. */
+  readySince?: number;
+  /** Its deletion has started: it no longer counts, but a Recreate waits for it to be gone. */
+  deleting: boolean;
+  /** Its node is being drained: it is replaced elsewhere as an old pod is in a rolling update (availability kept). */
+  evicting: boolean;
+  /** As `cube list` shows it: a Failed pod is replaced. */
+  phase: PodPhase;
+  node?: string;
 }
 
 export interface OwnedRow {

@@ -1,4 +1,4 @@
-import type { ApplyOutcome, PodEvent, PodStatusReport, ResourceType } from "../../shared/domain.js";
+import type { PodEvent } from "../../shared/domain.js";
 import type { ManifestEntry } from "../../shared/manifest.js";
 import { openDatabase, type OpenedDatabase } from "../../shared/open-database.js";
 import { ChangeFeed } from "./change-feed.js";
@@ -8,28 +8,11 @@ import { leaderMigrations } from "./leader-migrations.js";
 import { toEvent, type LeaderSchema } from "./leader-rows.js";
 import { NodeStore } from "./node-store.js";
 import { PodStore } from "./pod-store.js";
+import type { AppliedResource, LeaderStoreContract, NodeUpdate } from "./store-contract.js";
 import { VolumeHomes } from "./volume-homes.js";
 
 export type { StoredNode, StoredPod } from "./leader-rows.js";
-export type { NodeAllocation, Placement, PodSummary } from "./pod-store.js";
-
-/** Something a node reported, as the leader stores it. */
-export type NodeUpdate =
-  | { kind: "status"; node: string; podUid: string; specHash: string; status: PodStatusReport }
-  | { kind: "event"; nodeId: string; podUid: string; event: PodEvent; sequence: number }
-  | { kind: "removed"; node: string; podUid: string };
-
-/** What an apply did to one resource; `replaced`: a pod's new spec needs what its node may not offer: placed anew. */
-export interface AppliedResource {
-  type: ResourceType;
-  name: string;
-  /** Where it was placed before this apply. */
-  node?: string;
-  outcome: ApplyOutcome;
-  replaced: boolean;
-  /** A deployment's revision that this apply made (none for a change of replicas only). */
-  revision?: number;
-}
+export type { AppliedResource, NodeAllocation, NodeUpdate, Placement, PodSummary } from "./store-contract.js";
 
 /** Thrown at the end of a dry run's transaction so that it rolls back, carrying what it would have done. */
 class RolledBackPreview extends Error {
@@ -42,7 +25,7 @@ class RolledBackPreview extends Error {
  * The leader's durable state, in SQLite: one store per table (pods, deployments and their revisions, nodes, events, the
  * change feed), and what spans them in one transaction: an apply of pods and deployments, the nodes' reports.
  */
-export class LeaderStore {
+export class LeaderStore implements LeaderStoreContract {
   private readonly events: EventLog;
   readonly pods: PodStore;
   /** The deployments, in the same database (an apply of pods and deployments is one transaction). */

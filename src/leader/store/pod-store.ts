@@ -3,37 +3,24 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { ApplyOutcome, DesiredPod, NodeStatus, PodEvent, PodResource, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
 import type { OpenedDatabase } from "../../shared/open-database.js";
-import type { OwnedPod } from "../deployments/plan-deployment.js";
 import { keptPlacement, podRequests } from "../pod-needs.js";
 import { conflict } from "../refusals.js";
 import { canonicalJson, specHash } from "../spec-hash.js";
 import type { StoredDeployment } from "./deployment-store.js";
 import type { EventLog } from "./event-log.js";
+import type { NodeAllocation, Placement, PodStoreContract, PodSummary } from "./store-contract.js";
 import type { VolumeHomes } from "./volume-homes.js";
-import { CURRENT_STATUS_JSON, toOwnedPod, toStoredPod, type LeaderSchema, type OwnedRow, type PodRow, type PodsTable, type StoredPod } from "./leader-rows.js";
-
-/** What a node's live pods take of it. */
-export interface NodeAllocation {
-  cpuMillis: number;
-  memoryBytes: number;
-  pods: number;
-  hostPorts: PublishedPort[];
-  /** How many pods of each deployment. */
-  owners: Map<string, number>;
-}
-
-export type PodSummary = Pick<StoredPod, "name" | "labels" | "hostPorts" | "node" | "createdAt" | "deletionRequestedAt" | "status">;
-
-export interface Placement {
-  uid: string;
-  /** Where the pod was seen: undefined for an unplaced pod. */
-  from?: string;
-  node: string;
-  hostPorts: PublishedPort[];
-  /** The pod keeps persistent volumes: they live on this node from now on. */
-  volumesHome?: string;
-  event: PodEvent;
-}
+import {
+  CURRENT_STATUS_JSON,
+  toOwnedPod,
+  toStoredPod,
+  type LeaderSchema,
+  type OwnedPod,
+  type OwnedRow,
+  type PodRow,
+  type PodsTable,
+  type StoredPod,
+} from "./leader-rows.js";
 
 /** What an apply did to one pod; `replaced`: its new spec needs what its node may not offer: placed anew. */
 export interface AppliedPod {
@@ -82,7 +69,7 @@ const STATEMENTS = {
  * The pods table: every pod row is written and read here, the user's pods and
  * deployments' replicas alike. Methods without a promise run inside their caller's transaction.
  */
-export class PodStore {
+export class PodStore implements PodStoreContract {
   private readonly db: Kysely<LeaderSchema>;
   private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
 

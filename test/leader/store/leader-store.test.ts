@@ -1,6 +1,6 @@
-import { join } from "node:path";
 import { expect } from "chai";
-import { LeaderStore } from "../../../src/leader/store/leader-store.js";
+import type { LeaderStoreContract } from "../../../src/leader/store/store-contract.js";
+import { STORE_BACKENDS } from "../../helpers/store-backends.js";
 import { isRefusal } from "../../../src/leader/refusals.js";
 import type { DeploymentResource, PodResource } from "../../../src/shared/domain.js";
 import { deploymentSchema } from "../../../src/shared/manifest.js";
@@ -11,7 +11,7 @@ const pod = (name: string, image = "busybox", labels: Record<string, string> = {
   metadata: { name, labels },
   spec: { containers: [{ name: "main", image, env: {} }], restartPolicy: "Always", terminationGracePeriodSeconds: 10 },
 });
-const apply = (store: LeaderStore, ...resources: PodResource[]) =>
+const apply = (store: LeaderStoreContract, ...resources: PodResource[]) =>
   store
     .applyResources(
       resources.map((resource) => ({ resource, source: resource })),
@@ -19,152 +19,153 @@ const apply = (store: LeaderStore, ...resources: PodResource[]) =>
     )
     .then((results) => results.map((r) => `${r.name} ${r.outcome}`));
 
-describe("LeaderStore: apply semantics", () => {
-  let dir: ReturnType<typeof tempDir>;
-  let store: LeaderStore;
+for (const backend of STORE_BACKENDS)
+  describe(`the leader's store (${backend.name}): apply semantics`, () => {
+    let dir: ReturnType<typeof tempDir>;
+    let store: LeaderStoreContract;
 
-  beforeEach(async () => {
-    dir = tempDir("leader-store");
-    store = await LeaderStore.open(join(dir.path, "leader.db"));
-  });
-  afterEach(async () => {
-    await store.close();
-    dir.remove();
-  });
-
-  it("creates, then leaves unchanged, then configures when the spec or the labels change", async () => {
-    expect(await apply(store, pod("a"))).to.deep.equal(["a created"]);
-    const { uid, specHash } = (await store.pods.get("a"))!;
-    expect(await apply(store, pod("a"))).to.deep.equal(["a unchanged"]);
-    expect(await apply(store, pod("a", "busybox:2"))).to.deep.equal(["a configured"]);
-    const configured = (await store.pods.get("a"))!;
-    expect(configured.uid).to.equal(uid);
-    expect(configured.specHash).to.not.equal(specHash);
-    expect(await apply(store, pod("a", "busybox:2", { tier: "web" }))).to.deep.equal(["a configured"]);
-  });
-
-  it("forgets a node's status report once the spec changes", async () => {
-    await apply(store, pod("a"));
-    const { uid, specHash } = (await store.pods.get("a"))!;
-    await store.pods.assign([
-      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
-    ]);
-    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: { phase: "Running", containers: [] } }], new Date());
-    expect((await store.pods.get("a"))!.status?.phase).to.equal("Running");
-    await apply(store, pod("a", "busybox:2"));
-    expect((await store.pods.get("a"))!.status).to.equal(undefined);
-  });
-
-  it("ends racing applies of one name with exactly one pod", async () => {
-    const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => apply(store, pod("race", i % 2 ? "busybox" : "busybox:2"))));
-    expect(outcomes.flat().filter((o) => o === "race created")).to.have.length(1);
-    expect((await store.pods.summaries()).map((p) => p.name)).to.deep.equal(["race"]);
-  });
-
-  it("applies all of a manifest or nothing", async () => {
-    await apply(store, pod("doomed"));
-    await store.pods.markDeleting((await store.pods.get("doomed"))!.uid, new Date(), false);
-    let refusal: unknown;
-    await apply(store, pod("first"), pod("doomed"), pod("last")).catch((error) => (refusal = error));
-    expect(isRefusal(refusal, "Conflict"), String(refusal)).to.equal(true);
-    expect((await store.pods.summaries()).map((p) => p.name)).to.deep.equal(["doomed"]);
-  });
-
-  it("stores an event a node delivers twice only once", async () => {
-    await apply(store, pod("a"));
-    const { uid } = (await store.pods.get("a"))!;
-    await store.pods.assign([
-      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
-    ]);
-    const event = { time: new Date(), type: "Normal" as const, reason: "Started", message: "Started container main", node: "n1" };
-    const delivery = (nodeId: string, podUid = uid) => ({ kind: "event" as const, nodeId, podUid, event, sequence: 1 });
-    await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")], new Date());
-    await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")], new Date());
-    // node-1's once, and node-2's (the same words: a repeat, counted).
-    expect((await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.count)).to.deep.equal([2]);
-  });
-
-  it("merges repeats of the last event into one with a count and first and last times, and keeps at most the bound", async () => {
-    const bounded = await LeaderStore.open(join(dir.path, "bounded.db"), 5);
-    try {
-      await apply(bounded, pod("a"));
-      const { uid } = (await bounded.pods.get("a"))!;
-      const event = (seconds: number, reason: string) => ({ time: new Date(seconds * 1000), type: "Warning" as const, reason, message: reason, node: "" });
-      for (let i = 0; i < 21; i++) await bounded.recordEvent(uid, event(i, "BackOff"));
-      await bounded.recordEvent(uid, event(30, "Other"));
-      await bounded.recordEvent(uid, event(31, "BackOff"));
-      expect((await bounded.eventsOf(uid)).map((e) => [e.reason, e.count, e.firstTime?.getTime(), e.time.getTime()])).to.deep.equal([
-        ["BackOff", 21, 0, 20_000],
-        ["Other", undefined, undefined, 30_000],
-        ["BackOff", undefined, undefined, 31_000],
-      ]);
-      for (let i = 0; i < 10; i++) await bounded.recordEvent(uid, event(40 + i, `Distinct${i}`));
-      const kept = await bounded.eventsOf(uid);
-      expect(kept.map((e) => e.reason)).to.deep.equal(["Distinct5", "Distinct6", "Distinct7", "Distinct8", "Distinct9"]);
-    } finally {
-      await bounded.close();
-    }
-  });
-
-  it("keeps a node's events only about pods placed on that node, now or before", async () => {
-    await apply(store, pod("a"));
-    const { uid } = (await store.pods.get("a"))!;
-    const from = (node: string, sequence: number) => ({
-      kind: "event" as const,
-      nodeId: `${node}-id`,
-      podUid: uid,
-      event: { time: new Date(), type: "Normal" as const, reason: "Started", message: `from ${node}`, node },
-      sequence,
+    beforeEach(async () => {
+      dir = tempDir("leader-store");
+      store = await backend.open(dir.path);
     });
-    const reported = async () => (await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.message);
-    await store.applyNodeUpdates([from("n1", 1)], new Date());
-    expect(await reported()).to.deep.equal([]);
-    await store.pods.assign([
-      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
-    ]);
-    await store.applyNodeUpdates([from("n1", 2), from("n2", 1)], new Date());
-    expect(await reported()).to.deep.equal(["from n1"]);
-    // Moved to n2: n1, which ran it, may still say what it does with its old copy.
-    await store.pods.assign([
-      { uid, from: "n1", node: "n2", hostPorts: [], event: { time: new Date(), type: "Warning", reason: "Rescheduled", message: "to n2", node: "n2" } },
-    ]);
-    await store.applyNodeUpdates([from("n1", 3), from("n2", 2), from("n3", 1)], new Date());
-    expect(await reported()).to.deep.equal(["from n1", "from n1", "from n2"]);
-  });
+    afterEach(async () => {
+      await store.close();
+      dir.remove();
+    });
 
-  it("stamps a replica ready at the time given (the leader's clock, which minReadySeconds counts on), and keeps it", async () => {
-    const web = deploymentSchema.parse({
-      type: "deployment",
-      metadata: { name: "web" },
-      spec: { replicas: 1, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image: "app:1" }] } } },
-    }) as DeploymentResource;
-    await store.applyResources([{ resource: web, source: web }], new Date(1000));
-    const [name] = await store.pods.createReplicas((await store.deployments.get("web"))!, 1, new Date(1000));
-    const { uid, specHash } = (await store.pods.get(name))!;
-    await store.pods.assign([
-      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
-    ]);
-    const ready = { kind: "status" as const, node: "n1", podUid: uid, specHash, status: { phase: "Running" as const, ready: true, containers: [] } };
-    await store.applyNodeUpdates([ready], new Date(5000));
-    await store.applyNodeUpdates([ready], new Date(9000)); // still ready: since the first time
-    expect((await store.pods.owned("web", () => "Ready")).map((p) => p.readySince)).to.deep.equal([5000]);
-  });
+    it("creates, then leaves unchanged, then configures when the spec or the labels change", async () => {
+      expect(await apply(store, pod("a"))).to.deep.equal(["a created"]);
+      const { uid, specHash } = (await store.pods.get("a"))!;
+      expect(await apply(store, pod("a"))).to.deep.equal(["a unchanged"]);
+      expect(await apply(store, pod("a", "busybox:2"))).to.deep.equal(["a configured"]);
+      const configured = (await store.pods.get("a"))!;
+      expect(configured.uid).to.equal(uid);
+      expect(configured.specHash).to.not.equal(specHash);
+      expect(await apply(store, pod("a", "busybox:2", { tier: "web" }))).to.deep.equal(["a configured"]);
+    });
 
-  it("keeps a status only from the pod's own node, and forgets a deleting pod its node removed", async () => {
-    await apply(store, pod("a"));
-    const { uid, specHash } = (await store.pods.get("a"))!;
-    await store.pods.assign([
-      { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
-    ]);
-    const running = { phase: "Running" as const, containers: [] };
-    await store.applyNodeUpdates([{ kind: "status", node: "n2", podUid: uid, specHash, status: running }], new Date());
-    expect((await store.pods.get("a"))!.status).to.equal(undefined);
-    await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: running }], new Date());
-    expect((await store.pods.get("a"))!.status).to.deep.equal(running);
-    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date())).to.deep.equal([]); // not being deleted
-    await store.pods.markDeleting(uid, new Date(), false);
-    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n2", podUid: uid }], new Date())).to.deep.equal([]);
-    expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date())).to.deep.equal(["a"]);
-    expect(await store.pods.get("a")).to.equal(undefined);
+    it("forgets a node's status report once the spec changes", async () => {
+      await apply(store, pod("a"));
+      const { uid, specHash } = (await store.pods.get("a"))!;
+      await store.pods.assign([
+        { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+      ]);
+      await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: { phase: "Running", containers: [] } }], new Date());
+      expect((await store.pods.get("a"))!.status?.phase).to.equal("Running");
+      await apply(store, pod("a", "busybox:2"));
+      expect((await store.pods.get("a"))!.status).to.equal(undefined);
+    });
+
+    it("ends racing applies of one name with exactly one pod", async () => {
+      const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => apply(store, pod("race", i % 2 ? "busybox" : "busybox:2"))));
+      expect(outcomes.flat().filter((o) => o === "race created")).to.have.length(1);
+      expect((await store.pods.summaries()).map((p) => p.name)).to.deep.equal(["race"]);
+    });
+
+    it("applies all of a manifest or nothing", async () => {
+      await apply(store, pod("doomed"));
+      await store.pods.markDeleting((await store.pods.get("doomed"))!.uid, new Date(), false);
+      let refusal: unknown;
+      await apply(store, pod("first"), pod("doomed"), pod("last")).catch((error) => (refusal = error));
+      expect(isRefusal(refusal, "Conflict"), String(refusal)).to.equal(true);
+      expect((await store.pods.summaries()).map((p) => p.name)).to.deep.equal(["doomed"]);
+    });
+
+    it("stores an event a node delivers twice only once", async () => {
+      await apply(store, pod("a"));
+      const { uid } = (await store.pods.get("a"))!;
+      await store.pods.assign([
+        { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+      ]);
+      const event = { time: new Date(), type: "Normal" as const, reason: "Started", message: "Started container main", node: "n1" };
+      const delivery = (nodeId: string, podUid = uid) => ({ kind: "event" as const, nodeId, podUid, event, sequence: 1 });
+      await store.applyNodeUpdates([delivery("node-1"), delivery("node-1")], new Date());
+      await store.applyNodeUpdates([delivery("node-1"), delivery("node-2"), delivery("node-3", "no-such-pod")], new Date());
+      // node-1's once, and node-2's (the same words: a repeat, counted).
+      expect((await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.count)).to.deep.equal([2]);
+    });
+
+    it("merges repeats of the last event into one with a count and first and last times, and keeps at most the bound", async () => {
+      const bounded = await backend.open(dir.path, 5);
+      try {
+        await apply(bounded, pod("a"));
+        const { uid } = (await bounded.pods.get("a"))!;
+        const event = (seconds: number, reason: string) => ({ time: new Date(seconds * 1000), type: "Warning" as const, reason, message: reason, node: "" });
+        for (let i = 0; i < 21; i++) await bounded.recordEvent(uid, event(i, "BackOff"));
+        await bounded.recordEvent(uid, event(30, "Other"));
+        await bounded.recordEvent(uid, event(31, "BackOff"));
+        expect((await bounded.eventsOf(uid)).map((e) => [e.reason, e.count, e.firstTime?.getTime(), e.time.getTime()])).to.deep.equal([
+          ["BackOff", 21, 0, 20_000],
+          ["Other", undefined, undefined, 30_000],
+          ["BackOff", undefined, undefined, 31_000],
+        ]);
+        for (let i = 0; i < 10; i++) await bounded.recordEvent(uid, event(40 + i, `Distinct${i}`));
+        const kept = await bounded.eventsOf(uid);
+        expect(kept.map((e) => e.reason)).to.deep.equal(["Distinct5", "Distinct6", "Distinct7", "Distinct8", "Distinct9"]);
+      } finally {
+        await bounded.close();
+      }
+    });
+
+    it("keeps a node's events only about pods placed on that node, now or before", async () => {
+      await apply(store, pod("a"));
+      const { uid } = (await store.pods.get("a"))!;
+      const from = (node: string, sequence: number) => ({
+        kind: "event" as const,
+        nodeId: `${node}-id`,
+        podUid: uid,
+        event: { time: new Date(), type: "Normal" as const, reason: "Started", message: `from ${node}`, node },
+        sequence,
+      });
+      const reported = async () => (await store.eventsOf(uid)).filter((e) => e.reason === "Started").map((e) => e.message);
+      await store.applyNodeUpdates([from("n1", 1)], new Date());
+      expect(await reported()).to.deep.equal([]);
+      await store.pods.assign([
+        { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+      ]);
+      await store.applyNodeUpdates([from("n1", 2), from("n2", 1)], new Date());
+      expect(await reported()).to.deep.equal(["from n1"]);
+      // Moved to n2: n1, which ran it, may still say what it does with its old copy.
+      await store.pods.assign([
+        { uid, from: "n1", node: "n2", hostPorts: [], event: { time: new Date(), type: "Warning", reason: "Rescheduled", message: "to n2", node: "n2" } },
+      ]);
+      await store.applyNodeUpdates([from("n1", 3), from("n2", 2), from("n3", 1)], new Date());
+      expect(await reported()).to.deep.equal(["from n1", "from n1", "from n2"]);
+    });
+
+    it("stamps a replica ready at the time given (the leader's clock, which minReadySeconds counts on), and keeps it", async () => {
+      const web = deploymentSchema.parse({
+        type: "deployment",
+        metadata: { name: "web" },
+        spec: { replicas: 1, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "main", image: "app:1" }] } } },
+      }) as DeploymentResource;
+      await store.applyResources([{ resource: web, source: web }], new Date(1000));
+      const [name] = await store.pods.createReplicas((await store.deployments.get("web"))!, 1, new Date(1000));
+      const { uid, specHash } = (await store.pods.get(name))!;
+      await store.pods.assign([
+        { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+      ]);
+      const ready = { kind: "status" as const, node: "n1", podUid: uid, specHash, status: { phase: "Running" as const, ready: true, containers: [] } };
+      await store.applyNodeUpdates([ready], new Date(5000));
+      await store.applyNodeUpdates([ready], new Date(9000)); // still ready: since the first time
+      expect((await store.pods.owned("web", () => "Ready")).map((p) => p.readySince)).to.deep.equal([5000]);
+    });
+
+    it("keeps a status only from the pod's own node, and forgets a deleting pod its node removed", async () => {
+      await apply(store, pod("a"));
+      const { uid, specHash } = (await store.pods.get("a"))!;
+      await store.pods.assign([
+        { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+      ]);
+      const running = { phase: "Running" as const, containers: [] };
+      await store.applyNodeUpdates([{ kind: "status", node: "n2", podUid: uid, specHash, status: running }], new Date());
+      expect((await store.pods.get("a"))!.status).to.equal(undefined);
+      await store.applyNodeUpdates([{ kind: "status", node: "n1", podUid: uid, specHash, status: running }], new Date());
+      expect((await store.pods.get("a"))!.status).to.deep.equal(running);
+      expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date())).to.deep.equal([]); // not being deleted
+      await store.pods.markDeleting(uid, new Date(), false);
+      expect(await store.applyNodeUpdates([{ kind: "removed", node: "n2", podUid: uid }], new Date())).to.deep.equal([]);
+      expect(await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date())).to.deep.equal(["a"]);
+      expect(await store.pods.get("a")).to.equal(undefined);
+    });
   });
-});
