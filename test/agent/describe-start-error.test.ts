@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { describeStartError } from "../../src/agent/docker-runtime.js";
+import { describeStartError } from "../../src/agent/docker-exec.js";
 
 describe("describeStartError", () => {
   it("says what a shell would of a command the engine could not start", () => {
