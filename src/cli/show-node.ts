@@ -36,7 +36,7 @@ export async function printNodes(leader: LeaderClient, output: OutputFormat): Pr
   const withLabels = nodes.some((node) => Object.keys(node.labels).length > 0);
   process.stdout.write(
     `${renderTable(
-      ["Name", "Status", "Type", ...(wide ? ["CPU", "Memory"] : []), ...(withLabels ? ["Labels"] : [])],
+      ["Name", "Status", "Type", ...(wide ? ["CPU", "Memory", "Pod subnet"] : []), ...(withLabels ? ["Labels"] : [])],
       nodes.map((node) => [
         node.name,
         statusColor(node.status) + (node.cordoned ? colors.yellow(",SchedulingDisabled") : ""),
@@ -45,6 +45,7 @@ export async function printNodes(leader: LeaderClient, output: OutputFormat): Pr
           ? [
               `${formatCpu(node.allocatedCpuMillis)}/${formatCpu(node.cpuMillis)}`,
               `${formatMemory(node.allocatedMemoryBytes)}/${formatMemory(node.memoryBytes)}`,
+              node.podSubnet ?? "<none>",
             ]
           : []),
         ...(withLabels ? [labelList(node)] : []),
@@ -74,6 +75,7 @@ function renderNode(node: ShownNode, pods: ResourceSummary[], now: Date): string
     `Type:        node (${node.type})`,
     `Status:      ${statusColor(node.status)}${node.cordoned ? `, ${colors.yellow("SchedulingDisabled")} (cube uncordon ${node.name})` : ""}`,
     `Address:     ${node.address}`,
+    `Pod subnet:  ${node.podSubnet ?? "<none> (the pod CIDR had none left)"}`,
     `Labels:      ${labelList(node) || "<none>"}`,
     `Capacity:    cpu ${formatCpu(node.cpuMillis)}, memory ${formatMemory(node.memoryBytes)}`,
     `Requested:   cpu ${formatCpu(node.allocatedCpuMillis)}${percent(node.allocatedCpuMillis, node.cpuMillis)}, memory ${formatMemory(node.allocatedMemoryBytes)}${percent(node.allocatedMemoryBytes, node.memoryBytes)}`,

@@ -58,7 +58,11 @@ export interface Node {
   /** Takes no new pod (`cube cordon`, `cube drain`). */
   cordoned: boolean;
   /** When the certificate the leader last issued to the node ends (it renews itself well before). */
-  certificateExpiresAt?: Date | undefined;
+  certificateExpiresAt?:
+    | Date
+    | undefined;
+  /** The addresses of its pods (a CIDR), given at its first join. */
+  podSubnet?: string | undefined;
 }
 
 export interface Node_LabelsEntry {
@@ -520,6 +524,7 @@ function createBaseNode(): Node {
     allocatedMemoryBytes: 0,
     cordoned: false,
     certificateExpiresAt: undefined,
+    podSubnet: undefined,
   };
 }
 
@@ -563,6 +568,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.certificateExpiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.certificateExpiresAt), writer.uint32(106).fork()).join();
+    }
+    if (message.podSubnet !== undefined) {
+      writer.uint32(114).string(message.podSubnet);
     }
     return writer;
   },
@@ -687,6 +695,14 @@ export const Node: MessageFns<Node> = {
             message.certificateExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.podSubnet = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -755,6 +771,11 @@ export const Node: MessageFns<Node> = {
         : isSet(object.certificate_expires_at)
         ? fromJsonTimestamp(object.certificate_expires_at)
         : undefined,
+      podSubnet: isSet(object.podSubnet)
+        ? globalThis.String(object.podSubnet)
+        : isSet(object.pod_subnet)
+        ? globalThis.String(object.pod_subnet)
+        : undefined,
     };
   },
 
@@ -805,6 +826,9 @@ export const Node: MessageFns<Node> = {
     if (message.certificateExpiresAt !== undefined) {
       obj.certificateExpiresAt = message.certificateExpiresAt.toISOString();
     }
+    if (message.podSubnet !== undefined) {
+      obj.podSubnet = message.podSubnet;
+    }
     return obj;
   },
 
@@ -834,6 +858,7 @@ export const Node: MessageFns<Node> = {
     message.allocatedMemoryBytes = object.allocatedMemoryBytes ?? 0;
     message.cordoned = object.cordoned ?? false;
     message.certificateExpiresAt = object.certificateExpiresAt ?? undefined;
+    message.podSubnet = object.podSubnet ?? undefined;
     return message;
   },
 };

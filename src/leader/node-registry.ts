@@ -1,4 +1,5 @@
 import { alreadyExists } from "./refusals.js";
+import { allocateSubnet, NODE_SUBNET_PREFIX } from "./allocate-subnet.js";
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../shared/clock.js";
 import type { NodeInfo, NodeStatus } from "../shared/domain.js";
@@ -37,6 +38,8 @@ export interface NodeRegistryOptions {
   graceMs: number;
   /** The node id of the leader's own agent: that node is the `Leader`. */
   leaderNodeId: string;
+  /** The pods' addresses: a node is given a subnet of them when it first joins, and keeps it until removed. */
+  podCidr: string;
 }
 
 /**
@@ -97,6 +100,7 @@ export class NodeRegistry {
       engineId: request.engineId ?? "",
       // A cordon outlives the node's restarts: only an admin lifts it.
       cordoned: existing?.node.cordoned ?? false,
+      podSubnet: existing?.node.podSubnet ?? this.freeSubnet(request.name),
     };
     const sessionId = randomUUID();
     this.nodes.set(node.name, { node, sessionId, lastSeenAt: now });
@@ -105,6 +109,15 @@ export class NodeRegistry {
     else if (existing.node.status !== "Ready") this.log.info(`node ${node.name} is Ready again`);
     else this.log.info(`node ${node.name} re-joined`);
     return { sessionId, node };
+  }
+
+  /** A subnet for a node's pods that no other node holds; undefined, said, when none is left. */
+  private freeSubnet(name: string): string | undefined {
+    const held = [...this.nodes.values()].flatMap(({ node }) => (node.podSubnet ? [node.podSubnet] : []));
+    const allocated = allocateSubnet(this.options.podCidr, NODE_SUBNET_PREFIX, held);
+    if ("subnet" in allocated) return allocated.subnet;
+    this.log.warn(`node ${name} joins without a pod subnet: ${allocated.problem}`);
+    return undefined;
   }
 
   /** Cordons or uncordons a node; false when there is no such node. */

@@ -22,6 +22,7 @@ import { ClusterIdentity } from "./identity/cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
+import { DEFAULT_POD_CIDR } from "./allocate-subnet.js";
 import { OpenStreams } from "./open-streams.js";
 import { LeaderCertificate, leaderHosts } from "./identity/leader-certificate.js";
 import { resolveLeaderSecrets, SECRET_FILES, strengthBound, type LeaderSecrets } from "./identity/leader-secrets.js";
@@ -55,6 +56,8 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   placement?: PlacementSettings;
   /** Whether pods may mount directories of their node (hostPath volumes). */
   allowHostPaths?: boolean;
+  /** The pods' addresses, a /24 of them for each node (default 10.42.0.0/16). */
+  podCidr?: string;
   /** Events kept per pod, the oldest dropped first (default 300). */
   maxEventsPerPod?: number;
   /** Whether a new node waits for an admin's approval (`cube node approve`) before it may join. */
@@ -118,7 +121,11 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : 0 };
   const agent = await openNodeAgent(server, agentConfig, deps, { certificate: NodeCertificate.load(config.dataDir) });
   const hub = new AssignmentHub(store.pods, log);
-  const registry = await NodeRegistry.load(store, clock, log, { graceMs: config.heartbeatGraceMs, leaderNodeId: agent.nodeId });
+  const registry = await NodeRegistry.load(store, clock, log, {
+    graceMs: config.heartbeatGraceMs,
+    leaderNodeId: agent.nodeId,
+    podCidr: config.podCidr ?? DEFAULT_POD_CIDR,
+  });
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {

@@ -4,6 +4,7 @@ import { parseDuration } from "../shared/duration.js";
 import { LABEL_KEY, LABEL_VALUE } from "../shared/labels.js";
 import { MIN_SECRET_LENGTH } from "../shared/tls/join-token.js";
 import type { PlacementPolicy } from "../leader/place-pod.js";
+import { NODE_SUBNET_PREFIX, parseCidr } from "../leader/allocate-subnet.js";
 
 /** A mistake in cube-server's flags or environment: its message is the one line it prints. */
 export class UsageError extends Error {}
@@ -94,4 +95,12 @@ export function checkSecretLength(secret: string, flag: string, allowShort: bool
     );
   }
   return secret;
+}
+
+export function podCidrFlag(value: string): string {
+  const network = parseCidr(value);
+  if (!network || network.prefix > NODE_SUBNET_PREFIX) {
+    throw new UsageError(`--pod-cidr must be an IPv4 network of /${NODE_SUBNET_PREFIX} or larger, such as 10.42.0.0/16, got "${value}"`);
+  }
+  return value;
 }

@@ -5,6 +5,7 @@ import type { FollowerConfig } from "../agent/start-follower.js";
 import type { LeaderConfig } from "../leader/start-leader.js";
 import { parseHostPort } from "../shared/host-port.js";
 import { parseJoinToken } from "../shared/tls/join-token.js";
+import { DEFAULT_POD_CIDR } from "../leader/allocate-subnet.js";
 import {
   yesNo,
   wholeNumberFlag,
@@ -16,6 +17,7 @@ import {
   durationFlag,
   secretFlag,
   checkSecretLength,
+  podCidrFlag,
   UsageError,
 } from "./flag-values.js";
 
@@ -79,6 +81,7 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     "pods-on-leader": { env: "CUBE_PODS_ON_LEADER", help: "whether the leader's own node runs pods (yes or no)", default: () => "yes" },
     placement: { env: "CUBE_PLACEMENT", help: "spread (the least allocated node) or binpack (the most allocated that fits)", default: () => "spread" },
     "host-port-range": { env: "CUBE_HOST_PORT_RANGE", help: 'where "auto" host ports are taken from', default: () => "30000-32767" },
+    "pod-cidr": { env: "CUBE_POD_CIDR", help: "the pods' addresses: each node is given a /24 of it when it first joins", default: () => DEFAULT_POD_CIDR },
     "max-events-per-pod": { env: "CUBE_MAX_EVENTS_PER_POD", help: "events kept per pod (repeats count as one); the oldest go first", default: () => "300" },
     "allow-host-paths": {
       env: "CUBE_ALLOW_HOST_PATHS",
@@ -114,7 +117,8 @@ export function serverUsage(): string {
   return [
     "usage: cube-server leader [--token-file F] [--admin-password-file F] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
-    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--allow-host-paths] [--approve-nodes] [--label KEY=VALUE]...",
+    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--pod-cidr 10.42.0.0/16] [--allow-host-paths] [--approve-nodes]",
+    "                          [--label KEY=VALUE]...",
     "       cube-server follower --leader HOST:PORT --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "                          [--label KEY=VALUE]...",
     "",
@@ -233,6 +237,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         labels,
         placement: { policy: placementFlag(required("placement")), hostPortRange: portRangeFlag(required("host-port-range")) },
         allowHostPaths: yesNo(required("allow-host-paths"), "allow-host-paths"),
+        podCidr: podCidrFlag(required("pod-cidr")),
         approveNodes: yesNo(required("approve-nodes"), "approve-nodes"),
         maxEventsPerPod: wholeNumberFlag(required("max-events-per-pod"), "max-events-per-pod"),
       },

@@ -21,6 +21,8 @@ export interface NodeInfo {
   cordoned: boolean;
   /** The node's container engine's id: nodes that share an engine share its host ports ("" when unknown). */
   engineId?: string;
+  /** The addresses of its pods, given by the leader at its first join; none when the pod CIDR had no subnet left. */
+  podSubnet?: string;
 }
 
 /** Node names follow DNS rules (host names are the default), which also keeps them safe in labels and logs. */

@@ -54,11 +54,16 @@ describe("ports, volumes, resources and placement across three hosts", function 
     await hosts?.down();
   });
 
-  it("shows each node's labels, and its capacity with -o wide", async () => {
+  it("shows each node's labels, and its capacity and pod subnet with -o wide", async () => {
     const table = (await cluster.cubeOk("nodes")).trimEnd().split("\n");
     expect(table[0]).to.match(/^Name\s+\| Status \| Type\s+\| Labels$/);
     expect(table.slice(1).map((line) => line.split("|").at(-1)!.trim())).to.deep.equal(["zone=a", "zone=b", "disk=ssd,zone=b"]);
-    expect((await cluster.cubeOk("nodes", "-o", "wide")).split("\n")[0]).to.match(/\| CPU\s+\| Memory\s+\|/);
+    const wide = (await cluster.cubeOk("nodes", "-o", "wide")).trimEnd().split("\n");
+    expect(wide[0]).to.match(/\| CPU\s+\| Memory\s+\| Pod subnet\s+\|/);
+    // Each host's node its own /24 of the default pod CIDR.
+    const subnets = wide.slice(1).map((line) => line.split("|")[5].trim());
+    expect(new Set(subnets).size, subnets.join(", ")).to.equal(3);
+    for (const subnet of subnets) expect(subnet).to.match(/^10\.42\.\d{1,3}\.0\/24$/);
   });
 
   it("publishes a fixed host port on the pod's node, answered from another host; an auto one from the range, shown by get", async () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_POD_CIDR } from "../../src/leader/allocate-subnet.js";
 import { expect } from "chai";
 import { LeaderStore } from "../../src/leader/store/leader-store.js";
 import { NodeKeys } from "../../src/leader/identity/node-keys.js";
@@ -43,7 +44,7 @@ describe("NodeLifecycle", () => {
     store = await LeaderStore.open(IN_MEMORY);
     clock = new FakeClock();
     log = new MemoryLogger();
-    registry = await NodeRegistry.load(store, clock, log, { graceMs: GRACE_MS, leaderNodeId: "boss-id" });
+    registry = await NodeRegistry.load(store, clock, log, { graceMs: GRACE_MS, leaderNodeId: "boss-id", podCidr: DEFAULT_POD_CIDR });
     ended = [];
     const hub = { notify: () => {}, disconnect: (node: string, reason: string) => void ended.push(`${node}: ${reason}`) };
     controller = new PodController(store, registry, hub, clock, log, { podsOnLeader: false });

@@ -17,12 +17,14 @@ describe("nodeStatusAt", () => {
 
 describe("NodeRegistry", () => {
   const grace = 15_000;
+  /** Room for two nodes' subnets. */
+  const podCidr = "10.42.0.0/23";
   let dir: ReturnType<typeof tempDir>;
   let store: LeaderStore;
   let clock: FakeClock;
   let registry: NodeRegistry;
 
-  const load = async () => NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: grace, leaderNodeId: "leader-id" });
+  const load = async () => NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: grace, leaderNodeId: "leader-id", podCidr });
   const statuses = () => Object.fromEntries(registry.list().map((node) => [node.name, node.status]));
 
   beforeEach(async () => {
@@ -35,6 +37,25 @@ describe("NodeRegistry", () => {
   afterEach(async () => {
     await store.close();
     dir.remove();
+  });
+
+  it("gives each node a pod subnet at its first join, kept across joins and leader restarts, freed by a removal; none left: joined without one", async () => {
+    const subnets = () => Object.fromEntries(registry.list().map((node) => [node.name, node.podSubnet]));
+    await registry.join({ name: "main", nodeId: "leader-id", address: "127.0.0.1:4242" });
+    await registry.join({ name: "a", nodeId: "a-id", address: "10.0.0.2:4243" });
+    expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", a: "10.42.1.0/24" });
+    registry = await load(); // the leader restarted: its store kept them
+    await registry.join({ name: "a", nodeId: "a-id", address: "10.0.0.2:4243" });
+    expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", a: "10.42.1.0/24" });
+    const log = new MemoryLogger();
+    registry = await NodeRegistry.load(store, clock, log, { graceMs: grace, leaderNodeId: "leader-id", podCidr });
+    await registry.join({ name: "b", nodeId: "b-id", address: "10.0.0.3:4243" });
+    expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", a: "10.42.1.0/24", b: undefined });
+    expect(log.lines.join("\n")).to.include("node b joins without a pod subnet: every /24 subnet of the pod CIDR 10.42.0.0/23 is held (2 nodes)");
+    await registry.remove("a");
+    await registry.remove("b");
+    await registry.join({ name: "c", nodeId: "c-id", address: "10.0.0.4:4243" });
+    expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", c: "10.42.1.0/24" });
   });
 
   it("lists joined nodes as Ready, the leader's own node as Leader", async () => {

@@ -1,3 +1,4 @@
+import { DEFAULT_POD_CIDR } from "../../src/leader/allocate-subnet.js";
 import { join } from "node:path";
 import { expect } from "chai";
 import { LeaderStore } from "../../src/leader/store/leader-store.js";
@@ -27,7 +28,7 @@ describe("PodController", () => {
     dir = tempDir("controller");
     store = await LeaderStore.open(join(dir.path, "leader.db"));
     clock = new FakeClock();
-    registry = await NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: 15_000, leaderNodeId: "leader" });
+    registry = await NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: 15_000, leaderNodeId: "leader", podCidr: DEFAULT_POD_CIDR });
     notified = [];
     controller = new PodController(store, registry, { notify: (node) => notified.push(node) }, clock, new MemoryLogger());
   });

@@ -104,6 +104,10 @@ describe("parseServerArgs", () => {
     expect(usageError(["leader", "--token", TOKEN, "--label", "bad key=1"])).to.match(/^--label must be KEY=VALUE/);
     expect(usageError(["leader", "--token", TOKEN, "--placement", "random"])).to.equal('--placement must be spread or binpack, got "random"');
     expect(usageError(["leader", "--token", TOKEN, "--host-port-range", "9-3"])).to.equal('--host-port-range must be FIRST-LAST within 1-65535, got "9-3"');
+    expect(usageError(["leader", "--token", TOKEN, "--pod-cidr", "10.42.0.0/25"])).to.equal(
+      '--pod-cidr must be an IPv4 network of /24 or larger, such as 10.42.0.0/16, got "10.42.0.0/25"',
+    );
+    expect(usageError(["leader", "--token", TOKEN, "--pod-cidr", "10.42.0.1/16"])).to.match(/^--pod-cidr must be an IPv4 network/);
   });
 
   it("reads the restart and reschedule settings", () => {

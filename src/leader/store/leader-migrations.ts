@@ -214,4 +214,10 @@ export const leaderMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0012-pod-subnets": {
+    async up(db: Kysely<unknown>) {
+      // Each node's share of the pod CIDR, kept while the node is known (nodes known before get one at their next join).
+      await db.schema.alterTable("nodes").addColumn("pod_subnet", "text").execute();
+    },
+  },
 };

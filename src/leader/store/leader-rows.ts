@@ -16,6 +16,7 @@ export interface NodesTable {
   memory_bytes: number;
   cordoned: number;
   engine_id: string;
+  pod_subnet: string | null;
 }
 
 export interface PodsTable {
@@ -164,6 +165,7 @@ export function toStoredNode(row: NodesTable): StoredNode {
     memoryBytes: row.memory_bytes,
     cordoned: row.cordoned === 1,
     engineId: row.engine_id,
+    ...(row.pod_subnet === null ? {} : { podSubnet: row.pod_subnet }),
   };
 }
 

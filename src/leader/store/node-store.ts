@@ -59,6 +59,7 @@ export class NodeStore {
       memory_bytes: node.memoryBytes,
       cordoned: node.cordoned ? 1 : 0,
       engine_id: node.engineId ?? "",
+      pod_subnet: node.podSubnet ?? null,
     };
     await this.db
       .insertInto("nodes")
