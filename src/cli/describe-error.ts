@@ -10,6 +10,7 @@ function isServiceError(error: unknown): error is ServiceError {
 
 /** Whether a stream ended because this client cancelled it (Ctrl-C, a timeout): not a failure to report. */
 export const wasCancelled = (error: unknown) => (error as { code?: number }).code === status.CANCELLED;
+export const isNotFound = (error: unknown) => (error as { code?: number }).code === status.NOT_FOUND;
 
 /** The one line the CLI prints for a failure: what failed, why, what to do. */
 export function describeError(error: unknown, config: { path: string; value?: CubeConfig; command?: string }): string {

@@ -4,16 +4,23 @@ import { wasCancelled } from "./describe-error.js";
  * Cancelling is how the CLI ends a stream it reads (Ctrl-C, a time limit), and a stream cut by the other end (a leader
  * stopping) ends with the same status: only a cancel the CLI made itself ends the command quietly.
  */
-export function ownCancel(stream: { cancel(): void }): { cancel(): void; rethrowUnlessOwn(error: unknown): void; dispose(): void } {
+export function ownCancel(stream: { cancel(): void }): {
+  cancel(): void;
+  isOwn(error: unknown): boolean;
+  rethrowUnlessOwn(error: unknown): void;
+  dispose(): void;
+} {
   let cancelled = false;
   const cancel = () => {
     cancelled = true;
     stream.cancel();
   };
+  const isOwn = (error: unknown) => cancelled && wasCancelled(error);
   return {
     cancel,
+    isOwn,
     rethrowUnlessOwn(error) {
-      if (!(cancelled && wasCancelled(error))) throw error;
+      if (!isOwn(error)) throw error;
     },
     dispose: () => process.removeListener("SIGINT", cancel),
   };

@@ -1,6 +1,6 @@
-import { status } from "@grpc/grpc-js";
 import type { Pod } from "../gen/cube.js";
 import { parseResourceType } from "../shared/domain.js";
+import { isNotFound } from "./describe-error.js";
 import type { LeaderClient } from "./leader-client.js";
 import { parseOneResource, UsageError, type ResourceRef } from "./resource-ref.js";
 
@@ -36,8 +36,6 @@ export async function podsMatching(leader: LeaderClient, selector: string): Prom
   if (items.length === 0) throw new UsageError(`no pod matches -l ${selector}`);
   return items.map((item) => item.name);
 }
-
-const isNotFound = (error: unknown) => (error as { code?: number }).code === status.NOT_FOUND;
 
 /**
  * One resource in kubectl's forms, or a bare name that is not a type: the pod or the deployment of that name, whichever

@@ -1,7 +1,7 @@
 import { MANIFEST_LIMITS } from "../shared/manifest-limits.js";
 import * as grpc from "@grpc/grpc-js";
 import type { CubeServer, Pod, ResourceSummary } from "../gen/cube.js";
-import { parseResourceType, RESOURCE_TYPES, type PodPhase } from "../shared/domain.js";
+import { parseResourceType, type PodPhase } from "../shared/domain.js";
 import { matchesSelector, parseSelector } from "../shared/labels.js";
 import type { PodSummary } from "./store/leader-store.js";
 import { statusError } from "../shared/grpc-server.js";
@@ -20,6 +20,7 @@ import { admissionProblems, type AdmissionPolicy } from "./pod-admission.js";
 import type { OpenStreams } from "./open-streams.js";
 import { unary } from "./unary-handler.js";
 import { nodeRelayHandlers } from "./node-relay.js";
+import { checkType, resourceNotFound } from "./resource-checks.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
@@ -84,14 +85,6 @@ export function resourceUid(pods: PodController, deployments: DeploymentControll
   };
 }
 
-/** Checks a resource type the user named; empty means "every type" where `allowEmpty`. */
-export function checkType(type: string, allowEmpty: boolean): void {
-  if (allowEmpty && type === "") return;
-  if (!parseResourceType(type)) {
-    throw statusError(grpc.status.INVALID_ARGUMENT, `unknown resource type "${type}" (supported types: ${RESOURCE_TYPES.join(", ")})`);
-  }
-}
-
 export interface CubeServiceOptions extends AdmissionPolicy {
   /** The join token, the nodes waiting for approval, the certificates' ends. */
   identity: ClusterIdentity;
@@ -111,7 +104,6 @@ export function createCubeService(
   streams: OpenStreams,
 ): CubeHandlers {
   const summaries = resourceSummaries(registry, pods, deployments);
-  const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
 
   return {
     version: unary(log, async () => ({ version: CUBE_VERSION })),
@@ -207,7 +199,7 @@ export function createCubeService(
       checkType(type, false);
       if (parseResourceType(type) === "deployment") return getDeployment(deployments, name);
       const found = await pods.get(name);
-      if (!found) throw notFound(type, name);
+      if (!found) throw resourceNotFound(type, name);
       return {
         manifestJson: JSON.stringify(found.pod.manifest),
         pod: podToWire(found.pod, hostOf(registry.list().find((node) => node.name === found.pod.node)?.address)),
@@ -224,7 +216,7 @@ export function createCubeService(
       if (replicas > MANIFEST_LIMITS.replicas) {
         throw statusError(grpc.status.INVALID_ARGUMENT, `replicas must be at most ${MANIFEST_LIMITS.replicas}, got ${replicas}`);
       }
-      if (!(await deployments.scale(name, replicas))) throw notFound(type, name);
+      if (!(await deployments.scale(name, replicas))) throw resourceNotFound(type, name);
       return {};
     }),
 
@@ -232,7 +224,7 @@ export function createCubeService(
       checkType(type, false);
       // A deployment restarts as a rollout: its pods are replaced within its strategy's bounds.
       const restarted = parseResourceType(type) === "deployment" ? await deployments.restart(name) : await pods.restart(name);
-      if (!restarted) throw notFound(type, name);
+      if (!restarted) throw resourceNotFound(type, name);
       return {};
     }),
 
@@ -240,12 +232,12 @@ export function createCubeService(
       checkType(type, false);
       log.info(`delete received: ${parseResourceType(type)}/${name}${purge ? " (purge)" : ""}`);
       const deleted = parseResourceType(type) === "deployment" ? await deployments.delete(name) : await pods.delete(name, purge);
-      if (!deleted) throw notFound(type, name);
+      if (!deleted) throw resourceNotFound(type, name);
       return {};
     }),
 
     ...rolloutHandlers(deployments, log),
     ...watching,
-    ...nodeRelayHandlers({ registry, pods, agents, log, streams }, checkType),
+    ...nodeRelayHandlers({ registry, pods, agents, log, streams }),
   };
 }

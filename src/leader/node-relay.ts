@@ -1,6 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
 import type { CubeServer, ExecInput, LogChunk, PortForwardInput } from "../gen/cube.js";
-import { parseResourceType } from "../shared/domain.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
 import { relay, writeWithBackpressure } from "../shared/stream-writes.js";
@@ -9,6 +8,7 @@ import type { AgentClients } from "./agent-clients.js";
 import type { NodeRegistry } from "./node-registry.js";
 import type { OpenStreams } from "./open-streams.js";
 import type { PodController } from "./pod-controller.js";
+import { checkType, resourceNotFound } from "./resource-checks.js";
 import { toStatus } from "./unary-handler.js";
 
 export interface NodeRelayDeps {
@@ -24,17 +24,12 @@ export interface NodeRelayDeps {
  * The `Cube` calls that the leader relays to the node that runs their pod (logs, exec, port-forward), at the pace of
  * the slower side: the CLI talks only to the leader, and the leader to the node's `Agent` service.
  */
-export function nodeRelayHandlers(
-  { registry, pods, agents, log, streams }: NodeRelayDeps,
-  checkType: (type: string, allowEmpty: boolean) => void,
-): Pick<CubeServer, "logs" | "exec" | "portForward"> {
-  const notFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
-
+export function nodeRelayHandlers({ registry, pods, agents, log, streams }: NodeRelayDeps): Pick<CubeServer, "logs" | "exec" | "portForward"> {
   /** The Agent service of the node that runs a pod, and the pod's container to talk to (checked, or the only one). */
   async function podOnNode(type: string, name: string, container: string, needsOne: boolean) {
     checkType(type, false);
     const found = await pods.get(name);
-    if (!found) throw notFound(type, name);
+    if (!found) throw resourceNotFound(type, name);
     const { pod } = found;
     const names = pod.spec.containers.map((c) => c.name);
     if (container && !names.includes(container)) {

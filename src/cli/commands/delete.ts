@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Args, Flags } from "@oclif/core";
-import { status } from "@grpc/grpc-js";
+import { isNotFound } from "../describe-error.js";
 import { CubeCommand, selectorFlag } from "../base-command.js";
 import type { LeaderClient } from "../leader-client.js";
 import { manifestFlags } from "../manifest-flags.js";
@@ -15,7 +15,7 @@ async function gone(leader: LeaderClient, { type, name }: ResourceRef): Promise<
     try {
       await leader.get(type, name);
     } catch (error) {
-      if ((error as { code?: number }).code === status.NOT_FOUND) return;
+      if (isNotFound(error)) return;
       throw error;
     }
     if (Date.now() > deadline) throw new Error(`${type}/${name} is still terminating after ${WAIT_LIMIT_MS / 60_000} minutes (its node may be down)`);

@@ -85,34 +85,31 @@ export default class Logs extends CubeCommand {
     };
     const read = async (index: number, each: (lines: LogLine[]) => Promise<void>) => {
       const { label, stream } = streams[index];
+      const interrupt = interrupts[index];
       try {
         for await (const chunk of stream as AsyncIterable<LogChunk>) await each(chunk.lines.map((line) => ({ ...line, container: label(line.container) })));
       } catch (error) {
-        try {
-          interrupts[index].rethrowUnlessOwn(error);
-        } catch (failure) {
-          // One pod of several that has no logs to give (not started yet, its node away) does not hide the others'.
-          const details = (failure as { details?: string }).details;
-          if (!several || !details) throw failure;
-          process.stderr.write(`warning: pod/${sources[index].pod}: ${printable(details)}\n`);
-          process.exitCode = 1;
-        }
+        if (interrupt.isOwn(error)) return;
+        // One pod of several that has no logs to give (not started yet, its node away) does not hide the others'.
+        const details = (error as { details?: string }).details;
+        if (!several || !details) throw error;
+        process.stderr.write(`warning: pod/${sources[index].pod}: ${printable(details)}\n`);
+        process.exitCode = 1;
       } finally {
-        interrupts[index].dispose();
+        interrupt.dispose();
       }
     };
     try {
       if (flags.follow || streams.length === 1) await Promise.all(streams.map((_, index) => read(index, write)));
-      else await write(mergeInTimeOrder(await Promise.all(streams.map((_, index) => collect(index, read)))));
+      else {
+        // Several pods' whole logs: kept, then merged in time order.
+        const perPod = streams.map((): LogLine[] => []);
+        await Promise.all(streams.map((_, index) => read(index, async (lines) => void perPod[index].push(...lines))));
+        await write(mergeInTimeOrder(perPod));
+      }
     } catch (error) {
       for (const interrupt of interrupts) interrupt.cancel();
       throw error;
     }
   }
-}
-
-async function collect(index: number, read: (index: number, each: (lines: LogLine[]) => Promise<void>) => Promise<void>): Promise<LogLine[]> {
-  const lines: LogLine[] = [];
-  await read(index, async (chunk) => void lines.push(...chunk));
-  return lines;
 }

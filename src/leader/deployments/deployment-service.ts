@@ -1,15 +1,14 @@
-import * as grpc from "@grpc/grpc-js";
 import type { CubeServer, DeploymentStatus, GetResponse, Pod, ResourceSummary, Revision as WireRevision } from "../../gen/cube.js";
 import { eventToWire } from "../../shared/codec.js";
-import { statusError } from "../../shared/grpc-server.js";
 import type { Logger } from "../../shared/logger.js";
 import type { DeploymentController, DeploymentView } from "./deployment-controller.js";
 import type { Revision } from "../store/deployment-revisions.js";
 import type { StoredDeployment } from "../store/deployment-store.js";
 import { resolveBound, type OwnedPod, type ReplicaCounts } from "./plan-deployment.js";
+import { resourceNotFound } from "../resource-checks.js";
 import { unary } from "../unary-handler.js";
 
-const notFound = (name: string) => statusError(grpc.status.NOT_FOUND, `deployment/${name} not found`);
+const notFound = (name: string) => resourceNotFound("deployment", name);
 
 /** Its strategy in words, bounds resolved for its replicas (as the rollout applies them). */
 function describeStrategy({ spec }: StoredDeployment): string {

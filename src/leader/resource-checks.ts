@@ -1,0 +1,14 @@
+import * as grpc from "@grpc/grpc-js";
+import { parseResourceType, RESOURCE_TYPES } from "../shared/domain.js";
+import { statusError } from "../shared/grpc-server.js";
+
+/** Checks a resource type the user named; empty means "every type" where `allowEmpty`. */
+export function checkType(type: string, allowEmpty: boolean): void {
+  if (allowEmpty && type === "") return;
+  if (!parseResourceType(type)) {
+    throw statusError(grpc.status.INVALID_ARGUMENT, `unknown resource type "${type}" (supported types: ${RESOURCE_TYPES.join(", ")})`);
+  }
+}
+
+/** No resource of that type and name. */
+export const resourceNotFound = (type: string, name: string) => statusError(grpc.status.NOT_FOUND, `${parseResourceType(type)}/${name} not found`);
