@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Generated, type Selectable } from "kysely";
-import type { DesiredPod, PodEvent, PodSpec } from "../shared/domain.js";
+import type { DesiredPod, PodEvent, PodNetworkSettings, PodSpec } from "../shared/domain.js";
 import { openDatabase, SqliteStore, type OpenedDatabase } from "../shared/open-database.js";
 import { agentMigrations } from "./agent-migrations.js";
 import type { LocalPod, Termination } from "./local-pod.js";
@@ -96,6 +96,26 @@ export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS
       .executeTakeFirst();
     const row = await this.db.selectFrom("settings").select("value").where("key", "=", "node_id").executeTakeFirstOrThrow();
     return { nodeId: row.value, created: numInsertedOrUpdatedRows === 1n };
+  }
+
+  /** The pod network the leader last told (kept so that a restart sets it up again before the leader answers). */
+  async podNetwork(): Promise<PodNetworkSettings | undefined> {
+    const row = await this.db.selectFrom("settings").select("value").where("key", "=", "pod_network").executeTakeFirst();
+    return row && (JSON.parse(row.value) as PodNetworkSettings);
+  }
+
+  /** Undefined forgets it (the node left the cluster). */
+  async savePodNetwork(settings: PodNetworkSettings | undefined): Promise<void> {
+    if (!settings) {
+      await this.db.deleteFrom("settings").where("key", "=", "pod_network").execute();
+      return;
+    }
+    const value = JSON.stringify(settings);
+    await this.db
+      .insertInto("settings")
+      .values({ key: "pod_network", value })
+      .onConflict((c) => c.column("key").doUpdateSet({ value }))
+      .execute();
   }
 
   async localPods(): Promise<LocalPod[]> {

@@ -3,6 +3,7 @@ import type { ObservedContainer } from "./container-runtime.js";
 import { containerKey, type LocalPod } from "./local-pod.js";
 import { appsFirst, containersByPod, currentContainers, instancesOf, isDead, isSandbox, newestFirst } from "./observed-containers.js";
 import type { RestartState } from "./restart-tracker.js";
+import type { PodNetworkState } from "./network/pod-network.js";
 
 /** Grace period for containers of a pod the node knows nothing about any more (e.g. after its database was lost). */
 export const ORPHAN_GRACE_SECONDS = 10;
@@ -33,6 +34,13 @@ export interface NodeMemory {
   probes?: ReadonlyMap<string, { ready: boolean; unhealthy?: string }>;
   /** Warm sandboxes that a pod's worker is claiming now: no other pod may take them. */
   claiming?: ReadonlySet<string>;
+  /** The node's pod network; absent when it has none (sandboxes go on the engine's default bridge). */
+  network?: PodNetworkState;
+}
+
+/** Whether a sandbox is where the node's sandboxes go now (any network, for a node without a pod network). */
+export function onPodNetwork(sandbox: ObservedContainer, network: PodNetworkState | undefined): boolean {
+  return !network || sandbox.network === network.name;
 }
 
 /** A pod can take a warm sandbox unless it publishes host ports (set when a sandbox is created) or sets its hostname. */
@@ -84,11 +92,21 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
   }
 
   const sandboxes = newestFirst(current.filter(isSandbox));
-  const sandbox = sandboxes.find((c) => c.state === "running");
+  const running = sandboxes.find((c) => c.state === "running");
+  // A sandbox made before the node had its pod network (or on an older one) is replaced once the network is ready, as
+  // kubelet does when a pod's sandbox changed: the pod starts again, with an address other pods reach.
+  const misplaced = running && memory.network?.ready && !onPodNetwork(running, memory.network);
+  const sandbox = misplaced ? undefined : running;
   if (!sandbox) {
+    // Sandboxes wait for the node's pod network to be ready (the pod stays ContainerCreating).
+    if (memory.network && !memory.network.ready) return actions;
     // Without its sandbox a pod has no network: start it over, its containers in the same plan as their new sandbox.
-    actions.push(...removeAll(current, grace, "the pod's sandbox is not running"));
-    const why = sandboxes.length > 0 ? "the pod's sandbox stopped" : "the pod has no sandbox yet";
+    const why = misplaced
+      ? `the pod's sandbox is not on the node's pod network ${memory.network!.name}: the pod starts again on it`
+      : sandboxes.length > 0
+        ? "the pod's sandbox stopped"
+        : "the pod has no sandbox yet";
+    actions.push(...removeAll(current, grace, misplaced ? why : "the pod's sandbox is not running"));
     const claimed = canUseWarmSandbox(pod) ? warm.shift() : undefined;
     actions.push(
       claimed ? { type: "claimSandbox", pod, sandbox: claimed, reason: `${why}: a warm one is ready` } : { type: "createSandbox", pod, reason: why },
@@ -146,7 +164,7 @@ function containerActions(pod: LocalPod, containers: ObservedContainer[], sandbo
  * needs anything, its actions in the order they must run; containers of pods the node does not know are removed.
  */
 export function computePodActions(pods: LocalPod[], observed: ObservedContainer[], memory: NodeMemory): PodPlan[] {
-  const warm = observed.filter((c) => c.warm && c.state === "running" && !memory.claiming?.has(c.id));
+  const warm = observed.filter((c) => c.warm && c.state === "running" && !memory.claiming?.has(c.id) && onPodNetwork(c, memory.network));
   const byPod = containersByPod(observed.filter((c) => !c.warm));
   const plans: PodPlan[] = [];
   const plan = (podUid: string, actions: PodAction[]) => actions.length > 0 && plans.push({ podUid, actions });

@@ -14,6 +14,8 @@ const LABELS = {
   specHash: "cube.spec-hash",
   /** On a sandbox the node made ahead of need (its warm pool). */
   warm: "cube.warm-sandbox",
+  /** On the engine network of a node's pods. */
+  podNetwork: "cube.pod-network",
 } as const;
 
 /** What a container's labels (and, for a claimed warm sandbox, its name) say of it. */
@@ -95,4 +97,12 @@ export function volumeOf(node: string, pod: Pick<DesiredPod, "uid" | "name">, vo
     name: `cube_${node}_${owner}_${volume.name}`,
     labels: { [LABELS.node]: node, [LABELS.pod]: pod.name, ...(volume.persistent ? {} : { [LABELS.podUid]: pod.uid }), "cube.volume": volume.name },
   };
+}
+
+/** Docker's label filter for every node's pod network. */
+export const POD_NETWORK_FILTER = `${LABELS.podNetwork}=true`;
+
+/** The engine network of a node's pods, named and labelled for its node (nodes on one engine have one each). */
+export function podNetworkIdentity(node: string): { name: string; labels: Record<string, string> } {
+  return { name: `cube-pods-${node}`, labels: { [LABELS.node]: node, [LABELS.podNetwork]: "true" } };
 }

@@ -15,6 +15,18 @@ export interface ObservedContainer extends ContainerIdentity {
   startedAt?: Date;
   finishedAt?: Date;
   image: string;
+  /** The engine network it is on (a sandbox's: the pod's network), and its address there once it runs. */
+  network?: string;
+  podIp?: string;
+}
+
+/** A bridge network of the engine for a node's pods: its subnet, the gateway (the host's end) and MTU. */
+export interface PodNetworkSpec {
+  name: string;
+  subnet: string;
+  gateway: string;
+  mtu: number;
+  labels: Record<string, string>;
 }
 
 export interface CreateContainerOptions {
@@ -28,6 +40,10 @@ export interface CreateContainerOptions {
   args?: string[];
   /** Joins the network namespace of this container (the pod's pause container). */
   networkOf?: string;
+  /** The engine network to put it on (a sandbox: the node's pod network); the engine's default bridge when absent. */
+  network?: string;
+  /** The name servers and search domains its resolver uses. */
+  dns?: { servers: string[]; search: string[] };
   hostname?: string;
   /** Ports published on the node (only the container that owns the network namespace can). */
   ports?: { containerPort: number; protocol: "tcp" | "udp"; hostIP: string; hostPort: number }[];
@@ -102,6 +118,13 @@ export interface ContainerRuntime {
   ensureVolume(name: string, labels: Record<string, string>): Promise<void>;
   /** Removes a named volume; one already gone is fine. */
   removeVolume(name: string): Promise<void>;
+  /**
+   * Makes the pod network as `spec` says, unless it is so already; one that differs is removed first, with the
+   * containers on it (their pods start again on the new one).
+   */
+  ensureNetwork(spec: PodNetworkSpec): Promise<void>;
+  /** Removes a network; one already gone is fine. */
+  removeNetwork(name: string): Promise<void>;
   /** A running container's address on the engine's network (the pod's, for its sandbox); undefined when it has none. */
   addressOf(id: string): Promise<string | undefined>;
 }

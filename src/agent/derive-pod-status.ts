@@ -36,7 +36,12 @@ const WAITING_PHASES: PodPhase[] = ["ImagePullBackOff", "ErrImagePull", "CreateC
 /** A pod's status from its containers in the engine and what the node remembers: a pure function. */
 export function derivePodStatus(pod: LocalPod, observed: ObservedContainer[], memory: NodeMemory): PodStatusReport {
   const current = currentContainers(observed, pod);
-  const sandboxRunning = current.some((c) => isSandbox(c) && c.state === "running");
+  const sandbox = current.find((c) => isSandbox(c) && c.state === "running");
+  const status = statusOf(pod, current, sandbox !== undefined, memory);
+  return sandbox?.podIp ? { ...status, podIp: sandbox.podIp } : status;
+}
+
+function statusOf(pod: LocalPod, current: ObservedContainer[], sandboxRunning: boolean, memory: NodeMemory): PodStatusReport {
   const states = pod.spec.containers.map((spec) => memory.restarts.get(containerKey(pod, spec.name)));
   const containers = pod.spec.containers.map((spec, index) =>
     containerStatus(

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import Docker from "dockerode";
-import { nodeLabelFilter, readContainerIdentity } from "./container-labels.js";
+import { nodeLabelFilter, POD_NETWORK_FILTER, readContainerIdentity } from "./container-labels.js";
 import {
   runtimeErrorMessage,
   type ContainerRuntime,
@@ -10,12 +10,14 @@ import {
   type ExecProcess,
   type LogOptions,
   type ObservedContainer,
+  type PodNetworkSpec,
 } from "./container-runtime.js";
 import { startExec } from "./docker-exec.js";
 import { demultiplex, timestampedLines, type LogLine } from "./log-lines.js";
 import { PAUSE_IMAGE, pauseProgram, singleFileTar } from "./pause-image.js";
 
 const DOCKER_ZERO_TIME = "0001-01-01T00:00:00Z";
+const MTU_OPTION = "com.docker.network.driver.mtu";
 
 function dockerTime(value: string | undefined): Date | undefined {
   return value && value !== DOCKER_ZERO_TIME ? new Date(value) : undefined;
@@ -63,6 +65,8 @@ export class DockerRuntime implements ContainerRuntime {
           startedAt: dockerTime(info.State.StartedAt),
           finishedAt: dockerTime(info.State.FinishedAt),
           image: info.Config.Image,
+          network: info.HostConfig?.NetworkMode,
+          podIp: info.NetworkSettings?.Networks?.[info.HostConfig?.NetworkMode ?? ""]?.IPAddress || undefined,
         } satisfies ObservedContainer;
       }),
     );
@@ -135,6 +139,8 @@ export class DockerRuntime implements ContainerRuntime {
       ...(options.ports?.length ? { ExposedPorts: Object.fromEntries(options.ports.map((p) => [`${p.containerPort}/${p.protocol}`, {}])) } : {}),
       HostConfig: {
         ...(options.networkOf ? { NetworkMode: `container:${options.networkOf}` } : {}),
+        ...(options.network ? { NetworkMode: options.network } : {}),
+        ...(options.dns ? { Dns: options.dns.servers, DnsSearch: options.dns.search } : {}),
         ...(options.ports?.length ? { PortBindings: portBindings(options.ports) } : {}),
         ...(options.mounts?.length ? { Mounts: options.mounts.map((m) => ({ Type: m.type, Source: m.source, Target: m.target, ReadOnly: m.readOnly })) } : {}),
         // CPU as a quota over Docker's period of 100 ms; memory with no swap beyond it, so the limit is the limit.
@@ -169,6 +175,55 @@ export class DockerRuntime implements ContainerRuntime {
   async removeVolume(name: string): Promise<void> {
     try {
       await this.docker.getVolume(name).remove();
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+
+  async ensureNetwork(spec: PodNetworkSpec): Promise<void> {
+    const existing = await this.docker
+      .getNetwork(spec.name)
+      .inspect()
+      .catch((error: unknown) => {
+        if (isStatus(error, 404)) return undefined;
+        throw error;
+      });
+    if (existing) {
+      const ipam = (existing.IPAM?.Config ?? [])[0] ?? {};
+      const options = existing.Options ?? {};
+      if (ipam.Subnet === spec.subnet && ipam.Gateway === spec.gateway && options[MTU_OPTION] === String(spec.mtu)) return;
+      // Docker removes no network that containers are on: they go first (their pods are made anew on the new one).
+      for (const id of Object.keys(existing.Containers ?? {})) await this.removeContainer(id);
+      await this.removeNetwork(spec.name);
+    }
+    await this.removeStaleNetworks(spec);
+    await this.docker.createNetwork({
+      Name: spec.name,
+      Driver: "bridge",
+      CheckDuplicate: true,
+      IPAM: { Driver: "default", Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+      // Cube masquerades only what leaves the pod CIDR (pods see each other's addresses): not Docker's rule for it all.
+      Options: { [MTU_OPTION]: String(spec.mtu), "com.docker.network.bridge.enable_ip_masquerade": "false" },
+      Labels: spec.labels,
+    });
+  }
+
+  /**
+   * Removes the pod networks of other nodes that hold the same subnet with no container on them (a node renamed, or a
+   * cluster that went away without removing its networks): Docker would refuse the new one as overlapping.
+   */
+  private async removeStaleNetworks(spec: PodNetworkSpec): Promise<void> {
+    const candidates = await this.docker.listNetworks({ filters: { label: [POD_NETWORK_FILTER] } });
+    for (const network of candidates) {
+      if (network.Name === spec.name || !(network.IPAM?.Config ?? []).some((config) => config.Subnet === spec.subnet)) continue;
+      const details = await this.docker.getNetwork(network.Id).inspect();
+      if (Object.keys(details.Containers ?? {}).length === 0) await this.removeNetwork(network.Id);
+    }
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    try {
+      await this.docker.getNetwork(name).remove();
     } catch (error) {
       if (!isStatus(error, 404)) throw error;
     }

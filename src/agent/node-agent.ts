@@ -10,7 +10,9 @@ import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";
 import { CALL_TIMEOUT_MS, LeaderConnection } from "./leader-connection.js";
 import { PodSync } from "./pod-sync.js";
-import { desiredPodFromWire, eventToWire } from "../shared/codec.js";
+import { desiredPodFromWire, eventToWire, podNetworkFromWire } from "../shared/codec.js";
+import { PodNetwork } from "./network/pod-network.js";
+import type { RunCommand } from "./network/host-network.js";
 import { saysRemoved } from "../shared/node-removal.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 
@@ -39,7 +41,12 @@ export interface NodeAgentOptions {
   clock?: Clock;
   /** How often the node compares its containers with its pods even when nothing told it to. */
   syncIntervalMs?: number;
+  /** Runs the host's network commands (ip, bridge, iptables) for the pod network. */
+  hostCommands: RunCommand;
 }
+
+/** After leaving the cluster, how long the node waits for its pods to be gone before it tears down the pod network. */
+const LEAVE_WAIT_MS = 120_000;
 
 interface Session {
   send: (message: NodeMessage) => void;
@@ -58,16 +65,29 @@ export class NodeAgent {
   private readonly connection: LeaderConnection;
   private readonly abort = new AbortController();
   private readonly pods: PodSync;
+  private readonly network: PodNetwork;
   private readonly clock: Clock;
   private session?: Session;
   private outboxFlush?: Promise<void>;
   private outboxAgain = false;
   private running?: Promise<void>;
   private syncTimer?: NodeJS.Timeout;
+  private networkStarted?: Promise<void>;
+  private stopping = false;
+  /** The node left the cluster: its pods go, then its pod network. */
+  private leaving?: Promise<void>;
 
   constructor(private readonly options: NodeAgentOptions) {
     this.clock = options.clock ?? systemClock;
     this.connection = new LeaderConnection(options, this.clock);
+    this.network = new PodNetwork({
+      node: options.name,
+      runtime: options.runtime,
+      store: options.store,
+      run: options.hostCommands,
+      log: options.log,
+      changed: () => this.pods.trigger(),
+    });
     this.pods = new PodSync({
       node: options.name,
       runtime: options.runtime,
@@ -76,6 +96,7 @@ export class NodeAgent {
       log: options.log,
       restartDefaults: options.restartDefaults,
       warmSandboxes: options.warmSandboxes,
+      network: this.network,
       outboxChanged: () => this.flushOutbox(),
       report: (pod, status) => this.session?.send({ podReport: { podUid: pod.uid, specHash: pod.specHash, status } }),
     });
@@ -88,14 +109,21 @@ export class NodeAgent {
     };
     const { leaderAddress, log } = this.options;
     this.running = stayJoined(membership, { leaderAddress, log, clock: this.clock }, this.abort.signal);
-    this.pods.trigger();
-    this.syncTimer = setInterval(() => this.pods.trigger(), this.options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);
+    // Pods are decided once the pod network the node kept is set up again: a sandbox made before would be on the wrong one.
+    this.networkStarted = this.network.start().finally(() => {
+      this.pods.trigger();
+      this.syncTimer = setInterval(() => this.pods.trigger(), this.options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS);
+    });
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.networkStarted;
     clearInterval(this.syncTimer);
     this.abort.abort();
     await this.running;
+    await this.leaving;
+    await this.network.stop();
     await this.pods.stop();
     await this.outboxFlush;
     this.connection.close();
@@ -132,9 +160,19 @@ export class NodeAgent {
     this.connection.close(true);
     await this.options.store.replaceAssignments([]);
     this.pods.trigger();
+    this.leaving = this.tearDownNetworkOncePodsAreGone();
     this.options.log.error(
       `this node was removed from the cluster by an admin (cube node rm): it left, its pods' containers go, its key is deleted; it does not join again by itself: restart cube-server on this machine to join with a new key (if the join token still lets it). The leader said: ${refusal}`,
     );
+  }
+
+  private async tearDownNetworkOncePodsAreGone(): Promise<void> {
+    const deadline = this.clock.now() + LEAVE_WAIT_MS;
+    while ((await this.options.store.localPods()).length > 0) {
+      if (this.stopping || this.clock.now() > deadline) return; // what is left is set right at the next start
+      await this.clock.sleep(250);
+    }
+    await this.network.tearDown();
   }
 
   private runSession(joined: JoinResponse, established: () => void, signal: AbortSignal): Promise<string> {
@@ -177,6 +215,7 @@ export class NodeAgent {
       this.pods.trigger();
     }
     if (message.eventsAck) await this.options.store.acknowledge(message.eventsAck.upToSequence);
+    if (message.podNetwork) await this.network.update(podNetworkFromWire(message.podNetwork));
   }
 
   /** Sends what the outbox holds beyond what this session already sent; one flush at a time. */

@@ -14,6 +14,7 @@ import { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import { DockerRuntime } from "./docker-runtime.js";
 import { NodeAgent } from "./node-agent.js";
+import { runHostCommand, type RunCommand } from "./network/host-network.js";
 import type { NodeCertificate } from "./node-certificate.js";
 
 export interface NodeAgentConfig {
@@ -37,7 +38,15 @@ export interface NodeAgentDependencies {
   syncIntervalMs?: number;
   /** Where log lines go: standard error unless a test keeps them. */
   writeLog?: (line: string) => void;
+  /** Runs the host's network commands for the pod network: the host's own unless a test gives another. */
+  hostCommands?: RunCommand;
 }
+
+/**
+ * A node on a runtime a test or the benchmark gives (in memory) has no host of its own: its pod network changes
+ * nothing on this machine, and sees nothing there.
+ */
+const NO_HOST: RunCommand = async () => "";
 
 /** A node's agent, ready to join: its database and identity are open, its Agent service is on the server. */
 export interface OpenedNodeAgent {
@@ -104,6 +113,7 @@ export async function openNodeAgent(
         log,
         clock: deps.clock ?? systemClock,
         syncIntervalMs: deps.syncIntervalMs,
+        hostCommands: deps.hostCommands ?? (deps.runtime ? NO_HOST : runHostCommand),
       });
       agent.start();
     },

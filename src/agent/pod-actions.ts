@@ -7,6 +7,7 @@ import { runtimeErrorMessage, type ContainerRuntime, type CreateContainerOptions
 import type { LocalPod } from "./local-pod.js";
 import { isSandbox } from "./observed-containers.js";
 import type { RestartStates } from "./restart-states.js";
+import type { SandboxNetwork } from "./network/pod-network.js";
 import {
   effectiveSettings,
   INITIAL_RESTART_STATE,
@@ -26,6 +27,14 @@ export interface PodActionDependencies {
   restartDefaults: RestartSettings;
   /** Records an event of a pod's life, for the leader. */
   record(podUid: string, type: EventType, reason: string, message: string): Promise<void>;
+  /** Where new sandboxes go: the node's pod network once ready; the engine's default bridge when the node has none. */
+  sandboxNetwork(): SandboxNetwork | undefined;
+}
+
+/** A new sandbox's network settings. */
+function sandboxPlacement(deps: PodActionDependencies): Pick<CreateContainerOptions, "network"> {
+  const network = deps.sandboxNetwork();
+  return network ? { network: network.name } : {};
 }
 
 /**
@@ -143,6 +152,7 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
         labels: containerLabels(node, pod),
         hostname: pod.spec.hostname,
         ports,
+        ...sandboxPlacement(deps),
       });
       progress.sandboxId = id;
       // Its start (the engine sets up the network: the slow part) runs while the plan's containers are created.
@@ -161,7 +171,7 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
     }
     case "createWarmSandbox": {
       const image = await runtime.ensurePauseImage();
-      const id = await runtime.createContainer({ ...warmSandboxIdentity(node), image });
+      const id = await runtime.createContainer({ ...warmSandboxIdentity(node), image, ...sandboxPlacement(deps) });
       await runtime.startContainer(id);
       return;
     }

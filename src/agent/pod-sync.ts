@@ -15,6 +15,7 @@ import { describeAction, FailureCounted, removePodVolumes, runPodAction, type Pl
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
 import { WarmPoolWorker } from "./warm-pool-worker.js";
+import type { PodNetwork } from "./network/pod-network.js";
 
 export interface PodSyncDependencies {
   node: string;
@@ -32,6 +33,8 @@ export interface PodSyncDependencies {
   runProbe?: RunProbe;
   /** Sandboxes kept made and started ahead of need, so that a pod without host ports finds its network ready (default 0). */
   warmSandboxes?: number;
+  /** The node's pod network; none: sandboxes go on the engine's default bridge. */
+  network?: Pick<PodNetwork, "current" | "sandboxNetwork">;
 }
 
 /**
@@ -76,6 +79,7 @@ export class PodSync {
       restartDefaults,
       restarts: this.restarts,
       record: (uid, type, reason, message) => this.event(uid, type, reason, message),
+      sandboxNetwork: () => deps.network?.sandboxNetwork(),
     };
     this.pool = new WarmPoolWorker({ actions: this.actions, clock, log: deps.log, target: deps.warmSandboxes ?? 0, done: () => this.trigger() });
     this.prober = new Prober(deps.runProbe ?? probeRunner(runtime), clock, (target, kind, state) => {
@@ -174,12 +178,15 @@ export class PodSync {
       this.workers.set(podUid, worker);
     }
     if (dispatched > 0 || this.workers.size > 0) this.busyAt = now;
-    if (!atWork.pool) this.pool.tend(observed, now - this.busyAt >= WARM_POOL_QUIET_MS, new Set([...atWork.claimed, ...this.claiming.values()]));
+    if (!atWork.pool) {
+      const claimed = new Set([...atWork.claimed, ...this.claiming.values()]);
+      this.pool.tend(observed, { idle: now - this.busyAt >= WARM_POOL_QUIET_MS, claimed, network: this.deps.network?.current() });
+    }
     await this.reportStatuses(pods, byPod);
   }
 
   private async memory(claiming?: ReadonlySet<string>): Promise<NodeMemory> {
-    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts, claiming };
+    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts, claiming, network: this.deps.network?.current() };
   }
 
   /** Feeds each newly dead container to the restart tracker, and records what it decided. */

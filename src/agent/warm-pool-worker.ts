@@ -3,7 +3,7 @@ import type { Logger } from "../shared/logger.js";
 import { afterFailure } from "./after-failure.js";
 import { runtimeErrorMessage, type ObservedContainer } from "./container-runtime.js";
 import { describeAction, runPodAction, type PodActionDependencies } from "./pod-actions.js";
-import { planWarmPool } from "./plan-warm-pool.js";
+import { planWarmPool, type WarmPoolSituation } from "./plan-warm-pool.js";
 
 /** Makes and removes the node's warm sandboxes, one plan at a time; after a failure, not before a back-off. */
 export class WarmPoolWorker {
@@ -32,10 +32,10 @@ export class WarmPoolWorker {
   }
 
   /** Starts what the pool needs, unless a plan is still at work or the worker is backing off after a failure. */
-  tend(observed: ObservedContainer[], idle: boolean, claimed: ReadonlySet<string>): void {
+  tend(observed: ObservedContainer[], situation: Omit<WarmPoolSituation, "target">): void {
     const { clock, log, target } = this.deps;
     if (this.running || this.failures.retryAt > clock.now()) return;
-    const actions = planWarmPool(observed, { target, idle, claimed });
+    const actions = planWarmPool(observed, { ...situation, target });
     if (actions.length === 0) return;
     this.running = (async () => {
       try {

@@ -17,16 +17,29 @@ export function formatPorts(ports: PublishedPort[]): string {
 }
 
 /** A resource as `list -o json|yaml` prints it. */
-export function summaryValue({ type, name, status, createdAt, labels, deployment, node, readyContainers, containers, restarts, ports }: ResourceSummary) {
+export function summaryValue({
+  type,
+  name,
+  status,
+  createdAt,
+  labels,
+  deployment,
+  node,
+  podIp,
+  readyContainers,
+  containers,
+  restarts,
+  ports,
+}: ResourceSummary) {
   return type === "deployment"
     ? { type, name, status, createdAt, labels, replicas: deployment }
-    : { type, name, status, createdAt, labels, node: node ?? null, ready: `${readyContainers}/${containers}`, restarts, ports };
+    : { type, name, status, createdAt, labels, node: node ?? null, ip: podIp ?? null, ready: `${readyContainers}/${containers}`, restarts, ports };
 }
 
 /** The columns of `list TYPE`: Kubernetes' for deployments; the original request's for pods and mixed lists, and more with -o wide. */
 export function listHeaders(type: ResourceType | "", wide: boolean): string[] {
   if (type === "deployment") return ["name", "ready", "up-to-date", "available", "age"];
-  return ["name", "status", "age", ...(wide ? ["ready", "restarts", "node", "ports"] : [])];
+  return ["name", "status", "age", ...(wide ? ["ready", "restarts", "ip", "node", "ports"] : [])];
 }
 
 /** One resource's cells under `listHeaders`. */
@@ -43,7 +56,7 @@ export function listRow(item: ResourceSummary, type: ResourceType | "", wide: bo
   if (!wide) return [name, status, age];
   const more =
     item.type === "pod"
-      ? [`${item.readyContainers}/${item.containers}`, String(item.restarts), item.node ?? "<none>", formatPorts(item.ports)]
-      : [`${d!.ready}/${d!.replicas}`, "", "", ""];
+      ? [`${item.readyContainers}/${item.containers}`, String(item.restarts), item.podIp ?? "<none>", item.node ?? "<none>", formatPorts(item.ports)]
+      : [`${d!.ready}/${d!.replicas}`, "", "", "", ""];
   return [name, status, age, ...more];
 }

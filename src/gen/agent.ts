@@ -210,9 +210,34 @@ export interface EventsAck {
   upToSequence: number;
 }
 
+/** One node of the pod network, as the others must reach it. */
+export interface NetworkPeer {
+  node: string;
+  /** The node's address (an IP): VXLAN packets and direct routes go there. */
+  address: string;
+  /** Its pods' subnet (CIDR). */
+  subnet: string;
+  /** Its container engine: nodes on one engine share one host, and route nothing to each other. */
+  engineId: string;
+}
+
+/**
+ * The cluster's pod network as one node must set it up, sent when the stream opens and whenever a node joins,
+ * leaves or changes address.
+ */
+export interface PodNetwork {
+  /** The cluster's pod CIDR. */
+  clusterCidr: string;
+  /** "vxlan" or "host-gw". */
+  backend: string;
+  /** Every node that has a subnet, this one included. */
+  peers: NetworkPeer[];
+}
+
 export interface LeaderMessage {
   assignments?: Assignments | undefined;
   eventsAck?: EventsAck | undefined;
+  podNetwork?: PodNetwork | undefined;
 }
 
 function createBaseIntroduceRequest(): IntroduceRequest {
@@ -2224,8 +2249,234 @@ export const EventsAck: MessageFns<EventsAck> = {
   },
 };
 
+function createBaseNetworkPeer(): NetworkPeer {
+  return { node: "", address: "", subnet: "", engineId: "" };
+}
+
+export const NetworkPeer: MessageFns<NetworkPeer> = {
+  encode(message: NetworkPeer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    if (message.address !== "") {
+      writer.uint32(18).string(message.address);
+    }
+    if (message.subnet !== "") {
+      writer.uint32(26).string(message.subnet);
+    }
+    if (message.engineId !== "") {
+      writer.uint32(34).string(message.engineId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NetworkPeer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNetworkPeer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.subnet = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.engineId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NetworkPeer {
+    return {
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      subnet: isSet(object.subnet) ? globalThis.String(object.subnet) : "",
+      engineId: isSet(object.engineId)
+        ? globalThis.String(object.engineId)
+        : isSet(object.engine_id)
+        ? globalThis.String(object.engine_id)
+        : "",
+    };
+  },
+
+  toJSON(message: NetworkPeer): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.subnet !== "") {
+      obj.subnet = message.subnet;
+    }
+    if (message.engineId !== "") {
+      obj.engineId = message.engineId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NetworkPeer>, I>>(base?: I): NetworkPeer {
+    return NetworkPeer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NetworkPeer>, I>>(object: I): NetworkPeer {
+    const message = createBaseNetworkPeer();
+    message.node = object.node ?? "";
+    message.address = object.address ?? "";
+    message.subnet = object.subnet ?? "";
+    message.engineId = object.engineId ?? "";
+    return message;
+  },
+};
+
+function createBasePodNetwork(): PodNetwork {
+  return { clusterCidr: "", backend: "", peers: [] };
+}
+
+export const PodNetwork: MessageFns<PodNetwork> = {
+  encode(message: PodNetwork, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clusterCidr !== "") {
+      writer.uint32(10).string(message.clusterCidr);
+    }
+    if (message.backend !== "") {
+      writer.uint32(18).string(message.backend);
+    }
+    for (const v of message.peers) {
+      NetworkPeer.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodNetwork {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodNetwork();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clusterCidr = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.peers.push(NetworkPeer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodNetwork {
+    return {
+      clusterCidr: isSet(object.clusterCidr)
+        ? globalThis.String(object.clusterCidr)
+        : isSet(object.cluster_cidr)
+        ? globalThis.String(object.cluster_cidr)
+        : "",
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => NetworkPeer.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PodNetwork): unknown {
+    const obj: any = {};
+    if (message.clusterCidr !== "") {
+      obj.clusterCidr = message.clusterCidr;
+    }
+    if (message.backend !== "") {
+      obj.backend = message.backend;
+    }
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => NetworkPeer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodNetwork>, I>>(base?: I): PodNetwork {
+    return PodNetwork.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodNetwork>, I>>(object: I): PodNetwork {
+    const message = createBasePodNetwork();
+    message.clusterCidr = object.clusterCidr ?? "";
+    message.backend = object.backend ?? "";
+    message.peers = object.peers?.map((e) => NetworkPeer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseLeaderMessage(): LeaderMessage {
-  return { assignments: undefined, eventsAck: undefined };
+  return { assignments: undefined, eventsAck: undefined, podNetwork: undefined };
 }
 
 export const LeaderMessage: MessageFns<LeaderMessage> = {
@@ -2235,6 +2486,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.eventsAck !== undefined) {
       EventsAck.encode(message.eventsAck, writer.uint32(18).fork()).join();
+    }
+    if (message.podNetwork !== undefined) {
+      PodNetwork.encode(message.podNetwork, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2268,6 +2522,14 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
             message.eventsAck = EventsAck.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.podNetwork = PodNetwork.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2288,6 +2550,11 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
         : isSet(object.events_ack)
         ? EventsAck.fromJSON(object.events_ack)
         : undefined,
+      podNetwork: isSet(object.podNetwork)
+        ? PodNetwork.fromJSON(object.podNetwork)
+        : isSet(object.pod_network)
+        ? PodNetwork.fromJSON(object.pod_network)
+        : undefined,
     };
   },
 
@@ -2298,6 +2565,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.eventsAck !== undefined) {
       obj.eventsAck = EventsAck.toJSON(message.eventsAck);
+    }
+    if (message.podNetwork !== undefined) {
+      obj.podNetwork = PodNetwork.toJSON(message.podNetwork);
     }
     return obj;
   },
@@ -2312,6 +2582,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
       : undefined;
     message.eventsAck = (object.eventsAck !== undefined && object.eventsAck !== null)
       ? EventsAck.fromPartial(object.eventsAck)
+      : undefined;
+    message.podNetwork = (object.podNetwork !== undefined && object.podNetwork !== null)
+      ? PodNetwork.fromPartial(object.podNetwork)
       : undefined;
     return message;
   },

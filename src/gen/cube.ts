@@ -183,7 +183,11 @@ export interface PodStatus {
   message?: string | undefined;
   containers: ContainerStatus[];
   /** The Ready condition: Running, and every container ready. */
-  ready?: boolean | undefined;
+  ready?:
+    | boolean
+    | undefined;
+  /** The pod's address on the pod network, shared by its containers; absent until its sandbox runs. */
+  podIp?: string | undefined;
 }
 
 export interface Pod {
@@ -277,6 +281,8 @@ export interface ResourceSummary {
   containers: number;
   restarts: number;
   ports: PublishedPort[];
+  /** For a pod: its address on the pod network, once its sandbox runs. */
+  podIp?: string | undefined;
 }
 
 export interface ResourceSummary_LabelsEntry {
@@ -2530,7 +2536,7 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
 };
 
 function createBasePodStatus(): PodStatus {
-  return { phase: "", reason: undefined, message: undefined, containers: [], ready: undefined };
+  return { phase: "", reason: undefined, message: undefined, containers: [], ready: undefined, podIp: undefined };
 }
 
 export const PodStatus: MessageFns<PodStatus> = {
@@ -2549,6 +2555,9 @@ export const PodStatus: MessageFns<PodStatus> = {
     }
     if (message.ready !== undefined) {
       writer.uint32(40).bool(message.ready);
+    }
+    if (message.podIp !== undefined) {
+      writer.uint32(50).string(message.podIp);
     }
     return writer;
   },
@@ -2606,6 +2615,14 @@ export const PodStatus: MessageFns<PodStatus> = {
             message.ready = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.podIp = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2627,6 +2644,11 @@ export const PodStatus: MessageFns<PodStatus> = {
         ? object.containers.map((e: any) => ContainerStatus.fromJSON(e))
         : [],
       ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : undefined,
+      podIp: isSet(object.podIp)
+        ? globalThis.String(object.podIp)
+        : isSet(object.pod_ip)
+        ? globalThis.String(object.pod_ip)
+        : undefined,
     };
   },
 
@@ -2647,6 +2669,9 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.ready !== undefined) {
       obj.ready = message.ready;
     }
+    if (message.podIp !== undefined) {
+      obj.podIp = message.podIp;
+    }
     return obj;
   },
 
@@ -2660,6 +2685,7 @@ export const PodStatus: MessageFns<PodStatus> = {
     message.message = object.message ?? undefined;
     message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
     message.ready = object.ready ?? undefined;
+    message.podIp = object.podIp ?? undefined;
     return message;
   },
 };
@@ -3512,6 +3538,7 @@ function createBaseResourceSummary(): ResourceSummary {
     containers: 0,
     restarts: 0,
     ports: [],
+    podIp: undefined,
   };
 }
 
@@ -3549,6 +3576,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     }
     for (const v of message.ports) {
       PublishedPort.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.podIp !== undefined) {
+      writer.uint32(98).string(message.podIp);
     }
     return writer;
   },
@@ -3657,6 +3687,14 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
             message.ports.push(PublishedPort.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.podIp = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3705,6 +3743,11 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
       ports: globalThis.Array.isArray(object?.ports)
         ? object.ports.map((e: any) => PublishedPort.fromJSON(e))
         : [],
+      podIp: isSet(object.podIp)
+        ? globalThis.String(object.podIp)
+        : isSet(object.pod_ip)
+        ? globalThis.String(object.pod_ip)
+        : undefined,
     };
   },
 
@@ -3749,6 +3792,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     if (message.ports?.length) {
       obj.ports = message.ports.map((e) => PublishedPort.toJSON(e));
     }
+    if (message.podIp !== undefined) {
+      obj.podIp = message.podIp;
+    }
     return obj;
   },
 
@@ -3778,6 +3824,7 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     message.containers = object.containers ?? 0;
     message.restarts = object.restarts ?? 0;
     message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
+    message.podIp = object.podIp ?? undefined;
     return message;
   },
 };

@@ -1,10 +1,11 @@
-import type { DesiredPod } from "../shared/domain.js";
+import type { DesiredPod, PodNetworkSettings } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 
 /** A node's open sync stream, as the hub uses it. */
 export interface NodeStream {
   send(pods: DesiredPod[]): void;
+  sendNetwork(network: PodNetworkSettings): void;
   /** Ends the stream: the node must join again. */
   end(reason: string): void;
 }
@@ -17,6 +18,7 @@ export interface DesiredPodSource {
 /**
  * Sends each connected node the complete set of pods placed on it, read from the store, whenever that set may have
  * changed. Changes that come together are coalesced into one message per node, and only the nodes concerned are told.
+ * It also sends every node the pod network (its peers) when the stream opens and whenever it changes.
  */
 export class AssignmentHub {
   private readonly streams = new Map<string, NodeStream>();
@@ -26,11 +28,13 @@ export class AssignmentHub {
   constructor(
     private readonly source: DesiredPodSource,
     private readonly log: Logger,
+    private readonly network: () => PodNetworkSettings,
   ) {}
 
   /** Registers a node's stream (replacing an older one) and sends it its pods; returns the function that unregisters it. */
   connect(node: string, stream: NodeStream): () => void {
     this.streams.set(node, stream);
+    stream.sendNetwork(this.network());
     this.notify(node);
     return () => {
       if (this.streams.get(node) === stream) this.streams.delete(node);
@@ -47,6 +51,12 @@ export class AssignmentHub {
   /** Ends every node's stream (the leader is stopping): they would otherwise hold its shutdown until its drain timeout. */
   disconnectAll(reason: string): void {
     for (const node of [...this.streams.keys()]) this.disconnect(node, reason);
+  }
+
+  /** A node joined, left or changed address: every connected node is sent the pod network again. */
+  networkChanged(): void {
+    const network = this.network();
+    for (const stream of this.streams.values()) stream.sendNetwork(network);
   }
 
   /** The set of pods `node` must run may have changed: it is sent again, soon. */

@@ -64,6 +64,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
         ({ sessionId, node }) => {
           callback(null, { sessionId, type: node.type, heartbeatIntervalMs: options.heartbeatIntervalMs });
           nodeReady(node.name);
+          deps.hub.networkChanged();
         },
         (error: Error) => {
           const refused = refusalStatus(error);
@@ -124,6 +125,7 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
             const parts = splitBySize(pods, (pod) => pod.specJson.length + 1024, ASSIGNMENT_PART_BYTES);
             parts.forEach((part, index) => call.write({ assignments: { pods: part, more: index < parts.length - 1 } }));
           },
+          sendNetwork: (podNetwork) => call.write({ podNetwork }),
           end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),
         });
         continue;

@@ -51,6 +51,7 @@ function podSummary(pod: PodSummary & { phase: PodPhase }, nodeHost: string | un
     readyContainers: containers.filter((c) => c.ready ?? c.state === "running").length,
     containers: containers.length,
     restarts: containers.reduce((sum, c) => sum + c.restartCount, 0),
+    podIp: pod.status?.podIp,
     ports: pod.hostPorts.map((port) => ({ ...port, hostAddress: port.hostAddress || (nodeHost ?? "") })),
   };
 }

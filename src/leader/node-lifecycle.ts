@@ -28,7 +28,7 @@ export class NodeLifecycle {
     private readonly registry: NodeRegistry,
     private readonly pods: PodController,
     /** Ends the streams of the nodes that turn NotReady. */
-    private readonly hub: Pick<AssignmentHub, "disconnect">,
+    private readonly hub: Pick<AssignmentHub, "disconnect" | "networkChanged">,
     private readonly keys: Pick<NodeKeys, "revoke" | "has">,
     private readonly log: Logger,
     private readonly options: NodeLifecycleOptions,
@@ -53,6 +53,7 @@ export class NodeLifecycle {
     await this.registry.remove(name);
     this.keys.revoke(name);
     this.hub.disconnect(name, "the node was removed by an admin");
+    this.hub.networkChanged();
     return this.pods.nodeRemoved(name);
   }
 

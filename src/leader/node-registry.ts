@@ -2,7 +2,8 @@ import { alreadyExists } from "./refusals.js";
 import { allocateSubnet, NODE_SUBNET_PREFIX } from "./allocate-subnet.js";
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../shared/clock.js";
-import type { NodeInfo, NodeStatus } from "../shared/domain.js";
+import type { NetworkPeer, NodeInfo, NodeStatus, PodNetworkBackend, PodNetworkSettings } from "../shared/domain.js";
+import { parseHostPort } from "../shared/host-port.js";
 import type { Logger } from "../shared/logger.js";
 import type { StoredNode } from "./store/leader-store.js";
 import type { LeaderStoreContract } from "./store/store-contract.js";
@@ -40,6 +41,8 @@ export interface NodeRegistryOptions {
   leaderNodeId: string;
   /** The pods' addresses: a node is given a subnet of them when it first joins, and keeps it until removed. */
   podCidr: string;
+  /** How nodes carry pod traffic to each other. */
+  podNetwork: PodNetworkBackend;
 }
 
 /**
@@ -118,6 +121,19 @@ export class NodeRegistry {
     if ("subnet" in allocated) return allocated.subnet;
     this.log.warn(`node ${name} joins without a pod subnet: ${allocated.problem}`);
     return undefined;
+  }
+
+  /**
+   * The pod network as every node must set it up: each node that has a subnet, NotReady ones included (a node cut off
+   * from the leader may still run pods its peers reach), at the host its Agent service is reached at.
+   */
+  podNetwork(): PodNetworkSettings {
+    const peers: NetworkPeer[] = [];
+    for (const { node } of this.nodes.values()) {
+      if (!node.podSubnet) continue;
+      peers.push({ node: node.name, address: parseHostPort(node.address, "node address").host, subnet: node.podSubnet, engineId: node.engineId ?? "" });
+    }
+    return { clusterCidr: this.options.podCidr, backend: this.options.podNetwork, peers: peers.sort((a, b) => a.node.localeCompare(b.node)) };
   }
 
   /** Cordons or uncordons a node; false when there is no such node. */

@@ -1,3 +1,4 @@
+import type { PodNetworkBackend } from "../shared/domain.js";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { CubeService } from "../gen/cube.js";
@@ -58,6 +59,8 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   allowHostPaths?: boolean;
   /** The pods' addresses, a /24 of them for each node (default 10.42.0.0/16). */
   podCidr?: string;
+  /** How nodes carry pod traffic to each other (default vxlan). */
+  podNetwork?: PodNetworkBackend;
   /** Events kept per pod, the oldest dropped first (default 300). */
   maxEventsPerPod?: number;
   /** Whether a new node waits for an admin's approval (`cube node approve`) before it may join. */
@@ -120,12 +123,13 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   // A leader that runs no pods needs no warm sandboxes on its node.
   const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : 0 };
   const agent = await openNodeAgent(server, agentConfig, deps, { certificate: NodeCertificate.load(config.dataDir) });
-  const hub = new AssignmentHub(store.pods, log);
   const registry = await NodeRegistry.load(store, clock, log, {
     graceMs: config.heartbeatGraceMs,
     leaderNodeId: agent.nodeId,
     podCidr: config.podCidr ?? DEFAULT_POD_CIDR,
+    podNetwork: config.podNetwork ?? "vxlan",
   });
+  const hub = new AssignmentHub(store.pods, log, () => registry.podNetwork());
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {

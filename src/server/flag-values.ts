@@ -4,7 +4,9 @@ import { parseDuration } from "../shared/duration.js";
 import { LABEL_KEY, LABEL_VALUE } from "../shared/labels.js";
 import { MIN_SECRET_LENGTH } from "../shared/tls/join-token.js";
 import type { PlacementPolicy } from "../leader/place-pod.js";
-import { NODE_SUBNET_PREFIX, parseCidr } from "../leader/allocate-subnet.js";
+import { NODE_SUBNET_PREFIX } from "../leader/allocate-subnet.js";
+import { parseCidr } from "../shared/cidr.js";
+import { POD_NETWORK_BACKENDS, type PodNetworkBackend } from "../shared/domain.js";
 
 /** A mistake in cube-server's flags or environment: its message is the one line it prints. */
 export class UsageError extends Error {}
@@ -103,4 +105,10 @@ export function podCidrFlag(value: string): string {
     throw new UsageError(`--pod-cidr must be an IPv4 network of /${NODE_SUBNET_PREFIX} or larger, such as 10.42.0.0/16, got "${value}"`);
   }
   return value;
+}
+
+export function podNetworkFlag(value: string): PodNetworkBackend {
+  const backend = POD_NETWORK_BACKENDS.find((known) => known === value);
+  if (!backend) throw new UsageError(`--pod-network must be ${POD_NETWORK_BACKENDS.join(" or ")}, got "${value}"`);
+  return backend;
 }

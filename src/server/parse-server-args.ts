@@ -18,6 +18,7 @@ import {
   secretFlag,
   checkSecretLength,
   podCidrFlag,
+  podNetworkFlag,
   UsageError,
 } from "./flag-values.js";
 
@@ -82,6 +83,11 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     placement: { env: "CUBE_PLACEMENT", help: "spread (the least allocated node) or binpack (the most allocated that fits)", default: () => "spread" },
     "host-port-range": { env: "CUBE_HOST_PORT_RANGE", help: 'where "auto" host ports are taken from', default: () => "30000-32767" },
     "pod-cidr": { env: "CUBE_POD_CIDR", help: "the pods' addresses: each node is given a /24 of it when it first joins", default: () => DEFAULT_POD_CIDR },
+    "pod-network": {
+      env: "CUBE_POD_NETWORK",
+      help: "how nodes carry pod traffic: vxlan (over any IP network; UDP 8472 between nodes) or host-gw (direct routes: nodes on one link)",
+      default: () => "vxlan",
+    },
     "max-events-per-pod": { env: "CUBE_MAX_EVENTS_PER_POD", help: "events kept per pod (repeats count as one); the oldest go first", default: () => "300" },
     "allow-host-paths": {
       env: "CUBE_ALLOW_HOST_PATHS",
@@ -117,8 +123,8 @@ export function serverUsage(): string {
   return [
     "usage: cube-server leader [--token-file F] [--admin-password-file F] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
-    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--pod-cidr 10.42.0.0/16] [--allow-host-paths] [--approve-nodes]",
-    "                          [--label KEY=VALUE]...",
+    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--pod-cidr 10.42.0.0/16] [--pod-network vxlan|host-gw] [--approve-nodes]",
+    "                          [--allow-host-paths] [--label KEY=VALUE]...",
     "       cube-server follower --leader HOST:PORT --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "                          [--label KEY=VALUE]...",
     "",
@@ -238,6 +244,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         placement: { policy: placementFlag(required("placement")), hostPortRange: portRangeFlag(required("host-port-range")) },
         allowHostPaths: yesNo(required("allow-host-paths"), "allow-host-paths"),
         podCidr: podCidrFlag(required("pod-cidr")),
+        podNetwork: podNetworkFlag(required("pod-network")),
         approveNodes: yesNo(required("approve-nodes"), "approve-nodes"),
         maxEventsPerPod: wholeNumberFlag(required("max-events-per-pod"), "max-events-per-pod"),
       },

@@ -1,7 +1,7 @@
 // The domain's types and their wire messages. The protos spell the domain's words as strings and carry a pod's spec
 // as the manifest's JSON, so a conversion is a narrowing of strings to the domain's unions, and a default for an
 // absent timestamp; a domain value is already a valid message (a `DesiredPod` is an `AssignedPod` as it is).
-import type { AssignedPod } from "../gen/agent.js";
+import type { AssignedPod, PodNetwork } from "../gen/agent.js";
 import type { ContainerStatus as WireContainerStatus, Event, Node, PodStatus, PublishedPort as WirePublishedPort } from "../gen/cube.js";
 import type {
   ContainerState,
@@ -13,6 +13,8 @@ import type {
   NodeType,
   PodEvent,
   PodPhase,
+  PodNetworkBackend,
+  PodNetworkSettings,
   PodStatusReport,
   Protocol,
   PublishedPort,
@@ -53,4 +55,8 @@ export function publishedPortFromWire(port: WirePublishedPort): PublishedPort {
 
 export function desiredPodFromWire(pod: AssignedPod): DesiredPod {
   return { ...pod, hostPorts: pod.hostPorts.map(publishedPortFromWire) };
+}
+
+export function podNetworkFromWire(network: PodNetwork): PodNetworkSettings {
+  return { ...network, backend: network.backend as PodNetworkBackend };
 }

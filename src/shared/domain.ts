@@ -25,6 +25,28 @@ export interface NodeInfo {
   podSubnet?: string;
 }
 
+/** How nodes carry pod traffic to each other: VXLAN over any IP network, or direct routes between nodes on one link. */
+export type PodNetworkBackend = "vxlan" | "host-gw";
+export const POD_NETWORK_BACKENDS: readonly PodNetworkBackend[] = ["vxlan", "host-gw"];
+
+/** One node of the pod network, as the others reach it. */
+export interface NetworkPeer {
+  node: string;
+  /** The node's IP address. */
+  address: string;
+  subnet: string;
+  /** Nodes on one engine share a host: nothing is routed between them. */
+  engineId: string;
+}
+
+/** The cluster's pod network, as the leader tells each node. */
+export interface PodNetworkSettings {
+  clusterCidr: string;
+  backend: PodNetworkBackend;
+  /** Every node with a subnet, the receiving one included. */
+  peers: NetworkPeer[];
+}
+
 /** Node names follow DNS rules (host names are the default), which also keeps them safe in labels and logs. */
 export const NODE_NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 
@@ -237,6 +259,8 @@ export interface PodStatusReport {
   containers: ContainerStatus[];
   /** The pod's Ready condition: Running, and every container ready. */
   ready?: boolean;
+  /** The pod's address on the pod network (its sandbox's), once its sandbox runs. */
+  podIp?: string;
 }
 
 export type EventType = "Normal" | "Warning";

@@ -224,6 +224,31 @@ const cases: Case[] = [
     observed: [...healthyWeb(), observed("app", { createdAt: at(9) })],
     expected: ["remove app/running (7s)"],
   },
+  {
+    name: "the pod network ready, the sandbox on it: nothing to do",
+    observed: [observed(undefined, { network: "cube-pods-n" }), observed("app"), observed("sidecar")],
+    memory: { ...noMemory, network: { name: "cube-pods-n", ready: true } },
+    expected: [],
+  },
+  {
+    name: "a sandbox made before the node had its pod network: the pod starts again on it (kubelet's SandboxChanged)",
+    observed: healthyWeb(),
+    memory: { ...noMemory, network: { name: "cube-pods-n", ready: true } },
+    expected: ["remove app/running (7s)", "remove sidecar/running (7s)", "remove pause/running (0s)", "create sandbox", ...startsInNew],
+  },
+  {
+    name: "the pod network not ready yet: a new pod waits for it, a running one is left as it is",
+    pods: [webPod(), webPod({ uid: "uid-new", name: "new" })],
+    observed: healthyWeb(),
+    memory: { ...noMemory, network: { name: "cube-pods-n", ready: false } },
+    expected: [],
+  },
+  {
+    name: "a warm sandbox off the pod network is not claimed; one on it is",
+    observed: [warmSandbox("warm-old", { network: "default" }), warmSandbox("warm-1", { network: "cube-pods-n" })],
+    memory: { ...noMemory, network: { name: "cube-pods-n", ready: true } },
+    expected: ["claim warm-1", "start app in warm-1", "start sidecar in warm-1"],
+  },
 ];
 
 describe("computePodActions", () => {

@@ -23,6 +23,17 @@ describe("derivePodStatus", () => {
     expect(status.containers[0].startedAt).to.deep.equal(at(1));
   });
 
+  it("gives the pod its sandbox's address once the sandbox runs, whatever its containers do", () => {
+    expect(derivePodStatus(webPod(), [observed(undefined, { podIp: "10.42.0.5" })], noMemory)).to.deep.include({
+      phase: "ContainerCreating",
+      podIp: "10.42.0.5",
+    });
+    expect(derivePodStatus(webPod(), [observed(undefined, { podIp: "10.42.0.5" }), observed("app"), observed("sidecar")], noMemory).podIp).to.equal(
+      "10.42.0.5",
+    );
+    expect(derivePodStatus(webPod(), [observed(undefined, { podIp: "10.42.0.5", state: "exited" })], noMemory).podIp).to.equal(undefined);
+  });
+
   it("is ContainerCreating while something is missing", () => {
     expect(derivePodStatus(webPod(), [], noMemory).phase).to.equal("ContainerCreating");
     expect(derivePodStatus(webPod(), [observed(undefined), observed("app")], noMemory).containers[1]).to.deep.include({

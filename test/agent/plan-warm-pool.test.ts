@@ -40,6 +40,18 @@ const cases: Case[] = [
   },
   { name: "a lower target: the oldest beyond it go", observed: full, situation: { target: 1 }, expected: ["remove w1"] },
   { name: "target zero drains the pool", observed: full, situation: { target: 0 }, expected: ["remove w2", "remove w1"] },
+  {
+    name: "warm sandboxes off the node's pod network go, and new ones are made on it",
+    observed: [warmSandbox("old", { network: "default" }), warmSandbox("w1", { network: "cube-pods-n" })],
+    situation: { network: { name: "cube-pods-n", ready: true } },
+    expected: ["remove old", "createWarmSandbox"],
+  },
+  {
+    name: "the pod network not ready: none is made (nor removed) until it is",
+    observed: [warmSandbox("old", { network: "default" })],
+    situation: { network: { name: "cube-pods-n", ready: false } },
+    expected: [],
+  },
 ];
 
 describe("planWarmPool", () => {

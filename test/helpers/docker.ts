@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { readContainerIdentity } from "../../src/agent/container-labels.js";
+import { podNetworkIdentity, readContainerIdentity } from "../../src/agent/container-labels.js";
+import { applyHostCommands, observeHostNetwork, runHostCommand } from "../../src/agent/network/host-network.js";
+import { planHostNetwork } from "../../src/agent/network/plan-host-network.js";
 
 const run = promisify(execFile);
 
@@ -51,11 +53,17 @@ export async function allPodContainers(node?: string): Promise<ContainerInfo[]> 
   return (await containersWithLabels(node === undefined ? "cube.node" : `cube.node=${node}`)).filter((c) => c.pod !== "");
 }
 
-/** Removes, by force, the containers that Cube made for these nodes. */
-export async function removeNodeContainers(nodes: string[]): Promise<void> {
+/**
+ * Removes what Cube made on this machine for these nodes: their containers (by force), their pod networks, and their
+ * part of the host's pod network (by the agent's own plan for a node that is gone). Servers that stop leave them, as
+ * they leave their pods running.
+ */
+export async function removeNodeLeftovers(nodes: string[]): Promise<void> {
   for (const node of nodes) {
     const ids = (await containersWithLabels(`cube.node=${node}`)).map((c) => c.id);
     if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]);
+    await run("docker", ["network", "rm", podNetworkIdentity(node).name]).catch(() => undefined);
+    await applyHostCommands(runHostCommand, planHostNetwork(node, undefined, await observeHostNetwork(runHostCommand)));
   }
 }
 

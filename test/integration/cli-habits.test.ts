@@ -80,8 +80,9 @@ describe("the CLI, with kubectl's habits", function () {
     expect(parseYaml(await cluster.cubeOk("get", "pod/web", "-o", "yaml")).manifest.metadata.labels).to.deep.equal({ app: "web", tier: "front" });
     expect(await cluster.cubeOk("get", "pods", "-o", "name")).to.equal("pod/api\npod/db\npod/web\n");
     const wide = (await cluster.cubeOk("list", "pod", "-o", "wide")).trimEnd().split("\n");
-    expect(wide[0]).to.match(/^name\s+\| status\s+\| age\s+\| ready \| restarts \| node\s+\| ports/i);
-    expect(wide[1]).to.match(/^api\s+\| Running \| \S+\s+\| 1\/1\s+\| 0\s+\| h\w+-main/);
+    expect(wide[0]).to.match(/^name\s+\| status\s+\| age\s+\| ready \| restarts \| ip\s+\| node\s+\| ports/i);
+    // Its address on the node's pod network (the leader's node has the pod CIDR's first /24).
+    expect(wide[1]).to.match(/^api\s+\| Running \| \S+\s+\| 1\/1\s+\| 0\s+\| 10\.42\.0\.\d+\s+\| h\w+-main/);
   });
 
   it("selects by labels (-l) to list and to delete", async () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { allocateSubnet, formatCidr, parseCidr } from "../../src/leader/allocate-subnet.js";
+import { allocateSubnet } from "../../src/leader/allocate-subnet.js";
+import { formatCidr, parseCidr } from "../../src/shared/cidr.js";
 
 describe("allocateSubnet: a node's pod subnet", () => {
   const cases: { name: string; cidr: string; prefix: number; taken: string[]; expected: ReturnType<typeof allocateSubnet> }[] = [

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AssignmentHub, type NodeStream } from "../../src/leader/assignment-hub.js";
-import type { DesiredPod } from "../../src/shared/domain.js";
+import type { DesiredPod, PodNetworkSettings } from "../../src/shared/domain.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 
 const desired = (name: string): DesiredPod => ({
@@ -15,11 +15,13 @@ const desired = (name: string): DesiredPod => ({
 });
 
 /** A node's stream that records what it is sent, as pod names, and why it ended. */
-function recordingStream(): NodeStream & { sent: string[][]; ended?: string } {
+function recordingStream(): NodeStream & { sent: string[][]; networks: string[][]; ended?: string } {
   const stream = {
     sent: [] as string[][],
+    networks: [] as string[][],
     ended: undefined as string | undefined,
     send: (pods: DesiredPod[]) => void stream.sent.push(pods.map((p) => p.name)),
+    sendNetwork: (network: PodNetworkSettings) => void stream.networks.push(network.peers.map((peer) => peer.node)),
     end: (reason: string) => void (stream.ended = reason),
   };
   return stream;
@@ -33,6 +35,7 @@ describe("AssignmentHub", () => {
   let reads: string[];
   let hub: AssignmentHub;
   let log: MemoryLogger;
+  let peers: string[];
 
   beforeEach(() => {
     placed = new Map([
@@ -40,6 +43,7 @@ describe("AssignmentHub", () => {
       ["n2", []],
     ]);
     reads = [];
+    peers = ["n1"];
     log = new MemoryLogger();
     hub = new AssignmentHub(
       {
@@ -50,7 +54,26 @@ describe("AssignmentHub", () => {
         },
       },
       log,
+      () => ({
+        clusterCidr: "10.42.0.0/16",
+        backend: "vxlan",
+        peers: peers.map((node) => ({ node, address: "10.0.0.1", subnet: "10.42.0.0/24", engineId: "" })),
+      }),
     );
+  });
+
+  it("sends a node that connects the pod network, and every connected node the network again when it changes", async () => {
+    const first = recordingStream();
+    const second = recordingStream();
+    hub.connect("n1", first);
+    peers = ["n1", "n2"];
+    hub.connect("n2", second);
+    hub.networkChanged();
+    expect(first.networks).to.deep.equal([["n1"], ["n1", "n2"]]);
+    expect(second.networks).to.deep.equal([
+      ["n1", "n2"],
+      ["n1", "n2"],
+    ]);
   });
 
   it("sends a node that connects the pods placed on it, read from the source", async () => {

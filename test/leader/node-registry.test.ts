@@ -24,7 +24,7 @@ describe("NodeRegistry", () => {
   let clock: FakeClock;
   let registry: NodeRegistry;
 
-  const load = async () => NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: grace, leaderNodeId: "leader-id", podCidr });
+  const load = async () => NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: grace, leaderNodeId: "leader-id", podCidr, podNetwork: "vxlan" });
   const statuses = () => Object.fromEntries(registry.list().map((node) => [node.name, node.status]));
 
   beforeEach(async () => {
@@ -48,7 +48,7 @@ describe("NodeRegistry", () => {
     await registry.join({ name: "a", nodeId: "a-id", address: "10.0.0.2:4243" });
     expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", a: "10.42.1.0/24" });
     const log = new MemoryLogger();
-    registry = await NodeRegistry.load(store, clock, log, { graceMs: grace, leaderNodeId: "leader-id", podCidr });
+    registry = await NodeRegistry.load(store, clock, log, { graceMs: grace, leaderNodeId: "leader-id", podCidr, podNetwork: "vxlan" });
     await registry.join({ name: "b", nodeId: "b-id", address: "10.0.0.3:4243" });
     expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", a: "10.42.1.0/24", b: undefined });
     expect(log.lines.join("\n")).to.include("node b joins without a pod subnet: every /24 subnet of the pod CIDR 10.42.0.0/23 is held (2 nodes)");
@@ -56,6 +56,26 @@ describe("NodeRegistry", () => {
     await registry.remove("b");
     await registry.join({ name: "c", nodeId: "c-id", address: "10.0.0.4:4243" });
     expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", c: "10.42.1.0/24" });
+  });
+
+  it("tells the pod network: every node with a subnet at its address's host, NotReady ones included, removed ones not", async () => {
+    await registry.join({ name: "main", nodeId: "leader-id", address: "10.0.0.1:4242", engineId: "e1" });
+    await registry.join({ name: "worker", nodeId: "w-id", address: "[fd00::2]:4243", engineId: "e2" });
+    await registry.join({ name: "late", nodeId: "l-id", address: "10.0.0.3:4243" });
+    clock.advance(grace + 1);
+    await registry.checkLiveness();
+    expect(statuses()).to.deep.equal({ late: "NotReady", main: "NotReady", worker: "NotReady" });
+    expect(registry.podNetwork()).to.deep.equal({
+      clusterCidr: podCidr,
+      backend: "vxlan",
+      // Two /24s in the /23: the third node has none and is no peer.
+      peers: [
+        { node: "main", address: "10.0.0.1", subnet: "10.42.0.0/24", engineId: "e1" },
+        { node: "worker", address: "fd00::2", subnet: "10.42.1.0/24", engineId: "e2" },
+      ],
+    });
+    await registry.remove("worker");
+    expect(registry.podNetwork().peers.map((peer) => peer.node)).to.deep.equal(["main"]);
   });
 
   it("lists joined nodes as Ready, the leader's own node as Leader", async () => {

@@ -28,7 +28,12 @@ describe("PodController", () => {
     dir = tempDir("controller");
     store = await LeaderStore.open(join(dir.path, "leader.db"));
     clock = new FakeClock();
-    registry = await NodeRegistry.load(store, clock, new MemoryLogger(), { graceMs: 15_000, leaderNodeId: "leader", podCidr: DEFAULT_POD_CIDR });
+    registry = await NodeRegistry.load(store, clock, new MemoryLogger(), {
+      graceMs: 15_000,
+      leaderNodeId: "leader",
+      podCidr: DEFAULT_POD_CIDR,
+      podNetwork: "vxlan",
+    });
     notified = [];
     controller = new PodController(store, registry, { notify: (node) => notified.push(node) }, clock, new MemoryLogger());
   });

@@ -1,7 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { systemClock, type Clock } from "../../shared/clock.js";
 import { belongsTo, readContainerIdentity } from "../container-labels.js";
-import type { ContainerRuntime, CreateContainerOptions, ExecOptions, ExecProcess, LogOptions, ObservedContainer } from "../container-runtime.js";
+import type {
+  ContainerRuntime,
+  CreateContainerOptions,
+  ExecOptions,
+  ExecProcess,
+  LogOptions,
+  ObservedContainer,
+  PodNetworkSpec,
+} from "../container-runtime.js";
+import { addressIn, parseCidr } from "../../shared/cidr.js";
 import type { LogLine, OutputStream } from "../log-lines.js";
 import { PAUSE_IMAGE } from "../pause-image.js";
 
@@ -16,6 +25,8 @@ interface FakeContainer {
   createdAt: Date;
   startedAt?: Date;
   finishedAt?: Date;
+  /** Its address on its network, given at its first start. */
+  podIp?: string;
 }
 
 /**
@@ -47,6 +58,8 @@ export class FakeRuntime implements ContainerRuntime {
   capacityOf = { cpuMillis: 4000, memoryBytes: 8 * 2 ** 30, engineId: `fake-${randomBytes(6).toString("hex")}` };
   /** Named volumes, by name, with their labels. */
   readonly volumes = new Map<string, Record<string, string>>();
+  /** Networks, by name, with the addresses given so far on each. */
+  readonly networks = new Map<string, { spec: PodNetworkSpec; given: number }>();
 
   constructor(private readonly clock: Clock = systemClock) {}
 
@@ -113,6 +126,8 @@ export class FakeRuntime implements ContainerRuntime {
         startedAt: c.startedAt,
         finishedAt: c.finishedAt,
         image: c.options.image,
+        network: c.options.networkOf ? `container:${c.options.networkOf}` : (c.options.network ?? "default"),
+        podIp: c.state === "running" ? c.podIp : undefined,
       }));
     await this.held("listContainers");
     return listed;
@@ -158,6 +173,8 @@ export class FakeRuntime implements ContainerRuntime {
       throw new Error(`cannot join network of a non running container: ${container.options.networkOf}`);
     }
     Object.assign(container, { state: "running", startedAt: new Date(this.clock.now()), exitCode: undefined, finishedAt: undefined });
+    const onNetwork = container.options.network && this.networks.get(container.options.network);
+    if (onNetwork && !container.podIp) container.podIp = addressIn(parseCidr(onNetwork.spec.subnet)!, 2 + onNetwork.given++);
   }
 
   async renameContainer(id: string, name: string): Promise<void> {
@@ -185,6 +202,20 @@ export class FakeRuntime implements ContainerRuntime {
     await this.held("removeContainer");
     this.maybeFail("removeContainer");
     this.containers.delete(id);
+  }
+
+  async ensureNetwork(spec: PodNetworkSpec): Promise<void> {
+    const existing = this.networks.get(spec.name);
+    if (existing && JSON.stringify(existing.spec) === JSON.stringify(spec)) return;
+    if (existing) {
+      for (const container of this.containers.values()) if (container.options.network === spec.name) await this.removeContainer(container.id);
+    }
+    this.calls.push(`create network ${spec.name} ${spec.subnet}`);
+    this.networks.set(spec.name, { spec, given: 0 });
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    if (this.networks.delete(name)) this.calls.push(`remove network ${name}`);
   }
 
   async addressOf(id: string): Promise<string | undefined> {

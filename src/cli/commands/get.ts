@@ -22,6 +22,7 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
     labels: pod?.metadata?.labels ?? {},
     createdAt: pod?.metadata?.createdAt,
     node: pod?.node ?? null,
+    podIp: pod?.status?.podIp ?? null,
     status: pod?.status?.phase,
     ready: pod?.status?.ready,
     reason: pod?.status?.reason,
@@ -89,6 +90,7 @@ function renderPod(name: string, response: GetResponse, now: Date): string {
     `Type:     pod`,
     `Status:   ${colorStatus(pod.status ?? "")}${pod.message ? ` (${printable(pod.message)})` : ""}`,
     `Node:     ${pod.node ?? "<none>"}`,
+    `IP:       ${pod.podIp ?? "<none>"}`,
     `Labels:   ${
       Object.entries(pod.labels)
         .map(([k, v]) => `${k}=${v}`)

@@ -1,0 +1,166 @@
+import { isIPv4 } from "node:net";
+import type { PodNetworkSettings } from "../../shared/domain.js";
+import type { Logger } from "../../shared/logger.js";
+import { addressIn, parseCidr } from "../../shared/cidr.js";
+import { podNetworkIdentity } from "../container-labels.js";
+import { runtimeErrorMessage, type ContainerRuntime } from "../container-runtime.js";
+import { applyHostCommands, observeHostNetwork, uplinkOf, type RunCommand } from "./host-network.js";
+import { planHostNetwork, podNetworkMtu, type HostNetworkDesired } from "./plan-host-network.js";
+
+/** After a failure, the pod network is set up again this much later (and at every change from the leader). */
+const RETRY_MS = 5000;
+
+/** Where a node's pods' sandboxes go: the engine network, once it exists, and its gateway (the host's end). */
+export interface SandboxNetwork {
+  name: string;
+  gateway: string;
+}
+
+/** What the pod sync needs to know of the node's pod network: absent, the node has none (the engine's default bridge). */
+export interface PodNetworkState {
+  name: string;
+  /** The engine network exists: sandboxes can be made on it. */
+  ready: boolean;
+}
+
+export interface PodNetworkDependencies {
+  node: string;
+  runtime: ContainerRuntime;
+  store: { podNetwork(): Promise<PodNetworkSettings | undefined>; savePodNetwork(settings: PodNetworkSettings | undefined): Promise<void> };
+  run: RunCommand;
+  log: Logger;
+  /** The network became ready or changed: pods waiting for it can go on. */
+  changed: () => void;
+}
+
+const isLoopback = (address: string) => address.startsWith("127.") || address === "::1";
+
+/**
+ * The node's part of the pod network: the engine network its pods' sandboxes are on (its subnet, gateway .1, the MTU
+ * the backend leaves), and on the host the routes, VXLAN device and firewall rules that carry pod traffic to the other
+ * hosts (planned by planHostNetwork from what the host has). Set up from what the node last kept at its start, then at
+ * every change the leader sends; one pass at a time, retried after a failure.
+ */
+export class PodNetwork {
+  private settings?: PodNetworkSettings;
+  private state?: PodNetworkState;
+  private gateway?: string;
+  private running?: Promise<void>;
+  private again = false;
+  private retry?: NodeJS.Timeout;
+  private stopped = false;
+  /** The last problem logged, so that a retry that fails the same way is not logged again. */
+  private lastProblem?: string;
+
+  constructor(private readonly deps: PodNetworkDependencies) {}
+
+  /** Sets up what the node kept from the leader's last word; resolves once that first pass is done. */
+  async start(): Promise<void> {
+    this.settings = await this.deps.store.podNetwork();
+    this.reconcile();
+    await this.running;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    return this.running ?? Promise.resolve();
+  }
+
+  /** The leader's word on the pod network: kept, and set up. */
+  async update(settings: PodNetworkSettings): Promise<void> {
+    if (JSON.stringify(settings) === JSON.stringify(this.settings)) return;
+    this.settings = settings;
+    await this.deps.store.savePodNetwork(settings);
+    this.reconcile();
+  }
+
+  /** The node left the cluster: everything of the pod network goes from the host (its pods are gone first). */
+  async tearDown(): Promise<void> {
+    this.settings = undefined;
+    await this.deps.store.savePodNetwork(undefined);
+    this.reconcile();
+    await this.running;
+  }
+
+  /** For the pod sync's decisions. */
+  current(): PodNetworkState | undefined {
+    return this.state;
+  }
+
+  /** For a new sandbox: the network to put it on, once ready. */
+  sandboxNetwork(): SandboxNetwork | undefined {
+    return this.state?.ready && this.gateway ? { name: this.state.name, gateway: this.gateway } : undefined;
+  }
+
+  private reconcile(): void {
+    if (this.stopped) return;
+    clearTimeout(this.retry);
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.pass();
+          if (this.lastProblem) this.deps.log.info("the pod network is set up again");
+          this.lastProblem = undefined;
+        } catch (error) {
+          const problem = runtimeErrorMessage(error);
+          if (problem !== this.lastProblem) this.deps.log.error(`cannot set up the pod network (again in ${RETRY_MS / 1000}s): ${problem}`);
+          this.lastProblem = problem;
+          if (!this.again && !this.stopped) this.retry = setTimeout(() => this.reconcile(), RETRY_MS);
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => (this.running = undefined));
+  }
+
+  private async pass(): Promise<void> {
+    const { node, runtime, run, log } = this.deps;
+    const settings = this.settings;
+    const own = settings?.peers.find((peer) => peer.node === node);
+    const identity = podNetworkIdentity(node);
+    if (!settings || !own) {
+      const had = this.state;
+      this.state = undefined;
+      this.gateway = undefined;
+      await applyHostCommands(run, planHostNetwork(node, undefined, await observeHostNetwork(run)));
+      if (had) await runtime.removeNetwork(identity.name);
+      if (had) this.deps.changed();
+      return;
+    }
+    const uplink = isLoopback(own.address) ? undefined : await uplinkOf(run, own.address);
+    const gateway = addressIn(parseCidr(own.subnet)!, 1);
+    if (this.state?.name !== identity.name || this.gateway !== gateway) this.state = { name: identity.name, ready: false };
+    await runtime.ensureNetwork({ ...identity, subnet: own.subnet, gateway, mtu: podNetworkMtu(settings.backend, uplink?.mtu ?? 1500) });
+    const becameReady = !this.state.ready;
+    this.state = { name: identity.name, ready: true };
+    this.gateway = gateway;
+    if (becameReady) this.deps.changed();
+
+    // Nodes on this node's engine share its host (their subnets are its bridges'); the others are reached from its address.
+    const remote = settings.peers.filter((peer) => peer.node !== node && !(own.engineId !== "" && peer.engineId === own.engineId));
+    const reachable = uplink ? remote.filter((peer) => isIPv4(peer.address) && !isLoopback(peer.address)) : [];
+    if (reachable.length < remote.length) {
+      const unreachable = remote.filter((peer) => !reachable.includes(peer)).map((peer) => `${peer.node} (${peer.address})`);
+      const problem = uplink
+        ? `the pods of ${unreachable.join(", ")} cannot be reached from here: only IPv4 addresses other than loopback are`
+        : `this node's address ${own.address} is on no interface of this host (or is loopback): the pods of ${unreachable.join(", ")} cannot be reached from here; give the node the address other hosts reach it at (--advertise, or the leader's --listen)`;
+      if (problem !== this.lastProblem) log.warn(problem);
+      this.lastProblem = problem;
+    }
+    const desired: HostNetworkDesired | undefined = {
+      clusterCidr: settings.clusterCidr,
+      subnet: own.subnet,
+      backend: settings.backend,
+      address: own.address,
+      uplink: uplink ?? { name: "lo", mtu: 1500 },
+      peers: reachable,
+    };
+    const commands = planHostNetwork(node, desired, await observeHostNetwork(run));
+    if (commands.length > 0) log.info(`pod network: ${commands.map((command) => command.reason).join("; ")}`);
+    await applyHostCommands(run, commands);
+  }
+}
