@@ -38,13 +38,23 @@ export interface NodeMemory {
   network?: PodNetworkState;
 }
 
-/** Whether a sandbox is where the node's sandboxes go now (any network, for a node without a pod network). */
-export function onPodNetwork(sandbox: ObservedContainer, network: PodNetworkState | undefined): boolean {
+/** The engine's name for the node's own network, which a `hostNetwork` pod's sandbox is on. */
+export const HOST_NETWORK = "host";
+
+/**
+ * Whether a sandbox is where the node's sandboxes go now: the node's own network for a `hostNetwork` pod, else the pod
+ * network (any network, for a node without one).
+ */
+export function onPodNetwork(sandbox: ObservedContainer, network: PodNetworkState | undefined, pod?: LocalPod): boolean {
+  if (pod?.spec.hostNetwork) return sandbox.network === HOST_NETWORK;
   return !network || sandbox.network === network.name;
 }
 
-/** A pod can take a warm sandbox unless it publishes host ports (set when a sandbox is created) or sets its hostname. */
-const canUseWarmSandbox = (pod: LocalPod) => pod.hostPorts.length === 0 && pod.spec.hostname === undefined;
+/**
+ * A pod can take a warm sandbox unless it publishes host ports (set when a sandbox is created), sets its hostname, or
+ * uses the node's network.
+ */
+const canUseWarmSandbox = (pod: LocalPod) => pod.hostPorts.length === 0 && pod.spec.hostname === undefined && !pod.spec.hostNetwork;
 
 const TERMINATION_REASONS = {
   deleted: "the pod was deleted",
@@ -95,14 +105,14 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
   const running = sandboxes.find((c) => c.state === "running");
   // A sandbox made before the node had its pod network (or on an older one) is replaced once the network is ready, as
   // kubelet does when a pod's sandbox changed: the pod starts again, with an address other pods reach.
-  const misplaced = running && memory.network?.ready && !onPodNetwork(running, memory.network);
+  const misplaced = running && (memory.network?.ready || pod.spec.hostNetwork) && !onPodNetwork(running, memory.network, pod);
   const sandbox = misplaced ? undefined : running;
   if (!sandbox) {
     // Sandboxes wait for the node's pod network to be ready (the pod stays ContainerCreating).
-    if (memory.network && !memory.network.ready) return actions;
+    if (memory.network && !memory.network.ready && !pod.spec.hostNetwork) return actions;
     // Without its sandbox a pod has no network: start it over, its containers in the same plan as their new sandbox.
     const why = misplaced
-      ? `the pod's sandbox is not on the node's pod network ${memory.network!.name}: the pod starts again on it`
+      ? `the pod's sandbox is not on ${pod.spec.hostNetwork ? "the node's own network" : `the node's pod network ${memory.network!.name}`}: the pod starts again on it`
       : sandboxes.length > 0
         ? "the pod's sandbox stopped"
         : "the pod has no sandbox yet";

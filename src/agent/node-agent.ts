@@ -12,6 +12,7 @@ import { CALL_TIMEOUT_MS, LeaderConnection } from "./leader-connection.js";
 import { PodSync } from "./pod-sync.js";
 import { desiredPodFromWire, eventToWire, podNetworkFromWire } from "../shared/codec.js";
 import { PodNetwork } from "./network/pod-network.js";
+import { ClusterNames } from "./network/dns-server.js";
 import type { RunCommand } from "./network/host-network.js";
 import { saysRemoved } from "../shared/node-removal.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
@@ -66,6 +67,8 @@ export class NodeAgent {
   private readonly abort = new AbortController();
   private readonly pods: PodSync;
   private readonly network: PodNetwork;
+  /** The cluster's names, as the leader pushes them, for the node's DNS server. */
+  private readonly names = new ClusterNames();
   private readonly clock: Clock;
   private session?: Session;
   private outboxFlush?: Promise<void>;
@@ -86,6 +89,7 @@ export class NodeAgent {
       store: options.store,
       run: options.hostCommands,
       log: options.log,
+      names: this.names,
       changed: () => this.pods.trigger(),
     });
     this.pods = new PodSync({
@@ -216,6 +220,7 @@ export class NodeAgent {
     }
     if (message.eventsAck) await this.options.store.acknowledge(message.eventsAck.upToSequence);
     if (message.podNetwork) await this.network.update(podNetworkFromWire(message.podNetwork));
+    if (message.podNames) this.names.apply(message.podNames);
   }
 
   /** Sends what the outbox holds beyond what this session already sent; one flush at a time. */

@@ -1,7 +1,7 @@
 import type { Clock } from "../shared/clock.js";
 import type { ContainerSpec, EventType, RestartSettings } from "../shared/domain.js";
 import { cpuMillis, memoryBytes } from "../shared/quantities.js";
-import type { PodAction } from "./compute-pod-actions.js";
+import { HOST_NETWORK, type PodAction } from "./compute-pod-actions.js";
 import { claimedSandboxName, containerLabels, containerName, volumeOf, warmSandboxIdentity } from "./container-labels.js";
 import { runtimeErrorMessage, type ContainerRuntime, type CreateContainerOptions } from "./container-runtime.js";
 import type { LocalPod } from "./local-pod.js";
@@ -31,10 +31,11 @@ export interface PodActionDependencies {
   sandboxNetwork(): SandboxNetwork | undefined;
 }
 
-/** A new sandbox's network settings. */
-function sandboxPlacement(deps: PodActionDependencies): Pick<CreateContainerOptions, "network"> {
+/** A new sandbox's network settings: the node's own network for a `hostNetwork` pod (its resolvers, its ports). */
+function sandboxPlacement(deps: PodActionDependencies, pod?: LocalPod): Pick<CreateContainerOptions, "network" | "dns"> {
+  if (pod?.spec.hostNetwork) return { network: HOST_NETWORK };
   const network = deps.sandboxNetwork();
-  return network ? { network: network.name } : {};
+  return network ? { network: network.name, ...(network.dns ? { dns: network.dns } : {}) } : {};
 }
 
 /**
@@ -150,9 +151,9 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
         name: containerName(node, pod, "pause"),
         image,
         labels: containerLabels(node, pod),
-        hostname: pod.spec.hostname,
-        ports,
-        ...sandboxPlacement(deps),
+        // On the node's network, the engine takes neither a hostname nor published ports (the node's are the pod's).
+        ...(pod.spec.hostNetwork ? {} : { hostname: pod.spec.hostname, ports }),
+        ...sandboxPlacement(deps, pod),
       });
       progress.sandboxId = id;
       // Its start (the engine sets up the network: the slow part) runs while the plan's containers are created.

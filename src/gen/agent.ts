@@ -234,10 +234,25 @@ export interface PodNetwork {
   peers: NetworkPeer[];
 }
 
+/** A name the cluster answers (a pod's, or a deployment's for its ready replicas), and its addresses. */
+export interface NameRecord {
+  name: string;
+  /** None: the name is gone. */
+  addresses: string[];
+}
+
+/** The cluster's names, for the node's DNS server: all of them when the stream opens, then what changed. */
+export interface PodNames {
+  /** The records replace every name the node had; otherwise they change only the names they give. */
+  complete: boolean;
+  records: NameRecord[];
+}
+
 export interface LeaderMessage {
   assignments?: Assignments | undefined;
   eventsAck?: EventsAck | undefined;
   podNetwork?: PodNetwork | undefined;
+  podNames?: PodNames | undefined;
 }
 
 function createBaseIntroduceRequest(): IntroduceRequest {
@@ -2475,8 +2490,180 @@ export const PodNetwork: MessageFns<PodNetwork> = {
   },
 };
 
+function createBaseNameRecord(): NameRecord {
+  return { name: "", addresses: [] };
+}
+
+export const NameRecord: MessageFns<NameRecord> = {
+  encode(message: NameRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.addresses) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NameRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNameRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.addresses.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NameRecord {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      addresses: globalThis.Array.isArray(object?.addresses)
+        ? object.addresses.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: NameRecord): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.addresses?.length) {
+      obj.addresses = message.addresses;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NameRecord>, I>>(base?: I): NameRecord {
+    return NameRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NameRecord>, I>>(object: I): NameRecord {
+    const message = createBaseNameRecord();
+    message.name = object.name ?? "";
+    message.addresses = object.addresses?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePodNames(): PodNames {
+  return { complete: false, records: [] };
+}
+
+export const PodNames: MessageFns<PodNames> = {
+  encode(message: PodNames, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.complete !== false) {
+      writer.uint32(8).bool(message.complete);
+    }
+    for (const v of message.records) {
+      NameRecord.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodNames {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodNames();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.records.push(NameRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodNames {
+    return {
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => NameRecord.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PodNames): unknown {
+    const obj: any = {};
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => NameRecord.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodNames>, I>>(base?: I): PodNames {
+    return PodNames.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodNames>, I>>(object: I): PodNames {
+    const message = createBasePodNames();
+    message.complete = object.complete ?? false;
+    message.records = object.records?.map((e) => NameRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseLeaderMessage(): LeaderMessage {
-  return { assignments: undefined, eventsAck: undefined, podNetwork: undefined };
+  return { assignments: undefined, eventsAck: undefined, podNetwork: undefined, podNames: undefined };
 }
 
 export const LeaderMessage: MessageFns<LeaderMessage> = {
@@ -2489,6 +2676,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.podNetwork !== undefined) {
       PodNetwork.encode(message.podNetwork, writer.uint32(26).fork()).join();
+    }
+    if (message.podNames !== undefined) {
+      PodNames.encode(message.podNames, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -2530,6 +2720,14 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
             message.podNetwork = PodNetwork.decode(reader, reader.uint32());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.podNames = PodNames.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2555,6 +2753,11 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
         : isSet(object.pod_network)
         ? PodNetwork.fromJSON(object.pod_network)
         : undefined,
+      podNames: isSet(object.podNames)
+        ? PodNames.fromJSON(object.podNames)
+        : isSet(object.pod_names)
+        ? PodNames.fromJSON(object.pod_names)
+        : undefined,
     };
   },
 
@@ -2568,6 +2771,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.podNetwork !== undefined) {
       obj.podNetwork = PodNetwork.toJSON(message.podNetwork);
+    }
+    if (message.podNames !== undefined) {
+      obj.podNames = PodNames.toJSON(message.podNames);
     }
     return obj;
   },
@@ -2585,6 +2791,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
       : undefined;
     message.podNetwork = (object.podNetwork !== undefined && object.podNetwork !== null)
       ? PodNetwork.fromPartial(object.podNetwork)
+      : undefined;
+    message.podNames = (object.podNames !== undefined && object.podNames !== null)
+      ? PodNames.fromPartial(object.podNames)
       : undefined;
     return message;
   },

@@ -1,4 +1,4 @@
-import type { DesiredPod, PodNetworkSettings } from "../shared/domain.js";
+import type { DesiredPod, NameRecord, PodNetworkSettings } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 
@@ -6,6 +6,8 @@ import { pauseIfSliceUsed } from "../shared/time-slices.js";
 export interface NodeStream {
   send(pods: DesiredPod[]): void;
   sendNetwork(network: PodNetworkSettings): void;
+  /** Names for the node's DNS: `complete` replaces all it had. */
+  sendNames(names: { complete: boolean; records: NameRecord[] }): void;
   /** Ends the stream: the node must join again. */
   end(reason: string): void;
 }
@@ -18,7 +20,8 @@ export interface DesiredPodSource {
 /**
  * Sends each connected node the complete set of pods placed on it, read from the store, whenever that set may have
  * changed. Changes that come together are coalesced into one message per node, and only the nodes concerned are told.
- * It also sends every node the pod network (its peers) when the stream opens and whenever it changes.
+ * It also sends every node the pod network (its peers) and the cluster's names when the stream opens, and again what
+ * changed.
  */
 export class AssignmentHub {
   private readonly streams = new Map<string, NodeStream>();
@@ -28,13 +31,14 @@ export class AssignmentHub {
   constructor(
     private readonly source: DesiredPodSource,
     private readonly log: Logger,
-    private readonly network: () => PodNetworkSettings,
+    private readonly cluster: { network(): PodNetworkSettings; names(): NameRecord[] },
   ) {}
 
   /** Registers a node's stream (replacing an older one) and sends it its pods; returns the function that unregisters it. */
   connect(node: string, stream: NodeStream): () => void {
     this.streams.set(node, stream);
-    stream.sendNetwork(this.network());
+    stream.sendNetwork(this.cluster.network());
+    stream.sendNames({ complete: true, records: this.cluster.names() });
     this.notify(node);
     return () => {
       if (this.streams.get(node) === stream) this.streams.delete(node);
@@ -55,8 +59,13 @@ export class AssignmentHub {
 
   /** A node joined, left or changed address: every connected node is sent the pod network again. */
   networkChanged(): void {
-    const network = this.network();
+    const network = this.cluster.network();
     for (const stream of this.streams.values()) stream.sendNetwork(network);
+  }
+
+  /** Names came, went or changed address: every connected node is sent the changes. */
+  namesChanged(records: NameRecord[]): void {
+    for (const stream of this.streams.values()) stream.sendNames({ complete: false, records });
   }
 
   /** The set of pods `node` must run may have changed: it is sent again, soon. */

@@ -126,6 +126,7 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
             parts.forEach((part, index) => call.write({ assignments: { pods: part, more: index < parts.length - 1 } }));
           },
           sendNetwork: (podNetwork) => call.write({ podNetwork }),
+          sendNames: (podNames) => call.write({ podNames }),
           end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),
         });
         continue;

@@ -4,17 +4,30 @@ import type { PodSpec } from "../shared/domain.js";
 export interface AdmissionPolicy {
   /** Whether pods may mount directories of their node (`--allow-host-paths`). */
   allowHostPaths: boolean;
+  /** Whether pods may use their node's network (`--allow-host-network`). */
+  allowHostNetwork: boolean;
 }
 
 /**
  * Why pods of `spec` may not be made under `policy` (one line per problem, each at its path in what the user sent,
- * `at`), empty when they may. A host path is root on the node: only the leader's admin opts in.
+ * `at`), empty when they may. A host path is root on the node, and the host's network lets a pod listen on the node's
+ * addresses and see all its traffic: only the leader's admin opts in.
  */
 export function admissionProblems(spec: PodSpec, at: string, policy: AdmissionPolicy): string[] {
-  if (policy.allowHostPaths) return [];
-  return (spec.volumes ?? []).flatMap((volume, index) =>
-    volume.hostPath
-      ? [`${at}.volumes[${index}].hostPath: refused: this leader does not allow host paths (a host path is root on the node; start it with --allow-host-paths)`]
-      : [],
-  );
+  const hostPaths = policy.allowHostPaths
+    ? []
+    : (spec.volumes ?? []).flatMap((volume, index) =>
+        volume.hostPath
+          ? [
+              `${at}.volumes[${index}].hostPath: refused: this leader does not allow host paths (a host path is root on the node; start it with --allow-host-paths)`,
+            ]
+          : [],
+      );
+  const hostNetwork =
+    spec.hostNetwork && !policy.allowHostNetwork
+      ? [
+          `${at}.hostNetwork: refused: this leader does not allow pods on their node's network (such a pod can listen on the node's addresses and see its traffic; start the leader with --allow-host-network)`,
+        ]
+      : [];
+  return [...hostPaths, ...hostNetwork];
 }

@@ -17,6 +17,7 @@ import type { RunningServer } from "../shared/running-server.js";
 import { makePrivateDirectory, writeSecretFile } from "../shared/secret-file.js";
 import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
+import { NamePublisher } from "./name-publisher.js";
 import { createCertificateHandlers } from "./identity/certificate-service.js";
 import { ClusterCa } from "./identity/cluster-ca.js";
 import { ClusterIdentity } from "./identity/cluster-identity.js";
@@ -57,6 +58,8 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   placement?: PlacementSettings;
   /** Whether pods may mount directories of their node (hostPath volumes). */
   allowHostPaths?: boolean;
+  /** Whether pods may use their node's network (`hostNetwork`). */
+  allowHostNetwork?: boolean;
   /** The pods' addresses, a /24 of them for each node (default 10.42.0.0/16). */
   podCidr?: string;
   /** How nodes carry pod traffic to each other (default vxlan). */
@@ -129,7 +132,13 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     podCidr: config.podCidr ?? DEFAULT_POD_CIDR,
     podNetwork: config.podNetwork ?? "vxlan",
   });
-  const hub = new AssignmentHub(store.pods, log, () => registry.podNetwork());
+  const names = new NamePublisher(
+    { version: () => store.feed.version(), summaries: () => store.pods.summaries() },
+    (changes) => hub.namesChanged(changes),
+    log,
+  );
+  const hub = new AssignmentHub(store.pods, log, { network: () => registry.podNetwork(), names: () => names.records() });
+  await names.start();
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {
@@ -141,7 +150,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     (name, keyDigest) => keys.isBound(name, keyDigest) || (name === config.name && leaderCertificate.servesKey(keyDigest)),
   );
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  const options = { allowHostPaths: config.allowHostPaths ?? false, identity };
+  const options = { allowHostPaths: config.allowHostPaths ?? false, allowHostNetwork: config.allowHostNetwork ?? false, identity };
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
   const streams = new OpenStreams();
   const watching = watchHandlers(
@@ -215,6 +224,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       deployments.stop();
       hub.disconnectAll("the leader is stopping");
       streams.endAll();
+      await names.stop();
       // Its own node's container stops under way go on in Docker; the next start adopts what is left.
       await agent.stop();
       agents.close();

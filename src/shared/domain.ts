@@ -39,6 +39,19 @@ export interface NetworkPeer {
   engineId: string;
 }
 
+/**
+ * The DNS zone of the cluster's names: `web.cube.internal` (and `web` alone, through the pods' search list). ".local"
+ * belongs to multicast DNS (RFC 6762: resolvers send it to mDNS, not to the pod's server), and ICANN keeps ".internal"
+ * for private names (2024), so no public name can ever be hidden by a cluster's.
+ */
+export const CLUSTER_ZONE = "cube.internal";
+
+/** A name the cluster answers, and its addresses; none: the name is gone. */
+export interface NameRecord {
+  name: string;
+  addresses: string[];
+}
+
 /** The cluster's pod network, as the leader tells each node. */
 export interface PodNetworkSettings {
   clusterCidr: string;
@@ -148,6 +161,8 @@ export interface PodSpec {
    * then hand the pod a sandbox it made ahead of need, whose hostname was set before the pod existed.
    */
   hostname?: string;
+  /** On the node's own network (its addresses, its ports) instead of the pod network. */
+  hostNetwork?: boolean;
 }
 
 export interface PodMetadata {

@@ -149,6 +149,8 @@ const podSpecSchema = z
       .optional(),
     nodeSelector: z.record(labelKey, labelValue).optional(),
     hostname: dnsLabel.optional(),
+    // The node's own network instead of the pod network (admitted only where the leader allows it).
+    hostNetwork: z.boolean().optional(),
   })
   .superRefine((spec, ctx) => {
     // A mount names a volume of the pod; a host port is published once per protocol and address.

@@ -244,6 +244,20 @@ const cases: Case[] = [
     expected: [],
   },
   {
+    name: "a hostNetwork pod: a sandbox of its own on the node's network, even before the pod network is ready",
+    pods: [webPod({ spec: { ...webPod().spec, hostNetwork: true } })],
+    observed: [warmSandbox("warm-1", { network: "cube-pods-n" })],
+    memory: { ...noMemory, network: { name: "cube-pods-n", ready: false } },
+    expected: ["create sandbox", ...startsInNew],
+  },
+  {
+    name: "a hostNetwork pod running on the node's network: nothing to do",
+    pods: [webPod({ spec: { ...webPod().spec, hostNetwork: true } })],
+    observed: [observed(undefined, { network: "host" }), observed("app"), observed("sidecar")],
+    memory: { ...noMemory, network: { name: "cube-pods-n", ready: true } },
+    expected: [],
+  },
+  {
     name: "a warm sandbox off the pod network is not claimed; one on it is",
     observed: [warmSandbox("warm-old", { network: "default" }), warmSandbox("warm-1", { network: "cube-pods-n" })],
     memory: { ...noMemory, network: { name: "cube-pods-n", ready: true } },

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AssignmentHub, type NodeStream } from "../../src/leader/assignment-hub.js";
-import type { DesiredPod, PodNetworkSettings } from "../../src/shared/domain.js";
+import type { DesiredPod, NameRecord, PodNetworkSettings } from "../../src/shared/domain.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 
 const desired = (name: string): DesiredPod => ({
@@ -15,13 +15,16 @@ const desired = (name: string): DesiredPod => ({
 });
 
 /** A node's stream that records what it is sent, as pod names, and why it ended. */
-function recordingStream(): NodeStream & { sent: string[][]; networks: string[][]; ended?: string } {
+function recordingStream(): NodeStream & { sent: string[][]; networks: string[][]; names: string[]; ended?: string } {
   const stream = {
     sent: [] as string[][],
     networks: [] as string[][],
+    names: [] as string[],
     ended: undefined as string | undefined,
     send: (pods: DesiredPod[]) => void stream.sent.push(pods.map((p) => p.name)),
     sendNetwork: (network: PodNetworkSettings) => void stream.networks.push(network.peers.map((peer) => peer.node)),
+    sendNames: (names: { complete: boolean; records: NameRecord[] }) =>
+      void stream.names.push(`${names.complete ? "all" : "changes"}: ${names.records.map((r) => `${r.name}=${r.addresses.join("+")}`).join(" ")}`),
     end: (reason: string) => void (stream.ended = reason),
   };
   return stream;
@@ -54,12 +57,25 @@ describe("AssignmentHub", () => {
         },
       },
       log,
-      () => ({
-        clusterCidr: "10.42.0.0/16",
-        backend: "vxlan",
-        peers: peers.map((node) => ({ node, address: "10.0.0.1", subnet: "10.42.0.0/24", engineId: "" })),
-      }),
+      {
+        network: () => ({
+          clusterCidr: "10.42.0.0/16",
+          backend: "vxlan",
+          peers: peers.map((node) => ({ node, address: "10.0.0.1", subnet: "10.42.0.0/24", engineId: "" })),
+        }),
+        names: () => [{ name: "web", addresses: ["10.42.0.2"] }],
+      },
     );
+  });
+
+  it("sends a node that connects every name, and every connected node the names that change", async () => {
+    const stream = recordingStream();
+    hub.connect("n1", stream);
+    hub.namesChanged([
+      { name: "db", addresses: ["10.42.1.3"] },
+      { name: "web", addresses: [] },
+    ]);
+    expect(stream.names).to.deep.equal(["all: web=10.42.0.2", "changes: db=10.42.1.3 web="]);
   });
 
   it("sends a node that connects the pod network, and every connected node the network again when it changes", async () => {

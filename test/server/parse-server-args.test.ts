@@ -77,6 +77,11 @@ describe("parseServerArgs", () => {
         "--host-port-range",
         "40000-40100",
         "--allow-host-paths",
+        "--allow-host-network",
+        "--pod-cidr",
+        "10.50.0.0/20",
+        "--pod-network",
+        "host-gw",
       ],
       {},
     );
@@ -84,14 +89,21 @@ describe("parseServerArgs", () => {
       labels: { zone: "a", "cube.dev/gpu": "yes" },
       placement: { policy: "binpack", hostPortRange: { first: 40000, last: 40100 } },
       allowHostPaths: true,
+      allowHostNetwork: true,
+      podCidr: "10.50.0.0/20",
+      podNetwork: "host-gw",
     });
     const defaults = parseServerArgs(["leader", "--token", TOKEN], {});
     expect(defaults.mode === "leader" && defaults.config).to.deep.include({
       labels: {},
       placement: { policy: "spread", hostPortRange: { first: 30000, last: 32767 } },
       allowHostPaths: false,
+      allowHostNetwork: false,
+      podCidr: "10.42.0.0/16",
+      podNetwork: "vxlan",
       maxEventsPerPod: 300,
     });
+    expect(usageError(["leader", "--token", TOKEN, "--pod-network", "flannel"])).to.equal('--pod-network must be vxlan or host-gw, got "flannel"');
     expect(usageError(["leader", "--token", TOKEN, "--max-events-per-pod", "0"])).to.equal(
       '--max-events-per-pod must be a whole number of at least 1, got "0"',
     );

@@ -1,5 +1,6 @@
 import { isIPv4 } from "node:net";
-import type { PodNetworkSettings } from "../../shared/domain.js";
+import { CLUSTER_ZONE, type PodNetworkSettings } from "../../shared/domain.js";
+import { DnsServer, type ClusterNames } from "./dns-server.js";
 import type { Logger } from "../../shared/logger.js";
 import { addressIn, parseCidr } from "../../shared/cidr.js";
 import { podNetworkIdentity } from "../container-labels.js";
@@ -10,10 +11,10 @@ import { planHostNetwork, podNetworkMtu, type HostNetworkDesired } from "./plan-
 /** After a failure, the pod network is set up again this much later (and at every change from the leader). */
 const RETRY_MS = 5000;
 
-/** Where a node's pods' sandboxes go: the engine network, once it exists, and its gateway (the host's end). */
+/** Where a node's pods' sandboxes go: the engine network, once it exists, and the DNS server they ask, once it listens. */
 export interface SandboxNetwork {
   name: string;
-  gateway: string;
+  dns?: { servers: string[]; search: string[] };
 }
 
 /** What the pod sync needs to know of the node's pod network: absent, the node has none (the engine's default bridge). */
@@ -29,6 +30,8 @@ export interface PodNetworkDependencies {
   store: { podNetwork(): Promise<PodNetworkSettings | undefined>; savePodNetwork(settings: PodNetworkSettings | undefined): Promise<void> };
   run: RunCommand;
   log: Logger;
+  /** The cluster's names, which the node's DNS server answers. */
+  names: Pick<ClusterNames, "addresses">;
   /** The network became ready or changed: pods waiting for it can go on. */
   changed: () => void;
 }
@@ -45,6 +48,8 @@ export class PodNetwork {
   private settings?: PodNetworkSettings;
   private state?: PodNetworkState;
   private gateway?: string;
+  /** The DNS server, on the gateway it listens on. */
+  private dns?: { server: DnsServer; address: string };
   private running?: Promise<void>;
   private again = false;
   private retry?: NodeJS.Timeout;
@@ -61,10 +66,11 @@ export class PodNetwork {
     await this.running;
   }
 
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
-    return this.running ?? Promise.resolve();
+    await this.running;
+    this.closeDns();
   }
 
   /** The leader's word on the pod network: kept, and set up. */
@@ -90,7 +96,24 @@ export class PodNetwork {
 
   /** For a new sandbox: the network to put it on, once ready. */
   sandboxNetwork(): SandboxNetwork | undefined {
-    return this.state?.ready && this.gateway ? { name: this.state.name, gateway: this.gateway } : undefined;
+    if (!this.state?.ready) return undefined;
+    const dns = this.dns && { servers: [this.dns.address], search: [CLUSTER_ZONE] };
+    return { name: this.state.name, ...(dns ? { dns } : {}) };
+  }
+
+  private closeDns(): void {
+    this.dns?.server.close();
+    this.dns = undefined;
+  }
+
+  /** The DNS server on the gateway (the bridge's address on this host, set by the engine with the network). */
+  private async listenDns(gateway: string): Promise<void> {
+    if (this.dns?.address === gateway) return;
+    this.closeDns();
+    const server = new DnsServer(this.deps.names, this.deps.log);
+    await server.listen(gateway);
+    this.dns = { server, address: gateway };
+    this.deps.log.info(`DNS for the cluster's names (${CLUSTER_ZONE}) on ${gateway}:53`);
   }
 
   private reconcile(): void {
@@ -126,6 +149,7 @@ export class PodNetwork {
       const had = this.state;
       this.state = undefined;
       this.gateway = undefined;
+      this.closeDns();
       await applyHostCommands(run, planHostNetwork(node, undefined, await observeHostNetwork(run)));
       if (had) await runtime.removeNetwork(identity.name);
       if (had) this.deps.changed();
@@ -135,6 +159,9 @@ export class PodNetwork {
     const gateway = addressIn(parseCidr(own.subnet)!, 1);
     if (this.state?.name !== identity.name || this.gateway !== gateway) this.state = { name: identity.name, ready: false };
     await runtime.ensureNetwork({ ...identity, subnet: own.subnet, gateway, mtu: podNetworkMtu(settings.backend, uplink?.mtu ?? 1500) });
+    // Sandboxes get their resolver when made: the DNS server listens before the first is made (without it, they
+    // still start, with the engine's resolvers only).
+    await this.listenDns(gateway).catch((error: Error) => log.error(`cannot serve DNS on ${gateway}:53: ${error.message}`));
     const becameReady = !this.state.ready;
     this.state = { name: identity.name, ready: true };
     this.gateway = gateway;

@@ -170,6 +170,7 @@ export class PodStore implements PodStoreContract {
         "created_at",
         "deletion_requested_at",
         "host_ports_json",
+        "owner",
         sql<string | null>`${sql.raw(CURRENT_STATUS_JSON)}`.as("status"),
       ])
       .orderBy("name")
@@ -182,6 +183,7 @@ export class PodStore implements PodStoreContract {
       createdAt: new Date(row.created_at),
       deletionRequestedAt: row.deletion_requested_at === null ? undefined : new Date(row.deletion_requested_at),
       status: row.status === null ? undefined : (JSON.parse(row.status) as PodStatusReport),
+      ...(row.owner === null ? {} : { owner: row.owner }),
     }));
   }
 

@@ -38,7 +38,7 @@ export interface NodeAllocation {
   owners: Map<string, number>;
 }
 
-export type PodSummary = Pick<StoredPod, "name" | "labels" | "hostPorts" | "node" | "createdAt" | "deletionRequestedAt" | "status">;
+export type PodSummary = Pick<StoredPod, "name" | "labels" | "hostPorts" | "node" | "createdAt" | "deletionRequestedAt" | "status" | "owner">;
 
 export interface Placement {
   uid: string;
