@@ -163,16 +163,18 @@ export class NodeAgent {
     this.abort.abort();
     this.connection.close(true);
     await this.options.store.replaceAssignments([]);
-    this.pods.trigger();
-    this.leaving = this.tearDownNetworkOncePodsAreGone();
+    this.pods.drainWarmPool();
+    this.leaving = this.tearDownNetworkOnceContainersAreGone();
     this.options.log.error(
       `this node was removed from the cluster by an admin (cube node rm): it left, its pods' containers go, its key is deleted; it does not join again by itself: restart cube-server on this machine to join with a new key (if the join token still lets it). The leader said: ${refusal}`,
     );
   }
 
-  private async tearDownNetworkOncePodsAreGone(): Promise<void> {
+  /** The node's pod network goes once its containers (its pods', its warm sandboxes) are gone from the engine. */
+  private async tearDownNetworkOnceContainersAreGone(): Promise<void> {
+    const { store, runtime, name } = this.options;
     const deadline = this.clock.now() + LEAVE_WAIT_MS;
-    while ((await this.options.store.localPods()).length > 0) {
+    while ((await store.localPods()).length > 0 || (await runtime.listContainers(name).catch(() => [undefined])).length > 0) {
       if (this.stopping || this.clock.now() > deadline) return; // what is left is set right at the next start
       await this.clock.sleep(250);
     }

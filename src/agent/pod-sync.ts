@@ -115,6 +115,12 @@ export class PodSync {
     }
   }
 
+  /** The node left the cluster: its warm sandboxes go with its pods. */
+  drainWarmPool(): void {
+    this.pool.drain();
+    this.trigger();
+  }
+
   /** Forgets what was reported, so that every status is sent again (a new session with the leader). */
   reportAllAgain(): void {
     this.lastReported.clear();

@@ -9,18 +9,26 @@ import { planWarmPool, type WarmPoolSituation } from "./plan-warm-pool.js";
 export class WarmPoolWorker {
   private running?: Promise<void>;
   private failures = { failures: 0, retryAt: 0 };
+  private target: number;
 
   constructor(
     private readonly deps: {
       actions: PodActionDependencies;
       clock: Clock;
       log: Logger;
-      /** How many warm sandboxes the node keeps. */
+      /** How many warm sandboxes the node keeps (at first). */
       target: number;
       /** A plan is done: the pool may need more. */
       done: () => void;
     },
-  ) {}
+  ) {
+    this.target = deps.target;
+  }
+
+  /** Keeps none from now on: the node left the cluster. */
+  drain(): void {
+    this.target = 0;
+  }
 
   get busy(): boolean {
     return this.running !== undefined;
@@ -33,9 +41,9 @@ export class WarmPoolWorker {
 
   /** Starts what the pool needs, unless a plan is still at work or the worker is backing off after a failure. */
   tend(observed: ObservedContainer[], situation: Omit<WarmPoolSituation, "target">): void {
-    const { clock, log, target } = this.deps;
+    const { clock, log } = this.deps;
     if (this.running || this.failures.retryAt > clock.now()) return;
-    const actions = planWarmPool(observed, { ...situation, target });
+    const actions = planWarmPool(observed, { ...situation, target: this.target });
     if (actions.length === 0) return;
     this.running = (async () => {
       try {

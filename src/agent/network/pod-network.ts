@@ -54,8 +54,10 @@ export class PodNetwork {
   private again = false;
   private retry?: NodeJS.Timeout;
   private stopped = false;
-  /** The last problem logged, so that a retry that fails the same way is not logged again. */
-  private lastProblem?: string;
+  /** The last failure logged, so that a retry that fails the same way is not logged again. */
+  private lastFailure?: string;
+  /** The last warning about unreachable peers, said once. */
+  private lastWarning?: string;
 
   constructor(private readonly deps: PodNetworkDependencies) {}
 
@@ -128,12 +130,12 @@ export class PodNetwork {
         this.again = false;
         try {
           await this.pass();
-          if (this.lastProblem) this.deps.log.info("the pod network is set up again");
-          this.lastProblem = undefined;
+          if (this.lastFailure) this.deps.log.info("the pod network is as it should be again");
+          this.lastFailure = undefined;
         } catch (error) {
-          const problem = runtimeErrorMessage(error);
-          if (problem !== this.lastProblem) this.deps.log.error(`cannot set up the pod network (again in ${RETRY_MS / 1000}s): ${problem}`);
-          this.lastProblem = problem;
+          const failure = runtimeErrorMessage(error);
+          if (failure !== this.lastFailure) this.deps.log.error(`cannot set up the pod network (again in ${RETRY_MS / 1000}s): ${failure}`);
+          this.lastFailure = failure;
           if (!this.again && !this.stopped) this.retry = setTimeout(() => this.reconcile(), RETRY_MS);
         }
       } while (this.again && !this.stopped);
@@ -175,8 +177,8 @@ export class PodNetwork {
       const problem = uplink
         ? `the pods of ${unreachable.join(", ")} cannot be reached from here: only IPv4 addresses other than loopback are`
         : `this node's address ${own.address} is on no interface of this host (or is loopback): the pods of ${unreachable.join(", ")} cannot be reached from here; give the node the address other hosts reach it at (--advertise, or the leader's --listen)`;
-      if (problem !== this.lastProblem) log.warn(problem);
-      this.lastProblem = problem;
+      if (problem !== this.lastWarning) log.warn(problem);
+      this.lastWarning = problem;
     }
     const desired: HostNetworkDesired | undefined = {
       clusterCidr: settings.clusterCidr,
@@ -187,7 +189,7 @@ export class PodNetwork {
       peers: reachable,
     };
     const commands = planHostNetwork(node, desired, await observeHostNetwork(run));
-    if (commands.length > 0) log.info(`pod network: ${commands.map((command) => command.reason).join("; ")}`);
+    if (commands.length > 0) log.info(`pod network: ${[...new Set(commands.map((command) => command.reason))].join("; ")}`);
     await applyHostCommands(run, commands);
   }
 }
