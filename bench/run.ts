@@ -12,6 +12,7 @@ import { projectRoot } from "../test/helpers/processes.js";
 import { cliLatency, podStart, swarm, throughput } from "./engine-parts.js";
 import { table, type Row } from "./figures.js";
 import { applyStall, deployments, nodeLoss, scale, shutdown } from "./scale-parts.js";
+import { network } from "./network.js";
 
 const run = promisify(execFile);
 
@@ -30,6 +31,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   "node-loss": nodeLoss,
   shutdown: () => shutdown(5),
   "apply-stall": () => applyStall(3000, 20),
+  network: () => network(runs),
 };
 const selected = chosen.length === 0 || chosen.includes("all") ? Object.keys(parts) : chosen;
 const unknown = selected.find((part) => !parts[part]);

@@ -119,7 +119,7 @@ export class NodeRegistry {
     const held = [...this.nodes.values()].flatMap(({ node }) => (node.podSubnet ? [node.podSubnet] : []));
     const allocated = allocateSubnet(this.options.podCidr, NODE_SUBNET_PREFIX, held);
     if ("subnet" in allocated) return allocated.subnet;
-    this.log.warn(`node ${name} joins without a pod subnet: ${allocated.problem}`);
+    this.log.warn(`node ${name} joins without a pod subnet, and takes no pod until it has one (at a later join): ${allocated.problem}`);
     return undefined;
   }
 

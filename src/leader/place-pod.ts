@@ -33,6 +33,8 @@ export interface PlacementCandidate {
   status: NodeStatus;
   /** Takes no new pod. */
   cordoned?: boolean;
+  /** Has no pod subnet (the pod CIDR had none left when it joined): takes no pod, which no other pod could reach. */
+  noPodSubnet?: boolean;
   labels: Record<string, string>;
   capacity: { cpuMillis: number; memoryBytes: number };
   /** The sums of what the node's live pods request, and how many they are. */
@@ -103,14 +105,17 @@ export function placePod(needs: PodNeeds, candidates: PlacementCandidate[], sett
   if (needs.boundTo && !candidates.some((node) => node.name === needs.boundTo)) {
     return { reason: `its persistent volumes are on node ${needs.boundTo}, which is not in the cluster` };
   }
-  const ready = candidates.filter((node) => node.status === "Ready" && !node.cordoned && (!needs.boundTo || node.name === needs.boundTo));
+  const ready = candidates.filter((node) => node.status === "Ready" && !node.cordoned && !node.noPodSubnet && (!needs.boundTo || node.name === needs.boundTo));
   if (ready.length === 0) {
     if (needs.boundTo) {
       const home = candidates.find((node) => node.name === needs.boundTo)!;
-      return { reason: `its persistent volumes are on node ${needs.boundTo}, which is ${home.status !== "Ready" ? "not Ready" : "cordoned"}` };
+      const why = home.status !== "Ready" ? "not Ready" : home.cordoned ? "cordoned" : "without a pod subnet";
+      return { reason: `its persistent volumes are on node ${needs.boundTo}, which is ${why}` };
     }
     const cordoned = candidates.filter((node) => node.cordoned).length;
-    return { reason: `0/${candidates.length} nodes are Ready${cordoned > 0 ? ` and schedulable (${cordoned} cordoned)` : ""}` };
+    const unaddressed = candidates.filter((node) => node.noPodSubnet && !node.cordoned).length;
+    const held = [...(cordoned > 0 ? [`${cordoned} cordoned`] : []), ...(unaddressed > 0 ? [`${unaddressed} without a pod subnet`] : [])];
+    return { reason: `0/${candidates.length} nodes are Ready${held.length > 0 ? ` and schedulable (${held.join(", ")})` : ""}` };
   }
   const selector = Object.entries(needs.nodeSelector);
   const matching = ready.filter((node) => selector.every(([key, value]) => node.labels[key] === value));

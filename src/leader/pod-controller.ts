@@ -246,6 +246,7 @@ export class PodController {
           name: node.name,
           status: node.status,
           cordoned: node.cordoned,
+          noPodSubnet: node.podSubnet === undefined,
           labels: node.labels,
           capacity: { cpuMillis: node.cpuMillis, memoryBytes: node.memoryBytes },
           allocated: { cpuMillis, memoryBytes, pods: count },

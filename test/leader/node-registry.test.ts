@@ -51,7 +51,9 @@ describe("NodeRegistry", () => {
     registry = await NodeRegistry.load(store, clock, log, { graceMs: grace, leaderNodeId: "leader-id", podCidr, podNetwork: "vxlan" });
     await registry.join({ name: "b", nodeId: "b-id", address: "10.0.0.3:4243" });
     expect(subnets()).to.deep.equal({ main: "10.42.0.0/24", a: "10.42.1.0/24", b: undefined });
-    expect(log.lines.join("\n")).to.include("node b joins without a pod subnet: every /24 subnet of the pod CIDR 10.42.0.0/23 is held (2 nodes)");
+    expect(log.lines.join("\n")).to.include(
+      "node b joins without a pod subnet, and takes no pod until it has one (at a later join): every /24 subnet of the pod CIDR 10.42.0.0/23 is held (2 nodes)",
+    );
     await registry.remove("a");
     await registry.remove("b");
     await registry.join({ name: "c", nodeId: "c-id", address: "10.0.0.4:4243" });

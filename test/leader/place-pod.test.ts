@@ -148,6 +148,18 @@ describe("placePod", () => {
       expected: { reason: "0/2 nodes are Ready and schedulable (1 cordoned)" },
     },
     {
+      name: "a node without a pod subnet (the pod CIDR had none left) takes no pod: no other pod could reach it",
+      needs: pod(),
+      nodes: [node("a", { noPodSubnet: true }), node("b", { allocated: { cpuMillis: 3000, memoryBytes: 0, pods: 9 } })],
+      expected: { node: "b", autoPorts: [] },
+    },
+    {
+      name: "no node that can take a pod: says which are cordoned and which have no pod subnet",
+      needs: pod(),
+      nodes: [node("a", { cordoned: true }), node("b", { noPodSubnet: true })],
+      expected: { reason: "0/2 nodes are Ready and schedulable (1 cordoned, 1 without a pod subnet)" },
+    },
+    {
       name: "a deployment's replicas spread: the node without one of them first, even busier",
       needs: pod({ owner: "web", cpuMillis: 100 }),
       nodes: [node("a", { owners: new Map([["web", 1]]) }), node("b", { ...busy(2000, 4 * GI, 9), owners: new Map([["db", 3]]) })],
