@@ -134,3 +134,8 @@ export function runtimeErrorMessage(error: unknown): string {
   const { json, message } = error as { json?: { message?: string }; message?: string };
   return json?.message ?? message ?? String(error);
 }
+
+/** Whether an engine call failed with one of these HTTP statuses (dockerode's `statusCode`). */
+export function isStatus(error: unknown, ...codes: number[]): boolean {
+  return codes.includes((error as { statusCode?: number }).statusCode ?? 0);
+}

@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import Docker from "dockerode";
-import { nodeLabelFilter, POD_NETWORK_FILTER, readContainerIdentity } from "./container-labels.js";
+import { nodeLabelFilter, readContainerIdentity } from "./container-labels.js";
+import { ensureDockerNetwork, removeDockerNetwork } from "./docker-networks.js";
 import {
+  isStatus,
   runtimeErrorMessage,
   type ContainerRuntime,
   type CreateContainerOptions,
@@ -17,14 +19,9 @@ import { demultiplex, timestampedLines, type LogLine } from "./log-lines.js";
 import { PAUSE_IMAGE, pauseProgram, singleFileTar } from "./pause-image.js";
 
 const DOCKER_ZERO_TIME = "0001-01-01T00:00:00Z";
-const MTU_OPTION = "com.docker.network.driver.mtu";
 
 function dockerTime(value: string | undefined): Date | undefined {
   return value && value !== DOCKER_ZERO_TIME ? new Date(value) : undefined;
-}
-
-function isStatus(error: unknown, ...codes: number[]): boolean {
-  return codes.includes((error as { statusCode?: number }).statusCode ?? 0);
 }
 
 /** The Docker Engine, through dockerode. */
@@ -181,52 +178,11 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async ensureNetwork(spec: PodNetworkSpec): Promise<void> {
-    const existing = await this.docker
-      .getNetwork(spec.name)
-      .inspect()
-      .catch((error: unknown) => {
-        if (isStatus(error, 404)) return undefined;
-        throw error;
-      });
-    if (existing) {
-      const ipam = (existing.IPAM?.Config ?? [])[0] ?? {};
-      const options = existing.Options ?? {};
-      if (ipam.Subnet === spec.subnet && ipam.Gateway === spec.gateway && options[MTU_OPTION] === String(spec.mtu)) return;
-      // Docker removes no network that containers are on: they go first (their pods are made anew on the new one).
-      for (const id of Object.keys(existing.Containers ?? {})) await this.removeContainer(id);
-      await this.removeNetwork(spec.name);
-    }
-    await this.removeStaleNetworks(spec);
-    await this.docker.createNetwork({
-      Name: spec.name,
-      Driver: "bridge",
-      CheckDuplicate: true,
-      IPAM: { Driver: "default", Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
-      // Cube masquerades only what leaves the pod CIDR (pods see each other's addresses): not Docker's rule for it all.
-      Options: { [MTU_OPTION]: String(spec.mtu), "com.docker.network.bridge.enable_ip_masquerade": "false" },
-      Labels: spec.labels,
-    });
-  }
-
-  /**
-   * Removes the pod networks of other nodes that hold the same subnet with no container on them (a node renamed, or a
-   * cluster that went away without removing its networks): Docker would refuse the new one as overlapping.
-   */
-  private async removeStaleNetworks(spec: PodNetworkSpec): Promise<void> {
-    const candidates = await this.docker.listNetworks({ filters: { label: [POD_NETWORK_FILTER] } });
-    for (const network of candidates) {
-      if (network.Name === spec.name || !(network.IPAM?.Config ?? []).some((config) => config.Subnet === spec.subnet)) continue;
-      const details = await this.docker.getNetwork(network.Id).inspect();
-      if (Object.keys(details.Containers ?? {}).length === 0) await this.removeNetwork(network.Id);
-    }
+    await ensureDockerNetwork(this.docker, spec, (id) => this.removeContainer(id));
   }
 
   async removeNetwork(name: string): Promise<void> {
-    try {
-      await this.docker.getNetwork(name).remove();
-    } catch (error) {
-      if (!isStatus(error, 404)) throw error;
-    }
+    await removeDockerNetwork(this.docker, name);
   }
 
   async addressOf(id: string): Promise<string | undefined> {

@@ -173,8 +173,15 @@ export class NodeAgent {
   /** The node's pod network goes once its containers (its pods', its warm sandboxes) are gone from the engine. */
   private async tearDownNetworkOnceContainersAreGone(): Promise<void> {
     const { store, runtime, name } = this.options;
+    // An engine that cannot be asked counts as still holding some: the network goes only once it is seen empty.
+    const containersLeft = async () =>
+      (await store.localPods()).length +
+      (await runtime.listContainers(name).then(
+        (all) => all.length,
+        () => 1,
+      ));
     const deadline = this.clock.now() + LEAVE_WAIT_MS;
-    while ((await store.localPods()).length > 0 || (await runtime.listContainers(name).catch(() => [undefined])).length > 0) {
+    while ((await containersLeft()) > 0) {
       if (this.stopping || this.clock.now() > deadline) return; // what is left is set right at the next start
       await this.clock.sleep(250);
     }

@@ -180,7 +180,7 @@ export class PodNetwork {
       if (problem !== this.lastWarning) log.warn(problem);
       this.lastWarning = problem;
     }
-    const desired: HostNetworkDesired | undefined = {
+    const desired: HostNetworkDesired = {
       clusterCidr: settings.clusterCidr,
       subnet: own.subnet,
       backend: settings.backend,
