@@ -161,12 +161,40 @@ describe("the pod network: every pod reaches every other, on any host, by addres
     expect(lost!.at - deletedAt, "gone within 1 s of the deletion").to.be.below(1);
   });
 
+  it("answers a deployment's name with its ready replicas' addresses", async () => {
+    const deployment = {
+      type: "deployment",
+      metadata: { name: "echoes" },
+      spec: { replicas: 2, template: { spec: { ...echoPod("unused", 2).spec, nodeSelector: undefined } } },
+    };
+    await cluster.apply("deployment", deployment);
+    const replicas = await eventually(
+      "two replicas Running with addresses",
+      async () => {
+        const listed = JSON.parse(await cluster.cubeOk("list", "pod", "-o", "json")) as { name: string; status: string; ip: string | null }[];
+        const running = listed.filter((pod) => pod.name.startsWith("echoes-") && pod.status === "Running" && pod.ip);
+        return running.length === 2 ? running.map((pod) => pod.ip!).sort() : undefined;
+      },
+      60_000,
+    );
+    const answered = await eventually(
+      "the deployment's name gives both",
+      async () => {
+        const found = [...(await execOk("echo-1", "nslookup echoes.cube.internal")).matchAll(/Address: (10\.42\.\d+\.\d+)/g)].map((m) => m[1]).sort();
+        return found.length === 2 ? found : undefined;
+      },
+      10_000,
+    );
+    expect(answered).to.deep.equal(replicas);
+    await cluster.cubeOk("delete", "deployment/echoes");
+  });
+
   it("keeps host ports working, and refuses a hostNetwork pod unless the leader allows it", async () => {
     const published = echoPod("published", 2);
     (published.spec.containers[0] as { ports?: unknown }).ports = [{ containerPort: 8080, hostPort: 31080 }];
     await cluster.apply("published", [published]);
     await runningIp("published");
-    const client = `require("node:net").connect(31080, "${hosts.address(2)}").on("data", (d) => process.stdout.write(d))`;
+    const client = `const s = require("node:net").connect(31080, "${hosts.address(2)}").on("data", (d) => { process.stdout.write(d); s.destroy(); })`;
     const answer = await eventually(
       "the host port answers",
       async () => (await hosts.run(OUTSIDE, process.execPath, "-e", client)).trim() || undefined,
@@ -222,5 +250,46 @@ describe("the pod network: every pod reaches every other, on any host, by addres
     const ip = await runningIp("again-3");
     expect(await execOk("echo-1", `peer-echo ask tcp again-3 8080`)).to.equal(await runningIp("echo-1"));
     expect(ip.startsWith((await subnets())[nodeOf(3)]!.split(".").slice(0, 3).join("."))).to.equal(true);
+  });
+
+  it("switches to host-gw with the leader's flag: direct routes instead of VXLAN, pods still reached; hostNetwork once allowed", async () => {
+    const leader = cluster.leaderProcess!;
+    await leader.kill("SIGTERM");
+    cluster.processes.splice(cluster.processes.indexOf(leader), 1);
+    await cluster.startLeader(
+      nodeOf(1),
+      cluster.leaderPort,
+      ["--reschedule-delay", "60s", "--label", "host=1", "--pod-network", "host-gw", "--allow-host-network"],
+      1,
+    );
+    await eventually(
+      "every host on direct routes",
+      async () => {
+        const all = await Promise.all(CUBE_HOSTS.map(hostNetwork));
+        const direct = all.every(
+          (host, index) =>
+            host.device === "" &&
+            host.routes.length === 2 &&
+            host.routes.every((route) => / via 10\.99\.0\.\d dev eth0/.test(route) && !route.includes(`10.99.0.${index + 1} `)),
+        );
+        return direct ? true : undefined;
+      },
+      30_000,
+    );
+    // The pods' network is made anew with host-gw's MTU (the uplink's, VXLAN's 50 bytes no longer taken): they restart once.
+    await eventually(
+      "echo-1 reaches again-3 over the direct routes",
+      async () => {
+        const answer = await exec("echo-1", "peer-echo ask udp again-3 8081");
+        return answer.code === 0 && answer.stdout.trim() === (await podIp("echo-1")).podIp ? true : undefined;
+      },
+      60_000,
+    );
+
+    await cluster.apply("on-host", [echoPod("on-host", 2, { hostNetwork: true })]);
+    await eventually("on-host Running", async () => ((await cluster.pod("on-host")).status === "Running" ? true : undefined), 30_000);
+    // Its server listens on host 2's own addresses: a machine outside reaches it there, and sees its own address.
+    const client = `const s = require("node:net").connect(8080, "${hosts.address(2)}").on("data", (d) => { process.stdout.write(d); s.destroy(); })`;
+    expect((await hosts.run(OUTSIDE, process.execPath, "-e", client)).trim()).to.equal(hosts.address(OUTSIDE));
   });
 });
