@@ -53,6 +53,12 @@ export async function allPodContainers(node?: string): Promise<ContainerInfo[]> 
   return (await containersWithLabels(node === undefined ? "cube.node" : `cube.node=${node}`)).filter((c) => c.pod !== "");
 }
 
+/** The subnet of a node's pod network on this machine's engine. */
+export async function podNetworkSubnet(node: string): Promise<string> {
+  const { stdout } = await run("docker", ["network", "inspect", podNetworkIdentity(node).name, "--format", "{{(index .IPAM.Config 0).Subnet}}"]);
+  return stdout.trim();
+}
+
 /**
  * Removes what Cube made on this machine for these nodes: their containers (by force), their pod networks, and their
  * part of the host's pod network (by the agent's own plan for a node that is gone). Servers that stop leave them, as

@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { containerHistory, containersWithLabels, dockerExec, dockerLogs, podContainers } from "../helpers/docker.js";
+import { containerHistory, containersWithLabels, dockerExec, dockerLogs, podContainers, podNetworkSubnet } from "../helpers/docker.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
 
@@ -90,6 +90,40 @@ describe("pods on real Docker, through the CLI", function () {
     const perNode = Object.values(nodes).map((node) => all.filter((pod) => pod.node === node).length);
     expect(perNode).to.deep.equal([3, 3, 3]);
     expect(new Set(placed.map((pod) => pod.node)).size).to.equal(3);
+  });
+
+  it("lets pods on nodes that share one engine reach each other by address and by name: each node has its own network", async () => {
+    const names = ["talk-a", "talk-b", "talk-c"];
+    const serve = ["sh", "-c", "peer-echo serve tcp 8080"];
+    await cluster.cubeOk(
+      "apply",
+      manifest(
+        "talk",
+        // peer-echo as PID 1 ignores SIGTERM: a short grace.
+        names.map((name) => ({
+          type: "pod",
+          metadata: { name },
+          spec: { containers: [{ name: "main", image: IMAGE, command: serve }], terminationGracePeriodSeconds: 1 },
+        })),
+      ),
+    );
+    const pods = await Promise.all(
+      names.map((name) =>
+        eventually(`${name} Running with an address`, async () => {
+          const pod = (await cluster.pod(name)) as Awaited<ReturnType<typeof cluster.pod>> & { podIp: string | null };
+          return pod.status === "Running" && pod.podIp ? { name, node: pod.node!, ip: pod.podIp } : undefined;
+        }),
+      ),
+    );
+    const [caller, callee] = [pods[0], pods.find((pod) => pod.node !== pods[0].node)!];
+    expect(callee, "two of the pods on different nodes").to.not.equal(undefined);
+    for (const target of [callee.ip, callee.name, `${callee.name}.cube.internal`]) {
+      const answer = await cluster.cube(["exec", `pod/${caller.name}`, "--", "peer-echo", "ask", "tcp", target, "8080"]);
+      expect(answer.stdout.trim(), `${target}: ${answer.stderr}`).to.equal(caller.ip);
+    }
+    const subnets = await Promise.all(Object.values(nodes).map(podNetworkSubnet));
+    expect(new Set(subnets).size, subnets.join(", ")).to.equal(3);
+    await cluster.cubeOk("delete", ...names.map((name) => `pod/${name}`));
   });
 
   it("replaces the containers when a pod is configured with a new spec", async () => {
