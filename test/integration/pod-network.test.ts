@@ -231,6 +231,22 @@ describe("the pod network: every pod reaches every other, on any host, by addres
     expect(await hostNetwork(3)).to.deep.equal(before);
   });
 
+  it("follows a node that changes address: the other hosts send its pods' traffic to the new one", async () => {
+    await hosts.run(2, "ip", "addr", "add", "10.99.0.22/24", "dev", "eth0");
+    const follower = cluster.processes.find((p) => p.label === `follower ${nodeOf(2)}`)!;
+    await follower.kill("SIGTERM");
+    cluster.processes.splice(cluster.processes.indexOf(follower), 1);
+    cluster.startFollower(nodeOf(2), { host: 2, advertise: "10.99.0.22:4243", extraArgs: ["--label", "host=2"] });
+    await eventually(
+      "host 1 sends host 2's pod traffic to 10.99.0.22",
+      async () => ((await hosts.run(1, "bridge", "fdb", "show", "dev", "cube.1")).includes("dst 10.99.0.22 ") ? true : undefined),
+      30_000,
+    );
+    expect(await hosts.run(1, "bridge", "fdb", "show", "dev", "cube.1")).to.not.include(`dst ${hosts.address(2)} `);
+    expect(await hosts.run(2, "ip", "-d", "link", "show", "cube.1")).to.include("local 10.99.0.22 ");
+    expect(await execOk("echo-1", `peer-echo ask tcp ${await runningIp("published")} 8080`)).to.equal(await runningIp("echo-1"));
+  });
+
   it("leaves nothing on a removed node's host; the others forget its subnet; back, it joins the network again", async () => {
     const held = await subnets();
     const gone = held[nodeOf(3)]!;
@@ -270,7 +286,7 @@ describe("the pod network: every pod reaches every other, on any host, by addres
           (host, index) =>
             host.device === "" &&
             host.routes.length === 2 &&
-            host.routes.every((route) => / via 10\.99\.0\.\d dev eth0/.test(route) && !route.includes(`10.99.0.${index + 1} `)),
+            host.routes.every((route) => / via 10\.99\.0\.\d+ dev eth0/.test(route) && !route.includes(`10.99.0.${index + 1} `)),
         );
         return direct ? true : undefined;
       },
