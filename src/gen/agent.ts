@@ -222,16 +222,19 @@ export interface NetworkPeer {
 }
 
 /**
- * The cluster's pod network as one node must set it up, sent when the stream opens and whenever a node joins,
- * leaves or changes address.
+ * The cluster's pod network as one node must set it up: all of it when the stream opens, then what changed when a
+ * node joins, leaves or changes address.
  */
 export interface PodNetwork {
   /** The cluster's pod CIDR. */
   clusterCidr: string;
   /** "vxlan" or "host-gw". */
   backend: string;
-  /** Every node that has a subnet, this one included. */
+  /** Complete: every node that has a subnet, this one included. Otherwise the nodes new or changed. */
   peers: NetworkPeer[];
+  complete: boolean;
+  /** The nodes gone since the last message (never in a complete one). */
+  removed: string[];
 }
 
 /** A name the cluster answers (a pod's, or a deployment's for its ready replicas), and its addresses. */
@@ -2386,7 +2389,7 @@ export const NetworkPeer: MessageFns<NetworkPeer> = {
 };
 
 function createBasePodNetwork(): PodNetwork {
-  return { clusterCidr: "", backend: "", peers: [] };
+  return { clusterCidr: "", backend: "", peers: [], complete: false, removed: [] };
 }
 
 export const PodNetwork: MessageFns<PodNetwork> = {
@@ -2399,6 +2402,12 @@ export const PodNetwork: MessageFns<PodNetwork> = {
     }
     for (const v of message.peers) {
       NetworkPeer.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.complete !== false) {
+      writer.uint32(32).bool(message.complete);
+    }
+    for (const v of message.removed) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -2440,6 +2449,22 @@ export const PodNetwork: MessageFns<PodNetwork> = {
             message.peers.push(NetworkPeer.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.removed.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2461,6 +2486,8 @@ export const PodNetwork: MessageFns<PodNetwork> = {
         : "",
       backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
       peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => NetworkPeer.fromJSON(e)) : [],
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -2475,6 +2502,12 @@ export const PodNetwork: MessageFns<PodNetwork> = {
     if (message.peers?.length) {
       obj.peers = message.peers.map((e) => NetworkPeer.toJSON(e));
     }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed;
+    }
     return obj;
   },
 
@@ -2486,6 +2519,8 @@ export const PodNetwork: MessageFns<PodNetwork> = {
     message.clusterCidr = object.clusterCidr ?? "";
     message.backend = object.backend ?? "";
     message.peers = object.peers?.map((e) => NetworkPeer.fromPartial(e)) || [];
+    message.complete = object.complete ?? false;
+    message.removed = object.removed?.map((e) => e) || [];
     return message;
   },
 };

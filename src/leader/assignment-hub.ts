@@ -1,11 +1,11 @@
-import type { DesiredPod, NameRecord, PodNetworkSettings } from "../shared/domain.js";
+import type { DesiredPod, NameRecord, PodNetworkSettings, PodNetworkUpdate } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 
 /** A node's open sync stream, as the hub uses it. */
 export interface NodeStream {
   send(pods: DesiredPod[]): void;
-  sendNetwork(network: PodNetworkSettings): void;
+  sendNetwork(network: PodNetworkUpdate): void;
   /** Names for the node's DNS: `complete` replaces all it had. */
   sendNames(names: { complete: boolean; records: NameRecord[] }): void;
   /** Ends the stream: the node must join again. */
@@ -27,6 +27,9 @@ export class AssignmentHub {
   private readonly streams = new Map<string, NodeStream>();
   private readonly queued = new Set<string>();
   private flushing?: Promise<void>;
+  /** The pod network as last sent to every node; a change is sent as what differs from it. */
+  private network?: PodNetworkSettings;
+  private networkQueued = false;
 
   constructor(
     private readonly source: DesiredPodSource,
@@ -37,7 +40,7 @@ export class AssignmentHub {
   /** Registers a node's stream (replacing an older one) and sends it its pods; returns the function that unregisters it. */
   connect(node: string, stream: NodeStream): () => void {
     this.streams.set(node, stream);
-    stream.sendNetwork(this.cluster.network());
+    stream.sendNetwork({ ...this.cluster.network(), complete: true, removed: [] });
     stream.sendNames({ complete: true, records: this.cluster.names() });
     this.notify(node);
     return () => {
@@ -57,10 +60,20 @@ export class AssignmentHub {
     for (const node of [...this.streams.keys()]) this.disconnect(node, reason);
   }
 
-  /** A node joined, left or changed address: every connected node is sent the pod network again. */
+  /**
+   * A node joined, left or changed address: every connected node is sent what changed, soon (changes that come
+   * together, as nodes joining after a leader's restart, go as one message).
+   */
   networkChanged(): void {
-    const network = this.cluster.network();
-    for (const stream of this.streams.values()) stream.sendNetwork(network);
+    if (this.networkQueued) return;
+    this.networkQueued = true;
+    setImmediate(() => {
+      this.networkQueued = false;
+      const network = this.cluster.network();
+      const update = networkUpdate(this.network, network);
+      this.network = network;
+      if (update) for (const stream of this.streams.values()) stream.sendNetwork(update);
+    });
   }
 
   /** Names came, went or changed address: every connected node is sent the changes. */
@@ -92,4 +105,14 @@ export class AssignmentHub {
     }
     this.flushing = undefined;
   }
+}
+
+/** What changed from one pod network to the next (undefined: nothing); all of it when the CIDR or backend changed. */
+export function networkUpdate(before: PodNetworkSettings | undefined, after: PodNetworkSettings): PodNetworkUpdate | undefined {
+  if (!before || before.clusterCidr !== after.clusterCidr || before.backend !== after.backend) return { ...after, complete: true, removed: [] };
+  const known = new Map(before.peers.map((peer) => [peer.node, JSON.stringify(peer)]));
+  const peers = after.peers.filter((peer) => known.get(peer.node) !== JSON.stringify(peer));
+  const removed = before.peers.filter((peer) => !after.peers.some((p) => p.node === peer.node)).map((peer) => peer.node);
+  if (peers.length === 0 && removed.length === 0) return undefined;
+  return { ...after, peers, removed, complete: false };
 }

@@ -14,7 +14,7 @@ import type {
   PodEvent,
   PodPhase,
   PodNetworkBackend,
-  PodNetworkSettings,
+  PodNetworkUpdate,
   PodStatusReport,
   Protocol,
   PublishedPort,
@@ -57,6 +57,6 @@ export function desiredPodFromWire(pod: AssignedPod): DesiredPod {
   return { ...pod, hostPorts: pod.hostPorts.map(publishedPortFromWire) };
 }
 
-export function podNetworkFromWire(network: PodNetwork): PodNetworkSettings {
+export function podNetworkFromWire(network: PodNetwork): PodNetworkUpdate {
   return { ...network, backend: network.backend as PodNetworkBackend };
 }

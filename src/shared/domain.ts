@@ -60,6 +60,12 @@ export interface PodNetworkSettings {
   peers: NetworkPeer[];
 }
 
+/** What the leader sends of the pod network: all of it (`complete`), or the peers new or changed and those gone. */
+export interface PodNetworkUpdate extends PodNetworkSettings {
+  complete: boolean;
+  removed: string[];
+}
+
 /** Node names follow DNS rules (host names are the default), which also keeps them safe in labels and logs. */
 export const NODE_NAME_PATTERN = /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/;
 

@@ -243,7 +243,11 @@ describe("the pod network: every pod reaches every other, on any host, by addres
       30_000,
     );
     expect(await hosts.run(1, "bridge", "fdb", "show", "dev", "cube.1")).to.not.include(`dst ${hosts.address(2)} `);
-    expect(await hosts.run(2, "ip", "-d", "link", "show", "cube.1")).to.include("local 10.99.0.22 ");
+    await eventually(
+      "host 2's VXLAN device sends from its new address",
+      async () => ((await hosts.run(2, "ip", "-d", "link", "show", "type", "vxlan")).includes("local 10.99.0.22 ") ? true : undefined),
+      30_000,
+    );
     expect(await execOk("echo-1", `peer-echo ask tcp ${await runningIp("published")} 8080`)).to.equal(await runningIp("echo-1"));
   });
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AssignmentHub, type NodeStream } from "../../src/leader/assignment-hub.js";
-import type { DesiredPod, NameRecord, PodNetworkSettings } from "../../src/shared/domain.js";
+import type { DesiredPod, NameRecord, PodNetworkUpdate } from "../../src/shared/domain.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 
 const desired = (name: string): DesiredPod => ({
@@ -15,14 +15,17 @@ const desired = (name: string): DesiredPod => ({
 });
 
 /** A node's stream that records what it is sent, as pod names, and why it ended. */
-function recordingStream(): NodeStream & { sent: string[][]; networks: string[][]; names: string[]; ended?: string } {
+function recordingStream(): NodeStream & { sent: string[][]; networks: string[]; names: string[]; ended?: string } {
   const stream = {
     sent: [] as string[][],
-    networks: [] as string[][],
+    networks: [] as string[],
     names: [] as string[],
     ended: undefined as string | undefined,
     send: (pods: DesiredPod[]) => void stream.sent.push(pods.map((p) => p.name)),
-    sendNetwork: (network: PodNetworkSettings) => void stream.networks.push(network.peers.map((peer) => peer.node)),
+    sendNetwork: (network: PodNetworkUpdate) =>
+      void stream.networks.push(
+        `${network.complete ? "all" : "changes"}: ${network.peers.map((peer) => peer.node).join(" ")}${network.removed.length > 0 ? `; gone: ${network.removed.join(" ")}` : ""}`,
+      ),
     sendNames: (names: { complete: boolean; records: NameRecord[] }) =>
       void stream.names.push(`${names.complete ? "all" : "changes"}: ${names.records.map((r) => `${r.name}=${r.addresses.join("+")}`).join(" ")}`),
     end: (reason: string) => void (stream.ended = reason),
@@ -78,18 +81,25 @@ describe("AssignmentHub", () => {
     expect(stream.names).to.deep.equal(["all: web=10.42.0.2", "changes: db=10.42.1.3 web="]);
   });
 
-  it("sends a node that connects the pod network, and every connected node the network again when it changes", async () => {
+  it("sends a node that connects the whole pod network, then every connected node what changed, changes that come together at once", async () => {
     const first = recordingStream();
     const second = recordingStream();
     hub.connect("n1", first);
-    peers = ["n1", "n2"];
+    await turn();
+    hub.networkChanged(); // the first change the hub sees: all of it
+    await turn();
+    peers = ["n1", "n2", "n3"];
     hub.connect("n2", second);
     hub.networkChanged();
-    expect(first.networks).to.deep.equal([["n1"], ["n1", "n2"]]);
-    expect(second.networks).to.deep.equal([
-      ["n1", "n2"],
-      ["n1", "n2"],
-    ]);
+    hub.networkChanged();
+    await turn();
+    peers = ["n1", "n3"];
+    hub.networkChanged();
+    await turn();
+    hub.networkChanged(); // nothing changed: nothing sent
+    await turn();
+    expect(first.networks).to.deep.equal(["all: n1", "all: n1", "changes: n2 n3", "changes: ; gone: n2"]);
+    expect(second.networks).to.deep.equal(["all: n1 n2 n3", "changes: n2 n3", "changes: ; gone: n2"]);
   });
 
   it("sends a node that connects the pods placed on it, read from the source", async () => {

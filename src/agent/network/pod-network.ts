@@ -1,5 +1,5 @@
 import { isIPv4 } from "node:net";
-import { CLUSTER_ZONE, type PodNetworkSettings } from "../../shared/domain.js";
+import { CLUSTER_ZONE, type NetworkPeer, type PodNetworkSettings, type PodNetworkUpdate } from "../../shared/domain.js";
 import { DnsServer, type ClusterNames } from "./dns-server.js";
 import type { Logger } from "../../shared/logger.js";
 import { addressIn, parseCidr } from "../../shared/cidr.js";
@@ -56,12 +56,17 @@ export class PodNetwork {
   private stopped = false;
   /** The last failure logged, so that a retry that fails the same way is not logged again. */
   private lastFailure?: string;
-  /** The last warning about unreachable peers, said once. */
-  private lastWarning?: string;
+  /** Peers already said to be unreachable from here: each is said once. */
+  private readonly unreachableSaid = new Set<string>();
+  /**
+   * Whether the leader has said who the peers are since this start. Until it has, the host's routes and rules stay as
+   * they are (the node keeps only its own part: a restart neither cuts its pods off nor waits for the leader to run them).
+   */
+  private peersKnown = false;
 
   constructor(private readonly deps: PodNetworkDependencies) {}
 
-  /** Sets up what the node kept from the leader's last word; resolves once that first pass is done. */
+  /** Sets up the node's own part that it kept from the leader's last word; resolves once that first pass is done. */
   async start(): Promise<void> {
     this.settings = await this.deps.store.podNetwork();
     this.reconcile();
@@ -75,20 +80,30 @@ export class PodNetwork {
     this.closeDns();
   }
 
-  /** The leader's word on the pod network: kept, and set up. */
-  async update(settings: PodNetworkSettings): Promise<void> {
-    if (JSON.stringify(settings) === JSON.stringify(this.settings)) return;
-    this.settings = settings;
-    await this.deps.store.savePodNetwork(settings);
+  /** The leader's word on the pod network (all of it, or what changed): set up; the node's own part kept. */
+  async update(update: PodNetworkUpdate): Promise<void> {
+    const { complete, removed, ...settings } = update;
+    const before = this.settings;
+    const peers = complete ? settings.peers : mergePeers(before?.peers ?? [], settings.peers, removed);
+    this.settings = { ...settings, peers };
+    this.peersKnown ||= complete;
+    const own = ownPart(this.settings, this.deps.node);
+    if (JSON.stringify(own) !== JSON.stringify(before && ownPart(before, this.deps.node))) await this.deps.store.savePodNetwork(own);
     this.reconcile();
   }
 
   /** The node left the cluster: everything of the pod network goes from the host (its pods are gone first). */
   async tearDown(): Promise<void> {
     this.settings = undefined;
+    this.peersKnown = true;
     await this.deps.store.savePodNetwork(undefined);
     this.reconcile();
     await this.running;
+  }
+
+  /** Resolves once no pass runs (one asked meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   /** For the pod sync's decisions. */
@@ -142,6 +157,16 @@ export class PodNetwork {
     })().finally(() => (this.running = undefined));
   }
 
+  /** Warns of the peers whose pods this node cannot reach, each once (a cluster of many would repeat them at every join). */
+  private sayUnreachable(peers: NetworkPeer[], why: string): void {
+    const fresh = peers.filter((peer) => !this.unreachableSaid.has(peer.node));
+    for (const peer of fresh) this.unreachableSaid.add(peer.node);
+    if (fresh.length === 0) return;
+    const named = fresh.slice(0, 5).map((peer) => `${peer.node} (${peer.address})`);
+    const more = fresh.length > named.length ? ` and ${fresh.length - named.length} more` : "";
+    this.deps.log.warn(`the pods of ${named.join(", ")}${more} ${why}`);
+  }
+
   private async pass(): Promise<void> {
     const { node, runtime, run, log } = this.deps;
     const settings = this.settings;
@@ -152,7 +177,7 @@ export class PodNetwork {
       this.state = undefined;
       this.gateway = undefined;
       this.closeDns();
-      await applyHostCommands(run, planHostNetwork(node, undefined, await observeHostNetwork(run)));
+      if (this.peersKnown) await applyHostCommands(run, planHostNetwork(node, undefined, await observeHostNetwork(run)));
       if (had) await runtime.removeNetwork(identity.name);
       if (had) this.deps.changed();
       return;
@@ -169,17 +194,16 @@ export class PodNetwork {
     this.gateway = gateway;
     if (becameReady) this.deps.changed();
 
+    if (!this.peersKnown) return;
     // Nodes on this node's engine share its host (their subnets are its bridges'); the others are reached from its address.
     const remote = settings.peers.filter((peer) => peer.node !== node && !(own.engineId !== "" && peer.engineId === own.engineId));
     const reachable = uplink ? remote.filter((peer) => isIPv4(peer.address) && !isLoopback(peer.address)) : [];
-    if (reachable.length < remote.length) {
-      const unreachable = remote.filter((peer) => !reachable.includes(peer)).map((peer) => `${peer.node} (${peer.address})`);
-      const problem = uplink
-        ? `the pods of ${unreachable.join(", ")} cannot be reached from here: only IPv4 addresses other than loopback are`
-        : `this node's address ${own.address} is on no interface of this host (or is loopback): the pods of ${unreachable.join(", ")} cannot be reached from here; give the node the address other hosts reach it at (--advertise, or the leader's --listen)`;
-      if (problem !== this.lastWarning) log.warn(problem);
-      this.lastWarning = problem;
-    }
+    this.sayUnreachable(
+      remote.filter((peer) => !reachable.includes(peer)),
+      uplink
+        ? "cannot be reached from here: only IPv4 addresses other than loopback are"
+        : `cannot be reached from here: this node's address ${own.address} is on no interface of this host (or is loopback); give the node the address other hosts reach it at (--advertise, or the leader's --listen)`,
+    );
     const desired: HostNetworkDesired = {
       clusterCidr: settings.clusterCidr,
       subnet: own.subnet,
@@ -192,4 +216,17 @@ export class PodNetwork {
     if (commands.length > 0) log.info(`pod network: ${[...new Set(commands.map((command) => command.reason))].join("; ")}`);
     await applyHostCommands(run, commands);
   }
+}
+
+/** The peers after a change: those new or changed replace theirs, those gone go. */
+function mergePeers(before: NetworkPeer[], changed: NetworkPeer[], removed: string[]): NetworkPeer[] {
+  const byNode = new Map(before.map((peer) => [peer.node, peer]));
+  for (const name of removed) byNode.delete(name);
+  for (const peer of changed) byNode.set(peer.node, peer);
+  return [...byNode.values()].sort((a, b) => a.node.localeCompare(b.node));
+}
+
+/** What a node keeps of the pod network: the cluster's CIDR and backend, and its own subnet and address. */
+function ownPart(settings: PodNetworkSettings, node: string): PodNetworkSettings {
+  return { ...settings, peers: settings.peers.filter((peer) => peer.node === node) };
 }
