@@ -21,7 +21,7 @@ export function ruleWords(line: string): string[] {
   return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]);
 }
 
-interface LinkJson {
+export interface LinkJson {
   ifname: string;
   mtu: number;
   address?: string;
@@ -35,8 +35,12 @@ async function json<T>(run: RunCommand, argv: string[]): Promise<T> {
   return (text === "" ? [] : JSON.parse(text)) as T;
 }
 
-async function observeVxlan(run: RunCommand): Promise<ObservedVxlan | undefined> {
-  const links = await json<LinkJson[]>(run, ["ip", "-j", "-d", "addr", "show"]);
+/** The host's interfaces with their addresses and details: read once per pass, for the uplink and the VXLAN device. */
+export async function readLinks(run: RunCommand): Promise<LinkJson[]> {
+  return json<LinkJson[]>(run, ["ip", "-j", "-d", "addr", "show"]);
+}
+
+function observeVxlan(links: LinkJson[]): ObservedVxlan | undefined {
   const link = links.find((l) => l.ifname === VXLAN_DEVICE);
   if (!link) return undefined;
   const data = link.linkinfo?.info_data ?? {};
@@ -52,15 +56,14 @@ async function observeVxlan(run: RunCommand): Promise<ObservedVxlan | undefined>
 }
 
 /** The interface that holds `address`, and its MTU; undefined when no interface of this host has it. */
-export async function uplinkOf(run: RunCommand, address: string): Promise<{ name: string; mtu: number } | undefined> {
-  const links = await json<LinkJson[]>(run, ["ip", "-j", "addr", "show"]);
+export function uplinkOf(links: LinkJson[], address: string): { name: string; mtu: number } | undefined {
   const link = links.find((l) => (l.addr_info ?? []).some((a) => a.local === address));
   return link && { name: link.ifname, mtu: link.mtu };
 }
 
 /** What the host has of what the pod network manages: read with iproute2's JSON output and `iptables -S`. */
-export async function observeHostNetwork(run: RunCommand): Promise<HostNetworkObserved> {
-  const vxlan = await observeVxlan(run);
+export async function observeHostNetwork(run: RunCommand, links?: LinkJson[]): Promise<HostNetworkObserved> {
+  const vxlan = observeVxlan(links ?? (await readLinks(run)));
   const routes = await json<{ dst: string; gateway?: string; dev: string; flags?: string[] }[]>(run, [
     ...["ip", "-j", "route", "show", "proto", String(ROUTE_PROTOCOL)],
   ]);

@@ -5,7 +5,7 @@ import type { Logger } from "../../shared/logger.js";
 import { addressIn, parseCidr } from "../../shared/cidr.js";
 import { podNetworkIdentity } from "../container-labels.js";
 import { runtimeErrorMessage, type ContainerRuntime } from "../container-runtime.js";
-import { applyHostCommands, observeHostNetwork, uplinkOf, type RunCommand } from "./host-network.js";
+import { applyHostCommands, observeHostNetwork, readLinks, uplinkOf, type RunCommand } from "./host-network.js";
 import { planHostNetwork, podNetworkMtu, type HostNetworkDesired } from "./plan-host-network.js";
 
 /** After a failure, the pod network is set up again this much later (and at every change from the leader). */
@@ -178,11 +178,14 @@ export class PodNetwork {
       this.gateway = undefined;
       this.closeDns();
       if (this.peersKnown) await applyHostCommands(run, planHostNetwork(node, undefined, await observeHostNetwork(run)));
-      if (had) await runtime.removeNetwork(identity.name);
-      if (had) this.deps.changed();
+      if (had) {
+        await runtime.removeNetwork(identity.name);
+        this.deps.changed();
+      }
       return;
     }
-    const uplink = isLoopback(own.address) ? undefined : await uplinkOf(run, own.address);
+    const links = await readLinks(run);
+    const uplink = isLoopback(own.address) ? undefined : uplinkOf(links, own.address);
     const gateway = addressIn(parseCidr(own.subnet)!, 1);
     if (this.state?.name !== identity.name || this.gateway !== gateway) this.state = { name: identity.name, ready: false };
     await runtime.ensureNetwork({ ...identity, subnet: own.subnet, gateway, mtu: podNetworkMtu(settings.backend, uplink?.mtu ?? 1500) });
@@ -212,7 +215,7 @@ export class PodNetwork {
       uplink: uplink ?? { name: "lo", mtu: 1500 },
       peers: reachable,
     };
-    const commands = planHostNetwork(node, desired, await observeHostNetwork(run));
+    const commands = planHostNetwork(node, desired, await observeHostNetwork(run, links));
     if (commands.length > 0) log.info(`pod network: ${[...new Set(commands.map((command) => command.reason))].join("; ")}`);
     await applyHostCommands(run, commands);
   }

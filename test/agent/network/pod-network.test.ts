@@ -10,7 +10,8 @@ function freshHost() {
   const ran: string[] = [];
   const run = async (argv: string[]) => {
     const line = argv.join(" ");
-    if (line === "ip -j addr show") return JSON.stringify([{ ifname: "eth0", mtu: 1500, addr_info: [{ family: "inet", local: "10.99.0.1", prefixlen: 24 }] }]);
+    if (line === "ip -j -d addr show")
+      return JSON.stringify([{ ifname: "eth0", mtu: 1500, addr_info: [{ family: "inet", local: "10.99.0.1", prefixlen: 24 }] }]);
     if (line.startsWith("ip -j") || line.startsWith("bridge -j")) return "[]";
     if (line.startsWith("iptables") && line.includes(" -S ")) return "";
     ran.push(line);
@@ -41,14 +42,9 @@ describe("PodNetwork", () => {
   let kept: PodNetworkSettings | undefined;
   let changes: number;
   let network: PodNetwork;
-
-  beforeEach(() => {
-    runtime = new FakeRuntime();
-    host = freshHost();
-    log = new MemoryLogger();
-    kept = undefined;
-    changes = 0;
-    network = new PodNetwork({
+  /** The node n1's pod network, on the test's runtime, host and store (a new one is the node restarted). */
+  const podNetwork = () =>
+    new PodNetwork({
       node: "n1",
       runtime,
       store: { podNetwork: async () => kept, savePodNetwork: async (value) => void (kept = value) },
@@ -57,6 +53,14 @@ describe("PodNetwork", () => {
       names: new ClusterNames(),
       changed: () => changes++,
     });
+
+  beforeEach(() => {
+    runtime = new FakeRuntime();
+    host = freshHost();
+    log = new MemoryLogger();
+    kept = undefined;
+    changes = 0;
+    network = podNetwork();
   });
   afterEach(() => network.stop());
 
@@ -89,15 +93,7 @@ describe("PodNetwork", () => {
     await network.stop();
     host.ran.length = 0;
     log.lines.length = 0;
-    network = new PodNetwork({
-      node: "n1",
-      runtime,
-      store: { podNetwork: async () => kept, savePodNetwork: async (value) => void (kept = value) },
-      run: host.run,
-      log,
-      names: new ClusterNames(),
-      changed: () => changes++,
-    });
+    network = podNetwork();
     await network.start();
     await network.update(all);
     await network.update({
