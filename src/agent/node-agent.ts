@@ -10,7 +10,8 @@ import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";
 import { CALL_TIMEOUT_MS, LeaderConnection } from "./leader-connection.js";
 import { PodSync } from "./pod-sync.js";
-import { desiredPodFromWire, eventToWire, podNetworkFromWire } from "../shared/codec.js";
+import { desiredPodFromWire, eventToWire, podNetworkFromWire, servicesFromWire } from "../shared/codec.js";
+import { ServiceRules } from "./network/service-rules.js";
 import { PodNetwork } from "./network/pod-network.js";
 import { ClusterNames } from "./network/dns-server.js";
 import type { RunCommand } from "./network/host-network.js";
@@ -67,6 +68,7 @@ export class NodeAgent {
   private readonly abort = new AbortController();
   private readonly pods: PodSync;
   private readonly network: PodNetwork;
+  private readonly serviceRules: ServiceRules;
   /** The cluster's names, as the leader pushes them, for the node's DNS server. */
   private readonly names = new ClusterNames();
   private readonly clock: Clock;
@@ -91,6 +93,12 @@ export class NodeAgent {
       log: options.log,
       names: this.names,
       changed: () => this.pods.trigger(),
+    });
+    this.serviceRules = new ServiceRules({
+      node: options.name,
+      run: options.hostCommands,
+      log: options.log,
+      applied: (version) => this.session?.send({ servicesApplied: { version } }),
     });
     this.pods = new PodSync({
       node: options.name,
@@ -128,6 +136,7 @@ export class NodeAgent {
     await this.running;
     await this.leaving;
     await this.network.stop();
+    await this.serviceRules.stop();
     await this.pods.stop();
     await this.outboxFlush;
     this.connection.close();
@@ -164,7 +173,7 @@ export class NodeAgent {
     this.connection.close(true);
     await this.options.store.replaceAssignments([]);
     this.pods.drainWarmPool();
-    this.leaving = this.tearDownNetworkOnceContainersAreGone();
+    this.leaving = Promise.all([this.serviceRules.tearDown(), this.tearDownNetworkOnceContainersAreGone()]).then(() => undefined);
     this.options.log.error(
       `this node was removed from the cluster by an admin (cube node rm): it left, its pods' containers go, its key is deleted; it does not join again by itself: restart cube-server on this machine to join with a new key (if the join token still lets it). The leader said: ${refusal}`,
     );
@@ -230,6 +239,7 @@ export class NodeAgent {
     if (message.eventsAck) await this.options.store.acknowledge(message.eventsAck.upToSequence);
     if (message.podNetwork) await this.network.update(podNetworkFromWire(message.podNetwork));
     if (message.podNames) this.names.apply(message.podNames);
+    if (message.services) this.serviceRules.update(servicesFromWire(message.services));
   }
 
   /** Sends what the outbox holds beyond what this session already sent; one flush at a time. */

@@ -2,6 +2,7 @@
 // typed so far in, the candidates for the last one out. Pure: the commands and the cluster's names come in.
 
 import { OUTPUT_FORMATS } from "./base-command.js";
+import { RESOURCE_TYPES, parseResourceType, type ResourceType } from "../shared/domain.js";
 
 export interface CompletableCommand {
   /** "get", "rollout status". */
@@ -13,21 +14,12 @@ export interface CompletableCommand {
 
 /** What names exist, asked only when needed (the leader, with a short deadline; nothing when it cannot be reached). */
 export interface NameSource {
-  resources(type: "pod" | "deployment"): Promise<string[]>;
+  resources(type: ResourceType): Promise<string[]>;
   nodes(): Promise<string[]>;
 }
 
-const TYPES = ["pod", "deployment"] as const;
-const TYPE_WORDS: Record<string, "pod" | "deployment"> = {
-  pod: "pod",
-  pods: "pod",
-  po: "pod",
-  deployment: "deployment",
-  deployments: "deployment",
-  deploy: "deployment",
-};
 /** Commands whose arguments are resources, and the type a bare name means for them. */
-const RESOURCE_COMMANDS: Record<string, "pod" | "deployment" | undefined> = {
+const RESOURCE_COMMANDS: Record<string, ResourceType | undefined> = {
   get: undefined,
   describe: undefined,
   delete: undefined,
@@ -68,13 +60,13 @@ export async function completeWords(words: string[], commands: CompletableComman
   // TYPE/NAME as one word.
   const slash = current.indexOf("/");
   if (slash >= 0) {
-    const type = TYPE_WORDS[current.slice(0, slash)];
+    const type = parseResourceType(current.slice(0, slash));
     return type ? byPrefix((await names.resources(type)).map((name) => `${current.slice(0, slash)}/${name}`)) : [];
   }
   // TYPE NAME: the type was the word before.
-  const typeBefore = args.length > 0 ? TYPE_WORDS[args[0]] : undefined;
+  const typeBefore = args.length > 0 ? parseResourceType(args[0]) : undefined;
   if (typeBefore) return byPrefix(await names.resources(typeBefore));
   if (args.length > 0) return [];
   // A command of one type (logs: pods) offers that type and its names; the others, every type.
-  return byPrefix(bare ? [bare, ...(await names.resources(bare))] : [...TYPES]);
+  return byPrefix(bare ? [bare, ...(await names.resources(bare))] : [...RESOURCE_TYPES]);
 }

@@ -32,6 +32,8 @@ import {
   PortForwardInput,
   PortForwardOutput,
   PublishedPort,
+  ServiceEndpoint,
+  ServicePort,
 } from "./cube.js";
 
 export const protobufPackage = "cube.agent.v1";
@@ -168,6 +170,12 @@ export interface NodeMessage {
   podReport?: PodReport | undefined;
   event?: NodeEvent | undefined;
   podRemoved?: PodRemoved | undefined;
+  servicesApplied?: ServicesApplied | undefined;
+}
+
+/** The node's rules are those of the services of this version (or a later one): a pod that left them may be stopped. */
+export interface ServicesApplied {
+  version: number;
 }
 
 /** A pod placed on the node. */
@@ -251,11 +259,37 @@ export interface PodNames {
   records: NameRecord[];
 }
 
+/** A service as every node programs it: its virtual IP and ports to its ready endpoints. */
+export interface ServiceEntry {
+  name: string;
+  clusterIp: string;
+  /** "ClusterIP" or "NodePort". */
+  type: string;
+  /** "Cluster" or "Local". */
+  externalTrafficPolicy: string;
+  ports: ServicePort[];
+  /** Ready and not being stopped, only (`ready` and `terminating` are unused here). */
+  endpoints: ServiceEndpoint[];
+}
+
+/**
+ * The cluster's services: all of them when the stream opens (in parts if large: complete with the part whose `more` is
+ * false), then the services changed (whole) and those gone. The node acknowledges `version` once its rules follow it.
+ */
+export interface Services {
+  version: number;
+  complete: boolean;
+  services: ServiceEntry[];
+  removed: string[];
+  more: boolean;
+}
+
 export interface LeaderMessage {
   assignments?: Assignments | undefined;
   eventsAck?: EventsAck | undefined;
   podNetwork?: PodNetwork | undefined;
   podNames?: PodNames | undefined;
+  services?: Services | undefined;
 }
 
 function createBaseIntroduceRequest(): IntroduceRequest {
@@ -1653,7 +1687,14 @@ export const PodRemoved: MessageFns<PodRemoved> = {
 };
 
 function createBaseNodeMessage(): NodeMessage {
-  return { hello: undefined, heartbeat: undefined, podReport: undefined, event: undefined, podRemoved: undefined };
+  return {
+    hello: undefined,
+    heartbeat: undefined,
+    podReport: undefined,
+    event: undefined,
+    podRemoved: undefined,
+    servicesApplied: undefined,
+  };
 }
 
 export const NodeMessage: MessageFns<NodeMessage> = {
@@ -1672,6 +1713,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.podRemoved !== undefined) {
       PodRemoved.encode(message.podRemoved, writer.uint32(42).fork()).join();
+    }
+    if (message.servicesApplied !== undefined) {
+      ServicesApplied.encode(message.servicesApplied, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1729,6 +1773,14 @@ export const NodeMessage: MessageFns<NodeMessage> = {
             message.podRemoved = PodRemoved.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.servicesApplied = ServicesApplied.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1756,6 +1808,11 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         : isSet(object.pod_removed)
         ? PodRemoved.fromJSON(object.pod_removed)
         : undefined,
+      servicesApplied: isSet(object.servicesApplied)
+        ? ServicesApplied.fromJSON(object.servicesApplied)
+        : isSet(object.services_applied)
+        ? ServicesApplied.fromJSON(object.services_applied)
+        : undefined,
     };
   },
 
@@ -1775,6 +1832,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.podRemoved !== undefined) {
       obj.podRemoved = PodRemoved.toJSON(message.podRemoved);
+    }
+    if (message.servicesApplied !== undefined) {
+      obj.servicesApplied = ServicesApplied.toJSON(message.servicesApplied);
     }
     return obj;
   },
@@ -1797,6 +1857,76 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     message.podRemoved = (object.podRemoved !== undefined && object.podRemoved !== null)
       ? PodRemoved.fromPartial(object.podRemoved)
       : undefined;
+    message.servicesApplied = (object.servicesApplied !== undefined && object.servicesApplied !== null)
+      ? ServicesApplied.fromPartial(object.servicesApplied)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseServicesApplied(): ServicesApplied {
+  return { version: 0 };
+}
+
+export const ServicesApplied: MessageFns<ServicesApplied> = {
+  encode(message: ServicesApplied, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServicesApplied {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServicesApplied();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServicesApplied {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: ServicesApplied): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServicesApplied>, I>>(base?: I): ServicesApplied {
+    return ServicesApplied.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServicesApplied>, I>>(object: I): ServicesApplied {
+    const message = createBaseServicesApplied();
+    message.version = object.version ?? 0;
     return message;
   },
 };
@@ -2697,8 +2827,308 @@ export const PodNames: MessageFns<PodNames> = {
   },
 };
 
+function createBaseServiceEntry(): ServiceEntry {
+  return { name: "", clusterIp: "", type: "", externalTrafficPolicy: "", ports: [], endpoints: [] };
+}
+
+export const ServiceEntry: MessageFns<ServiceEntry> = {
+  encode(message: ServiceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.clusterIp !== "") {
+      writer.uint32(18).string(message.clusterIp);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    if (message.externalTrafficPolicy !== "") {
+      writer.uint32(34).string(message.externalTrafficPolicy);
+    }
+    for (const v of message.ports) {
+      ServicePort.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.endpoints) {
+      ServiceEndpoint.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clusterIp = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.externalTrafficPolicy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.ports.push(ServicePort.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.endpoints.push(ServiceEndpoint.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceEntry {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      clusterIp: isSet(object.clusterIp)
+        ? globalThis.String(object.clusterIp)
+        : isSet(object.cluster_ip)
+        ? globalThis.String(object.cluster_ip)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      externalTrafficPolicy: isSet(object.externalTrafficPolicy)
+        ? globalThis.String(object.externalTrafficPolicy)
+        : isSet(object.external_traffic_policy)
+        ? globalThis.String(object.external_traffic_policy)
+        : "",
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => ServicePort.fromJSON(e)) : [],
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => ServiceEndpoint.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ServiceEntry): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.clusterIp !== "") {
+      obj.clusterIp = message.clusterIp;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.externalTrafficPolicy !== "") {
+      obj.externalTrafficPolicy = message.externalTrafficPolicy;
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => ServicePort.toJSON(e));
+    }
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints.map((e) => ServiceEndpoint.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceEntry>, I>>(base?: I): ServiceEntry {
+    return ServiceEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceEntry>, I>>(object: I): ServiceEntry {
+    const message = createBaseServiceEntry();
+    message.name = object.name ?? "";
+    message.clusterIp = object.clusterIp ?? "";
+    message.type = object.type ?? "";
+    message.externalTrafficPolicy = object.externalTrafficPolicy ?? "";
+    message.ports = object.ports?.map((e) => ServicePort.fromPartial(e)) || [];
+    message.endpoints = object.endpoints?.map((e) => ServiceEndpoint.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseServices(): Services {
+  return { version: 0, complete: false, services: [], removed: [], more: false };
+}
+
+export const Services: MessageFns<Services> = {
+  encode(message: Services, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).uint64(message.version);
+    }
+    if (message.complete !== false) {
+      writer.uint32(16).bool(message.complete);
+    }
+    for (const v of message.services) {
+      ServiceEntry.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.removed) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.more !== false) {
+      writer.uint32(40).bool(message.more);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Services {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServices();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.services.push(ServiceEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.removed.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.more = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Services {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      services: globalThis.Array.isArray(object?.services)
+        ? object.services.map((e: any) => ServiceEntry.fromJSON(e))
+        : [],
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
+      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
+    };
+  },
+
+  toJSON(message: Services): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.services?.length) {
+      obj.services = message.services.map((e) => ServiceEntry.toJSON(e));
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed;
+    }
+    if (message.more !== false) {
+      obj.more = message.more;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Services>, I>>(base?: I): Services {
+    return Services.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Services>, I>>(object: I): Services {
+    const message = createBaseServices();
+    message.version = object.version ?? 0;
+    message.complete = object.complete ?? false;
+    message.services = object.services?.map((e) => ServiceEntry.fromPartial(e)) || [];
+    message.removed = object.removed?.map((e) => e) || [];
+    message.more = object.more ?? false;
+    return message;
+  },
+};
+
 function createBaseLeaderMessage(): LeaderMessage {
-  return { assignments: undefined, eventsAck: undefined, podNetwork: undefined, podNames: undefined };
+  return {
+    assignments: undefined,
+    eventsAck: undefined,
+    podNetwork: undefined,
+    podNames: undefined,
+    services: undefined,
+  };
 }
 
 export const LeaderMessage: MessageFns<LeaderMessage> = {
@@ -2714,6 +3144,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.podNames !== undefined) {
       PodNames.encode(message.podNames, writer.uint32(34).fork()).join();
+    }
+    if (message.services !== undefined) {
+      Services.encode(message.services, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2763,6 +3196,14 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
             message.podNames = PodNames.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.services = Services.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2793,6 +3234,7 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
         : isSet(object.pod_names)
         ? PodNames.fromJSON(object.pod_names)
         : undefined,
+      services: isSet(object.services) ? Services.fromJSON(object.services) : undefined,
     };
   },
 
@@ -2809,6 +3251,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.podNames !== undefined) {
       obj.podNames = PodNames.toJSON(message.podNames);
+    }
+    if (message.services !== undefined) {
+      obj.services = Services.toJSON(message.services);
     }
     return obj;
   },
@@ -2829,6 +3274,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
       : undefined;
     message.podNames = (object.podNames !== undefined && object.podNames !== null)
       ? PodNames.fromPartial(object.podNames)
+      : undefined;
+    message.services = (object.services !== undefined && object.services !== null)
+      ? Services.fromPartial(object.services)
       : undefined;
     return message;
   },

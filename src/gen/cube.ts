@@ -282,7 +282,11 @@ export interface ResourceSummary {
   restarts: number;
   ports: PublishedPort[];
   /** For a pod: its address on the pod network, once its sandbox runs. */
-  podIp?: string | undefined;
+  podIp?:
+    | string
+    | undefined;
+  /** For a service: its address, ports and endpoints. */
+  service?: ServiceStatus | undefined;
 }
 
 export interface ResourceSummary_LabelsEntry {
@@ -338,6 +342,49 @@ export interface GetResponse {
   deployment?: DeploymentStatus | undefined;
   pods: Pod[];
   revisions: Revision[];
+  /** For a service: its address, ports and endpoints. */
+  service?: ServiceStatus | undefined;
+}
+
+export interface ServicePort {
+  /** Empty when the service has one port. */
+  name: string;
+  /** On the service's virtual IP. */
+  port: number;
+  /** On its pods. */
+  targetPort: number;
+  /** "tcp" or "udp". */
+  protocol: string;
+  /** On every node's addresses (a NodePort service). */
+  nodePort?: number | undefined;
+}
+
+/** A pod the service's selector matches, with an address. */
+export interface ServiceEndpoint {
+  pod: string;
+  node: string;
+  address: string;
+  /** Receives traffic: ready, and not being stopped. */
+  ready: boolean;
+  /** Being deleted: it left the service's rules before its containers are stopped. */
+  terminating: boolean;
+}
+
+export interface ServiceStatus {
+  /** Its virtual IP, kept for its life. */
+  clusterIp: string;
+  /** "ClusterIP" or "NodePort". */
+  type: string;
+  ports: ServicePort[];
+  endpoints: ServiceEndpoint[];
+  /** "Cluster" or "Local". */
+  externalTrafficPolicy: string;
+  selector: { [key: string]: string };
+}
+
+export interface ServiceStatus_SelectorEntry {
+  key: string;
+  value: string;
 }
 
 /** Where a deployment's latest rollout stands. */
@@ -3539,6 +3586,7 @@ function createBaseResourceSummary(): ResourceSummary {
     restarts: 0,
     ports: [],
     podIp: undefined,
+    service: undefined,
   };
 }
 
@@ -3579,6 +3627,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     }
     if (message.podIp !== undefined) {
       writer.uint32(98).string(message.podIp);
+    }
+    if (message.service !== undefined) {
+      ServiceStatus.encode(message.service, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -3695,6 +3746,14 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
             message.podIp = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.service = ServiceStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3748,6 +3807,7 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
         : isSet(object.pod_ip)
         ? globalThis.String(object.pod_ip)
         : undefined,
+      service: isSet(object.service) ? ServiceStatus.fromJSON(object.service) : undefined,
     };
   },
 
@@ -3795,6 +3855,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     if (message.podIp !== undefined) {
       obj.podIp = message.podIp;
     }
+    if (message.service !== undefined) {
+      obj.service = ServiceStatus.toJSON(message.service);
+    }
     return obj;
   },
 
@@ -3825,6 +3888,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     message.restarts = object.restarts ?? 0;
     message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
     message.podIp = object.podIp ?? undefined;
+    message.service = (object.service !== undefined && object.service !== null)
+      ? ServiceStatus.fromPartial(object.service)
+      : undefined;
     return message;
   },
 };
@@ -4459,7 +4525,15 @@ export const GetRequest: MessageFns<GetRequest> = {
 };
 
 function createBaseGetResponse(): GetResponse {
-  return { manifestJson: "", pod: undefined, events: [], deployment: undefined, pods: [], revisions: [] };
+  return {
+    manifestJson: "",
+    pod: undefined,
+    events: [],
+    deployment: undefined,
+    pods: [],
+    revisions: [],
+    service: undefined,
+  };
 }
 
 export const GetResponse: MessageFns<GetResponse> = {
@@ -4481,6 +4555,9 @@ export const GetResponse: MessageFns<GetResponse> = {
     }
     for (const v of message.revisions) {
       Revision.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.service !== undefined) {
+      ServiceStatus.encode(message.service, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -4546,6 +4623,14 @@ export const GetResponse: MessageFns<GetResponse> = {
             message.revisions.push(Revision.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.service = ServiceStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4572,6 +4657,7 @@ export const GetResponse: MessageFns<GetResponse> = {
       revisions: globalThis.Array.isArray(object?.revisions)
         ? object.revisions.map((e: any) => Revision.fromJSON(e))
         : [],
+      service: isSet(object.service) ? ServiceStatus.fromJSON(object.service) : undefined,
     };
   },
 
@@ -4595,6 +4681,9 @@ export const GetResponse: MessageFns<GetResponse> = {
     if (message.revisions?.length) {
       obj.revisions = message.revisions.map((e) => Revision.toJSON(e));
     }
+    if (message.service !== undefined) {
+      obj.service = ServiceStatus.toJSON(message.service);
+    }
     return obj;
   },
 
@@ -4611,6 +4700,557 @@ export const GetResponse: MessageFns<GetResponse> = {
       : undefined;
     message.pods = object.pods?.map((e) => Pod.fromPartial(e)) || [];
     message.revisions = object.revisions?.map((e) => Revision.fromPartial(e)) || [];
+    message.service = (object.service !== undefined && object.service !== null)
+      ? ServiceStatus.fromPartial(object.service)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseServicePort(): ServicePort {
+  return { name: "", port: 0, targetPort: 0, protocol: "", nodePort: undefined };
+}
+
+export const ServicePort: MessageFns<ServicePort> = {
+  encode(message: ServicePort, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.port !== 0) {
+      writer.uint32(16).uint32(message.port);
+    }
+    if (message.targetPort !== 0) {
+      writer.uint32(24).uint32(message.targetPort);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(34).string(message.protocol);
+    }
+    if (message.nodePort !== undefined) {
+      writer.uint32(40).uint32(message.nodePort);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServicePort {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServicePort();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.port = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.targetPort = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nodePort = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServicePort {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      targetPort: isSet(object.targetPort)
+        ? globalThis.Number(object.targetPort)
+        : isSet(object.target_port)
+        ? globalThis.Number(object.target_port)
+        : 0,
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      nodePort: isSet(object.nodePort)
+        ? globalThis.Number(object.nodePort)
+        : isSet(object.node_port)
+        ? globalThis.Number(object.node_port)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ServicePort): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.targetPort !== 0) {
+      obj.targetPort = Math.round(message.targetPort);
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.nodePort !== undefined) {
+      obj.nodePort = Math.round(message.nodePort);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServicePort>, I>>(base?: I): ServicePort {
+    return ServicePort.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServicePort>, I>>(object: I): ServicePort {
+    const message = createBaseServicePort();
+    message.name = object.name ?? "";
+    message.port = object.port ?? 0;
+    message.targetPort = object.targetPort ?? 0;
+    message.protocol = object.protocol ?? "";
+    message.nodePort = object.nodePort ?? undefined;
+    return message;
+  },
+};
+
+function createBaseServiceEndpoint(): ServiceEndpoint {
+  return { pod: "", node: "", address: "", ready: false, terminating: false };
+}
+
+export const ServiceEndpoint: MessageFns<ServiceEndpoint> = {
+  encode(message: ServiceEndpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pod !== "") {
+      writer.uint32(10).string(message.pod);
+    }
+    if (message.node !== "") {
+      writer.uint32(18).string(message.node);
+    }
+    if (message.address !== "") {
+      writer.uint32(26).string(message.address);
+    }
+    if (message.ready !== false) {
+      writer.uint32(32).bool(message.ready);
+    }
+    if (message.terminating !== false) {
+      writer.uint32(40).bool(message.terminating);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceEndpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.terminating = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceEndpoint {
+    return {
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
+      terminating: isSet(object.terminating) ? globalThis.Boolean(object.terminating) : false,
+    };
+  },
+
+  toJSON(message: ServiceEndpoint): unknown {
+    const obj: any = {};
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.ready !== false) {
+      obj.ready = message.ready;
+    }
+    if (message.terminating !== false) {
+      obj.terminating = message.terminating;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceEndpoint>, I>>(base?: I): ServiceEndpoint {
+    return ServiceEndpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceEndpoint>, I>>(object: I): ServiceEndpoint {
+    const message = createBaseServiceEndpoint();
+    message.pod = object.pod ?? "";
+    message.node = object.node ?? "";
+    message.address = object.address ?? "";
+    message.ready = object.ready ?? false;
+    message.terminating = object.terminating ?? false;
+    return message;
+  },
+};
+
+function createBaseServiceStatus(): ServiceStatus {
+  return { clusterIp: "", type: "", ports: [], endpoints: [], externalTrafficPolicy: "", selector: {} };
+}
+
+export const ServiceStatus: MessageFns<ServiceStatus> = {
+  encode(message: ServiceStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clusterIp !== "") {
+      writer.uint32(10).string(message.clusterIp);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    for (const v of message.ports) {
+      ServicePort.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.endpoints) {
+      ServiceEndpoint.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.externalTrafficPolicy !== "") {
+      writer.uint32(42).string(message.externalTrafficPolicy);
+    }
+    globalThis.Object.entries(message.selector).forEach(([key, value]: [string, string]) => {
+      ServiceStatus_SelectorEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clusterIp = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ports.push(ServicePort.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.endpoints.push(ServiceEndpoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.externalTrafficPolicy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = ServiceStatus_SelectorEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.selector[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceStatus {
+    return {
+      clusterIp: isSet(object.clusterIp)
+        ? globalThis.String(object.clusterIp)
+        : isSet(object.cluster_ip)
+        ? globalThis.String(object.cluster_ip)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => ServicePort.fromJSON(e)) : [],
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => ServiceEndpoint.fromJSON(e))
+        : [],
+      externalTrafficPolicy: isSet(object.externalTrafficPolicy)
+        ? globalThis.String(object.externalTrafficPolicy)
+        : isSet(object.external_traffic_policy)
+        ? globalThis.String(object.external_traffic_policy)
+        : "",
+      selector: isObject(object.selector)
+        ? (globalThis.Object.entries(object.selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ServiceStatus): unknown {
+    const obj: any = {};
+    if (message.clusterIp !== "") {
+      obj.clusterIp = message.clusterIp;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => ServicePort.toJSON(e));
+    }
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints.map((e) => ServiceEndpoint.toJSON(e));
+    }
+    if (message.externalTrafficPolicy !== "") {
+      obj.externalTrafficPolicy = message.externalTrafficPolicy;
+    }
+    if (message.selector) {
+      const entries = globalThis.Object.entries(message.selector) as [string, string][];
+      if (entries.length > 0) {
+        obj.selector = {};
+        entries.forEach(([k, v]) => {
+          obj.selector[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceStatus>, I>>(base?: I): ServiceStatus {
+    return ServiceStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceStatus>, I>>(object: I): ServiceStatus {
+    const message = createBaseServiceStatus();
+    message.clusterIp = object.clusterIp ?? "";
+    message.type = object.type ?? "";
+    message.ports = object.ports?.map((e) => ServicePort.fromPartial(e)) || [];
+    message.endpoints = object.endpoints?.map((e) => ServiceEndpoint.fromPartial(e)) || [];
+    message.externalTrafficPolicy = object.externalTrafficPolicy ?? "";
+    message.selector = (globalThis.Object.entries(object.selector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseServiceStatus_SelectorEntry(): ServiceStatus_SelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const ServiceStatus_SelectorEntry: MessageFns<ServiceStatus_SelectorEntry> = {
+  encode(message: ServiceStatus_SelectorEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceStatus_SelectorEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceStatus_SelectorEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceStatus_SelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ServiceStatus_SelectorEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceStatus_SelectorEntry>, I>>(base?: I): ServiceStatus_SelectorEntry {
+    return ServiceStatus_SelectorEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceStatus_SelectorEntry>, I>>(object: I): ServiceStatus_SelectorEntry {
+    const message = createBaseServiceStatus_SelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };

@@ -1,4 +1,4 @@
-import type { DesiredPod, NameRecord, PodNetworkSettings, PodNetworkUpdate } from "../shared/domain.js";
+import type { DesiredPod, NameRecord, PodNetworkSettings, PodNetworkUpdate, ServiceUpdate } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 
@@ -8,6 +8,8 @@ export interface NodeStream {
   sendNetwork(network: PodNetworkUpdate): void;
   /** Names for the node's DNS: `complete` replaces all it had. */
   sendNames(names: { complete: boolean; records: NameRecord[] }): void;
+  /** Services for the node's rules: `complete` replaces all it had. */
+  sendServices(services: ServiceUpdate): void;
   /** Ends the stream: the node must join again. */
   end(reason: string): void;
 }
@@ -20,8 +22,8 @@ export interface DesiredPodSource {
 /**
  * Sends each connected node the complete set of pods placed on it, read from the store, whenever that set may have
  * changed. Changes that come together are coalesced into one message per node, and only the nodes concerned are told.
- * It also sends every node the pod network (its peers) and the cluster's names when the stream opens, and again what
- * changed.
+ * It also sends every node the pod network (its peers), the cluster's names and its services when the stream opens,
+ * and again what changed. A pod being deleted is sent as running while the services still send it traffic (`holds`).
  */
 export class AssignmentHub {
   private readonly streams = new Map<string, NodeStream>();
@@ -34,14 +36,20 @@ export class AssignmentHub {
   constructor(
     private readonly source: DesiredPodSource,
     private readonly log: Logger,
-    private readonly cluster: { network(): PodNetworkSettings; names(): NameRecord[] },
+    private readonly cluster: { network(): PodNetworkSettings; names(): NameRecord[]; services(): ServiceUpdate; holds(pod: string): boolean },
   ) {}
+
+  /** The nodes whose streams are open. */
+  connectedNodes(): string[] {
+    return [...this.streams.keys()];
+  }
 
   /** Registers a node's stream (replacing an older one) and sends it its pods; returns the function that unregisters it. */
   connect(node: string, stream: NodeStream): () => void {
     this.streams.set(node, stream);
     stream.sendNetwork({ ...this.cluster.network(), complete: true, removed: [] });
     stream.sendNames({ complete: true, records: this.cluster.names() });
+    stream.sendServices(this.cluster.services());
     this.notify(node);
     return () => {
       if (this.streams.get(node) === stream) this.streams.delete(node);
@@ -81,6 +89,11 @@ export class AssignmentHub {
     for (const stream of this.streams.values()) stream.sendNames({ complete: false, records });
   }
 
+  /** Services changed: every connected node is sent them. */
+  servicesChanged(update: ServiceUpdate): void {
+    for (const stream of this.streams.values()) stream.sendServices(update);
+  }
+
   /** The set of pods `node` must run may have changed: it is sent again, soon. */
   notify(node: string): void {
     this.queued.add(node);
@@ -95,7 +108,7 @@ export class AssignmentHub {
         if (!this.streams.has(node)) continue;
         await pauseIfSliceUsed();
         try {
-          const pods = await this.source.desiredFor(node);
+          const pods = (await this.source.desiredFor(node)).map((pod) => (pod.deleting && this.cluster.holds(pod.name) ? { ...pod, deleting: false } : pod));
           // The stream may have ended or been replaced meanwhile: the current one gets the pods.
           this.streams.get(node)?.send(pods);
         } catch (error) {

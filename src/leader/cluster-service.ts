@@ -4,7 +4,7 @@ import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js"
 import { callerHost, callerNodeName } from "../shared/tls/authorize-calls.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
-import { eventFromWire, podStatusFromWire } from "../shared/codec.js";
+import { eventFromWire, podStatusFromWire, serviceEntryToWire } from "../shared/codec.js";
 import { splitBySize } from "./split-by-size.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import type { Logger } from "../shared/logger.js";
@@ -32,6 +32,8 @@ export interface ClusterServiceDependencies {
   isApproved: (name: string) => boolean;
   /** The leader's own node: only it may declare its id (the id makes a node the Leader). */
   leaderNode: { name: string; nodeId: string };
+  /** A node's rules follow the services of a version, or (undefined) its stream closed. */
+  servicesApplied: (node: string, version: number | undefined) => void;
 }
 
 export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): Pick<ClusterServer, "join" | "sync"> {
@@ -87,7 +89,10 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
   };
 }
 
-async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>, { registry, updates, hub }: ClusterServiceDependencies): Promise<void> {
+async function serveSync(
+  call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>,
+  { registry, updates, hub, servicesApplied }: ClusterServiceDependencies,
+): Promise<void> {
   let session: { name: string; sessionId: string; nodeId: string } | undefined;
   let disconnect = () => {};
   // Acknowledgements are cumulative (a node's updates commit in the order it sent them): when one group commit stores
@@ -120,15 +125,27 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
           throw statusError(grpc.status.FAILED_PRECONDITION, "unknown or ended session: join again");
         }
         session = { name, sessionId: hello.sessionId, nodeId: registry.nodeId(name)! };
-        disconnect = hub.connect(session.name, {
+        const node = session.name;
+        const unregister = hub.connect(node, {
           send: (pods) => {
             const parts = splitBySize(pods, (pod) => pod.specJson.length + 1024, ASSIGNMENT_PART_BYTES);
             parts.forEach((part, index) => call.write({ assignments: { pods: part, more: index < parts.length - 1 } }));
           },
           sendNetwork: (podNetwork) => call.write({ podNetwork }),
           sendNames: (podNames) => call.write({ podNames }),
+          sendServices: (update) => {
+            const parts = splitBySize(update.services, (service) => 256 + service.endpoints.length * 96, ASSIGNMENT_PART_BYTES);
+            if (parts.length === 0) parts.push([]);
+            parts.forEach((services, index) =>
+              call.write({ services: { ...update, services: services.map(serviceEntryToWire), more: index < parts.length - 1 } }),
+            );
+          },
           end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),
         });
+        disconnect = () => {
+          unregister();
+          servicesApplied(node, undefined);
+        };
         continue;
       }
       // Whatever arrives on an ended session (a late packet of a node that was cut off) is dropped with the stream.
@@ -146,6 +163,7 @@ async function serveSync(call: grpc.ServerDuplexStream<NodeMessage, LeaderMessag
           .submit({ kind: "event", nodeId: session.nodeId, podUid, event: { ...eventFromWire(event), node: session.name }, sequence })
           .then(ack(sequence), ack(sequence));
       }
+      if (message.servicesApplied) servicesApplied(session.name, message.servicesApplied.version);
       if (message.podRemoved) {
         const { sequence, podUid } = message.podRemoved;
         updates.submit({ kind: "removed", node: session.name, podUid }).then(ack(sequence), ack(sequence));

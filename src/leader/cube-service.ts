@@ -22,6 +22,7 @@ import { unary } from "./unary-handler.js";
 import { nodeRelayHandlers } from "./node-relay.js";
 import { checkType, resourceNotFound } from "./resource-checks.js";
 import { CUBE_VERSION } from "../shared/version.js";
+import { getService, serviceSummaries, type ServiceSources } from "./service-handlers.js";
 import type { PodController, PodView } from "./pod-controller.js";
 
 /** The handlers of the `Cube` service. */
@@ -62,7 +63,7 @@ function hostOf(address: string | undefined): string | undefined {
 }
 
 /** The resources `list` shows, of a type ("" for all) and matching a label selector ("" for all). */
-export function resourceSummaries(registry: NodeRegistry, pods: PodController, deployments: DeploymentController) {
+export function resourceSummaries(registry: NodeRegistry, pods: PodController, deployments: DeploymentController, services: ServiceSources) {
   return async (type: string, selector: string): Promise<ResourceSummary[]> => {
     checkType(type, true);
     const parsed = parseSelector(selector);
@@ -71,18 +72,23 @@ export function resourceSummaries(registry: NodeRegistry, pods: PodController, d
     const wanted = type === "" ? undefined : parseResourceType(type);
     const hosts = new Map(registry.list().map((node) => [node.name, hostOf(node.address)]));
     const items = [
-      ...(wanted !== "pod" ? await deploymentSummaries(deployments) : []),
-      ...(wanted !== "deployment" ? (await pods.list()).map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node))) : []),
+      ...(wanted === undefined || wanted === "deployment" ? await deploymentSummaries(deployments) : []),
+      ...(wanted === undefined || wanted === "service" ? await serviceSummaries(services) : []),
+      ...(wanted === undefined || wanted === "pod"
+        ? (await pods.list()).map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node)))
+        : []),
     ];
     return items.filter(selected);
   };
 }
 
 /** The uid of a resource the user named (whose events to read), undefined when there is none. */
-export function resourceUid(pods: PodController, deployments: DeploymentController) {
+export function resourceUid(pods: PodController, deployments: DeploymentController, services: ServiceSources) {
   return async (type: string, name: string): Promise<string | undefined> => {
     checkType(type, false);
-    return parseResourceType(type) === "pod" ? (await pods.get(name))?.pod.uid : (await deployments.get(name))?.deployment.uid;
+    const wanted = parseResourceType(type);
+    if (wanted === "service") return (await services.services.get(name))?.uid;
+    return wanted === "pod" ? (await pods.get(name))?.pod.uid : (await deployments.get(name))?.deployment.uid;
   };
 }
 
@@ -103,8 +109,9 @@ export function createCubeService(
   watching: Pick<CubeServer, "watch" | "events">,
   /** The long calls under way, which the leader ends when it stops: the relayed ones join them. */
   streams: OpenStreams,
+  services: ServiceSources,
 ): CubeHandlers {
-  const summaries = resourceSummaries(registry, pods, deployments);
+  const summaries = resourceSummaries(registry, pods, deployments, services);
 
   return {
     version: unary(log, async () => ({ version: CUBE_VERSION })),
@@ -183,6 +190,7 @@ export function createCubeService(
       if (!dryRun) log.info(`apply received: ${nameSome(manifest.entries.map(({ resource }) => `${resource.type}/${resource.metadata.name}`))}`);
       const refused = manifest.entries.flatMap(({ resource }, index) => {
         const at = manifest.entries.length > 1 ? `[${index}].` : "";
+        if (resource.type === "service") return [];
         return resource.type === "pod"
           ? admissionProblems(resource.spec, `${at}spec`, options)
           : admissionProblems(resource.spec.template.spec, `${at}spec.template.spec`, options);
@@ -199,6 +207,7 @@ export function createCubeService(
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);
       if (parseResourceType(type) === "deployment") return getDeployment(deployments, name);
+      if (parseResourceType(type) === "service") return getService(services, name);
       const found = await pods.get(name);
       if (!found) throw resourceNotFound(type, name);
       return {
@@ -223,6 +232,8 @@ export function createCubeService(
 
     restart: unary(log, async ({ type, name }) => {
       checkType(type, false);
+      if (parseResourceType(type) === "service")
+        throw statusError(grpc.status.INVALID_ARGUMENT, "a service has no containers to restart: restart its pods' deployment");
       // A deployment restarts as a rollout: its pods are replaced within its strategy's bounds.
       const restarted = parseResourceType(type) === "deployment" ? await deployments.restart(name) : await pods.restart(name);
       if (!restarted) throw resourceNotFound(type, name);
@@ -232,7 +243,9 @@ export function createCubeService(
     delete: unary(log, async ({ type, name, purge }) => {
       checkType(type, false);
       log.info(`delete received: ${parseResourceType(type)}/${name}${purge ? " (purge)" : ""}`);
-      const deleted = parseResourceType(type) === "deployment" ? await deployments.delete(name) : await pods.delete(name, purge);
+      const kind = parseResourceType(type);
+      const deleted =
+        kind === "deployment" ? await deployments.delete(name) : kind === "service" ? await services.services.remove(name) : await pods.delete(name, purge);
       if (!deleted) throw resourceNotFound(type, name);
       return {};
     }),

@@ -1,3 +1,4 @@
+import { DEFAULT_HOST_PORT_RANGE } from "./service-addresses.js";
 import type { Clock } from "../shared/clock.js";
 import type { PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
@@ -12,6 +13,7 @@ import { placingPods } from "./place-pods.js";
 import { hasPersistentVolumes, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
 import { conflict } from "./refusals.js";
+import { nodePortsOf } from "./store/service-store.js";
 
 /** What an apply says of each resource: what it did, and a deployment's new revision. */
 type AppliedSummary = Pick<AppliedResource, "type" | "name" | "outcome" | "revision">;
@@ -27,7 +29,7 @@ export interface PodControllerOptions {
   placement?: PlacementSettings;
 }
 
-export const DEFAULT_PLACEMENT: PlacementSettings = { policy: "spread", hostPortRange: { first: 30000, last: 32767 } };
+export const DEFAULT_PLACEMENT: PlacementSettings = { policy: "spread", hostPortRange: DEFAULT_HOST_PORT_RANGE };
 
 /** The leader's pod logic: apply, delete, placement, and what happens to the pods of a lost node. */
 export class PodController {
@@ -233,8 +235,12 @@ export class PodController {
     const nodes = this.registry.list();
     const engineOf = (node: (typeof nodes)[number]) => node.engineId || `node ${node.name}`;
     const takenByEngine = new Map<string, TakenPort[]>();
+    // A service's node port is open on every node: no pod's host port may take it.
+    const nodePorts: TakenPort[] = (await this.store.services.list()).flatMap((service) =>
+      nodePortsOf(service.spec).map((p) => ({ hostPort: p.nodePort, protocol: p.protocol, hostIP: "*" })),
+    );
     for (const node of nodes) {
-      const taken = takenByEngine.get(engineOf(node)) ?? [];
+      const taken = takenByEngine.get(engineOf(node)) ?? [...nodePorts];
       taken.push(...takenBy(allocation.get(node.name)?.hostPorts ?? []));
       takenByEngine.set(engineOf(node), taken);
     }

@@ -1,4 +1,4 @@
-import type { NameRecord } from "../shared/domain.js";
+import type { NameRecord, ServiceEntry } from "../shared/domain.js";
 import type { PodSummary } from "./store/store-contract.js";
 
 /** A name's addresses, sorted, by name. */
@@ -6,8 +6,21 @@ export type NameTable = Map<string, string[]>;
 
 /**
  * The names the cluster answers, from its pods: each pod that runs with an address, by its name, until its deletion
- * is asked (a client stops finding it before it stops); a deployment's name gives its ready replicas' addresses.
+ * is asked (a client stops finding it before it stops); a deployment's name gives its ready replicas' addresses. A
+ * service's name gives its virtual IP (over a deployment's of the same name), and `tasks.NAME` (Swarm's habit) the
+ * addresses of the endpoints it balances over.
  */
+export function clusterNames(pods: PodSummary[], services: ServiceEntry[]): NameTable {
+  const table = podNames(pods);
+  for (const service of services) {
+    table.set(service.name, [service.clusterIp]);
+    const tasks = service.endpoints.map((endpoint) => endpoint.address).sort();
+    if (tasks.length > 0) table.set(`tasks.${service.name}`, tasks);
+  }
+  return table;
+}
+
+/** The pods' names and the deployments' (see clusterNames). */
 export function podNames(pods: PodSummary[]): NameTable {
   const table: NameTable = new Map();
   const add = (name: string, address: string) => table.set(name, [...(table.get(name) ?? []), address]);

@@ -17,7 +17,9 @@ import type { RunningServer } from "../shared/running-server.js";
 import { makePrivateDirectory, writeSecretFile } from "../shared/secret-file.js";
 import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
-import { NamePublisher } from "./name-publisher.js";
+import { ClusterPublisher } from "./cluster-publisher.js";
+import { EndpointGate } from "./endpoint-gate.js";
+import { DEFAULT_SERVICE_CIDR } from "./service-addresses.js";
 import { createCertificateHandlers } from "./identity/certificate-service.js";
 import { ClusterCa } from "./identity/cluster-ca.js";
 import { ClusterIdentity } from "./identity/cluster-identity.js";
@@ -62,6 +64,8 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   allowHostNetwork?: boolean;
   /** The pods' addresses, a /24 of them for each node (default 10.42.0.0/16). */
   podCidr?: string;
+  /** Services' virtual IPs (default 10.43.0.0/16). */
+  serviceCidr?: string;
   /** How nodes carry pod traffic to each other (default vxlan). */
   podNetwork?: PodNetworkBackend;
   /** Events kept per pod, the oldest dropped first (default 300). */
@@ -112,7 +116,11 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     clock,
     log,
   );
-  const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"), config.maxEventsPerPod);
+  const placement = config.placement ?? DEFAULT_PLACEMENT;
+  const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"), config.maxEventsPerPod, {
+    serviceCidr: config.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+    nodePortRange: placement.hostPortRange,
+  });
   const keys = await NodeKeys.load(store, { requireApproval: config.approveNodes, leaderName: config.name });
   const identity = new ClusterIdentity(secrets.token, keys, ca, config.dataDir, clock, log, config.certificateLifetimeMs);
   for (const warning of identity.warnings()) log.warn(warning);
@@ -132,14 +140,26 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     podCidr: config.podCidr ?? DEFAULT_POD_CIDR,
     podNetwork: config.podNetwork ?? "vxlan",
   });
-  const names = new NamePublisher(
-    { version: () => store.feed.version(), summaries: () => store.pods.summaries() },
-    (changes) => hub.namesChanged(changes),
+  // A pod being deleted keeps running until no node balances traffic to it any more (the gate), told by the publisher.
+  const gate: EndpointGate = new EndpointGate(
+    clock,
+    (): string[] => hub.connectedNodes(),
+    (node): void => hub.notify(node),
+  );
+  const publisher: ClusterPublisher = new ClusterPublisher(
+    { version: () => store.feed.version(), summaries: () => store.pods.summaries(), services: () => store.services.list() },
+    { names: (changes) => hub.namesChanged(changes), services: (update) => hub.servicesChanged(update) },
+    gate,
     log,
   );
-  const hub = new AssignmentHub(store.pods, log, { network: () => registry.podNetwork(), names: () => names.records() });
-  await names.start();
-  const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement: config.placement ?? DEFAULT_PLACEMENT });
+  const hub: AssignmentHub = new AssignmentHub(store.pods, log, {
+    network: () => registry.podNetwork(),
+    names: () => publisher.nameRecords(),
+    services: () => publisher.serviceTable(),
+    holds: (pod) => gate.holds(pod),
+  });
+  await publisher.start();
+  const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {
     for (const name of await store.applyNodeUpdates(batch, new Date(clock.now()))) log.info(`pod/${name} deleted`);
@@ -153,21 +173,22 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const options = { allowHostPaths: config.allowHostPaths ?? false, allowHostNetwork: config.allowHostNetwork ?? false, identity };
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
   const streams = new OpenStreams();
+  const serviceSources = { services: store.services, pods: store.pods };
   const watching = watchHandlers(
     {
       feed: store.feed,
-      summaries: resourceSummaries(registry, pods, deployments),
+      summaries: resourceSummaries(registry, pods, deployments, serviceSources),
       nodeStatuses: () =>
         registry
           .list()
           .map((node) => node.status)
           .join(),
-      uidOf: resourceUid(pods, deployments),
+      uidOf: resourceUid(pods, deployments, serviceSources),
     },
     streams,
     log,
   );
-  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching, streams));
+  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching, streams, serviceSources));
   server.addService(ClusterService, {
     ...createClusterService(
       {
@@ -177,6 +198,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
         log,
         nodeReady: schedule,
         isApproved: (name) => identity.isApproved(name),
+        servicesApplied: (node, version) => (version === undefined ? gate.forget(node) : gate.acknowledge(node, version)),
         leaderNode: { name: config.name, nodeId: agent.nodeId },
       },
       { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) },
@@ -224,7 +246,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       deployments.stop();
       hub.disconnectAll("the leader is stopping");
       streams.endAll();
-      await names.stop();
+      await publisher.stop();
       // Its own node's container stops under way go on in Docker; the next start adopts what is left.
       await agent.stop();
       agents.close();

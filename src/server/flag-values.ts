@@ -107,6 +107,17 @@ export function podCidrFlag(value: string): string {
   return value;
 }
 
+/** The services' CIDR: an IPv4 network apart from the pods' (a virtual IP must never be a pod's address). */
+export function serviceCidrFlag(value: string, podCidr: string): string {
+  const network = parseCidr(value);
+  if (!network || network.prefix > 30) throw new UsageError(`--service-cidr must be an IPv4 network of /30 or larger, such as 10.43.0.0/16, got "${value}"`);
+  const pods = parseCidr(podCidr)!;
+  const overlap = (a: typeof pods, b: typeof pods) =>
+    a.prefix <= b.prefix && Math.floor(b.base / 2 ** (32 - a.prefix)) === Math.floor(a.base / 2 ** (32 - a.prefix));
+  if (overlap(network, pods) || overlap(pods, network)) throw new UsageError(`--service-cidr ${value} overlaps the pod CIDR ${podCidr}: give them apart`);
+  return value;
+}
+
 export function podNetworkFlag(value: string): PodNetworkBackend {
   const backend = POD_NETWORK_BACKENDS.find((known) => known === value);
   if (!backend) throw new UsageError(`--pod-network must be ${POD_NETWORK_BACKENDS.join(" or ")}, got "${value}"`);

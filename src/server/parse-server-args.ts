@@ -6,6 +6,7 @@ import type { LeaderConfig } from "../leader/start-leader.js";
 import { parseHostPort } from "../shared/host-port.js";
 import { parseJoinToken } from "../shared/tls/join-token.js";
 import { DEFAULT_POD_CIDR } from "../leader/allocate-subnet.js";
+import { DEFAULT_SERVICE_CIDR } from "../leader/service-addresses.js";
 import {
   yesNo,
   wholeNumberFlag,
@@ -18,6 +19,7 @@ import {
   secretFlag,
   checkSecretLength,
   podCidrFlag,
+  serviceCidrFlag,
   podNetworkFlag,
   UsageError,
 } from "./flag-values.js";
@@ -83,6 +85,7 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
     placement: { env: "CUBE_PLACEMENT", help: "spread (the least allocated node) or binpack (the most allocated that fits)", default: () => "spread" },
     "host-port-range": { env: "CUBE_HOST_PORT_RANGE", help: 'where "auto" host ports are taken from', default: () => "30000-32767" },
     "pod-cidr": { env: "CUBE_POD_CIDR", help: "the pods' addresses: each node is given a /24 of it when it first joins", default: () => DEFAULT_POD_CIDR },
+    "service-cidr": { env: "CUBE_SERVICE_CIDR", help: "services' virtual IPs: each service is given one for its life", default: () => DEFAULT_SERVICE_CIDR },
     "pod-network": {
       env: "CUBE_POD_NETWORK",
       help: "how nodes carry pod traffic: vxlan (over any IP network; UDP 8472 between nodes) or host-gw (direct routes: nodes on one link)",
@@ -129,7 +132,7 @@ export function serverUsage(): string {
   return [
     "usage: cube-server leader [--token-file F] [--admin-password-file F] [--listen HOST:PORT] [--data-dir DIR] [--name NAME] [--tls-san NAMES]",
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
-    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--pod-cidr 10.42.0.0/16] [--pod-network vxlan|host-gw] [--approve-nodes]",
+    "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--pod-cidr 10.42.0.0/16] [--service-cidr 10.43.0.0/16] [--pod-network vxlan|host-gw] [--approve-nodes]",
     "                          [--allow-host-paths] [--allow-host-network] [--label KEY=VALUE]...",
     "       cube-server follower --leader HOST:PORT --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "                          [--label KEY=VALUE]...",
@@ -251,6 +254,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         allowHostPaths: yesNo(required("allow-host-paths"), "allow-host-paths"),
         allowHostNetwork: yesNo(required("allow-host-network"), "allow-host-network"),
         podCidr: podCidrFlag(required("pod-cidr")),
+        serviceCidr: serviceCidrFlag(required("service-cidr"), required("pod-cidr")),
         podNetwork: podNetworkFlag(required("pod-network")),
         approveNodes: yesNo(required("approve-nodes"), "approve-nodes"),
         maxEventsPerPod: wholeNumberFlag(required("max-events-per-pod"), "max-events-per-pod"),

@@ -1,8 +1,15 @@
 // The domain's types and their wire messages. The protos spell the domain's words as strings and carry a pod's spec
 // as the manifest's JSON, so a conversion is a narrowing of strings to the domain's unions, and a default for an
 // absent timestamp; a domain value is already a valid message (a `DesiredPod` is an `AssignedPod` as it is).
-import type { AssignedPod, PodNetwork } from "../gen/agent.js";
-import type { ContainerStatus as WireContainerStatus, Event, Node, PodStatus, PublishedPort as WirePublishedPort } from "../gen/cube.js";
+import type { AssignedPod, PodNetwork, ServiceEntry as WireServiceEntry, Services } from "../gen/agent.js";
+import type {
+  ContainerStatus as WireContainerStatus,
+  Event,
+  Node,
+  PodStatus,
+  PublishedPort as WirePublishedPort,
+  ServicePort as WireServicePort,
+} from "../gen/cube.js";
 import type {
   ContainerState,
   ContainerStatus,
@@ -18,6 +25,11 @@ import type {
   PodStatusReport,
   Protocol,
   PublishedPort,
+  ServiceEntry,
+  ServicePort,
+  ServiceType,
+  ServiceUpdate,
+  TrafficPolicy,
 } from "./domain.js";
 
 const EPOCH = new Date(0);
@@ -59,4 +71,33 @@ export function desiredPodFromWire(pod: AssignedPod): DesiredPod {
 
 export function podNetworkFromWire(network: PodNetwork): PodNetworkUpdate {
   return { ...network, backend: network.backend as PodNetworkBackend };
+}
+
+export function servicePortToWire({ name, ...port }: ServicePort): WireServicePort {
+  return { ...port, name: name ?? "" };
+}
+
+export function servicePortFromWire({ name, nodePort, ...port }: WireServicePort): ServicePort {
+  return { ...port, protocol: port.protocol as Protocol, ...(name ? { name } : {}), ...(nodePort === undefined ? {} : { nodePort }) };
+}
+
+export function serviceEntryToWire(entry: ServiceEntry): WireServiceEntry {
+  return {
+    ...entry,
+    ports: entry.ports.map(servicePortToWire),
+    endpoints: entry.endpoints.map((endpoint) => ({ ...endpoint, ready: true, terminating: false })),
+  };
+}
+
+export function servicesFromWire({ services, ...update }: Services): ServiceUpdate & { more: boolean } {
+  return {
+    ...update,
+    services: services.map((entry) => ({
+      ...entry,
+      type: entry.type as ServiceType,
+      externalTrafficPolicy: entry.externalTrafficPolicy as TrafficPolicy,
+      ports: entry.ports.map(servicePortFromWire),
+      endpoints: entry.endpoints.map(({ pod, node, address }) => ({ pod, node, address })),
+    })),
+  };
 }

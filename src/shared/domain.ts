@@ -205,8 +205,54 @@ export interface DeploymentResource {
 /** The annotation `cube rollout restart` sets on a template: a new template, so a new revision, with the same pods. */
 export const RESTARTED_AT = "cube.dev/restartedAt";
 
-export type Resource = PodResource | DeploymentResource;
-export const RESOURCE_TYPES = ["pod", "deployment"] as const;
+/** A port of a service: `port` on its virtual IP, `targetPort` on its pods, `nodePort` on every node (type NodePort). */
+export interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort: number;
+  protocol: Protocol;
+  nodePort?: number;
+}
+
+/** ClusterIP: a virtual IP inside the cluster; NodePort: that, and a port on every node's addresses. */
+export type ServiceType = "ClusterIP" | "NodePort";
+/** Cluster: any node forwards to any endpoint (the client's address is replaced by the node's); Local: only to its own. */
+export type TrafficPolicy = "Cluster" | "Local";
+
+/** One stable name and virtual IP for the pods its selector matches, balanced over the ready ones (Kubernetes' Service). */
+export interface ServiceResource {
+  type: "service";
+  metadata: PodMetadata;
+  spec: { type: ServiceType; selector: Record<string, string>; ports: ServicePort[]; externalTrafficPolicy: TrafficPolicy };
+}
+
+/** A ready pod behind a service: where its traffic goes. */
+export interface ServiceEndpoint {
+  pod: string;
+  node: string;
+  address: string;
+}
+
+/** A service as the leader sends it to every node: its virtual IP, ports (node ports resolved) and ready endpoints. */
+export interface ServiceEntry {
+  name: string;
+  clusterIp: string;
+  type: ServiceType;
+  externalTrafficPolicy: TrafficPolicy;
+  ports: ServicePort[];
+  endpoints: ServiceEndpoint[];
+}
+
+/** What the leader sends of the services: all of them (`complete`), or those changed and those gone; `version` to acknowledge. */
+export interface ServiceUpdate {
+  version: number;
+  complete: boolean;
+  services: ServiceEntry[];
+  removed: string[];
+}
+
+export type Resource = PodResource | DeploymentResource | ServiceResource;
+export const RESOURCE_TYPES = ["pod", "deployment", "service"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** A pod placed on a node, as the leader sends it. */
@@ -300,6 +346,9 @@ export interface PodEvent {
 
 /** The resource type a user typed ("pod", "pods", "po"), or undefined when Cube has no such type. */
 export function parseResourceType(word: string): ResourceType | undefined {
-  const words: Record<string, ResourceType> = { pod: "pod", pods: "pod", po: "pod", deployment: "deployment", deployments: "deployment", deploy: "deployment" };
+  const words: Record<string, ResourceType> = {
+    ...{ pod: "pod", pods: "pod", po: "pod", deployment: "deployment", deployments: "deployment", deploy: "deployment" },
+    ...{ service: "service", services: "service", svc: "service" },
+  };
   return words[word.toLowerCase()];
 }

@@ -31,14 +31,15 @@ const labelValue = z.string().regex(LABEL_VALUE, "must be a label value: alphanu
 const noNul = z.string().refine((value) => !value.includes("\0"), "must not contain NUL characters");
 
 const port = z.number().int().min(1).max(65535);
+const protocolSchema = z
+  .enum(["tcp", "udp", "TCP", "UDP"])
+  .transform((protocol) => protocol.toLowerCase() as Protocol)
+  .default("tcp");
 const portSchema = z.strictObject({
   containerPort: port,
   hostPort: z.union([port, z.literal("auto")]).optional(),
   // Kubernetes writes TCP and UDP.
-  protocol: z
-    .enum(["tcp", "udp", "TCP", "UDP"])
-    .transform((protocol) => protocol.toLowerCase() as Protocol)
-    .default("tcp"),
+  protocol: protocolSchema,
   hostIP: z.union([z.ipv4(), z.ipv6()], { error: "must be an IP address" }).optional(),
 });
 
@@ -218,4 +219,47 @@ export const deploymentSchema = z.strictObject({
   }),
 });
 
-export const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = { pod: podSchema, deployment: deploymentSchema as z.ZodType<Resource> };
+/** A service's port; `targetPort` is `port` unless given; a `nodePort` left out is chosen by the leader. */
+const servicePortSchema = z
+  .strictObject({ name: dnsLabel.optional(), port, targetPort: port.optional(), protocol: protocolSchema, nodePort: port.optional() })
+  .transform(({ targetPort, ...rest }) => ({ ...rest, targetPort: targetPort ?? rest.port }));
+
+/** A service, with Kubernetes' shape where it fits (no apiVersion, no clusterIP of the user's: the leader gives it). */
+export const serviceSchema = z.strictObject({
+  type: z.literal("service"),
+  metadata: metadataSchema,
+  spec: z
+    .strictObject({
+      type: z.enum(["ClusterIP", "NodePort"]).default("ClusterIP"),
+      selector: z.record(labelKey, labelValue).refine((selector) => Object.keys(selector).length > 0, "must select pods by at least one label"),
+      ports: z
+        .array(servicePortSchema)
+        .min(1, "must list at least one port")
+        .max(100, atMost(100, "ports per service"))
+        .superRefine(uniqueBy((p) => `${p.port}/${p.protocol}`, "port", "ports", "port"))
+        .superRefine((ports, ctx) => {
+          // As Kubernetes: with several ports, each is named (clients and `cube get` tell them apart by name).
+          if (ports.length > 1)
+            ports.forEach(
+              (p, index) =>
+                p.name === undefined && ctx.addIssue({ code: "custom", path: [index, "name"], message: "required when a service has several ports" }),
+            );
+        }),
+      externalTrafficPolicy: z.enum(["Cluster", "Local"]).default("Cluster"),
+    })
+    .superRefine((spec, ctx) => {
+      if (spec.type === "NodePort") return;
+      spec.ports.forEach((p, index) => {
+        if (p.nodePort !== undefined)
+          ctx.addIssue({ code: "custom", path: ["ports", index, "nodePort"], message: "only a service of type NodePort has node ports" });
+      });
+      if (spec.externalTrafficPolicy === "Local")
+        ctx.addIssue({ code: "custom", path: ["externalTrafficPolicy"], message: "Local applies to a NodePort service's outside traffic only" });
+    }),
+});
+
+export const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = {
+  pod: podSchema,
+  deployment: deploymentSchema as z.ZodType<Resource>,
+  service: serviceSchema as z.ZodType<Resource>,
+};

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { AssignmentHub, type NodeStream } from "../../src/leader/assignment-hub.js";
-import type { DesiredPod, NameRecord, PodNetworkUpdate } from "../../src/shared/domain.js";
+import type { DesiredPod, NameRecord, PodNetworkUpdate, ServiceUpdate } from "../../src/shared/domain.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 
 const desired = (name: string): DesiredPod => ({
@@ -15,9 +15,10 @@ const desired = (name: string): DesiredPod => ({
 });
 
 /** A node's stream that records what it is sent, as pod names, and why it ended. */
-function recordingStream(): NodeStream & { sent: string[][]; networks: string[]; names: string[]; ended?: string } {
+function recordingStream(): NodeStream & { sent: string[][]; networks: string[]; names: string[]; services: string[]; ended?: string } {
   const stream = {
     sent: [] as string[][],
+    services: [] as string[],
     networks: [] as string[],
     names: [] as string[],
     ended: undefined as string | undefined,
@@ -28,6 +29,8 @@ function recordingStream(): NodeStream & { sent: string[][]; networks: string[];
       ),
     sendNames: (names: { complete: boolean; records: NameRecord[] }) =>
       void stream.names.push(`${names.complete ? "all" : "changes"}: ${names.records.map((r) => `${r.name}=${r.addresses.join("+")}`).join(" ")}`),
+    sendServices: (update: ServiceUpdate) =>
+      void stream.services.push(`${update.complete ? "all" : "changes"} v${update.version}: ${update.services.map((s) => s.name).join(" ")}`),
     end: (reason: string) => void (stream.ended = reason),
   };
   return stream;
@@ -42,8 +45,10 @@ describe("AssignmentHub", () => {
   let hub: AssignmentHub;
   let log: MemoryLogger;
   let peers: string[];
+  let held: Set<string>;
 
   beforeEach(() => {
+    held = new Set();
     placed = new Map([
       ["n1", [desired("web")]],
       ["n2", []],
@@ -67,8 +72,31 @@ describe("AssignmentHub", () => {
           peers: peers.map((node) => ({ node, address: "10.0.0.1", subnet: "10.42.0.0/24", engineId: "" })),
         }),
         names: () => [{ name: "web", addresses: ["10.42.0.2"] }],
+        services: () => ({ version: 4, complete: true, services: [], removed: [] }),
+        holds: (pod) => held.has(pod),
       },
     );
+  });
+
+  it("sends a node that connects every service, and every connected node the services that change", async () => {
+    const stream = recordingStream();
+    hub.connect("n1", stream);
+    const service = { name: "api", clusterIp: "10.43.0.1", type: "ClusterIP" as const, externalTrafficPolicy: "Cluster" as const, ports: [], endpoints: [] };
+    hub.servicesChanged({ version: 5, complete: false, services: [service], removed: [] });
+    expect(stream.services).to.deep.equal(["all v4: ", "changes v5: api"]);
+    expect(hub.connectedNodes()).to.deep.equal(["n1"]);
+  });
+
+  it("sends a pod being deleted as running while services still send it traffic, as deleting once they no longer do", async () => {
+    placed.set("n1", [{ ...desired("web"), deleting: true }]);
+    held.add("web");
+    const stream = { ...recordingStream(), pods: [] as DesiredPod[][] };
+    hub.connect("n1", { ...stream, send: (pods) => void stream.pods.push(pods) });
+    await turn();
+    held.delete("web");
+    hub.notify("n1");
+    await turn();
+    expect(stream.pods.map((pods) => pods.map((pod) => pod.deleting))).to.deep.equal([[false], [true]]);
   });
 
   it("sends a node that connects every name, and every connected node the names that change", async () => {

@@ -50,8 +50,8 @@ describe("validateManifest", () => {
   });
 
   it("requires a type and names the supported ones when it is unknown", () => {
-    expect(problemsOf([pod((p) => delete p.type)])).to.deep.equal(["[0].type: required (supported types: pod, deployment)"]);
-    expect(problemsOf([pod((p) => (p.type = "service"))])).to.deep.equal(['[0].type: unknown type "service" (supported types: pod, deployment)']);
+    expect(problemsOf([pod((p) => delete p.type)])).to.deep.equal(["[0].type: required (supported types: pod, deployment, service)"]);
+    expect(problemsOf([pod((p) => (p.type = "secret"))])).to.deep.equal(['[0].type: unknown type "secret" (supported types: pod, deployment, service)']);
   });
 
   it("requires metadata.name to be a DNS label", () => {

@@ -33,18 +33,18 @@ export class ClusterNames {
 export type Resolution = { answer: string[] } | { notFound: true } | { forward: true };
 
 /**
- * `web.cube.internal` and `web` (a pod's search list makes the second the first) are the cluster's; a name of the
- * zone that no pod has does not exist; every other name is the node's resolver's to answer.
+ * `web.cube.internal` and `web` (a pod's search list makes the second the first) are the cluster's, and so are
+ * `tasks.web.cube.internal` and `tasks.web`; a name of the zone that the cluster does not have does not exist; every
+ * other name is the node's resolver's to answer.
  */
 export function resolveName(question: string, names: Pick<ClusterNames, "addresses">): Resolution {
   const name = question.toLowerCase().replace(/\.$/, "");
   const zone = `.${CLUSTER_ZONE}`;
   if (name.endsWith(zone) || name === CLUSTER_ZONE) {
-    const label = name.slice(0, -zone.length);
-    const addresses = label.includes(".") ? undefined : names.addresses(label);
+    const addresses = names.addresses(name.slice(0, -zone.length));
     return addresses ? { answer: addresses } : { notFound: true };
   }
-  const addresses = name.includes(".") ? undefined : names.addresses(name);
+  const addresses = names.addresses(name);
   return addresses ? { answer: addresses } : { forward: true };
 }
 

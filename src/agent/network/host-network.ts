@@ -2,13 +2,17 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { ROUTE_PROTOCOL, VXLAN_DEVICE, type FirewallRule, type HostCommand, type HostNetworkObserved, type ObservedVxlan } from "./plan-host-network.js";
 
-/** Runs a command of the host (ip, bridge, iptables) and resolves with its standard output. */
-export type RunCommand = (argv: string[]) => Promise<string>;
+/** Runs a command of the host (ip, bridge, iptables), `input` on its standard input, and resolves with its standard output. */
+export type RunCommand = (argv: string[], input?: string) => Promise<string>;
 
 const execFileAsync = promisify(execFile);
 
 /** The host's own commands, in the agent's network namespace (on the test bed, the simulated host's). */
-export const runHostCommand: RunCommand = async ([command, ...args]) => (await execFileAsync(command, args)).stdout;
+export const runHostCommand: RunCommand = async ([command, ...args], input) => {
+  const running = execFileAsync(command, args, { maxBuffer: 256 * 1024 * 1024 });
+  if (input !== undefined) running.child.stdin!.end(input);
+  return (await running).stdout;
+};
 
 /** The chains where a node's rules live (see desiredRules). */
 const RULE_CHAINS: { table: FirewallRule["table"]; chain: string }[] = [

@@ -9,6 +9,7 @@ import { parseNodeArgs, parseResourceArgs, UsageError } from "../resource-ref.js
 import { printNodes, showNodes } from "../show-node.js";
 import { renderEvents } from "../render-events.js";
 import { deploymentToJson, renderDeployment } from "../show-deployment.js";
+import { renderService, serviceToJson } from "../show-service.js";
 import { printable } from "../printable.js";
 import { renderTable } from "../table.js";
 import { colorStatus, formatPorts } from "../resource-table.js";
@@ -40,6 +41,7 @@ export default class Get extends CubeCommand {
     "<%= config.bin %> get pod/my-pod",
     "<%= config.bin %> get pod my-pod -o json",
     "<%= config.bin %> get deployment/web",
+    "<%= config.bin %> get service/web",
     "<%= config.bin %> get pods -l app=web",
     "<%= config.bin %> describe pod my-pod",
     "<%= config.bin %> get nodes",
@@ -72,11 +74,17 @@ export default class Get extends CubeCommand {
       return watchList(leader, refs[0].type, flags.output, "", refs[0].name);
     }
     const shown = await Promise.all(refs.map(async ({ type, name }) => ({ type, name, response: await leader.get(type, name) })));
-    const values = shown.map(({ type, response }) => (type === "deployment" ? deploymentToJson(response) : toJson(response)));
+    const values = shown.map(({ type, response }) =>
+      type === "deployment" ? deploymentToJson(response) : type === "service" ? serviceToJson(response) : toJson(response),
+    );
     if (await printedForScripts(flags.output, values.length === 1 ? values[0] : values, () => shown.map(({ type, name }) => `${type}/${name}`))) return;
     const now = new Date();
     process.stdout.write(
-      shown.map(({ type, name, response }) => (type === "deployment" ? renderDeployment(name, response, now) : renderPod(name, response, now))).join("\n"),
+      shown
+        .map(({ type, name, response }) =>
+          type === "deployment" ? renderDeployment(name, response, now) : type === "service" ? renderService(name, response) : renderPod(name, response, now),
+        )
+        .join("\n"),
     );
   }
 }

@@ -220,4 +220,21 @@ export const leaderMigrations: Record<string, Migration> = {
       await db.schema.alterTable("nodes").addColumn("pod_subnet", "text").execute();
     },
   },
+  "0013-services": {
+    async up(db: Kysely<unknown>) {
+      // A service's virtual IP is held for its life (unique: two services never share one); its spec as resolved
+      // (node ports chosen) apart from the hash of the spec as applied, so that applying it again changes nothing.
+      await db.schema
+        .createTable("services")
+        .addColumn("uid", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull().unique())
+        .addColumn("labels_json", "text", (c) => c.notNull())
+        .addColumn("spec_json", "text", (c) => c.notNull())
+        .addColumn("spec_hash", "text", (c) => c.notNull())
+        .addColumn("manifest_json", "text", (c) => c.notNull())
+        .addColumn("cluster_ip", "text", (c) => c.notNull().unique())
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .execute();
+    },
+  },
 };

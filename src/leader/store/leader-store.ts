@@ -1,4 +1,4 @@
-import type { PodEvent } from "../../shared/domain.js";
+import type { PodEvent, PodSpec, Resource } from "../../shared/domain.js";
 import type { ManifestEntry } from "../../shared/manifest.js";
 import { openDatabase, type OpenedDatabase } from "../../shared/open-database.js";
 import { ChangeFeed } from "./change-feed.js";
@@ -8,11 +8,16 @@ import { leaderMigrations } from "./leader-migrations.js";
 import { toEvent, type LeaderSchema } from "./leader-rows.js";
 import { NodeStore } from "./node-store.js";
 import { PodStore } from "./pod-store.js";
+import { conflict } from "../refusals.js";
+import { DEFAULT_HOST_PORT_RANGE, DEFAULT_SERVICE_CIDR, portKey, type ServiceAddressing } from "../service-addresses.js";
+import { nodePortsOf, ServiceStore } from "./service-store.js";
 import type { AppliedResource, LeaderStoreContract, NodeUpdate } from "./store-contract.js";
 import { VolumeHomes } from "./volume-homes.js";
 
 export type { StoredNode, StoredPod } from "./leader-rows.js";
 export type { AppliedResource, NodeAllocation, NodeUpdate, Placement, PodSummary } from "./store-contract.js";
+
+const DEFAULT_ADDRESSING: ServiceAddressing = { serviceCidr: DEFAULT_SERVICE_CIDR, nodePortRange: DEFAULT_HOST_PORT_RANGE };
 
 /** Thrown at the end of a dry run's transaction so that it rolls back, carrying what it would have done. */
 class RolledBackPreview extends Error {
@@ -34,20 +39,23 @@ export class LeaderStore implements LeaderStoreContract {
   readonly feed: ChangeFeed;
   /** The nodes and the keys their names are bound to. */
   readonly nodes: NodeStore;
+  readonly services: ServiceStore;
 
   private constructor(
     private readonly database: OpenedDatabase<LeaderSchema>,
     maxEventsPerPod: number,
+    addressing: ServiceAddressing,
   ) {
     this.events = new EventLog(database as OpenedDatabase<unknown>, maxEventsPerPod);
     this.pods = new PodStore(database, this.events, new VolumeHomes(database));
     this.deployments = new DeploymentStore(database as OpenedDatabase<unknown>);
     this.feed = new ChangeFeed(database as OpenedDatabase<unknown>);
     this.nodes = new NodeStore(database.db);
+    this.services = new ServiceStore(database as OpenedDatabase<unknown>, addressing);
   }
 
-  static async open(file: string, maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD): Promise<LeaderStore> {
-    return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations), maxEventsPerPod);
+  static async open(file: string, maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD, addressing = DEFAULT_ADDRESSING): Promise<LeaderStore> {
+    return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations), maxEventsPerPod, addressing);
   }
 
   async close(): Promise<void> {
@@ -85,10 +93,39 @@ export class LeaderStore implements LeaderStoreContract {
       results.push(
         resource.type === "deployment"
           ? { type: "deployment", name, ...this.deployments.applyOne(resource, source, now), replaced: false }
-          : { type: "pod", name, ...this.pods.applyOne(resource, source, now) },
+          : resource.type === "service"
+            ? { type: "service", name, ...this.services.applyOne(resource, source, now), replaced: false }
+            : { type: "pod", name, ...this.pods.applyOne(resource, source, now) },
       );
     }
+    this.refusePortConflicts(entries.map((entry) => entry.resource));
     return results;
+  }
+
+  /**
+   * A node port is open on every node: no pod may publish it as a host port, on any node. Checked once the apply's
+   * resources are all written (inside its transaction: a conflict refuses the whole apply).
+   */
+  private refusePortConflicts(resources: Resource[]): void {
+    const nodePorts = this.services.nodePortHolders();
+    if (nodePorts.size === 0) return;
+    const hostPorts = resources.some((r) => r.type === "service") ? this.services.hostPortHolders() : new Map<string, string>();
+    for (const resource of resources) {
+      const what = `${resource.type}/${resource.metadata.name}`;
+      if (resource.type === "service") {
+        for (const p of nodePortsOf(this.services.nodePortSpec(resource.metadata.name))) {
+          const pod = hostPorts.get(portKey(p.nodePort, p.protocol));
+          if (pod) throw conflict(`${what}: node port ${p.nodePort}/${p.protocol} is published as a host port by pod/${pod}`);
+        }
+        continue;
+      }
+      const spec: PodSpec = resource.type === "pod" ? resource.spec : resource.spec.template.spec;
+      for (const p of spec.containers.flatMap((c) => c.ports ?? [])) {
+        if (typeof p.hostPort !== "number") continue;
+        const service = nodePorts.get(portKey(p.hostPort, p.protocol));
+        if (service) throw conflict(`${what}: host port ${p.hostPort}/${p.protocol} is service/${service}'s node port (open on every node)`);
+      }
+    }
   }
 
   /**

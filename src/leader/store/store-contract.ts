@@ -5,6 +5,7 @@ import type { PodTemplate, Revision } from "./deployment-revisions.js";
 import type { StoredDeployment } from "./deployment-store.js";
 import type { OwnedPod, StoredNode, StoredPod } from "./leader-rows.js";
 import type { KeyBinding } from "./node-store.js";
+import type { StoredService } from "./service-store.js";
 
 // What the leader asks of its store, whatever holds it: SQLite today (`LeaderStore`), another engine next. Every
 // method is async, each write one transaction (all of it or none); the store tests run against every implementation
@@ -80,6 +81,12 @@ export interface DeploymentStoreContract {
   removeIfEmpty(name: string): Promise<boolean>;
 }
 
+export interface ServiceStoreContract {
+  list(): Promise<StoredService[]>;
+  get(name: string): Promise<StoredService | undefined>;
+  remove(name: string): Promise<boolean>;
+}
+
 export interface NodeStoreContract {
   listNodes(): Promise<StoredNode[]>;
   saveNode(node: StoredNode): Promise<void>;
@@ -99,8 +106,9 @@ export interface LeaderStoreContract {
   readonly pods: PodStoreContract;
   readonly deployments: DeploymentStoreContract;
   readonly nodes: NodeStoreContract;
+  readonly services: ServiceStoreContract;
   readonly feed: ChangeFeedContract;
-  /** Every resource of a manifest, pods and deployments, in one transaction. */
+  /** Every resource of a manifest, pods, deployments and services, in one transaction. */
   applyResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]>;
   /** What `applyResources` would do, changing nothing. */
   previewResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]>;
