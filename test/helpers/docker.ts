@@ -1,3 +1,4 @@
+import { observeServiceRules, planServiceRules } from "../../src/agent/network/plan-service-rules.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { podNetworkIdentity, readContainerIdentity } from "../../src/agent/container-labels.js";
@@ -70,6 +71,8 @@ export async function removeNodeLeftovers(nodes: string[]): Promise<void> {
     if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]);
     await run("docker", ["network", "rm", podNetworkIdentity(node).name]).catch(() => undefined);
     await applyHostCommands(runHostCommand, planHostNetwork(node, undefined, await observeHostNetwork(runHostCommand)));
+    const services = planServiceRules(node, undefined, observeServiceRules(node, await runHostCommand(["iptables-save", "-t", "nat"])), new Map());
+    if (services.restore) await runHostCommand(["iptables-restore", "--noflush"], services.restore);
   }
 }
 

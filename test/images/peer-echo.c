@@ -8,9 +8,12 @@
  *   peer-echo ask tcp|udp HOST PORT      prints the answer; exit 1 after 3 s without one
  *   peer-echo send HOST PORT MEGABYTES   sends that much over TCP, prints "MB/s" (until the peer said it had it all)
  *   peer-echo rtt HOST PORT COUNT        COUNT round trips of one byte over TCP, prints "median_us p99_us"
+ *   peer-echo get HOST PORT COUNT MS     COUNT HTTP GETs of / (a new connection each, MS apart), prints each answer's
+ *                                        body, or "FAIL why" (3 s without an answer is a failure)
  * The benchmark runs the same binary in pods and on the hosts, so both are measured with one tool.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -143,11 +146,58 @@ static int ask(int udp, const char *host, const char *port) {
   return 0;
 }
 
+/** One HTTP/1.0 GET of /: the body's first line into `body`, else 0 with why in `body`. */
+static int http_get(const char *host, const char *port, char *body, size_t room) {
+  struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *found;
+  int status = getaddrinfo(host, port, &hints, &found);
+  if (status != 0) return snprintf(body, room, "resolve: %s", gai_strerror(status)), 0;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct timeval timeout = {.tv_sec = 3};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  int ok = 0;
+  if (connect(fd, found->ai_addr, found->ai_addrlen) < 0) {
+    snprintf(body, room, "connect: %s", strerror(errno));
+  } else {
+    static const char request[] = "GET / HTTP/1.0\r\n\r\n";
+    char answer[4096];
+    size_t size = 0;
+    ssize_t got;
+    write(fd, request, sizeof request - 1);
+    while (size < sizeof answer - 1 && (got = read(fd, answer + size, sizeof answer - 1 - size)) > 0) size += got;
+    answer[size] = 0;
+    char *start = strstr(answer, "\r\n\r\n");
+    if (!start || strncmp(answer, "HTTP/1.", 7) != 0 || strncmp(answer + 9, "200", 3) != 0) {
+      snprintf(body, room, "answer: %.40s", size > 0 ? answer : (got < 0 ? strerror(errno) : "none"));
+    } else {
+      start += 4;
+      start[strcspn(start, "\r\n")] = 0;
+      snprintf(body, room, "%s", start);
+      ok = 1;
+    }
+  }
+  close(fd);
+  freeaddrinfo(found);
+  return ok;
+}
+
+static int http_gets(const char *host, const char *port, int count, int interval_ms) {
+  char body[256];
+  for (int i = 0; i < count; i++) {
+    if (i > 0 && interval_ms > 0) usleep(interval_ms * 1000);
+    int ok = http_get(host, port, body, sizeof body);
+    printf(ok ? "%s\n" : "FAIL %s\n", body);
+    fflush(stdout);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "serve") == 0) return serve(strcmp(argv[2], "udp") == 0, atoi(argv[3]));
   if (argc == 5 && strcmp(argv[1], "ask") == 0) return ask(strcmp(argv[2], "udp") == 0, argv[3], argv[4]);
   if (argc == 5 && strcmp(argv[1], "send") == 0) return send_megabytes(argv[2], argv[3], atol(argv[4]));
   if (argc == 5 && strcmp(argv[1], "rtt") == 0) return round_trips(argv[2], argv[3], atoi(argv[4]));
-  fprintf(stderr, "usage: peer-echo serve tcp|udp PORT | ask tcp|udp HOST PORT | send HOST PORT MEGABYTES | rtt HOST PORT COUNT\n");
+  if (argc == 6 && strcmp(argv[1], "get") == 0) return http_gets(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
+  fprintf(stderr, "usage: peer-echo serve tcp|udp PORT | ask tcp|udp HOST PORT | send HOST PORT MEGABYTES | rtt HOST PORT COUNT | get HOST PORT COUNT MS\n");
   return 2;
 }

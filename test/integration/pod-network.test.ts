@@ -211,7 +211,7 @@ describe("the pod network: every pod reaches every other, on any host, by addres
     const before = await hostNetwork(3);
     expect(before.device).to.match(/^cube\.1\s/);
     expect(before.routes).to.have.length(2);
-    expect(before.rules).to.have.length(3);
+    expect(before.rules).to.have.length(4);
     const follower = cluster.processes.find((p) => p.label === `follower ${nodeOf(3)}`)!;
     await follower.kill("SIGKILL");
     cluster.processes.splice(cluster.processes.indexOf(follower), 1);

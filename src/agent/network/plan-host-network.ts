@@ -89,7 +89,8 @@ export function podNetworkMtu(backend: PodNetworkBackend, uplinkMtu: number): nu
 
 /**
  * The node's firewall rules. Docker (before 28) drops forwarded traffic to a container unless it is to a published
- * port: traffic between pods, from and to the node's subnet, is let through (DOCKER-USER comes first). Pods reaching
+ * port: traffic between pods, from and to the node's subnet, is let through (DOCKER-USER comes first), and so is a
+ * service's traffic to a pod, whoever the client. Pods reaching
  * outside the pod CIDR are masqueraded behind the host; pods see each other's real addresses.
  */
 export function desiredRules(node: string, subnet: string, clusterCidr: string): FirewallRule[] {
@@ -97,6 +98,8 @@ export function desiredRules(node: string, subnet: string, clusterCidr: string):
   return [
     { table: "filter", chain: "DOCKER-USER", spec: ["-s", subnet, "-d", clusterCidr, ...comment, "-j", "ACCEPT"] },
     { table: "filter", chain: "DOCKER-USER", spec: ["-s", clusterCidr, "-d", subnet, ...comment, "-j", "ACCEPT"] },
+    // A service's traffic DNATed to a pod (a node port's client may be anywhere), both ways.
+    { table: "filter", chain: "DOCKER-USER", spec: ["-m", "conntrack", "--ctstate", "DNAT", "--ctreplsrc", clusterCidr, ...comment, "-j", "ACCEPT"] },
     { table: "nat", chain: "POSTROUTING", spec: ["-s", subnet, "!", "-d", clusterCidr, ...comment, "-j", "MASQUERADE"] },
   ];
 }

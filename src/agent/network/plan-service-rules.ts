@@ -20,7 +20,6 @@ export const serviceRuleComment = (node: string) => `cube-svc:${node}`;
 export function serviceChains(node: string) {
   const id = hash(node, 6);
   return {
-    prefix: `CUBE-`,
     own: (chain: string) => chain.startsWith("CUBE-") && chain.slice(7, 13) === id && /^CUBE-[SNMPL]-/.test(chain),
     /** Virtual IPs, then (to the node's own addresses) node ports. */
     services: `CUBE-S-${id}`,

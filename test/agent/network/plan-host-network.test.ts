@@ -55,6 +55,16 @@ const masquerade = ["-s", "10.42.0.0/24", "!", "-d", "10.42.0.0/16", "-m", "comm
 const allRules = [
   ["iptables", "-t", "filter", "-I", "DOCKER-USER", "1", ...filterRule("10.42.0.0/24", "10.42.0.0/16")],
   ["iptables", "-t", "filter", "-I", "DOCKER-USER", "1", ...filterRule("10.42.0.0/16", "10.42.0.0/24")],
+  [
+    "iptables",
+    "-t",
+    "filter",
+    "-I",
+    "DOCKER-USER",
+    "1",
+    ...["-m", "conntrack", "--ctstate", "DNAT", "--ctreplsrc", "10.42.0.0/16"],
+    ...filterRule("", "").slice(4),
+  ],
   ["iptables", "-t", "nat", "-A", "POSTROUTING", ...masquerade],
 ].map((argv) => argv.join(" "));
 const endpoint = (octet: number) => [
