@@ -13,6 +13,7 @@ import { cliLatency, podStart, swarm, throughput } from "./engine-parts.js";
 import { table, type Row } from "./figures.js";
 import { applyStall, deployments, nodeLoss, scale, shutdown } from "./scale-parts.js";
 import { network } from "./network.js";
+import { services } from "./services.js";
 
 const run = promisify(execFile);
 
@@ -32,6 +33,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   shutdown: () => shutdown(5),
   "apply-stall": () => applyStall(3000, 20),
   network: () => network(runs),
+  services: () => services(runs),
 };
 const selected = chosen.length === 0 || chosen.includes("all") ? Object.keys(parts) : chosen;
 const unknown = selected.find((part) => !parts[part]);

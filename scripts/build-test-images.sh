@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 image=cube-test/busybox:latest
-tools=4
+tools=5
 if [ "$(docker image inspect -f '{{index .Config.Labels "cube-test.tools"}}' "$image" 2>/dev/null || true)" = "$tools" ]; then exit 0; fi
 # Debian's busybox-static: a static binary, so the image needs no libc.
 dpkg -s busybox-static >/dev/null 2>&1 || apt_install busybox-static

@@ -120,9 +120,9 @@ export interface ContainerRuntime {
   removeVolume(name: string): Promise<void>;
   /**
    * Makes the pod network as `spec` says, unless it is so already; one that differs is removed first, with the
-   * containers on it (their pods start again on the new one).
+   * containers on it (their pods start again on the new one). Resolves with the host's bridge device that carries it.
    */
-  ensureNetwork(spec: PodNetworkSpec): Promise<void>;
+  ensureNetwork(spec: PodNetworkSpec): Promise<{ bridge: string }>;
   /** Removes a network; one already gone is fine. */
   removeNetwork(name: string): Promise<void>;
   /** A running container's address on the engine's network (the pod's, for its sandbox); undefined when it has none. */

@@ -7,8 +7,9 @@ const MTU_OPTION = "com.docker.network.driver.mtu";
 /**
  * Makes a node's pod network on the engine unless it is as `spec` says; one that differs goes first, with the
  * containers on it (`removeContainer`: Docker removes no network that containers are on; their pods are made anew).
+ * Resolves with its bridge device on the host (Docker names it br- and the network id's first 12 characters).
  */
-export async function ensureDockerNetwork(docker: Docker, spec: PodNetworkSpec, removeContainer: (id: string) => Promise<void>): Promise<void> {
+export async function ensureDockerNetwork(docker: Docker, spec: PodNetworkSpec, removeContainer: (id: string) => Promise<void>): Promise<{ bridge: string }> {
   const existing = await docker
     .getNetwork(spec.name)
     .inspect()
@@ -19,12 +20,12 @@ export async function ensureDockerNetwork(docker: Docker, spec: PodNetworkSpec, 
   if (existing) {
     const ipam = (existing.IPAM?.Config ?? [])[0] ?? {};
     const options = existing.Options ?? {};
-    if (ipam.Subnet === spec.subnet && ipam.Gateway === spec.gateway && options[MTU_OPTION] === String(spec.mtu)) return;
+    if (ipam.Subnet === spec.subnet && ipam.Gateway === spec.gateway && options[MTU_OPTION] === String(spec.mtu)) return bridgeOf(existing.Id);
     for (const id of Object.keys(existing.Containers ?? {})) await removeContainer(id);
     await removeDockerNetwork(docker, spec.name);
   }
   await removeStaleNetworks(docker, spec);
-  await docker.createNetwork({
+  const created = await docker.createNetwork({
     Name: spec.name,
     Driver: "bridge",
     CheckDuplicate: true,
@@ -33,7 +34,10 @@ export async function ensureDockerNetwork(docker: Docker, spec: PodNetworkSpec, 
     Options: { [MTU_OPTION]: String(spec.mtu), "com.docker.network.bridge.enable_ip_masquerade": "false" },
     Labels: spec.labels,
   });
+  return bridgeOf(created.id);
 }
+
+const bridgeOf = (networkId: string) => ({ bridge: `br-${networkId.slice(0, 12)}` });
 
 /**
  * Removes the pod networks of other nodes that hold the same subnet with no container on them (a node renamed, or a

@@ -177,8 +177,8 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async ensureNetwork(spec: PodNetworkSpec): Promise<void> {
-    await ensureDockerNetwork(this.docker, spec, (id) => this.removeContainer(id));
+  async ensureNetwork(spec: PodNetworkSpec): Promise<{ bridge: string }> {
+    return ensureDockerNetwork(this.docker, spec, (id) => this.removeContainer(id));
   }
 
   async removeNetwork(name: string): Promise<void> {

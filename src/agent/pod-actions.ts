@@ -29,6 +29,8 @@ export interface PodActionDependencies {
   record(podUid: string, type: EventType, reason: string, message: string): Promise<void>;
   /** Where new sandboxes go: the node's pod network once ready; the engine's default bridge when the node has none. */
   sandboxNetwork(): SandboxNetwork | undefined;
+  /** A sandbox started (its link to the pod network is up). */
+  sandboxStarted(): void;
 }
 
 /** A new sandbox's network settings: the node's own network for a `hostNetwork` pod (its resolvers, its ports). */
@@ -157,9 +159,12 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
       });
       progress.sandboxId = id;
       // Its start (the engine sets up the network: the slow part) runs while the plan's containers are created.
-      const started = runtime.startContainer(id).catch((error: unknown) => {
-        throw new Error(`the pod's sandbox did not start: ${runtimeErrorMessage(error)}`);
-      });
+      const started = runtime.startContainer(id).then(
+        () => deps.sandboxStarted(),
+        (error: unknown) => {
+          throw new Error(`the pod's sandbox did not start: ${runtimeErrorMessage(error)}`);
+        },
+      );
       started.catch(() => undefined); // awaited by the plan, which may first fail elsewhere
       progress.sandboxStarted = started;
       return;
@@ -174,6 +179,7 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
       const image = await runtime.ensurePauseImage();
       const id = await runtime.createContainer({ ...warmSandboxIdentity(node), image, ...sandboxPlacement(deps) });
       await runtime.startContainer(id);
+      deps.sandboxStarted();
       return;
     }
     case "startContainer": {

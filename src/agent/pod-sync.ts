@@ -34,7 +34,7 @@ export interface PodSyncDependencies {
   /** Sandboxes kept made and started ahead of need, so that a pod without host ports finds its network ready (default 0). */
   warmSandboxes?: number;
   /** The node's pod network; none: sandboxes go on the engine's default bridge. */
-  network?: Pick<PodNetwork, "current" | "sandboxNetwork">;
+  network?: Pick<PodNetwork, "current" | "sandboxNetwork" | "sandboxStarted">;
 }
 
 /**
@@ -80,6 +80,7 @@ export class PodSync {
       restarts: this.restarts,
       record: (uid, type, reason, message) => this.event(uid, type, reason, message),
       sandboxNetwork: () => deps.network?.sandboxNetwork(),
+      sandboxStarted: () => deps.network?.sandboxStarted(),
     };
     this.pool = new WarmPoolWorker({ actions: this.actions, clock, log: deps.log, target: deps.warmSandboxes ?? 0, done: () => this.trigger() });
     this.prober = new Prober(deps.runProbe ?? probeRunner(runtime), clock, (target, kind, state) => {

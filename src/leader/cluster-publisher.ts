@@ -2,7 +2,7 @@ import type { NameRecord, ServiceEntry, ServiceUpdate } from "../shared/domain.j
 import type { Logger } from "../shared/logger.js";
 import type { EndpointGate } from "./endpoint-gate.js";
 import { clusterNames, nameChanges, nameRecords, type NameTable } from "./pod-names.js";
-import { serviceEntries } from "./service-endpoints.js";
+import { EndpointCandidates, serviceEntries } from "./service-endpoints.js";
 import type { StoredService } from "./store/service-store.js";
 import type { PodSummary } from "./store/store-contract.js";
 
@@ -72,7 +72,7 @@ export class ClusterPublisher {
     if (version === this.seen) return;
     this.seen = version;
     const pods = await this.sources.summaries();
-    const entries = serviceEntries(await this.sources.services(), pods);
+    const entries = serviceEntries(await this.sources.services(), new EndpointCandidates(pods));
     this.publishServices(entries, pods);
     const names = clusterNames(pods, entries);
     const changes = nameChanges(this.names, names);

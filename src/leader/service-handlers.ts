@@ -1,7 +1,7 @@
 import type { GetResponse, ResourceSummary, ServiceStatus } from "../gen/cube.js";
 import { servicePortToWire } from "../shared/codec.js";
 import { resourceNotFound } from "./resource-checks.js";
-import { endpointsOf } from "./service-endpoints.js";
+import { EndpointCandidates } from "./service-endpoints.js";
 import type { StoredService } from "./store/service-store.js";
 import type { PodSummary, ServiceStoreContract } from "./store/store-contract.js";
 
@@ -12,14 +12,14 @@ export interface ServiceSources {
 }
 
 /** A service's address, ports and endpoints (each with its pod, node and whether it receives traffic). */
-export function serviceStatus(service: StoredService, pods: PodSummary[]): ServiceStatus {
+export function serviceStatus(service: StoredService, candidates: EndpointCandidates): ServiceStatus {
   return {
     clusterIp: service.clusterIp,
     type: service.spec.type,
     externalTrafficPolicy: service.spec.externalTrafficPolicy,
     selector: service.spec.selector,
     ports: service.spec.ports.map(servicePortToWire),
-    endpoints: endpointsOf(service, pods).map((endpoint) => ({ ...endpoint, ready: endpoint.ready && !endpoint.terminating })),
+    endpoints: candidates.endpointsOf(service).map((endpoint) => ({ ...endpoint, ready: endpoint.ready && !endpoint.terminating })),
   };
 }
 
@@ -27,9 +27,9 @@ export function serviceStatus(service: StoredService, pods: PodSummary[]): Servi
 export async function serviceSummaries({ services, pods }: ServiceSources): Promise<ResourceSummary[]> {
   const all = await services.list();
   if (all.length === 0) return [];
-  const summaries = await pods.summaries();
+  const candidates = new EndpointCandidates(await pods.summaries());
   return all.map((service) => {
-    const status = serviceStatus(service, summaries);
+    const status = serviceStatus(service, candidates);
     const ready = status.endpoints.filter((endpoint) => endpoint.ready).length;
     return {
       type: "service",
@@ -54,6 +54,6 @@ export async function getService({ services, pods }: ServiceSources, name: strin
     events: [],
     pods: [],
     revisions: [],
-    service: serviceStatus(service, await pods.summaries()),
+    service: serviceStatus(service, new EndpointCandidates(await pods.summaries())),
   };
 }

@@ -10,6 +10,8 @@
  *   peer-echo rtt HOST PORT COUNT        COUNT round trips of one byte over TCP, prints "median_us p99_us"
  *   peer-echo get HOST PORT COUNT MS     COUNT HTTP GETs of / (a new connection each, MS apart), prints each answer's
  *                                        body, or "FAIL why" (3 s without an answer is a failure)
+ *   peer-echo tget HOST PORT COUNT MS    the same, each line after the time it was sent (seconds since boot, the clock
+ *                                        of /proc/uptime, which every namespace of the machine shares)
  * The benchmark runs the same binary in pods and on the hosts, so both are measured with one tool.
  */
 #include <arpa/inet.h>
@@ -181,11 +183,14 @@ static int http_get(const char *host, const char *port, char *body, size_t room)
   return ok;
 }
 
-static int http_gets(const char *host, const char *port, int count, int interval_ms) {
+static int http_gets(const char *host, const char *port, int count, int interval_ms, int timed) {
   char body[256];
   for (int i = 0; i < count; i++) {
     if (i > 0 && interval_ms > 0) usleep(interval_ms * 1000);
+    struct timespec sent;
+    clock_gettime(CLOCK_BOOTTIME, &sent);
     int ok = http_get(host, port, body, sizeof body);
+    if (timed) printf("%ld.%06ld ", (long)sent.tv_sec, sent.tv_nsec / 1000);
     printf(ok ? "%s\n" : "FAIL %s\n", body);
     fflush(stdout);
   }
@@ -197,7 +202,8 @@ int main(int argc, char **argv) {
   if (argc == 5 && strcmp(argv[1], "ask") == 0) return ask(strcmp(argv[2], "udp") == 0, argv[3], argv[4]);
   if (argc == 5 && strcmp(argv[1], "send") == 0) return send_megabytes(argv[2], argv[3], atol(argv[4]));
   if (argc == 5 && strcmp(argv[1], "rtt") == 0) return round_trips(argv[2], argv[3], atoi(argv[4]));
-  if (argc == 6 && strcmp(argv[1], "get") == 0) return http_gets(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
-  fprintf(stderr, "usage: peer-echo serve tcp|udp PORT | ask tcp|udp HOST PORT | send HOST PORT MEGABYTES | rtt HOST PORT COUNT | get HOST PORT COUNT MS\n");
+  if (argc == 6 && strcmp(argv[1], "get") == 0) return http_gets(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), 0);
+  if (argc == 6 && strcmp(argv[1], "tget") == 0) return http_gets(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]), 1);
+  fprintf(stderr, "usage: peer-echo serve tcp|udp PORT | ask tcp|udp HOST PORT | send HOST PORT MEGABYTES | rtt HOST PORT COUNT | get|tget HOST PORT COUNT MS\n");
   return 2;
 }

@@ -143,6 +143,13 @@ describe("services: one name and address per application, balanced over ready re
     expect([...tasks.matchAll(/Address: (10\.42\.\S+)/g)].map((m) => m[1]).sort()).to.deep.equal(replicas);
     expect(await execOk("client-2", "nslookup web")).to.include(`Address: ${get.clusterIp}`);
     expect(await cluster.cubeOk("get", "service/web")).to.match(/Endpoints: 3 receiving traffic, of 3/);
+    const listed = (await cluster.cubeOk("list", "svc")).split("\n").find((line) => /^[\s|]*web[\s|]/.test(line));
+    expect(listed?.split("|").map((cell) => cell.trim())).to.include.members(["web", "ClusterIP", get.clusterIp, "80/tcp → 8080", "3/3"]);
+    // A replica that reaches its own service may land on itself (the reply then comes back through its node).
+    const [self] = await webReplicas();
+    const own = await gets(self.name, "web", 60);
+    expect(own.filter((a) => a.startsWith("FAIL"))).to.deep.equal([]);
+    expect(own).to.include(self.ip);
   });
 
   it("sends nothing to a replica whose readiness fails, within 1 s; sends to it again once it passes", async () => {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { clusterNames } from "../../src/leader/pod-names.js";
-import { endpointsOf, serviceEntries } from "../../src/leader/service-endpoints.js";
+import { EndpointCandidates, serviceEntries } from "../../src/leader/service-endpoints.js";
 import type { StoredService } from "../../src/leader/store/service-store.js";
 import type { PodSummary } from "../../src/leader/store/store-contract.js";
 
@@ -29,6 +29,7 @@ const web: StoredService = {
 
 interface Case {
   name: string;
+  service?: StoredService;
   pods: PodSummary[];
   /** pod: receives traffic? */
   expected: Record<string, boolean>;
@@ -40,14 +41,20 @@ const cases: Case[] = [
   { name: "its deletion asked: terminating, receives none", pods: [pod("a", { deletionRequestedAt: T0 })], expected: { a: false } },
   { name: "another app's pod: not an endpoint", pods: [pod("a", { labels: { app: "db" } })], expected: {} },
   { name: "a selector's label among others: an endpoint", pods: [pod("a", { labels: { app: "web", tier: "front" } })], expected: { a: true } },
+  {
+    name: "a selector of two labels: only the pods with both",
+    service: { ...web, spec: { ...web.spec, selector: { app: "web", tier: "front" } } },
+    pods: [pod("a", { labels: { app: "web", tier: "front" } }), pod("b"), pod("c", { labels: { tier: "front" } })],
+    expected: { a: true },
+  },
   { name: "no address yet, or not running: not an endpoint", pods: [pod("a", { ip: "" }), pod("b", { phase: "ContainerCreating" })], expected: {} },
   { name: "not placed: not an endpoint", pods: [pod("a", { node: undefined })], expected: {} },
 ];
 
-describe("endpointsOf", () => {
+describe("EndpointCandidates.endpointsOf", () => {
   for (const c of cases) {
     it(c.name, () => {
-      const found = endpointsOf(web, c.pods);
+      const found = new EndpointCandidates(c.pods).endpointsOf(c.service ?? web);
       expect(Object.fromEntries(found.map((e) => [e.pod, e.ready && !e.terminating]))).to.deep.equal(c.expected);
     });
   }
@@ -61,21 +68,21 @@ describe("serviceEntries and clusterNames", () => {
   ];
 
   it("sends nodes only the endpoints that receive traffic, in pod order", () => {
-    expect(serviceEntries([web], pods)[0].endpoints).to.deep.equal([
+    expect(serviceEntries([web], new EndpointCandidates(pods))[0].endpoints).to.deep.equal([
       { pod: "web-a", node: "n1", address: "10.42.0.2" },
       { pod: "web-b", node: "n1", address: "10.42.1.2" },
     ]);
   });
 
   it("names a service by its virtual IP (over its deployment's name) and tasks.NAME by its endpoints' addresses", () => {
-    const names = clusterNames(pods, serviceEntries([web], pods));
+    const names = clusterNames(pods, serviceEntries([web], new EndpointCandidates(pods)));
     expect(names.get("web")).to.deep.equal(["10.43.0.1"]);
     expect(names.get("tasks.web")).to.deep.equal(["10.42.0.2", "10.42.1.2"]);
     expect(names.get("web-c")).to.deep.equal(["10.42.2.2"]);
   });
 
   it("a service with no endpoint: its name, but no tasks.NAME", () => {
-    const names = clusterNames([], serviceEntries([web], []));
+    const names = clusterNames([], serviceEntries([web], new EndpointCandidates([])));
     expect(names.get("web")).to.deep.equal(["10.43.0.1"]);
     expect(names.has("tasks.web")).to.equal(false);
   });

@@ -1,6 +1,14 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { ROUTE_PROTOCOL, VXLAN_DEVICE, type FirewallRule, type HostCommand, type HostNetworkObserved, type ObservedVxlan } from "./plan-host-network.js";
+import {
+  ROUTE_PROTOCOL,
+  VXLAN_DEVICE,
+  type BridgePort,
+  type FirewallRule,
+  type HostCommand,
+  type HostNetworkObserved,
+  type ObservedVxlan,
+} from "./plan-host-network.js";
 
 /** Runs a command of the host (ip, bridge, iptables), `input` on its standard input, and resolves with its standard output. */
 export type RunCommand = (argv: string[], input?: string) => Promise<string>;
@@ -102,6 +110,15 @@ export async function observeHostNetwork(run: RunCommand, links?: LinkJson[]): P
     forwarding,
     rules,
   };
+}
+
+/** The ports of a bridge and whether each is in hairpin mode. */
+export async function observeBridgePorts(run: RunCommand, bridge: string): Promise<BridgePort[]> {
+  type Port = { ifname: string; linkinfo?: { info_slave_data?: { hairpin?: boolean } } };
+  return (await json<Port[]>(run, ["ip", "-j", "-d", "link", "show", "master", bridge])).map((port) => ({
+    name: port.ifname,
+    hairpin: port.linkinfo?.info_slave_data?.hairpin ?? false,
+  }));
 }
 
 /** Runs a plan's commands in order; a failure stops it, with the command and the tool's own words. */

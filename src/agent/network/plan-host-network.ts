@@ -237,3 +237,20 @@ export function planHostNetwork(node: string, desired: HostNetworkDesired | unde
   const routes = desired.peers.map((peer) => ({ dst: peer.subnet, gateway: vtepOf(peer.subnet).address, dev: VXLAN_DEVICE }));
   return [...device.commands, ...planEndpoints(desired, observed, device.recreated), ...planRoutes(routes, observed.routes, device.recreated), ...ruleCommands];
 }
+
+/** A port of the pods' bridge (a sandbox's end of its link), as `ip -d link` shows it. */
+export interface BridgePort {
+  name: string;
+  hairpin: boolean;
+}
+
+/**
+ * Hairpin mode on every port of the pods' bridge: a pod that reaches itself through a service's virtual IP has its
+ * packet DNATed back to itself, and a bridge sends a frame back out of the port it came in only in that mode (as
+ * kubelet's hairpin-veth and the CNI bridge plugin set it).
+ */
+export function planHairpin(ports: BridgePort[]): HostCommand[] {
+  return ports
+    .filter((port) => !port.hairpin)
+    .map((port) => ({ argv: ["ip", "link", "set", "dev", port.name, "type", "bridge_slave", "hairpin", "on"], reason: `a sandbox's link (${port.name})` }));
+}

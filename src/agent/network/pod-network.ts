@@ -4,9 +4,10 @@ import { DnsServer, type ClusterNames } from "./dns-server.js";
 import type { Logger } from "../../shared/logger.js";
 import { addressIn, parseCidr } from "../../shared/cidr.js";
 import { podNetworkIdentity } from "../container-labels.js";
-import { runtimeErrorMessage, type ContainerRuntime } from "../container-runtime.js";
-import { applyHostCommands, observeHostNetwork, readLinks, uplinkOf, type RunCommand } from "./host-network.js";
-import { planHostNetwork, podNetworkMtu, type HostNetworkDesired } from "./plan-host-network.js";
+import type { ContainerRuntime } from "../container-runtime.js";
+import { ReconcileLoop } from "./reconcile-loop.js";
+import { applyHostCommands, observeBridgePorts, observeHostNetwork, readLinks, uplinkOf, type RunCommand } from "./host-network.js";
+import { planHairpin, planHostNetwork, podNetworkMtu, type HostNetworkDesired } from "./plan-host-network.js";
 
 /** After a failure, the pod network is set up again this much later (and at every change from the leader). */
 const RETRY_MS = 5000;
@@ -47,15 +48,15 @@ const isLoopback = (address: string) => address.startsWith("127.") || address ==
 export class PodNetwork {
   private settings?: PodNetworkSettings;
   private state?: PodNetworkState;
-  private gateway?: string;
+  /** The engine network as last made sure of: one that must change takes no new sandbox meanwhile. */
+  private ensured?: string;
   /** The DNS server, on the gateway it listens on. */
   private dns?: { server: DnsServer; address: string };
-  private running?: Promise<void>;
-  private again = false;
-  private retry?: NodeJS.Timeout;
-  private stopped = false;
-  /** The last failure logged, so that a retry that fails the same way is not logged again. */
-  private lastFailure?: string;
+  private readonly loop: ReconcileLoop;
+  /** Hairpin mode on the sandboxes' links, set as they come (apart from the network's pass, which is heavier). */
+  private readonly hairpin: ReconcileLoop;
+  /** The host's bridge of the engine network. */
+  private bridge?: string;
   /** Peers already said to be unreachable from here: each is said once. */
   private readonly unreachableSaid = new Set<string>();
   /**
@@ -64,19 +65,33 @@ export class PodNetwork {
    */
   private peersKnown = false;
 
-  constructor(private readonly deps: PodNetworkDependencies) {}
+  constructor(private readonly deps: PodNetworkDependencies) {
+    this.loop = new ReconcileLoop({ what: "the pod network", pass: () => this.pass(), log: deps.log, retryMs: RETRY_MS });
+    this.hairpin = new ReconcileLoop({
+      what: "hairpin mode on the pods' links",
+      pass: async () => {
+        if (this.bridge) await applyHostCommands(deps.run, planHairpin(await observeBridgePorts(deps.run, this.bridge)));
+      },
+      log: deps.log,
+      retryMs: RETRY_MS,
+    });
+  }
+
+  /** A sandbox started on the network: its link gets hairpin mode (a pod may reach itself through a service). */
+  sandboxStarted(): void {
+    this.hairpin.trigger();
+  }
 
   /** Sets up the node's own part that it kept from the leader's last word; resolves once that first pass is done. */
   async start(): Promise<void> {
     this.settings = await this.deps.store.podNetwork();
-    this.reconcile();
-    await this.running;
+    this.loop.trigger();
+    await this.loop.idle();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    await this.running;
+    await this.loop.stop();
+    await this.hairpin.stop();
     this.closeDns();
   }
 
@@ -89,7 +104,7 @@ export class PodNetwork {
     this.peersKnown ||= complete;
     const own = ownPart(this.settings, this.deps.node);
     if (JSON.stringify(own) !== JSON.stringify(before && ownPart(before, this.deps.node))) await this.deps.store.savePodNetwork(own);
-    this.reconcile();
+    this.loop.trigger();
   }
 
   /** The node left the cluster: everything of the pod network goes from the host (its pods are gone first). */
@@ -97,13 +112,13 @@ export class PodNetwork {
     this.settings = undefined;
     this.peersKnown = true;
     await this.deps.store.savePodNetwork(undefined);
-    this.reconcile();
-    await this.running;
+    this.loop.trigger();
+    await this.loop.idle();
   }
 
   /** Resolves once no pass runs (one asked meanwhile included). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    await this.loop.idle();
   }
 
   /** For the pod sync's decisions. */
@@ -133,30 +148,6 @@ export class PodNetwork {
     this.deps.log.info(`DNS for the cluster's names (${CLUSTER_ZONE}) on ${gateway}:53`);
   }
 
-  private reconcile(): void {
-    if (this.stopped) return;
-    clearTimeout(this.retry);
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pass();
-          if (this.lastFailure) this.deps.log.info("the pod network is as it should be again");
-          this.lastFailure = undefined;
-        } catch (error) {
-          const failure = runtimeErrorMessage(error);
-          if (failure !== this.lastFailure) this.deps.log.error(`cannot set up the pod network (again in ${RETRY_MS / 1000}s): ${failure}`);
-          this.lastFailure = failure;
-          if (!this.again && !this.stopped) this.retry = setTimeout(() => this.reconcile(), RETRY_MS);
-        }
-      } while (this.again && !this.stopped);
-    })().finally(() => (this.running = undefined));
-  }
-
   /** Warns of the peers whose pods this node cannot reach, each once (a cluster of many would repeat them at every join). */
   private sayUnreachable(peers: NetworkPeer[], why: string): void {
     const fresh = peers.filter((peer) => !this.unreachableSaid.has(peer.node));
@@ -175,7 +166,8 @@ export class PodNetwork {
     if (!settings || !own) {
       const had = this.state;
       this.state = undefined;
-      this.gateway = undefined;
+      this.ensured = undefined;
+      this.bridge = undefined;
       this.closeDns();
       if (this.peersKnown) await applyHostCommands(run, planHostNetwork(node, undefined, await observeHostNetwork(run)));
       if (had) {
@@ -187,14 +179,17 @@ export class PodNetwork {
     const links = await readLinks(run);
     const uplink = isLoopback(own.address) ? undefined : uplinkOf(links, own.address);
     const gateway = addressIn(parseCidr(own.subnet)!, 1);
-    if (this.state?.name !== identity.name || this.gateway !== gateway) this.state = { name: identity.name, ready: false };
-    await runtime.ensureNetwork({ ...identity, subnet: own.subnet, gateway, mtu: podNetworkMtu(settings.backend, uplink?.mtu ?? 1500) });
+    const spec = { ...identity, subnet: own.subnet, gateway, mtu: podNetworkMtu(settings.backend, uplink?.mtu ?? 1500) };
+    // A network made anew (another subnet or MTU) loses its containers first: no sandbox may be made on it meanwhile.
+    if (this.state?.name !== identity.name || this.ensured !== JSON.stringify(spec)) this.state = { name: identity.name, ready: false };
+    this.bridge = (await runtime.ensureNetwork(spec)).bridge;
+    this.hairpin.trigger();
     // Sandboxes get their resolver when made: the DNS server listens before the first is made (without it, they
     // still start, with the engine's resolvers only).
     await this.listenDns(gateway).catch((error: Error) => log.error(`cannot serve DNS on ${gateway}:53: ${error.message}`));
     const becameReady = !this.state.ready;
     this.state = { name: identity.name, ready: true };
-    this.gateway = gateway;
+    this.ensured = JSON.stringify(spec);
     if (becameReady) this.deps.changed();
 
     if (!this.peersKnown) return;

@@ -1,7 +1,7 @@
 import type { ServiceEntry, ServiceUpdate } from "../../shared/domain.js";
 import type { Logger } from "../../shared/logger.js";
-import { runtimeErrorMessage } from "../container-runtime.js";
 import type { RunCommand } from "./host-network.js";
+import { ReconcileLoop } from "./reconcile-loop.js";
 import { observeServiceRules, planServiceRules, type ObservedServiceRules } from "./plan-service-rules.js";
 
 /** After a failure, the rules are written again this much later (and at every change from the leader). */
@@ -33,13 +33,19 @@ export class ServiceRules {
   private written = new Map<string, string[]>();
   private observed?: ObservedServiceRules;
   private observedAt = 0;
-  private running?: Promise<void>;
-  private again = false;
-  private retry?: NodeJS.Timeout;
-  private stopped = false;
-  private lastFailure?: string;
+  private readonly loop: ReconcileLoop;
 
-  constructor(private readonly deps: ServiceRulesDependencies) {}
+  constructor(private readonly deps: ServiceRulesDependencies) {
+    this.loop = new ReconcileLoop({
+      what: "the services' rules",
+      pass: () => this.pass(),
+      log: deps.log,
+      retryMs: RETRY_MS,
+      recheckMs: RECHECK_MS,
+      // What the host holds is read again at the next pass.
+      failed: () => (this.observed = undefined),
+    });
+  }
 
   /** The leader's word on the services (all of them, possibly in parts, or what changed). */
   update(update: ServiceUpdate & { more: boolean }): void {
@@ -59,7 +65,7 @@ export class ServiceRules {
       for (const service of update.services) this.services.set(service.name, service);
     }
     this.version = update.version;
-    this.reconcile();
+    this.loop.trigger();
   }
 
   /** The node left the cluster: its rules go. */
@@ -67,43 +73,12 @@ export class ServiceRules {
     this.leaving = true;
     this.known = true;
     this.observed = undefined;
-    this.reconcile();
-    await this.idle();
+    this.loop.trigger();
+    await this.loop.idle();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.retry);
-    await this.running;
-  }
-
-  async idle(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
-  private reconcile(): void {
-    if (this.stopped) return;
-    clearTimeout(this.retry);
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.pass();
-          if (this.lastFailure) this.deps.log.info("the services' rules are as they should be again");
-          this.lastFailure = undefined;
-        } catch (error) {
-          const failure = runtimeErrorMessage(error);
-          if (failure !== this.lastFailure) this.deps.log.error(`cannot write the services' rules (again in ${RETRY_MS / 1000}s): ${failure}`);
-          this.lastFailure = failure;
-          this.observed = undefined;
-        }
-      } while (this.again && !this.stopped);
-      if (!this.stopped) this.retry = setTimeout(() => this.reconcile(), this.lastFailure ? RETRY_MS : RECHECK_MS);
-    })().finally(() => (this.running = undefined));
+    await this.loop.stop();
   }
 
   private async pass(): Promise<void> {

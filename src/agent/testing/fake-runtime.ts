@@ -204,14 +204,16 @@ export class FakeRuntime implements ContainerRuntime {
     this.containers.delete(id);
   }
 
-  async ensureNetwork(spec: PodNetworkSpec): Promise<void> {
+  async ensureNetwork(spec: PodNetworkSpec): Promise<{ bridge: string }> {
+    const bridge = { bridge: `br-${spec.name}`.slice(0, 15) };
     const existing = this.networks.get(spec.name);
-    if (existing && JSON.stringify(existing.spec) === JSON.stringify(spec)) return;
+    if (existing && JSON.stringify(existing.spec) === JSON.stringify(spec)) return bridge;
     if (existing) {
       for (const container of this.containers.values()) if (container.options.network === spec.name) await this.removeContainer(container.id);
     }
     this.calls.push(`create network ${spec.name} ${spec.subnet}`);
     this.networks.set(spec.name, { spec, given: 0 });
+    return bridge;
   }
 
   async removeNetwork(name: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import {
   desiredRules,
+  planHairpin,
   planHostNetwork,
   podNetworkMtu,
   vtepOf,
@@ -212,5 +213,19 @@ describe("vtepOf and podNetworkMtu", () => {
     expect(podNetworkMtu("vxlan", 1500)).to.equal(1450);
     expect(podNetworkMtu("host-gw", 1500)).to.equal(1500);
     expect(podNetworkMtu("vxlan", 65536)).to.equal(1450);
+  });
+});
+
+describe("planHairpin", () => {
+  it("all ports in hairpin mode: nothing to do", () => {
+    expect(planHairpin([{ name: "veth1", hairpin: true }])).to.deep.equal([]);
+  });
+  it("a new sandbox's link: hairpin mode on it alone", () => {
+    expect(
+      planHairpin([
+        { name: "veth1", hairpin: true },
+        { name: "veth2", hairpin: false },
+      ]).map((command) => command.argv.join(" ")),
+    ).to.deep.equal(["ip link set dev veth2 type bridge_slave hairpin on"]);
   });
 });
