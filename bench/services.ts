@@ -3,7 +3,7 @@
 // nat rules of 1 000 services cost to write on a node and to change.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { planServiceRules } from "../src/agent/network/plan-service-rules.js";
+import { planServiceRules, serviceJumps } from "../src/agent/network/plan-service-rules.js";
 import { clusterNames } from "../src/leader/pod-names.js";
 import { EndpointCandidates, serviceEntries } from "../src/leader/service-endpoints.js";
 import type { StoredService } from "../src/leader/store/service-store.js";
@@ -231,7 +231,7 @@ async function programmingAtScale(): Promise<Row[]> {
       const plan = planServiceRules(
         "node-0",
         table,
-        { chains: new Set(written.keys()), jumps: new Set(written.size > 0 ? ["PREROUTING", "OUTPUT", "POSTROUTING"] : []) },
+        { chains: new Set(written.keys()), jumps: new Set(written.size > 0 ? serviceJumps("node-0").map((jump) => jump.key) : []) },
         written,
       );
       if (plan.restore) await inNamespace(["iptables-restore", "--noflush"], plan.restore);

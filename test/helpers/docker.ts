@@ -71,7 +71,7 @@ export async function removeNodeLeftovers(nodes: string[]): Promise<void> {
     if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]);
     await run("docker", ["network", "rm", podNetworkIdentity(node).name]).catch(() => undefined);
     await applyHostCommands(runHostCommand, planHostNetwork(node, undefined, await observeHostNetwork(runHostCommand)));
-    const services = planServiceRules(node, undefined, observeServiceRules(node, await runHostCommand(["iptables-save", "-t", "nat"])), new Map());
+    const services = planServiceRules(node, undefined, observeServiceRules(node, await runHostCommand(["iptables-save"])), new Map());
     if (services.restore) await runHostCommand(["iptables-restore", "--noflush"], services.restore);
   }
 }

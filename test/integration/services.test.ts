@@ -166,7 +166,7 @@ describe("services: one name and address per application, balanced over ready re
     await eventually("the replica receives again", async () => ((await gets("client-1", "web", 30)).includes(victim.ip!) ? true : undefined), 15_000);
   });
 
-  it("answers a NodePort on every host's address, a host without the pod included; Local keeps the client's address", async () => {
+  it("answers a NodePort on every host's address, a host without the pod included; Local keeps the client's address; no ready pod: refused at once", async () => {
     await cluster.apply("ports", [
       service("echo-cluster", { app: "echo" }, { port: 8080, nodePort: CLUSTER_PORT }, { type: "NodePort" }),
       service("echo-local", { app: "echo" }, { port: 8080, nodePort: LOCAL_PORT }, { type: "NodePort", externalTrafficPolicy: "Local" }),
@@ -181,6 +181,15 @@ describe("services: one name and address per application, balanced over ready re
       expect(seen, `through host ${host}`).to.not.equal(hosts.address(OUTSIDE));
     }
     expect(await askFromOutside(hosts.address(3), LOCAL_PORT)).to.equal(hosts.address(OUTSIDE));
+    // A service that selects no ready pod refuses at once (no connection left to hang).
+    await cluster.apply("nobody", [service("nobody", { app: "nobody" }, { port: 80 })]);
+    // (Refused before routing would look for a route: the bed's hosts have none by default, as a LAN's host would.)
+    await hosts.run(1, "ip", "route", "add", "default", "via", hosts.address(OUTSIDE));
+    try {
+      await eventually("nobody refused", async () => ((await gets("client-1", "nobody", 1))[0].includes("Connection refused") ? true : undefined), 15_000);
+    } finally {
+      await hosts.run(1, "ip", "route", "del", "default");
+    }
     expect(await askFromOutside(hosts.address(1), LOCAL_PORT)).to.match(/^FAIL/);
     const clash = await cluster.cube(
       ["apply", "-f", "-"],
@@ -268,8 +277,14 @@ describe("services: one name and address per application, balanced over ready re
     }
     await cluster.cubeOk("delete", "service/echo-local");
     await cluster.cubeOk("delete", "service/web");
+    await cluster.cubeOk("delete", "service/nobody");
     for (const host of CUBE_HOSTS) {
       await eventually(`host ${host} with no DNAT left`, async () => ((await natRules(host)).some((l) => l.includes("DNAT")) ? undefined : true), 30_000);
+      await eventually(
+        `host ${host} with no refusal left`,
+        async () => ((await hosts.run(host, "iptables-save", "-t", "filter")).includes("REJECT") ? undefined : true),
+        30_000,
+      );
     }
   });
 });

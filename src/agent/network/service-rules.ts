@@ -2,7 +2,7 @@ import type { ServiceEntry, ServiceUpdate } from "../../shared/domain.js";
 import type { Logger } from "../../shared/logger.js";
 import type { RunCommand } from "./host-network.js";
 import { ReconcileLoop } from "./reconcile-loop.js";
-import { observeServiceRules, planServiceRules, type ObservedServiceRules } from "./plan-service-rules.js";
+import { observeServiceRules, planServiceRules, serviceJumps, type ObservedServiceRules } from "./plan-service-rules.js";
 
 /** After a failure, the rules are written again this much later (and at every change from the leader). */
 const RETRY_MS = 5000;
@@ -86,7 +86,7 @@ export class ServiceRules {
     const { node, run, log } = this.deps;
     const version = this.version;
     if (!this.observed || Date.now() - this.observedAt >= RECHECK_MS) {
-      this.observed = observeServiceRules(node, await run(["iptables-save", "-t", "nat"]));
+      this.observed = observeServiceRules(node, await run(["iptables-save"]));
       this.observedAt = Date.now();
     }
     const plan = planServiceRules(node, this.leaving ? undefined : [...this.services.values()], this.observed, this.written);
@@ -95,7 +95,7 @@ export class ServiceRules {
       if (plan.reasons.some((reason) => reason !== "services or endpoints changed")) log.info(`services: ${plan.reasons.join("; ")}`);
     }
     this.written = plan.written;
-    this.observed = { chains: new Set(plan.written.keys()), jumps: new Set(this.leaving ? [] : ["PREROUTING", "OUTPUT", "POSTROUTING"]) };
+    this.observed = { chains: new Set(plan.written.keys()), jumps: new Set(this.leaving ? [] : serviceJumps(node).map((jump) => jump.key)) };
     if (!this.leaving) this.deps.applied(version);
   }
 }

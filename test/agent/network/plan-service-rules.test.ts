@@ -28,16 +28,26 @@ const masquerade = [
   `-A ${chains.masquerade} -s 10.42.0.2/32 -d 10.42.0.2/32 -j MASQUERADE`,
 ];
 const declared = (...names: string[]) => names.map((name) => `:${name} - [0:0]`);
-const jumps = serviceJumps(NODE).map((jump) => `-I ${jump.chain} 1 ${jump.spec}`);
+const natJumps = serviceJumps(NODE)
+  .filter((jump) => jump.table === "nat")
+  .map((jump) => `-I ${jump.chain} 1 ${jump.spec}`);
+const filterJumps = serviceJumps(NODE)
+  .filter((jump) => jump.table === "filter")
+  .map((jump) => `-I ${jump.chain} 1 ${jump.spec}`);
 
-/** The plan's input lines between *nat and COMMIT (none: nothing to do). */
+/** The plan's input: each table's name, then its lines (none: nothing to do). */
 function linesOf(plan: ReturnType<typeof planServiceRules>): string[] {
-  return plan.restore ? plan.restore.trim().split("\n").slice(1, -1) : [];
+  return plan.restore
+    ? plan.restore
+        .trim()
+        .split("\n")
+        .filter((line) => line !== "COMMIT")
+    : [];
 }
 
 const everything = {
-  chains: new Set([webChain, chains.services, chains.nodePorts, chains.masquerade]),
-  jumps: new Set(["PREROUTING", "OUTPUT", "POSTROUTING"]),
+  chains: new Set([webChain, chains.services, chains.nodePorts, chains.masquerade, chains.reject]),
+  jumps: new Set(serviceJumps(NODE).map((jump) => jump.key)),
 };
 const writtenFor = (services: ServiceEntry[]) => planServiceRules(NODE, services, { chains: new Set(), jumps: new Set() }, new Map()).written;
 
@@ -57,13 +67,17 @@ const cases: Case[] = [
     observed: { chains: new Set(), jumps: new Set() },
     written: new Map(),
     expected: [
+      "*nat",
       ...declared(webChain, chains.services, chains.nodePorts, chains.masquerade),
       dnat("10.42.0.2", "0.3333333333"),
       dnat("10.42.1.2", "0.5000000000"),
       dnat("10.42.2.2"),
       ...dispatch,
       ...masquerade,
-      ...jumps,
+      ...natJumps,
+      "*filter",
+      ...declared(chains.reject),
+      ...filterJumps,
     ],
   },
   {
@@ -71,7 +85,7 @@ const cases: Case[] = [
     services: [{ ...web, endpoints: web.endpoints.slice(0, 2) }],
     observed: everything,
     written: writtenFor([web]),
-    expected: [...declared(webChain), dnat("10.42.0.2", "0.5000000000"), dnat("10.42.1.2")],
+    expected: ["*nat", ...declared(webChain), dnat("10.42.0.2", "0.5000000000"), dnat("10.42.1.2")],
   },
   {
     name: "an agent restarted (nothing written yet): its chains are written again, the jumps kept",
@@ -79,24 +93,31 @@ const cases: Case[] = [
     observed: everything,
     written: new Map(),
     expected: [
+      "*nat",
       ...declared(webChain, chains.services, chains.nodePorts, chains.masquerade),
       dnat("10.42.0.2", "0.3333333333"),
       dnat("10.42.1.2", "0.5000000000"),
       dnat("10.42.2.2"),
       ...dispatch,
       ...masquerade,
+      "*filter",
+      ...declared(chains.reject),
     ],
   },
   {
-    name: "the last endpoint left: the virtual IP leads nowhere, its chain goes after the dispatch no longer names it",
+    name: "the last endpoint left: the virtual IP refuses at once; its chain goes after the dispatch no longer names it",
     services: [{ ...web, endpoints: [] }],
     observed: everything,
     written: writtenFor([web]),
     expected: [
+      "*nat",
       ...declared(chains.services, chains.masquerade, webChain),
       `-A ${chains.services} ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j ${chains.nodePorts}`,
       `-A ${chains.masquerade} -m mark --mark 0x4000/0x4000 -j MASQUERADE`,
       `-X ${webChain}`,
+      "*filter",
+      ...declared(chains.reject),
+      `-A ${chains.reject} -d 10.43.0.1/32 -p tcp -m tcp --dport 80 -j REJECT --reject-with icmp-port-unreachable`,
     ],
   },
   {
@@ -105,9 +126,14 @@ const cases: Case[] = [
     observed: { chains: new Set([...everything.chains]), jumps: everything.jumps },
     written: new Map(),
     expected: [
+      "*nat",
       ...declared(webChain, chains.services, chains.nodePorts, chains.masquerade),
-      ...serviceJumps(NODE).map((jump) => `-D ${jump.chain} ${jump.spec}`),
+      ...natJumps.map((jump) => jump.replace(/^-I (\S+) 1/, "-D $1")),
       ...[webChain, chains.services, chains.nodePorts, chains.masquerade].map((chain) => `-X ${chain}`),
+      "*filter",
+      ...declared(chains.reject),
+      ...filterJumps.map((jump) => jump.replace(/^-I (\S+) 1/, "-D $1")),
+      `-X ${chains.reject}`,
     ],
   },
   {
@@ -116,6 +142,7 @@ const cases: Case[] = [
     observed: everything,
     written: writtenFor([web]),
     expected: [
+      "*nat",
       ...declared(chains.nodePorts),
       `-A ${chains.nodePorts} -p tcp -m tcp --dport 30080 -j MARK --set-xmark 0x4000/0x4000`,
       `-A ${chains.nodePorts} -p tcp -m tcp --dport 30080 -j ${webChain}`,
@@ -127,6 +154,7 @@ const cases: Case[] = [
     observed: everything,
     written: writtenFor([web]),
     expected: [
+      "*nat",
       ...declared(chains.port("web", web.ports[0], true), chains.nodePorts),
       `-A ${chains.port("web", web.ports[0], true)} -p tcp -j DNAT --to-destination 10.42.0.2:8080`,
       `-A ${chains.nodePorts} -p tcp -m tcp --dport 30080 -j ${chains.port("web", web.ports[0], true)}`,
@@ -137,7 +165,7 @@ const cases: Case[] = [
     services: [{ ...web, type: "NodePort", externalTrafficPolicy: "Local", ports: [{ ...web.ports[0], nodePort: 30080 }], endpoints: web.endpoints.slice(1) }],
     observed: everything,
     written: writtenFor([web]),
-    expected: [...declared(webChain, chains.masquerade), dnat("10.42.1.2", "0.5000000000"), dnat("10.42.2.2"), masquerade[0]],
+    expected: ["*nat", ...declared(webChain, chains.masquerade), dnat("10.42.1.2", "0.5000000000"), dnat("10.42.2.2"), masquerade[0]],
   },
 ];
 
@@ -148,9 +176,14 @@ describe("planServiceRules", () => {
     });
   }
 
-  it("reads a host's listing: this node's chains and jumps only", () => {
+  it("reads a host's listing: this node's chains and jumps only, each jump in its table", () => {
     const other = serviceChains("n2");
     const listing = [
+      "*filter",
+      `:${chains.reject} - [0:0]`,
+      `-A OUTPUT -m comment --comment "cube-svc:n1" -j ${chains.reject}`,
+      `-A FORWARD -m comment --comment "cube-svc:n1" -j ${chains.reject}`,
+      "COMMIT",
       "*nat",
       `:${chains.services} - [0:0]`,
       `:${webChain} - [0:0]`,
@@ -162,7 +195,7 @@ describe("planServiceRules", () => {
       "COMMIT",
     ].join("\n");
     const observed = observeServiceRules(NODE, listing);
-    expect([...observed.chains].sort()).to.deep.equal([chains.services, webChain].sort());
-    expect([...observed.jumps].sort()).to.deep.equal(["POSTROUTING", "PREROUTING"]);
+    expect([...observed.chains].sort()).to.deep.equal([chains.reject, chains.services, webChain].sort());
+    expect([...observed.jumps].sort()).to.deep.equal(["filter/OUTPUT", "nat/POSTROUTING", "nat/PREROUTING"]);
   });
 });
