@@ -8,6 +8,7 @@ import { openNodeAgent, type OpenedNodeAgent } from "../../src/agent/open-node-a
 import { NodeCertificate } from "../../src/agent/node-certificate.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import { IN_MEMORY } from "../../src/shared/open-database.js";
+import { parseJoinToken } from "../../src/shared/tls/join-token.js";
 
 const [leaderAddress, count, prefix, image] = process.argv.slice(2);
 const token = process.env.CUBE_TOKEN ?? "";
@@ -17,13 +18,12 @@ for (let i = 0; i < Number(count); i++) {
   runtime.images.add(image);
   const name = `${prefix}-${String(i).padStart(3, "0")}`;
   const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
+  // Certified one at a time, as machines joining over time would be: the leader bounds first contacts from one
+  // address (all of these come from loopback), and a crowd of them at once would wait out its back-off.
+  const certificate = NodeCertificate.load(IN_MEMORY);
+  await certificate.obtain(leaderAddress, parseJoinToken(token), name);
   // The simulated nodes are the load, not what is measured: their Agent services never listen.
-  const agent = await openNodeAgent(
-    new grpc.Server(),
-    { name, token, dataDir: IN_MEMORY, restart },
-    { runtime, syncIntervalMs: 5000 },
-    { certificate: NodeCertificate.load(IN_MEMORY) },
-  );
+  const agent = await openNodeAgent(new grpc.Server(), { name, token, dataDir: IN_MEMORY, restart }, { runtime, syncIntervalMs: 5000 }, { certificate });
   agent.start(leaderAddress, "127.0.0.1:1");
   agents.push(agent);
 }
