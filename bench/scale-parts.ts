@@ -11,7 +11,7 @@ import { measureShutdown } from "./shutdown.js";
 import { withSimulatedCluster } from "./simulated-cluster.js";
 
 /** The image of the scale benchmark's pods, which the simulated nodes' fake engines hold. */
-export const SIMULATED_IMAGE = "bench/app:1";
+const SIMULATED_IMAGE = "bench/app:1";
 
 /** 10 000 pods over 200 simulated nodes, against a real leader process. */
 export async function scale(pods: number, nodes: number): Promise<Row[]> {
