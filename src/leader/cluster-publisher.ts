@@ -93,9 +93,11 @@ export class ClusterPublisher {
     if (changed.length === 0 && removed.length === 0) return;
     this.servicesVersion++;
     this.publish.services({ version: this.servicesVersion, complete: false, services: changed, removed });
-    const serving = new Map(entries.flatMap((entry) => entry.endpoints.map((endpoint) => [endpoint.pod, endpoint.node] as const)));
+    const serving = new Set(entries.flatMap((entry) => entry.endpoints.map((endpoint) => endpoint.pod)));
     const byName = new Map(pods.map((pod) => [pod.name, pod]));
-    const nodeOf = new Map(pods.flatMap((pod) => (pod.node ? [[pod.name, pod.node] as const] : [])));
-    this.gate.published(this.servicesVersion, serving, (pod) => byName.get(pod)?.deletionRequestedAt !== undefined || !byName.has(pod), nodeOf);
+    this.gate.published(this.servicesVersion, serving, (name) => {
+      const pod = byName.get(name);
+      return pod?.deletionRequestedAt ? pod.node : undefined;
+    });
   }
 }

@@ -36,15 +36,15 @@ export class EndpointGate {
   }
 
   /**
-   * Services of `version` were sent: they balance over `serving` (pod → its node); the pods that left them and are
-   * stopping (`stopping`) wait for the nodes' acknowledgements.
+   * Services of `version` were sent: they balance over the pods `serving`; those that left them and are being deleted
+   * (`stoppingOn` gives such a pod's node) wait for the nodes' acknowledgements.
    */
-  published(version: number, serving: Map<string, string>, stopping: (pod: string) => boolean, nodeOf: Map<string, string>): void {
+  published(version: number, serving: Set<string>, stoppingOn: (pod: string) => string | undefined): void {
     const before = this.serving;
-    this.serving = new Set(serving.keys());
+    this.serving = serving;
     for (const pod of before) {
-      const node = nodeOf.get(pod);
-      if (!this.serving.has(pod) && node && stopping(pod)) this.withdrawn.set(pod, { node, version, until: this.clock.now() + this.boundMs });
+      const node = serving.has(pod) ? undefined : stoppingOn(pod);
+      if (node) this.withdrawn.set(pod, { node, version, until: this.clock.now() + this.boundMs });
     }
     this.check();
   }

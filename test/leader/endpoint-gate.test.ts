@@ -7,11 +7,9 @@ describe("EndpointGate", () => {
   let connected: string[];
   let released: string[];
   let gate: EndpointGate;
-  const serving = (...pods: string[]) => new Map(pods.map((pod) => [pod, "n1"]));
-  const nodes = new Map([
-    ["web-a", "n1"],
-    ["web-b", "n1"],
-  ]);
+  const serving = (...pods: string[]) => new Set(pods);
+  /** Every pod runs on n1; `stopping` says which are being deleted. */
+  const on = (stopping: (pod: string) => boolean) => (pod: string) => (stopping(pod) ? "n1" : undefined);
 
   beforeEach(() => {
     clock = new FakeClock(0);
@@ -23,7 +21,11 @@ describe("EndpointGate", () => {
       (node) => released.push(node),
       3000,
     );
-    gate.published(1, serving("web-a", "web-b"), () => false, nodes);
+    gate.published(
+      1,
+      serving("web-a", "web-b"),
+      on(() => false),
+    );
   });
 
   it("holds a pod that services balance over, even before they were sent without it", () => {
@@ -32,7 +34,11 @@ describe("EndpointGate", () => {
   });
 
   it("releases a stopping pod once every connected node acknowledged services without it, and tells its node", () => {
-    gate.published(2, serving("web-b"), (pod) => pod === "web-a", nodes);
+    gate.published(
+      2,
+      serving("web-b"),
+      on((pod) => pod === "web-a"),
+    );
     gate.acknowledge("n1", 2);
     expect(gate.holds("web-a")).to.equal(true);
     gate.acknowledge("n2", 1); // an older version does not count
@@ -43,7 +49,11 @@ describe("EndpointGate", () => {
   });
 
   it("does not wait for a node whose stream closed", () => {
-    gate.published(2, serving("web-b"), (pod) => pod === "web-a", nodes);
+    gate.published(
+      2,
+      serving("web-b"),
+      on((pod) => pod === "web-a"),
+    );
     gate.acknowledge("n1", 2);
     connected = ["n1"];
     gate.forget("n2");
@@ -51,7 +61,11 @@ describe("EndpointGate", () => {
   });
 
   it("releases it after the bound when a connected node never answers", () => {
-    gate.published(2, serving("web-b"), (pod) => pod === "web-a", nodes);
+    gate.published(
+      2,
+      serving("web-b"),
+      on((pod) => pod === "web-a"),
+    );
     clock.advance(2999);
     gate.check();
     expect(gate.holds("web-a")).to.equal(true);
@@ -61,7 +75,11 @@ describe("EndpointGate", () => {
   });
 
   it("does not hold a pod that left the services without stopping (its readiness failed)", () => {
-    gate.published(2, serving("web-b"), () => false, nodes);
+    gate.published(
+      2,
+      serving("web-b"),
+      on(() => false),
+    );
     expect(gate.holds("web-a")).to.equal(false);
     expect(released).to.deep.equal([]);
   });

@@ -10,7 +10,7 @@ import { NodeStore } from "./node-store.js";
 import { PodStore } from "./pod-store.js";
 import { conflict } from "../refusals.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_SERVICE_CIDR, portKey, type ServiceAddressing } from "../service-addresses.js";
-import { nodePortsOf, ServiceStore } from "./service-store.js";
+import { ServiceStore } from "./service-store.js";
 import type { AppliedResource, LeaderStoreContract, NodeUpdate } from "./store-contract.js";
 import { VolumeHomes } from "./volume-homes.js";
 
@@ -113,9 +113,9 @@ export class LeaderStore implements LeaderStoreContract {
     for (const resource of resources) {
       const what = `${resource.type}/${resource.metadata.name}`;
       if (resource.type === "service") {
-        for (const p of nodePortsOf(this.services.nodePortSpec(resource.metadata.name))) {
-          const pod = hostPorts.get(portKey(p.nodePort, p.protocol));
-          if (pod) throw conflict(`${what}: node port ${p.nodePort}/${p.protocol} is published as a host port by pod/${pod}`);
+        for (const [port, holder] of nodePorts) {
+          const pod = holder === resource.metadata.name ? hostPorts.get(port) : undefined;
+          if (pod) throw conflict(`${what}: node port ${port} is published as a host port by pod/${pod}`);
         }
         continue;
       }

@@ -104,11 +104,6 @@ export class ServiceStore {
     return holders;
   }
 
-  /** A service's spec as resolved (inside the caller's transaction, which wrote it). */
-  nodePortSpec(name: string): ServiceResource["spec"] {
-    return JSON.parse((this.statements.one.get(name) as ServiceRow).spec_json);
-  }
-
   /** Host ports that pods publish, by "port/protocol", with a pod that does (inside the caller's transaction). */
   hostPortHolders(): Map<string, string> {
     const holders = new Map<string, string>();
