@@ -1,4 +1,4 @@
-import type { ContainerSpec } from "../shared/domain.js";
+import type { ContainerSpec, UsedRevision } from "../shared/domain.js";
 import type { ObservedContainer } from "./container-runtime.js";
 import { containerKey, type LocalPod } from "./local-pod.js";
 import { appsFirst, containersByPod, currentContainers, instancesOf, isDead, isSandbox, newestFirst } from "./observed-containers.js";
@@ -36,6 +36,13 @@ export interface NodeMemory {
   claiming?: ReadonlySet<string>;
   /** The node's pod network; absent when it has none (sandboxes go on the engine's default bridge). */
   network?: PodNetworkState;
+  /**
+   * Pods whose containers cannot be made yet, with why (a secret or config they use is missing: kubelet's
+   * CreateContainerConfigError); what runs of them keeps running.
+   */
+  configProblems?: ReadonlyMap<string, string>;
+  /** The revisions of the secrets and configs each pod uses, as the node holds them. */
+  used?: ReadonlyMap<string, UsedRevision[]>;
 }
 
 /** The engine's name for the node's own network, which a `hostNetwork` pod's sandbox is on. */
@@ -107,9 +114,12 @@ function runningPodActions(pod: LocalPod, containers: ObservedContainer[], memor
   // kubelet does when a pod's sandbox changed: the pod starts again, with an address other pods reach.
   const misplaced = running && (memory.network?.ready || pod.spec.hostNetwork) && !onPodNetwork(running, memory.network, pod);
   const sandbox = misplaced ? undefined : running;
+  const blocked = memory.configProblems?.has(pod.uid) ?? false;
   if (!sandbox) {
-    // Sandboxes wait for the node's pod network to be ready (the pod stays ContainerCreating).
+    // Sandboxes wait for the node's pod network to be ready (the pod stays ContainerCreating), and for what the pod's
+    // containers need of secrets and configs (CreateContainerConfigError).
     if (memory.network && !memory.network.ready && !pod.spec.hostNetwork) return actions;
+    if (blocked) return actions;
     // Without its sandbox a pod has no network: start it over, its containers in the same plan as their new sandbox.
     const why = misplaced
       ? `the pod's sandbox is not on ${pod.spec.hostNetwork ? "the node's own network" : `the node's pod network ${memory.network!.name}`}: the pod starts again on it`
@@ -151,6 +161,7 @@ function containerActions(pod: LocalPod, containers: ObservedContainer[], sandbo
     }
     const waiting = state?.retryAt !== undefined && memory.now < state.retryAt;
     const start = { type: "startContainer", pod, container: spec, ...(sandboxId === undefined ? {} : { sandboxId }) } as const;
+    if (memory.configProblems?.has(pod.uid)) continue;
     if (!newest) {
       if (!waiting)
         actions.push({

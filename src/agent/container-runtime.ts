@@ -1,5 +1,6 @@
 import type { ContainerIdentity } from "./container-labels.js";
 import type { LogLine, OutputStream } from "./log-lines.js";
+import type { RegistryAuth } from "./keyed/registry-auth.js";
 
 /** A container as the node sees it in its engine, with Cube's labels decoded. */
 export interface ObservedContainer extends ContainerIdentity {
@@ -96,8 +97,8 @@ export interface ContainerRuntime {
   /** Every container (running or not) labelled as belonging to `node` (see container-labels). */
   listContainers(node: string): Promise<ObservedContainer[]>;
   hasImage(image: string): Promise<boolean>;
-  /** Pulls an image; rejects with the engine's own error text. */
-  pullImage(image: string): Promise<void>;
+  /** Pulls an image, with a registry's credentials when given (for this pull only); rejects with the engine's own error text. */
+  pullImage(image: string, auth?: RegistryAuth): Promise<void>;
   /** Makes the pause image available (importing it when missing); returns its reference. */
   ensurePauseImage(): Promise<string>;
   createContainer(options: CreateContainerOptions): Promise<string>;

@@ -5,7 +5,14 @@ import { containerKey, type LocalPod } from "./local-pod.js";
 import { currentContainers, exitCodeOf, exitReason, isDead, isSandbox, newestFirst } from "./observed-containers.js";
 import type { RestartState } from "./restart-tracker.js";
 
-function containerStatus(name: string, image: string, instances: ObservedContainer[], state: RestartState | undefined, now: number): ContainerStatus {
+function containerStatus(
+  name: string,
+  image: string,
+  instances: ObservedContainer[],
+  state: RestartState | undefined,
+  now: number,
+  configProblem: string | undefined,
+): ContainerStatus {
   const [newest] = newestFirst(instances);
   const base = { name, image, restartCount: state?.restarts ?? 0 };
   const backingOff = state?.retryAt !== undefined && now < state.retryAt;
@@ -17,6 +24,7 @@ function containerStatus(name: string, image: string, instances: ObservedContain
     if (state?.lastFailure?.kind === "create" && (backingOff || state.gaveUp)) {
       return { ...base, state: "waiting", reason: "CreateContainerError", message: state.lastFailure.message };
     }
+    if (configProblem) return { ...base, state: "waiting", reason: "CreateContainerConfigError", message: configProblem };
     return { ...base, state: "waiting", reason: "ContainerCreating" };
   }
   const instance = { ...base, containerId: newest.id, startedAt: newest.startedAt };
@@ -31,14 +39,15 @@ function containerStatus(name: string, image: string, instances: ObservedContain
 }
 
 /** The first phase, by precedence, that some container calls for. */
-const WAITING_PHASES: PodPhase[] = ["ImagePullBackOff", "ErrImagePull", "CreateContainerError", "CrashLoopBackOff"];
+const WAITING_PHASES: PodPhase[] = ["ImagePullBackOff", "ErrImagePull", "CreateContainerError", "CreateContainerConfigError", "CrashLoopBackOff"];
 
 /** A pod's status from its containers in the engine and what the node remembers: a pure function. */
 export function derivePodStatus(pod: LocalPod, observed: ObservedContainer[], memory: NodeMemory): PodStatusReport {
   const current = currentContainers(observed, pod);
   const sandbox = current.find((c) => isSandbox(c) && c.state === "running");
   const status = statusOf(pod, current, sandbox !== undefined, memory);
-  return sandbox?.podIp ? { ...status, podIp: sandbox.podIp } : status;
+  const used = memory.used?.get(pod.uid);
+  return { ...status, ...(sandbox?.podIp ? { podIp: sandbox.podIp } : {}), ...(used?.length ? { used } : {}) };
 }
 
 function statusOf(pod: LocalPod, current: ObservedContainer[], sandboxRunning: boolean, memory: NodeMemory): PodStatusReport {
@@ -50,6 +59,7 @@ function statusOf(pod: LocalPod, current: ObservedContainer[], sandboxRunning: b
       current.filter((c) => c.containerName === spec.name),
       states[index],
       memory.now,
+      memory.configProblems?.get(pod.uid),
     ),
   );
 

@@ -15,6 +15,7 @@ import {
   type PodNetworkSpec,
 } from "./container-runtime.js";
 import { startExec } from "./docker-exec.js";
+import type { RegistryAuth } from "./keyed/registry-auth.js";
 import { demultiplex, timestampedLines, type LogLine } from "./log-lines.js";
 import { PAUSE_IMAGE, pauseProgram, singleFileTar } from "./pause-image.js";
 
@@ -94,8 +95,8 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async pullImage(image: string): Promise<void> {
-    const stream = await this.docker.pull(image);
+  async pullImage(image: string, auth?: RegistryAuth): Promise<void> {
+    const stream = await this.docker.pull(image, auth ? { authconfig: auth } : {});
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(stream, (error: Error | null, output: { error?: string }[]) => {
         const failure = error?.message ?? output.find((line) => line.error)?.error;

@@ -10,7 +10,9 @@ import type { ContainerRuntime } from "./container-runtime.js";
 import type { NodeCertificate } from "./node-certificate.js";
 import { CALL_TIMEOUT_MS, LeaderConnection } from "./leader-connection.js";
 import { PodSync } from "./pod-sync.js";
-import { desiredPodFromWire, eventToWire, podNetworkFromWire, servicesFromWire } from "../shared/codec.js";
+import { desiredPodFromWire, eventToWire, keyedUpdateFromWire, podNetworkFromWire, podStatusToWire, servicesFromWire } from "../shared/codec.js";
+import { NodeKeyed } from "./keyed/node-keyed.js";
+import type { KeyedVolumeHost } from "./keyed/keyed-volume-host.js";
 import { ServiceRules } from "./network/service-rules.js";
 import { PodNetwork } from "./network/pod-network.js";
 import { ClusterNames } from "./network/dns-server.js";
@@ -45,6 +47,8 @@ export interface NodeAgentOptions {
   syncIntervalMs?: number;
   /** Runs the host's network commands (ip, bridge, iptables) for the pod network. */
   hostCommands: RunCommand;
+  /** Where the node's secret and config volumes are written (a tmpfs of its own). */
+  keyedVolumes: KeyedVolumeHost;
 }
 
 /** After leaving the cluster, how long the node waits for its pods to be gone before it tears down the pod network. */
@@ -71,6 +75,8 @@ export class NodeAgent {
   private readonly serviceRules: ServiceRules;
   /** The cluster's names, as the leader pushes them, for the node's DNS server. */
   private readonly names = new ClusterNames();
+  /** The secrets and configs its pods use, as the leader pushes them (memory only). */
+  private readonly keyed: NodeKeyed;
   private readonly clock: Clock;
   private session?: Session;
   private outboxFlush?: Promise<void>;
@@ -100,7 +106,9 @@ export class NodeAgent {
       log: options.log,
       applied: (version) => this.session?.send({ servicesApplied: { version } }),
     });
+    this.keyed = new NodeKeyed(options.keyedVolumes, options.log);
     this.pods = new PodSync({
+      keyed: this.keyed,
       node: options.name,
       runtime: options.runtime,
       store: options.store,
@@ -110,7 +118,7 @@ export class NodeAgent {
       warmSandboxes: options.warmSandboxes,
       network: this.network,
       outboxChanged: () => this.flushOutbox(),
-      report: (pod, status) => this.session?.send({ podReport: { podUid: pod.uid, specHash: pod.specHash, status } }),
+      report: (pod, status) => this.session?.send({ podReport: { podUid: pod.uid, specHash: pod.specHash, status: podStatusToWire(status) } }),
     });
   }
 
@@ -240,6 +248,7 @@ export class NodeAgent {
     if (message.podNetwork) await this.network.update(podNetworkFromWire(message.podNetwork));
     if (message.podNames) this.names.apply(message.podNames);
     if (message.services) this.serviceRules.update(servicesFromWire(message.services));
+    if (message.keyed && this.keyed.apply(keyedUpdateFromWire(message.keyed))) this.pods.trigger();
   }
 
   /** Sends what the outbox holds beyond what this session already sent; one flush at a time. */

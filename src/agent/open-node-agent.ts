@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "../shared/logger.js";
 import { readIfExists } from "../shared/secret-file.js";
 import type { RenewableServerCredentials } from "../shared/tls/tls-credentials.js";
 import { databaseFile, IN_MEMORY } from "../shared/open-database.js";
+import { KEYED_VOLUMES_DIR, MemoryVolumeHost, TmpfsVolumeHost } from "./keyed/keyed-volume-host.js";
 import { createAgentService } from "./agent-service.js";
 import { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
@@ -114,6 +115,8 @@ export async function openNodeAgent(
         clock: deps.clock ?? systemClock,
         syncIntervalMs: deps.syncIntervalMs,
         hostCommands: deps.hostCommands ?? (deps.runtime ? NO_HOST : runHostCommand),
+        // A node of the fake runtime, or without a data directory, touches nothing of its host.
+        keyedVolumes: deps.runtime || config.dataDir === IN_MEMORY ? new MemoryVolumeHost() : new TmpfsVolumeHost(join(config.dataDir, KEYED_VOLUMES_DIR)),
       });
       agent.start();
     },

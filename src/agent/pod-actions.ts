@@ -8,6 +8,8 @@ import type { LocalPod } from "./local-pod.js";
 import { isSandbox } from "./observed-containers.js";
 import type { RestartStates } from "./restart-states.js";
 import type { SandboxNetwork } from "./network/pod-network.js";
+import type { NodeKeyed } from "./keyed/node-keyed.js";
+import { defaultMountPath, keyedSourceOf } from "./keyed/keyed-files.js";
 import {
   effectiveSettings,
   INITIAL_RESTART_STATE,
@@ -31,6 +33,8 @@ export interface PodActionDependencies {
   sandboxNetwork(): SandboxNetwork | undefined;
   /** A sandbox started (its link to the pod network is up). */
   sandboxStarted(): void;
+  /** The secrets and configs the node holds: env values, volume directories, registry credentials. */
+  keyed: NodeKeyed;
 }
 
 /** A new sandbox's network settings: the node's own network for a `hostNetwork` pod (its resolvers, its ports). */
@@ -90,7 +94,7 @@ async function ensureImage(deps: PodActionDependencies, pod: LocalPod, container
   await record(pod.uid, "Normal", "Pulling", `Pulling image "${image}"`);
   const started = clock.now();
   try {
-    await runtime.pullImage(image);
+    await runtime.pullImage(image, deps.keyed.pullAuth(pod, image));
   } catch (error) {
     const message = runtimeErrorMessage(error);
     await record(pod.uid, "Warning", "Failed", `Failed to pull image "${image}": ${message}`);
@@ -101,11 +105,22 @@ async function ensureImage(deps: PodActionDependencies, pod: LocalPod, container
   return true;
 }
 
-/** A container's mounts: the pod's volumes it names, each Docker volume created on first use (a host path is as it is). */
+/**
+ * A container's mounts: the pod's volumes it names, each Docker volume created on first use (a host path is as it is),
+ * secret and config volumes from the node's directory of them, read-only; those that no container names go in every
+ * container at their default place (/run/secrets/NAME, /run/configs/NAME).
+ */
 async function mountsOf(deps: PodActionDependencies, pod: LocalPod, container: ContainerSpec): Promise<NonNullable<CreateContainerOptions["mounts"]>> {
   const mounts: NonNullable<CreateContainerOptions["mounts"]> = [];
-  for (const mount of container.volumeMounts ?? []) {
-    const volume = (pod.spec.volumes ?? []).find((v) => v.name === mount.name)!;
+  const volumes = pod.spec.volumes ?? [];
+  const named = new Set(pod.spec.containers.flatMap((c) => (c.volumeMounts ?? []).map((m) => m.name)));
+  const unnamed = volumes.filter((v) => !named.has(v.name) && keyedSourceOf(v)).map((v) => ({ name: v.name, mountPath: defaultMountPath(v)!, readOnly: true }));
+  for (const mount of [...(container.volumeMounts ?? []), ...unnamed]) {
+    const volume = volumes.find((v) => v.name === mount.name)!;
+    if (keyedSourceOf(volume)) {
+      mounts.push({ type: "bind", source: deps.keyed.host.dirOf(pod.uid, volume.name), target: mount.mountPath, readOnly: true });
+      continue;
+    }
     const docker = volumeOf(deps.node, pod, volume);
     if (docker) await deps.runtime.ensureVolume(docker.name, docker.labels);
     mounts.push({ type: docker ? "volume" : "bind", source: docker?.name ?? volume.hostPath!.path, target: mount.mountPath, readOnly: mount.readOnly });
@@ -201,7 +216,7 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
           name: containerName(node, pod, container.name),
           image: container.image,
           labels: containerLabels(node, pod, container.name),
-          env: container.env,
+          env: deps.keyed.env(container.env),
           command: container.command,
           args: container.args,
           networkOf: sandboxId,

@@ -1,5 +1,5 @@
 import type { Clock } from "../shared/clock.js";
-import type { EventType, PodStatusReport, RestartSettings } from "../shared/domain.js";
+import type { EventType, PodStatusReport, RestartSettings, UsedRevision } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { afterFailure } from "./after-failure.js";
 import type { AgentStore } from "./agent-store.js";
@@ -16,6 +16,7 @@ import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
 import { WarmPoolWorker } from "./warm-pool-worker.js";
 import type { PodNetwork } from "./network/pod-network.js";
+import type { NodeKeyed } from "./keyed/node-keyed.js";
 
 export interface PodSyncDependencies {
   node: string;
@@ -35,6 +36,8 @@ export interface PodSyncDependencies {
   warmSandboxes?: number;
   /** The node's pod network; none: sandboxes go on the engine's default bridge. */
   network?: Pick<PodNetwork, "current" | "sandboxNetwork" | "sandboxStarted">;
+  /** The secrets and configs the node holds, and its pods' volumes of them. */
+  keyed: NodeKeyed;
 }
 
 /**
@@ -81,6 +84,7 @@ export class PodSync {
       record: (uid, type, reason, message) => this.event(uid, type, reason, message),
       sandboxNetwork: () => deps.network?.sandboxNetwork(),
       sandboxStarted: () => deps.network?.sandboxStarted(),
+      keyed: deps.keyed,
     };
     this.pool = new WarmPoolWorker({ actions: this.actions, clock, log: deps.log, target: deps.warmSandboxes ?? 0, done: () => this.trigger() });
     this.prober = new Prober(deps.runProbe ?? probeRunner(runtime), clock, (target, kind, state) => {
@@ -158,6 +162,8 @@ export class PodSync {
     // listing may not show, so its pod and the sandbox it claimed (or the warm pool) wait for the pass its end triggers.
     const atWork = { pods: new Set(this.workers.keys()), claimed: new Set(this.claiming.values()), pool: this.pool.busy };
     const pods = await store.localPods();
+    // Secret and config volumes are written before any container that mounts them is made.
+    await this.deps.keyed.reconcile(pods);
     const observed = await runtime.listContainers(node);
     const byPod = containersByPod(observed);
     await this.countExits(pods, byPod);
@@ -166,7 +172,7 @@ export class PodSync {
     this.verdicts = this.prober.verdicts(targets);
     const now = clock.now();
     let dispatched = 0;
-    for (const { podUid, actions } of computePodActions(pods, observed, await this.memory(atWork.claimed))) {
+    for (const { podUid, actions } of computePodActions(pods, observed, await this.memory(pods, atWork.claimed))) {
       if (atWork.pods.has(podUid) || this.workers.has(podUid) || (this.failingPods.get(podUid)?.retryAt ?? 0) > now) continue;
       await pauseIfSliceUsed();
       dispatched++;
@@ -192,8 +198,25 @@ export class PodSync {
     await this.reportStatuses(pods, byPod);
   }
 
-  private async memory(claiming?: ReadonlySet<string>): Promise<NodeMemory> {
-    return { restarts: await this.restarts.all(), now: this.deps.clock.now(), probes: this.verdicts, claiming, network: this.deps.network?.current() };
+  private async memory(pods: LocalPod[], claiming?: ReadonlySet<string>): Promise<NodeMemory> {
+    const { keyed } = this.deps;
+    const configProblems = new Map<string, string>();
+    const used = new Map<string, UsedRevision[]>();
+    for (const pod of pods) {
+      if (pod.termination) continue;
+      const problem = keyed.problemOf(pod);
+      if (problem) configProblems.set(pod.uid, problem);
+      used.set(pod.uid, keyed.used(pod));
+    }
+    return {
+      restarts: await this.restarts.all(),
+      now: this.deps.clock.now(),
+      probes: this.verdicts,
+      claiming,
+      network: this.deps.network?.current(),
+      configProblems,
+      used,
+    };
   }
 
   /** Feeds each newly dead container to the restart tracker, and records what it decided. */
@@ -258,7 +281,7 @@ export class PodSync {
   }
 
   private async reportStatuses(pods: LocalPod[], byPod: Map<string, ObservedContainer[]>): Promise<void> {
-    const memory = await this.memory();
+    const memory = await this.memory(pods);
     for (const pod of pods) {
       await pauseIfSliceUsed();
       if (pod.termination) {

@@ -15,6 +15,7 @@ import {
   type PortForwardOutput,
   type RemoveNodeResponse,
   type RotateTokenResponse,
+  RotateSecretsKeyResponse,
   type Rollout,
   type RolloutHistoryResponse,
   type VersionResponse,
@@ -84,6 +85,10 @@ export class LeaderClient {
 
   rotateToken(): Promise<RotateTokenResponse> {
     return this.unary(this.client.rotateToken, {});
+  }
+
+  rotateSecretsKey(): Promise<RotateSecretsKeyResponse> {
+    return this.unary(this.client.rotateSecretsKey, {});
   }
 
   apply(manifestJson: string, dryRun = false): Promise<ApplyResponse> {

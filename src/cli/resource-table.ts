@@ -32,7 +32,9 @@ export function summaryValue({
   restarts,
   ports,
   service,
+  keyed,
 }: ResourceSummary) {
+  if (type === "secret" || type === "config") return { type, name, status, createdAt, labels, keys: keyed?.keys, revision: keyed?.revision };
   if (type === "service") return { type, name, status, createdAt, labels, clusterIp: service?.clusterIp, serviceType: service?.type, ports: service?.ports };
   return type === "deployment"
     ? { type, name, status, createdAt, labels, replicas: deployment }
@@ -43,6 +45,8 @@ export function summaryValue({
 export function listHeaders(type: ResourceType | "", wide: boolean): string[] {
   if (type === "deployment") return ["name", "ready", "up-to-date", "available", "age"];
   if (type === "service") return ["name", "type", "cluster-ip", "ports", "endpoints", "age", ...(wide ? ["selector"] : [])];
+  if (type === "secret") return ["name", "type", "keys", "revision", "age"];
+  if (type === "config") return ["name", "keys", "revision", "age"];
   return ["name", "status", "age", ...(wide ? ["ready", "restarts", "ip", "node", "ports"] : [])];
 }
 
@@ -64,6 +68,9 @@ export function listRow(item: ResourceSummary, type: ResourceType | "", wide: bo
       ...(wide ? [selector.join(",")] : []),
     ];
   }
+  const k = item.keyed;
+  if (type === "secret") return [item.name, item.status, String(k?.keys.length ?? 0), String(k?.revision ?? ""), age];
+  if (type === "config") return [item.name, String(k?.keys.length ?? 0), String(k?.revision ?? ""), age];
   if (type === "deployment") {
     return [item.name, item.status === "Terminating" ? colorStatus(item.status) : `${d!.ready}/${d!.replicas}`, String(d!.updated), String(d!.available), age];
   }
@@ -71,7 +78,9 @@ export function listRow(item: ResourceSummary, type: ResourceType | "", wide: bo
   const name = type === "" && item.type !== "pod" ? `${item.type}/${item.name}` : item.name;
   // A deployment's "3/3 ready" is green when every replica is, yellow on the way (never a pod's phase colours); a
   // service's endpoints green when some receive traffic.
-  const status = s
+  const status = k
+    ? `${item.status ? `${item.status}, ` : ""}${k.keys.length} key${k.keys.length === 1 ? "" : "s"}`
+    : s
     ? (s.endpoints.some((e) => e.ready) ? colors.green : colors.yellow)(item.status)
     : d && item.status !== "Terminating"
       ? (d.ready === d.replicas ? colors.green : colors.yellow)(item.status)
@@ -82,6 +91,8 @@ export function listRow(item: ResourceSummary, type: ResourceType | "", wide: bo
       ? [`${item.readyContainers}/${item.containers}`, String(item.restarts), item.podIp ?? "<none>", item.node ?? "<none>", formatPorts(item.ports)]
       : s
         ? ["", "", s.clusterIp, "", formatServicePorts(s.ports)]
-        : [`${d!.ready}/${d!.replicas}`, "", "", "", ""];
+        : k
+          ? ["", "", "", "", ""]
+          : [`${d!.ready}/${d!.replicas}`, "", "", "", ""];
   return [name, status, age, ...more];
 }

@@ -284,12 +284,40 @@ export interface Services {
   more: boolean;
 }
 
+/** A secret or config a pod of the node uses, with its values (over the node's own mutually authenticated stream). */
+export interface KeyedValues {
+  /** "secret" or "config". */
+  kind: string;
+  name: string;
+  revision: number;
+  contentId: string;
+  /** "registry" for a registry secret. */
+  secretType: string;
+  data: { [key: string]: Uint8Array };
+}
+
+export interface KeyedValues_DataEntry {
+  key: string;
+  value: Uint8Array;
+}
+
+/**
+ * The secrets and configs the node's pods use: all of them when the stream opens, then those new or changed and
+ * those its pods no longer use ("secret/NAME", "config/NAME"). Sent before the assignments that need them.
+ */
+export interface KeyedValuesUpdate {
+  complete: boolean;
+  items: KeyedValues[];
+  removed: string[];
+}
+
 export interface LeaderMessage {
   assignments?: Assignments | undefined;
   eventsAck?: EventsAck | undefined;
   podNetwork?: PodNetwork | undefined;
   podNames?: PodNames | undefined;
   services?: Services | undefined;
+  keyed?: KeyedValuesUpdate | undefined;
 }
 
 function createBaseIntroduceRequest(): IntroduceRequest {
@@ -3121,6 +3149,379 @@ export const Services: MessageFns<Services> = {
   },
 };
 
+function createBaseKeyedValues(): KeyedValues {
+  return { kind: "", name: "", revision: 0, contentId: "", secretType: "", data: {} };
+}
+
+export const KeyedValues: MessageFns<KeyedValues> = {
+  encode(message: KeyedValues, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.revision !== 0) {
+      writer.uint32(24).uint32(message.revision);
+    }
+    if (message.contentId !== "") {
+      writer.uint32(34).string(message.contentId);
+    }
+    if (message.secretType !== "") {
+      writer.uint32(42).string(message.secretType);
+    }
+    globalThis.Object.entries(message.data).forEach(([key, value]: [string, Uint8Array]) => {
+      KeyedValues_DataEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyedValues {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyedValues();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.contentId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.secretType = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = KeyedValues_DataEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.data[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyedValues {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      contentId: isSet(object.contentId)
+        ? globalThis.String(object.contentId)
+        : isSet(object.content_id)
+        ? globalThis.String(object.content_id)
+        : "",
+      secretType: isSet(object.secretType)
+        ? globalThis.String(object.secretType)
+        : isSet(object.secret_type)
+        ? globalThis.String(object.secret_type)
+        : "",
+      data: isObject(object.data)
+        ? (globalThis.Object.entries(object.data) as [string, any][]).reduce(
+          (acc: { [key: string]: Uint8Array }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: bytesFromBase64(value as string),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: KeyedValues): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.contentId !== "") {
+      obj.contentId = message.contentId;
+    }
+    if (message.secretType !== "") {
+      obj.secretType = message.secretType;
+    }
+    if (message.data) {
+      const entries = globalThis.Object.entries(message.data) as [string, Uint8Array][];
+      if (entries.length > 0) {
+        obj.data = {};
+        entries.forEach(([k, v]) => {
+          obj.data[k] = base64FromBytes(v);
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyedValues>, I>>(base?: I): KeyedValues {
+    return KeyedValues.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyedValues>, I>>(object: I): KeyedValues {
+    const message = createBaseKeyedValues();
+    message.kind = object.kind ?? "";
+    message.name = object.name ?? "";
+    message.revision = object.revision ?? 0;
+    message.contentId = object.contentId ?? "";
+    message.secretType = object.secretType ?? "";
+    message.data = (globalThis.Object.entries(object.data ?? {}) as [string, Uint8Array][]).reduce(
+      (acc: { [key: string]: Uint8Array }, [key, value]: [string, Uint8Array]) => {
+        if (value !== undefined) {
+          acc[key] = value;
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseKeyedValues_DataEntry(): KeyedValues_DataEntry {
+  return { key: "", value: new Uint8Array(0) };
+}
+
+export const KeyedValues_DataEntry: MessageFns<KeyedValues_DataEntry> = {
+  encode(message: KeyedValues_DataEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value.length !== 0) {
+      writer.uint32(18).bytes(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyedValues_DataEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyedValues_DataEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyedValues_DataEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: KeyedValues_DataEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value.length !== 0) {
+      obj.value = base64FromBytes(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyedValues_DataEntry>, I>>(base?: I): KeyedValues_DataEntry {
+    return KeyedValues_DataEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyedValues_DataEntry>, I>>(object: I): KeyedValues_DataEntry {
+    const message = createBaseKeyedValues_DataEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseKeyedValuesUpdate(): KeyedValuesUpdate {
+  return { complete: false, items: [], removed: [] };
+}
+
+export const KeyedValuesUpdate: MessageFns<KeyedValuesUpdate> = {
+  encode(message: KeyedValuesUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.complete !== false) {
+      writer.uint32(8).bool(message.complete);
+    }
+    for (const v of message.items) {
+      KeyedValues.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.removed) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyedValuesUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyedValuesUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.items.push(KeyedValues.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.removed.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyedValuesUpdate {
+    return {
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => KeyedValues.fromJSON(e)) : [],
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: KeyedValuesUpdate): unknown {
+    const obj: any = {};
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => KeyedValues.toJSON(e));
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyedValuesUpdate>, I>>(base?: I): KeyedValuesUpdate {
+    return KeyedValuesUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyedValuesUpdate>, I>>(object: I): KeyedValuesUpdate {
+    const message = createBaseKeyedValuesUpdate();
+    message.complete = object.complete ?? false;
+    message.items = object.items?.map((e) => KeyedValues.fromPartial(e)) || [];
+    message.removed = object.removed?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseLeaderMessage(): LeaderMessage {
   return {
     assignments: undefined,
@@ -3128,6 +3529,7 @@ function createBaseLeaderMessage(): LeaderMessage {
     podNetwork: undefined,
     podNames: undefined,
     services: undefined,
+    keyed: undefined,
   };
 }
 
@@ -3147,6 +3549,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.services !== undefined) {
       Services.encode(message.services, writer.uint32(42).fork()).join();
+    }
+    if (message.keyed !== undefined) {
+      KeyedValuesUpdate.encode(message.keyed, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -3204,6 +3609,14 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
             message.services = Services.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.keyed = KeyedValuesUpdate.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3235,6 +3648,7 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
         ? PodNames.fromJSON(object.pod_names)
         : undefined,
       services: isSet(object.services) ? Services.fromJSON(object.services) : undefined,
+      keyed: isSet(object.keyed) ? KeyedValuesUpdate.fromJSON(object.keyed) : undefined,
     };
   },
 
@@ -3254,6 +3668,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     }
     if (message.services !== undefined) {
       obj.services = Services.toJSON(message.services);
+    }
+    if (message.keyed !== undefined) {
+      obj.keyed = KeyedValuesUpdate.toJSON(message.keyed);
     }
     return obj;
   },
@@ -3277,6 +3694,9 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
       : undefined;
     message.services = (object.services !== undefined && object.services !== null)
       ? Services.fromPartial(object.services)
+      : undefined;
+    message.keyed = (object.keyed !== undefined && object.keyed !== null)
+      ? KeyedValuesUpdate.fromPartial(object.keyed)
       : undefined;
     return message;
   },

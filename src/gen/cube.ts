@@ -187,7 +187,18 @@ export interface PodStatus {
     | boolean
     | undefined;
   /** The pod's address on the pod network, shared by its containers; absent until its sandbox runs. */
-  podIp?: string | undefined;
+  podIp?:
+    | string
+    | undefined;
+  /** The revisions of the secrets and configs its node gave it. */
+  used: UsedRevision[];
+}
+
+export interface UsedRevision {
+  /** "secret" or "config". */
+  kind: string;
+  name: string;
+  revision: number;
 }
 
 export interface Pod {
@@ -286,7 +297,11 @@ export interface ResourceSummary {
     | string
     | undefined;
   /** For a service: its address, ports and endpoints. */
-  service?: ServiceStatus | undefined;
+  service?:
+    | ServiceStatus
+    | undefined;
+  /** For a secret or config: its keys and sizes, never its values. */
+  keyed?: KeyedStatus | undefined;
 }
 
 export interface ResourceSummary_LabelsEntry {
@@ -343,7 +358,46 @@ export interface GetResponse {
   pods: Pod[];
   revisions: Revision[];
   /** For a service: its address, ports and endpoints. */
-  service?: ServiceStatus | undefined;
+  service?:
+    | ServiceStatus
+    | undefined;
+  /** For a secret or config: its keys and sizes, never its values. */
+  keyed?: KeyedStatus | undefined;
+}
+
+export interface KeyedKey {
+  key: string;
+  bytes: number;
+}
+
+export interface KeyedStatus {
+  /** "secret" or "config". */
+  kind: string;
+  /** "registry" for a registry secret; empty otherwise. */
+  secretType: string;
+  keys: KeyedKey[];
+  /** Counts changes of its values (1 when created). */
+  revision: number;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** The pods that use it, each with the revision its node gave it (0: none yet). */
+  usedBy: KeyedUser[];
+}
+
+export interface KeyedUser {
+  pod: string;
+  revision: number;
+}
+
+export interface RotateSecretsKeyRequest {
+}
+
+export interface RotateSecretsKeyResponse {
+  /** How many secrets were sealed again. */
+  secrets: number;
+  /** The new key's id (the key itself never leaves the leader's data directory). */
+  keyId: string;
 }
 
 export interface ServicePort {
@@ -2583,7 +2637,15 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
 };
 
 function createBasePodStatus(): PodStatus {
-  return { phase: "", reason: undefined, message: undefined, containers: [], ready: undefined, podIp: undefined };
+  return {
+    phase: "",
+    reason: undefined,
+    message: undefined,
+    containers: [],
+    ready: undefined,
+    podIp: undefined,
+    used: [],
+  };
 }
 
 export const PodStatus: MessageFns<PodStatus> = {
@@ -2605,6 +2667,9 @@ export const PodStatus: MessageFns<PodStatus> = {
     }
     if (message.podIp !== undefined) {
       writer.uint32(50).string(message.podIp);
+    }
+    for (const v of message.used) {
+      UsedRevision.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -2670,6 +2735,14 @@ export const PodStatus: MessageFns<PodStatus> = {
             message.podIp = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.used.push(UsedRevision.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2696,6 +2769,7 @@ export const PodStatus: MessageFns<PodStatus> = {
         : isSet(object.pod_ip)
         ? globalThis.String(object.pod_ip)
         : undefined,
+      used: globalThis.Array.isArray(object?.used) ? object.used.map((e: any) => UsedRevision.fromJSON(e)) : [],
     };
   },
 
@@ -2719,6 +2793,9 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.podIp !== undefined) {
       obj.podIp = message.podIp;
     }
+    if (message.used?.length) {
+      obj.used = message.used.map((e) => UsedRevision.toJSON(e));
+    }
     return obj;
   },
 
@@ -2733,6 +2810,108 @@ export const PodStatus: MessageFns<PodStatus> = {
     message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
     message.ready = object.ready ?? undefined;
     message.podIp = object.podIp ?? undefined;
+    message.used = object.used?.map((e) => UsedRevision.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUsedRevision(): UsedRevision {
+  return { kind: "", name: "", revision: 0 };
+}
+
+export const UsedRevision: MessageFns<UsedRevision> = {
+  encode(message: UsedRevision, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.revision !== 0) {
+      writer.uint32(24).uint32(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsedRevision {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsedRevision();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsedRevision {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+    };
+  },
+
+  toJSON(message: UsedRevision): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsedRevision>, I>>(base?: I): UsedRevision {
+    return UsedRevision.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsedRevision>, I>>(object: I): UsedRevision {
+    const message = createBaseUsedRevision();
+    message.kind = object.kind ?? "";
+    message.name = object.name ?? "";
+    message.revision = object.revision ?? 0;
     return message;
   },
 };
@@ -3587,6 +3766,7 @@ function createBaseResourceSummary(): ResourceSummary {
     ports: [],
     podIp: undefined,
     service: undefined,
+    keyed: undefined,
   };
 }
 
@@ -3630,6 +3810,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     }
     if (message.service !== undefined) {
       ServiceStatus.encode(message.service, writer.uint32(106).fork()).join();
+    }
+    if (message.keyed !== undefined) {
+      KeyedStatus.encode(message.keyed, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -3754,6 +3937,14 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
             message.service = ServiceStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.keyed = KeyedStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3808,6 +3999,7 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
         ? globalThis.String(object.pod_ip)
         : undefined,
       service: isSet(object.service) ? ServiceStatus.fromJSON(object.service) : undefined,
+      keyed: isSet(object.keyed) ? KeyedStatus.fromJSON(object.keyed) : undefined,
     };
   },
 
@@ -3858,6 +4050,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     if (message.service !== undefined) {
       obj.service = ServiceStatus.toJSON(message.service);
     }
+    if (message.keyed !== undefined) {
+      obj.keyed = KeyedStatus.toJSON(message.keyed);
+    }
     return obj;
   },
 
@@ -3890,6 +4085,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     message.podIp = object.podIp ?? undefined;
     message.service = (object.service !== undefined && object.service !== null)
       ? ServiceStatus.fromPartial(object.service)
+      : undefined;
+    message.keyed = (object.keyed !== undefined && object.keyed !== null)
+      ? KeyedStatus.fromPartial(object.keyed)
       : undefined;
     return message;
   },
@@ -4533,6 +4731,7 @@ function createBaseGetResponse(): GetResponse {
     pods: [],
     revisions: [],
     service: undefined,
+    keyed: undefined,
   };
 }
 
@@ -4558,6 +4757,9 @@ export const GetResponse: MessageFns<GetResponse> = {
     }
     if (message.service !== undefined) {
       ServiceStatus.encode(message.service, writer.uint32(58).fork()).join();
+    }
+    if (message.keyed !== undefined) {
+      KeyedStatus.encode(message.keyed, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -4631,6 +4833,14 @@ export const GetResponse: MessageFns<GetResponse> = {
             message.service = ServiceStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.keyed = KeyedStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4658,6 +4868,7 @@ export const GetResponse: MessageFns<GetResponse> = {
         ? object.revisions.map((e: any) => Revision.fromJSON(e))
         : [],
       service: isSet(object.service) ? ServiceStatus.fromJSON(object.service) : undefined,
+      keyed: isSet(object.keyed) ? KeyedStatus.fromJSON(object.keyed) : undefined,
     };
   },
 
@@ -4684,6 +4895,9 @@ export const GetResponse: MessageFns<GetResponse> = {
     if (message.service !== undefined) {
       obj.service = ServiceStatus.toJSON(message.service);
     }
+    if (message.keyed !== undefined) {
+      obj.keyed = KeyedStatus.toJSON(message.keyed);
+    }
     return obj;
   },
 
@@ -4703,6 +4917,481 @@ export const GetResponse: MessageFns<GetResponse> = {
     message.service = (object.service !== undefined && object.service !== null)
       ? ServiceStatus.fromPartial(object.service)
       : undefined;
+    message.keyed = (object.keyed !== undefined && object.keyed !== null)
+      ? KeyedStatus.fromPartial(object.keyed)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseKeyedKey(): KeyedKey {
+  return { key: "", bytes: 0 };
+}
+
+export const KeyedKey: MessageFns<KeyedKey> = {
+  encode(message: KeyedKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(16).uint64(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyedKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyedKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyedKey {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
+    };
+  },
+
+  toJSON(message: KeyedKey): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.bytes !== 0) {
+      obj.bytes = Math.round(message.bytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyedKey>, I>>(base?: I): KeyedKey {
+    return KeyedKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyedKey>, I>>(object: I): KeyedKey {
+    const message = createBaseKeyedKey();
+    message.key = object.key ?? "";
+    message.bytes = object.bytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseKeyedStatus(): KeyedStatus {
+  return { kind: "", secretType: "", keys: [], revision: 0, updatedAt: undefined, usedBy: [] };
+}
+
+export const KeyedStatus: MessageFns<KeyedStatus> = {
+  encode(message: KeyedStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.secretType !== "") {
+      writer.uint32(18).string(message.secretType);
+    }
+    for (const v of message.keys) {
+      KeyedKey.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.revision !== 0) {
+      writer.uint32(32).uint32(message.revision);
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(42).fork()).join();
+    }
+    for (const v of message.usedBy) {
+      KeyedUser.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyedStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyedStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.secretType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keys.push(KeyedKey.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.usedBy.push(KeyedUser.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyedStatus {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      secretType: isSet(object.secretType)
+        ? globalThis.String(object.secretType)
+        : isSet(object.secret_type)
+        ? globalThis.String(object.secret_type)
+        : "",
+      keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => KeyedKey.fromJSON(e)) : [],
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+      usedBy: globalThis.Array.isArray(object?.usedBy)
+        ? object.usedBy.map((e: any) => KeyedUser.fromJSON(e))
+        : globalThis.Array.isArray(object?.used_by)
+        ? object.used_by.map((e: any) => KeyedUser.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: KeyedStatus): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.secretType !== "") {
+      obj.secretType = message.secretType;
+    }
+    if (message.keys?.length) {
+      obj.keys = message.keys.map((e) => KeyedKey.toJSON(e));
+    }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    if (message.usedBy?.length) {
+      obj.usedBy = message.usedBy.map((e) => KeyedUser.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyedStatus>, I>>(base?: I): KeyedStatus {
+    return KeyedStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyedStatus>, I>>(object: I): KeyedStatus {
+    const message = createBaseKeyedStatus();
+    message.kind = object.kind ?? "";
+    message.secretType = object.secretType ?? "";
+    message.keys = object.keys?.map((e) => KeyedKey.fromPartial(e)) || [];
+    message.revision = object.revision ?? 0;
+    message.updatedAt = object.updatedAt ?? undefined;
+    message.usedBy = object.usedBy?.map((e) => KeyedUser.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseKeyedUser(): KeyedUser {
+  return { pod: "", revision: 0 };
+}
+
+export const KeyedUser: MessageFns<KeyedUser> = {
+  encode(message: KeyedUser, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pod !== "") {
+      writer.uint32(10).string(message.pod);
+    }
+    if (message.revision !== 0) {
+      writer.uint32(16).uint32(message.revision);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyedUser {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyedUser();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pod = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.revision = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyedUser {
+    return {
+      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
+      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
+    };
+  },
+
+  toJSON(message: KeyedUser): unknown {
+    const obj: any = {};
+    if (message.pod !== "") {
+      obj.pod = message.pod;
+    }
+    if (message.revision !== 0) {
+      obj.revision = Math.round(message.revision);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyedUser>, I>>(base?: I): KeyedUser {
+    return KeyedUser.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyedUser>, I>>(object: I): KeyedUser {
+    const message = createBaseKeyedUser();
+    message.pod = object.pod ?? "";
+    message.revision = object.revision ?? 0;
+    return message;
+  },
+};
+
+function createBaseRotateSecretsKeyRequest(): RotateSecretsKeyRequest {
+  return {};
+}
+
+export const RotateSecretsKeyRequest: MessageFns<RotateSecretsKeyRequest> = {
+  encode(_: RotateSecretsKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSecretsKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSecretsKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateSecretsKeyRequest {
+    return {};
+  },
+
+  toJSON(_: RotateSecretsKeyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateSecretsKeyRequest>, I>>(base?: I): RotateSecretsKeyRequest {
+    return RotateSecretsKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateSecretsKeyRequest>, I>>(_: I): RotateSecretsKeyRequest {
+    const message = createBaseRotateSecretsKeyRequest();
+    return message;
+  },
+};
+
+function createBaseRotateSecretsKeyResponse(): RotateSecretsKeyResponse {
+  return { secrets: 0, keyId: "" };
+}
+
+export const RotateSecretsKeyResponse: MessageFns<RotateSecretsKeyResponse> = {
+  encode(message: RotateSecretsKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secrets !== 0) {
+      writer.uint32(8).uint32(message.secrets);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateSecretsKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateSecretsKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.secrets = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateSecretsKeyResponse {
+    return {
+      secrets: isSet(object.secrets) ? globalThis.Number(object.secrets) : 0,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RotateSecretsKeyResponse): unknown {
+    const obj: any = {};
+    if (message.secrets !== 0) {
+      obj.secrets = Math.round(message.secrets);
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateSecretsKeyResponse>, I>>(base?: I): RotateSecretsKeyResponse {
+    return RotateSecretsKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateSecretsKeyResponse>, I>>(object: I): RotateSecretsKeyResponse {
+    const message = createBaseRotateSecretsKeyResponse();
+    message.secrets = object.secrets ?? 0;
+    message.keyId = object.keyId ?? "";
     return message;
   },
 };
@@ -7669,6 +8358,18 @@ export const CubeService = {
     responseSerialize: (value: Rollout): Buffer => Buffer.from(Rollout.encode(value).finish()),
     responseDeserialize: (value: Buffer): Rollout => Rollout.decode(value),
   },
+  /** Seals every secret again under a new key of the leader's data directory; the old key is then forgotten. */
+  rotateSecretsKey: {
+    path: "/cube.v1.Cube/RotateSecretsKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateSecretsKeyRequest): Buffer =>
+      Buffer.from(RotateSecretsKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateSecretsKeyRequest => RotateSecretsKeyRequest.decode(value),
+    responseSerialize: (value: RotateSecretsKeyResponse): Buffer =>
+      Buffer.from(RotateSecretsKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateSecretsKeyResponse => RotateSecretsKeyResponse.decode(value),
+  },
 } as const;
 
 export interface CubeServer extends UntypedServiceImplementation {
@@ -7714,6 +8415,8 @@ export interface CubeServer extends UntypedServiceImplementation {
   rolloutUndo: handleUnaryCall<RolloutUndoRequest, Rollout>;
   /** Replaces every pod of a deployment, as a rollout. */
   rolloutRestart: handleUnaryCall<RolloutRequest, Rollout>;
+  /** Seals every secret again under a new key of the leader's data directory; the old key is then forgotten. */
+  rotateSecretsKey: handleUnaryCall<RotateSecretsKeyRequest, RotateSecretsKeyResponse>;
 }
 
 export interface CubeClient extends Client {
@@ -8004,6 +8707,22 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Rollout) => void,
+  ): ClientUnaryCall;
+  /** Seals every secret again under a new key of the leader's data directory; the old key is then forgotten. */
+  rotateSecretsKey(
+    request: RotateSecretsKeyRequest,
+    callback: (error: ServiceError | null, response: RotateSecretsKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateSecretsKey(
+    request: RotateSecretsKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateSecretsKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateSecretsKey(
+    request: RotateSecretsKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateSecretsKeyResponse) => void,
   ): ClientUnaryCall;
 }
 

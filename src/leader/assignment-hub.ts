@@ -1,4 +1,5 @@
-import type { DesiredPod, NameRecord, PodNetworkSettings, PodNetworkUpdate, ServiceUpdate } from "../shared/domain.js";
+import type { DesiredPod, KeyedValues, KeyedValuesUpdate, NameRecord, PodNetworkSettings, PodNetworkUpdate, PodSpec, ServiceUpdate } from "../shared/domain.js";
+import { keyedRef, referencesOf } from "../shared/pod-references.js";
 import type { Logger } from "../shared/logger.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 
@@ -10,6 +11,8 @@ export interface NodeStream {
   sendNames(names: { complete: boolean; records: NameRecord[] }): void;
   /** Services for the node's rules: `complete` replaces all it had. */
   sendServices(services: ServiceUpdate): void;
+  /** The secrets and configs its pods use: `complete` replaces all it had. */
+  sendKeyed(update: KeyedValuesUpdate): void;
   /** Ends the stream: the node must join again. */
   end(reason: string): void;
 }
@@ -17,6 +20,13 @@ export interface NodeStream {
 /** Where the hub reads what each node must run (the leader's store). */
 export interface DesiredPodSource {
   desiredFor(node: string): Promise<DesiredPod[]>;
+}
+
+/** Where the hub reads the secrets and configs a node's pods use (the leader's store). */
+export interface KeyedValueSource {
+  /** The content id of each of `refs` that exists. */
+  currentIds(refs: string[]): Promise<Record<string, string>>;
+  values(refs: string[]): Promise<KeyedValues[]>;
 }
 
 /**
@@ -27,6 +37,8 @@ export interface DesiredPodSource {
  */
 export class AssignmentHub {
   private readonly streams = new Map<string, NodeStream>();
+  /** What each connected node was sent of secrets and configs: content id by reference (absent: nothing sent yet). */
+  private readonly keyedSent = new Map<string, Map<string, string>>();
   private readonly queued = new Set<string>();
   private flushing?: Promise<void>;
   /** The pod network as last sent to every node; a change is sent as what differs from it. */
@@ -37,6 +49,7 @@ export class AssignmentHub {
     private readonly source: DesiredPodSource,
     private readonly log: Logger,
     private readonly cluster: { network(): PodNetworkSettings; names(): NameRecord[]; services(): ServiceUpdate; holds(pod: string): boolean },
+    private readonly keyed: KeyedValueSource,
   ) {}
 
   /** The nodes whose streams are open. */
@@ -47,12 +60,15 @@ export class AssignmentHub {
   /** Registers a node's stream (replacing an older one) and sends it its pods; returns the function that unregisters it. */
   connect(node: string, stream: NodeStream): () => void {
     this.streams.set(node, stream);
+    this.keyedSent.delete(node);
     stream.sendNetwork({ ...this.cluster.network(), complete: true, removed: [] });
     stream.sendNames({ complete: true, records: this.cluster.names() });
     stream.sendServices(this.cluster.services());
     this.notify(node);
     return () => {
-      if (this.streams.get(node) === stream) this.streams.delete(node);
+      if (this.streams.get(node) !== stream) return;
+      this.streams.delete(node);
+      this.keyedSent.delete(node);
     };
   }
 
@@ -60,6 +76,7 @@ export class AssignmentHub {
   disconnect(node: string, reason: string): void {
     const stream = this.streams.get(node);
     this.streams.delete(node);
+    this.keyedSent.delete(node);
     stream?.end(reason);
   }
 
@@ -94,6 +111,11 @@ export class AssignmentHub {
     for (const stream of this.streams.values()) stream.sendServices(update);
   }
 
+  /** Secrets or configs changed: every connected node whose pods use them gets their new values, soon. */
+  keyedChanged(): void {
+    for (const node of this.streams.keys()) this.notify(node);
+  }
+
   /** The set of pods `node` must run may have changed: it is sent again, soon. */
   notify(node: string): void {
     this.queued.add(node);
@@ -105,18 +127,47 @@ export class AssignmentHub {
       const nodes = [...this.queued];
       this.queued.clear();
       for (const node of nodes) {
-        if (!this.streams.has(node)) continue;
+        const stream = this.streams.get(node);
+        if (!stream) continue;
         await pauseIfSliceUsed();
         try {
           const pods = (await this.source.desiredFor(node)).map((pod) => (pod.deleting && this.cluster.holds(pod.name) ? { ...pod, deleting: false } : pod));
-          // The stream may have ended or been replaced meanwhile: the current one gets the pods.
-          this.streams.get(node)?.send(pods);
+          // A stream that ended or was replaced meanwhile gets nothing: a new one is sent everything by its own turn.
+          const keyed = await this.keyedUpdate(node, pods, stream);
+          if (this.streams.get(node) !== stream) continue;
+          if (keyed) stream.sendKeyed(keyed);
+          stream.send(pods);
         } catch (error) {
           this.log.error(`cannot send node ${node} its pods: ${(error as Error).message}`);
         }
       }
     }
     this.flushing = undefined;
+  }
+
+  /**
+   * What a node must be sent of secrets and configs for `pods`: those its running pods use that it lacks or has older,
+   * and those none uses any more; undefined when nothing changed. Only these leave the store, opened.
+   */
+  private async keyedUpdate(node: string, pods: DesiredPod[], stream: NodeStream): Promise<KeyedValuesUpdate | undefined> {
+    if (this.streams.get(node) !== stream) return undefined;
+    const refs = [...new Set(pods.filter((pod) => !pod.deleting).flatMap((pod) => referencesOf(JSON.parse(pod.specJson) as PodSpec)))];
+    const sent = this.keyedSent.get(node);
+    if (!sent && refs.length === 0) {
+      this.keyedSent.set(node, new Map());
+      return { complete: true, items: [], removed: [] };
+    }
+    const ids = refs.length === 0 ? {} : await this.keyed.currentIds(refs);
+    const stale = Object.keys(ids).filter((ref) => sent?.get(ref) !== ids[ref]);
+    const removed = [...(sent?.keys() ?? [])].filter((ref) => ids[ref] === undefined);
+    if (sent && stale.length === 0 && removed.length === 0) return undefined;
+    const items = stale.length === 0 ? [] : await this.keyed.values(stale);
+    if (this.streams.get(node) !== stream) return undefined;
+    const now = new Map(sent ?? []);
+    for (const ref of removed) now.delete(ref);
+    for (const item of items) now.set(keyedRef(item.kind, item.name), item.contentId);
+    this.keyedSent.set(node, now);
+    return { complete: !sent, items, removed: sent ? removed : [] };
   }
 }
 

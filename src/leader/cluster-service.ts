@@ -4,7 +4,7 @@ import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js"
 import { callerHost, callerNodeName } from "../shared/tls/authorize-calls.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
-import { eventFromWire, podStatusFromWire, serviceEntryToWire } from "../shared/codec.js";
+import { eventFromWire, keyedValuesToWire, podStatusFromWire, serviceEntryToWire } from "../shared/codec.js";
 import { splitBySize } from "./split-by-size.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import type { Logger } from "../shared/logger.js";
@@ -138,6 +138,20 @@ async function serveSync(
             if (parts.length === 0) parts.push([]);
             parts.forEach((services, index) =>
               call.write({ services: { ...update, services: services.map(serviceEntryToWire), more: index < parts.length - 1 } }),
+            );
+          },
+          sendKeyed: (update) => {
+            // A value is at most 1 MiB (1.4 as base64 in JSON, less as protobuf bytes): parts stay under the 4 MiB a message may be.
+            const parts = splitBySize(
+              update.items,
+              (item) => 1024 + [...item.data.values()].reduce((sum, value) => sum + value.length + 64, 0),
+              ASSIGNMENT_PART_BYTES,
+            );
+            if (parts.length === 0) parts.push([]);
+            parts.forEach((items, index) =>
+              call.write({
+                keyed: { complete: update.complete && index === 0, items: items.map(keyedValuesToWire), removed: index === 0 ? update.removed : [] },
+              }),
             );
           },
           end: (reason) => call.emit("error", statusError(grpc.status.FAILED_PRECONDITION, reason)),

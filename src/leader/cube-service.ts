@@ -13,7 +13,7 @@ import type { AgentClients } from "./agent-clients.js";
 import type { ClusterIdentity } from "./identity/cluster-identity.js";
 import type { NodeLifecycle } from "./node-lifecycle.js";
 import type { NodeRegistry } from "./node-registry.js";
-import { eventToWire } from "../shared/codec.js";
+import { eventToWire, podStatusToWire } from "../shared/codec.js";
 import type { DeploymentController } from "./deployments/deployment-controller.js";
 import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployments/deployment-service.js";
 import { admissionProblems, type AdmissionPolicy } from "./pod-admission.js";
@@ -24,6 +24,8 @@ import { checkType, resourceNotFound } from "./resource-checks.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import { getService, serviceSummaries, type ServiceSources } from "./service-handlers.js";
 import type { PodController, PodView } from "./pod-controller.js";
+import { getKeyed, keyedSummaries, type KeyedSource } from "./keyed-handlers.js";
+import type { SecretsKeyRotation } from "./secrets/secrets-key-rotation.js";
 
 /** The handlers of the `Cube` service. */
 export type CubeHandlers = CubeServer;
@@ -33,7 +35,7 @@ function podToWire(pod: PodView, nodeHost: string | undefined): Pod {
   return {
     metadata: { name: pod.name, labels: pod.labels, uid: pod.uid, createdAt: pod.createdAt },
     specJson: JSON.stringify(pod.spec),
-    status: { ...(pod.status ?? { containers: [] }), phase: pod.phase },
+    status: podStatusToWire({ ...(pod.status ?? { containers: [] }), phase: pod.phase }),
     node: pod.node,
     ports: pod.hostPorts.map((port) => ({ ...port, hostAddress: port.hostAddress || (nodeHost ?? "") })),
   };
@@ -63,7 +65,13 @@ function hostOf(address: string | undefined): string | undefined {
 }
 
 /** The resources `list` shows, of a type ("" for all) and matching a label selector ("" for all). */
-export function resourceSummaries(registry: NodeRegistry, pods: PodController, deployments: DeploymentController, services: ServiceSources) {
+export function resourceSummaries(
+  registry: NodeRegistry,
+  pods: PodController,
+  deployments: DeploymentController,
+  services: ServiceSources,
+  keyed: KeyedSource,
+) {
   return async (type: string, selector: string): Promise<ResourceSummary[]> => {
     checkType(type, true);
     const parsed = parseSelector(selector);
@@ -74,6 +82,9 @@ export function resourceSummaries(registry: NodeRegistry, pods: PodController, d
     const items = [
       ...(wanted === undefined || wanted === "deployment" ? await deploymentSummaries(deployments) : []),
       ...(wanted === undefined || wanted === "service" ? await serviceSummaries(services) : []),
+      ...(wanted === undefined || wanted === "secret" || wanted === "config"
+        ? await keyedSummaries(keyed, new Set(wanted ? [wanted] : (["secret", "config"] as const)))
+        : []),
       ...(wanted === undefined || wanted === "pod"
         ? (await pods.list()).map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node)))
         : []),
@@ -83,11 +94,12 @@ export function resourceSummaries(registry: NodeRegistry, pods: PodController, d
 }
 
 /** The uid of a resource the user named (whose events to read), undefined when there is none. */
-export function resourceUid(pods: PodController, deployments: DeploymentController, services: ServiceSources) {
+export function resourceUid(pods: PodController, deployments: DeploymentController, services: ServiceSources, keyed: KeyedSource) {
   return async (type: string, name: string): Promise<string | undefined> => {
     checkType(type, false);
     const wanted = parseResourceType(type);
     if (wanted === "service") return (await services.services.get(name))?.uid;
+    if (wanted === "secret" || wanted === "config") return (await keyed.get(wanted, name))?.uid;
     return wanted === "pod" ? (await pods.get(name))?.pod.uid : (await deployments.get(name))?.deployment.uid;
   };
 }
@@ -95,6 +107,9 @@ export function resourceUid(pods: PodController, deployments: DeploymentControll
 export interface CubeServiceOptions extends AdmissionPolicy {
   /** The join token, the nodes waiting for approval, the certificates' ends. */
   identity: ClusterIdentity;
+  /** Secrets and configs, and the rotation of the key that seals secrets. */
+  keyed: KeyedSource;
+  secretsKey: SecretsKeyRotation;
 }
 
 export function createCubeService(
@@ -111,7 +126,7 @@ export function createCubeService(
   streams: OpenStreams,
   services: ServiceSources,
 ): CubeHandlers {
-  const summaries = resourceSummaries(registry, pods, deployments, services);
+  const summaries = resourceSummaries(registry, pods, deployments, services, options.keyed);
 
   return {
     version: unary(log, async () => ({ version: CUBE_VERSION })),
@@ -190,7 +205,7 @@ export function createCubeService(
       if (!dryRun) log.info(`apply received: ${nameSome(manifest.entries.map(({ resource }) => `${resource.type}/${resource.metadata.name}`))}`);
       const refused = manifest.entries.flatMap(({ resource }, index) => {
         const at = manifest.entries.length > 1 ? `[${index}].` : "";
-        if (resource.type === "service") return [];
+        if (resource.type === "service" || resource.type === "secret" || resource.type === "config") return [];
         return resource.type === "pod"
           ? admissionProblems(resource.spec, `${at}spec`, options)
           : admissionProblems(resource.spec.template.spec, `${at}spec.template.spec`, options);
@@ -198,7 +213,8 @@ export function createCubeService(
       if (refused.length > 0) throw statusError(grpc.status.INVALID_ARGUMENT, refused.join("\n"));
       if (dryRun) return { results: await pods.preview(manifest.entries) };
       const results = await pods.apply(manifest.entries);
-      if (results.some((result) => result.type === "deployment")) await deployments.reconcile();
+      // New values of a secret or config roll out the deployments that use them.
+      if (results.some((result) => result.type !== "pod" && result.type !== "service")) await deployments.reconcile();
       return { results };
     }),
 
@@ -207,7 +223,9 @@ export function createCubeService(
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);
       if (parseResourceType(type) === "deployment") return getDeployment(deployments, name);
-      if (parseResourceType(type) === "service") return getService(services, name);
+      const kind = parseResourceType(type);
+      if (kind === "service") return getService(services, name);
+      if (kind === "secret" || kind === "config") return getKeyed(options.keyed, kind, name);
       const found = await pods.get(name);
       if (!found) throw resourceNotFound(type, name);
       return {
@@ -232,8 +250,9 @@ export function createCubeService(
 
     restart: unary(log, async ({ type, name }) => {
       checkType(type, false);
-      if (parseResourceType(type) === "service")
-        throw statusError(grpc.status.INVALID_ARGUMENT, "a service has no containers to restart: restart its pods' deployment");
+      const kind = parseResourceType(type);
+      if (kind === "service" || kind === "secret" || kind === "config")
+        throw statusError(grpc.status.INVALID_ARGUMENT, `a ${kind} has no containers to restart: restart the deployment of the pods that use it`);
       // A deployment restarts as a rollout: its pods are replaced within its strategy's bounds.
       const restarted = parseResourceType(type) === "deployment" ? await deployments.restart(name) : await pods.restart(name);
       if (!restarted) throw resourceNotFound(type, name);
@@ -245,9 +264,21 @@ export function createCubeService(
       log.info(`delete received: ${parseResourceType(type)}/${name}${purge ? " (purge)" : ""}`);
       const kind = parseResourceType(type);
       const deleted =
-        kind === "deployment" ? await deployments.delete(name) : kind === "service" ? await services.services.remove(name) : await pods.delete(name, purge);
+        kind === "deployment"
+          ? await deployments.delete(name)
+          : kind === "service"
+            ? await services.services.remove(name)
+            : kind === "secret" || kind === "config"
+              ? await pods.deleteKeyed(kind, name)
+              : await pods.delete(name, purge);
       if (!deleted) throw resourceNotFound(type, name);
       return {};
+    }),
+
+    rotateSecretsKey: unary(log, async () => {
+      const rotated = await options.secretsKey.rotate();
+      log.info(`secrets key rotated: ${rotated.secrets} secrets sealed again under key ${rotated.keyId}`);
+      return rotated;
     }),
 
     ...rolloutHandlers(deployments, log),

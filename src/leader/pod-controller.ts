@@ -1,6 +1,6 @@
 import { DEFAULT_HOST_PORT_RANGE } from "./service-addresses.js";
 import type { Clock } from "../shared/clock.js";
-import type { PodEvent, PodPhase } from "../shared/domain.js";
+import type { KeyedKind, PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
@@ -37,7 +37,7 @@ export class PodController {
     private readonly store: LeaderStoreContract,
     private readonly registry: NodeRegistry,
     /** Tells a node that the set of pods it must run may have changed. */
-    private readonly hub: Pick<AssignmentHub, "notify">,
+    private readonly hub: Pick<AssignmentHub, "notify" | "keyedChanged">,
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: PodControllerOptions = { podsOnLeader: true, placement: DEFAULT_PLACEMENT },
@@ -50,8 +50,16 @@ export class PodController {
     if (changed.length > 0)
       this.log.info(changed.length === 1 ? `${changed[0].type}/${changed[0].name} ${changed[0].outcome}` : `${changed.length} resources created or configured`);
     for (const { node, outcome } of applied) if (outcome === "configured" && node) this.hub.notify(node);
+    if (changed.some(({ type }) => type === "secret" || type === "config")) this.hub.keyedChanged();
     if (applied.some(({ outcome, replaced }) => outcome === "created" || replaced)) await this.schedulePending();
     return applied.map(({ type, name, outcome, revision }) => ({ type, name, outcome, revision }));
+  }
+
+  /** Deletes a secret or config: nodes drop their copy (pods that use it keep the files they have, as kubelet does). */
+  async deleteKeyed(kind: KeyedKind, name: string): Promise<boolean> {
+    const removed = await this.store.keyed.remove(kind, name);
+    if (removed) this.hub.keyedChanged();
+    return removed;
   }
 
   /** What `apply` would say of each resource, changing nothing (`cube apply --dry-run`). */

@@ -30,6 +30,8 @@ import { DEFAULT_POD_CIDR } from "./allocate-subnet.js";
 import { OpenStreams } from "./open-streams.js";
 import { LeaderCertificate, leaderHosts } from "./identity/leader-certificate.js";
 import { resolveLeaderSecrets, SECRET_FILES, strengthBound, type LeaderSecrets } from "./identity/leader-secrets.js";
+import { SecretsKeyring } from "./secrets/secrets-keyring.js";
+import { SecretsKeyRotation } from "./secrets/secrets-key-rotation.js";
 import { LeaderStore } from "./store/leader-store.js";
 import { NodeKeys } from "./identity/node-keys.js";
 import { NodeLifecycle } from "./node-lifecycle.js";
@@ -117,10 +119,16 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     log,
   );
   const placement = config.placement ?? DEFAULT_PLACEMENT;
-  const store = await LeaderStore.open(databaseFile(config.dataDir, "leader.db"), config.maxEventsPerPod, {
-    serviceCidr: config.serviceCidr ?? DEFAULT_SERVICE_CIDR,
-    nodePortRange: placement.hostPortRange,
-  });
+  const keyring = SecretsKeyring.open(config.dataDir);
+  const store = await LeaderStore.open(
+    databaseFile(config.dataDir, "leader.db"),
+    config.maxEventsPerPod,
+    { serviceCidr: config.serviceCidr ?? DEFAULT_SERVICE_CIDR, nodePortRange: placement.hostPortRange },
+    keyring,
+  );
+  const secretsKey = new SecretsKeyRotation(keyring, store.keyed);
+  const resealed = await secretsKey.finishInterrupted();
+  if (resealed !== undefined) log.info(`finished an interrupted rotation of the secrets key: ${resealed} secrets sealed again`);
   const keys = await NodeKeys.load(store, { requireApproval: config.approveNodes, leaderName: config.name });
   const identity = new ClusterIdentity(secrets.token, keys, ca, config.dataDir, clock, log, config.certificateLifetimeMs);
   for (const warning of identity.warnings()) log.warn(warning);
@@ -152,12 +160,17 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     gate,
     log,
   );
-  const hub: AssignmentHub = new AssignmentHub(store.pods, log, {
-    network: () => registry.podNetwork(),
-    names: () => publisher.nameRecords(),
-    services: () => publisher.serviceTable(),
-    holds: (pod) => gate.holds(pod),
-  });
+  const hub: AssignmentHub = new AssignmentHub(
+    store.pods,
+    log,
+    {
+      network: () => registry.podNetwork(),
+      names: () => publisher.nameRecords(),
+      services: () => publisher.serviceTable(),
+      holds: (pod) => gate.holds(pod),
+    },
+    store.keyed,
+  );
   await publisher.start();
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
@@ -170,20 +183,26 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     (name, keyDigest) => keys.isBound(name, keyDigest) || (name === config.name && leaderCertificate.servesKey(keyDigest)),
   );
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
-  const options = { allowHostPaths: config.allowHostPaths ?? false, allowHostNetwork: config.allowHostNetwork ?? false, identity };
+  const options = {
+    allowHostPaths: config.allowHostPaths ?? false,
+    allowHostNetwork: config.allowHostNetwork ?? false,
+    identity,
+    keyed: store.keyed,
+    secretsKey,
+  };
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
   const streams = new OpenStreams();
   const serviceSources = { services: store.services, pods: store.pods };
   const watching = watchHandlers(
     {
       feed: store.feed,
-      summaries: resourceSummaries(registry, pods, deployments, serviceSources),
+      summaries: resourceSummaries(registry, pods, deployments, serviceSources, store.keyed),
       nodeStatuses: () =>
         registry
           .list()
           .map((node) => node.status)
           .join(),
-      uidOf: resourceUid(pods, deployments, serviceSources),
+      uidOf: resourceUid(pods, deployments, serviceSources, store.keyed),
     },
     streams,
     log,

@@ -1,7 +1,14 @@
 // The domain's types and their wire messages. The protos spell the domain's words as strings and carry a pod's spec
 // as the manifest's JSON, so a conversion is a narrowing of strings to the domain's unions, and a default for an
 // absent timestamp; a domain value is already a valid message (a `DesiredPod` is an `AssignedPod` as it is).
-import type { AssignedPod, PodNetwork, ServiceEntry as WireServiceEntry, Services } from "../gen/agent.js";
+import type {
+  AssignedPod,
+  KeyedValues as WireKeyedValues,
+  KeyedValuesUpdate as WireKeyedValuesUpdate,
+  PodNetwork,
+  ServiceEntry as WireServiceEntry,
+  Services,
+} from "../gen/agent.js";
 import type {
   ContainerStatus as WireContainerStatus,
   Event,
@@ -11,6 +18,9 @@ import type {
   ServicePort as WireServicePort,
 } from "../gen/cube.js";
 import type {
+  KeyedKind,
+  KeyedValues,
+  KeyedValuesUpdate,
   ContainerState,
   ContainerStatus,
   DesiredPod,
@@ -48,8 +58,13 @@ export function containerStatusFromWire(status: WireContainerStatus): ContainerS
   return { ...status, state: status.state as ContainerState };
 }
 
-export function podStatusFromWire(status: PodStatus): PodStatusReport {
-  return { ...status, phase: status.phase as PodPhase, containers: status.containers.map(containerStatusFromWire) };
+export function podStatusFromWire({ used, ...status }: PodStatus): PodStatusReport {
+  const report = { ...status, phase: status.phase as PodPhase, containers: status.containers.map(containerStatusFromWire) };
+  return used.length > 0 ? { ...report, used: used.map((u) => ({ ...u, kind: u.kind as KeyedKind })) } : report;
+}
+
+export function podStatusToWire(status: PodStatusReport): PodStatus {
+  return { ...status, used: status.used ?? [] };
 }
 
 export function eventFromWire({ count, firstTime, ...event }: Event): PodEvent {
@@ -98,6 +113,21 @@ export function servicesFromWire({ services, ...update }: Services): ServiceUpda
       externalTrafficPolicy: entry.externalTrafficPolicy as TrafficPolicy,
       ports: entry.ports.map(servicePortFromWire),
       endpoints: entry.endpoints.map(({ pod, node, address }) => ({ pod, node, address })),
+    })),
+  };
+}
+
+export function keyedValuesToWire({ data, ...item }: KeyedValues): WireKeyedValues {
+  return { ...item, data: Object.fromEntries(data) };
+}
+
+export function keyedUpdateFromWire({ items, ...update }: WireKeyedValuesUpdate): KeyedValuesUpdate {
+  return {
+    ...update,
+    items: items.map(({ data, ...item }) => ({
+      ...item,
+      kind: item.kind as KeyedKind,
+      data: new Map(Object.entries(data).map(([key, value]) => [key, Buffer.from(value)])),
     })),
   };
 }

@@ -106,10 +106,19 @@ export interface Probe {
 
 export type ProbeKind = "startup" | "liveness" | "readiness";
 
+/** One key of a secret or a config, named by a container's env. */
+export interface KeyRef {
+  name: string;
+  key: string;
+}
+
+/** An environment variable's value: a string, or a key of a secret or config (resolved by the node at the container's creation). */
+export type EnvValue = string | { secretKeyRef: KeyRef } | { configKeyRef: KeyRef };
+
 export interface ContainerSpec {
   name: string;
   image: string;
-  env: Record<string, string>;
+  env: Record<string, EnvValue>;
   /** Replaces the image's entrypoint when given (as in Kubernetes). */
   command?: string[];
   /** Replaces the image's cmd when given. */
@@ -127,15 +136,28 @@ export interface ContainerSpec {
 }
 
 /**
+ * The files of a secret or config volume: every key as a file named after it, or only `items` (each key at its `path`),
+ * with `defaultMode` (0400 unless given) or an item's own `mode`.
+ */
+export interface KeyFilesSource {
+  name: string;
+  items?: { key: string; path: string; mode?: number }[];
+  defaultMode?: number;
+}
+
+/**
  * A volume of a pod. `emptyDir`: shared by its containers, removed with the pod. `persistent`: a named volume of the
  * node that outlives the pod (found again by a pod of the same name on that node; removed by `delete --purge`).
- * `hostPath`: a directory of the node (only where the leader allows it). Exactly one of the three is given.
+ * `hostPath`: a directory of the node (only where the leader allows it). `secret` / `config`: the keys of one, as
+ * read-only files kept up to date (on the node's memory, never its disk). Exactly one of them is given.
  */
 export interface Volume {
   name: string;
   emptyDir?: Record<string, never>;
   persistent?: Record<string, never>;
   hostPath?: { path: string };
+  secret?: KeyFilesSource;
+  config?: KeyFilesSource;
 }
 
 export type RestartPolicy = "Always" | "OnFailure" | "Never";
@@ -169,6 +191,8 @@ export interface PodSpec {
   hostname?: string;
   /** On the node's own network (its addresses, its ports) instead of the pod network. */
   hostNetwork?: boolean;
+  /** Registry secrets whose credentials pull this pod's images (each used for its own registry only). */
+  imagePullSecrets?: { name: string }[];
 }
 
 export interface PodMetadata {
@@ -251,8 +275,58 @@ export interface ServiceUpdate {
   removed: string[];
 }
 
-export type Resource = PodResource | DeploymentResource | ServiceResource;
-export const RESOURCE_TYPES = ["pod", "deployment", "service"] as const;
+/** Secrets are encrypted at rest and never shown; configs are plain. Both reach a node only while it runs a pod using them. */
+export type KeyedKind = "secret" | "config";
+
+/** A registry's credentials, as given: one login, or a Docker `config.json` (its `auths`). */
+export type RegistryCredentials = { server: string; username: string; password: string } | { dockerConfigJson: string };
+
+/** Named values for pods: `data` as text, `binaryData` as base64; `registry`: credentials for `imagePullSecrets`. */
+export interface SecretResource {
+  type: "secret";
+  metadata: PodMetadata;
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+  registry?: RegistryCredentials;
+}
+
+export interface ConfigResource {
+  type: "config";
+  metadata: PodMetadata;
+  data?: Record<string, string>;
+  binaryData?: Record<string, string>;
+}
+
+/** A secret or config as the node receives it: its keys' bytes, and which revision of its content they are. */
+export interface KeyedValues {
+  kind: KeyedKind;
+  name: string;
+  /** Counts changes of its content (1 at creation). */
+  revision: number;
+  /** Identifies its content: a new one whenever the content changes (also across a delete and create). */
+  contentId: string;
+  /** "registry" for a registry secret. */
+  secretType: string;
+  data: Map<string, Buffer>;
+}
+
+/** What a node was sent of the secrets and configs its pods use: `complete` replaces all it had. */
+export interface KeyedValuesUpdate {
+  complete: boolean;
+  items: KeyedValues[];
+  /** "secret/NAME" or "config/NAME". */
+  removed: string[];
+}
+
+/** Which revision of a secret or config a pod's files and env were made from. */
+export interface UsedRevision {
+  kind: KeyedKind;
+  name: string;
+  revision: number;
+}
+
+export type Resource = PodResource | DeploymentResource | ServiceResource | SecretResource | ConfigResource;
+export const RESOURCE_TYPES = ["pod", "deployment", "service", "secret", "config"] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 /** A pod placed on a node, as the leader sends it. */
@@ -296,6 +370,7 @@ export type PodPhase =
   | "ErrImagePull"
   | "ImagePullBackOff"
   | "CreateContainerError"
+  | "CreateContainerConfigError"
   | "Succeeded"
   | "Failed"
   | "Terminating"
@@ -328,6 +403,8 @@ export interface PodStatusReport {
   ready?: boolean;
   /** The pod's address on the pod network (its sandbox's), once its sandbox runs. */
   podIp?: string;
+  /** The revisions of the secrets and configs the node gave it. */
+  used?: UsedRevision[];
 }
 
 export type EventType = "Normal" | "Warning";
@@ -349,6 +426,7 @@ export function parseResourceType(word: string): ResourceType | undefined {
   const words: Record<string, ResourceType> = {
     ...{ pod: "pod", pods: "pod", po: "pod", deployment: "deployment", deployments: "deployment", deploy: "deployment" },
     ...{ service: "service", services: "service", svc: "service" },
+    ...{ secret: "secret", secrets: "secret", config: "config", configs: "config", cm: "config" },
   };
   return words[word.toLowerCase()];
 }

@@ -8,6 +8,10 @@
 export const MANIFEST_LIMITS = {
   resourcesPerApply: 10_000,
   resourceBytes: 1024 * 1024,
+  /** A secret's or config's values, decoded. */
+  keyedDataBytes: 1024 * 1024,
+  /** A secret or config as JSON: its values (base64 takes 4 bytes for 3) and room for the rest. */
+  keyedResourceBytes: 1536 * 1024,
   containersPerPod: 100,
   /** Entries of a container's env, command or args. */
   listEntries: 1024,

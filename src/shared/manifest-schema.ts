@@ -54,6 +54,32 @@ const memoryAmount = z
   .union([z.number(), z.string()])
   .refine((amount) => (memoryBytes(amount) ?? 0) >= 4 * 2 ** 20, 'must be a memory amount of at least 4Mi (Docker\'s minimum): "256Mi", "1Gi"');
 
+/** A key of a secret or config, as Kubernetes allows: a file name of its own. */
+const dataKey = z
+  .string()
+  .regex(/^[-._a-zA-Z0-9]{1,253}$/, "must be a key: letters, digits, '-', '_' and '.', at most 253 characters")
+  .refine((key) => key !== "." && key !== "..", "must not be . or ..");
+const fileMode = z.number().int().min(0).max(0o777);
+/** A file inside a volume: relative, without "..", so it cannot leave the volume. */
+const relativePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine(
+    (path) => !path.startsWith("/") && !path.split("/").some((part) => part === ".." || part === "" || part.startsWith("..")),
+    "must be a relative path inside the volume, without '..'",
+  );
+const keyFilesSchema = z.strictObject({
+  name: dnsLabel,
+  items: z
+    .array(z.strictObject({ key: dataKey, path: relativePath, mode: fileMode.optional() }))
+    .min(1, "must list at least one key when given")
+    .max(MANIFEST_LIMITS.listEntries)
+    .superRefine(uniqueBy((item) => item.path, "path", "items", "path"))
+    .optional(),
+  defaultMode: fileMode.optional(),
+});
+
 const empty = z.strictObject({});
 const volumeSchema = z
   .strictObject({
@@ -61,8 +87,19 @@ const volumeSchema = z
     emptyDir: empty.optional(),
     persistent: empty.optional(),
     hostPath: z.strictObject({ path: absolutePath }).optional(),
+    secret: keyFilesSchema.optional(),
+    config: keyFilesSchema.optional(),
   })
-  .refine((volume) => [volume.emptyDir, volume.persistent, volume.hostPath].filter(Boolean).length === 1, "must be one of emptyDir, persistent, hostPath");
+  .refine(
+    (volume) => [volume.emptyDir, volume.persistent, volume.hostPath, volume.secret, volume.config].filter(Boolean).length === 1,
+    "must be one of emptyDir, persistent, hostPath, secret, config",
+  );
+
+const keyRef = z.strictObject({ name: dnsLabel, key: dataKey });
+/** An env value: a string, or a key of a secret or config. */
+const envValue = z.union([noNul, z.strictObject({ secretKeyRef: keyRef }), z.strictObject({ configKeyRef: keyRef })], {
+  error: "must be a string, {secretKeyRef: {name, key}} or {configKeyRef: {name, key}}",
+});
 
 /** Where each of a list's items is named `key`, the second of a name is refused with the first's index. */
 function uniqueBy<T>(key: (item: T) => string, what: string, list: string, field: string) {
@@ -98,7 +135,7 @@ const containerSchema = z.strictObject({
   name: dnsLabel,
   image,
   env: z
-    .record(envName, noNul)
+    .record(envName, envValue)
     .refine((env) => Object.keys(env).length <= MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "variables"))
     .default({}),
   command: z.array(noNul).min(1, "must not be empty when given").max(MANIFEST_LIMITS.listEntries, atMost(MANIFEST_LIMITS.listEntries, "entries")).optional(),
@@ -152,6 +189,11 @@ const podSpecSchema = z
     hostname: dnsLabel.optional(),
     // The node's own network instead of the pod network (admitted only where the leader allows it).
     hostNetwork: z.boolean().optional(),
+    imagePullSecrets: z
+      .array(z.strictObject({ name: dnsLabel }))
+      .max(100, atMost(100, "pull secrets"))
+      .superRefine(uniqueBy((s) => s.name, "pull secret", "imagePullSecrets", "name"))
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     // A mount names a volume of the pod; a host port is published once per protocol and address.
@@ -258,8 +300,56 @@ export const serviceSchema = z.strictObject({
     }),
 });
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const keyedData = {
+  data: z.record(dataKey, z.string()).optional(),
+  binaryData: z.record(dataKey, z.string().regex(BASE64, "must be base64")).optional(),
+};
+
+/** A secret's or config's keys, each once across data and binaryData, and their bytes within Cube's limit. */
+function checkKeyedData(value: { data?: Record<string, string>; binaryData?: Record<string, string> }, ctx: z.RefinementCtx): void {
+  for (const key of Object.keys(value.binaryData ?? {}))
+    if (value.data && Object.hasOwn(value.data, key)) ctx.addIssue({ code: "custom", path: ["binaryData", key], message: `key "${key}" is also in data` });
+  const bytes =
+    Object.values(value.data ?? {}).reduce((sum, text) => sum + Buffer.byteLength(text), 0) +
+    Object.values(value.binaryData ?? {}).reduce((sum, text) => sum + Buffer.from(text, "base64").length, 0);
+  if (bytes > MANIFEST_LIMITS.keyedDataBytes)
+    ctx.addIssue({ code: "custom", path: [], message: `holds ${bytes} bytes: at most ${MANIFEST_LIMITS.keyedDataBytes} (1 MiB, Cube's limit)` });
+}
+
+export const configSchema = z.strictObject({ type: z.literal("config"), metadata: metadataSchema, ...keyedData }).superRefine(checkKeyedData);
+
+const registrySchema = z.union(
+  [
+    z.strictObject({ server: z.string().min(1).max(255), username: z.string().min(1).max(1024), password: z.string().min(1).max(16_384) }),
+    z.strictObject({ dockerConfigJson: z.string().min(1) }),
+  ],
+  { error: "must be {server, username, password} or {dockerConfigJson}" },
+);
+
+/** A secret: data, or a registry's credentials (for imagePullSecrets), not both. */
+export const secretSchema = z
+  .strictObject({ type: z.literal("secret"), metadata: metadataSchema, ...keyedData, registry: registrySchema.optional() })
+  .superRefine((secret, ctx) => {
+    checkKeyedData(secret, ctx);
+    if (secret.registry && (secret.data || secret.binaryData))
+      ctx.addIssue({ code: "custom", path: ["registry"], message: "a registry secret holds its credentials only (no data, no binaryData)" });
+    if (secret.registry && "dockerConfigJson" in secret.registry) {
+      let auths: unknown;
+      try {
+        auths = (JSON.parse(secret.registry.dockerConfigJson) as { auths?: unknown }).auths;
+      } catch {
+        auths = undefined;
+      }
+      if (typeof auths !== "object" || auths === null)
+        ctx.addIssue({ code: "custom", path: ["registry", "dockerConfigJson"], message: 'must be a Docker config.json with "auths"' });
+    }
+  });
+
 export const schemas: Record<(typeof RESOURCE_TYPES)[number], z.ZodType<Resource>> = {
   pod: podSchema,
   deployment: deploymentSchema as z.ZodType<Resource>,
   service: serviceSchema as z.ZodType<Resource>,
+  secret: secretSchema as z.ZodType<Resource>,
+  config: configSchema as z.ZodType<Resource>,
 };

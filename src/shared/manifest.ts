@@ -97,8 +97,9 @@ function* validating(document: unknown): Generator<void, ManifestResult, undefin
       continue;
     }
     const bytes = Buffer.byteLength(JSON.stringify(item));
-    if (bytes > MANIFEST_LIMITS.resourceBytes) {
-      at([], `is ${(bytes / 1024 / 1024).toFixed(1)} MiB as JSON: at most ${MANIFEST_LIMITS.resourceBytes / 1024 / 1024} MiB per resource (Cube's limit)`);
+    const limit = type === "secret" || type === "config" ? MANIFEST_LIMITS.keyedResourceBytes : MANIFEST_LIMITS.resourceBytes;
+    if (bytes > limit) {
+      at([], `is ${(bytes / 1024 / 1024).toFixed(1)} MiB as JSON: at most ${limit / 1024 / 1024} MiB per ${type} (Cube's limit)`);
       continue;
     }
     const prototypeKey = prototypeKeyPath(item);

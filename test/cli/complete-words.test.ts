@@ -30,7 +30,7 @@ describe("shell completion", () => {
   });
 
   it("completes resource types, then the names of existing resources, in every form", async () => {
-    expect(await complete("get", "")).to.deep.equal(["pod", "deployment", "service"]);
+    expect(await complete("get", "")).to.deep.equal(["pod", "deployment", "service", "secret", "config"]);
     expect(await complete("get", "pod", "web")).to.deep.equal(["web-1", "web-2"]);
     expect(await complete("describe", "pod/w")).to.deep.equal(["pod/web-1", "pod/web-2"]);
     expect(await complete("logs", "d")).to.deep.equal(["db"]);

@@ -21,7 +21,7 @@ describe("what users type", () => {
     });
     expect(parseResourceArgs(["deploy"])).to.deep.equal({ refs: [], typeOnly: "deployment" });
     expect(parseResourceArgs(["web"], "pod")).to.deep.equal({ refs: [{ type: "pod", name: "web" }] });
-    expect(() => parseResourceArgs(["web"])).to.throw('unknown resource type "web" (supported types: pod, deployment, service)');
+    expect(() => parseResourceArgs(["web"])).to.throw('unknown resource type "web" (supported types: pod, deployment, service, secret, config)');
     expect(() => parseResourceArgs(["pod", "a/b"])).to.throw('"a/b": give either TYPE NAME… or TYPE/NAME…, not both');
     expect(() => parseOneResource(["pod"])).to.throw("name the pod: pod/NAME or pod NAME");
     expect(() => parseOneResource(["pod", "a", "b"])).to.throw("one resource at a time here, got 2: pod/a, pod/b");
@@ -43,7 +43,7 @@ describe("what users type", () => {
     const pod = (name: string, phase: string, ready: boolean, createdSeconds: number): Pod => ({
       metadata: { name, uid: name, labels: {}, createdAt: new Date(createdSeconds * 1000) },
       specJson: "{}",
-      status: { phase, ready, containers: [], reason: "", message: "" },
+      status: { phase, ready, containers: [], used: [], reason: "", message: "" },
       ports: [],
     });
     expect(pickReplica([pod("a", "Running", true, 2), pod("b", "Running", true, 1), pod("c", "Running", false, 0)])).to.equal("b");

@@ -1,3 +1,5 @@
+import { NodeKeyed } from "../../src/agent/keyed/node-keyed.js";
+import { MemoryVolumeHost } from "../../src/agent/keyed/keyed-volume-host.js";
 import { join } from "node:path";
 import { AgentStore } from "../../src/agent/agent-store.js";
 import { PodSync, type PodSyncDependencies } from "../../src/agent/pod-sync.js";
@@ -14,6 +16,8 @@ export class PodSyncBed {
   readonly log = new MemoryLogger();
   readonly reports: { pod: string; status: PodStatusReport }[] = [];
   private readonly syncs: PodSync[] = [];
+  /** The node's secrets and configs (what the leader sent), its volumes in memory. */
+  readonly keyed = new NodeKeyed(new MemoryVolumeHost(), new MemoryLogger());
 
   private constructor(
     private readonly dir: ReturnType<typeof tempDir>,
@@ -38,6 +42,7 @@ export class PodSyncBed {
       restartDefaults: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
       outboxChanged: () => {},
       report: (pod, status) => this.reports.push({ pod: pod.name, status }),
+      keyed: this.keyed,
       ...options,
     });
     this.syncs.push(sync);

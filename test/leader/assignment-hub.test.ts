@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { AssignmentHub, type NodeStream } from "../../src/leader/assignment-hub.js";
-import type { DesiredPod, NameRecord, PodNetworkUpdate, ServiceUpdate } from "../../src/shared/domain.js";
+import type { DesiredPod, PodSpec, KeyedValues, KeyedValuesUpdate, NameRecord, PodNetworkUpdate, ServiceUpdate } from "../../src/shared/domain.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 
-const desired = (name: string): DesiredPod => ({
+const desired = (name: string, spec: Partial<PodSpec> = {}): DesiredPod => ({
   uid: `uid-${name}`,
   name,
   labels: {},
-  specJson: "{}",
+  specJson: JSON.stringify({ containers: [{ name: "app", image: "app:1", env: {} }], ...spec }),
   specHash: "h",
   deleting: false,
   purge: false,
@@ -15,12 +15,13 @@ const desired = (name: string): DesiredPod => ({
 });
 
 /** A node's stream that records what it is sent, as pod names, and why it ended. */
-function recordingStream(): NodeStream & { sent: string[][]; networks: string[]; names: string[]; services: string[]; ended?: string } {
+function recordingStream(): NodeStream & { sent: string[][]; networks: string[]; names: string[]; services: string[]; keyed: string[]; ended?: string } {
   const stream = {
     sent: [] as string[][],
     services: [] as string[],
     networks: [] as string[],
     names: [] as string[],
+    keyed: [] as string[],
     ended: undefined as string | undefined,
     send: (pods: DesiredPod[]) => void stream.sent.push(pods.map((p) => p.name)),
     sendNetwork: (network: PodNetworkUpdate) =>
@@ -31,6 +32,10 @@ function recordingStream(): NodeStream & { sent: string[][]; networks: string[];
       void stream.names.push(`${names.complete ? "all" : "changes"}: ${names.records.map((r) => `${r.name}=${r.addresses.join("+")}`).join(" ")}`),
     sendServices: (update: ServiceUpdate) =>
       void stream.services.push(`${update.complete ? "all" : "changes"} v${update.version}: ${update.services.map((s) => s.name).join(" ")}`),
+    sendKeyed: (update: KeyedValuesUpdate) =>
+      void stream.keyed.push(
+        `${update.complete ? "all" : "changes"}: ${update.items.map((i) => `${i.kind}/${i.name}@${i.contentId}`).join(" ")}${update.removed.length ? `; gone: ${update.removed.join(" ")}` : ""}`,
+      ),
     end: (reason: string) => void (stream.ended = reason),
   };
   return stream;
@@ -46,9 +51,11 @@ describe("AssignmentHub", () => {
   let log: MemoryLogger;
   let peers: string[];
   let held: Set<string>;
+  let stored: Map<string, KeyedValues>;
 
   beforeEach(() => {
     held = new Set();
+    stored = new Map();
     placed = new Map([
       ["n1", [desired("web")]],
       ["n2", []],
@@ -74,6 +81,10 @@ describe("AssignmentHub", () => {
         names: () => [{ name: "web", addresses: ["10.42.0.2"] }],
         services: () => ({ version: 4, complete: true, services: [], removed: [] }),
         holds: (pod) => held.has(pod),
+      },
+      {
+        currentIds: async (refs) => Object.fromEntries(refs.flatMap((ref) => (stored.has(ref) ? [[ref, stored.get(ref)!.contentId]] : []))),
+        values: async (refs) => refs.flatMap((ref) => (stored.has(ref) ? [stored.get(ref)!] : [])),
       },
     );
   });

@@ -46,7 +46,12 @@ describe("NodeLifecycle", () => {
     log = new MemoryLogger();
     registry = await NodeRegistry.load(store, clock, log, { graceMs: GRACE_MS, leaderNodeId: "boss-id", podCidr: DEFAULT_POD_CIDR, podNetwork: "vxlan" });
     ended = [];
-    const hub = { notify: () => {}, networkChanged: () => {}, disconnect: (node: string, reason: string) => void ended.push(`${node}: ${reason}`) };
+    const hub = {
+      notify: () => {},
+      networkChanged: () => {},
+      keyedChanged: () => {},
+      disconnect: (node: string, reason: string) => void ended.push(`${node}: ${reason}`),
+    };
     controller = new PodController(store, registry, hub, clock, log, { podsOnLeader: false });
     keys = await NodeKeys.load(store);
     lifecycle = new NodeLifecycle(registry, controller, hub, keys, log, { rescheduleDelayMs: DELAY_MS, disruptionThreshold: 0.55 });

@@ -35,7 +35,7 @@ describe("PodController", () => {
       podNetwork: "vxlan",
     });
     notified = [];
-    controller = new PodController(store, registry, { notify: (node) => notified.push(node) }, clock, new MemoryLogger());
+    controller = new PodController(store, registry, { notify: (node) => notified.push(node), keyedChanged: () => {} }, clock, new MemoryLogger());
   });
   afterEach(async () => {
     await store.close();
@@ -63,7 +63,9 @@ describe("PodController", () => {
   });
 
   it("keeps pods off the leader's own node when told to", async () => {
-    controller = new PodController(store, registry, { notify: (node) => notified.push(node) }, clock, new MemoryLogger(), { podsOnLeader: false });
+    controller = new PodController(store, registry, { notify: (node) => notified.push(node), keyedChanged: () => {} }, clock, new MemoryLogger(), {
+      podsOnLeader: false,
+    });
     await registry.join({ name: "boss", nodeId: "leader", address: "a:1" });
     await controller.apply([pod("web")]);
     expect((await controller.get("web"))!.events.at(-1)!.message).to.equal("cannot place pod/web: no node has joined the cluster");

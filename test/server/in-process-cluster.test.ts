@@ -149,7 +149,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
       stream.on("error", () => undefined);
       stream.write({ hello: { sessionId: joined.sessionId } });
       stream.write({
-        podReport: { podUid: target!.metadata!.uid, specHash: specHash(JSON.parse(target!.specJson)), status: { phase: "Failed", containers: [] } },
+        podReport: { podUid: target!.metadata!.uid, specHash: specHash(JSON.parse(target!.specJson)), status: { phase: "Failed", containers: [], used: [] } },
       });
       const forged = { time: new Date(), type: "Warning", reason: "Forged", message: "forged by the intruder", node: target!.node!, count: 1 };
       stream.write({ event: { sequence: 1, podUid: target!.metadata!.uid, event: forged } });

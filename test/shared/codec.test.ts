@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { NodeEvent, PodReport } from "../../src/gen/agent.js";
 import { Node } from "../../src/gen/cube.js";
-import { eventFromWire, eventToWire, nodeFromWire, podStatusFromWire } from "../../src/shared/codec.js";
+import { eventFromWire, eventToWire, nodeFromWire, podStatusFromWire, podStatusToWire } from "../../src/shared/codec.js";
 import type { NodeInfo, PodEvent, PodStatusReport } from "../../src/shared/domain.js";
 
 /** The value without its keys whose value is undefined (the stubs decode an absent optional field as one). */
@@ -43,7 +43,7 @@ describe("codec: domain values across the wire and back", () => {
         { name: "side", state: "waiting", reason: "ContainerCreating", restartCount: 0, image: "side:1" },
       ],
     };
-    const { status: received } = overTheWire(PodReport, { podUid: "u1", specHash: "h", status });
+    const { status: received } = overTheWire(PodReport, { podUid: "u1", specHash: "h", status: podStatusToWire(status) });
     expect(defined(podStatusFromWire(received!))).to.deep.equal(status);
   });
 

@@ -50,8 +50,8 @@ describe("validateManifest", () => {
   });
 
   it("requires a type and names the supported ones when it is unknown", () => {
-    expect(problemsOf([pod((p) => delete p.type)])).to.deep.equal(["[0].type: required (supported types: pod, deployment, service)"]);
-    expect(problemsOf([pod((p) => (p.type = "secret"))])).to.deep.equal(['[0].type: unknown type "secret" (supported types: pod, deployment, service)']);
+    expect(problemsOf([pod((p) => delete p.type)])).to.deep.equal(["[0].type: required (supported types: pod, deployment, service, secret, config)"]);
+    expect(problemsOf([pod((p) => (p.type = "volume"))])).to.deep.equal(['[0].type: unknown type "volume" (supported types: pod, deployment, service, secret, config)']);
   });
 
   it("requires metadata.name to be a DNS label", () => {
@@ -87,7 +87,7 @@ describe("validateManifest", () => {
   });
 
   it("requires env to map valid names to strings", () => {
-    expect(problemsOf([pod((p) => (p.spec.containers[0].env = { PORT: 80 }))])).to.deep.equal(["[0].spec.containers[0].env.PORT: must be a string"]);
+    expect(problemsOf([pod((p) => (p.spec.containers[0].env = { PORT: 80 }))])).to.deep.equal(["[0].spec.containers[0].env.PORT: must be a string, {secretKeyRef: {name, key}} or {configKeyRef: {name, key}}"]);
     expect(problemsOf([pod((p) => (p.spec.containers[0].env = { "A=B": "x" }))])[0]).to.match(/env\.A=B: must be a valid environment variable name/);
   });
 
@@ -177,7 +177,7 @@ describe("validateManifest: restart settings", () => {
       `[0].spec.containers[0].env: at most ${listEntries} variables (Cube's limit)`,
     ]);
     expect(problemsOf([pod((p) => (p.spec.containers[0].env = { BIG: "x".repeat(resourceBytes) }))])).to.deep.equal([
-      "[0]: is 1.0 MiB as JSON: at most 1 MiB per resource (Cube's limit)",
+      "[0]: is 1.0 MiB as JSON: at most 1 MiB per pod (Cube's limit)",
     ]);
     const tooMany = Array.from({ length: resourcesPerApply + 1 }, (_, i) => pod((p) => (p.metadata.name = `p${i}`)));
     expect(problemsOf(tooMany)).to.deep.equal([`the manifest lists ${resourcesPerApply + 1} resources: at most ${resourcesPerApply} per apply (split it)`]);
@@ -260,9 +260,9 @@ describe("validateManifest: ports, volumes, resources, node selection", () => {
         p.spec.volumes = list;
         p.spec.containers[0].volumeMounts = mounts;
       });
-    expect(problemsOf(volumes([{ name: "a" }]))).to.deep.equal(["spec.volumes[0]: must be one of emptyDir, persistent, hostPath"]);
+    expect(problemsOf(volumes([{ name: "a" }]))).to.deep.equal(["spec.volumes[0]: must be one of emptyDir, persistent, hostPath, secret, config"]);
     expect(problemsOf(volumes([{ name: "a", emptyDir: {}, persistent: {} }]))).to.deep.equal([
-      "spec.volumes[0]: must be one of emptyDir, persistent, hostPath",
+      "spec.volumes[0]: must be one of emptyDir, persistent, hostPath, secret, config",
     ]);
     expect(
       problemsOf(

@@ -14,6 +14,7 @@ import { printable } from "../printable.js";
 import { renderTable } from "../table.js";
 import { colorStatus, formatPorts } from "../resource-table.js";
 import { printList } from "./list.js";
+import { keyedToJson, renderKeyed } from "../show-keyed.js";
 
 /** What `get -o json` prints: the manifest as applied, where and how the pod runs, and its events in time order. */
 function toJson({ manifestJson, pod, events }: GetResponse) {
@@ -30,6 +31,7 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
     message: pod?.status?.message,
     containers: (pod?.status?.containers ?? []).map(containerStatusFromWire),
     ports: (pod?.ports ?? []).map(publishedPortFromWire),
+    used: pod?.status?.used ?? [],
     events: events.map(eventFromWire),
   };
 }
@@ -75,14 +77,26 @@ export default class Get extends CubeCommand {
     }
     const shown = await Promise.all(refs.map(async ({ type, name }) => ({ type, name, response: await leader.get(type, name) })));
     const values = shown.map(({ type, response }) =>
-      type === "deployment" ? deploymentToJson(response) : type === "service" ? serviceToJson(response) : toJson(response),
+      type === "deployment"
+        ? deploymentToJson(response)
+        : type === "service"
+          ? serviceToJson(response)
+          : type === "secret" || type === "config"
+            ? keyedToJson(response)
+            : toJson(response),
     );
     if (await printedForScripts(flags.output, values.length === 1 ? values[0] : values, () => shown.map(({ type, name }) => `${type}/${name}`))) return;
     const now = new Date();
     process.stdout.write(
       shown
         .map(({ type, name, response }) =>
-          type === "deployment" ? renderDeployment(name, response, now) : type === "service" ? renderService(name, response) : renderPod(name, response, now),
+          type === "deployment"
+            ? renderDeployment(name, response, now)
+            : type === "service"
+              ? renderService(name, response)
+              : type === "secret" || type === "config"
+                ? renderKeyed(name, response, now)
+                : renderPod(name, response, now),
         )
         .join("\n"),
     );
@@ -108,6 +122,7 @@ function renderPod(name: string, response: GetResponse, now: Date): string {
     // Kubernetes' conditions, as describe shows them.
     `Conditions: PodScheduled=${pod.node ? "True" : "False"}, ContainersReady=${pod.containers.length > 0 && pod.containers.every((c) => c.ready) ? "True" : "False"}, Ready=${pod.ready ? "True" : "False"}`,
     ...(pod.ports.length === 0 ? [] : [`Ports:    ${formatPorts(pod.ports)}`]),
+    ...(pod.used.length === 0 ? [] : [`Uses:     ${pod.used.map((u) => `${u.kind}/${u.name} (revision ${u.revision})`).join(", ")}`]),
     `Created:  ${pod.createdAt?.toISOString()} (${formatAge(pod.createdAt ?? now, now)} ago)`,
     "",
     "Containers:",

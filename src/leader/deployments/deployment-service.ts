@@ -37,7 +37,7 @@ function ownedPodToWire(pod: OwnedPod, revisions: Revision[]): Pod {
   return {
     metadata: { name: pod.name, labels: {}, uid: "", createdAt: new Date(pod.createdAt) },
     specJson: revision ? JSON.stringify(revision.template.spec) : "",
-    status: { phase: pod.phase, containers: [], ready: pod.readySince !== undefined },
+    status: { phase: pod.phase, containers: [], ready: pod.readySince !== undefined, used: [] },
     node: pod.node,
     ports: [],
     revision: revision?.revision,

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { ApplyOutcome, DeploymentResource } from "../../shared/domain.js";
 import type { OpenedDatabase } from "../../shared/open-database.js";
+import { referencesOf } from "../../shared/pod-references.js";
 import { canonicalJson, contentHash } from "../spec-hash.js";
 import { DeploymentRevisions, type PodTemplate, type Revision } from "./deployment-revisions.js";
 
@@ -51,6 +52,8 @@ const STATEMENTS = {
   markDeleting: "update deployments set deletion_requested_at = ? where name = ? and deletion_requested_at is null",
   removable: "select uid from deployments where name = ? and deletion_requested_at is not null and not exists (select 1 from pods where owner = ?)",
   remove: "delete from deployments where uid = ?",
+  live: "select name, spec_json, template_hash from deployments where deletion_requested_at is null",
+  setTemplateHash: "update deployments set template_hash = ? where name = ?",
   forgetEvents: "delete from events where pod_uid = ?",
 };
 
@@ -70,10 +73,17 @@ interface DeploymentRow {
   rolled_back_from: number | null;
 }
 
-/** The hash of a deployment's pod template: its pods' names carry its first characters. */
-export function templateHash(template: DeploymentResource["spec"]["template"]): string {
-  return contentHash(template);
+/**
+ * The hash of a deployment's pod template and of the content of the secrets and configs it uses (`uses`: content id by
+ * reference), so that new values roll out as a new revision (env included); its pods' names carry its first characters.
+ * A template that uses none hashes as before they existed.
+ */
+export function templateHash(template: DeploymentResource["spec"]["template"], uses: Record<string, string> = {}): string {
+  return Object.keys(uses).length === 0 ? contentHash(template) : contentHash({ template, uses });
 }
+
+/** The content ids of the secrets and configs that exist, by reference (read inside the caller's transaction). */
+export type ContentIds = (refs: string[]) => Record<string, string>;
 
 /**
  * Deployments in the leader's database, and the pods they own. Its statements share the leader store's connection:
@@ -83,9 +93,34 @@ export class DeploymentStore {
   private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
   private readonly revisions: DeploymentRevisions;
 
-  constructor(private readonly database: OpenedDatabase<unknown>) {
+  constructor(
+    private readonly database: OpenedDatabase<unknown>,
+    private readonly contentIds: ContentIds,
+  ) {
     this.statements = database.prepareAll(STATEMENTS);
     this.revisions = new DeploymentRevisions(database);
+  }
+
+  private hashOf(template: PodTemplate): string {
+    return templateHash(template, this.contentIds(referencesOf(template.spec)));
+  }
+
+  /**
+   * Secrets or configs got new content: each deployment that uses one starts a rollout of a new revision (inside the
+   * caller's transaction). Returns the deployments that did.
+   */
+  followContent(changed: ReadonlySet<string>, now: Date): string[] {
+    const rolled: string[] = [];
+    for (const row of this.statements.live.all() as { name: string; spec_json: string; template_hash: string }[]) {
+      const spec = JSON.parse(row.spec_json) as DeploymentResource["spec"];
+      if (!referencesOf(spec.template.spec).some((ref) => changed.has(ref))) continue;
+      const hash = this.hashOf(spec.template);
+      if (hash === row.template_hash) continue;
+      this.statements.setTemplateHash.run(hash, row.name);
+      this.startRollout(row.name, spec.template, hash, spec.revisionHistoryLimit, now);
+      rolled.push(row.name);
+    }
+    return rolled;
   }
 
   /** Creates or updates one deployment (inside the caller's transaction); `revision`: the one it made, if it made one. */
@@ -98,7 +133,7 @@ export class DeploymentStore {
     const existing = byName.get(name) as Existing | undefined;
     if (existing?.deletion_requested_at) throw conflict(`deployment/${name} is being deleted; apply it again once it is gone`);
     const { template, revisionHistoryLimit } = resource.spec;
-    const newTemplateHash = templateHash(template);
+    const newTemplateHash = this.hashOf(template);
     if (!existing) {
       const revision = this.revisions.start(name, template, newTemplateHash, revisionHistoryLimit, now);
       insert.run(
@@ -145,7 +180,7 @@ export class DeploymentStore {
     return this.database.inBatch(() => {
       const row = source.get(name) as { spec_json: string; manifest_json: string; revision: number } | undefined;
       if (!row) return undefined;
-      const hash = templateHash(template);
+      const hash = this.hashOf(template);
       if ((byName.get(name) as { template_hash: string }).template_hash === hash) return row.revision;
       const spec = { ...JSON.parse(row.spec_json), template };
       const manifest = JSON.parse(row.manifest_json);

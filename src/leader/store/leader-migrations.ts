@@ -237,4 +237,25 @@ export const leaderMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0014-secrets-and-configs": {
+    async up(db: Kysely<unknown>) {
+      // Secrets and configs: their keys and sizes in clear (what `get` shows), their values in `payload`, sealed with
+      // the data directory's key for a secret (AES-256-GCM), as JSON for a config. `content_id` changes with the content.
+      await db.schema
+        .createTable("keyed_values")
+        .addColumn("uid", "text", (c) => c.primaryKey())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("labels_json", "text", (c) => c.notNull())
+        .addColumn("secret_type", "text", (c) => c.notNull())
+        .addColumn("keys_json", "text", (c) => c.notNull())
+        .addColumn("payload", "blob", (c) => c.notNull())
+        .addColumn("content_id", "text", (c) => c.notNull())
+        .addColumn("revision", "integer", (c) => c.notNull())
+        .addColumn("created_at", "integer", (c) => c.notNull())
+        .addColumn("updated_at", "integer", (c) => c.notNull())
+        .addUniqueConstraint("keyed_values_by_name", ["kind", "name"])
+        .execute();
+    },
+  },
 };

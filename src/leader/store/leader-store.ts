@@ -11,6 +11,10 @@ import { PodStore } from "./pod-store.js";
 import { conflict } from "../refusals.js";
 import { DEFAULT_HOST_PORT_RANGE, DEFAULT_SERVICE_CIDR, portKey, type ServiceAddressing } from "../service-addresses.js";
 import { ServiceStore } from "./service-store.js";
+import { KeyedStore } from "./keyed-store.js";
+import { SecretsKeyring } from "../secrets/secrets-keyring.js";
+import { IN_MEMORY } from "../../shared/open-database.js";
+import { keyedRef } from "../../shared/pod-references.js";
 import type { AppliedResource, LeaderStoreContract, NodeUpdate } from "./store-contract.js";
 import { VolumeHomes } from "./volume-homes.js";
 
@@ -40,22 +44,32 @@ export class LeaderStore implements LeaderStoreContract {
   /** The nodes and the keys their names are bound to. */
   readonly nodes: NodeStore;
   readonly services: ServiceStore;
+  /** Secrets (sealed with `keyring`) and configs. */
+  readonly keyed: KeyedStore;
 
   private constructor(
     private readonly database: OpenedDatabase<LeaderSchema>,
     maxEventsPerPod: number,
     addressing: ServiceAddressing,
+    keyring: SecretsKeyring,
   ) {
     this.events = new EventLog(database as OpenedDatabase<unknown>, maxEventsPerPod);
     this.pods = new PodStore(database, this.events, new VolumeHomes(database));
-    this.deployments = new DeploymentStore(database as OpenedDatabase<unknown>);
+    this.keyed = new KeyedStore(database as OpenedDatabase<unknown>, keyring);
+    this.deployments = new DeploymentStore(database as OpenedDatabase<unknown>, (refs) => this.keyed.contentIds(refs));
     this.feed = new ChangeFeed(database as OpenedDatabase<unknown>);
     this.nodes = new NodeStore(database.db);
     this.services = new ServiceStore(database as OpenedDatabase<unknown>, addressing);
   }
 
-  static async open(file: string, maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD, addressing = DEFAULT_ADDRESSING): Promise<LeaderStore> {
-    return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations), maxEventsPerPod, addressing);
+  /** `keyring`: what seals secrets (by default a key of its own, in memory: for tests). */
+  static async open(
+    file: string,
+    maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD,
+    addressing = DEFAULT_ADDRESSING,
+    keyring = SecretsKeyring.open(IN_MEMORY),
+  ): Promise<LeaderStore> {
+    return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations), maxEventsPerPod, addressing, keyring);
   }
 
   async close(): Promise<void> {
@@ -87,7 +101,17 @@ export class LeaderStore implements LeaderStoreContract {
 
   private *applying(entries: ManifestEntry[], now: Date): Generator<void, AppliedResource[], undefined> {
     const results: AppliedResource[] = [];
+    // Secrets and configs first: a deployment applied with them hashes their new content, and rolls out only once.
+    const changed = new Set<string>();
+    for (const { resource } of entries) {
+      if (resource.type !== "secret" && resource.type !== "config") continue;
+      yield;
+      const { outcome, contentChanged } = this.keyed.applyOne(resource, now);
+      if (contentChanged) changed.add(keyedRef(resource.type, resource.metadata.name));
+      results.push({ type: resource.type, name: resource.metadata.name, outcome, replaced: false });
+    }
     for (const { resource, source } of entries) {
+      if (resource.type === "secret" || resource.type === "config") continue;
       yield;
       const { name } = resource.metadata;
       results.push(
@@ -98,6 +122,7 @@ export class LeaderStore implements LeaderStoreContract {
             : { type: "pod", name, ...this.pods.applyOne(resource, source, now) },
       );
     }
+    if (changed.size > 0) this.deployments.followContent(changed, now);
     this.refusePortConflicts(entries.map((entry) => entry.resource));
     return results;
   }
@@ -111,6 +136,7 @@ export class LeaderStore implements LeaderStoreContract {
     if (nodePorts.size === 0) return;
     const hostPorts = resources.some((r) => r.type === "service") ? this.services.hostPortHolders() : new Map<string, string>();
     for (const resource of resources) {
+      if (resource.type === "secret" || resource.type === "config") continue;
       const what = `${resource.type}/${resource.metadata.name}`;
       if (resource.type === "service") {
         for (const [port, holder] of nodePorts) {

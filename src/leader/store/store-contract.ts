@@ -1,4 +1,14 @@
-import type { ApplyOutcome, DesiredPod, NodeStatus, PodEvent, PodStatusReport, PublishedPort, ResourceType } from "../../shared/domain.js";
+import type {
+  ApplyOutcome,
+  DesiredPod,
+  KeyedKind,
+  KeyedValues,
+  NodeStatus,
+  PodEvent,
+  PodStatusReport,
+  PublishedPort,
+  ResourceType,
+} from "../../shared/domain.js";
 import type { ManifestEntry } from "../../shared/manifest.js";
 import type { EventRecord } from "./change-feed.js";
 import type { PodTemplate, Revision } from "./deployment-revisions.js";
@@ -6,6 +16,7 @@ import type { StoredDeployment } from "./deployment-store.js";
 import type { OwnedPod, StoredNode, StoredPod } from "./leader-rows.js";
 import type { KeyBinding } from "./node-store.js";
 import type { StoredService } from "./service-store.js";
+import type { StoredKeyed } from "./keyed-store.js";
 
 // What the leader asks of its store, whatever holds it: SQLite today (`LeaderStore`), another engine next. Every
 // method is async, each write one transaction (all of it or none); the store tests run against every implementation
@@ -87,6 +98,16 @@ export interface ServiceStoreContract {
   remove(name: string): Promise<boolean>;
 }
 
+export interface KeyedStoreContract {
+  list(): Promise<StoredKeyed[]>;
+  get(kind: KeyedKind, name: string): Promise<StoredKeyed | undefined>;
+  currentIds(refs: string[]): Promise<Record<string, string>>;
+  values(refs: string[]): Promise<KeyedValues[]>;
+  usersOf(kind: KeyedKind, name: string): Promise<{ pod: string; revision: number }[]>;
+  remove(kind: KeyedKind, name: string): Promise<boolean>;
+  resealAll(): Promise<number>;
+}
+
 export interface NodeStoreContract {
   listNodes(): Promise<StoredNode[]>;
   saveNode(node: StoredNode): Promise<void>;
@@ -107,6 +128,7 @@ export interface LeaderStoreContract {
   readonly deployments: DeploymentStoreContract;
   readonly nodes: NodeStoreContract;
   readonly services: ServiceStoreContract;
+  readonly keyed: KeyedStoreContract;
   readonly feed: ChangeFeedContract;
   /** Every resource of a manifest, pods, deployments and services, in one transaction. */
   applyResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]>;

@@ -31,7 +31,7 @@ describe("DeploymentStore", () => {
   beforeEach(async () => {
     dir = tempDir("deployment-store");
     database = await openDatabase<unknown>(join(dir.path, "leader.db"), leaderMigrations);
-    store = new DeploymentStore(database);
+    store = new DeploymentStore(database, () => ({}));
     const leaderDatabase = database as OpenedDatabase<LeaderSchema>;
     pods = new PodStore(leaderDatabase, new EventLog(database, DEFAULT_MAX_EVENTS_PER_POD), new VolumeHomes(leaderDatabase));
   });
