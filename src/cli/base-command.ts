@@ -86,6 +86,13 @@ export abstract class CubeCommand extends Command {
     }
   }
 
+  /** Applies one resource built by the command (`create secret`, …), and says what became of it as `apply` does. */
+  protected async applyOne(resource: Record<string, unknown>): Promise<void> {
+    const leader = await this.leader();
+    const { results } = await this.changing(() => leader.apply(JSON.stringify(resource)), "cube list");
+    for (const result of results) process.stdout.write(`${result.type}/${result.name} ${result.outcome}\n`);
+  }
+
   protected async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     // oclif's own exit (this.exit) carries its code and needs no message.
     if (error.oclif?.exit !== undefined && error.message.startsWith("EEXIT")) throw error;

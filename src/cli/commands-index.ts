@@ -5,6 +5,9 @@ import Complete from "./commands/__complete.js";
 import Apply from "./commands/apply.js";
 import Completion from "./commands/completion.js";
 import Cordon from "./commands/cordon.js";
+import CreateConfig from "./commands/create/config.js";
+import CreateSecret from "./commands/create/secret.js";
+import SecretsRotateKey from "./commands/secrets/rotate-key.js";
 import Delete from "./commands/delete.js";
 import Drain from "./commands/drain.js";
 import Events from "./commands/events.js";
@@ -32,6 +35,9 @@ export const COMMANDS: Record<string, Command.Class> = {
   apply: Apply,
   completion: Completion,
   cordon: Cordon,
+  "create:config": CreateConfig,
+  "create:secret": CreateSecret,
+  "secrets:rotate-key": SecretsRotateKey,
   delete: Delete,
   drain: Drain,
   events: Events,

@@ -81,10 +81,10 @@ export function listRow(item: ResourceSummary, type: ResourceType | "", wide: bo
   const status = k
     ? `${item.status ? `${item.status}, ` : ""}${k.keys.length} key${k.keys.length === 1 ? "" : "s"}`
     : s
-    ? (s.endpoints.some((e) => e.ready) ? colors.green : colors.yellow)(item.status)
-    : d && item.status !== "Terminating"
-      ? (d.ready === d.replicas ? colors.green : colors.yellow)(item.status)
-      : colorStatus(item.status);
+      ? (s.endpoints.some((e) => e.ready) ? colors.green : colors.yellow)(item.status)
+      : d && item.status !== "Terminating"
+        ? (d.ready === d.replicas ? colors.green : colors.yellow)(item.status)
+        : colorStatus(item.status);
   if (!wide) return [name, status, age];
   const more =
     item.type === "pod"

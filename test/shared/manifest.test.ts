@@ -51,7 +51,9 @@ describe("validateManifest", () => {
 
   it("requires a type and names the supported ones when it is unknown", () => {
     expect(problemsOf([pod((p) => delete p.type)])).to.deep.equal(["[0].type: required (supported types: pod, deployment, service, secret, config)"]);
-    expect(problemsOf([pod((p) => (p.type = "volume"))])).to.deep.equal(['[0].type: unknown type "volume" (supported types: pod, deployment, service, secret, config)']);
+    expect(problemsOf([pod((p) => (p.type = "volume"))])).to.deep.equal([
+      '[0].type: unknown type "volume" (supported types: pod, deployment, service, secret, config)',
+    ]);
   });
 
   it("requires metadata.name to be a DNS label", () => {
@@ -87,7 +89,9 @@ describe("validateManifest", () => {
   });
 
   it("requires env to map valid names to strings", () => {
-    expect(problemsOf([pod((p) => (p.spec.containers[0].env = { PORT: 80 }))])).to.deep.equal(["[0].spec.containers[0].env.PORT: must be a string, {secretKeyRef: {name, key}} or {configKeyRef: {name, key}}"]);
+    expect(problemsOf([pod((p) => (p.spec.containers[0].env = { PORT: 80 }))])).to.deep.equal([
+      "[0].spec.containers[0].env.PORT: must be a string, {secretKeyRef: {name, key}} or {configKeyRef: {name, key}}",
+    ]);
     expect(problemsOf([pod((p) => (p.spec.containers[0].env = { "A=B": "x" }))])[0]).to.match(/env\.A=B: must be a valid environment variable name/);
   });
 
