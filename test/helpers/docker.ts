@@ -1,3 +1,6 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { KEYED_VOLUMES_DIR, TmpfsVolumeHost } from "../../src/agent/keyed/keyed-volume-host.js";
 import { observeServiceRules, planServiceRules } from "../../src/agent/network/plan-service-rules.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -73,6 +76,14 @@ export async function removeNodeLeftovers(nodes: string[]): Promise<void> {
     await applyHostCommands(runHostCommand, planHostNetwork(node, undefined, await observeHostNetwork(runHostCommand)));
     const services = planServiceRules(node, undefined, observeServiceRules(node, await runHostCommand(["iptables-save"])), new Map());
     if (services.restore) await runHostCommand(["iptables-restore", "--noflush"], services.restore);
+  }
+}
+
+/** Removes the secret and config volumes of every node whose data directory is in `dir`, with the agent's own teardown (their tmpfs unmounted). */
+export async function removeKeyedVolumes(dir: string): Promise<void> {
+  for (const node of readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory())) {
+    const host = new TmpfsVolumeHost(join(dir, node.name, KEYED_VOLUMES_DIR));
+    for (const uid of (await host.observe()).podDirs) await host.removePod(uid);
   }
 }
 

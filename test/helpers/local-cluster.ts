@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/cli/config.js";
 import { LeaderClient } from "../../src/cli/leader-client.js";
 import { expect } from "chai";
-import { removeNodeLeftovers } from "./docker.js";
+import { removeKeyedVolumes, removeNodeLeftovers } from "./docker.js";
 import { eventually, projectRoot, runCube, runProgram, startProcess, type CliResult, type TestProcess } from "./processes.js";
 import { tempDir } from "./temp-dir.js";
 import type { TestHosts } from "./test-hosts.js";
@@ -234,6 +234,7 @@ export class LocalCluster {
     const stopped = await Promise.allSettled(this.processes.map((process) => process.kill("SIGTERM")));
     // On a test bed, the containers go with the bed's engines.
     if (!this.hosts) await removeNodeLeftovers([...this.nodeNames]);
+    await removeKeyedVolumes(this.dir.path);
     this.dir.remove();
     for (const outcome of stopped) if (outcome.status === "rejected") throw outcome.reason;
   }

@@ -39,7 +39,12 @@ describe("the leader's store: secrets and configs", () => {
   }
 
   /** Every byte SQLite wrote (the database, its WAL), as one buffer. */
-  const databaseBytes = () => Buffer.concat(readdirSync(dir.path).filter((f) => f.startsWith("leader.db")).map((f) => readFileSync(join(dir.path, f))));
+  const databaseBytes = () =>
+    Buffer.concat(
+      readdirSync(dir.path)
+        .filter((f) => f.startsWith("leader.db"))
+        .map((f) => readFileSync(join(dir.path, f))),
+    );
 
   it("keeps a secret's values sealed (the database holds none of them), a config's as they are; applying the same again changes nothing", async () => {
     const password = "correct-horse-battery-staple-7f3a";
@@ -75,7 +80,9 @@ describe("the leader's store: secrets and configs", () => {
         deployment("plain", { MODE: "x" }),
         config("app", { MODE: "a" }),
       ),
-    ).to.equal("secret/db created, config/app created, deployment/web created (revision 1), deployment/files created (revision 1), deployment/plain created (revision 1)");
+    ).to.equal(
+      "secret/db created, config/app created, deployment/web created (revision 1), deployment/files created (revision 1), deployment/plain created (revision 1)",
+    );
     const hashes = async () => Object.fromEntries((await store.deployments.list()).map((d) => [d.name, `${d.rollout.revision}:${d.templateHash.slice(0, 6)}`]));
     const before = await hashes();
     await apply(secret("db", { password: "one" }), config("app", { MODE: "a" }));
