@@ -9,7 +9,7 @@ export default class CreateConfig extends CubeCommand {
     "<%= config.bin %> create config nginx --from-file nginx.conf=./nginx.conf",
     "<%= config.bin %> create config app --from-literal MODE=production --from-file ./settings.json",
   ];
-  static override args = { name: Args.string({ description: "the config's name", required: true }) };
+  static override args = { name: Args.string({ description: "the config's name", required: true, ignoreStdin: true }) };
   static override flags = keyedFlags;
 
   async run(): Promise<void> {

@@ -11,7 +11,7 @@ export default class CreateSecret extends CubeCommand {
     "<%= config.bin %> create secret tls --from-file tls.crt=./server.crt --from-file tls.key=./server.key",
     "<%= config.bin %> create secret registry-login --registry-server registry.example.com:5000 --username ci --password-stdin < password.txt",
   ];
-  static override args = { name: Args.string({ description: "the secret's name", required: true }) };
+  static override args = { name: Args.string({ description: "the secret's name", required: true, ignoreStdin: true }) };
   static override flags = {
     ...keyedFlags,
     "registry-server": Flags.string({ description: "a registry secret, for imagePullSecrets: the registry's host[:port]" }),
