@@ -70,13 +70,31 @@ export async function podNetworkSubnet(node: string): Promise<string> {
  */
 export async function removeNodeLeftovers(nodes: string[]): Promise<void> {
   for (const node of nodes) {
-    const ids = (await containersWithLabels(`cube.node=${node}`)).map((c) => c.id);
-    if (ids.length > 0) await run("docker", ["rm", "-f", ...ids]);
+    await removeContainers((await containersWithLabels(`cube.node=${node}`)).map((c) => c.id));
     await run("docker", ["network", "rm", podNetworkIdentity(node).name]).catch(() => undefined);
     await applyHostCommands(runHostCommand, planHostNetwork(node, undefined, await observeHostNetwork(runHostCommand)));
     const services = planServiceRules(node, undefined, observeServiceRules(node, await runHostCommand(["iptables-save"])), new Map());
     if (services.restore) await runHostCommand(["iptables-restore", "--noflush"], services.restore);
   }
+}
+
+/**
+ * Removes containers by force. A server stopped a moment ago may have left a removal under way in the engine ("removal
+ * … is already in progress"): that container is waited for until it is gone.
+ */
+async function removeContainers(ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await run("docker", ["rm", "-f", ...ids]);
+  } catch (error) {
+    if (!/already in progress|No such container/.test(String((error as { stderr?: string }).stderr ?? error))) throw error;
+  }
+  for (let tries = 0; tries < 100; tries++) {
+    const { stdout } = await run("docker", ["ps", "-aq", "--no-trunc", ...ids.flatMap((id) => ["--filter", `id=${id}`])]);
+    if (stdout.trim() === "") return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`containers still there 10 s after their removal: ${ids.join(", ")}`);
 }
 
 /** Removes the secret and config volumes of every node whose data directory is in `dir`, with the agent's own teardown (their tmpfs unmounted). */
