@@ -248,7 +248,10 @@ export class NodeAgent {
     if (message.podNetwork) await this.network.update(podNetworkFromWire(message.podNetwork));
     if (message.podNames) this.names.apply(message.podNames);
     if (message.services) this.serviceRules.update(servicesFromWire(message.services));
-    if (message.keyed && this.keyed.apply(keyedUpdateFromWire(message.keyed))) this.pods.trigger();
+    if (message.keyed) {
+      if (this.keyed.apply(keyedUpdateFromWire(message.keyed))) this.pods.trigger();
+      this.session?.send({ keyedHeld: { refs: this.keyed.held() } });
+    }
   }
 
   /** Sends what the outbox holds beyond what this session already sent; one flush at a time. */

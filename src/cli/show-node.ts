@@ -19,7 +19,7 @@ const labelList = (node: NodeInfo) =>
     .join(",");
 
 /** A node with what its pods request of it. */
-type ShownNode = NodeInfo & Pick<Node, "allocatedCpuMillis" | "allocatedMemoryBytes" | "certificateExpiresAt">;
+type ShownNode = NodeInfo & Pick<Node, "allocatedCpuMillis" | "allocatedMemoryBytes" | "certificateExpiresAt" | "holds">;
 
 async function nodeInfos(leader: LeaderClient): Promise<ShownNode[]> {
   const { nodes, warnings } = await leader.listNodes();
@@ -82,6 +82,7 @@ function renderNode(node: ShownNode, pods: ResourceSummary[], now: Date): string
     `Joined:      ${node.joinedAt.toISOString()} (${formatAge(node.joinedAt, now)} ago)`,
     `Heartbeat:   ${formatAge(node.lastHeartbeatAt, now)} ago`,
     ...(node.certificateExpiresAt ? [`Certificate: ends ${node.certificateExpiresAt.toISOString()} (renewed before)`] : []),
+    `Holds:       ${node.holds.length === 0 ? "<no secret or config>" : node.holds.join(", ")}`,
     "",
     "Pods:",
     pods.length === 0

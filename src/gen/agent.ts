@@ -171,6 +171,12 @@ export interface NodeMessage {
   event?: NodeEvent | undefined;
   podRemoved?: PodRemoved | undefined;
   servicesApplied?: ServicesApplied | undefined;
+  keyedHeld?: KeyedHeld | undefined;
+}
+
+/** The secrets and configs the node holds now, by name only ("secret/NAME"): sent whenever that changes. */
+export interface KeyedHeld {
+  refs: string[];
 }
 
 /** The node's rules are those of the services of this version (or a later one): a pod that left them may be stopped. */
@@ -1722,6 +1728,7 @@ function createBaseNodeMessage(): NodeMessage {
     event: undefined,
     podRemoved: undefined,
     servicesApplied: undefined,
+    keyedHeld: undefined,
   };
 }
 
@@ -1744,6 +1751,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.servicesApplied !== undefined) {
       ServicesApplied.encode(message.servicesApplied, writer.uint32(50).fork()).join();
+    }
+    if (message.keyedHeld !== undefined) {
+      KeyedHeld.encode(message.keyedHeld, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1809,6 +1819,14 @@ export const NodeMessage: MessageFns<NodeMessage> = {
             message.servicesApplied = ServicesApplied.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.keyedHeld = KeyedHeld.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1841,6 +1859,11 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         : isSet(object.services_applied)
         ? ServicesApplied.fromJSON(object.services_applied)
         : undefined,
+      keyedHeld: isSet(object.keyedHeld)
+        ? KeyedHeld.fromJSON(object.keyedHeld)
+        : isSet(object.keyed_held)
+        ? KeyedHeld.fromJSON(object.keyed_held)
+        : undefined,
     };
   },
 
@@ -1863,6 +1886,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.servicesApplied !== undefined) {
       obj.servicesApplied = ServicesApplied.toJSON(message.servicesApplied);
+    }
+    if (message.keyedHeld !== undefined) {
+      obj.keyedHeld = KeyedHeld.toJSON(message.keyedHeld);
     }
     return obj;
   },
@@ -1888,6 +1914,76 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     message.servicesApplied = (object.servicesApplied !== undefined && object.servicesApplied !== null)
       ? ServicesApplied.fromPartial(object.servicesApplied)
       : undefined;
+    message.keyedHeld = (object.keyedHeld !== undefined && object.keyedHeld !== null)
+      ? KeyedHeld.fromPartial(object.keyedHeld)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseKeyedHeld(): KeyedHeld {
+  return { refs: [] };
+}
+
+export const KeyedHeld: MessageFns<KeyedHeld> = {
+  encode(message: KeyedHeld, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.refs) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeyedHeld {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeyedHeld();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.refs.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeyedHeld {
+    return { refs: globalThis.Array.isArray(object?.refs) ? object.refs.map((e: any) => globalThis.String(e)) : [] };
+  },
+
+  toJSON(message: KeyedHeld): unknown {
+    const obj: any = {};
+    if (message.refs?.length) {
+      obj.refs = message.refs;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<KeyedHeld>, I>>(base?: I): KeyedHeld {
+    return KeyedHeld.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<KeyedHeld>, I>>(object: I): KeyedHeld {
+    const message = createBaseKeyedHeld();
+    message.refs = object.refs?.map((e) => e) || [];
     return message;
   },
 };

@@ -62,7 +62,11 @@ export interface Node {
     | Date
     | undefined;
   /** The addresses of its pods (a CIDR), given at its first join. */
-  podSubnet?: string | undefined;
+  podSubnet?:
+    | string
+    | undefined;
+  /** The secrets and configs the node says it holds ("secret/NAME"), names only: those its pods use. */
+  holds: string[];
 }
 
 export interface Node_LabelsEntry {
@@ -632,6 +636,7 @@ function createBaseNode(): Node {
     cordoned: false,
     certificateExpiresAt: undefined,
     podSubnet: undefined,
+    holds: [],
   };
 }
 
@@ -678,6 +683,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.podSubnet !== undefined) {
       writer.uint32(114).string(message.podSubnet);
+    }
+    for (const v of message.holds) {
+      writer.uint32(122).string(v!);
     }
     return writer;
   },
@@ -810,6 +818,14 @@ export const Node: MessageFns<Node> = {
             message.podSubnet = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.holds.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -883,6 +899,9 @@ export const Node: MessageFns<Node> = {
         : isSet(object.pod_subnet)
         ? globalThis.String(object.pod_subnet)
         : undefined,
+      holds: globalThis.Array.isArray(object?.holds)
+        ? object.holds.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -936,6 +955,9 @@ export const Node: MessageFns<Node> = {
     if (message.podSubnet !== undefined) {
       obj.podSubnet = message.podSubnet;
     }
+    if (message.holds?.length) {
+      obj.holds = message.holds;
+    }
     return obj;
   },
 
@@ -966,6 +988,7 @@ export const Node: MessageFns<Node> = {
     message.cordoned = object.cordoned ?? false;
     message.certificateExpiresAt = object.certificateExpiresAt ?? undefined;
     message.podSubnet = object.podSubnet ?? undefined;
+    message.holds = object.holds?.map((e) => e) || [];
     return message;
   },
 };

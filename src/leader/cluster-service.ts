@@ -126,6 +126,8 @@ async function serveSync(
         }
         session = { name, sessionId: hello.sessionId, nodeId: registry.nodeId(name)! };
         const node = session.name;
+        // A new session starts from nothing held: the node says what it holds once it has taken what it is sent.
+        registry.setHolds(node, []);
         const unregister = hub.connect(node, {
           send: (pods) => {
             const parts = splitBySize(pods, (pod) => pod.specJson.length + 1024, ASSIGNMENT_PART_BYTES);
@@ -178,6 +180,7 @@ async function serveSync(
           .then(ack(sequence), ack(sequence));
       }
       if (message.servicesApplied) servicesApplied(session.name, message.servicesApplied.version);
+      if (message.keyedHeld) registry.setHolds(session.name, message.keyedHeld.refs);
       if (message.podRemoved) {
         const { sequence, podUid } = message.podRemoved;
         updates.submit({ kind: "removed", node: session.name, podUid }).then(ack(sequence), ack(sequence));

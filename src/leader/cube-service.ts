@@ -140,6 +140,7 @@ export function createCubeService(
         allocatedCpuMillis: allocation.get(node.name)?.cpuMillis ?? 0,
         allocatedMemoryBytes: allocation.get(node.name)?.memoryBytes ?? 0,
         certificateExpiresAt: ends.get(node.name),
+        holds: registry.holdsOf(node.name),
       }));
       // Nodes certified that wait for an admin's approval have not joined: what they would declare is not known yet.
       const waiting = identity
@@ -159,6 +160,7 @@ export function createCubeService(
           allocatedMemoryBytes: 0,
           cordoned: false,
           certificateExpiresAt: ends.get(name),
+          holds: [],
         }));
       return { nodes: [...joined, ...waiting].sort((a, b) => a.name.localeCompare(b.name)), caExpiresAt: identity.caExpiresAt, warnings: identity.warnings() };
     }),

@@ -52,6 +52,7 @@ export interface NodeRegistryOptions {
  * cut off comes back by joining again (and is sent its pods anew), never by a late heartbeat of its old session.
  */
 export class NodeRegistry {
+  private readonly holds = new Map<string, string[]>();
   private readonly nodes = new Map<string, LiveNode>();
 
   private constructor(
@@ -72,6 +73,15 @@ export class NodeRegistry {
 
   list(): NodeInfo[] {
     return [...this.nodes.values()].map(({ node: { nodeId: _nodeId, ...info } }) => info).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** What a node says it holds of secrets and configs (names only); kept in memory, told again at every session. */
+  setHolds(name: string, refs: string[]): void {
+    this.holds.set(name, refs);
+  }
+
+  holdsOf(name: string): string[] {
+    return this.holds.get(name) ?? [];
   }
 
   status(name: string): NodeStatus | undefined {

@@ -68,6 +68,7 @@ describe("contracts", () => {
               labels: { zone: "a" },
               cpuMillis: 2000,
               memoryBytes: 2 ** 33,
+              holds: [],
               allocatedCpuMillis: 500,
               allocatedMemoryBytes: 2 ** 28,
               cordoned: true,

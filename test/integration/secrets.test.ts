@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import * as grpc from "@grpc/grpc-js";
+import { CubeClient } from "../../src/gen/cube.js";
+import { grpcClientOptions } from "../../src/shared/grpc-client-options.js";
 import { KEYED_VOLUMES_DIR } from "../../src/agent/keyed/keyed-volume-host.js";
 import { containersWithLabels, dockerExec } from "../helpers/docker.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
@@ -83,9 +86,35 @@ describe("secrets and configs on real Docker", function () {
     }
     expect(await cluster.cubeOk("get", "secret/db-password")).to.match(/reader +\| 1\b/);
     expect(await cluster.cubeOk("get", "pod/reader")).to.include("Uses:     secret/db-password (revision 1)");
-    // The node that runs no pod using it holds nothing of it.
+    // The node that runs no pod using it holds nothing of it: no volume, and nothing in memory by what it reports.
     expect(volumesOf(nodes.idle)).to.deep.equal([]);
     expect(volumesOf(nodes.runs)).to.have.length(1);
+    expect(await cluster.cubeOk("get", `node/${nodes.idle}`)).to.include("Holds:       <no secret or config>\n");
+    await eventually("the node to say what it holds", async () =>
+      (await cluster.cubeOk("get", `node/${nodes.runs}`)).includes("Holds:       secret/db-password\n") ? true : undefined,
+    );
+    // Nor is its agent database, on either node.
+    for (const node of [nodes.runs, nodes.idle]) expect(readFileSync(join(cluster.dir.path, node, "agent.db")).includes(Buffer.from(password))).to.equal(false);
+  });
+
+  it("refuses a node's certificate that asks the leader for a secret", async () => {
+    const dir = join(cluster.dir.path, nodes.idle);
+    const credentials = grpc.credentials.createSsl(
+      readFileSync(join(dir, "trusted-ca.pem")),
+      readFileSync(join(dir, "node-key.pem")),
+      readFileSync(join(dir, "node.pem")),
+    );
+    // Even with the admin password, as a node with a shell could read it off a careless admin.
+    const client = new CubeClient(cluster.leaderAddress, credentials, {
+      ...grpcClientOptions(cluster.adminPassword()),
+      "grpc.ssl_target_name_override": "localhost", // a name the leader's certificate has (this client does not check Cube's own)
+    });
+    try {
+      const refusal = await new Promise<grpc.ServiceError | null>((resolve) => client.get({ type: "secret", name: "db-password" }, (error) => resolve(error)));
+      expect(`${grpc.status[refusal!.code]}: ${refusal!.details}`).to.equal("PERMISSION_DENIED: a node's certificate cannot call the admin API");
+    } finally {
+      client.close();
+    }
   });
 
   it("changes a mounted file within 5 s of a new value, and rolls out a deployment that uses it", async () => {
@@ -163,6 +192,9 @@ describe("secrets and configs on real Docker", function () {
     await cluster.cubeOk("delete", "pod/reader", "pod/waits");
     await cluster.cubeOk("delete", "deployment/web");
     await eventually("the node's volumes gone", async () => (volumesOf(nodes.runs).length === 0 ? true : undefined), 30_000);
+    await eventually("the node to hold nothing", async () =>
+      (await cluster.cubeOk("get", `node/${nodes.runs}`)).includes("Holds:       <no secret or config>\n") ? true : undefined,
+    );
     const mounted = readFileSync("/proc/self/mountinfo", "utf8").includes(join(cluster.dir.path, nodes.runs, KEYED_VOLUMES_DIR));
     expect(mounted).to.equal(false);
   });
