@@ -11,6 +11,9 @@ ensure_node_modules
 command -v protoc >/dev/null || apt_install protobuf-compiler
 # The multi-host tests record the traffic between hosts.
 command -v tcpdump >/dev/null || apt_install tcpdump
+# The private-registry tests run Docker's distribution, with htpasswd's bcrypt users.
+command -v docker-registry >/dev/null || apt_install docker-registry
+command -v htpasswd >/dev/null || apt_install apache2-utils
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
 say "build"

@@ -1,0 +1,78 @@
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { LocalCluster } from "../helpers/local-cluster.js";
+import { eventually } from "../helpers/processes.js";
+import { PrivateRegistry } from "../helpers/private-registry.js";
+
+const run = promisify(execFile);
+const SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
+
+// A private registry as users have one: TLS from a CA the engine trusts, users in htpasswd. Pods name a registry
+// secret in imagePullSecrets; no node is logged in.
+describe("images from a private registry, with imagePullSecrets", function () {
+  this.timeout(120_000);
+  const cluster = new LocalCluster(5);
+  let registry: PrivateRegistry;
+  let image: string;
+
+  const pod = (name: string, pullSecrets: string[]) => ({
+    type: "pod",
+    metadata: { name },
+    spec: {
+      terminationGracePeriodSeconds: 1,
+      restart: { initialBackoffSeconds: 1, maxBackoffSeconds: 2 },
+      containers: [{ name: "main", image, command: SERVE_FOREVER }],
+      ...(pullSecrets.length ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
+    },
+  });
+  const dropImage = () => run("docker", ["rmi", "-f", image]).catch(() => undefined);
+
+  before(async () => {
+    const { stdout } = await run("docker", ["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
+    registry = await PrivateRegistry.start(join(cluster.dir.path, "registry"), stdout.trim());
+    image = await registry.push("cube-test/busybox:latest", `team/private-${Math.random().toString(36).slice(2, 7)}:1`);
+    await cluster.startLeader(`r${Math.random().toString(36).slice(2, 7)}`);
+    await eventually("a Ready node", async () => ((await cluster.nodes()).some((n) => n.status === "Ready") ? true : undefined));
+  });
+  after(async () => {
+    await cluster.stop();
+    await registry?.stop();
+    await dropImage();
+  });
+
+  it("refuses the pull without credentials, with the registry's words (ErrImagePull, then its back-off)", async () => {
+    await dropImage();
+    await cluster.apply("anonymous", [pod("anonymous", [])]);
+    const failed = await cluster.waitForPodStatus("anonymous", "ErrImagePull");
+    expect(failed.message)
+      .to.include(registry.address)
+      .and.to.match(/no basic auth credentials|unauthorized|authentication required/);
+    await cluster.waitForPodStatus("anonymous", "ImagePullBackOff");
+    await cluster.cubeOk("delete", "pod/anonymous");
+  });
+
+  it("refuses it with a wrong password, with the registry's words", async () => {
+    await cluster.apply("wrong", [
+      { type: "secret", metadata: { name: "wrong-login" }, registry: { server: registry.address, username: registry.username, password: "not-the-password" } },
+      pod("wrong", ["wrong-login"]),
+    ]);
+    const failed = await cluster.waitForPodStatus("wrong", "ErrImagePull");
+    expect(failed.message).to.match(/unauthorized|authentication required/);
+    await cluster.cubeOk("delete", "pod/wrong");
+  });
+
+  it("pulls with the right credentials from a registry secret (made with cube create secret), for that pod only", async () => {
+    const created = await cluster.cube(
+      ["create", "secret", "registry-login", "--registry-server", registry.address, "--username", registry.username, "--password-stdin"],
+      undefined,
+      `${registry.password}\n`,
+    );
+    expect(created.stdout, created.stderr).to.equal("secret/registry-login created\n");
+    await cluster.apply("private", [pod("private", ["registry-login"])]);
+    const running = await cluster.waitForPodStatus("private", "Running", 60_000);
+    expect(running.events.map((e) => e.reason)).to.include("Pulled");
+    expect(await cluster.cubeOk("get", "secret/registry-login", "-o", "yaml")).to.not.include(registry.password);
+  });
+});
