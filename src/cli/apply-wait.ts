@@ -11,11 +11,11 @@ const FAILED_PHASES = new Set(["Failed", "CrashLoopBackOff", "ErrImagePull", "Im
 /**
  * Pure: a resource as the leader lists it in, whether `apply --wait` is done with it out. A pod is done once Running
  * with every container ready; a deployment once the rollout of the revision it had when the wait began completed,
- * failed once that rollout failed or was rolled back; a service at once (its address and rules need no wait, and it
- * may select no pod yet).
+ * failed once that rollout failed or was rolled back; a service, secret or config at once (nothing runs for them: a
+ * service may select no pod yet, a secret reaches nodes with the pods that use it).
  */
 export function waitState(item: ResourceSummary, revisionAtStart: number | undefined): WaitState {
-  if (item.type === "service") return { done: "ready" };
+  if (item.type === "service" || item.type === "secret" || item.type === "config") return { done: "ready" };
   if (item.type === "deployment") {
     const d = item.deployment!;
     const rollout = d.rollout!;

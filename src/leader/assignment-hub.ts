@@ -132,8 +132,12 @@ export class AssignmentHub {
         await pauseIfSliceUsed();
         try {
           const pods = (await this.source.desiredFor(node)).map((pod) => (pod.deleting && this.cluster.holds(pod.name) ? { ...pod, deleting: false } : pod));
-          // A stream that ended or was replaced meanwhile gets nothing: a new one is sent everything by its own turn.
-          const keyed = await this.keyedUpdate(node, pods, stream);
+          // A stream that ended or was replaced meanwhile gets nothing: a new one is sent everything by its own turn. Values
+          // that cannot be read (a key file replaced) hold back no pod: those pods wait as their values are missing.
+          const keyed = await this.keyedUpdate(node, pods, stream).catch((error: Error) => {
+            this.log.error(`cannot send node ${node} the secrets and configs its pods use: ${error.message}`);
+            return undefined;
+          });
           if (this.streams.get(node) !== stream) continue;
           if (keyed) stream.sendKeyed(keyed);
           stream.send(pods);

@@ -33,6 +33,8 @@ describe("apply --wait", () => {
     ["a pod whose image cannot be pulled: failed", pod("ErrImagePull", 0), undefined, { done: "failed", why: "ErrImagePull" }],
     ["a crash-looping pod: failed", pod("CrashLoopBackOff", 0), undefined, { done: "failed", why: "CrashLoopBackOff" }],
     ["a service, even with no endpoint yet: nothing to wait for", { ...pod("0 endpoints"), type: "service" }, undefined, { done: "ready" }],
+    ["a secret: nothing to wait for", { ...pod("Opaque, 1 key"), type: "secret" }, undefined, { done: "ready" }],
+    ["a config: nothing to wait for", { ...pod(""), type: "config" }, undefined, { done: "ready" }],
     ["a deployment whose rollout completed: ready", deployment({ state: "Complete" }), 2, { done: "ready" }],
     ["a deployment rolling out: waiting", deployment({}, 1), 2, { done: false, what: "1/3 available, 3 up to date" }],
     [

@@ -141,6 +141,73 @@ describe("AssignmentHub", () => {
     expect(second.networks).to.deep.equal(["all: n1 n2 n3", "changes: n2 n3", "changes: ; gone: n2"]);
   });
 
+  it("sends a node the secrets and configs its running pods use, before its pods: only what changed, and drops what no pod uses", async () => {
+    const value = (kind: "secret" | "config", name: string, contentId: string): KeyedValues => ({
+      kind,
+      name,
+      revision: 1,
+      contentId,
+      secretType: "",
+      data: new Map([["k", Buffer.from("v")]]),
+    });
+    stored.set("secret/db", value("secret", "db", "a"));
+    stored.set("config/app", value("config", "app", "b"));
+    stored.set("secret/other", value("secret", "other", "c"));
+    const usesDb = desired("web", { containers: [{ name: "app", image: "app:1", env: { P: { secretKeyRef: { name: "db", key: "k" } } } }] });
+    const usesApp = desired("cache", { containers: [{ name: "app", image: "app:1", env: {} }], volumes: [{ name: "c", config: { name: "app" } }] });
+    placed.set("n1", [usesDb]);
+    placed.set("n2", []);
+    const order: string[] = [];
+    const first = recordingStream();
+    const second = recordingStream();
+    hub.connect("n1", {
+      ...first,
+      sendKeyed: (update) => (order.push("keyed"), first.sendKeyed(update)),
+      send: (pods) => (order.push("pods"), first.send(pods)),
+    });
+    hub.connect("n2", second);
+    await turn();
+    hub.keyedChanged(); // nothing changed for either node: nothing sent
+    await turn();
+    stored.set("secret/db", value("secret", "db", "a2"));
+    stored.set("secret/other", value("secret", "other", "c2"));
+    hub.keyedChanged();
+    await turn();
+    placed.set("n1", [{ ...usesDb, deleting: true }, usesApp]);
+    hub.notify("n1");
+    await turn();
+    expect(first.keyed).to.deep.equal(["all: secret/db@a", "changes: secret/db@a2", "changes: config/app@b; gone: secret/db"]);
+    expect(second.keyed).to.deep.equal(["all: "]);
+    expect(order.slice(0, 2)).to.deep.equal(["keyed", "pods"]);
+  });
+
+  it("sends a node its pods even when the values they use cannot be read (they wait as missing), and says why", async () => {
+    placed.set("n1", [desired("web", { containers: [{ name: "app", image: "app:1", env: { P: { secretKeyRef: { name: "db", key: "k" } } } }] })]);
+    hub = new AssignmentHub(
+      { desiredFor: async (node) => placed.get(node) ?? [] },
+      log,
+      {
+        network: () => ({ clusterCidr: "10.42.0.0/16", backend: "vxlan", peers: [] }),
+        names: () => [],
+        services: () => ({ version: 1, complete: true, services: [], removed: [] }),
+        holds: () => false,
+      },
+      {
+        currentIds: async () => ({ "secret/db": "a" }),
+        values: async () => {
+          throw new Error("secret/db: its sealed value does not open (altered, or sealed for another secret)");
+        },
+      },
+    );
+    const stream = recordingStream();
+    hub.connect("n1", stream);
+    await turn();
+    expect([stream.sent, stream.keyed]).to.deep.equal([[["web"]], []]);
+    expect(
+      log.lines.some((line) => line.includes("cannot send node n1 the secrets and configs its pods use: secret/db: its sealed value does not open")),
+    ).to.equal(true);
+  });
+
   it("sends a node that connects the pods placed on it, read from the source", async () => {
     const stream = recordingStream();
     hub.connect("n1", stream);
