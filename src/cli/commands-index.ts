@@ -4,6 +4,7 @@ import type { Command } from "@oclif/core";
 import Complete from "./commands/__complete.js";
 import Apply from "./commands/apply.js";
 import Completion from "./commands/completion.js";
+import Convert from "./commands/convert.js";
 import Cordon from "./commands/cordon.js";
 import CreateConfig from "./commands/create/config.js";
 import CreateSecret from "./commands/create/secret.js";
@@ -34,6 +35,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   __complete: Complete,
   apply: Apply,
   completion: Completion,
+  convert: Convert,
   cordon: Cordon,
   "create:config": CreateConfig,
   "create:secret": CreateSecret,

@@ -7,6 +7,7 @@ import { UsageError } from "./resource-ref.js";
 export const manifestFlags = {
   filename: Flags.string({ char: "f", description: "a manifest (YAML or JSON), a directory of them, or - for standard input", multiple: true }),
   recursive: Flags.boolean({ char: "R", description: "with -f DIR, read the manifests of its subdirectories too", default: false }),
+  project: Flags.string({ char: "p", description: "a Compose file's application name (default: its folder's name, as docker compose)" }),
 };
 
 /** The manifest paths given as `-f` and as arguments; at least one. */

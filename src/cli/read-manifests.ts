@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { extname, join } from "node:path";
-import { parseAllDocuments } from "yaml";
+import { basename, dirname, extname, join, resolve } from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { composeResources, resourceName } from "./compose/compose-resources.js";
+import { isComposeDocument, readCompose } from "./compose/read-compose.js";
 import { validateManifest, type ManifestEntry } from "../shared/manifest.js";
 import { UsageError } from "./resource-ref.js";
 
@@ -10,8 +13,39 @@ const MANIFEST_EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
 /** The resources of every manifest named, in order, validated; the leader gets them as one JSON list. */
 export interface ReadManifests {
   entries: ManifestEntry[];
-  /** The resources exactly as written, in the order of `entries`. */
+  /** The resources exactly as written (a Compose file's as Cube's), in the order of `entries`. */
   documents: unknown[];
+  /** What was said while reading (a Compose file's fields Cube does not read, variables not set). */
+  warnings: string[];
+}
+
+/** A Compose file's resources: its services as Cube's, named for `project` (default: the file's folder, as docker compose). */
+function composeFileResources(
+  text: string,
+  source: string,
+  path: string,
+  project: string | undefined,
+): { resources: unknown[]; problems: string[]; warnings: string[] } {
+  const folder = dirname(resolve(path));
+  let dotenv: Record<string, string> = {};
+  try {
+    dotenv = parseDotenv(readFileSync(join(folder, ".env")));
+  } catch {
+    // no .env: the environment alone
+  }
+  const read = readCompose(text, source, (name) => process.env[name] ?? dotenv[name]);
+  if (!read.file) return { resources: [], problems: read.problems, warnings: read.warnings };
+  const translated = composeResources(read.file, resourceName(project ?? basename(folder)));
+  return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings] };
+}
+
+/** Whether a file's text is a Compose file (a top-level `services` map): decided by content, whatever its name. */
+function isComposeText(text: string): boolean {
+  try {
+    return isComposeDocument(parseYaml(text, { merge: true }));
+  } catch {
+    return false;
+  }
 }
 
 /** The manifest files that `-f PATH` names: the file itself, or a directory's manifests (recursively with `-R`), sorted. */
@@ -80,8 +114,9 @@ function jsonSyntaxError(text: string): { line: number; column: number; message:
 }
 
 /** Reads and validates every manifest of `paths` (files, directories, `-` for standard input); one UsageError lists every problem. */
-export function readManifests(paths: string[], recursive: boolean): ReadManifests {
+export function readManifests(paths: string[], recursive: boolean, project?: string): ReadManifests {
   const problems: string[] = [];
+  const warnings: string[] = [];
   const documents: unknown[] = [];
   const origins: { source: string; index: number }[] = [];
   for (const file of paths.flatMap((path) => manifestFiles(path, recursive))) {
@@ -92,8 +127,12 @@ export function readManifests(paths: string[], recursive: boolean): ReadManifest
     } catch (error) {
       throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    const parsed = parseManifestText(text, source);
+    const compose = file !== "-" && isComposeText(text);
+    const parsed: { resources: unknown[]; problems: string[]; warnings?: string[] } = compose
+      ? composeFileResources(text, source, file, project)
+      : parseManifestText(text, source);
     problems.push(...parsed.problems);
+    warnings.push(...(parsed.warnings ?? []));
     parsed.resources.forEach((resource, index) => {
       documents.push(resource);
       origins.push({ source, index });
@@ -114,5 +153,5 @@ export function readManifests(paths: string[], recursive: boolean): ReadManifest
     });
     throw new UsageError(`invalid manifest:\n${located.map((p) => `  ${p}`).join("\n")}`);
   }
-  return { entries: validation.entries, documents };
+  return { entries: validation.entries, documents, warnings };
 }

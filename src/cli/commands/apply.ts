@@ -29,7 +29,12 @@ export default class Apply extends CubeCommand {
     const timeoutMs = parseDuration(flags.timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout: "${flags.timeout}" is not a duration (e.g. 90s, 5m)`);
     // Checked here for a quick answer with the file's own lines; the leader checks again (the CLI is not its only client).
-    const { documents } = (await import("../read-manifests.js")).readManifests(manifestPaths(args.file, flags.filename), flags.recursive);
+    const { documents, warnings } = (await import("../read-manifests.js")).readManifests(
+      manifestPaths(args.file, flags.filename),
+      flags.recursive,
+      flags.project,
+    );
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     const dryRun = flags["dry-run"];
     if (dryRun && flags.wait) throw new UsageError("--dry-run changes nothing: there is nothing to --wait for");
     const leader = await this.leader();

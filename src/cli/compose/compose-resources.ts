@@ -1,0 +1,265 @@
+import { parse as parseShellWords } from "shell-quote";
+import type { ComposeFile } from "./read-compose.js";
+
+/** The label that keeps an application's resources together: `cube list -l cube.dev/app=NAME`, `delete -f`, `--prune`. */
+export const APP_LABEL = "cube.dev/app";
+/** The Compose service a resource comes from. */
+export const SERVICE_LABEL = "cube.dev/service";
+
+/** The fields of a service Cube reads; every other one is named in a warning (`x-` extensions are dropped before). */
+const READ = new Set([
+  "image",
+  "build",
+  "command",
+  "entrypoint",
+  "environment",
+  "deploy",
+  "restart",
+  "hostname",
+  "stop_grace_period",
+  "healthcheck",
+  "ports",
+  "expose",
+  "networks",
+]);
+const READ_IN_DEPLOY = new Set(["replicas", "restart_policy"]);
+
+type Service = Record<string, unknown>;
+
+/** A Compose duration, Go's syntax ("1m30s", "10s", "500ms", "1h"), in milliseconds; undefined when it is not one. */
+export function composeDuration(text: string): number | undefined {
+  const units: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (!/^(\d+(\.\d+)?(us|ms|s|m|h))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, amount, , unit] of text.matchAll(/(\d+(\.\d+)?)(us|ms|s|m|h)/g)) total += Number(amount) * units[unit];
+  return total;
+}
+
+/** Cube's names are DNS labels: a Compose name in lowercase, "_" and "." as "-". */
+export function resourceName(composeName: string): string {
+  return composeName.toLowerCase().replace(/[_.]/g, "-");
+}
+
+/**
+ * A Compose file's services as Cube resources, kept together by the application's label: a deployment per service
+ * (named after it, so `db` resolves to its ready replicas, on any port, as under Compose), and, for a service that
+ * publishes or exposes ports, a service of the same name (a virtual IP balanced over them). What Cube does not read is
+ * named, with its line, in one warning; what it cannot do is a problem.
+ */
+export function composeResources(file: ComposeFile, project: string): { resources: object[]; warnings: string[]; problems: string[] } {
+  const resources: object[] = [];
+  const problems: string[] = [];
+  const ignored: string[] = [];
+  const withNetworks = Object.keys(file.services).find((name) => file.services[name].networks !== undefined);
+  if (Object.keys(file.networks).length > 0 || withNetworks) {
+    const at = Object.keys(file.networks).length > 0 ? file.at(["networks"]) : file.at(["services", withNetworks!, "networks"]);
+    ignored.push(`${at}: networks (Cube has one flat network: every service reaches every other)`);
+  }
+  for (const [composeName, service] of Object.entries(file.services)) {
+    const name = resourceName(composeName);
+    const at = (...path: (string | number)[]) => file.at(["services", composeName, ...path]);
+    const problem = (path: (string | number)[], message: string) => problems.push(`${at(...path)}: ${message}`);
+    for (const key of Object.keys(service)) if (!READ.has(key)) ignored.push(`${at(key)}: ${key}`);
+    const deploy = (service.deploy ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(deploy)) if (!READ_IN_DEPLOY.has(key)) ignored.push(`${at("deploy", key)}: deploy.${key}`);
+    if (service.image === undefined) {
+      problem(
+        [],
+        service.build === undefined
+          ? "no image: give one"
+          : "build without image: Cube runs images, it does not build them (build and push the image, then set image)",
+      );
+      continue;
+    }
+    const labels = { [APP_LABEL]: project, [SERVICE_LABEL]: name };
+    const container: Record<string, unknown> = { name, image: service.image };
+    const words = (key: "command" | "entrypoint") => {
+      const value = service[key];
+      if (value === undefined || value === null) return undefined;
+      if (Array.isArray(value)) return value.map(String);
+      const parsed = parseShellWords(String(value), (variable) => `$${variable}`);
+      if (parsed.some((word) => typeof word !== "string")) {
+        problem([key], `shell operators are not run (no shell reads ${key}): write ["sh", "-c", "..."]`);
+        return undefined;
+      }
+      return parsed as string[];
+    };
+    const entrypoint = words("entrypoint");
+    const command = words("command");
+    // Compose's entrypoint replaces the image's ENTRYPOINT, its command the CMD: Cube's (Kubernetes') command and args.
+    if (entrypoint) container.command = entrypoint;
+    if (command) container.args = command;
+    const env = environmentOf(service.environment, (message) => problem(["environment"], message));
+    if (Object.keys(env).length > 0) container.env = env;
+    const ports = portsOf(service, (path, message) => problem(path, message));
+    if (ports.container.length > 0) container.ports = ports.container;
+    const probe = probeOf(service.healthcheck, (key, message) => problem(["healthcheck", key], message));
+    if (probe) Object.assign(container, { readinessProbe: probe, livenessProbe: probe });
+    const spec: Record<string, unknown> = { containers: [container] };
+    const restart = restartPolicy(service, (path, message) => problem(path, message));
+    if (restart) spec.restartPolicy = restart;
+    if (typeof service.hostname === "string") spec.hostname = service.hostname;
+    if (service.stop_grace_period !== undefined) {
+      const ms = composeDuration(String(service.stop_grace_period));
+      if (ms === undefined) problem(["stop_grace_period"], `${JSON.stringify(service.stop_grace_period)} is not a duration (e.g. 10s, 1m30s)`);
+      else spec.terminationGracePeriodSeconds = Math.ceil(ms / 1000);
+    }
+    const replicas = deploy.replicas ?? 1;
+    if (!Number.isInteger(replicas)) problem(["deploy", "replicas"], "must be a whole number");
+    resources.push({
+      type: "deployment",
+      metadata: { name, labels },
+      spec: { replicas, template: { metadata: { labels }, spec } },
+    });
+    if (ports.service.length > 0) {
+      const published = ports.service.some((p) => p.nodePort !== undefined);
+      resources.push({
+        type: "service",
+        metadata: { name, labels },
+        spec: { ...(published ? { type: "NodePort" } : {}), selector: labels, ports: ports.service },
+      });
+    }
+  }
+  const warnings = ignored.length === 0 ? [] : [`not read by Cube (it runs the rest without them):\n${ignored.map((line) => `  ${line}`).join("\n")}`];
+  return { resources, warnings, problems };
+}
+
+/** `environment` as a map, or a list of KEY=VALUE (a bare KEY takes the caller's value, and is left out when unset). */
+function environmentOf(value: unknown, problem: (message: string) => void): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (Array.isArray(value)) {
+    const env: Record<string, string> = {};
+    for (const item of value.map(String)) {
+      const equals = item.indexOf("=");
+      if (equals === -1) {
+        const inherited = process.env[item];
+        if (inherited !== undefined) env[item] = inherited;
+      } else env[item.slice(0, equals)] = item.slice(equals + 1);
+    }
+    return env;
+  }
+  if (typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, v === null ? "" : String(v)]));
+  problem("must be a map or a list of KEY=VALUE");
+  return {};
+}
+
+interface ServicePort {
+  name: string;
+  port: number;
+  targetPort: number;
+  protocol: "tcp" | "udp";
+  nodePort?: number;
+}
+
+/**
+ * `ports` (short "[IP:][PUBLISHED:]TARGET[/PROTO]", ranges, or long {target, published, protocol}) and `expose`: the
+ * container's ports, and the service's (published ones as node ports: answered on every node, as Swarm's mesh does).
+ */
+function portsOf(service: Service, problem: (path: (string | number)[], message: string) => void) {
+  const container: { containerPort: number; protocol: "tcp" | "udp" }[] = [];
+  const ports: ServicePort[] = [];
+  const add = (target: number, protocol: "tcp" | "udp", published?: number) => {
+    if (!container.some((p) => p.containerPort === target && p.protocol === protocol)) container.push({ containerPort: target, protocol });
+    if (ports.some((p) => p.port === (published ?? target) && p.protocol === protocol)) return;
+    ports.push({
+      name: `${protocol}-${published ?? target}`,
+      port: published ?? target,
+      targetPort: target,
+      protocol,
+      ...(published ? { nodePort: published } : {}),
+    });
+  };
+  for (const [index, entry] of ((service.ports as unknown[]) ?? []).entries()) {
+    if (typeof entry === "object" && entry !== null) {
+      const { target, published, protocol = "tcp" } = entry as { target?: unknown; published?: unknown; protocol?: string };
+      if (typeof target !== "number") problem(["ports", index, "target"], "must be a port number");
+      else add(target, protocol === "udp" ? "udp" : "tcp", published === undefined ? undefined : Number(published));
+      continue;
+    }
+    const match = shortPort(String(entry));
+    if (!match) {
+      problem(["ports", index], `"${entry}" is not a port: [IP:][PUBLISHED:]TARGET[/tcp|udp], ranges as 8000-8010`);
+      continue;
+    }
+    const [, publishedFirst, publishedLast, targetFirst, targetLast, protocol = "tcp"] = match;
+    const count = Number(targetLast ?? targetFirst) - Number(targetFirst) + 1;
+    if (publishedFirst && Number(publishedLast ?? publishedFirst) - Number(publishedFirst) + 1 !== count) {
+      problem(["ports", index], `"${entry}": the published range and the target range differ in length`);
+      continue;
+    }
+    for (let i = 0; i < count; i++)
+      add(Number(targetFirst) + i, protocol as "tcp" | "udp", publishedFirst === undefined ? undefined : Number(publishedFirst) + i);
+  }
+  for (const [index, entry] of ((service.expose as unknown[]) ?? []).entries()) {
+    const match = /^(\d+)(?:\/(tcp|udp))?$/.exec(String(entry));
+    if (!match) problem(["expose", index], `"${entry}" is not a port`);
+    else add(Number(match[1]), (match[2] ?? "tcp") as "tcp" | "udp");
+  }
+  return { container, service: ports };
+}
+
+/** The parts of a short port ("[IP:][PUBLISHED[-LAST]:]TARGET[-LAST][/PROTO]", IPv6 in brackets); undefined when it is not one. */
+function shortPort(text: string): (string | undefined)[] | undefined {
+  const [spec, protocol, extra] = text.split("/");
+  if (extra !== undefined || (protocol !== undefined && protocol !== "tcp" && protocol !== "udp")) return undefined;
+  const withoutHost = spec.replace(/^(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):/, "");
+  const parts = withoutHost.split(":");
+  if (parts.length > 2) return undefined;
+  const range = /^(\d+)(?:-(\d+))?$/;
+  const target = range.exec(parts.at(-1)!);
+  const published = parts.length === 2 && parts[0] !== "" ? range.exec(parts[0]) : undefined;
+  if (!target || published === null) return undefined;
+  return [text, published?.[1], published?.[2], target[1], target[2], protocol];
+}
+
+/** A `healthcheck` as a probe (readiness and liveness alike); none when absent or disabled. */
+function probeOf(value: unknown, problem: (key: string, message: string) => void): object | undefined {
+  if (value === undefined || value === null) return undefined;
+  const check = value as { test?: unknown; interval?: unknown; timeout?: unknown; retries?: unknown; start_period?: unknown; disable?: unknown };
+  if (check.disable === true) return undefined;
+  const test = typeof check.test === "string" ? ["CMD-SHELL", check.test] : (check.test as unknown[] | undefined);
+  if (!Array.isArray(test) || test.length === 0) {
+    problem("test", 'must be a command: ["CMD", ...], ["CMD-SHELL", "..."] or a string');
+    return undefined;
+  }
+  if (test[0] === "NONE") return undefined;
+  const command = test[0] === "CMD" ? test.slice(1).map(String) : test[0] === "CMD-SHELL" ? ["sh", "-c", test.slice(1).join(" ")] : undefined;
+  if (!command || command.length === 0) {
+    problem("test", `must start with CMD, CMD-SHELL or NONE, not ${JSON.stringify(test[0])}`);
+    return undefined;
+  }
+  const seconds = (key: "interval" | "timeout" | "start_period", fallback: number) => {
+    const text = check[key];
+    if (text === undefined) return fallback;
+    const ms = composeDuration(String(text));
+    if (ms === undefined) {
+      problem(key, `${JSON.stringify(text)} is not a duration (e.g. 10s, 1m30s)`);
+      return fallback;
+    }
+    return Math.max(1, Math.round(ms / 1000));
+  };
+  // Compose's defaults: every 30 s, 30 s to answer, 3 retries.
+  return {
+    exec: { command },
+    periodSeconds: seconds("interval", 30),
+    timeoutSeconds: seconds("timeout", 30),
+    failureThreshold: typeof check.retries === "number" ? check.retries : 3,
+    ...(check.start_period === undefined ? {} : { initialDelaySeconds: seconds("start_period", 0) }),
+  };
+}
+
+/** `restart` ("no", always, on-failure, unless-stopped) or deploy.restart_policy.condition (none, on-failure, any). */
+function restartPolicy(service: Service, problem: (path: (string | number)[], message: string) => void): string | undefined {
+  const condition = ((service.deploy as { restart_policy?: { condition?: unknown } } | undefined)?.restart_policy?.condition ?? undefined) as
+    string | undefined;
+  if (condition !== undefined) {
+    const policy = { none: "Never", "on-failure": "OnFailure", any: "Always" }[condition];
+    if (!policy) problem(["deploy", "restart_policy", "condition"], "must be none, on-failure or any");
+    return policy;
+  }
+  if (service.restart === undefined) return undefined;
+  const restart = String(service.restart).split(":")[0];
+  const policy = { no: "Never", always: "Always", "on-failure": "OnFailure", "unless-stopped": "Always" }[restart];
+  if (!policy) problem(["restart"], 'must be "no", always, on-failure or unless-stopped');
+  return policy;
+}

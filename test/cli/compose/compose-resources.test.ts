@@ -1,0 +1,177 @@
+import { expect } from "chai";
+import { composeDuration, composeResources } from "../../../src/cli/compose/compose-resources.js";
+import { isComposeDocument, readCompose } from "../../../src/cli/compose/read-compose.js";
+
+const env: Record<string, string> = { TAG: "2.1", DB_USER: "app" };
+
+/** A Compose text as resources: each deployment's and service's spec in short, and the warnings and problems. */
+function convert(text: string) {
+  const read = readCompose(text, "compose.yaml", (name) => env[name]);
+  if (!read.file) return { problems: read.problems, warnings: read.warnings, resources: [] as Record<string, any>[] };
+  const out = composeResources(read.file, "shop");
+  return { problems: out.problems, warnings: [...read.warnings, ...out.warnings], resources: out.resources as Record<string, any>[] };
+}
+const container = (resources: Record<string, any>[], name: string) =>
+  resources.find((r) => r.type === "deployment" && r.metadata.name === name)!.spec.template.spec.containers[0];
+
+describe("Compose files as Cube resources", () => {
+  it("is told by content: a top-level services map, and no Cube type", () => {
+    expect([isComposeDocument({ services: {} }), isComposeDocument({ type: "pod", services: {} }), isComposeDocument({ services: [] })]).to.deep.equal([
+      true,
+      false,
+      false,
+    ]);
+  });
+
+  it("makes a deployment per service, named after it, kept together by the application's labels", () => {
+    const { resources, problems, warnings } = convert("services:\n  web_app:\n    image: nginx:${TAG}\n    deploy: {replicas: 3}\n");
+    expect([problems, warnings]).to.deep.equal([[], []]);
+    expect(resources).to.deep.equal([
+      {
+        type: "deployment",
+        metadata: { name: "web-app", labels: { "cube.dev/app": "shop", "cube.dev/service": "web-app" } },
+        spec: {
+          replicas: 3,
+          template: {
+            metadata: { labels: { "cube.dev/app": "shop", "cube.dev/service": "web-app" } },
+            spec: { containers: [{ name: "web-app", image: "nginx:2.1" }] },
+          },
+        },
+      },
+    ]);
+  });
+
+  it("reads command and entrypoint as a list or shell words, environment as a map or a list", () => {
+    const { resources } = convert(
+      [
+        "services:",
+        "  api:",
+        "    image: api",
+        "    entrypoint: /bin/app --config '/etc/app config.yml'",
+        '    command: ["serve", "--port", "8080"]',
+        "    environment: [MODE=prod, USER=$DB_USER, EMPTY=]",
+        "  worker:",
+        "    image: worker",
+        "    environment: {LEVEL: 3, FLAG: null}",
+      ].join("\n"),
+    );
+    expect(container(resources, "api")).to.deep.include({
+      command: ["/bin/app", "--config", "/etc/app config.yml"],
+      args: ["serve", "--port", "8080"],
+      env: { MODE: "prod", USER: "app", EMPTY: "" },
+    });
+    expect(container(resources, "worker").env).to.deep.equal({ LEVEL: "3", FLAG: "" });
+  });
+
+  it("publishes ports as node ports of a service named after it, exposes the others on its virtual IP", () => {
+    const { resources, problems } = convert(
+      [
+        "services:",
+        "  web:",
+        "    image: web",
+        '    ports: ["8080:80", "9000-9001:9000-9001/udp", {target: 443, published: 8443}, "3000"]',
+        '    expose: ["9090"]',
+      ].join("\n"),
+    );
+    expect(problems).to.deep.equal([]);
+    const service = resources.find((r) => r.type === "service")!;
+    expect(service.spec.type).to.equal("NodePort");
+    expect(
+      service.spec.ports.map((p: Record<string, unknown>) => `${p.port}→${p.targetPort}/${p.protocol}${p.nodePort ? ` node ${p.nodePort}` : ""}`),
+    ).to.deep.equal([
+      "8080→80/tcp node 8080",
+      "9000→9000/udp node 9000",
+      "9001→9001/udp node 9001",
+      "8443→443/tcp node 8443",
+      "3000→3000/tcp",
+      "9090→9090/tcp",
+    ]);
+    expect(container(resources, "web").ports.map((p: Record<string, unknown>) => `${p.containerPort}/${p.protocol}`)).to.deep.equal([
+      "80/tcp",
+      "9000/udp",
+      "9001/udp",
+      "443/tcp",
+      "3000/tcp",
+      "9090/tcp",
+    ]);
+  });
+
+  it("reads healthcheck as readiness and liveness probes, restart as the restart policy, stop_grace_period in Go's durations", () => {
+    const { resources } = convert(
+      [
+        "services:",
+        "  db:",
+        "    image: postgres",
+        "    restart: unless-stopped",
+        "    stop_grace_period: 1m30s",
+        "    healthcheck: {test: pg_isready -U app, interval: 5s, timeout: 2s, retries: 5, start_period: 10s}",
+        "  once:",
+        "    image: job",
+        '    restart: "no"',
+        '    healthcheck: {test: ["NONE"]}',
+      ].join("\n"),
+    );
+    const db = resources.find((r) => r.metadata.name === "db")!.spec.template.spec;
+    const probe = { exec: { command: ["sh", "-c", "pg_isready -U app"] }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 5, initialDelaySeconds: 10 };
+    expect(db).to.deep.include({ restartPolicy: "Always", terminationGracePeriodSeconds: 90 });
+    expect(db.containers[0]).to.deep.include({ readinessProbe: probe, livenessProbe: probe });
+    const once = resources.find((r) => r.metadata.name === "once")!.spec.template.spec;
+    expect([once.restartPolicy, once.containers[0].readinessProbe]).to.deep.equal(["Never", undefined]);
+    expect([composeDuration("1h2m3s"), composeDuration("500ms"), composeDuration("10"), composeDuration("5 s")]).to.deep.equal([
+      3_723_000,
+      500,
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("resolves anchors, merge keys and extends; drops x- extensions", () => {
+    const { resources, warnings } = convert(
+      [
+        "x-common: &common",
+        "  image: base:1",
+        "  environment: {A: a}",
+        "services:",
+        "  one:",
+        "    <<: *common",
+        "    environment: {B: b}",
+        "  base:",
+        "    image: base:2",
+        "    environment: {C: c}",
+        "  two:",
+        "    extends: base",
+        "    environment: {D: d}",
+      ].join("\n"),
+    );
+    expect(warnings).to.deep.equal([]);
+    expect([container(resources, "one"), container(resources, "two")].map((c) => [c.image, c.env])).to.deep.equal([
+      ["base:1", { B: "b" }],
+      ["base:2", { C: "c", D: "d" }],
+    ]);
+  });
+
+  it("names every field it does not read, with its line, in one warning; says a variable not set", () => {
+    const { warnings, problems } = convert(
+      ["services:", "  web:", "    image: web:$NOPE", "    user: '1000'", "    deploy:", "      mode: global", "    networks: [front]"].join("\n"),
+    );
+    expect(problems).to.deep.equal([]);
+    expect(warnings).to.deep.equal([
+      'compose.yaml: the "NOPE" variable is not set: it is read as an empty string',
+      "not read by Cube (it runs the rest without them):\n  compose.yaml:7: networks (Cube has one flat network: every service reaches every other)\n  compose.yaml:4: user\n  compose.yaml:6: deploy.mode",
+    ]);
+  });
+
+  it("refuses what it cannot run, with the file and line: build without image, shell operators, bad ports, YAML errors", () => {
+    expect(convert(["services:", "  app:", "    build: ."].join("\n")).problems).to.deep.equal([
+      "compose.yaml:2: build without image: Cube runs images, it does not build them (build and push the image, then set image)",
+    ]);
+    expect(convert(["services:", "  app:", "    image: a", "    command: make && run"].join("\n")).problems).to.deep.equal([
+      'compose.yaml:4: shell operators are not run (no shell reads command): write ["sh", "-c", "..."]',
+    ]);
+    expect(convert(["services:", "  app:", "    image: a", '    ports: ["80:80:80:80"]'].join("\n")).problems).to.deep.equal([
+      'compose.yaml:4: "80:80:80:80" is not a port: [IP:][PUBLISHED:]TARGET[/tcp|udp], ranges as 8000-8010',
+    ]);
+    expect(convert("services:\n  app: {image: a\n").problems[0]).to.match(/^compose\.yaml:\d+:\d+: /);
+    expect(convert("services:\n  app:\n    image: ${X:?set X}\n").problems).to.deep.equal(["compose.yaml:3: required variable X is missing a value: set X"]);
+  });
+});
