@@ -1,6 +1,7 @@
 import type { ContainerIdentity } from "./container-labels.js";
 import type { LogLine, OutputStream } from "./log-lines.js";
 import type { RegistryAuth } from "./keyed/registry-auth.js";
+import type { ContainerSpec } from "../shared/domain.js";
 
 /** A container as the node sees it in its engine, with Cube's labels decoded. */
 export interface ObservedContainer extends ContainerIdentity {
@@ -52,6 +53,8 @@ export interface CreateContainerOptions {
   mounts?: { type: "volume" | "bind"; source: string; target: string; readOnly: boolean }[];
   /** Limits Docker enforces. */
   limits?: { cpuMillis?: number; memoryBytes?: number };
+  /** What the container spec says of its process (see ContainerSpec). */
+  process?: Pick<ContainerSpec, "user" | "workingDir" | "securityContext" | "stopSignal" | "init">;
 }
 
 export interface TerminalSize {

@@ -134,6 +134,9 @@ export class DockerRuntime implements ContainerRuntime {
       ...(options.command ? { Entrypoint: options.command } : {}),
       ...(options.args ? { Cmd: options.args } : {}),
       ...(options.hostname ? { Hostname: options.hostname } : {}),
+      ...(options.process?.user ? { User: options.process.user } : {}),
+      ...(options.process?.workingDir ? { WorkingDir: options.process.workingDir } : {}),
+      ...(options.process?.stopSignal ? { StopSignal: options.process.stopSignal } : {}),
       ...(options.ports?.length ? { ExposedPorts: Object.fromEntries(options.ports.map((p) => [`${p.containerPort}/${p.protocol}`, {}])) } : {}),
       HostConfig: {
         ...(options.networkOf ? { NetworkMode: `container:${options.networkOf}` } : {}),
@@ -144,6 +147,10 @@ export class DockerRuntime implements ContainerRuntime {
         // CPU as a quota over Docker's period of 100 ms; memory with no swap beyond it, so the limit is the limit.
         ...(options.limits?.cpuMillis ? { NanoCpus: options.limits.cpuMillis * 1_000_000 } : {}),
         ...(options.limits?.memoryBytes ? { Memory: options.limits.memoryBytes, MemorySwap: options.limits.memoryBytes } : {}),
+        ...(options.process?.init ? { Init: true } : {}),
+        ...(options.process?.securityContext?.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
+        ...(options.process?.securityContext?.capabilities?.add?.length ? { CapAdd: options.process.securityContext.capabilities.add } : {}),
+        ...(options.process?.securityContext?.capabilities?.drop?.length ? { CapDrop: options.process.securityContext.capabilities.drop } : {}),
       },
     };
     try {

@@ -221,6 +221,13 @@ export async function runPodAction(deps: PodActionDependencies, podUid: string, 
           args: container.args,
           networkOf: sandboxId,
           mounts,
+          process: {
+            user: container.user,
+            workingDir: container.workingDir,
+            securityContext: container.securityContext,
+            stopSignal: container.stopSignal,
+            init: container.init,
+          },
           limits: {
             cpuMillis: container.resources?.cpu === undefined ? undefined : cpuMillis(container.resources.cpu),
             memoryBytes: container.resources?.memory === undefined ? undefined : memoryBytes(container.resources.memory),

@@ -35,7 +35,7 @@ function composeFileResources(
   }
   const read = readCompose(text, source, (name) => process.env[name] ?? dotenv[name]);
   if (!read.file) return { resources: [], problems: read.problems, warnings: read.warnings };
-  const translated = composeResources(read.file, resourceName(project ?? basename(folder)));
+  const translated = composeResources(read.file, resourceName(project ?? basename(folder)), (envFile) => parseDotenv(readFileSync(resolve(folder, envFile))));
   return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings] };
 }
 

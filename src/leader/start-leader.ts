@@ -64,6 +64,8 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   allowHostPaths?: boolean;
   /** Whether pods may use their node's network (`hostNetwork`). */
   allowHostNetwork?: boolean;
+  /** Whether containers may add capabilities beyond Docker's default set. */
+  allowCapabilities?: boolean;
   /** The pods' addresses, a /24 of them for each node (default 10.42.0.0/16). */
   podCidr?: string;
   /** Services' virtual IPs (default 10.43.0.0/16). */
@@ -186,6 +188,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const options = {
     allowHostPaths: config.allowHostPaths ?? false,
     allowHostNetwork: config.allowHostNetwork ?? false,
+    allowCapabilities: config.allowCapabilities ?? false,
     identity,
     keyed: store.keyed,
     secretsKey,

@@ -133,6 +133,23 @@ export interface ContainerSpec {
   readinessProbe?: Probe;
   /** Until it succeeds, the other probes wait (a slow start is not a failure). */
   startupProbe?: Probe;
+  /** The user (and group) its process runs as, as Docker takes it: "1000", "1000:1000", "app". */
+  user?: string;
+  /** The directory its process starts in (the image's unless given). */
+  workingDir?: string;
+  securityContext?: SecurityContext;
+  /** The signal that asks it to stop (the image's, else SIGTERM), before SIGKILL at the end of the grace period. */
+  stopSignal?: string;
+  /** A tiny init as its PID 1 (Docker's --init): it reaps zombies and passes signals on. */
+  init?: boolean;
+}
+
+/** What a container may do beyond Docker's defaults, with Kubernetes' names. */
+export interface SecurityContext {
+  /** Its root filesystem read-only (its volumes as mounted). */
+  readOnlyRootFilesystem?: boolean;
+  /** Linux capabilities added to Docker's default set (a leader allows only its defaults unless told) or dropped ("ALL"). */
+  capabilities?: { add?: string[]; drop?: string[] };
 }
 
 /**

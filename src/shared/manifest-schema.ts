@@ -131,6 +131,9 @@ const probeSchema = (kind: "liveness" | "readiness" | "startup") =>
     })
     .refine((probe) => [probe.exec, probe.httpGet, probe.tcpSocket].filter(Boolean).length === 1, "must be one of exec, httpGet, tcpSocket");
 
+/** A Linux capability as Docker names it ("NET_ADMIN", "CAP_NET_ADMIN"), or ALL. */
+const capability = z.string().regex(/^(CAP_)?[A-Z_]{2,32}$/, 'must be a capability: "NET_BIND_SERVICE", "CAP_NET_ADMIN" or "ALL"');
+
 const containerSchema = z.strictObject({
   name: dnsLabel,
   image,
@@ -154,6 +157,25 @@ const containerSchema = z.strictObject({
   livenessProbe: probeSchema("liveness").optional(),
   readinessProbe: probeSchema("readiness").optional(),
   startupProbe: probeSchema("startup").optional(),
+  user: z
+    .string()
+    .regex(
+      /^([a-z_][a-z0-9_.-]{0,31}|\d{1,10})(:([a-z_][a-z0-9_.-]{0,31}|\d{1,10}))?$/,
+      'must be a user as Docker takes it: "1000", "1000:1000", "app" or "app:staff"',
+    )
+    .optional(),
+  workingDir: absolutePath.optional(),
+  securityContext: z
+    .strictObject({
+      readOnlyRootFilesystem: z.boolean().optional(),
+      capabilities: z.strictObject({ add: z.array(capability).max(64).optional(), drop: z.array(capability).max(64).optional() }).optional(),
+    })
+    .optional(),
+  stopSignal: z
+    .string()
+    .regex(/^(SIG)?[A-Z][A-Z0-9+-]*$|^\d{1,2}$/, 'must be a signal: "SIGQUIT", "QUIT" or its number')
+    .optional(),
+  init: z.boolean().optional(),
 });
 
 const metadataSchema = z.strictObject({

@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -5,6 +7,7 @@ import { containerHistory, containersWithLabels, dockerExec, dockerLogs, podCont
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
 
+const run = promisify(execFile);
 const IMAGE = "cube-test/busybox:latest";
 /** A main process that ends on SIGTERM, as a well-behaved server does (a bare `sleep` as PID 1 would ignore it). */
 const SERVE_FOREVER = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
@@ -143,6 +146,50 @@ describe("pods on real Docker, through the CLI", function () {
     expect(await dockerExec(after.id, ["sh", "-c", "echo $VERSION"])).to.equal("two\n");
     await cluster.waitForPodStatus("changing", "Running");
     expect((await cluster.pod("changing")).events.map((e) => e.reason)).to.include("Killing");
+  });
+
+  it("runs a container as its spec says: user, working directory, read-only root, capabilities, stop signal, init", async () => {
+    const process = {
+      user: "1000:1000",
+      workingDir: "/tmp",
+      securityContext: { readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"], add: ["NET_BIND_SERVICE"] } },
+      stopSignal: "SIGQUIT",
+      init: true,
+    };
+    await cluster.cubeOk(
+      "apply",
+      manifest("process", {
+        type: "pod",
+        metadata: { name: "process" },
+        spec: { containers: [{ name: "main", image: IMAGE, command: SERVE_FOREVER, ...process }], terminationGracePeriodSeconds: 1 },
+      }),
+    );
+    await cluster.waitForPodStatus("process", "Running");
+    const [container] = await appContainers("process");
+    expect(await dockerExec(container.id, ["sh", "-c", "id -u; id -g; pwd; touch /written 2>&1 || echo refused"])).to.match(
+      /^1000\n1000\n\/tmp\n.*(Read-only|refused)/s,
+    );
+    const { stdout } = await run("docker", [
+      "inspect",
+      "--format",
+      "{{.Config.StopSignal}} {{.HostConfig.Init}} {{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapAdd}} {{.HostConfig.CapDrop}}",
+      container.id,
+    ]);
+    expect(stdout.trim()).to.equal("SIGQUIT true true [NET_BIND_SERVICE] [ALL]");
+    // Its PID 1 is Docker's init, not the command.
+    expect((await dockerExec(container.id, ["cat", "/proc/1/comm"])).trim()).to.match(/init/);
+    // Capabilities beyond Docker's defaults are refused by this leader (not started with --allow-capabilities).
+    const refused = await cluster.cube([
+      "apply",
+      manifest("admin", {
+        type: "pod",
+        metadata: { name: "admin" },
+        spec: { containers: [{ name: "main", image: IMAGE, securityContext: { capabilities: { add: ["NET_ADMIN"] } } }] },
+      }),
+    ]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include("NET_ADMIN is beyond Docker's default capabilities");
+    await cluster.cubeOk("delete", "pod/process");
   });
 
   it("deletes a pod gracefully: no container with its labels is left, and it is gone from list and get", async () => {

@@ -78,6 +78,7 @@ describe("parseServerArgs", () => {
         "40000-40100",
         "--allow-host-paths",
         "--allow-host-network",
+        "--allow-capabilities",
         "--pod-cidr",
         "10.50.0.0/20",
         "--pod-network",
@@ -90,6 +91,7 @@ describe("parseServerArgs", () => {
       placement: { policy: "binpack", hostPortRange: { first: 40000, last: 40100 } },
       allowHostPaths: true,
       allowHostNetwork: true,
+      allowCapabilities: true,
       podCidr: "10.50.0.0/20",
       podNetwork: "host-gw",
     });
@@ -99,6 +101,7 @@ describe("parseServerArgs", () => {
       placement: { policy: "spread", hostPortRange: { first: 30000, last: 32767 } },
       allowHostPaths: false,
       allowHostNetwork: false,
+      allowCapabilities: false,
       podCidr: "10.42.0.0/16",
       podNetwork: "vxlan",
       maxEventsPerPod: 300,

@@ -1,4 +1,5 @@
 import { parse as parseShellWords } from "shell-quote";
+import { LABEL_KEY, LABEL_VALUE } from "../../shared/labels.js";
 import type { ComposeFile } from "./read-compose.js";
 
 /** The label that keeps an application's resources together: `cube list -l cube.dev/app=NAME`, `delete -f`, `--prune`. */
@@ -21,8 +22,17 @@ const READ = new Set([
   "ports",
   "expose",
   "networks",
+  "user",
+  "working_dir",
+  "init",
+  "read_only",
+  "cap_add",
+  "cap_drop",
+  "stop_signal",
+  "labels",
+  "env_file",
 ]);
-const READ_IN_DEPLOY = new Set(["replicas", "restart_policy"]);
+const READ_IN_DEPLOY = new Set(["replicas", "restart_policy", "resources", "placement", "update_config"]);
 
 type Service = Record<string, unknown>;
 
@@ -46,7 +56,11 @@ export function resourceName(composeName: string): string {
  * publishes or exposes ports, a service of the same name (a virtual IP balanced over them). What Cube does not read is
  * named, with its line, in one warning; what it cannot do is a problem.
  */
-export function composeResources(file: ComposeFile, project: string): { resources: object[]; warnings: string[]; problems: string[] } {
+export function composeResources(
+  file: ComposeFile,
+  project: string,
+  readEnvFile: (path: string) => Record<string, string>,
+): { resources: object[]; warnings: string[]; problems: string[] } {
   const resources: object[] = [];
   const problems: string[] = [];
   const ignored: string[] = [];
@@ -72,6 +86,15 @@ export function composeResources(file: ComposeFile, project: string): { resource
       continue;
     }
     const labels = { [APP_LABEL]: project, [SERVICE_LABEL]: name };
+    // Compose's labels are free text (Docker's container labels); those that are valid Cube labels go on the pods.
+    const podLabels: Record<string, string> = { ...labels };
+    const composeLabels = Array.isArray(service.labels)
+      ? Object.fromEntries(service.labels.map((item) => String(item).split(/=(.*)/s).slice(0, 2)))
+      : ((service.labels ?? {}) as Record<string, unknown>);
+    for (const [key, value] of Object.entries(composeLabels)) {
+      if (LABEL_KEY.test(key) && LABEL_VALUE.test(String(value ?? ""))) podLabels[key] = String(value ?? "");
+      else ignored.push(`${at("labels")}: label ${key} (a Cube label's value is at most 63 letters, digits, '-', '_' or '.')`);
+    }
     const container: Record<string, unknown> = { name, image: service.image };
     const words = (key: "command" | "entrypoint") => {
       const value = service[key];
@@ -89,13 +112,44 @@ export function composeResources(file: ComposeFile, project: string): { resource
     // Compose's entrypoint replaces the image's ENTRYPOINT, its command the CMD: Cube's (Kubernetes') command and args.
     if (entrypoint) container.command = entrypoint;
     if (command) container.args = command;
-    const env = environmentOf(service.environment, (message) => problem(["environment"], message));
+    const envFiles = service.env_file === undefined ? [] : Array.isArray(service.env_file) ? service.env_file : [service.env_file];
+    const fromFiles: Record<string, string> = {};
+    for (const [index, entry] of envFiles.entries()) {
+      const path = typeof entry === "object" && entry !== null ? (entry as { path?: unknown }).path : entry;
+      try {
+        Object.assign(fromFiles, readEnvFile(String(path)));
+      } catch (error) {
+        const optional = typeof entry === "object" && entry !== null && (entry as { required?: unknown }).required === false;
+        if (!optional)
+          problem(
+            ["env_file", ...(Array.isArray(service.env_file) ? [index] : [])],
+            `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          );
+      }
+    }
+    // As Compose: environment wins over env_file.
+    const env = { ...fromFiles, ...environmentOf(service.environment, (message) => problem(["environment"], message)) };
     if (Object.keys(env).length > 0) container.env = env;
     const ports = portsOf(service, (path, message) => problem(path, message));
     if (ports.container.length > 0) container.ports = ports.container;
     const probe = probeOf(service.healthcheck, (key, message) => problem(["healthcheck", key], message));
     if (probe) Object.assign(container, { readinessProbe: probe, livenessProbe: probe });
+    if (service.user !== undefined) container.user = String(service.user);
+    if (service.working_dir !== undefined) container.workingDir = service.working_dir;
+    if (service.init !== undefined) container.init = service.init;
+    if (service.stop_signal !== undefined) container.stopSignal = service.stop_signal;
+    const securityContext = {
+      ...(service.read_only !== undefined ? { readOnlyRootFilesystem: service.read_only } : {}),
+      ...(service.cap_add || service.cap_drop
+        ? { capabilities: { ...(service.cap_add ? { add: service.cap_add } : {}), ...(service.cap_drop ? { drop: service.cap_drop } : {}) } }
+        : {}),
+    };
+    if (Object.keys(securityContext).length > 0) container.securityContext = securityContext;
+    const amounts = resourcesOf(deploy.resources, (path, message) => problem(["deploy", "resources", ...path], message));
+    if (amounts) container.resources = amounts;
     const spec: Record<string, unknown> = { containers: [container] };
+    const nodeSelector = nodeSelectorOf(deploy.placement, (path, message) => problem(["deploy", "placement", ...path], message));
+    if (nodeSelector) spec.nodeSelector = nodeSelector;
     const restart = restartPolicy(service, (path, message) => problem(path, message));
     if (restart) spec.restartPolicy = restart;
     if (typeof service.hostname === "string") spec.hostname = service.hostname;
@@ -109,7 +163,11 @@ export function composeResources(file: ComposeFile, project: string): { resource
     resources.push({
       type: "deployment",
       metadata: { name, labels },
-      spec: { replicas, template: { metadata: { labels }, spec } },
+      spec: {
+        replicas,
+        template: { metadata: { labels: podLabels }, spec },
+        ...strategyOf(deploy.update_config, (path, message) => problem(["deploy", "update_config", ...path], message)),
+      },
     });
     if (ports.service.length > 0) {
       const published = ports.service.some((p) => p.nodePort !== undefined);
@@ -122,6 +180,51 @@ export function composeResources(file: ComposeFile, project: string): { resource
   }
   const warnings = ignored.length === 0 ? [] : [`not read by Cube (it runs the rest without them):\n${ignored.map((line) => `  ${line}`).join("\n")}`];
   return { resources, warnings, problems };
+}
+
+/** deploy.resources: the limits (what Docker enforces), else the reservations, as the container's resources. */
+function resourcesOf(value: unknown, problem: (path: string[], message: string) => void): { cpu?: string; memory?: string } | undefined {
+  if (value === undefined || value === null) return undefined;
+  const { limits, reservations } = value as { limits?: Record<string, unknown>; reservations?: Record<string, unknown> };
+  const chosen = limits ?? reservations;
+  if (!chosen) return undefined;
+  const out: { cpu?: string; memory?: string } = {};
+  if (chosen.cpus !== undefined) out.cpu = String(chosen.cpus);
+  if (chosen.memory !== undefined) {
+    // Compose writes 512M, 1G, 512m, 1gb; Cube (Kubernetes) writes 512Mi, 1Gi.
+    const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(String(chosen.memory));
+    if (!match) problem([limits ? "limits" : "reservations", "memory"], `${JSON.stringify(chosen.memory)} is not an amount of memory (e.g. 512M, 1G)`);
+    else out.memory = `${match[1]}${match[2] ? `${match[2].toUpperCase()}i` : ""}`;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** deploy.placement.constraints of the form `node.labels.KEY == VALUE` as a nodeSelector; any other is refused. */
+function nodeSelectorOf(value: unknown, problem: (path: (string | number)[], message: string) => void): Record<string, string> | undefined {
+  const constraints = (value as { constraints?: unknown[] } | undefined)?.constraints ?? [];
+  const selector: Record<string, string> = {};
+  for (const [index, constraint] of constraints.entries()) {
+    const match = /^\s*node\.labels\.([^\s=!]+)\s*==\s*(\S+)\s*$/.exec(String(constraint));
+    if (match) selector[match[1]] = match[2];
+    else problem(["constraints", index], `"${constraint}": Cube places by node labels only: node.labels.KEY == VALUE (a node's --label)`);
+  }
+  return Object.keys(selector).length > 0 ? selector : undefined;
+}
+
+/** deploy.update_config as a rolling update: start-first surges by `parallelism`, stop-first (Compose's default) stops as many first. */
+function strategyOf(value: unknown, problem: (path: string[], message: string) => void): { strategy?: object } {
+  if (value === undefined || value === null) return {};
+  const { parallelism = 1, order = "stop-first" } = value as { parallelism?: unknown; order?: unknown };
+  if (!Number.isInteger(parallelism) || (parallelism as number) < 1) {
+    problem(["parallelism"], "must be a whole number of at least 1");
+    return {};
+  }
+  if (order !== "stop-first" && order !== "start-first") {
+    problem(["order"], "must be stop-first or start-first");
+    return {};
+  }
+  const rollingUpdate = order === "start-first" ? { maxSurge: parallelism, maxUnavailable: 0 } : { maxSurge: 0, maxUnavailable: parallelism };
+  return { strategy: { type: "RollingUpdate", rollingUpdate } };
 }
 
 /** `environment` as a map, or a list of KEY=VALUE (a bare KEY takes the caller's value, and is left out when unset). */

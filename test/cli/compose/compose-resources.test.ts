@@ -8,7 +8,10 @@ const env: Record<string, string> = { TAG: "2.1", DB_USER: "app" };
 function convert(text: string) {
   const read = readCompose(text, "compose.yaml", (name) => env[name]);
   if (!read.file) return { problems: read.problems, warnings: read.warnings, resources: [] as Record<string, any>[] };
-  const out = composeResources(read.file, "shop");
+  const out = composeResources(read.file, "shop", (path) => {
+    if (path === "app.env") return { FROM_FILE: "yes", LEVEL: "from-file" };
+    throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+  });
   return { problems: out.problems, warnings: [...read.warnings, ...out.warnings], resources: out.resources as Record<string, any>[] };
 }
 const container = (resources: Record<string, any>[], name: string) =>
@@ -152,12 +155,12 @@ describe("Compose files as Cube resources", () => {
 
   it("names every field it does not read, with its line, in one warning; says a variable not set", () => {
     const { warnings, problems } = convert(
-      ["services:", "  web:", "    image: web:$NOPE", "    user: '1000'", "    deploy:", "      mode: global", "    networks: [front]"].join("\n"),
+      ["services:", "  web:", "    image: web:$NOPE", "    privileged: true", "    deploy:", "      mode: global", "    networks: [front]"].join("\n"),
     );
     expect(problems).to.deep.equal([]);
     expect(warnings).to.deep.equal([
       'compose.yaml: the "NOPE" variable is not set: it is read as an empty string',
-      "not read by Cube (it runs the rest without them):\n  compose.yaml:7: networks (Cube has one flat network: every service reaches every other)\n  compose.yaml:4: user\n  compose.yaml:6: deploy.mode",
+      "not read by Cube (it runs the rest without them):\n  compose.yaml:7: networks (Cube has one flat network: every service reaches every other)\n  compose.yaml:4: privileged\n  compose.yaml:6: deploy.mode",
     ]);
   });
 
@@ -173,5 +176,52 @@ describe("Compose files as Cube resources", () => {
     ]);
     expect(convert("services:\n  app: {image: a\n").problems[0]).to.match(/^compose\.yaml:\d+:\d+: /);
     expect(convert("services:\n  app:\n    image: ${X:?set X}\n").problems).to.deep.equal(["compose.yaml:3: required variable X is missing a value: set X"]);
+  });
+
+  it("reads user, working_dir, init, read_only, capabilities, stop_signal, env_file, labels, resources, placement and update_config", () => {
+    const { resources, problems, warnings } = convert(
+      [
+        "services:",
+        "  api:",
+        "    image: api",
+        "    user: 1000:1000",
+        "    working_dir: /srv",
+        "    init: true",
+        "    read_only: true",
+        "    cap_drop: [ALL]",
+        "    cap_add: [NET_BIND_SERVICE]",
+        "    stop_signal: SIGQUIT",
+        "    env_file: app.env",
+        "    environment: {LEVEL: from-environment}",
+        "    labels: {tier: backend, description: the api of the shop}",
+        "    deploy:",
+        "      resources: {limits: {cpus: '0.5', memory: 512M}}",
+        '      placement: {constraints: ["node.labels.zone == a"]}',
+        "      update_config: {parallelism: 2, order: start-first}",
+      ].join("\n"),
+    );
+    expect(problems).to.deep.equal([]);
+    expect(warnings).to.deep.equal([
+      "not read by Cube (it runs the rest without them):\n  compose.yaml:13: label description (a Cube label's value is at most 63 letters, digits, '-', '_' or '.')",
+    ]);
+    const deployment = resources[0];
+    expect(deployment.spec.strategy).to.deep.equal({ type: "RollingUpdate", rollingUpdate: { maxSurge: 2, maxUnavailable: 0 } });
+    expect(deployment.spec.template.metadata.labels).to.deep.equal({ "cube.dev/app": "shop", "cube.dev/service": "api", tier: "backend" });
+    expect(deployment.spec.template.spec.nodeSelector).to.deep.equal({ zone: "a" });
+    expect(container(resources, "api")).to.deep.include({
+      user: "1000:1000",
+      workingDir: "/srv",
+      init: true,
+      stopSignal: "SIGQUIT",
+      securityContext: { readOnlyRootFilesystem: true, capabilities: { add: ["NET_BIND_SERVICE"], drop: ["ALL"] } },
+      env: { FROM_FILE: "yes", LEVEL: "from-environment" },
+      resources: { cpu: "0.5", memory: "512Mi" },
+    });
+    expect(convert(["services:", "  a:", "    image: a", "    env_file: missing.env"].join("\n")).problems).to.deep.equal([
+      "compose.yaml:4: cannot read missing.env: ENOENT",
+    ]);
+    expect(convert(["services:", "  a:", "    image: a", "    deploy: {placement: {constraints: [node.role == manager]}}"].join("\n")).problems).to.deep.equal([
+      'compose.yaml:4: "node.role == manager": Cube places by node labels only: node.labels.KEY == VALUE (a node\'s --label)',
+    ]);
   });
 });
