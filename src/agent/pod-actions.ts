@@ -1,5 +1,6 @@
+import { join } from "node:path";
 import type { Clock } from "../shared/clock.js";
-import type { ContainerSpec, EventType, RestartSettings } from "../shared/domain.js";
+import type { ContainerSpec, EventType, RestartSettings, VolumeMount } from "../shared/domain.js";
 import { cpuMillis, memoryBytes } from "../shared/quantities.js";
 import { HOST_NETWORK, type PodAction } from "./compute-pod-actions.js";
 import { claimedSandboxName, containerLabels, containerName, volumeOf, warmSandboxIdentity } from "./container-labels.js";
@@ -114,11 +115,15 @@ async function mountsOf(deps: PodActionDependencies, pod: LocalPod, container: C
   const mounts: NonNullable<CreateContainerOptions["mounts"]> = [];
   const volumes = pod.spec.volumes ?? [];
   const named = new Set(pod.spec.containers.flatMap((c) => (c.volumeMounts ?? []).map((m) => m.name)));
-  const unnamed = volumes.filter((v) => !named.has(v.name) && keyedSourceOf(v)).map((v) => ({ name: v.name, mountPath: defaultMountPath(v)!, readOnly: true }));
+  const unnamed: VolumeMount[] = volumes
+    .filter((v) => !named.has(v.name) && keyedSourceOf(v))
+    .map((v) => ({ name: v.name, mountPath: defaultMountPath(v)!, readOnly: true }));
   for (const mount of [...(container.volumeMounts ?? []), ...unnamed]) {
     const volume = volumes.find((v) => v.name === mount.name)!;
     if (keyedSourceOf(volume)) {
-      mounts.push({ type: "bind", source: deps.keyed.host.dirOf(pod.uid, volume.name), target: mount.mountPath, readOnly: true });
+      // One file alone: the link through ..data, which the engine resolves when it mounts it (later versions do not reach it).
+      const dir = deps.keyed.host.dirOf(pod.uid, volume.name);
+      mounts.push({ type: "bind", source: mount.subPath ? join(dir, mount.subPath) : dir, target: mount.mountPath, readOnly: true });
       continue;
     }
     const docker = volumeOf(deps.node, pod, volume);

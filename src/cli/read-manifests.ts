@@ -33,9 +33,11 @@ function composeFileResources(
   } catch {
     // no .env: the environment alone
   }
-  const read = readCompose(text, source, (name) => process.env[name] ?? dotenv[name]);
+  // As docker compose: the environment first, then the .env file of the compose file's folder.
+  const env = (name: string) => process.env[name] ?? dotenv[name];
+  const read = readCompose(text, source, env);
   if (!read.file) return { resources: [], problems: read.problems, warnings: read.warnings };
-  const translated = composeResources(read.file, resourceName(project ?? basename(folder)), (envFile) => parseDotenv(readFileSync(resolve(folder, envFile))));
+  const translated = composeResources(read.file, resourceName(project ?? basename(folder)), { readFile: (path) => readFileSync(resolve(folder, path)), env });
   return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings] };
 }
 

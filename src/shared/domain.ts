@@ -84,6 +84,8 @@ export interface VolumeMount {
   name: string;
   mountPath: string;
   readOnly: boolean;
+  /** One file of a secret or config volume, mounted alone at `mountPath` (as a file it does not change after the container starts). */
+  subPath?: string;
 }
 
 /** What a container may use, enforced by Docker, and what placement counts: CPUs (0.5 or "500m") and memory ("256Mi"). */

@@ -47,7 +47,21 @@ const absolutePath = z
   .string()
   .regex(/^\/[^\0]*$/, "must be an absolute path")
   .max(4096);
-const volumeMountSchema = z.strictObject({ name: dnsLabel, mountPath: absolutePath, readOnly: z.boolean().default(false) });
+/** A file inside a volume: relative, without "..", so it cannot leave the volume. */
+const relativePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine(
+    (path) => !path.startsWith("/") && !path.split("/").some((part) => part === ".." || part === "" || part.startsWith("..")),
+    "must be a relative path inside the volume, without '..'",
+  );
+const volumeMountSchema = z.strictObject({
+  name: dnsLabel,
+  mountPath: absolutePath,
+  readOnly: z.boolean().default(false),
+  subPath: relativePath.optional(),
+});
 
 const cpuAmount = z.union([z.number(), z.string()]).refine((amount) => (cpuMillis(amount) ?? 0) > 0, 'must be a CPU amount above 0: 0.5 or "500m"');
 const memoryAmount = z
@@ -60,15 +74,6 @@ const dataKey = z
   .regex(/^[-._a-zA-Z0-9]{1,253}$/, "must be a key: letters, digits, '-', '_' and '.', at most 253 characters")
   .refine((key) => key !== "." && key !== "..", "must not be . or ..");
 const fileMode = z.number().int().min(0).max(0o777);
-/** A file inside a volume: relative, without "..", so it cannot leave the volume. */
-const relativePath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine(
-    (path) => !path.startsWith("/") && !path.split("/").some((part) => part === ".." || part === "" || part.startsWith("..")),
-    "must be a relative path inside the volume, without '..'",
-  );
 const keyFilesSchema = z.strictObject({
   name: dnsLabel,
   items: z
@@ -219,12 +224,17 @@ const podSpecSchema = z
   })
   .superRefine((spec, ctx) => {
     // A mount names a volume of the pod; a host port is published once per protocol and address.
-    const volumes = new Set((spec.volumes ?? []).map((volume) => volume.name));
     const published = new Map<string, string>();
     spec.containers.forEach((container, c) => {
       (container.volumeMounts ?? []).forEach((mount, m) => {
-        if (!volumes.has(mount.name))
-          ctx.addIssue({ code: "custom", path: ["containers", c, "volumeMounts", m, "name"], message: `no volume "${mount.name}" in spec.volumes` });
+        const volume = spec.volumes?.find((v) => v.name === mount.name);
+        if (!volume) ctx.addIssue({ code: "custom", path: ["containers", c, "volumeMounts", m, "name"], message: `no volume "${mount.name}" in spec.volumes` });
+        else if (mount.subPath !== undefined && !volume.secret && !volume.config)
+          ctx.addIssue({
+            code: "custom",
+            path: ["containers", c, "volumeMounts", m, "subPath"],
+            message: "only a secret or config volume mounts one of its files alone",
+          });
       });
       (container.ports ?? []).forEach((port, p) => {
         if (port.hostPort === undefined || port.hostPort === "auto") return;

@@ -184,6 +184,28 @@ describe("secrets and configs on real Docker", function () {
     expect(await dockerExec(id, ["sh", "-c", "echo $TOKEN; cat /run/configs/settings/app.ini"])).to.equal("t0ken\nmode=fast\n");
   });
 
+  it("mounts one key of a secret alone as a file (subPath), as Compose mounts its secrets", async () => {
+    await cluster.apply("single", [
+      pod("single", {
+        containers: [
+          {
+            name: "main",
+            image: IMAGE,
+            command: SERVE_FOREVER,
+            volumeMounts: [{ name: "token", mountPath: "/run/secrets/api_token", subPath: "token" }],
+          },
+        ],
+        volumes: [{ name: "token", secret: { name: "api", items: [{ key: "token", path: "token", mode: 0o444 }] } }],
+      }),
+    ]);
+    await cluster.waitForPodStatus("single", "Running");
+    const id = await mainContainer("single");
+    expect(
+      await dockerExec(id, ["sh", "-c", "cat /run/secrets/api_token; stat -c %a /run/secrets/api_token; test -f /run/secrets/api_token && echo file"]),
+    ).to.equal("t0ken444\nfile\n");
+    await cluster.cubeOk("delete", "pod/single");
+  });
+
   it("rotates the key that seals secrets while pods keep running, and a deleted pod's volume leaves its node", async () => {
     expect(await cluster.cubeOk("secrets", "rotate-key")).to.match(
       /^secrets key rotated: 2 secrets encrypted again under key [0-9a-f]{8}; the old key is gone\n$/,

@@ -2,15 +2,20 @@ import { expect } from "chai";
 import { composeDuration, composeResources } from "../../../src/cli/compose/compose-resources.js";
 import { isComposeDocument, readCompose } from "../../../src/cli/compose/read-compose.js";
 
-const env: Record<string, string> = { TAG: "2.1", DB_USER: "app" };
+const env: Record<string, string> = { TAG: "2.1", DB_USER: "app", API_KEY: "key-from-env" };
+/** The files next to the Compose file. */
+const files: Record<string, string> = { "app.env": "FROM_FILE=yes\nLEVEL=from-file\n", "db-password.txt": "s3cret\n" };
 
 /** A Compose text as resources: each deployment's and service's spec in short, and the warnings and problems. */
 function convert(text: string) {
   const read = readCompose(text, "compose.yaml", (name) => env[name]);
   if (!read.file) return { problems: read.problems, warnings: read.warnings, resources: [] as Record<string, any>[] };
-  const out = composeResources(read.file, "shop", (path) => {
-    if (path === "app.env") return { FROM_FILE: "yes", LEVEL: "from-file" };
-    throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+  const out = composeResources(read.file, "shop", {
+    readFile: (path) => {
+      if (path in files) return Buffer.from(files[path]);
+      throw Object.assign(new Error("no such file"), { code: "ENOENT" });
+    },
+    env: (name) => env[name],
   });
   return { problems: out.problems, warnings: [...read.warnings, ...out.warnings], resources: out.resources as Record<string, any>[] };
 }
@@ -222,6 +227,46 @@ describe("Compose files as Cube resources", () => {
     ]);
     expect(convert(["services:", "  a:", "    image: a", "    deploy: {placement: {constraints: [node.role == manager]}}"].join("\n")).problems).to.deep.equal([
       'compose.yaml:4: "node.role == manager": Cube places by node labels only: node.labels.KEY == VALUE (a node\'s --label)',
+    ]);
+  });
+
+  it("makes secrets and configs of the file's (file, environment, content; external ones named), mounted as files where Compose mounts them", () => {
+    const { resources, problems } = convert(
+      [
+        "secrets:",
+        "  db_password: {file: db-password.txt}",
+        "  api_key: {environment: API_KEY}",
+        "  tls: {external: true, name: shared-tls}",
+        "configs:",
+        "  nginx_conf: {content: 'server {}'}",
+        "services:",
+        "  web:",
+        "    image: web",
+        "    secrets: [db_password, {source: api_key, target: key, mode: 0440}, tls]",
+        "    configs: [{source: nginx_conf, target: /etc/nginx/conf.d/default.conf}]",
+      ].join("\n"),
+    );
+    expect(problems).to.deep.equal([]);
+    expect(resources.filter((r) => r.type !== "deployment")).to.deep.equal([
+      { type: "secret", metadata: { name: "shop-db-password", labels: { "cube.dev/app": "shop" } }, data: { db_password: "s3cret\n" } },
+      { type: "secret", metadata: { name: "shop-api-key", labels: { "cube.dev/app": "shop" } }, data: { api_key: "key-from-env" } },
+      { type: "config", metadata: { name: "shop-nginx-conf", labels: { "cube.dev/app": "shop" } }, data: { nginx_conf: "server {}" } },
+    ]);
+    const spec = resources.find((r) => r.type === "deployment")!.spec.template.spec;
+    expect(spec.volumes).to.deep.equal([
+      { name: "secret-db-password", secret: { name: "shop-db-password", items: [{ key: "db_password", path: "db_password" }] } },
+      { name: "secret-api-key", secret: { name: "shop-api-key", items: [{ key: "api_key", path: "api_key", mode: 0o440 }] } },
+      { name: "secret-tls", secret: { name: "shared-tls", items: [{ key: "tls", path: "tls" }] } },
+      { name: "config-nginx-conf", config: { name: "shop-nginx-conf", items: [{ key: "nginx_conf", path: "nginx_conf" }] } },
+    ]);
+    expect(spec.containers[0].volumeMounts.map((m: Record<string, unknown>) => `${m.mountPath} ← ${m.subPath}`)).to.deep.equal([
+      "/run/secrets/db_password ← db_password",
+      "/run/secrets/key ← api_key",
+      "/run/secrets/tls ← tls",
+      "/etc/nginx/conf.d/default.conf ← nginx_conf",
+    ]);
+    expect(convert(["services:", "  web:", "    image: web", "    secrets: [nope]"].join("\n")).problems).to.deep.equal([
+      'compose.yaml:4: no top-level secrets named "nope"',
     ]);
   });
 });
