@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { composeDuration, composeResources } from "../../../src/cli/compose/compose-resources.js";
+import { composeDuration } from "../../../src/cli/compose/compose-fields.js";
+import { composeResources } from "../../../src/cli/compose/compose-resources.js";
 import { isComposeDocument, readCompose } from "../../../src/cli/compose/read-compose.js";
 
 const env: Record<string, string> = { TAG: "2.1", DB_USER: "app", API_KEY: "key-from-env" };

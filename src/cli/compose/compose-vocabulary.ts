@@ -1,0 +1,20 @@
+// The words the Compose translation shares: the application's labels, Cube's names for Compose's, what a file reaches.
+
+/** The label that keeps an application's resources together: `cube list -l cube.dev/app=NAME`, `delete -f`, `--prune`. */
+export const APP_LABEL = "cube.dev/app";
+/** The Compose service a resource comes from. */
+export const SERVICE_LABEL = "cube.dev/service";
+
+/** A Compose service, as read. */
+export type Service = Record<string, unknown>;
+
+/** Cube's names are DNS labels: a Compose name in lowercase, "_" and "." as "-". */
+export function resourceName(composeName: string): string {
+  return composeName.toLowerCase().replace(/[_.]/g, "-");
+}
+
+/** What a Compose file reaches beyond itself: files by their path from its folder (env_file, secrets), variables. */
+export interface ComposeSurroundings {
+  readFile(path: string): Buffer;
+  env(name: string): string | undefined;
+}
