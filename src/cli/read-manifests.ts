@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { homedir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { parseAllDocuments, parse as parseYaml } from "yaml";
@@ -38,7 +39,11 @@ function composeFileResources(
   const env = (name: string) => process.env[name] ?? dotenv[name];
   const read = readCompose(text, source, env);
   if (!read.file) return { resources: [], problems: read.problems, warnings: read.warnings };
-  const translated = composeResources(read.file, resourceName(project ?? basename(folder)), { readFile: (path) => readFileSync(resolve(folder, path)), env });
+  const translated = composeResources(read.file, resourceName(project ?? basename(folder)), {
+    readFile: (path) => readFileSync(resolve(folder, path)),
+    resolvePath: (path) => resolve(folder, path.replace(/^~(?=\/|$)/, homedir())),
+    env,
+  });
   return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings] };
 }
 

@@ -3,6 +3,7 @@ import { parse as parseShellWords } from "shell-quote";
 import { LABEL_KEY, LABEL_VALUE } from "../../shared/labels.js";
 import type { ComposeFile } from "./read-compose.js";
 import { keyedFiles, keyedResources } from "./compose-keyed.js";
+import { composeVolumes } from "./compose-volumes.js";
 import { composeDuration, environmentOf, nodeSelectorOf, portsOf, probeOf, resourcesOf, restartPolicy, strategyOf } from "./compose-fields.js";
 import { APP_LABEL, resourceName, SERVICE_LABEL, type ComposeSurroundings } from "./compose-vocabulary.js";
 
@@ -32,6 +33,8 @@ const READ = new Set([
   "env_file",
   "secrets",
   "configs",
+  "volumes",
+  "tmpfs",
 ]);
 const READ_IN_DEPLOY = new Set(["replicas", "restart_policy", "resources", "placement", "update_config"]);
 
@@ -49,6 +52,7 @@ export function composeResources(
   const resources: object[] = [];
   const problems: string[] = [];
   const ignored: string[] = [];
+  const notes: string[] = [];
   const keyed = keyedResources(file, project, around, resources, (path, message) => problems.push(`${file.at(path)}: ${message}`));
   const withNetworks = Object.keys(file.services).find((name) => file.services[name].networks !== undefined);
   if (Object.keys(file.networks).length > 0 || withNetworks) {
@@ -140,9 +144,10 @@ export function composeResources(
       (path, message) => problem(path, message),
       (path, what) => ignored.push(`${at(...path)}: ${what}`),
     );
-    if (files.volumes.length > 0) {
-      spec.volumes = files.volumes;
-      container.volumeMounts = files.mounts;
+    const disks = composeVolumes(service, file.volumes, around, problem, (path, what) => notes.push(`${at(...path)}: ${what}`));
+    if (files.volumes.length + disks.volumes.length > 0) {
+      spec.volumes = [...disks.volumes, ...files.volumes];
+      container.volumeMounts = [...disks.mounts, ...files.mounts];
     }
     const nodeSelector = nodeSelectorOf(deploy.placement, (path, message) => problem(["deploy", "placement", ...path], message));
     if (nodeSelector) spec.nodeSelector = nodeSelector;
@@ -156,15 +161,20 @@ export function composeResources(
     }
     const replicas = deploy.replicas ?? 1;
     if (!Number.isInteger(replicas)) problem(["deploy", "replicas"], "must be a whole number");
-    resources.push({
-      type: "deployment",
-      metadata: { name, labels },
-      spec: {
-        replicas,
-        template: { metadata: { labels: podLabels }, spec },
-        ...strategyOf(deploy.update_config, (path, message) => problem(["deploy", "update_config", ...path], message)),
-      },
-    });
+    if (disks.persistent) {
+      // A named volume is one node's: a single pod keeps its name, so its node finds its data again at every change.
+      if (replicas !== 1) problem(["deploy", "replicas"], "a service with a named volume runs once (its data is on one node): replicas must be 1");
+      resources.push({ type: "pod", metadata: { name, labels: podLabels }, spec });
+    } else
+      resources.push({
+        type: "deployment",
+        metadata: { name, labels },
+        spec: {
+          replicas,
+          template: { metadata: { labels: podLabels }, spec },
+          ...strategyOf(deploy.update_config, (path, message) => problem(["deploy", "update_config", ...path], message)),
+        },
+      });
     if (ports.service.length > 0) {
       const published = ports.service.some((p) => p.nodePort !== undefined);
       resources.push({
@@ -174,6 +184,9 @@ export function composeResources(
       });
     }
   }
-  const warnings = ignored.length === 0 ? [] : [`not read by Cube (it runs the rest without them):\n${ignored.map((line) => `  ${line}`).join("\n")}`];
+  const warnings = [
+    ...(ignored.length === 0 ? [] : [`not read by Cube (it runs the rest without them):\n${ignored.map((line) => `  ${line}`).join("\n")}`]),
+    ...(notes.length === 0 ? [] : [`read differently by Cube:\n${notes.map((line) => `  ${line}`).join("\n")}`]),
+  ];
   return { resources, warnings, problems };
 }

@@ -16,5 +16,7 @@ export function resourceName(composeName: string): string {
 /** What a Compose file reaches beyond itself: files by their path from its folder (env_file, secrets), variables. */
 export interface ComposeSurroundings {
   readFile(path: string): Buffer;
+  /** An absolute path for one written in the file ("./data", "~/x", "/srv"). */
+  resolvePath(path: string): string;
   env(name: string): string | undefined;
 }

@@ -16,6 +16,7 @@ function convert(text: string) {
       if (path in files) return Buffer.from(files[path]);
       throw Object.assign(new Error("no such file"), { code: "ENOENT" });
     },
+    resolvePath: (path) => (path.startsWith("/") ? path : `/project/${path.replace(/^\.\//, "")}`),
     env: (name) => env[name],
   });
   return { problems: out.problems, warnings: [...read.warnings, ...out.warnings], resources: out.resources as Record<string, any>[] };
@@ -268,6 +269,45 @@ describe("Compose files as Cube resources", () => {
     ]);
     expect(convert(["services:", "  web:", "    image: web", "    secrets: [nope]"].join("\n")).problems).to.deep.equal([
       'compose.yaml:4: no top-level secrets named "nope"',
+    ]);
+  });
+
+  it("mounts named volumes as persistent ones (the service then runs as one pod), host paths as hostPath, tmpfs as emptyDir", () => {
+    const { resources, problems, warnings } = convert(
+      [
+        "volumes:",
+        "  dbdata: {}",
+        "services:",
+        "  db:",
+        "    image: postgres",
+        "    volumes: [dbdata:/var/lib/postgresql/data, ./init:/docker-entrypoint-initdb.d:ro, /cache]",
+        "    tmpfs: /run",
+        "  web:",
+        "    image: web",
+        "    volumes: [{type: bind, source: /srv/static, target: /static, read_only: true}]",
+      ].join("\n"),
+    );
+    expect(problems).to.deep.equal([]);
+    const db = resources.find((r) => r.metadata.name === "db")!;
+    expect(db.type).to.equal("pod");
+    expect(db.spec.volumes).to.deep.equal([
+      { name: "dbdata", persistent: {} },
+      { name: "host-1", hostPath: { path: "/project/init" } },
+      { name: "scratch-2", emptyDir: {} },
+      { name: "scratch-3", emptyDir: {} },
+    ]);
+    expect(db.spec.containers[0].volumeMounts.map((m: Record<string, unknown>) => `${m.name} ${m.mountPath}${m.readOnly ? " ro" : ""}`)).to.deep.equal([
+      "dbdata /var/lib/postgresql/data",
+      "host-1 /docker-entrypoint-initdb.d ro",
+      "scratch-2 /cache",
+      "scratch-3 /run",
+    ]);
+    expect(resources.find((r) => r.metadata.name === "web")!.type).to.equal("deployment");
+    expect(warnings).to.deep.equal([
+      "read differently by Cube:\n  compose.yaml:6: an anonymous volume at /cache is an emptyDir (on the node's disk, removed with the pod)\n  compose.yaml:7: tmpfs at /run is an emptyDir (on the node's disk, removed with the pod)",
+    ]);
+    expect(convert(["services:", "  db:", "    image: a", "    volumes: [data:/d]", "    deploy: {replicas: 2}"].join("\n")).problems).to.deep.equal([
+      'compose.yaml:4: no top-level volume named "data"',
     ]);
   });
 });
