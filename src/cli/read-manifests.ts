@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parse as parseDotenv } from "dotenv";
-import { parseAllDocuments, parse as parseYaml } from "yaml";
+import { parseAllDocuments } from "yaml";
 import { composeResources } from "./compose/compose-resources.js";
 import { resourceName } from "./compose/compose-vocabulary.js";
 import { isComposeDocument, readCompose } from "./compose/read-compose.js";
@@ -45,15 +45,6 @@ function composeFileResources(
     env,
   });
   return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings] };
-}
-
-/** Whether a file's text is a Compose file (a top-level `services` map): decided by content, whatever its name. */
-function isComposeText(text: string): boolean {
-  try {
-    return isComposeDocument(parseYaml(text, { merge: true }));
-  } catch {
-    return false;
-  }
 }
 
 /** The manifest files that `-f PATH` names: the file itself, or a directory's manifests (recursively with `-R`), sorted. */
@@ -135,10 +126,11 @@ export function readManifests(paths: string[], recursive: boolean, project?: str
     } catch (error) {
       throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
-    const compose = file !== "-" && isComposeText(text);
-    const parsed: { resources: unknown[]; problems: string[]; warnings?: string[] } = compose
-      ? composeFileResources(text, source, file, project)
-      : parseManifestText(text, source);
+    // Parsed once as a manifest; a Compose file (one document with a top-level services map) is then read as one.
+    let parsed: { resources: unknown[]; problems: string[]; warnings?: string[] } = parseManifestText(text, source);
+    if (file !== "-" && parsed.problems.length === 0 && parsed.resources.length === 1 && isComposeDocument(parsed.resources[0])) {
+      parsed = composeFileResources(text, source, file, project);
+    }
     problems.push(...parsed.problems);
     warnings.push(...(parsed.warnings ?? []));
     parsed.resources.forEach((resource, index) => {

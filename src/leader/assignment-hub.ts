@@ -157,10 +157,6 @@ export class AssignmentHub {
     if (this.streams.get(node) !== stream) return undefined;
     const refs = [...new Set(pods.filter((pod) => !pod.deleting).flatMap((pod) => referencesOf(JSON.parse(pod.specJson) as PodSpec)))];
     const sent = this.keyedSent.get(node);
-    if (!sent && refs.length === 0) {
-      this.keyedSent.set(node, new Map());
-      return { complete: true, items: [], removed: [] };
-    }
     const ids = refs.length === 0 ? {} : await this.keyed.currentIds(refs);
     const stale = Object.keys(ids).filter((ref) => sent?.get(ref) !== ids[ref]);
     const removed = [...(sent?.keys() ?? [])].filter((ref) => ids[ref] === undefined);
@@ -171,7 +167,7 @@ export class AssignmentHub {
     for (const ref of removed) now.delete(ref);
     for (const item of items) now.set(keyedRef(item.kind, item.name), item.contentId);
     this.keyedSent.set(node, now);
-    return { complete: !sent, items, removed: sent ? removed : [] };
+    return { complete: !sent, items, removed };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { GetResponse, KeyedStatus, ResourceSummary } from "../gen/cube.js";
 import type { KeyedKind } from "../shared/domain.js";
+import { manifestData } from "../shared/keyed-content.js";
 import { keyedRef } from "../shared/pod-references.js";
 import { resourceNotFound } from "./resource-checks.js";
 import type { StoredKeyed } from "./store/keyed-store.js";
@@ -41,20 +42,7 @@ export async function getKeyed(store: KeyedSource, kind: KeyedKind, name: string
   let shown: unknown = { type: kind, metadata, keys: Object.fromEntries(stored.keys.map(({ key, bytes }) => [key, `${bytes} bytes`])) };
   if (kind === "config") {
     const [values] = await store.values([keyedRef(kind, name)]);
-    const entries = [...(values?.data ?? new Map<string, Buffer>()).entries()];
-    const text = entries.filter(([, value]) => isText(value));
-    const binary = entries.filter(([, value]) => !isText(value));
-    shown = {
-      type: kind,
-      metadata,
-      ...(text.length ? { data: Object.fromEntries(text.map(([key, value]) => [key, value.toString("utf8")])) } : {}),
-      ...(binary.length ? { binaryData: Object.fromEntries(binary.map(([key, value]) => [key, value.toString("base64")])) } : {}),
-    };
+    shown = { type: kind, metadata, ...manifestData(values?.data ?? []) };
   }
   return { manifestJson: JSON.stringify(shown), events: [], pods: [], revisions: [], keyed: keyedStatus(stored, await store.usersOf(kind, name)) };
-}
-
-/** UTF-8 that decodes and encodes back to the same bytes. */
-function isText(value: Buffer): boolean {
-  return Buffer.from(value.toString("utf8"), "utf8").equals(value);
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import type { ConfigResource, SecretResource } from "./domain.js";
 
 /** The keys a registry secret holds: one login, or a Docker config.json. */
@@ -26,4 +27,15 @@ export function encodeContent(content: Map<string, Buffer>): Buffer {
 
 export function decodeContent(encoded: Buffer): Map<string, Buffer> {
   return new Map(Object.entries(JSON.parse(encoded.toString("utf8")) as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, "base64")]));
+}
+
+/** Keys and their bytes as a manifest writes them: UTF-8 text in `data`, anything else base64 in `binaryData`. */
+export function manifestData(content: Iterable<[string, Buffer]>): { data?: Record<string, string>; binaryData?: Record<string, string> } {
+  const data: Record<string, string> = {};
+  const binaryData: Record<string, string> = {};
+  for (const [key, value] of content) {
+    if (isUtf8(value)) data[key] = value.toString("utf8");
+    else binaryData[key] = value.toString("base64");
+  }
+  return { ...(Object.keys(data).length ? { data } : {}), ...(Object.keys(binaryData).length ? { binaryData } : {}) };
 }

@@ -97,6 +97,11 @@ async function removeContainers(ids: string[]): Promise<void> {
   throw new Error(`containers still there 10 s after their removal: ${ids.join(", ")}`);
 }
 
+/** The pods that have secret or config volumes on the node whose data directory is `nodeDir`, as its agent sees them. */
+export async function keyedVolumePods(nodeDir: string): Promise<string[]> {
+  return (await new TmpfsVolumeHost(join(nodeDir, KEYED_VOLUMES_DIR)).observe()).podDirs;
+}
+
 /** Removes the secret and config volumes of every node whose data directory is in `dir`, with the agent's own teardown (their tmpfs unmounted). */
 export async function removeKeyedVolumes(dir: string): Promise<void> {
   for (const node of readdirSync(dir, { withFileTypes: true }).filter((entry) => entry.isDirectory())) {

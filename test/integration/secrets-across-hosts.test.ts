@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { KEYED_VOLUMES_DIR } from "../../src/agent/keyed/keyed-volume-host.js";
+import { keyedVolumePods } from "../helpers/docker.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually, runProgram } from "../helpers/processes.js";
 import { TestHosts } from "../helpers/test-hosts.js";
@@ -21,13 +21,7 @@ describe("secrets across hosts: sent to the host that uses one only, never reada
   const value = `secret-value-${marker}`;
   const configValue = `config-value-${marker}`;
 
-  const volumesOf = (node: string) => {
-    try {
-      return readdirSync(join(cluster.dir.path, node, KEYED_VOLUMES_DIR));
-    } catch {
-      return [];
-    }
-  };
+  const volumesOf = (node: string) => keyedVolumePods(join(cluster.dir.path, node));
 
   before(async () => {
     hosts = await TestHosts.up(3);
@@ -83,7 +77,7 @@ describe("secrets across hosts: sent to the host that uses one only, never reada
     expect(recorded.includes(Buffer.from(value)), "the secret's value in the capture").to.equal(false);
     expect(recorded.includes(Buffer.from(configValue)), "the config's value in the capture").to.equal(false);
 
-    expect([1, 2, 3].map((host) => volumesOf(nodeOf(host)).length)).to.deep.equal([0, 0, 1]);
+    expect(await Promise.all([1, 2, 3].map(async (host) => (await volumesOf(nodeOf(host))).length))).to.deep.equal([0, 0, 1]);
     for (const host of [1, 2]) {
       expect(await cluster.cubeOk("get", `node/${nodeOf(host)}`)).to.include("Holds:       <no secret or config>\n");
       expect(readFileSync(join(cluster.dir.path, nodeOf(host), "agent.db")).includes(Buffer.from(value))).to.equal(false);
@@ -96,7 +90,7 @@ describe("secrets across hosts: sent to the host that uses one only, never reada
     // Once its pod is gone, host 3 keeps nothing: no volume, no tmpfs, nothing in memory.
     await cluster.cubeOk("delete", "pod/user");
     await eventually("host 3 to hold nothing", async () =>
-      volumesOf(nodeOf(3)).length === 0 && (await cluster.cubeOk("get", `node/${nodeOf(3)}`)).includes("Holds:       <no secret or config>\n")
+      (await volumesOf(nodeOf(3))).length === 0 && (await cluster.cubeOk("get", `node/${nodeOf(3)}`)).includes("Holds:       <no secret or config>\n")
         ? true
         : undefined,
     );

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
+import { KEYED_VOLUMES_DIR } from "../../src/agent/keyed/keyed-volume-host.js";
 import * as grpc from "@grpc/grpc-js";
 import { CubeClient } from "../../src/gen/cube.js";
 import { grpcClientOptions } from "../../src/shared/grpc-client-options.js";
-import { KEYED_VOLUMES_DIR } from "../../src/agent/keyed/keyed-volume-host.js";
-import { containersWithLabels, dockerExec } from "../helpers/docker.js";
+import { containersWithLabels, dockerExec, keyedVolumePods } from "../helpers/docker.js";
 import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually } from "../helpers/processes.js";
 
@@ -46,13 +46,7 @@ describe("secrets and configs on real Docker", function () {
         .map((file) => readFileSync(join(dir, file))),
     );
   };
-  const volumesOf = (node: string) => {
-    try {
-      return readdirSync(join(cluster.dir.path, node, KEYED_VOLUMES_DIR));
-    } catch {
-      return [];
-    }
-  };
+  const volumesOf = (node: string) => keyedVolumePods(join(cluster.dir.path, node));
 
   before(async () => {
     await cluster.startLeader(nodes.leader, undefined, ["--pods-on-leader", "no"]);
@@ -87,8 +81,8 @@ describe("secrets and configs on real Docker", function () {
     expect(await cluster.cubeOk("get", "secret/db-password")).to.match(/reader +\| 1\b/);
     expect(await cluster.cubeOk("get", "pod/reader")).to.include("Uses:     secret/db-password (revision 1)");
     // The node that runs no pod using it holds nothing of it: no volume, and nothing in memory by what it reports.
-    expect(volumesOf(nodes.idle)).to.deep.equal([]);
-    expect(volumesOf(nodes.runs)).to.have.length(1);
+    expect(await volumesOf(nodes.idle)).to.deep.equal([]);
+    expect(await volumesOf(nodes.runs)).to.have.length(1);
     expect(await cluster.cubeOk("get", `node/${nodes.idle}`)).to.include("Holds:       <no secret or config>\n");
     await eventually("the node to say what it holds", async () =>
       (await cluster.cubeOk("get", `node/${nodes.runs}`)).includes("Holds:       secret/db-password\n") ? true : undefined,
@@ -213,7 +207,7 @@ describe("secrets and configs on real Docker", function () {
     expect(leaderDatabase().includes(Buffer.from(newPassword))).to.equal(false);
     await cluster.cubeOk("delete", "pod/reader", "pod/waits");
     await cluster.cubeOk("delete", "deployment/web");
-    await eventually("the node's volumes gone", async () => (volumesOf(nodes.runs).length === 0 ? true : undefined), 30_000);
+    await eventually("the node's volumes gone", async () => ((await volumesOf(nodes.runs)).length === 0 ? true : undefined), 30_000);
     await eventually("the node to hold nothing", async () =>
       (await cluster.cubeOk("get", `node/${nodes.runs}`)).includes("Holds:       <no secret or config>\n") ? true : undefined,
     );

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { ContainerSpec, KeyedKind, KeyedValues, KeyFilesSource, PodSpec, UsedRevision, Volume } from "../../shared/domain.js";
-import { keyedRef, referencesOf } from "../../shared/pod-references.js";
+import { envValueRef, keyedRef, referencesOf } from "../../shared/pod-references.js";
 
 // What a node makes of the secrets and configs it holds: pure functions of a pod's spec and the values, so that what
 // is written, resolved or refused is decided in one place and tested from tables.
@@ -46,11 +46,8 @@ export function missingReference(spec: PodSpec, lookup: KeyedLookup): string | u
   }
   for (const container of spec.containers) {
     for (const value of Object.values(container.env)) {
-      if (typeof value === "string") continue;
-      const problem =
-        "secretKeyRef" in value
-          ? keyProblem(keyedRef("secret", value.secretKeyRef.name), value.secretKeyRef.key)
-          : keyProblem(keyedRef("config", value.configKeyRef.name), value.configKeyRef.key);
+      const named = envValueRef(value);
+      const problem = named && keyProblem(named.ref, named.key);
       if (problem) return problem;
     }
   }
@@ -64,12 +61,8 @@ export function missingReference(spec: PodSpec, lookup: KeyedLookup): string | u
 export function resolveEnv(env: ContainerSpec["env"], lookup: KeyedLookup): Record<string, string> {
   return Object.fromEntries(
     Object.entries(env).map(([name, value]) => {
-      if (typeof value === "string") return [name, value];
-      const [ref, key] =
-        "secretKeyRef" in value
-          ? [keyedRef("secret", value.secretKeyRef.name), value.secretKeyRef.key]
-          : [keyedRef("config", value.configKeyRef.name), value.configKeyRef.key];
-      return [name, lookup(ref)!.data.get(key)!.toString("utf8")];
+      const named = envValueRef(value);
+      return [name, named ? lookup(named.ref)!.data.get(named.key)!.toString("utf8") : (value as string)];
     }),
   );
 }

@@ -57,14 +57,14 @@ export function strategyOf(value: unknown, problem: (path: string[], message: st
 }
 
 /** `environment` as a map, or a list of KEY=VALUE (a bare KEY takes the caller's value, and is left out when unset). */
-export function environmentOf(value: unknown, problem: (message: string) => void): Record<string, string> {
+export function environmentOf(value: unknown, inherit: (name: string) => string | undefined, problem: (message: string) => void): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (Array.isArray(value)) {
     const env: Record<string, string> = {};
     for (const item of value.map(String)) {
       const equals = item.indexOf("=");
       if (equals === -1) {
-        const inherited = process.env[item];
+        const inherited = inherit(item);
         if (inherited !== undefined) env[item] = inherited;
       } else env[item.slice(0, equals)] = item.slice(equals + 1);
     }

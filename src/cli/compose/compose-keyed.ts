@@ -1,3 +1,4 @@
+import { manifestData } from "../../shared/keyed-content.js";
 import type { ComposeFile } from "./read-compose.js";
 import { APP_LABEL, resourceName, type ComposeSurroundings, type Service } from "./compose-vocabulary.js";
 
@@ -49,11 +50,10 @@ export function keyedResources(
       }
       const cubeName = resourceName(`${project}-${name}`);
       index[section].set(name, cubeName);
-      const text = Buffer.from(value.toString("utf8"), "utf8").equals(value);
       resources.push({
         type: section === "secrets" ? "secret" : "config",
         metadata: { name: cubeName, labels: { [APP_LABEL]: project } },
-        ...(text ? { data: { [name]: value.toString("utf8") } } : { binaryData: { [name]: value.toString("base64") } }),
+        ...manifestData([[name, value]]),
       });
     }
   }

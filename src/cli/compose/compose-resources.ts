@@ -118,7 +118,7 @@ export function composeResources(
       }
     }
     // As Compose: environment wins over env_file.
-    const env = { ...fromFiles, ...environmentOf(service.environment, (message) => problem(["environment"], message)) };
+    const env = { ...fromFiles, ...environmentOf(service.environment, around.env, (message) => problem(["environment"], message)) };
     if (Object.keys(env).length > 0) container.env = env;
     const ports = portsOf(service, (path, message) => problem(path, message));
     if (ports.container.length > 0) container.ports = ports.container;

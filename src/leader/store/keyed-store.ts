@@ -75,18 +75,20 @@ export class KeyedStore {
     const labelsJson = canonicalJson(resource.metadata.labels);
     const secretType = resource.type === "secret" && resource.registry ? "registry" : "";
     const keysJson = JSON.stringify([...content.entries()].map(([key, value]) => ({ key, bytes: value.length })).sort((a, b) => (a.key < b.key ? -1 : 1)));
-    const payload = kind === "secret" ? this.keyring.seal(encoded, keyedRef(kind, name)) : encoded;
+    const ref = keyedRef(kind, name);
+    // Sealed only when written: re-applying the same values seals nothing.
+    const payload = () => (kind === "secret" ? this.keyring.seal(encoded, ref) : encoded);
     type Existing = { uid: string; labels_json: string; secret_type: string; payload: Buffer; content_id: string; revision: number };
     const existing = byName.get(kind, name) as Existing | undefined;
     if (!existing) {
-      insert.run(randomUUID(), kind, name, labelsJson, secretType, keysJson, payload, newContentId(), now.getTime(), now.getTime());
+      insert.run(randomUUID(), kind, name, labelsJson, secretType, keysJson, payload(), newContentId(), now.getTime(), now.getTime());
       return { outcome: "created", contentChanged: true };
     }
-    const before = kind === "secret" ? this.keyring.open(existing.payload, keyedRef(kind, name)) : existing.payload;
+    const before = kind === "secret" ? this.keyring.open(existing.payload, ref) : existing.payload;
     const same = before.equals(encoded) && existing.secret_type === secretType;
     if (same && existing.labels_json === labelsJson) return { outcome: "unchanged", contentChanged: false };
     const [contentId, revision] = same ? [existing.content_id, existing.revision] : [newContentId(), existing.revision + 1];
-    update.run(labelsJson, secretType, keysJson, same ? existing.payload : payload, contentId, revision, now.getTime(), existing.uid);
+    update.run(labelsJson, secretType, keysJson, same ? existing.payload : payload(), contentId, revision, now.getTime(), existing.uid);
     return { outcome: "configured", contentChanged: !same };
   }
 
