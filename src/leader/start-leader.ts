@@ -66,6 +66,8 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   allowHostNetwork?: boolean;
   /** Whether containers may add capabilities beyond Docker's default set. */
   allowCapabilities?: boolean;
+  /** Whether services may name node ports below 1024. */
+  allowPrivilegedNodePorts?: boolean;
   /** The pods' addresses, a /24 of them for each node (default 10.42.0.0/16). */
   podCidr?: string;
   /** Services' virtual IPs (default 10.43.0.0/16). */
@@ -125,7 +127,12 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const store = await LeaderStore.open(
     databaseFile(config.dataDir, "leader.db"),
     config.maxEventsPerPod,
-    { serviceCidr: config.serviceCidr ?? DEFAULT_SERVICE_CIDR, nodePortRange: placement.hostPortRange },
+    {
+      serviceCidr: config.serviceCidr ?? DEFAULT_SERVICE_CIDR,
+      nodePortRange: placement.hostPortRange,
+      privilegedNodePorts: config.allowPrivilegedNodePorts ?? false,
+      leaderPort: config.listen.port,
+    },
     keyring,
   );
   const secretsKey = new SecretsKeyRotation(keyring, store.keyed);

@@ -28,6 +28,8 @@ export interface NodeInfo {
 /** How nodes carry pod traffic to each other: VXLAN over any IP network, or direct routes between nodes on one link. */
 export type PodNetworkBackend = "vxlan" | "host-gw";
 export const POD_NETWORK_BACKENDS: readonly PodNetworkBackend[] = ["vxlan", "host-gw"];
+/** The UDP port VXLAN carries pod traffic on between nodes: flannel's, the Linux default. */
+export const VXLAN_PORT = 8472;
 
 /** One node of the pod network, as the others reach it. */
 export interface NetworkPeer {

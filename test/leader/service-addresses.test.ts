@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { allocateServiceIp, resolveNodePorts } from "../../src/leader/service-addresses.js";
+import { allocateServiceIp, clusterPorts, resolveNodePorts } from "../../src/leader/service-addresses.js";
 import type { ServicePort } from "../../src/shared/domain.js";
 
 const RANGE = { first: 30000, last: 30003 };
@@ -27,6 +27,7 @@ interface Case {
   ports: ServicePort[];
   before?: ServicePort[];
   taken?: string[];
+  privileged?: boolean;
   expected: { ports: ServicePort[] } | { problem: string };
 }
 
@@ -39,7 +40,32 @@ const cases: Case[] = [
     taken: ["30002/tcp"],
     expected: { problem: "node port 30002/tcp is held by another service" },
   },
-  { name: "outside the range: refused", ports: [port(80, 31000)], expected: { problem: "node port 31000 is outside the leader's range 30000-30003" } },
+  { name: "given outside the range (a Compose file's 8080:80): kept", ports: [port(80, 8080)], expected: { ports: [port(80, 8080)] } },
+  {
+    name: "given below 1024: refused",
+    ports: [port(80, 80)],
+    expected: {
+      problem:
+        "node port 80 is below 1024, where a node's own services listen (ssh, dns, a web server): name one from 1024 up (e.g. 8080), or start the leader with --allow-privileged-node-ports",
+    },
+  },
+  { name: "given below 1024 when the leader allows it: kept", ports: [port(80, 80)], privileged: true, expected: { ports: [port(80, 80)] } },
+  {
+    name: "given on the leader's API port: refused",
+    ports: [port(80, 4242)],
+    expected: { problem: "node port 4242/tcp is the leader's API port: name another" },
+  },
+  {
+    name: "given on a node's API port: refused",
+    ports: [port(80, 4243)],
+    expected: { problem: "node port 4243/tcp is node b's API port: name another" },
+  },
+  { name: "VXLAN's port over tcp: free", ports: [port(80, 8472)], expected: { ports: [port(80, 8472)] } },
+  {
+    name: "VXLAN's port over udp: refused",
+    ports: [port(53, 8472, "udp")],
+    expected: { problem: "node port 8472/udp is VXLAN's, which carries pod traffic between nodes: name another" },
+  },
   {
     name: "the same number over another protocol: free",
     ports: [port(53, undefined, "udp")],
@@ -59,7 +85,8 @@ const cases: Case[] = [
 describe("resolveNodePorts", () => {
   for (const c of cases) {
     it(c.name, () => {
-      expect(resolveNodePorts(c.ports, c.before ?? [], new Set(c.taken ?? []), RANGE)).to.deep.equal(c.expected);
+      const taken = { services: new Set(c.taken ?? []), cluster: clusterPorts(4242, [{ name: "b", address: "10.0.0.2:4243" }]) };
+      expect(resolveNodePorts(c.ports, c.before ?? [], taken, { nodePortRange: RANGE, privilegedNodePorts: c.privileged })).to.deep.equal(c.expected);
     });
   }
 });

@@ -1,10 +1,9 @@
-import type { NetworkPeer, PodNetworkBackend } from "../../shared/domain.js";
+import { VXLAN_PORT, type NetworkPeer, type PodNetworkBackend } from "../../shared/domain.js";
 import { addressIn, parseCidr } from "../../shared/cidr.js";
 
-/** The VXLAN device, its id and port: flannel's (the Linux default port 8472), one device per host. */
+/** The VXLAN device and its id (its port is VXLAN_PORT), one device per host. */
 export const VXLAN_DEVICE = "cube.1";
 export const VXLAN_ID = 1;
-export const VXLAN_PORT = 8472;
 /** What VXLAN adds to each packet (outer Ethernet, IP, UDP and VXLAN headers). */
 export const VXLAN_OVERHEAD = 50;
 /** The routing protocol number Cube's routes carry, so that they are told from every other route. */

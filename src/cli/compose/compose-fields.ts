@@ -85,27 +85,34 @@ interface ServicePort {
 
 /**
  * `ports` (short "[IP:][PUBLISHED:]TARGET[/PROTO]", ranges, or long {target, published, protocol}) and `expose`: the
- * container's ports, and the service's (published ones as node ports: answered on every node, as Swarm's mesh does).
+ * container's ports, and the service's. A service port is the container's (as `web:80` reaches it under Compose); a
+ * published one is also a node port, answered on every node as Swarm's mesh does; one of `ports` without a published
+ * port gets a node port the leader chooses, as Compose's gets an ephemeral host port.
  */
-export function portsOf(service: Service, problem: (path: (string | number)[], message: string) => void) {
+export function portsOf(
+  service: Service,
+  problem: (path: (string | number)[], message: string) => void,
+  note: (path: (string | number)[], what: string) => void,
+) {
   const container: { containerPort: number; protocol: "tcp" | "udp" }[] = [];
   const ports: ServicePort[] = [];
-  const add = (target: number, protocol: "tcp" | "udp", published?: number) => {
+  let published = false;
+  const add = (target: number, protocol: "tcp" | "udp", nodePort: number | "auto" | undefined) => {
+    if (nodePort !== undefined) published = true;
     if (!container.some((p) => p.containerPort === target && p.protocol === protocol)) container.push({ containerPort: target, protocol });
-    if (ports.some((p) => p.port === (published ?? target) && p.protocol === protocol)) return;
-    ports.push({
-      name: `${protocol}-${published ?? target}`,
-      port: published ?? target,
-      targetPort: target,
-      protocol,
-      ...(published ? { nodePort: published } : {}),
-    });
+    const fixed = typeof nodePort === "number" ? { nodePort } : {};
+    const same = ports.find((p) => p.port === target && p.protocol === protocol);
+    if (!same) ports.push({ name: `${protocol}-${target}`, port: target, targetPort: target, protocol, ...fixed });
+    else if (same.nodePort === undefined) Object.assign(same, fixed);
+    // The same container port published twice: a second service port, named after its node port.
+    else if (typeof nodePort === "number" && !ports.some((p) => p.nodePort === nodePort && p.protocol === protocol))
+      ports.push({ name: `${protocol}-${nodePort}`, port: nodePort, targetPort: target, protocol, nodePort });
   };
   for (const [index, entry] of ((service.ports as unknown[]) ?? []).entries()) {
     if (typeof entry === "object" && entry !== null) {
       const { target, published, protocol = "tcp" } = entry as { target?: unknown; published?: unknown; protocol?: string };
       if (typeof target !== "number") problem(["ports", index, "target"], "must be a port number");
-      else add(target, protocol === "udp" ? "udp" : "tcp", published === undefined ? undefined : Number(published));
+      else add(target, protocol === "udp" ? "udp" : "tcp", published === undefined ? "auto" : Number(published));
       continue;
     }
     const match = shortPort(String(entry));
@@ -113,35 +120,36 @@ export function portsOf(service: Service, problem: (path: (string | number)[], m
       problem(["ports", index], `"${entry}" is not a port: [IP:][PUBLISHED:]TARGET[/tcp|udp], ranges as 8000-8010`);
       continue;
     }
-    const [, publishedFirst, publishedLast, targetFirst, targetLast, protocol = "tcp"] = match;
+    const [, publishedFirst, publishedLast, targetFirst, targetLast, protocol = "tcp", hostIp] = match;
+    if (hostIp) note(["ports", index], `${entry}: answered on every address of every node (a node port is not bound to one address)`);
     const count = Number(targetLast ?? targetFirst) - Number(targetFirst) + 1;
     if (publishedFirst && Number(publishedLast ?? publishedFirst) - Number(publishedFirst) + 1 !== count) {
       problem(["ports", index], `"${entry}": the published range and the target range differ in length`);
       continue;
     }
-    for (let i = 0; i < count; i++)
-      add(Number(targetFirst) + i, protocol as "tcp" | "udp", publishedFirst === undefined ? undefined : Number(publishedFirst) + i);
+    for (let i = 0; i < count; i++) add(Number(targetFirst) + i, protocol as "tcp" | "udp", publishedFirst === undefined ? "auto" : Number(publishedFirst) + i);
   }
   for (const [index, entry] of ((service.expose as unknown[]) ?? []).entries()) {
     const match = /^(\d+)(?:\/(tcp|udp))?$/.exec(String(entry));
     if (!match) problem(["expose", index], `"${entry}" is not a port`);
-    else add(Number(match[1]), (match[2] ?? "tcp") as "tcp" | "udp");
+    else add(Number(match[1]), (match[2] ?? "tcp") as "tcp" | "udp", undefined);
   }
-  return { container, service: ports };
+  return { container, service: ports, published };
 }
 
-/** The parts of a short port ("[IP:][PUBLISHED[-LAST]:]TARGET[-LAST][/PROTO]", IPv6 in brackets); undefined when it is not one. */
+/** The parts of a short port ("[IP:][PUBLISHED[-LAST]:]TARGET[-LAST][/PROTO]", IPv6 in brackets), the IP last; undefined when it is not one. */
 export function shortPort(text: string): (string | undefined)[] | undefined {
   const [spec, protocol, extra] = text.split("/");
   if (extra !== undefined || (protocol !== undefined && protocol !== "tcp" && protocol !== "udp")) return undefined;
-  const withoutHost = spec.replace(/^(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):/, "");
+  const host = /^(\[[0-9a-fA-F:.]+\]|\d{1,3}(\.\d{1,3}){3}):/.exec(spec)?.[1];
+  const withoutHost = host ? spec.slice(host.length + 1) : spec;
   const parts = withoutHost.split(":");
   if (parts.length > 2) return undefined;
   const range = /^(\d+)(?:-(\d+))?$/;
   const target = range.exec(parts.at(-1)!);
   const published = parts.length === 2 && parts[0] !== "" ? range.exec(parts[0]) : undefined;
   if (!target || published === null) return undefined;
-  return [text, published?.[1], published?.[2], target[1], target[2], protocol];
+  return [text, published?.[1], published?.[2], target[1], target[2], protocol, host];
 }
 
 /** A `healthcheck` as a probe (readiness and liveness alike); none when absent or disabled. */

@@ -120,7 +120,11 @@ export function composeResources(
     // As Compose: environment wins over env_file.
     const env = { ...fromFiles, ...environmentOf(service.environment, around.env, (message) => problem(["environment"], message)) };
     if (Object.keys(env).length > 0) container.env = env;
-    const ports = portsOf(service, (path, message) => problem(path, message));
+    const ports = portsOf(
+      service,
+      (path, message) => problem(path, message),
+      (path, what) => notes.push(`${at(...path)}: ${what}`),
+    );
     if (ports.container.length > 0) container.ports = ports.container;
     const probe = probeOf(service.healthcheck, (key, message) => problem(["healthcheck", key], message));
     if (probe) Object.assign(container, { readinessProbe: probe, livenessProbe: probe });
@@ -176,11 +180,10 @@ export function composeResources(
         },
       });
     if (ports.service.length > 0) {
-      const published = ports.service.some((p) => p.nodePort !== undefined);
       resources.push({
         type: "service",
         metadata: { name, labels },
-        spec: { ...(published ? { type: "NodePort" } : {}), selector: labels, ports: ports.service },
+        spec: { ...(ports.published ? { type: "NodePort" } : {}), selector: labels, ports: ports.service },
       });
     }
   }

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { ApplyOutcome, PublishedPort, ServicePort, ServiceResource } from "../../shared/domain.js";
 import type { OpenedDatabase } from "../../shared/open-database.js";
 import { conflict } from "../refusals.js";
-import { allocateServiceIp, portKey, resolveNodePorts, type ServiceAddressing } from "../service-addresses.js";
+import { allocateServiceIp, clusterPorts, portKey, resolveNodePorts, type ServiceAddressing } from "../service-addresses.js";
 import { canonicalJson, contentHash } from "../spec-hash.js";
 
 /** A service as the leader keeps it: its spec with node ports resolved, and its virtual IP. */
@@ -27,6 +27,7 @@ const STATEMENTS = {
   all: "select * from services order by name",
   one: "select * from services where name = ?",
   remove: "delete from services where name = ?",
+  nodes: "select name, address from nodes",
   // Pods that publish host ports (any node: a node port is open on all of them), for the conflicts of an apply.
   publishing: "select name, host_ports_json from pods where host_ports_json != '[]' and deletion_requested_at is null",
 };
@@ -85,12 +86,13 @@ export class ServiceStore {
 
   private resolvePorts(name: string, spec: ServiceResource["spec"], before: ServicePort[]): ServicePort[] {
     if (spec.type !== "NodePort") return spec.ports;
-    const taken = new Set(
+    const services = new Set(
       (this.statements.others.all(name) as { spec_json: string }[]).flatMap((row) =>
         nodePortsOf(JSON.parse(row.spec_json)).map((p) => portKey(p.nodePort, p.protocol)),
       ),
     );
-    const resolved = resolveNodePorts(spec.ports, before, taken, this.addressing.nodePortRange);
+    const cluster = clusterPorts(this.addressing.leaderPort, this.statements.nodes.all() as { name: string; address: string }[]);
+    const resolved = resolveNodePorts(spec.ports, before, { services, cluster }, this.addressing);
     if ("problem" in resolved) throw conflict(`service/${name}: ${resolved.problem}`);
     return resolved.ports;
   }

@@ -73,27 +73,32 @@ describe("Compose files as Cube resources", () => {
     expect(container(resources, "worker").env).to.deep.equal({ LEVEL: "3", FLAG: "" });
   });
 
-  it("publishes ports as node ports of a service named after it, exposes the others on its virtual IP", () => {
-    const { resources, problems } = convert(
+  it("gives a service named after it the container's ports, published ones (or, without a number, the leader's choice) as node ports", () => {
+    const { resources, problems, warnings } = convert(
       [
         "services:",
         "  web:",
         "    image: web",
-        '    ports: ["8080:80", "9000-9001:9000-9001/udp", {target: 443, published: 8443}, "3000"]',
-        '    expose: ["9090"]',
+        '    ports: ["8080:80", "9000-9001:9000-9001/udp", {target: 443, published: 8443}, "3000", "127.0.0.1:5432:5432", "8081:80"]',
+        '    expose: ["9090", "80"]',
       ].join("\n"),
     );
     expect(problems).to.deep.equal([]);
+    expect(warnings).to.deep.equal([
+      "read differently by Cube:\n  compose.yaml:4: 127.0.0.1:5432:5432: answered on every address of every node (a node port is not bound to one address)",
+    ]);
     const service = resources.find((r) => r.type === "service")!;
     expect(service.spec.type).to.equal("NodePort");
     expect(
       service.spec.ports.map((p: Record<string, unknown>) => `${p.port}→${p.targetPort}/${p.protocol}${p.nodePort ? ` node ${p.nodePort}` : ""}`),
     ).to.deep.equal([
-      "8080→80/tcp node 8080",
+      "80→80/tcp node 8080",
       "9000→9000/udp node 9000",
       "9001→9001/udp node 9001",
-      "8443→443/tcp node 8443",
+      "443→443/tcp node 8443",
       "3000→3000/tcp",
+      "5432→5432/tcp node 5432",
+      "8081→80/tcp node 8081",
       "9090→9090/tcp",
     ]);
     expect(container(resources, "web").ports.map((p: Record<string, unknown>) => `${p.containerPort}/${p.protocol}`)).to.deep.equal([
@@ -102,6 +107,7 @@ describe("Compose files as Cube resources", () => {
       "9001/udp",
       "443/tcp",
       "3000/tcp",
+      "5432/tcp",
       "9090/tcp",
     ]);
   });
