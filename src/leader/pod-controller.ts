@@ -10,6 +10,7 @@ import type { NodeRegistry } from "./node-registry.js";
 import { runInSlices } from "../shared/time-slices.js";
 import type { PlacementCandidate, PlacementSettings, TakenPort } from "./place-pod.js";
 import { placingPods } from "./place-pods.js";
+import { waitingFor } from "./pod-dependencies.js";
 import { hasPersistentVolumes, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
 import { conflict } from "./refusals.js";
@@ -122,9 +123,23 @@ export class PodController {
     return true;
   }
 
-  /** Places every unplaced pod; a pod no node can take gets a Warning event saying why (once per distinct reason). */
+  /**
+   * Places every unplaced pod whose dependencies hold; a pod no node can take gets a Warning event saying why, one
+   * that waits a Normal one saying for what (each once per distinct reason).
+   */
   async schedulePending(): Promise<void> {
-    await this.place(await this.store.pods.unscheduled());
+    const pending = await this.store.pods.unscheduled();
+    const named = [...new Set(pending.flatMap((pod) => (pod.spec.dependsOn ?? []).map((dependency) => dependency.name)))];
+    if (named.length === 0) return this.place(pending);
+    const dependencies = await this.store.pods.dependencyPods(named);
+    const time = new Date(this.clock.now());
+    const free: StoredPod[] = [];
+    for (const pod of pending) {
+      const waiting = waitingFor(pod.spec.dependsOn ?? [], dependencies);
+      if (waiting === undefined) free.push(pod);
+      else await this.recordOnce(pod.uid, { time, type: "Normal", reason: "Waiting", message: `waiting for ${waiting} before placing pod/${pod.name}`, node: "" });
+    }
+    await this.place(free);
   }
 
   /**

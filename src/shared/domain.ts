@@ -214,7 +214,19 @@ export interface PodSpec {
   hostNetwork?: boolean;
   /** Registry secrets whose credentials pull this pod's images (each used for its own registry only). */
   imagePullSecrets?: { name: string }[];
+  /** What must hold before the pod is placed (Compose's depends_on); once placed, it runs whatever they become. */
+  dependsOn?: PodDependency[];
 }
+
+/**
+ * A workload a pod waits for: the pods of deployment `name`, or pod `name`. Started: one of them runs (or ran to
+ * success); Ready: one of them is ready; Succeeded: all of them ran to success.
+ */
+export interface PodDependency {
+  name: string;
+  condition: DependencyCondition;
+}
+export type DependencyCondition = "Started" | "Ready" | "Succeeded";
 
 export interface PodMetadata {
   name: string;

@@ -221,6 +221,11 @@ const podSpecSchema = z
       .max(100, atMost(100, "pull secrets"))
       .superRefine(uniqueBy((s) => s.name, "pull secret", "imagePullSecrets", "name"))
       .optional(),
+    dependsOn: z
+      .array(z.strictObject({ name: dnsLabel, condition: z.enum(["Started", "Ready", "Succeeded"]).default("Started") }))
+      .max(100, atMost(100, "dependencies"))
+      .superRefine(uniqueBy((d) => d.name, "dependency", "dependsOn", "name"))
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     // A mount names a volume of the pod; a host port is published once per protocol and address.
@@ -251,7 +256,17 @@ const podSpecSchema = z
     });
   });
 
-export const podSchema = z.strictObject({ type: z.literal("pod"), metadata: metadataSchema, spec: podSpecSchema });
+/** A workload that waits for itself would never be placed. */
+const notWaitingForItself =
+  (specPath: string[]) => (resource: { metadata: { name: string }; spec: object }, ctx: z.RefinementCtx) => {
+    const spec = specPath.reduce((at: Record<string, unknown>, key) => at[key] as Record<string, unknown>, resource as unknown as Record<string, unknown>);
+    const index = ((spec.dependsOn ?? []) as { name: string }[]).findIndex((d) => d.name === resource.metadata.name);
+    if (index >= 0) ctx.addIssue({ code: "custom", path: [...specPath, "dependsOn", index, "name"], message: "a workload cannot wait for itself" });
+  };
+
+export const podSchema = z
+  .strictObject({ type: z.literal("pod"), metadata: metadataSchema, spec: podSpecSchema })
+  .superRefine(notWaitingForItself(["spec"]));
 
 /** maxSurge and maxUnavailable: a number of pods, or a percentage of the replicas. */
 const rolloutBound = z.union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,3}%$/, 'must be a number or a percentage such as "25%"')]);
@@ -291,7 +306,7 @@ export const deploymentSchema = z.strictObject({
     revisionHistoryLimit: z.number().int().min(0).max(100).default(10),
     autoRollback: z.boolean().default(true),
   }),
-});
+}).superRefine(notWaitingForItself(["spec", "template", "spec"]));
 
 /** A service's port; `targetPort` is `port` unless given; a `nodePort` left out is chosen by the leader. */
 const servicePortSchema = z

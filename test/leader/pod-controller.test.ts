@@ -62,6 +62,30 @@ describe("PodController", () => {
     expect((await store.pods.desiredFor("n1")).map((p) => p.name)).to.deep.equal(["web"]);
   });
 
+  it("holds a pod back, saying for what, until what it depends on holds; then places it", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    await controller.apply([pod("db"), pod("web", { dependsOn: [{ name: "db", condition: "Ready" }] })]);
+    const db = (await store.pods.get("db"))!;
+    expect(db.node).to.equal("n1");
+    expect((await controller.get("web"))!.pod.node).to.equal(undefined);
+    const report = async (ready: boolean) => {
+      await store.applyNodeUpdates(
+        [{ kind: "status", node: "n1", podUid: db.uid, specHash: db.specHash, status: { phase: "Running", containers: [], ready } }],
+        new Date(clock.now()),
+      );
+      await controller.schedulePending();
+    };
+    await report(false);
+    await controller.schedulePending();
+    const waiting = (await controller.get("web"))!;
+    expect(waiting.pod.node).to.equal(undefined);
+    expect(waiting.events.map((e) => `${e.type} ${e.reason}: ${e.message}`)).to.deep.equal([
+      "Normal Waiting: waiting for db to be ready before placing pod/web",
+    ]);
+    await report(true);
+    expect((await controller.get("web"))!.pod.node).to.equal("n1");
+  });
+
   it("keeps pods off the leader's own node when told to", async () => {
     controller = new PodController(store, registry, { notify: (node) => notified.push(node), keyedChanged: () => {} }, clock, new MemoryLogger(), {
       podsOnLeader: false,

@@ -318,6 +318,18 @@ describe("validateManifest: ports, volumes, resources, node selection", () => {
       "spec.hostname: must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
     ]);
   });
+
+  it("reads dependsOn (Started unless said), and refuses a workload that waits for itself, a condition it does not know, a name twice", () => {
+    expect(specOf(pod((p) => (p.spec.dependsOn = [{ name: "db" }, { name: "migrate", condition: "Succeeded" }]))).dependsOn).to.deep.equal([
+      { name: "db", condition: "Started" },
+      { name: "migrate", condition: "Succeeded" },
+    ]);
+    expect(problemsOf(pod((p) => (p.spec.dependsOn = [{ name: "my-pod" }])))).to.deep.equal(["spec.dependsOn[0].name: a workload cannot wait for itself"]);
+    const web = { type: "deployment", metadata: { name: "web" }, spec: { template: { spec: { ...seedPod.spec, dependsOn: [{ name: "web" }] } } } };
+    expect(problemsOf(web)).to.deep.equal(["spec.template.spec.dependsOn[0].name: a workload cannot wait for itself"]);
+    expect(problemsOf(pod((p) => (p.spec.dependsOn = [{ name: "db", condition: "Healthy" }])))[0]).to.match(/^spec\.dependsOn\[0\]\.condition: /);
+    expect(problemsOf(pod((p) => (p.spec.dependsOn = [{ name: "db" }, { name: "db" }])))[0]).to.match(/^spec\.dependsOn\[1\]\.name: /);
+  });
 });
 
 describe("validateManifest: probes", () => {

@@ -4,6 +4,7 @@ import { LABEL_KEY, LABEL_VALUE } from "../../shared/labels.js";
 import type { ComposeFile } from "./read-compose.js";
 import { keyedFiles, keyedResources } from "./compose-keyed.js";
 import { composeVolumes } from "./compose-volumes.js";
+import { dependenciesOf } from "./compose-depends.js";
 import { composeDuration, environmentOf, nodeSelectorOf, portsOf, probeOf, resourcesOf, restartPolicy, strategyOf } from "./compose-fields.js";
 import { APP_LABEL, resourceName, SERVICE_LABEL, type ComposeSurroundings } from "./compose-vocabulary.js";
 
@@ -35,6 +36,7 @@ const READ = new Set([
   "configs",
   "volumes",
   "tmpfs",
+  "depends_on",
 ]);
 const READ_IN_DEPLOY = new Set(["replicas", "restart_policy", "resources", "placement", "update_config"]);
 
@@ -59,6 +61,11 @@ export function composeResources(
     const at = Object.keys(file.networks).length > 0 ? file.at(["networks"]) : file.at(["services", withNetworks!, "networks"]);
     ignored.push(`${at}: networks (Cube has one flat network: every service reaches every other)`);
   }
+  const dependencies = dependenciesOf(
+    file.services,
+    (service, path, message) => problems.push(`${file.at(["services", service, ...path])}: ${message}`),
+    (service, path, what) => ignored.push(`${file.at(["services", service, ...path])}: ${what}`),
+  );
   for (const [composeName, service] of Object.entries(file.services)) {
     const name = resourceName(composeName);
     const at = (...path: (string | number)[]) => file.at(["services", composeName, ...path]);
@@ -158,6 +165,7 @@ export function composeResources(
     const restart = restartPolicy(service, (path, message) => problem(path, message));
     if (restart) spec.restartPolicy = restart;
     if (typeof service.hostname === "string") spec.hostname = service.hostname;
+    if (dependencies.has(composeName)) spec.dependsOn = dependencies.get(composeName);
     if (service.stop_grace_period !== undefined) {
       const ms = composeDuration(String(service.stop_grace_period));
       if (ms === undefined) problem(["stop_grace_period"], `${JSON.stringify(service.stop_grace_period)} is not a duration (e.g. 10s, 1m30s)`);

@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { sql, type Kysely } from "kysely";
 import type { ApplyOutcome, DesiredPod, NodeStatus, PodEvent, PodResource, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
 import type { OpenedDatabase } from "../../shared/open-database.js";
+import type { DependencyPod } from "../pod-dependencies.js";
 import { keptPlacement, podRequests } from "../pod-needs.js";
 import { conflict } from "../refusals.js";
 import { canonicalJson, specHash } from "../spec-hash.js";
@@ -185,6 +186,20 @@ export class PodStore implements PodStoreContract {
       status: row.status === null ? undefined : (JSON.parse(row.status) as PodStatusReport),
       ...(row.owner === null ? {} : { owner: row.owner }),
     }));
+  }
+
+  /** The pods of the deployments or pods named, as a dependant's wait sees them (not those being deleted). */
+  async dependencyPods(names: string[]): Promise<DependencyPod[]> {
+    const rows = await this.db
+      .selectFrom("pods")
+      .select(["name", "owner", sql<string | null>`${sql.raw(CURRENT_STATUS_JSON)}`.as("status")])
+      .where((eb) => eb.or([eb("name", "in", names), eb("owner", "in", names)]))
+      .where("deletion_requested_at", "is", null)
+      .execute();
+    return rows.map((row) => {
+      const status = row.status === null ? undefined : (JSON.parse(row.status) as PodStatusReport);
+      return { name: row.name, ...(row.owner === null ? {} : { owner: row.owner }), phase: status?.phase, ready: status?.ready === true };
+    });
   }
 
   private withCurrentStatus() {

@@ -10,6 +10,7 @@ import type {
   ResourceType,
 } from "../../shared/domain.js";
 import type { ManifestEntry } from "../../shared/manifest.js";
+import type { DependencyPod } from "../pod-dependencies.js";
 import type { EventRecord } from "./change-feed.js";
 import type { PodTemplate, Revision } from "./deployment-revisions.js";
 import type { StoredDeployment } from "./deployment-store.js";
@@ -68,6 +69,7 @@ export interface PodStoreContract {
   get(name: string): Promise<StoredPod | undefined>;
   onNode(node: string): Promise<StoredPod[]>;
   unscheduled(): Promise<StoredPod[]>;
+  dependencyPods(names: string[]): Promise<DependencyPod[]>;
   desiredFor(node: string): Promise<DesiredPod[]>;
   owned(deployment: string, nodeStatus: (node: string) => NodeStatus | undefined): Promise<OwnedPod[]>;
   ownedByDeployment(nodeStatus: (node: string) => NodeStatus | undefined): Promise<Map<string, OwnedPod[]>>;

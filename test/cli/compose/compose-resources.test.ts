@@ -141,6 +141,62 @@ describe("Compose files as Cube resources", () => {
     ]);
   });
 
+  it("reads depends_on as dependsOn: a list waits for a start, a map for its condition; refuses what could never hold", () => {
+    const { resources, problems, warnings } = convert(
+      [
+        "services:",
+        "  db:",
+        "    image: postgres",
+        "    healthcheck: {test: [CMD, pg_isready]}",
+        "  migrate:",
+        "    image: app",
+        "    depends_on: {db: {condition: service_healthy, restart: true}}",
+        "  api:",
+        "    image: app",
+        "    depends_on: [db]",
+        "  web_ui:",
+        "    image: web",
+        "    depends_on:",
+        "      migrate: {condition: service_completed_successfully}",
+        "      api: {condition: service_started}",
+        "      cache: {condition: service_started, required: false}",
+      ].join("\n"),
+    );
+    expect(problems).to.deep.equal([]);
+    expect(warnings).to.deep.equal([
+      "not read by Cube (it runs the rest without them):\n  compose.yaml:7: restart (a dependant is not restarted when what it depends on is)",
+    ]);
+    const dependsOn = (name: string) => resources.find((r) => r.type === "deployment" && r.metadata.name === name)!.spec.template.spec.dependsOn;
+    expect(dependsOn("db")).to.equal(undefined);
+    expect(dependsOn("migrate")).to.deep.equal([{ name: "db", condition: "Ready" }]);
+    expect(dependsOn("api")).to.deep.equal([{ name: "db", condition: "Started" }]);
+    expect(dependsOn("web-ui")).to.deep.equal([
+      { name: "migrate", condition: "Succeeded" },
+      { name: "api", condition: "Started" },
+    ]);
+
+    const refused = convert(
+      [
+        "services:",
+        "  a:",
+        "    image: x",
+        "    depends_on: [b]",
+        "  b:",
+        "    image: x",
+        "    depends_on: {c: {condition: service_healthy}}",
+        "  c:",
+        "    image: x",
+        "    depends_on: {a: {condition: service_ready}, nowhere: {}}",
+      ].join("\n"),
+    );
+    expect(refused.problems).to.deep.equal([
+      'compose.yaml:7: service_healthy: "c" has no healthcheck, so it would never be healthy',
+      "compose.yaml:10: must be service_started, service_healthy or service_completed_successfully",
+      'compose.yaml:10: no service "nowhere" in the file',
+      "compose.yaml:4: a cycle: a → b → c → a (nothing in it would ever start)",
+    ]);
+  });
+
   it("resolves anchors, merge keys and extends; drops x- extensions", () => {
     const { resources, warnings } = convert(
       [
