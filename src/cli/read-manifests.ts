@@ -19,6 +19,14 @@ export interface ReadManifests {
   documents: unknown[];
   /** What was said while reading (a Compose file's fields Cube does not read, variables not set). */
   warnings: string[];
+  /** The applications of the Compose files read (the value of their resources' `cube.dev/app` label). */
+  applications: string[];
+}
+
+/** How manifests are read: a Compose file's application name; `strict`: what would be said is refused instead. */
+export interface ReadOptions {
+  project?: string;
+  strict?: boolean;
 }
 
 /** A Compose file's resources: its services as Cube's, named for `project` (default: the file's folder, as docker compose). */
@@ -27,7 +35,7 @@ function composeFileResources(
   source: string,
   path: string,
   project: string | undefined,
-): { resources: unknown[]; problems: string[]; warnings: string[] } {
+): { resources: unknown[]; problems: string[]; warnings: string[]; application?: string } {
   const folder = dirname(resolve(path));
   let dotenv: Record<string, string> = {};
   try {
@@ -39,12 +47,14 @@ function composeFileResources(
   const env = (name: string) => process.env[name] ?? dotenv[name];
   const read = readCompose(text, source, env);
   if (!read.file) return { resources: [], problems: read.problems, warnings: read.warnings };
-  const translated = composeResources(read.file, resourceName(project ?? basename(folder)), {
+  // docker compose's order: -p, then COMPOSE_PROJECT_NAME, then the file's name, then its folder's.
+  const application = resourceName(project ?? (process.env.COMPOSE_PROJECT_NAME || undefined) ?? read.file.name ?? basename(folder));
+  const translated = composeResources(read.file, application, {
     readFile: (path) => readFileSync(resolve(folder, path)),
     resolvePath: (path) => resolve(folder, path.replace(/^~(?=\/|$)/, homedir())),
     env,
   });
-  return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings] };
+  return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings], application };
 }
 
 /** The manifest files that `-f PATH` names: the file itself, or a directory's manifests (recursively with `-R`), sorted. */
@@ -113,9 +123,10 @@ function jsonSyntaxError(text: string): { line: number; column: number; message:
 }
 
 /** Reads and validates every manifest of `paths` (files, directories, `-` for standard input); one UsageError lists every problem. */
-export function readManifests(paths: string[], recursive: boolean, project?: string): ReadManifests {
+export function readManifests(paths: string[], recursive: boolean, { project, strict = false }: ReadOptions = {}): ReadManifests {
   const problems: string[] = [];
   const warnings: string[] = [];
+  const applications: string[] = [];
   const documents: unknown[] = [];
   const origins: { source: string; index: number }[] = [];
   for (const file of paths.flatMap((path) => manifestFiles(path, recursive))) {
@@ -127,9 +138,10 @@ export function readManifests(paths: string[], recursive: boolean, project?: str
       throw new UsageError(`cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     // Parsed once as a manifest; a Compose file (one document with a top-level services map) is then read as one.
-    let parsed: { resources: unknown[]; problems: string[]; warnings?: string[] } = parseManifestText(text, source);
+    let parsed: { resources: unknown[]; problems: string[]; warnings?: string[]; application?: string } = parseManifestText(text, source);
     if (file !== "-" && parsed.problems.length === 0 && parsed.resources.length === 1 && isComposeDocument(parsed.resources[0])) {
       parsed = composeFileResources(text, source, file, project);
+      if (parsed.application && !applications.includes(parsed.application)) applications.push(parsed.application);
     }
     problems.push(...parsed.problems);
     warnings.push(...(parsed.warnings ?? []));
@@ -139,6 +151,7 @@ export function readManifests(paths: string[], recursive: boolean, project?: str
     });
   }
   if (problems.length === 0 && documents.length === 0) problems.push(`${paths.join(", ")}: no resource found`);
+  if (strict) problems.push(...warnings.map((warning) => `--strict: ${warning}`));
   if (problems.length > 0) throw new UsageError(`invalid manifest:\n${problems.map((p) => `  ${p}`).join("\n")}`);
   const validation = validateManifest(documents);
   if (!validation.ok) {
@@ -153,5 +166,5 @@ export function readManifests(paths: string[], recursive: boolean, project?: str
     });
     throw new UsageError(`invalid manifest:\n${located.map((p) => `  ${p}`).join("\n")}`);
   }
-  return { entries: validation.entries, documents, warnings };
+  return { entries: validation.entries, documents, warnings: strict ? [] : warnings, applications };
 }

@@ -305,7 +305,11 @@ export interface ResourceSummary {
     | ServiceStatus
     | undefined;
   /** For a secret or config: its keys and sizes, never its values. */
-  keyed?: KeyedStatus | undefined;
+  keyed?:
+    | KeyedStatus
+    | undefined;
+  /** For a pod: the deployment it belongs to. */
+  owner?: string | undefined;
 }
 
 export interface ResourceSummary_LabelsEntry {
@@ -3790,6 +3794,7 @@ function createBaseResourceSummary(): ResourceSummary {
     podIp: undefined,
     service: undefined,
     keyed: undefined,
+    owner: undefined,
   };
 }
 
@@ -3836,6 +3841,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     }
     if (message.keyed !== undefined) {
       KeyedStatus.encode(message.keyed, writer.uint32(114).fork()).join();
+    }
+    if (message.owner !== undefined) {
+      writer.uint32(122).string(message.owner);
     }
     return writer;
   },
@@ -3968,6 +3976,14 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
             message.keyed = KeyedStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4023,6 +4039,7 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
         : undefined,
       service: isSet(object.service) ? ServiceStatus.fromJSON(object.service) : undefined,
       keyed: isSet(object.keyed) ? KeyedStatus.fromJSON(object.keyed) : undefined,
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : undefined,
     };
   },
 
@@ -4076,6 +4093,9 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     if (message.keyed !== undefined) {
       obj.keyed = KeyedStatus.toJSON(message.keyed);
     }
+    if (message.owner !== undefined) {
+      obj.owner = message.owner;
+    }
     return obj;
   },
 
@@ -4112,6 +4132,7 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
     message.keyed = (object.keyed !== undefined && object.keyed !== null)
       ? KeyedStatus.fromPartial(object.keyed)
       : undefined;
+    message.owner = object.owner ?? undefined;
     return message;
   },
 };

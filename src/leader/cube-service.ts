@@ -56,6 +56,7 @@ function podSummary(pod: PodSummary & { phase: PodPhase }, nodeHost: string | un
     restarts: containers.reduce((sum, c) => sum + c.restartCount, 0),
     podIp: pod.status?.podIp,
     ports: pod.hostPorts.map((port) => ({ ...port, hostAddress: port.hostAddress || (nodeHost ?? "") })),
+    owner: pod.owner,
   };
 }
 

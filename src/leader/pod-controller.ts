@@ -137,7 +137,8 @@ export class PodController {
     for (const pod of pending) {
       const waiting = waitingFor(pod.spec.dependsOn ?? [], dependencies);
       if (waiting === undefined) free.push(pod);
-      else await this.recordOnce(pod.uid, { time, type: "Normal", reason: "Waiting", message: `waiting for ${waiting} before placing pod/${pod.name}`, node: "" });
+      else
+        await this.recordOnce(pod.uid, { time, type: "Normal", reason: "Waiting", message: `waiting for ${waiting} before placing pod/${pod.name}`, node: "" });
     }
     await this.place(free);
   }

@@ -257,56 +257,55 @@ const podSpecSchema = z
   });
 
 /** A workload that waits for itself would never be placed. */
-const notWaitingForItself =
-  (specPath: string[]) => (resource: { metadata: { name: string }; spec: object }, ctx: z.RefinementCtx) => {
-    const spec = specPath.reduce((at: Record<string, unknown>, key) => at[key] as Record<string, unknown>, resource as unknown as Record<string, unknown>);
-    const index = ((spec.dependsOn ?? []) as { name: string }[]).findIndex((d) => d.name === resource.metadata.name);
-    if (index >= 0) ctx.addIssue({ code: "custom", path: [...specPath, "dependsOn", index, "name"], message: "a workload cannot wait for itself" });
-  };
+const notWaitingForItself = (specPath: string[]) => (resource: { metadata: { name: string }; spec: object }, ctx: z.RefinementCtx) => {
+  const spec = specPath.reduce((at: Record<string, unknown>, key) => at[key] as Record<string, unknown>, resource as unknown as Record<string, unknown>);
+  const index = ((spec.dependsOn ?? []) as { name: string }[]).findIndex((d) => d.name === resource.metadata.name);
+  if (index >= 0) ctx.addIssue({ code: "custom", path: [...specPath, "dependsOn", index, "name"], message: "a workload cannot wait for itself" });
+};
 
-export const podSchema = z
-  .strictObject({ type: z.literal("pod"), metadata: metadataSchema, spec: podSpecSchema })
-  .superRefine(notWaitingForItself(["spec"]));
+export const podSchema = z.strictObject({ type: z.literal("pod"), metadata: metadataSchema, spec: podSpecSchema }).superRefine(notWaitingForItself(["spec"]));
 
 /** maxSurge and maxUnavailable: a number of pods, or a percentage of the replicas. */
 const rolloutBound = z.union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,3}%$/, 'must be a number or a percentage such as "25%"')]);
 const defaultBounds = { maxSurge: "25%", maxUnavailable: "25%" };
 
 /** A deployment, with Kubernetes' shape and defaults. */
-export const deploymentSchema = z.strictObject({
-  type: z.literal("deployment"),
-  metadata: metadataSchema,
-  spec: z.strictObject({
-    replicas: z.number().int().min(0).max(MANIFEST_LIMITS.replicas).default(1),
-    template: z.strictObject({
-      metadata: z
-        .strictObject({
-          labels: z.record(labelKey, labelValue).default({}),
-          // Notes that change the template without changing its pods (`cube rollout restart` writes one).
-          annotations: z.record(labelKey, z.string().max(4096)).optional(),
-        })
-        .default({ labels: {} }),
-      spec: podSpecSchema,
+export const deploymentSchema = z
+  .strictObject({
+    type: z.literal("deployment"),
+    metadata: metadataSchema,
+    spec: z.strictObject({
+      replicas: z.number().int().min(0).max(MANIFEST_LIMITS.replicas).default(1),
+      template: z.strictObject({
+        metadata: z
+          .strictObject({
+            labels: z.record(labelKey, labelValue).default({}),
+            // Notes that change the template without changing its pods (`cube rollout restart` writes one).
+            annotations: z.record(labelKey, z.string().max(4096)).optional(),
+          })
+          .default({ labels: {} }),
+        spec: podSpecSchema,
+      }),
+      strategy: z
+        .discriminatedUnion("type", [
+          z.strictObject({
+            type: z.literal("RollingUpdate"),
+            rollingUpdate: z.strictObject({ maxSurge: rolloutBound.default("25%"), maxUnavailable: rolloutBound.default("25%") }).default(defaultBounds),
+          }),
+          z.strictObject({ type: z.literal("Recreate") }),
+        ])
+        .refine(
+          (strategy) => strategy.type === "Recreate" || strategy.rollingUpdate.maxSurge !== 0 || strategy.rollingUpdate.maxUnavailable !== 0,
+          "maxSurge and maxUnavailable cannot both be 0: the rollout could never start",
+        )
+        .default({ type: "RollingUpdate", rollingUpdate: defaultBounds }),
+      minReadySeconds: z.number().int().min(0).max(86_400).default(0),
+      progressDeadlineSeconds: z.number().int().min(1).max(86_400).default(600),
+      revisionHistoryLimit: z.number().int().min(0).max(100).default(10),
+      autoRollback: z.boolean().default(true),
     }),
-    strategy: z
-      .discriminatedUnion("type", [
-        z.strictObject({
-          type: z.literal("RollingUpdate"),
-          rollingUpdate: z.strictObject({ maxSurge: rolloutBound.default("25%"), maxUnavailable: rolloutBound.default("25%") }).default(defaultBounds),
-        }),
-        z.strictObject({ type: z.literal("Recreate") }),
-      ])
-      .refine(
-        (strategy) => strategy.type === "Recreate" || strategy.rollingUpdate.maxSurge !== 0 || strategy.rollingUpdate.maxUnavailable !== 0,
-        "maxSurge and maxUnavailable cannot both be 0: the rollout could never start",
-      )
-      .default({ type: "RollingUpdate", rollingUpdate: defaultBounds }),
-    minReadySeconds: z.number().int().min(0).max(86_400).default(0),
-    progressDeadlineSeconds: z.number().int().min(1).max(86_400).default(600),
-    revisionHistoryLimit: z.number().int().min(0).max(100).default(10),
-    autoRollback: z.boolean().default(true),
-  }),
-}).superRefine(notWaitingForItself(["spec", "template", "spec"]));
+  })
+  .superRefine(notWaitingForItself(["spec", "template", "spec"]));
 
 /** A service's port; `targetPort` is `port` unless given; a `nodePort` left out is chosen by the leader. */
 const servicePortSchema = z

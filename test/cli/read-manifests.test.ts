@@ -80,4 +80,24 @@ describe("reading manifests", () => {
       dir.remove();
     }
   });
+
+  it("reads a Compose file as its folder's application (or -p's); --strict refuses what would only be said", () => {
+    const dir = tempDir("manifests");
+    try {
+      const folder = join(dir.path, "my_shop");
+      mkdirSync(folder);
+      writeFileSync(join(folder, "compose.yaml"), "services:\n  web:\n    image: nginx\n    privileged: true\n");
+      const read = readManifests([folder], false);
+      expect(read.applications).to.deep.equal(["my-shop"]);
+      expect(read.warnings).to.deep.equal([`not read by Cube (it runs the rest without them):\n  ${join(folder, "compose.yaml")}:4: privileged`]);
+      expect(readManifests([folder], false, { project: "shop" }).applications).to.deep.equal(["shop"]);
+      writeFileSync(join(folder, "named.yaml"), "name: Boutique\nservices:\n  web:\n    image: nginx\n");
+      expect(readManifests([join(folder, "named.yaml")], false).applications).to.deep.equal(["boutique"]);
+      expect(() => readManifests([folder], false, { strict: true })).to.throw(
+        `invalid manifest:\n  --strict: not read by Cube (it runs the rest without them):\n  ${join(folder, "compose.yaml")}:4: privileged`,
+      );
+    } finally {
+      dir.remove();
+    }
+  });
 });

@@ -18,10 +18,25 @@ const cases: { name: string; dependsOn: PodDependency[]; pods: DependencyPod[]; 
   { name: "no dependency at all", dependsOn: [], pods: [], expected: undefined },
   { name: "a workload with no pod yet", dependsOn: [{ name: "db", condition: "Started" }], pods: [], expected: "db, which has no pod yet" },
   { name: "started: not while pending", dependsOn: [{ name: "db", condition: "Started" }], pods: [db("Pending")], expected: "db to start" },
-  { name: "started: one running is enough", dependsOn: [{ name: "db", condition: "Started" }], pods: [db("Pending"), db("Running", false, "db-2")], expected: undefined },
-  { name: "started: one that ran to success counts", dependsOn: [{ name: "migrate", condition: "Started" }], pods: [migrate("Succeeded")], expected: undefined },
+  {
+    name: "started: one running is enough",
+    dependsOn: [{ name: "db", condition: "Started" }],
+    pods: [db("Pending"), db("Running", false, "db-2")],
+    expected: undefined,
+  },
+  {
+    name: "started: one that ran to success counts",
+    dependsOn: [{ name: "migrate", condition: "Started" }],
+    pods: [migrate("Succeeded")],
+    expected: undefined,
+  },
   { name: "ready: running is not ready", dependsOn: [{ name: "db", condition: "Ready" }], pods: [db("Running")], expected: "db to be ready" },
-  { name: "ready: one ready replica is enough", dependsOn: [{ name: "db", condition: "Ready" }], pods: [db("Running"), db("Running", true, "db-2")], expected: undefined },
+  {
+    name: "ready: one ready replica is enough",
+    dependsOn: [{ name: "db", condition: "Ready" }],
+    pods: [db("Running"), db("Running", true, "db-2")],
+    expected: undefined,
+  },
   { name: "succeeded: still running", dependsOn: [{ name: "migrate", condition: "Succeeded" }], pods: [migrate("Running")], expected: "migrate to succeed" },
   {
     name: "succeeded: a failure is said",
@@ -29,7 +44,12 @@ const cases: { name: string; dependsOn: PodDependency[]; pods: DependencyPod[]; 
     pods: [migrate("Failed")],
     expected: "migrate to succeed (pod/migrate failed: it must be run again)",
   },
-  { name: "succeeded: every replica", dependsOn: [{ name: "db", condition: "Succeeded" }], pods: [db("Succeeded"), db("Running", false, "db-2")], expected: "db to succeed" },
+  {
+    name: "succeeded: every replica",
+    dependsOn: [{ name: "db", condition: "Succeeded" }],
+    pods: [db("Succeeded"), db("Running", false, "db-2")],
+    expected: "db to succeed",
+  },
   {
     name: "a deployment's pod is not taken for a pod of the same name",
     dependsOn: [{ name: "db-1", condition: "Started" }],

@@ -1,6 +1,6 @@
 import { Args, Flags } from "@oclif/core";
 import { CubeCommand, printStructured } from "../base-command.js";
-import { manifestFlags, manifestPaths } from "../manifest-flags.js";
+import { manifestFlags, manifestPaths, strictFlag } from "../manifest-flags.js";
 
 export default class Convert extends CubeCommand {
   static override description =
@@ -9,16 +9,16 @@ export default class Convert extends CubeCommand {
   static override args = { file: Args.string({ description: "the file (or -f)", required: false, ignoreStdin: true }) };
   static override flags = {
     ...manifestFlags,
+    strict: strictFlag,
     output: Flags.option({ char: "o", description: "output format", options: ["yaml", "json"] as const, default: "yaml" as const })(),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Convert);
-    const { documents, warnings } = (await import("../read-manifests.js")).readManifests(
-      manifestPaths(args.file, flags.filename),
-      flags.recursive,
-      flags.project,
-    );
+    const { documents, warnings } = (await import("../read-manifests.js")).readManifests(manifestPaths(args.file, flags.filename), flags.recursive, {
+      project: flags.project,
+      strict: flags.strict,
+    });
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     await printStructured(documents, flags.output);
   }

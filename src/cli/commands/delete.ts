@@ -53,7 +53,9 @@ export default class Delete extends CubeCommand {
       );
     }
     if (flags.selector !== undefined && !named?.typeOnly) throw new UsageError(`with -l, name the type alone: e.g. cube delete pod -l ${flags.selector}`);
-    const fromFiles = flags.filename ? (await import("../read-manifests.js")).readManifests(flags.filename, flags.recursive, flags.project).entries : [];
+    const fromFiles = flags.filename
+      ? (await import("../read-manifests.js")).readManifests(flags.filename, flags.recursive, { project: flags.project }).entries
+      : [];
     const refs: ResourceRef[] = [...(named?.refs ?? []), ...fromFiles.map(({ resource }) => ({ type: resource.type, name: resource.metadata.name }))];
     if (refs.length === 0 && !named?.typeOnly) throw new UsageError("name what to delete: TYPE/NAME…, TYPE NAME…, TYPE -l SELECTOR, or -f FILE");
     const leader = await this.leader();

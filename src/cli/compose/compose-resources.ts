@@ -38,7 +38,7 @@ const READ = new Set([
   "tmpfs",
   "depends_on",
 ]);
-const READ_IN_DEPLOY = new Set(["replicas", "restart_policy", "resources", "placement", "update_config"]);
+const READ_IN_DEPLOY = new Set(["mode", "replicas", "restart_policy", "resources", "placement", "update_config"]);
 
 /**
  * A Compose file's services as Cube resources, kept together by the application's label: a deployment per service
@@ -171,6 +171,11 @@ export function composeResources(
       if (ms === undefined) problem(["stop_grace_period"], `${JSON.stringify(service.stop_grace_period)} is not a duration (e.g. 10s, 1m30s)`);
       else spec.terminationGracePeriodSeconds = Math.ceil(ms / 1000);
     }
+    if (deploy.mode !== undefined && deploy.mode !== "replicated")
+      problem(
+        ["deploy", "mode"],
+        `${JSON.stringify(deploy.mode)}: Cube runs replicated services only (one pod per node is not there yet): give deploy.replicas`,
+      );
     const replicas = deploy.replicas ?? 1;
     if (!Number.isInteger(replicas)) problem(["deploy", "replicas"], "must be a whole number");
     if (disks.persistent) {

@@ -8,6 +8,8 @@ export interface ComposeFile {
   secrets: Record<string, unknown>;
   configs: Record<string, unknown>;
   networks: Record<string, unknown>;
+  /** Its top-level `name`: the application's name unless `-p` gives one. */
+  name?: string;
   /** "FILE:LINE" of a path in the file as written (for messages), or the file alone when it has no such path. */
   at(path: (string | number)[]): string;
 }
@@ -65,6 +67,7 @@ export function readCompose(
     }
     return found as Record<string, unknown>;
   };
+  if (value.include !== undefined) problems.push(`${at(["include"])}: include is not read: apply each file with -f and the same -p, or merge them into one`);
   const services = section("services") as Record<string, Record<string, unknown>>;
   for (const [name, service] of Object.entries(services)) {
     if (typeof service !== "object" || service === null || Array.isArray(service)) problems.push(`${at(["services", name])}: a service must be a map`);
@@ -75,7 +78,15 @@ export function readCompose(
     const extended = extendedService(services, name, [], (problem) => problems.push(`${at(["services", name, "extends"])}: ${problem}`));
     if (extended) resolved[name] = extended;
   }
-  const file = { services: resolved, volumes: section("volumes"), secrets: section("secrets"), configs: section("configs"), networks: section("networks"), at };
+  const file = {
+    services: resolved,
+    volumes: section("volumes"),
+    secrets: section("secrets"),
+    configs: section("configs"),
+    networks: section("networks"),
+    ...(typeof value.name === "string" && value.name !== "" ? { name: value.name } : {}),
+    at,
+  };
   return problems.length > 0 ? { problems, warnings } : { file, problems, warnings };
 }
 

@@ -224,12 +224,12 @@ describe("Compose files as Cube resources", () => {
 
   it("names every field it does not read, with its line, in one warning; says a variable not set", () => {
     const { warnings, problems } = convert(
-      ["services:", "  web:", "    image: web:$NOPE", "    privileged: true", "    deploy:", "      mode: global", "    networks: [front]"].join("\n"),
+      ["services:", "  web:", "    image: web:$NOPE", "    privileged: true", "    deploy:", "      endpoint_mode: vip", "    networks: [front]"].join("\n"),
     );
     expect(problems).to.deep.equal([]);
     expect(warnings).to.deep.equal([
       'compose.yaml: the "NOPE" variable is not set: it is read as an empty string',
-      "not read by Cube (it runs the rest without them):\n  compose.yaml:7: networks (Cube has one flat network: every service reaches every other)\n  compose.yaml:4: privileged\n  compose.yaml:6: deploy.mode",
+      "not read by Cube (it runs the rest without them):\n  compose.yaml:7: networks (Cube has one flat network: every service reaches every other)\n  compose.yaml:4: privileged\n  compose.yaml:6: deploy.endpoint_mode",
     ]);
   });
 
@@ -239,6 +239,12 @@ describe("Compose files as Cube resources", () => {
     ]);
     expect(convert(["services:", "  app:", "    image: a", "    command: make && run"].join("\n")).problems).to.deep.equal([
       'compose.yaml:4: shell operators are not run (no shell reads command): write ["sh", "-c", "..."]',
+    ]);
+    expect(convert(["include: [other.yaml]", "services:", "  app:", "    image: a", "    deploy: {mode: global}"].join("\n")).problems).to.deep.equal([
+      "compose.yaml:1: include is not read: apply each file with -f and the same -p, or merge them into one",
+    ]);
+    expect(convert(["services:", "  app:", "    image: a", "    deploy: {mode: global}"].join("\n")).problems).to.deep.equal([
+      'compose.yaml:4: "global": Cube runs replicated services only (one pod per node is not there yet): give deploy.replicas',
     ]);
     expect(convert(["services:", "  app:", "    image: a", '    ports: ["80:80:80:80"]'].join("\n")).problems).to.deep.equal([
       'compose.yaml:4: "80:80:80:80" is not a port: [IP:][PUBLISHED:]TARGET[/tcp|udp], ranges as 8000-8010',
