@@ -30,8 +30,11 @@ export class TestHosts {
     readonly count: number,
   ) {}
 
-  /** Brings up `count` hosts (first removing the beds of test runs that died without removing theirs). */
-  static async up(count: number): Promise<TestHosts> {
+  /**
+   * Brings up `count` hosts (first removing the beds of test runs that died without removing theirs), each engine
+   * holding the machine's `images` (by default the script's: cube-test/busybox).
+   */
+  static async up(count: number, images?: string[]): Promise<TestHosts> {
     mkdirSync(bedsDir, { recursive: true });
     for (const name of readdirSync(bedsDir)) {
       const dir = join(bedsDir, name);
@@ -43,7 +46,10 @@ export class TestHosts {
     writeFileSync(join(dir, "owner"), String(process.pid));
     const hosts = new TestHosts(dir, count);
     try {
-      await hosts.script("up", String(count));
+      await run(script, ["up", String(count)], {
+        env: { ...process.env, CUBE_HOSTS_DIR: dir, ...(images ? { CUBE_HOSTS_IMAGES: images.join(" ") } : {}) },
+        maxBuffer: 64 * 1024 * 1024,
+      });
     } catch (error) {
       await hosts.down();
       throw error;

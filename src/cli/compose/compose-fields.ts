@@ -152,8 +152,8 @@ export function shortPort(text: string): (string | undefined)[] | undefined {
   return [text, published?.[1], published?.[2], target[1], target[2], protocol, host];
 }
 
-/** A `healthcheck` as a probe (readiness and liveness alike); none when absent or disabled. */
-export function probeOf(value: unknown, problem: (key: string, message: string) => void): object | undefined {
+/** A `healthcheck` as a readiness and a liveness probe (the start period only delays the latter); none when absent or disabled. */
+export function probeOf(value: unknown, problem: (key: string, message: string) => void): { readiness: object; liveness: object } | undefined {
   if (value === undefined || value === null) return undefined;
   const check = value as { test?: unknown; interval?: unknown; timeout?: unknown; retries?: unknown; start_period?: unknown; disable?: unknown };
   if (check.disable === true) return undefined;
@@ -178,14 +178,16 @@ export function probeOf(value: unknown, problem: (key: string, message: string) 
     }
     return Math.max(1, Math.round(ms / 1000));
   };
-  // Compose's defaults: every 30 s, 30 s to answer, 3 retries.
-  return {
+  // Compose's defaults: every 30 s, 30 s to answer, 3 retries. Healthy at the first success, start period or not;
+  // failures within the start period do not count toward a restart.
+  const readiness = {
     exec: { command },
     periodSeconds: seconds("interval", 30),
     timeoutSeconds: seconds("timeout", 30),
     failureThreshold: typeof check.retries === "number" ? check.retries : 3,
-    ...(check.start_period === undefined ? {} : { initialDelaySeconds: seconds("start_period", 0) }),
   };
+  const liveness = { ...readiness, ...(check.start_period === undefined ? {} : { initialDelaySeconds: seconds("start_period", 0) }) };
+  return { readiness, liveness };
 }
 
 /** `restart` ("no", always, on-failure, unless-stopped) or deploy.restart_policy.condition (none, on-failure, any). */

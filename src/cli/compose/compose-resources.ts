@@ -134,7 +134,8 @@ export function composeResources(
     );
     if (ports.container.length > 0) container.ports = ports.container;
     const probe = probeOf(service.healthcheck, (key, message) => problem(["healthcheck", key], message));
-    if (probe) Object.assign(container, { readinessProbe: probe, livenessProbe: probe });
+    // Ready (for service_healthy and the service's balancing) once healthy; restarted once unhealthy, as under Swarm.
+    if (probe) Object.assign(container, { readinessProbe: probe.readiness, livenessProbe: probe.liveness });
     if (service.user !== undefined) container.user = String(service.user);
     if (service.working_dir !== undefined) container.workingDir = service.working_dir;
     if (service.init !== undefined) container.init = service.init;

@@ -128,9 +128,10 @@ describe("Compose files as Cube resources", () => {
       ].join("\n"),
     );
     const db = resources.find((r) => r.metadata.name === "db")!.spec.template.spec;
-    const probe = { exec: { command: ["sh", "-c", "pg_isready -U app"] }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 5, initialDelaySeconds: 10 };
+    const probe = { exec: { command: ["sh", "-c", "pg_isready -U app"] }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 5 };
     expect(db).to.deep.include({ restartPolicy: "Always", terminationGracePeriodSeconds: 90 });
-    expect(db.containers[0]).to.deep.include({ readinessProbe: probe, livenessProbe: probe });
+    // Ready at the first success; the start period spares it a restart only.
+    expect(db.containers[0]).to.deep.include({ readinessProbe: probe, livenessProbe: { ...probe, initialDelaySeconds: 10 } });
     const once = resources.find((r) => r.metadata.name === "once")!.spec.template.spec;
     expect([once.restartPolicy, once.containers[0].readinessProbe]).to.deep.equal(["Never", undefined]);
     expect([composeDuration("1h2m3s"), composeDuration("500ms"), composeDuration("10"), composeDuration("5 s")]).to.deep.equal([

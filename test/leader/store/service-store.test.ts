@@ -66,6 +66,28 @@ for (const backend of STORE_BACKENDS)
       expect(await store.services.get("api")).to.equal(undefined);
     });
 
+    it("takes a node port named outside the range (a Compose file's 8080), but never a node's own API port", async () => {
+      const now = new Date();
+      await store.nodes.saveNode({
+        name: "n2",
+        nodeId: "n2-id",
+        type: "Follower",
+        address: "10.0.0.2:4243",
+        status: "Ready",
+        joinedAt: now,
+        lastHeartbeatAt: now,
+        labels: {},
+        cpuMillis: 1000,
+        memoryBytes: 1 << 30,
+        cordoned: false,
+        engineId: "e2",
+      });
+      expect(await apply(store, service("web", { type: "NodePort", ports: [{ port: 80, nodePort: 8080 }] }))).to.equal("service/web created");
+      expect(await apply(store, service("api", { type: "NodePort", ports: [{ port: 80, nodePort: 4243 }] }))).to.equal(
+        "refused: service/api: node port 4243/tcp is node n2's API port: name another",
+      );
+    });
+
     it("refuses, all or nothing, a pod's host port that is a service's node port, and a node port a placed pod publishes", async () => {
       await apply(store, service("web", { type: "NodePort", ports: [{ port: 80, nodePort: 30080 }] }));
       expect(await apply(store, publishing("a", 30081), publishing("b", 30080))).to.equal(
