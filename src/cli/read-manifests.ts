@@ -57,7 +57,15 @@ function composeFileResources(
   return { resources: translated.resources, problems: translated.problems, warnings: [...read.warnings, ...translated.warnings], application };
 }
 
-/** The manifest files that `-f PATH` names: the file itself, or a directory's manifests (recursively with `-R`), sorted. */
+/** The names docker compose looks for in a folder, in its order of preference, and those of its override files. */
+const COMPOSE_FILE_NAMES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+const COMPOSE_OVERRIDE_NAMES = ["compose.override.yaml", "compose.override.yml", "docker-compose.override.yaml", "docker-compose.override.yml"];
+
+/**
+ * The manifest files that `-f PATH` names: the file itself; a Compose project's folder, its Compose file alone (as
+ * docker compose reads it: the YAML files next to it are its configs, not manifests); else a directory's manifests
+ * (recursively with `-R`), sorted.
+ */
 export function manifestFiles(path: string, recursive: boolean): string[] {
   if (path === "-") return [path];
   let isDirectory: boolean;
@@ -67,6 +75,14 @@ export function manifestFiles(path: string, recursive: boolean): string[] {
     throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if (!isDirectory) return [path];
+  const names = new Set(readdirSync(path));
+  const composeFile = COMPOSE_FILE_NAMES.find((name) => names.has(name));
+  if (composeFile) {
+    const override = COMPOSE_OVERRIDE_NAMES.find((name) => names.has(name));
+    if (override)
+      throw new UsageError(`${join(path, override)}: override files are not read: merge it into ${composeFile}, or apply -f ${join(path, composeFile)} alone`);
+    return [join(path, composeFile)];
+  }
   const found: string[] = [];
   for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const inner = join(path, entry.name);

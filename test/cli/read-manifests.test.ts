@@ -91,9 +91,16 @@ describe("reading manifests", () => {
       expect(read.applications).to.deep.equal(["my-shop"]);
       expect(read.warnings).to.deep.equal([`not read by Cube (it runs the rest without them):\n  ${join(folder, "compose.yaml")}:4: privileged`]);
       expect(readManifests([folder], false, { project: "shop" }).applications).to.deep.equal(["shop"]);
+      // A Compose project's folder is its Compose file: the YAML next to it is its own (a config), not a manifest.
+      writeFileSync(join(folder, "prometheus.yml"), "scrape_configs: []\n");
+      expect(manifestFiles(folder, false)).to.deep.equal([join(folder, "compose.yaml")]);
+      writeFileSync(join(folder, "compose.override.yaml"), "services: {}\n");
+      expect(() => manifestFiles(folder, false)).to.throw(
+        `${join(folder, "compose.override.yaml")}: override files are not read: merge it into compose.yaml, or apply -f ${join(folder, "compose.yaml")} alone`,
+      );
       writeFileSync(join(folder, "named.yaml"), "name: Boutique\nservices:\n  web:\n    image: nginx\n");
       expect(readManifests([join(folder, "named.yaml")], false).applications).to.deep.equal(["boutique"]);
-      expect(() => readManifests([folder], false, { strict: true })).to.throw(
+      expect(() => readManifests([join(folder, "compose.yaml")], false, { strict: true })).to.throw(
         `invalid manifest:\n  --strict: not read by Cube (it runs the rest without them):\n  ${join(folder, "compose.yaml")}:4: privileged`,
       );
     } finally {
