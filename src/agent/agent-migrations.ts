@@ -65,4 +65,10 @@ export const agentMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0006-owner": {
+    async up(db: Kysely<unknown>) {
+      // The deployment a pod belongs to, whose persistent volumes it shares on the node.
+      await db.schema.alterTable("pods").addColumn("owner", "text").execute();
+    },
+  },
 };

@@ -15,6 +15,7 @@ interface PodsTable {
   termination: Termination | null;
   host_ports_json: string;
   purge: number;
+  owner: string | null;
 }
 
 interface OutboxTable {
@@ -43,6 +44,7 @@ function toLocalPod(row: Selectable<PodsTable>, spec: PodSpec): LocalPod {
     specHash: row.spec_hash,
     hostPorts: JSON.parse(row.host_ports_json),
     purge: row.purge === 1,
+    ...(row.owner === null ? {} : { owner: row.owner }),
     ...(row.termination ? { termination: row.termination } : {}),
   };
 }
@@ -57,7 +59,7 @@ function toOutboxEntry(row: Selectable<OutboxTable>): OutboxEntry {
 const STATEMENTS = {
   localPods: "select * from pods order by name",
   upsertPod:
-    "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination, host_ports_json, purge) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination, host_ports_json = excluded.host_ports_json, purge = excluded.purge",
+    "insert into pods (uid, name, labels_json, spec_json, spec_hash, termination, host_ports_json, purge, owner) values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (uid) do update set name = excluded.name, labels_json = excluded.labels_json, spec_json = excluded.spec_json, spec_hash = excluded.spec_hash, termination = excluded.termination, host_ports_json = excluded.host_ports_json, purge = excluded.purge, owner = excluded.owner",
   markAllUnassigned: "update pods set termination = coalesce(termination, 'unassigned')",
   appendEvent: "insert into outbox (pod_uid, kind, event_json) values (?, 'event', ?)",
   saveRestartState: "insert into restart_states (key, pod_uid, state_json) values (?, ?, ?) on conflict (key) do update set state_json = excluded.state_json",
@@ -147,6 +149,7 @@ export class AgentStore extends SqliteStore<AgentSchema, keyof typeof STATEMENTS
           pod.deleting ? "deleted" : null,
           JSON.stringify(pod.hostPorts),
           pod.purge ? 1 : 0,
+          pod.owner ?? null,
         );
       }
     });

@@ -14,6 +14,8 @@ const LABELS = {
   specHash: "cube.spec-hash",
   /** On a sandbox the node made ahead of need (its warm pool). */
   warm: "cube.warm-sandbox",
+  /** On a deployment's persistent volume on a node. */
+  deployment: "cube.deployment",
   /** On the engine network of a node's pods. */
   podNetwork: "cube.pod-network",
 } as const;
@@ -88,15 +90,20 @@ export function belongsTo(labels: Record<string, string>, node: string): boolean
 
 /**
  * The Docker volume behind a pod's volume, and its labels. An emptyDir belongs to one pod (by uid) and goes with it;
- * a persistent volume belongs to the pod's name on its node, so a pod re-created under that name finds its data.
+ * a persistent volume belongs to the pod's name on its node, so a pod re-created under that name finds its data; a
+ * deployment's replica's, to the deployment on the node ("deployment.NAME": no pod name has a dot), so its replicas
+ * there share it and a new replica there finds it, as with a Swarm service's named volume.
  */
-export function volumeOf(node: string, pod: Pick<DesiredPod, "uid" | "name">, volume: Volume): { name: string; labels: Record<string, string> } | undefined {
+export function volumeOf(
+  node: string,
+  pod: Pick<DesiredPod, "uid" | "name" | "owner">,
+  volume: Volume,
+): { name: string; labels: Record<string, string> } | undefined {
   if (volume.hostPath) return undefined;
-  const owner = volume.persistent ? `${pod.name}` : pod.uid;
-  return {
-    name: `cube_${node}_${owner}_${volume.name}`,
-    labels: { [LABELS.node]: node, [LABELS.pod]: pod.name, ...(volume.persistent ? {} : { [LABELS.podUid]: pod.uid }), "cube.volume": volume.name },
-  };
+  const labels = { [LABELS.node]: node, "cube.volume": volume.name };
+  if (!volume.persistent) return { name: `cube_${node}_${pod.uid}_${volume.name}`, labels: { ...labels, [LABELS.pod]: pod.name, [LABELS.podUid]: pod.uid } };
+  if (pod.owner) return { name: `cube_${node}_deployment.${pod.owner}_${volume.name}`, labels: { ...labels, [LABELS.deployment]: pod.owner } };
+  return { name: `cube_${node}_${pod.name}_${volume.name}`, labels: { ...labels, [LABELS.pod]: pod.name } };
 }
 
 /** Docker's label filter for every node's pod network. */

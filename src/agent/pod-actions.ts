@@ -133,10 +133,13 @@ async function mountsOf(deps: PodActionDependencies, pod: LocalPod, container: C
   return mounts;
 }
 
-/** Removes a torn-down pod's volumes: its emptyDirs, and its persistent ones when it was deleted with `--purge`. */
+/**
+ * Removes a torn-down pod's volumes: its emptyDirs, and its persistent ones when it was deleted with `--purge` (not a
+ * deployment's replica's: they are the deployment's, which other replicas may use).
+ */
 export async function removePodVolumes(deps: Pick<PodActionDependencies, "node" | "runtime">, pod: LocalPod): Promise<void> {
   for (const volume of pod.spec.volumes ?? []) {
-    if (volume.persistent && !(pod.purge && pod.termination === "deleted")) continue;
+    if (volume.persistent && (pod.owner !== undefined || !(pod.purge && pod.termination === "deleted"))) continue;
     const docker = volumeOf(deps.node, pod, volume);
     if (docker) await deps.runtime.removeVolume(docker.name);
   }

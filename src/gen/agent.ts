@@ -202,6 +202,11 @@ export interface AssignedPod {
   hostPorts: PublishedPort[];
   /** Deleted with `--purge`: its persistent volumes are removed too. */
   purge: boolean;
+  /**
+   * The deployment it belongs to: its persistent volumes are then the deployment's on the node, shared by the
+   * deployment's replicas there (as a Swarm service's named volume), rather than the pod's own.
+   */
+  owner?: string | undefined;
 }
 
 export interface AssignedPod_LabelsEntry {
@@ -2056,7 +2061,17 @@ export const ServicesApplied: MessageFns<ServicesApplied> = {
 };
 
 function createBaseAssignedPod(): AssignedPod {
-  return { uid: "", name: "", labels: {}, specJson: "", specHash: "", deleting: false, hostPorts: [], purge: false };
+  return {
+    uid: "",
+    name: "",
+    labels: {},
+    specJson: "",
+    specHash: "",
+    deleting: false,
+    hostPorts: [],
+    purge: false,
+    owner: undefined,
+  };
 }
 
 export const AssignedPod: MessageFns<AssignedPod> = {
@@ -2084,6 +2099,9 @@ export const AssignedPod: MessageFns<AssignedPod> = {
     }
     if (message.purge !== false) {
       writer.uint32(64).bool(message.purge);
+    }
+    if (message.owner !== undefined) {
+      writer.uint32(74).string(message.owner);
     }
     return writer;
   },
@@ -2168,6 +2186,14 @@ export const AssignedPod: MessageFns<AssignedPod> = {
             message.purge = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2215,6 +2241,7 @@ export const AssignedPod: MessageFns<AssignedPod> = {
         ? object.host_ports.map((e: any) => PublishedPort.fromJSON(e))
         : [],
       purge: isSet(object.purge) ? globalThis.Boolean(object.purge) : false,
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : undefined,
     };
   },
 
@@ -2250,6 +2277,9 @@ export const AssignedPod: MessageFns<AssignedPod> = {
     if (message.purge !== false) {
       obj.purge = message.purge;
     }
+    if (message.owner !== undefined) {
+      obj.owner = message.owner;
+    }
     return obj;
   },
 
@@ -2274,6 +2304,7 @@ export const AssignedPod: MessageFns<AssignedPod> = {
     message.deleting = object.deleting ?? false;
     message.hostPorts = object.hostPorts?.map((e) => PublishedPort.fromPartial(e)) || [];
     message.purge = object.purge ?? false;
+    message.owner = object.owner ?? undefined;
     return message;
   },
 };

@@ -11,7 +11,7 @@ import { runInSlices } from "../shared/time-slices.js";
 import type { PlacementCandidate, PlacementSettings, TakenPort } from "./place-pod.js";
 import { placingPods } from "./place-pods.js";
 import { waitingFor } from "./pod-dependencies.js";
-import { hasPersistentVolumes, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
+import { keepsDataOnItsNode, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
 import { conflict } from "./refusals.js";
 import { nodePortsOf } from "./store/service-store.js";
@@ -192,7 +192,7 @@ export class PodController {
       // A pod keeps its data on its node: it waits for that node rather than start elsewhere without it.
       const why = (pod: StoredPod) =>
         heldBecause ??
-        (!nodeGone && hasPersistentVolumes(pod.spec) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
+        (!nodeGone && keepsDataOnItsNode(pod) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
       const moved = stranded.filter((pod) => why(pod) === undefined);
       moving += moved.length;
       await this.place(moved, whyMoved);
@@ -216,7 +216,7 @@ export class PodController {
       time,
     );
     const standalone = live.filter((pod) => !pod.owner);
-    const kept = standalone.filter((pod) => hasPersistentVolumes(pod.spec));
+    const kept = standalone.filter((pod) => keepsDataOnItsNode(pod));
     for (const pod of kept) {
       await this.recordOnce(pod.uid, {
         time,
@@ -226,7 +226,7 @@ export class PodController {
         node,
       });
     }
-    const moving = standalone.filter((pod) => !hasPersistentVolumes(pod.spec));
+    const moving = standalone.filter((pod) => !keepsDataOnItsNode(pod));
     await this.place(moving, "is being drained");
     return {
       moved: moving.length,
@@ -287,7 +287,7 @@ export class PodController {
     const time = new Date(this.clock.now());
     const round = await runInSlices(
       placingPods(
-        pods.map((pod) => ({ pod, needs: { ...podNeeds(pod.spec, hasPersistentVolumes(pod.spec) ? homes.get(pod.name) : undefined), owner: pod.owner } })),
+        pods.map((pod) => ({ pod, needs: { ...podNeeds(pod.spec, keepsDataOnItsNode(pod) ? homes.get(pod.name) : undefined), owner: pod.owner } })),
         candidates,
         this.options.placement ?? DEFAULT_PLACEMENT,
       ),
@@ -296,7 +296,7 @@ export class PodController {
       const event: PodEvent = pod.node
         ? { time, type: "Warning", reason: "Rescheduled", message: `Rescheduled pod/${pod.name} from ${pod.node} to ${node}: ${pod.node} ${whyMoved}`, node }
         : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${node}`, node };
-      const volumesHome = hasPersistentVolumes(pod.spec) ? pod.name : undefined;
+      const volumesHome = keepsDataOnItsNode(pod) ? pod.name : undefined;
       return { uid: pod.uid, from: pod.node, node, hostPorts: publishedPorts(pod.spec, autoPorts), volumesHome, event };
     });
     for (const { pod, reason } of round.unplaceable) {

@@ -14,8 +14,13 @@ export function podRequests(spec: PodSpec): { cpuMillis: number; memoryBytes: nu
   return { cpuMillis: cpu, memoryBytes: memory };
 }
 
-/** Whether the pod keeps data on its node (a persistent volume): it then runs there and nowhere else. */
-export const hasPersistentVolumes = (spec: PodSpec) => (spec.volumes ?? []).some((volume) => volume.persistent);
+/**
+ * Whether the pod keeps data on its node that no other node has (a persistent volume of its own): it then runs there
+ * and nowhere else. A deployment's replica does not: its persistent volumes are its deployment's on each node (as a
+ * Swarm service's named volume), so it may run anywhere, finding there what that node holds.
+ */
+export const keepsDataOnItsNode = (pod: { spec: PodSpec; owner?: string }) =>
+  pod.owner === undefined && (pod.spec.volumes ?? []).some((volume) => volume.persistent);
 
 /** What placement must know of a pod. */
 export function podNeeds(spec: PodSpec, boundTo: string | undefined): PodNeeds {

@@ -380,6 +380,8 @@ export interface DesiredPod {
   purge: boolean;
   /** The ports its node publishes for it ("auto" ones resolved by the leader). */
   hostPorts: PublishedPort[];
+  /** The deployment it belongs to, whose persistent volumes on the node it shares with the deployment's other replicas there. */
+  owner?: string;
 }
 
 /** A container port published on the pod's node. */

@@ -427,6 +427,21 @@ describe("PodSync, on the fake runtime", () => {
       await syncNow();
       expect([...runtime.volumes.keys()]).to.deep.equal([]);
     });
+
+    it("gives a deployment's replicas on the node one persistent volume, the deployment's, which outlives them, purged or not", async () => {
+      const replica = (n: number) => placed({ ...withAll, uid: `uid-web-${n}`, name: `web-abc-${n}`, owner: "web" });
+      await store.replaceAssignments([replica(1), replica(2)]);
+      await syncNow();
+      const mounts = runtime.all().flatMap((container) => container.options.mounts ?? []);
+      expect(mounts.filter((mount) => mount.target === "/data").map((mount) => mount.source)).to.deep.equal([
+        "cube_n1_deployment.web_data",
+        "cube_n1_deployment.web_data",
+      ]);
+      await store.replaceAssignments([{ ...replica(1), deleting: true, purge: true }, { ...replica(2), deleting: true }]);
+      await syncNow();
+      await syncNow();
+      expect([...runtime.volumes.keys()]).to.deep.equal(["cube_n1_deployment.web_data"]);
+    });
   });
 
   it("tears down a pod the leader no longer places on this node, saying so", async () => {

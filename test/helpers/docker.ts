@@ -72,6 +72,9 @@ export async function removeNodeLeftovers(nodes: string[]): Promise<void> {
   for (const node of nodes) {
     await removeContainers((await containersWithLabels(`cube.node=${node}`)).map((c) => c.id));
     await run("docker", ["network", "rm", podNetworkIdentity(node).name]).catch(() => undefined);
+    // Persistent volumes outlive their pods (and deployments) on purpose: the test's own go with its nodes.
+    const volumes = (await run("docker", ["volume", "ls", "-q", "--filter", `label=cube.node=${node}`])).stdout.split("\n").filter(Boolean);
+    if (volumes.length > 0) await run("docker", ["volume", "rm", ...volumes]);
     await applyHostCommands(runHostCommand, planHostNetwork(node, undefined, await observeHostNetwork(runHostCommand)));
     const services = planServiceRules(node, undefined, observeServiceRules(node, await runHostCommand(["iptables-save"])), new Map());
     if (services.restore) await runHostCommand(["iptables-restore", "--noflush"], services.restore);

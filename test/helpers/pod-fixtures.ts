@@ -33,8 +33,8 @@ export function singleContainerPod(spec: Partial<LocalPod["spec"]> = {}, change:
 }
 
 /** A pod as the leader sends it to its node (by default the base pod, running). */
-export function placed({ uid, name, labels, spec, specHash, hostPorts }: LocalPod = webPod(), deleting = false): DesiredPod {
-  return { uid, name, labels, specJson: JSON.stringify(spec), specHash, deleting, purge: false, hostPorts };
+export function placed({ uid, name, labels, spec, specHash, hostPorts, owner }: LocalPod = webPod(), deleting = false): DesiredPod {
+  return { uid, name, labels, specJson: JSON.stringify(spec), specHash, deleting, purge: false, hostPorts, ...(owner ? { owner } : {}) };
 }
 
 /** A container of the base pod as the engine shows it; `containerName` undefined is the pause container. */

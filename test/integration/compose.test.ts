@@ -73,4 +73,47 @@ describe("Compose files applied as they are, on real Docker", function () {
     );
     expect((await cluster.cube(["get", "secret/shop-db-password"])).code).to.equal(1);
   });
+
+  it("gives a replicated service's named volume one per node, shared by its replicas there and found again by new ones", async () => {
+    const cache = join(cluster.dir.path, "cache");
+    mkdirSync(cache);
+    writeFileSync(
+      join(cache, "compose.yaml"),
+      [
+        "volumes: {shared: {}}",
+        "services:",
+        "  cache:",
+        "    image: cube-test/busybox:latest",
+        "    command: sh -c 'hostname >> /shared/seen; trap \"exit 0\" TERM; while true; do sleep 1; done'",
+        '    volumes: ["shared:/shared"]',
+        "    stop_grace_period: 1s",
+        "    deploy: {replicas: 2}",
+      ].join("\n"),
+    );
+    const applied = await cluster.cube(["apply", "-f", cache]);
+    expect(applied.code, applied.stderr).to.equal(0);
+    expect(applied.stdout).to.equal("deployment/cache created (revision 1)\n");
+    const running = async (count: number) =>
+      eventually(
+        `${count} cache replicas running`,
+        async () => {
+          const pods = JSON.parse(await cluster.cubeOk("list", "pod", "-l", "cube.dev/app=cache", "-o", "json")) as { name: string; status: string }[];
+          const up = pods.filter((pod) => pod.status === "Running");
+          return up.length === count && pods.length === count ? up.map((pod) => pod.name) : undefined;
+        },
+        60_000,
+      );
+    const [first, second] = await running(2);
+    const seen = async (pod: string) => (await cluster.cubeOk("exec", `pod/${pod}`, "--", "cat", "/shared/seen")).trim().split("\n");
+    // Both replicas wrote into the one volume: each sees the other's line.
+    await eventually("both replicas' lines", async () => ((await seen(first)).length === 2 ? true : undefined), 10_000);
+    expect(await seen(second)).to.deep.equal(await seen(first));
+    // A new template replaces both: the new replicas find what the old ones wrote.
+    await cluster.cubeOk("rollout", "restart", "deployment/cache");
+    await cluster.cubeOk("rollout", "status", "deployment/cache", "--timeout", "60s");
+    const [renewed] = await running(2);
+    expect([first, second]).to.not.include(renewed);
+    await eventually("the new replicas' lines after the old ones'", async () => ((await seen(renewed)).length === 4 ? true : undefined), 10_000);
+    expect((await cluster.cube(["delete", "-f", cache])).code).to.equal(0);
+  });
 });

@@ -4,7 +4,8 @@ import { expect } from "chai";
 import { LeaderStore } from "../../src/leader/store/leader-store.js";
 import { NodeRegistry } from "../../src/leader/node-registry.js";
 import { PodController } from "../../src/leader/pod-controller.js";
-import { validateManifest } from "../../src/shared/manifest.js";
+import type { DeploymentResource } from "../../src/shared/domain.js";
+import { deploymentSchema, validateManifest } from "../../src/shared/manifest.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 import { tempDir } from "../helpers/temp-dir.js";
@@ -149,6 +150,26 @@ describe("PodController", () => {
     await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
     await controller.schedulePending();
     expect((await controller.get("db"))!.pod.node).to.equal("n1");
+  });
+
+  it("moves a deployment's replica with a persistent volume when its node is lost: the volume is its deployment's on each node", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    const web = deploymentSchema.parse({
+      type: "deployment",
+      metadata: { name: "web" },
+      spec: { template: { spec: { containers: [{ name: "main", image: "busybox" }], volumes: [{ name: "data", persistent: {} }] } } },
+    }) as DeploymentResource;
+    await store.applyResources([{ resource: web, source: web }], new Date(clock.now()));
+    const [name] = await store.pods.createReplicas((await store.deployments.get("web"))!, 1, new Date(clock.now()));
+    await controller.schedulePending();
+    expect((await controller.get(name))!.pod.node).to.equal("n1");
+    expect((await store.pods.volumeHomes.all()).size).to.equal(0);
+    const { sessionId } = await registry.join({ name: "n2", nodeId: "n2-id", address: "b:1" });
+    clock.advance(16_000);
+    registry.heartbeat("n2", sessionId);
+    await registry.checkLiveness();
+    expect(await controller.rescheduleFrom(["n1"])).to.equal(1);
+    expect((await controller.get(name))!.pod.node).to.equal("n2");
   });
 
   it("moves a pod with a persistent volume when an admin removes its node (its data stays behind)", async () => {

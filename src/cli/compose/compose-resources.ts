@@ -179,11 +179,12 @@ export function composeResources(
       );
     const replicas = deploy.replicas ?? 1;
     if (!Number.isInteger(replicas)) problem(["deploy", "replicas"], "must be a whole number");
-    if (disks.persistent) {
-      // A named volume is one node's: a single pod keeps its name, so its node finds its data again at every change.
-      if (replicas !== 1) problem(["deploy", "replicas"], "a service with a named volume runs once (its data is on one node): replicas must be 1");
+    if (disks.persistent && replicas === 1) {
+      // A named volume is one node's: a single pod keeps its name, so it runs where its data is at every change.
       resources.push({ type: "pod", metadata: { name, labels: podLabels }, spec });
-    } else
+    } else {
+      if (disks.persistent)
+        notes.push(`${at("volumes")}: a named volume of a replicated service is one per node, shared by its replicas there (as under Swarm)`);
       resources.push({
         type: "deployment",
         metadata: { name, labels },
@@ -193,6 +194,7 @@ export function composeResources(
           ...strategyOf(deploy.update_config, (path, message) => problem(["deploy", "update_config", ...path], message)),
         },
       });
+    }
     if (ports.service.length > 0) {
       resources.push({
         type: "service",

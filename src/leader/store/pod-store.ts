@@ -45,7 +45,7 @@ const OWNED_COLUMNS = `owner, name, template_hash, created_at, ready_since, dele
 /** The statements of the hot paths, prepared once. */
 const STATEMENTS = {
   desired:
-    "select uid, name, labels_json, spec_json, run_hash as spec_hash, deletion_requested_at, host_ports_json, purge from pods where node = ? order by name",
+    "select uid, name, labels_json, spec_json, run_hash as spec_hash, deletion_requested_at, host_ports_json, purge, owner from pods where node = ? order by name",
   unscheduled: `select *, ${CURRENT_STATUS_JSON} as current_status_json from pods where node is null and deletion_requested_at is null order by created_at`,
   byName: "select uid, node, spec_json, spec_hash, labels_json, deletion_requested_at, host_ports_json from pods where name = ?",
   insert:
@@ -234,7 +234,7 @@ export class PodStore implements PodStoreContract {
 
   /** What a node must run: the pods placed on it, those being deleted flagged so. */
   async desiredFor(node: string): Promise<DesiredPod[]> {
-    type Row = Pick<PodsTable, "uid" | "name" | "labels_json" | "spec_json" | "spec_hash" | "deletion_requested_at" | "host_ports_json" | "purge">;
+    type Row = Pick<PodsTable, "uid" | "name" | "labels_json" | "spec_json" | "spec_hash" | "deletion_requested_at" | "host_ports_json" | "purge" | "owner">;
     const rows = await this.database.inBatch(() => this.statements.desired.all(node) as Row[]);
     return rows.map((row) => ({
       uid: row.uid,
@@ -245,6 +245,7 @@ export class PodStore implements PodStoreContract {
       deleting: row.deletion_requested_at !== null,
       purge: row.purge === 1,
       hostPorts: JSON.parse(row.host_ports_json),
+      ...(row.owner === null ? {} : { owner: row.owner }),
     }));
   }
 

@@ -341,7 +341,7 @@ describe("Compose files as Cube resources", () => {
     ]);
   });
 
-  it("mounts named volumes as persistent ones (the service then runs as one pod), host paths as hostPath, tmpfs as emptyDir", () => {
+  it("mounts named volumes as persistent ones (a single replica then runs as one pod), host paths as hostPath, tmpfs as emptyDir", () => {
     const { resources, problems, warnings } = convert(
       [
         "volumes:",
@@ -377,6 +377,15 @@ describe("Compose files as Cube resources", () => {
     ]);
     expect(convert(["services:", "  db:", "    image: a", "    volumes: [data:/d]", "    deploy: {replicas: 2}"].join("\n")).problems).to.deep.equal([
       'compose.yaml:4: no top-level volume named "data"',
+    ]);
+    // Replicated, a named volume is one per node, shared by the replicas there: a deployment, said.
+    const replicated = convert(
+      ["volumes: {cache: {}}", "services:", "  cache:", "    image: a", "    volumes: [cache:/c]", "    deploy: {replicas: 3}"].join("\n"),
+    );
+    expect(replicated.resources.map((r) => `${r.type}/${r.metadata.name}`)).to.deep.equal(["deployment/cache"]);
+    expect(replicated.resources[0].spec.template.spec.volumes).to.deep.equal([{ name: "cache", persistent: {} }]);
+    expect(replicated.warnings).to.deep.equal([
+      "read differently by Cube:\n  compose.yaml:5: a named volume of a replicated service is one per node, shared by its replicas there (as under Swarm)",
     ]);
   });
 });
