@@ -437,7 +437,10 @@ describe("PodSync, on the fake runtime", () => {
         "cube_n1_deployment.web_data",
         "cube_n1_deployment.web_data",
       ]);
-      await store.replaceAssignments([{ ...replica(1), deleting: true, purge: true }, { ...replica(2), deleting: true }]);
+      await store.replaceAssignments([
+        { ...replica(1), deleting: true, purge: true },
+        { ...replica(2), deleting: true },
+      ]);
       await syncNow();
       await syncNow();
       expect([...runtime.volumes.keys()]).to.deep.equal(["cube_n1_deployment.web_data"]);

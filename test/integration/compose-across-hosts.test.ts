@@ -266,6 +266,15 @@ describe("a Compose application across hosts", function () {
 
   it("prunes the service the file no longer has (--prune), and delete -f removes it all, on every host", async () => {
     writeFileSync(composePath(), composeFile("bonjour", false));
+    expect(await apply("--prune", "--dry-run")).to.deep.equal([
+      "secret/shop-db-password unchanged (dry run)",
+      "pod/db unchanged (dry run)",
+      "deployment/api unchanged (dry run)",
+      "deployment/web configured (revision 2, dry run)",
+      "service/web unchanged (dry run)",
+      "deployment/migrate pruned (dry run)",
+    ]);
+    expect(await podsOf("migrate")).to.have.length(1);
     expect(await apply("--prune")).to.deep.equal([
       "secret/shop-db-password unchanged",
       "pod/db unchanged",
