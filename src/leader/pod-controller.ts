@@ -191,8 +191,7 @@ export class PodController {
       const stranded = pods.filter((p) => !p.deletionRequestedAt);
       // A pod keeps its data on its node: it waits for that node rather than start elsewhere without it.
       const why = (pod: StoredPod) =>
-        heldBecause ??
-        (!nodeGone && keepsDataOnItsNode(pod) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
+        heldBecause ?? (!nodeGone && keepsDataOnItsNode(pod) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
       const moved = stranded.filter((pod) => why(pod) === undefined);
       moving += moved.length;
       await this.place(moved, whyMoved);

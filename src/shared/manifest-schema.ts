@@ -256,14 +256,17 @@ const podSpecSchema = z
     });
   });
 
-/** A workload that waits for itself would never be placed. */
-const notWaitingForItself = (specPath: string[]) => (resource: { metadata: { name: string }; spec: object }, ctx: z.RefinementCtx) => {
-  const spec = specPath.reduce((at: Record<string, unknown>, key) => at[key] as Record<string, unknown>, resource as unknown as Record<string, unknown>);
-  const index = ((spec.dependsOn ?? []) as { name: string }[]).findIndex((d) => d.name === resource.metadata.name);
-  if (index >= 0) ctx.addIssue({ code: "custom", path: [...specPath, "dependsOn", index, "name"], message: "a workload cannot wait for itself" });
-};
+/** A workload that waits for itself would never be placed: `specPath` leads to its pod spec, `spec` is that spec. */
+const notWaitingForItself =
+  <T extends { metadata: { name: string } }>(specPath: string[], spec: (resource: T) => { dependsOn?: { name: string }[] }) =>
+  (resource: T, ctx: z.RefinementCtx) => {
+    const index = (spec(resource).dependsOn ?? []).findIndex((dependency) => dependency.name === resource.metadata.name);
+    if (index >= 0) ctx.addIssue({ code: "custom", path: [...specPath, "dependsOn", index, "name"], message: "a workload cannot wait for itself" });
+  };
 
-export const podSchema = z.strictObject({ type: z.literal("pod"), metadata: metadataSchema, spec: podSpecSchema }).superRefine(notWaitingForItself(["spec"]));
+export const podSchema = z
+  .strictObject({ type: z.literal("pod"), metadata: metadataSchema, spec: podSpecSchema })
+  .superRefine(notWaitingForItself(["spec"], (pod) => pod.spec));
 
 /** maxSurge and maxUnavailable: a number of pods, or a percentage of the replicas. */
 const rolloutBound = z.union([z.number().int().min(0).max(10_000), z.string().regex(/^\d{1,3}%$/, 'must be a number or a percentage such as "25%"')]);
@@ -305,7 +308,7 @@ export const deploymentSchema = z
       autoRollback: z.boolean().default(true),
     }),
   })
-  .superRefine(notWaitingForItself(["spec", "template", "spec"]));
+  .superRefine(notWaitingForItself(["spec", "template", "spec"], (deployment) => deployment.spec.template.spec));
 
 /** A service's port; `targetPort` is `port` unless given; a `nodePort` left out is chosen by the leader. */
 const servicePortSchema = z
