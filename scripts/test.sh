@@ -14,6 +14,8 @@ command -v tcpdump >/dev/null || apt_install tcpdump
 # The private-registry tests run Docker's distribution, with htpasswd's bcrypt users.
 command -v docker-registry >/dev/null || apt_install docker-registry
 command -v htpasswd >/dev/null || apt_install apache2-utils
+# The store and election tests run a PostgreSQL of their own (Debian's 15; its cluster "main" is not used).
+[ -x /usr/lib/postgresql/15/bin/postgres ] || apt_install postgresql-15
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
 say "build"

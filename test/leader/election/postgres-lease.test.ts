@@ -1,0 +1,88 @@
+import { expect } from "chai";
+import pg from "pg";
+import { fence, FencedOut, PostgresLease } from "../../../src/leader/election/postgres-lease.js";
+import { TestPostgres } from "../../helpers/postgres.js";
+
+/** The lease and its fence on a real PostgreSQL: what keeps two leaders of one database from both writing. */
+describe("the leader lease on PostgreSQL", function () {
+  this.timeout(30_000);
+  let server: TestPostgres;
+  let pools: pg.Pool[];
+  let lease: PostgresLease;
+  let other: PostgresLease;
+
+  before(async () => {
+    server = await TestPostgres.start();
+  });
+  beforeEach(async () => {
+    // Two leaders, each with its own connections, as on two machines.
+    pools = [new pg.Pool({ connectionString: server.url }), new pg.Pool({ connectionString: server.url })];
+    await pools[0].query(
+      "drop table if exists leader_lease; drop table if exists writes; create table writes (leader text, at timestamptz default clock_timestamp())",
+    );
+    lease = new PostgresLease(pools[0]);
+    other = new PostgresLease(pools[1]);
+    await lease.prepare();
+  });
+  afterEach(async () => {
+    await Promise.all(pools.map((pool) => pool.end()));
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it("gives the lease to one claimant at a time, renews the holder's own term, and begins a new term only once it expired", async () => {
+    const claims = await Promise.all([lease.claim("a/1", undefined, 60_000), other.claim("b/1", undefined, 60_000)]);
+    const winner = claims.find((claim) => claim.held);
+    expect(claims.filter((claim) => claim.held)).to.have.length(1);
+    expect(winner).to.deep.equal({ held: true, epoch: 1 });
+    const [first, second] = claims[0].held ? ["a/1", "b/1"] : ["b/1", "a/1"];
+    expect(await lease.claim(first, 1, 300)).to.deep.equal({ held: true, epoch: 1 });
+    expect(await other.claim(second, undefined, 300)).to.deep.equal({ held: false, holder: first, epoch: 1 });
+    // Not renewed: expired by the database's clock, taken with the next epoch; the old holder's renewal then fails.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await other.claim(second, undefined, 60_000)).to.deep.equal({ held: true, epoch: 2 });
+    expect(await lease.claim(first, 1, 60_000)).to.deep.equal({ held: false, holder: second, epoch: 2 });
+  });
+
+  it("fences a stale leader's writes, and makes a takeover wait for the writes that passed the fence", async () => {
+    expect(await lease.claim("a/1", undefined, 500)).to.deep.equal({ held: true, epoch: 1 });
+    // a passes the fence, then stalls (paused, slow) past its term with its transaction open.
+    const writer = await pools[0].connect();
+    await writer.query("begin");
+    await fence(writer, "a/1", 1);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    let takenAt = 0;
+    const takeover = other.claim("b/1", undefined, 60_000).then((result) => {
+      takenAt = Date.now();
+      return result;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The takeover waits for a's transaction: b's term cannot begin between a's check and a's commit.
+    expect(takenAt).to.equal(0);
+    await writer.query("insert into writes (leader) values ('a')");
+    const committedAt = Date.now();
+    await writer.query("commit");
+    writer.release();
+    expect(await takeover).to.deep.equal({ held: true, epoch: 2 });
+    expect(takenAt).to.be.at.least(committedAt);
+
+    // a, back with its old term, writes nothing: refused at the fence, its transaction rolled back.
+    const stale = await pools[0].connect();
+    await stale.query("begin");
+    const refused = await fence(stale, "a/1", 1).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(refused).to.be.instanceOf(FencedOut);
+    await stale.query("rollback");
+    stale.release();
+    const b = await pools[1].connect();
+    await b.query("begin");
+    await fence(b, "b/1", 2);
+    await b.query("insert into writes (leader) values ('b')");
+    await b.query("commit");
+    b.release();
+    expect((await pools[0].query("select leader from writes order by at")).rows.map((row) => row.leader)).to.deep.equal(["a", "b"]);
+  });
+});
