@@ -1,23 +1,14 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./processes.js";
 
 const run = promisify(execFile);
 /** Debian's PostgreSQL 15 (scripts/test.sh installs it): its programs run as the `postgres` user, never as root. */
 const BIN = "/usr/lib/postgresql/15/bin";
-
-/** A port nobody listens on now (the system's choice for port 0). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A real PostgreSQL server of a test's own: a data directory in a temporary folder, a private port on loopback, a

@@ -1,11 +1,10 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createClusterCa, issueWithNewKey } from "../../src/shared/tls/certificates.js";
-import { eventually, startProcess, type TestProcess } from "./processes.js";
+import { eventually, freePort, startProcess, type TestProcess } from "./processes.js";
 
 const run = promisify(execFile);
 
@@ -20,14 +19,6 @@ function statusOf(url: string, ca: string): Promise<number | undefined> {
     });
     request.on("error", () => resolve(undefined));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
@@ -47,7 +38,7 @@ export class PrivateRegistry {
   static async start(dir: string, host: string): Promise<PrivateRegistry> {
     const username = "ci";
     const password = `pw-${Math.random().toString(36).slice(2, 12)}`;
-    const port = await freePort();
+    const port = await freePort("0.0.0.0");
     const address = `${host}:${port}`;
     mkdirSync(join(dir, "data"), { recursive: true });
     const ca = await createClusterCa(new Date());

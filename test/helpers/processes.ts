@@ -131,11 +131,11 @@ export function runProgram(command: string, args: string[], env: NodeJS.ProcessE
   });
 }
 
-/** A TCP port free right now on loopback (for a server that must be reachable before it starts). */
-export function freePort(): Promise<number> {
+/** A TCP port free right now on `host` (loopback unless said), for a server that must be reachable before it starts. */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
