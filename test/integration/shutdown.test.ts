@@ -6,9 +6,9 @@ import { LocalCluster } from "../helpers/local-cluster.js";
 import { eventually, type TestProcess } from "../helpers/processes.js";
 
 const IMAGE = "cube-test/busybox:latest";
-/** A main process that ignores SIGTERM: each stop of it takes its whole grace period. */
+/** A main process that ignores SIGTERM: each stop of it takes its whole grace period (long enough for a server to be stopped amid it). */
 const IGNORE_TERM = ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"];
-const GRACE_SECONDS = 30;
+const GRACE_SECONDS = 10;
 
 /** Servers told to stop while their nodes stop many containers, each of which takes its grace period. */
 describe("a server that stops amid work, with real processes and real containers", function () {
