@@ -1,15 +1,14 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { IN_MEMORY } from "../../shared/open-database.js";
 import { readIfExists, writeSecretFile } from "../../shared/secret-file.js";
+import { NONCE_BYTES, openAesGcm, sealAesGcm, TAG_BYTES } from "./aes-gcm.js";
 
 /** The file in the leader's data directory that holds the keys of secrets at rest (mode 0600, never in the database). */
 export const SECRETS_KEY_FILE = "secrets.key";
 
 const FORMAT = 1;
 const KEY_ID_BYTES = 4;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + KEY_ID_BYTES + NONCE_BYTES + TAG_BYTES;
 
 interface KeyFile {
@@ -49,12 +48,8 @@ export class SecretsKeyring {
   }
 
   seal(plain: Buffer, context: string): Buffer {
-    const id = Buffer.from(this.file.primary, "hex");
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv("aes-256-gcm", this.key(this.file.primary), nonce);
-    cipher.setAAD(Buffer.from(context));
-    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
-    return Buffer.concat([Buffer.from([FORMAT]), id, nonce, cipher.getAuthTag(), body]);
+    const { nonce, tag, body } = sealAesGcm(this.key(this.file.primary), plain, context);
+    return Buffer.concat([Buffer.from([FORMAT]), Buffer.from(this.file.primary, "hex"), nonce, tag, body]);
   }
 
   /** The plain value; throws when the value was altered, sealed for another context, or under a key no longer held. */
@@ -63,14 +58,9 @@ export class SecretsKeyring {
     const id = sealed.subarray(1, 1 + KEY_ID_BYTES).toString("hex");
     const nonce = sealed.subarray(1 + KEY_ID_BYTES, 1 + KEY_ID_BYTES + NONCE_BYTES);
     const tag = sealed.subarray(1 + KEY_ID_BYTES + NONCE_BYTES, HEADER_BYTES);
-    const decipher = createDecipheriv("aes-256-gcm", this.key(id), nonce);
-    decipher.setAAD(Buffer.from(context));
-    decipher.setAuthTag(tag);
-    try {
-      return Buffer.concat([decipher.update(sealed.subarray(HEADER_BYTES)), decipher.final()]);
-    } catch {
-      throw new Error(`${context}: its sealed value does not open (altered, or sealed for another secret)`);
-    }
+    const plain = openAesGcm(this.key(id), { nonce, tag, body: sealed.subarray(HEADER_BYTES) }, context);
+    if (!plain) throw new Error(`${context}: its sealed value does not open (altered, or sealed for another secret)`);
+    return plain;
   }
 
   /** Whether a sealed value is under the primary key already. */
