@@ -39,8 +39,8 @@ export default class Apply extends CubeCommand {
     const { args, flags } = await this.parse(Apply);
     const timeoutMs = parseDuration(flags.timeout);
     if (timeoutMs === undefined) throw new UsageError(`--timeout: "${flags.timeout}" is not a duration (e.g. 90s, 5m)`);
-    // Checked here for a quick answer with the file's own lines; the leader checks again (the CLI is not its only client).
     if (flags.selector !== undefined && !flags.prune) throw new UsageError("-l selects what --prune may delete: give --prune too");
+    // Checked here for a quick answer with the file's own lines; the leader checks again (the CLI is not its only client).
     const { documents, warnings, applications } = (await import("../read-manifests.js")).readManifests(
       manifestPaths(args.file, flags.filename),
       flags.recursive,
