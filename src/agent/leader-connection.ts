@@ -13,7 +13,6 @@ export const CALL_TIMEOUT_MS = 5000;
 
 export interface LeaderConnectionOptions {
   name: string;
-  leaderAddress: string;
   token: JoinToken;
   certificate: NodeCertificate;
   /** The credentials of the node's own server (a follower's), renewed with its certificate. */
@@ -28,6 +27,8 @@ export interface LeaderConnectionOptions {
  */
 export class LeaderConnection {
   private client?: ClusterClient;
+  /** The leader the client calls. */
+  private clientAddress?: string;
   private identity?: ClientIdentity;
   private certificateInUse?: string;
   private renewal?: { stop(): void };
@@ -37,9 +38,14 @@ export class LeaderConnection {
     private readonly clock: Clock,
   ) {}
 
-  /** The client, with a certificate valid now. */
-  async certifiedClient(): Promise<ClusterClient> {
-    const { certificate, name, leaderAddress, token, log } = this.options;
+  /** A client of the leader at `leaderAddress` (the one in use if it calls that leader), with a certificate valid now. */
+  async certifiedClient(leaderAddress: string): Promise<ClusterClient> {
+    const { certificate, name, token, log } = this.options;
+    if (this.clientAddress !== leaderAddress) {
+      this.client?.close();
+      this.client = undefined;
+      this.clientAddress = leaderAddress;
+    }
     let usable = certificate.usable(name, new Date(this.clock.now()));
     if (!usable) {
       await certificate.obtain(leaderAddress, token, name);
@@ -81,8 +87,8 @@ export class LeaderConnection {
       });
     }
     this.client ??= new ClusterClient(
-      this.options.leaderAddress,
-      mutualChannelCredentials(this.identity!, { role: "leader" }, this.options.leaderAddress),
+      this.clientAddress!,
+      mutualChannelCredentials(this.identity!, { role: "leader" }, this.clientAddress!),
       grpcClientOptions(),
     );
     return this.client;

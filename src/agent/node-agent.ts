@@ -24,8 +24,8 @@ const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
 export interface NodeAgentOptions {
   name: string;
-  /** host:port of the leader's Cluster service. */
-  leaderAddress: string;
+  /** host:port of the leaders' Cluster service: joined in turn until one answers. */
+  leaderAddresses: string[];
   /** host:port at which the leader reaches this node's Agent service (wildcard host: the leader uses our address). */
   agentAddress: string;
   nodeId: string;
@@ -124,11 +124,11 @@ export class NodeAgent {
 
   start(): void {
     const membership: Membership<JoinResponse> = {
-      join: () => this.join(),
+      join: (leaderAddress) => this.join(leaderAddress),
       runSession: (joined, established, signal) => this.runSession(joined, established, signal),
     };
-    const { leaderAddress, log } = this.options;
-    this.running = stayJoined(membership, { leaderAddress, log, clock: this.clock }, this.abort.signal);
+    const { leaderAddresses, log } = this.options;
+    this.running = stayJoined(membership, { leaderAddresses, log, clock: this.clock }, this.abort.signal);
     // Pods are decided once the pod network the node kept is set up again: a sandbox made before would be on the wrong one.
     this.networkStarted = this.network.start().finally(() => {
       this.pods.trigger();
@@ -150,9 +150,9 @@ export class NodeAgent {
     this.connection.close();
   }
 
-  private async join(): Promise<JoinResponse> {
+  private async join(leaderAddress: string): Promise<JoinResponse> {
     try {
-      const client = await this.connection.certifiedClient();
+      const client = await this.connection.certifiedClient(leaderAddress);
       const { nodeId, agentAddress, labels, runtime } = this.options;
       const { cpuMillis, memoryBytes, engineId } = await runtime.capacity();
       return await new Promise<JoinResponse>((resolve, reject) => {

@@ -52,8 +52,11 @@ const NO_HOST: RunCommand = async () => "";
 /** A node's agent, ready to join: its database and identity are open, its Agent service is on the server. */
 export interface OpenedNodeAgent {
   nodeId: string;
-  /** Joins the leader at `leaderAddress`, telling it to reach this node at `agentAddress`, and runs the node's pods. */
-  start(leaderAddress: string, agentAddress: string): void;
+  /**
+   * Joins the leader at one of `leaderAddresses` (the one that answers), telling it to reach this node at
+   * `agentAddress`, and runs the node's pods.
+   */
+  start(leaderAddresses: string[], agentAddress: string): void;
   /** Leaves the leader and lets the work in progress end. */
   stop(): Promise<void>;
   /** Closes the database, once the server no longer serves the Agent service. */
@@ -98,10 +101,10 @@ export async function openNodeAgent(
   let agent: NodeAgent | undefined;
   return {
     nodeId,
-    start(leaderAddress, agentAddress) {
+    start(leaderAddresses, agentAddress) {
       agent = new NodeAgent({
         name: config.name,
-        leaderAddress,
+        leaderAddresses,
         agentAddress,
         nodeId,
         token: parseJoinToken(config.token),

@@ -12,7 +12,8 @@ import { NodeCertificate } from "./node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "./open-node-agent.js";
 
 export interface FollowerConfig extends NodeAgentConfig {
-  leader: HostPort;
+  /** The leaders' addresses: the node joins the one that answers, and moves to the next when it goes. */
+  leaders: HostPort[];
   listen: HostPort;
   /** Where the leader reaches this node; by default the listen address (a wildcard host: the address we call from). */
   advertise?: HostPort;
@@ -33,7 +34,7 @@ export async function startFollower(config: FollowerConfig, deps: NodeAgentDepen
   const port = await listen(server, config.listen, serverCredentials);
   const address = { ...config.listen, port };
   log.info(`node ${config.name} listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
-  agent.start(formatHostPort(config.leader), formatHostPort(config.advertise ?? address));
+  agent.start(config.leaders.map(formatHostPort), formatHostPort(config.advertise ?? address));
 
   return {
     address,

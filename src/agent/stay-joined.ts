@@ -8,8 +8,8 @@ import { isVerificationFailure, unavailableReason } from "../shared/unavailable-
 export const JOIN_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5000 };
 
 export interface Membership<Joined> {
-  /** One `Join` call. */
-  join(): Promise<Joined>;
+  /** One `Join` call, to the leader at `leaderAddress`. */
+  join(leaderAddress: string): Promise<Joined>;
   /**
    * Runs one session (the sync stream) until it breaks; resolves with why it ended. Calls `established` once the
    * leader has answered on it, which resets the backoff.
@@ -18,7 +18,8 @@ export interface Membership<Joined> {
 }
 
 export interface StayJoinedOptions {
-  leaderAddress: string;
+  /** Tried in turn: a failed join or a lost session moves to the next (the active leader of several, or the one alive). */
+  leaderAddresses: string[];
   clock: Clock;
   log: Logger;
   random?: () => number;
@@ -57,13 +58,15 @@ export function describeJoinFailure(error: unknown, leaderAddress: string): stri
  * a new join after an exponential backoff with jitter, capped; a session the leader answered resets the backoff.
  */
 export async function stayJoined<Joined>(membership: Membership<Joined>, options: StayJoinedOptions, signal: AbortSignal): Promise<void> {
-  const { clock, log, leaderAddress } = options;
+  const { clock, log, leaderAddresses } = options;
   let failures = 0;
-  while (!signal.aborted) {
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    // The address of the last join that worked is kept until it fails; then the next one is tried.
+    const leaderAddress = leaderAddresses[attempt % leaderAddresses.length];
     let why: string;
     try {
       // A stop does not wait for a join on its way (a first contact may take seconds), and opens no session after it.
-      const joined = await untilAborted(membership.join(), signal);
+      const joined = await untilAborted(membership.join(leaderAddress), signal);
       if (joined === ABORTED) return;
       log.info(`joined the leader at ${leaderAddress}`);
       why = `lost the leader at ${leaderAddress} (${await membership.runSession(joined, () => (failures = 0), signal)})`;

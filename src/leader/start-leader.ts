@@ -261,7 +261,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   }, LIVENESS_CHECK_MS);
 
   const selfAddress = formatHostPort(localDialAddress(address));
-  agent.start(selfAddress, selfAddress);
+  agent.start([selfAddress], selfAddress);
 
   return {
     address,

@@ -130,7 +130,11 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
   },
   follower: {
     ...common,
-    leader: { env: "CUBE_LEADER", help: "HOST:PORT of the leader", required: true },
+    leader: {
+      env: "CUBE_LEADER",
+      help: "HOST:PORT of the leader, or of each leader, comma-separated: the node joins the one that answers, and moves to the next when it goes",
+      required: true,
+    },
     listen: { env: "CUBE_LISTEN", help: "HOST:PORT to serve the leader's requests on", default: () => "0.0.0.0:4243" },
     advertise: { env: "CUBE_ADVERTISE", help: "HOST:PORT the leader reaches this node at (default: the listen address)" },
   },
@@ -146,7 +150,7 @@ export function serverUsage(): string {
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
     "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--pod-cidr 10.42.0.0/16] [--service-cidr 10.43.0.0/16] [--pod-network vxlan|host-gw] [--approve-nodes]",
     "                          [--allow-host-paths] [--allow-host-network] [--allow-capabilities] [--allow-privileged-node-ports] [--label KEY=VALUE]...",
-    "       cube-server follower --leader HOST:PORT --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
+    "       cube-server follower --leader HOST:PORT[,HOST:PORT...] --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "                          [--label KEY=VALUE]...",
     "",
     "leader flags:",
@@ -286,7 +290,15 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
       restart,
       warmSandboxes,
       labels,
-      leader: hostPort("leader")!,
+      leaders: value("leader")!
+        .split(",")
+        .map((part) => {
+          try {
+            return parseHostPort(part.trim(), "--leader");
+          } catch (error) {
+            throw new UsageError((error as Error).message);
+          }
+        }),
       listen: hostPort("listen")!,
       advertise: hostPort("advertise"),
     },

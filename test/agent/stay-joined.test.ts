@@ -53,7 +53,7 @@ describe("stayJoined", () => {
     const clock = new FakeClock(0, true);
     const log = new MemoryLogger();
     const membership = scriptedMembership(steps, abort);
-    await stayJoined(membership, { leaderAddress: "127.0.0.1:4242", clock, log, random: () => 1, backoff }, abort.signal);
+    await stayJoined(membership, { leaderAddresses: ["127.0.0.1:4242"], clock, log, random: () => 1, backoff }, abort.signal);
     return { clock, log, membership };
   }
 
@@ -108,7 +108,7 @@ describe("stayJoined", () => {
       },
     };
     const log = new MemoryLogger();
-    const running = stayJoined(membership, { leaderAddress: "l:1", clock: new FakeClock(0, true), log, backoff }, abort.signal);
+    const running = stayJoined(membership, { leaderAddresses: ["l:1"], clock: new FakeClock(0, true), log, backoff }, abort.signal);
     await new Promise((resolve) => setImmediate(resolve));
     abort.abort();
     answerJoin("session");
@@ -120,7 +120,7 @@ describe("stayJoined", () => {
   it("stops at once when aborted during a join that does not answer", async () => {
     const abort = new AbortController();
     const membership: Membership<string> = { join: () => new Promise(() => undefined), runSession: async () => "never" };
-    const running = stayJoined(membership, { leaderAddress: "l:1", clock: new FakeClock(0, true), log: new MemoryLogger(), backoff }, abort.signal);
+    const running = stayJoined(membership, { leaderAddresses: ["l:1"], clock: new FakeClock(0, true), log: new MemoryLogger(), backoff }, abort.signal);
     await new Promise((resolve) => setImmediate(resolve));
     abort.abort();
     await running;
@@ -135,10 +135,37 @@ describe("stayJoined", () => {
       },
       runSession: async () => "never",
     };
-    const running = stayJoined(membership, { leaderAddress: "l:1", clock, log: new MemoryLogger(), backoff }, abort.signal);
+    const running = stayJoined(membership, { leaderAddresses: ["l:1"], clock, log: new MemoryLogger(), backoff }, abort.signal);
     await new Promise((resolve) => setImmediate(resolve));
     expect(clock.sleeps).to.have.length(1);
     abort.abort();
     await running;
+  });
+
+  it("given several leaders, tries them in turn: a failed join or a lost session moves to the next, saying which", async () => {
+    const abort = new AbortController();
+    const tried: string[] = [];
+    const outcomes = ["unavailable", "ok", "unavailable", "unavailable", "ok"];
+    const membership: Membership<string> = {
+      join: async (address) => {
+        tried.push(address);
+        if (tried.length === outcomes.length) queueMicrotask(() => abort.abort());
+        if (outcomes[tried.length - 1] === "unavailable") throw failures.unavailable;
+        return "session";
+      },
+      runSession: async (_session, established) => {
+        established();
+        return "stream reset";
+      },
+    };
+    const log = new MemoryLogger();
+    const leaderAddresses = ["a:4242", "b:4242", "c:4242"];
+    await stayJoined(membership, { leaderAddresses, clock: new FakeClock(0, true), log, random: () => 1, backoff }, abort.signal);
+    expect(tried).to.deep.equal(["a:4242", "b:4242", "c:4242", "a:4242", "b:4242"]);
+    expect(log.lines.slice(0, 3)).to.deep.equal([
+      "WARN cannot join: leader a:4242 unreachable (connect ECONNREFUSED 127.0.0.1:4242); retrying in 0.2s",
+      "INFO joined the leader at b:4242",
+      "WARN lost the leader at b:4242 (stream reset); retrying in 0.2s",
+    ]);
   });
 });

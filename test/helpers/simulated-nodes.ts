@@ -24,7 +24,7 @@ for (let i = 0; i < Number(count); i++) {
   await certificate.obtain(leaderAddress, parseJoinToken(token), name);
   // The simulated nodes are the load, not what is measured: their Agent services never listen.
   const agent = await openNodeAgent(new grpc.Server(), { name, token, dataDir: IN_MEMORY, restart }, { runtime, syncIntervalMs: 5000 }, { certificate });
-  agent.start(leaderAddress, "127.0.0.1:1");
+  agent.start([leaderAddress], "127.0.0.1:1");
   agents.push(agent);
 }
 process.stdout.write(`started ${agents.length} simulated nodes\n`);

@@ -32,6 +32,18 @@ describe("a cluster of real cube-server processes", function () {
     ]);
   });
 
+  it("lets a follower given several leader addresses join the one that answers", async () => {
+    await cluster.startLeader("main");
+    const nobody = await freePort();
+    const follower = cluster.startFollower("worker", { leader: `127.0.0.1:${nobody},${cluster.leaderAddress}` });
+    await follower.waitForLine(new RegExp(`cannot join: cannot reach the leader at 127\\.0\\.0\\.1:${nobody} `));
+    await follower.waitForLine(new RegExp(`joined the leader at ${cluster.leaderAddress.replace(/\./g, "\\.")}`));
+    await cluster.waitForNodes([
+      { name: "main", status: "Ready", type: "Leader" },
+      { name: "worker", status: "Ready", type: "Follower" },
+    ]);
+  });
+
   it("lets a follower started before its leader join once the leader is up", async () => {
     cluster.leaderPort = await freePort();
     const follower = cluster.startFollower("early");

@@ -44,7 +44,7 @@ describe("deployments, on an in-process leader and follower", function () {
     for (const engine of [runtime, followerRuntime]) engine.images.add("app:1").add("app:2");
     leader = await startLeader(inProcessLeaderConfig(token), { runtime, writeLog: () => undefined });
     follower = await startFollower(
-      { token, name: "follower", dataDir: IN_MEMORY, restart: TEST_RESTART, leader: leader.address, listen: { host: "127.0.0.1", port: 0 } },
+      { token, name: "follower", dataDir: IN_MEMORY, restart: TEST_RESTART, leaders: [leader.address], listen: { host: "127.0.0.1", port: 0 } },
       { runtime: followerRuntime, writeLog: () => undefined },
     );
     client = await LeaderClient.open({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));

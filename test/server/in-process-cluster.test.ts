@@ -50,7 +50,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     servers.push(leader);
     servers.push(
       await startFollower(
-        { token, name: "follower", dataDir: IN_MEMORY, restart: TEST_RESTART, leader: leader.address, listen: { host: "127.0.0.1", port: 0 } },
+        { token, name: "follower", dataDir: IN_MEMORY, restart: TEST_RESTART, leaders: [leader.address], listen: { host: "127.0.0.1", port: 0 } },
         { runtime: runtimes.follower, writeLog },
       ),
     );

@@ -50,7 +50,7 @@ describe("parseServerArgs", () => {
       warnings: [],
       config: {
         token: "from-env-0123456789",
-        leader: { host: "10.0.0.1", port: 4242 },
+        leaders: [{ host: "10.0.0.1", port: 4242 }],
         listen: { host: "0.0.0.0", port: 5000 },
         advertise: { host: "10.0.0.9", port: 5000 },
         dataDir: "/var/lib/cube",
@@ -189,6 +189,13 @@ describe("parseServerArgs", () => {
     expect(usageError(["boss"])).to.match(/unknown mode "boss"/);
     expect(usageError(["leader", "--token", TOKEN, "--leader", "x:1"])).to.match(/Unknown option '--leader'/);
     expect(usageError(["follower", "--token", TOKEN, "--leader", "nowhere"])).to.match(/--leader must be HOST:PORT/);
+    expect(usageError(["follower", "--token", TOKEN, "--leader", "a:4242,nowhere"])).to.match(/--leader must be HOST:PORT/);
+    const several = parseServerArgs(["follower", "--token", TOKEN, "--leader", "10.0.0.1:4242, 10.0.0.2:4242,10.0.0.3:4242"], {});
+    expect(several.mode === "follower" && several.config.leaders.map((leader) => `${leader.host}:${leader.port}`)).to.deep.equal([
+      "10.0.0.1:4242",
+      "10.0.0.2:4242",
+      "10.0.0.3:4242",
+    ]);
     expect(usageError(["leader", "--token", TOKEN, "--heartbeat-grace", "soon"])).to.match(/--heartbeat-grace must be a positive duration/);
     for (const message of [usageError(["leader", "--token"])]) expect(message).to.not.contain("\n");
   });
