@@ -313,6 +313,21 @@ describe("supervision and recovery, with real processes and real containers", fu
       60_000,
       500,
     ).catch(() => undefined);
+    // A deletion asked but not acknowledged may have landed or not: its pod ends gone, or running.
+    await Promise.all(
+      [...(await listed())]
+        .filter((name) => name.startsWith("loop-") && deleteAsked.has(name) && !deleted.has(name))
+        .map((name) =>
+          eventually(
+            `pod/${name} gone or Running`,
+            async () => {
+              const got = await cluster.cube(["get", `pod/${name}`, "-o", "json"]);
+              return got.code !== 0 || (JSON.parse(got.stdout) as { status: string }).status === "Running" ? true : undefined;
+            },
+            90_000,
+          ),
+        ),
+    );
     const present = await listed();
     const loop = [...present].filter((name) => name.startsWith("loop-"));
     await Promise.all(loop.map((name) => cluster.waitForPodStatus(name, "Running", 90_000)));
