@@ -2,7 +2,6 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { Kysely, Migrator, SqliteDialect, type Migration } from "kysely";
-import { runInSlices } from "./time-slices.js";
 
 /** An open database: kysely for most queries, statements prepared once for the hot paths. */
 export interface OpenedDatabase<Schema> {
@@ -11,12 +10,13 @@ export interface OpenedDatabase<Schema> {
    * Runs `work` as one transaction of prepared statements on the raw connection, holding kysely's lock on that
    * connection meanwhile, so that no kysely query or transaction interleaves with it. Kysely prepares each statement
    * anew (80 % of the leader's CPU for 10 000 pods); a statement prepared once and run 10 000 times costs far less.
-   * A function runs at once; a generator may pause at each of its `yield`s to let other requests in (`runInSlices`),
-   * so that a transaction of thousands of rows does not hold the event loop (other queries wait for its end).
+   * Work that awaits (to let other requests in during thousands of rows) keeps the lock: other queries wait for its end.
    */
-  inBatch<T>(work: (() => T) | Generator<unknown, T, undefined>): Promise<T>;
+  inBatch<T>(work: () => T | Promise<T>): Promise<T>;
   /** Prepares statements once, by name, on the same connection as `db`, for the hot paths (run them in `inBatch`). */
   prepareAll<Names extends string>(sql: Record<Names, string>): Record<Names, Database.Statement>;
+  /** The statement of this text, prepared at its first use and kept (run it in `inBatch`). */
+  statement(text: string): Database.Statement;
 }
 
 /** A data directory of ":memory:" keeps every database in memory (for tests and simulated nodes): nothing survives. */
@@ -81,13 +81,14 @@ async function openChecked<Schema>(file: string, migrations: Record<string, Migr
     await db.destroy();
     throw new Error(`cannot migrate the database ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  const prepared = new Map<string, Database.Statement>();
   return {
     db,
     inBatch: (work) =>
       db.connection().execute(async () => {
         sqlite.exec("BEGIN");
         try {
-          const result = typeof work === "function" ? work() : await runInSlices(work);
+          const result = await work();
           sqlite.exec("COMMIT");
           return result;
         } catch (error) {
@@ -97,6 +98,11 @@ async function openChecked<Schema>(file: string, migrations: Record<string, Migr
       }),
     prepareAll: <Names extends string>(statements: Record<Names, string>) =>
       Object.fromEntries(Object.entries<string>(statements).map(([name, text]) => [name, sqlite.prepare(text)])) as Record<Names, Database.Statement>,
+    statement: (text) => {
+      let statement = prepared.get(text);
+      if (!statement) prepared.set(text, (statement = sqlite.prepare(text)));
+      return statement;
+    },
   };
 }
 

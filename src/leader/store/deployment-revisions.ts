@@ -1,6 +1,5 @@
-import type Database from "better-sqlite3";
 import type { DeploymentResource } from "../../shared/domain.js";
-import type { OpenedDatabase } from "../../shared/open-database.js";
+import type { Sql } from "./store-database.js";
 
 export type PodTemplate = DeploymentResource["spec"]["template"];
 
@@ -36,48 +35,42 @@ interface RevisionRow {
 }
 
 /**
- * A deployment's revisions, in the leader's database. Every method runs inside the caller's transaction (the
- * statements share the deployment store's connection), so a new template and its revision are written together.
+ * A deployment's revisions, in the leader's database. Every function runs inside the caller's transaction, so a new
+ * template and its revision are written together.
  */
-export class DeploymentRevisions {
-  private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
-
-  constructor(database: OpenedDatabase<unknown>) {
-    this.statements = database.prepareAll(STATEMENTS);
-  }
-
+export const deploymentRevisions = {
   /**
    * Records a template as the deployment's newest revision and returns its number. A template it had before moves to
    * the new number, keeping whether it once completed; revisions beyond the history limit are dropped.
    */
-  start(deployment: string, template: PodTemplate, templateHash: string, historyLimit: number, now: Date): number {
-    const { next, sameTemplate, remove, insert, prune } = this.statements;
-    const revision = (next.get(deployment) as { next: number }).next;
-    const earlier = sameTemplate.get(deployment, templateHash) as { revision: number; completed_at: number | null } | undefined;
-    if (earlier) remove.run(deployment, earlier.revision);
-    insert.run(deployment, revision, templateHash, JSON.stringify(template), now.getTime(), earlier?.completed_at ?? null);
-    prune.run(deployment, revision, deployment, revision, historyLimit);
+  async start(sql: Sql, deployment: string, template: PodTemplate, templateHash: string, historyLimit: number, now: Date): Promise<number> {
+    const { next, sameTemplate, remove, insert, prune } = STATEMENTS;
+    const revision = (await sql.get<{ next: number }>(next, deployment))!.next;
+    const earlier = await sql.get<{ revision: number; completed_at: number | null }>(sameTemplate, deployment, templateHash);
+    if (earlier) await sql.run(remove, deployment, earlier.revision);
+    await sql.run(insert, deployment, revision, templateHash, JSON.stringify(template), now.getTime(), earlier?.completed_at ?? null);
+    await sql.run(prune, deployment, revision, deployment, revision, historyLimit);
     return revision;
-  }
+  },
 
-  complete(deployment: string, revision: number, now: Date): void {
-    this.statements.complete.run(now.getTime(), deployment, revision);
-  }
+  async complete(sql: Sql, deployment: string, revision: number, now: Date): Promise<void> {
+    await sql.run(STATEMENTS.complete, now.getTime(), deployment, revision);
+  },
 
-  list(deployment: string): Revision[] {
-    return (this.statements.all.all(deployment) as RevisionRow[]).map((row) => ({
+  async list(sql: Sql, deployment: string): Promise<Revision[]> {
+    return (await sql.all<RevisionRow>(STATEMENTS.all, deployment)).map((row) => ({
       revision: row.revision,
       templateHash: row.template_hash,
       template: JSON.parse(row.template_json),
       createdAt: new Date(row.created_at),
       completedAt: row.completed_at === null ? undefined : new Date(row.completed_at),
     }));
-  }
+  },
 
-  forget(deployment: string): void {
-    this.statements.forget.run(deployment);
-  }
-}
+  async forget(sql: Sql, deployment: string): Promise<void> {
+    await sql.run(STATEMENTS.forget, deployment);
+  },
+};
 
 /** The newest revision before `current` whose rollout once completed: where a failed rollout goes back to. */
 export function lastCompleteRevision(revisions: Revision[], current: number): Revision | undefined {

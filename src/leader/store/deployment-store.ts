@@ -1,11 +1,10 @@
 import { conflict } from "../refusals.js";
 import { randomUUID } from "node:crypto";
-import type Database from "better-sqlite3";
 import type { ApplyOutcome, DeploymentResource } from "../../shared/domain.js";
-import type { OpenedDatabase } from "../../shared/open-database.js";
 import { referencesOf } from "../../shared/pod-references.js";
 import { canonicalJson, contentHash } from "../spec-hash.js";
-import { DeploymentRevisions, type PodTemplate, type Revision } from "./deployment-revisions.js";
+import { deploymentRevisions as revisions, type PodTemplate, type Revision } from "./deployment-revisions.js";
+import type { Sql, StoreDatabase } from "./store-database.js";
 
 export type RolloutState = "Progressing" | "Complete" | "Failed";
 
@@ -83,90 +82,75 @@ export function templateHash(template: DeploymentResource["spec"]["template"], u
 }
 
 /** The content ids of the secrets and configs that exist, by reference (read inside the caller's transaction). */
-export type ContentIds = (refs: string[]) => Record<string, string>;
+export type ContentIds = (sql: Sql, refs: string[]) => Promise<Record<string, string>>;
 
 /**
- * Deployments in the leader's database, and the pods they own. Its statements share the leader store's connection:
- * `applying` runs inside the apply's transaction, so an apply of pods and deployments is still all or nothing.
+ * Deployments in the leader's database, and the pods they own. `applyOne` runs inside the apply's transaction, so an
+ * apply of pods and deployments is still all or nothing.
  */
 export class DeploymentStore {
-  private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
-  private readonly revisions: DeploymentRevisions;
-
   constructor(
-    private readonly database: OpenedDatabase<unknown>,
+    private readonly database: StoreDatabase,
     private readonly contentIds: ContentIds,
-  ) {
-    this.statements = database.prepareAll(STATEMENTS);
-    this.revisions = new DeploymentRevisions(database);
-  }
+  ) {}
 
-  private hashOf(template: PodTemplate): string {
-    return templateHash(template, this.contentIds(referencesOf(template.spec)));
+  private async hashOf(sql: Sql, template: PodTemplate): Promise<string> {
+    return templateHash(template, await this.contentIds(sql, referencesOf(template.spec)));
   }
 
   /**
    * Secrets or configs got new content: each deployment that uses one starts a rollout of a new revision (inside the
    * caller's transaction). Returns the deployments that did.
    */
-  followContent(changed: ReadonlySet<string>, now: Date): string[] {
+  async followContent(sql: Sql, changed: ReadonlySet<string>, now: Date): Promise<string[]> {
     const rolled: string[] = [];
-    for (const row of this.statements.live.all() as { name: string; spec_json: string; template_hash: string }[]) {
+    for (const row of await sql.all<{ name: string; spec_json: string; template_hash: string }>(STATEMENTS.live)) {
       const spec = JSON.parse(row.spec_json) as DeploymentResource["spec"];
       if (!referencesOf(spec.template.spec).some((ref) => changed.has(ref))) continue;
-      const hash = this.hashOf(spec.template);
+      const hash = await this.hashOf(sql, spec.template);
       if (hash === row.template_hash) continue;
-      this.statements.setTemplateHash.run(hash, row.name);
-      this.startRollout(row.name, spec.template, hash, spec.revisionHistoryLimit, now);
+      await sql.run(STATEMENTS.setTemplateHash, hash, row.name);
+      await this.startRollout(sql, row.name, spec.template, hash, spec.revisionHistoryLimit, now);
       rolled.push(row.name);
     }
     return rolled;
   }
 
   /** Creates or updates one deployment (inside the caller's transaction); `revision`: the one it made, if it made one. */
-  applyOne(resource: DeploymentResource, source: unknown, now: Date): { outcome: ApplyOutcome; revision?: number } {
-    const { byName, insert, update } = this.statements;
+  async applyOne(sql: Sql, resource: DeploymentResource, source: unknown, now: Date): Promise<{ outcome: ApplyOutcome; revision?: number }> {
+    const { byName, insert, update } = STATEMENTS;
     const { name } = resource.metadata;
     const hash = contentHash(resource.spec);
     const labelsJson = canonicalJson(resource.metadata.labels);
     type Existing = { uid: string; spec_hash: string; template_hash: string; labels_json: string; deletion_requested_at: number | null };
-    const existing = byName.get(name) as Existing | undefined;
+    const existing = await sql.get<Existing>(byName, name);
     if (existing?.deletion_requested_at) throw conflict(`deployment/${name} is being deleted; apply it again once it is gone`);
     const { template, revisionHistoryLimit } = resource.spec;
-    const newTemplateHash = this.hashOf(template);
+    const newTemplateHash = await this.hashOf(sql, template);
     if (!existing) {
-      const revision = this.revisions.start(name, template, newTemplateHash, revisionHistoryLimit, now);
-      insert.run(
-        randomUUID(),
-        name,
-        labelsJson,
-        JSON.stringify(resource.spec),
-        hash,
-        newTemplateHash,
-        JSON.stringify(source),
-        now.getTime(),
-        revision,
-        now.getTime(),
-      );
+      const revision = await revisions.start(sql, name, template, newTemplateHash, revisionHistoryLimit, now);
+      const row = [randomUUID(), name, labelsJson, JSON.stringify(resource.spec), hash, newTemplateHash, JSON.stringify(source), now.getTime()];
+      await sql.run(insert, ...row, revision, now.getTime());
       return { outcome: "created", revision };
     }
     if (existing.spec_hash === hash && existing.labels_json === labelsJson) return { outcome: "unchanged" };
-    update.run(labelsJson, JSON.stringify(resource.spec), hash, newTemplateHash, JSON.stringify(source), existing.uid);
+    await sql.run(update, labelsJson, JSON.stringify(resource.spec), hash, newTemplateHash, JSON.stringify(source), existing.uid);
     if (existing.template_hash === newTemplateHash) return { outcome: "configured" };
-    return { outcome: "configured", revision: this.startRollout(name, template, newTemplateHash, revisionHistoryLimit, now) };
+    return { outcome: "configured", revision: await this.startRollout(sql, name, template, newTemplateHash, revisionHistoryLimit, now) };
   }
 
   /** A new template: a new revision, whose rollout starts now (inside the caller's transaction). */
-  private startRollout(
+  private async startRollout(
+    sql: Sql,
     name: string,
     template: PodTemplate,
     hash: string,
     historyLimit: number,
     now: Date,
     rollback?: { from: number; reason: string },
-  ): number {
-    const revision = this.revisions.start(name, template, hash, historyLimit, now);
-    this.statements.startRollout.run(revision, rollback?.reason ?? "", now.getTime(), rollback?.from ?? null, name);
+  ): Promise<number> {
+    const revision = await revisions.start(sql, name, template, hash, historyLimit, now);
+    await sql.run(STATEMENTS.startRollout, revision, rollback?.reason ?? "", now.getTime(), rollback?.from ?? null, name);
     return revision;
   }
 
@@ -176,70 +160,70 @@ export class DeploymentStore {
    * or undefined when there is no such deployment.
    */
   async changeTemplate(name: string, template: PodTemplate, now: Date, rollback?: { from: number; reason: string }): Promise<number | undefined> {
-    const { source, byName, setTemplate } = this.statements;
-    return this.database.inBatch(() => {
-      const row = source.get(name) as { spec_json: string; manifest_json: string; revision: number } | undefined;
+    const { source, byName, setTemplate } = STATEMENTS;
+    return this.database.write(async (sql) => {
+      const row = await sql.get<{ spec_json: string; manifest_json: string; revision: number }>(source, name);
       if (!row) return undefined;
-      const hash = this.hashOf(template);
-      if ((byName.get(name) as { template_hash: string }).template_hash === hash) return row.revision;
+      const hash = await this.hashOf(sql, template);
+      if ((await sql.get<{ template_hash: string }>(byName, name))!.template_hash === hash) return row.revision;
       const spec = { ...JSON.parse(row.spec_json), template };
       const manifest = JSON.parse(row.manifest_json);
       manifest.spec = { ...manifest.spec, template };
-      setTemplate.run(JSON.stringify(spec), contentHash(spec), hash, JSON.stringify(manifest), name);
-      return this.startRollout(name, template, hash, spec.revisionHistoryLimit, now, rollback);
+      await sql.run(setTemplate, JSON.stringify(spec), contentHash(spec), hash, JSON.stringify(manifest), name);
+      return this.startRollout(sql, name, template, hash, spec.revisionHistoryLimit, now, rollback);
     });
   }
 
   /** Ends the rollout of `revision` if it is still the one in progress; a completed revision is one to go back to. */
   async finishRollout(name: string, revision: number, outcome: { state: "Complete" } | { state: "Failed"; message: string }, now: Date): Promise<boolean> {
     const { state } = outcome;
-    return this.database.inBatch(() => {
-      const changed = this.statements.finishRollout.run(state, state === "Failed" ? outcome.message : null, name, revision).changes > 0;
-      if (changed && state === "Complete") this.revisions.complete(name, revision, now);
+    return this.database.write(async (sql) => {
+      const changed = (await sql.run(STATEMENTS.finishRollout, state, state === "Failed" ? outcome.message : null, name, revision)) > 0;
+      if (changed && state === "Complete") await revisions.complete(sql, name, revision, now);
       return changed;
     });
   }
 
   async revisionsOf(name: string): Promise<Revision[]> {
-    return this.database.inBatch(() => this.revisions.list(name));
+    return this.database.read((sql) => revisions.list(sql, name));
   }
 
   async list(): Promise<StoredDeployment[]> {
-    return this.database.inBatch(() => (this.statements.all.all() as DeploymentRow[]).map(toStoredDeployment));
+    return (await this.database.read((sql) => sql.all<DeploymentRow>(STATEMENTS.all))).map(toStoredDeployment);
   }
 
   async get(name: string): Promise<StoredDeployment | undefined> {
-    const row = await this.database.inBatch(() => this.statements.one.get(name) as DeploymentRow | undefined);
+    const row = await this.database.read((sql) => sql.get<DeploymentRow>(STATEMENTS.one, name));
     return row && toStoredDeployment(row);
   }
 
   /** Sets a deployment's replica count, in its spec and in the manifest as applied; false when there is none (or it is being deleted). */
   async setReplicas(name: string, replicas: number): Promise<boolean> {
-    const { source, setSpec } = this.statements;
-    return this.database.inBatch(() => {
-      const row = source.get(name) as { spec_json: string; manifest_json: string } | undefined;
+    const { source, setSpec } = STATEMENTS;
+    return this.database.write(async (sql) => {
+      const row = await sql.get<{ spec_json: string; manifest_json: string }>(source, name);
       if (!row) return false;
       const spec = { ...JSON.parse(row.spec_json), replicas };
       const manifest = JSON.parse(row.manifest_json);
       manifest.spec = { ...manifest.spec, replicas };
-      setSpec.run(JSON.stringify(spec), contentHash(spec), JSON.stringify(manifest), name);
+      await sql.run(setSpec, JSON.stringify(spec), contentHash(spec), JSON.stringify(manifest), name);
       return true;
     });
   }
 
   async markDeleting(name: string, now: Date): Promise<boolean> {
-    return this.database.inBatch(() => this.statements.markDeleting.run(now.getTime(), name).changes > 0);
+    return this.database.write(async (sql) => (await sql.run(STATEMENTS.markDeleting, now.getTime(), name)) > 0);
   }
 
   /** Forgets a deployment being deleted, its revisions and its events, once it owns no pod; true when it did. */
   async removeIfEmpty(name: string): Promise<boolean> {
-    const { removable, remove, forgetEvents } = this.statements;
-    return this.database.inBatch(() => {
-      const row = removable.get(name, name) as { uid: string } | undefined;
+    const { removable, remove, forgetEvents } = STATEMENTS;
+    return this.database.write(async (sql) => {
+      const row = await sql.get<{ uid: string }>(removable, name, name);
       if (!row) return false;
-      remove.run(row.uid);
-      forgetEvents.run(row.uid);
-      this.revisions.forget(name);
+      await sql.run(remove, row.uid);
+      await sql.run(forgetEvents, row.uid);
+      await revisions.forget(sql, name);
       return true;
     });
   }

@@ -1,6 +1,5 @@
-import type Database from "better-sqlite3";
 import type { PodEvent } from "../../shared/domain.js";
-import type { OpenedDatabase } from "../../shared/open-database.js";
+import type { Sql } from "./store-database.js";
 
 /** Events kept per pod unless the leader is told otherwise (`--max-events-per-pod`). */
 export const DEFAULT_MAX_EVENTS_PER_POD = 300;
@@ -15,49 +14,43 @@ const STATEMENTS = {
   // the leader's own, about any pod or deployment that still exists.
   deploymentExists: "select 1 from deployments where uid = ?",
   admissible:
-    "select 1 from pods where uid = ? and (? is null or node = ? or exists (select 1 from events where pod_uid = ? and node = ? and source_node_id is null and reason in ('Scheduled', 'Rescheduled')))",
+    "select 1 from pods where uid = ? and (cast(? as text) is null or node = ? or exists (select 1 from events where pod_uid = ? and node = ? and source_node_id is null and reason in ('Scheduled', 'Rescheduled')))",
   lastOfPod: "select id, type, reason, message, node from events where pod_uid = ? order by id desc limit 1",
   countRepeat: "update events set count = count + 1, time = ? where id = ?",
   insert:
     "insert into events (pod_uid, time, first_time, type, reason, message, node, source_node_id, source_sequence, count) values (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
   trim: "delete from events where pod_uid = ? and id <= (select id from events where pod_uid = ? order by id desc limit 1 offset ?)",
   deliveredUpTo: "select up_to from event_marks where node_id = ?",
-  markDelivered: "insert into event_marks (node_id, up_to) values (?, ?) on conflict (node_id) do update set up_to = max(up_to, excluded.up_to)",
+  markDelivered:
+    "insert into event_marks (node_id, up_to) values (?, ?) on conflict (node_id) do update set up_to = excluded.up_to where event_marks.up_to < excluded.up_to",
 };
 
 /**
  * The pods' events in the leader's database: each node's events stored exactly once (a node sends them in the order
  * of its sequence, so one mark per node says what was stored), repeats merged into a count with first and last times
  * (as Kubernetes does: `x21 over 3m`), and at most `maxPerPod` kept per pod, the oldest dropped: a pod restarting for
- * a year does not grow the database. Runs inside the caller's transaction (the statements share its connection).
+ * a year does not grow the database. Runs inside the caller's transaction.
  */
 export class EventLog {
-  private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
-
-  constructor(
-    database: OpenedDatabase<unknown>,
-    private readonly maxPerPod: number,
-  ) {
-    this.statements = database.prepareAll(STATEMENTS);
-  }
+  constructor(private readonly maxPerPod: number) {}
 
   /** Records an event about a pod (or, from the leader itself, a deployment): `podUid` is the resource's uid. */
-  record(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): void {
-    const { admissible, deploymentExists, lastOfPod, countRepeat, insert, trim, deliveredUpTo, markDelivered } = this.statements;
+  async record(sql: Sql, podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): Promise<void> {
+    const { admissible, deploymentExists, lastOfPod, countRepeat, insert, trim, deliveredUpTo, markDelivered } = STATEMENTS;
     if (source) {
-      const mark = deliveredUpTo.get(source.nodeId) as { up_to: number } | undefined;
+      const mark = await sql.get<{ up_to: number }>(deliveredUpTo, source.nodeId);
       if (mark && source.sequence <= mark.up_to) return; // delivered again: stored already
-      markDelivered.run(source.nodeId, source.sequence);
+      await sql.run(markDelivered, source.nodeId, source.sequence);
     }
     const from = source ? event.node : null;
-    if (!admissible.get(podUid, from, from, podUid, from) && (source || !deploymentExists.get(podUid))) return;
-    const last = lastOfPod.get(podUid) as (Pick<PodEvent, "type" | "reason" | "message" | "node"> & { id: number }) | undefined;
+    if (!(await sql.get(admissible, podUid, from, from, podUid, from)) && (source || !(await sql.get(deploymentExists, podUid)))) return;
+    const last = await sql.get<Pick<PodEvent, "type" | "reason" | "message" | "node"> & { id: number }>(lastOfPod, podUid);
     const time = event.time.getTime();
     if (repeats(last, event)) {
-      countRepeat.run(time, last!.id);
+      await sql.run(countRepeat, time, last!.id);
       return;
     }
-    insert.run(podUid, time, time, event.type, event.reason, event.message, event.node, source?.nodeId ?? null, source?.sequence ?? null);
-    trim.run(podUid, podUid, this.maxPerPod);
+    await sql.run(insert, podUid, time, time, event.type, event.reason, event.message, event.node, source?.nodeId ?? null, source?.sequence ?? null);
+    await sql.run(trim, podUid, podUid, this.maxPerPod);
   }
 }

@@ -1,12 +1,11 @@
-import type Database from "better-sqlite3";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ApplyOutcome, ConfigResource, KeyedKind, KeyedValues, PodSpec, PodStatusReport, SecretResource } from "../../shared/domain.js";
 import { decodeContent, encodeContent, keyedContent } from "../../shared/keyed-content.js";
-import type { OpenedDatabase } from "../../shared/open-database.js";
 import { keyedRef, referencesOf } from "../../shared/pod-references.js";
 import type { SecretsKeyring } from "../secrets/secrets-keyring.js";
 import { canonicalJson } from "../spec-hash.js";
 import { CURRENT_STATUS_JSON } from "./leader-rows.js";
+import type { Sql, StoreDatabase } from "./store-database.js";
 
 /** A secret or config as the leader shows it: its keys and their sizes, never its values. */
 export interface StoredKeyed {
@@ -35,7 +34,7 @@ const STATEMENTS = {
   reseal: "update keyed_values set payload = ? where uid = ?",
   remove: "delete from keyed_values where kind = ? and name = ?",
   // Pods that may use one (their spec names it: narrowed by referencesOf), with the status their node last reported.
-  candidates: `select name, spec_json, ${CURRENT_STATUS_JSON} as status_json from pods where deletion_requested_at is null and instr(spec_json, ?) > 0 order by name`,
+  candidates: `select name, spec_json, ${CURRENT_STATUS_JSON} as status_json from pods where deletion_requested_at is null and spec_json like '%' || ? || '%' order by name`,
 };
 
 interface KeyedRow {
@@ -53,22 +52,18 @@ interface KeyedRow {
 
 /**
  * Secrets and configs in the leader's database. A secret's values are sealed with the keyring (its name as associated
- * data) before they reach SQLite; a config's are stored as they are. Each write is compared with what is stored once
+ * data) before they reach the database; a config's are stored as they are. Each write is compared with what is stored once
  * opened, so that applying the same values again changes nothing (a sealed value differs at every write: fresh nonce).
  */
 export class KeyedStore {
-  private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
-
   constructor(
-    private readonly database: OpenedDatabase<unknown>,
+    private readonly database: StoreDatabase,
     private readonly keyring: SecretsKeyring,
-  ) {
-    this.statements = database.prepareAll(STATEMENTS);
-  }
+  ) {}
 
   /** Creates or updates one (inside the caller's transaction); `contentChanged`: its values are new (pods using it follow). */
-  applyOne(resource: SecretResource | ConfigResource, now: Date): { outcome: ApplyOutcome; contentChanged: boolean } {
-    const { byName, insert, update } = this.statements;
+  async applyOne(sql: Sql, resource: SecretResource | ConfigResource, now: Date): Promise<{ outcome: ApplyOutcome; contentChanged: boolean }> {
+    const { byName, insert, update } = STATEMENTS;
     const { kind, name } = { kind: resource.type, name: resource.metadata.name };
     const content = keyedContent(resource);
     const encoded = encodeContent(content);
@@ -79,62 +74,63 @@ export class KeyedStore {
     // Sealed only when written: re-applying the same values seals nothing.
     const payload = () => (kind === "secret" ? this.keyring.seal(encoded, ref) : encoded);
     type Existing = { uid: string; labels_json: string; secret_type: string; payload: Buffer; content_id: string; revision: number };
-    const existing = byName.get(kind, name) as Existing | undefined;
+    const existing = await sql.get<Existing>(byName, kind, name);
     if (!existing) {
-      insert.run(randomUUID(), kind, name, labelsJson, secretType, keysJson, payload(), newContentId(), now.getTime(), now.getTime());
+      await sql.run(insert, randomUUID(), kind, name, labelsJson, secretType, keysJson, payload(), newContentId(), now.getTime(), now.getTime());
       return { outcome: "created", contentChanged: true };
     }
     const before = kind === "secret" ? this.keyring.open(existing.payload, ref) : existing.payload;
     const same = before.equals(encoded) && existing.secret_type === secretType;
     if (same && existing.labels_json === labelsJson) return { outcome: "unchanged", contentChanged: false };
     const [contentId, revision] = same ? [existing.content_id, existing.revision] : [newContentId(), existing.revision + 1];
-    update.run(labelsJson, secretType, keysJson, same ? existing.payload : payload(), contentId, revision, now.getTime(), existing.uid);
+    await sql.run(update, labelsJson, secretType, keysJson, same ? existing.payload : payload(), contentId, revision, now.getTime(), existing.uid);
     return { outcome: "configured", contentChanged: !same };
   }
 
   /** The content id of each reference that exists ("secret/NAME" → id), inside the caller's transaction. */
-  contentIds(refs: string[]): Record<string, string> {
+  async contentIds(sql: Sql, refs: string[]): Promise<Record<string, string>> {
     const ids: Record<string, string> = {};
     for (const ref of refs) {
       const [kind, name] = splitRef(ref);
-      const row = this.statements.contentId.get(kind, name) as { content_id: string } | undefined;
+      const row = await sql.get<{ content_id: string }>(STATEMENTS.contentId, kind, name);
       if (row) ids[ref] = row.content_id;
     }
     return ids;
   }
 
   async currentIds(refs: string[]): Promise<Record<string, string>> {
-    return this.database.inBatch(() => this.contentIds(refs));
+    return this.database.read((sql) => this.contentIds(sql, refs));
   }
 
   /** The values of those of `refs` that exist, opened: what a node running pods that use them is sent. */
   async values(refs: string[]): Promise<KeyedValues[]> {
-    return this.database.inBatch(() =>
-      refs.flatMap((ref) => {
+    return this.database.read(async (sql) => {
+      const values: KeyedValues[] = [];
+      for (const ref of refs) {
         const [kind, name] = splitRef(ref);
-        const row = this.statements.byName.get(kind, name) as { payload: Buffer; content_id: string; revision: number; secret_type: string } | undefined;
-        if (!row) return [];
+        const row = await sql.get<{ payload: Buffer; content_id: string; revision: number; secret_type: string }>(STATEMENTS.byName, kind, name);
+        if (!row) continue;
         const encoded = kind === "secret" ? this.keyring.open(row.payload, ref) : row.payload;
-        return [{ kind, name, revision: row.revision, contentId: row.content_id, secretType: row.secret_type, data: decodeContent(encoded) }];
-      }),
-    );
+        values.push({ kind, name, revision: row.revision, contentId: row.content_id, secretType: row.secret_type, data: decodeContent(encoded) });
+      }
+      return values;
+    });
   }
 
   async list(): Promise<StoredKeyed[]> {
-    return this.database.inBatch(() => (this.statements.all.all() as KeyedRow[]).map(toStoredKeyed));
+    return (await this.database.read((sql) => sql.all<KeyedRow>(STATEMENTS.all))).map(toStoredKeyed);
   }
 
   async get(kind: KeyedKind, name: string): Promise<StoredKeyed | undefined> {
-    const row = await this.database.inBatch(() => this.statements.one.get(kind, name) as KeyedRow | undefined);
+    const row = await this.database.read((sql) => sql.get<KeyedRow>(STATEMENTS.one, kind, name));
     return row && toStoredKeyed(row);
   }
 
   /** The pods that use one, each with the revision its node says it gave the pod (0: none yet). */
   async usersOf(kind: KeyedKind, name: string): Promise<{ pod: string; revision: number }[]> {
     const ref = keyedRef(kind, name);
-    const rows = await this.database.inBatch(
-      () => this.statements.candidates.all(JSON.stringify(name)) as { name: string; spec_json: string; status_json: string | null }[],
-    );
+    type Candidate = { name: string; spec_json: string; status_json: string | null };
+    const rows = await this.database.read((sql) => sql.all<Candidate>(STATEMENTS.candidates, JSON.stringify(name)));
     return rows
       .filter((row) => referencesOf(JSON.parse(row.spec_json) as PodSpec).includes(ref))
       .map((row) => {
@@ -145,18 +141,18 @@ export class KeyedStore {
 
   /** Deletes one at once (pods using it keep what their node has); false when there is none. */
   async remove(kind: KeyedKind, name: string): Promise<boolean> {
-    return this.database.inBatch(() => this.statements.remove.run(kind, name).changes > 0);
+    return this.database.write(async (sql) => (await sql.run(STATEMENTS.remove, kind, name)) > 0);
   }
 
   /** Seals again, under the keyring's primary key, every secret sealed under another; in one transaction. Returns how many. */
   async resealAll(): Promise<number> {
-    const { sealed, reseal } = this.statements;
-    return this.database.inBatch(() => {
+    const { sealed, reseal } = STATEMENTS;
+    return this.database.write(async (sql) => {
       let count = 0;
-      for (const row of sealed.all() as { uid: string; kind: KeyedKind; name: string; payload: Buffer }[]) {
+      for (const row of await sql.all<{ uid: string; kind: KeyedKind; name: string; payload: Buffer }>(sealed)) {
         if (this.keyring.isCurrent(row.payload)) continue;
         const ref = keyedRef(row.kind, row.name);
-        reseal.run(this.keyring.seal(this.keyring.open(row.payload, ref), ref), row.uid);
+        await sql.run(reseal, this.keyring.seal(this.keyring.open(row.payload, ref), ref), row.uid);
         count += 1;
       }
       return count;

@@ -2,7 +2,7 @@ import type { Generated, Selectable } from "kysely";
 import type { EventType, NodeInfo, NodeStatus, NodeType, PodEvent, PodPhase, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
 import { podPhase } from "../pod-phase.js";
 
-// The leader's tables as SQLite holds them, and the rows turned into what the rest of the leader uses.
+// The leader's tables as its database (SQLite or PostgreSQL) holds them, and the rows turned into what the rest of the leader uses.
 export interface NodesTable {
   name: string;
   node_id: string;
@@ -78,15 +78,6 @@ export interface RevokedKeysTable {
   /** The node whose key it was. */
   name: string;
   revoked_at: number;
-}
-
-export interface LeaderSchema {
-  nodes: NodesTable;
-  node_keys: NodeKeysTable;
-  revoked_keys: RevokedKeysTable;
-  pods: PodsTable;
-  events: EventsTable;
-  volume_homes: VolumeHomesTable;
 }
 
 /** A pod as the leader keeps it. */

@@ -1,11 +1,11 @@
+import type { Selectable } from "kysely";
 import type { PodEvent, PodSpec, Resource } from "../../shared/domain.js";
 import type { ManifestEntry } from "../../shared/manifest.js";
-import { openDatabase, type OpenedDatabase } from "../../shared/open-database.js";
 import { ChangeFeed } from "./change-feed.js";
 import { DeploymentStore } from "./deployment-store.js";
 import { DEFAULT_MAX_EVENTS_PER_POD, EventLog } from "./event-log.js";
 import { leaderMigrations } from "./leader-migrations.js";
-import { toEvent, type LeaderSchema } from "./leader-rows.js";
+import { toEvent, type EventsTable } from "./leader-rows.js";
 import { NodeStore } from "./node-store.js";
 import { PodStore } from "./pod-store.js";
 import { conflict } from "../refusals.js";
@@ -17,11 +17,16 @@ import { IN_MEMORY } from "../../shared/open-database.js";
 import { keyedRef } from "../../shared/pod-references.js";
 import type { AppliedResource, LeaderStoreContract, NodeUpdate } from "./store-contract.js";
 import { VolumeHomes } from "./volume-homes.js";
+import { SqliteDatabase, type Sql, type StoreDatabase } from "./store-database.js";
+import { PostgresDatabase } from "./postgres-database.js";
+import { postgresMigrations } from "./postgres-migrations.js";
 
 export type { StoredNode, StoredPod } from "./leader-rows.js";
 export type { AppliedResource, NodeAllocation, NodeUpdate, Placement, PodSummary } from "./store-contract.js";
 
 const DEFAULT_ADDRESSING: ServiceAddressing = { serviceCidr: DEFAULT_SERVICE_CIDR, nodePortRange: DEFAULT_HOST_PORT_RANGE };
+
+const EVENTS_OF = "select time, first_time, type, reason, message, node, count from events where pod_uid = ?";
 
 /** Thrown at the end of a dry run's transaction so that it rolls back, carrying what it would have done. */
 class RolledBackPreview extends Error {
@@ -30,8 +35,13 @@ class RolledBackPreview extends Error {
   }
 }
 
+/** Where the leader keeps its state: a SQLite file (or IN_MEMORY), or a PostgreSQL URL that several leaders share. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//.test(location);
+}
+
 /**
- * The leader's durable state, in SQLite: one store per table (pods, deployments and their revisions, nodes, events, the
+ * The leader's durable state, in SQLite or PostgreSQL: one store per table (pods, deployments and their revisions, nodes, events, the
  * change feed), and what spans them in one transaction: an apply of pods and deployments, the nodes' reports.
  */
 export class LeaderStore implements LeaderStoreContract {
@@ -48,82 +58,90 @@ export class LeaderStore implements LeaderStoreContract {
   readonly keyed: KeyedStore;
 
   private constructor(
-    private readonly database: OpenedDatabase<LeaderSchema>,
+    /** The engine under it (PostgreSQL's fences the writes of a leader whose term ended). */
+    readonly database: StoreDatabase,
     maxEventsPerPod: number,
     addressing: ServiceAddressing,
     keyring: SecretsKeyring,
   ) {
-    this.events = new EventLog(database as OpenedDatabase<unknown>, maxEventsPerPod);
+    this.events = new EventLog(maxEventsPerPod);
     this.pods = new PodStore(database, this.events, new VolumeHomes(database));
-    this.keyed = new KeyedStore(database as OpenedDatabase<unknown>, keyring);
-    this.deployments = new DeploymentStore(database as OpenedDatabase<unknown>, (refs) => this.keyed.contentIds(refs));
-    this.feed = new ChangeFeed(database as OpenedDatabase<unknown>);
-    this.nodes = new NodeStore(database.db);
-    this.services = new ServiceStore(database as OpenedDatabase<unknown>, addressing);
+    this.keyed = new KeyedStore(database, keyring);
+    this.deployments = new DeploymentStore(database, (sql, refs) => this.keyed.contentIds(sql, refs));
+    this.feed = new ChangeFeed(database);
+    this.nodes = new NodeStore(database);
+    this.services = new ServiceStore(database, addressing);
   }
 
-  /** `keyring`: what seals secrets (by default a key of its own, in memory: for tests). */
+  /**
+   * `location`: a SQLite file (or IN_MEMORY), or a `postgres://` URL. `keyring`: what seals secrets (by default a key
+   * of its own, in memory: for tests).
+   */
   static async open(
-    file: string,
+    location: string,
     maxEventsPerPod = DEFAULT_MAX_EVENTS_PER_POD,
     addressing = DEFAULT_ADDRESSING,
     keyring = SecretsKeyring.open(IN_MEMORY),
   ): Promise<LeaderStore> {
-    return new LeaderStore(await openDatabase<LeaderSchema>(file, leaderMigrations), maxEventsPerPod, addressing, keyring);
+    const database = isPostgresUrl(location)
+      ? await PostgresDatabase.open(location, postgresMigrations)
+      : await SqliteDatabase.open(location, leaderMigrations);
+    return new LeaderStore(database, maxEventsPerPod, addressing, keyring);
   }
 
   async close(): Promise<void> {
-    await this.database.db.destroy();
+    await this.database.close();
   }
 
   /**
    * Creates or updates every resource (pods and deployments) of a validated manifest in one transaction: all of them
-   * or none, and concurrent applies of one name serialize (SQLite has one writer), so they end with exactly one.
+   * or none, and concurrent applies of one name serialize (write transactions take turns), so they end with exactly one.
    */
   async applyResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]> {
-    return this.database.inBatch(this.applying(entries, now));
+    return this.database.write((sql) => this.applying(sql, entries, now));
   }
 
   /** What `applyResources` would do, without doing it: the same transaction, rolled back at its end. */
   async previewResources(entries: ManifestEntry[], now: Date): Promise<AppliedResource[]> {
     try {
-      await this.database.inBatch(this.previewing(entries, now));
+      await this.database.write(async (sql) => {
+        throw new RolledBackPreview(await this.applying(sql, entries, now));
+      });
     } catch (error) {
       if (error instanceof RolledBackPreview) return error.results;
       throw error;
     }
-    throw new Error("a preview committed"); // cannot happen: previewing always throws
+    throw new Error("a preview committed"); // cannot happen: the preview's work always throws
   }
 
-  private *previewing(entries: ManifestEntry[], now: Date): Generator<void, never, undefined> {
-    throw new RolledBackPreview(yield* this.applying(entries, now));
-  }
-
-  private *applying(entries: ManifestEntry[], now: Date): Generator<void, AppliedResource[], undefined> {
+  private async applying(sql: Sql, entries: ManifestEntry[], now: Date): Promise<AppliedResource[]> {
     const results: AppliedResource[] = [];
     // Secrets and configs first: a deployment applied with them hashes their new content, and rolls out only once.
     const changed = new Set<string>();
     for (const { resource } of entries) {
       if (resource.type !== "secret" && resource.type !== "config") continue;
-      yield;
-      const { outcome, contentChanged } = this.keyed.applyOne(resource, now);
+      await sql.pause();
+      const { outcome, contentChanged } = await this.keyed.applyOne(sql, resource, now);
       if (contentChanged) changed.add(keyedRef(resource.type, resource.metadata.name));
       results.push({ type: resource.type, name: resource.metadata.name, outcome, replaced: false });
     }
     for (const { resource, source } of entries) {
       if (resource.type === "secret" || resource.type === "config") continue;
-      yield;
+      await sql.pause();
       const { name } = resource.metadata;
       results.push(
         resource.type === "deployment"
-          ? { type: "deployment", name, ...this.deployments.applyOne(resource, source, now), replaced: false }
+          ? { type: "deployment", name, ...(await this.deployments.applyOne(sql, resource, source, now)), replaced: false }
           : resource.type === "service"
-            ? { type: "service", name, ...this.services.applyOne(resource, source, now), replaced: false }
-            : { type: "pod", name, ...this.pods.applyOne(resource, source, now) },
+            ? { type: "service", name, ...(await this.services.applyOne(sql, resource, source, now)), replaced: false }
+            : { type: "pod", name, ...(await this.pods.applyOne(sql, resource, source, now)) },
       );
     }
-    if (changed.size > 0) this.deployments.followContent(changed, now);
-    this.refusePortConflicts(entries.map((entry) => entry.resource));
+    if (changed.size > 0) await this.deployments.followContent(sql, changed, now);
+    await this.refusePortConflicts(
+      sql,
+      entries.map((entry) => entry.resource),
+    );
     return results;
   }
 
@@ -131,10 +149,10 @@ export class LeaderStore implements LeaderStoreContract {
    * A node port is open on every node: no pod may publish it as a host port, on any node. Checked once the apply's
    * resources are all written (inside its transaction: a conflict refuses the whole apply).
    */
-  private refusePortConflicts(resources: Resource[]): void {
-    const nodePorts = this.services.nodePortHolders();
+  private async refusePortConflicts(sql: Sql, resources: Resource[]): Promise<void> {
+    const nodePorts = await this.services.nodePortHolders(sql);
     if (nodePorts.size === 0) return;
-    const hostPorts = resources.some((r) => r.type === "service") ? this.services.hostPortHolders() : new Map<string, string>();
+    const hostPorts = resources.some((r) => r.type === "service") ? await this.services.hostPortHolders(sql) : new Map<string, string>();
     for (const resource of resources) {
       if (resource.type === "secret" || resource.type === "config") continue;
       const what = `${resource.type}/${resource.metadata.name}`;
@@ -160,34 +178,33 @@ export class LeaderStore implements LeaderStoreContract {
    * forgotten). A pod that became ready is ready since `now`. Returns the names of the pods forgotten.
    */
   async applyNodeUpdates(updates: NodeUpdate[], now: Date): Promise<string[]> {
-    return this.database.inBatch(this.applyingNodeUpdates(updates, now));
-  }
-
-  private *applyingNodeUpdates(updates: NodeUpdate[], now: Date): Generator<void, string[], undefined> {
-    const forgotten: string[] = [];
-    for (const update of updates) {
-      yield;
-      if (update.kind === "status") this.pods.saveStatus(update.podUid, update.node, update.specHash, update.status, now);
-      else if (update.kind === "event") this.events.record(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
-      else {
-        const name = this.pods.forgetRemoved(update.podUid, update.node);
-        if (name !== undefined) forgotten.push(name);
+    return this.database.write(async (sql) => {
+      const forgotten: string[] = [];
+      for (const update of updates) {
+        await sql.pause();
+        if (update.kind === "status") await this.pods.saveStatus(sql, update.podUid, update.node, update.specHash, update.status, now);
+        else if (update.kind === "event") await this.events.record(sql, update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
+        else {
+          const name = await this.pods.forgetRemoved(sql, update.podUid, update.node);
+          if (name !== undefined) forgotten.push(name);
+        }
       }
-    }
-    return forgotten;
+      return forgotten;
+    });
   }
 
   async recordEvent(podUid: string, event: PodEvent): Promise<void> {
-    await this.database.inBatch(() => this.events.record(podUid, event));
+    await this.database.write((sql) => this.events.record(sql, podUid, event));
   }
 
   /** The events of a pod or a deployment, in time order. */
   async eventsOf(uid: string): Promise<PodEvent[]> {
-    return (await this.database.db.selectFrom("events").selectAll().where("pod_uid", "=", uid).orderBy("time").orderBy("id").execute()).map(toEvent);
+    const rows = await this.database.read((sql) => sql.all<Selectable<EventsTable>>(`${EVENTS_OF} order by time, id`, uid));
+    return rows.map(toEvent);
   }
 
   async lastEvent(uid: string): Promise<PodEvent | undefined> {
-    const row = await this.database.db.selectFrom("events").selectAll().where("pod_uid", "=", uid).orderBy("id", "desc").limit(1).executeTakeFirst();
+    const row = await this.database.read((sql) => sql.get<Selectable<EventsTable>>(`${EVENTS_OF} order by id desc limit 1`, uid));
     return row && toEvent(row);
   }
 }

@@ -1,20 +1,31 @@
-import type { Kysely } from "kysely";
 import { canonicalJson } from "../spec-hash.js";
-import { toStoredNode, type LeaderSchema, type NodeKeysTable, type NodesTable, type StoredNode } from "./leader-rows.js";
+import { toStoredNode, type NodeKeysTable, type NodesTable, type StoredNode } from "./leader-rows.js";
+import { placeholders, type StoreDatabase } from "./store-database.js";
+
+const NODE_COLUMNS =
+  "name, node_id, type, address, status, joined_at, last_heartbeat_at, labels_json, cpu_millis, memory_bytes, cordoned, engine_id, pod_subnet";
+const NODE_COLUMN_LIST = NODE_COLUMNS.split(", ") as (keyof NodesTable)[];
+const SAVE_NODE = `insert into nodes (${NODE_COLUMNS}) values (${placeholders(NODE_COLUMN_LIST.length)}) on conflict (name) do update set ${NODE_COLUMN_LIST.map((column) => `${column} = excluded.${column}`).join(", ")}`;
+const KEY_COLUMNS = "key_digest, bound_at, approved_at, certificate_expires_at";
 
 /** The nodes in the leader's database, and the key each node's name is bound to. */
 export class NodeStore {
-  constructor(private readonly db: Kysely<LeaderSchema>) {}
+  constructor(private readonly database: StoreDatabase) {}
 
   async listNodes(): Promise<StoredNode[]> {
-    const rows = await this.db.selectFrom("nodes").selectAll().orderBy("name").execute();
+    const rows = await this.database.read((sql) => sql.all<NodesTable>(`select ${NODE_COLUMNS} from nodes order by name`));
     return rows.map(toStoredNode);
   }
 
   /** Every name's key binding, and the keys revoked. */
   async nodeKeys(): Promise<{ bindings: Map<string, KeyBinding>; revoked: Map<string, string> }> {
-    const rows = await this.db.selectFrom("node_keys").selectAll().execute();
-    const revoked = await this.db.selectFrom("revoked_keys").select(["key_digest", "name"]).execute();
+    const [rows, revoked] = await this.database.read(
+      async (sql) =>
+        [
+          await sql.all<NodeKeysTable>(`select name, ${KEY_COLUMNS} from node_keys`),
+          await sql.all<{ key_digest: string; name: string }>("select key_digest, name from revoked_keys"),
+        ] as const,
+    );
     return {
       bindings: new Map(rows.map((row) => [row.name, toKeyBinding(row)])),
       revoked: new Map(revoked.map((row) => [row.key_digest, row.name])),
@@ -22,26 +33,23 @@ export class NodeStore {
   }
 
   async bindNodeKey(name: string, binding: KeyBinding): Promise<void> {
-    await this.db.insertInto("node_keys").values(fromKeyBinding(name, binding)).execute();
+    await this.database.write((sql) => sql.run(`insert into node_keys (name, ${KEY_COLUMNS}) values (?, ?, ?, ?, ?)`, name, ...keyValues(binding)));
   }
 
   async updateNodeKey(name: string, binding: KeyBinding): Promise<void> {
-    await this.db.updateTable("node_keys").set(fromKeyBinding(name, binding)).where("name", "=", name).execute();
+    const set = "key_digest = ?, bound_at = ?, approved_at = ?, certificate_expires_at = ?";
+    await this.database.write((sql) => sql.run(`update node_keys set ${set} where name = ?`, ...keyValues(binding), name));
   }
 
   /** Forgets a node, and revokes the key its name was bound to (refused from then on), in one transaction. */
   async removeNode(name: string, at: Date): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("nodes").where("name", "=", name).execute();
-      const bound = await trx.selectFrom("node_keys").select("key_digest").where("name", "=", name).executeTakeFirst();
+    await this.database.write(async (sql) => {
+      await sql.run("delete from nodes where name = ?", name);
+      const bound = await sql.get<{ key_digest: string }>("select key_digest from node_keys where name = ?", name);
       if (bound) {
-        await trx
-          .insertInto("revoked_keys")
-          .values({ key_digest: bound.key_digest, name, revoked_at: at.getTime() })
-          .onConflict((c) => c.doNothing())
-          .execute();
+        await sql.run("insert into revoked_keys (key_digest, name, revoked_at) values (?, ?, ?) on conflict do nothing", bound.key_digest, name, at.getTime());
       }
-      await trx.deleteFrom("node_keys").where("name", "=", name).execute();
+      await sql.run("delete from node_keys where name = ?", name);
     });
   }
 
@@ -61,11 +69,7 @@ export class NodeStore {
       engine_id: node.engineId ?? "",
       pod_subnet: node.podSubnet ?? null,
     };
-    await this.db
-      .insertInto("nodes")
-      .values(row)
-      .onConflict((c) => c.column("name").doUpdateSet(row))
-      .execute();
+    await this.database.write((sql) => sql.run(SAVE_NODE, ...NODE_COLUMN_LIST.map((column) => row[column])));
   }
 }
 
@@ -86,12 +90,7 @@ function toKeyBinding(row: NodeKeysTable): KeyBinding {
   };
 }
 
-function fromKeyBinding(name: string, binding: KeyBinding): NodeKeysTable {
-  return {
-    name,
-    key_digest: binding.keyDigest,
-    bound_at: binding.boundAt.getTime(),
-    approved_at: binding.approvedAt?.getTime() ?? null,
-    certificate_expires_at: binding.certificateExpiresAt?.getTime() ?? null,
-  };
+/** A binding's values, in KEY_COLUMNS' order. */
+function keyValues(binding: KeyBinding): [string, number, number | null, number | null] {
+  return [binding.keyDigest, binding.boundAt.getTime(), binding.approvedAt?.getTime() ?? null, binding.certificateExpiresAt?.getTime() ?? null];
 }

@@ -1,8 +1,5 @@
-import type Database from "better-sqlite3";
 import { randomBytes, randomUUID } from "node:crypto";
-import { sql, type Kysely } from "kysely";
 import type { ApplyOutcome, DesiredPod, NodeStatus, PodEvent, PodResource, PodSpec, PodStatusReport, PublishedPort } from "../../shared/domain.js";
-import type { OpenedDatabase } from "../../shared/open-database.js";
 import type { DependencyPod } from "../pod-dependencies.js";
 import { keptPlacement, podRequests } from "../pod-needs.js";
 import { conflict } from "../refusals.js";
@@ -11,17 +8,8 @@ import type { StoredDeployment } from "./deployment-store.js";
 import type { EventLog } from "./event-log.js";
 import type { NodeAllocation, Placement, PodStoreContract, PodSummary } from "./store-contract.js";
 import type { VolumeHomes } from "./volume-homes.js";
-import {
-  CURRENT_STATUS_JSON,
-  toOwnedPod,
-  toStoredPod,
-  type LeaderSchema,
-  type OwnedPod,
-  type OwnedRow,
-  type PodRow,
-  type PodsTable,
-  type StoredPod,
-} from "./leader-rows.js";
+import { placeholders, type Sql, type StoreDatabase } from "./store-database.js";
+import { CURRENT_STATUS_JSON, toOwnedPod, toStoredPod, type OwnedPod, type OwnedRow, type PodRow, type PodsTable, type StoredPod } from "./leader-rows.js";
 
 /** What an apply did to one pod; `replaced`: its new spec needs what its node may not offer: placed anew. */
 export interface AppliedPod {
@@ -40,13 +28,17 @@ interface NewPod {
   owner?: { deployment: string; templateHash: string };
 }
 
-const OWNED_COLUMNS = `owner, name, template_hash, created_at, ready_since, deletion_requested_at, evict_requested_at, node, json_extract(${CURRENT_STATUS_JSON}, '$.phase') as phase`;
+/** The columns a deployment's controller reads; the phase out of the status JSON in the database's own SQL. */
+const ownedColumns = (database: StoreDatabase) =>
+  `owner, name, template_hash, created_at, ready_since, deletion_requested_at, evict_requested_at, node, ${database.json(CURRENT_STATUS_JSON)} ->> 'phase' as phase`;
 
-/** The statements of the hot paths, prepared once. */
+const SUMMARY = `select name, labels_json, node, created_at, deletion_requested_at, host_ports_json, owner, ${CURRENT_STATUS_JSON} as status from pods order by name`;
+const WITH_CURRENT_STATUS = `select *, ${CURRENT_STATUS_JSON} as current_status_json from pods`;
+
 const STATEMENTS = {
   desired:
     "select uid, name, labels_json, spec_json, run_hash as spec_hash, deletion_requested_at, host_ports_json, purge, owner from pods where node = ? order by name",
-  unscheduled: `select *, ${CURRENT_STATUS_JSON} as current_status_json from pods where node is null and deletion_requested_at is null order by created_at`,
+  unscheduled: `${WITH_CURRENT_STATUS} where node is null and deletion_requested_at is null order by created_at`,
   byName: "select uid, node, spec_json, spec_hash, labels_json, deletion_requested_at, host_ports_json from pods where name = ?",
   insert:
     "insert into pods (uid, name, labels_json, spec_json, spec_hash, run_hash, manifest_json, node, created_at, cpu_millis, memory_bytes, owner, template_hash) values (?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?, ?, ?)",
@@ -54,7 +46,7 @@ const STATEMENTS = {
   updateSpec:
     "update pods set labels_json = ?, spec_json = ?, spec_hash = ?, run_hash = ?, manifest_json = ?, cpu_millis = ?, memory_bytes = ?, node = ?, host_ports_json = ? where uid = ?",
   assign:
-    "update pods set node = ?, host_ports_json = ?, status_json = null, status_spec_hash = null where uid = ? and node is ? and deletion_requested_at is null",
+    "update pods set node = ?, host_ports_json = ?, status_json = null, status_spec_hash = null where uid = ? and node is not distinct from ? and deletion_requested_at is null",
   restart: "update pods set run_hash = spec_hash || ?, status_json = null, status_spec_hash = null where uid = ? and deletion_requested_at is null",
   // Ready since: kept while the node says the pod is ready, what a deployment's "available" is judged on.
   saveStatus:
@@ -62,8 +54,11 @@ const STATEMENTS = {
   deleting: "select uid, name, purge from pods where uid = ? and node = ? and deletion_requested_at is not null",
   forgetEvents: "delete from events where pod_uid = ?",
   forget: "delete from pods where uid = ?",
-  owned: `select ${OWNED_COLUMNS} from pods where owner = ?`,
-  allOwned: `select ${OWNED_COLUMNS} from pods where owner is not null`,
+  // What each node's pods take of it (allocationByNode).
+  sums: "select node, sum(cpu_millis) as cpu, sum(memory_bytes) as memory, count(*) as pods from pods where node is not null group by node",
+  hostPorts: "select node, host_ports_json from pods where node is not null and host_ports_json != '[]'",
+  ownedByNode:
+    "select node, owner, count(*) as pods from pods where node is not null and deletion_requested_at is null and owner is not null group by node, owner",
 };
 
 /**
@@ -71,54 +66,54 @@ const STATEMENTS = {
  * deployments' replicas alike. Methods without a promise run inside their caller's transaction.
  */
 export class PodStore implements PodStoreContract {
-  private readonly db: Kysely<LeaderSchema>;
-  private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
+  private readonly ownedQueries: { one: string; all: string };
 
   constructor(
-    private readonly database: OpenedDatabase<LeaderSchema>,
+    private readonly database: StoreDatabase,
     private readonly events: EventLog,
     /** Where pods' persistent volumes live: bound at a placement, forgotten at a purge. */
     readonly volumeHomes: VolumeHomes,
   ) {
-    this.db = database.db;
-    this.statements = database.prepareAll(STATEMENTS);
+    const columns = ownedColumns(database);
+    this.ownedQueries = { one: `select ${columns} from pods where owner = ?`, all: `select ${columns} from pods where owner is not null` };
   }
 
   /** Inserts a pod, Pending (inside the caller's transaction). */
-  insert({ name, labels, spec, manifest, owner }: NewPod, now: Date): void {
+  async insert(sql: Sql, { name, labels, spec, manifest, owner }: NewPod, now: Date): Promise<void> {
     const hash = specHash(spec);
     const { cpuMillis, memoryBytes } = podRequests(spec);
     const row = [randomUUID(), name, canonicalJson(labels), JSON.stringify(spec), hash, hash, JSON.stringify(manifest), now.getTime()];
-    this.statements.insert.run(...row, cpuMillis, memoryBytes, owner?.deployment ?? null, owner?.templateHash ?? null);
+    await sql.run(STATEMENTS.insert, ...row, cpuMillis, memoryBytes, owner?.deployment ?? null, owner?.templateHash ?? null);
   }
 
   /** Creates `count` replicas of the deployment's current template, named NAME-<template hash>-<random>; returns their names. */
   async createReplicas(deployment: StoredDeployment, count: number, now: Date): Promise<string[]> {
     const { template } = deployment.spec;
     const owner = { deployment: deployment.name, templateHash: deployment.templateHash };
-    return this.database.inBatch(() =>
-      Array.from({ length: count }, () => {
+    return this.database.write(async (sql) => {
+      const names: string[] = [];
+      for (let i = 0; i < count; i++) {
         const name = `${deployment.name}-${deployment.templateHash.slice(0, 8)}-${randomBytes(3).toString("hex").slice(0, 5)}`;
         const manifest = { type: "pod", metadata: { name, labels: template.metadata.labels }, spec: template.spec };
-        this.insert({ name, labels: template.metadata.labels, spec: template.spec, manifest, owner }, now);
-        return name;
-      }),
-    );
+        await this.insert(sql, { name, labels: template.metadata.labels, spec: template.spec, manifest, owner }, now);
+        names.push(name);
+      }
+      return names;
+    });
   }
 
   /**
    * Creates or updates one pod a user applied (inside the caller's transaction). A pod being deleted refuses it (the
    * whole apply with it); a changed pod keeps its node and ports when `keptPlacement` says so.
    */
-  applyOne(resource: PodResource, source: unknown, now: Date): AppliedPod {
-    const { byName, updateSpec } = this.statements;
+  async applyOne(sql: Sql, resource: PodResource, source: unknown, now: Date): Promise<AppliedPod> {
     const { name } = resource.metadata;
     const { spec } = resource;
     type Existing = Pick<PodsTable, "uid" | "node" | "spec_json" | "spec_hash" | "labels_json" | "deletion_requested_at" | "host_ports_json">;
-    const existing = byName.get(name) as Existing | undefined;
+    const existing = await sql.get<Existing>(STATEMENTS.byName, name);
     if (existing && existing.deletion_requested_at !== null) throw conflict(`pod/${name} is being deleted; apply it again once it is gone`);
     if (!existing) {
-      this.insert({ name, labels: resource.metadata.labels, spec, manifest: source }, now);
+      await this.insert(sql, { name, labels: resource.metadata.labels, spec, manifest: source }, now);
       return { outcome: "created", replaced: false };
     }
     const node = existing.node ?? undefined;
@@ -128,8 +123,8 @@ export class PodStore implements PodStoreContract {
     const kept = keptPlacement(node, { spec: JSON.parse(existing.spec_json), hostPorts: JSON.parse(existing.host_ports_json) }, spec);
     const { cpuMillis, memoryBytes } = podRequests(spec);
     const specJson = JSON.stringify(spec);
-    const placement = [kept ? node : null, JSON.stringify(kept ?? [])];
-    updateSpec.run(labelsJson, specJson, hash, hash, JSON.stringify(source), cpuMillis, memoryBytes, ...placement, existing.uid);
+    const placement = [kept ? (node ?? null) : null, JSON.stringify(kept ?? [])];
+    await sql.run(STATEMENTS.updateSpec, labelsJson, specJson, hash, hash, JSON.stringify(source), cpuMillis, memoryBytes, ...placement, existing.uid);
     return { node, outcome: "configured", replaced: node !== undefined && !kept };
   }
 
@@ -139,43 +134,28 @@ export class PodStore implements PodStoreContract {
    * it still publishes could not start); it no longer counts as a replica of its deployment there.
    */
   async allocationByNode(): Promise<Map<string, NodeAllocation>> {
-    const placed = this.db.selectFrom("pods").where("node", "is not", null);
-    const live = placed.where("deletion_requested_at", "is", null);
-    const sums = await placed
-      .select((eb) => ["node", eb.fn.sum<number>("cpu_millis").as("cpu"), eb.fn.sum<number>("memory_bytes").as("memory"), eb.fn.countAll<number>().as("pods")])
-      .groupBy("node")
-      .execute();
-    const allocation = new Map<string, NodeAllocation>(
-      sums.map((row) => [row.node!, { cpuMillis: Number(row.cpu), memoryBytes: Number(row.memory), pods: Number(row.pods), hostPorts: [], owners: new Map() }]),
-    );
-    for (const row of await placed.select(["node", "host_ports_json"]).where("host_ports_json", "!=", "[]").execute()) {
-      allocation.get(row.node!)?.hostPorts.push(...(JSON.parse(row.host_ports_json) as PublishedPort[]));
-    }
-    const owned = await live
-      .select((eb) => ["node", "owner", eb.fn.countAll<number>().as("pods")])
-      .where("owner", "is not", null)
-      .groupBy(["node", "owner"])
-      .execute();
-    for (const row of owned) allocation.get(row.node!)?.owners.set(row.owner!, Number(row.pods));
-    return allocation;
+    const { sums, hostPorts, ownedByNode } = STATEMENTS;
+    return this.database.read(async (sql) => {
+      const allocation = new Map<string, NodeAllocation>();
+      for (const row of await sql.all<{ node: string; cpu: number; memory: number; pods: number }>(sums)) {
+        allocation.set(row.node, { cpuMillis: Number(row.cpu), memoryBytes: Number(row.memory), pods: Number(row.pods), hostPorts: [], owners: new Map() });
+      }
+      for (const row of await sql.all<{ node: string; host_ports_json: string }>(hostPorts)) {
+        allocation.get(row.node)?.hostPorts.push(...(JSON.parse(row.host_ports_json) as PublishedPort[]));
+      }
+      for (const row of await sql.all<{ node: string; owner: string; pods: number }>(ownedByNode)) {
+        allocation.get(row.node)?.owners.set(row.owner, Number(row.pods));
+      }
+      return allocation;
+    });
   }
 
   /** What `list` shows of every pod, without parsing specs and manifests (10 000 pods: a few milliseconds). */
   async summaries(): Promise<PodSummary[]> {
-    const rows = await this.db
-      .selectFrom("pods")
-      .select([
-        "name",
-        "labels_json",
-        "node",
-        "created_at",
-        "deletion_requested_at",
-        "host_ports_json",
-        "owner",
-        sql<string | null>`${sql.raw(CURRENT_STATUS_JSON)}`.as("status"),
-      ])
-      .orderBy("name")
-      .execute();
+    type Row = Pick<PodsTable, "name" | "labels_json" | "node" | "created_at" | "deletion_requested_at" | "host_ports_json" | "owner"> & {
+      status: string | null;
+    };
+    const rows = await this.database.read((sql) => sql.all<Row>(SUMMARY));
     return rows.map((row) => ({
       name: row.name,
       labels: JSON.parse(row.labels_json),
@@ -190,52 +170,40 @@ export class PodStore implements PodStoreContract {
 
   /** The pods of the deployments or pods named, as a dependant's wait sees them (not those being deleted). */
   async dependencyPods(names: string[]): Promise<DependencyPod[]> {
-    const rows = await this.db
-      .selectFrom("pods")
-      .select(["name", "owner", sql<string | null>`${sql.raw(CURRENT_STATUS_JSON)}`.as("status")])
-      .where((eb) => eb.or([eb("name", "in", names), eb("owner", "in", names)]))
-      .where("deletion_requested_at", "is", null)
-      .execute();
+    if (names.length === 0) return [];
+    const list = placeholders(names.length);
+    const query = `select name, owner, ${CURRENT_STATUS_JSON} as status from pods where (name in (${list}) or owner in (${list})) and deletion_requested_at is null`;
+    const rows = await this.database.read((sql) => sql.all<{ name: string; owner: string | null; status: string | null }>(query, ...names, ...names));
     return rows.map((row) => {
       const status = row.status === null ? undefined : (JSON.parse(row.status) as PodStatusReport);
       return { name: row.name, ...(row.owner === null ? {} : { owner: row.owner }), phase: status?.phase, ready: status?.ready === true };
     });
   }
 
-  private withCurrentStatus() {
-    return this.db
-      .selectFrom("pods")
-      .selectAll()
-      .select(sql<string | null>`${sql.raw(CURRENT_STATUS_JSON)}`.as("current_status_json"));
-  }
-
   async get(name: string): Promise<StoredPod | undefined> {
-    const row = await this.withCurrentStatus().where("name", "=", name).executeTakeFirst();
+    const row = await this.database.read((sql) => sql.get<PodRow>(`${WITH_CURRENT_STATUS} where name = ?`, name));
     return row && toStoredPod(row);
   }
 
   async onNode(node: string): Promise<StoredPod[]> {
-    return (await this.withCurrentStatus().where("node", "=", node).execute()).map(toStoredPod);
+    return (await this.database.read((sql) => sql.all<PodRow>(`${WITH_CURRENT_STATUS} where node = ?`, node))).map(toStoredPod);
   }
 
   async unscheduled(): Promise<StoredPod[]> {
-    const { unscheduled } = this.statements;
-    return this.database.inBatch(
-      (function* () {
-        const pods: StoredPod[] = [];
-        for (const row of unscheduled.all() as PodRow[]) {
-          yield;
-          pods.push(toStoredPod(row));
-        }
-        return pods;
-      })(),
-    );
+    return this.database.read(async (sql) => {
+      const pods: StoredPod[] = [];
+      for (const row of await sql.all<PodRow>(STATEMENTS.unscheduled)) {
+        await sql.pause();
+        pods.push(toStoredPod(row));
+      }
+      return pods;
+    });
   }
 
   /** What a node must run: the pods placed on it, those being deleted flagged so. */
   async desiredFor(node: string): Promise<DesiredPod[]> {
     type Row = Pick<PodsTable, "uid" | "name" | "labels_json" | "spec_json" | "spec_hash" | "deletion_requested_at" | "host_ports_json" | "purge" | "owner">;
-    const rows = await this.database.inBatch(() => this.statements.desired.all(node) as Row[]);
+    const rows = await this.database.read((sql) => sql.all<Row>(STATEMENTS.desired, node));
     return rows.map((row) => ({
       uid: row.uid,
       name: row.name,
@@ -251,13 +219,13 @@ export class PodStore implements PodStoreContract {
 
   /** The pods a deployment owns, as its controller decides on them. */
   async owned(deployment: string, nodeStatus: (node: string) => NodeStatus | undefined): Promise<OwnedPod[]> {
-    const rows = await this.database.inBatch(() => this.statements.owned.all(deployment) as OwnedRow[]);
+    const rows = await this.database.read((sql) => sql.all<OwnedRow>(this.ownedQueries.one, deployment));
     return rows.map((row) => toOwnedPod(row, nodeStatus));
   }
 
   /** Every deployment's pods, by deployment, in one query (a controller's pass over hundreds of deployments). */
   async ownedByDeployment(nodeStatus: (node: string) => NodeStatus | undefined): Promise<Map<string, OwnedPod[]>> {
-    const rows = await this.database.inBatch(() => this.statements.allOwned.all() as OwnedRow[]);
+    const rows = await this.database.read((sql) => sql.all<OwnedRow>(this.ownedQueries.all));
     const byOwner = new Map<string, OwnedPod[]>();
     for (const row of rows) {
       const owned = byOwner.get(row.owner) ?? [];
@@ -270,7 +238,8 @@ export class PodStore implements PodStoreContract {
   /** Marks pods for eviction (a drain): their deployments replace them elsewhere, keeping their availability. */
   async markEvicting(uids: string[], now: Date): Promise<void> {
     if (uids.length === 0) return;
-    await this.db.updateTable("pods").set({ evict_requested_at: now.getTime() }).where("uid", "in", uids).where("evict_requested_at", "is", null).execute();
+    const query = `update pods set evict_requested_at = ? where uid in (${placeholders(uids.length)}) and evict_requested_at is null`;
+    await this.database.write((sql) => sql.run(query, now.getTime(), ...uids));
   }
 
   /**
@@ -278,38 +247,32 @@ export class PodStore implements PodStoreContract {
    * on a lost node), forgetting the old node's status report, with its event. Returns the placements made.
    */
   async assign(placements: Placement[]): Promise<Placement[]> {
-    const { assign } = this.statements;
-    const homes = this.volumeHomes;
-    const events = this.events;
-    return this.database.inBatch(
-      (function* () {
-        const made: Placement[] = [];
-        for (const placement of placements) {
-          yield;
-          if (assign.run(placement.node, JSON.stringify(placement.hostPorts), placement.uid, placement.from ?? null).changes === 0) continue;
-          if (placement.volumesHome) homes.bind(placement.volumesHome, placement.node);
-          events.record(placement.uid, placement.event);
-          made.push(placement);
-        }
-        return made;
-      })(),
-    );
+    return this.database.write(async (sql) => {
+      const made: Placement[] = [];
+      for (const placement of placements) {
+        await sql.pause();
+        if ((await sql.run(STATEMENTS.assign, placement.node, JSON.stringify(placement.hostPorts), placement.uid, placement.from ?? null)) === 0) continue;
+        if (placement.volumesHome) await this.volumeHomes.bind(sql, placement.volumesHome, placement.node);
+        await this.events.record(sql, placement.uid, placement.event);
+        made.push(placement);
+      }
+      return made;
+    });
   }
 
   /** A node's report of a pod's status (inside the caller's transaction), kept only from the pod's own node. */
-  saveStatus(podUid: string, node: string, specHash: string, status: PodStatusReport, now: Date): void {
+  async saveStatus(sql: Sql, podUid: string, node: string, specHash: string, status: PodStatusReport, now: Date): Promise<void> {
     const ready = status.phase === "Running" && status.ready !== false ? 1 : 0;
-    this.statements.saveStatus.run(JSON.stringify(status), specHash, ready, now.getTime(), podUid, node);
+    await sql.run(STATEMENTS.saveStatus, JSON.stringify(status), specHash, ready, now.getTime(), podUid, node);
   }
 
   /** A node says a pod is gone from it (inside the caller's transaction): a deleting pod is forgotten; its name, if so. */
-  forgetRemoved(podUid: string, node: string): string | undefined {
-    const { deleting, forgetEvents, forget } = this.statements;
-    const pod = deleting.get(podUid, node) as { uid: string; name: string; purge: number } | undefined;
+  async forgetRemoved(sql: Sql, podUid: string, node: string): Promise<string | undefined> {
+    const pod = await sql.get<{ uid: string; name: string; purge: number }>(STATEMENTS.deleting, podUid, node);
     if (!pod) return undefined;
-    forgetEvents.run(pod.uid);
-    forget.run(pod.uid);
-    if (pod.purge === 1) this.volumeHomes.forget(pod.name);
+    await sql.run(STATEMENTS.forgetEvents, pod.uid);
+    await sql.run(STATEMENTS.forget, pod.uid);
+    if (pod.purge === 1) await this.volumeHomes.forget(sql, pod.name);
     return pod.name;
   }
 
@@ -318,27 +281,23 @@ export class PodStore implements PodStoreContract {
    * afresh. False when there is no such pod, or it is being deleted.
    */
   async restart(uid: string, event: PodEvent): Promise<boolean> {
-    return this.database.inBatch(() => {
-      const { changes } = this.statements.restart.run(`-${event.time.getTime().toString(36)}`, uid);
-      if (changes > 0) this.events.record(uid, event);
+    return this.database.write(async (sql) => {
+      const changes = await sql.run(STATEMENTS.restart, `-${event.time.getTime().toString(36)}`, uid);
+      if (changes > 0) await this.events.record(sql, uid, event);
       return changes > 0;
     });
   }
 
   /** Starts a pod's deletion; `purge`: its persistent volumes are removed with it. */
   async markDeleting(uid: string, now: Date, purge: boolean): Promise<void> {
-    await this.db
-      .updateTable("pods")
-      .set({ deletion_requested_at: now.getTime(), purge: purge ? 1 : 0 })
-      .where("uid", "=", uid)
-      .execute();
+    await this.database.write((sql) => sql.run("update pods set deletion_requested_at = ?, purge = ? where uid = ?", now.getTime(), purge ? 1 : 0, uid));
   }
 
   /** Forgets a pod and its events. */
   async remove(uid: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("events").where("pod_uid", "=", uid).execute();
-      await trx.deleteFrom("pods").where("uid", "=", uid).execute();
+    await this.database.write(async (sql) => {
+      await sql.run(STATEMENTS.forgetEvents, uid);
+      await sql.run(STATEMENTS.forget, uid);
     });
   }
 }

@@ -1,10 +1,9 @@
-import type Database from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import type { ApplyOutcome, PublishedPort, ServicePort, ServiceResource } from "../../shared/domain.js";
-import type { OpenedDatabase } from "../../shared/open-database.js";
 import { conflict } from "../refusals.js";
 import { allocateServiceIp, clusterPorts, portKey, resolveNodePorts, type ServiceAddressing } from "../service-addresses.js";
 import { canonicalJson, contentHash } from "../spec-hash.js";
+import type { Sql, StoreDatabase } from "./store-database.js";
 
 /** A service as the leader keeps it: its spec with node ports resolved, and its virtual IP. */
 export interface StoredService {
@@ -52,81 +51,78 @@ export function nodePortsOf(spec: ServiceResource["spec"]): { nodePort: number; 
  * and services is all or nothing): it gives a new service its virtual IP and chooses its node ports.
  */
 export class ServiceStore {
-  private readonly statements: Record<keyof typeof STATEMENTS, Database.Statement>;
-
   constructor(
-    private readonly database: OpenedDatabase<unknown>,
+    private readonly database: StoreDatabase,
     private readonly addressing: ServiceAddressing,
-  ) {
-    this.statements = database.prepareAll(STATEMENTS);
-  }
+  ) {}
 
   /** Creates or updates one service (inside the caller's transaction). */
-  applyOne(resource: ServiceResource, source: unknown, now: Date): { outcome: ApplyOutcome } {
-    const { byName, insert, update, addresses } = this.statements;
+  async applyOne(sql: Sql, resource: ServiceResource, source: unknown, now: Date): Promise<{ outcome: ApplyOutcome }> {
+    const { byName, insert, update, addresses } = STATEMENTS;
     const { name } = resource.metadata;
     const hash = contentHash(resource.spec);
     const labelsJson = canonicalJson(resource.metadata.labels);
-    const existing = byName.get(name) as { uid: string; spec_json: string; spec_hash: string; labels_json: string } | undefined;
+    const existing = await sql.get<{ uid: string; spec_json: string; spec_hash: string; labels_json: string }>(byName, name);
     if (existing && existing.spec_hash === hash && existing.labels_json === labelsJson) return { outcome: "unchanged" };
     const before = existing ? (JSON.parse(existing.spec_json) as ServiceResource["spec"]).ports : [];
-    const spec = { ...resource.spec, ports: this.resolvePorts(name, resource.spec, before) };
+    const spec = { ...resource.spec, ports: await this.resolvePorts(sql, name, resource.spec, before) };
     if (existing) {
-      update.run(labelsJson, JSON.stringify(spec), hash, JSON.stringify(source), existing.uid);
+      await sql.run(update, labelsJson, JSON.stringify(spec), hash, JSON.stringify(source), existing.uid);
       return { outcome: "configured" };
     }
+    const taken = await sql.all<{ cluster_ip: string }>(addresses);
     const allocated = allocateServiceIp(
       this.addressing.serviceCidr,
-      (addresses.all() as { cluster_ip: string }[]).map((row) => row.cluster_ip),
+      taken.map((row) => row.cluster_ip),
     );
     if ("problem" in allocated) throw conflict(`service/${name}: ${allocated.problem}`);
-    insert.run(randomUUID(), name, labelsJson, JSON.stringify(spec), hash, JSON.stringify(source), allocated.address, now.getTime());
+    await sql.run(insert, randomUUID(), name, labelsJson, JSON.stringify(spec), hash, JSON.stringify(source), allocated.address, now.getTime());
     return { outcome: "created" };
   }
 
-  private resolvePorts(name: string, spec: ServiceResource["spec"], before: ServicePort[]): ServicePort[] {
+  private async resolvePorts(sql: Sql, name: string, spec: ServiceResource["spec"], before: ServicePort[]): Promise<ServicePort[]> {
     if (spec.type !== "NodePort") return spec.ports;
     const services = new Set(
-      (this.statements.others.all(name) as { spec_json: string }[]).flatMap((row) =>
+      (await sql.all<{ spec_json: string }>(STATEMENTS.others, name)).flatMap((row) =>
         nodePortsOf(JSON.parse(row.spec_json)).map((p) => portKey(p.nodePort, p.protocol)),
       ),
     );
-    const cluster = clusterPorts(this.addressing.leaderPort, this.statements.nodes.all() as { name: string; address: string }[]);
+    const cluster = clusterPorts(this.addressing.leaderPort, await sql.all<{ name: string; address: string }>(STATEMENTS.nodes));
     const resolved = resolveNodePorts(spec.ports, before, { services, cluster }, this.addressing);
     if ("problem" in resolved) throw conflict(`service/${name}: ${resolved.problem}`);
     return resolved.ports;
   }
 
   /** Every node port held, by "port/protocol", with its service (inside the caller's transaction). */
-  nodePortHolders(): Map<string, string> {
+  async nodePortHolders(sql: Sql): Promise<Map<string, string>> {
     const holders = new Map<string, string>();
-    for (const row of this.statements.all.all() as ServiceRow[]) {
+    for (const row of await sql.all<ServiceRow>(STATEMENTS.all)) {
       for (const p of nodePortsOf(JSON.parse(row.spec_json))) holders.set(portKey(p.nodePort, p.protocol), row.name);
     }
     return holders;
   }
 
   /** Host ports that pods publish, by "port/protocol", with a pod that does (inside the caller's transaction). */
-  hostPortHolders(): Map<string, string> {
+  async hostPortHolders(sql: Sql): Promise<Map<string, string>> {
     const holders = new Map<string, string>();
-    for (const row of this.statements.publishing.all() as { name: string; host_ports_json: string }[]) {
+    for (const row of await sql.all<{ name: string; host_ports_json: string }>(STATEMENTS.publishing)) {
       for (const p of JSON.parse(row.host_ports_json) as PublishedPort[]) holders.set(portKey(p.hostPort, p.protocol), row.name);
     }
     return holders;
   }
 
   async list(): Promise<StoredService[]> {
-    return this.database.inBatch(() => (this.statements.all.all() as ServiceRow[]).map(toStoredService));
+    return (await this.database.read((sql) => sql.all<ServiceRow>(STATEMENTS.all))).map(toStoredService);
   }
 
   async get(name: string): Promise<StoredService | undefined> {
-    const row = await this.database.inBatch(() => this.statements.one.get(name) as ServiceRow | undefined);
+    const row = await this.database.read((sql) => sql.get<ServiceRow>(STATEMENTS.one, name));
     return row && toStoredService(row);
   }
 
   /** Deletes a service at once (nothing runs for it: its rules go from every node at the next push); false when there is none. */
   async remove(name: string): Promise<boolean> {
-    return this.database.inBatch(() => this.statements.remove.run(name).changes > 0);
+    return this.database.write(async (sql) => (await sql.run(STATEMENTS.remove, name)) > 0);
   }
 }
 

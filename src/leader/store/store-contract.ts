@@ -19,7 +19,7 @@ import type { KeyBinding } from "./node-store.js";
 import type { StoredService } from "./service-store.js";
 import type { StoredKeyed } from "./keyed-store.js";
 
-// What the leader asks of its store, whatever holds it: SQLite today (`LeaderStore`), another engine next. Every
+// What the leader asks of its store, whatever holds it (`LeaderStore` on SQLite or PostgreSQL: StoreDatabase). Every
 // method is async, each write one transaction (all of it or none); the store tests run against every implementation
 // (test/helpers/store-backends.ts). The controllers know the store by these alone.
 

@@ -1,0 +1,89 @@
+import type { Migration } from "kysely";
+import { openDatabase, type OpenedDatabase } from "../../shared/open-database.js";
+import { pauseIfSliceUsed } from "../../shared/time-slices.js";
+
+export type SqlValue = string | number | Buffer | null;
+
+/**
+ * Statements inside one transaction, in SQL both engines read (`?` for each parameter). Every store method that runs
+ * "inside the caller's transaction" takes one of these.
+ */
+export interface Sql {
+  all<Row>(text: string, ...params: SqlValue[]): Promise<Row[]>;
+  get<Row>(text: string, ...params: SqlValue[]): Promise<Row | undefined>;
+  /** How many rows it changed. */
+  run(text: string, ...params: SqlValue[]): Promise<number>;
+  /**
+   * Lets other requests in when the time slice is used up: a transaction of thousands of rows calls it between rows,
+   * so that a heartbeat or a `cube nodes` waits a slice, not the whole transaction (other queries wait for its end).
+   */
+  pause(): Promise<void> | undefined;
+}
+
+/**
+ * The leader's database, whatever engine holds it: SQLite on the leader's disk, or PostgreSQL shared by several
+ * leaders. Both give the stores the same guarantees: a write transaction is all or nothing, and write transactions
+ * run one at a time (SQLite has one writer; PostgreSQL's take one row lock first), so that a read-then-write inside
+ * one sees what every write before it did.
+ */
+export interface StoreDatabase {
+  readonly engine: "SQLite" | "PostgreSQL";
+  /** The SQL that reads a text column (or expression) holding JSON as JSON, for `->>`. */
+  json(expression: string): string;
+  write<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Reads from one consistent view. */
+  read<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** Moves whenever anything was written: watchers look again only when it did. */
+  revision(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** `?, ?, ?` for a list of `count` parameters (`in (…)`). */
+export function placeholders(count: number): string {
+  return Array.from({ length: count }, () => "?").join(", ");
+}
+
+/**
+ * The leader's database in SQLite (the default): one connection, every statement prepared once and kept by its text
+ * (preparing costs more than running, for 10 000 pods), transactions on kysely's lock of that connection.
+ */
+export class SqliteDatabase implements StoreDatabase {
+  readonly engine = "SQLite";
+  private readonly sql: Sql;
+
+  private constructor(private readonly opened: OpenedDatabase<unknown>) {
+    const statement = (text: string) => opened.statement(text);
+    this.sql = {
+      all: async <Row>(text: string, ...params: SqlValue[]) => statement(text).all(...params) as Row[],
+      get: async <Row>(text: string, ...params: SqlValue[]) => statement(text).get(...params) as Row | undefined,
+      run: async (text: string, ...params: SqlValue[]) => statement(text).run(...params).changes,
+      pause: pauseIfSliceUsed,
+    };
+  }
+
+  static async open(file: string, migrations: Record<string, Migration>): Promise<SqliteDatabase> {
+    return new SqliteDatabase(await openDatabase<unknown>(file, migrations));
+  }
+
+  json(expression: string): string {
+    return expression;
+  }
+
+  write<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.opened.inBatch(() => work(this.sql));
+  }
+
+  /** One connection: a read in a transaction sees no write begin before its end. */
+  read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
+    return this.opened.inBatch(() => work(this.sql));
+  }
+
+  /** Every row this connection changed since it opened. */
+  revision(): Promise<number> {
+    return this.read((sql) => sql.get<{ changes: number }>("select total_changes() as changes").then((row) => row!.changes));
+  }
+
+  close(): Promise<void> {
+    return this.opened.db.destroy();
+  }
+}
