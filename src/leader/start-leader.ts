@@ -33,6 +33,7 @@ import { resolveLeaderSecrets, SECRET_FILES, strengthBound, type LeaderSecrets }
 import { SecretsKeyring } from "./secrets/secrets-keyring.js";
 import { SecretsKeyRotation } from "./secrets/secrets-key-rotation.js";
 import { LeaderStore } from "./store/leader-store.js";
+import { PostgresDatabase, type WriteFence } from "./store/postgres-database.js";
 import { NodeKeys } from "./identity/node-keys.js";
 import { NodeLifecycle } from "./node-lifecycle.js";
 import { NodeRegistry } from "./node-registry.js";
@@ -78,6 +79,10 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   maxEventsPerPod?: number;
   /** Whether a new node waits for an admin's approval (`cube node approve`) before it may join. */
   approveNodes?: boolean;
+  /** A PostgreSQL URL that several leaders share (one active at a time); by default SQLite in the data directory. */
+  store?: string;
+  /** With `store`: every leader's address (this one's too), which this leader's node follows while it stands by. */
+  leaders?: HostPort[];
 }
 
 /** A secret the user chose is called weak below this many bits (at most: words and patterns make it weaker). */
@@ -106,7 +111,7 @@ function reachableAddress(address: HostPort): HostPort {
  * way: the CLI's requests and the nodes' reports go into the store; the assignment hub reads from the store what each
  * node must run.
  */
-export async function startLeader(config: LeaderConfig, deps: NodeAgentDependencies = {}): Promise<RunningServer> {
+export async function startLeader(config: LeaderConfig, deps: NodeAgentDependencies = {}, fenceWrites?: WriteFence): Promise<RunningServer> {
   const log = createLogger("leader", deps.writeLog);
   const clock = deps.clock ?? systemClock;
   if (config.dataDir !== IN_MEMORY) makePrivateDirectory(config.dataDir);
@@ -125,7 +130,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const placement = config.placement ?? DEFAULT_PLACEMENT;
   const keyring = SecretsKeyring.open(config.dataDir);
   const store = await LeaderStore.open(
-    databaseFile(config.dataDir, "leader.db"),
+    config.store ?? databaseFile(config.dataDir, "leader.db"),
     config.maxEventsPerPod,
     {
       serviceCidr: config.serviceCidr ?? DEFAULT_SERVICE_CIDR,
@@ -135,6 +140,8 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     },
     keyring,
   );
+  // Several leaders on one database: what this one writes is fenced by its term (stand-by-or-lead.ts).
+  if (fenceWrites && store.database instanceof PostgresDatabase) store.database.fenceWrites(fenceWrites);
   const secretsKey = new SecretsKeyRotation(keyring, store.keyed);
   const resealed = await secretsKey.finishInterrupted();
   if (resealed !== undefined) log.info(`finished an interrupted rotation of the secrets key: ${resealed} secrets sealed again`);

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
+import { FencedOut } from "./election/postgres-lease.js";
 import { Refusal, type RefusalKind } from "./refusals.js";
 
 /** Each kind of refusal's one status code. */
@@ -20,7 +21,9 @@ export function refusalStatus(error: unknown): grpc.ServerErrorResponse | undefi
 export function toStatus(error: unknown, log: Logger): grpc.ServerErrorResponse {
   const refused = refusalStatus(error);
   if (refused) return refused;
-  if (typeof error === "object" && error !== null && "code" in error) return error as grpc.ServerErrorResponse;
+  // A write of a leader whose term ended: the client tries another leader.
+  if (error instanceof FencedOut) return statusError(grpc.status.UNAVAILABLE, `this leader stands by: ${error.message}`);
+  if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "number") return error as grpc.ServerErrorResponse;
   log.error(`request failed: ${(error as Error).stack ?? String(error)}`);
   return statusError(grpc.status.INTERNAL, `the leader failed: ${(error as Error).message}`);
 }

@@ -123,3 +123,27 @@ export function podNetworkFlag(value: string): PodNetworkBackend {
   if (!backend) throw new UsageError(`--pod-network must be ${POD_NETWORK_BACKENDS.join(" or ")}, got "${value}"`);
   return backend;
 }
+
+/**
+ * The --store URL (or --store-file's): a PostgreSQL URL, or none (SQLite in the data directory). One on the command
+ * line that holds a password is said to be seen by every local user.
+ */
+export function storeFlag(given: string | undefined, file: string | undefined, onCommandLine: boolean, warnings: string[]): string | undefined {
+  const url = secretFlag("store", given, file);
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError("--store is not a URL: give postgres://USER:PASSWORD@HOST:PORT/DATABASE (without it, the state is kept in SQLite in --data-dir)");
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    throw new UsageError(
+      `--store ${parsed.protocol}// is not read: give postgres://USER:PASSWORD@HOST:PORT/DATABASE (without it, the state is kept in SQLite in --data-dir)`,
+    );
+  }
+  if (onCommandLine && parsed.password) {
+    warnings.push("--store holds a password on the command line, where every local user can read it (ps, /proc/PID/cmdline): use --store-file or $CUBE_STORE");
+  }
+  return url;
+}

@@ -1,5 +1,6 @@
 import { startFollower } from "../agent/start-follower.js";
 import { startLeader } from "../leader/start-leader.js";
+import { standByOrLead } from "../leader/stand-by-or-lead.js";
 import { NODE_NAME_PATTERN } from "../shared/domain.js";
 import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
@@ -36,7 +37,9 @@ async function main(): Promise<void> {
   });
   let server: RunningServer;
   try {
-    server = command.mode === "leader" ? await startLeader(command.config) : await startFollower(command.config);
+    const { mode, config } = command;
+    server =
+      mode === "follower" ? await startFollower(config) : config.store ? await standByOrLead({ ...config, store: config.store }) : await startLeader(config);
   } catch (error) {
     fail((error as Error).message, 1);
   }

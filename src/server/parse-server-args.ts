@@ -21,6 +21,7 @@ import {
   podCidrFlag,
   serviceCidrFlag,
   podNetworkFlag,
+  storeFlag,
   UsageError,
 } from "./flag-values.js";
 
@@ -122,6 +123,15 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
       default: () => "no",
       switch: true,
     },
+    store: {
+      env: "CUBE_STORE",
+      help: "where the cluster's state is kept: by default SQLite in DATA_DIR; postgres://USER:PASSWORD@HOST:PORT/DB for several leaders on one database (one active, the others standing by)",
+    },
+    "store-file": { env: "CUBE_STORE_FILE", help: "read --store from this file (its URL holds a password)" },
+    leader: {
+      env: "CUBE_LEADER",
+      help: "with --store postgres://…: HOST:PORT of every leader, comma-separated; while this one stands by, its node follows the active one",
+    },
     "disruption-threshold": {
       env: "CUBE_DISRUPTION_THRESHOLD",
       help: "with this share of the followers NotReady at once (and at least 2), the leader moves no pod: its own network is the likelier fault",
@@ -150,6 +160,7 @@ export function serverUsage(): string {
     "                          [--cert-lifetime 30d] [--heartbeat-grace 15s] [--reschedule-delay 10s] [--disruption-threshold 55%] [--pods-on-leader yes|no]",
     "                          [--placement spread|binpack] [--host-port-range 30000-32767] [--pod-cidr 10.42.0.0/16] [--service-cidr 10.43.0.0/16] [--pod-network vxlan|host-gw] [--approve-nodes]",
     "                          [--allow-host-paths] [--allow-host-network] [--allow-capabilities] [--allow-privileged-node-ports] [--label KEY=VALUE]...",
+    "                          [--store-file F --leader HOST:PORT,HOST:PORT...]",
     "       cube-server follower --leader HOST:PORT[,HOST:PORT...] --token-file F [--listen HOST:PORT] [--advertise HOST:PORT] [--data-dir DIR] [--name NAME]",
     "                          [--label KEY=VALUE]...",
     "",
@@ -244,7 +255,21 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   const name = required("name");
   const labels = labelFlags(values("label"));
   const warmSandboxes = wholeNumberFlag(required("warm-sandboxes"), "warm-sandboxes", 0);
+  /** A comma-separated list of leaders' addresses. */
+  const leaderList = (flag: string) =>
+    value(flag)
+      ?.split(",")
+      .map((part) => {
+        try {
+          return parseHostPort(part.trim(), `--${flag}`);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      });
   if (mode === "leader") {
+    const store = storeFlag(value("store"), value("store-file"), (parsed.values as Record<string, unknown>).store !== undefined, warnings);
+    const leaders = leaderList("leader");
+    if (leaders && !store) throw new UsageError("--leader is for leaders sharing a --store postgres://… (a single leader needs none)");
     return {
       mode,
       warnings,
@@ -276,6 +301,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         podNetwork: podNetworkFlag(required("pod-network")),
         approveNodes: yesNo(required("approve-nodes"), "approve-nodes"),
         maxEventsPerPod: wholeNumberFlag(required("max-events-per-pod"), "max-events-per-pod"),
+        ...(store ? { store, leaders: leaders ?? [] } : {}),
       },
     };
   }
@@ -290,15 +316,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
       restart,
       warmSandboxes,
       labels,
-      leaders: value("leader")!
-        .split(",")
-        .map((part) => {
-          try {
-            return parseHostPort(part.trim(), "--leader");
-          } catch (error) {
-            throw new UsageError((error as Error).message);
-          }
-        }),
+      leaders: leaderList("leader")!,
       listen: hostPort("listen")!,
       advertise: hostPort("advertise"),
     },

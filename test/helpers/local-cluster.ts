@@ -88,29 +88,19 @@ export class LocalCluster {
     env: NodeJS.ProcessEnv = {},
   ): Promise<TestProcess> {
     const address = this.hostAddress(host);
-    const leader = this.server(
-      `leader ${name}`,
-      [
-        "leader",
-        "--listen",
-        `${address}:${port}`,
-        "--data-dir",
-        join(this.dir.path, name),
-        "--name",
-        name,
-        "--heartbeat-grace",
-        `${this.graceSeconds}s`,
-        ...extraArgs,
-      ],
-      { CUBE_TOKEN: this.token, ...env },
-      host,
-    );
+    const leader = this.startLeaderProcess(name, `${address}:${port}`, extraArgs, host, env);
     const listening = new RegExp(`\\[leader\\] listening on ${address.replaceAll(".", "\\.")}:(\\d+)`);
     this.leaderPort = Number(listening.exec(await leader.waitForLine(listening))![1]);
     this.leaderHost = host;
     this.leaderProcess = leader;
     this.leaderName = name;
     return leader;
+  }
+
+  /** Starts a leader process listening on `listen`, without waiting (one of several leaders may stand by). */
+  startLeaderProcess(name: string, listen: string, extraArgs: string[] = this.leaderArgs, host = this.leaderHost, env: NodeJS.ProcessEnv = {}): TestProcess {
+    const args = ["leader", "--listen", listen, "--data-dir", join(this.dir.path, name), "--name", name, "--heartbeat-grace", `${this.graceSeconds}s`];
+    return this.server(`leader ${name}`, [...args, ...extraArgs], { CUBE_TOKEN: this.token, ...env }, host);
   }
 
   /** Starts a follower; on a test bed, on `host`, listening on every address of the host unless `listen` says otherwise. */

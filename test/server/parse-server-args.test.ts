@@ -172,6 +172,40 @@ describe("parseServerArgs", () => {
     expect(fromEnv.mode === "follower" && fromEnv.warnings).to.deep.equal([]);
   });
 
+  it("reads a PostgreSQL store (flag, file or environment) and the leaders' addresses; refuses another URL, and --leader without a store", () => {
+    const dir = mkdtempSync(join(tmpdir(), "store-flag-"));
+    try {
+      const url = "postgres://cube:a-password-of-20-chars@db.example:5432/cube";
+      writeFileSync(join(dir, "store"), `${url}\n`);
+      const fromFile = parseServerArgs(["leader", "--store-file", join(dir, "store"), "--leader", "10.0.0.1:4242,10.0.0.2:4242"], {});
+      if (fromFile.mode !== "leader") throw new Error("not a leader");
+      expect(fromFile.config).to.deep.include({
+        store: url,
+        leaders: [
+          { host: "10.0.0.1", port: 4242 },
+          { host: "10.0.0.2", port: 4242 },
+        ],
+      });
+      expect(fromFile.warnings).to.deep.equal([]);
+      const fromEnv = parseServerArgs(["leader"], { CUBE_STORE: url });
+      expect(fromEnv.mode === "leader" && [fromEnv.config.store, fromEnv.config.leaders, fromEnv.warnings]).to.deep.equal([url, [], []]);
+      const onCommandLine = parseServerArgs(["leader", "--store", url], {});
+      expect(onCommandLine.mode === "leader" && onCommandLine.warnings).to.deep.equal([
+        "--store holds a password on the command line, where every local user can read it (ps, /proc/PID/cmdline): use --store-file or $CUBE_STORE",
+      ]);
+      const sqlite = parseServerArgs(["leader"], {});
+      expect(sqlite.mode === "leader" && [sqlite.config.store, sqlite.config.leaders]).to.deep.equal([undefined, undefined]);
+      expect(usageError(["leader", "--store", "mysql://db/cube"])).to.match(
+        /^--store mysql:\/\/ is not read: give postgres:\/\/USER:PASSWORD@HOST:PORT\/DATABASE/,
+      );
+      expect(usageError(["leader", "--store", "db.example"])).to.match(/^--store is not a URL/);
+      expect(usageError(["leader", "--leader", "10.0.0.1:4242"])).to.match(/^--leader is for leaders sharing a --store postgres:\/\/…/);
+      expect(usageError(["leader", "--store", url, "--store-file", join(dir, "store")])).to.equal("give --store or --store-file, not both");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("takes a certificate lifetime from seconds to years, within the CA's", () => {
     for (const [given, ms] of [
       ["6s", 6000],
@@ -187,7 +221,7 @@ describe("parseServerArgs", () => {
 
   it("rejects unknown modes and flags, bad addresses and bad durations in one line", () => {
     expect(usageError(["boss"])).to.match(/unknown mode "boss"/);
-    expect(usageError(["leader", "--token", TOKEN, "--leader", "x:1"])).to.match(/Unknown option '--leader'/);
+    expect(usageError(["leader", "--token", TOKEN, "--advertise", "x:1"])).to.match(/Unknown option '--advertise'/);
     expect(usageError(["follower", "--token", TOKEN, "--leader", "nowhere"])).to.match(/--leader must be HOST:PORT/);
     expect(usageError(["follower", "--token", TOKEN, "--leader", "a:4242,nowhere"])).to.match(/--leader must be HOST:PORT/);
     const several = parseServerArgs(["follower", "--token", TOKEN, "--leader", "10.0.0.1:4242, 10.0.0.2:4242,10.0.0.3:4242"], {});

@@ -40,6 +40,11 @@ export class PostgresLease implements LeaseBackend {
   }
 }
 
+/** Ends `holder`'s term `epoch` now (a leader stopping): a standby takes over at its next claim, not a term later. */
+export async function releaseLease(pool: pg.Pool, holder: string, epoch: number): Promise<void> {
+  await pool.query("update leader_lease set expires_at = clock_timestamp() where id = 1 and holder = $1 and epoch = $2", [holder, epoch]);
+}
+
 /** A write refused because the leader's term is over (another leader may have begun its own). */
 export class FencedOut extends Error {}
 
