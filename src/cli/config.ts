@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { parseHostPort } from "../shared/host-port.js";
 
 export interface CubeConfig {
-  /** host:port of the leader. */
+  /** host:port of the leader, or of each leader, comma-separated (several leaders on one store: one is active). */
   leaderUrl: string;
   /** The admin password (by default the cluster's token). */
   password: string;
@@ -28,6 +28,19 @@ export function pinnedCaFile(configFile: string, leaderUrl: string): string {
 /** Where the CLI keeps the device cookie the leader gave it (see device-cookie), beside the pinned CA. */
 export function deviceCookiePath(configFile: string, leaderUrl: string): string {
   return join(dirname(configFile), "ca", `${leaderUrl.replace(/[^A-Za-z0-9.-]/g, "_")}.device`);
+}
+
+/** The leaders a config names, in its order. */
+export function leaderAddresses(leaderUrl: string): string[] {
+  return leaderUrl
+    .split(",")
+    .map((address) => address.trim())
+    .filter((address) => address !== "");
+}
+
+/** Where the CLI remembers which of several leaders answered last, to ask it first next time. */
+export function activeLeaderPath(configFile: string, leaderUrl: string): string {
+  return join(dirname(configFile), "ca", `${leaderUrl.replace(/[^A-Za-z0-9.-]/g, "_")}.active`);
 }
 
 const EXAMPLE = `{"leaderUrl": "localhost:4242", "password": "<cluster token>"}`;
@@ -62,7 +75,7 @@ export function loadConfig(path: string): CubeConfig {
   }
   const config = fields as unknown as CubeConfig;
   try {
-    parseHostPort(config.leaderUrl, `"leaderUrl"`);
+    for (const address of leaderAddresses(config.leaderUrl)) parseHostPort(address, `"leaderUrl"`);
   } catch (error) {
     throw new ConfigError(`the config file ${path}: ${(error as Error).message}`);
   }

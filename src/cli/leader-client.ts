@@ -28,7 +28,7 @@ import type { DeviceCookieStore } from "../shared/tls/authorize-calls.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { leaderChannelCredentials } from "../shared/tls/tls-credentials.js";
-import { deviceCookiePath, type CubeConfig } from "./config.js";
+import { activeLeaderPath, deviceCookiePath, leaderAddresses, type CubeConfig } from "./config.js";
 import { leaderCa } from "./leader-trust.js";
 
 const CALL_TIMEOUT_MS = 10_000;
@@ -42,13 +42,22 @@ type UnaryMethod<Request, Response> = (
 
 /**
  * The CLI's connection to the leader (it never talks to any other server), with promise-returning calls: TLS verified
- * against the cluster CA, the admin password on each call.
+ * against the cluster CA, the admin password on each call. With several leaders in the config, a call that finds its
+ * leader unavailable (down, or standing by) is made again on the next; the one that answered is asked first next time.
  */
 export class LeaderClient {
-  private readonly client: CubeClient;
+  private readonly addresses: string[];
+  private readonly clients = new Map<string, CubeClient>();
+  private current: number;
 
-  constructor(config: CubeConfig, ca: string, devices?: DeviceCookieStore) {
-    this.client = new CubeClient(config.leaderUrl, leaderChannelCredentials(ca, config.leaderUrl), grpcClientOptions(config.password, devices));
+  constructor(
+    private readonly config: CubeConfig,
+    private readonly ca: string,
+    private readonly devices?: DeviceCookieStore,
+    private readonly active?: { read(): string | undefined; write(address: string): void },
+  ) {
+    this.addresses = leaderAddresses(config.leaderUrl);
+    this.current = Math.max(0, this.addresses.indexOf(active?.read() ?? ""));
   }
 
   /**
@@ -56,79 +65,96 @@ export class LeaderClient {
    * cookie the leader gave this config, kept beside it.
    */
   static async open(config: CubeConfig, configFile: string): Promise<LeaderClient> {
-    return new LeaderClient(config, await leaderCa(config, configFile), deviceCookieFile(deviceCookiePath(configFile, config.leaderUrl)));
+    const ca = await leaderCa(config, configFile);
+    return new LeaderClient(
+      config,
+      ca,
+      deviceCookieFile(deviceCookiePath(configFile, config.leaderUrl)),
+      textFile(activeLeaderPath(configFile, config.leaderUrl)),
+    );
+  }
+
+  /** The client of the leader asked now (streams stay on it). */
+  private get client(): CubeClient {
+    const address = this.addresses[this.current];
+    let client = this.clients.get(address);
+    if (!client) {
+      client = new CubeClient(address, leaderChannelCredentials(this.ca, address), grpcClientOptions(this.config.password, this.devices));
+      this.clients.set(address, client);
+    }
+    return client;
   }
 
   version(): Promise<VersionResponse> {
-    return this.unary(this.client.version, {});
+    return this.unary((client) => client.version, {});
   }
 
   listNodes(): Promise<ListNodesResponse> {
-    return this.unary(this.client.listNodes, {});
+    return this.unary((client) => client.listNodes, {});
   }
 
   async cordon(name: string, cordoned: boolean): Promise<void> {
-    await this.unary(this.client.cordon, { name, cordoned });
+    await this.unary((client) => client.cordon, { name, cordoned });
   }
 
   drain(name: string): Promise<DrainResponse> {
-    return this.unary(this.client.drain, { name });
+    return this.unary((client) => client.drain, { name });
   }
 
   removeNode(name: string, force = false): Promise<RemoveNodeResponse> {
-    return this.unary(this.client.removeNode, { name, force });
+    return this.unary((client) => client.removeNode, { name, force });
   }
 
   async approveNode(name: string): Promise<void> {
-    await this.unary(this.client.approveNode, { name });
+    await this.unary((client) => client.approveNode, { name });
   }
 
   rotateToken(): Promise<RotateTokenResponse> {
-    return this.unary(this.client.rotateToken, {});
+    return this.unary((client) => client.rotateToken, {});
   }
 
   rotateSecretsKey(): Promise<RotateSecretsKeyResponse> {
-    return this.unary(this.client.rotateSecretsKey, {});
+    return this.unary((client) => client.rotateSecretsKey, {});
   }
 
   apply(manifestJson: string, dryRun = false): Promise<ApplyResponse> {
-    return this.unary(this.client.apply, { manifestJson, dryRun });
+    return this.unary((client) => client.apply, { manifestJson, dryRun });
   }
 
   list(type: string, selector = ""): Promise<ListResponse> {
-    return this.unary(this.client.list, { type, selector });
+    return this.unary((client) => client.list, { type, selector });
   }
 
   get(type: string, name: string): Promise<GetResponse> {
-    return this.unary(this.client.get, { type, name });
+    return this.unary((client) => client.get, { type, name });
   }
 
   async scale(type: string, name: string, replicas: number): Promise<void> {
-    await this.unary(this.client.scale, { type, name, replicas });
+    await this.unary((client) => client.scale, { type, name, replicas });
   }
 
   rolloutStatus(name: string): Promise<DeploymentStatus> {
-    return this.unary(this.client.rolloutStatus, { name });
+    return this.unary((client) => client.rolloutStatus, { name });
   }
 
   rolloutHistory(name: string): Promise<RolloutHistoryResponse> {
-    return this.unary(this.client.rolloutHistory, { name });
+    return this.unary((client) => client.rolloutHistory, { name });
   }
 
   rolloutUndo(name: string, toRevision?: number): Promise<Rollout> {
-    return this.unary(this.client.rolloutUndo, { name, toRevision });
+    return this.unary((client) => client.rolloutUndo, { name, toRevision });
   }
 
   rolloutRestart(name: string): Promise<Rollout> {
-    return this.unary(this.client.rolloutRestart, { name });
+    return this.unary((client) => client.rolloutRestart, { name });
   }
 
   async restart(type: string, name: string): Promise<void> {
-    await this.unary(this.client.restart, { type, name });
+    await this.unary((client) => client.restart, { type, name });
   }
 
   async delete(type: string, name: string, purge = false): Promise<void> {
-    await this.unary(this.client.delete, { type, name, purge });
+    await this.unary((client) => client.delete, { type, name, purge });
   }
 
   /** The resources as they stand, then each change (no deadline: a watch lasts until cancelled). */
@@ -156,28 +182,50 @@ export class LeaderClient {
   }
 
   close(): void {
-    this.client.close();
+    for (const client of this.clients.values()) client.close();
   }
 
-  private unary<Request, Response>(method: UnaryMethod<Request, Response>, request: Request): Promise<Response> {
+  /**
+   * A call on the current leader; when it is unavailable (down, cut off, or standing by), on the next. Only
+   * UNAVAILABLE moves on: the call did not run there, or (a connection lost during it) it is one whose repeat does the
+   * same (an apply, a delete, a scale).
+   */
+  private async unary<Request, Response>(pick: (client: CubeClient) => UnaryMethod<Request, Response>, request: Request): Promise<Response> {
+    for (let tried = 1; ; tried++) {
+      try {
+        const response = await this.callOnce(pick, request);
+        if (tried > 1) this.active?.write(this.addresses[this.current]);
+        return response;
+      } catch (error) {
+        if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || tried >= this.addresses.length) throw error;
+        this.current = (this.current + 1) % this.addresses.length;
+      }
+    }
+  }
+
+  private callOnce<Request, Response>(pick: (client: CubeClient) => UnaryMethod<Request, Response>, request: Request): Promise<Response> {
+    const client = this.client;
     return new Promise((resolve, reject) => {
-      method.call(this.client, request, new grpc.Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (error, response) =>
+      pick(client).call(client, request, new grpc.Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (error, response) =>
         error ? reject(error) : resolve(response),
       );
     });
   }
 }
 
-/** A device cookie kept in a file (0600); a file that cannot be written is no reason to fail a command. */
-function deviceCookieFile(path: string): DeviceCookieStore {
+/** A line kept in a file (0600); a file that cannot be written is no reason to fail a command. */
+function textFile(path: string): { read(): string | undefined; write(text: string): void } {
   return {
     read: () => readIfExists(path)?.trim() || undefined,
-    write: (cookie) => {
+    write: (text) => {
       try {
-        writeSecretFile(path, `${cookie}\n`);
+        writeSecretFile(path, `${text}\n`);
       } catch {
-        // The next call asks for another.
+        // Asked for again, or found again, next time.
       }
     },
   };
 }
+
+/** A device cookie kept in a file. */
+const deviceCookieFile = (path: string): DeviceCookieStore => textFile(path);

@@ -1,7 +1,7 @@
 import { verifyLeader } from "../shared/tls/first-contact.js";
 import { parseJoinToken } from "../shared/tls/join-token.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
-import { pinnedCaFile, type CubeConfig } from "./config.js";
+import { leaderAddresses, pinnedCaFile, type CubeConfig } from "./config.js";
 
 /**
  * The CA to verify the leader with: the config's own (`"ca"`, as in the admin config the leader writes), else the one
@@ -13,8 +13,17 @@ export async function leaderCa(config: CubeConfig, configFile: string): Promise<
   const file = pinnedCaFile(configFile, config.leaderUrl);
   const pinned = readIfExists(file);
   if (pinned) return pinned;
-  const leader = await verifyLeader(config.leaderUrl, parseJoinToken(config.password), { admin: true });
-  leader.close();
-  writeSecretFile(file, leader.caCertificate);
-  return leader.caCertificate;
+  // Several leaders share one CA: the first that proves it knows the password gives it (one that stands by cannot).
+  const addresses = leaderAddresses(config.leaderUrl);
+  for (const [index, address] of addresses.entries()) {
+    try {
+      const leader = await verifyLeader(address, parseJoinToken(config.password), { admin: true });
+      leader.close();
+      writeSecretFile(file, leader.caCertificate);
+      return leader.caCertificate;
+    } catch (error) {
+      if (index === addresses.length - 1) throw error;
+    }
+  }
+  throw new Error("no leader address in the config"); // loadConfig refuses a config without one
 }

@@ -253,7 +253,9 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const port = await listen(server, config.listen, leaderCertificate.serverCredentials);
   const address = { ...config.listen, port };
   log.info(`listening on ${formatHostPort(address)} over TLS (data in ${config.dataDir})`);
-  if (config.dataDir !== IN_MEMORY) writeClientFiles(config.dataDir, secrets, ca, reachableAddress(address), log);
+  // Several leaders: the CLI is given them all, and asks the next when one does not answer.
+  const leaderUrl = config.leaders?.length ? config.leaders.map(formatHostPort).join(",") : formatHostPort(reachableAddress(address));
+  if (config.dataDir !== IN_MEMORY) writeClientFiles(config.dataDir, secrets, ca, leaderUrl, log);
 
   let checking = false;
   const periodicCheck = setInterval(() => {
@@ -298,9 +300,9 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
  * The admin config (ready to copy to ~/.cube/config: it carries the CA, so the CLI needs no first contact) and the full
  * join token (for the followers' --token-file): where the leader also keeps its secrets for its next start.
  */
-function writeClientFiles(dataDir: string, secrets: LeaderSecrets, ca: ClusterCa, address: HostPort, log: Logger): void {
+function writeClientFiles(dataDir: string, secrets: LeaderSecrets, ca: ClusterCa, leaderUrl: string, log: Logger): void {
   const adminConfig = join(dataDir, SECRET_FILES.adminConfig);
-  writeSecretFile(adminConfig, JSON.stringify({ leaderUrl: formatHostPort(address), password: secrets.adminPassword, ca: ca.certificate }, null, 2) + "\n");
+  writeSecretFile(adminConfig, JSON.stringify({ leaderUrl, password: secrets.adminPassword, ca: ca.certificate }, null, 2) + "\n");
   const joinToken = join(dataDir, SECRET_FILES.joinToken);
   writeSecretFile(joinToken, formatJoinToken(secrets.token, ca.digest) + "\n");
   const made = (yes: boolean) => (yes ? ", made now" : "");

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { ConfigError, configPath, loadConfig } from "../../src/cli/config.js";
+import { ConfigError, configPath, leaderAddresses, loadConfig } from "../../src/cli/config.js";
 
 describe("loadConfig", () => {
   const dir = mkdtempSync(join(tmpdir(), "cube-config-"));
@@ -25,6 +25,13 @@ describe("loadConfig", () => {
   it("reads a valid config", () => {
     const path = write("ok", `{"leaderUrl": "localhost:4242", "password": "XXX"}`);
     expect(loadConfig(path)).to.deep.equal({ leaderUrl: "localhost:4242", password: "XXX" });
+  });
+
+  it("reads several leaders, comma-separated, and refuses the list when one of them is not host:port", () => {
+    const several = "10.0.0.1:4242, 10.0.0.2:4242,10.0.0.3:4242";
+    expect(loadConfig(write("several", JSON.stringify({ leaderUrl: several, password: "XXX" }))).leaderUrl).to.equal(several);
+    expect(leaderAddresses(several)).to.deep.equal(["10.0.0.1:4242", "10.0.0.2:4242", "10.0.0.3:4242"]);
+    expect(failure(write("one-bad", JSON.stringify({ leaderUrl: "10.0.0.1:4242,nowhere", password: "XXX" })))).to.match(/"leaderUrl" must be HOST:PORT/);
   });
 
   it("says where the file should be and what to put in it when it is missing", () => {

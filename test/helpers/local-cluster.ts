@@ -51,6 +51,8 @@ export class LocalCluster {
   /** The leader last started, and its node's name (its data directory's). */
   leaderProcess?: TestProcess;
   leaderName = "main";
+  /** What the CLI's config names as `leaderUrl` (several leaders, comma-separated); by default the leader last started. */
+  leaderUrl?: string;
 
   constructor(
     readonly graceSeconds = 2,
@@ -144,8 +146,9 @@ export class LocalCluster {
 
   /** The environment that points the CLI at this cluster; its config file is written once per leader address and password. */
   cliEnv(password = this.adminPassword()): NodeJS.ProcessEnv {
-    const path = join(this.dir.path, `config-${this.leaderAddress}-${password}`);
-    if (!existsSync(path)) writeFileSync(path, JSON.stringify({ leaderUrl: this.leaderAddress, password }));
+    const leaderUrl = this.leaderUrl ?? this.leaderAddress;
+    const path = join(this.dir.path, `config-${leaderUrl}-${password}`);
+    if (!existsSync(path)) writeFileSync(path, JSON.stringify({ leaderUrl, password }));
     return { CUBE_CONFIG: path };
   }
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { LocalCluster } from "../helpers/local-cluster.js";
@@ -38,6 +38,9 @@ describe("leaders sharing a PostgreSQL store", function () {
     const args = ["--store-file", await storeFile(cluster, postgres.url), "--leader", leaders];
     const a = await cluster.startLeader("a", portA, args);
     await a.waitForLine(/active: this leader holds term 1/);
+    // The CLI is given both leaders, as the followers are, and keeps this config throughout.
+    cluster.leaderUrl = leaders;
+    const cli = await eventually("a's admin config", async () => (existsSync(join(cluster.dir.path, "a", "admin-config.json")) ? cluster.cliEnv() : undefined));
     const b = cluster.startLeaderProcess("b", `127.0.0.1:${portB}`, args);
     await b.waitForLine(/standing by: a is active/);
     cluster.startFollower("worker", { leader: leaders, extraArgs: ["--label", "role=worker"] });
@@ -52,12 +55,12 @@ describe("leaders sharing a PostgreSQL store", function () {
     expect(await a.kill("SIGKILL")).to.equal(null);
     await b.waitForLine(/active: this leader holds term 2/, 10_000);
     await b.waitForLine(/\[leader\] listening on/);
-    cluster.leaderPort = portB;
-    cluster.leaderName = "b";
-    // The same admin password (the bootstrap bundle's) and CA: the CLI's config only names the other leader.
+    // The same admin password (the bootstrap bundle's) and CA: the CLI, unchanged, finds b.
     const written = await eventually("b's admin config", async () => (existsSync(join(cluster.dir.path, "b", "admin-config.json")) ? true : undefined));
-    expect(written && cluster.adminPassword()).to.equal(adminPasswordOf(cluster, "a"));
+    expect(written && adminPasswordOf(cluster, "b")).to.equal(cluster.adminPassword());
+    expect(JSON.parse(readFileSync(join(cluster.dir.path, "b", "admin-config.json"), "utf8")).leaderUrl).to.equal(leaders);
     await cluster.apply("second", [pod("four")]);
+    expect(cluster.cliEnv()).to.deep.equal(cli);
     await cluster.waitForPodStatus("four", "Running");
     const after = await Promise.all(["one", "two", "three"].map((name) => cluster.pod(name)));
     // The pods of before ran on, on the worker, in the same containers, never restarted.
