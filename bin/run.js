@@ -6,3 +6,6 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 require("v8-compile-cache");
 await require("../dist/cli/cube.cjs").run();
+// Done: a connection to a leader that never answered (paused, or cut off) would keep the process alive after its
+// client is closed (grpc-js lets its TLS handshake run on). Output to pipes, files and terminals is written already.
+process.exit();

@@ -26,7 +26,7 @@ export function describeError(error: unknown, config: { path: string; value?: Cu
         if (error.details === LEADER_STOPPING) return `the leader at ${leader} is stopping: the stream ended; run the command again once it is back`;
         // A follower asks every caller for a node's certificate: its TLS says so in an alert.
         if (/certificate required/i.test(reason)) {
-          return `the server at ${leader} asks for a node's certificate: it is a follower, not the leader; point "leaderUrl" in ${config.path} at the leader`;
+          return `the server at ${leader} asks for a node's certificate: it is a follower (or a leader standing by), not the active leader; point "leaderUrl" in ${config.path} at the leader`;
         }
         if (isVerificationFailure(reason)) {
           // The CA the CLI checked against: the config's own "ca", or the one it pinned at its first contact.

@@ -32,6 +32,11 @@ import { activeLeaderPath, deviceCookiePath, leaderAddresses, type CubeConfig } 
 import { leaderCa } from "./leader-trust.js";
 
 const CALL_TIMEOUT_MS = 10_000;
+/**
+ * With several leaders, how long one may take to accept a connection before the next is tried: a leader cut off by a
+ * silent partition, or paused, never refuses, and the call would wait for its deadline instead.
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
 
 type UnaryMethod<Request, Response> = (
   request: Request,
@@ -203,14 +208,38 @@ export class LeaderClient {
     }
   }
 
-  private callOnce<Request, Response>(pick: (client: CubeClient) => UnaryMethod<Request, Response>, request: Request): Promise<Response> {
+  private async callOnce<Request, Response>(pick: (client: CubeClient) => UnaryMethod<Request, Response>, request: Request): Promise<Response> {
     const client = this.client;
+    if (this.addresses.length > 1) await connected(client, this.addresses[this.current]);
     return new Promise((resolve, reject) => {
       pick(client).call(client, request, new grpc.Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (error, response) =>
         error ? reject(error) : resolve(response),
       );
     });
   }
+}
+
+/**
+ * Resolves once the client's channel is connected; rejects as UNAVAILABLE as soon as the connection fails (refused,
+ * or TLS: a leader standing by serves its node only), or when it is not made within CONNECT_TIMEOUT_MS.
+ */
+function connected(client: CubeClient, address: string): Promise<void> {
+  const channel = client.getChannel();
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  const unavailable = (why: string) => Object.assign(new Error(why), { code: grpc.status.UNAVAILABLE, details: why });
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const state = channel.getConnectivityState(true);
+      if (state === grpc.connectivityState.READY) return resolve();
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+        return reject(unavailable(`cannot connect to the leader at ${address}`));
+      }
+      channel.watchConnectivityState(state, deadline, (error) =>
+        error ? reject(unavailable(`cannot reach the leader at ${address} within ${CONNECT_TIMEOUT_MS / 1000} s`)) : check(),
+      );
+    };
+    check();
+  });
 }
 
 /** A line kept in a file (0600); a file that cannot be written is no reason to fail a command. */

@@ -53,7 +53,7 @@ describe("cube CLI: first contact with a server that is not the leader", functio
     const result = await cubeAt(address);
     expect(result.code).to.equal(1);
     expect(result.stderr).to.equal(
-      `error: the server at ${address} asks for a node's certificate: it is a follower, not the leader; point at the leader's address\n`,
+      `error: the server at ${address} asks for a node's certificate: it is a follower (or a leader standing by), not the active leader; point at the leader's address\n`,
     );
   });
 });

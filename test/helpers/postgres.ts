@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -18,51 +18,44 @@ const BIN = "/usr/lib/postgresql/15/bin";
 export class TestPostgres {
   private constructor(
     readonly dir: string,
+    readonly host: string,
     readonly port: number,
     readonly password: string,
   ) {}
 
   /** The URL a leader is given (`--store`). */
   get url(): string {
-    return `postgres://cube:${this.password}@127.0.0.1:${this.port}/cube`;
+    return `postgres://cube:${this.password}@${this.host}:${this.port}/cube`;
   }
 
-  static async start(): Promise<TestPostgres> {
+  /**
+   * Starts it on loopback, or on a host of a test bed (`on`: its address, and how to run a command there), where the
+   * leaders of the other hosts reach it over the bed's network.
+   */
+  static async start(on?: { address: string; run(command: string, ...args: string[]): Promise<unknown> }): Promise<TestPostgres> {
     const dir = mkdtempSync(join(tmpdir(), "cube-postgres-"));
     chmodSync(dir, 0o755);
     const data = join(dir, "data");
     const password = randomBytes(12).toString("hex");
     writeFileSync(join(dir, "password"), password);
     for (const path of [dir, join(dir, "password")]) chownSync(path, ...(await postgresIds()));
-    const postgres = new TestPostgres(dir, await freePort(), password);
+    const host = on?.address ?? "127.0.0.1";
+    const postgres = new TestPostgres(dir, host, on ? 5432 : await freePort(), password);
     const asPostgres = (program: string, ...args: string[]) => run("runuser", ["-u", "postgres", "--", join(BIN, program), ...args], { cwd: dir });
+    // On the bed's host: in its network namespace (the server listens on its address there).
+    const there = (...args: string[]) =>
+      on ? on.run("runuser", "-u", "postgres", "--", ...args) : run("runuser", ["-u", "postgres", "--", ...args], { cwd: dir });
     await asPostgres("initdb", "-D", data, "-U", "cube", "--auth=scram-sha-256", `--pwfile=${join(dir, "password")}`, "--no-sync", "-E", "UTF8");
-    await asPostgres(
-      "pg_ctl",
-      "-D",
-      data,
-      "-l",
-      join(dir, "log"),
-      "-w",
-      "-o",
-      `-p ${postgres.port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-      "start",
-    );
-    await run("runuser", [
-      "-u",
-      "postgres",
-      "--",
-      "env",
-      `PGPASSWORD=${password}`,
-      join(BIN, "createdb"),
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(postgres.port),
-      "-U",
-      "cube",
-      "cube",
-    ]);
+    // Leaders on other hosts of a bed connect from their own addresses, with the password.
+    appendFileSync(join(data, "pg_hba.conf"), "host all all 0.0.0.0/0 scram-sha-256\n");
+    const options = `-p ${postgres.port} -k ${dir} -c listen_addresses=${host} -c fsync=off`;
+    await there(join(BIN, "pg_ctl"), "-D", data, "-l", join(dir, "log"), "-w", "-o", options, "start");
+    try {
+      await there("env", `PGPASSWORD=${password}`, join(BIN, "createdb"), "-h", host, "-p", String(postgres.port), "-U", "cube", "cube");
+    } catch (error) {
+      await postgres.stop();
+      throw error;
+    }
     return postgres;
   }
 

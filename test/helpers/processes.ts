@@ -70,6 +70,11 @@ export class TestProcess {
     return this.exited;
   }
 
+  /** Sends a signal that does not end it (SIGSTOP, SIGCONT), by its PID. */
+  signal(signal: NodeJS.Signals): void {
+    if (running.has(this.child)) this.child.kill(signal);
+  }
+
   /**
    * Sends `signal` to this process (by its PID) and waits for it to exit. One that has not exited 15 s after it is
    * killed (SIGKILL), and the test fails: a server must stop promptly, whatever its peers do.

@@ -37,7 +37,8 @@ export class PostgresDatabase implements StoreDatabase {
 
   /** Connects (a pool of `connections`) and brings the schema up to date; several leaders may do so at once. */
   static async open(url: string, migrations: Record<string, Migration>, connections = 8): Promise<PostgresDatabase> {
-    const pool = new pg.Pool({ connectionString: url, max: connections, types });
+    // Bounded waits: a database cut off fails each request within seconds instead of holding it (and its caller) forever.
+    const pool = new pg.Pool({ connectionString: url, max: connections, types, connectionTimeoutMillis: 5_000, query_timeout: 10_000, keepAlive: true });
     // A connection that fails while idle (the server restarted) is dropped by the pool; the next query says why.
     pool.on("error", () => undefined);
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });

@@ -185,7 +185,9 @@ function explainRefusal(error: unknown, address: string): unknown {
   if (!(error instanceof FirstContactError)) return error;
   // A follower asks every caller for a node's certificate, and its TLS says so in an alert.
   if (/certificate required/i.test(error.message)) {
-    return new FirstContactError(`the server at ${address} asks for a node's certificate: it is a follower, not the leader; point at the leader's address`);
+    return new FirstContactError(
+      `the server at ${address} asks for a node's certificate: it is a follower (or a leader standing by), not the active leader; point at the leader's address`,
+    );
   }
   if (!error.answered || error.code === undefined) return error;
   switch (error.code) {

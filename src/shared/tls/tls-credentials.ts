@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { checkServerIdentity as checkHostName, type PeerCertificate } from "node:tls";
-import { hasIdentity, publicKeyDigest, type CertifiedKey, type Identity } from "./certificate-facts.js";
+import { hasIdentity, nodeNameIn, publicKeyDigest, type CertifiedKey, type Identity } from "./certificate-facts.js";
+import { A_NODE_NOT_THE_LEADER } from "../unavailable-reason.js";
 import { parseHostPort } from "../host-port.js";
 
 /** The CA a peer trusts, and the certificate and key it presents. */
@@ -94,6 +95,8 @@ export const SERVER_NAME = "cube";
 export function serverIdentityCheck(expected: Identity, dialedHost?: string, keyBound?: (keyDigest: string) => boolean) {
   return (_serverName: string, certificate: PeerCertificate): Error | undefined => {
     if (!hasIdentity(certificate.subjectaltname, expected)) {
+      // Several leaders: one standing by serves its node alone, with its node's certificate.
+      if (expected.role === "leader" && nodeNameIn(certificate.subjectaltname) !== undefined) return new Error(A_NODE_NOT_THE_LEADER);
       return new Error(`the server's certificate is from the cluster CA but is not ${describeIdentity(expected)}'s`);
     }
     if (keyBound && !keyBound(publicKeyDigest(certificate.raw))) {
