@@ -11,9 +11,10 @@ import { promisify } from "node:util";
 import { projectRoot } from "../test/helpers/processes.js";
 import { cliLatency, podStart, swarm, throughput } from "./engine-parts.js";
 import { table, type Row } from "./figures.js";
-import { applyStall, deployments, nodeLoss, scale, shutdown } from "./scale-parts.js";
+import { applyStall, deployments, nodeLoss, scale, scaleOnPostgres, shutdown } from "./scale-parts.js";
 import { network } from "./network.js";
 import { services } from "./services.js";
+import { failover } from "./failover.js";
 
 const run = promisify(execFile);
 
@@ -28,12 +29,14 @@ const parts: Record<string, () => Promise<Row[]>> = {
   swarm: () => swarm(Math.max(5, runs)),
   cli: () => cliLatency(10),
   scale: () => scale(10_000, 200),
+  "scale-postgres": () => scaleOnPostgres(10_000, 200),
   deployments: () => deployments(500, 10, 200),
   "node-loss": nodeLoss,
   shutdown: () => shutdown(5),
   "apply-stall": () => applyStall(3000, 20),
   network: () => network(runs),
   services: () => services(runs),
+  failover: () => failover(Math.min(runs, 3)),
 };
 const selected = chosen.length === 0 || chosen.includes("all") ? Object.keys(parts) : chosen;
 const unknown = selected.find((part) => !parts[part]);

@@ -13,11 +13,16 @@ export interface SimulatedCluster {
 }
 
 /**
- * Runs `body` against a real leader process (no pods on its own node) and `nodes` simulated nodes (one process, fake
+ * Runs `body` against a real leader process (no pods on its own node; `leaderArgs` added to its flags) and `nodes` simulated nodes (one process, fake
  * engines holding `image`), once every node is Ready; stops them all after, and shows the leader's last lines on failure.
  */
-export async function withSimulatedCluster<T>(nodes: number, image: string, body: (bed: SimulatedCluster) => Promise<T>): Promise<T> {
-  const cluster = new LocalCluster(30, ["--pods-on-leader", "no"]);
+export async function withSimulatedCluster<T>(
+  nodes: number,
+  image: string,
+  body: (bed: SimulatedCluster) => Promise<T>,
+  leaderArgs: string[] = [],
+): Promise<T> {
+  const cluster = new LocalCluster(30, ["--pods-on-leader", "no", ...leaderArgs]);
   const prefix = `sim${Math.random().toString(36).slice(2, 6)}`;
   let simulated: TestProcess | undefined;
   let client: LeaderClient | undefined;

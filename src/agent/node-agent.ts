@@ -41,6 +41,8 @@ export interface NodeAgentOptions {
   warmSandboxes: number;
   /** The node's labels, which pods select with `nodeSelector`. */
   labels: Record<string, string>;
+  /** The node of a leader standing by. */
+  standbyLeader?: boolean;
   log: Logger;
   clock?: Clock;
   /** How often the node compares its containers with its pods even when nothing told it to. */
@@ -153,11 +155,11 @@ export class NodeAgent {
   private async join(leaderAddress: string): Promise<JoinResponse> {
     try {
       const client = await this.connection.certifiedClient(leaderAddress);
-      const { nodeId, agentAddress, labels, runtime } = this.options;
+      const { nodeId, agentAddress, labels, runtime, standbyLeader } = this.options;
       const { cpuMillis, memoryBytes, engineId } = await runtime.capacity();
       return await new Promise<JoinResponse>((resolve, reject) => {
         client.join(
-          { nodeId, agentAddress, labels, cpuMillis, memoryBytes, engineId },
+          { nodeId, agentAddress, labels, cpuMillis, memoryBytes, engineId, standbyLeader: standbyLeader ?? false },
           new grpc.Metadata(),
           { deadline: Date.now() + CALL_TIMEOUT_MS },
           (error, response) => (error ? reject(error) : resolve(response)),

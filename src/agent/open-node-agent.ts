@@ -29,6 +29,8 @@ export interface NodeAgentConfig {
   labels?: Record<string, string>;
   /** Sandboxes the node keeps made ahead of need (`--warm-sandboxes`; none when unset). */
   warmSandboxes?: number;
+  /** The node of a leader standing by: it says so when it joins (listed as "Standby"). */
+  standbyLeader?: boolean;
 }
 
 export interface NodeAgentDependencies {
@@ -114,6 +116,7 @@ export async function openNodeAgent(
         restartDefaults: config.restart,
         warmSandboxes: config.warmSandboxes ?? 0,
         labels: config.labels ?? {},
+        standbyLeader: config.standbyLeader,
         log,
         clock: deps.clock ?? systemClock,
         syncIntervalMs: deps.syncIntervalMs,

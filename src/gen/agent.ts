@@ -116,6 +116,8 @@ export interface JoinRequest {
   memoryBytes: number;
   /** The container engine's own id (Docker's `ID`): nodes that share one engine share its host ports. */
   engineId: string;
+  /** The node of a leader standing by (several leaders on one store): listed as "Standby". */
+  standbyLeader: boolean;
 }
 
 export interface JoinRequest_LabelsEntry {
@@ -129,7 +131,7 @@ export interface JoinResponse {
    * that was cut off joins again.
    */
   sessionId: string;
-  /** "Leader" or "Follower". */
+  /** "Leader", "Follower", or "Standby". */
   type: string;
   heartbeatIntervalMs: number;
 }
@@ -903,7 +905,7 @@ export const RenewRequest: MessageFns<RenewRequest> = {
 };
 
 function createBaseJoinRequest(): JoinRequest {
-  return { nodeId: "", agentAddress: "", labels: {}, cpuMillis: 0, memoryBytes: 0, engineId: "" };
+  return { nodeId: "", agentAddress: "", labels: {}, cpuMillis: 0, memoryBytes: 0, engineId: "", standbyLeader: false };
 }
 
 export const JoinRequest: MessageFns<JoinRequest> = {
@@ -925,6 +927,9 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     }
     if (message.engineId !== "") {
       writer.uint32(58).string(message.engineId);
+    }
+    if (message.standbyLeader !== false) {
+      writer.uint32(64).bool(message.standbyLeader);
     }
     return writer;
   },
@@ -993,6 +998,14 @@ export const JoinRequest: MessageFns<JoinRequest> = {
             message.engineId = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.standbyLeader = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1046,6 +1059,11 @@ export const JoinRequest: MessageFns<JoinRequest> = {
         : isSet(object.engine_id)
         ? globalThis.String(object.engine_id)
         : "",
+      standbyLeader: isSet(object.standbyLeader)
+        ? globalThis.Boolean(object.standbyLeader)
+        : isSet(object.standby_leader)
+        ? globalThis.Boolean(object.standby_leader)
+        : false,
     };
   },
 
@@ -1075,6 +1093,9 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     if (message.engineId !== "") {
       obj.engineId = message.engineId;
     }
+    if (message.standbyLeader !== false) {
+      obj.standbyLeader = message.standbyLeader;
+    }
     return obj;
   },
 
@@ -1097,6 +1118,7 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     message.cpuMillis = object.cpuMillis ?? 0;
     message.memoryBytes = object.memoryBytes ?? 0;
     message.engineId = object.engineId ?? "";
+    message.standbyLeader = object.standbyLeader ?? false;
     return message;
   },
 };

@@ -43,7 +43,7 @@ export interface Node {
   name: string;
   /** "Ready" or "NotReady". */
   status: string;
-  /** "Leader" or "Follower". */
+  /** "Leader", "Follower", or "Standby" (the node of a leader standing by). */
   type: string;
   /** host:port of the node's `Agent` service. */
   address: string;

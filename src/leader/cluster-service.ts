@@ -42,7 +42,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
     join: (call, callback) => {
       // The authorization interceptor admitted only a node certificate whose key its name is bound to.
       const nodeName = callerNodeName(call)!;
-      const { nodeId, agentAddress, labels, cpuMillis, memoryBytes, engineId } = call.request;
+      const { nodeId, agentAddress, labels, cpuMillis, memoryBytes, engineId, standbyLeader } = call.request;
       if (!isApproved(nodeName)) {
         callback(statusError(grpc.status.FAILED_PRECONDITION, `node ${nodeName} waits for an admin's approval: cube node approve ${nodeName}`));
         return;
@@ -62,7 +62,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
         callback(statusError(grpc.status.INVALID_ARGUMENT, (error as Error).message));
         return;
       }
-      registry.join({ name: nodeName, nodeId, address, labels, cpuMillis, memoryBytes, engineId: engineId.slice(0, 128) }).then(
+      registry.join({ name: nodeName, nodeId, address, labels, cpuMillis, memoryBytes, engineId: engineId.slice(0, 128), standbyLeader }).then(
         ({ sessionId, node }) => {
           callback(null, { sessionId, type: node.type, heartbeatIntervalMs: options.heartbeatIntervalMs });
           nodeReady(node.name);

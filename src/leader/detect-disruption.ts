@@ -11,7 +11,7 @@ export interface Disruption {
  * fraction) of the followers, and at least two of them. The leader's own node, always reachable, does not count.
  */
 export function detectDisruption(nodes: Pick<NodeInfo, "type" | "status">[], threshold: number): Disruption | undefined {
-  const followers = nodes.filter((node) => node.type === "Follower");
+  const followers = nodes.filter((node) => node.type !== "Leader");
   const notReady = followers.filter((node) => node.status === "NotReady").length;
   return notReady >= 2 && notReady >= threshold * followers.length ? { notReady, followers: followers.length } : undefined;
 }

@@ -24,6 +24,8 @@ export interface JoinRequestInfo {
   memoryBytes?: number;
   /** The node's container engine (several nodes may share one: they share its host ports). */
   engineId?: string;
+  /** The node of a leader standing by. */
+  standbyLeader?: boolean;
 }
 
 interface LiveNode {
@@ -102,7 +104,7 @@ export class NodeRegistry {
     const node: StoredNode = {
       name: request.name,
       nodeId: request.nodeId,
-      type: request.nodeId === this.options.leaderNodeId ? "Leader" : "Follower",
+      type: request.nodeId === this.options.leaderNodeId ? "Leader" : request.standbyLeader ? "Standby" : "Follower",
       address: request.address,
       status: "Ready",
       joinedAt: existing?.node.nodeId === request.nodeId ? existing.node.joinedAt : new Date(now),

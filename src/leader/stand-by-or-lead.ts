@@ -3,6 +3,7 @@ import pg from "pg";
 import { startFollower } from "../agent/start-follower.js";
 import type { NodeAgentDependencies } from "../agent/open-node-agent.js";
 import { systemClock } from "../shared/clock.js";
+import { localDialAddress, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
 import { makePrivateDirectory } from "../shared/secret-file.js";
@@ -20,6 +21,11 @@ import type { WriteFence } from "./store/postgres-database.js";
 export const LEASE_TIMING: LeaseTiming = { ttlMs: 2000, marginMs: 500 };
 
 type Mode = "leader" | "standby";
+
+/** Whom this leader's node follows while it stands by: every leader, or (none named) this one's own address. */
+function followed(config: LeaderConfig): HostPort[] {
+  return config.leaders?.length ? config.leaders : [localDialAddress(config.listen)];
+}
 
 /**
  * One of several leaders sharing a PostgreSQL store. It keeps claiming the lease: while it holds it, it runs as the
@@ -66,7 +72,7 @@ export async function standByOrLead(config: LeaderConfig & { store: string }, de
       running =
         wanted === "leader"
           ? await startLeader({ ...config, ...secrets }, deps, fenceWrites)
-          : await startFollower({ ...config, ...secrets, leaders: config.leaders ?? [], listen: config.listen }, deps);
+          : await startFollower({ ...config, ...secrets, leaders: followed(config), listen: config.listen, standbyLeader: true }, deps);
       mode = wanted;
     } catch (error) {
       // Holding a lease it cannot serve would leave the cluster without a leader: it lets the term run out instead.

@@ -1,6 +1,7 @@
 // The domain types that the leader, the agents and the CLI share.
 
-export type NodeType = "Leader" | "Follower";
+/** "Standby": the node of a leader standing by (several leaders on one store), a follower for its pods. */
+export type NodeType = "Leader" | "Follower" | "Standby";
 /** "Pending approval": a node certified under a leader started with --approve-nodes, which waits for `cube node approve`. */
 export type NodeStatus = "Ready" | "NotReady" | "Pending approval";
 

@@ -5,6 +5,7 @@ import { containerInfo } from "../helpers/docker.js";
 import { LocalCluster, type PodJson } from "../helpers/local-cluster.js";
 import { TestPostgres } from "../helpers/postgres.js";
 import { eventually, type TestProcess } from "../helpers/processes.js";
+import { lastRole } from "../helpers/leader-role.js";
 import { TestHosts } from "../helpers/test-hosts.js";
 
 const IMAGE = "cube-test/busybox:latest";
@@ -19,6 +20,9 @@ const ticker = (name: string) => ({
     terminationGracePeriodSeconds: 1,
   },
 });
+
+/** What `cube nodes` says of a host's node: the active leader's, a leader standing by, or host 4's follower. */
+const roleOf = (host: number, active: number) => (host === active ? "Leader" : LEADER_HOSTS.includes(host) ? "Standby" : "Follower");
 
 /**
  * Three leaders (hosts 1–3) on one PostgreSQL (host 4, with a follower), each host its own address and engine; the CLI
@@ -97,7 +101,7 @@ describe("three leaders on PostgreSQL across hosts", function () {
     cluster.leaderUrl = addresses;
     cluster.leaderName = nodeOf(first);
     await eventually("the admin config", async () => (await leaders.get(first)!.waitForLine(/\[leader\] listening on/)) && cluster.cliEnv());
-    await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: host === first ? "Leader" : "Follower" })));
+    await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: roleOf(host, first) })));
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed") process.stderr.write(`${cluster.recentOutput()}\n`);
@@ -169,7 +173,7 @@ describe("three leaders on PostgreSQL across hosts", function () {
       [...deleted].filter((name) => names.includes(name)),
       "acknowledged deletions undone",
     ).to.deep.equal([]);
-    await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: host === successor ? "Leader" : "Follower" })));
+    await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: roleOf(host, successor) })));
     expect(await anchorContainers()).to.deep.equal(before);
     // The successor serves the same cluster: its admin config has the first leader's password and names every leader.
     const adminConfig = JSON.parse(readFileSync(join(cluster.dir.path, nodeOf(successor), "admin-config.json"), "utf8")) as {
@@ -191,7 +195,7 @@ describe("three leaders on PostgreSQL across hosts", function () {
       await hosts.heal(victim);
       expect(await activeHost()).to.equal(successor);
       await everyPodRunsOnce();
-      await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: host === successor ? "Leader" : "Follower" })));
+      await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: roleOf(host, successor) })));
     } finally {
       await hosts.heal(victim).catch(() => undefined);
     }
@@ -208,18 +212,9 @@ describe("three leaders on PostgreSQL across hosts", function () {
       await eventually("the paused leader standing by", async () => (lastRole(paused) === "standby" ? true : undefined));
       expect(await activeHost()).to.equal(successor);
       await everyPodRunsOnce();
-      await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: host === successor ? "Leader" : "Follower" })));
+      await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: roleOf(host, successor) })));
     } finally {
       paused.signal("SIGCONT");
     }
   });
 });
-
-/** The role a leader process last logged. */
-function lastRole(process: TestProcess): "active" | "standby" | undefined {
-  for (let i = process.lines.length - 1; i >= 0; i--) {
-    if (/\[leader\] active: this leader holds term/.test(process.lines[i])) return "active";
-    if (/\[leader\] standing by/.test(process.lines[i])) return "standby";
-  }
-  return undefined;
-}

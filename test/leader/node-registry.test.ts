@@ -80,11 +80,13 @@ describe("NodeRegistry", () => {
     expect(registry.podNetwork().peers.map((peer) => peer.node)).to.deep.equal(["main"]);
   });
 
-  it("lists joined nodes as Ready, the leader's own node as Leader", async () => {
+  it("lists joined nodes as Ready, the leader's own node as Leader, a standing-by leader's as Standby", async () => {
     await registry.join({ name: "main", nodeId: "leader-id", address: "127.0.0.1:4242" });
     await registry.join({ name: "worker", nodeId: "w-id", address: "10.0.0.2:4243" });
+    await registry.join({ name: "second", nodeId: "s-id", address: "10.0.0.3:4242", standbyLeader: true });
     expect(registry.list().map(({ name, status, type, address }) => ({ name, status, type, address }))).to.deep.equal([
       { name: "main", status: "Ready", type: "Leader", address: "127.0.0.1:4242" },
+      { name: "second", status: "Ready", type: "Standby", address: "10.0.0.3:4242" },
       { name: "worker", status: "Ready", type: "Follower", address: "10.0.0.2:4243" },
     ]);
   });

@@ -135,8 +135,9 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     );
     try {
       const joined = await new Promise<JoinResponse>((resolve, reject) =>
-        intruder.join({ nodeId: "intruder-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 0, memoryBytes: 0, engineId: "" }, (error, response) =>
-          error ? reject(error) : resolve(response),
+        intruder.join(
+          { nodeId: "intruder-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 0, memoryBytes: 0, engineId: "", standbyLeader: false },
+          (error, response) => (error ? reject(error) : resolve(response)),
         ),
       );
       // A session that is not its own: refused.
@@ -177,8 +178,18 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
     );
     const joinAs = (declared: Partial<{ nodeId: string; labels: Record<string, string>; cpuMillis: number; memoryBytes: number }>) =>
       new Promise<string>((resolve) =>
-        rogue.join({ nodeId: "rogue-id", agentAddress: "127.0.0.1:1", labels: {}, cpuMillis: 4000, memoryBytes: 2 ** 33, engineId: "", ...declared }, (error) =>
-          resolve(error ? `${grpc.status[error.code]}: ${error.details}` : "joined"),
+        rogue.join(
+          {
+            nodeId: "rogue-id",
+            agentAddress: "127.0.0.1:1",
+            labels: {},
+            cpuMillis: 4000,
+            memoryBytes: 2 ** 33,
+            engineId: "",
+            standbyLeader: false,
+            ...declared,
+          },
+          (error) => resolve(error ? `${grpc.status[error.code]}: ${error.details}` : "joined"),
         ),
       );
     try {
