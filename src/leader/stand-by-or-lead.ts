@@ -39,7 +39,17 @@ export async function standByOrLead(config: LeaderConfig & { store: string }, de
   makePrivateDirectory(config.dataDir);
   // The lease's own connections, with short timeouts: a claim never waits behind the store's work, nor longer than a term.
   const timeout = LEASE_TIMING.ttlMs / 2;
-  const pool = new pg.Pool({ connectionString: config.store, max: 2, connectionTimeoutMillis: timeout, query_timeout: timeout, keepAlive: true });
+  // The server gives up too (statement and lock timeouts): a claim that waits behind a stale leader's transaction must not
+  // stay queued there after this leader stopped waiting for it.
+  const pool = new pg.Pool({
+    connectionString: config.store,
+    max: 2,
+    connectionTimeoutMillis: timeout,
+    query_timeout: timeout,
+    statement_timeout: timeout,
+    lock_timeout: timeout,
+    keepAlive: true,
+  });
   pool.on("error", () => undefined);
   const secrets = await shareBootstrap(pool, config.dataDir, config).catch(async (error: Error) => {
     await pool.end();

@@ -10,7 +10,9 @@ import type { ClaimResult, LeaseBackend } from "./leader-lease.js";
  * update that row, so it waits until every write transaction that passed the fence has committed or rolled back:
  * a new term begins after the last write of the old one, never between its check and its commit. A leader paused
  * (SIGSTOP) or cut off past its term finds, at its next write, either its term current (no one took it: it goes on)
- * or the fence shut (it writes nothing and stands by).
+ * or the fence shut (it writes nothing and stands by). A stale leader paused in the middle of a transaction would hold the
+ * takeover back: PostgreSQL ends a transaction left idle (idle_in_transaction_session_timeout, see postgres-database.ts),
+ * and with it the share lock, within a second.
  */
 export class PostgresLease implements LeaseBackend {
   constructor(private readonly pool: pg.Pool) {}

@@ -9,6 +9,9 @@ const types = {
   getTypeParser: ((id: number, format?: "text" | "binary") => (NUMBERS.has(id) ? Number : pg.types.getTypeParser(id, format))) as typeof pg.types.getTypeParser,
 };
 
+/** How long PostgreSQL lets a transaction of the store wait idle before it ends it (see `open`). */
+export const IDLE_TRANSACTION_LIMIT_MS = 1_000;
+
 /**
  * What every write transaction runs first, on its connection: the leader's fence (its term is still current: see
  * postgres-lease.ts), then the revision moved, which takes the one row lock that makes writers take turns.
@@ -38,7 +41,20 @@ export class PostgresDatabase implements StoreDatabase {
   /** Connects (a pool of `connections`) and brings the schema up to date; several leaders may do so at once. */
   static async open(url: string, migrations: Record<string, Migration>, connections = 8): Promise<PostgresDatabase> {
     // Bounded waits: a database cut off fails each request within seconds instead of holding it (and its caller) forever.
-    const pool = new pg.Pool({ connectionString: url, max: connections, types, connectionTimeoutMillis: 5_000, query_timeout: 10_000, keepAlive: true });
+    // And on the server's side: a transaction left idle (its leader paused, or cut off, between two statements) is ended
+    // by PostgreSQL within a second, with its locks: the fence's share lock on the lease row would otherwise hold every
+    // takeover back for as long as the stale leader holds its transaction open. No transaction of the store idles that
+    // long (its statements follow each other; a pause between rows is a few milliseconds).
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: connections,
+      types,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 10_000,
+      statement_timeout: 10_000,
+      idle_in_transaction_session_timeout: IDLE_TRANSACTION_LIMIT_MS,
+      keepAlive: true,
+    });
     // A connection that fails while idle (the server restarted) is dropped by the pool; the next query says why.
     pool.on("error", () => undefined);
     const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
@@ -93,6 +109,10 @@ export class PostgresDatabase implements StoreDatabase {
       pause: pauseIfSliceUsed,
     };
     let broken: Error | undefined;
+    // A connection the server ends during the transaction (an idle one ended, a restart) says so here, not as an
+    // uncaught error: the next statement fails, and the connection is closed rather than reused.
+    const lost = (error: Error) => (broken = error);
+    client.on("error", lost);
     try {
       await client.query(begin);
       const result = await work(client, sql);
@@ -102,7 +122,8 @@ export class PostgresDatabase implements StoreDatabase {
       await client.query("rollback").catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     } finally {
-      // A connection that could not roll back is closed, not handed to the next transaction.
+      client.off("error", lost);
+      // A connection that was lost or could not roll back is closed, not handed to the next transaction.
       client.release(broken);
     }
   }

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import pg from "pg";
 import { fence, FencedOut, PostgresLease } from "../../../src/leader/election/postgres-lease.js";
+import { IDLE_TRANSACTION_LIMIT_MS, PostgresDatabase } from "../../../src/leader/store/postgres-database.js";
+import { postgresMigrations } from "../../../src/leader/store/postgres-migrations.js";
 import { TestPostgres } from "../../helpers/postgres.js";
 
 /** The lease and its fence on a real PostgreSQL: what keeps two leaders of one database from both writing. */
@@ -84,5 +86,36 @@ describe("the leader lease on PostgreSQL", function () {
     await b.query("commit");
     b.release();
     expect((await pools[0].query("select leader from writes order by at")).rows.map((row) => row.leader)).to.deep.equal(["a", "b"]);
+  });
+
+  it("lets a takeover through within a second when the stale leader paused inside a fenced transaction (PostgreSQL ends it)", async () => {
+    const store = await PostgresDatabase.open(server.url, postgresMigrations);
+    try {
+      expect(await lease.claim("a/1", undefined, 300)).to.deep.equal({ held: true, epoch: 1 });
+      store.fenceWrites((client) => fence(client, "a/1", 1));
+      // A's write passes the fence, then A stops between two statements (SIGSTOP, a cut-off network) for good.
+      let resume!: () => void;
+      const paused = new Promise<void>((resolve) => (resume = resolve));
+      const writing = store.write(async (sql) => {
+        await sql.run("insert into writes (leader) values ('a')");
+        await paused;
+        await sql.run("insert into writes (leader) values ('a, later')");
+      });
+      const outcome = writing.then(
+        () => "committed",
+        (error: Error) => `failed: ${error.message}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 400)); // A's term is over
+      const began = Date.now();
+      expect(await other.claim("b/1", undefined, 60_000)).to.deep.equal({ held: true, epoch: 2 });
+      const waited = Date.now() - began;
+      resume();
+      expect(await outcome).to.match(/^failed: /);
+      // The takeover waited for PostgreSQL to end A's idle transaction (1 s), not for A; nothing of A's was kept.
+      expect(waited).to.be.within(IDLE_TRANSACTION_LIMIT_MS - 500, IDLE_TRANSACTION_LIMIT_MS + 2_000);
+      expect((await pools[0].query("select leader from writes")).rows).to.deep.equal([]);
+    } finally {
+      await store.close();
+    }
   });
 });
