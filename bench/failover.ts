@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { TestPostgres } from "../test/helpers/postgres.js";
-import { eventually, type TestProcess } from "../test/helpers/processes.js";
+import { cleanUpInTurn, eventually, type TestProcess } from "../test/helpers/processes.js";
 import { lastRole } from "../test/helpers/leader-role.js";
 import { TestHosts } from "../test/helpers/test-hosts.js";
 import { cubeRow, median, seconds, type Row } from "./figures.js";
@@ -97,15 +97,11 @@ export async function failover(runs: number): Promise<Row[]> {
       );
     return [row("SIGKILL", "≤ 3 s"), row("partition", "≤ 10 s"), row("SIGSTOP", "")];
   } finally {
-    try {
-      await cluster?.stop();
-    } finally {
-      try {
-        await postgres?.stop();
-      } finally {
-        await hosts.down();
-      }
-    }
+    await cleanUpInTurn(
+      () => cluster?.stop(),
+      () => postgres?.stop(),
+      () => hosts.down(),
+    );
   }
 }
 

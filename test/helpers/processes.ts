@@ -163,3 +163,13 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Runs each cleanup step in turn, whatever the ones before it threw; then throws the first error, if any. */
+export async function cleanUpInTurn(...steps: (() => Promise<unknown> | undefined)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps)
+    await Promise.resolve()
+      .then(step)
+      .catch((error: unknown) => errors.push(error));
+  if (errors.length > 0) throw errors[0];
+}

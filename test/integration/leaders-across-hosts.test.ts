@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { containerInfo } from "../helpers/docker.js";
 import { LocalCluster, type PodJson } from "../helpers/local-cluster.js";
 import { TestPostgres } from "../helpers/postgres.js";
-import { eventually, type TestProcess } from "../helpers/processes.js";
+import { cleanUpInTurn, eventually, type TestProcess } from "../helpers/processes.js";
 import { lastRole } from "../helpers/leader-role.js";
 import { TestHosts } from "../helpers/test-hosts.js";
 
@@ -106,18 +106,13 @@ describe("three leaders on PostgreSQL across hosts", function () {
   afterEach(function () {
     if (this.currentTest?.state === "failed") process.stderr.write(`${cluster.recentOutput()}\n`);
   });
-  after(async () => {
-    // Each step runs whatever the one before it threw.
-    try {
-      await cluster?.stop();
-    } finally {
-      try {
-        await postgres?.stop();
-      } finally {
-        await hosts?.down();
-      }
-    }
-  });
+  after(() =>
+    cleanUpInTurn(
+      () => cluster?.stop(),
+      () => postgres?.stop(),
+      () => hosts?.down(),
+    ),
+  );
 
   it("loses no acknowledged write and undoes no deletion when the active leader is SIGKILLed amid applies and deletes", async () => {
     const victim = await activeHost();
