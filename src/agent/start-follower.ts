@@ -1,3 +1,4 @@
+import type * as grpc from "@grpc/grpc-js";
 import type { AuthorizationOptions } from "../shared/tls/authorize-calls.js";
 import { GuessLimiter } from "../shared/tls/guess-limiter.js";
 import { systemClock } from "../shared/clock.js";
@@ -20,17 +21,31 @@ export interface FollowerConfig extends NodeAgentConfig {
 }
 
 /**
+ * What a leader standing by serves on its node's server besides the Agent service (see stand-by-or-lead.ts): it
+ * serves with the leader's certificate (the CLI's TLS accepts it; the active leader takes it for its node's), the admin
+ * API behind the admin password.
+ */
+export interface StandbyServices {
+  credentials: RenewableServerCredentials;
+  adminPassword: string;
+  serve(server: grpc.Server): void;
+}
+
+/**
  * A follower: serves the Agent service to the leader's certificate only, and stays joined to the leader. Until it has
  * a certificate (its first join gets one) its server drops every connection; the leader calls it only once joined.
  */
-export async function startFollower(config: FollowerConfig, deps: NodeAgentDependencies = {}): Promise<RunningServer> {
+export async function startFollower(config: FollowerConfig, deps: NodeAgentDependencies = {}, standby?: StandbyServices): Promise<RunningServer> {
   const log = createLogger("agent", deps.writeLog);
   if (config.dataDir !== IN_MEMORY) makePrivateDirectory(config.dataDir);
   const certificate = NodeCertificate.load(config.dataDir);
-  const serverCredentials = new RenewableServerCredentials(true, certificate.usable(config.name, new Date((deps.clock ?? systemClock).now())));
-  const authorization: AuthorizationOptions = { failures: new GuessLimiter(deps.clock ?? systemClock), log };
+  // The node's own certificate, renewed with it; a standby's is the leader's, renewed by its owner.
+  const serverCredentials =
+    standby?.credentials ?? new RenewableServerCredentials(true, certificate.usable(config.name, new Date((deps.clock ?? systemClock).now())));
+  const authorization: AuthorizationOptions = { failures: new GuessLimiter(deps.clock ?? systemClock), log, adminPassword: standby?.adminPassword };
   const server = createAuthorizingServer(authorization);
-  const agent = await openNodeAgent(server, config, deps, { certificate, serverCredentials });
+  standby?.serve(server);
+  const agent = await openNodeAgent(server, config, deps, { certificate, serverCredentials: standby ? undefined : serverCredentials });
   const port = await listen(server, config.listen, serverCredentials);
   const address = { ...config.listen, port };
   log.info(`node ${config.name} listening on ${formatHostPort(address)} (data in ${config.dataDir})`);

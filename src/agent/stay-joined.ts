@@ -3,7 +3,7 @@ import { backoffDelay, type BackoffPolicy } from "../shared/backoff.js";
 import type { Clock } from "../shared/clock.js";
 import { FirstContactError } from "../shared/tls/first-contact-error.js";
 import type { Logger } from "../shared/logger.js";
-import { A_NODE_NOT_THE_LEADER, isVerificationFailure, unavailableReason } from "../shared/unavailable-reason.js";
+import { A_NODE_NOT_THE_LEADER, isVerificationFailure, STANDING_BY, unavailableReason } from "../shared/unavailable-reason.js";
 
 export const JOIN_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5000 };
 
@@ -36,6 +36,7 @@ export function describeJoinFailure(error: unknown, leaderAddress: string): stri
     case grpc.status.UNAVAILABLE: {
       const reason = unavailableReason(details || message || "");
       if (reason.includes(A_NODE_NOT_THE_LEADER)) return `${leaderAddress} is not the active leader (a follower, or a leader standing by)`;
+      if (reason.startsWith(STANDING_BY)) return `${leaderAddress} is not the active leader (${reason})`;
       if (isVerificationFailure(reason)) {
         return `leader ${leaderAddress} failed TLS verification (${reason}): someone in the middle, or a re-created cluster (then remove this node's trusted-ca.pem, node.pem and node-key.pem)`;
       }

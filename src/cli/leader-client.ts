@@ -221,7 +221,7 @@ export class LeaderClient {
 
 /**
  * Resolves once the client's channel is connected; rejects as UNAVAILABLE as soon as the connection fails (refused,
- * or TLS: a leader standing by serves its node only), or when it is not made within CONNECT_TIMEOUT_MS.
+ * or refused by TLS), or when it is not made within CONNECT_TIMEOUT_MS.
  */
 function connected(client: CubeClient, address: string): Promise<void> {
   const channel = client.getChannel();

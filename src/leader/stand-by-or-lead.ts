@@ -1,14 +1,18 @@
-import { randomBytes } from "node:crypto";
+import type * as grpc from "@grpc/grpc-js";
 import pg from "pg";
 import { startFollower } from "../agent/start-follower.js";
 import type { NodeAgentDependencies } from "../agent/open-node-agent.js";
 import { systemClock } from "../shared/clock.js";
-import { localDialAddress, type HostPort } from "../shared/host-port.js";
+import { localDialAddress, reachableAddress, type HostPort } from "../shared/host-port.js";
 import { createLogger } from "../shared/logger.js";
 import type { RunningServer } from "../shared/running-server.js";
 import { makePrivateDirectory } from "../shared/secret-file.js";
 import type { LeaseRole, LeaseTiming } from "./election/leader-lease.js";
 import { LeaseKeeper } from "./election/lease-keeper.js";
+import { holderText, parseHolder, type LeaseHolder } from "./election/lease-holder.js";
+import { ClusterCa } from "./identity/cluster-ca.js";
+import { LeaderCertificate, leaderHosts } from "./identity/leader-certificate.js";
+import { StandbyFront } from "./standby-front.js";
 import { fence, FencedOut, PostgresLease, releaseLease } from "./election/postgres-lease.js";
 import { shareBootstrap } from "./secrets/shared-bootstrap.js";
 import { startLeader, type LeaderConfig } from "./start-leader.js";
@@ -21,6 +25,11 @@ import type { WriteFence } from "./store/postgres-database.js";
 export const LEASE_TIMING: LeaseTiming = { ttlMs: 2000, marginMs: 500 };
 
 type Mode = "leader" | "standby";
+
+/** The active leader, as a standby last saw the lease. */
+function activeHolder(role: LeaseRole): LeaseHolder | undefined {
+  return role.active || !role.holder ? undefined : parseHolder(role.holder);
+}
 
 /** Whom this leader's node follows while it stands by: every leader, or (none named) this one's own address. */
 function followed(config: LeaderConfig): HostPort[] {
@@ -57,7 +66,7 @@ export async function standByOrLead(config: LeaderConfig & { store: string }, de
   });
   const lease = new PostgresLease(pool);
   await lease.prepare();
-  const holder = `${config.name} ${randomBytes(4).toString("hex")}`;
+  const holder = holderText(config.name, reachableAddress(config.listen));
 
   let mode: Mode | undefined;
   let running: RunningServer | undefined;
@@ -75,20 +84,44 @@ export async function standByOrLead(config: LeaderConfig & { store: string }, de
   async function become(role: LeaseRole): Promise<void> {
     const wanted: Mode = role.active ? "leader" : "standby";
     if (wanted === mode || claiming.signal.aborted) return;
-    log.info(role.active ? `active: this leader holds term ${role.epoch}` : `standing by${role.holder ? `: ${role.holder.split(" ")[0]} is active` : ""}`);
+    log.info(
+      role.active
+        ? `active: this leader holds term ${role.epoch}`
+        : `standing by${role.holder ? `: ${parseHolder(role.holder)?.name ?? role.holder} is active` : ""}`,
+    );
     try {
       await running?.stop();
       running = undefined;
-      running =
-        wanted === "leader"
-          ? await startLeader({ ...config, ...secrets }, deps, fenceWrites)
-          : await startFollower({ ...config, ...secrets, leaders: followed(config), listen: config.listen, standbyLeader: true }, deps);
+      running = wanted === "leader" ? await startLeader({ ...config, ...secrets }, deps, fenceWrites) : await standBy();
       mode = wanted;
     } catch (error) {
       // Holding a lease it cannot serve would leave the cluster without a leader: it lets the term run out instead.
       log.error(`cannot start as ${wanted === "leader" ? "the active leader" : "a standby"}: ${(error as Error).message}; giving up the lease`);
       claiming.abort();
     }
+  }
+
+  /** Its node, a follower of the active leader; and the admin API, each call forwarded to the active leader. */
+  async function standBy(): Promise<RunningServer> {
+    const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
+    const hosts = leaderHosts(config.listen, config.tlsSans);
+    const certificate = await LeaderCertificate.create(ca, config.dataDir, config.name, hosts, config.certificateLifetimeMs, clock, log);
+    const front = new StandbyFront(ca.certificate, config.name, () => activeHolder(keeper.current));
+    const standby = { credentials: certificate.serverCredentials, adminPassword: secrets.adminPassword, serve: (server: grpc.Server) => front.serve(server) };
+    const follower = await startFollower({ ...config, ...secrets, leaders: followed(config), listen: config.listen, standbyLeader: true }, deps, standby).catch(
+      (error: Error) => {
+        certificate.stop();
+        throw error;
+      },
+    );
+    return {
+      address: follower.address,
+      async stop() {
+        await follower.stop();
+        front.close();
+        certificate.stop();
+      },
+    };
   }
 
   await keeper.claim();

@@ -1,5 +1,4 @@
 import type { PodNetworkBackend } from "../shared/domain.js";
-import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { CubeService } from "../gen/cube.js";
 import { ClusterService } from "../gen/agent.js";
@@ -9,7 +8,7 @@ import type { AuthorizationOptions } from "../shared/tls/authorize-calls.js";
 import { systemClock } from "../shared/clock.js";
 import { GuessLimiter } from "../shared/tls/guess-limiter.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
-import { formatHostPort, isWildcardHost, localDialAddress, type HostPort } from "../shared/host-port.js";
+import { formatHostPort, localDialAddress, reachableAddress, type HostPort } from "../shared/host-port.js";
 import { formatJoinToken, parseJoinToken } from "../shared/tls/join-token.js";
 import { createLogger, type Logger } from "../shared/logger.js";
 import { databaseFile, IN_MEMORY } from "../shared/open-database.js";
@@ -95,15 +94,6 @@ export function heartbeatIntervalFor(graceMs: number): number {
 
 /** How often the leader checks liveness: a node is NotReady at most this long after its grace period ends. */
 const LIVENESS_CHECK_MS = 250;
-
-/** The address to write in the admin config: the one the leader listens on, or one of its host's when that is a wildcard. */
-function reachableAddress(address: HostPort): HostPort {
-  if (!isWildcardHost(address.host)) return address;
-  const external = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === "IPv4" && !a.internal);
-  return external ? { host: external.address, port: address.port } : localDialAddress(address);
-}
 
 /**
  * The leader: the Cube service for the CLI, the Cluster service for the nodes, and its own node, whose agent joins
@@ -193,11 +183,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const updates = new NodeUpdateBatcher(async (batch) => {
     for (const name of await store.applyNodeUpdates(batch, new Date(clock.now()))) log.info(`pod/${name} deleted`);
   });
-  // The leader's own node is served with the leader's certificate, whose key is not the one its node certified.
-  const agents = new AgentClients(
-    leaderCertificate.clientIdentity,
-    (name, keyDigest) => keys.isBound(name, keyDigest) || (name === config.name && leaderCertificate.servesKey(keyDigest)),
-  );
+  const agents = new AgentClients(leaderCertificate.clientIdentity, (name, keyDigest) => keys.isBound(name, keyDigest));
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));
   const options = {
     allowHostPaths: config.allowHostPaths ?? false,

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
+import { STANDING_BY } from "../shared/unavailable-reason.js";
 import { FencedOut } from "./election/postgres-lease.js";
 import { Refusal, type RefusalKind } from "./refusals.js";
 
@@ -22,7 +23,7 @@ export function toStatus(error: unknown, log: Logger): grpc.ServerErrorResponse 
   const refused = refusalStatus(error);
   if (refused) return refused;
   // A write of a leader whose term ended: the client tries another leader.
-  if (error instanceof FencedOut) return statusError(grpc.status.UNAVAILABLE, `this leader stands by: ${error.message}`);
+  if (error instanceof FencedOut) return statusError(grpc.status.UNAVAILABLE, `${STANDING_BY}: ${error.message}`);
   if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "number") return error as grpc.ServerErrorResponse;
   log.error(`request failed: ${(error as Error).stack ?? String(error)}`);
   return statusError(grpc.status.INTERNAL, `the leader failed: ${(error as Error).message}`);

@@ -1,3 +1,5 @@
+import { networkInterfaces } from "node:os";
+
 export interface HostPort {
   host: string;
   port: number;
@@ -25,4 +27,13 @@ export function isWildcardHost(host: string): boolean {
 export function localDialAddress(listen: HostPort): HostPort {
   if (!isWildcardHost(listen.host)) return listen;
   return { host: listen.host === "0.0.0.0" ? "127.0.0.1" : "::1", port: listen.port };
+}
+
+/** The address others reach a server listening on `address` at: that address, or one of its host's when it is a wildcard. */
+export function reachableAddress(address: HostPort): HostPort {
+  if (!isWildcardHost(address.host)) return address;
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === "IPv4" && !a.internal);
+  return external ? { host: external.address, port: address.port } : localDialAddress(address);
 }

@@ -7,10 +7,13 @@ export function unavailableReason(details: string): string {
   return lastError?.[1] || details;
 }
 
-/** Whether a connection failed on TLS verification (a certificate the pinned CA did not sign, or not the expected identity). */
 /** What a client says of a server whose certificate is a node's where it expected the leader's. */
 export const A_NODE_NOT_THE_LEADER = "the server is a node of the cluster, not its active leader";
 
+/** How a leader standing by begins its answer to what only the active one does (several leaders on PostgreSQL). */
+export const STANDING_BY = "this leader stands by";
+
+/** Whether a connection failed on TLS verification (a certificate the pinned CA did not sign, or not the expected identity). */
 export function isVerificationFailure(reason: string): boolean {
   return /certificate|self.signed|unable to verify|CERT_|is not .*'s$/i.test(reason);
 }

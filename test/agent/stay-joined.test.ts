@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
-import { stayJoined, type Membership } from "../../src/agent/stay-joined.js";
+import { describeJoinFailure, stayJoined, type Membership } from "../../src/agent/stay-joined.js";
+import { A_NODE_NOT_THE_LEADER, STANDING_BY } from "../../src/shared/unavailable-reason.js";
 import { FirstContactError } from "../../src/shared/tls/first-contact-error.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
@@ -168,4 +169,24 @@ describe("stayJoined", () => {
       "WARN lost the leader at b:4242 (stream reset); retrying in 0.2s",
     ]);
   });
+});
+
+describe("describeJoinFailure: why a join failed, in one line", () => {
+  const cases: [what: string, error: unknown, said: string][] = [
+    ["a leader refused", failures.unavailable, "leader 10.0.0.1:4242 unreachable (connect ECONNREFUSED 127.0.0.1:4242)"],
+    [
+      "a follower's certificate where the leader's was expected",
+      grpcError(grpc.status.UNAVAILABLE, `No connection established. Last error: Error: ${A_NODE_NOT_THE_LEADER}. Resolution note: `),
+      "10.0.0.1:4242 is not the active leader (a follower, or a leader standing by)",
+    ],
+    [
+      "a leader standing by, naming the active one",
+      grpcError(grpc.status.UNAVAILABLE, `${STANDING_BY}: a at 10.0.0.2:4242 is active`),
+      `10.0.0.1:4242 is not the active leader (${STANDING_BY}: a at 10.0.0.2:4242 is active)`,
+    ],
+    ["a wrong token", failures.unauthenticated, "leader 10.0.0.1:4242 refused our token or certificate (wrong cluster token): check --token / CUBE_TOKEN"],
+  ];
+  for (const [what, error, said] of cases) {
+    it(what, () => expect(describeJoinFailure(error, "10.0.0.1:4242")).to.equal(said));
+  }
 });

@@ -114,6 +114,29 @@ describe("three leaders on PostgreSQL across hosts", function () {
     ),
   );
 
+  it("answers a CLI given a standby's address alone, with the active leader's answers", async () => {
+    const active = await activeHost();
+    const standby = LEADER_HOSTS.find((host) => host !== active)!;
+    // The admin config as the leaders write it (with the CA), naming one standby only.
+    const adminConfig = JSON.parse(readFileSync(join(cluster.dir.path, nodeOf(active), "admin-config.json"), "utf8")) as object;
+    const path = join(cluster.dir.path, "config-standby");
+    writeFileSync(path, JSON.stringify({ ...adminConfig, leaderUrl: `${hosts.address(standby)}:4242` }));
+    const viaStandby = (args: string[], stdin?: string) => cluster.cube(args, undefined, stdin, { env: { CUBE_CONFIG: path } });
+    const applied = await viaStandby(["apply", "-f", "-"], JSON.stringify(ticker("via-standby")));
+    expect(applied.code, applied.stderr).to.equal(0);
+    await cluster.waitForPodStatus("via-standby", "Running");
+    const nodes = await viaStandby(["nodes"]);
+    expect(nodes.code, nodes.stderr).to.equal(0);
+    expect(nodes.stdout)
+      .to.match(new RegExp(`${nodeOf(active)} .*Leader`))
+      .and.match(new RegExp(`${nodeOf(standby)} .*Standby`));
+    // Both directions of a stream: exec's input reaches the pod, its output comes back.
+    const exec = await viaStandby(["exec", "via-standby", "--", "sh", "-c", "cat; echo done"], "through the standby\n");
+    expect(exec.code, exec.stderr).to.equal(0);
+    expect(exec.stdout).to.equal("through the standby\ndone\n");
+    await cluster.cubeOk("delete", "pod/via-standby");
+  });
+
   it("loses no acknowledged write and undoes no deletion when the active leader is SIGKILLed amid applies and deletes", async () => {
     const victim = await activeHost();
     const acknowledged = new Set<string>();

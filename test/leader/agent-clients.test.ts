@@ -56,4 +56,17 @@ describe("AgentClients: the leader's calls to nodes", () => {
       clients.close();
     }
   });
+
+  it("calls a node served with a leader's certificate naming it (a leader standing by), and no other node with it", async () => {
+    // Only a holder of the CA key makes a leader's certificate: its key need not be the one the node's name is bound to.
+    const standby = await issueWithNewKey({ ca, identities: [{ role: "leader" }, { role: "node", name: "n1" }], now, lifetimeMs: 3_600_000 });
+    const other = await issueWithNewKey({ ca, identities: [{ role: "leader" }, { role: "node", name: "n2" }], now, lifetimeMs: 3_600_000 });
+    const clients = new AgentClients(new ClientIdentity(ca.certificate, leader), () => false);
+    try {
+      expect(await logsFrom(clients, await serveAs(standby))).to.equal("OK");
+      expect(await logsFrom(clients, await serveAs(other))).to.match(/^(UNAVAILABLE|DEADLINE_EXCEEDED)$/);
+    } finally {
+      clients.close();
+    }
+  });
 });

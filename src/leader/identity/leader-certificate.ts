@@ -1,7 +1,7 @@
 import { hostname, networkInterfaces } from "node:os";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
-import { certificateDigest, publicKeyDigest, issuedBy, namesExactly, type CertifiedKey, type Identity } from "../../shared/tls/certificate-facts.js";
+import { certificateDigest, issuedBy, namesExactly, type CertifiedKey, type Identity } from "../../shared/tls/certificate-facts.js";
 import type { Clock } from "../../shared/clock.js";
 import { isWildcardHost, type HostPort } from "../../shared/host-port.js";
 import type { Logger } from "../../shared/logger.js";
@@ -89,11 +89,6 @@ export class LeaderCertificate {
   /** Whether `digest` is that of a certificate this leader serves with (the current one, or the one just replaced). */
   isOwn(digest: Buffer): boolean {
     return this.recentDigests.some((own) => own.equals(digest));
-  }
-
-  /** Whether `keyDigest` is the key of the certificate the leader serves with now (its own node's Agent service too). */
-  servesKey(keyDigest: string): boolean {
-    return publicKeyDigest(this.current.certificate) === keyDigest;
   }
 
   stop(): void {

@@ -95,11 +95,13 @@ export const SERVER_NAME = "cube";
 export function serverIdentityCheck(expected: Identity, dialedHost?: string, keyBound?: (keyDigest: string) => boolean) {
   return (_serverName: string, certificate: PeerCertificate): Error | undefined => {
     if (!hasIdentity(certificate.subjectaltname, expected)) {
-      // Several leaders: one standing by serves its node alone, with its node's certificate.
       if (expected.role === "leader" && nodeNameIn(certificate.subjectaltname) !== undefined) return new Error(A_NODE_NOT_THE_LEADER);
       return new Error(`the server's certificate is from the cluster CA but is not ${describeIdentity(expected)}'s`);
     }
-    if (keyBound && !keyBound(publicKeyDigest(certificate.raw))) {
+    // A leader's certificate (only a holder of the CA key makes one) speaks for its node whatever key it carries: a
+    // leader serves its node with it, active or standing by.
+    const leaderServed = expected.role === "node" && hasIdentity(certificate.subjectaltname, { role: "leader" });
+    if (keyBound && !leaderServed && !keyBound(publicKeyDigest(certificate.raw))) {
       return new Error(`the server's certificate is ${describeIdentity(expected)}'s, but not for the key its name is bound to (a removed node's key?)`);
     }
     if (dialedHost === undefined) return undefined;
