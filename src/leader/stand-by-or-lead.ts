@@ -71,7 +71,9 @@ export async function standByOrLead(config: LeaderConfig & { store: string }, de
   let mode: Mode | undefined;
   let running: RunningServer | undefined;
   let switching = Promise.resolve();
+  let front: StandbyFront | undefined;
   const keeper: LeaseKeeper = new LeaseKeeper(lease, holder, LEASE_TIMING, clock, (role) => {
+    front?.leaseChanged();
     switching = switching.then(() => become(role));
   });
   const fenceWrites: WriteFence = async (client) => {
@@ -106,19 +108,25 @@ export async function standByOrLead(config: LeaderConfig & { store: string }, de
     const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
     const hosts = leaderHosts(config.listen, config.tlsSans);
     const certificate = await LeaderCertificate.create(ca, config.dataDir, config.name, hosts, config.certificateLifetimeMs, clock, log);
-    const front = new StandbyFront(ca.certificate, config.name, () => activeHolder(keeper.current));
-    const standby = { credentials: certificate.serverCredentials, adminPassword: secrets.adminPassword, serve: (server: grpc.Server) => front.serve(server) };
+    const forwarding = new StandbyFront(ca.certificate, config.name, () => activeHolder(keeper.current));
+    const standby = {
+      credentials: certificate.serverCredentials,
+      adminPassword: secrets.adminPassword,
+      serve: (server: grpc.Server) => forwarding.serve(server),
+    };
     const follower = await startFollower({ ...config, ...secrets, leaders: followed(config), listen: config.listen, standbyLeader: true }, deps, standby).catch(
       (error: Error) => {
         certificate.stop();
         throw error;
       },
     );
+    front = forwarding;
     return {
       address: follower.address,
       async stop() {
+        front = undefined;
         await follower.stop();
-        front.close();
+        forwarding.close();
         certificate.stop();
       },
     };

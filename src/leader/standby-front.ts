@@ -33,20 +33,34 @@ function pump(from: NodeJS.EventEmitter & { pause(): unknown; resume(): unknown 
   });
 }
 
-/** Passes a forwarded call's answers back to the caller: metadata, messages, then its status once every message is out. */
-function relayAnswers(from: grpc.ClientReadableStream<Buffer>, to: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>): void {
+/**
+ * Passes a forwarded call's answers back to the caller: metadata, messages, then its status once every message is out.
+ * `end` is called once, with how the caller's call ends.
+ */
+function relayAnswers(
+  from: grpc.ClientReadableStream<Buffer>,
+  end: (send: () => void) => void,
+  to: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>,
+): void {
   let status: grpc.StatusObject | undefined;
   let drained = false;
   const finish = () => {
     if (!status || !drained) return;
-    if (status.code === grpc.status.OK) to.end(status.metadata);
-    else to.emit("error", { code: status.code, details: status.details, metadata: status.metadata });
+    const { code, details, metadata } = status;
+    end(() => (code === grpc.status.OK ? to.end(metadata) : to.emit("error", { code, details, metadata })));
   };
   from.on("metadata", (metadata: grpc.Metadata) => to.sendMetadata(metadata));
   pump(from, to);
   from.on("end", () => ((drained = true), finish()));
   from.on("status", (received: grpc.StatusObject) => ((status = received), finish()));
   from.on("error", () => undefined); // said by its status
+}
+
+/** A call forwarded to `address`, under way. */
+interface Underway {
+  address: string;
+  /** Ends the caller's call UNAVAILABLE (it asks again, and finds the leader now active) and cancels the forwarded one. */
+  abandon(): void;
 }
 
 /**
@@ -57,6 +71,7 @@ function relayAnswers(from: grpc.ClientReadableStream<Buffer>, to: grpc.ServerWr
  */
 export class StandbyFront {
   private readonly clients = new Map<string, grpc.Client>();
+  private readonly underway = new Set<Underway>();
 
   constructor(
     private readonly ca: string,
@@ -87,11 +102,11 @@ export class StandbyFront {
     const active = this.active();
     const details =
       active && active.name !== this.name ? `${STANDING_BY}: ${active.name} at ${active.address} is active` : `${STANDING_BY}: no leader is active yet`;
-    return Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details });
+    return unavailable(details);
   }
 
   /** Where a call goes (the active leader's client) and what it carries, or why it is not forwarded. */
-  private route(received: grpc.Metadata): { client: grpc.Client; metadata: grpc.Metadata } | { refused: grpc.ServerErrorResponse } {
+  private route(received: grpc.Metadata): { client: grpc.Client; address: string; metadata: grpc.Metadata } | { refused: grpc.ServerErrorResponse } {
     const active = this.active();
     if (!active || active.name === this.name || received.get(FORWARDED_BY).length > 0) return { refused: this.refusal() };
     let client = this.clients.get(active.address);
@@ -102,7 +117,46 @@ export class StandbyFront {
     const metadata = received.clone();
     metadata.remove("user-agent");
     metadata.set(FORWARDED_BY, this.name);
-    return { client, metadata };
+    return { client, address: active.address, metadata };
+  }
+
+  /**
+   * The lease names another leader: calls under way to any other end UNAVAILABLE, and their callers ask again. A leader
+   * that lost its term by a partition or a pause would otherwise keep them until their deadline.
+   */
+  leaseChanged(): void {
+    const active = this.active();
+    for (const call of this.underway) if (call.address !== active?.address) call.abandon();
+  }
+
+  /**
+   * Registers a call forwarded to `address`; `end(send)` ends it once (answered, abandoned, or cancelled by its caller)
+   * and runs `send`, what the caller gets.
+   */
+  private track(
+    address: string,
+    forwarded: { cancel(): void },
+    caller: { on(event: "cancelled", listener: () => void): unknown },
+    answerUnavailable: (error: grpc.ServerErrorResponse) => void,
+  ) {
+    let over = false;
+    const end = (send: () => void) => {
+      if (over) return;
+      over = true;
+      this.underway.delete(underway);
+      send();
+    };
+    const underway: Underway = {
+      address,
+      abandon: () =>
+        end(() => {
+          answerUnavailable(unavailable(`the active leader changed while ${address} had the call: ask again`));
+          forwarded.cancel();
+        }),
+    };
+    this.underway.add(underway);
+    caller.on("cancelled", () => end(() => forwarded.cancel()));
+    return end;
   }
 
   private forwarder(method: { path: string; requestStream: boolean; responseStream: boolean }): grpc.UntypedHandleCall {
@@ -112,11 +166,12 @@ export class StandbyFront {
       return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         const route = this.route(call.metadata);
         if ("refused" in route) return callback(route.refused);
-        const forwarded = route.client.makeUnaryRequest(path, asIs, asIs, call.request, route.metadata, { deadline: call.getDeadline() }, (error, answer) =>
-          callback(error, answer),
+        const options = { deadline: call.getDeadline() };
+        const forwarded = route.client.makeUnaryRequest(path, asIs, asIs, call.request, route.metadata, options, (error, answer) =>
+          end(() => callback(error, answer)),
         );
+        const end = this.track(route.address, forwarded, call, callback);
         forwarded.on("metadata", (metadata: grpc.Metadata) => call.sendMetadata(metadata));
-        call.on("cancelled", () => forwarded.cancel());
       };
     }
     if (!method.requestStream) {
@@ -124,8 +179,11 @@ export class StandbyFront {
         const route = this.route(call.metadata);
         if ("refused" in route) return call.emit("error", route.refused);
         const forwarded = route.client.makeServerStreamRequest(path, asIs, asIs, call.request, route.metadata, { deadline: call.getDeadline() });
-        relayAnswers(forwarded, call);
-        call.on("cancelled", () => forwarded.cancel());
+        relayAnswers(
+          forwarded,
+          this.track(route.address, forwarded, call, (error) => call.emit("error", error)),
+          call,
+        );
       };
     }
     return (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
@@ -134,8 +192,15 @@ export class StandbyFront {
       const forwarded = route.client.makeBidiStreamRequest(path, asIs, asIs, route.metadata, { deadline: call.getDeadline() });
       pump(call, forwarded);
       call.on("end", () => forwarded.end());
-      relayAnswers(forwarded, call);
-      call.on("cancelled", () => forwarded.cancel());
+      relayAnswers(
+        forwarded,
+        this.track(route.address, forwarded, call, (error) => call.emit("error", error)),
+        call,
+      );
     };
   }
+}
+
+function unavailable(details: string): grpc.ServerErrorResponse {
+  return Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details });
 }

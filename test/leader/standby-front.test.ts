@@ -74,6 +74,9 @@ describe("StandbyFront: a standby forwards the admin API to the active leader", 
           call.write({ kind: "SYNCED" });
           call.end();
         },
+        // Never answered: a leader paused or cut off with the call.
+        list: () => undefined,
+        events: () => undefined,
         exec: (call: grpc.ServerDuplexStream<ExecInput, ExecOutput>) => {
           call.on("data", (input: ExecInput) => input.stdin && call.write({ stdout: input.stdin }));
           call.on("end", () => (call.write({ exitCode: 3 }), call.end()));
@@ -142,6 +145,32 @@ describe("StandbyFront: a standby forwards the admin API to the active leader", 
     const first = await standby("b", () => ({ name: "c", address: other }));
     other = await standby("c", () => ({ name: "b", address: first }));
     expect(await failure(version(cli(first)))).to.equal("UNAVAILABLE: this leader stands by: b at " + first + " is active");
+  });
+
+  it("ends the calls under way to a leader the lease no longer names UNAVAILABLE, so that their callers ask again", async () => {
+    let active: LeaseHolder | undefined = { name: "a", address: activeAddress };
+    const front = new StandbyFront(ca.certificate, "b", () => active);
+    fronts.push(front);
+    const address = await serve(await leaderCertificate("b"), (server) => front.serve(server));
+    const client = cli(address);
+    const list = new Promise((resolve, reject) => client.list({ type: "pod", selector: "" }, (error, answer) => (error ? reject(error) : resolve(answer))));
+    const events = new Promise((resolve, reject) => {
+      const stream = client.events({ type: "", name: "", follow: true } as never);
+      stream.on("data", () => undefined);
+      stream.on("error", reject);
+      stream.on("end", resolve);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    let settled = 0;
+    for (const call of [list, events]) call.catch(() => undefined).finally(() => settled++);
+    front.leaseChanged(); // the same leader: nothing ends
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(settled).to.equal(0);
+    active = { name: "c", address: "127.0.0.1:9" };
+    front.leaseChanged();
+    const said = `UNAVAILABLE: the active leader changed while ${activeAddress} had the call: ask again`;
+    expect(await failure(list)).to.equal(said);
+    expect(await failure(events)).to.equal(said);
   });
 
   it("answers a node's Cluster call that it stands by, naming the active leader", async () => {

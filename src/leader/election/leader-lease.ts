@@ -4,8 +4,8 @@
  * so the leaders' clocks need not agree; the database's row lock fences writes (see postgres-lease.ts).
  */
 
-/** What the database says after a claim: the term this leader holds now, or who holds the lease. */
-export type ClaimResult = { held: true; epoch: number } | { held: false; holder: string; epoch: number };
+/** What the database says after a claim: the term this leader holds now, or who holds the lease and until when (its clock). */
+export type ClaimResult = { held: true; epoch: number } | { held: false; holder: string; epoch: number; expiresInMs: number };
 
 /** The lease as kept in a database (PostgreSQL's in production; a fake in the keeper's tests). */
 export interface LeaseBackend {
@@ -47,4 +47,14 @@ export function roleAfterClaim(before: LeaseRole, outcome: ClaimResult | "failed
 /** Whether a leader in `role` may act (assign pods, accept writes) at `now`, by its own clock. */
 export function mayAct(role: LeaseRole, now: number): boolean {
   return role.active && now < role.actUntil;
+}
+
+/**
+ * How long to wait before the next claim: a third of a term, so that a holder renews twice before its term could
+ * end; but a standby that saw the term end sooner (its holder missed renewals: dead, paused or cut off) claims as it
+ * ends, not up to a third of a term later.
+ */
+export function nextClaimDelay(outcome: ClaimResult | "failed", timing: LeaseTiming): number {
+  const period = timing.ttlMs / 3;
+  return outcome !== "failed" && !outcome.held ? Math.min(period, Math.max(0, outcome.expiresInMs) + 1) : period;
 }

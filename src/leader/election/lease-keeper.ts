@@ -1,5 +1,5 @@
 import type { Clock } from "../../shared/clock.js";
-import { mayAct, roleAfterClaim, type LeaseBackend, type LeaseRole, type LeaseTiming } from "./leader-lease.js";
+import { mayAct, nextClaimDelay, roleAfterClaim, type LeaseBackend, type LeaseRole, type LeaseTiming } from "./leader-lease.js";
 
 /**
  * Keeps this leader's claim on the lease: claims it every third of its term (renewing its own term, or taking an
@@ -9,6 +9,7 @@ import { mayAct, roleAfterClaim, type LeaseBackend, type LeaseRole, type LeaseTi
  */
 export class LeaseKeeper {
   private role: LeaseRole = { active: false };
+  private nextClaimMs: number;
 
   constructor(
     private readonly backend: LeaseBackend,
@@ -16,7 +17,9 @@ export class LeaseKeeper {
     private readonly timing: LeaseTiming,
     private readonly clock: Clock,
     private readonly onChange: (role: LeaseRole) => void,
-  ) {}
+  ) {
+    this.nextClaimMs = timing.ttlMs / 3;
+  }
 
   /** The role as last decided. */
   get current(): LeaseRole {
@@ -33,17 +36,18 @@ export class LeaseKeeper {
     const startedAt = this.clock.now();
     const outcome = await this.backend.claim(this.holder, this.role.epoch, this.timing.ttlMs).catch(() => "failed" as const);
     const next = roleAfterClaim(this.role, outcome, startedAt, this.timing);
+    this.nextClaimMs = nextClaimDelay(outcome, this.timing);
     const changed = next.active !== this.role.active || next.epoch !== this.role.epoch;
     this.role = next;
     if (changed) this.onChange(next);
     return next;
   }
 
-  /** Claims until `signal` aborts, every third of a term. */
+  /** Claims until `signal` aborts: every third of a term, or as the holder's term ends (see nextClaimDelay). */
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.claim();
-      await this.clock.sleep(this.timing.ttlMs / 3, signal).catch(() => undefined);
+      await this.clock.sleep(this.nextClaimMs, signal).catch(() => undefined);
     }
   }
 }

@@ -37,8 +37,10 @@ export class PostgresLease implements LeaseBackend {
       [holder, ttlMs, epoch ?? null],
     );
     if (claimed.rows.length === 1) return { held: true, epoch: Number(claimed.rows[0].epoch) };
-    const { rows } = await this.pool.query<{ holder: string; epoch: string }>("select holder, epoch from leader_lease where id = 1");
-    return { held: false, holder: rows[0].holder, epoch: Number(rows[0].epoch) };
+    const { rows } = await this.pool.query<{ holder: string; epoch: string; expires_in_ms: number }>(
+      "select holder, epoch, extract(epoch from expires_at - clock_timestamp()) * 1000 as expires_in_ms from leader_lease where id = 1",
+    );
+    return { held: false, holder: rows[0].holder, epoch: Number(rows[0].epoch), expiresInMs: Number(rows[0].expires_in_ms) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { LeaseKeeper } from "../../../src/leader/election/lease-keeper.js";
-import { mayAct, roleAfterClaim, type ClaimResult, type LeaseBackend, type LeaseRole } from "../../../src/leader/election/leader-lease.js";
+import { mayAct, nextClaimDelay, roleAfterClaim, type ClaimResult, type LeaseBackend, type LeaseRole } from "../../../src/leader/election/leader-lease.js";
 import { FakeClock } from "../../helpers/fake-clock.js";
 
 const TIMING = { ttlMs: 3000, marginMs: 500 };
@@ -24,7 +24,7 @@ const cases: { name: string; before: LeaseRole; outcome: ClaimResult | "failed";
   {
     name: "active, the lease taken by another: standing by, saying who",
     before: active(4, 3500),
-    outcome: { held: false, holder: "b/2", epoch: 5 },
+    outcome: { held: false, holder: "b/2", epoch: 5, expiresInMs: 1500 },
     at: 2000,
     expected: { active: false, holder: "b/2", epoch: 5 },
   },
@@ -48,6 +48,14 @@ const cases: { name: string; before: LeaseRole; outcome: ClaimResult | "failed";
 describe("the leader lease", () => {
   for (const c of cases) it(c.name, () => expect(roleAfterClaim(c.before, c.outcome, c.at, TIMING)).to.deep.equal(c.expected));
 
+  it("claims again a third of a term later, or as the holder's term ends when that is sooner", () => {
+    const standby = (expiresInMs: number): ClaimResult => ({ held: false, holder: "b/2", epoch: 5, expiresInMs });
+    const delays = [{ held: true, epoch: 1 } as const, "failed" as const, standby(1900), standby(300), standby(0), standby(-40)].map((outcome) =>
+      nextClaimDelay(outcome, TIMING),
+    );
+    expect(delays).to.deep.equal([1000, 1000, 1000, 301, 1, 1]);
+  });
+
   it("acts only within its term, by its own clock", () => {
     expect([mayAct(active(1, 3500), 3499), mayAct(active(1, 3500), 3500), mayAct({ active: false }, 0)]).to.deep.equal([true, false, false]);
   });
@@ -66,7 +74,7 @@ class MemoryLease implements LeaseBackend {
       this.row = { holder, epoch: renewal ? this.row!.epoch : (this.row?.epoch ?? 0) + 1, expiresAt: now + ttlMs };
       return { held: true, epoch: this.row.epoch };
     }
-    return { held: false, holder: this.row.holder, epoch: this.row.epoch };
+    return { held: false, holder: this.row.holder, epoch: this.row.epoch, expiresInMs: this.row.expiresAt - now };
   }
 }
 
