@@ -38,6 +38,13 @@ const CALL_TIMEOUT_MS = 10_000;
  */
 const CONNECT_TIMEOUT_MS = 3_000;
 
+/**
+ * With several leaders, how long a call goes on asking them in turn while none answers: a standby takes over within
+ * about three seconds of the active leader's loss, and a command typed meanwhile waits for it rather than failing.
+ */
+const FAILOVER_WAIT_MS = 10_000;
+const ROUND_PAUSE_MS = 200;
+
 type UnaryMethod<Request, Response> = (
   request: Request,
   metadata: grpc.Metadata,
@@ -84,7 +91,9 @@ export class LeaderClient {
     const address = this.addresses[this.current];
     let client = this.clients.get(address);
     if (!client) {
-      client = new CubeClient(address, leaderChannelCredentials(this.ca, address), grpcClientOptions(this.config.password, this.devices));
+      // Its own connections (not grpc-js's process-wide pool), so that a client made again connects again.
+      const options = { ...grpcClientOptions(this.config.password, this.devices), "grpc.use_local_subchannel_pool": 1 };
+      client = new CubeClient(address, leaderChannelCredentials(this.ca, address), options);
       this.clients.set(address, client);
     }
     return client;
@@ -191,18 +200,37 @@ export class LeaderClient {
   }
 
   /**
-   * A call on the current leader; when it is unavailable (down, cut off, or standing by), on the next. Only
-   * UNAVAILABLE moves on: the call did not run there, or (a connection lost during it) it is one whose repeat does the
-   * same (an apply, a delete, a scale).
+   * Drops the clients whose connection failed: grpc-js would wait out a growing backoff before trying again, and the
+   * leader that comes up meanwhile (a standby taking over) would be found late.
+   */
+  private forgetUnreachable(): void {
+    for (const [address, client] of this.clients) {
+      if (client.getChannel().getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) continue;
+      client.close();
+      this.clients.delete(address);
+    }
+  }
+
+  /**
+   * A call on the current leader; when it is unavailable (down, cut off, or standing by with no active leader to pass
+   * it to), on the next, round after round for up to FAILOVER_WAIT_MS. Only UNAVAILABLE moves on: the call did not run
+   * there, or (a connection lost during it) it is one whose repeat does the same (an apply, a delete, a scale).
    */
   private async unary<Request, Response>(pick: (client: CubeClient) => UnaryMethod<Request, Response>, request: Request): Promise<Response> {
+    const giveUpAt = Date.now() + FAILOVER_WAIT_MS;
     for (let tried = 1; ; tried++) {
       try {
         const response = await this.callOnce(pick, request);
         if (tried > 1) this.active?.write(this.addresses[this.current]);
         return response;
       } catch (error) {
-        if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || tried >= this.addresses.length) throw error;
+        if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || this.addresses.length === 1) throw error;
+        const roundEnded = tried % this.addresses.length === 0;
+        if (roundEnded && Date.now() >= giveUpAt) throw error;
+        if (roundEnded) {
+          this.forgetUnreachable();
+          await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
+        }
         this.current = (this.current + 1) % this.addresses.length;
       }
     }
