@@ -77,8 +77,6 @@ export async function failover(runs: number): Promise<Row[]> {
         else if (fault === "partition") await hosts.partition(victim);
         else leaders.get(victim)!.signal("SIGSTOP");
         times[fault].push(await firstAcceptedApply(at));
-        process.stderr.write(`\n== ${fault} at ${new Date(at).toISOString()} took ${times[fault].at(-1)} ms\n`);
-        for (const [host, p] of leaders) if (host !== victim) process.stderr.write(p.lines.filter((l) => l >= new Date(at - 3000).toISOString()).slice(0, 25).map((l) => `  h${host} ${l}`).join("\n") + "\n");
         // Back to three leaders before the next fault: the old one restarted, healed or resumed, standing by.
         if (fault === "SIGKILL") start(victim);
         else if (fault === "partition") await hosts.heal(victim);

@@ -28,6 +28,7 @@ import type { DeviceCookieStore } from "../shared/tls/authorize-calls.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { leaderChannelCredentials } from "../shared/tls/tls-credentials.js";
+import { ACTIVE_LEADER_METADATA } from "../shared/unavailable-reason.js";
 import { activeLeaderPath, deviceCookiePath, leaderAddresses, type CubeConfig } from "./config.js";
 import { leaderCa } from "./leader-trust.js";
 
@@ -231,7 +232,9 @@ export class LeaderClient {
           this.forgetUnreachable();
           await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
         }
-        this.current = (this.current + 1) % this.addresses.length;
+        // A leader standing by names the active one: asked next, rather than the next in the list (it may be down).
+        const named = this.addresses.indexOf(String((error as grpc.ServiceError).metadata?.get(ACTIVE_LEADER_METADATA)[0] ?? ""));
+        this.current = named >= 0 && named !== this.current ? named : (this.current + 1) % this.addresses.length;
       }
     }
   }

@@ -3,7 +3,7 @@ import { ClusterService } from "../gen/agent.js";
 import { CubeService } from "../gen/cube.js";
 import { grpcClientOptions } from "../shared/grpc-client-options.js";
 import { leaderChannelCredentials } from "../shared/tls/tls-credentials.js";
-import { STANDING_BY } from "../shared/unavailable-reason.js";
+import { ACTIVE_LEADER_METADATA, STANDING_BY } from "../shared/unavailable-reason.js";
 import type { LeaseHolder } from "./election/lease-holder.js";
 
 /**
@@ -99,16 +99,28 @@ export class StandbyFront {
 
   /** UNAVAILABLE, saying who is active: the caller tries the next leader. */
   private refusal(): grpc.ServerErrorResponse {
+    const active = this.otherActive();
+    return this.unavailable(active ? `${STANDING_BY}: ${active.name} at ${active.address} is active` : `${STANDING_BY}: no leader is active yet`);
+  }
+
+  /** The active leader, when the lease names one other than this. */
+  private otherActive(): LeaseHolder | undefined {
     const active = this.active();
-    const details =
-      active && active.name !== this.name ? `${STANDING_BY}: ${active.name} at ${active.address} is active` : `${STANDING_BY}: no leader is active yet`;
-    return unavailable(details);
+    return active?.name === this.name ? undefined : active;
+  }
+
+  /** UNAVAILABLE, with the active leader's address for the CLI to ask next (ACTIVE_LEADER_METADATA). */
+  private unavailable(details: string): grpc.ServerErrorResponse {
+    const metadata = new grpc.Metadata();
+    const active = this.otherActive();
+    if (active) metadata.set(ACTIVE_LEADER_METADATA, active.address);
+    return Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details, metadata });
   }
 
   /** Where a call goes (the active leader's client) and what it carries, or why it is not forwarded. */
   private route(received: grpc.Metadata): { client: grpc.Client; address: string; metadata: grpc.Metadata } | { refused: grpc.ServerErrorResponse } {
-    const active = this.active();
-    if (!active || active.name === this.name || received.get(FORWARDED_BY).length > 0) return { refused: this.refusal() };
+    const active = this.otherActive();
+    if (!active || received.get(FORWARDED_BY).length > 0) return { refused: this.refusal() };
     let client = this.clients.get(active.address);
     if (!client) {
       client = new grpc.Client(active.address, leaderChannelCredentials(this.ca, active.address), grpcClientOptions());
@@ -150,7 +162,7 @@ export class StandbyFront {
       address,
       abandon: () =>
         end(() => {
-          answerUnavailable(unavailable(`the active leader changed while ${address} had the call: ask again`));
+          answerUnavailable(this.unavailable(`the active leader changed while ${address} had the call: ask again`));
           forwarded.cancel();
         }),
     };
@@ -199,8 +211,4 @@ export class StandbyFront {
       );
     };
   }
-}
-
-function unavailable(details: string): grpc.ServerErrorResponse {
-  return Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details });
 }

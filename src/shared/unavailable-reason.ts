@@ -13,6 +13,9 @@ export const A_NODE_NOT_THE_LEADER = "the server is a node of the cluster, not i
 /** How a leader standing by begins its answer to what only the active one does (several leaders on PostgreSQL). */
 export const STANDING_BY = "this leader stands by";
 
+/** Where a leader standing by names, with its UNAVAILABLE, the active leader's address: the CLI asks that one next. */
+export const ACTIVE_LEADER_METADATA = "cube-active-leader";
+
 /** Whether a connection failed on TLS verification (a certificate the pinned CA did not sign, or not the expected identity). */
 export function isVerificationFailure(reason: string): boolean {
   return /certificate|self.signed|unable to verify|CERT_|is not .*'s$/i.test(reason);

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import { CubeService } from "../../src/gen/cube.js";
 import { LeaderClient } from "../../src/cli/leader-client.js";
 import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
@@ -8,6 +8,7 @@ import type { CertifiedKey } from "../../src/shared/tls/certificate-facts.js";
 import { createClusterCa, issueWithNewKey } from "../../src/shared/tls/certificates.js";
 import { GuessLimiter } from "../../src/shared/tls/guess-limiter.js";
 import { RenewableServerCredentials } from "../../src/shared/tls/tls-credentials.js";
+import { ACTIVE_LEADER_METADATA } from "../../src/shared/unavailable-reason.js";
 import { FakeClock } from "../helpers/fake-clock.js";
 import { MemoryLogger } from "../helpers/memory-logger.js";
 
@@ -29,12 +30,14 @@ describe("LeaderClient with several leaders", () => {
   const servers: grpc.Server[] = [];
 
   /** A leader on `port` answering `version` with `answer`, or refusing it UNAVAILABLE as a standby with no active leader. */
-  const leaderOn = async (port: number, answer: string | "stands by") => {
+  const leaderOn = async (port: number, answer: string | "stands by", active?: string) => {
     const server = createAuthorizingServer({ adminPassword: PASSWORD, failures: new GuessLimiter(new FakeClock()), log: new MemoryLogger() });
+    const metadata = new grpc.Metadata();
+    if (active) metadata.set(ACTIVE_LEADER_METADATA, active);
     server.addService(CubeService, {
       version: (_call: unknown, callback: grpc.sendUnaryData<{ version: string }>) =>
         answer === "stands by"
-          ? callback({ code: grpc.status.UNAVAILABLE, details: "this leader stands by: no leader is active yet" })
+          ? callback({ code: grpc.status.UNAVAILABLE, details: `this leader stands by: ${active ?? "no leader"} is active`, metadata })
           : callback(null, { version: answer }),
     } as never);
     servers.push(server);
@@ -65,6 +68,26 @@ describe("LeaderClient with several leaders", () => {
       expect(remembered).to.equal(addresses[2]);
     } finally {
       client.close();
+    }
+  });
+
+  it("asks next the leader a standby names as active, not the next in its list", async () => {
+    // The next in the list accepts connections and never answers (a paused leader): never dialed, it costs nothing.
+    const dialed: Socket[] = [];
+    const paused = createServer((socket) => dialed.push(socket)).listen(0, "127.0.0.1");
+    await new Promise((resolve) => paused.once("listening", resolve));
+    const [standby, active] = [await freePort(), await freePort()];
+    const addresses = [standby, (paused.address() as { port: number }).port, active].map((port) => `127.0.0.1:${port}`);
+    await leaderOn(active, "answered by the active leader");
+    await leaderOn(standby, "stands by", addresses[2]);
+    const client = new LeaderClient({ leaderUrl: addresses.join(","), password: PASSWORD }, ca.certificate);
+    try {
+      expect((await client.version()).version).to.equal("answered by the active leader");
+      expect(dialed).to.have.length(0);
+    } finally {
+      client.close();
+      for (const socket of dialed) socket.destroy();
+      paused.close();
     }
   });
 

@@ -170,6 +170,7 @@ describe("StandbyFront: a standby forwards the admin API to the active leader", 
     front.leaseChanged();
     const said = `UNAVAILABLE: the active leader changed while ${activeAddress} had the call: ask again`;
     expect(await failure(list)).to.equal(said);
+    expect(((await list.catch((error: grpc.ServiceError) => error)) as grpc.ServiceError).metadata.get("cube-active-leader")).to.deep.equal(["127.0.0.1:9"]);
     expect(await failure(events)).to.equal(said);
   });
 

@@ -43,7 +43,9 @@ describe("the leader lease on PostgreSQL", function () {
     const refused = await other.claim(second, undefined, 300);
     expect(refused).to.deep.include({ held: false, holder: first, epoch: 1 });
     // When the holder's term ends, by the database's clock: within the 300 ms just renewed.
-    expect(refused.held ? -1 : refused.expiresInMs).to.be.above(0).and.at.most(300);
+    expect(refused.held ? -1 : refused.expiresInMs)
+      .to.be.above(0)
+      .and.at.most(300);
     // Not renewed: expired by the database's clock, taken with the next epoch; the old holder's renewal then fails.
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await other.claim(second, undefined, 60_000)).to.deep.equal({ held: true, epoch: 2 });
