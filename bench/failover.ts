@@ -96,6 +96,10 @@ export async function failover(runs: number): Promise<Row[]> {
         target,
       );
     return [row("SIGKILL", "≤ 3 s"), row("partition", "≤ 10 s"), row("SIGSTOP", "")];
+  } catch (error) {
+    // What the servers said last, before the cleanup takes their directories away.
+    if (cluster) process.stderr.write(`${cluster.recentOutput()}\n`);
+    throw error;
   } finally {
     await cleanUpInTurn(
       () => cluster?.stop(),

@@ -35,9 +35,10 @@ import { leaderCa } from "./leader-trust.js";
 const CALL_TIMEOUT_MS = 10_000;
 /**
  * With several leaders, how long one may take to accept a connection before the next is tried: a leader cut off by a
- * silent partition, or paused, never refuses, and the call would wait for its deadline instead.
+ * silent partition, or paused, never refuses, and the call would wait for its deadline instead. Short: a leader slow
+ * to connect costs little when passed over, as the next one, standing by, forwards the call to the active one.
  */
-const CONNECT_TIMEOUT_MS = 3_000;
+const CONNECT_TIMEOUT_MS = 1_000;
 
 /**
  * With several leaders, how long a call goes on asking them in turn while none answers: a standby takes over within

@@ -18,6 +18,7 @@ import type { DeploymentController } from "./deployments/deployment-controller.j
 import { deploymentSummaries, getDeployment, rolloutHandlers } from "./deployments/deployment-service.js";
 import { admissionProblems, type AdmissionPolicy } from "./pod-admission.js";
 import type { OpenStreams } from "./open-streams.js";
+import { conflict } from "./refusals.js";
 import { unary } from "./unary-handler.js";
 import { nodeRelayHandlers } from "./node-relay.js";
 import { checkType, resourceNotFound } from "./resource-checks.js";
@@ -111,6 +112,14 @@ export interface CubeServiceOptions extends AdmissionPolicy {
   /** Secrets and configs, and the rotation of the key that seals secrets. */
   keyed: KeyedSource;
   secretsKey: SecretsKeyRotation;
+  /** Several leaders share the store: what one leader keeps in its data directory alone must not change (rotations). */
+  sharedStore: boolean;
+}
+
+/** A rotation on one of several leaders: the others would keep the old token or key, and fail on taking over. */
+function refuseOnSharedStore(options: CubeServiceOptions, what: string): void {
+  if (options.sharedStore)
+    throw conflict(`rotating ${what} is not supported yet with several leaders on PostgreSQL: the leaders standing by would keep the old one`);
 }
 
 export function createCubeService(
@@ -173,7 +182,10 @@ export function createCubeService(
       return {};
     }),
 
-    rotateToken: unary(log, async () => options.identity.rotateToken()),
+    rotateToken: unary(log, async () => {
+      refuseOnSharedStore(options, "the join token");
+      return options.identity.rotateToken();
+    }),
 
     removeNode: unary(log, async ({ name, force }) => {
       const moved = await lifecycle.remove(name, force);
@@ -279,6 +291,7 @@ export function createCubeService(
     }),
 
     rotateSecretsKey: unary(log, async () => {
+      refuseOnSharedStore(options, "the secrets key");
       const rotated = await options.secretsKey.rotate();
       log.info(`secrets key rotated: ${rotated.secrets} secrets sealed again under key ${rotated.keyId}`);
       return rotated;

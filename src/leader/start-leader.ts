@@ -192,6 +192,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     identity,
     keyed: store.keyed,
     secretsKey,
+    sharedStore: config.store !== undefined,
   };
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
   const streams = new OpenStreams();
