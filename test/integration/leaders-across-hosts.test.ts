@@ -2,16 +2,13 @@ import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { containerInfo } from "../helpers/docker.js";
-import { LocalCluster, type PodJson } from "../helpers/local-cluster.js";
-import { TestPostgres } from "../helpers/postgres.js";
-import { cleanUpInTurn, eventually, type TestProcess } from "../helpers/processes.js";
-import { lastRole } from "../helpers/leader-role.js";
-import { TestHosts } from "../helpers/test-hosts.js";
+import { LEADER_HOSTS, LeadersOnPostgres, nodeOf } from "../helpers/leaders-on-postgres.js";
+import type { LocalCluster, PodJson } from "../helpers/local-cluster.js";
+import { eventually, type TestProcess } from "../helpers/processes.js";
+import type { TestHosts } from "../helpers/test-hosts.js";
 
 const IMAGE = "cube-test/busybox:latest";
-const LEADER_HOSTS = [1, 2, 3];
 const HOSTS = [1, 2, 3, 4];
-const nodeOf = (host: number) => `host-${host}`;
 const ticker = (name: string) => ({
   type: "pod",
   metadata: { name },
@@ -32,27 +29,13 @@ const roleOf = (host: number, active: number) => (host === active ? "Leader" : L
  */
 describe("three leaders on PostgreSQL across hosts", function () {
   this.timeout(600_000);
+  let bed: LeadersOnPostgres;
   let hosts: TestHosts;
-  let postgres: TestPostgres;
   let cluster: LocalCluster;
-  const leaders = new Map<number, TestProcess>();
-  let leaderArgs: string[];
+  let leaders: Map<number, TestProcess>;
 
-  /** The leader host whose process holds the lease now: the last role it logged is "active", and no other's is. */
-  const activeHost = (except?: number) =>
-    eventually(
-      "one active leader",
-      async () => {
-        const active = LEADER_HOSTS.filter((host) => host !== except && lastRole(leaders.get(host)!) === "active");
-        return active.length === 1 ? active[0] : undefined;
-      },
-      30_000,
-    );
-  const startLeader = (host: number) => {
-    const process = cluster.startLeaderProcess(nodeOf(host), `${hosts.address(host)}:4242`, leaderArgs, host);
-    leaders.set(host, process);
-    return process;
-  };
+  const activeHost = (except?: number) => bed.activeHost(except);
+  const startLeader = (host: number) => bed.startLeader(host);
   /** Every pod's containers on every engine (not the warm sandboxes). */
   const engines = async () =>
     (await Promise.all(HOSTS.map((host) => hosts.docker(host, "ps", "-a", "--no-trunc", "--format", "{{json .}}"))))
@@ -84,35 +67,17 @@ describe("three leaders on PostgreSQL across hosts", function () {
   const podName = (pod: PodJson) => (pod.manifest as { metadata: { name: string } }).metadata.name;
 
   before(async () => {
-    hosts = await TestHosts.up(HOSTS.length);
-    postgres = await TestPostgres.start({ address: hosts.address(4), run: (command, ...args) => hosts.run(4, command, ...args) });
     // A node gives up waiting for its leader after 5 s at most: a delay above that, so nodes that come back are not
     // taken for lost first.
-    cluster = new LocalCluster(2, [], hosts);
-    const storeFile = join(cluster.dir.path, "store-url");
-    writeFileSync(storeFile, postgres.url, { mode: 0o600 });
-    const addresses = LEADER_HOSTS.map((host) => `${hosts.address(host)}:4242`).join(",");
-    leaderArgs = ["--store-file", storeFile, "--leader", addresses, "--reschedule-delay", "5s"];
-    for (const host of LEADER_HOSTS) startLeader(host);
-    cluster.startFollower(nodeOf(4), { host: 4, leader: addresses, extraArgs: ["--label", "role=worker"] });
-    const first = await activeHost();
-    // The CLI runs on host 4, never cut off, with the three leaders in its config.
-    cluster.leaderHost = 4;
-    cluster.leaderUrl = addresses;
-    cluster.leaderName = nodeOf(first);
-    await eventually("the admin config", async () => (await leaders.get(first)!.waitForLine(/\[leader\] listening on/)) && cluster.cliEnv());
+    bed = await LeadersOnPostgres.start({ graceSeconds: 2, leaderArgs: ["--reschedule-delay", "5s"], followerArgs: ["--label", "role=worker"] });
+    ({ hosts, cluster, leaders } = bed);
+    const first = await bed.activeHost();
     await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: roleOf(host, first) })));
   });
   afterEach(function () {
     if (this.currentTest?.state === "failed") process.stderr.write(`${cluster.recentOutput()}\n`);
   });
-  after(() =>
-    cleanUpInTurn(
-      () => cluster?.stop(),
-      () => postgres?.stop(),
-      () => hosts?.down(),
-    ),
-  );
+  after(() => bed?.stop());
 
   it("answers a CLI given a standby's address alone, with the active leader's answers", async () => {
     const active = await activeHost();
@@ -215,8 +180,7 @@ describe("three leaders on PostgreSQL across hosts", function () {
     await hosts.partition(victim);
     try {
       // Its term runs out unrenewed: it stops leading on its own, while another takes the next term.
-      const standsBy = () => (lastRole(leaders.get(victim)!) === "standby" ? true : undefined);
-      await eventually("the cut-off leader standing by", async () => standsBy(), 15_000);
+      await eventually("the cut-off leader standing by", async () => bed.standsBy(victim) || undefined, 15_000);
       const successor = await activeHost(victim);
       await cluster.apply("during-partition", [ticker("cut-off-1")]);
       await hosts.heal(victim);
@@ -236,7 +200,7 @@ describe("three leaders on PostgreSQL across hosts", function () {
       const successor = await activeHost(victim);
       await cluster.apply("during-pause", [ticker("paused-1")]);
       paused.signal("SIGCONT");
-      await eventually("the paused leader standing by", async () => (lastRole(paused) === "standby" ? true : undefined));
+      await eventually("the paused leader standing by", async () => bed.standsBy(victim) || undefined);
       expect(await activeHost()).to.equal(successor);
       await everyPodRunsOnce();
       await cluster.waitForNodes(HOSTS.map((host) => ({ name: nodeOf(host), status: "Ready", type: roleOf(host, successor) })));

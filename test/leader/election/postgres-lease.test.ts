@@ -20,7 +20,7 @@ describe("the leader lease on PostgreSQL", function () {
     // Two leaders, each with its own connections, as on two machines.
     pools = [new pg.Pool({ connectionString: server.url }), new pg.Pool({ connectionString: server.url })];
     await pools[0].query(
-      "drop table if exists leader_lease; drop table if exists writes; create table writes (leader text, at timestamptz default clock_timestamp())",
+      "drop table if exists leader_lease; drop table if exists leader_term; drop table if exists writes; create table writes (leader text, at timestamptz default clock_timestamp())",
     );
     lease = new PostgresLease(pools[0]);
     other = new PostgresLease(pools[1]);
@@ -91,6 +91,23 @@ describe("the leader lease on PostgreSQL", function () {
     await b.query("commit");
     b.release();
     expect((await pools[0].query("select leader from writes order by at")).rows.map((row) => row.leader)).to.deep.equal(["a", "b"]);
+  });
+
+  it("renews the holder's term while its own fenced write is under way, however long", async () => {
+    expect(await lease.claim("a/1", undefined, 60_000)).to.deep.equal({ held: true, epoch: 1 });
+    // A long write (a 10 000-pod apply) holds the fence's share lock; the renewals must not wait for it.
+    const writer = await pools[0].connect();
+    await writer.query("begin");
+    await fence(writer, "a/1", 1);
+    const renewer = new pg.Pool({ connectionString: server.url, max: 1, query_timeout: 1000 });
+    try {
+      await renewer.query("set lock_timeout = 500");
+      for (let i = 0; i < 3; i++) expect(await new PostgresLease(renewer).claim("a/1", 1, 60_000)).to.deep.equal({ held: true, epoch: 1 });
+    } finally {
+      await renewer.end();
+      await writer.query("commit");
+      writer.release();
+    }
   });
 
   it("lets a takeover through within a second when the stale leader paused inside a fenced transaction (PostgreSQL ends it)", async () => {
