@@ -41,6 +41,7 @@ export async function withSimulatedCluster<T>(
     return await body({ cluster, leader, leaderName, simulated, client });
   } catch (error) {
     process.stderr.write(cluster.recentOutput(60));
+    if (simulated) process.stderr.write(`--- simulated nodes\n${simulated.lines.slice(-30).join("\n")}\n`);
     throw error;
   } finally {
     client?.close();
