@@ -33,6 +33,8 @@ import { activeLeaderPath, deviceCookiePath, leaderAddresses, type CubeConfig } 
 import { leaderCa } from "./leader-trust.js";
 
 const CALL_TIMEOUT_MS = 10_000;
+/** An apply may take longer as its manifest grows (10 000 pods, 2 MB: 30 s): the leader validates and writes each. */
+const APPLY_MS_PER_KIB = 10;
 /**
  * With several leaders, how long one may take to accept a connection before the next is tried: a leader cut off by a
  * silent partition, or paused, never refuses, and the call would wait for its deadline instead. Short: a leader slow
@@ -134,7 +136,7 @@ export class LeaderClient {
   }
 
   apply(manifestJson: string, dryRun = false): Promise<ApplyResponse> {
-    return this.unary((client) => client.apply, { manifestJson, dryRun });
+    return this.unary((client) => client.apply, { manifestJson, dryRun }, CALL_TIMEOUT_MS + Math.ceil(manifestJson.length / 1024) * APPLY_MS_PER_KIB);
   }
 
   list(type: string, selector = ""): Promise<ListResponse> {
@@ -218,11 +220,15 @@ export class LeaderClient {
    * it to), on the next, round after round for up to FAILOVER_WAIT_MS. Only UNAVAILABLE moves on: the call did not run
    * there, or (a connection lost during it) it is one whose repeat does the same (an apply, a delete, a scale).
    */
-  private async unary<Request, Response>(pick: (client: CubeClient) => UnaryMethod<Request, Response>, request: Request): Promise<Response> {
+  private async unary<Request, Response>(
+    pick: (client: CubeClient) => UnaryMethod<Request, Response>,
+    request: Request,
+    timeoutMs = CALL_TIMEOUT_MS,
+  ): Promise<Response> {
     const giveUpAt = Date.now() + FAILOVER_WAIT_MS;
     for (let tried = 1; ; tried++) {
       try {
-        const response = await this.callOnce(pick, request);
+        const response = await this.callOnce(pick, request, timeoutMs);
         if (tried > 1) this.active?.write(this.addresses[this.current]);
         return response;
       } catch (error) {
@@ -240,11 +246,15 @@ export class LeaderClient {
     }
   }
 
-  private async callOnce<Request, Response>(pick: (client: CubeClient) => UnaryMethod<Request, Response>, request: Request): Promise<Response> {
+  private async callOnce<Request, Response>(
+    pick: (client: CubeClient) => UnaryMethod<Request, Response>,
+    request: Request,
+    timeoutMs: number,
+  ): Promise<Response> {
     const client = this.client;
     if (this.addresses.length > 1) await connected(client, this.addresses[this.current]);
     return new Promise((resolve, reject) => {
-      pick(client).call(client, request, new grpc.Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (error, response) =>
+      pick(client).call(client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) =>
         error ? reject(error) : resolve(response),
       );
     });
