@@ -93,6 +93,8 @@ export class LocalCluster {
     const leader = this.startLeaderProcess(name, `${address}:${port}`, extraArgs, host, env);
     const listening = new RegExp(`\\[leader\\] listening on ${address.replaceAll(".", "\\.")}:(\\d+)`);
     this.leaderPort = Number(listening.exec(await leader.waitForLine(listening))![1]);
+    // Said once the admin config and the join token are written (just after it starts listening).
+    await leader.waitForLine(/\[leader\] join token/);
     this.leaderHost = host;
     this.leaderProcess = leader;
     this.leaderName = name;
