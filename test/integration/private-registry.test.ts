@@ -27,11 +27,29 @@ describe("images from a private registry, with imagePullSecrets", function () {
       ...(pullSecrets.length ? { imagePullSecrets: pullSecrets.map((name) => ({ name })) } : {}),
     },
   });
+  /**
+   * This machine's address on Docker's default bridge: its gateway, or (an engine that leaves the gateway out of the
+   * bridge's IPAM config, as a freshly started one here did) the bridge interface's own address.
+   */
+  const bridgeAddress = async () => {
+    const { stdout } = await run("docker", [
+      "network",
+      "inspect",
+      "bridge",
+      "--format",
+      '{{(index .IPAM.Config 0).Gateway}}|{{index .Options "com.docker.network.bridge.name"}}',
+    ]);
+    const [gateway, bridge] = stdout.trim().split("|");
+    // `ip`, not os.networkInterfaces(): a bridge with no container yet has no carrier, and Node lists only running links.
+    const shown = gateway ? "" : (await run("ip", ["-4", "-o", "address", "show", "dev", bridge || "docker0"])).stdout;
+    const address = gateway || /\binet ([\d.]+)\//.exec(shown)?.[1];
+    if (!address) throw new Error(`no address of this machine on Docker's default bridge (docker network inspect bridge: ${stdout.trim()})`);
+    return address;
+  };
   const dropImage = () => run("docker", ["rmi", "-f", image]).catch(() => undefined);
 
   before(async () => {
-    const { stdout } = await run("docker", ["network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}"]);
-    registry = await PrivateRegistry.start(join(cluster.dir.path, "registry"), stdout.trim());
+    registry = await PrivateRegistry.start(join(cluster.dir.path, "registry"), await bridgeAddress());
     image = await registry.push("cube-test/busybox:latest", `team/private-${Math.random().toString(36).slice(2, 7)}:1`);
     await cluster.startLeader(`r${Math.random().toString(36).slice(2, 7)}`);
     await eventually("a Ready node", async () => ((await cluster.nodes()).some((n) => n.status === "Ready") ? true : undefined));
