@@ -10,8 +10,7 @@ import { makePrivateDirectory } from "../shared/secret-file.js";
 import type { LeaseRole, LeaseTiming } from "./election/leader-lease.js";
 import { LeaseKeeper } from "./election/lease-keeper.js";
 import { holderText, parseHolder, type LeaseHolder } from "./election/lease-holder.js";
-import { ClusterCa } from "./identity/cluster-ca.js";
-import { LeaderCertificate, leaderHosts } from "./identity/leader-certificate.js";
+import { openLeaderIdentity } from "./identity/leader-certificate.js";
 import { StandbyFront } from "./standby-front.js";
 import { fence, FencedOut, PostgresLease, releaseLease } from "./election/postgres-lease.js";
 import { shareBootstrap } from "./secrets/shared-bootstrap.js";
@@ -105,9 +104,7 @@ export async function standByOrLead(config: LeaderConfig & { store: string }, de
 
   /** Its node, a follower of the active leader; and the admin API, each call forwarded to the active leader. */
   async function standBy(): Promise<RunningServer> {
-    const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
-    const hosts = leaderHosts(config.listen, config.tlsSans);
-    const certificate = await LeaderCertificate.create(ca, config.dataDir, config.name, hosts, config.certificateLifetimeMs, clock, log);
+    const { ca, certificate } = await openLeaderIdentity(config, clock, log);
     const forwarding = new StandbyFront(ca.certificate, config.name, () => activeHolder(keeper.current));
     const standby = {
       credentials: certificate.serverCredentials,

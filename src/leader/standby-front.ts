@@ -100,7 +100,8 @@ export class StandbyFront {
   /** UNAVAILABLE, saying who is active: the caller tries the next leader. */
   private refusal(): grpc.ServerErrorResponse {
     const active = this.otherActive();
-    return this.unavailable(active ? `${STANDING_BY}: ${active.name} at ${active.address} is active` : `${STANDING_BY}: no leader is active yet`);
+    const details = active ? `${STANDING_BY}: ${active.name} at ${active.address} is active` : `${STANDING_BY}: no leader is active yet`;
+    return this.unavailable(details, active);
   }
 
   /** The active leader, when the lease names one other than this. */
@@ -110,9 +111,8 @@ export class StandbyFront {
   }
 
   /** UNAVAILABLE, with the active leader's address for the CLI to ask next (ACTIVE_LEADER_METADATA). */
-  private unavailable(details: string): grpc.ServerErrorResponse {
+  private unavailable(details: string, active = this.otherActive()): grpc.ServerErrorResponse {
     const metadata = new grpc.Metadata();
-    const active = this.otherActive();
     if (active) metadata.set(ACTIVE_LEADER_METADATA, active.address);
     return Object.assign(new Error(details), { code: grpc.status.UNAVAILABLE, details, metadata });
   }

@@ -20,14 +20,14 @@ import { ClusterPublisher } from "./cluster-publisher.js";
 import { EndpointGate } from "./endpoint-gate.js";
 import { DEFAULT_SERVICE_CIDR } from "./service-addresses.js";
 import { createCertificateHandlers } from "./identity/certificate-service.js";
-import { ClusterCa } from "./identity/cluster-ca.js";
+import type { ClusterCa } from "./identity/cluster-ca.js";
 import { ClusterIdentity } from "./identity/cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
 import { DEFAULT_POD_CIDR } from "./allocate-subnet.js";
 import { OpenStreams } from "./open-streams.js";
-import { LeaderCertificate, leaderHosts } from "./identity/leader-certificate.js";
+import { openLeaderIdentity } from "./identity/leader-certificate.js";
 import { resolveLeaderSecrets, SECRET_FILES, strengthBound, type LeaderSecrets } from "./identity/leader-secrets.js";
 import { SecretsKeyring } from "./secrets/secrets-keyring.js";
 import { SecretsKeyRotation } from "./secrets/secrets-key-rotation.js";
@@ -107,16 +107,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   if (config.dataDir !== IN_MEMORY) makePrivateDirectory(config.dataDir);
   const secrets = resolveLeaderSecrets(config.dataDir, config);
   warnOfWeakSecrets(config, log);
-  const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
-  const leaderCertificate = await LeaderCertificate.create(
-    ca,
-    config.dataDir,
-    config.name,
-    leaderHosts(config.listen, config.tlsSans),
-    config.certificateLifetimeMs,
-    clock,
-    log,
-  );
+  const { ca, certificate: leaderCertificate } = await openLeaderIdentity(config, clock, log);
   const placement = config.placement ?? DEFAULT_PLACEMENT;
   const keyring = SecretsKeyring.open(config.dataDir);
   const store = await LeaderStore.open(

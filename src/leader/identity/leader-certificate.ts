@@ -9,7 +9,7 @@ import { IN_MEMORY } from "../../shared/open-database.js";
 import { startRenewalLoop } from "../../shared/tls/renewal-loop.js";
 import { readIfExists, writeSecretFile } from "../../shared/secret-file.js";
 import { ClientIdentity, RenewableServerCredentials } from "../../shared/tls/tls-credentials.js";
-import type { ClusterCa } from "./cluster-ca.js";
+import { ClusterCa } from "./cluster-ca.js";
 
 /**
  * The names the leader's certificate covers: the address it listens on (every address of the host when that is a
@@ -103,4 +103,18 @@ export class LeaderCertificate {
     this.recentDigests.length = 2;
     this.log.info(`renewed the leader's certificate (valid until ${new X509Certificate(this.current.certificate).validTo})`);
   }
+}
+
+/**
+ * The cluster CA kept in `dataDir` and the certificate the leader serves with: one way for a leader active and one
+ * standing by, so that a change of role reuses the same certificate (same names) rather than issuing another.
+ */
+export async function openLeaderIdentity(
+  config: { dataDir: string; name: string; listen: HostPort; tlsSans: string[]; certificateLifetimeMs: number },
+  clock: Clock,
+  log: Logger,
+): Promise<{ ca: ClusterCa; certificate: LeaderCertificate }> {
+  const ca = await ClusterCa.open(config.dataDir, new Date(clock.now()));
+  const hosts = leaderHosts(config.listen, config.tlsSans);
+  return { ca, certificate: await LeaderCertificate.create(ca, config.dataDir, config.name, hosts, config.certificateLifetimeMs, clock, log) };
 }
