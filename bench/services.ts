@@ -179,6 +179,7 @@ function scaleFixture(): { services: StoredService[]; pods: PodSummary[] } {
     for (let e = 0; e < ENDPOINTS; e++) {
       const index = s * ENDPOINTS + e;
       pods.push({
+        uid: `uid-${name}-${e}`,
         name: `${name}-${e}`,
         labels: { app: name, tier: "web" },
         hostPorts: [],

@@ -2,6 +2,7 @@ import type { ContainerIdentity } from "./container-labels.js";
 import type { LogLine, OutputStream } from "./log-lines.js";
 import type { RegistryAuth } from "./keyed/registry-auth.js";
 import type { ContainerSpec } from "../shared/domain.js";
+import type { UsageSample } from "./usage/container-usage.js";
 
 /** A container as the node sees it in its engine, with Cube's labels decoded. */
 export interface ObservedContainer extends ContainerIdentity {
@@ -20,6 +21,8 @@ export interface ObservedContainer extends ContainerIdentity {
   /** The engine network it is on (a sandbox's: the pod's network), and its address there once it runs. */
   network?: string;
   podIp?: string;
+  /** Its main process, as the engine's machine numbers it, while it runs. */
+  pid?: number;
 }
 
 /** A bridge network of the engine for a node's pods: its subnet, the gateway (the host's end) and MTU. */
@@ -115,7 +118,6 @@ export interface ContainerRuntime {
   /** A container's log lines, in order, with Docker's timestamps; with `follow`, until the container stops. */
   logs(id: string, options: LogOptions): AsyncIterable<LogLine>;
   exec(id: string, options: ExecOptions): Promise<ExecProcess>;
-  /** What the engine's machine has: CPUs in millicores, memory in bytes. */
   /** What the engine's machine has, and the engine's own id (nodes on one engine share its host ports). */
   capacity(): Promise<{ cpuMillis: number; memoryBytes: number; engineId: string }>;
   /** Creates a named volume unless it exists. */
@@ -129,6 +131,8 @@ export interface ContainerRuntime {
   ensureNetwork(spec: PodNetworkSpec): Promise<{ bridge: string }>;
   /** Removes a network; one already gone is fine. */
   removeNetwork(name: string): Promise<void>;
+  /** One reading of each running container's CPU time and memory, by id; a container that cannot be read is left out. */
+  sampleUsage(containers: Pick<ObservedContainer, "id" | "pid">[]): Promise<Map<string, UsageSample>>;
   /** A running container's address on the engine's network (the pod's, for its sandbox); undefined when it has none. */
   addressOf(id: string): Promise<string | undefined>;
 }

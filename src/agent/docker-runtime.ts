@@ -15,6 +15,8 @@ import {
   type PodNetworkSpec,
 } from "./container-runtime.js";
 import { startExec } from "./docker-exec.js";
+import { DockerUsage } from "./usage/docker-usage.js";
+import type { UsageSample } from "./usage/container-usage.js";
 import type { RegistryAuth } from "./keyed/registry-auth.js";
 import { demultiplex, timestampedLines, type LogLine } from "./log-lines.js";
 import { PAUSE_IMAGE, pauseProgram, singleFileTar } from "./pause-image.js";
@@ -36,7 +38,11 @@ export class DockerRuntime implements ContainerRuntime {
    */
   private readonly starting = new Map<string, Date>();
 
-  constructor(private readonly docker = new Docker()) {}
+  private readonly usage: DockerUsage;
+
+  constructor(private readonly docker = new Docker()) {
+    this.usage = new DockerUsage(docker);
+  }
 
   async listContainers(node: string): Promise<ObservedContainer[]> {
     const listed = await this.docker.listContainers({ all: true, filters: { label: [nodeLabelFilter(node)] } });
@@ -65,6 +71,7 @@ export class DockerRuntime implements ContainerRuntime {
           image: info.Config.Image,
           network: info.HostConfig?.NetworkMode,
           podIp: info.NetworkSettings?.Networks?.[info.HostConfig?.NetworkMode ?? ""]?.IPAddress || undefined,
+          pid: state === "running" ? info.State.Pid || undefined : undefined,
         } satisfies ObservedContainer;
       }),
     );
@@ -191,6 +198,10 @@ export class DockerRuntime implements ContainerRuntime {
 
   async removeNetwork(name: string): Promise<void> {
     await removeDockerNetwork(this.docker, name);
+  }
+
+  sampleUsage(containers: Pick<ObservedContainer, "id" | "pid">[]): Promise<Map<string, UsageSample>> {
+    return this.usage.sample(containers);
   }
 
   async addressOf(id: string): Promise<string | undefined> {

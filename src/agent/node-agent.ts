@@ -19,6 +19,7 @@ import { ClusterNames } from "./network/dns-server.js";
 import type { RunCommand } from "./network/host-network.js";
 import { saysRemoved } from "../shared/node-removal.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
+import { UsageSampler } from "./usage/usage-sampler.js";
 
 const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
@@ -47,6 +48,8 @@ export interface NodeAgentOptions {
   clock?: Clock;
   /** How often the node compares its containers with its pods even when nothing told it to. */
   syncIntervalMs?: number;
+  /** How often the node measures its pods' usage. */
+  usageIntervalMs: number;
   /** Runs the host's network commands (ip, bridge, iptables) for the pod network. */
   hostCommands: RunCommand;
   /** Where the node's secret and config volumes are written (a tmpfs of its own). */
@@ -79,6 +82,7 @@ export class NodeAgent {
   private readonly names = new ClusterNames();
   /** The secrets and configs its pods use, as the leader pushes them (memory only). */
   private readonly keyed: NodeKeyed;
+  private readonly usage: UsageSampler;
   private readonly clock: Clock;
   private session?: Session;
   private outboxFlush?: Promise<void>;
@@ -122,6 +126,18 @@ export class NodeAgent {
       outboxChanged: () => this.flushOutbox(),
       report: (pod, status) => this.session?.send({ podReport: { podUid: pod.uid, specHash: pod.specHash, status: podStatusToWire(status) } }),
     });
+    this.usage = new UsageSampler({
+      node: options.name,
+      runtime: options.runtime,
+      clock: this.clock,
+      log: options.log,
+      intervalMs: options.usageIntervalMs,
+      send: (update) => {
+        if (!this.session) return false;
+        this.session.send({ usage: update });
+        return true;
+      },
+    });
   }
 
   start(): void {
@@ -131,6 +147,7 @@ export class NodeAgent {
     };
     const { leaderAddresses, log } = this.options;
     this.running = stayJoined(membership, { leaderAddresses, log, clock: this.clock }, this.abort.signal);
+    this.usage.start();
     // Pods are decided once the pod network the node kept is set up again: a sandbox made before would be on the wrong one.
     this.networkStarted = this.network.start().finally(() => {
       this.pods.trigger();
@@ -142,6 +159,7 @@ export class NodeAgent {
     this.stopping = true;
     await this.networkStarted;
     clearInterval(this.syncTimer);
+    await this.usage.stop();
     this.abort.abort();
     await this.running;
     await this.leaving;
@@ -214,6 +232,7 @@ export class NodeAgent {
     this.session = session;
     this.flushOutbox();
     this.pods.reportAllAgain();
+    this.usage.sessionStarted();
     const heartbeats = setInterval(() => session.send({ heartbeat: {} }), joined.heartbeatIntervalMs);
     const stop = () => stream.cancel();
     signal.addEventListener("abort", stop);

@@ -15,6 +15,7 @@ import { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import { DockerRuntime } from "./docker-runtime.js";
 import { NodeAgent } from "./node-agent.js";
+import { DEFAULT_USAGE_INTERVAL_MS } from "./usage/usage-sampler.js";
 import { runHostCommand, type RunCommand } from "./network/host-network.js";
 import type { NodeCertificate } from "./node-certificate.js";
 
@@ -31,6 +32,8 @@ export interface NodeAgentConfig {
   warmSandboxes?: number;
   /** The node of a leader standing by: it says so when it joins (listed as "Standby"). */
   standbyLeader?: boolean;
+  /** How often the node measures its pods' CPU and memory (`--usage-interval`; 10 s when unset). */
+  usageIntervalMs?: number;
 }
 
 export interface NodeAgentDependencies {
@@ -120,6 +123,7 @@ export async function openNodeAgent(
         log,
         clock: deps.clock ?? systemClock,
         syncIntervalMs: deps.syncIntervalMs,
+        usageIntervalMs: config.usageIntervalMs ?? DEFAULT_USAGE_INTERVAL_MS,
         hostCommands: deps.hostCommands ?? (deps.runtime ? NO_HOST : runHostCommand),
         // A node of the fake runtime, or without a data directory, touches nothing of its host.
         keyedVolumes: deps.runtime || config.dataDir === IN_MEMORY ? new MemoryVolumeHost() : new TmpfsVolumeHost(join(config.dataDir, KEYED_VOLUMES_DIR)),

@@ -28,6 +28,7 @@ import RolloutStatus from "./commands/rollout/status.js";
 import RolloutUndo from "./commands/rollout/undo.js";
 import Scale from "./commands/scale.js";
 import TokenRotate from "./commands/token/rotate.js";
+import Top from "./commands/top.js";
 import Uncordon from "./commands/uncordon.js";
 import Version from "./commands/version.js";
 
@@ -59,6 +60,7 @@ export const COMMANDS: Record<string, Command.Class> = {
   "rollout:undo": RolloutUndo,
   scale: Scale,
   "token:rotate": TokenRotate,
+  top: Top,
   uncordon: Uncordon,
   version: Version,
 };

@@ -7,6 +7,7 @@ import {
   type ExecInput,
   type ExecOutput,
   type GetResponse,
+  type TopResponse,
   type ListNodesResponse,
   type ListResponse,
   type LogChunk,
@@ -141,6 +142,10 @@ export class LeaderClient {
 
   list(type: string, selector = ""): Promise<ListResponse> {
     return this.unary((client) => client.list, { type, selector });
+  }
+
+  top(type: string, selector: string): Promise<TopResponse> {
+    return this.unary((client) => client.top, { type, selector });
   }
 
   get(type: string, name: string): Promise<GetResponse> {

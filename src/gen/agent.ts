@@ -29,6 +29,7 @@ import {
   LogChunk,
   LogsRequest,
   PodStatus,
+  PodUsage,
   PortForwardInput,
   PortForwardOutput,
   PublishedPort,
@@ -174,6 +175,23 @@ export interface NodeMessage {
   podRemoved?: PodRemoved | undefined;
   servicesApplied?: ServicesApplied | undefined;
   keyedHeld?: KeyedHeld | undefined;
+  usage?: UsageReport | undefined;
+}
+
+/**
+ * What the node's running pods use, measured every sampling interval: every measured pod when the stream opens
+ * (complete), then the pods whose figures changed and those no longer measured (stopped, gone).
+ */
+export interface UsageReport {
+  complete: boolean;
+  pods: PodUsageReport[];
+  /** Pod uids. */
+  removed: string[];
+}
+
+export interface PodUsageReport {
+  podUid: string;
+  usage?: PodUsage | undefined;
 }
 
 /** The secrets and configs the node holds now, by name only ("secret/NAME"): sent whenever that changes. */
@@ -1756,6 +1774,7 @@ function createBaseNodeMessage(): NodeMessage {
     podRemoved: undefined,
     servicesApplied: undefined,
     keyedHeld: undefined,
+    usage: undefined,
   };
 }
 
@@ -1781,6 +1800,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.keyedHeld !== undefined) {
       KeyedHeld.encode(message.keyedHeld, writer.uint32(58).fork()).join();
+    }
+    if (message.usage !== undefined) {
+      UsageReport.encode(message.usage, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -1854,6 +1876,14 @@ export const NodeMessage: MessageFns<NodeMessage> = {
             message.keyedHeld = KeyedHeld.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.usage = UsageReport.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1891,6 +1921,7 @@ export const NodeMessage: MessageFns<NodeMessage> = {
         : isSet(object.keyed_held)
         ? KeyedHeld.fromJSON(object.keyed_held)
         : undefined,
+      usage: isSet(object.usage) ? UsageReport.fromJSON(object.usage) : undefined,
     };
   },
 
@@ -1916,6 +1947,9 @@ export const NodeMessage: MessageFns<NodeMessage> = {
     }
     if (message.keyedHeld !== undefined) {
       obj.keyedHeld = KeyedHeld.toJSON(message.keyedHeld);
+    }
+    if (message.usage !== undefined) {
+      obj.usage = UsageReport.toJSON(message.usage);
     }
     return obj;
   },
@@ -1943,6 +1977,201 @@ export const NodeMessage: MessageFns<NodeMessage> = {
       : undefined;
     message.keyedHeld = (object.keyedHeld !== undefined && object.keyedHeld !== null)
       ? KeyedHeld.fromPartial(object.keyedHeld)
+      : undefined;
+    message.usage = (object.usage !== undefined && object.usage !== null)
+      ? UsageReport.fromPartial(object.usage)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUsageReport(): UsageReport {
+  return { complete: false, pods: [], removed: [] };
+}
+
+export const UsageReport: MessageFns<UsageReport> = {
+  encode(message: UsageReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.complete !== false) {
+      writer.uint32(8).bool(message.complete);
+    }
+    for (const v of message.pods) {
+      PodUsageReport.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.removed) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pods.push(PodUsageReport.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.removed.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageReport {
+    return {
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => PodUsageReport.fromJSON(e)) : [],
+      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: UsageReport): unknown {
+    const obj: any = {};
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => PodUsageReport.toJSON(e));
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageReport>, I>>(base?: I): UsageReport {
+    return UsageReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageReport>, I>>(object: I): UsageReport {
+    const message = createBaseUsageReport();
+    message.complete = object.complete ?? false;
+    message.pods = object.pods?.map((e) => PodUsageReport.fromPartial(e)) || [];
+    message.removed = object.removed?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePodUsageReport(): PodUsageReport {
+  return { podUid: "", usage: undefined };
+}
+
+export const PodUsageReport: MessageFns<PodUsageReport> = {
+  encode(message: PodUsageReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.podUid !== "") {
+      writer.uint32(10).string(message.podUid);
+    }
+    if (message.usage !== undefined) {
+      PodUsage.encode(message.usage, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodUsageReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodUsageReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.podUid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.usage = PodUsage.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodUsageReport {
+    return {
+      podUid: isSet(object.podUid)
+        ? globalThis.String(object.podUid)
+        : isSet(object.pod_uid)
+        ? globalThis.String(object.pod_uid)
+        : "",
+      usage: isSet(object.usage) ? PodUsage.fromJSON(object.usage) : undefined,
+    };
+  },
+
+  toJSON(message: PodUsageReport): unknown {
+    const obj: any = {};
+    if (message.podUid !== "") {
+      obj.podUid = message.podUid;
+    }
+    if (message.usage !== undefined) {
+      obj.usage = PodUsage.toJSON(message.usage);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodUsageReport>, I>>(base?: I): PodUsageReport {
+    return PodUsageReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodUsageReport>, I>>(object: I): PodUsageReport {
+    const message = createBasePodUsageReport();
+    message.podUid = object.podUid ?? "";
+    message.usage = (object.usage !== undefined && object.usage !== null)
+      ? PodUsage.fromPartial(object.usage)
       : undefined;
     return message;
   },

@@ -221,7 +221,61 @@ export interface Pod {
   /** Its published ports, where they can be reached. */
   ports: PublishedPort[];
   /** A deployment's replica: the revision of its template (the newest with that template), while it is kept. */
-  revision?: number | undefined;
+  revision?:
+    | number
+    | undefined;
+  /** What its running containers use, as its node last measured it; absent until measured. */
+  usage?: PodUsage | undefined;
+}
+
+export interface ContainerUsage {
+  name: string;
+  /** Millicores, over the node's last sampling interval. */
+  cpuMillis: number;
+  /** The working set: memory in use less the inactive page cache. */
+  memoryBytes: number;
+}
+
+/** What a pod's running containers use (its pause container is left out). */
+export interface PodUsage {
+  containers: ContainerUsage[];
+  /** The reading these figures come from: the node sends a pod's figures only when they change. */
+  sampledAt?: Date | undefined;
+}
+
+export interface TopRequest {
+  /** "pod" or "node" (kubectl's spellings too: pods, po, nodes, no). */
+  type: string;
+  /** A label selector on the pods or nodes; empty: all. */
+  selector: string;
+}
+
+export interface PodTop {
+  name: string;
+  node: string;
+  usage?: PodUsage | undefined;
+  labels: { [key: string]: string };
+}
+
+export interface PodTop_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+/** A node's usage: the sum of its pods', against what the node has. */
+export interface NodeTop {
+  name: string;
+  cpuMillis: number;
+  memoryBytes: number;
+  capacityCpuMillis: number;
+  capacityMemoryBytes: number;
+  /** Its pods that were measured. */
+  pods: number;
+}
+
+export interface TopResponse {
+  pods: PodTop[];
+  nodes: NodeTop[];
 }
 
 /** A container port published on the pod's node: reached at host_address:host_port. */
@@ -2944,7 +2998,15 @@ export const UsedRevision: MessageFns<UsedRevision> = {
 };
 
 function createBasePod(): Pod {
-  return { metadata: undefined, specJson: "", status: undefined, node: undefined, ports: [], revision: undefined };
+  return {
+    metadata: undefined,
+    specJson: "",
+    status: undefined,
+    node: undefined,
+    ports: [],
+    revision: undefined,
+    usage: undefined,
+  };
 }
 
 export const Pod: MessageFns<Pod> = {
@@ -2966,6 +3028,9 @@ export const Pod: MessageFns<Pod> = {
     }
     if (message.revision !== undefined) {
       writer.uint32(48).uint32(message.revision);
+    }
+    if (message.usage !== undefined) {
+      PodUsage.encode(message.usage, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -3031,6 +3096,14 @@ export const Pod: MessageFns<Pod> = {
             message.revision = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.usage = PodUsage.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3055,6 +3128,7 @@ export const Pod: MessageFns<Pod> = {
       node: isSet(object.node) ? globalThis.String(object.node) : undefined,
       ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PublishedPort.fromJSON(e)) : [],
       revision: isSet(object.revision) ? globalThis.Number(object.revision) : undefined,
+      usage: isSet(object.usage) ? PodUsage.fromJSON(object.usage) : undefined,
     };
   },
 
@@ -3078,6 +3152,9 @@ export const Pod: MessageFns<Pod> = {
     if (message.revision !== undefined) {
       obj.revision = Math.round(message.revision);
     }
+    if (message.usage !== undefined) {
+      obj.usage = PodUsage.toJSON(message.usage);
+    }
     return obj;
   },
 
@@ -3096,6 +3173,778 @@ export const Pod: MessageFns<Pod> = {
     message.node = object.node ?? undefined;
     message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
     message.revision = object.revision ?? undefined;
+    message.usage = (object.usage !== undefined && object.usage !== null)
+      ? PodUsage.fromPartial(object.usage)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseContainerUsage(): ContainerUsage {
+  return { name: "", cpuMillis: 0, memoryBytes: 0 };
+}
+
+export const ContainerUsage: MessageFns<ContainerUsage> = {
+  encode(message: ContainerUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.cpuMillis !== 0) {
+      writer.uint32(16).uint64(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      writer.uint32(24).uint64(message.memoryBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContainerUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContainerUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cpuMillis = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContainerUsage {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      cpuMillis: isSet(object.cpuMillis)
+        ? globalThis.Number(object.cpuMillis)
+        : isSet(object.cpu_millis)
+        ? globalThis.Number(object.cpu_millis)
+        : 0,
+      memoryBytes: isSet(object.memoryBytes)
+        ? globalThis.Number(object.memoryBytes)
+        : isSet(object.memory_bytes)
+        ? globalThis.Number(object.memory_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: ContainerUsage): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.cpuMillis !== 0) {
+      obj.cpuMillis = Math.round(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      obj.memoryBytes = Math.round(message.memoryBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContainerUsage>, I>>(base?: I): ContainerUsage {
+    return ContainerUsage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContainerUsage>, I>>(object: I): ContainerUsage {
+    const message = createBaseContainerUsage();
+    message.name = object.name ?? "";
+    message.cpuMillis = object.cpuMillis ?? 0;
+    message.memoryBytes = object.memoryBytes ?? 0;
+    return message;
+  },
+};
+
+function createBasePodUsage(): PodUsage {
+  return { containers: [], sampledAt: undefined };
+}
+
+export const PodUsage: MessageFns<PodUsage> = {
+  encode(message: PodUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.containers) {
+      ContainerUsage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.sampledAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sampledAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.containers.push(ContainerUsage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sampledAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodUsage {
+    return {
+      containers: globalThis.Array.isArray(object?.containers)
+        ? object.containers.map((e: any) => ContainerUsage.fromJSON(e))
+        : [],
+      sampledAt: isSet(object.sampledAt)
+        ? fromJsonTimestamp(object.sampledAt)
+        : isSet(object.sampled_at)
+        ? fromJsonTimestamp(object.sampled_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PodUsage): unknown {
+    const obj: any = {};
+    if (message.containers?.length) {
+      obj.containers = message.containers.map((e) => ContainerUsage.toJSON(e));
+    }
+    if (message.sampledAt !== undefined) {
+      obj.sampledAt = message.sampledAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodUsage>, I>>(base?: I): PodUsage {
+    return PodUsage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodUsage>, I>>(object: I): PodUsage {
+    const message = createBasePodUsage();
+    message.containers = object.containers?.map((e) => ContainerUsage.fromPartial(e)) || [];
+    message.sampledAt = object.sampledAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTopRequest(): TopRequest {
+  return { type: "", selector: "" };
+}
+
+export const TopRequest: MessageFns<TopRequest> = {
+  encode(message: TopRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.selector !== "") {
+      writer.uint32(18).string(message.selector);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TopRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTopRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.selector = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TopRequest {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      selector: isSet(object.selector) ? globalThis.String(object.selector) : "",
+    };
+  },
+
+  toJSON(message: TopRequest): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.selector !== "") {
+      obj.selector = message.selector;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TopRequest>, I>>(base?: I): TopRequest {
+    return TopRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TopRequest>, I>>(object: I): TopRequest {
+    const message = createBaseTopRequest();
+    message.type = object.type ?? "";
+    message.selector = object.selector ?? "";
+    return message;
+  },
+};
+
+function createBasePodTop(): PodTop {
+  return { name: "", node: "", usage: undefined, labels: {} };
+}
+
+export const PodTop: MessageFns<PodTop> = {
+  encode(message: PodTop, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.node !== "") {
+      writer.uint32(18).string(message.node);
+    }
+    if (message.usage !== undefined) {
+      PodUsage.encode(message.usage, writer.uint32(26).fork()).join();
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      PodTop_LabelsEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodTop {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodTop();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.usage = PodUsage.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = PodTop_LabelsEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.labels[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodTop {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      usage: isSet(object.usage) ? PodUsage.fromJSON(object.usage) : undefined,
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: PodTop): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.usage !== undefined) {
+      obj.usage = PodUsage.toJSON(message.usage);
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodTop>, I>>(base?: I): PodTop {
+    return PodTop.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodTop>, I>>(object: I): PodTop {
+    const message = createBasePodTop();
+    message.name = object.name ?? "";
+    message.node = object.node ?? "";
+    message.usage = (object.usage !== undefined && object.usage !== null)
+      ? PodUsage.fromPartial(object.usage)
+      : undefined;
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBasePodTop_LabelsEntry(): PodTop_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const PodTop_LabelsEntry: MessageFns<PodTop_LabelsEntry> = {
+  encode(message: PodTop_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodTop_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodTop_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodTop_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: PodTop_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodTop_LabelsEntry>, I>>(base?: I): PodTop_LabelsEntry {
+    return PodTop_LabelsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodTop_LabelsEntry>, I>>(object: I): PodTop_LabelsEntry {
+    const message = createBasePodTop_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseNodeTop(): NodeTop {
+  return { name: "", cpuMillis: 0, memoryBytes: 0, capacityCpuMillis: 0, capacityMemoryBytes: 0, pods: 0 };
+}
+
+export const NodeTop: MessageFns<NodeTop> = {
+  encode(message: NodeTop, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.cpuMillis !== 0) {
+      writer.uint32(16).uint64(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      writer.uint32(24).uint64(message.memoryBytes);
+    }
+    if (message.capacityCpuMillis !== 0) {
+      writer.uint32(32).uint64(message.capacityCpuMillis);
+    }
+    if (message.capacityMemoryBytes !== 0) {
+      writer.uint32(40).uint64(message.capacityMemoryBytes);
+    }
+    if (message.pods !== 0) {
+      writer.uint32(48).uint32(message.pods);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeTop {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeTop();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.cpuMillis = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.memoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.capacityCpuMillis = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.capacityMemoryBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.pods = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeTop {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      cpuMillis: isSet(object.cpuMillis)
+        ? globalThis.Number(object.cpuMillis)
+        : isSet(object.cpu_millis)
+        ? globalThis.Number(object.cpu_millis)
+        : 0,
+      memoryBytes: isSet(object.memoryBytes)
+        ? globalThis.Number(object.memoryBytes)
+        : isSet(object.memory_bytes)
+        ? globalThis.Number(object.memory_bytes)
+        : 0,
+      capacityCpuMillis: isSet(object.capacityCpuMillis)
+        ? globalThis.Number(object.capacityCpuMillis)
+        : isSet(object.capacity_cpu_millis)
+        ? globalThis.Number(object.capacity_cpu_millis)
+        : 0,
+      capacityMemoryBytes: isSet(object.capacityMemoryBytes)
+        ? globalThis.Number(object.capacityMemoryBytes)
+        : isSet(object.capacity_memory_bytes)
+        ? globalThis.Number(object.capacity_memory_bytes)
+        : 0,
+      pods: isSet(object.pods) ? globalThis.Number(object.pods) : 0,
+    };
+  },
+
+  toJSON(message: NodeTop): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.cpuMillis !== 0) {
+      obj.cpuMillis = Math.round(message.cpuMillis);
+    }
+    if (message.memoryBytes !== 0) {
+      obj.memoryBytes = Math.round(message.memoryBytes);
+    }
+    if (message.capacityCpuMillis !== 0) {
+      obj.capacityCpuMillis = Math.round(message.capacityCpuMillis);
+    }
+    if (message.capacityMemoryBytes !== 0) {
+      obj.capacityMemoryBytes = Math.round(message.capacityMemoryBytes);
+    }
+    if (message.pods !== 0) {
+      obj.pods = Math.round(message.pods);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NodeTop>, I>>(base?: I): NodeTop {
+    return NodeTop.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeTop>, I>>(object: I): NodeTop {
+    const message = createBaseNodeTop();
+    message.name = object.name ?? "";
+    message.cpuMillis = object.cpuMillis ?? 0;
+    message.memoryBytes = object.memoryBytes ?? 0;
+    message.capacityCpuMillis = object.capacityCpuMillis ?? 0;
+    message.capacityMemoryBytes = object.capacityMemoryBytes ?? 0;
+    message.pods = object.pods ?? 0;
+    return message;
+  },
+};
+
+function createBaseTopResponse(): TopResponse {
+  return { pods: [], nodes: [] };
+}
+
+export const TopResponse: MessageFns<TopResponse> = {
+  encode(message: TopResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pods) {
+      PodTop.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.nodes) {
+      NodeTop.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TopResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTopResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pods.push(PodTop.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodes.push(NodeTop.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TopResponse {
+    return {
+      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => PodTop.fromJSON(e)) : [],
+      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => NodeTop.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: TopResponse): unknown {
+    const obj: any = {};
+    if (message.pods?.length) {
+      obj.pods = message.pods.map((e) => PodTop.toJSON(e));
+    }
+    if (message.nodes?.length) {
+      obj.nodes = message.nodes.map((e) => NodeTop.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TopResponse>, I>>(base?: I): TopResponse {
+    return TopResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TopResponse>, I>>(object: I): TopResponse {
+    const message = createBaseTopResponse();
+    message.pods = object.pods?.map((e) => PodTop.fromPartial(e)) || [];
+    message.nodes = object.nodes?.map((e) => NodeTop.fromPartial(e)) || [];
     return message;
   },
 };
@@ -8414,6 +9263,16 @@ export const CubeService = {
       Buffer.from(RotateSecretsKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RotateSecretsKeyResponse => RotateSecretsKeyResponse.decode(value),
   },
+  /** What pods or nodes use now, as their nodes last measured it (`cube top`); the leader keeps no history. */
+  top: {
+    path: "/cube.v1.Cube/Top" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TopRequest): Buffer => Buffer.from(TopRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TopRequest => TopRequest.decode(value),
+    responseSerialize: (value: TopResponse): Buffer => Buffer.from(TopResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TopResponse => TopResponse.decode(value),
+  },
 } as const;
 
 export interface CubeServer extends UntypedServiceImplementation {
@@ -8461,6 +9320,8 @@ export interface CubeServer extends UntypedServiceImplementation {
   rolloutRestart: handleUnaryCall<RolloutRequest, Rollout>;
   /** Seals every secret again under a new key of the leader's data directory; the old key is then forgotten. */
   rotateSecretsKey: handleUnaryCall<RotateSecretsKeyRequest, RotateSecretsKeyResponse>;
+  /** What pods or nodes use now, as their nodes last measured it (`cube top`); the leader keeps no history. */
+  top: handleUnaryCall<TopRequest, TopResponse>;
 }
 
 export interface CubeClient extends Client {
@@ -8767,6 +9628,19 @@ export interface CubeClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RotateSecretsKeyResponse) => void,
+  ): ClientUnaryCall;
+  /** What pods or nodes use now, as their nodes last measured it (`cube top`); the leader keeps no history. */
+  top(request: TopRequest, callback: (error: ServiceError | null, response: TopResponse) => void): ClientUnaryCall;
+  top(
+    request: TopRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TopResponse) => void,
+  ): ClientUnaryCall;
+  top(
+    request: TopRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TopResponse) => void,
   ): ClientUnaryCall;
 }
 

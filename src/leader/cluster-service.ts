@@ -4,7 +4,7 @@ import type { ClusterServer, LeaderMessage, NodeMessage } from "../gen/agent.js"
 import { callerHost, callerNodeName } from "../shared/tls/authorize-calls.js";
 import { statusError } from "../shared/grpc-server.js";
 import { formatHostPort, isWildcardHost, parseHostPort } from "../shared/host-port.js";
-import { eventFromWire, keyedValuesToWire, podStatusFromWire, serviceEntryToWire } from "../shared/codec.js";
+import { eventFromWire, keyedValuesToWire, podStatusFromWire, serviceEntryToWire, usageUpdateFromWire } from "../shared/codec.js";
 import { splitBySize } from "./split-by-size.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import type { Logger } from "../shared/logger.js";
@@ -12,6 +12,7 @@ import type { AssignmentHub } from "./assignment-hub.js";
 import { joinProblems } from "./identity/check-join.js";
 import type { NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
+import type { UsageBoard } from "./usage-board.js";
 
 /** Pods per assignment message, by size: a resource is at most 1 MiB, a message at most 4 MiB. */
 const ASSIGNMENT_PART_BYTES = 2 * 1024 * 1024;
@@ -34,6 +35,8 @@ export interface ClusterServiceDependencies {
   leaderNode: { name: string; nodeId: string };
   /** A node's rules follow the services of a version, or (undefined) its stream closed. */
   servicesApplied: (node: string, version: number | undefined) => void;
+  /** What the nodes' pods use: a node's figures last as long as its stream. */
+  usage: UsageBoard;
 }
 
 export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): Pick<ClusterServer, "join" | "sync"> {
@@ -91,7 +94,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
 
 async function serveSync(
   call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>,
-  { registry, updates, hub, servicesApplied }: ClusterServiceDependencies,
+  { registry, updates, hub, servicesApplied, usage }: ClusterServiceDependencies,
 ): Promise<void> {
   let session: { name: string; sessionId: string; nodeId: string } | undefined;
   let disconnect = () => {};
@@ -161,6 +164,7 @@ async function serveSync(
         disconnect = () => {
           unregister();
           servicesApplied(node, undefined);
+          usage.forgetNode(node);
         };
         continue;
       }
@@ -181,6 +185,7 @@ async function serveSync(
       }
       if (message.servicesApplied) servicesApplied(session.name, message.servicesApplied.version);
       if (message.keyedHeld) registry.setHolds(session.name, message.keyedHeld.refs);
+      if (message.usage) usage.apply(session.name, usageUpdateFromWire(message.usage));
       if (message.podRemoved) {
         const { sequence, podUid } = message.podRemoved;
         updates.submit({ kind: "removed", node: session.name, podUid }).then(ack(sequence), ack(sequence));

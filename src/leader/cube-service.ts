@@ -2,7 +2,6 @@ import { MANIFEST_LIMITS } from "../shared/manifest-limits.js";
 import * as grpc from "@grpc/grpc-js";
 import type { CubeServer, Pod, ResourceSummary } from "../gen/cube.js";
 import { parseResourceType, type PodPhase } from "../shared/domain.js";
-import { matchesSelector, parseSelector } from "../shared/labels.js";
 import type { PodSummary } from "./store/leader-store.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
@@ -21,7 +20,10 @@ import type { OpenStreams } from "./open-streams.js";
 import { conflict } from "./refusals.js";
 import { unary } from "./unary-handler.js";
 import { nodeRelayHandlers } from "./node-relay.js";
-import { checkType, resourceNotFound } from "./resource-checks.js";
+import { checkType, labelMatcher, resourceNotFound } from "./resource-checks.js";
+import { topHandler } from "./usage-handlers.js";
+import type { UsageBoard } from "./usage-board.js";
+import type { PodUsage } from "../shared/usage.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import { getService, serviceSummaries, type ServiceSources } from "./service-handlers.js";
 import type { PodController, PodView } from "./pod-controller.js";
@@ -32,13 +34,14 @@ import type { SecretsKeyRotation } from "./secrets/secrets-key-rotation.js";
 export type CubeHandlers = CubeServer;
 
 /** A pod for the CLI; its published ports at the address they are reached at (the node's, unless the spec names one). */
-function podToWire(pod: PodView, nodeHost: string | undefined): Pod {
+function podToWire(pod: PodView, nodeHost: string | undefined, usage: PodUsage | undefined): Pod {
   return {
     metadata: { name: pod.name, labels: pod.labels, uid: pod.uid, createdAt: pod.createdAt },
     specJson: JSON.stringify(pod.spec),
     status: podStatusToWire({ ...(pod.status ?? { containers: [] }), phase: pod.phase }),
     node: pod.node,
     ports: pod.hostPorts.map((port) => ({ ...port, hostAddress: port.hostAddress || (nodeHost ?? "") })),
+    usage,
   };
 }
 
@@ -76,9 +79,8 @@ export function resourceSummaries(
 ) {
   return async (type: string, selector: string): Promise<ResourceSummary[]> => {
     checkType(type, true);
-    const parsed = parseSelector(selector);
-    if (selector !== "" && !parsed.ok) throw statusError(grpc.status.INVALID_ARGUMENT, parsed.problem);
-    const selected = (item: ResourceSummary) => selector === "" || (parsed.ok && matchesSelector(parsed.requirements, item.labels));
+    const matches = labelMatcher(selector);
+    const selected = (item: ResourceSummary) => matches(item.labels);
     const wanted = type === "" ? undefined : parseResourceType(type);
     const hosts = new Map(registry.list().map((node) => [node.name, hostOf(node.address)]));
     const items = [
@@ -114,6 +116,8 @@ export interface CubeServiceOptions extends AdmissionPolicy {
   secretsKey: SecretsKeyRotation;
   /** Several leaders share the store: what one leader keeps in its data directory alone must not change (rotations). */
   sharedStore: boolean;
+  /** What pods use, as their nodes last told. */
+  usage: UsageBoard;
 }
 
 /** A rotation on one of several leaders: the others would keep the old token or key, and fail on taking over. */
@@ -245,7 +249,7 @@ export function createCubeService(
       if (!found) throw resourceNotFound(type, name);
       return {
         manifestJson: JSON.stringify(found.pod.manifest),
-        pod: podToWire(found.pod, hostOf(registry.list().find((node) => node.name === found.pod.node)?.address)),
+        pod: podToWire(found.pod, hostOf(registry.list().find((node) => node.name === found.pod.node)?.address), options.usage.ofPod(found.pod.uid)?.usage),
         events: found.events.map(eventToWire),
         pods: [],
         revisions: [],
@@ -298,6 +302,7 @@ export function createCubeService(
     }),
 
     ...rolloutHandlers(deployments, log),
+    ...topHandler(registry, pods, options.usage, log),
     ...watching,
     ...nodeRelayHandlers({ registry, pods, agents, log, streams }),
   };

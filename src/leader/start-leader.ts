@@ -23,6 +23,7 @@ import { createCertificateHandlers } from "./identity/certificate-service.js";
 import type { ClusterCa } from "./identity/cluster-ca.js";
 import { ClusterIdentity } from "./identity/cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
+import { UsageBoard } from "./usage-board.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
 import { DEFAULT_POD_CIDR } from "./allocate-subnet.js";
@@ -184,6 +185,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     keyed: store.keyed,
     secretsKey,
     sharedStore: config.store !== undefined,
+    usage: new UsageBoard(),
   };
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
   const streams = new OpenStreams();
@@ -214,6 +216,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
         isApproved: (name) => identity.isApproved(name),
         servicesApplied: (node, version) => (version === undefined ? gate.forget(node) : gate.acknowledge(node, version)),
         leaderNode: { name: config.name, nodeId: agent.nodeId },
+        usage: options.usage,
       },
       { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) },
     ),

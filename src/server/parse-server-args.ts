@@ -66,6 +66,11 @@ const common: Record<string, FlagSpec> = {
     help: "sandboxes kept started ahead of need, so that a pod without host ports starts at once (0: none, and those kept go)",
     default: () => "3",
   },
+  "usage-interval": {
+    env: "CUBE_USAGE_INTERVAL",
+    help: "how often the node measures its pods' CPU and memory (cube top): one pass over its running containers",
+    default: () => "10s",
+  },
   label: { env: "CUBE_LABELS", help: "a label of this node, KEY=VALUE (repeatable), which pods select with nodeSelector", multiple: true },
 };
 
@@ -255,6 +260,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   const name = required("name");
   const labels = labelFlags(values("label"));
   const warmSandboxes = wholeNumberFlag(required("warm-sandboxes"), "warm-sandboxes", 0);
+  const usageIntervalMs = durationFlag(required("usage-interval"), "usage-interval");
   /** A comma-separated list of leaders' addresses. */
   const leaderList = (flag: string) =>
     value(flag)
@@ -285,6 +291,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         name,
         restart,
         warmSandboxes,
+        usageIntervalMs,
         listen: hostPort("listen")!,
         heartbeatGraceMs: durationFlag(required("heartbeat-grace"), "heartbeat-grace"),
         rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),
@@ -315,6 +322,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
       name,
       restart,
       warmSandboxes,
+      usageIntervalMs,
       labels,
       leaders: leaderList("leader")!,
       listen: hostPort("listen")!,

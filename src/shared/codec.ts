@@ -8,12 +8,14 @@ import type {
   PodNetwork,
   ServiceEntry as WireServiceEntry,
   Services,
+  UsageReport,
 } from "../gen/agent.js";
 import type {
   ContainerStatus as WireContainerStatus,
   Event,
   Node,
   PodStatus,
+  PodUsage as WirePodUsage,
   PublishedPort as WirePublishedPort,
   ServicePort as WireServicePort,
 } from "../gen/cube.js";
@@ -41,6 +43,7 @@ import type {
   ServiceUpdate,
   TrafficPolicy,
 } from "./domain.js";
+import type { PodUsage, UsageUpdate } from "./usage.js";
 
 const EPOCH = new Date(0);
 
@@ -130,4 +133,12 @@ export function keyedUpdateFromWire({ items, ...update }: WireKeyedValuesUpdate)
       data: new Map(Object.entries(data).map(([key, value]) => [key, Buffer.from(value)])),
     })),
   };
+}
+
+export function podUsageFromWire({ containers, sampledAt }: WirePodUsage): PodUsage {
+  return { containers, sampledAt: sampledAt ?? EPOCH };
+}
+
+export function usageUpdateFromWire({ pods, ...update }: UsageReport): UsageUpdate {
+  return { ...update, pods: pods.map(({ podUid, usage }) => ({ podUid, usage: podUsageFromWire(usage ?? { containers: [] }) })) };
 }

@@ -6,6 +6,7 @@ const T0 = new Date("2026-01-01T00:00:00Z");
 function pod(name: string, change: Partial<PodSummary> & { ip?: string; phase?: string; ready?: boolean } = {}): PodSummary {
   const { ip = "10.42.0.2", phase = "Running", ready = true, ...rest } = change;
   return {
+    uid: `uid-${name}`,
     name,
     labels: {},
     hostPorts: [],

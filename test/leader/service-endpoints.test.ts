@@ -8,6 +8,7 @@ const T0 = new Date("2026-01-01T00:00:00Z");
 function pod(name: string, change: Partial<PodSummary> & { ip?: string; phase?: string; ready?: boolean } = {}): PodSummary {
   const { ip = `10.42.0.${name.length}`, phase = "Running", ready = true, ...rest } = change;
   return {
+    uid: `uid-${name}`,
     name,
     labels: { app: "web" },
     hostPorts: [],

@@ -30,6 +30,7 @@ describe("parseServerArgs", () => {
       name: "main",
       listen: { host: "0.0.0.0", port: 4242 },
       heartbeatGraceMs: 15_000,
+      usageIntervalMs: 10_000,
     });
     expect(command.config.dataDir).to.match(/\.cube\/data$/);
   });
@@ -43,6 +44,7 @@ describe("parseServerArgs", () => {
       CUBE_DATA_DIR: "/var/lib/cube",
       CUBE_NAME: "env-name",
       CUBE_LABELS: "zone=a, disk=ssd",
+      CUBE_USAGE_INTERVAL: "30s",
     };
     const command = parseServerArgs(["follower", "--name", "flag-name"], env);
     expect(command).to.deep.equal({
@@ -57,6 +59,7 @@ describe("parseServerArgs", () => {
         name: "flag-name",
         restart: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
         warmSandboxes: 3,
+        usageIntervalMs: 30_000,
         labels: { zone: "a", disk: "ssd" },
       },
     });
@@ -153,6 +156,9 @@ describe("parseServerArgs", () => {
     });
     expect(() => parseServerArgs(["leader", "--token", TOKEN, "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
     expect(usageError(["leader", "--token", TOKEN, "--warm-sandboxes", "two"])).to.equal('--warm-sandboxes must be a whole number of at least 0, got "two"');
+    expect(usageError(["leader", "--token", TOKEN, "--usage-interval", "often"])).to.equal(
+      '--usage-interval must be a positive duration such as 15s or 1m, got "often"',
+    );
   });
 
   it("requires a follower's token and leader address", () => {

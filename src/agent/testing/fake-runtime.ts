@@ -13,6 +13,7 @@ import type {
 import { addressIn, parseCidr } from "../../shared/cidr.js";
 import type { LogLine, OutputStream } from "../log-lines.js";
 import { PAUSE_IMAGE } from "../pause-image.js";
+import type { UsageSample } from "../usage/container-usage.js";
 
 type Method = "listContainers" | "pullImage" | "createContainer" | "startContainer" | "renameContainer" | "stopContainer" | "removeContainer";
 
@@ -218,6 +219,24 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removeNetwork(name: string): Promise<void> {
     if (this.networks.delete(name)) this.calls.push(`remove network ${name}`);
+  }
+
+  /**
+   * What each running container uses, by its spec container's name: a steady CPU rate in millicores and a memory
+   * figure (none: nothing). Readings count the CPU time from the container's start at that rate, on the fake's clock.
+   */
+  usageOf: (containerName: string | undefined) => { cpuMillis: number; memoryBytes: number } | undefined = () => undefined;
+
+  async sampleUsage(containers: Pick<ObservedContainer, "id">[]): Promise<Map<string, UsageSample>> {
+    const samples = new Map<string, UsageSample>();
+    const atMs = this.clock.now();
+    for (const { id } of containers) {
+      const container = this.containers.get(id);
+      if (container?.state !== "running" || !container.startedAt) continue;
+      const usage = this.usageOf(readContainerIdentity(container.options.labels, container.options.name).containerName) ?? { cpuMillis: 0, memoryBytes: 0 };
+      samples.set(id, { cpuNanos: usage.cpuMillis * 1000 * (atMs - container.startedAt.getTime()), memoryBytes: usage.memoryBytes, atMs });
+    }
+    return samples;
   }
 
   async addressOf(id: string): Promise<string | undefined> {

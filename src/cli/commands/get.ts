@@ -15,6 +15,7 @@ import { renderTable } from "../table.js";
 import { colorStatus, formatPorts } from "../resource-table.js";
 import { printList } from "./list.js";
 import { keyedToJson, renderKeyed } from "../show-keyed.js";
+import { usageAgainstResources } from "../render-top.js";
 
 /** What `get -o json` prints: the manifest as applied, where and how the pod runs, and its events in time order. */
 function toJson({ manifestJson, pod, events }: GetResponse) {
@@ -32,6 +33,7 @@ function toJson({ manifestJson, pod, events }: GetResponse) {
     containers: (pod?.status?.containers ?? []).map(containerStatusFromWire),
     ports: (pod?.ports ?? []).map(publishedPortFromWire),
     used: pod?.status?.used ?? [],
+    usage: pod?.usage ? { containers: pod.usage.containers, sampledAt: pod.usage.sampledAt } : null,
     events: events.map(eventFromWire),
   };
 }
@@ -127,7 +129,7 @@ function renderPod(name: string, response: GetResponse, now: Date): string {
     "",
     "Containers:",
     renderTable(
-      ["name", "state", "reason", "ready", "restarts", "image", "ports", "mounts", "resources", "id"],
+      ["name", "state", "reason", "ready", "restarts", "image", "ports", "mounts", "resources", "usage", "id"],
       pod.containers.map((c) => {
         const container = spec.containers.find((candidate) => candidate.name === c.name);
         return [
@@ -142,6 +144,10 @@ function renderPod(name: string, response: GetResponse, now: Date): string {
           [container?.resources?.cpu && `cpu ${container.resources.cpu}`, container?.resources?.memory && `memory ${container.resources.memory}`]
             .filter(Boolean)
             .join(", "),
+          usageAgainstResources(
+            pod.usage?.containers.find((used) => used.name === c.name),
+            container?.resources,
+          ),
           c.containerId?.slice(0, 12) ?? "",
         ];
       }),

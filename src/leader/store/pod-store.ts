@@ -32,7 +32,7 @@ interface NewPod {
 const ownedColumns = (database: StoreDatabase) =>
   `owner, name, template_hash, created_at, ready_since, deletion_requested_at, evict_requested_at, node, ${database.json(CURRENT_STATUS_JSON)} ->> 'phase' as phase`;
 
-const SUMMARY = `select name, labels_json, node, created_at, deletion_requested_at, host_ports_json, owner, ${CURRENT_STATUS_JSON} as status from pods order by name`;
+const SUMMARY = `select uid, name, labels_json, node, created_at, deletion_requested_at, host_ports_json, owner, ${CURRENT_STATUS_JSON} as status from pods order by name`;
 const WITH_CURRENT_STATUS = `select *, ${CURRENT_STATUS_JSON} as current_status_json from pods`;
 
 const STATEMENTS = {
@@ -152,11 +152,12 @@ export class PodStore implements PodStoreContract {
 
   /** What `list` shows of every pod, without parsing specs and manifests (10 000 pods: a few milliseconds). */
   async summaries(): Promise<PodSummary[]> {
-    type Row = Pick<PodsTable, "name" | "labels_json" | "node" | "created_at" | "deletion_requested_at" | "host_ports_json" | "owner"> & {
+    type Row = Pick<PodsTable, "uid" | "name" | "labels_json" | "node" | "created_at" | "deletion_requested_at" | "host_ports_json" | "owner"> & {
       status: string | null;
     };
     const rows = await this.database.read((sql) => sql.all<Row>(SUMMARY));
     return rows.map((row) => ({
+      uid: row.uid,
       name: row.name,
       labels: JSON.parse(row.labels_json),
       hostPorts: JSON.parse(row.host_ports_json),

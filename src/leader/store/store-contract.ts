@@ -51,7 +51,7 @@ export interface NodeAllocation {
   owners: Map<string, number>;
 }
 
-export type PodSummary = Pick<StoredPod, "name" | "labels" | "hostPorts" | "node" | "createdAt" | "deletionRequestedAt" | "status" | "owner">;
+export type PodSummary = Pick<StoredPod, "uid" | "name" | "labels" | "hostPorts" | "node" | "createdAt" | "deletionRequestedAt" | "status" | "owner">;
 
 export interface Placement {
   uid: string;
