@@ -6,7 +6,8 @@
 #                                    example pod examples/hello-pod.json
 #   scripts/local-cluster.sh down    stop the servers it started
 #   scripts/local-cluster.sh status  show which servers run
-# CUBE_LOCAL_PORT (default 4242) is the leader's port; the followers take the next two.
+# CUBE_LOCAL_PORT (default 4242) is the leader's port; the followers take the next two. Their metrics are at
+# http://127.0.0.1:9442/metrics (the leader), 9443 and 9444 (the followers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -38,8 +39,8 @@ up() {
   token=$(cat "$state/token")
 
   start_server local-leader leader --listen "127.0.0.1:$port"
-  start_server local-follower-1 follower --leader "127.0.0.1:$port" --listen "127.0.0.1:$((port + 1))"
-  start_server local-follower-2 follower --leader "127.0.0.1:$port" --listen "127.0.0.1:$((port + 2))"
+  start_server local-follower-1 follower --leader "127.0.0.1:$port" --listen "127.0.0.1:$((port + 1))" --metrics-listen 127.0.0.1:9443
+  start_server local-follower-2 follower --leader "127.0.0.1:$port" --listen "127.0.0.1:$((port + 2))" --metrics-listen 127.0.0.1:9444
 
   # The leader writes the admin config (address, password, and the cluster CA, so the CLI trusts it at once).
   local admin="$state/local-leader/admin-config.json"

@@ -16,6 +16,8 @@ command -v docker-registry >/dev/null || apt_install docker-registry
 command -v htpasswd >/dev/null || apt_install apache2-utils
 # The store and election tests run a PostgreSQL of their own (Debian's 15; its cluster "main" is not used).
 [ -x /usr/lib/postgresql/15/bin/postgres ] || apt_install postgresql-15
+# The metrics tests have a real Prometheus scrape the servers (Debian's; its service is not started).
+command -v prometheus >/dev/null || apt_install --no-install-recommends prometheus
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
 say "build"

@@ -20,6 +20,7 @@ import type { RunCommand } from "./network/host-network.js";
 import { saysRemoved } from "../shared/node-removal.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 import { UsageSampler } from "./usage/usage-sampler.js";
+import type { AgentMetrics } from "./agent-metrics.js";
 
 const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
@@ -50,6 +51,8 @@ export interface NodeAgentOptions {
   syncIntervalMs?: number;
   /** How often the node measures its pods' usage. */
   usageIntervalMs: number;
+  /** The node's metrics, when its server serves them. */
+  metrics?: AgentMetrics;
   /** Runs the host's network commands (ip, bridge, iptables) for the pod network. */
   hostCommands: RunCommand;
   /** Where the node's secret and config volumes are written (a tmpfs of its own). */
@@ -124,6 +127,7 @@ export class NodeAgent {
       warmSandboxes: options.warmSandboxes,
       network: this.network,
       outboxChanged: () => this.flushOutbox(),
+      metrics: options.metrics,
       report: (pod, status) => this.session?.send({ podReport: { podUid: pod.uid, specHash: pod.specHash, status: podStatusToWire(status) } }),
     });
     this.usage = new UsageSampler({
@@ -132,6 +136,7 @@ export class NodeAgent {
       clock: this.clock,
       log: options.log,
       intervalMs: options.usageIntervalMs,
+      metrics: options.metrics,
       send: (update) => {
         if (!this.session) return false;
         this.session.send({ usage: update });

@@ -15,6 +15,9 @@ import { AgentStore } from "./agent-store.js";
 import type { ContainerRuntime } from "./container-runtime.js";
 import { DockerRuntime } from "./docker-runtime.js";
 import { NodeAgent } from "./node-agent.js";
+import { AgentMetrics } from "./agent-metrics.js";
+import type { Registry } from "prom-client";
+import type { MetricsEndpoint } from "../shared/metrics-server.js";
 import { DEFAULT_USAGE_INTERVAL_MS } from "./usage/usage-sampler.js";
 import { runHostCommand, type RunCommand } from "./network/host-network.js";
 import type { NodeCertificate } from "./node-certificate.js";
@@ -34,6 +37,8 @@ export interface NodeAgentConfig {
   standbyLeader?: boolean;
   /** How often the node measures its pods' CPU and memory (`--usage-interval`; 10 s when unset). */
   usageIntervalMs?: number;
+  /** Where the server serves its metrics (`--metrics-listen`); none: it serves none. */
+  metrics?: MetricsEndpoint;
 }
 
 export interface NodeAgentDependencies {
@@ -46,6 +51,8 @@ export interface NodeAgentDependencies {
   writeLog?: (line: string) => void;
   /** Runs the host's network commands for the pod network: the host's own unless a test gives another. */
   hostCommands?: RunCommand;
+  /** The server's metrics, which the node adds its own to (none: the server serves none). */
+  metrics?: Registry;
 }
 
 /**
@@ -100,7 +107,9 @@ export async function openNodeAgent(
 ): Promise<OpenedNodeAgent> {
   const log = createLogger("agent", deps.writeLog);
   const store = await AgentStore.open(databaseFile(config.dataDir, "agent.db"));
-  const runtime = deps.runtime ?? new DockerRuntime();
+  const metrics = deps.metrics && new AgentMetrics(deps.metrics);
+  const engine = deps.runtime ?? new DockerRuntime();
+  const runtime = metrics ? metrics.measured(engine) : engine;
   server.addService(AgentService, createAgentService({ node: config.name, store, runtime, log }));
   const nodeId = await checkedNodeId(store, config.dataDir, log);
   let agent: NodeAgent | undefined;
@@ -124,6 +133,7 @@ export async function openNodeAgent(
         clock: deps.clock ?? systemClock,
         syncIntervalMs: deps.syncIntervalMs,
         usageIntervalMs: config.usageIntervalMs ?? DEFAULT_USAGE_INTERVAL_MS,
+        metrics,
         hostCommands: deps.hostCommands ?? (deps.runtime ? NO_HOST : runHostCommand),
         // A node of the fake runtime, or without a data directory, touches nothing of its host.
         keyedVolumes: deps.runtime || config.dataDir === IN_MEMORY ? new MemoryVolumeHost() : new TmpfsVolumeHost(join(config.dataDir, KEYED_VOLUMES_DIR)),

@@ -2,6 +2,8 @@ import type { Clock } from "../shared/clock.js";
 import type { EventType, PodStatusReport, RestartSettings, UsedRevision } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import { afterFailure } from "./after-failure.js";
+import type { AgentMetrics } from "./agent-metrics.js";
+import { secondsSince } from "../shared/clock.js";
 import type { AgentStore } from "./agent-store.js";
 import { computePodActions, type NodeMemory, type PodAction } from "./compute-pod-actions.js";
 import { runtimeErrorMessage, type ContainerRuntime, type ObservedContainer } from "./container-runtime.js";
@@ -38,6 +40,8 @@ export interface PodSyncDependencies {
   network?: Pick<PodNetwork, "current" | "sandboxNetwork" | "sandboxStarted">;
   /** The secrets and configs the node holds, and its pods' volumes of them. */
   keyed: NodeKeyed;
+  /** The node's metrics, when its server serves them. */
+  metrics?: AgentMetrics;
 }
 
 /**
@@ -87,13 +91,18 @@ export class PodSync {
       keyed: deps.keyed,
     };
     this.pool = new WarmPoolWorker({ actions: this.actions, clock, log: deps.log, target: deps.warmSandboxes ?? 0, done: () => this.trigger() });
-    this.prober = new Prober(deps.runProbe ?? probeRunner(runtime), clock, (target, kind, state) => {
-      const probe = `${kind[0].toUpperCase()}${kind.slice(1)} probe of container ${target.spec.name}`;
-      // A result that changes is an event, not every run of the probe.
-      if (state.result === "failure") void this.event(target.podUid, "Warning", "Unhealthy", `${probe} failed: ${state.message}`).catch(() => undefined);
-      else if (kind === "readiness") void this.event(target.podUid, "Normal", "Ready", `${probe} succeeded: ${state.message}`).catch(() => undefined);
-      this.trigger();
-    });
+    this.prober = new Prober(
+      deps.runProbe ?? probeRunner(runtime),
+      clock,
+      (target, kind, state) => {
+        const probe = `${kind[0].toUpperCase()}${kind.slice(1)} probe of container ${target.spec.name}`;
+        // A result that changes is an event, not every run of the probe.
+        if (state.result === "failure") void this.event(target.podUid, "Warning", "Unhealthy", `${probe} failed: ${state.message}`).catch(() => undefined);
+        else if (kind === "readiness") void this.event(target.podUid, "Normal", "Ready", `${probe} succeeded: ${state.message}`).catch(() => undefined);
+        this.trigger();
+      },
+      (kind, ok) => deps.metrics?.probeRun(kind, ok),
+    );
   }
 
   trigger(): void {
@@ -141,7 +150,9 @@ export class PodSync {
       while (this.pendingTrigger && !this.stopped) {
         this.pendingTrigger = false;
         try {
+          const started = process.hrtime.bigint();
           await this.syncOnce();
+          this.deps.metrics?.syncPass(secondsSince(started));
           if (this.lastFailure !== undefined) this.deps.log.info("sync works again");
           this.lastFailure = undefined;
         } catch (error) {
@@ -165,6 +176,7 @@ export class PodSync {
     // Secret and config volumes are written before any container that mounts them is made.
     await this.deps.keyed.reconcile(pods);
     const observed = await runtime.listContainers(node);
+    this.deps.metrics?.containersSeen(observed);
     const byPod = containersByPod(observed);
     await this.countExits(pods, byPod);
     const targets = probeTargets(pods, byPod);

@@ -28,6 +28,8 @@ export class Prober {
     private readonly run: RunProbe,
     private readonly clock: Clock,
     private readonly changed: (target: ProbeTarget, kind: ProbeKind, state: ProbeState) => void,
+    /** Every run's outcome (the node's metrics). */
+    private readonly ran: (kind: ProbeKind, ok: boolean) => void = () => {},
   ) {}
 
   /** Starts the probes due now (without waiting for them) and forgets the containers that are not in `targets`. */
@@ -45,6 +47,7 @@ export class Prober {
         this.inFlight.add(key);
         void this.run(probe, target).then((outcome) => {
           this.inFlight.delete(key);
+          this.ran(kind, outcome.ok);
           const current = this.states.get(target.containerId);
           if (!current) return; // the container is gone meanwhile
           const { state, changed } = afterProbe(probe, current[kind] ?? INITIAL_PROBE_STATE, outcome, this.clock.now());

@@ -10,6 +10,9 @@ import { IN_MEMORY } from "../shared/open-database.js";
 import { makePrivateDirectory } from "../shared/secret-file.js";
 import { RenewableServerCredentials } from "../shared/tls/tls-credentials.js";
 import { NodeCertificate } from "./node-certificate.js";
+import { serverMetrics } from "../shared/metrics-server.js";
+import { AgentService } from "../gen/agent.js";
+import { CubeService } from "../gen/cube.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "./open-node-agent.js";
 
 export interface FollowerConfig extends NodeAgentConfig {
@@ -43,12 +46,20 @@ export async function startFollower(config: FollowerConfig, deps: NodeAgentDepen
   const serverCredentials =
     standby?.credentials ?? new RenewableServerCredentials(true, certificate.usable(config.name, new Date((deps.clock ?? systemClock).now())));
   const authorization: AuthorizationOptions = { failures: new GuessLimiter(deps.clock ?? systemClock), log, adminPassword: standby?.adminPassword };
-  const server = createAuthorizingServer(authorization);
+  // A standby's metrics are its node's and the calls it forwards.
+  const metrics = serverMetrics(config.metrics, AgentService, ...(standby ? [CubeService] : []));
+  const server = createAuthorizingServer(authorization, metrics?.calls);
   standby?.serve(server);
-  const agent = await openNodeAgent(server, config, deps, { certificate, serverCredentials: standby ? undefined : serverCredentials });
+  const agent = await openNodeAgent(
+    server,
+    config,
+    { ...deps, metrics: metrics?.registry },
+    { certificate, serverCredentials: standby ? undefined : serverCredentials },
+  );
   const port = await listen(server, config.listen, serverCredentials);
   const address = { ...config.listen, port };
   log.info(`node ${config.name} listening on ${formatHostPort(address)} (data in ${config.dataDir})`);
+  await metrics?.serve(log);
   agent.start(config.leaders.map(formatHostPort), formatHostPort(config.advertise ?? address));
 
   return {
@@ -60,6 +71,7 @@ export async function startFollower(config: FollowerConfig, deps: NodeAgentDepen
       const closed = shutdown(server);
       await agent.stop();
       await closed;
+      await metrics?.stop();
       await agent.close();
     },
   };

@@ -13,6 +13,8 @@ import { joinProblems } from "./identity/check-join.js";
 import type { NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
 import type { UsageBoard } from "./usage-board.js";
+import type { LeaderMetrics } from "./leader-metrics.js";
+import type { PodPhase } from "../shared/domain.js";
 
 /** Pods per assignment message, by size: a resource is at most 1 MiB, a message at most 4 MiB. */
 const ASSIGNMENT_PART_BYTES = 2 * 1024 * 1024;
@@ -37,6 +39,8 @@ export interface ClusterServiceDependencies {
   servicesApplied: (node: string, version: number | undefined) => void;
   /** What the nodes' pods use: a node's figures last as long as its stream. */
   usage: UsageBoard;
+  /** The leader's metrics, when its server serves them: pods' start latencies. */
+  metrics?: Pick<LeaderMetrics, "podReported" | "podForgotten">;
 }
 
 export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): Pick<ClusterServer, "join" | "sync"> {
@@ -94,7 +98,7 @@ export function createClusterService(deps: ClusterServiceDependencies, options: 
 
 async function serveSync(
   call: grpc.ServerDuplexStream<NodeMessage, LeaderMessage>,
-  { registry, updates, hub, servicesApplied, usage }: ClusterServiceDependencies,
+  { registry, updates, hub, servicesApplied, usage, metrics }: ClusterServiceDependencies,
 ): Promise<void> {
   let session: { name: string; sessionId: string; nodeId: string } | undefined;
   let disconnect = () => {};
@@ -175,6 +179,7 @@ async function serveSync(
       // Stored by group commit; an event or a removal is acknowledged once it is committed.
       if (message.podReport?.status) {
         const { podUid, specHash, status } = message.podReport;
+        metrics?.podReported(podUid, status.phase as PodPhase);
         updates.submit({ kind: "status", node: session.name, podUid, specHash, status: podStatusFromWire(status) }).catch(() => undefined);
       }
       if (message.event?.event) {
@@ -188,6 +193,7 @@ async function serveSync(
       if (message.usage) usage.apply(session.name, usageUpdateFromWire(message.usage));
       if (message.podRemoved) {
         const { sequence, podUid } = message.podRemoved;
+        metrics?.podForgotten(podUid);
         updates.submit({ kind: "removed", node: session.name, podUid }).then(ack(sequence), ack(sequence));
       }
     }

@@ -1,4 +1,5 @@
 import { DEFAULT_HOST_PORT_RANGE } from "./service-addresses.js";
+import type { LeaderMetrics } from "./leader-metrics.js";
 import type { Clock } from "../shared/clock.js";
 import type { KeyedKind, PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
@@ -28,6 +29,8 @@ export interface PodControllerOptions {
   podsOnLeader: boolean;
   /** Default: spread, auto host ports from 30000-32767. */
   placement?: PlacementSettings;
+  /** The leader's metrics, when its server serves them: placement latencies. */
+  metrics?: Pick<LeaderMetrics, "podPlaced">;
 }
 
 export const DEFAULT_PLACEMENT: PlacementSettings = { policy: "spread", hostPortRange: DEFAULT_HOST_PORT_RANGE };
@@ -302,6 +305,8 @@ export class PodController {
       await this.recordOnce(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message: `cannot place pod/${pod.name}: ${reason}`, node: "" });
     }
     const made = await this.store.pods.assign(placements);
+    const created = new Map(round.placed.map(({ pod }) => [pod.uid, pod.createdAt]));
+    for (const placement of made) this.options.metrics?.podPlaced(placement.uid, created.get(placement.uid)!, placement.from === undefined);
     for (const placement of made) if (placement.from) this.log.info(placement.event.message);
     if (made.length > 0) this.log.info(`placed ${made.length} pod${made.length === 1 ? "" : "s"}`);
     for (const node of new Set(made.map((placement) => placement.node))) this.hub.notify(node);

@@ -1,7 +1,7 @@
 import type { PodNetworkBackend } from "../shared/domain.js";
 import { join } from "node:path";
 import { CubeService } from "../gen/cube.js";
-import { ClusterService } from "../gen/agent.js";
+import { AgentService, ClusterService } from "../gen/agent.js";
 import { NodeCertificate } from "../agent/node-certificate.js";
 import { openNodeAgent, type NodeAgentConfig, type NodeAgentDependencies } from "../agent/open-node-agent.js";
 import type { AuthorizationOptions } from "../shared/tls/authorize-calls.js";
@@ -23,6 +23,8 @@ import { createCertificateHandlers } from "./identity/certificate-service.js";
 import type { ClusterCa } from "./identity/cluster-ca.js";
 import { ClusterIdentity } from "./identity/cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
+import { LeaderMetrics } from "./leader-metrics.js";
+import { serverMetrics } from "../shared/metrics-server.js";
 import { UsageBoard } from "./usage-board.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
@@ -136,10 +138,11 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     log,
     nodeKeyBound: (name: string, keyDigest: string) => keys.isBound(name, keyDigest),
   };
-  const server = createAuthorizingServer(authorization);
+  const metrics = serverMetrics(config.metrics, CubeService, ClusterService, AgentService);
+  const server = createAuthorizingServer(authorization, metrics?.calls);
   // A leader that runs no pods needs no warm sandboxes on its node.
   const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : 0 };
-  const agent = await openNodeAgent(server, agentConfig, deps, { certificate: NodeCertificate.load(config.dataDir) });
+  const agent = await openNodeAgent(server, agentConfig, { ...deps, metrics: metrics?.registry }, { certificate: NodeCertificate.load(config.dataDir) });
   const registry = await NodeRegistry.load(store, clock, log, {
     graceMs: config.heartbeatGraceMs,
     leaderNodeId: agent.nodeId,
@@ -170,7 +173,9 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     store.keyed,
   );
   await publisher.start();
-  const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement });
+  const sources = { pods: (): ReturnType<PodController["list"]> => pods.list(), nodes: () => registry.list() };
+  const leaderMetrics = metrics && LeaderMetrics.observing(metrics.registry, sources, store, clock);
+  const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement, metrics: leaderMetrics });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {
     for (const name of await store.applyNodeUpdates(batch, new Date(clock.now()))) log.info(`pod/${name} deleted`);
@@ -217,6 +222,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
         servicesApplied: (node, version) => (version === undefined ? gate.forget(node) : gate.acknowledge(node, version)),
         leaderNode: { name: config.name, nodeId: agent.nodeId },
         usage: options.usage,
+        metrics: leaderMetrics,
       },
       { heartbeatIntervalMs: heartbeatIntervalFor(config.heartbeatGraceMs) },
     ),
@@ -234,6 +240,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const port = await listen(server, config.listen, leaderCertificate.serverCredentials);
   const address = { ...config.listen, port };
   log.info(`listening on ${formatHostPort(address)} over TLS (data in ${config.dataDir})`);
+  await metrics?.serve(log);
   // Several leaders: the CLI is given them all, and asks the next when one does not answer.
   const leaderUrl = config.leaders?.length ? config.leaders.map(formatHostPort).join(",") : formatHostPort(reachableAddress(address));
   if (config.dataDir !== IN_MEMORY) writeClientFiles(config.dataDir, secrets, ca, leaderUrl, log);
@@ -271,6 +278,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       agents.close();
       await closed;
       await deployments.idle();
+      await metrics?.stop();
       await agent.close();
       await store.close();
     },

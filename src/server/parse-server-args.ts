@@ -71,6 +71,11 @@ const common: Record<string, FlagSpec> = {
     help: "how often the node measures its pods' CPU and memory (cube top): one pass over its running containers",
     default: () => "10s",
   },
+  "metrics-listen": {
+    env: "CUBE_METRICS_LISTEN",
+    help: "HOST:PORT to serve Prometheus metrics on, in plain HTTP without a credential (loopback by default: put a scraper on this machine, or an address your network protects); off: none",
+    default: () => "127.0.0.1:9442",
+  },
   label: { env: "CUBE_LABELS", help: "a label of this node, KEY=VALUE (repeatable), which pods select with nodeSelector", multiple: true },
 };
 
@@ -261,6 +266,9 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   const labels = labelFlags(values("label"));
   const warmSandboxes = wholeNumberFlag(required("warm-sandboxes"), "warm-sandboxes", 0);
   const usageIntervalMs = durationFlag(required("usage-interval"), "usage-interval");
+  const metricsListen = required("metrics-listen");
+  const given = (flag: string) => (parsed.values as Record<string, unknown>)[flag] !== undefined || env[specs[flag].env] !== undefined;
+  const metrics = metricsListen === "off" ? undefined : { listen: hostPort("metrics-listen")!, given: given("metrics-listen") };
   /** A comma-separated list of leaders' addresses. */
   const leaderList = (flag: string) =>
     value(flag)
@@ -292,6 +300,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         restart,
         warmSandboxes,
         usageIntervalMs,
+        metrics,
         listen: hostPort("listen")!,
         heartbeatGraceMs: durationFlag(required("heartbeat-grace"), "heartbeat-grace"),
         rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),
@@ -323,6 +332,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
       restart,
       warmSandboxes,
       usageIntervalMs,
+      metrics,
       labels,
       leaders: leaderList("leader")!,
       listen: hostPort("listen")!,

@@ -19,3 +19,8 @@ export const systemClock: Clock = {
     while (Date.now() < end);
   },
 };
+
+/** Seconds since `started` (a `process.hrtime.bigint()`): a duration measured for the metrics, not the injected clock's. */
+export function secondsSince(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}

@@ -10,9 +10,10 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
  * `listen`. It pings its peers every 10 s and drops a connection that has not answered in 5 s: a peer cut off the
  * network sends no FIN, and its streams would otherwise linger until TCP gives up, minutes later.
  */
-export function createAuthorizingServer(options: AuthorizationOptions): grpc.Server {
+export function createAuthorizingServer(options: AuthorizationOptions, measureCalls?: grpc.ServerInterceptor): grpc.Server {
   return new grpc.Server({
-    interceptors: [authorizeCalls(options)],
+    // The first wraps the call nearest the wire: every call is measured, those the authorization refuses included.
+    interceptors: [...(measureCalls ? [measureCalls] : []), authorizeCalls(options)],
     "grpc.keepalive_time_ms": 10_000,
     "grpc.keepalive_timeout_ms": 5_000,
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,

@@ -73,7 +73,9 @@ export class LocalCluster {
 
   private server(label: string, args: string[], env: NodeJS.ProcessEnv = {}, host = 1): TestProcess {
     this.nodeNames.add(args[args.indexOf("--name") + 1]);
-    const command = [join(projectRoot, "bin", "cube-server.js"), ...args];
+    // Every server serves its metrics, on a port of its own: several share this machine's loopback.
+    const metrics = args.includes("--metrics-listen") ? [] : ["--metrics-listen", "127.0.0.1:0"];
+    const command = [join(projectRoot, "bin", "cube-server.js"), ...args, ...metrics];
     const process = this.hosts
       ? (({ command: wrapper, args: wrapped, env: bed }) => startProcess(label, wrapper, wrapped, { ...bed, ...env }))(this.hosts.on(host, "node", command))
       : startProcess(label, "node", command, env);
@@ -139,6 +141,11 @@ export class LocalCluster {
       { CUBE_TOKEN: options.token ?? this.token, ...options.env },
       options.host,
     );
+  }
+
+  /** Where a server serves its metrics, as it said when it started (on its host's loopback). */
+  async metricsUrl(server: TestProcess): Promise<string> {
+    return /metrics at (http:\S+)/.exec(await server.waitForLine(/metrics at http:/))![1];
   }
 
   /** The admin password the leader made at its first start (kept in its data directory, in its admin config). */

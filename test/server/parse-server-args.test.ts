@@ -31,6 +31,8 @@ describe("parseServerArgs", () => {
       listen: { host: "0.0.0.0", port: 4242 },
       heartbeatGraceMs: 15_000,
       usageIntervalMs: 10_000,
+      // Loopback by default; a port another server of this machine holds is then said, not fatal.
+      metrics: { listen: { host: "127.0.0.1", port: 9442 }, given: false },
     });
     expect(command.config.dataDir).to.match(/\.cube\/data$/);
   });
@@ -45,6 +47,7 @@ describe("parseServerArgs", () => {
       CUBE_NAME: "env-name",
       CUBE_LABELS: "zone=a, disk=ssd",
       CUBE_USAGE_INTERVAL: "30s",
+      CUBE_METRICS_LISTEN: "0.0.0.0:9100",
     };
     const command = parseServerArgs(["follower", "--name", "flag-name"], env);
     expect(command).to.deep.equal({
@@ -60,6 +63,7 @@ describe("parseServerArgs", () => {
         restart: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
         warmSandboxes: 3,
         usageIntervalMs: 30_000,
+        metrics: { listen: { host: "0.0.0.0", port: 9100 }, given: true },
         labels: { zone: "a", disk: "ssd" },
       },
     });
@@ -156,6 +160,8 @@ describe("parseServerArgs", () => {
     });
     expect(() => parseServerArgs(["leader", "--token", TOKEN, "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
     expect(usageError(["leader", "--token", TOKEN, "--warm-sandboxes", "two"])).to.equal('--warm-sandboxes must be a whole number of at least 0, got "two"');
+    expect(parseServerArgs(["leader", "--token", TOKEN, "--metrics-listen", "off"], {})).to.have.nested.property("config.metrics", undefined);
+    expect(usageError(["leader", "--token", TOKEN, "--metrics-listen", "9442"])).to.match(/^--metrics-listen/);
     expect(usageError(["leader", "--token", TOKEN, "--usage-interval", "often"])).to.equal(
       '--usage-interval must be a positive duration such as 15s or 1m, got "often"',
     );

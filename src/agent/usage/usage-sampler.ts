@@ -2,6 +2,8 @@ import type { Clock } from "../../shared/clock.js";
 import type { Logger } from "../../shared/logger.js";
 import type { PodUsage, UsageUpdate } from "../../shared/usage.js";
 import type { ContainerRuntime } from "../container-runtime.js";
+import type { AgentMetrics } from "../agent-metrics.js";
+import { secondsSince } from "../../shared/clock.js";
 import type { UsageSample } from "./container-usage.js";
 import { podUsages, usageChanges } from "./pod-usage.js";
 
@@ -15,6 +17,8 @@ export interface UsageSamplerOptions {
   intervalMs: number;
   /** Sends an update to the leader; false when there is no session to send it on (it is then sent whole later). */
   send: (update: UsageUpdate) => boolean;
+  /** The node's metrics, when its server serves them. */
+  metrics?: AgentMetrics;
 }
 
 /**
@@ -56,13 +60,15 @@ export class UsageSampler {
 
   /** One reading of every running container, then what changed is told. */
   async pass(): Promise<void> {
-    const { runtime, node, clock, log } = this.options;
+    const { runtime, node, clock, log, metrics } = this.options;
+    const started = process.hrtime.bigint();
     try {
       const running = (await runtime.listContainers(node)).filter((container) => container.state === "running" && container.containerName !== undefined);
       const samples = await runtime.sampleUsage(running);
       this.current = podUsages(running, samples, this.previous, new Date(clock.now()));
       this.previous = samples;
       this.lastFailure = undefined;
+      metrics?.usagePass(secondsSince(started));
     } catch (error) {
       // The same failure (the engine down) is said once; the figures stay as they were until a pass works.
       const message = (error as Error).message;

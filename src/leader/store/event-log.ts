@@ -32,6 +32,9 @@ const STATEMENTS = {
  * a year does not grow the database. Runs inside the caller's transaction.
  */
 export class EventLog {
+  /** Told of each event recorded (repeats included), when set: the metrics. */
+  recorded?: (event: PodEvent) => void;
+
   constructor(private readonly maxPerPod: number) {}
 
   /** Records an event about a pod (or, from the leader itself, a deployment): `podUid` is the resource's uid. */
@@ -46,6 +49,7 @@ export class EventLog {
     if (!(await sql.get(admissible, podUid, from, from, podUid, from)) && (source || !(await sql.get(deploymentExists, podUid)))) return;
     const last = await sql.get<Pick<PodEvent, "type" | "reason" | "message" | "node"> & { id: number }>(lastOfPod, podUid);
     const time = event.time.getTime();
+    this.recorded?.(event);
     if (repeats(last, event)) {
       await sql.run(countRepeat, time, last!.id);
       return;

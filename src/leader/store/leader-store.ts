@@ -17,7 +17,7 @@ import { IN_MEMORY } from "../../shared/open-database.js";
 import { keyedRef } from "../../shared/pod-references.js";
 import type { AppliedResource, LeaderStoreContract, NodeUpdate } from "./store-contract.js";
 import { VolumeHomes } from "./volume-homes.js";
-import { SqliteDatabase, type Sql, type StoreDatabase } from "./store-database.js";
+import { SqliteDatabase, type Sql, type StoreDatabase, type TransactionObserver } from "./store-database.js";
 import { PostgresDatabase } from "./postgres-database.js";
 import { postgresMigrations } from "./postgres-migrations.js";
 
@@ -87,6 +87,12 @@ export class LeaderStore implements LeaderStoreContract {
       ? await PostgresDatabase.open(location, postgresMigrations)
       : await SqliteDatabase.open(location, leaderMigrations);
     return new LeaderStore(database, maxEventsPerPod, addressing, keyring);
+  }
+
+  /** Tells `observer` how long each transaction takes and of each event recorded (the leader's metrics). */
+  observe(observer: { transaction: TransactionObserver; eventRecorded: (event: PodEvent) => void }): void {
+    this.database.observeTransaction = observer.transaction;
+    this.events.recorded = observer.eventRecorded;
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Kysely, Migrator, PostgresDialect, type Migration } from "kysely";
 import pg from "pg";
 import { pauseIfSliceUsed } from "../../shared/time-slices.js";
-import type { Sql, SqlValue, StoreDatabase } from "./store-database.js";
+import { timedTransaction, type Sql, type SqlValue, type StoreDatabase, type TransactionObserver } from "./store-database.js";
 
 /** PostgreSQL's type ids of `bigint` and `numeric` (a `sum`): read as numbers (times in ms and sums stay below 2^53). */
 const NUMBERS = new Set([20, 1700]);
@@ -75,16 +75,22 @@ export class PostgresDatabase implements StoreDatabase {
     return `(${expression})::json`;
   }
 
+  observeTransaction?: TransactionObserver;
+
   write<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction("begin", async (client, sql) => {
-      await this.fence?.(client);
-      await client.query("update store_revision set revision = revision + 1");
-      return work(sql);
-    });
+    return timedTransaction(this.observeTransaction, "write", () =>
+      this.transaction("begin", async (client, sql) => {
+        await this.fence?.(client);
+        await client.query("update store_revision set revision = revision + 1");
+        return work(sql);
+      }),
+    );
   }
 
   read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.transaction("begin isolation level repeatable read read only", (_client, sql) => work(sql));
+    return timedTransaction(this.observeTransaction, "read", () =>
+      this.transaction("begin isolation level repeatable read read only", (_client, sql) => work(sql)),
+    );
   }
 
   async revision(): Promise<number> {

@@ -1,4 +1,5 @@
 import type { Migration } from "kysely";
+import { secondsSince } from "../../shared/clock.js";
 import { openDatabase, type OpenedDatabase } from "../../shared/open-database.js";
 import { pauseIfSliceUsed } from "../../shared/time-slices.js";
 
@@ -36,6 +37,17 @@ export interface StoreDatabase {
   /** Moves whenever anything was written: watchers look again only when it did. */
   revision(): Promise<number>;
   close(): Promise<void>;
+  /** Told how long each transaction took (the metrics), when set. */
+  observeTransaction?: TransactionObserver;
+}
+
+export type TransactionObserver = (kind: "read" | "write", seconds: number) => void;
+
+/** Runs a transaction, timed from its call as its caller waits for it (its turn behind other writes included). */
+export function timedTransaction<T>(observe: TransactionObserver | undefined, kind: "read" | "write", run: () => Promise<T>): Promise<T> {
+  if (!observe) return run();
+  const started = process.hrtime.bigint();
+  return run().finally(() => observe(kind, secondsSince(started)));
 }
 
 /** `?, ?, ?` for a list of `count` parameters (`in (…)`). */
@@ -69,13 +81,15 @@ export class SqliteDatabase implements StoreDatabase {
     return expression;
   }
 
+  observeTransaction?: TransactionObserver;
+
   write<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.opened.inBatch(() => work(this.sql));
+    return timedTransaction(this.observeTransaction, "write", () => this.opened.inBatch(() => work(this.sql)));
   }
 
   /** One connection: a read in a transaction sees no write begin before its end. */
   read<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.opened.inBatch(() => work(this.sql));
+    return timedTransaction(this.observeTransaction, "read", () => this.opened.inBatch(() => work(this.sql)));
   }
 
   /** Every row this connection changed since it opened. */
