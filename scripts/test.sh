@@ -18,6 +18,8 @@ command -v htpasswd >/dev/null || apt_install apache2-utils
 [ -x /usr/lib/postgresql/15/bin/postgres ] || apt_install postgresql-15
 # The metrics tests have a real Prometheus scrape the servers (Debian's; its service is not started).
 command -v prometheus >/dev/null || apt_install --no-install-recommends prometheus
+# The web view's tests drive Debian's Chromium headless (playwright-core, which downloads no browser).
+command -v chromium >/dev/null || apt_install --no-install-recommends chromium
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
 say "build"

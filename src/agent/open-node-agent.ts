@@ -17,7 +17,7 @@ import { DockerRuntime } from "./docker-runtime.js";
 import { NodeAgent } from "./node-agent.js";
 import { AgentMetrics } from "./agent-metrics.js";
 import type { Registry } from "prom-client";
-import type { MetricsEndpoint } from "../shared/metrics-server.js";
+import type { OptionalEndpoint } from "../shared/optional-endpoint.js";
 import { DEFAULT_USAGE_INTERVAL_MS } from "./usage/usage-sampler.js";
 import { runHostCommand, type RunCommand } from "./network/host-network.js";
 import type { NodeCertificate } from "./node-certificate.js";
@@ -38,7 +38,7 @@ export interface NodeAgentConfig {
   /** How often the node measures its pods' CPU and memory (`--usage-interval`; 10 s when unset). */
   usageIntervalMs?: number;
   /** Where the server serves its metrics (`--metrics-listen`); none: it serves none. */
-  metrics?: MetricsEndpoint;
+  metrics?: OptionalEndpoint;
 }
 
 export interface NodeAgentDependencies {

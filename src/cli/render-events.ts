@@ -1,5 +1,5 @@
 import type { PodEvent } from "../shared/domain.js";
-import { formatAge } from "./format-age.js";
+import { formatAge } from "../shared/format-age.js";
 import { printable } from "./printable.js";
 import { renderTable } from "./table.js";
 

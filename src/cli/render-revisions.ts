@@ -1,6 +1,6 @@
 import type { Revision } from "../gen/cube.js";
 import { RESTARTED_AT } from "../shared/domain.js";
-import { formatAge } from "./format-age.js";
+import { formatAge } from "../shared/format-age.js";
 import { printable } from "./printable.js";
 import { renderTable } from "./table.js";
 

@@ -2,7 +2,7 @@ import type { PublishedPort, ResourceSummary } from "../gen/cube.js";
 import type { ResourceType } from "../shared/domain.js";
 import { formatHostPort } from "../shared/host-port.js";
 import { colors } from "./colors.js";
-import { formatAge } from "./format-age.js";
+import { formatAge } from "../shared/format-age.js";
 import { formatServicePorts } from "./show-service.js";
 
 /** Green when all is well, red when it went wrong, yellow on the way. */

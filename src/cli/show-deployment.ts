@@ -2,7 +2,7 @@ import { printable } from "./printable.js";
 import type { DeploymentStatus, GetResponse, Pod } from "../gen/cube.js";
 import type { PodSpec } from "../shared/domain.js";
 import { eventFromWire } from "../shared/codec.js";
-import { formatAge } from "./format-age.js";
+import { formatAge } from "../shared/format-age.js";
 import { colorStatus } from "./resource-table.js";
 import { renderEvents } from "./render-events.js";
 import { renderRevisions } from "./render-revisions.js";

@@ -1,5 +1,5 @@
 import type { GetResponse, KeyedStatus } from "../gen/cube.js";
-import { formatAge } from "./format-age.js";
+import { formatAge } from "../shared/format-age.js";
 import { renderTable } from "./table.js";
 
 /** What `get secret/NAME -o json` prints: keys and sizes, revision, the pods that use it; never a secret's values. */

@@ -4,7 +4,7 @@ import { formatCpu, formatMemory } from "../shared/quantities.js";
 import type { Node, ResourceSummary } from "../gen/cube.js";
 import { printedForScripts, type OutputFormat } from "./base-command.js";
 import { colors } from "./colors.js";
-import { formatAge } from "./format-age.js";
+import { formatAge } from "../shared/format-age.js";
 import type { LeaderClient } from "./leader-client.js";
 import { printable } from "./printable.js";
 import { colorStatus } from "./resource-table.js";

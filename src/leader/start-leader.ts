@@ -25,6 +25,8 @@ import { ClusterIdentity } from "./identity/cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
 import { LeaderMetrics } from "./leader-metrics.js";
 import { serverMetrics } from "../shared/metrics-server.js";
+import { serveWebView } from "./web/serve-web.js";
+import type { OptionalEndpoint } from "../shared/optional-endpoint.js";
 import { UsageBoard } from "./usage-board.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
 import { watchHandlers } from "./watch-service.js";
@@ -46,6 +48,8 @@ import { DeploymentController } from "./deployments/deployment-controller.js";
 
 export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   listen: HostPort;
+  /** Where the web view is served (`--web-listen`); none: it is not. */
+  web?: OptionalEndpoint;
   /** The join token given (file or environment); otherwise the one kept in the data directory, or one made. */
   token?: string;
   /** The admin API's password given (the CLI's); otherwise the one kept in the data directory, or one made. */
@@ -259,6 +263,8 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
 
   const selfAddress = formatHostPort(localDialAddress(address));
   agent.start([selfAddress], selfAddress);
+  const web = { apiAddress: selfAddress, ca: ca.certificate, adminPassword: secrets.adminPassword, certificate: () => leaderCertificate.served, clock, log };
+  const stopWebView = await serveWebView(config.web, web);
 
   return {
     address,
@@ -266,6 +272,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       // Refuses every call from now on, and lets the calls under way end until the grace is over: within it, this
       // stop's own steps end them (the nodes' streams, the watches), and whatever still runs is cut.
       authorization.stopping = true;
+      await stopWebView();
       const closed = shutdown(server);
       clearInterval(periodicCheck);
       leaderCertificate.stop();

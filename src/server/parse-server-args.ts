@@ -88,6 +88,11 @@ const modes: Record<"leader" | "follower", Record<string, FlagSpec>> = {
       help: "password of the admin API (the CLI's); by default one is made on the first start and kept in DATA_DIR/admin-config.json",
     },
     "admin-password-file": { env: "CUBE_ADMIN_PASSWORD_FILE", help: "read the admin password from this file" },
+    "web-listen": {
+      env: "CUBE_WEB_LISTEN",
+      help: "HOST:PORT to serve the web view on (HTTPS with the leader's certificate, behind the admin password); off: none",
+      default: () => "0.0.0.0:4280",
+    },
     "tls-san": { env: "CUBE_TLS_SAN", help: "extra host names or addresses for the leader's certificate, comma-separated (a NAT or DNS name)" },
     "cert-lifetime": { env: "CUBE_CERT_LIFETIME", help: "lifetime of the certificates the leader issues; they renew at 50–80 % of it", default: () => "30d" },
     "heartbeat-grace": { env: "CUBE_HEARTBEAT_GRACE", help: "a node silent this long is NotReady", default: () => "15s" },
@@ -266,9 +271,10 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   const labels = labelFlags(values("label"));
   const warmSandboxes = wholeNumberFlag(required("warm-sandboxes"), "warm-sandboxes", 0);
   const usageIntervalMs = durationFlag(required("usage-interval"), "usage-interval");
-  const metricsListen = required("metrics-listen");
   const given = (flag: string) => (parsed.values as Record<string, unknown>)[flag] !== undefined || env[specs[flag].env] !== undefined;
-  const metrics = metricsListen === "off" ? undefined : { listen: hostPort("metrics-listen")!, given: given("metrics-listen") };
+  /** An address for something served besides the API, or none ("off"). */
+  const endpoint = (flag: string) => (required(flag) === "off" ? undefined : { listen: hostPort(flag)!, given: given(flag) });
+  const metrics = endpoint("metrics-listen");
   /** A comma-separated list of leaders' addresses. */
   const leaderList = (flag: string) =>
     value(flag)
@@ -301,6 +307,7 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
         warmSandboxes,
         usageIntervalMs,
         metrics,
+        web: endpoint("web-listen"),
         listen: hostPort("listen")!,
         heartbeatGraceMs: durationFlag(required("heartbeat-grace"), "heartbeat-grace"),
         rescheduleDelayMs: durationFlag(required("reschedule-delay"), "reschedule-delay"),

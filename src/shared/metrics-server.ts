@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
-import { formatHostPort, type HostPort } from "./host-port.js";
+import { formatHostPort } from "./host-port.js";
 import type { Logger } from "./logger.js";
 import type * as grpc from "@grpc/grpc-js";
 import { createMetricsRegistry, knownMethods, measureCalls } from "./metrics.js";
+import { closeNow, listenOptional, type OptionalEndpoint } from "./optional-endpoint.js";
 
 /**
  * Serves `GET /metrics` in Prometheus' text format, in plain HTTP and without a credential: it is bound to loopback
@@ -31,34 +32,17 @@ export function createMetricsServer(registry: Registry, log: Logger): Server {
   });
 }
 
-/** Binds the metrics server; resolves with the port bound (port 0 picks a free one). */
-export function listenMetrics(server: Server, address: HostPort): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once("error", (error) => reject(new Error(`cannot serve metrics on ${formatHostPort(address)}: ${error.message}`)));
-    server.listen(address.port, address.host, () => {
-      const bound = server.address();
-      resolve(typeof bound === "object" && bound ? bound.port : address.port);
-    });
-  });
-}
-
-/** Where a server serves its metrics; `given`: the admin chose it (a failure to bind is then fatal, not a warning). */
-export interface MetricsEndpoint {
-  listen: HostPort;
-  given: boolean;
-}
-
 /** A server's metrics: its registry, the interceptor that measures its calls, and the endpoint that serves them. */
 export interface ServerMetrics {
   registry: Registry;
   calls: grpc.ServerInterceptor;
-  /** Serves the endpoint; a default address taken (another cube-server on this machine) is said, not fatal. */
+  /** Serves the endpoint (see listenOptional). */
   serve(log: Logger): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** The metrics of a server that serves `services`, or none when the endpoint is off. */
-export function serverMetrics(endpoint: MetricsEndpoint | undefined, ...services: grpc.ServiceDefinition[]): ServerMetrics | undefined {
+export function serverMetrics(endpoint: OptionalEndpoint | undefined, ...services: grpc.ServiceDefinition[]): ServerMetrics | undefined {
   if (!endpoint) return undefined;
   const registry = createMetricsRegistry();
   let server: Server | undefined;
@@ -66,21 +50,13 @@ export function serverMetrics(endpoint: MetricsEndpoint | undefined, ...services
     registry,
     calls: measureCalls(registry, knownMethods(...services)),
     async serve(log) {
-      const candidate = createMetricsServer(registry, log);
-      try {
-        const port = await listenMetrics(candidate, endpoint.listen);
-        server = candidate;
-        log.info(`metrics at http://${formatHostPort({ ...endpoint.listen, port })}/metrics`);
-      } catch (error) {
-        if (endpoint.given) throw error;
-        log.warn(`${(error as Error).message}: metrics are not served (--metrics-listen HOST:PORT serves them elsewhere, off not at all)`);
-      }
+      server = createMetricsServer(registry, log);
+      const bound = await listenOptional(server, endpoint, "metrics", "metrics-listen", log);
+      if (bound) log.info(`metrics at http://${formatHostPort(bound)}/metrics`);
+      else server = undefined;
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (!server) return resolve();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: async () => {
+      if (server) await closeNow(server);
+    },
   };
 }

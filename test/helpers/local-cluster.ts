@@ -73,9 +73,10 @@ export class LocalCluster {
 
   private server(label: string, args: string[], env: NodeJS.ProcessEnv = {}, host = 1): TestProcess {
     this.nodeNames.add(args[args.indexOf("--name") + 1]);
-    // Every server serves its metrics, on a port of its own: several share this machine's loopback.
+    // Every server serves its metrics, and a leader its web view, on ports of their own: several share this loopback.
     const metrics = args.includes("--metrics-listen") ? [] : ["--metrics-listen", "127.0.0.1:0"];
-    const command = [join(projectRoot, "bin", "cube-server.js"), ...args, ...metrics];
+    const web = args[0] !== "leader" || args.includes("--web-listen") ? [] : ["--web-listen", "127.0.0.1:0"];
+    const command = [join(projectRoot, "bin", "cube-server.js"), ...args, ...metrics, ...web];
     const process = this.hosts
       ? (({ command: wrapper, args: wrapped, env: bed }) => startProcess(label, wrapper, wrapped, { ...bed, ...env }))(this.hosts.on(host, "node", command))
       : startProcess(label, "node", command, env);
@@ -146,6 +147,11 @@ export class LocalCluster {
   /** Where a server serves its metrics, as it said when it started (on its host's loopback). */
   async metricsUrl(server: TestProcess): Promise<string> {
     return /metrics at (http:\S+)/.exec(await server.waitForLine(/metrics at http:/))![1];
+  }
+
+  /** Where a leader serves its web view, as it said when it started. */
+  async webUrl(leader: TestProcess): Promise<string> {
+    return /web view at (https:\S+)/.exec(await leader.waitForLine(/web view at https:/))![1];
   }
 
   /** The admin password the leader made at its first start (kept in its data directory, in its admin config). */

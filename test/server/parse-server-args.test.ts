@@ -33,6 +33,7 @@ describe("parseServerArgs", () => {
       usageIntervalMs: 10_000,
       // Loopback by default; a port another server of this machine holds is then said, not fatal.
       metrics: { listen: { host: "127.0.0.1", port: 9442 }, given: false },
+      web: { listen: { host: "0.0.0.0", port: 4280 }, given: false },
     });
     expect(command.config.dataDir).to.match(/\.cube\/data$/);
   });
@@ -161,6 +162,8 @@ describe("parseServerArgs", () => {
     expect(() => parseServerArgs(["leader", "--token", TOKEN, "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
     expect(usageError(["leader", "--token", TOKEN, "--warm-sandboxes", "two"])).to.equal('--warm-sandboxes must be a whole number of at least 0, got "two"');
     expect(parseServerArgs(["leader", "--token", TOKEN, "--metrics-listen", "off"], {})).to.have.nested.property("config.metrics", undefined);
+    const web = parseServerArgs(["leader", "--token", TOKEN, "--web-listen", "127.0.0.1:8443"], {});
+    expect(web.mode === "leader" && web.config.web).to.deep.equal({ listen: { host: "127.0.0.1", port: 8443 }, given: true });
     expect(usageError(["leader", "--token", TOKEN, "--metrics-listen", "9442"])).to.match(/^--metrics-listen/);
     expect(usageError(["leader", "--token", TOKEN, "--usage-interval", "often"])).to.equal(
       '--usage-interval must be a positive duration such as 15s or 1m, got "often"',

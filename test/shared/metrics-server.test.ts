@@ -34,9 +34,11 @@ describe("serverMetrics", () => {
     const port = Number(new URL(url!).port);
     const second = await serve(port, false);
     expect(second.url).to.equal(undefined);
-    expect(second.log.lines.some((line) => line.startsWith("WARN cannot serve metrics on 127.0.0.1:") && line.includes("metrics are not served"))).to.equal(
-      true,
-    );
+    expect(
+      second.log.lines.some(
+        (line) => line.startsWith("WARN cannot serve metrics on 127.0.0.1:") && line.includes("metrics not served (--metrics-listen HOST:PORT"),
+      ),
+    ).to.equal(true);
     await serve(port, true).then(
       () => expect.fail("a taken address the admin gave was accepted"),
       (error: Error) => expect(error.message).to.match(/^cannot serve metrics on 127\.0\.0\.1:\d+: listen EADDRINUSE/),

@@ -3,7 +3,7 @@ import { Flags } from "@oclif/core";
 import { eventFromWire } from "../../shared/codec.js";
 import { cancelOnInterrupt } from "../own-cancel.js";
 import { CubeCommand, outputFlag, printedForScripts, watchFlag } from "../base-command.js";
-import { formatAge } from "../format-age.js";
+import { formatAge } from "../../shared/format-age.js";
 import { parseOneResource } from "../resource-ref.js";
 import { columnWidths, renderRow } from "../table.js";
 

@@ -4,7 +4,7 @@ import { containerStatusFromWire, eventFromWire, publishedPortFromWire } from ".
 import type { PodSpec } from "../../shared/domain.js";
 import { CubeCommand, outputFlag, printedForScripts, selectorFlag, watchFlag } from "../base-command.js";
 import { watchList } from "../watch-list.js";
-import { formatAge } from "../format-age.js";
+import { formatAge } from "../../shared/format-age.js";
 import { parseNodeArgs, parseResourceArgs, UsageError } from "../resource-ref.js";
 import { printNodes, showNodes } from "../show-node.js";
 import { renderEvents } from "../render-events.js";

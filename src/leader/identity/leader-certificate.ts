@@ -86,6 +86,11 @@ export class LeaderCertificate {
     return new LeaderCertificate(issue, current, ca, clock, log);
   }
 
+  /** The key and certificate it serves with now (the web view's HTTPS too). */
+  get served(): CertifiedKey {
+    return this.current;
+  }
+
   /** Whether `digest` is that of a certificate this leader serves with (the current one, or the one just replaced). */
   isOwn(digest: Buffer): boolean {
     return this.recentDigests.some((own) => own.equals(digest));
