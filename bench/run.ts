@@ -15,6 +15,7 @@ import { applyStall, deployments, nodeLoss, scale, scaleOnPostgres, shutdown } f
 import { network } from "./network.js";
 import { services } from "./services.js";
 import { failover } from "./failover.js";
+import { observability } from "./observability.js";
 
 const run = promisify(execFile);
 
@@ -37,6 +38,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   network: () => network(runs),
   services: () => services(runs),
   failover: () => failover(Math.min(runs, 3)),
+  observability,
 };
 const selected = chosen.length === 0 || chosen.includes("all") ? Object.keys(parts) : chosen;
 const unknown = selected.find((part) => !parts[part]);

@@ -12,7 +12,30 @@ import { withSimulatedCluster } from "./simulated-cluster.js";
 import { TestPostgres } from "../test/helpers/postgres.js";
 
 /** The image of the scale benchmark's pods, which the simulated nodes' fake engines hold. */
-const SIMULATED_IMAGE = "bench/app:1";
+export const SIMULATED_IMAGE = "bench/app:1";
+
+/** Writes the scale benchmark's manifest at `path`: `pods` pods, each requesting CPU and memory, a quarter with an "auto" host port. */
+export function writeScaleManifest(path: string, pods: number): void {
+  writeFileSync(
+    path,
+    JSON.stringify(
+      Array.from({ length: pods }, (_, i) => ({
+        type: "pod",
+        metadata: { name: `sim-${i}` },
+        spec: {
+          containers: [
+            {
+              name: "main",
+              image: SIMULATED_IMAGE,
+              resources: { cpu: "10m", memory: "32Mi" },
+              ...(i % 4 === 0 ? { ports: [{ containerPort: 80, hostPort: "auto" }] } : {}),
+            },
+          ],
+        },
+      })),
+    ),
+  );
+}
 
 /** 10 000 pods over 200 simulated nodes, against a real leader process (its state in SQLite, or in `postgres`). */
 export async function scale(pods: number, nodes: number, postgres?: TestPostgres): Promise<Row[]> {
@@ -23,26 +46,7 @@ export async function scale(pods: number, nodes: number, postgres?: TestPostgres
     SIMULATED_IMAGE,
     async ({ cluster, leader, leaderName, simulated, client }) => {
       const path = join(cluster.dir.path, "scale.json");
-      writeFileSync(
-        path,
-        JSON.stringify(
-          // Placement counts what each pod requests, and a quarter of them publish an "auto" host port.
-          Array.from({ length: pods }, (_, i) => ({
-            type: "pod",
-            metadata: { name: `sim-${i}` },
-            spec: {
-              containers: [
-                {
-                  name: "main",
-                  image: SIMULATED_IMAGE,
-                  resources: { cpu: "10m", memory: "32Mi" },
-                  ...(i % 4 === 0 ? { ports: [{ containerPort: 80, hostPort: "auto" }] } : {}),
-                },
-              ],
-            },
-          })),
-        ),
-      );
+      writeScaleManifest(path, pods);
       const begin = Date.now();
       const cpuBefore = { leader: cpuMs(leader.pid), simulated: cpuMs(simulated.pid) };
       const applied = await runCube(["apply", path], cluster.cliEnv());

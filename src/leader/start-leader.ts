@@ -1,5 +1,4 @@
 import type { PodNetworkBackend } from "../shared/domain.js";
-import { join } from "node:path";
 import { CubeService } from "../gen/cube.js";
 import { AgentService, ClusterService } from "../gen/agent.js";
 import { NodeCertificate } from "../agent/node-certificate.js";
@@ -9,18 +8,16 @@ import { systemClock } from "../shared/clock.js";
 import { GuessLimiter } from "../shared/tls/guess-limiter.js";
 import { createAuthorizingServer, listen, shutdown } from "../shared/grpc-server.js";
 import { formatHostPort, localDialAddress, reachableAddress, type HostPort } from "../shared/host-port.js";
-import { formatJoinToken, parseJoinToken } from "../shared/tls/join-token.js";
-import { createLogger, type Logger } from "../shared/logger.js";
+import { createLogger } from "../shared/logger.js";
 import { databaseFile, IN_MEMORY } from "../shared/open-database.js";
 import type { RunningServer } from "../shared/running-server.js";
-import { makePrivateDirectory, writeSecretFile } from "../shared/secret-file.js";
+import { makePrivateDirectory } from "../shared/secret-file.js";
 import { AgentClients } from "./agent-clients.js";
 import { AssignmentHub } from "./assignment-hub.js";
 import { ClusterPublisher } from "./cluster-publisher.js";
 import { EndpointGate } from "./endpoint-gate.js";
 import { DEFAULT_SERVICE_CIDR } from "./service-addresses.js";
 import { createCertificateHandlers } from "./identity/certificate-service.js";
-import type { ClusterCa } from "./identity/cluster-ca.js";
 import { ClusterIdentity } from "./identity/cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
 import { LeaderMetrics } from "./leader-metrics.js";
@@ -33,7 +30,7 @@ import { watchHandlers } from "./watch-service.js";
 import { DEFAULT_POD_CIDR } from "./allocate-subnet.js";
 import { OpenStreams } from "./open-streams.js";
 import { openLeaderIdentity } from "./identity/leader-certificate.js";
-import { resolveLeaderSecrets, SECRET_FILES, strengthBound, type LeaderSecrets } from "./identity/leader-secrets.js";
+import { resolveLeaderSecrets, warnOfWeakSecrets, writeClientFiles } from "./identity/leader-secrets.js";
 import { SecretsKeyring } from "./secrets/secrets-keyring.js";
 import { SecretsKeyRotation } from "./secrets/secrets-key-rotation.js";
 import { LeaderStore } from "./store/leader-store.js";
@@ -90,9 +87,6 @@ export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   /** With `store`: every leader's address (this one's too), which this leader's node follows while it stands by. */
   leaders?: HostPort[];
 }
-
-/** A secret the user chose is called weak below this many bits (at most: words and patterns make it weaker). */
-const STRONG_SECRET_BITS = 100;
 
 /** Nodes send heartbeats many times per grace period, so a few lost messages never make a node NotReady. */
 export function heartbeatIntervalFor(graceMs: number): number {
@@ -290,34 +284,4 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
       await store.close();
     },
   };
-}
-
-/**
- * The admin config (ready to copy to ~/.cube/config: it carries the CA, so the CLI needs no first contact) and the full
- * join token (for the followers' --token-file): where the leader also keeps its secrets for its next start.
- */
-function writeClientFiles(dataDir: string, secrets: LeaderSecrets, ca: ClusterCa, leaderUrl: string, log: Logger): void {
-  const adminConfig = join(dataDir, SECRET_FILES.adminConfig);
-  writeSecretFile(adminConfig, JSON.stringify({ leaderUrl, password: secrets.adminPassword, ca: ca.certificate }, null, 2) + "\n");
-  const joinToken = join(dataDir, SECRET_FILES.joinToken);
-  writeSecretFile(joinToken, formatJoinToken(secrets.token, ca.digest) + "\n");
-  const made = (yes: boolean) => (yes ? ", made now" : "");
-  log.info(`admin password${made(secrets.made.adminPassword)}: in the CLI config ${adminConfig} (copy it to ~/.cube/config)`);
-  log.info(
-    `join token${made(secrets.made.token)}, naming the CA (sha256 ${ca.digest.toString("hex").slice(0, 16)}…): ${joinToken} (followers read it with --token-file)`,
-  );
-}
-
-/** Says how strong, at most, a secret the user chose is: a leader's own are 256 random bits. */
-function warnOfWeakSecrets(config: LeaderConfig, log: Logger): void {
-  const chosen = { "join token": config.token && parseJoinToken(config.token).secret, "admin password": config.adminPassword };
-  for (const [what, secret] of Object.entries(chosen)) {
-    if (!secret) continue;
-    const bits = strengthBound(secret);
-    if (bits < STRONG_SECRET_BITS) {
-      log.warn(
-        `the ${what} given has at most ${bits} bits of strength, less if it is made of words or a pattern: each first contact tests one guess of it (and failures are slowed down); without one given, the leader makes one of 256 bits`,
-      );
-    }
-  }
 }

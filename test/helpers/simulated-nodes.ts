@@ -13,9 +13,15 @@ import { parseJoinToken } from "../../src/shared/tls/join-token.js";
 const [leaderAddress, count, prefix, image] = process.argv.slice(2);
 const token = process.env.CUBE_TOKEN ?? "";
 const agents: OpenedNodeAgent[] = [];
+// What the fake engines say their containers use: nothing, until SIGUSR2 makes every reading differ (every pod's
+// figures then change at every pass, the most a leader is told), and back.
+let usageMoves = false;
+process.on("SIGUSR2", () => (usageMoves = !usageMoves));
+const usage = () => (usageMoves ? { cpuMillis: Math.floor(Math.random() * 500), memoryBytes: Math.floor(Math.random() * 2 ** 28) } : undefined);
 for (let i = 0; i < Number(count); i++) {
   const runtime = new FakeRuntime();
   runtime.images.add(image);
+  runtime.usageOf = usage;
   const name = `${prefix}-${String(i).padStart(3, "0")}`;
   const restart = { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 };
   // Certified one at a time, as machines joining over time would be: the leader bounds first contacts from one

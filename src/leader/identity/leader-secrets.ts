@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { parseJoinToken } from "../../shared/tls/join-token.js";
+import { formatJoinToken, parseJoinToken } from "../../shared/tls/join-token.js";
+import type { Logger } from "../../shared/logger.js";
+import type { ClusterCa } from "./cluster-ca.js";
 import { IN_MEMORY } from "../../shared/open-database.js";
-import { readIfExists } from "../../shared/secret-file.js";
+import { readIfExists, writeSecretFile } from "../../shared/secret-file.js";
 
 /**
  * The leader's two secrets, in two roles: the join token admits nodes, the admin password admits the CLI. Each is the
@@ -69,4 +71,37 @@ export function strengthBound(secret: string): number {
   const sizes = [26, 26, 10, 33];
   const alphabet = kinds.reduce((sum, kind, index) => sum + (kind.test(secret) ? sizes[index] : 0), 0);
   return Math.round([...secret].length * Math.log2(Math.max(alphabet, 2)));
+}
+
+/** A secret the user chose is called weak below this many bits (at most: words and patterns make it weaker). */
+const STRONG_SECRET_BITS = 100;
+
+/**
+ * The admin config (ready to copy to ~/.cube/config: it carries the CA, so the CLI needs no first contact) and the full
+ * join token (for the followers' --token-file): where the leader also keeps its secrets for its next start.
+ */
+export function writeClientFiles(dataDir: string, secrets: LeaderSecrets, ca: ClusterCa, leaderUrl: string, log: Logger): void {
+  const adminConfig = join(dataDir, SECRET_FILES.adminConfig);
+  writeSecretFile(adminConfig, JSON.stringify({ leaderUrl, password: secrets.adminPassword, ca: ca.certificate }, null, 2) + "\n");
+  const joinToken = join(dataDir, SECRET_FILES.joinToken);
+  writeSecretFile(joinToken, formatJoinToken(secrets.token, ca.digest) + "\n");
+  const made = (yes: boolean) => (yes ? ", made now" : "");
+  log.info(`admin password${made(secrets.made.adminPassword)}: in the CLI config ${adminConfig} (copy it to ~/.cube/config)`);
+  log.info(
+    `join token${made(secrets.made.token)}, naming the CA (sha256 ${ca.digest.toString("hex").slice(0, 16)}…): ${joinToken} (followers read it with --token-file)`,
+  );
+}
+
+/** Says how strong, at most, a secret the user chose is: a leader's own are 256 random bits. */
+export function warnOfWeakSecrets(config: { token?: string; adminPassword?: string }, log: Logger): void {
+  const chosen = { "join token": config.token && parseJoinToken(config.token).secret, "admin password": config.adminPassword };
+  for (const [what, secret] of Object.entries(chosen)) {
+    if (!secret) continue;
+    const bits = strengthBound(secret);
+    if (bits < STRONG_SECRET_BITS) {
+      log.warn(
+        `the ${what} given has at most ${bits} bits of strength, less if it is made of words or a pattern: each first contact tests one guess of it (and failures are slowed down); without one given, the leader makes one of 256 bits`,
+      );
+    }
+  }
 }
