@@ -1,5 +1,5 @@
 import type { Clock } from "../../shared/clock.js";
-import { formatHostPort } from "../../shared/host-port.js";
+import { formatHostPort, reachableAddress } from "../../shared/host-port.js";
 import type { Logger } from "../../shared/logger.js";
 import { closeNow, listenOptional, type OptionalEndpoint } from "../../shared/optional-endpoint.js";
 import { LeaderApi } from "./leader-api.js";
@@ -26,7 +26,7 @@ export async function serveWebView(endpoint: OptionalEndpoint | undefined, optio
     api.close();
     return async () => {};
   }
-  options.log.info(`web view at https://${formatHostPort(bound)}/ (log in with the admin password)`);
+  options.log.info(`web view at https://${formatHostPort(reachableAddress(bound))}/ (log in with the admin password)`);
   return async () => {
     await closeNow(server);
     api.close();
