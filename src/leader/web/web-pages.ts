@@ -9,16 +9,21 @@ import { html, type SafeHtml } from "./html.js";
 
 export const rowId = (kind: string, name: string) => `${kind}-${name}`;
 
-function page(title: string, body: SafeHtml, live?: string): SafeHtml {
-  return html`<!doctype html>
-<html lang="en">
-<head>
+/** The head every page shares: the stylesheet, and (once logged in) the script that keeps it live. */
+function head(title: string, script: boolean): SafeHtml {
+  return html`<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Cube</title>
 <link rel="stylesheet" href="/app.css">
-<script src="/app.js" defer></script>
-</head>
+${script ? html`<script src="/app.js" defer></script>` : ""}
+</head>`;
+}
+
+function page(title: string, body: SafeHtml, live?: string): SafeHtml {
+  return html`<!doctype html>
+<html lang="en">
+${head(title, true)}
 <body${live ? html` data-live="${live}"` : ""}>
 <header><a href="/" class="brand">cube</a><span class="live" id="live-state">live</span><form method="post" action="/logout"><button>Log out</button></form></header>
 <main>
@@ -31,26 +36,22 @@ ${body}
 
 export function loginPage(problem?: string): SafeHtml {
   return html`<!doctype html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>Log in · Cube</title>
-        <link rel="stylesheet" href="/app.css" />
-      </head>
-      <body>
-        <main class="login">
-          <h1>cube</h1>
-          <form method="post" action="/login">
-            <label for="password">Admin password</label>
-            <input id="password" name="password" type="password" autocomplete="current-password" autofocus required />
-            <button type="submit">Log in</button>
-            ${problem ? html`<p class="problem" role="alert">${problem}</p>` : ""}
-          </form>
-          <p class="hint">The password is the CLI's: in the leader's DATA_DIR/admin-config.json.</p>
-        </main>
-      </body>
-    </html> `;
+<html lang="en">
+${head("Log in", false)}
+<body>
+<main class="login">
+<h1>cube</h1>
+<form method="post" action="/login">
+<label for="password">Admin password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" autofocus required>
+<button type="submit">Log in</button>
+${problem ? html`<p class="problem" role="alert">${problem}</p>` : ""}
+</form>
+<p class="hint">The password is the CLI's: in the leader's DATA_DIR/admin-config.json.</p>
+</main>
+</body>
+</html>
+`;
 }
 
 const statusClass = (status: string) =>
@@ -119,15 +120,23 @@ function table(id: string, headers: string[], rows: SafeHtml[]): SafeHtml {
   </div>`;
 }
 
+const NODE_HEADERS = ["Node", "Status", "Type", "CPU", "Memory"];
+const POD_HEADERS = ["Pod", "Status", "Ready", "Restarts", "Age", "Node"];
+const DEPLOYMENT_HEADERS = ["Deployment", "Ready", "Up to date", "Available", "Rollout", "Age"];
+
+/** The pods' table, whose rows the live stream replaces by id. */
+const podTable = (pods: ResourceSummary[], now: Date) =>
+  table(
+    "pods",
+    POD_HEADERS,
+    pods.map((pod) => podRow(pod, now)),
+  );
+
 export interface Overview {
   nodes: Node[];
   usage: NodeTop[];
   items: ResourceSummary[];
 }
-
-export const NODE_HEADERS = ["Node", "Status", "Type", "CPU", "Memory"];
-export const POD_HEADERS = ["Pod", "Status", "Ready", "Restarts", "Age", "Node"];
-const DEPLOYMENT_HEADERS = ["Deployment", "Ready", "Up to date", "Available", "Rollout", "Age"];
 
 /** The cluster at a glance: nodes with their usage, deployments, pods; kept live by /live/overview. */
 export function overviewPage({ nodes, usage, items }: Overview, now: Date): SafeHtml {
@@ -149,11 +158,7 @@ export function overviewPage({ nodes, usage, items }: Overview, now: Date): Safe
         deployments.map((deployment) => deploymentRow(deployment, now)),
       )}
       <h2>Pods</h2>
-      ${table(
-        "pods",
-        POD_HEADERS,
-        pods.map((pod) => podRow(pod, now)),
-      )}`,
+      ${podTable(pods, now)}`,
     "/live/overview",
   );
 }
@@ -249,11 +254,7 @@ export function deploymentPage(deployment: ResourceSummary, pods: ResourceSummar
     html`<h1>deployment/${deployment.name}</h1>
       <section id="summary">${rolloutSummary(deployment)}</section>
       <h2>Pods</h2>
-      ${table(
-        "pods",
-        POD_HEADERS,
-        pods.map((pod) => podRow(pod, now)),
-      )}`,
+      ${podTable(pods, now)}`,
     `/live/deployments/${encodeURIComponent(deployment.name)}`,
   );
 }
