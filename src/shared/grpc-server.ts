@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { formatHostPort, type HostPort } from "./host-port.js";
 import { authorizeCalls, type AuthorizationOptions } from "./tls/authorize-calls.js";
+import type { CallMetrics } from "./metrics.js";
 
 /** The largest message any Cube server or client accepts (grpc-js's default, stated so that every side agrees). */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -10,10 +11,11 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
  * `listen`. It pings its peers every 10 s and drops a connection that has not answered in 5 s: a peer cut off the
  * network sends no FIN, and its streams would otherwise linger until TCP gives up, minutes later.
  */
-export function createAuthorizingServer(options: AuthorizationOptions, measureCalls?: grpc.ServerInterceptor): grpc.Server {
+export function createAuthorizingServer(options: AuthorizationOptions, metrics?: CallMetrics): grpc.Server {
   return new grpc.Server({
-    // The first wraps the call nearest the wire: every call is measured, those the authorization refuses included.
-    interceptors: [...(measureCalls ? [measureCalls] : []), authorizeCalls(options)],
+    // The authorization is given the call nearest the wire (it reaches the HTTP/2 stream and the decoder through it):
+    // the calls it refuses are counted by its callback, those it admits by the metrics' interceptor.
+    interceptors: [authorizeCalls({ ...options, refused: metrics?.refused }), ...(metrics ? [metrics.interceptor] : [])],
     "grpc.keepalive_time_ms": 10_000,
     "grpc.keepalive_timeout_ms": 5_000,
     "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,

@@ -3,7 +3,7 @@ import type { Registry } from "prom-client";
 import { formatHostPort } from "./host-port.js";
 import type { Logger } from "./logger.js";
 import type * as grpc from "@grpc/grpc-js";
-import { createMetricsRegistry, knownMethods, measureCalls } from "./metrics.js";
+import { createMetricsRegistry, knownMethods, measureCalls, type CallMetrics } from "./metrics.js";
 import { closeNow, listenOptional, type OptionalEndpoint } from "./optional-endpoint.js";
 
 /**
@@ -35,7 +35,7 @@ export function createMetricsServer(registry: Registry, log: Logger): Server {
 /** A server's metrics: its registry, the interceptor that measures its calls, and the endpoint that serves them. */
 export interface ServerMetrics {
   registry: Registry;
-  calls: grpc.ServerInterceptor;
+  calls: CallMetrics;
   /** Serves the endpoint (see listenOptional). */
   serve(log: Logger): Promise<void>;
   stop(): Promise<void>;

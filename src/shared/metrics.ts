@@ -37,11 +37,17 @@ export function knownMethods(...services: grpc.ServiceDefinition[]): Set<string>
   return new Set(services.flatMap((service) => Object.values(service).map((method) => method.path.split(".").pop()!)));
 }
 
+/** What a server's calls are measured with: an interceptor for the calls admitted, a callback for those refused. */
+export interface CallMetrics {
+  interceptor: grpc.ServerInterceptor;
+  refused(path: string, code: grpc.status): void;
+}
+
 /**
  * Counts every call a server answers, by method and status code, and how long it took (unary calls: to their answer;
  * streams: for their whole life, in a histogram of their own so that they do not drown the unary latencies).
  */
-export function measureCalls(registry: Registry, methods: Set<string>): grpc.ServerInterceptor {
+export function measureCalls(registry: Registry, methods: Set<string>): CallMetrics {
   const calls = new Counter({
     name: "cube_api_requests_total",
     help: "Calls answered, by method and gRPC status code",
@@ -62,18 +68,23 @@ export function measureCalls(registry: Registry, methods: Set<string>): grpc.Ser
     buckets: [0.01, 0.1, 1, 10, 60, 600, 3600, 86_400],
     registers: [registry],
   });
-  return (descriptor, call) => {
-    const shortName = descriptor.path.split(".").pop() ?? "";
-    const method = methods.has(shortName) ? shortName : "other";
+  const methodOf = (path: string) => {
+    const shortName = path.split(".").pop() ?? "";
+    return methods.has(shortName) ? shortName : "other";
+  };
+  const codeOf = (code: grpc.status) => grpc.status[code] ?? String(code);
+  const interceptor: grpc.ServerInterceptor = (descriptor, call) => {
+    const method = methodOf(descriptor.path);
     const streaming = descriptor.requestStream || descriptor.responseStream;
     const started = process.hrtime.bigint();
     return new grpc.ServerInterceptingCall(call, {
       sendStatus: (status, next) => {
         const seconds = secondsSince(started);
-        calls.inc({ method, code: grpc.status[status.code] ?? String(status.code) });
+        calls.inc({ method, code: codeOf(status.code) });
         (streaming ? streams : latency).observe({ method }, seconds);
         next(status);
       },
     });
   };
+  return { interceptor, refused: (path, code) => calls.inc({ method: methodOf(path), code: codeOf(code) }) };
 }

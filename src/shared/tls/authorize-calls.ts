@@ -64,6 +64,8 @@ export interface AuthorizationOptions {
   nodeKeyBound?: (name: string, keyDigest: string) => boolean;
   /** Set once the server stops: every call is refused from then on (a node re-joining a stopping leader would keep it busy). */
   stopping?: boolean;
+  /** Told of each call it refuses (the metrics: a refused call never reaches the interceptors after this one). */
+  refused?: (path: string, code: grpc.status) => void;
 }
 
 const AUTHORIZATION = "authorization";
@@ -144,6 +146,7 @@ export function authorizeCalls(options: AuthorizationOptions): grpc.ServerInterc
     };
     /** Ends the call with `refusal`, and drops what the caller sends after it (it would wait in memory otherwise). */
     const refuse = (refusal: { code: grpc.status; details: string }) => {
+      options.refused?.(method.path, refusal.code);
       call.sendStatus({ ...refusal, metadata: new grpc.Metadata() });
       dropRequest(call);
     };
