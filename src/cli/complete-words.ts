@@ -3,6 +3,7 @@
 
 import { OUTPUT_FORMATS } from "./base-command.js";
 import { RESOURCE_TYPES, parseResourceType, type ResourceType } from "../shared/domain.js";
+import { TOP_SORTS } from "./render-top.js";
 
 export interface CompletableCommand {
   /** "get", "rollout status". */
@@ -35,6 +36,9 @@ const RESOURCE_COMMANDS: Record<string, ResourceType | undefined> = {
   "rollout restart": "deployment",
 };
 const NODE_COMMANDS = new Set(["cordon", "uncordon", "drain", "node rm"]);
+/** Commands whose argument is one of a few words, and flags that take one of a few. */
+const WORD_ARGUMENTS: Record<string, string[]> = { top: ["pods", "nodes"] };
+const WORD_FLAGS: Record<string, string[]> = { "--sort": [...TOP_SORTS] };
 
 export async function completeWords(words: string[], commands: CompletableCommand[], names: NameSource): Promise<string[]> {
   const current = words.at(-1) ?? "";
@@ -53,8 +57,10 @@ export async function completeWords(words: string[], commands: CompletableComman
   const args = typed.slice(command.id.split(" ").length).filter((word) => !word.startsWith("-"));
   const previous = typed.at(-1);
   if (previous === "-o" || previous === "--output") return byPrefix([...OUTPUT_FORMATS]);
+  if (previous !== undefined && previous in WORD_FLAGS && command.flags.includes(previous)) return byPrefix(WORD_FLAGS[previous]);
   if (current.startsWith("-")) return byPrefix(command.flags);
   if (NODE_COMMANDS.has(command.id)) return args.length === 0 ? byPrefix(await names.nodes()) : [];
+  if (command.id in WORD_ARGUMENTS) return args.length === 0 ? byPrefix(WORD_ARGUMENTS[command.id]) : [];
   if (!(command.id in RESOURCE_COMMANDS)) return [];
   const bare = RESOURCE_COMMANDS[command.id];
   // TYPE/NAME as one word.

@@ -9,6 +9,7 @@ const commands: CompletableCommand[] = [
   { id: "rollout undo", aliases: [], flags: ["--to-revision"] },
   { id: "drain", aliases: [], flags: ["--timeout"] },
   { id: "apply", aliases: [], flags: ["--filename", "-f"] },
+  { id: "top", aliases: [], flags: ["--sort", "--containers", "--output", "-o"] },
 ];
 const names: NameSource = {
   resources: async (type) => (type === "pod" ? ["web-1", "web-2", "db"] : ["web"]),
@@ -18,7 +19,7 @@ const complete = (...words: string[]) => completeWords(words, commands, names);
 
 describe("shell completion", () => {
   it("completes commands, topics and their subcommands", async () => {
-    expect(await complete("")).to.deep.equal(["get", "describe", "logs", "list", "rollout", "drain", "apply"]);
+    expect(await complete("")).to.deep.equal(["get", "describe", "logs", "list", "rollout", "drain", "apply", "top"]);
     expect(await complete("l")).to.deep.equal(["logs", "list"]);
     expect(await complete("rollout", "")).to.deep.equal(["status", "undo"]);
     expect(await complete("rollout", "s")).to.deep.equal(["status"]);
@@ -27,6 +28,14 @@ describe("shell completion", () => {
   it("completes flags, and -o's formats", async () => {
     expect(await complete("get", "--w")).to.deep.equal(["--watch"]);
     expect(await complete("get", "pods", "-o", "")).to.deep.equal(["table", "wide", "json", "yaml", "name"]);
+  });
+
+  it("completes top's pods or nodes, and --sort's figures", async () => {
+    expect(await complete("top", "")).to.deep.equal(["pods", "nodes"]);
+    expect(await complete("top", "n")).to.deep.equal(["nodes"]);
+    expect(await complete("top", "pods", "")).to.deep.equal([]);
+    expect(await complete("top", "pods", "--sort", "")).to.deep.equal(["cpu", "memory"]);
+    expect(await complete("get", "--sort", "")).to.deep.equal(["pod", "deployment", "service", "secret", "config"]);
   });
 
   it("completes resource types, then the names of existing resources, in every form", async () => {
