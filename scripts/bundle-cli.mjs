@@ -1,18 +1,50 @@
-// The CLI as one file (dist/cli/cube.cjs): loading hundreds of modules one by one was most of a command's start.
-// CommonJS, so that bin/run.js can have V8 cache its compiled code (v8-compile-cache; Node 20 has no cache for ESM).
+// The CLI as two files: dist/cli/quick.cjs, the everyday commands without oclif (src/cli/quick-path.ts), and
+// dist/cli/cube.cjs, every command through oclif. Loading hundreds of modules one by one was most of a command's
+// start. CommonJS, so that bin/run.js can have V8 cache their compiled code (v8-compile-cache; Node 20 has no cache
+// for ESM).
+import { readFile } from "node:fs/promises";
 import { build } from "esbuild";
 
-await build({
-  entryPoints: ["src/cli/main.ts"],
+/**
+ * Leaves grpc-js out of the quick bundle: the generated code makes its grpc-js client at load
+ * (`makeGenericClientConstructor`), which is marked pure here so that a bundle using only the messages drops it, and
+ * grpc-js is declared free of side effects, so that an import of it whose names go unused is dropped too. The quick
+ * path's streams (`list -w`) load grpc-js from node_modules when they start, as `-o yaml` loads yaml.
+ */
+const grpcOnlyWhenUsed = {
+  name: "grpc-only-when-used",
+  setup(build) {
+    build.onResolve({ filter: /^@grpc\/grpc-js$/ }, ({ path }) => ({ path, external: true, sideEffects: false }));
+    build.onLoad({ filter: /[\\/]src[\\/]gen[\\/][^\\/]+\.ts$/ }, async ({ path }) => ({
+      contents: (await readFile(path, "utf8")).replaceAll("= makeGenericClientConstructor(", "= /* @__PURE__ */ makeGenericClientConstructor("),
+      loader: "ts",
+    }));
+  },
+};
+
+const common = {
   bundle: true,
   platform: "node",
   format: "cjs",
   target: "node20",
-  outfile: "dist/cli/cube.cjs",
   minify: true,
-  // oclif loads TypeScript only to run commands from source (its dev mode), never from this bundle.
-  external: ["typescript"],
   define: { "import.meta.url": "__cubeModuleUrl" },
   banner: { js: 'const __cubeModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
-});
+};
+
+await Promise.all([
+  // oclif loads TypeScript only to run commands from source (its dev mode), never from this bundle.
+  build({ ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli/cube.cjs", external: ["typescript"] }),
+  build({
+    ...common,
+    entryPoints: ["src/cli/quick-path.ts"],
+    outfile: "dist/cli/quick.cjs",
+    plugins: [grpcOnlyWhenUsed],
+    // Loaded when needed (yaml for -o yaml); oclif and zod are never to be: left out, an import of them would load them
+    // from node_modules at the start, which test/cli/quick-path.test.ts would see.
+    external: ["yaml", "@oclif/core", "zod"],
+    // Its import() of what it leaves out as require: bin/load-bundle.cjs runs it as a script.
+    supported: { "dynamic-import": false },
+  }),
+]);

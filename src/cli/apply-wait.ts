@@ -34,7 +34,7 @@ export function waitState(item: ResourceSummary, revisionAtStart: number | undef
  * a terminal, a line per change when piped. Resolves with the failures (empty: all ready).
  */
 export async function waitForResources(leader: LeaderClient, names: string[], timeoutMs: number): Promise<string[]> {
-  const stream = leader.watch({ type: "", selector: "", name: "" });
+  const stream = await leader.watch({ type: "", selector: "", name: "" });
   const live = process.stderr.isTTY;
   const states = new Map<string, WaitState>(names.map((name) => [name, { done: false, what: "not seen yet" }]));
   const revisions = new Map<string, number | undefined>();

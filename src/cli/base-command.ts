@@ -1,15 +1,12 @@
-import { printableLines } from "./printable.js";
-import { status } from "@grpc/grpc-js";
+import { Status as status } from "@grpc/grpc-js/build/src/constants.js";
 import { Command, Flags } from "@oclif/core";
 import { configPath, loadConfig, type CubeConfig } from "./config.js";
-import { describeError } from "./describe-error.js";
+import { failureLine } from "./describe-error.js";
+import { OUTPUT_FORMATS } from "./output-formats.js";
 import type { LeaderClient } from "./leader-client.js";
 
 /** `-w`: after what there is, each change as it happens (pushed by the leader), until Ctrl-C. */
 export const watchFlag = Flags.boolean({ char: "w", description: "after the list, print each change as it happens, until Ctrl-C", default: false });
-
-export const OUTPUT_FORMATS = ["table", "wide", "json", "yaml", "name"] as const;
-export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** `-o json` for scripts, on every command that prints resources. */
 export const outputFlag = Flags.option({
@@ -24,30 +21,6 @@ export const selectorFlag = Flags.string({
   char: "l",
   description: "only resources whose labels match: k=v, k!=v, k in (a,b), k notin (a,b), k, !k (comma: and)",
 });
-
-/**
- * Prints for scripts when `-o` asks for it: the value as JSON or YAML, or the resources' names (`type/name`, one per
- * line); false for the tables (table, wide), which each command prints its own way.
- */
-export async function printedForScripts(format: OutputFormat, value: unknown, names: () => string[]): Promise<boolean> {
-  if (format === "json" || format === "yaml") await printStructured(value, format);
-  else if (format === "name")
-    process.stdout.write(
-      names()
-        .map((name) => `${name}\n`)
-        .join(""),
-    );
-  else return false;
-  return true;
-}
-
-/** A value for scripts: JSON (`-o json`), or YAML (`-o yaml`) from the same JSON form (so dates read the same in both). */
-export async function printStructured(value: unknown, format: "json" | "yaml"): Promise<void> {
-  const json = JSON.stringify(value, null, 2);
-  if (format === "json") process.stdout.write(`${json}\n`);
-  // Loaded only here: the commands that print tables start without it.
-  else process.stdout.write((await import("yaml")).stringify(JSON.parse(json)));
-}
 
 /** Every cube command: loads the config, talks to the leader, and turns any failure into one line on stderr. */
 export abstract class CubeCommand extends Command {
@@ -97,7 +70,7 @@ export abstract class CubeCommand extends Command {
     // oclif's own exit (this.exit) carries its code and needs no message.
     if (error.oclif?.exit !== undefined && error.message.startsWith("EEXIT")) throw error;
     const command = `${this.config.bin} ${this.id?.replaceAll(":", " ") ?? ""}`.trim();
-    process.stderr.write(`error: ${printableLines(describeError(error, { path: configPath(), value: this.cubeConfig, command }))}\n`);
+    process.stderr.write(failureLine(error, { path: configPath(), value: this.cubeConfig, command }));
     this.exit(error.oclif?.exit || 1);
   }
 

@@ -1,7 +1,7 @@
 // Shell completion, decided here (the shell scripts only ask `cube __complete WORDS…`, as kubectl's do): the words
 // typed so far in, the candidates for the last one out. Pure: the commands and the cluster's names come in.
 
-import { OUTPUT_FORMATS } from "./base-command.js";
+import { OUTPUT_FORMATS } from "./output-formats.js";
 import { RESOURCE_TYPES, parseResourceType, type ResourceType } from "../shared/domain.js";
 import { TOP_SORTS } from "./render-top.js";
 

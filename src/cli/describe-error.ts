@@ -1,4 +1,7 @@
-import { status, type ServiceError } from "@grpc/grpc-js";
+import type { ServiceError } from "@grpc/grpc-js";
+// The status codes alone: grpc-js's index loads all of grpc-js, which the CLI's quick path does without.
+import { Status as status } from "@grpc/grpc-js/build/src/constants.js";
+import { printableLines } from "./printable.js";
 import { FirstContactError } from "../shared/tls/first-contact-error.js";
 import { isVerificationFailure, LEADER_STOPPING, NODE_UNREACHABLE, unavailableReason } from "../shared/unavailable-reason.js";
 import { ConfigError, pinnedCaFile, type CubeConfig } from "./config.js";
@@ -11,6 +14,11 @@ function isServiceError(error: unknown): error is ServiceError {
 /** Whether a stream ended because this client cancelled it (Ctrl-C, a timeout): not a failure to report. */
 export const wasCancelled = (error: unknown) => (error as { code?: number }).code === status.CANCELLED;
 export const isNotFound = (error: unknown) => (error as { code?: number }).code === status.NOT_FOUND;
+
+/** What the CLI writes on stderr for a failure: "error: " and the line describeError says (its controls escaped). */
+export function failureLine(error: unknown, config: { path: string; value?: CubeConfig; command?: string }): string {
+  return `error: ${printableLines(describeError(error, config))}\n`;
+}
 
 /** The one line the CLI prints for a failure: what failed, why, what to do. */
 export function describeError(error: unknown, config: { path: string; value?: CubeConfig; command?: string }): string {

@@ -1,6 +1,8 @@
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
+import { Status } from "@grpc/grpc-js/build/src/constants.js";
 import {
-  CubeClient,
+  CubeService,
+  type CubeClient,
   type ApplyResponse,
   type DeploymentStatus,
   type DrainResponse,
@@ -16,7 +18,7 @@ import {
   type PortForwardOutput,
   type RemoveNodeResponse,
   type RotateTokenResponse,
-  RotateSecretsKeyResponse,
+  type RotateSecretsKeyResponse,
   type Rollout,
   type RolloutHistoryResponse,
   type VersionResponse,
@@ -25,13 +27,13 @@ import {
   type EventsRequest,
   type ResourceEvent,
 } from "../gen/cube.js";
-import type { DeviceCookieStore } from "../shared/tls/authorize-calls.js";
-import { grpcClientOptions } from "../shared/grpc-client-options.js";
+import { AUTHORIZATION, bearer, type DeviceCookieStore } from "../shared/tls/call-credentials.js";
+import { DEVICE_METADATA } from "../shared/tls/device-cookie.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
-import { leaderChannelCredentials } from "../shared/tls/tls-credentials.js";
 import { ACTIVE_LEADER_METADATA } from "../shared/unavailable-reason.js";
 import { activeLeaderPath, deviceCookiePath, leaderAddresses, type CubeConfig } from "./config.js";
 import { leaderCa } from "./leader-trust.js";
+import { CallError, UnaryChannel, type UnaryMethod } from "./unary-channel.js";
 
 const CALL_TIMEOUT_MS = 10_000;
 /** An apply may take longer as its manifest grows (10 000 pods, 2 MB: 30 s): the leader validates and writes each. */
@@ -50,13 +52,6 @@ const CONNECT_TIMEOUT_MS = 1_000;
 const FAILOVER_WAIT_MS = 10_000;
 const ROUND_PAUSE_MS = 200;
 
-type UnaryMethod<Request, Response> = (
-  request: Request,
-  metadata: grpc.Metadata,
-  options: Partial<grpc.CallOptions>,
-  callback: (error: grpc.ServiceError | null, response: Response) => void,
-) => grpc.ClientUnaryCall;
-
 /**
  * The CLI's connection to the leader (it never talks to any other server), with promise-returning calls: TLS verified
  * against the cluster CA, the admin password on each call. With several leaders in the config, a call that finds its
@@ -64,7 +59,8 @@ type UnaryMethod<Request, Response> = (
  */
 export class LeaderClient {
   private readonly addresses: string[];
-  private readonly clients = new Map<string, CubeClient>();
+  private readonly channels = new Map<string, UnaryChannel>();
+  private readonly streamClients = new Map<string, CubeClient>();
   private current: number;
 
   constructor(
@@ -91,133 +87,142 @@ export class LeaderClient {
     );
   }
 
-  /** The client of the leader asked now (streams stay on it). */
-  private get client(): CubeClient {
+  /** The unary calls' connection to the leader asked now. */
+  private get channel(): UnaryChannel {
     const address = this.addresses[this.current];
-    let client = this.clients.get(address);
+    let channel = this.channels.get(address);
+    if (!channel) {
+      channel = new UnaryChannel(address, this.ca);
+      this.channels.set(address, channel);
+    }
+    return channel;
+  }
+
+  /**
+   * The grpc-js client of the leader asked now, for streams (watch, logs, exec, port-forward): grpc-js is loaded only
+   * by the commands that stream.
+   */
+  private async streamClient(): Promise<CubeClient> {
+    const address = this.addresses[this.current];
+    let client = this.streamClients.get(address);
     if (!client) {
+      const [{ makeGenericClientConstructor }, { grpcClientOptions }, { leaderChannelCredentials }] = await Promise.all([
+        import("@grpc/grpc-js"),
+        import("../shared/grpc-client-options.js"),
+        import("../shared/tls/tls-credentials.js"),
+      ]);
+      const Client = makeGenericClientConstructor(CubeService, "cube.v1.Cube") as unknown as typeof CubeClient;
       // Its own connections (not grpc-js's process-wide pool), so that a client made again connects again.
       const options = { ...grpcClientOptions(this.config.password, this.devices), "grpc.use_local_subchannel_pool": 1 };
-      client = new CubeClient(address, leaderChannelCredentials(this.ca, address), options);
-      this.clients.set(address, client);
+      client = new Client(address, leaderChannelCredentials(this.ca, address), options);
+      this.streamClients.set(address, client);
     }
     return client;
   }
 
   version(): Promise<VersionResponse> {
-    return this.unary((client) => client.version, {});
+    return this.unary(CubeService.version, {});
   }
 
   listNodes(): Promise<ListNodesResponse> {
-    return this.unary((client) => client.listNodes, {});
+    return this.unary(CubeService.listNodes, {});
   }
 
   async cordon(name: string, cordoned: boolean): Promise<void> {
-    await this.unary((client) => client.cordon, { name, cordoned });
+    await this.unary(CubeService.cordon, { name, cordoned });
   }
 
   drain(name: string): Promise<DrainResponse> {
-    return this.unary((client) => client.drain, { name });
+    return this.unary(CubeService.drain, { name });
   }
 
   removeNode(name: string, force = false): Promise<RemoveNodeResponse> {
-    return this.unary((client) => client.removeNode, { name, force });
+    return this.unary(CubeService.removeNode, { name, force });
   }
 
   async approveNode(name: string): Promise<void> {
-    await this.unary((client) => client.approveNode, { name });
+    await this.unary(CubeService.approveNode, { name });
   }
 
   rotateToken(): Promise<RotateTokenResponse> {
-    return this.unary((client) => client.rotateToken, {});
+    return this.unary(CubeService.rotateToken, {});
   }
 
   rotateSecretsKey(): Promise<RotateSecretsKeyResponse> {
-    return this.unary((client) => client.rotateSecretsKey, {});
+    return this.unary(CubeService.rotateSecretsKey, {});
   }
 
   apply(manifestJson: string, dryRun = false): Promise<ApplyResponse> {
-    return this.unary((client) => client.apply, { manifestJson, dryRun }, CALL_TIMEOUT_MS + Math.ceil(manifestJson.length / 1024) * APPLY_MS_PER_KIB);
+    return this.unary(CubeService.apply, { manifestJson, dryRun }, CALL_TIMEOUT_MS + Math.ceil(manifestJson.length / 1024) * APPLY_MS_PER_KIB);
   }
 
   list(type: string, selector = ""): Promise<ListResponse> {
-    return this.unary((client) => client.list, { type, selector });
+    return this.unary(CubeService.list, { type, selector });
   }
 
   top(type: string, selector: string): Promise<TopResponse> {
-    return this.unary((client) => client.top, { type, selector });
+    return this.unary(CubeService.top, { type, selector });
   }
 
   get(type: string, name: string): Promise<GetResponse> {
-    return this.unary((client) => client.get, { type, name });
+    return this.unary(CubeService.get, { type, name });
   }
 
   async scale(type: string, name: string, replicas: number): Promise<void> {
-    await this.unary((client) => client.scale, { type, name, replicas });
+    await this.unary(CubeService.scale, { type, name, replicas });
   }
 
   rolloutStatus(name: string): Promise<DeploymentStatus> {
-    return this.unary((client) => client.rolloutStatus, { name });
+    return this.unary(CubeService.rolloutStatus, { name });
   }
 
   rolloutHistory(name: string): Promise<RolloutHistoryResponse> {
-    return this.unary((client) => client.rolloutHistory, { name });
+    return this.unary(CubeService.rolloutHistory, { name });
   }
 
   rolloutUndo(name: string, toRevision?: number): Promise<Rollout> {
-    return this.unary((client) => client.rolloutUndo, { name, toRevision });
+    return this.unary(CubeService.rolloutUndo, { name, toRevision });
   }
 
   rolloutRestart(name: string): Promise<Rollout> {
-    return this.unary((client) => client.rolloutRestart, { name });
+    return this.unary(CubeService.rolloutRestart, { name });
   }
 
   async restart(type: string, name: string): Promise<void> {
-    await this.unary((client) => client.restart, { type, name });
+    await this.unary(CubeService.restart, { type, name });
   }
 
   async delete(type: string, name: string, purge = false): Promise<void> {
-    await this.unary((client) => client.delete, { type, name, purge });
+    await this.unary(CubeService.delete, { type, name, purge });
   }
 
   /** The resources as they stand, then each change (no deadline: a watch lasts until cancelled). */
-  watch(request: WatchRequest): grpc.ClientReadableStream<WatchEvent> {
-    return this.client.watch(request);
+  async watch(request: WatchRequest): Promise<grpc.ClientReadableStream<WatchEvent>> {
+    return (await this.streamClient()).watch(request);
   }
 
   /** Events, and with `watch` each new one (no deadline). */
-  events(request: EventsRequest): grpc.ClientReadableStream<ResourceEvent> {
-    return this.client.events(request);
+  async events(request: EventsRequest): Promise<grpc.ClientReadableStream<ResourceEvent>> {
+    return (await this.streamClient()).events(request);
   }
 
   /** A pod's log lines, as a stream (no deadline: `--follow` may last). */
-  logs(request: LogsRequest): grpc.ClientReadableStream<LogChunk> {
-    return this.client.logs(request);
+  async logs(request: LogsRequest): Promise<grpc.ClientReadableStream<LogChunk>> {
+    return (await this.streamClient()).logs(request);
   }
 
-  exec(): grpc.ClientDuplexStream<ExecInput, ExecOutput> {
-    return this.client.exec();
+  async exec(): Promise<grpc.ClientDuplexStream<ExecInput, ExecOutput>> {
+    return (await this.streamClient()).exec();
   }
 
   /** One tunnelled connection to a pod's port (no deadline: it lasts as long as the connection). */
-  portForward(): grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput> {
-    return this.client.portForward();
+  async portForward(): Promise<grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput>> {
+    return (await this.streamClient()).portForward();
   }
 
   close(): void {
-    for (const client of this.clients.values()) client.close();
-  }
-
-  /**
-   * Drops the clients whose connection failed: grpc-js would wait out a growing backoff before trying again, and the
-   * leader that comes up meanwhile (a standby taking over) would be found late.
-   */
-  private forgetUnreachable(): void {
-    for (const [address, client] of this.clients) {
-      if (client.getChannel().getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) continue;
-      client.close();
-      this.clients.delete(address);
-    }
+    for (const channel of this.channels.values()) channel.close();
+    for (const client of this.streamClients.values()) client.close();
   }
 
   /**
@@ -225,68 +230,39 @@ export class LeaderClient {
    * it to), on the next, round after round for up to FAILOVER_WAIT_MS. Only UNAVAILABLE moves on: the call did not run
    * there, or (a connection lost during it) it is one whose repeat does the same (an apply, a delete, a scale).
    */
-  private async unary<Request, Response>(
-    pick: (client: CubeClient) => UnaryMethod<Request, Response>,
-    request: Request,
-    timeoutMs = CALL_TIMEOUT_MS,
-  ): Promise<Response> {
+  private async unary<Request, Response>(method: UnaryMethod<Request, Response>, request: Request, timeoutMs = CALL_TIMEOUT_MS): Promise<Response> {
     const giveUpAt = Date.now() + FAILOVER_WAIT_MS;
     for (let tried = 1; ; tried++) {
       try {
-        const response = await this.callOnce(pick, request, timeoutMs);
+        const response = await this.callOnce(method, request, timeoutMs);
         if (tried > 1) this.active?.write(this.addresses[this.current]);
         return response;
       } catch (error) {
-        if ((error as grpc.ServiceError).code !== grpc.status.UNAVAILABLE || this.addresses.length === 1) throw error;
+        if (!(error instanceof CallError) || error.code !== Status.UNAVAILABLE || this.addresses.length === 1) throw error;
         const roundEnded = tried % this.addresses.length === 0;
         if (roundEnded && Date.now() >= giveUpAt) throw error;
-        if (roundEnded) {
-          this.forgetUnreachable();
-          await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
-        }
+        if (roundEnded) await new Promise((resolve) => setTimeout(resolve, ROUND_PAUSE_MS));
         // A leader standing by names the active one: asked next, rather than the next in the list (it may be down).
-        const named = this.addresses.indexOf(String((error as grpc.ServiceError).metadata?.get(ACTIVE_LEADER_METADATA)[0] ?? ""));
+        const named = this.addresses.indexOf(String(error.metadata[ACTIVE_LEADER_METADATA] ?? ""));
         this.current = named >= 0 && named !== this.current ? named : (this.current + 1) % this.addresses.length;
       }
     }
   }
 
-  private async callOnce<Request, Response>(
-    pick: (client: CubeClient) => UnaryMethod<Request, Response>,
-    request: Request,
-    timeoutMs: number,
-  ): Promise<Response> {
-    const client = this.client;
-    if (this.addresses.length > 1) await connected(client, this.addresses[this.current]);
-    return new Promise((resolve, reject) => {
-      pick(client).call(client, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (error, response) =>
-        error ? reject(error) : resolve(response),
-      );
-    });
+  /**
+   * One call on the current leader, with the password and the device cookie; a new cookie the leader gives is kept.
+   * With several leaders, one that does not accept the connection within CONNECT_TIMEOUT_MS is passed over.
+   */
+  private async callOnce<Request, Response>(method: UnaryMethod<Request, Response>, request: Request, timeoutMs: number): Promise<Response> {
+    const channel = this.channel;
+    if (this.addresses.length > 1) await channel.connected(CONNECT_TIMEOUT_MS);
+    const cookie = this.devices?.read();
+    const metadata = { [AUTHORIZATION]: bearer(this.config.password), ...(cookie ? { [DEVICE_METADATA]: cookie } : {}) };
+    const { response, headers } = await channel.call(method, request, timeoutMs, metadata);
+    const given = headers[DEVICE_METADATA];
+    if (this.devices && typeof given === "string" && given !== cookie) this.devices.write(given);
+    return response;
   }
-}
-
-/**
- * Resolves once the client's channel is connected; rejects as UNAVAILABLE as soon as the connection fails (refused,
- * or refused by TLS), or when it is not made within CONNECT_TIMEOUT_MS.
- */
-function connected(client: CubeClient, address: string): Promise<void> {
-  const channel = client.getChannel();
-  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
-  const unavailable = (why: string) => Object.assign(new Error(why), { code: grpc.status.UNAVAILABLE, details: why });
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const state = channel.getConnectivityState(true);
-      if (state === grpc.connectivityState.READY) return resolve();
-      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
-        return reject(unavailable(`cannot connect to the leader at ${address}`));
-      }
-      channel.watchConnectivityState(state, deadline, (error) =>
-        error ? reject(unavailable(`cannot reach the leader at ${address} within ${CONNECT_TIMEOUT_MS / 1000} s`)) : check(),
-      );
-    };
-    check();
-  });
 }
 
 /** A line kept in a file (0600); a file that cannot be written is no reason to fail a command. */

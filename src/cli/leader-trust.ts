@@ -1,5 +1,3 @@
-import { verifyLeader } from "../shared/tls/first-contact.js";
-import { parseJoinToken } from "../shared/tls/join-token.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { leaderAddresses, pinnedCaFile, type CubeConfig } from "./config.js";
 
@@ -15,6 +13,8 @@ export async function leaderCa(config: CubeConfig, configFile: string): Promise<
   if (pinned) return pinned;
   // Several leaders share one CA: the first that proves it knows the password gives it (one that stands by cannot).
   const addresses = leaderAddresses(config.leaderUrl);
+  // Loaded only here: a command whose leader is known does without the first contact's code.
+  const [{ verifyLeader }, { parseJoinToken }] = await Promise.all([import("../shared/tls/first-contact.js"), import("../shared/tls/join-token.js")]);
   for (const [index, address] of addresses.entries()) {
     try {
       const leader = await verifyLeader(address, parseJoinToken(config.password), { admin: true });

@@ -2,7 +2,7 @@ import { nodeFromWire } from "../shared/codec.js";
 import type { NodeInfo } from "../shared/domain.js";
 import { formatCpu, formatMemory } from "../shared/quantities.js";
 import type { Node, ResourceSummary } from "../gen/cube.js";
-import { printedForScripts, type OutputFormat } from "./base-command.js";
+import { printedForScripts, type OutputFormat } from "./output-formats.js";
 import { colors } from "./colors.js";
 import { formatAge } from "../shared/format-age.js";
 import type { LeaderClient } from "./leader-client.js";

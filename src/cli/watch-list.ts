@@ -1,6 +1,6 @@
 import type { ResourceSummary, WatchEvent } from "../gen/cube.js";
 import type { ResourceType } from "../shared/domain.js";
-import { printStructured, type OutputFormat } from "./base-command.js";
+import { printStructured, type OutputFormat } from "./output-formats.js";
 import type { LeaderClient } from "./leader-client.js";
 import { listHeaders, listRow, summaryValue } from "./resource-table.js";
 import { columnWidths, renderRow } from "./table.js";
@@ -11,7 +11,7 @@ import { cancelOnInterrupt } from "./own-cancel.js";
  * For scripts, one document per change (`-o json`: a JSON object per line; `-o yaml`: YAML documents; `-o name`).
  */
 export async function watchList(leader: LeaderClient, type: ResourceType | "", output: OutputFormat, selector: string, name = ""): Promise<void> {
-  const stream = leader.watch({ type, selector, name });
+  const stream = await leader.watch({ type, selector, name });
   const interrupt = cancelOnInterrupt(stream);
   const wide = output === "wide";
   const headers = listHeaders(type, wide);

@@ -141,6 +141,12 @@ export function createCubeService(
   services: ServiceSources,
 ): CubeHandlers {
   const summaries = resourceSummaries(registry, pods, deployments, services, options.keyed);
+  /** A service's node ports were held from pods' host ports: its removal may make room for a pending pod. */
+  const removeService = async (name: string) => {
+    const removed = await services.services.remove(name);
+    if (removed) pods.roomMayHaveChanged();
+    return removed;
+  };
 
   return {
     version: unary(log, async () => ({ version: CUBE_VERSION })),
@@ -199,6 +205,7 @@ export function createCubeService(
 
     cordon: unary(log, async ({ name, cordoned }) => {
       if (!(await registry.setCordoned(name, cordoned))) throw statusError(grpc.status.NOT_FOUND, `node/${name} not found`);
+      if (!cordoned) pods.roomMayHaveChanged();
       return {};
     }),
 
@@ -286,7 +293,7 @@ export function createCubeService(
         kind === "deployment"
           ? await deployments.delete(name)
           : kind === "service"
-            ? await services.services.remove(name)
+            ? await removeService(name)
             : kind === "secret" || kind === "config"
               ? await pods.deleteKeyed(kind, name)
               : await pods.delete(name, purge);

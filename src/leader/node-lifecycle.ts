@@ -71,7 +71,7 @@ export class NodeLifecycle {
     // First: the end of a disruption renews the grace of the nodes still NotReady, which are then not lost yet.
     const heldBecause = this.heldBecause();
     await this.pods.rescheduleFrom(this.registry.lostNodes(this.options.rescheduleDelayMs), heldBecause);
-    await this.pods.schedulePending();
+    await this.pods.schedulePendingIfChanged();
   }
 
   /** Why no pod may move now, if so; says so in the log when that starts and when it ends. */

@@ -37,6 +37,15 @@ export const DEFAULT_PLACEMENT: PlacementSettings = { policy: "spread", hostPort
 
 /** The leader's pod logic: apply, delete, placement, and what happens to the pods of a lost node. */
 export class PodController {
+  /**
+   * Whether something changed since the last periodic pass that may let a pending pod be placed (room freed, a node
+   * uncordoned, a dependency's status): pods no node can take cost nothing until then (kube-scheduler's queue of
+   * unschedulable pods, moved back on events). Explicit passes (an apply, a node Ready) run whatever this says.
+   */
+  private placementMayChange = true;
+  /** How many pods the last pass left waiting for their dependencies, which a pod's new status may meet. */
+  private waiting = 0;
+
   constructor(
     private readonly store: LeaderStoreContract,
     private readonly registry: NodeRegistry,
@@ -55,6 +64,8 @@ export class PodController {
       this.log.info(changed.length === 1 ? `${changed[0].type}/${changed[0].name} ${changed[0].outcome}` : `${changed.length} resources created or configured`);
     for (const { node, outcome } of applied) if (outcome === "configured" && node) this.hub.notify(node);
     if (changed.some(({ type }) => type === "secret" || type === "config")) this.hub.keyedChanged();
+    // A service's node ports changed: a host port they held may be free.
+    if (changed.some(({ type }) => type === "service")) this.roomMayHaveChanged();
     if (applied.some(({ outcome, replaced }) => outcome === "created" || replaced)) await this.schedulePending();
     return applied.map(({ type, name, outcome, revision }) => ({ type, name, outcome, revision }));
   }
@@ -126,6 +137,28 @@ export class PodController {
     return true;
   }
 
+  /** Something may have made room for a pending pod (a node uncordoned, a service removed): the next check looks. */
+  roomMayHaveChanged(): void {
+    this.placementMayChange = true;
+  }
+
+  /** Nodes reported: pods they removed freed room; new statuses may meet a waiting pod's dependencies. */
+  nodesReported(removedPods: number, statuses: boolean): void {
+    if (removedPods > 0 || (statuses && this.waiting > 0)) this.placementMayChange = true;
+  }
+
+  /** The periodic check's placement: a pass only when something changed since the last one (see placementMayChange). */
+  async schedulePendingIfChanged(): Promise<void> {
+    if (!this.placementMayChange) return;
+    this.placementMayChange = false;
+    try {
+      await this.schedulePending();
+    } catch (error) {
+      this.placementMayChange = true;
+      throw error;
+    }
+  }
+
   /**
    * Places every unplaced pod whose dependencies hold; a pod no node can take gets a Warning event saying why, one
    * that waits a Normal one saying for what (each once per distinct reason).
@@ -133,15 +166,22 @@ export class PodController {
   async schedulePending(): Promise<void> {
     const pending = await this.store.pods.unscheduled();
     const named = [...new Set(pending.flatMap((pod) => (pod.spec.dependsOn ?? []).map((dependency) => dependency.name)))];
-    if (named.length === 0) return this.place(pending);
+    if (named.length === 0) {
+      this.waiting = 0;
+      return this.place(pending);
+    }
     const dependencies = await this.store.pods.dependencyPods(named);
     const time = new Date(this.clock.now());
     const free: StoredPod[] = [];
+    const waiting: { pod: StoredPod; why: string }[] = [];
     for (const pod of pending) {
-      const waiting = waitingFor(pod.spec.dependsOn ?? [], dependencies);
-      if (waiting === undefined) free.push(pod);
-      else
-        await this.recordOnce(pod.uid, { time, type: "Normal", reason: "Waiting", message: `waiting for ${waiting} before placing pod/${pod.name}`, node: "" });
+      const why = waitingFor(pod.spec.dependsOn ?? [], dependencies);
+      if (why === undefined) free.push(pod);
+      else waiting.push({ pod, why });
+    }
+    this.waiting = waiting.length;
+    for (const { pod, why } of waiting) {
+      await this.recordOnce(pod.uid, { time, type: "Normal", reason: "Waiting", message: `waiting for ${why} before placing pod/${pod.name}`, node: "" });
     }
     await this.place(free);
   }
@@ -170,6 +210,8 @@ export class PodController {
       });
     }
     await this.store.pods.volumeHomes.forgetNode(node);
+    // Pending pods whose volumes were there may now go anywhere.
+    this.roomMayHaveChanged();
     return this.moveFrom([node], undefined, true, "was removed by an admin");
   }
 

@@ -176,7 +176,12 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const pods = new PodController(store, registry, hub, clock, log, { podsOnLeader: config.podsOnLeader, placement, metrics: leaderMetrics });
   const lifecycle = new NodeLifecycle(registry, pods, hub, keys, log, config);
   const updates = new NodeUpdateBatcher(async (batch) => {
-    for (const name of await store.applyNodeUpdates(batch, new Date(clock.now()))) log.info(`pod/${name} deleted`);
+    const deleted = await store.applyNodeUpdates(batch, new Date(clock.now()));
+    for (const name of deleted) log.info(`pod/${name} deleted`);
+    pods.nodesReported(
+      deleted.length,
+      batch.some((update) => update.kind === "status"),
+    );
   });
   const agents = new AgentClients(leaderCertificate.clientIdentity, (name, keyDigest) => keys.isBound(name, keyDigest));
   const schedule = () => void pods.schedulePending().catch((error: Error) => log.error(`scheduling failed: ${error.message}`));

@@ -1,7 +1,8 @@
 import type { ClientOptions } from "@grpc/grpc-js";
-import { presentPassword, type DeviceCookieStore } from "./tls/authorize-calls.js";
-import { MAX_MESSAGE_BYTES } from "./grpc-server.js";
-import { SERVER_NAME } from "./tls/tls-credentials.js";
+import { presentPassword } from "./tls/authorize-calls.js";
+import type { DeviceCookieStore } from "./tls/call-credentials.js";
+import { MAX_MESSAGE_BYTES } from "./manifest-limits.js";
+import { SERVER_NAME } from "./tls/server-identity.js";
 
 /**
  * Options of every client Cube makes: a reconnect backoff capped at 5 s (grpc-js defaults to 120 s, which would keep

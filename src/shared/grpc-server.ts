@@ -2,9 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { formatHostPort, type HostPort } from "./host-port.js";
 import { authorizeCalls, type AuthorizationOptions } from "./tls/authorize-calls.js";
 import type { CallMetrics } from "./metrics.js";
-
-/** The largest message any Cube server or client accepts (grpc-js's default, stated so that every side agrees). */
-export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+import { MAX_MESSAGE_BYTES } from "./manifest-limits.js";
 
 /**
  * A gRPC server whose every call is checked against its method's rule (see authorize-calls). Not yet listening: see

@@ -254,7 +254,7 @@ describe("cube logs and cube exec, through the leader to the node", function () 
   it("resizes the remote terminal when the window changes", async () => {
     const leader = await cluster.leaderClient();
     try {
-      const session = leader.exec();
+      const session = await leader.exec();
       let output = "";
       session.on("data", (message: ExecOutput) => (output += Buffer.from(message.stdout ?? []).toString()));
       const ended = new Promise((resolve) => session.on("end", resolve));

@@ -253,6 +253,35 @@ describe("PodController", () => {
     expect((await controller.get("new"))!.pod.node).to.equal("n1");
   });
 
+  it("looks at pods no node can take again only when something changed that may make room for them", async () => {
+    await registry.join({ name: "n1", nodeId: "n1-id", address: "a:1" });
+    const published = { containers: [{ name: "main", image: "busybox", ports: [{ containerPort: 80, hostPort: 8080 }] }] };
+    await controller.apply([pod("old", published)]);
+    const { uid } = (await controller.get("old"))!.pod;
+    await controller.apply([pod("new", published)]);
+    let passes = 0;
+    const unscheduled = store.pods.unscheduled.bind(store.pods);
+    store.pods.unscheduled = () => (passes++, unscheduled());
+    const check = async (what: string, expected: number) => {
+      await controller.schedulePendingIfChanged();
+      expect(passes, what).to.equal(expected);
+    };
+    await check("a first check looks (a leader starting knows nothing of the last pass)", 1);
+    await check("nothing changed", 1);
+    controller.nodesReported(0, true);
+    await check("statuses, with no pod waiting for a dependency", 1);
+    controller.roomMayHaveChanged();
+    await check("room may have changed (a node uncordoned, a service removed)", 2);
+    expect((await controller.get("new"))!.pod.node).to.equal(undefined);
+    await controller.delete("old");
+    await check("a pod being deleted still holds its port", 2);
+    await store.applyNodeUpdates([{ kind: "removed", node: "n1", podUid: uid }], new Date());
+    controller.nodesReported(1, false);
+    await check("its node removed it", 3);
+    expect((await controller.get("new"))!.pod.node).to.equal("n1");
+    await check("nothing changed since", 3);
+  });
+
   it("gives nodes that share one container engine one set of host ports: a fixed port once, an auto port each its own", async () => {
     for (const name of ["n1", "n2", "n3"]) await registry.join({ name, nodeId: `${name}-id`, address: `${name}:1`, engineId: "one-engine" });
     const fixed = { containers: [{ name: "main", image: "busybox", ports: [{ containerPort: 80, hostPort: 8080 }] }] };

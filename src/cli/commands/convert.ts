@@ -1,5 +1,6 @@
 import { Args, Flags } from "@oclif/core";
-import { CubeCommand, printStructured } from "../base-command.js";
+import { CubeCommand } from "../base-command.js";
+import { printStructured } from "../output-formats.js";
 import { manifestFlags, manifestPaths, strictFlag } from "../manifest-flags.js";
 
 export default class Convert extends CubeCommand {

@@ -2,7 +2,8 @@ import type { ResourceEvent } from "../../gen/cube.js";
 import { Flags } from "@oclif/core";
 import { eventFromWire } from "../../shared/codec.js";
 import { cancelOnInterrupt } from "../own-cancel.js";
-import { CubeCommand, outputFlag, printedForScripts, watchFlag } from "../base-command.js";
+import { CubeCommand, outputFlag, watchFlag } from "../base-command.js";
+import { printedForScripts } from "../output-formats.js";
 import { formatAge } from "../../shared/format-age.js";
 import { parseOneResource } from "../resource-ref.js";
 import { columnWidths, renderRow } from "../table.js";
@@ -28,7 +29,7 @@ export default class Events extends CubeCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(Events);
     const resource = flags.for === undefined ? undefined : parseOneResource([flags.for]);
-    const stream = (await this.leader()).events({ type: resource?.type ?? "", name: resource?.name ?? "", watch: flags.watch });
+    const stream = await (await this.leader()).events({ type: resource?.type ?? "", name: resource?.name ?? "", watch: flags.watch });
     const interrupt = cancelOnInterrupt(stream);
     const records: ResourceEvent[] = [];
     const asValue = (record: ResourceEvent) => ({ object: `${record.type}/${record.name}`, ...eventFromWire(record.event!) });

@@ -42,7 +42,7 @@ export default class Exec extends CubeCommand {
     const stdin = process.stdin;
     const tty = Boolean(stdin.isTTY && process.stdout.isTTY);
     const size = () => ({ rows: process.stdout.rows ?? 24, columns: process.stdout.columns ?? 80 });
-    const stream = leader.exec();
+    const stream = await leader.exec();
     // The size goes with the very first message, so that a shell has it from its first prompt.
     stream.write({ start: { type: "pod", name: pod, container: flags.container ?? "", command, tty, size: tty ? size() : undefined, stdin: true } });
 

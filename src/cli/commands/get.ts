@@ -2,7 +2,8 @@ import { Args } from "@oclif/core";
 import type { GetResponse } from "../../gen/cube.js";
 import { containerStatusFromWire, eventFromWire, publishedPortFromWire } from "../../shared/codec.js";
 import type { PodSpec } from "../../shared/domain.js";
-import { CubeCommand, outputFlag, printedForScripts, selectorFlag, watchFlag } from "../base-command.js";
+import { CubeCommand, outputFlag, selectorFlag, watchFlag } from "../base-command.js";
+import { printedForScripts } from "../output-formats.js";
 import { watchList } from "../watch-list.js";
 import { formatAge } from "../../shared/format-age.js";
 import { parseNodeArgs, parseResourceArgs, UsageError } from "../resource-ref.js";
@@ -13,7 +14,7 @@ import { renderService, serviceToJson } from "../show-service.js";
 import { printable } from "../printable.js";
 import { renderTable } from "../table.js";
 import { colorStatus, formatPorts } from "../resource-table.js";
-import { printList } from "./list.js";
+import { printList } from "../print-list.js";
 import { keyedToJson, renderKeyed } from "../show-keyed.js";
 import { usageAgainstResources } from "../render-top.js";
 

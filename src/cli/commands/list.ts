@@ -1,11 +1,7 @@
 import { Args } from "@oclif/core";
-import type { ResourceType } from "../../shared/domain.js";
-import type { LeaderClient } from "../leader-client.js";
-import { CubeCommand, outputFlag, printedForScripts, selectorFlag, watchFlag, type OutputFormat } from "../base-command.js";
+import { CubeCommand, outputFlag, selectorFlag, watchFlag } from "../base-command.js";
 import { parseTypeArgument } from "../resource-ref.js";
-import { listHeaders, listRow, summaryValue } from "../resource-table.js";
-import { renderTable } from "../table.js";
-import { watchList } from "../watch-list.js";
+import { printList } from "../print-list.js";
 
 export default class List extends CubeCommand {
   static override description = "List resources, of one type or of every type";
@@ -25,19 +21,4 @@ export default class List extends CubeCommand {
     const type = args.type === undefined ? "" : parseTypeArgument(args.type);
     await printList(await this.leader(), type, flags.output, flags.selector, flags.watch);
   }
-}
-
-/** Resources of one type (or every type, for "") as `list` prints them; with `watch`, then each change as it happens. */
-export async function printList(leader: LeaderClient, type: ResourceType | "", output: OutputFormat, selector = "", watch = false): Promise<void> {
-  if (watch) return watchList(leader, type, output, selector);
-  const { items } = await leader.list(type, selector);
-  if (await printedForScripts(output, items.map(summaryValue), () => items.map((item) => `${item.type}/${item.name}`))) return;
-  const now = new Date();
-  const wide = output === "wide";
-  process.stdout.write(
-    `${renderTable(
-      listHeaders(type, wide),
-      items.map((item) => listRow(item, type, wide, now)),
-    )}\n`,
-  );
 }

@@ -78,7 +78,7 @@ export default class Logs extends CubeCommand {
       since: sinceMs === undefined ? undefined : new Date(Date.now() - sinceMs),
       previous: flags.previous,
     };
-    const streams = sources.map(({ pod, label }) => ({ label, stream: leader.logs({ ...request, name: pod }) }));
+    const streams = await Promise.all(sources.map(async ({ pod, label }) => ({ label, stream: await leader.logs({ ...request, name: pod }) })));
     const interrupts = streams.map(({ stream }) => cancelOnInterrupt(stream));
     const write = async (lines: LogLine[]) => {
       if (!process.stdout.write(output.format(lines))) await once(process.stdout, "drain");

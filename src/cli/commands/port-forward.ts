@@ -19,8 +19,8 @@ export function parsePortPair(text: string): { local: number; remote: number } {
 }
 
 /** Tunnels one accepted connection through the leader to the pod's port; each side ends the other. */
-function tunnel(leader: LeaderClient, socket: Socket, type: string, name: string, port: number): void {
-  const stream = leader.portForward();
+async function tunnel(leader: LeaderClient, socket: Socket, type: string, name: string, port: number): Promise<void> {
+  const stream = await leader.portForward();
   stream.write({ start: { type, name, port } });
   spliceSocket(socket, stream);
   stream.on("error", (error: { details?: string; message: string }) => {
@@ -50,7 +50,13 @@ export default class PortForward extends CubeCommand {
     if (type !== "pod") throw new UsageError(`port-forward reaches a pod, not a ${type} (e.g. pod/web)`);
     const leader = await this.leader();
     await leader.get(type, name); // a clear error for a pod that does not exist
-    const server = createServer((socket) => tunnel(leader, socket, type, name, remote));
+    const server = createServer(
+      (socket) =>
+        void tunnel(leader, socket, type, name, remote).catch((error: Error) => {
+          process.stderr.write(`a connection to ${type}/${name} port ${remote} failed: ${error.message}\n`);
+          socket.destroy();
+        }),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once("error", (error: NodeJS.ErrnoException) =>
         reject(new UsageError(`cannot listen on ${flags.address}:${local}: ${error.code ?? error.message}`)),

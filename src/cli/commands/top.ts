@@ -1,5 +1,6 @@
 import { Args, Flags } from "@oclif/core";
-import { CubeCommand, outputFlag, printedForScripts, selectorFlag } from "../base-command.js";
+import { CubeCommand, outputFlag, selectorFlag } from "../base-command.js";
+import { printedForScripts } from "../output-formats.js";
 import { nodeTopValue, podTopValue, renderTopNodes, renderTopPods, TOP_SORTS } from "../render-top.js";
 import { UsageError } from "../resource-ref.js";
 

@@ -9,6 +9,7 @@ import { parseHostPort } from "../host-port.js";
 import type { Logger } from "../logger.js";
 import { removedCertificate } from "../node-removal.js";
 import { UNAUTHENTICATED_LIMITS, UnauthenticatedCalls } from "./unauthenticated-calls.js";
+import { AUTHORIZATION, bearer, type DeviceCookieStore } from "./call-credentials.js";
 
 /** Who may call a method: the admin (password), anyone (the first contact, whose proof its handler checks), a node or the leader (their certificates). */
 export type CallerRule = "admin" | "anyone" | "node" | "leader";
@@ -67,8 +68,6 @@ export interface AuthorizationOptions {
   /** Told of each call it refuses (the metrics: a refused call never reaches the interceptors after this one). */
   refused?: (path: string, code: grpc.status) => void;
 }
-
-const AUTHORIZATION = "authorization";
 
 function presentedSecret(metadata: grpc.Metadata): string | undefined {
   const [value] = metadata.get(AUTHORIZATION);
@@ -206,18 +205,12 @@ function limitMessageSize(call: unknown, bytes: number): void {
   if (decoder && typeof decoder.maxReadMessageLength === "number") decoder.maxReadMessageLength = bytes;
 }
 
-/** Where a client keeps the device cookie the leader gave it. */
-export interface DeviceCookieStore {
-  read(): string | undefined;
-  write(cookie: string): void;
-}
-
 /** Adds the admin password to every call of a client, with its device cookie; keeps a new cookie the leader gives. */
 export function presentPassword(password: string, devices?: DeviceCookieStore): grpc.Interceptor {
   return (options, nextCall) =>
     new grpc.InterceptingCall(nextCall(options), {
       start: (metadata, listener, next) => {
-        metadata.set(AUTHORIZATION, `Bearer ${password}`);
+        metadata.set(AUTHORIZATION, bearer(password));
         const cookie = devices?.read();
         if (cookie) metadata.set(DEVICE_METADATA, cookie);
         next(metadata, {

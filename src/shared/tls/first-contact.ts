@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { CertifyRequest, CertifyResponse, IntroduceRequest, IntroduceResponse } from "../../gen/agent.js";
 import { certificateDigest, hasIdentity, issuedBy, sha256 } from "./certificate-facts.js";
 import { FirstContactError } from "./first-contact-error.js";
-import { SERVER_NAME } from "./tls-credentials.js";
+import { SERVER_NAME } from "./server-identity.js";
 import type { JoinToken } from "./join-token.js";
 import { clientProof, InvalidShare, newNonce, proofsMatch, serverProof, sessionKey, startExchange } from "./trust-proof.js";
 

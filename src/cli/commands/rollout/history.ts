@@ -1,5 +1,6 @@
 import { Args, Flags } from "@oclif/core";
-import { CubeCommand, outputFlag, printedForScripts, printStructured } from "../../base-command.js";
+import { CubeCommand, outputFlag } from "../../base-command.js";
+import { printedForScripts, printStructured } from "../../output-formats.js";
 import { renderRevisions } from "../../render-revisions.js";
 import { parseDeploymentArgs, UsageError } from "../../resource-ref.js";
 
