@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { projectRoot } from "../test/helpers/processes.js";
 import { cliLatency, podStart, swarm, throughput } from "./engine-parts.js";
 import { table, type Row } from "./figures.js";
-import { applyStall, deployments, nodeLoss, scale, scaleOnPostgres, shutdown } from "./scale-parts.js";
+import { applyStall, deployments, nodeLoss, scale, scaleOnPostgres, shutdown, unplaceable } from "./scale-parts.js";
 import { network } from "./network.js";
 import { services } from "./services.js";
 import { failover } from "./failover.js";
@@ -31,6 +31,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   cli: () => cliLatency(10),
   scale: () => scale(10_000, 200),
   "scale-postgres": () => scaleOnPostgres(10_000, 200),
+  unplaceable: () => unplaceable(10_000, 20),
   deployments: () => deployments(500, 10, 200),
   "node-loss": nodeLoss,
   shutdown: () => shutdown(5),

@@ -1,6 +1,6 @@
-import { Status as status } from "@grpc/grpc-js/build/src/constants.js";
 import { Command, Flags } from "@oclif/core";
 import { configPath, loadConfig, type CubeConfig } from "./config.js";
+import { changing } from "./changing.js";
 import { failureLine } from "./describe-error.js";
 import { OUTPUT_FORMATS } from "./output-formats.js";
 import type { LeaderClient } from "./leader-client.js";
@@ -37,26 +37,9 @@ export abstract class CubeCommand extends Command {
     return this.leaderClient;
   }
 
-  /**
-   * Sends a request that changes the cluster. When its outcome cannot be known (no answer in time, or Ctrl-C once it
-   * was sent), says so rather than reporting a failure: the leader may have done it.
-   */
-  protected async changing<T>(request: () => Promise<T>, check: string): Promise<T> {
-    const unknown = (why: string) => `${why}: the leader may have applied this; check with \`${check}\``;
-    const interrupted = () => {
-      process.stderr.write(`error: ${unknown("interrupted")}\n`);
-      process.exit(130);
-    };
-    process.once("SIGINT", interrupted);
-    try {
-      return await request();
-    } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code === status.DEADLINE_EXCEEDED || code === status.CANCELLED) throw new Error(unknown("the leader did not answer in time"));
-      throw error;
-    } finally {
-      process.off("SIGINT", interrupted);
-    }
+  /** See `changing` (changing.ts): an unknown outcome said as such. */
+  protected changing<T>(request: () => Promise<T>, check: string): Promise<T> {
+    return changing(request, check);
   }
 
   /** Applies one resource built by the command (`create secret`, …), and says what became of it as `apply` does. */

@@ -1,6 +1,5 @@
 // What the commands that read manifests share, without the parsers: those load only when a manifest is read.
 import { Flags } from "@oclif/core";
-import { MANIFEST_LIMITS } from "../shared/manifest-limits.js";
 import { UsageError } from "./resource-ref.js";
 
 /** `-f FILE|DIR|-`, repeatable, and `-R`: shared by the commands that read manifests (apply, delete). */
@@ -24,17 +23,4 @@ export function manifestPaths(positional: string | undefined, flagged: string[] 
   const paths = [...(positional === undefined ? [] : [positional]), ...(flagged ?? [])];
   if (paths.length === 0) throw new UsageError("no manifest given: name one with -f FILE (a file, a directory, or - for standard input)");
   return paths;
-}
-
-/** The manifest as the leader takes it: JSON, one resource as itself (the leader's messages then have no index), else a list. */
-export function toWire(documents: unknown[]): string {
-  const wire = JSON.stringify(documents.length === 1 ? documents[0] : documents);
-  const bytes = Buffer.byteLength(wire);
-  // Said before sending: gRPC's own refusal of a message too large says nothing of what to do.
-  if (bytes > MANIFEST_LIMITS.applyBytes) {
-    throw new UsageError(
-      `the manifest is ${(bytes / 1024 / 1024).toFixed(1)} MiB as JSON: at most 4 MiB per apply (split it: apply its files one by one, or fewer resources per file)`,
-    );
-  }
-  return wire;
 }

@@ -1,20 +1,28 @@
 // The commands people type all day, run without oclif's runtime: bin/run.js tries this first and hands every other
 // command line (help, completion, an unknown flag, a bad value, the other commands) to oclif. Built as its own bundle
 // (dist/cli/quick.cjs), so that a `cube list` loads none of oclif, zod, yaml or grpc-js.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { Status } from "@grpc/grpc-js/build/src/constants.js";
+import { changing } from "./changing.js";
+import { isComposeDocument } from "./compose/compose-vocabulary.js";
 import { configPath, loadConfig, type CubeConfig } from "./config.js";
 import { failureLine } from "./describe-error.js";
 import { LeaderClient } from "./leader-client.js";
+import { looksLikeJson, toWire } from "./manifest-wire.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output-formats.js";
+import { appliedLines, printApplied } from "./print-applied.js";
 import { printList } from "./print-list.js";
 import { parseTypeArgument } from "./resource-ref.js";
 import { printNodes } from "./show-node.js";
+import { CallError } from "./unary-channel.js";
 
 /** The flags the quick path reads, as oclif's commands define them (test/cli/quick-path.test.ts holds them equal). */
 export const QUICK_FLAGS = {
   output: { type: "string", short: "o" },
   selector: { type: "string", short: "l" },
   watch: { type: "boolean", short: "w" },
+  filename: { type: "string", short: "f", multiple: true },
 } as const;
 
 type FlagName = keyof typeof QUICK_FLAGS;
@@ -23,13 +31,15 @@ interface QuickFlags {
   output: OutputFormat;
   selector?: string;
   watch: boolean;
+  filename?: string[];
 }
 
 interface QuickCommand {
   flags: FlagName[];
   /** How many arguments it takes at most. */
   args: number;
-  run(leader: LeaderClient, args: string[], flags: QuickFlags): Promise<void>;
+  /** False: the command line is oclif's after all (found once the file was read, or the leader refused it). */
+  run(leader: LeaderClient, args: string[], flags: QuickFlags): Promise<void | false>;
 }
 
 /** The commands the quick path runs, by name. */
@@ -40,7 +50,36 @@ export const QUICK_COMMANDS: Record<string, QuickCommand> = {
     run: (leader, [type], flags) => printList(leader, type === undefined ? "" : parseTypeArgument(type), flags.output, flags.selector, flags.watch),
   },
   nodes: { flags: ["output"], args: 0, run: (leader, _args, flags) => printNodes(leader, flags.output) },
+  apply: { flags: ["filename", "output"], args: 1, run: applyJson },
 };
+
+/**
+ * `apply` of one JSON manifest, sent as it is: the leader validates it as it does any client's. What else apply reads
+ * (YAML, a Compose file, a directory, several files) is oclif's, and so is a manifest the leader refuses: the full
+ * path reads it again and says where each problem is in the file (nothing was applied).
+ */
+async function applyJson(leader: LeaderClient, [file]: string[], flags: QuickFlags): Promise<void | false> {
+  const paths = [...(file === undefined ? [] : [file]), ...(flags.filename ?? [])];
+  if (paths.length !== 1 || paths[0] === "-") return false;
+  let documents: unknown[];
+  try {
+    const text = readFileSync(paths[0], "utf8");
+    if (!looksLikeJson(text, paths[0])) return false;
+    const parsed: unknown = JSON.parse(text);
+    documents = Array.isArray(parsed) ? parsed : [parsed];
+  } catch {
+    return false; // not a file, or not JSON: oclif's words for it
+  }
+  if (documents.length === 0 || documents.some(isComposeDocument)) return false;
+  const wire = toWire(documents);
+  try {
+    const { results } = await changing(() => leader.apply(wire), "cube list");
+    await printApplied(appliedLines(results), flags.output, false);
+  } catch (error) {
+    if (error instanceof CallError && error.code === Status.INVALID_ARGUMENT) return false;
+    throw error;
+  }
+}
 
 /** A command line the quick path runs. */
 export interface QuickLine {
@@ -61,10 +100,11 @@ export function quickLine(argv: string[]): QuickLine | undefined {
   } catch {
     return undefined; // an unknown flag, a missing value, --help: oclif says what it says of them
   }
-  const values = parsed.values as { output?: string; selector?: string; watch?: boolean };
+  const values = parsed.values as { output?: string; selector?: string; watch?: boolean; filename?: string[] };
   const output = values.output ?? "table";
   if (parsed.positionals.length > command.args || !(OUTPUT_FORMATS as readonly string[]).includes(output)) return undefined;
-  return { name, args: parsed.positionals, flags: { output: output as OutputFormat, selector: values.selector, watch: values.watch ?? false } };
+  const flags = { output: output as OutputFormat, selector: values.selector, watch: values.watch ?? false };
+  return { name, args: parsed.positionals, flags: values.filename ? { ...flags, filename: values.filename } : flags };
 }
 
 /** Runs the command line if it is one of the quick path's; false when it is not (oclif runs it). */
@@ -77,12 +117,12 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
   try {
     config = loadConfig(path);
     leader = await LeaderClient.open(config, path);
-    await QUICK_COMMANDS[line.name].run(leader, line.args, line.flags);
+    return (await QUICK_COMMANDS[line.name].run(leader, line.args, line.flags)) !== false;
   } catch (error) {
     process.stderr.write(failureLine(error, { path, value: config, command: `cube ${line.name}` }));
     process.exitCode = 1;
+    return true;
   } finally {
     leader?.close();
   }
-  return true;
 }

@@ -5,7 +5,9 @@ import { parse as parseDotenv } from "dotenv";
 import { parseAllDocuments } from "yaml";
 import { composeResources } from "./compose/compose-resources.js";
 import { resourceName } from "./compose/compose-vocabulary.js";
-import { isComposeDocument, readCompose } from "./compose/read-compose.js";
+import { readCompose } from "./compose/read-compose.js";
+import { isComposeDocument } from "./compose/compose-vocabulary.js";
+import { looksLikeJson } from "./manifest-wire.js";
 import { validateManifest, type ManifestEntry } from "../shared/manifest.js";
 import { UsageError } from "./resource-ref.js";
 
@@ -101,7 +103,7 @@ export function parseManifestText(text: string, source: string): { resources: un
   const resources: unknown[] = [];
   const problems: string[] = [];
   // JSON (a .json file, or a text that opens as JSON does: `{"` or `[{"`) gets JSON's words for its syntax errors.
-  if (source.endsWith(".json") || /^\s*(\[\s*)?\{\s*"/.test(text)) {
+  if (looksLikeJson(text, source)) {
     const json = jsonSyntaxError(text);
     if (json) return { resources, problems: [`${source}:${json.line}:${json.column}: JSON syntax error: ${json.message}`] };
   }

@@ -1,9 +1,73 @@
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { writeFileSync } from "node:fs";
 import { COMMANDS } from "../../src/cli/commands-index.js";
+import { CubeService, type ApplyRequest, type ApplyResponse } from "../../src/gen/cube.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
+import { createClusterCa, issueWithNewKey } from "../../src/shared/tls/certificates.js";
+import { GuessLimiter } from "../../src/shared/tls/guess-limiter.js";
+import { RenewableServerCredentials } from "../../src/shared/tls/tls-credentials.js";
+import { MemoryLogger } from "../helpers/memory-logger.js";
+import { tempDir } from "../helpers/temp-dir.js";
 import { QUICK_COMMANDS, QUICK_FLAGS, quickLine } from "../../src/cli/quick-path.js";
-import { projectRoot } from "../helpers/processes.js";
+import { projectRoot, runCube } from "../helpers/processes.js";
+
+/** A leader that answers apply as told, counting the calls: what `cube apply` of a JSON manifest sends, and how often. */
+describe("the CLI's quick path: apply of a JSON manifest", function () {
+  this.timeout(20_000);
+  const dir = tempDir("quick-apply");
+  const password = "admin-password-0123";
+  let server: grpc.Server;
+  const applied: string[] = [];
+  let config: string;
+
+  before(async () => {
+    const now = new Date();
+    const ca = await createClusterCa(now);
+    const identity = await issueWithNewKey({ ca, identities: [{ role: "leader" }], hosts: ["127.0.0.1"], now, lifetimeMs: 3_600_000 });
+    server = createAuthorizingServer({ adminPassword: password, failures: new GuessLimiter(systemClock), log: new MemoryLogger() });
+    server.addService(CubeService, {
+      apply: (call: grpc.ServerUnaryCall<ApplyRequest, ApplyResponse>, callback: grpc.sendUnaryData<ApplyResponse>) => {
+        applied.push(call.request.manifestJson);
+        const { metadata } = JSON.parse(call.request.manifestJson) as { metadata: { name: string } };
+        if (metadata.name === "refused") callback({ code: grpc.status.INVALID_ARGUMENT, details: "refused by the leader" });
+        else callback(null, { results: [{ type: "pod", name: metadata.name, outcome: "created" }] });
+      },
+    } as never);
+    const port = await listen(server, { host: "127.0.0.1", port: 0 }, new RenewableServerCredentials(false, { ca: ca.certificate, identity }));
+    config = join(dir.path, "config");
+    writeFileSync(config, JSON.stringify({ leaderUrl: `127.0.0.1:${port}`, password, ca: ca.certificate }));
+  });
+  after(async () => {
+    await shutdown(server, 0);
+    dir.remove();
+  });
+  beforeEach(() => (applied.length = 0));
+
+  const manifest = (name: string, spec: object) => {
+    const path = join(dir.path, `${name}.json`);
+    writeFileSync(path, JSON.stringify({ type: "pod", metadata: { name }, spec }));
+    return path;
+  };
+
+  it("sends the manifest as it is, once, and says what the leader did", async () => {
+    const result = await runCube(["apply", manifest("web", { containers: [{ name: "main", image: "app:1" }] })], { CUBE_CONFIG: config });
+    expect(result).to.deep.include({ code: 0, stdout: "pod/web created\n", stderr: "" });
+    expect(applied.map((json) => JSON.parse(json))).to.deep.equal([
+      { type: "pod", metadata: { name: "web" }, spec: { containers: [{ name: "main", image: "app:1" }] } },
+    ]);
+  });
+
+  it("hands a manifest the leader refuses to the full path, which says where it is wrong, and sends it no more", async () => {
+    const result = await runCube(["apply", manifest("refused", { containers: [{ name: "main" }] })], { CUBE_CONFIG: config });
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/^error: invalid manifest:\n.*refused\.json: spec\.containers\[0\]\.image/);
+    expect(applied).to.have.length(1);
+  });
+});
 
 describe("the CLI's quick path", () => {
   it("takes the everyday command lines it knows, as oclif reads them", () => {
@@ -13,6 +77,11 @@ describe("the CLI's quick path", () => {
       [["list", "-ojson", "pods"], { name: "list", args: ["pods"], flags: { output: "json", selector: undefined, watch: false } }],
       [["list", "pod", "--output=wide", "-l", "app=web", "-w"], { name: "list", args: ["pod"], flags: { output: "wide", selector: "app=web", watch: true } }],
       [["nodes", "-o", "name"], { name: "nodes", args: [], flags: { output: "name", selector: undefined, watch: false } }],
+      [["apply", "web.json"], { name: "apply", args: ["web.json"], flags: { output: "table", selector: undefined, watch: false } }],
+      [
+        ["apply", "-f", "web.json", "-o", "json"],
+        { name: "apply", args: [], flags: { output: "json", selector: undefined, watch: false, filename: ["web.json"] } },
+      ],
     ];
     for (const [argv, expected] of table) expect(quickLine(argv), argv.join(" ")).to.deep.equal(expected);
   });
@@ -29,23 +98,31 @@ describe("the CLI's quick path", () => {
       ["nodes", "-l", "a=b"],
       ["nodes", "node-1"],
       ["get", "pod/web"],
-      ["apply", "-f", "web.yaml"],
+      ["apply", "-f", "web.json", "--wait"],
+      ["apply", "-f", "web.json", "--dry-run"],
+      ["apply", "-R", "-f", "manifests/"],
+      ["apply", "--prune", "-f", "compose.yaml"],
       ["constructor"],
       ["help", "list"],
     ];
     for (const argv of others) expect(quickLine(argv), argv.join(" ")).to.equal(undefined);
   });
 
-  it("reads each flag as the oclif command defines it (its letter, its kind, its default)", () => {
+  it("reads each flag as the oclif command defines it; the flags it does not take are off when not given", () => {
     for (const [name, command] of Object.entries(QUICK_COMMANDS)) {
-      const oclif = COMMANDS[name].flags ?? {};
-      expect(Object.keys(oclif).sort(), name).to.deep.equal([...command.flags].sort());
+      const oclif = (COMMANDS[name].flags ?? {}) as Record<string, { char?: string; type: string; default?: unknown; multiple?: boolean }>;
       for (const flag of command.flags) {
-        const defined = oclif[flag] as { char?: string; type: string; default?: unknown };
+        const defined = oclif[flag];
+        expect(defined, `${name} --${flag}`).not.to.equal(undefined);
         expect(defined.char, `${name} --${flag}`).to.equal(QUICK_FLAGS[flag].short);
         expect(defined.type, `${name} --${flag}`).to.equal(QUICK_FLAGS[flag].type === "boolean" ? "boolean" : "option");
+        expect(defined.multiple ?? false, `${name} --${flag}`).to.equal("multiple" in QUICK_FLAGS[flag]);
         if (flag === "output") expect(defined.default).to.equal("table");
         if (flag === "watch") expect(defined.default).to.equal(false);
+      }
+      // The quick path does what the command does without them (apply's --timeout counts only with --wait).
+      for (const [flag, defined] of Object.entries(oclif)) {
+        if (!(command.flags as string[]).includes(flag) && flag !== "timeout") expect([false, undefined], `${name} --${flag}`).to.include(defined.default);
       }
       expect(Object.values(COMMANDS[name].args ?? {}).length, name).to.equal(command.args);
     }

@@ -4,9 +4,10 @@ import { parseDuration } from "../../shared/duration.js";
 import { waitForResources } from "../apply-wait.js";
 import { UsageError } from "../resource-ref.js";
 import { CubeCommand, outputFlag, selectorFlag } from "../base-command.js";
-import { printedForScripts } from "../output-formats.js";
+import { appliedLines, printApplied } from "../print-applied.js";
 import { APP_LABEL } from "../compose/compose-vocabulary.js";
-import { manifestFlags, manifestPaths, strictFlag, toWire } from "../manifest-flags.js";
+import { manifestFlags, manifestPaths, strictFlag } from "../manifest-flags.js";
+import { toWire } from "../manifest-wire.js";
 import { prunable, pruneSelector } from "../prune.js";
 
 export default class Apply extends CubeCommand {
@@ -53,7 +54,7 @@ export default class Apply extends CubeCommand {
     const pruneAmong = flags.prune ? pruneSelector(flags.selector, applications, APP_LABEL) : undefined;
     const leader = await this.leader();
     const { results } = dryRun ? await leader.apply(toWire(documents), true) : await this.changing(() => leader.apply(toWire(documents)), "cube list");
-    const lines = results.map((r) => ({ resource: `${r.type}/${r.name}`, outcome: r.outcome, ...(r.revision === undefined ? {} : { revision: r.revision }) }));
+    const lines = appliedLines(results);
     if (pruneAmong !== undefined) {
       const { items } = await leader.list("", pruneAmong);
       for (const ref of prunable(
@@ -64,12 +65,7 @@ export default class Apply extends CubeCommand {
         lines.push({ resource: `${ref.type}/${ref.name}`, outcome: "pruned" });
       }
     }
-    if (!(await printedForScripts(flags.output, lines, () => lines.map((line) => line.resource)))) {
-      for (const line of lines) {
-        const notes = [line.revision === undefined ? "" : `revision ${line.revision}`, dryRun ? "dry run" : ""].filter(Boolean);
-        process.stdout.write(`${line.resource} ${line.outcome}${notes.length ? ` (${notes.join(", ")})` : ""}\n`);
-      }
-    }
+    await printApplied(lines, flags.output, dryRun);
     if (!flags.wait) return;
     const applied = lines.filter((line) => line.outcome !== "pruned").map((line) => line.resource);
     const failures = await waitForResources(leader, applied, timeoutMs);

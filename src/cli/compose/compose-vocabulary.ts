@@ -20,3 +20,10 @@ export interface ComposeSurroundings {
   resolvePath(path: string): string;
   env(name: string): string | undefined;
 }
+
+/** Whether a parsed YAML value is a Compose file: a top-level `services` map, and no Cube `type`. */
+export function isComposeDocument(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const { services, type } = value as { services?: unknown; type?: unknown };
+  return type === undefined && typeof services === "object" && services !== null && !Array.isArray(services);
+}

@@ -17,13 +17,6 @@ export interface ComposeFile {
 /** What the Compose specification names at the top level; anything else (but `x-` extensions) is said. */
 const TOP_LEVEL = new Set(["services", "volumes", "secrets", "configs", "networks", "name", "version", "include"]);
 
-/** Whether a parsed YAML value is a Compose file: a top-level `services` map, and no Cube `type`. */
-export function isComposeDocument(value: unknown): boolean {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  const { services, type } = value as { services?: unknown; type?: unknown };
-  return type === undefined && typeof services === "object" && services !== null && !Array.isArray(services);
-}
-
 /**
  * Reads a Compose file as `docker compose` does: YAML with anchors and merge keys (`<<`), every string value
  * interpolated from `env` (`.env` and the environment), `x-` extensions ignored, `extends` within the file resolved.

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { composeDuration } from "../../../src/cli/compose/compose-fields.js";
 import { composeResources } from "../../../src/cli/compose/compose-resources.js";
-import { isComposeDocument, readCompose } from "../../../src/cli/compose/read-compose.js";
+import { readCompose } from "../../../src/cli/compose/read-compose.js";
+import { isComposeDocument } from "../../../src/cli/compose/compose-vocabulary.js";
 
 const env: Record<string, string> = { TAG: "2.1", DB_USER: "app", API_KEY: "key-from-env" };
 /** The files next to the Compose file. */
