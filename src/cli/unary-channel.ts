@@ -65,7 +65,12 @@ export class UnaryChannel {
       const { host } = parseHostPort(this.address, "address");
       // The server name is Node's choice (the host, unless an address): Cube's servers ignore it, and what is checked is
       // the identity the leader's certificate proves (and telling "cube" alone costs a first IPv6 parse, 10 ms).
-      const session = connect(`https://${this.address}`, { ca: this.ca, checkServerIdentity: serverIdentityCheck({ role: "leader" }, host) });
+      // Windows as large as an answer may be: a list of 10 000 pods (400 KB) comes in one go, not 64 KB per round trip.
+      const session = connect(`https://${this.address}`, {
+        ca: this.ca,
+        checkServerIdentity: serverIdentityCheck({ role: "leader" }, host),
+        settings: { initialWindowSize: MAX_MESSAGE_BYTES + 5 },
+      });
       const fail = (why: string) => {
         clearTimeout(timer);
         session.destroy();
@@ -75,6 +80,7 @@ export class UnaryChannel {
       session.once("error", (error: Error) => fail(error.message));
       session.once("connect", () => {
         clearTimeout(timer);
+        session.setLocalWindowSize(MAX_MESSAGE_BYTES + 5);
         // Later failures end the calls under way (each sees its stream fail); the next call connects anew.
         session.on("error", () => session.destroy());
         this.session = session;
