@@ -16,6 +16,7 @@ import { network } from "./network.js";
 import { services } from "./services.js";
 import { failover } from "./failover.js";
 import { observability } from "./observability.js";
+import { watchCost } from "./watch-cost.js";
 
 const run = promisify(execFile);
 
@@ -32,6 +33,7 @@ const parts: Record<string, () => Promise<Row[]>> = {
   scale: () => scale(10_000, 200),
   "scale-postgres": () => scaleOnPostgres(10_000, 200),
   unplaceable: () => unplaceable(10_000, 20),
+  "watch-cost": () => watchCost(10_000, 20),
   deployments: () => deployments(500, 10, 200),
   "node-loss": nodeLoss,
   shutdown: () => shutdown(5),

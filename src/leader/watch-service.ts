@@ -1,5 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import type { CubeServer, ResourceSummary, WatchEvent } from "../gen/cube.js";
+import { parseResourceType } from "../shared/domain.js";
 import { eventToWire } from "../shared/codec.js";
 import { statusError } from "../shared/grpc-server.js";
 import type { Logger } from "../shared/logger.js";
@@ -7,8 +8,10 @@ import { writeWithBackpressure } from "../shared/stream-writes.js";
 import type { ChangeFeed } from "./store/change-feed.js";
 import type { OpenStreams } from "./open-streams.js";
 import { toStatus } from "./unary-handler.js";
+import { ChangeLog } from "./change-log.js";
+import { checkType, labelMatcher } from "./resource-checks.js";
 
-/** How often a watch looks whether anything changed: a counter read, nothing more, unless it moved. */
+/** How often the change log (and each `events` call) looks whether anything changed: a counter read, nothing more, unless it moved. */
 const LOOK_MS = 100;
 
 /** The watched, as `list` computes it; the nodes' statuses (a node's health changes what its pods show, not the database). */
@@ -23,9 +26,10 @@ export interface WatchSources {
 type WatchedCall = grpc.ServerWritableStream<unknown, unknown>;
 
 /**
- * The `Watch` and `Events` calls: each sends what there is, then looks again every LOOK_MS whether the leader wrote
- * anything (or a node's status changed), and sends what changed. `streams` ends them when the leader stops (they
- * never end by themselves, and a server waits for its calls).
+ * The `Watch` and `Events` calls, each sending what there is, then what changes. Watches are served from one change
+ * log (change-log.ts), kept while anyone watches: it looks every LOOK_MS whether the leader wrote anything (or a node's
+ * status changed), and records what changed in the whole list once; each watch then sends the changes it selects.
+ * `streams` ends them when the leader stops (they never end by themselves, and a server waits for its calls).
  */
 export function watchHandlers(sources: WatchSources, streams: OpenStreams, log: Logger): Pick<CubeServer, "watch" | "events"> {
   /** Runs `look` until the call ends: at once, then whenever the feed moved. */
@@ -52,32 +56,71 @@ export function watchHandlers(sources: WatchSources, streams: OpenStreams, log: 
     });
   }
 
+  const keeper = new ChangeLogKeeper(sources, log);
+
   return {
     watch: (call) => {
       const { type, selector, name } = call.request;
-      const key = (item: ResourceSummary) => `${item.type}/${item.name}`;
-      let previous = new Map<string, { item: ResourceSummary; json: string }>();
-      let synced = false;
-      follow(
-        call,
-        async () => {
-          const items = (await sources.summaries(type, selector)).filter((item) => name === "" || item.name === name);
-          const current = new Map(items.map((item) => [key(item), { item, json: JSON.stringify(item) }]));
-          const changes: WatchEvent[] = [];
-          for (const [id, { item, json }] of current) {
-            const before = previous.get(id);
-            if (!before) changes.push({ kind: "ADDED", item });
-            else if (before.json !== json) changes.push({ kind: "MODIFIED", item });
+      void (async () => {
+        const wanted = type === "" ? undefined : checkedType(type);
+        const matches = labelMatcher(selector);
+        const selected = (item: ResourceSummary) =>
+          (wanted === undefined || item.type === wanted) && (name === "" || item.name === name) && matches(item.labels);
+        const key = (item: ResourceSummary) => `${item.type}/${item.name}`;
+        let ended = false;
+        let stopFollowing = () => {};
+        const end = () => {
+          ended = true;
+          stopFollowing();
+          keeper.leave();
+        };
+        streams.add(call, end);
+        await keeper.join();
+        if (ended) return;
+        // The list as it stands, then a mark: what came before it is the list (the client prints it as a table).
+        const { revision, items } = keeper.log.snapshot();
+        const shown = new Set<string>();
+        for (const item of items.filter(selected)) {
+          shown.add(key(item));
+          await writeWithBackpressure(call, { kind: "ADDED", item });
+        }
+        await writeWithBackpressure(call, { kind: "SYNCED" });
+        let seen = revision;
+        let sending = false;
+        /** Sends the changes after `seen` that this watch selects; runs again while more come in meanwhile. */
+        const sendChanges = async () => {
+          sending = true;
+          while (!ended && keeper.log.revision > seen) {
+            const changes = keeper.log.since(seen);
+            if (!changes) throw statusError(grpc.status.ABORTED, "this watch fell too far behind the changes: list again");
+            for (const change of changes) {
+              const id = key(change.item);
+              const now = change.kind !== "DELETED" && selected(change.item);
+              // A resource whose labels stop matching leaves the watch as deleted; one that starts, enters it as added.
+              const event: WatchEvent | undefined = now
+                ? { kind: shown.has(id) ? "MODIFIED" : "ADDED", item: change.item }
+                : shown.has(id)
+                  ? { kind: "DELETED", item: change.item }
+                  : undefined;
+              seen = change.revision;
+              if (!event) continue;
+              if (event.kind === "DELETED") shown.delete(id);
+              else shown.add(id);
+              await writeWithBackpressure(call, event);
+            }
           }
-          for (const [id, { item }] of previous) if (!current.has(id)) changes.push({ kind: "DELETED", item });
-          // After the first look, a mark: what came before it is the list as it stood (the client prints it as a table).
-          if (!synced) changes.push({ kind: "SYNCED" });
-          synced = true;
-          previous = current;
-          for (const change of changes) await writeWithBackpressure(call, change);
-        },
-        false,
-      );
+          sending = false;
+        };
+        const follow = () => {
+          if (!sending) void sendChanges().catch(fail);
+        };
+        const fail = (error: unknown) => {
+          end();
+          call.emit("error", toStatus(error, log));
+        };
+        stopFollowing = keeper.log.onChange(follow);
+        follow();
+      })().catch((error) => call.emit("error", toStatus(error, log)));
     },
 
     events: (call) => {
@@ -106,4 +149,50 @@ export function watchHandlers(sources: WatchSources, streams: OpenStreams, log: 
       })().catch((error) => call.emit("error", toStatus(error, log)));
     },
   };
+}
+
+/** A type a user named, checked (a watch of an unknown type is refused as a list is). */
+function checkedType(type: string) {
+  checkType(type, false);
+  return parseResourceType(type)!;
+}
+
+/**
+ * Keeps the change log up to date while anyone watches: a look every LOOK_MS, which records the whole list only when
+ * the store's revision or a node's status moved. A watch that joins waits for a look first, so its list is fresh.
+ */
+class ChangeLogKeeper {
+  readonly log = new ChangeLog();
+  private watchers = 0;
+  private timer?: NodeJS.Timeout;
+  private looking?: Promise<void>;
+  private seen?: string;
+
+  constructor(
+    private readonly sources: WatchSources,
+    private readonly logger: Logger,
+  ) {}
+
+  async join(): Promise<void> {
+    if (this.watchers++ === 0) {
+      this.timer = setInterval(() => void this.look().catch((error: Error) => this.logger.error(`cannot follow the changes: ${error.message}`)), LOOK_MS);
+    }
+    await this.look();
+  }
+
+  leave(): void {
+    if (--this.watchers > 0) return;
+    clearInterval(this.timer);
+    this.seen = undefined; // unwatched, the log falls behind: the next watch's look records the list anew
+  }
+
+  private look(): Promise<void> {
+    this.looking ??= (async () => {
+      const now = `${await this.sources.feed.version()}:${this.sources.nodeStatuses()}`;
+      if (now === this.seen) return;
+      this.seen = now;
+      this.log.record(await this.sources.summaries("", ""));
+    })().finally(() => (this.looking = undefined));
+    return this.looking;
+  }
 }
