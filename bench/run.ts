@@ -66,7 +66,7 @@ process.stdout.write(output);
 if (write)
   writeFileSync(
     join(projectRoot, "bench", "RESULTS.md"),
-    `# Benchmark results\n\nWritten by \`npm run bench -- --write\`, the whole table from one run; what the figures say is in [ANALYSIS.md](ANALYSIS.md).\n\n${output}`,
+    `# Benchmark results\n\nWritten by \`npm run bench -- --write\`, the whole table from one run; what the figures say, and each issue's figures before and after it, are in [ANALYSIS.md](ANALYSIS.md).\n\n${output}`,
   );
 process.exit(0);
 

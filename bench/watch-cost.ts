@@ -2,7 +2,7 @@
 // with 0, 1, 10 and 50 clients watching every pod (each reading its stream), less what the same changes cost unwatched.
 import { join } from "node:path";
 import type { WatchEvent } from "../src/gen/cube.js";
-import { runCube } from "../test/helpers/processes.js";
+import { eventually, runCube } from "../test/helpers/processes.js";
 import { cpuMs, cubeRow, type Row } from "./figures.js";
 import { SIMULATED_IMAGE, writeScaleManifest } from "./scale-parts.js";
 import { withSimulatedCluster } from "./simulated-cluster.js";
@@ -13,10 +13,16 @@ const CHANGE_EVERY_MS = 200;
 export async function watchCost(pods: number, nodes: number): Promise<Row[]> {
   return withSimulatedCluster(nodes, SIMULATED_IMAGE, async ({ cluster, leader, client }) => {
     const path = join(cluster.dir.path, "pods.json");
-    // Pods no node can take: they stay as they are, so the only changes are the series' own.
-    writeScaleManifest(path, pods, { cpu: "1000", memory: "32Mi" });
+    writeScaleManifest(path, pods, { cpu: "1m", memory: "4Mi" });
     const applied = await runCube(["apply", path], cluster.cliEnv());
     if (applied.code !== 0) throw new Error(applied.stderr);
+    // Once every pod runs, the only changes are the series' own.
+    await eventually(
+      `${pods} pods Running`,
+      async () => ((await client.list("pod")).items.filter((item) => item.status === "Running").length === pods ? true : undefined),
+      300_000,
+      1000,
+    );
     const perChange: Record<number, number> = {};
     for (const watchers of [0, 1, 10, 50]) {
       const streams = await Promise.all(Array.from({ length: watchers }, () => client.watch({ type: "pod", selector: "", name: "" })));
@@ -32,7 +38,7 @@ export async function watchCost(pods: number, nodes: number): Promise<Row[]> {
         const pod = {
           type: "pod",
           metadata: { name: "sim-0", labels: { round: `${watchers}-${change}` } },
-          spec: { containers: [{ name: "main", image: SIMULATED_IMAGE, resources: { cpu: "1000", memory: "32Mi" } }] },
+          spec: { containers: [{ name: "main", image: SIMULATED_IMAGE, resources: { cpu: "1m", memory: "4Mi" } }] },
         };
         await client.apply(JSON.stringify(pod));
         await new Promise((resolve) => setTimeout(resolve, CHANGE_EVERY_MS));

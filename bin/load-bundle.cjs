@@ -3,7 +3,7 @@
 // command exits, so it holds every function the command compiled on its way (a cache made at compile time holds the
 // top level alone); V8 rejects one that does not fit the source or its flags, and it is then made anew.
 "use strict";
-const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require("node:fs");
+const { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
 const { tmpdir } = require("node:os");
 const { dirname, join } = require("node:path");
@@ -26,7 +26,8 @@ function loadBundle(file) {
   const source = readFileSync(file, "utf8");
   const { size, mtimeMs } = statSync(file);
   const dir = cacheDirectory();
-  const cacheFile = dir && join(dir, `${process.version}-${file.replace(/[^A-Za-z0-9.-]/g, "_")}-${size}-${Math.round(mtimeMs)}`);
+  const prefix = `${process.version}-${file.replace(/[^A-Za-z0-9.-]/g, "_")}-`;
+  const cacheFile = dir && join(dir, `${prefix}${size}-${Math.round(mtimeMs)}`);
   let cachedData;
   try {
     cachedData = cacheFile && readFileSync(cacheFile);
@@ -40,6 +41,8 @@ function loadBundle(file) {
         const partial = `${cacheFile}.${process.pid}`;
         writeFileSync(partial, script.createCachedData(), { mode: 0o600 });
         renameSync(partial, cacheFile);
+        // The caches of this bundle's earlier builds are of no more use.
+        for (const name of readdirSync(dir)) if (name.startsWith(prefix) && join(dir, name) !== cacheFile) unlinkSync(join(dir, name));
       } catch {
         // Made again next time.
       }
