@@ -1,21 +1,16 @@
-import { DEFAULT_HOST_PORT_RANGE } from "./service-addresses.js";
-import type { LeaderMetrics } from "./leader-metrics.js";
 import type { Clock } from "../shared/clock.js";
 import type { KeyedKind, PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
-import type { AppliedResource, Placement, PodSummary, StoredPod } from "./store/leader-store.js";
+import type { AppliedResource, PodSummary, StoredPod } from "./store/leader-store.js";
 import type { LeaderStoreContract, PodStoreContract } from "./store/store-contract.js";
 import type { NodeRegistry } from "./node-registry.js";
-import { runInSlices } from "../shared/time-slices.js";
-import type { PlacementCandidate, PlacementSettings, TakenPort } from "./place-pod.js";
-import { placingPods } from "./place-pods.js";
 import { waitingFor } from "./pod-dependencies.js";
-import { keepsDataOnItsNode, podNeeds, publishedPorts, takenBy } from "./pod-needs.js";
+import { keepsDataOnItsNode } from "./pod-needs.js";
 import { podPhase } from "./pod-phase.js";
+import { DEFAULT_PLACEMENT, PodPlacer, type PlacementOptions } from "./pod-placer.js";
 import { conflict } from "./refusals.js";
-import { nodePortsOf } from "./store/service-store.js";
 
 /** What an apply says of each resource: what it did, and a deployment's new revision. */
 type AppliedSummary = Pick<AppliedResource, "type" | "name" | "outcome" | "revision">;
@@ -23,17 +18,6 @@ type AppliedSummary = Pick<AppliedResource, "type" | "name" | "outcome" | "revis
 export interface PodView extends StoredPod {
   phase: PodPhase;
 }
-
-export interface PodControllerOptions {
-  /** Whether the leader's own node runs pods. */
-  podsOnLeader: boolean;
-  /** Default: spread, auto host ports from 30000-32767. */
-  placement?: PlacementSettings;
-  /** The leader's metrics, when its server serves them: placement latencies. */
-  metrics?: Pick<LeaderMetrics, "podPlaced">;
-}
-
-export const DEFAULT_PLACEMENT: PlacementSettings = { policy: "spread", hostPortRange: DEFAULT_HOST_PORT_RANGE };
 
 /** The leader's pod logic: apply, delete, placement, and what happens to the pods of a lost node. */
 export class PodController {
@@ -46,6 +30,8 @@ export class PodController {
   /** How many pods the last pass left waiting for their dependencies, which a pod's new status may meet. */
   private waiting = 0;
 
+  private readonly placer: PodPlacer;
+
   constructor(
     private readonly store: LeaderStoreContract,
     private readonly registry: NodeRegistry,
@@ -53,8 +39,10 @@ export class PodController {
     private readonly hub: Pick<AssignmentHub, "notify" | "keyedChanged">,
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly options: PodControllerOptions = { podsOnLeader: true, placement: DEFAULT_PLACEMENT },
-  ) {}
+    options: PlacementOptions = { podsOnLeader: true, placement: DEFAULT_PLACEMENT },
+  ) {
+    this.placer = new PodPlacer(store, registry, hub, clock, log, options);
+  }
 
   /** Applies a whole validated manifest in one transaction. */
   async apply(entries: ManifestEntry[]): Promise<AppliedSummary[]> {
@@ -168,7 +156,7 @@ export class PodController {
     const named = [...new Set(pending.flatMap((pod) => (pod.spec.dependsOn ?? []).map((dependency) => dependency.name)))];
     if (named.length === 0) {
       this.waiting = 0;
-      return this.place(pending);
+      return this.placer.place(pending);
     }
     const dependencies = await this.store.pods.dependencyPods(named);
     const time = new Date(this.clock.now());
@@ -181,9 +169,15 @@ export class PodController {
     }
     this.waiting = waiting.length;
     for (const { pod, why } of waiting) {
-      await this.recordOnce(pod.uid, { time, type: "Normal", reason: "Waiting", message: `waiting for ${why} before placing pod/${pod.name}`, node: "" });
+      await this.placer.recordOnce(pod.uid, {
+        time,
+        type: "Normal",
+        reason: "Waiting",
+        message: `waiting for ${why} before placing pod/${pod.name}`,
+        node: "",
+      });
     }
-    await this.place(free);
+    await this.placer.place(free);
   }
 
   /**
@@ -239,9 +233,9 @@ export class PodController {
         heldBecause ?? (!nodeGone && keepsDataOnItsNode(pod) ? "its persistent volumes are on that node; it runs again when the node returns" : undefined);
       const moved = stranded.filter((pod) => why(pod) === undefined);
       moving += moved.length;
-      await this.place(moved, whyMoved);
+      await this.placer.place(moved, whyMoved);
       for (const pod of stranded.filter((p) => why(p) !== undefined))
-        await this.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${why(pod)}`, node });
+        await this.placer.recordOnce(pod.uid, { time, type: "Warning", reason: "NotRescheduled", message: `not moved from ${node}: ${why(pod)}`, node });
     }
     return moving;
   }
@@ -262,7 +256,7 @@ export class PodController {
     const standalone = live.filter((pod) => !pod.owner);
     const kept = standalone.filter((pod) => keepsDataOnItsNode(pod));
     for (const pod of kept) {
-      await this.recordOnce(pod.uid, {
+      await this.placer.recordOnce(pod.uid, {
         time,
         type: "Warning",
         reason: "NotRescheduled",
@@ -271,7 +265,7 @@ export class PodController {
       });
     }
     const moving = standalone.filter((pod) => !keepsDataOnItsNode(pod));
-    await this.place(moving, "is being drained");
+    await this.placer.place(moving, "is being drained");
     return {
       moved: moving.length,
       evicted: owned.map((pod) => ({ pod: pod.name, owner: pod.owner! })),
@@ -291,72 +285,6 @@ export class PodController {
         node,
       });
     }
-  }
-
-  /** Places the pods: gathers the nodes and what they hold, has `placingPods` decide, writes what it decided. */
-  private async place(pods: StoredPod[], whyMoved = "was lost"): Promise<void> {
-    if (pods.length === 0) return;
-    const allocation = await this.store.pods.allocationByNode();
-    const homes = await this.store.pods.volumeHomes.all();
-    // Nodes that share a container engine (a local cluster's) share its host ports: one list of taken ports per
-    // engine, which every one of its nodes sees, and which a placement on any of them adds to.
-    const nodes = this.registry.list();
-    const engineOf = (node: (typeof nodes)[number]) => node.engineId || `node ${node.name}`;
-    const takenByEngine = new Map<string, TakenPort[]>();
-    // A service's node port is open on every node: no pod's host port may take it.
-    const nodePorts: TakenPort[] = (await this.store.services.list()).flatMap((service) =>
-      nodePortsOf(service.spec).map((p) => ({ hostPort: p.nodePort, protocol: p.protocol, hostIP: "*" })),
-    );
-    for (const node of nodes) {
-      const taken = takenByEngine.get(engineOf(node)) ?? [...nodePorts];
-      taken.push(...takenBy(allocation.get(node.name)?.hostPorts ?? []));
-      takenByEngine.set(engineOf(node), taken);
-    }
-    const candidates = nodes
-      .filter((node) => this.options.podsOnLeader || node.type !== "Leader")
-      .map((node): PlacementCandidate => {
-        const { cpuMillis = 0, memoryBytes = 0, pods: count = 0, owners = new Map<string, number>() } = allocation.get(node.name) ?? {};
-        return {
-          name: node.name,
-          status: node.status,
-          cordoned: node.cordoned,
-          noPodSubnet: node.podSubnet === undefined,
-          labels: node.labels,
-          capacity: { cpuMillis: node.cpuMillis, memoryBytes: node.memoryBytes },
-          allocated: { cpuMillis, memoryBytes, pods: count },
-          takenPorts: takenByEngine.get(engineOf(node))!,
-          owners: new Map(owners),
-        };
-      });
-    const time = new Date(this.clock.now());
-    const round = await runInSlices(
-      placingPods(
-        pods.map((pod) => ({ pod, needs: { ...podNeeds(pod.spec, keepsDataOnItsNode(pod) ? homes.get(pod.name) : undefined), owner: pod.owner } })),
-        candidates,
-        this.options.placement ?? DEFAULT_PLACEMENT,
-      ),
-    );
-    const placements = round.placed.map(({ pod, node, autoPorts }): Placement => {
-      const event: PodEvent = pod.node
-        ? { time, type: "Warning", reason: "Rescheduled", message: `Rescheduled pod/${pod.name} from ${pod.node} to ${node}: ${pod.node} ${whyMoved}`, node }
-        : { time, type: "Normal", reason: "Scheduled", message: `Successfully assigned pod/${pod.name} to ${node}`, node };
-      const volumesHome = keepsDataOnItsNode(pod) ? pod.name : undefined;
-      return { uid: pod.uid, from: pod.node, node, hostPorts: publishedPorts(pod.spec, autoPorts), volumesHome, event };
-    });
-    for (const { pod, reason } of round.unplaceable) {
-      await this.recordOnce(pod.uid, { time, type: "Warning", reason: "FailedScheduling", message: `cannot place pod/${pod.name}: ${reason}`, node: "" });
-    }
-    const made = await this.store.pods.assign(placements);
-    const created = new Map(round.placed.map(({ pod }) => [pod.uid, pod.createdAt]));
-    for (const placement of made) this.options.metrics?.podPlaced(placement.uid, created.get(placement.uid)!, placement.from === undefined);
-    for (const placement of made) if (placement.from) this.log.info(placement.event.message);
-    if (made.length > 0) this.log.info(`placed ${made.length} pod${made.length === 1 ? "" : "s"}`);
-    for (const node of new Set(made.map((placement) => placement.node))) this.hub.notify(node);
-  }
-
-  /** Records an event unless it is the pod's last one already: a condition that lasts is said once. */
-  private async recordOnce(podUid: string, event: PodEvent): Promise<void> {
-    if ((await this.store.lastEvent(podUid))?.message !== event.message) await this.store.recordEvent(podUid, event);
   }
 
   private view(pod: StoredPod): PodView {

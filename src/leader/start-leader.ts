@@ -40,7 +40,8 @@ import { NodeLifecycle } from "./node-lifecycle.js";
 import { NodeRegistry } from "./node-registry.js";
 import { NodeUpdateBatcher } from "./node-update-batcher.js";
 import type { PlacementSettings } from "./place-pod.js";
-import { DEFAULT_PLACEMENT, PodController } from "./pod-controller.js";
+import { PodController } from "./pod-controller.js";
+import { DEFAULT_PLACEMENT } from "./pod-placer.js";
 import { DeploymentController } from "./deployments/deployment-controller.js";
 
 export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
