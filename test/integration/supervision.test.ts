@@ -339,7 +339,12 @@ describe("supervision and recovery, with real processes and real containers", fu
     const resurrected = [...deleted].filter((name) => present.has(name));
     const duplicated = [...perPod].filter(([, count]) => count > 2).map(([name]) => name);
     const orphans = [...perPod.keys()].filter((name) => !present.has(name));
-    expect({ lost, resurrected, duplicated, orphans }).to.deep.equal({ lost: [], resurrected: [], duplicated: [], orphans: [] });
+    // On a failure, what each duplicated pod's containers were (name, state, node), for whoever reads it.
+    const seen = containers
+      .filter((c) => duplicated.includes(c.pod))
+      .map((c) => `${c.pod}: ${c.name} ${c.state} on ${c.labels["cube.node"] ?? "?"}`)
+      .join("; ");
+    expect({ lost, resurrected, duplicated, orphans }, seen).to.deep.equal({ lost: [], resurrected: [], duplicated: [], orphans: [] });
     console.log(
       `      (${rounds} rounds: ${acknowledged.applies} applies and ${acknowledged.deletes} deletes acknowledged of ${rounds} each; ${loop.length} pods running)`,
     );
