@@ -70,10 +70,13 @@ describe("a 3 000-pod apply on an in-process leader, over 20 simulated nodes", f
     await probing;
 
     expect(results.filter((result) => result.outcome === "created")).to.have.length(PODS);
-    // Done at once, the apply held the loop for most of its time (validation, transaction, placement: 3/4 of it here).
+    // Done at once, the apply held the loop for most of its time (validation, transaction, placement: 3/4 of it here,
+    // about 15 % of the run). Measured against the whole run, as this test's name says: against the apply's own time
+    // (half of it, until issue 32), the bound shrank as the apply got faster (630 → 480 ms here) while the waits from
+    // the rest of the run stayed (140–210 ms, before and after).
     const longestWait = Math.max(...waits);
     expect(longestWait, `longest ListNodes wait (apply acknowledged in ${Math.round(appliedMs)} ms, all Running in ${Math.round(runningMs)} ms)`).to.be.below(
-      appliedMs / 2,
+      runningMs / 8,
     );
   });
 });
