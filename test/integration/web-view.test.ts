@@ -14,6 +14,19 @@ const IMAGE = "cube-test/busybox:latest";
 const SHOTS = join(projectRoot, "artifacts", "web-view");
 
 /** The web view in a real headless browser (Debian's Chromium, driven by playwright-core), against a real leader. */
+/**
+ * Opens `target`, again once if Chromium saw the machine's network change meanwhile (ERR_NETWORK_CHANGED: Docker makes
+ * and removes interfaces as the cluster's containers come and go; one CI run met it on its first page).
+ */
+async function open(page: Page, target: string): Promise<void> {
+  try {
+    await page.goto(target);
+  } catch (error) {
+    if (!/ERR_NETWORK_CHANGED/.test((error as Error).message)) throw error;
+    await page.goto(target);
+  }
+}
+
 describe("the web view, in headless Chromium", function () {
   this.timeout(120_000);
   const cluster = new LocalCluster(2);
@@ -42,7 +55,7 @@ describe("the web view, in headless Chromium", function () {
   });
 
   it("refuses a wrong password, and shows nothing before a login", async () => {
-    await page.goto(url);
+    await open(page, url);
     expect(new URL(page.url()).pathname).to.equal("/login");
     await page.fill("#password", "not-the-password");
     const [refused] = await Promise.all([page.waitForResponse((response) => response.url().endsWith("/login")), page.click("button[type=submit]")]);
@@ -111,7 +124,7 @@ describe("the web view, in headless Chromium", function () {
         },
       },
     });
-    await page.goto(`${url}deployments/site`);
+    await open(page, `${url}deployments/site`);
     await page.locator("#summary").getByText("revision 1 Complete").waitFor({ timeout: 30_000 });
     expect(await page.locator("#pods tr").count()).to.equal(2);
     await shot("deployment");
@@ -121,7 +134,7 @@ describe("the web view, in headless Chromium", function () {
     const phone = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     await phone.addCookies(await context.cookies());
     const small = await phone.newPage();
-    await small.goto(url);
+    await open(small, url);
     await small.locator("#pod-hello").waitFor();
     expect(await small.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).to.equal(true);
     await shot("overview-phone", small);
