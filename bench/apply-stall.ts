@@ -4,8 +4,8 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, projectRoot, runCube } from "../test/helpers/processes.js";
-import { withSimulatedCluster } from "./simulated-cluster.js";
+import { projectRoot, runCube } from "../test/helpers/processes.js";
+import { allPodsRunning, withSimulatedCluster } from "./simulated-cluster.js";
 
 export interface StallFigures {
   applyMs: number;
@@ -57,12 +57,7 @@ export async function measureApplyStall(pods: number, nodes: number, image: stri
       const applyMs = performance.now() - begin;
       if (applied.code !== 0) throw new Error(applied.stderr);
       // Looked at once a second: a list of thousands of pods is work for the leader too.
-      await eventually(
-        `${pods} pods Running`,
-        async () => ((await client.list("pod")).items.filter((item) => item.status === "Running").length === pods ? true : undefined),
-        300_000,
-        1000,
-      );
+      await allPodsRunning(client, pods, 300_000, 1000);
       const runningMs = performance.now() - begin;
       latenciesMs = await stopProber();
       return { applyMs, runningMs, latenciesMs };

@@ -5,7 +5,7 @@ import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { eventually, runCube, type TestProcess } from "../test/helpers/processes.js";
 import { cpuMs, cubeRow, median, type Row } from "./figures.js";
 import { SIMULATED_IMAGE, writeScaleManifest } from "./scale-parts.js";
-import { withSimulatedCluster } from "./simulated-cluster.js";
+import { allPodsRunning, withSimulatedCluster } from "./simulated-cluster.js";
 
 const IMAGE = "cube-test/busybox:latest";
 const WINDOW_MS = 60_000;
@@ -48,14 +48,7 @@ async function agentCost(containers: number): Promise<Row[]> {
     }));
     await cluster.apply("idle", pods);
     const client = await cluster.leaderClient();
-    const allRunning = () =>
-      eventually(
-        `${containers} pods Running`,
-        async () => ((await client.list("pod")).items.filter((item) => item.status === "Running").length === containers ? true : undefined),
-        600_000,
-        1000,
-      );
-    await allRunning();
+    await allPodsRunning(client, containers, 600_000, 1000);
     await new Promise((resolve) => setTimeout(resolve, 15_000)); // starts settled, a few passes done
     const sampling = await overWindow(node, await cluster.metricsUrl(node), "cube_node_usage_pass_duration_seconds", WINDOW_MS);
     // The scenario happened: the pods were measured, and the leader has their figures.
@@ -64,7 +57,7 @@ async function agentCost(containers: number): Promise<Row[]> {
     // The same node again (it adopts its containers), measuring once an hour: what the rest of its work costs.
     await node.kill("SIGTERM");
     node = start("1h");
-    await allRunning();
+    await allPodsRunning(client, containers, 600_000, 1000);
     await new Promise((resolve) => setTimeout(resolve, 15_000));
     const quiet = await cpuPercent(node, WINDOW_MS);
     client.close();
@@ -87,12 +80,7 @@ async function leaderCost(pods: number, nodes: number): Promise<Row[]> {
     writeScaleManifest(path, pods);
     const applied = await runCube(["apply", path], cluster.cliEnv());
     if (applied.code !== 0) throw new Error(applied.stderr);
-    await eventually(
-      `${pods} pods Running`,
-      async () => ((await client.list("pod")).items.filter((item) => item.status === "Running").length === pods ? true : undefined),
-      600_000,
-      500,
-    );
+    await allPodsRunning(client, pods, 600_000, 500);
     await new Promise((resolve) => setTimeout(resolve, 15_000));
     const busyNodes = async () => (await client.top("node", "")).nodes.filter((node) => node.cpuMillis > 0).length;
     const still = await cpuPercent(leader, 30_000);

@@ -8,7 +8,7 @@ import { measureDeployments } from "./deployments.js";
 import { cpuMs, cubeRow, median, peakRss, seconds, wallTime, type Row } from "./figures.js";
 import { measureNodeLoss } from "./node-loss.js";
 import { measureShutdown } from "./shutdown.js";
-import { withSimulatedCluster } from "./simulated-cluster.js";
+import { allPodsRunning, withSimulatedCluster } from "./simulated-cluster.js";
 import { TestPostgres } from "../test/helpers/postgres.js";
 
 /** The image of the scale benchmark's pods, which the simulated nodes' fake engines hold. */
@@ -54,15 +54,7 @@ export async function scale(pods: number, nodes: number, postgres?: TestPostgres
       const cpuBefore = { leader: cpuMs(leader.pid), simulated: cpuMs(simulated.pid) };
       const applied = await runCube(["apply", path], cluster.cliEnv());
       if (applied.code !== 0) throw new Error(applied.stderr);
-      await eventually(
-        `${pods} pods Running`,
-        async () => {
-          const { items } = await client.list("pod");
-          return items.filter((item) => item.status === "Running").length === pods ? true : undefined;
-        },
-        600_000,
-        250,
-      );
+      await allPodsRunning(client, pods, 600_000, 250);
       const elapsed = Date.now() - begin;
       const busy = { leader: cpuMs(leader.pid) - cpuBefore.leader, simulated: cpuMs(simulated.pid) - cpuBefore.simulated };
       const rss = peakRss(leader.pid);

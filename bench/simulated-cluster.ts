@@ -49,3 +49,13 @@ export async function withSimulatedCluster<T>(
     await cluster.stop();
   }
 }
+
+/** Resolves once the leader lists `pods` pods Running, looking every `intervalMs` (a list of thousands is work for it too). */
+export function allPodsRunning(client: LeaderClient, pods: number, timeoutMs: number, intervalMs: number): Promise<true> {
+  return eventually(
+    `${pods} pods Running`,
+    async () => ((await client.list("pod")).items.filter((item) => item.status === "Running").length === pods ? true : undefined),
+    timeoutMs,
+    intervalMs,
+  );
+}

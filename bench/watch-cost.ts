@@ -2,10 +2,10 @@
 // with 0, 1, 10 and 50 clients watching every pod (each reading its stream), less what the same changes cost unwatched.
 import { join } from "node:path";
 import type { WatchEvent } from "../src/gen/cube.js";
-import { eventually, runCube } from "../test/helpers/processes.js";
+import { runCube } from "../test/helpers/processes.js";
 import { cpuMs, cubeRow, type Row } from "./figures.js";
 import { SIMULATED_IMAGE, writeScaleManifest } from "./scale-parts.js";
-import { withSimulatedCluster } from "./simulated-cluster.js";
+import { allPodsRunning, withSimulatedCluster } from "./simulated-cluster.js";
 
 const CHANGES = 25;
 const CHANGE_EVERY_MS = 200;
@@ -17,12 +17,7 @@ export async function watchCost(pods: number, nodes: number): Promise<Row[]> {
     const applied = await runCube(["apply", path], cluster.cliEnv());
     if (applied.code !== 0) throw new Error(applied.stderr);
     // Once every pod runs, the only changes are the series' own.
-    await eventually(
-      `${pods} pods Running`,
-      async () => ((await client.list("pod")).items.filter((item) => item.status === "Running").length === pods ? true : undefined),
-      300_000,
-      1000,
-    );
+    await allPodsRunning(client, pods, 300_000, 1000);
     const perChange: Record<number, number> = {};
     for (const watchers of [0, 1, 10, 50]) {
       const streams = await Promise.all(Array.from({ length: watchers }, () => client.watch({ type: "pod", selector: "", name: "" })));

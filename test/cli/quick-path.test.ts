@@ -4,13 +4,8 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { writeFileSync } from "node:fs";
 import { COMMANDS } from "../../src/cli/commands-index.js";
-import { CubeService, type ApplyRequest, type ApplyResponse } from "../../src/gen/cube.js";
-import { systemClock } from "../../src/shared/clock.js";
-import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
-import { createClusterCa, issueWithNewKey } from "../../src/shared/tls/certificates.js";
-import { GuessLimiter } from "../../src/shared/tls/guess-limiter.js";
-import { RenewableServerCredentials } from "../../src/shared/tls/tls-credentials.js";
-import { MemoryLogger } from "../helpers/memory-logger.js";
+import type { ApplyRequest, ApplyResponse } from "../../src/gen/cube.js";
+import { startFakeLeader, type FakeLeader } from "../helpers/fake-leader.js";
 import { tempDir } from "../helpers/temp-dir.js";
 import { QUICK_COMMANDS, QUICK_FLAGS, quickLine } from "../../src/cli/quick-path.js";
 import { projectRoot, runCube } from "../helpers/processes.js";
@@ -20,29 +15,23 @@ describe("the CLI's quick path: apply of a JSON manifest", function () {
   this.timeout(20_000);
   const dir = tempDir("quick-apply");
   const password = "admin-password-0123";
-  let server: grpc.Server;
+  let leader: FakeLeader;
   const applied: string[] = [];
   let config: string;
 
   before(async () => {
-    const now = new Date();
-    const ca = await createClusterCa(now);
-    const identity = await issueWithNewKey({ ca, identities: [{ role: "leader" }], hosts: ["127.0.0.1"], now, lifetimeMs: 3_600_000 });
-    server = createAuthorizingServer({ adminPassword: password, failures: new GuessLimiter(systemClock), log: new MemoryLogger() });
-    server.addService(CubeService, {
+    leader = await startFakeLeader(dir.path, password, {
       apply: (call: grpc.ServerUnaryCall<ApplyRequest, ApplyResponse>, callback: grpc.sendUnaryData<ApplyResponse>) => {
         applied.push(call.request.manifestJson);
         const { metadata } = JSON.parse(call.request.manifestJson) as { metadata: { name: string } };
         if (metadata.name === "refused") callback({ code: grpc.status.INVALID_ARGUMENT, details: "refused by the leader" });
         else callback(null, { results: [{ type: "pod", name: metadata.name, outcome: "created" }] });
       },
-    } as never);
-    const port = await listen(server, { host: "127.0.0.1", port: 0 }, new RenewableServerCredentials(false, { ca: ca.certificate, identity }));
-    config = join(dir.path, "config");
-    writeFileSync(config, JSON.stringify({ leaderUrl: `127.0.0.1:${port}`, password, ca: ca.certificate }));
+    });
+    config = leader.config;
   });
   after(async () => {
-    await shutdown(server, 0);
+    await leader.stop();
     dir.remove();
   });
   beforeEach(() => (applied.length = 0));

@@ -1,15 +1,8 @@
-import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CubeService } from "../../src/gen/cube.js";
-import { createClusterCa, issueWithNewKey } from "../../src/shared/tls/certificates.js";
-import { GuessLimiter } from "../../src/shared/tls/guess-limiter.js";
-import { systemClock } from "../../src/shared/clock.js";
-import { createAuthorizingServer, listen, shutdown } from "../../src/shared/grpc-server.js";
-import { RenewableServerCredentials } from "../../src/shared/tls/tls-credentials.js";
-import { MemoryLogger } from "../helpers/memory-logger.js";
 import { startProcess, projectRoot } from "../helpers/processes.js";
+import { startFakeLeader, type FakeLeader } from "../helpers/fake-leader.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
 /** A request whose outcome the CLI cannot know (sent, then Ctrl-C) is reported as such, not as a failure. */
@@ -17,23 +10,17 @@ describe("cube CLI: an outcome it cannot know", function () {
   this.timeout(20_000);
   const dir = tempDir("unknown-outcome");
   const password = "admin-password-0123";
-  let server: grpc.Server;
+  let leader: FakeLeader;
   let received = 0;
   let config: string;
 
   before(async () => {
-    const now = new Date();
-    const ca = await createClusterCa(now);
-    const identity = await issueWithNewKey({ ca, identities: [{ role: "leader" }], hosts: ["127.0.0.1"], now, lifetimeMs: 3_600_000 });
-    server = createAuthorizingServer({ adminPassword: password, failures: new GuessLimiter(systemClock), log: new MemoryLogger() });
     // A leader that takes the request and never answers (a commit that is slow, or a leader that died after it).
-    server.addService(CubeService, { apply: () => void received++ });
-    const port = await listen(server, { host: "127.0.0.1", port: 0 }, new RenewableServerCredentials(false, { ca: ca.certificate, identity }));
-    config = join(dir.path, "config");
-    writeFileSync(config, JSON.stringify({ leaderUrl: `127.0.0.1:${port}`, password, ca: ca.certificate }));
+    leader = await startFakeLeader(dir.path, password, { apply: () => void received++ });
+    config = leader.config;
   });
   after(async () => {
-    await shutdown(server, 0);
+    await leader.stop();
     dir.remove();
   });
 
