@@ -2,10 +2,10 @@
 // the answers it times), until its stdin ends; then prints each round trip's time, in ms, as a JSON array.
 // node --import tsx bench/list-nodes-prober.ts CONFIG_PATH
 import { loadConfig } from "../src/cli/config.js";
-import { LeaderClient } from "../src/cli/leader-client.js";
+import { openLeaderClient } from "../src/cli/leader-trust.js";
 
 const configPath = process.argv[2];
-const client = await LeaderClient.open(loadConfig(configPath), configPath);
+const client = await openLeaderClient(loadConfig(configPath), configPath);
 let probing = true;
 process.stdin.on("end", () => (probing = false)).resume();
 const latenciesMs: number[] = [];

@@ -28,8 +28,9 @@ const common = {
   format: "cjs",
   target: "node20",
   minify: true,
-  define: { "import.meta.url": "__cubeModuleUrl" },
-  banner: { js: 'const __cubeModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  // import.meta.url of a module in a CommonJS bundle is the bundle's URL, made when asked (most commands never do).
+  define: { "import.meta.url": "__cubeImportMeta.url" },
+  banner: { js: 'const __cubeImportMeta = { get url() { return require("node:url").pathToFileURL(__filename).href; } };' },
   logLevel: "warning",
 };
 

@@ -11,5 +11,5 @@ mkdir -p "$out"
 protoc \
   --plugin=protoc-gen-ts_proto=./node_modules/.bin/protoc-gen-ts_proto \
   --ts_proto_out="$out" \
-  --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,importSuffix=.js,useDate=true,useOptionals=messages \
+  --ts_proto_opt=outputServices=grpc-js,esModuleInterop=true,importSuffix=.js,useDate=true,useOptionals=messages,outputJsonMethods=false,outputPartialMethods=false \
   -I proto proto/*.proto

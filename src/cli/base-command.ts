@@ -31,8 +31,8 @@ export abstract class CubeCommand extends Command {
   protected async leader(): Promise<LeaderClient> {
     if (!this.leaderClient) {
       this.cubeConfig = loadConfig(configPath());
-      const { LeaderClient } = await import("./leader-client.js");
-      this.leaderClient = await LeaderClient.open(this.cubeConfig, configPath());
+      const { openLeaderClient } = await import("./leader-trust.js");
+      this.leaderClient = await openLeaderClient(this.cubeConfig, configPath());
     }
     return this.leaderClient;
   }

@@ -32,7 +32,6 @@ import { DEVICE_METADATA } from "../shared/tls/device-cookie.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { ACTIVE_LEADER_METADATA } from "../shared/unavailable-reason.js";
 import { activeLeaderPath, deviceCookiePath, leaderAddresses, type CubeConfig } from "./config.js";
-import { leaderCa } from "./leader-trust.js";
 import { CallError, UnaryChannel, type UnaryMethod } from "./unary-channel.js";
 
 const CALL_TIMEOUT_MS = 10_000;
@@ -74,11 +73,10 @@ export class LeaderClient {
   }
 
   /**
-   * A client for the leader of `config`, whose CA is known, pinned, or verified now (see leaderCa); with the device
-   * cookie the leader gave this config, kept beside it.
+   * A client for the leader of `config`, verified with `ca` (leader-trust.ts finds it); with the device cookie the
+   * leader gave this config, kept beside it.
    */
-  static async open(config: CubeConfig, configFile: string): Promise<LeaderClient> {
-    const ca = await leaderCa(config, configFile);
+  static forConfig(config: CubeConfig, configFile: string, ca: string): LeaderClient {
     return new LeaderClient(
       config,
       ca,

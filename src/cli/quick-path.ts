@@ -9,6 +9,7 @@ import { isComposeDocument } from "./compose/compose-vocabulary.js";
 import { configPath, loadConfig, type CubeConfig } from "./config.js";
 import { failureLine } from "./describe-error.js";
 import { LeaderClient } from "./leader-client.js";
+import { knownLeaderCa } from "./leader-trust.js";
 import { looksLikeJson, toWire } from "./manifest-wire.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output-formats.js";
 import { appliedLines, printApplied } from "./print-applied.js";
@@ -116,7 +117,10 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
   let leader: LeaderClient | undefined;
   try {
     config = loadConfig(path);
-    leader = await LeaderClient.open(config, path);
+    // A leader not met yet is oclif's: its first contact (once per config) loads the code of the trust proof.
+    const ca = knownLeaderCa(config, path);
+    if (!ca) return false;
+    leader = LeaderClient.forConfig(config, path, ca);
     return (await QUICK_COMMANDS[line.name].run(leader, line.args, line.flags)) !== false;
   } catch (error) {
     process.stderr.write(failureLine(error, { path, value: config, command: `cube ${line.name}` }));

@@ -433,56 +433,6 @@ export const IntroduceRequest: MessageFns<IntroduceRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): IntroduceRequest {
-    return {
-      clientNonce: isSet(object.clientNonce)
-        ? bytesFromBase64(object.clientNonce)
-        : isSet(object.client_nonce)
-        ? bytesFromBase64(object.client_nonce)
-        : new Uint8Array(0),
-      certificateDigest: isSet(object.certificateDigest)
-        ? bytesFromBase64(object.certificateDigest)
-        : isSet(object.certificate_digest)
-        ? bytesFromBase64(object.certificate_digest)
-        : new Uint8Array(0),
-      admin: isSet(object.admin) ? globalThis.Boolean(object.admin) : false,
-      clientShare: isSet(object.clientShare)
-        ? bytesFromBase64(object.clientShare)
-        : isSet(object.client_share)
-        ? bytesFromBase64(object.client_share)
-        : new Uint8Array(0),
-    };
-  },
-
-  toJSON(message: IntroduceRequest): unknown {
-    const obj: any = {};
-    if (message.clientNonce.length !== 0) {
-      obj.clientNonce = base64FromBytes(message.clientNonce);
-    }
-    if (message.certificateDigest.length !== 0) {
-      obj.certificateDigest = base64FromBytes(message.certificateDigest);
-    }
-    if (message.admin !== false) {
-      obj.admin = message.admin;
-    }
-    if (message.clientShare.length !== 0) {
-      obj.clientShare = base64FromBytes(message.clientShare);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<IntroduceRequest>, I>>(base?: I): IntroduceRequest {
-    return IntroduceRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<IntroduceRequest>, I>>(object: I): IntroduceRequest {
-    const message = createBaseIntroduceRequest();
-    message.clientNonce = object.clientNonce ?? new Uint8Array(0);
-    message.certificateDigest = object.certificateDigest ?? new Uint8Array(0);
-    message.admin = object.admin ?? false;
-    message.clientShare = object.clientShare ?? new Uint8Array(0);
-    return message;
-  },
 };
 
 function createBaseIntroduceResponse(): IntroduceResponse {
@@ -566,60 +516,6 @@ export const IntroduceResponse: MessageFns<IntroduceResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): IntroduceResponse {
-    return {
-      caCertificate: isSet(object.caCertificate)
-        ? globalThis.String(object.caCertificate)
-        : isSet(object.ca_certificate)
-        ? globalThis.String(object.ca_certificate)
-        : "",
-      serverNonce: isSet(object.serverNonce)
-        ? bytesFromBase64(object.serverNonce)
-        : isSet(object.server_nonce)
-        ? bytesFromBase64(object.server_nonce)
-        : new Uint8Array(0),
-      serverProof: isSet(object.serverProof)
-        ? bytesFromBase64(object.serverProof)
-        : isSet(object.server_proof)
-        ? bytesFromBase64(object.server_proof)
-        : new Uint8Array(0),
-      serverShare: isSet(object.serverShare)
-        ? bytesFromBase64(object.serverShare)
-        : isSet(object.server_share)
-        ? bytesFromBase64(object.server_share)
-        : new Uint8Array(0),
-    };
-  },
-
-  toJSON(message: IntroduceResponse): unknown {
-    const obj: any = {};
-    if (message.caCertificate !== "") {
-      obj.caCertificate = message.caCertificate;
-    }
-    if (message.serverNonce.length !== 0) {
-      obj.serverNonce = base64FromBytes(message.serverNonce);
-    }
-    if (message.serverProof.length !== 0) {
-      obj.serverProof = base64FromBytes(message.serverProof);
-    }
-    if (message.serverShare.length !== 0) {
-      obj.serverShare = base64FromBytes(message.serverShare);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<IntroduceResponse>, I>>(base?: I): IntroduceResponse {
-    return IntroduceResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<IntroduceResponse>, I>>(object: I): IntroduceResponse {
-    const message = createBaseIntroduceResponse();
-    message.caCertificate = object.caCertificate ?? "";
-    message.serverNonce = object.serverNonce ?? new Uint8Array(0);
-    message.serverProof = object.serverProof ?? new Uint8Array(0);
-    message.serverShare = object.serverShare ?? new Uint8Array(0);
-    return message;
   },
 };
 
@@ -717,69 +613,6 @@ export const CertifyRequest: MessageFns<CertifyRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CertifyRequest {
-    return {
-      nodeName: isSet(object.nodeName)
-        ? globalThis.String(object.nodeName)
-        : isSet(object.node_name)
-        ? globalThis.String(object.node_name)
-        : "",
-      certificateRequest: isSet(object.certificateRequest)
-        ? globalThis.String(object.certificateRequest)
-        : isSet(object.certificate_request)
-        ? globalThis.String(object.certificate_request)
-        : "",
-      clientNonce: isSet(object.clientNonce)
-        ? bytesFromBase64(object.clientNonce)
-        : isSet(object.client_nonce)
-        ? bytesFromBase64(object.client_nonce)
-        : new Uint8Array(0),
-      serverNonce: isSet(object.serverNonce)
-        ? bytesFromBase64(object.serverNonce)
-        : isSet(object.server_nonce)
-        ? bytesFromBase64(object.server_nonce)
-        : new Uint8Array(0),
-      clientProof: isSet(object.clientProof)
-        ? bytesFromBase64(object.clientProof)
-        : isSet(object.client_proof)
-        ? bytesFromBase64(object.client_proof)
-        : new Uint8Array(0),
-    };
-  },
-
-  toJSON(message: CertifyRequest): unknown {
-    const obj: any = {};
-    if (message.nodeName !== "") {
-      obj.nodeName = message.nodeName;
-    }
-    if (message.certificateRequest !== "") {
-      obj.certificateRequest = message.certificateRequest;
-    }
-    if (message.clientNonce.length !== 0) {
-      obj.clientNonce = base64FromBytes(message.clientNonce);
-    }
-    if (message.serverNonce.length !== 0) {
-      obj.serverNonce = base64FromBytes(message.serverNonce);
-    }
-    if (message.clientProof.length !== 0) {
-      obj.clientProof = base64FromBytes(message.clientProof);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CertifyRequest>, I>>(base?: I): CertifyRequest {
-    return CertifyRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CertifyRequest>, I>>(object: I): CertifyRequest {
-    const message = createBaseCertifyRequest();
-    message.nodeName = object.nodeName ?? "";
-    message.certificateRequest = object.certificateRequest ?? "";
-    message.clientNonce = object.clientNonce ?? new Uint8Array(0);
-    message.serverNonce = object.serverNonce ?? new Uint8Array(0);
-    message.clientProof = object.clientProof ?? new Uint8Array(0);
-    return message;
-  },
 };
 
 function createBaseCertifyResponse(): CertifyResponse {
@@ -826,27 +659,6 @@ export const CertifyResponse: MessageFns<CertifyResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CertifyResponse {
-    return { certificate: isSet(object.certificate) ? globalThis.String(object.certificate) : "" };
-  },
-
-  toJSON(message: CertifyResponse): unknown {
-    const obj: any = {};
-    if (message.certificate !== "") {
-      obj.certificate = message.certificate;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CertifyResponse>, I>>(base?: I): CertifyResponse {
-    return CertifyResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CertifyResponse>, I>>(object: I): CertifyResponse {
-    const message = createBaseCertifyResponse();
-    message.certificate = object.certificate ?? "";
-    return message;
-  },
 };
 
 function createBaseRenewRequest(): RenewRequest {
@@ -892,33 +704,6 @@ export const RenewRequest: MessageFns<RenewRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RenewRequest {
-    return {
-      certificateRequest: isSet(object.certificateRequest)
-        ? globalThis.String(object.certificateRequest)
-        : isSet(object.certificate_request)
-        ? globalThis.String(object.certificate_request)
-        : "",
-    };
-  },
-
-  toJSON(message: RenewRequest): unknown {
-    const obj: any = {};
-    if (message.certificateRequest !== "") {
-      obj.certificateRequest = message.certificateRequest;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RenewRequest>, I>>(base?: I): RenewRequest {
-    return RenewRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RenewRequest>, I>>(object: I): RenewRequest {
-    const message = createBaseRenewRequest();
-    message.certificateRequest = object.certificateRequest ?? "";
-    return message;
   },
 };
 
@@ -1035,110 +820,6 @@ export const JoinRequest: MessageFns<JoinRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): JoinRequest {
-    return {
-      nodeId: isSet(object.nodeId)
-        ? globalThis.String(object.nodeId)
-        : isSet(object.node_id)
-        ? globalThis.String(object.node_id)
-        : "",
-      agentAddress: isSet(object.agentAddress)
-        ? globalThis.String(object.agentAddress)
-        : isSet(object.agent_address)
-        ? globalThis.String(object.agent_address)
-        : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      cpuMillis: isSet(object.cpuMillis)
-        ? globalThis.Number(object.cpuMillis)
-        : isSet(object.cpu_millis)
-        ? globalThis.Number(object.cpu_millis)
-        : 0,
-      memoryBytes: isSet(object.memoryBytes)
-        ? globalThis.Number(object.memoryBytes)
-        : isSet(object.memory_bytes)
-        ? globalThis.Number(object.memory_bytes)
-        : 0,
-      engineId: isSet(object.engineId)
-        ? globalThis.String(object.engineId)
-        : isSet(object.engine_id)
-        ? globalThis.String(object.engine_id)
-        : "",
-      standbyLeader: isSet(object.standbyLeader)
-        ? globalThis.Boolean(object.standbyLeader)
-        : isSet(object.standby_leader)
-        ? globalThis.Boolean(object.standby_leader)
-        : false,
-    };
-  },
-
-  toJSON(message: JoinRequest): unknown {
-    const obj: any = {};
-    if (message.nodeId !== "") {
-      obj.nodeId = message.nodeId;
-    }
-    if (message.agentAddress !== "") {
-      obj.agentAddress = message.agentAddress;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.cpuMillis !== 0) {
-      obj.cpuMillis = Math.round(message.cpuMillis);
-    }
-    if (message.memoryBytes !== 0) {
-      obj.memoryBytes = Math.round(message.memoryBytes);
-    }
-    if (message.engineId !== "") {
-      obj.engineId = message.engineId;
-    }
-    if (message.standbyLeader !== false) {
-      obj.standbyLeader = message.standbyLeader;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<JoinRequest>, I>>(base?: I): JoinRequest {
-    return JoinRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<JoinRequest>, I>>(object: I): JoinRequest {
-    const message = createBaseJoinRequest();
-    message.nodeId = object.nodeId ?? "";
-    message.agentAddress = object.agentAddress ?? "";
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.cpuMillis = object.cpuMillis ?? 0;
-    message.memoryBytes = object.memoryBytes ?? 0;
-    message.engineId = object.engineId ?? "";
-    message.standbyLeader = object.standbyLeader ?? false;
-    return message;
-  },
 };
 
 function createBaseJoinRequest_LabelsEntry(): JoinRequest_LabelsEntry {
@@ -1195,34 +876,6 @@ export const JoinRequest_LabelsEntry: MessageFns<JoinRequest_LabelsEntry> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): JoinRequest_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: JoinRequest_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<JoinRequest_LabelsEntry>, I>>(base?: I): JoinRequest_LabelsEntry {
-    return JoinRequest_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<JoinRequest_LabelsEntry>, I>>(object: I): JoinRequest_LabelsEntry {
-    const message = createBaseJoinRequest_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -1292,47 +945,6 @@ export const JoinResponse: MessageFns<JoinResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): JoinResponse {
-    return {
-      sessionId: isSet(object.sessionId)
-        ? globalThis.String(object.sessionId)
-        : isSet(object.session_id)
-        ? globalThis.String(object.session_id)
-        : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      heartbeatIntervalMs: isSet(object.heartbeatIntervalMs)
-        ? globalThis.Number(object.heartbeatIntervalMs)
-        : isSet(object.heartbeat_interval_ms)
-        ? globalThis.Number(object.heartbeat_interval_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: JoinResponse): unknown {
-    const obj: any = {};
-    if (message.sessionId !== "") {
-      obj.sessionId = message.sessionId;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.heartbeatIntervalMs !== 0) {
-      obj.heartbeatIntervalMs = Math.round(message.heartbeatIntervalMs);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<JoinResponse>, I>>(base?: I): JoinResponse {
-    return JoinResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<JoinResponse>, I>>(object: I): JoinResponse {
-    const message = createBaseJoinResponse();
-    message.sessionId = object.sessionId ?? "";
-    message.type = object.type ?? "";
-    message.heartbeatIntervalMs = object.heartbeatIntervalMs ?? 0;
-    return message;
-  },
 };
 
 function createBaseHello(): Hello {
@@ -1379,33 +991,6 @@ export const Hello: MessageFns<Hello> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Hello {
-    return {
-      sessionId: isSet(object.sessionId)
-        ? globalThis.String(object.sessionId)
-        : isSet(object.session_id)
-        ? globalThis.String(object.session_id)
-        : "",
-    };
-  },
-
-  toJSON(message: Hello): unknown {
-    const obj: any = {};
-    if (message.sessionId !== "") {
-      obj.sessionId = message.sessionId;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Hello>, I>>(base?: I): Hello {
-    return Hello.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Hello>, I>>(object: I): Hello {
-    const message = createBaseHello();
-    message.sessionId = object.sessionId ?? "";
-    return message;
-  },
 };
 
 function createBaseHeartbeat(): Heartbeat {
@@ -1440,23 +1025,6 @@ export const Heartbeat: MessageFns<Heartbeat> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): Heartbeat {
-    return {};
-  },
-
-  toJSON(_: Heartbeat): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Heartbeat>, I>>(base?: I): Heartbeat {
-    return Heartbeat.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Heartbeat>, I>>(_: I): Heartbeat {
-    const message = createBaseHeartbeat();
-    return message;
   },
 };
 
@@ -1526,49 +1094,6 @@ export const PodReport: MessageFns<PodReport> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PodReport {
-    return {
-      podUid: isSet(object.podUid)
-        ? globalThis.String(object.podUid)
-        : isSet(object.pod_uid)
-        ? globalThis.String(object.pod_uid)
-        : "",
-      status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
-      specHash: isSet(object.specHash)
-        ? globalThis.String(object.specHash)
-        : isSet(object.spec_hash)
-        ? globalThis.String(object.spec_hash)
-        : "",
-    };
-  },
-
-  toJSON(message: PodReport): unknown {
-    const obj: any = {};
-    if (message.podUid !== "") {
-      obj.podUid = message.podUid;
-    }
-    if (message.status !== undefined) {
-      obj.status = PodStatus.toJSON(message.status);
-    }
-    if (message.specHash !== "") {
-      obj.specHash = message.specHash;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodReport>, I>>(base?: I): PodReport {
-    return PodReport.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodReport>, I>>(object: I): PodReport {
-    const message = createBasePodReport();
-    message.podUid = object.podUid ?? "";
-    message.status = (object.status !== undefined && object.status !== null)
-      ? PodStatus.fromPartial(object.status)
-      : undefined;
-    message.specHash = object.specHash ?? "";
-    return message;
-  },
 };
 
 function createBaseNodeEvent(): NodeEvent {
@@ -1637,43 +1162,6 @@ export const NodeEvent: MessageFns<NodeEvent> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): NodeEvent {
-    return {
-      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
-      podUid: isSet(object.podUid)
-        ? globalThis.String(object.podUid)
-        : isSet(object.pod_uid)
-        ? globalThis.String(object.pod_uid)
-        : "",
-      event: isSet(object.event) ? Event.fromJSON(object.event) : undefined,
-    };
-  },
-
-  toJSON(message: NodeEvent): unknown {
-    const obj: any = {};
-    if (message.sequence !== 0) {
-      obj.sequence = Math.round(message.sequence);
-    }
-    if (message.podUid !== "") {
-      obj.podUid = message.podUid;
-    }
-    if (message.event !== undefined) {
-      obj.event = Event.toJSON(message.event);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeEvent>, I>>(base?: I): NodeEvent {
-    return NodeEvent.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeEvent>, I>>(object: I): NodeEvent {
-    const message = createBaseNodeEvent();
-    message.sequence = object.sequence ?? 0;
-    message.podUid = object.podUid ?? "";
-    message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
-    return message;
-  },
 };
 
 function createBasePodRemoved(): PodRemoved {
@@ -1730,38 +1218,6 @@ export const PodRemoved: MessageFns<PodRemoved> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodRemoved {
-    return {
-      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
-      podUid: isSet(object.podUid)
-        ? globalThis.String(object.podUid)
-        : isSet(object.pod_uid)
-        ? globalThis.String(object.pod_uid)
-        : "",
-    };
-  },
-
-  toJSON(message: PodRemoved): unknown {
-    const obj: any = {};
-    if (message.sequence !== 0) {
-      obj.sequence = Math.round(message.sequence);
-    }
-    if (message.podUid !== "") {
-      obj.podUid = message.podUid;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodRemoved>, I>>(base?: I): PodRemoved {
-    return PodRemoved.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodRemoved>, I>>(object: I): PodRemoved {
-    const message = createBasePodRemoved();
-    message.sequence = object.sequence ?? 0;
-    message.podUid = object.podUid ?? "";
-    return message;
   },
 };
 
@@ -1895,94 +1351,6 @@ export const NodeMessage: MessageFns<NodeMessage> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): NodeMessage {
-    return {
-      hello: isSet(object.hello) ? Hello.fromJSON(object.hello) : undefined,
-      heartbeat: isSet(object.heartbeat) ? Heartbeat.fromJSON(object.heartbeat) : undefined,
-      podReport: isSet(object.podReport)
-        ? PodReport.fromJSON(object.podReport)
-        : isSet(object.pod_report)
-        ? PodReport.fromJSON(object.pod_report)
-        : undefined,
-      event: isSet(object.event) ? NodeEvent.fromJSON(object.event) : undefined,
-      podRemoved: isSet(object.podRemoved)
-        ? PodRemoved.fromJSON(object.podRemoved)
-        : isSet(object.pod_removed)
-        ? PodRemoved.fromJSON(object.pod_removed)
-        : undefined,
-      servicesApplied: isSet(object.servicesApplied)
-        ? ServicesApplied.fromJSON(object.servicesApplied)
-        : isSet(object.services_applied)
-        ? ServicesApplied.fromJSON(object.services_applied)
-        : undefined,
-      keyedHeld: isSet(object.keyedHeld)
-        ? KeyedHeld.fromJSON(object.keyedHeld)
-        : isSet(object.keyed_held)
-        ? KeyedHeld.fromJSON(object.keyed_held)
-        : undefined,
-      usage: isSet(object.usage) ? UsageReport.fromJSON(object.usage) : undefined,
-    };
-  },
-
-  toJSON(message: NodeMessage): unknown {
-    const obj: any = {};
-    if (message.hello !== undefined) {
-      obj.hello = Hello.toJSON(message.hello);
-    }
-    if (message.heartbeat !== undefined) {
-      obj.heartbeat = Heartbeat.toJSON(message.heartbeat);
-    }
-    if (message.podReport !== undefined) {
-      obj.podReport = PodReport.toJSON(message.podReport);
-    }
-    if (message.event !== undefined) {
-      obj.event = NodeEvent.toJSON(message.event);
-    }
-    if (message.podRemoved !== undefined) {
-      obj.podRemoved = PodRemoved.toJSON(message.podRemoved);
-    }
-    if (message.servicesApplied !== undefined) {
-      obj.servicesApplied = ServicesApplied.toJSON(message.servicesApplied);
-    }
-    if (message.keyedHeld !== undefined) {
-      obj.keyedHeld = KeyedHeld.toJSON(message.keyedHeld);
-    }
-    if (message.usage !== undefined) {
-      obj.usage = UsageReport.toJSON(message.usage);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeMessage>, I>>(base?: I): NodeMessage {
-    return NodeMessage.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeMessage>, I>>(object: I): NodeMessage {
-    const message = createBaseNodeMessage();
-    message.hello = (object.hello !== undefined && object.hello !== null) ? Hello.fromPartial(object.hello) : undefined;
-    message.heartbeat = (object.heartbeat !== undefined && object.heartbeat !== null)
-      ? Heartbeat.fromPartial(object.heartbeat)
-      : undefined;
-    message.podReport = (object.podReport !== undefined && object.podReport !== null)
-      ? PodReport.fromPartial(object.podReport)
-      : undefined;
-    message.event = (object.event !== undefined && object.event !== null)
-      ? NodeEvent.fromPartial(object.event)
-      : undefined;
-    message.podRemoved = (object.podRemoved !== undefined && object.podRemoved !== null)
-      ? PodRemoved.fromPartial(object.podRemoved)
-      : undefined;
-    message.servicesApplied = (object.servicesApplied !== undefined && object.servicesApplied !== null)
-      ? ServicesApplied.fromPartial(object.servicesApplied)
-      : undefined;
-    message.keyedHeld = (object.keyedHeld !== undefined && object.keyedHeld !== null)
-      ? KeyedHeld.fromPartial(object.keyedHeld)
-      : undefined;
-    message.usage = (object.usage !== undefined && object.usage !== null)
-      ? UsageReport.fromPartial(object.usage)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseUsageReport(): UsageReport {
@@ -2051,39 +1419,6 @@ export const UsageReport: MessageFns<UsageReport> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): UsageReport {
-    return {
-      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
-      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => PodUsageReport.fromJSON(e)) : [],
-      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: UsageReport): unknown {
-    const obj: any = {};
-    if (message.complete !== false) {
-      obj.complete = message.complete;
-    }
-    if (message.pods?.length) {
-      obj.pods = message.pods.map((e) => PodUsageReport.toJSON(e));
-    }
-    if (message.removed?.length) {
-      obj.removed = message.removed;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<UsageReport>, I>>(base?: I): UsageReport {
-    return UsageReport.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<UsageReport>, I>>(object: I): UsageReport {
-    const message = createBaseUsageReport();
-    message.complete = object.complete ?? false;
-    message.pods = object.pods?.map((e) => PodUsageReport.fromPartial(e)) || [];
-    message.removed = object.removed?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBasePodUsageReport(): PodUsageReport {
@@ -2141,40 +1476,6 @@ export const PodUsageReport: MessageFns<PodUsageReport> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PodUsageReport {
-    return {
-      podUid: isSet(object.podUid)
-        ? globalThis.String(object.podUid)
-        : isSet(object.pod_uid)
-        ? globalThis.String(object.pod_uid)
-        : "",
-      usage: isSet(object.usage) ? PodUsage.fromJSON(object.usage) : undefined,
-    };
-  },
-
-  toJSON(message: PodUsageReport): unknown {
-    const obj: any = {};
-    if (message.podUid !== "") {
-      obj.podUid = message.podUid;
-    }
-    if (message.usage !== undefined) {
-      obj.usage = PodUsage.toJSON(message.usage);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodUsageReport>, I>>(base?: I): PodUsageReport {
-    return PodUsageReport.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodUsageReport>, I>>(object: I): PodUsageReport {
-    const message = createBasePodUsageReport();
-    message.podUid = object.podUid ?? "";
-    message.usage = (object.usage !== undefined && object.usage !== null)
-      ? PodUsage.fromPartial(object.usage)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseKeyedHeld(): KeyedHeld {
@@ -2221,27 +1522,6 @@ export const KeyedHeld: MessageFns<KeyedHeld> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): KeyedHeld {
-    return { refs: globalThis.Array.isArray(object?.refs) ? object.refs.map((e: any) => globalThis.String(e)) : [] };
-  },
-
-  toJSON(message: KeyedHeld): unknown {
-    const obj: any = {};
-    if (message.refs?.length) {
-      obj.refs = message.refs;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyedHeld>, I>>(base?: I): KeyedHeld {
-    return KeyedHeld.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyedHeld>, I>>(object: I): KeyedHeld {
-    const message = createBaseKeyedHeld();
-    message.refs = object.refs?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseServicesApplied(): ServicesApplied {
@@ -2287,27 +1567,6 @@ export const ServicesApplied: MessageFns<ServicesApplied> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ServicesApplied {
-    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
-  },
-
-  toJSON(message: ServicesApplied): unknown {
-    const obj: any = {};
-    if (message.version !== 0) {
-      obj.version = Math.round(message.version);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ServicesApplied>, I>>(base?: I): ServicesApplied {
-    return ServicesApplied.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ServicesApplied>, I>>(object: I): ServicesApplied {
-    const message = createBaseServicesApplied();
-    message.version = object.version ?? 0;
-    return message;
   },
 };
 
@@ -2456,108 +1715,6 @@ export const AssignedPod: MessageFns<AssignedPod> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): AssignedPod {
-    return {
-      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      specJson: isSet(object.specJson)
-        ? globalThis.String(object.specJson)
-        : isSet(object.spec_json)
-        ? globalThis.String(object.spec_json)
-        : "",
-      specHash: isSet(object.specHash)
-        ? globalThis.String(object.specHash)
-        : isSet(object.spec_hash)
-        ? globalThis.String(object.spec_hash)
-        : "",
-      deleting: isSet(object.deleting) ? globalThis.Boolean(object.deleting) : false,
-      hostPorts: globalThis.Array.isArray(object?.hostPorts)
-        ? object.hostPorts.map((e: any) => PublishedPort.fromJSON(e))
-        : globalThis.Array.isArray(object?.host_ports)
-        ? object.host_ports.map((e: any) => PublishedPort.fromJSON(e))
-        : [],
-      purge: isSet(object.purge) ? globalThis.Boolean(object.purge) : false,
-      owner: isSet(object.owner) ? globalThis.String(object.owner) : undefined,
-    };
-  },
-
-  toJSON(message: AssignedPod): unknown {
-    const obj: any = {};
-    if (message.uid !== "") {
-      obj.uid = message.uid;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.specJson !== "") {
-      obj.specJson = message.specJson;
-    }
-    if (message.specHash !== "") {
-      obj.specHash = message.specHash;
-    }
-    if (message.deleting !== false) {
-      obj.deleting = message.deleting;
-    }
-    if (message.hostPorts?.length) {
-      obj.hostPorts = message.hostPorts.map((e) => PublishedPort.toJSON(e));
-    }
-    if (message.purge !== false) {
-      obj.purge = message.purge;
-    }
-    if (message.owner !== undefined) {
-      obj.owner = message.owner;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<AssignedPod>, I>>(base?: I): AssignedPod {
-    return AssignedPod.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<AssignedPod>, I>>(object: I): AssignedPod {
-    const message = createBaseAssignedPod();
-    message.uid = object.uid ?? "";
-    message.name = object.name ?? "";
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.specJson = object.specJson ?? "";
-    message.specHash = object.specHash ?? "";
-    message.deleting = object.deleting ?? false;
-    message.hostPorts = object.hostPorts?.map((e) => PublishedPort.fromPartial(e)) || [];
-    message.purge = object.purge ?? false;
-    message.owner = object.owner ?? undefined;
-    return message;
-  },
 };
 
 function createBaseAssignedPod_LabelsEntry(): AssignedPod_LabelsEntry {
@@ -2614,34 +1771,6 @@ export const AssignedPod_LabelsEntry: MessageFns<AssignedPod_LabelsEntry> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): AssignedPod_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: AssignedPod_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<AssignedPod_LabelsEntry>, I>>(base?: I): AssignedPod_LabelsEntry {
-    return AssignedPod_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<AssignedPod_LabelsEntry>, I>>(object: I): AssignedPod_LabelsEntry {
-    const message = createBaseAssignedPod_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -2700,34 +1829,6 @@ export const Assignments: MessageFns<Assignments> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Assignments {
-    return {
-      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => AssignedPod.fromJSON(e)) : [],
-      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
-    };
-  },
-
-  toJSON(message: Assignments): unknown {
-    const obj: any = {};
-    if (message.pods?.length) {
-      obj.pods = message.pods.map((e) => AssignedPod.toJSON(e));
-    }
-    if (message.more !== false) {
-      obj.more = message.more;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Assignments>, I>>(base?: I): Assignments {
-    return Assignments.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Assignments>, I>>(object: I): Assignments {
-    const message = createBaseAssignments();
-    message.pods = object.pods?.map((e) => AssignedPod.fromPartial(e)) || [];
-    message.more = object.more ?? false;
-    return message;
-  },
 };
 
 function createBaseEventsAck(): EventsAck {
@@ -2773,33 +1874,6 @@ export const EventsAck: MessageFns<EventsAck> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): EventsAck {
-    return {
-      upToSequence: isSet(object.upToSequence)
-        ? globalThis.Number(object.upToSequence)
-        : isSet(object.up_to_sequence)
-        ? globalThis.Number(object.up_to_sequence)
-        : 0,
-    };
-  },
-
-  toJSON(message: EventsAck): unknown {
-    const obj: any = {};
-    if (message.upToSequence !== 0) {
-      obj.upToSequence = Math.round(message.upToSequence);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EventsAck>, I>>(base?: I): EventsAck {
-    return EventsAck.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EventsAck>, I>>(object: I): EventsAck {
-    const message = createBaseEventsAck();
-    message.upToSequence = object.upToSequence ?? 0;
-    return message;
   },
 };
 
@@ -2879,48 +1953,6 @@ export const NetworkPeer: MessageFns<NetworkPeer> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): NetworkPeer {
-    return {
-      node: isSet(object.node) ? globalThis.String(object.node) : "",
-      address: isSet(object.address) ? globalThis.String(object.address) : "",
-      subnet: isSet(object.subnet) ? globalThis.String(object.subnet) : "",
-      engineId: isSet(object.engineId)
-        ? globalThis.String(object.engineId)
-        : isSet(object.engine_id)
-        ? globalThis.String(object.engine_id)
-        : "",
-    };
-  },
-
-  toJSON(message: NetworkPeer): unknown {
-    const obj: any = {};
-    if (message.node !== "") {
-      obj.node = message.node;
-    }
-    if (message.address !== "") {
-      obj.address = message.address;
-    }
-    if (message.subnet !== "") {
-      obj.subnet = message.subnet;
-    }
-    if (message.engineId !== "") {
-      obj.engineId = message.engineId;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NetworkPeer>, I>>(base?: I): NetworkPeer {
-    return NetworkPeer.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NetworkPeer>, I>>(object: I): NetworkPeer {
-    const message = createBaseNetworkPeer();
-    message.node = object.node ?? "";
-    message.address = object.address ?? "";
-    message.subnet = object.subnet ?? "";
-    message.engineId = object.engineId ?? "";
-    return message;
   },
 };
 
@@ -3012,53 +2044,6 @@ export const PodNetwork: MessageFns<PodNetwork> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PodNetwork {
-    return {
-      clusterCidr: isSet(object.clusterCidr)
-        ? globalThis.String(object.clusterCidr)
-        : isSet(object.cluster_cidr)
-        ? globalThis.String(object.cluster_cidr)
-        : "",
-      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
-      peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => NetworkPeer.fromJSON(e)) : [],
-      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
-      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: PodNetwork): unknown {
-    const obj: any = {};
-    if (message.clusterCidr !== "") {
-      obj.clusterCidr = message.clusterCidr;
-    }
-    if (message.backend !== "") {
-      obj.backend = message.backend;
-    }
-    if (message.peers?.length) {
-      obj.peers = message.peers.map((e) => NetworkPeer.toJSON(e));
-    }
-    if (message.complete !== false) {
-      obj.complete = message.complete;
-    }
-    if (message.removed?.length) {
-      obj.removed = message.removed;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodNetwork>, I>>(base?: I): PodNetwork {
-    return PodNetwork.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodNetwork>, I>>(object: I): PodNetwork {
-    const message = createBasePodNetwork();
-    message.clusterCidr = object.clusterCidr ?? "";
-    message.backend = object.backend ?? "";
-    message.peers = object.peers?.map((e) => NetworkPeer.fromPartial(e)) || [];
-    message.complete = object.complete ?? false;
-    message.removed = object.removed?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseNameRecord(): NameRecord {
@@ -3116,36 +2101,6 @@ export const NameRecord: MessageFns<NameRecord> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): NameRecord {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      addresses: globalThis.Array.isArray(object?.addresses)
-        ? object.addresses.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: NameRecord): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.addresses?.length) {
-      obj.addresses = message.addresses;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NameRecord>, I>>(base?: I): NameRecord {
-    return NameRecord.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NameRecord>, I>>(object: I): NameRecord {
-    const message = createBaseNameRecord();
-    message.name = object.name ?? "";
-    message.addresses = object.addresses?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBasePodNames(): PodNames {
@@ -3202,34 +2157,6 @@ export const PodNames: MessageFns<PodNames> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodNames {
-    return {
-      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
-      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => NameRecord.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: PodNames): unknown {
-    const obj: any = {};
-    if (message.complete !== false) {
-      obj.complete = message.complete;
-    }
-    if (message.records?.length) {
-      obj.records = message.records.map((e) => NameRecord.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodNames>, I>>(base?: I): PodNames {
-    return PodNames.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodNames>, I>>(object: I): PodNames {
-    const message = createBasePodNames();
-    message.complete = object.complete ?? false;
-    message.records = object.records?.map((e) => NameRecord.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -3332,64 +2259,6 @@ export const ServiceEntry: MessageFns<ServiceEntry> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ServiceEntry {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      clusterIp: isSet(object.clusterIp)
-        ? globalThis.String(object.clusterIp)
-        : isSet(object.cluster_ip)
-        ? globalThis.String(object.cluster_ip)
-        : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      externalTrafficPolicy: isSet(object.externalTrafficPolicy)
-        ? globalThis.String(object.externalTrafficPolicy)
-        : isSet(object.external_traffic_policy)
-        ? globalThis.String(object.external_traffic_policy)
-        : "",
-      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => ServicePort.fromJSON(e)) : [],
-      endpoints: globalThis.Array.isArray(object?.endpoints)
-        ? object.endpoints.map((e: any) => ServiceEndpoint.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ServiceEntry): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.clusterIp !== "") {
-      obj.clusterIp = message.clusterIp;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.externalTrafficPolicy !== "") {
-      obj.externalTrafficPolicy = message.externalTrafficPolicy;
-    }
-    if (message.ports?.length) {
-      obj.ports = message.ports.map((e) => ServicePort.toJSON(e));
-    }
-    if (message.endpoints?.length) {
-      obj.endpoints = message.endpoints.map((e) => ServiceEndpoint.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ServiceEntry>, I>>(base?: I): ServiceEntry {
-    return ServiceEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ServiceEntry>, I>>(object: I): ServiceEntry {
-    const message = createBaseServiceEntry();
-    message.name = object.name ?? "";
-    message.clusterIp = object.clusterIp ?? "";
-    message.type = object.type ?? "";
-    message.externalTrafficPolicy = object.externalTrafficPolicy ?? "";
-    message.ports = object.ports?.map((e) => ServicePort.fromPartial(e)) || [];
-    message.endpoints = object.endpoints?.map((e) => ServiceEndpoint.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseServices(): Services {
@@ -3479,51 +2348,6 @@ export const Services: MessageFns<Services> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Services {
-    return {
-      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
-      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
-      services: globalThis.Array.isArray(object?.services)
-        ? object.services.map((e: any) => ServiceEntry.fromJSON(e))
-        : [],
-      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
-      more: isSet(object.more) ? globalThis.Boolean(object.more) : false,
-    };
-  },
-
-  toJSON(message: Services): unknown {
-    const obj: any = {};
-    if (message.version !== 0) {
-      obj.version = Math.round(message.version);
-    }
-    if (message.complete !== false) {
-      obj.complete = message.complete;
-    }
-    if (message.services?.length) {
-      obj.services = message.services.map((e) => ServiceEntry.toJSON(e));
-    }
-    if (message.removed?.length) {
-      obj.removed = message.removed;
-    }
-    if (message.more !== false) {
-      obj.more = message.more;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Services>, I>>(base?: I): Services {
-    return Services.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Services>, I>>(object: I): Services {
-    const message = createBaseServices();
-    message.version = object.version ?? 0;
-    message.complete = object.complete ?? false;
-    message.services = object.services?.map((e) => ServiceEntry.fromPartial(e)) || [];
-    message.removed = object.removed?.map((e) => e) || [];
-    message.more = object.more ?? false;
-    return message;
   },
 };
 
@@ -3629,89 +2453,6 @@ export const KeyedValues: MessageFns<KeyedValues> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): KeyedValues {
-    return {
-      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
-      contentId: isSet(object.contentId)
-        ? globalThis.String(object.contentId)
-        : isSet(object.content_id)
-        ? globalThis.String(object.content_id)
-        : "",
-      secretType: isSet(object.secretType)
-        ? globalThis.String(object.secretType)
-        : isSet(object.secret_type)
-        ? globalThis.String(object.secret_type)
-        : "",
-      data: isObject(object.data)
-        ? (globalThis.Object.entries(object.data) as [string, any][]).reduce(
-          (acc: { [key: string]: Uint8Array }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: bytesFromBase64(value as string),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: KeyedValues): unknown {
-    const obj: any = {};
-    if (message.kind !== "") {
-      obj.kind = message.kind;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.revision !== 0) {
-      obj.revision = Math.round(message.revision);
-    }
-    if (message.contentId !== "") {
-      obj.contentId = message.contentId;
-    }
-    if (message.secretType !== "") {
-      obj.secretType = message.secretType;
-    }
-    if (message.data) {
-      const entries = globalThis.Object.entries(message.data) as [string, Uint8Array][];
-      if (entries.length > 0) {
-        obj.data = {};
-        entries.forEach(([k, v]) => {
-          obj.data[k] = base64FromBytes(v);
-        });
-      }
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyedValues>, I>>(base?: I): KeyedValues {
-    return KeyedValues.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyedValues>, I>>(object: I): KeyedValues {
-    const message = createBaseKeyedValues();
-    message.kind = object.kind ?? "";
-    message.name = object.name ?? "";
-    message.revision = object.revision ?? 0;
-    message.contentId = object.contentId ?? "";
-    message.secretType = object.secretType ?? "";
-    message.data = (globalThis.Object.entries(object.data ?? {}) as [string, Uint8Array][]).reduce(
-      (acc: { [key: string]: Uint8Array }, [key, value]: [string, Uint8Array]) => {
-        if (value !== undefined) {
-          acc[key] = value;
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseKeyedValues_DataEntry(): KeyedValues_DataEntry {
@@ -3768,34 +2509,6 @@ export const KeyedValues_DataEntry: MessageFns<KeyedValues_DataEntry> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): KeyedValues_DataEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? bytesFromBase64(object.value) : new Uint8Array(0),
-    };
-  },
-
-  toJSON(message: KeyedValues_DataEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value.length !== 0) {
-      obj.value = base64FromBytes(message.value);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyedValues_DataEntry>, I>>(base?: I): KeyedValues_DataEntry {
-    return KeyedValues_DataEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyedValues_DataEntry>, I>>(object: I): KeyedValues_DataEntry {
-    const message = createBaseKeyedValues_DataEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? new Uint8Array(0);
-    return message;
   },
 };
 
@@ -3864,39 +2577,6 @@ export const KeyedValuesUpdate: MessageFns<KeyedValuesUpdate> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): KeyedValuesUpdate {
-    return {
-      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
-      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => KeyedValues.fromJSON(e)) : [],
-      removed: globalThis.Array.isArray(object?.removed) ? object.removed.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: KeyedValuesUpdate): unknown {
-    const obj: any = {};
-    if (message.complete !== false) {
-      obj.complete = message.complete;
-    }
-    if (message.items?.length) {
-      obj.items = message.items.map((e) => KeyedValues.toJSON(e));
-    }
-    if (message.removed?.length) {
-      obj.removed = message.removed;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyedValuesUpdate>, I>>(base?: I): KeyedValuesUpdate {
-    return KeyedValuesUpdate.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyedValuesUpdate>, I>>(object: I): KeyedValuesUpdate {
-    const message = createBaseKeyedValuesUpdate();
-    message.complete = object.complete ?? false;
-    message.items = object.items?.map((e) => KeyedValues.fromPartial(e)) || [];
-    message.removed = object.removed?.map((e) => e) || [];
-    return message;
   },
 };
 
@@ -4005,78 +2685,6 @@ export const LeaderMessage: MessageFns<LeaderMessage> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LeaderMessage {
-    return {
-      assignments: isSet(object.assignments) ? Assignments.fromJSON(object.assignments) : undefined,
-      eventsAck: isSet(object.eventsAck)
-        ? EventsAck.fromJSON(object.eventsAck)
-        : isSet(object.events_ack)
-        ? EventsAck.fromJSON(object.events_ack)
-        : undefined,
-      podNetwork: isSet(object.podNetwork)
-        ? PodNetwork.fromJSON(object.podNetwork)
-        : isSet(object.pod_network)
-        ? PodNetwork.fromJSON(object.pod_network)
-        : undefined,
-      podNames: isSet(object.podNames)
-        ? PodNames.fromJSON(object.podNames)
-        : isSet(object.pod_names)
-        ? PodNames.fromJSON(object.pod_names)
-        : undefined,
-      services: isSet(object.services) ? Services.fromJSON(object.services) : undefined,
-      keyed: isSet(object.keyed) ? KeyedValuesUpdate.fromJSON(object.keyed) : undefined,
-    };
-  },
-
-  toJSON(message: LeaderMessage): unknown {
-    const obj: any = {};
-    if (message.assignments !== undefined) {
-      obj.assignments = Assignments.toJSON(message.assignments);
-    }
-    if (message.eventsAck !== undefined) {
-      obj.eventsAck = EventsAck.toJSON(message.eventsAck);
-    }
-    if (message.podNetwork !== undefined) {
-      obj.podNetwork = PodNetwork.toJSON(message.podNetwork);
-    }
-    if (message.podNames !== undefined) {
-      obj.podNames = PodNames.toJSON(message.podNames);
-    }
-    if (message.services !== undefined) {
-      obj.services = Services.toJSON(message.services);
-    }
-    if (message.keyed !== undefined) {
-      obj.keyed = KeyedValuesUpdate.toJSON(message.keyed);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LeaderMessage>, I>>(base?: I): LeaderMessage {
-    return LeaderMessage.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LeaderMessage>, I>>(object: I): LeaderMessage {
-    const message = createBaseLeaderMessage();
-    message.assignments = (object.assignments !== undefined && object.assignments !== null)
-      ? Assignments.fromPartial(object.assignments)
-      : undefined;
-    message.eventsAck = (object.eventsAck !== undefined && object.eventsAck !== null)
-      ? EventsAck.fromPartial(object.eventsAck)
-      : undefined;
-    message.podNetwork = (object.podNetwork !== undefined && object.podNetwork !== null)
-      ? PodNetwork.fromPartial(object.podNetwork)
-      : undefined;
-    message.podNames = (object.podNames !== undefined && object.podNames !== null)
-      ? PodNames.fromPartial(object.podNames)
-      : undefined;
-    message.services = (object.services !== undefined && object.services !== null)
-      ? Services.fromPartial(object.services)
-      : undefined;
-    message.keyed = (object.keyed !== undefined && object.keyed !== null)
-      ? KeyedValuesUpdate.fromPartial(object.keyed)
-      : undefined;
-    return message;
   },
 };
 
@@ -4284,43 +2892,6 @@ export const AgentClient = makeGenericClientConstructor(AgentService, "cube.agen
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  if ((globalThis as any).Buffer) {
-    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
-  } else {
-    const bin = globalThis.atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; ++i) {
-      arr[i] = bin.charCodeAt(i);
-    }
-    return arr;
-  }
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  if ((globalThis as any).Buffer) {
-    return (globalThis as any).Buffer.from(arr).toString("base64");
-  } else {
-    const bin: string[] = [];
-    arr.forEach((byte) => {
-      bin.push(globalThis.String.fromCharCode(byte));
-    });
-    return globalThis.btoa(bin.join(""));
-  }
-}
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
   if (num > globalThis.Number.MAX_SAFE_INTEGER) {
@@ -4332,19 +2903,7 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

@@ -895,160 +895,6 @@ export const Node: MessageFns<Node> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Node {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      status: isSet(object.status) ? globalThis.String(object.status) : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      address: isSet(object.address) ? globalThis.String(object.address) : "",
-      joinedAt: isSet(object.joinedAt)
-        ? fromJsonTimestamp(object.joinedAt)
-        : isSet(object.joined_at)
-        ? fromJsonTimestamp(object.joined_at)
-        : undefined,
-      lastHeartbeatAt: isSet(object.lastHeartbeatAt)
-        ? fromJsonTimestamp(object.lastHeartbeatAt)
-        : isSet(object.last_heartbeat_at)
-        ? fromJsonTimestamp(object.last_heartbeat_at)
-        : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      cpuMillis: isSet(object.cpuMillis)
-        ? globalThis.Number(object.cpuMillis)
-        : isSet(object.cpu_millis)
-        ? globalThis.Number(object.cpu_millis)
-        : 0,
-      memoryBytes: isSet(object.memoryBytes)
-        ? globalThis.Number(object.memoryBytes)
-        : isSet(object.memory_bytes)
-        ? globalThis.Number(object.memory_bytes)
-        : 0,
-      allocatedCpuMillis: isSet(object.allocatedCpuMillis)
-        ? globalThis.Number(object.allocatedCpuMillis)
-        : isSet(object.allocated_cpu_millis)
-        ? globalThis.Number(object.allocated_cpu_millis)
-        : 0,
-      allocatedMemoryBytes: isSet(object.allocatedMemoryBytes)
-        ? globalThis.Number(object.allocatedMemoryBytes)
-        : isSet(object.allocated_memory_bytes)
-        ? globalThis.Number(object.allocated_memory_bytes)
-        : 0,
-      cordoned: isSet(object.cordoned) ? globalThis.Boolean(object.cordoned) : false,
-      certificateExpiresAt: isSet(object.certificateExpiresAt)
-        ? fromJsonTimestamp(object.certificateExpiresAt)
-        : isSet(object.certificate_expires_at)
-        ? fromJsonTimestamp(object.certificate_expires_at)
-        : undefined,
-      podSubnet: isSet(object.podSubnet)
-        ? globalThis.String(object.podSubnet)
-        : isSet(object.pod_subnet)
-        ? globalThis.String(object.pod_subnet)
-        : undefined,
-      holds: globalThis.Array.isArray(object?.holds)
-        ? object.holds.map((e: any) => globalThis.String(e))
-        : [],
-    };
-  },
-
-  toJSON(message: Node): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.status !== "") {
-      obj.status = message.status;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.address !== "") {
-      obj.address = message.address;
-    }
-    if (message.joinedAt !== undefined) {
-      obj.joinedAt = message.joinedAt.toISOString();
-    }
-    if (message.lastHeartbeatAt !== undefined) {
-      obj.lastHeartbeatAt = message.lastHeartbeatAt.toISOString();
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.cpuMillis !== 0) {
-      obj.cpuMillis = Math.round(message.cpuMillis);
-    }
-    if (message.memoryBytes !== 0) {
-      obj.memoryBytes = Math.round(message.memoryBytes);
-    }
-    if (message.allocatedCpuMillis !== 0) {
-      obj.allocatedCpuMillis = Math.round(message.allocatedCpuMillis);
-    }
-    if (message.allocatedMemoryBytes !== 0) {
-      obj.allocatedMemoryBytes = Math.round(message.allocatedMemoryBytes);
-    }
-    if (message.cordoned !== false) {
-      obj.cordoned = message.cordoned;
-    }
-    if (message.certificateExpiresAt !== undefined) {
-      obj.certificateExpiresAt = message.certificateExpiresAt.toISOString();
-    }
-    if (message.podSubnet !== undefined) {
-      obj.podSubnet = message.podSubnet;
-    }
-    if (message.holds?.length) {
-      obj.holds = message.holds;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Node>, I>>(base?: I): Node {
-    return Node.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Node>, I>>(object: I): Node {
-    const message = createBaseNode();
-    message.name = object.name ?? "";
-    message.status = object.status ?? "";
-    message.type = object.type ?? "";
-    message.address = object.address ?? "";
-    message.joinedAt = object.joinedAt ?? undefined;
-    message.lastHeartbeatAt = object.lastHeartbeatAt ?? undefined;
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.cpuMillis = object.cpuMillis ?? 0;
-    message.memoryBytes = object.memoryBytes ?? 0;
-    message.allocatedCpuMillis = object.allocatedCpuMillis ?? 0;
-    message.allocatedMemoryBytes = object.allocatedMemoryBytes ?? 0;
-    message.cordoned = object.cordoned ?? false;
-    message.certificateExpiresAt = object.certificateExpiresAt ?? undefined;
-    message.podSubnet = object.podSubnet ?? undefined;
-    message.holds = object.holds?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseNode_LabelsEntry(): Node_LabelsEntry {
@@ -1106,34 +952,6 @@ export const Node_LabelsEntry: MessageFns<Node_LabelsEntry> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Node_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: Node_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Node_LabelsEntry>, I>>(base?: I): Node_LabelsEntry {
-    return Node_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Node_LabelsEntry>, I>>(object: I): Node_LabelsEntry {
-    const message = createBaseNode_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseVersionRequest(): VersionRequest {
@@ -1168,23 +986,6 @@ export const VersionRequest: MessageFns<VersionRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): VersionRequest {
-    return {};
-  },
-
-  toJSON(_: VersionRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<VersionRequest>, I>>(base?: I): VersionRequest {
-    return VersionRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<VersionRequest>, I>>(_: I): VersionRequest {
-    const message = createBaseVersionRequest();
-    return message;
   },
 };
 
@@ -1232,27 +1033,6 @@ export const VersionResponse: MessageFns<VersionResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): VersionResponse {
-    return { version: isSet(object.version) ? globalThis.String(object.version) : "" };
-  },
-
-  toJSON(message: VersionResponse): unknown {
-    const obj: any = {};
-    if (message.version !== "") {
-      obj.version = message.version;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<VersionResponse>, I>>(base?: I): VersionResponse {
-    return VersionResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<VersionResponse>, I>>(object: I): VersionResponse {
-    const message = createBaseVersionResponse();
-    message.version = object.version ?? "";
-    return message;
-  },
 };
 
 function createBaseListNodesRequest(): ListNodesRequest {
@@ -1287,23 +1067,6 @@ export const ListNodesRequest: MessageFns<ListNodesRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ListNodesRequest {
-    return {};
-  },
-
-  toJSON(_: ListNodesRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListNodesRequest>, I>>(base?: I): ListNodesRequest {
-    return ListNodesRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListNodesRequest>, I>>(_: I): ListNodesRequest {
-    const message = createBaseListNodesRequest();
-    return message;
   },
 };
 
@@ -1373,43 +1136,6 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ListNodesResponse {
-    return {
-      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => Node.fromJSON(e)) : [],
-      caExpiresAt: isSet(object.caExpiresAt)
-        ? fromJsonTimestamp(object.caExpiresAt)
-        : isSet(object.ca_expires_at)
-        ? fromJsonTimestamp(object.ca_expires_at)
-        : undefined,
-      warnings: globalThis.Array.isArray(object?.warnings) ? object.warnings.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: ListNodesResponse): unknown {
-    const obj: any = {};
-    if (message.nodes?.length) {
-      obj.nodes = message.nodes.map((e) => Node.toJSON(e));
-    }
-    if (message.caExpiresAt !== undefined) {
-      obj.caExpiresAt = message.caExpiresAt.toISOString();
-    }
-    if (message.warnings?.length) {
-      obj.warnings = message.warnings;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListNodesResponse>, I>>(base?: I): ListNodesResponse {
-    return ListNodesResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListNodesResponse>, I>>(object: I): ListNodesResponse {
-    const message = createBaseListNodesResponse();
-    message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
-    message.caExpiresAt = object.caExpiresAt ?? undefined;
-    message.warnings = object.warnings?.map((e) => e) || [];
-    return message;
-  },
 };
 
 function createBaseApproveNodeRequest(): ApproveNodeRequest {
@@ -1456,27 +1182,6 @@ export const ApproveNodeRequest: MessageFns<ApproveNodeRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ApproveNodeRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
-  },
-
-  toJSON(message: ApproveNodeRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ApproveNodeRequest>, I>>(base?: I): ApproveNodeRequest {
-    return ApproveNodeRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ApproveNodeRequest>, I>>(object: I): ApproveNodeRequest {
-    const message = createBaseApproveNodeRequest();
-    message.name = object.name ?? "";
-    return message;
-  },
 };
 
 function createBaseApproveNodeResponse(): ApproveNodeResponse {
@@ -1512,23 +1217,6 @@ export const ApproveNodeResponse: MessageFns<ApproveNodeResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(_: any): ApproveNodeResponse {
-    return {};
-  },
-
-  toJSON(_: ApproveNodeResponse): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ApproveNodeResponse>, I>>(base?: I): ApproveNodeResponse {
-    return ApproveNodeResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ApproveNodeResponse>, I>>(_: I): ApproveNodeResponse {
-    const message = createBaseApproveNodeResponse();
-    return message;
-  },
 };
 
 function createBaseRotateTokenRequest(): RotateTokenRequest {
@@ -1563,23 +1251,6 @@ export const RotateTokenRequest: MessageFns<RotateTokenRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RotateTokenRequest {
-    return {};
-  },
-
-  toJSON(_: RotateTokenRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RotateTokenRequest>, I>>(base?: I): RotateTokenRequest {
-    return RotateTokenRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RotateTokenRequest>, I>>(_: I): RotateTokenRequest {
-    const message = createBaseRotateTokenRequest();
-    return message;
   },
 };
 
@@ -1638,38 +1309,6 @@ export const RotateTokenResponse: MessageFns<RotateTokenResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RotateTokenResponse {
-    return {
-      joinToken: isSet(object.joinToken)
-        ? globalThis.String(object.joinToken)
-        : isSet(object.join_token)
-        ? globalThis.String(object.join_token)
-        : "",
-      file: isSet(object.file) ? globalThis.String(object.file) : "",
-    };
-  },
-
-  toJSON(message: RotateTokenResponse): unknown {
-    const obj: any = {};
-    if (message.joinToken !== "") {
-      obj.joinToken = message.joinToken;
-    }
-    if (message.file !== "") {
-      obj.file = message.file;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RotateTokenResponse>, I>>(base?: I): RotateTokenResponse {
-    return RotateTokenResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RotateTokenResponse>, I>>(object: I): RotateTokenResponse {
-    const message = createBaseRotateTokenResponse();
-    message.joinToken = object.joinToken ?? "";
-    message.file = object.file ?? "";
-    return message;
-  },
 };
 
 function createBaseRemoveNodeRequest(): RemoveNodeRequest {
@@ -1726,34 +1365,6 @@ export const RemoveNodeRequest: MessageFns<RemoveNodeRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RemoveNodeRequest {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      force: isSet(object.force) ? globalThis.Boolean(object.force) : false,
-    };
-  },
-
-  toJSON(message: RemoveNodeRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.force !== false) {
-      obj.force = message.force;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RemoveNodeRequest>, I>>(base?: I): RemoveNodeRequest {
-    return RemoveNodeRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RemoveNodeRequest>, I>>(object: I): RemoveNodeRequest {
-    const message = createBaseRemoveNodeRequest();
-    message.name = object.name ?? "";
-    message.force = object.force ?? false;
-    return message;
   },
 };
 
@@ -1812,34 +1423,6 @@ export const CordonRequest: MessageFns<CordonRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): CordonRequest {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      cordoned: isSet(object.cordoned) ? globalThis.Boolean(object.cordoned) : false,
-    };
-  },
-
-  toJSON(message: CordonRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.cordoned !== false) {
-      obj.cordoned = message.cordoned;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CordonRequest>, I>>(base?: I): CordonRequest {
-    return CordonRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CordonRequest>, I>>(object: I): CordonRequest {
-    const message = createBaseCordonRequest();
-    message.name = object.name ?? "";
-    message.cordoned = object.cordoned ?? false;
-    return message;
-  },
 };
 
 function createBaseCordonResponse(): CordonResponse {
@@ -1874,23 +1457,6 @@ export const CordonResponse: MessageFns<CordonResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): CordonResponse {
-    return {};
-  },
-
-  toJSON(_: CordonResponse): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<CordonResponse>, I>>(base?: I): CordonResponse {
-    return CordonResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<CordonResponse>, I>>(_: I): CordonResponse {
-    const message = createBaseCordonResponse();
-    return message;
   },
 };
 
@@ -1937,27 +1503,6 @@ export const DrainRequest: MessageFns<DrainRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DrainRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
-  },
-
-  toJSON(message: DrainRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DrainRequest>, I>>(base?: I): DrainRequest {
-    return DrainRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DrainRequest>, I>>(object: I): DrainRequest {
-    const message = createBaseDrainRequest();
-    message.name = object.name ?? "";
-    return message;
   },
 };
 
@@ -2027,39 +1572,6 @@ export const DrainResponse: MessageFns<DrainResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): DrainResponse {
-    return {
-      moved: isSet(object.moved) ? globalThis.Number(object.moved) : 0,
-      evicted: isSet(object.evicted) ? globalThis.Number(object.evicted) : 0,
-      held: globalThis.Array.isArray(object?.held) ? object.held.map((e: any) => HeldPod.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: DrainResponse): unknown {
-    const obj: any = {};
-    if (message.moved !== 0) {
-      obj.moved = Math.round(message.moved);
-    }
-    if (message.evicted !== 0) {
-      obj.evicted = Math.round(message.evicted);
-    }
-    if (message.held?.length) {
-      obj.held = message.held.map((e) => HeldPod.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DrainResponse>, I>>(base?: I): DrainResponse {
-    return DrainResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DrainResponse>, I>>(object: I): DrainResponse {
-    const message = createBaseDrainResponse();
-    message.moved = object.moved ?? 0;
-    message.evicted = object.evicted ?? 0;
-    message.held = object.held?.map((e) => HeldPod.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseHeldPod(): HeldPod {
@@ -2117,34 +1629,6 @@ export const HeldPod: MessageFns<HeldPod> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): HeldPod {
-    return {
-      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-    };
-  },
-
-  toJSON(message: HeldPod): unknown {
-    const obj: any = {};
-    if (message.pod !== "") {
-      obj.pod = message.pod;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<HeldPod>, I>>(base?: I): HeldPod {
-    return HeldPod.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<HeldPod>, I>>(object: I): HeldPod {
-    const message = createBaseHeldPod();
-    message.pod = object.pod ?? "";
-    message.reason = object.reason ?? "";
-    return message;
-  },
 };
 
 function createBaseRemoveNodeResponse(): RemoveNodeResponse {
@@ -2190,33 +1674,6 @@ export const RemoveNodeResponse: MessageFns<RemoveNodeResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RemoveNodeResponse {
-    return {
-      podsMoved: isSet(object.podsMoved)
-        ? globalThis.Number(object.podsMoved)
-        : isSet(object.pods_moved)
-        ? globalThis.Number(object.pods_moved)
-        : 0,
-    };
-  },
-
-  toJSON(message: RemoveNodeResponse): unknown {
-    const obj: any = {};
-    if (message.podsMoved !== 0) {
-      obj.podsMoved = Math.round(message.podsMoved);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RemoveNodeResponse>, I>>(base?: I): RemoveNodeResponse {
-    return RemoveNodeResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RemoveNodeResponse>, I>>(object: I): RemoveNodeResponse {
-    const message = createBaseRemoveNodeResponse();
-    message.podsMoved = object.podsMoved ?? 0;
-    return message;
   },
 };
 
@@ -2300,75 +1757,6 @@ export const ObjectMeta: MessageFns<ObjectMeta> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ObjectMeta {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
-      createdAt: isSet(object.createdAt)
-        ? fromJsonTimestamp(object.createdAt)
-        : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
-    };
-  },
-
-  toJSON(message: ObjectMeta): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.uid !== "") {
-      obj.uid = message.uid;
-    }
-    if (message.createdAt !== undefined) {
-      obj.createdAt = message.createdAt.toISOString();
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ObjectMeta>, I>>(base?: I): ObjectMeta {
-    return ObjectMeta.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ObjectMeta>, I>>(object: I): ObjectMeta {
-    const message = createBaseObjectMeta();
-    message.name = object.name ?? "";
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.uid = object.uid ?? "";
-    message.createdAt = object.createdAt ?? undefined;
-    return message;
-  },
 };
 
 function createBaseObjectMeta_LabelsEntry(): ObjectMeta_LabelsEntry {
@@ -2425,34 +1813,6 @@ export const ObjectMeta_LabelsEntry: MessageFns<ObjectMeta_LabelsEntry> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ObjectMeta_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ObjectMeta_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ObjectMeta_LabelsEntry>, I>>(base?: I): ObjectMeta_LabelsEntry {
-    return ObjectMeta_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ObjectMeta_LabelsEntry>, I>>(object: I): ObjectMeta_LabelsEntry {
-    const message = createBaseObjectMeta_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -2622,99 +1982,6 @@ export const ContainerStatus: MessageFns<ContainerStatus> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ContainerStatus {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      state: isSet(object.state) ? globalThis.String(object.state) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : undefined,
-      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
-      containerId: isSet(object.containerId)
-        ? globalThis.String(object.containerId)
-        : isSet(object.container_id)
-        ? globalThis.String(object.container_id)
-        : undefined,
-      restartCount: isSet(object.restartCount)
-        ? globalThis.Number(object.restartCount)
-        : isSet(object.restart_count)
-        ? globalThis.Number(object.restart_count)
-        : 0,
-      exitCode: isSet(object.exitCode)
-        ? globalThis.Number(object.exitCode)
-        : isSet(object.exit_code)
-        ? globalThis.Number(object.exit_code)
-        : undefined,
-      startedAt: isSet(object.startedAt)
-        ? fromJsonTimestamp(object.startedAt)
-        : isSet(object.started_at)
-        ? fromJsonTimestamp(object.started_at)
-        : undefined,
-      finishedAt: isSet(object.finishedAt)
-        ? fromJsonTimestamp(object.finishedAt)
-        : isSet(object.finished_at)
-        ? fromJsonTimestamp(object.finished_at)
-        : undefined,
-      image: isSet(object.image) ? globalThis.String(object.image) : "",
-      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : undefined,
-    };
-  },
-
-  toJSON(message: ContainerStatus): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.state !== "") {
-      obj.state = message.state;
-    }
-    if (message.reason !== undefined) {
-      obj.reason = message.reason;
-    }
-    if (message.message !== undefined) {
-      obj.message = message.message;
-    }
-    if (message.containerId !== undefined) {
-      obj.containerId = message.containerId;
-    }
-    if (message.restartCount !== 0) {
-      obj.restartCount = Math.round(message.restartCount);
-    }
-    if (message.exitCode !== undefined) {
-      obj.exitCode = Math.round(message.exitCode);
-    }
-    if (message.startedAt !== undefined) {
-      obj.startedAt = message.startedAt.toISOString();
-    }
-    if (message.finishedAt !== undefined) {
-      obj.finishedAt = message.finishedAt.toISOString();
-    }
-    if (message.image !== "") {
-      obj.image = message.image;
-    }
-    if (message.ready !== undefined) {
-      obj.ready = message.ready;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ContainerStatus>, I>>(base?: I): ContainerStatus {
-    return ContainerStatus.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerStatus>, I>>(object: I): ContainerStatus {
-    const message = createBaseContainerStatus();
-    message.name = object.name ?? "";
-    message.state = object.state ?? "";
-    message.reason = object.reason ?? undefined;
-    message.message = object.message ?? undefined;
-    message.containerId = object.containerId ?? undefined;
-    message.restartCount = object.restartCount ?? 0;
-    message.exitCode = object.exitCode ?? undefined;
-    message.startedAt = object.startedAt ?? undefined;
-    message.finishedAt = object.finishedAt ?? undefined;
-    message.image = object.image ?? "";
-    message.ready = object.ready ?? undefined;
-    return message;
-  },
 };
 
 function createBasePodStatus(): PodStatus {
@@ -2835,65 +2102,6 @@ export const PodStatus: MessageFns<PodStatus> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PodStatus {
-    return {
-      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : undefined,
-      message: isSet(object.message) ? globalThis.String(object.message) : undefined,
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => ContainerStatus.fromJSON(e))
-        : [],
-      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : undefined,
-      podIp: isSet(object.podIp)
-        ? globalThis.String(object.podIp)
-        : isSet(object.pod_ip)
-        ? globalThis.String(object.pod_ip)
-        : undefined,
-      used: globalThis.Array.isArray(object?.used) ? object.used.map((e: any) => UsedRevision.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: PodStatus): unknown {
-    const obj: any = {};
-    if (message.phase !== "") {
-      obj.phase = message.phase;
-    }
-    if (message.reason !== undefined) {
-      obj.reason = message.reason;
-    }
-    if (message.message !== undefined) {
-      obj.message = message.message;
-    }
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => ContainerStatus.toJSON(e));
-    }
-    if (message.ready !== undefined) {
-      obj.ready = message.ready;
-    }
-    if (message.podIp !== undefined) {
-      obj.podIp = message.podIp;
-    }
-    if (message.used?.length) {
-      obj.used = message.used.map((e) => UsedRevision.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodStatus>, I>>(base?: I): PodStatus {
-    return PodStatus.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodStatus>, I>>(object: I): PodStatus {
-    const message = createBasePodStatus();
-    message.phase = object.phase ?? "";
-    message.reason = object.reason ?? undefined;
-    message.message = object.message ?? undefined;
-    message.containers = object.containers?.map((e) => ContainerStatus.fromPartial(e)) || [];
-    message.ready = object.ready ?? undefined;
-    message.podIp = object.podIp ?? undefined;
-    message.used = object.used?.map((e) => UsedRevision.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseUsedRevision(): UsedRevision {
@@ -2961,39 +2169,6 @@ export const UsedRevision: MessageFns<UsedRevision> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): UsedRevision {
-    return {
-      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
-    };
-  },
-
-  toJSON(message: UsedRevision): unknown {
-    const obj: any = {};
-    if (message.kind !== "") {
-      obj.kind = message.kind;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.revision !== 0) {
-      obj.revision = Math.round(message.revision);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<UsedRevision>, I>>(base?: I): UsedRevision {
-    return UsedRevision.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<UsedRevision>, I>>(object: I): UsedRevision {
-    const message = createBaseUsedRevision();
-    message.kind = object.kind ?? "";
-    message.name = object.name ?? "";
-    message.revision = object.revision ?? 0;
-    return message;
   },
 };
 
@@ -3115,69 +2290,6 @@ export const Pod: MessageFns<Pod> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Pod {
-    return {
-      metadata: isSet(object.metadata) ? ObjectMeta.fromJSON(object.metadata) : undefined,
-      specJson: isSet(object.specJson)
-        ? globalThis.String(object.specJson)
-        : isSet(object.spec_json)
-        ? globalThis.String(object.spec_json)
-        : "",
-      status: isSet(object.status) ? PodStatus.fromJSON(object.status) : undefined,
-      node: isSet(object.node) ? globalThis.String(object.node) : undefined,
-      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => PublishedPort.fromJSON(e)) : [],
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : undefined,
-      usage: isSet(object.usage) ? PodUsage.fromJSON(object.usage) : undefined,
-    };
-  },
-
-  toJSON(message: Pod): unknown {
-    const obj: any = {};
-    if (message.metadata !== undefined) {
-      obj.metadata = ObjectMeta.toJSON(message.metadata);
-    }
-    if (message.specJson !== "") {
-      obj.specJson = message.specJson;
-    }
-    if (message.status !== undefined) {
-      obj.status = PodStatus.toJSON(message.status);
-    }
-    if (message.node !== undefined) {
-      obj.node = message.node;
-    }
-    if (message.ports?.length) {
-      obj.ports = message.ports.map((e) => PublishedPort.toJSON(e));
-    }
-    if (message.revision !== undefined) {
-      obj.revision = Math.round(message.revision);
-    }
-    if (message.usage !== undefined) {
-      obj.usage = PodUsage.toJSON(message.usage);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Pod>, I>>(base?: I): Pod {
-    return Pod.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Pod>, I>>(object: I): Pod {
-    const message = createBasePod();
-    message.metadata = (object.metadata !== undefined && object.metadata !== null)
-      ? ObjectMeta.fromPartial(object.metadata)
-      : undefined;
-    message.specJson = object.specJson ?? "";
-    message.status = (object.status !== undefined && object.status !== null)
-      ? PodStatus.fromPartial(object.status)
-      : undefined;
-    message.node = object.node ?? undefined;
-    message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
-    message.revision = object.revision ?? undefined;
-    message.usage = (object.usage !== undefined && object.usage !== null)
-      ? PodUsage.fromPartial(object.usage)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseContainerUsage(): ContainerUsage {
@@ -3246,47 +2358,6 @@ export const ContainerUsage: MessageFns<ContainerUsage> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ContainerUsage {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      cpuMillis: isSet(object.cpuMillis)
-        ? globalThis.Number(object.cpuMillis)
-        : isSet(object.cpu_millis)
-        ? globalThis.Number(object.cpu_millis)
-        : 0,
-      memoryBytes: isSet(object.memoryBytes)
-        ? globalThis.Number(object.memoryBytes)
-        : isSet(object.memory_bytes)
-        ? globalThis.Number(object.memory_bytes)
-        : 0,
-    };
-  },
-
-  toJSON(message: ContainerUsage): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.cpuMillis !== 0) {
-      obj.cpuMillis = Math.round(message.cpuMillis);
-    }
-    if (message.memoryBytes !== 0) {
-      obj.memoryBytes = Math.round(message.memoryBytes);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ContainerUsage>, I>>(base?: I): ContainerUsage {
-    return ContainerUsage.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ContainerUsage>, I>>(object: I): ContainerUsage {
-    const message = createBaseContainerUsage();
-    message.name = object.name ?? "";
-    message.cpuMillis = object.cpuMillis ?? 0;
-    message.memoryBytes = object.memoryBytes ?? 0;
-    return message;
-  },
 };
 
 function createBasePodUsage(): PodUsage {
@@ -3344,40 +2415,6 @@ export const PodUsage: MessageFns<PodUsage> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PodUsage {
-    return {
-      containers: globalThis.Array.isArray(object?.containers)
-        ? object.containers.map((e: any) => ContainerUsage.fromJSON(e))
-        : [],
-      sampledAt: isSet(object.sampledAt)
-        ? fromJsonTimestamp(object.sampledAt)
-        : isSet(object.sampled_at)
-        ? fromJsonTimestamp(object.sampled_at)
-        : undefined,
-    };
-  },
-
-  toJSON(message: PodUsage): unknown {
-    const obj: any = {};
-    if (message.containers?.length) {
-      obj.containers = message.containers.map((e) => ContainerUsage.toJSON(e));
-    }
-    if (message.sampledAt !== undefined) {
-      obj.sampledAt = message.sampledAt.toISOString();
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodUsage>, I>>(base?: I): PodUsage {
-    return PodUsage.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodUsage>, I>>(object: I): PodUsage {
-    const message = createBasePodUsage();
-    message.containers = object.containers?.map((e) => ContainerUsage.fromPartial(e)) || [];
-    message.sampledAt = object.sampledAt ?? undefined;
-    return message;
-  },
 };
 
 function createBaseTopRequest(): TopRequest {
@@ -3434,34 +2471,6 @@ export const TopRequest: MessageFns<TopRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TopRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      selector: isSet(object.selector) ? globalThis.String(object.selector) : "",
-    };
-  },
-
-  toJSON(message: TopRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.selector !== "") {
-      obj.selector = message.selector;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TopRequest>, I>>(base?: I): TopRequest {
-    return TopRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TopRequest>, I>>(object: I): TopRequest {
-    const message = createBaseTopRequest();
-    message.type = object.type ?? "";
-    message.selector = object.selector ?? "";
-    return message;
   },
 };
 
@@ -3545,73 +2554,6 @@ export const PodTop: MessageFns<PodTop> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PodTop {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      node: isSet(object.node) ? globalThis.String(object.node) : "",
-      usage: isSet(object.usage) ? PodUsage.fromJSON(object.usage) : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: PodTop): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.node !== "") {
-      obj.node = message.node;
-    }
-    if (message.usage !== undefined) {
-      obj.usage = PodUsage.toJSON(message.usage);
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodTop>, I>>(base?: I): PodTop {
-    return PodTop.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodTop>, I>>(object: I): PodTop {
-    const message = createBasePodTop();
-    message.name = object.name ?? "";
-    message.node = object.node ?? "";
-    message.usage = (object.usage !== undefined && object.usage !== null)
-      ? PodUsage.fromPartial(object.usage)
-      : undefined;
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBasePodTop_LabelsEntry(): PodTop_LabelsEntry {
@@ -3668,34 +2610,6 @@ export const PodTop_LabelsEntry: MessageFns<PodTop_LabelsEntry> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PodTop_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: PodTop_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PodTop_LabelsEntry>, I>>(base?: I): PodTop_LabelsEntry {
-    return PodTop_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PodTop_LabelsEntry>, I>>(object: I): PodTop_LabelsEntry {
-    const message = createBasePodTop_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -3798,70 +2712,6 @@ export const NodeTop: MessageFns<NodeTop> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): NodeTop {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      cpuMillis: isSet(object.cpuMillis)
-        ? globalThis.Number(object.cpuMillis)
-        : isSet(object.cpu_millis)
-        ? globalThis.Number(object.cpu_millis)
-        : 0,
-      memoryBytes: isSet(object.memoryBytes)
-        ? globalThis.Number(object.memoryBytes)
-        : isSet(object.memory_bytes)
-        ? globalThis.Number(object.memory_bytes)
-        : 0,
-      capacityCpuMillis: isSet(object.capacityCpuMillis)
-        ? globalThis.Number(object.capacityCpuMillis)
-        : isSet(object.capacity_cpu_millis)
-        ? globalThis.Number(object.capacity_cpu_millis)
-        : 0,
-      capacityMemoryBytes: isSet(object.capacityMemoryBytes)
-        ? globalThis.Number(object.capacityMemoryBytes)
-        : isSet(object.capacity_memory_bytes)
-        ? globalThis.Number(object.capacity_memory_bytes)
-        : 0,
-      pods: isSet(object.pods) ? globalThis.Number(object.pods) : 0,
-    };
-  },
-
-  toJSON(message: NodeTop): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.cpuMillis !== 0) {
-      obj.cpuMillis = Math.round(message.cpuMillis);
-    }
-    if (message.memoryBytes !== 0) {
-      obj.memoryBytes = Math.round(message.memoryBytes);
-    }
-    if (message.capacityCpuMillis !== 0) {
-      obj.capacityCpuMillis = Math.round(message.capacityCpuMillis);
-    }
-    if (message.capacityMemoryBytes !== 0) {
-      obj.capacityMemoryBytes = Math.round(message.capacityMemoryBytes);
-    }
-    if (message.pods !== 0) {
-      obj.pods = Math.round(message.pods);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<NodeTop>, I>>(base?: I): NodeTop {
-    return NodeTop.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<NodeTop>, I>>(object: I): NodeTop {
-    const message = createBaseNodeTop();
-    message.name = object.name ?? "";
-    message.cpuMillis = object.cpuMillis ?? 0;
-    message.memoryBytes = object.memoryBytes ?? 0;
-    message.capacityCpuMillis = object.capacityCpuMillis ?? 0;
-    message.capacityMemoryBytes = object.capacityMemoryBytes ?? 0;
-    message.pods = object.pods ?? 0;
-    return message;
-  },
 };
 
 function createBaseTopResponse(): TopResponse {
@@ -3918,34 +2768,6 @@ export const TopResponse: MessageFns<TopResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TopResponse {
-    return {
-      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => PodTop.fromJSON(e)) : [],
-      nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => NodeTop.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: TopResponse): unknown {
-    const obj: any = {};
-    if (message.pods?.length) {
-      obj.pods = message.pods.map((e) => PodTop.toJSON(e));
-    }
-    if (message.nodes?.length) {
-      obj.nodes = message.nodes.map((e) => NodeTop.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TopResponse>, I>>(base?: I): TopResponse {
-    return TopResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TopResponse>, I>>(object: I): TopResponse {
-    const message = createBaseTopResponse();
-    message.pods = object.pods?.map((e) => PodTop.fromPartial(e)) || [];
-    message.nodes = object.nodes?.map((e) => NodeTop.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -4036,61 +2858,6 @@ export const PublishedPort: MessageFns<PublishedPort> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PublishedPort {
-    return {
-      container: isSet(object.container) ? globalThis.String(object.container) : "",
-      containerPort: isSet(object.containerPort)
-        ? globalThis.Number(object.containerPort)
-        : isSet(object.container_port)
-        ? globalThis.Number(object.container_port)
-        : 0,
-      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
-      hostAddress: isSet(object.hostAddress)
-        ? globalThis.String(object.hostAddress)
-        : isSet(object.host_address)
-        ? globalThis.String(object.host_address)
-        : "",
-      hostPort: isSet(object.hostPort)
-        ? globalThis.Number(object.hostPort)
-        : isSet(object.host_port)
-        ? globalThis.Number(object.host_port)
-        : 0,
-    };
-  },
-
-  toJSON(message: PublishedPort): unknown {
-    const obj: any = {};
-    if (message.container !== "") {
-      obj.container = message.container;
-    }
-    if (message.containerPort !== 0) {
-      obj.containerPort = Math.round(message.containerPort);
-    }
-    if (message.protocol !== "") {
-      obj.protocol = message.protocol;
-    }
-    if (message.hostAddress !== "") {
-      obj.hostAddress = message.hostAddress;
-    }
-    if (message.hostPort !== 0) {
-      obj.hostPort = Math.round(message.hostPort);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PublishedPort>, I>>(base?: I): PublishedPort {
-    return PublishedPort.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PublishedPort>, I>>(object: I): PublishedPort {
-    const message = createBasePublishedPort();
-    message.container = object.container ?? "";
-    message.containerPort = object.containerPort ?? 0;
-    message.protocol = object.protocol ?? "";
-    message.hostAddress = object.hostAddress ?? "";
-    message.hostPort = object.hostPort ?? 0;
-    return message;
   },
 };
 
@@ -4204,63 +2971,6 @@ export const Event: MessageFns<Event> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Event {
-    return {
-      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      node: isSet(object.node) ? globalThis.String(object.node) : "",
-      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
-      firstTime: isSet(object.firstTime)
-        ? fromJsonTimestamp(object.firstTime)
-        : isSet(object.first_time)
-        ? fromJsonTimestamp(object.first_time)
-        : undefined,
-    };
-  },
-
-  toJSON(message: Event): unknown {
-    const obj: any = {};
-    if (message.time !== undefined) {
-      obj.time = message.time.toISOString();
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.node !== "") {
-      obj.node = message.node;
-    }
-    if (message.count !== 0) {
-      obj.count = Math.round(message.count);
-    }
-    if (message.firstTime !== undefined) {
-      obj.firstTime = message.firstTime.toISOString();
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Event>, I>>(base?: I): Event {
-    return Event.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Event>, I>>(object: I): Event {
-    const message = createBaseEvent();
-    message.time = object.time ?? undefined;
-    message.type = object.type ?? "";
-    message.reason = object.reason ?? "";
-    message.message = object.message ?? "";
-    message.node = object.node ?? "";
-    message.count = object.count ?? 0;
-    message.firstTime = object.firstTime ?? undefined;
-    return message;
-  },
 };
 
 function createBaseApplyRequest(): ApplyRequest {
@@ -4317,42 +3027,6 @@ export const ApplyRequest: MessageFns<ApplyRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ApplyRequest {
-    return {
-      manifestJson: isSet(object.manifestJson)
-        ? globalThis.String(object.manifestJson)
-        : isSet(object.manifest_json)
-        ? globalThis.String(object.manifest_json)
-        : "",
-      dryRun: isSet(object.dryRun)
-        ? globalThis.Boolean(object.dryRun)
-        : isSet(object.dry_run)
-        ? globalThis.Boolean(object.dry_run)
-        : false,
-    };
-  },
-
-  toJSON(message: ApplyRequest): unknown {
-    const obj: any = {};
-    if (message.manifestJson !== "") {
-      obj.manifestJson = message.manifestJson;
-    }
-    if (message.dryRun !== false) {
-      obj.dryRun = message.dryRun;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ApplyRequest>, I>>(base?: I): ApplyRequest {
-    return ApplyRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ApplyRequest>, I>>(object: I): ApplyRequest {
-    const message = createBaseApplyRequest();
-    message.manifestJson = object.manifestJson ?? "";
-    message.dryRun = object.dryRun ?? false;
-    return message;
   },
 };
 
@@ -4433,44 +3107,6 @@ export const ApplyResult: MessageFns<ApplyResult> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ApplyResult {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      outcome: isSet(object.outcome) ? globalThis.String(object.outcome) : "",
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : undefined,
-    };
-  },
-
-  toJSON(message: ApplyResult): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.outcome !== "") {
-      obj.outcome = message.outcome;
-    }
-    if (message.revision !== undefined) {
-      obj.revision = Math.round(message.revision);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ApplyResult>, I>>(base?: I): ApplyResult {
-    return ApplyResult.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ApplyResult>, I>>(object: I): ApplyResult {
-    const message = createBaseApplyResult();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.outcome = object.outcome ?? "";
-    message.revision = object.revision ?? undefined;
-    return message;
-  },
 };
 
 function createBaseApplyResponse(): ApplyResponse {
@@ -4516,29 +3152,6 @@ export const ApplyResponse: MessageFns<ApplyResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ApplyResponse {
-    return {
-      results: globalThis.Array.isArray(object?.results) ? object.results.map((e: any) => ApplyResult.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ApplyResponse): unknown {
-    const obj: any = {};
-    if (message.results?.length) {
-      obj.results = message.results.map((e) => ApplyResult.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ApplyResponse>, I>>(base?: I): ApplyResponse {
-    return ApplyResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ApplyResponse>, I>>(object: I): ApplyResponse {
-    const message = createBaseApplyResponse();
-    message.results = object.results?.map((e) => ApplyResult.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -4596,34 +3209,6 @@ export const ListRequest: MessageFns<ListRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      selector: isSet(object.selector) ? globalThis.String(object.selector) : "",
-    };
-  },
-
-  toJSON(message: ListRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.selector !== "") {
-      obj.selector = message.selector;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListRequest>, I>>(base?: I): ListRequest {
-    return ListRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListRequest>, I>>(object: I): ListRequest {
-    const message = createBaseListRequest();
-    message.type = object.type ?? "";
-    message.selector = object.selector ?? "";
-    return message;
   },
 };
 
@@ -4844,146 +3429,6 @@ export const ResourceSummary: MessageFns<ResourceSummary> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ResourceSummary {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      status: isSet(object.status) ? globalThis.String(object.status) : "",
-      createdAt: isSet(object.createdAt)
-        ? fromJsonTimestamp(object.createdAt)
-        : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
-      deployment: isSet(object.deployment) ? DeploymentStatus.fromJSON(object.deployment) : undefined,
-      labels: isObject(object.labels)
-        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-      node: isSet(object.node) ? globalThis.String(object.node) : undefined,
-      readyContainers: isSet(object.readyContainers)
-        ? globalThis.Number(object.readyContainers)
-        : isSet(object.ready_containers)
-        ? globalThis.Number(object.ready_containers)
-        : 0,
-      containers: isSet(object.containers) ? globalThis.Number(object.containers) : 0,
-      restarts: isSet(object.restarts) ? globalThis.Number(object.restarts) : 0,
-      ports: globalThis.Array.isArray(object?.ports)
-        ? object.ports.map((e: any) => PublishedPort.fromJSON(e))
-        : [],
-      podIp: isSet(object.podIp)
-        ? globalThis.String(object.podIp)
-        : isSet(object.pod_ip)
-        ? globalThis.String(object.pod_ip)
-        : undefined,
-      service: isSet(object.service) ? ServiceStatus.fromJSON(object.service) : undefined,
-      keyed: isSet(object.keyed) ? KeyedStatus.fromJSON(object.keyed) : undefined,
-      owner: isSet(object.owner) ? globalThis.String(object.owner) : undefined,
-    };
-  },
-
-  toJSON(message: ResourceSummary): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.status !== "") {
-      obj.status = message.status;
-    }
-    if (message.createdAt !== undefined) {
-      obj.createdAt = message.createdAt.toISOString();
-    }
-    if (message.deployment !== undefined) {
-      obj.deployment = DeploymentStatus.toJSON(message.deployment);
-    }
-    if (message.labels) {
-      const entries = globalThis.Object.entries(message.labels) as [string, string][];
-      if (entries.length > 0) {
-        obj.labels = {};
-        entries.forEach(([k, v]) => {
-          obj.labels[k] = v;
-        });
-      }
-    }
-    if (message.node !== undefined) {
-      obj.node = message.node;
-    }
-    if (message.readyContainers !== 0) {
-      obj.readyContainers = Math.round(message.readyContainers);
-    }
-    if (message.containers !== 0) {
-      obj.containers = Math.round(message.containers);
-    }
-    if (message.restarts !== 0) {
-      obj.restarts = Math.round(message.restarts);
-    }
-    if (message.ports?.length) {
-      obj.ports = message.ports.map((e) => PublishedPort.toJSON(e));
-    }
-    if (message.podIp !== undefined) {
-      obj.podIp = message.podIp;
-    }
-    if (message.service !== undefined) {
-      obj.service = ServiceStatus.toJSON(message.service);
-    }
-    if (message.keyed !== undefined) {
-      obj.keyed = KeyedStatus.toJSON(message.keyed);
-    }
-    if (message.owner !== undefined) {
-      obj.owner = message.owner;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ResourceSummary>, I>>(base?: I): ResourceSummary {
-    return ResourceSummary.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ResourceSummary>, I>>(object: I): ResourceSummary {
-    const message = createBaseResourceSummary();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.status = object.status ?? "";
-    message.createdAt = object.createdAt ?? undefined;
-    message.deployment = (object.deployment !== undefined && object.deployment !== null)
-      ? DeploymentStatus.fromPartial(object.deployment)
-      : undefined;
-    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    message.node = object.node ?? undefined;
-    message.readyContainers = object.readyContainers ?? 0;
-    message.containers = object.containers ?? 0;
-    message.restarts = object.restarts ?? 0;
-    message.ports = object.ports?.map((e) => PublishedPort.fromPartial(e)) || [];
-    message.podIp = object.podIp ?? undefined;
-    message.service = (object.service !== undefined && object.service !== null)
-      ? ServiceStatus.fromPartial(object.service)
-      : undefined;
-    message.keyed = (object.keyed !== undefined && object.keyed !== null)
-      ? KeyedStatus.fromPartial(object.keyed)
-      : undefined;
-    message.owner = object.owner ?? undefined;
-    return message;
-  },
 };
 
 function createBaseResourceSummary_LabelsEntry(): ResourceSummary_LabelsEntry {
@@ -5041,34 +3486,6 @@ export const ResourceSummary_LabelsEntry: MessageFns<ResourceSummary_LabelsEntry
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ResourceSummary_LabelsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ResourceSummary_LabelsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ResourceSummary_LabelsEntry>, I>>(base?: I): ResourceSummary_LabelsEntry {
-    return ResourceSummary_LabelsEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ResourceSummary_LabelsEntry>, I>>(object: I): ResourceSummary_LabelsEntry {
-    const message = createBaseResourceSummary_LabelsEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
-  },
 };
 
 function createBaseListResponse(): ListResponse {
@@ -5114,29 +3531,6 @@ export const ListResponse: MessageFns<ListResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListResponse {
-    return {
-      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => ResourceSummary.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListResponse): unknown {
-    const obj: any = {};
-    if (message.items?.length) {
-      obj.items = message.items.map((e) => ResourceSummary.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ListResponse>, I>>(base?: I): ListResponse {
-    return ListResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ListResponse>, I>>(object: I): ListResponse {
-    const message = createBaseListResponse();
-    message.items = object.items?.map((e) => ResourceSummary.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -5206,39 +3600,6 @@ export const WatchRequest: MessageFns<WatchRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): WatchRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      selector: isSet(object.selector) ? globalThis.String(object.selector) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: WatchRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.selector !== "") {
-      obj.selector = message.selector;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WatchRequest>, I>>(base?: I): WatchRequest {
-    return WatchRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WatchRequest>, I>>(object: I): WatchRequest {
-    const message = createBaseWatchRequest();
-    message.type = object.type ?? "";
-    message.selector = object.selector ?? "";
-    message.name = object.name ?? "";
-    return message;
-  },
 };
 
 function createBaseWatchEvent(): WatchEvent {
@@ -5295,36 +3656,6 @@ export const WatchEvent: MessageFns<WatchEvent> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): WatchEvent {
-    return {
-      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-      item: isSet(object.item) ? ResourceSummary.fromJSON(object.item) : undefined,
-    };
-  },
-
-  toJSON(message: WatchEvent): unknown {
-    const obj: any = {};
-    if (message.kind !== "") {
-      obj.kind = message.kind;
-    }
-    if (message.item !== undefined) {
-      obj.item = ResourceSummary.toJSON(message.item);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<WatchEvent>, I>>(base?: I): WatchEvent {
-    return WatchEvent.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<WatchEvent>, I>>(object: I): WatchEvent {
-    const message = createBaseWatchEvent();
-    message.kind = object.kind ?? "";
-    message.item = (object.item !== undefined && object.item !== null)
-      ? ResourceSummary.fromPartial(object.item)
-      : undefined;
-    return message;
   },
 };
 
@@ -5394,39 +3725,6 @@ export const EventsRequest: MessageFns<EventsRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): EventsRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      watch: isSet(object.watch) ? globalThis.Boolean(object.watch) : false,
-    };
-  },
-
-  toJSON(message: EventsRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.watch !== false) {
-      obj.watch = message.watch;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<EventsRequest>, I>>(base?: I): EventsRequest {
-    return EventsRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<EventsRequest>, I>>(object: I): EventsRequest {
-    const message = createBaseEventsRequest();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.watch = object.watch ?? false;
-    return message;
-  },
 };
 
 function createBaseResourceEvent(): ResourceEvent {
@@ -5495,39 +3793,6 @@ export const ResourceEvent: MessageFns<ResourceEvent> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ResourceEvent {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      event: isSet(object.event) ? Event.fromJSON(object.event) : undefined,
-    };
-  },
-
-  toJSON(message: ResourceEvent): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.event !== undefined) {
-      obj.event = Event.toJSON(message.event);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ResourceEvent>, I>>(base?: I): ResourceEvent {
-    return ResourceEvent.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ResourceEvent>, I>>(object: I): ResourceEvent {
-    const message = createBaseResourceEvent();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
-    return message;
-  },
 };
 
 function createBaseGetRequest(): GetRequest {
@@ -5584,34 +3849,6 @@ export const GetRequest: MessageFns<GetRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: GetRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetRequest>, I>>(base?: I): GetRequest {
-    return GetRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetRequest>, I>>(object: I): GetRequest {
-    const message = createBaseGetRequest();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    return message;
   },
 };
 
@@ -5745,76 +3982,6 @@ export const GetResponse: MessageFns<GetResponse> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): GetResponse {
-    return {
-      manifestJson: isSet(object.manifestJson)
-        ? globalThis.String(object.manifestJson)
-        : isSet(object.manifest_json)
-        ? globalThis.String(object.manifest_json)
-        : "",
-      pod: isSet(object.pod) ? Pod.fromJSON(object.pod) : undefined,
-      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => Event.fromJSON(e)) : [],
-      deployment: isSet(object.deployment) ? DeploymentStatus.fromJSON(object.deployment) : undefined,
-      pods: globalThis.Array.isArray(object?.pods) ? object.pods.map((e: any) => Pod.fromJSON(e)) : [],
-      revisions: globalThis.Array.isArray(object?.revisions)
-        ? object.revisions.map((e: any) => Revision.fromJSON(e))
-        : [],
-      service: isSet(object.service) ? ServiceStatus.fromJSON(object.service) : undefined,
-      keyed: isSet(object.keyed) ? KeyedStatus.fromJSON(object.keyed) : undefined,
-    };
-  },
-
-  toJSON(message: GetResponse): unknown {
-    const obj: any = {};
-    if (message.manifestJson !== "") {
-      obj.manifestJson = message.manifestJson;
-    }
-    if (message.pod !== undefined) {
-      obj.pod = Pod.toJSON(message.pod);
-    }
-    if (message.events?.length) {
-      obj.events = message.events.map((e) => Event.toJSON(e));
-    }
-    if (message.deployment !== undefined) {
-      obj.deployment = DeploymentStatus.toJSON(message.deployment);
-    }
-    if (message.pods?.length) {
-      obj.pods = message.pods.map((e) => Pod.toJSON(e));
-    }
-    if (message.revisions?.length) {
-      obj.revisions = message.revisions.map((e) => Revision.toJSON(e));
-    }
-    if (message.service !== undefined) {
-      obj.service = ServiceStatus.toJSON(message.service);
-    }
-    if (message.keyed !== undefined) {
-      obj.keyed = KeyedStatus.toJSON(message.keyed);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<GetResponse>, I>>(base?: I): GetResponse {
-    return GetResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<GetResponse>, I>>(object: I): GetResponse {
-    const message = createBaseGetResponse();
-    message.manifestJson = object.manifestJson ?? "";
-    message.pod = (object.pod !== undefined && object.pod !== null) ? Pod.fromPartial(object.pod) : undefined;
-    message.events = object.events?.map((e) => Event.fromPartial(e)) || [];
-    message.deployment = (object.deployment !== undefined && object.deployment !== null)
-      ? DeploymentStatus.fromPartial(object.deployment)
-      : undefined;
-    message.pods = object.pods?.map((e) => Pod.fromPartial(e)) || [];
-    message.revisions = object.revisions?.map((e) => Revision.fromPartial(e)) || [];
-    message.service = (object.service !== undefined && object.service !== null)
-      ? ServiceStatus.fromPartial(object.service)
-      : undefined;
-    message.keyed = (object.keyed !== undefined && object.keyed !== null)
-      ? KeyedStatus.fromPartial(object.keyed)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseKeyedKey(): KeyedKey {
@@ -5871,34 +4038,6 @@ export const KeyedKey: MessageFns<KeyedKey> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): KeyedKey {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      bytes: isSet(object.bytes) ? globalThis.Number(object.bytes) : 0,
-    };
-  },
-
-  toJSON(message: KeyedKey): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.bytes !== 0) {
-      obj.bytes = Math.round(message.bytes);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyedKey>, I>>(base?: I): KeyedKey {
-    return KeyedKey.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyedKey>, I>>(object: I): KeyedKey {
-    const message = createBaseKeyedKey();
-    message.key = object.key ?? "";
-    message.bytes = object.bytes ?? 0;
-    return message;
   },
 };
 
@@ -6001,66 +4140,6 @@ export const KeyedStatus: MessageFns<KeyedStatus> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): KeyedStatus {
-    return {
-      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-      secretType: isSet(object.secretType)
-        ? globalThis.String(object.secretType)
-        : isSet(object.secret_type)
-        ? globalThis.String(object.secret_type)
-        : "",
-      keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => KeyedKey.fromJSON(e)) : [],
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
-      updatedAt: isSet(object.updatedAt)
-        ? fromJsonTimestamp(object.updatedAt)
-        : isSet(object.updated_at)
-        ? fromJsonTimestamp(object.updated_at)
-        : undefined,
-      usedBy: globalThis.Array.isArray(object?.usedBy)
-        ? object.usedBy.map((e: any) => KeyedUser.fromJSON(e))
-        : globalThis.Array.isArray(object?.used_by)
-        ? object.used_by.map((e: any) => KeyedUser.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: KeyedStatus): unknown {
-    const obj: any = {};
-    if (message.kind !== "") {
-      obj.kind = message.kind;
-    }
-    if (message.secretType !== "") {
-      obj.secretType = message.secretType;
-    }
-    if (message.keys?.length) {
-      obj.keys = message.keys.map((e) => KeyedKey.toJSON(e));
-    }
-    if (message.revision !== 0) {
-      obj.revision = Math.round(message.revision);
-    }
-    if (message.updatedAt !== undefined) {
-      obj.updatedAt = message.updatedAt.toISOString();
-    }
-    if (message.usedBy?.length) {
-      obj.usedBy = message.usedBy.map((e) => KeyedUser.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyedStatus>, I>>(base?: I): KeyedStatus {
-    return KeyedStatus.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyedStatus>, I>>(object: I): KeyedStatus {
-    const message = createBaseKeyedStatus();
-    message.kind = object.kind ?? "";
-    message.secretType = object.secretType ?? "";
-    message.keys = object.keys?.map((e) => KeyedKey.fromPartial(e)) || [];
-    message.revision = object.revision ?? 0;
-    message.updatedAt = object.updatedAt ?? undefined;
-    message.usedBy = object.usedBy?.map((e) => KeyedUser.fromPartial(e)) || [];
-    return message;
-  },
 };
 
 function createBaseKeyedUser(): KeyedUser {
@@ -6118,34 +4197,6 @@ export const KeyedUser: MessageFns<KeyedUser> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): KeyedUser {
-    return {
-      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
-    };
-  },
-
-  toJSON(message: KeyedUser): unknown {
-    const obj: any = {};
-    if (message.pod !== "") {
-      obj.pod = message.pod;
-    }
-    if (message.revision !== 0) {
-      obj.revision = Math.round(message.revision);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<KeyedUser>, I>>(base?: I): KeyedUser {
-    return KeyedUser.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<KeyedUser>, I>>(object: I): KeyedUser {
-    const message = createBaseKeyedUser();
-    message.pod = object.pod ?? "";
-    message.revision = object.revision ?? 0;
-    return message;
-  },
 };
 
 function createBaseRotateSecretsKeyRequest(): RotateSecretsKeyRequest {
@@ -6180,23 +4231,6 @@ export const RotateSecretsKeyRequest: MessageFns<RotateSecretsKeyRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RotateSecretsKeyRequest {
-    return {};
-  },
-
-  toJSON(_: RotateSecretsKeyRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RotateSecretsKeyRequest>, I>>(base?: I): RotateSecretsKeyRequest {
-    return RotateSecretsKeyRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RotateSecretsKeyRequest>, I>>(_: I): RotateSecretsKeyRequest {
-    const message = createBaseRotateSecretsKeyRequest();
-    return message;
   },
 };
 
@@ -6254,38 +4288,6 @@ export const RotateSecretsKeyResponse: MessageFns<RotateSecretsKeyResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RotateSecretsKeyResponse {
-    return {
-      secrets: isSet(object.secrets) ? globalThis.Number(object.secrets) : 0,
-      keyId: isSet(object.keyId)
-        ? globalThis.String(object.keyId)
-        : isSet(object.key_id)
-        ? globalThis.String(object.key_id)
-        : "",
-    };
-  },
-
-  toJSON(message: RotateSecretsKeyResponse): unknown {
-    const obj: any = {};
-    if (message.secrets !== 0) {
-      obj.secrets = Math.round(message.secrets);
-    }
-    if (message.keyId !== "") {
-      obj.keyId = message.keyId;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RotateSecretsKeyResponse>, I>>(base?: I): RotateSecretsKeyResponse {
-    return RotateSecretsKeyResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RotateSecretsKeyResponse>, I>>(object: I): RotateSecretsKeyResponse {
-    const message = createBaseRotateSecretsKeyResponse();
-    message.secrets = object.secrets ?? 0;
-    message.keyId = object.keyId ?? "";
-    return message;
   },
 };
 
@@ -6377,57 +4379,6 @@ export const ServicePort: MessageFns<ServicePort> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ServicePort {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
-      targetPort: isSet(object.targetPort)
-        ? globalThis.Number(object.targetPort)
-        : isSet(object.target_port)
-        ? globalThis.Number(object.target_port)
-        : 0,
-      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
-      nodePort: isSet(object.nodePort)
-        ? globalThis.Number(object.nodePort)
-        : isSet(object.node_port)
-        ? globalThis.Number(object.node_port)
-        : undefined,
-    };
-  },
-
-  toJSON(message: ServicePort): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.port !== 0) {
-      obj.port = Math.round(message.port);
-    }
-    if (message.targetPort !== 0) {
-      obj.targetPort = Math.round(message.targetPort);
-    }
-    if (message.protocol !== "") {
-      obj.protocol = message.protocol;
-    }
-    if (message.nodePort !== undefined) {
-      obj.nodePort = Math.round(message.nodePort);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ServicePort>, I>>(base?: I): ServicePort {
-    return ServicePort.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ServicePort>, I>>(object: I): ServicePort {
-    const message = createBaseServicePort();
-    message.name = object.name ?? "";
-    message.port = object.port ?? 0;
-    message.targetPort = object.targetPort ?? 0;
-    message.protocol = object.protocol ?? "";
-    message.nodePort = object.nodePort ?? undefined;
-    return message;
-  },
 };
 
 function createBaseServiceEndpoint(): ServiceEndpoint {
@@ -6517,49 +4468,6 @@ export const ServiceEndpoint: MessageFns<ServiceEndpoint> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ServiceEndpoint {
-    return {
-      pod: isSet(object.pod) ? globalThis.String(object.pod) : "",
-      node: isSet(object.node) ? globalThis.String(object.node) : "",
-      address: isSet(object.address) ? globalThis.String(object.address) : "",
-      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : false,
-      terminating: isSet(object.terminating) ? globalThis.Boolean(object.terminating) : false,
-    };
-  },
-
-  toJSON(message: ServiceEndpoint): unknown {
-    const obj: any = {};
-    if (message.pod !== "") {
-      obj.pod = message.pod;
-    }
-    if (message.node !== "") {
-      obj.node = message.node;
-    }
-    if (message.address !== "") {
-      obj.address = message.address;
-    }
-    if (message.ready !== false) {
-      obj.ready = message.ready;
-    }
-    if (message.terminating !== false) {
-      obj.terminating = message.terminating;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ServiceEndpoint>, I>>(base?: I): ServiceEndpoint {
-    return ServiceEndpoint.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ServiceEndpoint>, I>>(object: I): ServiceEndpoint {
-    const message = createBaseServiceEndpoint();
-    message.pod = object.pod ?? "";
-    message.node = object.node ?? "";
-    message.address = object.address ?? "";
-    message.ready = object.ready ?? false;
-    message.terminating = object.terminating ?? false;
-    return message;
   },
 };
 
@@ -6665,91 +4573,6 @@ export const ServiceStatus: MessageFns<ServiceStatus> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ServiceStatus {
-    return {
-      clusterIp: isSet(object.clusterIp)
-        ? globalThis.String(object.clusterIp)
-        : isSet(object.cluster_ip)
-        ? globalThis.String(object.cluster_ip)
-        : "",
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => ServicePort.fromJSON(e)) : [],
-      endpoints: globalThis.Array.isArray(object?.endpoints)
-        ? object.endpoints.map((e: any) => ServiceEndpoint.fromJSON(e))
-        : [],
-      externalTrafficPolicy: isSet(object.externalTrafficPolicy)
-        ? globalThis.String(object.externalTrafficPolicy)
-        : isSet(object.external_traffic_policy)
-        ? globalThis.String(object.external_traffic_policy)
-        : "",
-      selector: isObject(object.selector)
-        ? (globalThis.Object.entries(object.selector) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ServiceStatus): unknown {
-    const obj: any = {};
-    if (message.clusterIp !== "") {
-      obj.clusterIp = message.clusterIp;
-    }
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.ports?.length) {
-      obj.ports = message.ports.map((e) => ServicePort.toJSON(e));
-    }
-    if (message.endpoints?.length) {
-      obj.endpoints = message.endpoints.map((e) => ServiceEndpoint.toJSON(e));
-    }
-    if (message.externalTrafficPolicy !== "") {
-      obj.externalTrafficPolicy = message.externalTrafficPolicy;
-    }
-    if (message.selector) {
-      const entries = globalThis.Object.entries(message.selector) as [string, string][];
-      if (entries.length > 0) {
-        obj.selector = {};
-        entries.forEach(([k, v]) => {
-          obj.selector[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ServiceStatus>, I>>(base?: I): ServiceStatus {
-    return ServiceStatus.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ServiceStatus>, I>>(object: I): ServiceStatus {
-    const message = createBaseServiceStatus();
-    message.clusterIp = object.clusterIp ?? "";
-    message.type = object.type ?? "";
-    message.ports = object.ports?.map((e) => ServicePort.fromPartial(e)) || [];
-    message.endpoints = object.endpoints?.map((e) => ServiceEndpoint.fromPartial(e)) || [];
-    message.externalTrafficPolicy = object.externalTrafficPolicy ?? "";
-    message.selector = (globalThis.Object.entries(object.selector ?? {}) as [string, string][]).reduce(
-      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
-        if (value !== undefined) {
-          acc[key] = globalThis.String(value);
-        }
-        return acc;
-      },
-      {},
-    );
-    return message;
-  },
 };
 
 function createBaseServiceStatus_SelectorEntry(): ServiceStatus_SelectorEntry {
@@ -6806,34 +4629,6 @@ export const ServiceStatus_SelectorEntry: MessageFns<ServiceStatus_SelectorEntry
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ServiceStatus_SelectorEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ServiceStatus_SelectorEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ServiceStatus_SelectorEntry>, I>>(base?: I): ServiceStatus_SelectorEntry {
-    return ServiceStatus_SelectorEntry.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ServiceStatus_SelectorEntry>, I>>(object: I): ServiceStatus_SelectorEntry {
-    const message = createBaseServiceStatus_SelectorEntry();
-    message.key = object.key ?? "";
-    message.value = object.value ?? "";
-    return message;
   },
 };
 
@@ -6924,57 +4719,6 @@ export const Rollout: MessageFns<Rollout> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): Rollout {
-    return {
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
-      state: isSet(object.state) ? globalThis.String(object.state) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      startedAt: isSet(object.startedAt)
-        ? fromJsonTimestamp(object.startedAt)
-        : isSet(object.started_at)
-        ? fromJsonTimestamp(object.started_at)
-        : undefined,
-      rolledBackFrom: isSet(object.rolledBackFrom)
-        ? globalThis.Number(object.rolledBackFrom)
-        : isSet(object.rolled_back_from)
-        ? globalThis.Number(object.rolled_back_from)
-        : undefined,
-    };
-  },
-
-  toJSON(message: Rollout): unknown {
-    const obj: any = {};
-    if (message.revision !== 0) {
-      obj.revision = Math.round(message.revision);
-    }
-    if (message.state !== "") {
-      obj.state = message.state;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.startedAt !== undefined) {
-      obj.startedAt = message.startedAt.toISOString();
-    }
-    if (message.rolledBackFrom !== undefined) {
-      obj.rolledBackFrom = Math.round(message.rolledBackFrom);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Rollout>, I>>(base?: I): Rollout {
-    return Rollout.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Rollout>, I>>(object: I): Rollout {
-    const message = createBaseRollout();
-    message.revision = object.revision ?? 0;
-    message.state = object.state ?? "";
-    message.message = object.message ?? "";
-    message.startedAt = object.startedAt ?? undefined;
-    message.rolledBackFrom = object.rolledBackFrom ?? undefined;
-    return message;
   },
 };
 
@@ -7077,56 +4821,6 @@ export const DeploymentStatus: MessageFns<DeploymentStatus> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): DeploymentStatus {
-    return {
-      replicas: isSet(object.replicas) ? globalThis.Number(object.replicas) : 0,
-      ready: isSet(object.ready) ? globalThis.Number(object.ready) : 0,
-      updated: isSet(object.updated) ? globalThis.Number(object.updated) : 0,
-      available: isSet(object.available) ? globalThis.Number(object.available) : 0,
-      rollout: isSet(object.rollout) ? Rollout.fromJSON(object.rollout) : undefined,
-      strategy: isSet(object.strategy) ? globalThis.String(object.strategy) : "",
-    };
-  },
-
-  toJSON(message: DeploymentStatus): unknown {
-    const obj: any = {};
-    if (message.replicas !== 0) {
-      obj.replicas = Math.round(message.replicas);
-    }
-    if (message.ready !== 0) {
-      obj.ready = Math.round(message.ready);
-    }
-    if (message.updated !== 0) {
-      obj.updated = Math.round(message.updated);
-    }
-    if (message.available !== 0) {
-      obj.available = Math.round(message.available);
-    }
-    if (message.rollout !== undefined) {
-      obj.rollout = Rollout.toJSON(message.rollout);
-    }
-    if (message.strategy !== "") {
-      obj.strategy = message.strategy;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DeploymentStatus>, I>>(base?: I): DeploymentStatus {
-    return DeploymentStatus.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DeploymentStatus>, I>>(object: I): DeploymentStatus {
-    const message = createBaseDeploymentStatus();
-    message.replicas = object.replicas ?? 0;
-    message.ready = object.ready ?? 0;
-    message.updated = object.updated ?? 0;
-    message.available = object.available ?? 0;
-    message.rollout = (object.rollout !== undefined && object.rollout !== null)
-      ? Rollout.fromPartial(object.rollout)
-      : undefined;
-    message.strategy = object.strategy ?? "";
-    return message;
-  },
 };
 
 function createBaseRevision(): Revision {
@@ -7206,56 +4900,6 @@ export const Revision: MessageFns<Revision> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): Revision {
-    return {
-      revision: isSet(object.revision) ? globalThis.Number(object.revision) : 0,
-      createdAt: isSet(object.createdAt)
-        ? fromJsonTimestamp(object.createdAt)
-        : isSet(object.created_at)
-        ? fromJsonTimestamp(object.created_at)
-        : undefined,
-      completedAt: isSet(object.completedAt)
-        ? fromJsonTimestamp(object.completedAt)
-        : isSet(object.completed_at)
-        ? fromJsonTimestamp(object.completed_at)
-        : undefined,
-      templateJson: isSet(object.templateJson)
-        ? globalThis.String(object.templateJson)
-        : isSet(object.template_json)
-        ? globalThis.String(object.template_json)
-        : "",
-    };
-  },
-
-  toJSON(message: Revision): unknown {
-    const obj: any = {};
-    if (message.revision !== 0) {
-      obj.revision = Math.round(message.revision);
-    }
-    if (message.createdAt !== undefined) {
-      obj.createdAt = message.createdAt.toISOString();
-    }
-    if (message.completedAt !== undefined) {
-      obj.completedAt = message.completedAt.toISOString();
-    }
-    if (message.templateJson !== "") {
-      obj.templateJson = message.templateJson;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<Revision>, I>>(base?: I): Revision {
-    return Revision.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<Revision>, I>>(object: I): Revision {
-    const message = createBaseRevision();
-    message.revision = object.revision ?? 0;
-    message.createdAt = object.createdAt ?? undefined;
-    message.completedAt = object.completedAt ?? undefined;
-    message.templateJson = object.templateJson ?? "";
-    return message;
-  },
 };
 
 function createBaseRolloutRequest(): RolloutRequest {
@@ -7302,27 +4946,6 @@ export const RolloutRequest: MessageFns<RolloutRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RolloutRequest {
-    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
-  },
-
-  toJSON(message: RolloutRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RolloutRequest>, I>>(base?: I): RolloutRequest {
-    return RolloutRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RolloutRequest>, I>>(object: I): RolloutRequest {
-    const message = createBaseRolloutRequest();
-    message.name = object.name ?? "";
-    return message;
-  },
 };
 
 function createBaseRolloutHistoryResponse(): RolloutHistoryResponse {
@@ -7368,31 +4991,6 @@ export const RolloutHistoryResponse: MessageFns<RolloutHistoryResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RolloutHistoryResponse {
-    return {
-      revisions: globalThis.Array.isArray(object?.revisions)
-        ? object.revisions.map((e: any) => Revision.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: RolloutHistoryResponse): unknown {
-    const obj: any = {};
-    if (message.revisions?.length) {
-      obj.revisions = message.revisions.map((e) => Revision.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RolloutHistoryResponse>, I>>(base?: I): RolloutHistoryResponse {
-    return RolloutHistoryResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RolloutHistoryResponse>, I>>(object: I): RolloutHistoryResponse {
-    const message = createBaseRolloutHistoryResponse();
-    message.revisions = object.revisions?.map((e) => Revision.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -7450,38 +5048,6 @@ export const RolloutUndoRequest: MessageFns<RolloutUndoRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RolloutUndoRequest {
-    return {
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      toRevision: isSet(object.toRevision)
-        ? globalThis.Number(object.toRevision)
-        : isSet(object.to_revision)
-        ? globalThis.Number(object.to_revision)
-        : undefined,
-    };
-  },
-
-  toJSON(message: RolloutUndoRequest): unknown {
-    const obj: any = {};
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.toRevision !== undefined) {
-      obj.toRevision = Math.round(message.toRevision);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RolloutUndoRequest>, I>>(base?: I): RolloutUndoRequest {
-    return RolloutUndoRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RolloutUndoRequest>, I>>(object: I): RolloutUndoRequest {
-    const message = createBaseRolloutUndoRequest();
-    message.name = object.name ?? "";
-    message.toRevision = object.toRevision ?? undefined;
-    return message;
   },
 };
 
@@ -7551,39 +5117,6 @@ export const DeleteRequest: MessageFns<DeleteRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): DeleteRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      purge: isSet(object.purge) ? globalThis.Boolean(object.purge) : false,
-    };
-  },
-
-  toJSON(message: DeleteRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.purge !== false) {
-      obj.purge = message.purge;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DeleteRequest>, I>>(base?: I): DeleteRequest {
-    return DeleteRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DeleteRequest>, I>>(object: I): DeleteRequest {
-    const message = createBaseDeleteRequest();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.purge = object.purge ?? false;
-    return message;
-  },
 };
 
 function createBaseDeleteResponse(): DeleteResponse {
@@ -7618,23 +5151,6 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): DeleteResponse {
-    return {};
-  },
-
-  toJSON(_: DeleteResponse): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<DeleteResponse>, I>>(base?: I): DeleteResponse {
-    return DeleteResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<DeleteResponse>, I>>(_: I): DeleteResponse {
-    const message = createBaseDeleteResponse();
-    return message;
   },
 };
 
@@ -7693,34 +5209,6 @@ export const RestartRequest: MessageFns<RestartRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): RestartRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-    };
-  },
-
-  toJSON(message: RestartRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RestartRequest>, I>>(base?: I): RestartRequest {
-    return RestartRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RestartRequest>, I>>(object: I): RestartRequest {
-    const message = createBaseRestartRequest();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    return message;
-  },
 };
 
 function createBaseRestartResponse(): RestartResponse {
@@ -7755,23 +5243,6 @@ export const RestartResponse: MessageFns<RestartResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): RestartResponse {
-    return {};
-  },
-
-  toJSON(_: RestartResponse): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<RestartResponse>, I>>(base?: I): RestartResponse {
-    return RestartResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<RestartResponse>, I>>(_: I): RestartResponse {
-    const message = createBaseRestartResponse();
-    return message;
   },
 };
 
@@ -7841,39 +5312,6 @@ export const ScaleRequest: MessageFns<ScaleRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ScaleRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      replicas: isSet(object.replicas) ? globalThis.Number(object.replicas) : 0,
-    };
-  },
-
-  toJSON(message: ScaleRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.replicas !== 0) {
-      obj.replicas = Math.round(message.replicas);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ScaleRequest>, I>>(base?: I): ScaleRequest {
-    return ScaleRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ScaleRequest>, I>>(object: I): ScaleRequest {
-    const message = createBaseScaleRequest();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.replicas = object.replicas ?? 0;
-    return message;
-  },
 };
 
 function createBaseScaleResponse(): ScaleResponse {
@@ -7908,23 +5346,6 @@ export const ScaleResponse: MessageFns<ScaleResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ScaleResponse {
-    return {};
-  },
-
-  toJSON(_: ScaleResponse): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ScaleResponse>, I>>(base?: I): ScaleResponse {
-    return ScaleResponse.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ScaleResponse>, I>>(_: I): ScaleResponse {
-    const message = createBaseScaleResponse();
-    return message;
   },
 };
 
@@ -8038,59 +5459,6 @@ export const LogsRequest: MessageFns<LogsRequest> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): LogsRequest {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      container: isSet(object.container) ? globalThis.String(object.container) : "",
-      follow: isSet(object.follow) ? globalThis.Boolean(object.follow) : false,
-      tail: isSet(object.tail) ? globalThis.Number(object.tail) : undefined,
-      since: isSet(object.since) ? fromJsonTimestamp(object.since) : undefined,
-      previous: isSet(object.previous) ? globalThis.Boolean(object.previous) : false,
-    };
-  },
-
-  toJSON(message: LogsRequest): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.container !== "") {
-      obj.container = message.container;
-    }
-    if (message.follow !== false) {
-      obj.follow = message.follow;
-    }
-    if (message.tail !== undefined) {
-      obj.tail = Math.round(message.tail);
-    }
-    if (message.since !== undefined) {
-      obj.since = message.since.toISOString();
-    }
-    if (message.previous !== false) {
-      obj.previous = message.previous;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LogsRequest>, I>>(base?: I): LogsRequest {
-    return LogsRequest.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LogsRequest>, I>>(object: I): LogsRequest {
-    const message = createBaseLogsRequest();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.container = object.container ?? "";
-    message.follow = object.follow ?? false;
-    message.tail = object.tail ?? undefined;
-    message.since = object.since ?? undefined;
-    message.previous = object.previous ?? false;
-    return message;
-  },
 };
 
 function createBaseLogLine(): LogLine {
@@ -8181,49 +5549,6 @@ export const LogLine: MessageFns<LogLine> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): LogLine {
-    return {
-      container: isSet(object.container) ? globalThis.String(object.container) : "",
-      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
-      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
-      data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0),
-      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
-    };
-  },
-
-  toJSON(message: LogLine): unknown {
-    const obj: any = {};
-    if (message.container !== "") {
-      obj.container = message.container;
-    }
-    if (message.stream !== "") {
-      obj.stream = message.stream;
-    }
-    if (message.time !== undefined) {
-      obj.time = message.time.toISOString();
-    }
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    if (message.partial !== false) {
-      obj.partial = message.partial;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LogLine>, I>>(base?: I): LogLine {
-    return LogLine.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LogLine>, I>>(object: I): LogLine {
-    const message = createBaseLogLine();
-    message.container = object.container ?? "";
-    message.stream = object.stream ?? "";
-    message.time = object.time ?? undefined;
-    message.data = object.data ?? new Uint8Array(0);
-    message.partial = object.partial ?? false;
-    return message;
-  },
 };
 
 function createBaseLogChunk(): LogChunk {
@@ -8269,27 +5594,6 @@ export const LogChunk: MessageFns<LogChunk> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LogChunk {
-    return { lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => LogLine.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: LogChunk): unknown {
-    const obj: any = {};
-    if (message.lines?.length) {
-      obj.lines = message.lines.map((e) => LogLine.toJSON(e));
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<LogChunk>, I>>(base?: I): LogChunk {
-    return LogChunk.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<LogChunk>, I>>(object: I): LogChunk {
-    const message = createBaseLogChunk();
-    message.lines = object.lines?.map((e) => LogLine.fromPartial(e)) || [];
-    return message;
   },
 };
 
@@ -8347,34 +5651,6 @@ export const TerminalSize: MessageFns<TerminalSize> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): TerminalSize {
-    return {
-      rows: isSet(object.rows) ? globalThis.Number(object.rows) : 0,
-      columns: isSet(object.columns) ? globalThis.Number(object.columns) : 0,
-    };
-  },
-
-  toJSON(message: TerminalSize): unknown {
-    const obj: any = {};
-    if (message.rows !== 0) {
-      obj.rows = Math.round(message.rows);
-    }
-    if (message.columns !== 0) {
-      obj.columns = Math.round(message.columns);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<TerminalSize>, I>>(base?: I): TerminalSize {
-    return TerminalSize.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<TerminalSize>, I>>(object: I): TerminalSize {
-    const message = createBaseTerminalSize();
-    message.rows = object.rows ?? 0;
-    message.columns = object.columns ?? 0;
-    return message;
   },
 };
 
@@ -8488,61 +5764,6 @@ export const ExecStart: MessageFns<ExecStart> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ExecStart {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      container: isSet(object.container) ? globalThis.String(object.container) : "",
-      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
-      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
-      size: isSet(object.size) ? TerminalSize.fromJSON(object.size) : undefined,
-      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
-    };
-  },
-
-  toJSON(message: ExecStart): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.container !== "") {
-      obj.container = message.container;
-    }
-    if (message.command?.length) {
-      obj.command = message.command;
-    }
-    if (message.tty !== false) {
-      obj.tty = message.tty;
-    }
-    if (message.size !== undefined) {
-      obj.size = TerminalSize.toJSON(message.size);
-    }
-    if (message.stdin !== false) {
-      obj.stdin = message.stdin;
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecStart>, I>>(base?: I): ExecStart {
-    return ExecStart.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecStart>, I>>(object: I): ExecStart {
-    const message = createBaseExecStart();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.container = object.container ?? "";
-    message.command = object.command?.map((e) => e) || [];
-    message.tty = object.tty ?? false;
-    message.size = (object.size !== undefined && object.size !== null)
-      ? TerminalSize.fromPartial(object.size)
-      : undefined;
-    message.stdin = object.stdin ?? false;
-    return message;
-  },
 };
 
 function createBasePortForwardStart(): PortForwardStart {
@@ -8611,39 +5832,6 @@ export const PortForwardStart: MessageFns<PortForwardStart> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PortForwardStart {
-    return {
-      type: isSet(object.type) ? globalThis.String(object.type) : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
-    };
-  },
-
-  toJSON(message: PortForwardStart): unknown {
-    const obj: any = {};
-    if (message.type !== "") {
-      obj.type = message.type;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.port !== 0) {
-      obj.port = Math.round(message.port);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PortForwardStart>, I>>(base?: I): PortForwardStart {
-    return PortForwardStart.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PortForwardStart>, I>>(object: I): PortForwardStart {
-    const message = createBasePortForwardStart();
-    message.type = object.type ?? "";
-    message.name = object.name ?? "";
-    message.port = object.port ?? 0;
-    return message;
-  },
 };
 
 function createBasePortForwardInput(): PortForwardInput {
@@ -8701,36 +5889,6 @@ export const PortForwardInput: MessageFns<PortForwardInput> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): PortForwardInput {
-    return {
-      start: isSet(object.start) ? PortForwardStart.fromJSON(object.start) : undefined,
-      data: isSet(object.data) ? bytesFromBase64(object.data) : undefined,
-    };
-  },
-
-  toJSON(message: PortForwardInput): unknown {
-    const obj: any = {};
-    if (message.start !== undefined) {
-      obj.start = PortForwardStart.toJSON(message.start);
-    }
-    if (message.data !== undefined) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PortForwardInput>, I>>(base?: I): PortForwardInput {
-    return PortForwardInput.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PortForwardInput>, I>>(object: I): PortForwardInput {
-    const message = createBasePortForwardInput();
-    message.start = (object.start !== undefined && object.start !== null)
-      ? PortForwardStart.fromPartial(object.start)
-      : undefined;
-    message.data = object.data ?? undefined;
-    return message;
-  },
 };
 
 function createBasePortForwardOutput(): PortForwardOutput {
@@ -8776,27 +5934,6 @@ export const PortForwardOutput: MessageFns<PortForwardOutput> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PortForwardOutput {
-    return { data: isSet(object.data) ? bytesFromBase64(object.data) : new Uint8Array(0) };
-  },
-
-  toJSON(message: PortForwardOutput): unknown {
-    const obj: any = {};
-    if (message.data.length !== 0) {
-      obj.data = base64FromBytes(message.data);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<PortForwardOutput>, I>>(base?: I): PortForwardOutput {
-    return PortForwardOutput.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<PortForwardOutput>, I>>(object: I): PortForwardOutput {
-    const message = createBasePortForwardOutput();
-    message.data = object.data ?? new Uint8Array(0);
-    return message;
   },
 };
 
@@ -8877,52 +6014,6 @@ export const ExecInput: MessageFns<ExecInput> = {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
   },
-
-  fromJSON(object: any): ExecInput {
-    return {
-      start: isSet(object.start) ? ExecStart.fromJSON(object.start) : undefined,
-      stdin: isSet(object.stdin) ? bytesFromBase64(object.stdin) : undefined,
-      stdinClosed: isSet(object.stdinClosed)
-        ? globalThis.Boolean(object.stdinClosed)
-        : isSet(object.stdin_closed)
-        ? globalThis.Boolean(object.stdin_closed)
-        : undefined,
-      resize: isSet(object.resize) ? TerminalSize.fromJSON(object.resize) : undefined,
-    };
-  },
-
-  toJSON(message: ExecInput): unknown {
-    const obj: any = {};
-    if (message.start !== undefined) {
-      obj.start = ExecStart.toJSON(message.start);
-    }
-    if (message.stdin !== undefined) {
-      obj.stdin = base64FromBytes(message.stdin);
-    }
-    if (message.stdinClosed !== undefined) {
-      obj.stdinClosed = message.stdinClosed;
-    }
-    if (message.resize !== undefined) {
-      obj.resize = TerminalSize.toJSON(message.resize);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecInput>, I>>(base?: I): ExecInput {
-    return ExecInput.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecInput>, I>>(object: I): ExecInput {
-    const message = createBaseExecInput();
-    message.start = (object.start !== undefined && object.start !== null)
-      ? ExecStart.fromPartial(object.start)
-      : undefined;
-    message.stdin = object.stdin ?? undefined;
-    message.stdinClosed = object.stdinClosed ?? undefined;
-    message.resize = (object.resize !== undefined && object.resize !== null)
-      ? TerminalSize.fromPartial(object.resize)
-      : undefined;
-    return message;
-  },
 };
 
 function createBaseExecOutput(): ExecOutput {
@@ -8990,43 +6081,6 @@ export const ExecOutput: MessageFns<ExecOutput> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ExecOutput {
-    return {
-      stdout: isSet(object.stdout) ? bytesFromBase64(object.stdout) : undefined,
-      stderr: isSet(object.stderr) ? bytesFromBase64(object.stderr) : undefined,
-      exitCode: isSet(object.exitCode)
-        ? globalThis.Number(object.exitCode)
-        : isSet(object.exit_code)
-        ? globalThis.Number(object.exit_code)
-        : undefined,
-    };
-  },
-
-  toJSON(message: ExecOutput): unknown {
-    const obj: any = {};
-    if (message.stdout !== undefined) {
-      obj.stdout = base64FromBytes(message.stdout);
-    }
-    if (message.stderr !== undefined) {
-      obj.stderr = base64FromBytes(message.stderr);
-    }
-    if (message.exitCode !== undefined) {
-      obj.exitCode = Math.round(message.exitCode);
-    }
-    return obj;
-  },
-
-  create<I extends Exact<DeepPartial<ExecOutput>, I>>(base?: I): ExecOutput {
-    return ExecOutput.fromPartial(base ?? ({} as any));
-  },
-  fromPartial<I extends Exact<DeepPartial<ExecOutput>, I>>(object: I): ExecOutput {
-    const message = createBaseExecOutput();
-    message.stdout = object.stdout ?? undefined;
-    message.stderr = object.stderr ?? undefined;
-    message.exitCode = object.exitCode ?? undefined;
-    return message;
   },
 };
 
@@ -9650,43 +6704,6 @@ export const CubeClient = makeGenericClientConstructor(CubeService, "cube.v1.Cub
   serviceName: string;
 };
 
-function bytesFromBase64(b64: string): Uint8Array {
-  if ((globalThis as any).Buffer) {
-    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
-  } else {
-    const bin = globalThis.atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; ++i) {
-      arr[i] = bin.charCodeAt(i);
-    }
-    return arr;
-  }
-}
-
-function base64FromBytes(arr: Uint8Array): string {
-  if ((globalThis as any).Buffer) {
-    return (globalThis as any).Buffer.from(arr).toString("base64");
-  } else {
-    const bin: string[] = [];
-    arr.forEach((byte) => {
-      bin.push(globalThis.String.fromCharCode(byte));
-    });
-    return globalThis.btoa(bin.join(""));
-  }
-}
-
-type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
-
-export type DeepPartial<T> = T extends Builtin ? T
-  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
-  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
-  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
-  : Partial<T>;
-
-type KeysOfUnion<T> = T extends T ? keyof T : never;
-export type Exact<P, I extends P> = P extends Builtin ? P
-  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
 function toTimestamp(date: Date): Timestamp {
   const seconds = Math.trunc(date.getTime() / 1_000);
   const nanos = (date.getTime() % 1_000) * 1_000_000;
@@ -9697,16 +6714,6 @@ function fromTimestamp(t: Timestamp): Date {
   let millis = (t.seconds || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis);
-}
-
-function fromJsonTimestamp(o: any): Date {
-  if (o instanceof globalThis.Date) {
-    return o;
-  } else if (typeof o === "string") {
-    return new globalThis.Date(o);
-  } else {
-    return fromTimestamp(Timestamp.fromJSON(o));
-  }
 }
 
 function longToNumber(int64: { toString(): string }): number {
@@ -9720,19 +6727,7 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
-  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
-  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
 }

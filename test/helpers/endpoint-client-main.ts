@@ -2,13 +2,13 @@
 // endpoint-client-main.ts DEPLOYMENT PORT. Each request goes to the next of the deployment's replicas the leader lists
 // as Running and Ready (asked afresh before each request), at its node's address and the published PORT. Until SIGTERM,
 // then prints one JSON line: how many requests were answered, with which bodies, and every failure.
-import { LeaderClient } from "../../src/cli/leader-client.js";
+import { openLeaderClient } from "../../src/cli/leader-trust.js";
 import { loadConfig } from "../../src/cli/config.js";
 import { parseHostPort } from "../../src/shared/host-port.js";
 
 const [deployment, port] = process.argv.slice(2);
 const configPath = process.env.CUBE_CONFIG!;
-const leader = await LeaderClient.open(loadConfig(configPath), configPath);
+const leader = await openLeaderClient(loadConfig(configPath), configPath);
 const bodies: Record<string, number> = {};
 const failures: { endpoint: string; error: string; at: string }[] = [];
 let stopping = false;

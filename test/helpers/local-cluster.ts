@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../../src/cli/config.js";
-import { LeaderClient } from "../../src/cli/leader-client.js";
+import type { LeaderClient } from "../../src/cli/leader-client.js";
+import { openLeaderClient } from "../../src/cli/leader-trust.js";
 import { expect } from "chai";
 import { removeKeyedVolumes, removeNodeLeftovers } from "./docker.js";
 import { eventually, projectRoot, runCube, runProgram, startProcess, type CliResult, type TestProcess } from "./processes.js";
@@ -170,7 +171,7 @@ export class LocalCluster {
   /** A client of the leader's admin API, in this process, with the CLI's config and pinned CA. */
   leaderClient(): Promise<LeaderClient> {
     const path = this.cliEnv().CUBE_CONFIG!;
-    return LeaderClient.open(loadConfig(path), path);
+    return openLeaderClient(loadConfig(path), path);
   }
 
   /** Runs the CLI, on the leader's host (or `options.host`) when the cluster is on a test bed; `options.env` replaces the cluster's CLI config. */

@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
-import { ClusterClient, IntroduceRequest } from "../../src/gen/agent.js";
+import { ClusterClient } from "../../src/gen/agent.js";
 import { CubeClient, CubeService, type ExecInput, type ExecOutput, type WatchEvent } from "../../src/gen/cube.js";
 import type { LeaseHolder } from "../../src/leader/election/lease-holder.js";
 import { StandbyFront } from "../../src/leader/standby-front.js";
@@ -179,7 +179,9 @@ describe("StandbyFront: a standby forwards the admin API to the active leader", 
     const client = new ClusterClient(address, leaderChannelCredentials(ca.certificate, address), grpcClientOptions());
     clients.push(client);
     const introduce = new Promise((resolve, reject) =>
-      client.introduce(IntroduceRequest.fromPartial({ admin: true }), (error, answer) => (error ? reject(error) : resolve(answer))),
+      client.introduce({ clientNonce: new Uint8Array(), certificateDigest: new Uint8Array(), admin: true, clientShare: new Uint8Array() }, (error, answer) =>
+        error ? reject(error) : resolve(answer),
+      ),
     );
     expect(await failure(introduce)).to.equal(`UNAVAILABLE: this leader stands by: a at ${activeAddress} is active`);
   });

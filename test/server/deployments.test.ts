@@ -4,7 +4,8 @@ import { expect } from "chai";
 import { startFollower } from "../../src/agent/start-follower.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import { IN_MEMORY } from "../../src/shared/open-database.js";
-import { LeaderClient } from "../../src/cli/leader-client.js";
+import type { LeaderClient } from "../../src/cli/leader-client.js";
+import { openLeaderClient } from "../../src/cli/leader-trust.js";
 import { startLeader } from "../../src/leader/start-leader.js";
 import { formatHostPort } from "../../src/shared/host-port.js";
 import type { RunningServer } from "../../src/shared/running-server.js";
@@ -47,7 +48,7 @@ describe("deployments, on an in-process leader and follower", function () {
       { token, name: "follower", dataDir: IN_MEMORY, restart: TEST_RESTART, leaders: [leader.address], listen: { host: "127.0.0.1", port: 0 } },
       { runtime: followerRuntime, writeLog: () => undefined },
     );
-    client = await LeaderClient.open({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
+    client = await openLeaderClient({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
     await soon("two nodes Ready", async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === 2 ? true : undefined));
   });
   after(async () => {

@@ -2,7 +2,8 @@ import * as grpc from "@grpc/grpc-js";
 import { expect } from "chai";
 import { startFollower } from "../../src/agent/start-follower.js";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
-import { LeaderClient } from "../../src/cli/leader-client.js";
+import type { LeaderClient } from "../../src/cli/leader-client.js";
+import { openLeaderClient } from "../../src/cli/leader-trust.js";
 import { ClusterClient, type JoinResponse, type LeaderMessage } from "../../src/gen/agent.js";
 import { createKeyAndRequest } from "../../src/shared/tls/certificates.js";
 import { verifyLeader } from "../../src/shared/tls/first-contact.js";
@@ -54,7 +55,7 @@ describe("an in-process cluster: leader and follower on the fake runtime", () =>
         { runtime: runtimes.follower, writeLog },
       ),
     );
-    client = await LeaderClient.open({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
+    client = await openLeaderClient({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
     await soon("two Ready nodes", async () => ((await client.listNodes()).nodes.filter((n) => n.status === "Ready").length === 2 ? true : undefined));
   });
   after(async () => {

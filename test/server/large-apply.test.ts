@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { join } from "node:path";
 import { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
-import { LeaderClient } from "../../src/cli/leader-client.js";
+import type { LeaderClient } from "../../src/cli/leader-client.js";
+import { openLeaderClient } from "../../src/cli/leader-trust.js";
 import { startLeader } from "../../src/leader/start-leader.js";
 import { formatHostPort } from "../../src/shared/host-port.js";
 import type { RunningServer } from "../../src/shared/running-server.js";
@@ -29,7 +30,7 @@ describe("a 3 000-pod apply on an in-process leader, over 20 simulated nodes", f
   before(async () => {
     leader = await startLeader(inProcessLeaderConfig(token, { podsOnLeader: false }), { runtime: new FakeRuntime(), writeLog: () => undefined });
     nodes = startSimulatedNodes(formatHostPort(leader.address), token, NODES, "bulk", "app:1");
-    client = await LeaderClient.open({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
+    client = await openLeaderClient({ leaderUrl: formatHostPort(leader.address), password: token }, join(configDir.path, "config"));
     await eventually(`${NODES} simulated nodes Ready`, async () =>
       (await client.listNodes()).nodes.filter((node) => node.status === "Ready").length === NODES + 1 ? true : undefined,
     );
