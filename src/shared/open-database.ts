@@ -17,6 +17,22 @@ export interface OpenedDatabase<Schema> {
   prepareAll<Names extends string>(sql: Record<Names, string>): Record<Names, Database.Statement>;
   /** The statement of this text, prepared at its first use and kept (run it in `inBatch`). */
   statement(text: string): Database.Statement;
+  /**
+   * Where reads run: with `concurrentReads` (a database in a file), on a connection of their own that sees the last
+   * commit and never waits for a write under way, even one that pauses between its rows; else as `inBatch`.
+   */
+  reads: {
+    inRead<T>(work: () => T | Promise<T>): Promise<T>;
+    /** The statement of this text on the reads' connection, prepared once (run it in `inRead`). */
+    statement(text: string): Database.Statement;
+  };
+  /** Closes its connections, and lets another process open the database. */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A second connection for reads (see `reads`). */
+  concurrentReads?: boolean;
 }
 
 /** A data directory of ":memory:" keeps every database in memory (for tests and simulated nodes): nothing survives. */
@@ -32,9 +48,9 @@ export function databaseFile(dataDir: string, name: string): string {
  * (applied in the order of their names). Commits are fsynced (synchronous = FULL): an acknowledged write survives
  * a crash of the process or of the machine.
  */
-export async function openDatabase<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
+export async function openDatabase<Schema>(file: string, migrations: Record<string, Migration>, options: OpenOptions = {}): Promise<OpenedDatabase<Schema>> {
   try {
-    return await openChecked<Schema>(file, migrations);
+    return await openChecked<Schema>(file, migrations, options);
   } catch (error) {
     throw new Error(describeStorageError(file, error));
   }
@@ -57,51 +73,121 @@ export function describeStorageError(file: string, error: unknown): string {
   return `the database ${file}: ${message}${cause ? ` (${cause})` : ""}`;
 }
 
-async function openChecked<Schema>(file: string, migrations: Record<string, Migration>): Promise<OpenedDatabase<Schema>> {
-  if (file !== IN_MEMORY) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const sqlite = new Database(file, { timeout: 100 });
-  // Its owner's only: it holds every pod's environment (SQLite gives its -wal and -shm files the database's mode).
-  if (file !== IN_MEMORY) for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
-  // One server per database: the lock is held for the connection's life, and the system drops it if the process
-  // dies, so a second server started on the same data directory is refused at once (not two nodes with one identity).
-  sqlite.pragma("locking_mode = EXCLUSIVE");
+/**
+ * Makes the data directory this process's: an exclusive lock on a file beside the database, held for the
+ * connection's life and dropped by the system if the process dies, so a second server started on the same data
+ * directory is refused at once (not two nodes with one identity). A file of its own, not the database: the database
+ * takes other connections (reads that do not wait for writes).
+ */
+function holdServerLock(file: string): Database.Database {
+  const lock = new Database(`${file}.lock`, { timeout: 100 });
+  chmodSync(`${file}.lock`, 0o600);
+  lock.pragma("locking_mode = EXCLUSIVE");
   try {
-    sqlite.pragma("journal_mode = WAL");
+    lock.exec("BEGIN EXCLUSIVE; COMMIT"); // taken at this first write, and kept (locking_mode EXCLUSIVE)
+    return lock;
   } catch (error) {
-    sqlite.close();
+    lock.close();
     if ((error as { code?: string }).code === "SQLITE_BUSY") {
       throw new Error(`the database ${file} is in use by another process: is another cube-server running with this --data-dir?`);
     }
     throw error;
   }
-  sqlite.pragma("synchronous = FULL");
+}
+
+/** Prepares each statement once, by its text, on `connection`. */
+function statementCache(connection: Database.Database): (text: string) => Database.Statement {
+  const prepared = new Map<string, Database.Statement>();
+  return (text) => {
+    let statement = prepared.get(text);
+    if (!statement) prepared.set(text, (statement = connection.prepare(text)));
+    return statement;
+  };
+}
+
+/** The writes' connection: WAL, commits fsynced. */
+function openWritable(file: string): Database.Database {
+  const sqlite = new Database(file, { timeout: 100 });
+  try {
+    // Its owner's only: it holds every pod's environment (SQLite gives its -wal and -shm files the database's mode).
+    if (file !== IN_MEMORY) for (const path of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(path)) chmodSync(path, 0o600);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = FULL");
+    return sqlite;
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
+}
+
+async function openChecked<Schema>(file: string, migrations: Record<string, Migration>, options: OpenOptions): Promise<OpenedDatabase<Schema>> {
+  const inMemory = file === IN_MEMORY;
+  if (!inMemory) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const lock = inMemory ? undefined : holdServerLock(file);
+  let sqlite: Database.Database;
+  try {
+    sqlite = openWritable(file);
+  } catch (error) {
+    lock?.close(); // the database cannot be opened: another server may try (a damaged file moved aside)
+    throw error;
+  }
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  let reader: Database.Database | undefined;
+  const closeAll = async () => {
+    await db.destroy();
+    reader?.close();
+    lock?.close();
+  };
   const { error } = await new Migrator({ db, provider: { getMigrations: async () => migrations } }).migrateToLatest();
   if (error) {
-    await db.destroy();
+    await closeAll();
     throw new Error(`cannot migrate the database ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const prepared = new Map<string, Database.Statement>();
+  const inBatch = <T>(work: () => T | Promise<T>): Promise<T> =>
+    db.connection().execute(async () => {
+      sqlite.exec("BEGIN");
+      try {
+        const result = await work();
+        sqlite.exec("COMMIT");
+        return result;
+      } catch (error) {
+        if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  const statement = statementCache(sqlite);
+  // A database in memory is one connection's: its reads take turns with its writes.
+  if (options.concurrentReads && !inMemory) reader = new Database(file, { readonly: true, timeout: 100 });
   return {
     db,
-    inBatch: (work) =>
-      db.connection().execute(async () => {
-        sqlite.exec("BEGIN");
-        try {
-          const result = await work();
-          sqlite.exec("COMMIT");
-          return result;
-        } catch (error) {
-          if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
-          throw error;
-        }
-      }),
+    inBatch,
     prepareAll: <Names extends string>(statements: Record<Names, string>) =>
       Object.fromEntries(Object.entries<string>(statements).map(([name, text]) => [name, sqlite.prepare(text)])) as Record<Names, Database.Statement>,
-    statement: (text) => {
-      let statement = prepared.get(text);
-      if (!statement) prepared.set(text, (statement = sqlite.prepare(text)));
-      return statement;
+    statement,
+    reads: reader ? concurrentReads(reader) : { inRead: inBatch, statement },
+    close: closeAll,
+  };
+}
+
+/**
+ * Reads on a connection of their own, one after the other (a read may pause between its statements, and one
+ * connection holds one transaction): each sees the last commit, and none waits for a write under way (WAL).
+ */
+function concurrentReads(reader: Database.Database): OpenedDatabase<unknown>["reads"] {
+  let turn: Promise<unknown> = Promise.resolve();
+  return {
+    statement: statementCache(reader),
+    inRead: <T>(work: () => T | Promise<T>): Promise<T> => {
+      const run = turn.then(async () => {
+        reader.exec("BEGIN");
+        try {
+          return await work();
+        } finally {
+          reader.exec("COMMIT");
+        }
+      });
+      turn = run.catch(() => undefined);
+      return run;
     },
   };
 }
@@ -119,7 +205,7 @@ export abstract class SqliteStore<Schema, Statement extends string> {
     this.statements = database.prepareAll(statements);
   }
 
-  async close(): Promise<void> {
-    await this.db.destroy();
+  close(): Promise<void> {
+    return this.database.close();
   }
 }

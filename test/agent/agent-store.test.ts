@@ -44,7 +44,7 @@ describe("AgentStore", () => {
     await sql`insert into pods (uid, name, labels_json, spec_json, spec_hash, terminating) values ('u1', 'kept', '{}', ${JSON.stringify(webPod().spec)}, 'h', 0), ('u2', 'going', '{}', ${JSON.stringify(webPod().spec)}, 'h', 1)`.execute(
       old.db,
     );
-    await old.db.destroy();
+    await old.close();
 
     const store = await AgentStore.open(file);
     expect((await store.localPods()).map((p) => `${p.name} ${p.termination ?? "runs"}`)).to.deep.equal(["going unassigned", "kept runs"]);

@@ -15,6 +15,9 @@ import type { NodeKeys } from "./node-keys.js";
  * approval, and when the cluster's certificates end. One place for the admin's identity calls and the first contact.
  */
 export class ClusterIdentity {
+  /** When the cluster's CA ends (every certificate of the cluster with it): read once, `cube nodes` shows it each time. */
+  readonly caExpiresAt: Date;
+
   constructor(
     private token: string,
     private readonly keys: NodeKeys,
@@ -24,16 +27,13 @@ export class ClusterIdentity {
     private readonly log: Logger,
     /** Lifetime of the certificates the leader issues. */
     private readonly certificateLifetimeMs: number,
-  ) {}
+  ) {
+    this.caExpiresAt = new Date(new X509Certificate(ca.certificate).validTo);
+  }
 
   /** The join token's secret now. */
   get joinToken(): string {
     return this.token;
-  }
-
-  /** When the cluster's CA ends (every certificate of the cluster with it). */
-  get caExpiresAt(): Date {
-    return new Date(new X509Certificate(this.ca.certificate).validTo);
   }
 
   /** A new join token, in effect at once and kept for the next start; its full form, and where it is kept. */
