@@ -13,6 +13,8 @@ import { knownLeaderCa } from "./leader-trust.js";
 import { looksLikeJson, toWire } from "./manifest-wire.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "./output-formats.js";
 import { appliedLines, printApplied } from "./print-applied.js";
+import { deleteResources } from "./delete-resources.js";
+import { getResources } from "./get-resources.js";
 import { printList } from "./print-list.js";
 import { parseTypeArgument } from "./resource-ref.js";
 import { printNodes } from "./show-node.js";
@@ -24,6 +26,7 @@ export const QUICK_FLAGS = {
   selector: { type: "string", short: "l" },
   watch: { type: "boolean", short: "w" },
   filename: { type: "string", short: "f", multiple: true },
+  purge: { type: "boolean" },
 } as const;
 
 type FlagName = keyof typeof QUICK_FLAGS;
@@ -32,15 +35,21 @@ interface QuickFlags {
   output: OutputFormat;
   selector?: string;
   watch: boolean;
+  purge: boolean;
   filename?: string[];
 }
 
 interface QuickCommand {
   flags: FlagName[];
-  /** How many arguments it takes at most. */
+  /** How many arguments it takes at most (Infinity: as many words as given, as oclif's commands that are not strict). */
   args: number;
-  /** False: the command line is oclif's after all (found once the file was read, or the leader refused it). */
-  run(leader: LeaderClient, args: string[], flags: QuickFlags): Promise<void | false>;
+  /** Its first argument must be given (oclif's usage error, with its exit code, says so otherwise). */
+  required?: true;
+  /**
+   * Runs it, connecting to the leader once what was typed is understood; false: the command line is oclif's after all
+   * (found once the file was read, or the leader refused it).
+   */
+  run(connect: () => Promise<LeaderClient>, args: string[], flags: QuickFlags): Promise<void | false>;
 }
 
 /** The commands the quick path runs, by name. */
@@ -48,9 +57,15 @@ export const QUICK_COMMANDS: Record<string, QuickCommand> = {
   list: {
     flags: ["output", "selector", "watch"],
     args: 1,
-    run: (leader, [type], flags) => printList(leader, type === undefined ? "" : parseTypeArgument(type), flags.output, flags.selector, flags.watch),
+    run: async (connect, [type], flags) => {
+      const resourceType = type === undefined ? "" : parseTypeArgument(type);
+      await printList(await connect(), resourceType, flags.output, flags.selector, flags.watch);
+    },
   },
-  nodes: { flags: ["output"], args: 0, run: (leader, _args, flags) => printNodes(leader, flags.output) },
+  nodes: { flags: ["output"], args: 0, run: async (connect, _args, flags) => printNodes(await connect(), flags.output) },
+  get: { flags: ["output", "selector", "watch"], args: Infinity, required: true, run: (connect, words, flags) => getResources(connect, words, flags) },
+  // -f, and --no-wait (which Node's parseArgs does not read), are oclif's.
+  delete: { flags: ["selector", "purge"], args: Infinity, run: (connect, words, flags) => deleteResources(connect, words, { ...flags, wait: true }) },
   apply: { flags: ["filename", "output"], args: 1, run: applyJson },
 };
 
@@ -59,7 +74,7 @@ export const QUICK_COMMANDS: Record<string, QuickCommand> = {
  * (YAML, a Compose file, a directory, several files) is oclif's, and so is a manifest the leader refuses: the full
  * path reads it again and says where each problem is in the file (nothing was applied).
  */
-async function applyJson(leader: LeaderClient, [file]: string[], flags: QuickFlags): Promise<void | false> {
+async function applyJson(connect: () => Promise<LeaderClient>, [file]: string[], flags: QuickFlags): Promise<void | false> {
   const paths = [...(file === undefined ? [] : [file]), ...(flags.filename ?? [])];
   if (paths.length !== 1 || paths[0] === "-") return false;
   let documents: unknown[];
@@ -73,6 +88,7 @@ async function applyJson(leader: LeaderClient, [file]: string[], flags: QuickFla
   }
   if (documents.length === 0 || documents.some(isComposeDocument)) return false;
   const wire = toWire(documents);
+  const leader = await connect();
   try {
     const { results } = await changing(() => leader.apply(wire), "cube list");
     await printApplied(appliedLines(results), flags.output, false);
@@ -101,10 +117,11 @@ export function quickLine(argv: string[]): QuickLine | undefined {
   } catch {
     return undefined; // an unknown flag, a missing value, --help: oclif says what it says of them
   }
-  const values = parsed.values as { output?: string; selector?: string; watch?: boolean; filename?: string[] };
+  const values = parsed.values as { output?: string; selector?: string; watch?: boolean; purge?: boolean; filename?: string[] };
   const output = values.output ?? "table";
-  if (parsed.positionals.length > command.args || !(OUTPUT_FORMATS as readonly string[]).includes(output)) return undefined;
-  const flags = { output: output as OutputFormat, selector: values.selector, watch: values.watch ?? false };
+  const { length } = parsed.positionals;
+  if (length > command.args || (command.required && length === 0) || !(OUTPUT_FORMATS as readonly string[]).includes(output)) return undefined;
+  const flags = { output: output as OutputFormat, selector: values.selector, watch: values.watch ?? false, purge: values.purge ?? false };
   return { name, args: parsed.positionals, flags: values.filename ? { ...flags, filename: values.filename } : flags };
 }
 
@@ -120,8 +137,9 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
     // A leader not met yet is oclif's: its first contact (once per config) loads the code of the trust proof.
     const ca = knownLeaderCa(config, path);
     if (!ca) return false;
-    leader = LeaderClient.forConfig(config, path, ca);
-    return (await QUICK_COMMANDS[line.name].run(leader, line.args, line.flags)) !== false;
+    const known = { config, path, ca };
+    const connect = async () => (leader ??= LeaderClient.forConfig(known.config, known.path, known.ca));
+    return (await QUICK_COMMANDS[line.name].run(connect, line.args, line.flags)) !== false;
   } catch (error) {
     process.stderr.write(failureLine(error, { path, value: config, command: `cube ${line.name}` }));
     process.exitCode = 1;

@@ -61,15 +61,27 @@ describe("the CLI's quick path: apply of a JSON manifest", function () {
 describe("the CLI's quick path", () => {
   it("takes the everyday command lines it knows, as oclif reads them", () => {
     const table: [string[], ReturnType<typeof quickLine>][] = [
-      [["list"], { name: "list", args: [], flags: { output: "table", selector: undefined, watch: false } }],
-      [["list", "pod", "-o", "json"], { name: "list", args: ["pod"], flags: { output: "json", selector: undefined, watch: false } }],
-      [["list", "-ojson", "pods"], { name: "list", args: ["pods"], flags: { output: "json", selector: undefined, watch: false } }],
-      [["list", "pod", "--output=wide", "-l", "app=web", "-w"], { name: "list", args: ["pod"], flags: { output: "wide", selector: "app=web", watch: true } }],
-      [["nodes", "-o", "name"], { name: "nodes", args: [], flags: { output: "name", selector: undefined, watch: false } }],
-      [["apply", "web.json"], { name: "apply", args: ["web.json"], flags: { output: "table", selector: undefined, watch: false } }],
+      [["list"], { name: "list", args: [], flags: { output: "table", selector: undefined, watch: false, purge: false } }],
+      [["list", "pod", "-o", "json"], { name: "list", args: ["pod"], flags: { output: "json", selector: undefined, watch: false, purge: false } }],
+      [["list", "-ojson", "pods"], { name: "list", args: ["pods"], flags: { output: "json", selector: undefined, watch: false, purge: false } }],
+      [
+        ["list", "pod", "--output=wide", "-l", "app=web", "-w"],
+        { name: "list", args: ["pod"], flags: { output: "wide", selector: "app=web", watch: true, purge: false } },
+      ],
+      [["nodes", "-o", "name"], { name: "nodes", args: [], flags: { output: "name", selector: undefined, watch: false, purge: false } }],
+      [
+        ["get", "pod/web", "db", "-o", "json"],
+        { name: "get", args: ["pod/web", "db"], flags: { output: "json", selector: undefined, watch: false, purge: false } },
+      ],
+      [["get", "pods", "-l", "app=web", "-w"], { name: "get", args: ["pods"], flags: { output: "table", selector: "app=web", watch: true, purge: false } }],
+      [
+        ["delete", "pod", "web", "db", "--purge"],
+        { name: "delete", args: ["pod", "web", "db"], flags: { output: "table", selector: undefined, watch: false, purge: true } },
+      ],
+      [["apply", "web.json"], { name: "apply", args: ["web.json"], flags: { output: "table", selector: undefined, watch: false, purge: false } }],
       [
         ["apply", "-f", "web.json", "-o", "json"],
-        { name: "apply", args: [], flags: { output: "json", selector: undefined, watch: false, filename: ["web.json"] } },
+        { name: "apply", args: [], flags: { output: "json", selector: undefined, watch: false, purge: false, filename: ["web.json"] } },
       ],
     ];
     for (const [argv, expected] of table) expect(quickLine(argv), argv.join(" ")).to.deep.equal(expected);
@@ -86,7 +98,13 @@ describe("the CLI's quick path", () => {
       ["list", "pod", "extra"],
       ["nodes", "-l", "a=b"],
       ["nodes", "node-1"],
-      ["get", "pod/web"],
+      ["get", "pod/web", "--sort", "cpu"],
+      ["describe", "pod/web"],
+      ["get"],
+      ["get", "-o", "json"],
+      ["delete", "pod/web", "--no-wait"],
+      ["delete", "-f", "web.json"],
+      ["delete", "pod/web", "-o", "json"],
       ["apply", "-f", "web.json", "--wait"],
       ["apply", "-f", "web.json", "--dry-run"],
       ["apply", "-R", "-f", "manifests/"],
@@ -103,17 +121,21 @@ describe("the CLI's quick path", () => {
       for (const flag of command.flags) {
         const defined = oclif[flag];
         expect(defined, `${name} --${flag}`).not.to.equal(undefined);
-        expect(defined.char, `${name} --${flag}`).to.equal(QUICK_FLAGS[flag].short);
+        expect(defined.char, `${name} --${flag}`).to.equal((QUICK_FLAGS[flag] as { short?: string }).short);
         expect(defined.type, `${name} --${flag}`).to.equal(QUICK_FLAGS[flag].type === "boolean" ? "boolean" : "option");
         expect(defined.multiple ?? false, `${name} --${flag}`).to.equal("multiple" in QUICK_FLAGS[flag]);
         if (flag === "output") expect(defined.default).to.equal("table");
         if (flag === "watch") expect(defined.default).to.equal(false);
       }
-      // The quick path does what the command does without them (apply's --timeout counts only with --wait).
+      // The quick path does what the command does without them: apply's --timeout counts only with --wait, and delete
+      // waits as its --wait says by default.
+      const asByDefault = (flag: string) => flag === "timeout" || (name === "delete" && flag === "wait");
       for (const [flag, defined] of Object.entries(oclif)) {
-        if (!(command.flags as string[]).includes(flag) && flag !== "timeout") expect([false, undefined], `${name} --${flag}`).to.include(defined.default);
+        if (!(command.flags as string[]).includes(flag) && !asByDefault(flag)) expect([false, undefined], `${name} --${flag}`).to.include(defined.default);
       }
-      expect(Object.values(COMMANDS[name].args ?? {}).length, name).to.equal(command.args);
+      expect(Object.values(COMMANDS[name].args ?? {})[0]?.required ?? false, `${name}'s first argument required`).to.equal(command.required ?? false);
+      if (command.args === Infinity) expect(COMMANDS[name].strict, `${name} takes every word`).to.equal(false);
+      else expect(Object.values(COMMANDS[name].args ?? {}).length, name).to.equal(command.args);
     }
   });
 
