@@ -194,9 +194,9 @@ export class LeaderClient {
     await this.unary(CubeService.delete, { type, name, purge });
   }
 
-  /** The resources as they stand, then each change (no deadline: a watch lasts until cancelled). */
-  async watch(request: WatchRequest): Promise<grpc.ClientReadableStream<WatchEvent>> {
-    return (await this.streamClient()).watch(request);
+  /** The resources as they stand (or, resuming, the changes since), then each change (no deadline: a watch lasts until cancelled). */
+  async watch(request: Partial<WatchRequest>): Promise<grpc.ClientReadableStream<WatchEvent>> {
+    return (await this.streamClient()).watch({ type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0, ...request });
   }
 
   /** Events, and with `watch` each new one (no deadline). */

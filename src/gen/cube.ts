@@ -381,12 +381,32 @@ export interface WatchRequest {
   selector: string;
   /** Empty: every resource of the type; else that one only. */
   name: string;
+  /**
+   * A watch that was cut, going on from where it was: the change log and the revision its last event named. The
+   * leader answers SYNCED with resumed set, then the changes after that revision, if its log still holds them (the
+   * same leader, not too far behind); else it lists as for a new watch.
+   */
+  resumeLog: string;
+  resumeRevision: number;
 }
 
 export interface WatchEvent {
   /** "ADDED", "MODIFIED" or "DELETED"; "SYNCED" (no item) once, after the resources as they stood when the watch began. */
   kind: string;
-  item?: ResourceSummary | undefined;
+  item?:
+    | ResourceSummary
+    | undefined;
+  /**
+   * The change log's revision this event brings the watch to, and (on SYNCED) the log's identity: what a watch that
+   * is cut resumes from.
+   */
+  revision: number;
+  log: string;
+  /**
+   * On SYNCED: the watch resumed (no list came before it); the changes that follow are those after its revision, as a
+   * watch that was never cut would have had them (changes made while nobody watched come merged: the last state).
+   */
+  resumed: boolean;
 }
 
 export interface EventsRequest {
@@ -3535,7 +3555,7 @@ export const ListResponse: MessageFns<ListResponse> = {
 };
 
 function createBaseWatchRequest(): WatchRequest {
-  return { type: "", selector: "", name: "" };
+  return { type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0 };
 }
 
 export const WatchRequest: MessageFns<WatchRequest> = {
@@ -3548,6 +3568,12 @@ export const WatchRequest: MessageFns<WatchRequest> = {
     }
     if (message.name !== "") {
       writer.uint32(26).string(message.name);
+    }
+    if (message.resumeLog !== "") {
+      writer.uint32(34).string(message.resumeLog);
+    }
+    if (message.resumeRevision !== 0) {
+      writer.uint32(40).uint64(message.resumeRevision);
     }
     return writer;
   },
@@ -3589,6 +3615,22 @@ export const WatchRequest: MessageFns<WatchRequest> = {
             message.name = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resumeLog = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.resumeRevision = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3603,7 +3645,7 @@ export const WatchRequest: MessageFns<WatchRequest> = {
 };
 
 function createBaseWatchEvent(): WatchEvent {
-  return { kind: "", item: undefined };
+  return { kind: "", item: undefined, revision: 0, log: "", resumed: false };
 }
 
 export const WatchEvent: MessageFns<WatchEvent> = {
@@ -3613,6 +3655,15 @@ export const WatchEvent: MessageFns<WatchEvent> = {
     }
     if (message.item !== undefined) {
       ResourceSummary.encode(message.item, writer.uint32(18).fork()).join();
+    }
+    if (message.revision !== 0) {
+      writer.uint32(24).uint64(message.revision);
+    }
+    if (message.log !== "") {
+      writer.uint32(34).string(message.log);
+    }
+    if (message.resumed !== false) {
+      writer.uint32(40).bool(message.resumed);
     }
     return writer;
   },
@@ -3644,6 +3695,30 @@ export const WatchEvent: MessageFns<WatchEvent> = {
             }
 
             message.item = ResourceSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.revision = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.log = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.resumed = reader.bool();
             continue;
           }
         }

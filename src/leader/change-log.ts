@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { ResourceSummary } from "../gen/cube.js";
 
 export type ChangeKind = "ADDED" | "MODIFIED" | "DELETED";
@@ -7,6 +8,8 @@ export interface Change {
   revision: number;
   kind: ChangeKind;
   item: ResourceSummary;
+  /** The resource as it was before (MODIFIED, DELETED): whether a watch showed it is known from it. */
+  previous?: ResourceSummary;
 }
 
 /** How many changes the log keeps: a watcher further behind than that (a stalled client) is told to list again. */
@@ -26,8 +29,14 @@ export class ChangeLog {
   private readonly listeners = new Set<() => void>();
   private current = 0;
 
-  /** `kept`: how many changes to keep (CHANGES_KEPT). */
-  constructor(private readonly kept = CHANGES_KEPT) {}
+  /**
+   * `kept`: how many changes to keep (CHANGES_KEPT). `id` names this log: its revisions mean nothing to another (a
+   * leader started again, or another leader), so a watch resumes from a revision of the same log only.
+   */
+  constructor(
+    private readonly kept = CHANGES_KEPT,
+    readonly id: string = randomUUID(),
+  ) {}
 
   /** The revision of the last change recorded. */
   get revision(): number {
@@ -43,10 +52,10 @@ export class ChangeLog {
       const json = JSON.stringify(item);
       const before = this.resources.get(key);
       if (!before) found.push({ kind: "ADDED", item });
-      else if (before.json !== json) found.push({ kind: "MODIFIED", item });
+      else if (before.json !== json) found.push({ kind: "MODIFIED", item, previous: before.item });
       next.set(key, { item, json });
     }
-    for (const [key, { item }] of this.resources) if (!next.has(key)) found.push({ kind: "DELETED", item });
+    for (const [key, { item }] of this.resources) if (!next.has(key)) found.push({ kind: "DELETED", item, previous: item });
     this.resources = next;
     if (found.length === 0) return;
     for (const change of found) this.changes.push({ ...change, revision: ++this.current });

@@ -8,7 +8,7 @@ import { writeWithBackpressure } from "../shared/stream-writes.js";
 import type { ChangeFeed } from "./store/change-feed.js";
 import type { OpenStreams } from "./open-streams.js";
 import { toStatus } from "./unary-handler.js";
-import { ChangeLog } from "./change-log.js";
+import { ChangeLog, type Change } from "./change-log.js";
 import { checkType, labelMatcher } from "./resource-checks.js";
 
 /** How often the change log (and each `events` call) looks whether anything changed: a counter read, nothing more, unless it moved. */
@@ -60,13 +60,12 @@ export function watchHandlers(sources: WatchSources, streams: OpenStreams, log: 
 
   return {
     watch: (call) => {
-      const { type, selector, name } = call.request;
+      const { type, selector, name, resumeLog, resumeRevision } = call.request;
       void (async () => {
         const wanted = type === "" ? undefined : checkedType(type);
         const matches = labelMatcher(selector);
         const selected = (item: ResourceSummary) =>
           (wanted === undefined || item.type === wanted) && (name === "" || item.name === name) && matches(item.labels);
-        const key = (item: ResourceSummary) => `${item.type}/${item.name}`;
         let ended = false;
         let stopFollowing = () => {};
         const end = () => {
@@ -77,36 +76,39 @@ export function watchHandlers(sources: WatchSources, streams: OpenStreams, log: 
         streams.add(call, end);
         await keeper.join();
         if (ended) return;
-        // The list as it stands, then a mark: what came before it is the list (the client prints it as a table).
-        const { revision, items } = keeper.log.snapshot();
-        const shown = new Set<string>();
-        for (const item of items.filter(selected)) {
-          shown.add(key(item));
-          await writeWithBackpressure(call, { kind: "ADDED", item });
+        const changeLog = keeper.log;
+        let seen: number;
+        if (resumeLog === changeLog.id && changeLog.since(resumeRevision) !== undefined) {
+          await writeWithBackpressure(call, { kind: "SYNCED", revision: resumeRevision, log: changeLog.id, resumed: true });
+          seen = resumeRevision;
+        } else {
+          // The list as it stands, then a mark: what came before it is the list (the client prints it as a table).
+          const { revision, items } = changeLog.snapshot();
+          for (const item of items.filter(selected)) await writeWithBackpressure(call, { kind: "ADDED", item, revision, log: "", resumed: false });
+          await writeWithBackpressure(call, { kind: "SYNCED", revision, log: changeLog.id, resumed: false });
+          seen = revision;
         }
-        await writeWithBackpressure(call, { kind: "SYNCED" });
-        let seen = revision;
+        /**
+         * What a change is to this watch: a resource whose labels stop matching leaves it as deleted, one that starts
+         * enters it as added (what it was before tells whether the watch showed it).
+         */
+        const eventOf = (change: Change): WatchEvent | undefined => {
+          const was = change.previous !== undefined && selected(change.previous);
+          const is = change.kind !== "DELETED" && selected(change.item);
+          const kind = is ? (was ? "MODIFIED" : "ADDED") : was ? "DELETED" : undefined;
+          return kind && { kind, item: change.item, revision: change.revision, log: "", resumed: false };
+        };
         let sending = false;
         /** Sends the changes after `seen` that this watch selects; runs again while more come in meanwhile. */
         const sendChanges = async () => {
           sending = true;
-          while (!ended && keeper.log.revision > seen) {
-            const changes = keeper.log.since(seen);
+          while (!ended && changeLog.revision > seen) {
+            const changes = changeLog.since(seen);
             if (!changes) throw statusError(grpc.status.ABORTED, "this watch fell too far behind the changes: list again");
             for (const change of changes) {
-              const id = key(change.item);
-              const now = change.kind !== "DELETED" && selected(change.item);
-              // A resource whose labels stop matching leaves the watch as deleted; one that starts, enters it as added.
-              const event: WatchEvent | undefined = now
-                ? { kind: shown.has(id) ? "MODIFIED" : "ADDED", item: change.item }
-                : shown.has(id)
-                  ? { kind: "DELETED", item: change.item }
-                  : undefined;
               seen = change.revision;
-              if (!event) continue;
-              if (event.kind === "DELETED") shown.delete(id);
-              else shown.add(id);
-              await writeWithBackpressure(call, event);
+              const event = eventOf(change);
+              if (event) await writeWithBackpressure(call, event);
             }
           }
           sending = false;
@@ -118,7 +120,7 @@ export function watchHandlers(sources: WatchSources, streams: OpenStreams, log: 
           end();
           call.emit("error", toStatus(error, log));
         };
-        stopFollowing = keeper.log.onChange(follow);
+        stopFollowing = changeLog.onChange(follow);
         follow();
       })().catch((error) => call.emit("error", toStatus(error, log)));
     },

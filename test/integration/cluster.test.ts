@@ -306,6 +306,35 @@ describe("a cluster of real cube-server processes", function () {
     await cluster.waitForNodes(ready);
   });
 
+  it("keeps `cube list -w` going through the leader's SIGKILL and restart: what changed is printed, and what comes after", async () => {
+    let leader = await cluster.startLeader("main");
+    const config = (name: string) => ({ type: "config", metadata: { name }, data: { "app.ini": `${name}\n` } });
+    await cluster.apply("before", [config("before"), config("gone")]);
+    const watching = startProcess(
+      "cube list -w",
+      process.execPath,
+      [join(projectRoot, "bin", "run.js"), "list", "config", "-w", "-o", "json"],
+      cluster.cliEnv(),
+    );
+    const changes = () =>
+      watching.lines
+        .filter((line) => line.startsWith("{"))
+        .map((line) => ((change) => `${change.kind} ${change.name}`)(JSON.parse(line) as { kind: string; name: string }));
+    try {
+      await eventually("the list", async () => (changes().length === 2 ? true : undefined), 10_000, 50);
+      await leader.kill("SIGKILL");
+      await watching.waitForLine(/^the watch was cut \(.*\): watching again once the leader answers/);
+      leader = await cluster.startLeader("main");
+      await watching.waitForLine(/^watching again: listed again$/);
+      await cluster.cubeOk("delete", "config/gone");
+      await cluster.apply("after", [config("after")]);
+      await eventually("the change after", async () => (changes().length === 4 ? true : undefined), 10_000, 50);
+    } finally {
+      expect(await watching.kill("SIGINT")).to.equal(0);
+    }
+    expect(changes()).to.deep.equal(["ADDED before", "ADDED gone", "DELETED gone", "ADDED after"]);
+  });
+
   it("fails clearly when the CLI's password is not the admin password, before and after it pinned the leader's CA", async () => {
     await cluster.startLeader("main");
     // No CA pinned yet: the leader cannot prove it knows this password, so the CLI trusts it with nothing.

@@ -70,8 +70,9 @@ describe("StandbyFront: a standby forwards the admin API to the active leader", 
         apply: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
           callback({ code: grpc.status.FAILED_PRECONDITION, details: "pod/web: the image is missing" }),
         watch: (call: grpc.ServerWritableStream<unknown, WatchEvent>) => {
-          for (let i = 0; i < 50; i++) call.write({ kind: "ADDED", item: undefined });
-          call.write({ kind: "SYNCED" });
+          const event = { revision: 0, log: "", resumed: false };
+          for (let i = 0; i < 50; i++) call.write({ kind: "ADDED", item: undefined, ...event });
+          call.write({ kind: "SYNCED", ...event });
           call.end();
         },
         // Never answered: a leader paused or cut off with the call.
@@ -112,7 +113,7 @@ describe("StandbyFront: a standby forwards the admin API to the active leader", 
     const address = await standby("b", () => ({ name: "a", address: activeAddress }));
     const kinds = await new Promise<string[]>((resolve, reject) => {
       const received: string[] = [];
-      const stream = cli(address).watch({ type: "", selector: "", name: "" });
+      const stream = cli(address).watch({ type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0 });
       stream.on("data", (event: WatchEvent) => received.push(event.kind));
       stream.on("error", reject);
       stream.on("end", () => resolve(received));

@@ -13,6 +13,7 @@ const pod = (name: string, labels: Record<string, string>, status = "Pending") =
 /** A watch call as grpc-js gives one: its request, what was written to it, its end. */
 class FakeCall extends EventEmitter {
   written: string[] = [];
+  events: WatchEvent[] = [];
   error?: { code?: number; details?: string };
   constructor(readonly request: WatchRequest) {
     super();
@@ -23,6 +24,7 @@ class FakeCall extends EventEmitter {
     });
   }
   write(event: WatchEvent): boolean {
+    this.events.push(event);
     this.written.push(event.item ? `${event.kind} ${event.item.name} ${event.item.status}` : event.kind);
     return true;
   }
@@ -52,7 +54,7 @@ describe("Watch, served from the change log", () => {
   afterEach(() => streams.endAll());
 
   const watch = (request: Partial<WatchRequest>) => {
-    const call = new FakeCall({ type: "", selector: "", name: "", ...request });
+    const call = new FakeCall({ type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0, ...request });
     handlers.watch(call as never);
     return call;
   };
@@ -84,6 +86,39 @@ describe("Watch, served from the change log", () => {
     for (const [i, call] of calls.entries()) if (i % 2 === 0) expect((await writes(call, 4)).at(-1)).to.equal("MODIFIED web-1 Running");
     expect(lists).to.equal(listed + 1);
     expect(calls[1].written).to.deep.equal(["ADDED db Pending", "SYNCED"]);
+  });
+
+  it("resumes a cut watch from its revision: only the changes since, then each change as before", async () => {
+    const first = watch({ type: "pods", selector: "app=web" });
+    await writes(first, 2);
+    change([pod("web-1", { app: "web" }, "Running"), pod("db", { app: "db" })]);
+    await writes(first, 3);
+    const { log } = first.events[1];
+    const { revision } = first.events[2];
+    first.emit("cancelled"); // the connection is cut: nobody watches while the leader goes on
+    change([pod("web-2", { app: "web" }), pod("db", { app: "db" }, "Running")]);
+    change([pod("web-2", { app: "web" }, "Running"), pod("db", { app: "db" }, "Running")]);
+    const resumed = watch({ type: "pods", selector: "app=web", resumeLog: log, resumeRevision: revision });
+    // Unwatched, the leader's log saw the last state only: web-2 came, web-1 went (db, never selected, is not told).
+    expect(await writes(resumed, 3)).to.deep.equal(["SYNCED", "ADDED web-2 Running", "DELETED web-1 Running"]);
+    expect(resumed.events[0]).to.include({ resumed: true, revision, log });
+    expect(resumed.events[2].revision).to.be.greaterThan(revision);
+    change([pod("web-2", { app: "web" }, "Failed"), pod("db", { app: "db" })]);
+    expect((await writes(resumed, 4)).slice(3)).to.deep.equal(["MODIFIED web-2 Failed"]);
+  });
+
+  it("lists again for a revision of another log (a leader started again, another leader) or one too old", async () => {
+    const first = watch({ type: "pods" });
+    await writes(first, 3);
+    const { log, revision } = first.events[2];
+    for (const request of [
+      { resumeLog: "a log of another leader", resumeRevision: revision },
+      { resumeLog: log, resumeRevision: -5 },
+    ]) {
+      const again = watch({ type: "pods", ...request });
+      expect(await writes(again, 3), JSON.stringify(request)).to.deep.equal(["ADDED web-1 Pending", "ADDED db Pending", "SYNCED"]);
+      expect(again.events[2]).to.include({ resumed: false, log });
+    }
   });
 
   it("refuses an unknown type or a selector it cannot read, as a list does", async () => {

@@ -60,7 +60,7 @@ export class LiveStream {
 }
 
 function watch(api: LeaderApi, request: Partial<WatchRequest>): grpc.ClientReadableStream<WatchEvent> {
-  return api.client.watch({ type: "", selector: "", name: "", ...request });
+  return api.client.watch({ type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0, ...request });
 }
 
 function resourceRow(item: ResourceSummary, deleted: boolean, now: Date): object | undefined {
