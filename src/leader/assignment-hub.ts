@@ -103,7 +103,8 @@ export class AssignmentHub {
 
   /** Names came, went or changed address: every connected node is sent the changes. */
   namesChanged(records: NameRecord[]): void {
-    for (const stream of this.streams.values()) stream.sendNames({ complete: false, records });
+    const change = { complete: false, records }; // one object for every node: made into a message and encoded once
+    for (const stream of this.streams.values()) stream.sendNames(change);
   }
 
   /** Services changed: every connected node is sent them. */

@@ -14,7 +14,8 @@ import type { NodeRegistry } from "./node-registry.js";
 import type { NodeUpdateBatcher } from "./node-update-batcher.js";
 import type { UsageBoard } from "./usage-board.js";
 import type { LeaderMetrics } from "./leader-metrics.js";
-import type { PodPhase } from "../shared/domain.js";
+import type { PodPhase, ServiceUpdate } from "../shared/domain.js";
+import { madeOnce } from "./written-once.js";
 
 /** Pods per assignment message, by size: a resource is at most 1 MiB, a message at most 4 MiB. */
 const ASSIGNMENT_PART_BYTES = 2 * 1024 * 1024;
@@ -41,6 +42,17 @@ export interface ClusterServiceDependencies {
   usage: UsageBoard;
   /** The leader's metrics, when its server serves them: pods' start latencies. */
   metrics?: Pick<LeaderMetrics, "podReported" | "podForgotten">;
+}
+
+/** The messages of a change of names or services, made once for every node (written-once.ts). */
+const NAME_MESSAGES = new WeakMap<object, LeaderMessage>();
+const SERVICE_MESSAGES = new WeakMap<ServiceUpdate, LeaderMessage[]>();
+
+/** A change of the services, in parts under the size a message may have. */
+function serviceMessages(update: ServiceUpdate): LeaderMessage[] {
+  const parts = splitBySize(update.services, (service) => 256 + service.endpoints.length * 96, ASSIGNMENT_PART_BYTES);
+  if (parts.length === 0) parts.push([]);
+  return parts.map((services, index) => ({ services: { ...update, services: services.map(serviceEntryToWire), more: index < parts.length - 1 } }));
 }
 
 export function createClusterService(deps: ClusterServiceDependencies, options: ClusterServiceOptions): Pick<ClusterServer, "join" | "sync"> {
@@ -141,13 +153,9 @@ async function serveSync(
             parts.forEach((part, index) => call.write({ assignments: { pods: part, more: index < parts.length - 1 } }));
           },
           sendNetwork: (podNetwork) => call.write({ podNetwork }),
-          sendNames: (podNames) => call.write({ podNames }),
+          sendNames: (podNames) => call.write(madeOnce(NAME_MESSAGES, podNames, () => ({ podNames }))),
           sendServices: (update) => {
-            const parts = splitBySize(update.services, (service) => 256 + service.endpoints.length * 96, ASSIGNMENT_PART_BYTES);
-            if (parts.length === 0) parts.push([]);
-            parts.forEach((services, index) =>
-              call.write({ services: { ...update, services: services.map(serviceEntryToWire), more: index < parts.length - 1 } }),
-            );
+            for (const message of madeOnce(SERVICE_MESSAGES, update, () => serviceMessages(update))) call.write(message);
           },
           sendKeyed: (update) => {
             // A value is at most 1 MiB (1.4 as base64 in JSON, less as protobuf bytes): parts stay under the 4 MiB a message may be.

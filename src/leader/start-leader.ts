@@ -20,6 +20,7 @@ import { DEFAULT_SERVICE_CIDR } from "./service-addresses.js";
 import { createCertificateHandlers } from "./identity/certificate-service.js";
 import { ClusterIdentity } from "./identity/cluster-identity.js";
 import { createClusterService } from "./cluster-service.js";
+import { clusterServiceEncodedOnce } from "./written-once.js";
 import { LeaderMetrics } from "./leader-metrics.js";
 import { serverMetrics } from "../shared/metrics-server.js";
 import { serveWebView } from "./web/serve-web.js";
@@ -214,7 +215,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     log,
   );
   server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching, streams, serviceSources));
-  server.addService(ClusterService, {
+  server.addService(clusterServiceEncodedOnce, {
     ...createClusterService(
       {
         registry,

@@ -120,6 +120,15 @@ describe("AssignmentHub", () => {
     expect(stream.names).to.deep.equal(["all: web=10.42.0.2", "changes: db=10.42.1.3 web="]);
   });
 
+  it("sends every node one change of names as one object (made into a message and encoded once for all)", () => {
+    const received: object[] = [];
+    for (const node of ["n1", "n2", "n3"]) hub.connect(node, { ...recordingStream(), sendNames: (names) => void received.push(names) });
+    received.length = 0; // what each got as it connected
+    hub.namesChanged([{ name: "db", addresses: ["10.42.1.3"] }]);
+    expect(received).to.have.length(3);
+    expect(new Set(received).size).to.equal(1);
+  });
+
   it("sends a node that connects the whole pod network, then every connected node what changed, changes that come together at once", async () => {
     const first = recordingStream();
     const second = recordingStream();
