@@ -16,6 +16,7 @@ import { appliedLines, printApplied } from "./print-applied.js";
 import { deleteResources } from "./delete-resources.js";
 import { getResources } from "./get-resources.js";
 import { printList } from "./print-list.js";
+import { printLogs, type LogsFlags } from "./print-logs.js";
 import { parseTypeArgument } from "./resource-ref.js";
 import { printNodes } from "./show-node.js";
 import { CallError } from "./unary-channel.js";
@@ -27,6 +28,12 @@ export const QUICK_FLAGS = {
   watch: { type: "boolean", short: "w" },
   filename: { type: "string", short: "f", multiple: true },
   purge: { type: "boolean" },
+  container: { type: "string", short: "c" },
+  follow: { type: "boolean", short: "f" },
+  previous: { type: "boolean", short: "p" },
+  timestamps: { type: "boolean" },
+  since: { type: "string" },
+  tail: { type: "string" },
 } as const;
 
 type FlagName = keyof typeof QUICK_FLAGS;
@@ -37,6 +44,8 @@ interface QuickFlags {
   watch: boolean;
   purge: boolean;
   filename?: string[];
+  /** Those of logs, when given. */
+  logs?: Partial<Omit<LogsFlags, "selector">>;
 }
 
 interface QuickCommand {
@@ -67,6 +76,12 @@ export const QUICK_COMMANDS: Record<string, QuickCommand> = {
   // -f, and --no-wait (which Node's parseArgs does not read), are oclif's.
   delete: { flags: ["selector", "purge"], args: Infinity, run: (connect, words, flags) => deleteResources(connect, words, { ...flags, wait: true }) },
   apply: { flags: ["filename", "output"], args: 1, run: applyJson },
+  // Its streams load grpc-js (from node_modules), oclif's runtime still left out.
+  logs: {
+    flags: ["selector", "container", "follow", "previous", "timestamps", "since", "tail"],
+    args: Infinity,
+    run: (connect, words, { selector, logs }) => printLogs(connect, words, { selector, follow: false, timestamps: false, previous: false, ...logs }),
+  },
 };
 
 /**
@@ -117,12 +132,26 @@ export function quickLine(argv: string[]): QuickLine | undefined {
   } catch {
     return undefined; // an unknown flag, a missing value, --help: oclif says what it says of them
   }
-  const values = parsed.values as { output?: string; selector?: string; watch?: boolean; purge?: boolean; filename?: string[] };
+  // As parseArgs reads QUICK_FLAGS: a string or a boolean each, filename several strings.
+  const values = parsed.values as {
+    [Flag in FlagName]?: Flag extends "filename" ? string[] : (typeof QUICK_FLAGS)[Flag]["type"] extends "string" ? string : boolean;
+  };
   const output = values.output ?? "table";
   const { length } = parsed.positionals;
   if (length > command.args || (command.required && length === 0) || !(OUTPUT_FORMATS as readonly string[]).includes(output)) return undefined;
+  if (values.tail !== undefined && !/^\d+$/.test(values.tail)) return undefined; // oclif says what --tail takes
   const flags = { output: output as OutputFormat, selector: values.selector, watch: values.watch ?? false, purge: values.purge ?? false };
-  return { name, args: parsed.positionals, flags: values.filename ? { ...flags, filename: values.filename } : flags };
+  const { container, follow, previous, timestamps, since, tail } = values;
+  const logs = Object.fromEntries(
+    Object.entries({ container, follow, previous, timestamps, since, tail: tail === undefined ? undefined : Number(tail) }).filter(
+      ([, value]) => value !== undefined,
+    ),
+  );
+  return {
+    name,
+    args: parsed.positionals,
+    flags: { ...flags, ...(values.filename && { filename: values.filename }), ...(Object.keys(logs).length > 0 && { logs }) },
+  };
 }
 
 /** Runs the command line if it is one of the quick path's; false when it is not (oclif runs it). */

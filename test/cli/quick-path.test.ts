@@ -78,6 +78,22 @@ describe("the CLI's quick path", () => {
         ["delete", "pod", "web", "db", "--purge"],
         { name: "delete", args: ["pod", "web", "db"], flags: { output: "table", selector: undefined, watch: false, purge: true } },
       ],
+      [
+        ["logs", "web", "-c", "main", "--tail", "20", "-f"],
+        {
+          name: "logs",
+          args: ["web"],
+          flags: { output: "table", selector: undefined, watch: false, purge: false, logs: { container: "main", follow: true, tail: 20 } },
+        },
+      ],
+      [
+        ["logs", "-l", "app=web", "--since", "5m", "--timestamps", "-p"],
+        {
+          name: "logs",
+          args: [],
+          flags: { output: "table", selector: "app=web", watch: false, purge: false, logs: { since: "5m", timestamps: true, previous: true } },
+        },
+      ],
       [["apply", "web.json"], { name: "apply", args: ["web.json"], flags: { output: "table", selector: undefined, watch: false, purge: false } }],
       [
         ["apply", "-f", "web.json", "-o", "json"],
@@ -105,6 +121,8 @@ describe("the CLI's quick path", () => {
       ["delete", "pod/web", "--no-wait"],
       ["delete", "-f", "web.json"],
       ["delete", "pod/web", "-o", "json"],
+      ["logs", "web", "--tail", "ten"],
+      ["logs", "web", "--tail=-1"],
       ["apply", "-f", "web.json", "--wait"],
       ["apply", "-f", "web.json", "--dry-run"],
       ["apply", "-R", "-f", "manifests/"],
