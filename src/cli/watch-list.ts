@@ -10,6 +10,8 @@ import { cancelOnInterrupt } from "./own-cancel.js";
 
 /** How long a cut watch waits between its tries to watch again (the leader restarting, another taking over). */
 const RETRY_MS = 1000;
+/** How long it tries, as a call does through a failover; then it ends with what cut it (the leader is not back). */
+const RESUME_WAIT_MS = 10_000;
 
 /**
  * How a watch stream failed, when watching again may go on with it: the connection lost (a leader killed, a network
@@ -26,9 +28,10 @@ const keyOf = (item: ResourceSummary) => `${item.type}/${item.name}`;
 /**
  * `list --watch`: the list as it stood (a table, its columns sized to it), then one line per change, aligned to it.
  * For scripts, one document per change (`-o json`: a JSON object per line; `-o yaml`: YAML documents; `-o name`).
- * A watch that is cut (a leader killed or restarted, another taking over) watches again, from the revision it had
- * when the same leader still holds it, else from a new list, whose differences from what was shown are printed as
- * changes: the output goes on as if the watch had never been cut.
+ * A watch that is cut (a leader killed or restarted, another taking over) watches again if a leader answers within
+ * RESUME_WAIT_MS, from the revision it had when the same leader still holds it, else from a new list, whose
+ * differences from what was shown are printed as changes: the output goes on as if the watch had never been cut. A
+ * leader not back by then ends it with what cut it.
  */
 export async function watchList(leader: LeaderClient, type: ResourceType | "", output: OutputFormat, selector: string, name = ""): Promise<void> {
   const wide = output === "wide";
@@ -70,7 +73,7 @@ export async function watchList(leader: LeaderClient, type: ResourceType | "", o
     const stream = await leader.watch({ type, selector, name, resumeLog: position?.log ?? "", resumeRevision: position?.revision ?? 0 });
     const interrupt = cancelOnInterrupt(stream);
     let listed: ResourceSummary[] | undefined = [];
-    let cut: string;
+    let cut: { reason: string; error: unknown };
     try {
       for await (const change of stream as AsyncIterable<WatchEvent>) {
         if (change.kind === "SYNCED") {
@@ -85,32 +88,34 @@ export async function watchList(leader: LeaderClient, type: ResourceType | "", o
           position!.revision = change.revision;
         }
       }
-      cut = "the leader ended the watch";
+      // A watch has no end of its own: a leader that ended it without a word is as good as gone.
+      cut = { reason: "the leader ended the watch", error: new Error("the leader ended the watch") };
     } catch (error) {
       if (interrupt.isOwn(error)) return;
       const reason = cutReason(error);
       if (reason === undefined) throw error;
-      cut = reason;
+      cut = { reason, error };
     } finally {
       interrupt.dispose();
     }
-    process.stderr.write(`the watch was cut (${cut}): watching again once the leader answers (Ctrl-C stops)\n`);
-    await untilLeaderAnswers(leader);
+    process.stderr.write(`the watch was cut (${cut.reason}): watching again if a leader answers within ${RESUME_WAIT_MS / 1000} s\n`);
+    if (!(await leaderAnswers(leader, Date.now() + RESUME_WAIT_MS))) throw cut.error;
   }
 }
 
 /**
- * Waits until a leader answers (asking every address the config names, as any call does), however long it takes;
- * Ctrl-C meanwhile ends the command as it would any other.
+ * Whether a leader answers before `giveUpAt` (every address the config names asked, as any call does); Ctrl-C
+ * meanwhile ends the command as it would any other.
  */
-async function untilLeaderAnswers(leader: LeaderClient): Promise<void> {
-  for (;;) {
+async function leaderAnswers(leader: LeaderClient, giveUpAt: number): Promise<boolean> {
+  while (Date.now() < giveUpAt) {
     await sleep(RETRY_MS);
     try {
       await leader.version();
-      return;
+      return true;
     } catch (error) {
       if (cutReason(error) === undefined) throw error;
     }
   }
+  return false;
 }

@@ -203,15 +203,22 @@ export class LocalCluster {
   }
 
   /** Waits until the pod's status is `status`. */
-  waitForPodStatus(name: string, status: string, timeoutMs = 30_000): Promise<PodJson> {
-    return eventually(
-      `pod/${name} ${status}`,
-      async () => {
-        const pod = await this.pod(name);
-        return pod.status === status ? pod : undefined;
-      },
-      timeoutMs,
-    );
+  async waitForPodStatus(name: string, status: string, timeoutMs = 30_000): Promise<PodJson> {
+    const seen: string[] = []; // each status it went through, for a failure to say where the pod stood
+    try {
+      return await eventually(
+        `pod/${name} ${status}`,
+        async () => {
+          const pod = await this.pod(name);
+          const now = `${pod.status}${pod.message ? ` (${pod.message})` : ""}`;
+          if (seen.at(-1) !== now) seen.push(now);
+          return pod.status === status ? pod : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; it went through: ${seen.join(" → ") || "nothing (never listed)"}`);
+    }
   }
 
   async nodes(): Promise<NodeRow[]> {
