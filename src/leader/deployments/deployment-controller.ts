@@ -42,6 +42,8 @@ export class DeploymentController {
   private stopped = false;
   /** The last refusal to create a deployment's replicas, by deployment: said once, not at every pass. */
   private readonly refusedCreates = new Map<string, string>();
+  /** When this leader began: what a rollout's progress is judged from at the earliest (see judge). */
+  private readonly since: number;
 
   constructor(
     private readonly store: LeaderStoreContract,
@@ -51,7 +53,9 @@ export class DeploymentController {
     private readonly log: Logger,
     /** What pods this leader admits: every path that makes a deployment's pods (scale, undo, rollback…) holds to it. */
     private readonly policy: AdmissionPolicy,
-  ) {}
+  ) {
+    this.since = clock.now();
+  }
 
   /** Refuses, as a user's mistake, a template this leader would not admit (`what` says where it comes from). */
   private admit(template: StoredDeployment["spec"]["template"], what: string): void {
@@ -231,7 +235,9 @@ export class DeploymentController {
       intent,
       progressDeadlineSeconds: spec.progressDeadlineSeconds,
       autoRollback: spec.autoRollback,
-      startedAt: rollout.startedAt.getTime(),
+      // A leader that was not there (restarted, or taken over) saw no progress meanwhile, and its nodes could report
+      // none: the deadline runs from its start at the earliest, as a node's grace period does.
+      startedAt: Math.max(rollout.startedAt.getTime(), this.since),
       lastCompleteRevision: lastComplete?.revision,
     };
     const decision = judgeRollout(facts, owned, now);

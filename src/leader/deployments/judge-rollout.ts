@@ -10,7 +10,7 @@ export interface RolloutFacts {
   intent: DeploymentIntent;
   progressDeadlineSeconds: number;
   autoRollback: boolean;
-  /** When the current revision's rollout started. */
+  /** When the current revision's rollout started, or the leader judging it, if later (it saw nothing before). */
   startedAt: number;
   /** The newest revision, other than the current one, whose rollout once completed: where a failed rollout goes back to. */
   lastCompleteRevision?: number;
