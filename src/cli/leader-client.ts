@@ -29,6 +29,7 @@ import {
 } from "../gen/cube.js";
 import { AUTHORIZATION, bearer, type DeviceCookieStore } from "../shared/tls/call-credentials.js";
 import { DEVICE_METADATA } from "../shared/tls/device-cookie.js";
+import { watchRequest } from "../shared/codec.js";
 import { readIfExists, writeSecretFile } from "../shared/secret-file.js";
 import { ACTIVE_LEADER_METADATA } from "../shared/unavailable-reason.js";
 import { activeLeaderPath, deviceCookiePath, leaderAddresses, type CubeConfig } from "./config.js";
@@ -196,7 +197,7 @@ export class LeaderClient {
 
   /** The resources as they stand (or, resuming, the changes since), then each change (no deadline: a watch lasts until cancelled). */
   async watch(request: Partial<WatchRequest>): Promise<grpc.ClientReadableStream<WatchEvent>> {
-    return (await this.streamClient()).watch({ type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0, ...request });
+    return (await this.streamClient()).watch(watchRequest(request));
   }
 
   /** Events, and with `watch` each new one (no deadline). */

@@ -162,12 +162,11 @@ export async function run(argv: string[] = process.argv.slice(2)): Promise<boole
   let config: CubeConfig | undefined;
   let leader: LeaderClient | undefined;
   try {
-    config = loadConfig(path);
+    const loaded = (config = loadConfig(path));
     // A leader not met yet is oclif's: its first contact (once per config) loads the code of the trust proof.
-    const ca = knownLeaderCa(config, path);
+    const ca = knownLeaderCa(loaded, path);
     if (!ca) return false;
-    const known = { config, path, ca };
-    const connect = async () => (leader ??= LeaderClient.forConfig(known.config, known.path, known.ca));
+    const connect = async () => (leader ??= LeaderClient.forConfig(loaded, path, ca));
     return (await QUICK_COMMANDS[line.name].run(connect, line.args, line.flags)) !== false;
   } catch (error) {
     process.stderr.write(failureLine(error, { path, value: config, command: `cube ${line.name}` }));

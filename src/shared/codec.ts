@@ -18,6 +18,7 @@ import type {
   PodUsage as WirePodUsage,
   PublishedPort as WirePublishedPort,
   ServicePort as WireServicePort,
+  WatchRequest,
 } from "../gen/cube.js";
 import type {
   KeyedKind,
@@ -141,4 +142,9 @@ export function podUsageFromWire({ containers, sampledAt }: WirePodUsage): PodUs
 
 export function usageUpdateFromWire({ pods, ...update }: UsageReport): UsageUpdate {
   return { ...update, pods: pods.map(({ podUid, usage }) => ({ podUid, usage: podUsageFromWire(usage ?? { containers: [] }) })) };
+}
+
+/** A watch request, each field not given empty: every resource, listed anew. */
+export function watchRequest(request: Partial<WatchRequest>): WatchRequest {
+  return { type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0, ...request };
 }

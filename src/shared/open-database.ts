@@ -162,7 +162,7 @@ async function openChecked<Schema>(file: string, migrations: Record<string, Migr
     db,
     inBatch,
     prepareAll: <Names extends string>(statements: Record<Names, string>) =>
-      Object.fromEntries(Object.entries<string>(statements).map(([name, text]) => [name, sqlite.prepare(text)])) as Record<Names, Database.Statement>,
+      Object.fromEntries(Object.entries<string>(statements).map(([name, text]) => [name, statement(text)])) as Record<Names, Database.Statement>,
     statement,
     reads: reader ? concurrentReads(reader) : { inRead: inBatch, statement },
     close: closeAll,

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type * as grpc from "@grpc/grpc-js";
 import type { ResourceEvent, ResourceSummary, WatchEvent, WatchRequest } from "../../gen/cube.js";
+import { watchRequest } from "../../shared/codec.js";
 import { isNotFound, type LeaderApi } from "./leader-api.js";
 import { deploymentRow, eventRow, nodeRow, podRow, podSummary, rolloutSummary, rowId } from "./web-pages.js";
 
@@ -60,7 +61,7 @@ export class LiveStream {
 }
 
 function watch(api: LeaderApi, request: Partial<WatchRequest>): grpc.ClientReadableStream<WatchEvent> {
-  return api.client.watch({ type: "", selector: "", name: "", resumeLog: "", resumeRevision: 0, ...request });
+  return api.client.watch(watchRequest(request));
 }
 
 function resourceRow(item: ResourceSummary, deleted: boolean, now: Date): object | undefined {
