@@ -24,6 +24,8 @@ import { checkType, labelMatcher, resourceNotFound } from "./resource-checks.js"
 import { topHandler } from "./usage-handlers.js";
 import type { UsageBoard } from "./usage-board.js";
 import type { PodUsage } from "../shared/usage.js";
+import { mapInSlices } from "../shared/time-slices.js";
+import { listResponseInSlices } from "./encoded-in-slices.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import { getService, serviceSummaries, type ServiceSources } from "./service-handlers.js";
 import type { PodController, PodView } from "./pod-controller.js";
@@ -90,7 +92,7 @@ export function resourceSummaries(
         ? await keyedSummaries(keyed, new Set(wanted ? [wanted] : (["secret", "config"] as const)))
         : []),
       ...(wanted === undefined || wanted === "pod"
-        ? (await pods.list()).map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node)))
+        ? await mapInSlices(await pods.list(), (pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node)))
         : []),
     ];
     return items.filter(selected);
@@ -244,7 +246,7 @@ export function createCubeService(
       return { results };
     }),
 
-    list: unary(log, async ({ type, selector }) => ({ items: await summaries(type, selector) })),
+    list: unary(log, async ({ type, selector }) => listResponseInSlices(await summaries(type, selector))),
 
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);

@@ -1,6 +1,7 @@
 import type { Clock } from "../shared/clock.js";
 import type { KeyedKind, PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
+import { mapInSlices } from "../shared/time-slices.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import type { AppliedResource, PodSummary, StoredPod } from "./store/leader-store.js";
@@ -77,7 +78,7 @@ export class PodController {
   }
 
   async list(): Promise<(PodSummary & { phase: PodPhase })[]> {
-    return (await this.store.pods.summaries()).map((pod) => ({ ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) }));
+    return mapInSlices(await this.store.pods.summaries(), (pod) => ({ ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) }));
   }
 
   async get(name: string): Promise<{ pod: PodView; events: PodEvent[] } | undefined> {

@@ -27,6 +27,7 @@ import { serveWebView } from "./web/serve-web.js";
 import type { OptionalEndpoint } from "../shared/optional-endpoint.js";
 import { UsageBoard } from "./usage-board.js";
 import { createCubeService, resourceSummaries, resourceUid } from "./cube-service.js";
+import { cubeServiceEncodedAhead } from "./encoded-in-slices.js";
 import { watchHandlers } from "./watch-service.js";
 import { DEFAULT_POD_CIDR } from "./allocate-subnet.js";
 import { OpenStreams } from "./open-streams.js";
@@ -214,7 +215,10 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
     streams,
     log,
   );
-  server.addService(CubeService, createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching, streams, serviceSources));
+  server.addService(
+    cubeServiceEncodedAhead,
+    createCubeService(registry, pods, deployments, lifecycle, agents, log, options, watching, streams, serviceSources),
+  );
   server.addService(clusterServiceEncodedOnce, {
     ...createClusterService(
       {

@@ -66,6 +66,16 @@ export function pauseIfSliceUsed(): Promise<void> | undefined {
   return sliceUsed() ? pause() : undefined;
 }
 
+/** `items` each converted, the loop let go between two when the slice is used up: for lists of thousands. */
+export async function mapInSlices<T, U>(items: Iterable<T>, convert: (item: T) => U): Promise<U[]> {
+  const converted: U[] = [];
+  for (const item of items) {
+    converted.push(convert(item));
+    await pauseIfSliceUsed();
+  }
+  return converted;
+}
+
 /**
  * Runs `work` to its end. Each of its `yield`s marks a point where it may pause: it does when the slice is used up.
  * The generator keeps its state (an open transaction, a half-built list) across the pauses.

@@ -65,10 +65,10 @@ export interface Placement {
 }
 
 export interface PodStoreContract {
-  summaries(): Promise<PodSummary[]>;
+  summaries(pageSize?: number): Promise<PodSummary[]>;
   get(name: string): Promise<StoredPod | undefined>;
   onNode(node: string): Promise<StoredPod[]>;
-  unscheduled(): Promise<StoredPod[]>;
+  unscheduled(pageSize?: number): Promise<StoredPod[]>;
   dependencyPods(names: string[]): Promise<DependencyPod[]>;
   desiredFor(node: string): Promise<DesiredPod[]>;
   owned(deployment: string, nodeStatus: (node: string) => NodeStatus | undefined): Promise<OwnedPod[]>;

@@ -44,6 +44,44 @@ for (const backend of STORE_BACKENDS)
       expect(await apply(store, pod("a", "busybox:2", { tier: "web" }))).to.deep.equal(["a configured"]);
     });
 
+    it("reads the summaries in pages: every pod once, in name order, with its status", async () => {
+      const names = ["b-2", "a", "c", "b-10", "b", "d", "a-1"];
+      await apply(store, ...names.map((name) => pod(name, "busybox", { index: name })));
+      const { uid, specHash } = (await store.pods.get("c"))!;
+      await store.pods.assign([
+        { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+      ]);
+      await store.applyNodeUpdates(
+        [{ kind: "status", node: "n1", podUid: uid, specHash, status: { phase: "Running", containers: [], podIp: "10.0.0.3" } }],
+        new Date(),
+      );
+      const whole = await store.pods.summaries();
+      expect(whole.map((p) => p.name)).to.deep.equal(["a", "a-1", "b", "b-10", "b-2", "c", "d"]);
+      expect(whole.find((p) => p.name === "c")?.status?.podIp).to.equal("10.0.0.3");
+      for (const pageSize of [1, 3, 7, 50]) expect(await store.pods.summaries(pageSize), `pages of ${pageSize}`).to.deep.equal(whole);
+    });
+
+    it("reads the pods no node holds in pages, oldest first, those of one instant by name, the placed and the deleted left out", async () => {
+      const at = (time: number, ...names: string[]) =>
+        store.applyResources(
+          names.map((name) => ({ resource: pod(name), source: pod(name) })),
+          new Date(time),
+        );
+      await at(3000, "late");
+      await at(1000, "e", "b", "d", "a");
+      await at(2000, "placed", "deleted", "c");
+      const { uid } = (await store.pods.get("placed"))!;
+      await store.pods.assign([
+        { uid, node: "n1", hostPorts: [], event: { time: new Date(), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+      ]);
+      await store.pods.markDeleting((await store.pods.get("deleted"))!.uid, new Date(), false);
+      const order = ["1000 a", "1000 b", "1000 d", "1000 e", "2000 c", "3000 late"];
+      for (const pageSize of [1, 2, 5, 6, 50]) {
+        const names = (await store.pods.unscheduled(pageSize)).map((p) => `${p.createdAt.getTime()} ${p.name}`);
+        expect(names, `pages of ${pageSize}`).to.deep.equal(order);
+      }
+    });
+
     it("forgets a node's status report once the spec changes", async () => {
       await apply(store, pod("a"));
       const { uid, specHash } = (await store.pods.get("a"))!;
