@@ -29,7 +29,7 @@ export async function withSimulatedCluster<T>(
   try {
     const leaderName = `${prefix}-main`;
     const leader = await cluster.startLeader(leaderName);
-    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, image);
+    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, image); if (process.env.NICE_NODES) (await import("node:child_process")).execFileSync("renice", ["-n", "10", "-p", String(simulated.pid)]);
     client = await cluster.leaderClient();
     const ready = client;
     await eventually(
