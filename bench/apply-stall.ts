@@ -39,30 +39,37 @@ async function startProber(configPath: string): Promise<() => Promise<number[]>>
   };
 }
 
-export async function measureApplyStall(pods: number, nodes: number, image: string): Promise<StallFigures> {
-  return withSimulatedCluster(nodes, image, async ({ cluster, client }) => {
-    const path = join(cluster.dir.path, "stall.json");
-    const manifest = Array.from({ length: pods }, (_, i) => ({
-      type: "pod",
-      metadata: { name: `stall-${i}`, labels: { app: "stall", index: String(i) } },
-      spec: { containers: [{ name: "main", image, env: { INDEX: String(i) } }] },
-    }));
-    writeFileSync(path, JSON.stringify(manifest));
+/** `nodesNiceness`: the simulated nodes' CPU priority (0: the leader's; 10: lower, as other machines would not take its cores). */
+export async function measureApplyStall(pods: number, nodes: number, image: string, nodesNiceness: number): Promise<StallFigures> {
+  return withSimulatedCluster(
+    nodes,
+    image,
+    async ({ cluster, client }) => {
+      const path = join(cluster.dir.path, "stall.json");
+      const manifest = Array.from({ length: pods }, (_, i) => ({
+        type: "pod",
+        metadata: { name: `stall-${i}`, labels: { app: "stall", index: String(i) } },
+        spec: { containers: [{ name: "main", image, env: { INDEX: String(i) } }] },
+      }));
+      writeFileSync(path, JSON.stringify(manifest));
 
-    const stopProber = await startProber(cluster.cliEnv().CUBE_CONFIG!);
-    let latenciesMs: number[] | undefined;
-    try {
-      const begin = performance.now();
-      const applied = await runCube(["apply", path], cluster.cliEnv());
-      const applyMs = performance.now() - begin;
-      if (applied.code !== 0) throw new Error(applied.stderr);
-      // Looked at once a second: a list of thousands of pods is work for the leader too.
-      await allPodsRunning(client, pods, 300_000, 1000);
-      const runningMs = performance.now() - begin;
-      latenciesMs = await stopProber();
-      return { applyMs, runningMs, latenciesMs };
-    } finally {
-      if (!latenciesMs) await stopProber().catch(() => undefined);
-    }
-  });
+      const stopProber = await startProber(cluster.cliEnv().CUBE_CONFIG!);
+      let latenciesMs: number[] | undefined;
+      try {
+        const begin = performance.now();
+        const applied = await runCube(["apply", path], cluster.cliEnv());
+        const applyMs = performance.now() - begin;
+        if (applied.code !== 0) throw new Error(applied.stderr);
+        // Looked at once a second: a list of thousands of pods is work for the leader too.
+        await allPodsRunning(client, pods, 300_000, 1000);
+        const runningMs = performance.now() - begin;
+        latenciesMs = await stopProber();
+        return { applyMs, runningMs, latenciesMs };
+      } finally {
+        if (!latenciesMs) await stopProber().catch(() => undefined);
+      }
+    },
+    [],
+    nodesNiceness,
+  );
 }

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module"; const require = createRequire(import.meta.url);
 // Asks the leader for its nodes every 20 ms, in a process of its own (so that nothing else on its event loop delays
 // the answers it times), until its stdin ends; then prints each round trip's time, in ms, as a JSON array.
 // node --import tsx bench/list-nodes-prober.ts CONFIG_PATH
@@ -14,7 +13,7 @@ process.stderr.write("probing\n");
 while (probing) {
   const start = performance.now();
   await client.listNodes();
-  latenciesMs.push(performance.now() - start); if (process.env.PROBE_LOG) require("node:fs").appendFileSync(process.env.PROBE_LOG, `${Date.now()} ${(performance.now() - start).toFixed(1)}\n`);
+  latenciesMs.push(performance.now() - start);
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 client.close();

@@ -143,18 +143,28 @@ export async function shutdown(runs: number): Promise<Row[]> {
   ];
 }
 
+/**
+ * Twice: the simulated nodes at the leader's CPU priority, then at a lower one (nice 10). On this machine's two cores
+ * the 20 nodes' work (which other machines would do) competes with the leader's; the second run shows what is left
+ * of the leader's own.
+ */
 export async function applyStall(pods: number, nodes: number): Promise<Row[]> {
-  const { applyMs, runningMs, latenciesMs } = await measureApplyStall(pods, nodes, SIMULATED_IMAGE);
-  const sorted = [...latenciesMs].sort((a, b) => a - b);
-  const at = (share: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]);
-  return [
-    cubeRow(
-      `ListNodes answers, asked by a process of its own, while ${pods} pods are applied and start on ${nodes} simulated nodes (${sorted.length} calls): median / p99 / max`,
-      `${at(0.5)} / ${at(0.99)} / ${Math.round(sorted.at(-1) ?? 0)} ms`,
-      "max ≤ 50 ms",
-    ),
-    cubeRow("that apply: acknowledged / all Running (looked at once a second)", `${seconds(applyMs)} / ${seconds(runningMs)}`),
-  ];
+  const rows: Row[] = [];
+  for (const niceness of [0, 10]) {
+    const { applyMs, runningMs, latenciesMs } = await measureApplyStall(pods, nodes, SIMULATED_IMAGE, niceness);
+    const sorted = [...latenciesMs].sort((a, b) => a - b);
+    const at = (share: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(share * sorted.length))]);
+    const priority = niceness === 0 ? "at the leader's CPU priority" : `at a lower CPU priority (nice ${niceness}), as other machines`;
+    rows.push(
+      cubeRow(
+        `ListNodes answers, asked by a process of its own, while ${pods} pods are applied and start on ${nodes} simulated nodes ${priority} (${sorted.length} calls): median / p99 / max`,
+        `${at(0.5)} / ${at(0.99)} / ${Math.round(sorted.at(-1) ?? 0)} ms`,
+        "max ≤ 50 ms",
+      ),
+      cubeRow("that apply: acknowledged / all Running (looked at once a second)", `${seconds(applyMs)} / ${seconds(runningMs)}`),
+    );
+  }
+  return rows;
 }
 
 export async function deployments(count: number, replicas: number, nodes: number): Promise<Row[]> {

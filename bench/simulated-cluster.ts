@@ -1,3 +1,4 @@
+import { setPriority } from "node:os";
 import type { LeaderClient } from "../src/cli/leader-client.js";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { eventually, startSimulatedNodes, type TestProcess } from "../test/helpers/processes.js";
@@ -14,13 +15,14 @@ export interface SimulatedCluster {
 
 /**
  * Runs `body` against a real leader process (no pods on its own node; `leaderArgs` added to its flags) and `nodes` simulated nodes (one process, fake
- * engines holding `image`), once every node is Ready; stops them all after, and shows the leader's last lines on failure.
+ * engines holding `image`; their process at `nodesNiceness`, 0 the leader's), once every node is Ready; stops them all after, and shows the leader's last lines on failure.
  */
 export async function withSimulatedCluster<T>(
   nodes: number,
   image: string,
   body: (bed: SimulatedCluster) => Promise<T>,
   leaderArgs: string[] = [],
+  nodesNiceness = 0,
 ): Promise<T> {
   const cluster = new LocalCluster(30, ["--pods-on-leader", "no", ...leaderArgs]);
   const prefix = `sim${Math.random().toString(36).slice(2, 6)}`;
@@ -29,7 +31,8 @@ export async function withSimulatedCluster<T>(
   try {
     const leaderName = `${prefix}-main`;
     const leader = await cluster.startLeader(leaderName);
-    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, image); if (process.env.NICE_NODES) (await import("node:child_process")).execFileSync("renice", ["-n", "10", "-p", String(simulated.pid)]);
+    simulated = startSimulatedNodes(`127.0.0.1:${cluster.leaderPort}`, cluster.token, nodes, prefix, image);
+    if (nodesNiceness !== 0) setPriority(simulated.pid, nodesNiceness);
     client = await cluster.leaderClient();
     const ready = client;
     await eventually(
