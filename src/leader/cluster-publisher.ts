@@ -1,13 +1,11 @@
 import type { NameRecord, ServiceEntry, ServiceUpdate } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
 import type { EndpointGate } from "./endpoint-gate.js";
+import { lookPaced } from "./paced-looks.js";
 import { clusterNames, nameChanges, nameRecords, type NameTable } from "./pod-names.js";
 import { EndpointCandidates, serviceEntries } from "./service-endpoints.js";
 import type { StoredService } from "./store/service-store.js";
 import type { PodSummary } from "./store/store-contract.js";
-
-/** How often the publisher looks whether the leader wrote anything (names and endpoints follow within this of a change). */
-const LOOK_MS = 100;
 
 export interface ClusterPublisherSources {
   /** Moves whenever the leader writes anything. */
@@ -23,17 +21,17 @@ export interface ClusterPublications {
 
 /**
  * Keeps what every node must know of the cluster beyond its own pods, the names (clusterNames) and the services with
- * their ready endpoints, and pushes what changed to every node. It looks again only when the store's change counter
- * moved, so an idle cluster costs a counter read per look. Each change of the services has a version, which nodes
+ * their ready endpoints, and pushes what changed to every node. It looks (paced-looks.ts: every 100 ms, less often
+ * when a look is costly) and reads again only when the store's change counter moved, so an idle cluster costs a
+ * counter read per look. Each change of the services has a version, which nodes
  * acknowledge once their rules follow it (the endpoint gate waits for that).
  */
 export class ClusterPublisher {
   private names: NameTable = new Map();
   private services = new Map<string, { entry: ServiceEntry; json: string }>();
   private servicesVersion = 0;
-  private timer?: NodeJS.Timeout;
+  private looks?: { stop(): Promise<void> };
   private seen?: number;
-  private looking?: Promise<void>;
 
   constructor(
     private readonly sources: ClusterPublisherSources,
@@ -54,16 +52,14 @@ export class ClusterPublisher {
 
   async start(): Promise<void> {
     await this.look();
-    this.timer = setInterval(() => {
-      this.looking ??= this.look()
-        .catch((error: Error) => this.log.error(`cannot read the cluster's names and services: ${error.message}`))
-        .finally(() => (this.looking = undefined));
-    }, LOOK_MS);
+    this.looks = lookPaced(
+      () => this.look(),
+      (error) => this.log.error(`cannot read the cluster's names and services: ${error.message}`),
+    );
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.looking;
+    await this.looks?.stop();
   }
 
   private async look(): Promise<void> {

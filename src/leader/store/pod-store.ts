@@ -77,8 +77,7 @@ const STATEMENTS = {
   // What each node's pods take of it (allocationByNode).
   sums: "select node, sum(cpu_millis) as cpu, sum(memory_bytes) as memory, count(*) as pods from pods where node is not null group by node",
   hostPorts: "select node, host_ports_json from pods where node is not null and host_ports_json != '[]'",
-  ownedByNode:
-    "select node, owner, count(*) as pods from pods where owner >= '' and node is not null and deletion_requested_at is null group by node, owner",
+  ownedByNode: "select node, owner, count(*) as pods from pods where owner >= '' and node is not null and deletion_requested_at is null group by node, owner",
 };
 
 /**
