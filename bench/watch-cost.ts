@@ -8,7 +8,9 @@ import { SIMULATED_IMAGE, writeScaleManifest } from "./scale-parts.js";
 import { allPodsRunning, withSimulatedCluster } from "./simulated-cluster.js";
 
 const CHANGES = 25;
-const CHANGE_EVERY_MS = 200;
+// Apart by more than a look of the change log takes with 50 watchers (each look reads the whole list, a slice at a
+// time: 200 ms apart, two changes of 25 reached the watchers merged), so that each is seen and the cost is per change.
+const CHANGE_EVERY_MS = 400;
 
 export async function watchCost(pods: number, nodes: number): Promise<Row[]> {
   return withSimulatedCluster(nodes, SIMULATED_IMAGE, async ({ cluster, leader, client }) => {

@@ -1,4 +1,4 @@
-/** How often the leader looks again whether anything changed, when looking is cheap. */
+/** How often the leader looks again whether anything changed (a counter read, nothing more unless it moved), when looking is cheap. */
 export const LOOK_MS = 100;
 /** The longest it waits between looks, however costly they are: what follows the store lags it by at most this. */
 export const MAX_LOOK_MS = 1000;

@@ -10,9 +10,7 @@ import type { OpenStreams } from "./open-streams.js";
 import { toStatus } from "./unary-handler.js";
 import { ChangeLog, type Change } from "./change-log.js";
 import { checkType, labelMatcher } from "./resource-checks.js";
-import { LOOK_MS, lookPaced } from "./paced-looks.js";
-
-/** How often the change log (and each `events` call) looks whether anything changed: a counter read, nothing more, unless it moved. */
+import { LOOK_MS } from "./paced-looks.js";
 
 /** The watched, as `list` computes it; the nodes' statuses (a node's health changes what its pods show, not the database). */
 export interface WatchSources {
@@ -27,7 +25,7 @@ type WatchedCall = grpc.ServerWritableStream<unknown, unknown>;
 
 /**
  * The `Watch` and `Events` calls, each sending what there is, then what changes. Watches are served from one change
- * log (change-log.ts), kept while anyone watches: it looks (paced-looks.ts) whether the leader wrote anything (or a node's
+ * log (change-log.ts), kept while anyone watches: it looks every LOOK_MS whether the leader wrote anything (or a node's
  * status changed), and records what changed in the whole list once; each watch then sends the changes it selects.
  * `streams` ends them when the leader stops (they never end by themselves, and a server waits for its calls).
  */
@@ -160,13 +158,13 @@ function checkedType(type: string) {
 }
 
 /**
- * Keeps the change log up to date while anyone watches: a look every 100 ms (less often when costly), which records the whole list only when
+ * Keeps the change log up to date while anyone watches: a look every LOOK_MS, which records the whole list only when
  * the store's revision or a node's status moved. A watch that joins waits for a look first, so its list is fresh.
  */
 class ChangeLogKeeper {
   readonly log = new ChangeLog();
   private watchers = 0;
-  private looks?: { stop(): Promise<void> };
+  private timer?: NodeJS.Timeout;
   private looking?: Promise<void>;
   private seen?: string;
 
@@ -175,18 +173,20 @@ class ChangeLogKeeper {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Not paced by its cost as the cluster publisher is (paced-looks.ts): a watch is asked for each change, and paced
+   * at 10 000 pods, changes less than a second apart would reach it merged into one.
+   */
   async join(): Promise<void> {
-    if (this.watchers++ === 0)
-      this.looks = lookPaced(
-        () => this.look(),
-        (error) => this.logger.error(`cannot follow the changes: ${error.message}`),
-      );
+    if (this.watchers++ === 0) {
+      this.timer = setInterval(() => void this.look().catch((error: Error) => this.logger.error(`cannot follow the changes: ${error.message}`)), LOOK_MS);
+    }
     await this.look();
   }
 
   leave(): void {
     if (--this.watchers > 0) return;
-    void this.looks?.stop();
+    clearInterval(this.timer);
     this.seen = undefined; // unwatched, the log falls behind: the next watch's look records the list anew
   }
 
