@@ -23,8 +23,8 @@ export interface ClusterPublications {
  * Keeps what every node must know of the cluster beyond its own pods, the names (clusterNames) and the services with
  * their ready endpoints, and pushes what changed to every node. It looks (paced-looks.ts: every 100 ms, less often
  * when a look is costly) and reads again only when the store's change counter moved, so an idle cluster costs a
- * counter read per look. Each change of the services has a version, which nodes
- * acknowledge once their rules follow it (the endpoint gate waits for that).
+ * counter read per look. Each change of the services has a version, which nodes acknowledge once their rules follow
+ * it (the endpoint gate waits for that).
  */
 export class ClusterPublisher {
   private names: NameTable = new Map();

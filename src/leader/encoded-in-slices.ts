@@ -1,6 +1,7 @@
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { CubeService, ResourceSummary, type ListResponse } from "../gen/cube.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
+import { encodedOnce } from "./written-once.js";
 
 /** Answers already encoded by listResponseInSlices: the service's serializer sends their bytes as they are. */
 const encodedAhead = new WeakMap<ListResponse, Buffer>();
@@ -24,5 +25,5 @@ export async function listResponseInSlices(items: ResourceSummary[]): Promise<Li
 /** The Cube service, its `list` answers sent as listResponseInSlices encoded them (others encoded as usual). */
 export const cubeServiceEncodedAhead: typeof CubeService = {
   ...CubeService,
-  list: { ...CubeService.list, responseSerialize: (response) => encodedAhead.get(response) ?? CubeService.list.responseSerialize(response) },
+  list: { ...CubeService.list, responseSerialize: encodedOnce(CubeService.list.responseSerialize, encodedAhead) },
 };

@@ -6,8 +6,11 @@ import { ClusterService } from "../gen/agent.js";
  * encoded for each node anew was most of what the leader did for it. The same message object written to every node's
  * stream is encoded once (grpc-js copies the encoding into each stream's frame).
  */
-export function encodedOnce<Message extends object>(serialize: (message: Message) => Buffer): (message: Message) => Buffer {
-  const encoded = new WeakMap<Message, Buffer>();
+export function encodedOnce<Message extends object>(
+  serialize: (message: Message) => Buffer,
+  /** The encodings known, those made ahead (encoded-in-slices.ts) among them. */
+  encoded = new WeakMap<Message, Buffer>(),
+): (message: Message) => Buffer {
   return (message) => {
     let buffer = encoded.get(message);
     if (!buffer) encoded.set(message, (buffer = serialize(message)));
