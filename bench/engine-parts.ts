@@ -50,30 +50,39 @@ export async function podStart(runs: number): Promise<Row[]> {
 
 /**
  * 30 pods in one manifest on a leader and two followers, against 30 `docker run -d`, two at a time: with the default
- * warm pool (3 per node), and with pools the size of the burst (10 per node).
+ * warm pools (3 per node, grown to what a burst took once it is over), the first burst on fresh nodes apart from the
+ * next ones; and with pools the size of the burst from the start (10 per node).
  */
 export async function throughput(runs: number): Promise<Row[]> {
+  const BURST = 30;
   const rows: Row[] = [];
   for (const pool of [DEFAULT_WARM_SANDBOXES, 10]) {
     const cube: number[] = [];
     const docker: number[] = [];
     await withCluster(
       async (cluster) => {
+        // Fresh nodes keep `pool` each; once a burst is over, as many as it took (its pods, within the servers' most).
+        const afterBurst = Math.max(3 * pool, BURST);
         for (let r = 0; r < runs; r++) {
-          cube.push(await cubeBurst(cluster, localEngine, 30, `burst${r}`, 3 * pool));
-          await poolsFull(localEngine, 3 * pool); // the nodes' refills done before Docker is measured
-          docker.push(await dockerRunBurst(30, 2));
+          cube.push(await cubeBurst(cluster, localEngine, BURST, `burst${r}`, r === 0 ? 3 * pool : afterBurst));
+          await poolsFull(localEngine, afterBurst); // the nodes' refills done before Docker is measured
+          docker.push(await dockerRunBurst(BURST, 2));
         }
       },
       ["--warm-sandboxes", String(pool)],
     );
-    rows.push({
-      figure: `30 pods vs 30 docker run, 2 parallel (median of ${runs}; --warm-sandboxes ${pool}${pool === DEFAULT_WARM_SANDBOXES ? ", the default" : ""})`,
-      cube: seconds(median(cube)),
+    const row = (figure: string, times: number[]): Row => ({
+      figure,
+      cube: seconds(median(times)),
       docker: seconds(median(docker)),
-      ratio: ratio(median(cube), median(docker)),
+      ratio: ratio(median(times), median(docker)),
       target: "≤ 0.8×",
     });
+    const vs = `${BURST} pods vs ${BURST} docker run, 2 parallel`;
+    if (pool === DEFAULT_WARM_SANDBOXES) {
+      rows.push(row(`${vs} (the first burst on fresh nodes; --warm-sandboxes ${pool}, the default)`, cube.slice(0, 1)));
+      rows.push(row(`… the next bursts, the pools grown to the first's size (median of ${runs - 1})`, cube.slice(1)));
+    } else rows.push(row(`${vs} (median of ${runs}; --warm-sandboxes ${pool})`, cube));
   }
   return rows;
 }

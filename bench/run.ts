@@ -27,7 +27,7 @@ const runs = runsFlag >= 0 ? Number(args[runsFlag + 1]) : 5;
 const chosen = args.filter((arg, i) => !arg.startsWith("--") && args[i - 1] !== "--runs");
 const parts: Record<string, () => Promise<Row[]>> = {
   "pod-start": () => podStart(Math.max(5, runs)),
-  throughput: () => throughput(3),
+  throughput: () => throughput(4),
   swarm: () => swarm(Math.max(5, runs)),
   cli: () => cliLatency(10),
   scale: () => scale(10_000, 200),

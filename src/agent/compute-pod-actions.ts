@@ -61,7 +61,7 @@ export function onPodNetwork(sandbox: ObservedContainer, network: PodNetworkStat
  * A pod can take a warm sandbox unless it publishes host ports (set when a sandbox is created), sets its hostname, or
  * uses the node's network.
  */
-const canUseWarmSandbox = (pod: LocalPod) => pod.hostPorts.length === 0 && pod.spec.hostname === undefined && !pod.spec.hostNetwork;
+export const canUseWarmSandbox = (pod: LocalPod) => pod.hostPorts.length === 0 && pod.spec.hostname === undefined && !pod.spec.hostNetwork;
 
 const TERMINATION_REASONS = {
   deleted: "the pod was deleted",

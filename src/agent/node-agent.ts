@@ -21,6 +21,7 @@ import { saysRemoved } from "../shared/node-removal.js";
 import { stayJoined, type Membership } from "./stay-joined.js";
 import { UsageSampler } from "./usage/usage-sampler.js";
 import type { AgentMetrics } from "./agent-metrics.js";
+import type { WarmPoolSize } from "./warm-pool-demand.js";
 
 const DEFAULT_SYNC_INTERVAL_MS = 1000;
 
@@ -40,7 +41,7 @@ export interface NodeAgentOptions {
   runtime: ContainerRuntime;
   restartDefaults: RestartSettings;
   /** Sandboxes kept made ahead of need. */
-  warmSandboxes: number;
+  warmSandboxes: WarmPoolSize;
   /** The node's labels, which pods select with `nodeSelector`. */
   labels: Record<string, string>;
   /** The node of a leader standing by. */

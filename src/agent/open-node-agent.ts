@@ -21,6 +21,7 @@ import type { OptionalEndpoint } from "../shared/optional-endpoint.js";
 import { DEFAULT_USAGE_INTERVAL_MS } from "./usage/usage-sampler.js";
 import { runHostCommand, type RunCommand } from "./network/host-network.js";
 import type { NodeCertificate } from "./node-certificate.js";
+import type { WarmPoolSize } from "./warm-pool-demand.js";
 
 export interface NodeAgentConfig {
   name: string;
@@ -31,8 +32,8 @@ export interface NodeAgentConfig {
   restart: RestartSettings;
   /** The node's labels (`--label`). */
   labels?: Record<string, string>;
-  /** Sandboxes the node keeps made ahead of need (`--warm-sandboxes`; none when unset). */
-  warmSandboxes?: number;
+  /** Sandboxes the node keeps made ahead of need (`--warm-sandboxes`, `--warm-sandboxes-max`; none when unset). */
+  warmSandboxes?: WarmPoolSize;
   /** The node of a leader standing by: it says so when it joins (listed as "Standby"). */
   standbyLeader?: boolean;
   /** How often the node measures its pods' CPU and memory (`--usage-interval`; 10 s when unset). */
@@ -126,7 +127,7 @@ export async function openNodeAgent(
         store,
         runtime,
         restartDefaults: config.restart,
-        warmSandboxes: config.warmSandboxes ?? 0,
+        warmSandboxes: config.warmSandboxes ?? { least: 0, most: 0 },
         labels: config.labels ?? {},
         standbyLeader: config.standbyLeader,
         log,

@@ -5,7 +5,7 @@ import { afterFailure } from "./after-failure.js";
 import type { AgentMetrics } from "./agent-metrics.js";
 import { secondsSince } from "../shared/clock.js";
 import type { AgentStore } from "./agent-store.js";
-import { computePodActions, type NodeMemory, type PodAction } from "./compute-pod-actions.js";
+import { canUseWarmSandbox, computePodActions, type NodeMemory, type PodAction } from "./compute-pod-actions.js";
 import { runtimeErrorMessage, type ContainerRuntime, type ObservedContainer } from "./container-runtime.js";
 import { pauseIfSliceUsed } from "../shared/time-slices.js";
 import { derivePodStatus } from "./derive-pod-status.js";
@@ -17,6 +17,7 @@ import { describeAction, FailureCounted, removePodVolumes, runPodAction, type Pl
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
 import { WarmPoolWorker } from "./warm-pool-worker.js";
+import type { WarmPoolSize } from "./warm-pool-demand.js";
 import type { PodNetwork } from "./network/pod-network.js";
 import type { NodeKeyed } from "./keyed/node-keyed.js";
 
@@ -34,8 +35,8 @@ export interface PodSyncDependencies {
   restartDefaults: RestartSettings;
   /** Runs a probe: against the engine unless a test gives another. */
   runProbe?: RunProbe;
-  /** Sandboxes kept made and started ahead of need, so that a pod without host ports finds its network ready (default 0). */
-  warmSandboxes?: number;
+  /** Sandboxes kept made and started ahead of need, so that a pod without host ports finds its network ready (default none). */
+  warmSandboxes?: WarmPoolSize;
   /** The node's pod network; none: sandboxes go on the engine's default bridge. */
   network?: Pick<PodNetwork, "current" | "sandboxNetwork" | "sandboxStarted">;
   /** The secrets and configs the node holds, and its pods' volumes of them. */
@@ -90,7 +91,13 @@ export class PodSync {
       sandboxStarted: () => deps.network?.sandboxStarted(),
       keyed: deps.keyed,
     };
-    this.pool = new WarmPoolWorker({ actions: this.actions, clock, log: deps.log, target: deps.warmSandboxes ?? 0, done: () => this.trigger() });
+    this.pool = new WarmPoolWorker({
+      actions: this.actions,
+      clock,
+      log: deps.log,
+      size: deps.warmSandboxes ?? { least: 0, most: 0 },
+      done: () => this.trigger(),
+    });
     this.prober = new Prober(
       deps.runProbe ?? probeRunner(runtime),
       clock,
@@ -190,6 +197,7 @@ export class PodSync {
       dispatched++;
       const claim = actions.find((action) => action.type === "claimSandbox");
       if (claim) this.claiming.set(podUid, claim.sandbox.id);
+      if (actions.some((action) => action === claim || (action.type === "createSandbox" && canUseWarmSandbox(action.pod)))) this.pool.took(1);
       const worker = this.work(podUid, actions).then((succeeded) => {
         this.workers.delete(podUid);
         this.claiming.delete(podUid);

@@ -142,7 +142,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const metrics = serverMetrics(config.metrics, CubeService, ClusterService, AgentService);
   const server = createAuthorizingServer(authorization, metrics?.calls);
   // A leader that runs no pods needs no warm sandboxes on its node.
-  const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : 0 };
+  const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : { least: 0, most: 0 } };
   const agent = await openNodeAgent(server, agentConfig, { ...deps, metrics: metrics?.registry }, { certificate: NodeCertificate.load(config.dataDir) });
   const registry = await NodeRegistry.load(store, clock, log, {
     graceMs: config.heartbeatGraceMs,

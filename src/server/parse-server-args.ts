@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { FollowerConfig } from "../agent/start-follower.js";
 import type { LeaderConfig } from "../leader/start-leader.js";
+import type { WarmPoolSize } from "../agent/warm-pool-demand.js";
 import { parseHostPort } from "../shared/host-port.js";
 import { parseJoinToken } from "../shared/tls/join-token.js";
 import { DEFAULT_POD_CIDR } from "../leader/allocate-subnet.js";
@@ -65,6 +66,11 @@ const common: Record<string, FlagSpec> = {
     env: "CUBE_WARM_SANDBOXES",
     help: "sandboxes kept started ahead of need, so that a pod without host ports starts at once (0: none, and those kept go)",
     default: () => "3",
+  },
+  "warm-sandboxes-max": {
+    env: "CUBE_WARM_SANDBOXES_MAX",
+    help: "how many warm sandboxes the node may keep after a burst of pods took more than --warm-sandboxes (for 10 minutes)",
+    default: () => "16",
   },
   "usage-interval": {
     env: "CUBE_USAGE_INTERVAL",
@@ -269,9 +275,13 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
   const dataDir = required("data-dir");
   const name = required("name");
   const labels = labelFlags(values("label"));
-  const warmSandboxes = wholeNumberFlag(required("warm-sandboxes"), "warm-sandboxes", 0);
   const usageIntervalMs = durationFlag(required("usage-interval"), "usage-interval");
   const given = (flag: string) => (parsed.values as Record<string, unknown>)[flag] !== undefined || env[specs[flag].env] !== undefined;
+  const warmSandboxes = warmPoolSize(
+    wholeNumberFlag(required("warm-sandboxes"), "warm-sandboxes", 0),
+    wholeNumberFlag(required("warm-sandboxes-max"), "warm-sandboxes-max", 0),
+    given("warm-sandboxes-max"),
+  );
   /** An address for something served besides the API, or none ("off"). */
   const endpoint = (flag: string) => (required(flag) === "off" ? undefined : { listen: hostPort(flag)!, given: given(flag) });
   const metrics = endpoint("metrics-listen");
@@ -346,4 +356,14 @@ export function parseServerArgs(argv: string[], env: NodeJS.ProcessEnv): ServerC
       advertise: hostPort("advertise"),
     },
   };
+}
+
+/**
+ * The pool's size from its two flags: the maximum defaults to at least the minimum, and to none with `--warm-sandboxes
+ * 0` (no warm sandbox at all), unless given.
+ */
+function warmPoolSize(least: number, most: number, mostGiven: boolean): WarmPoolSize {
+  if (!mostGiven) return { least, most: least === 0 ? 0 : Math.max(least, most) };
+  if (most < least) throw new UsageError(`--warm-sandboxes-max (${most}) is below --warm-sandboxes (${least})`);
+  return { least, most };
 }

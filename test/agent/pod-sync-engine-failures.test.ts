@@ -142,7 +142,7 @@ describe("PodSync, when the engine fails it (fake runtime, fake clock)", () => {
   });
 
   it("leaves a warm sandbox it could not claim in the pool, and claims one after a back-off", async () => {
-    sync = bed.makeSync({ warmSandboxes: 1 });
+    sync = bed.makeSync({ warmSandboxes: { least: 1, most: 1 } });
     await syncNow();
     const [warm] = runtime.all();
     expect(readContainerIdentity(warm.labels, warm.options.name).warm).to.equal(true);

@@ -62,7 +62,7 @@ describe("PodSync, when a worker ends while the engine is being listed", () => {
   });
 
   it("does not hand out again a warm sandbox that a pod claimed meanwhile", async () => {
-    const sync = bed.makeSync({ warmSandboxes: 1 });
+    const sync = bed.makeSync({ warmSandboxes: { least: 1, most: 1 } });
     sync.trigger();
     await sync.idle();
     const [sandbox] = warm();
@@ -87,7 +87,7 @@ describe("PodSync, when a worker ends while the engine is being listed", () => {
   });
 
   it("does not make the warm pool's sandbox twice when its worker made it meanwhile", async () => {
-    const sync = bed.makeSync({ warmSandboxes: 1 });
+    const sync = bed.makeSync({ warmSandboxes: { least: 1, most: 1 } });
     const releaseCreation = runtime.hold("createContainer");
     sync.trigger();
     await until(() => runtime.holdsWaiting() === 1);

@@ -4,12 +4,13 @@ import type { PodSync } from "../../src/agent/pod-sync.js";
 import type { FakeRuntime } from "../../src/agent/testing/fake-runtime.js";
 import { placed, webPod } from "../helpers/pod-fixtures.js";
 import { PodSyncBed } from "../helpers/pod-sync-bed.js";
+import { REMEMBER_BURST_MS } from "../../src/agent/warm-pool-demand.js";
 
 describe("PodSync's warm sandboxes, on the fake runtime", () => {
   let bed: PodSyncBed;
   let runtime: FakeRuntime;
   let sync: PodSync;
-  const makeSync = (warmSandboxes: number) => bed.makeSync({ warmSandboxes });
+  const makeSync = (least: number, most = least) => bed.makeSync({ warmSandboxes: { least, most } });
 
   beforeEach(async () => {
     bed = await PodSyncBed.open("warm-pool");
@@ -106,6 +107,30 @@ describe("PodSync's warm sandboxes, on the fake runtime", () => {
     sync = makeSync(0);
     await syncNow();
     expect(runtime.all()).to.deep.equal([]);
+  });
+
+  it("keeps, after a burst, as many as the burst took (within the most), and the least again once it is forgotten", async () => {
+    sync = makeSync(1, 4);
+    const refill = async () => {
+      for (let pass = 0; pass < 6; pass++) {
+        bed.clock.advance(1000);
+        await syncNow();
+      }
+    };
+    await refill();
+    expect(warm()).to.have.length(1);
+    const pods = (names: string[]) => names.map((name) => placed(webPod({ uid: `uid-${name}`, name })));
+    await bed.store.replaceAssignments(pods(["a", "b", "c"]));
+    await syncNow();
+    await refill();
+    expect(warm(), "after a burst of 3 pods").to.have.length(3);
+    await bed.store.replaceAssignments(pods(["a", "b", "c", "d", "e", "f", "g", "h", "i"]));
+    await syncNow();
+    await refill();
+    expect(warm(), "after a burst of 6 more, beyond the most").to.have.length(4);
+    bed.clock.advance(REMEMBER_BURST_MS);
+    await syncNow();
+    expect(warm(), "10 minutes later").to.have.length(1);
   });
 
   it("backs off when the engine refuses to make warm sandboxes, rather than asking again at once", async () => {

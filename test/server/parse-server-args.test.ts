@@ -62,7 +62,7 @@ describe("parseServerArgs", () => {
         dataDir: "/var/lib/cube",
         name: "flag-name",
         restart: { initialBackoffSeconds: 1, maxBackoffSeconds: 30, resetAfterSeconds: 60, maxFailures: 5 },
-        warmSandboxes: 3,
+        warmSandboxes: { least: 3, most: 16 },
         usageIntervalMs: 30_000,
         metrics: { listen: { host: "0.0.0.0", port: 9100 }, given: true },
         labels: { zone: "a", disk: "ssd" },
@@ -157,8 +157,18 @@ describe("parseServerArgs", () => {
     expect(command.mode === "leader" && command.config).to.deep.include({
       restart: { initialBackoffSeconds: 0.5, maxBackoffSeconds: 60, resetAfterSeconds: 120, maxFailures: 3 },
       rescheduleDelayMs: 30_000,
-      warmSandboxes: 0,
+      warmSandboxes: { least: 0, most: 0 },
     });
+    const pool = (...args: string[]) => {
+      const parsed = parseServerArgs(["leader", "--token", TOKEN, ...args], {});
+      return parsed.mode === "leader" && parsed.config.warmSandboxes;
+    };
+    expect(pool("--warm-sandboxes", "20")).to.deep.equal({ least: 20, most: 20 });
+    expect(pool("--warm-sandboxes", "0", "--warm-sandboxes-max", "8")).to.deep.equal({ least: 0, most: 8 });
+    expect(pool("--warm-sandboxes-max", "3")).to.deep.equal({ least: 3, most: 3 });
+    expect(usageError(["leader", "--token", TOKEN, "--warm-sandboxes", "5", "--warm-sandboxes-max", "2"])).to.equal(
+      "--warm-sandboxes-max (2) is below --warm-sandboxes (5)",
+    );
     expect(() => parseServerArgs(["leader", "--token", TOKEN, "--restart-max-failures", "0"], {})).to.throw(/--restart-max-failures must be a whole number/);
     expect(usageError(["leader", "--token", TOKEN, "--warm-sandboxes", "two"])).to.equal('--warm-sandboxes must be a whole number of at least 0, got "two"');
     expect(parseServerArgs(["leader", "--token", TOKEN, "--metrics-listen", "off"], {})).to.have.nested.property("config.metrics", undefined);
