@@ -15,7 +15,8 @@ describe("warm sandboxes, on real Docker with real servers", function () {
   const node = `${prefix}-f1`;
   let follower: TestProcess;
 
-  const startFollower = (warm: number) => (follower = cluster.startFollower(node, { extraArgs: ["--warm-sandboxes", String(warm)] }));
+  const startFollower = (warm: number, ...more: string[]) =>
+    (follower = cluster.startFollower(node, { extraArgs: ["--warm-sandboxes", String(warm), ...more] }));
   const ofNode = async (...labels: string[]) => containersWithLabels(`cube.node=${node}`, ...labels);
   const pool = async () => (await ofNode("cube.warm-sandbox")).filter((c) => c.name.startsWith(`cube_${node}_warm_`) && c.state === "running");
   const poolOf = (size: number) =>
@@ -97,6 +98,29 @@ describe("warm sandboxes, on real Docker with real servers", function () {
     const warm = await poolOf(2);
     await cluster.cubeOk("delete", "pod/pair", "pod/named", "pod/after");
     await eventually("the pods' containers gone", async () => ((await ofNode()).every((c) => warm.includes(c.id)) ? true : undefined));
+    await follower.kill("SIGTERM");
+    startFollower(0);
+    await poolOf(0);
+    await follower.kill("SIGTERM");
+    expect(await ofNode()).to.deep.equal([]);
+  });
+
+  it("keeps as many as a burst took once it is over, within --warm-sandboxes-max", async () => {
+    startFollower(1, "--warm-sandboxes-max", "3");
+    await poolOf(1);
+    const names = ["b1", "b2", "b3", "b4"];
+    const path = join(cluster.dir.path, "burst.json");
+    const pod = (name: string) => ({
+      type: "pod",
+      metadata: { name },
+      spec: { terminationGracePeriodSeconds: 1, containers: [{ name: "main", image: IMAGE, command: ["sleep", "3600"] }] },
+    });
+    writeFileSync(path, JSON.stringify(names.map(pod)));
+    await cluster.cubeOk("apply", path);
+    for (const name of names) await cluster.waitForPodStatus(name, "Running");
+    await cluster.cubeOk("delete", ...names.map((name) => `pod/${name}`));
+    await eventually("the burst's containers gone", async () => ((await ofNode("cube.container")).length === 0 ? true : undefined));
+    await poolOf(3);
     await follower.kill("SIGTERM");
     startFollower(0);
     await poolOf(0);
