@@ -39,22 +39,66 @@ export class EventLog {
 
   /** Records an event about a pod (or, from the leader itself, a deployment): `podUid` is the resource's uid. */
   async record(sql: Sql, podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): Promise<void> {
-    const { admissible, deploymentExists, lastOfPod, countRepeat, insert, trim, deliveredUpTo, markDelivered } = STATEMENTS;
+    const batch = this.batch(sql);
+    await batch.record(podUid, event, source);
+    await batch.finish();
+  }
+
+  /**
+   * For many events in one transaction (the nodes' reports of a group commit): each node's mark is read and written
+   * once, and each pod trimmed to the bound once, rather than at every event. `finish` before the transaction ends.
+   */
+  batch(sql: Sql): EventBatch {
+    return new EventBatch(sql, this.maxPerPod, (event) => this.recorded?.(event));
+  }
+}
+
+export class EventBatch {
+  /** Each node's last sequence stored, as the batch goes: read at its first event, written at the end if it moved. */
+  private readonly marks = new Map<string, { upTo?: number; moved: boolean }>();
+  /** Pods given a new line: trimmed to the bound at the end. */
+  private readonly grown = new Set<string>();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly maxPerPod: number,
+    private readonly recorded: (event: PodEvent) => void,
+  ) {}
+
+  async record(podUid: string, event: PodEvent, source?: { nodeId: string; sequence: number }): Promise<void> {
+    const { sql } = this;
+    const { admissible, deploymentExists, lastOfPod, countRepeat, insert } = STATEMENTS;
     if (source) {
-      const mark = await sql.get<{ up_to: number }>(deliveredUpTo, source.nodeId);
-      if (mark && source.sequence <= mark.up_to) return; // delivered again: stored already
-      await sql.run(markDelivered, source.nodeId, source.sequence);
+      const mark = await this.markOf(source.nodeId);
+      if (mark.upTo !== undefined && source.sequence <= mark.upTo) return; // delivered again: stored already
+      mark.upTo = source.sequence;
+      mark.moved = true;
     }
     const from = source ? event.node : null;
     if (!(await sql.get(admissible, podUid, from, from, podUid, from)) && (source || !(await sql.get(deploymentExists, podUid)))) return;
     const last = await sql.get<Pick<PodEvent, "type" | "reason" | "message" | "node"> & { id: number }>(lastOfPod, podUid);
     const time = event.time.getTime();
-    this.recorded?.(event);
+    this.recorded(event);
     if (repeats(last, event)) {
       await sql.run(countRepeat, time, last!.id);
       return;
     }
     await sql.run(insert, podUid, time, time, event.type, event.reason, event.message, event.node, source?.nodeId ?? null, source?.sequence ?? null);
-    await sql.run(trim, podUid, podUid, this.maxPerPod);
+    this.grown.add(podUid);
+  }
+
+  async finish(): Promise<void> {
+    for (const [nodeId, mark] of this.marks) if (mark.moved) await this.sql.run(STATEMENTS.markDelivered, nodeId, mark.upTo!);
+    for (const podUid of this.grown) await this.sql.run(STATEMENTS.trim, podUid, podUid, this.maxPerPod);
+  }
+
+  private async markOf(nodeId: string): Promise<{ upTo?: number; moved: boolean }> {
+    let mark = this.marks.get(nodeId);
+    if (!mark) {
+      const row = await this.sql.get<{ up_to: number }>(STATEMENTS.deliveredUpTo, nodeId);
+      mark = { upTo: row?.up_to, moved: false };
+      this.marks.set(nodeId, mark);
+    }
+    return mark;
   }
 }

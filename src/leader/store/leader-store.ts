@@ -186,15 +186,17 @@ export class LeaderStore implements LeaderStoreContract {
   async applyNodeUpdates(updates: NodeUpdate[], now: Date): Promise<string[]> {
     return this.database.write(async (sql) => {
       const forgotten: string[] = [];
+      const events = this.events.batch(sql);
       for (const update of updates) {
         await sql.pause();
         if (update.kind === "status") await this.pods.saveStatus(sql, update.podUid, update.node, update.specHash, update.status, now);
-        else if (update.kind === "event") await this.events.record(sql, update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
+        else if (update.kind === "event") await events.record(update.podUid, update.event, { nodeId: update.nodeId, sequence: update.sequence });
         else {
           const name = await this.pods.forgetRemoved(sql, update.podUid, update.node);
           if (name !== undefined) forgotten.push(name);
         }
       }
+      await events.finish();
       return forgotten;
     });
   }

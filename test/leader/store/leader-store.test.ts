@@ -145,6 +145,33 @@ for (const backend of STORE_BACKENDS)
       }
     });
 
+    it("stores a node's events of one group commit once each, the pod kept to the bound, whatever was delivered before", async () => {
+      const bounded = await backend.open(dir.path, 5);
+      try {
+        await apply(bounded, pod("a"));
+        const { uid } = (await bounded.pods.get("a"))!;
+        await bounded.pods.assign([
+          { uid, node: "n1", hostPorts: [], event: { time: new Date(0), type: "Normal", reason: "Scheduled", message: "to n1", node: "n1" } },
+        ]);
+        const from = (sequence: number) => ({
+          kind: "event" as const,
+          nodeId: "n1-id",
+          podUid: uid,
+          event: { time: new Date(sequence * 1000), type: "Normal" as const, reason: `Step${sequence}`, message: `step ${sequence}`, node: "n1" },
+          sequence,
+        });
+        const steps = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+        await bounded.applyNodeUpdates(steps(1, 4).map(from), new Date());
+        // 3 and 4 again (the node did not hear the acknowledgement), then 5 to 7, then 6 again in the same commit.
+        await bounded.applyNodeUpdates([...steps(3, 7).map(from), from(6)], new Date());
+        expect((await bounded.eventsOf(uid)).map((e) => [e.reason, e.count])).to.deep.equal(steps(3, 7).map((n) => [`Step${n}`, undefined]));
+        await bounded.applyNodeUpdates(steps(1, 8).map(from), new Date());
+        expect((await bounded.eventsOf(uid)).map((e) => e.reason)).to.deep.equal(steps(4, 8).map((n) => `Step${n}`));
+      } finally {
+        await bounded.close();
+      }
+    });
+
     it("keeps a node's events only about pods placed on that node, now or before", async () => {
       await apply(store, pod("a"));
       const { uid } = (await store.pods.get("a"))!;
