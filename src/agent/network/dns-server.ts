@@ -97,9 +97,13 @@ export class DnsServer {
     const socket = createSocket("udp4");
     socket.on("message", (message, peer) => void this.handle(socket, message, peer));
     await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
+      socket.once("error", (error) => {
+        // An unbound socket is still a descriptor: the pod network tries again at each change of the cluster.
+        socket.close();
+        reject(error);
+      });
       socket.bind(port, address, () => {
-        socket.off("error", reject);
+        socket.removeAllListeners("error");
         resolve();
       });
     });

@@ -1,4 +1,5 @@
 import { Resolver } from "node:dns/promises";
+import { readdirSync } from "node:fs";
 import { expect } from "chai";
 import { ClusterNames, DnsServer, resolveName, type Resolution } from "../../../src/agent/network/dns-server.js";
 import { MemoryLogger } from "../../helpers/memory-logger.js";
@@ -75,5 +76,18 @@ describe("DnsServer", () => {
 
   it("relays other names to the node's resolver and its answer back", async () => {
     expect(await resolver.resolve4("outside")).to.deep.equal(["192.0.2.1"]);
+  });
+
+  it("refuses an address that is on no interface, and keeps no descriptor for it (the pod network tries at each change)", async () => {
+    const descriptors = () => readdirSync("/proc/self/fd").length;
+    const before = descriptors();
+    for (let i = 0; i < 20; i++) {
+      const failing = new DnsServer(names, new MemoryLogger(), () => []);
+      // 192.0.2.0/24 is documentation's (TEST-NET-1): on no interface of a test machine.
+      const refusal = await failing.listen("192.0.2.1", 0).catch((error: NodeJS.ErrnoException) => error.code);
+      expect(refusal).to.equal("EADDRNOTAVAIL");
+    }
+    await new Promise((resolve) => setImmediate(resolve)); // closes are done on the next turn
+    expect(descriptors()).to.equal(before);
   });
 });
