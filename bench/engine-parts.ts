@@ -95,6 +95,13 @@ export async function swarm(runs: number): Promise<Row[]> {
   ]);
   const { cube, swarm } = await compareWithSwarm(runs, 30, variants);
   const swarmFirst = seconds(swarm.startMs[0]);
+  const bursts = (figure: string, times: number[]): Row => ({
+    figure,
+    cube: seconds(median(times)),
+    docker: `Swarm ${seconds(median(swarm.burstMs))}`,
+    ratio: ratio(median(times), median(swarm.burstMs)),
+    target: "< 1×",
+  });
   return [...cube].flatMap(([variant, figures]) => [
     {
       figure: `3 hosts, pod vs one-replica service (median of ${runs}; ${variant}; Swarm's first: ${swarmFirst})`,
@@ -103,13 +110,12 @@ export async function swarm(runs: number): Promise<Row[]> {
       ratio: ratio(median(figures.startMs), median(swarm.startMs)),
       target: "< 1×",
     },
-    {
-      figure: `3 hosts, 30 pods vs a 30-replica service (median of 3; ${variant})`,
-      cube: seconds(median(figures.burstMs)),
-      docker: `Swarm ${seconds(median(swarm.burstMs))}`,
-      ratio: ratio(median(figures.burstMs), median(swarm.burstMs)),
-      target: "< 1×",
-    },
+    ...(variants.get(variant) === DEFAULT_WARM_SANDBOXES
+      ? [
+          bursts(`3 hosts, 30 pods vs a 30-replica service (the first burst on fresh nodes; ${variant}; Swarm: median of 3)`, figures.burstMs.slice(0, 1)),
+          bursts("… the next bursts, the pools grown to the first's size (median of 2)", figures.burstMs.slice(1)),
+        ]
+      : [bursts(`3 hosts, 30 pods vs a 30-replica service (median of 3; ${variant})`, figures.burstMs)]),
   ]);
 }
 
