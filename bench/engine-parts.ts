@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { eventually, projectRoot } from "../test/helpers/processes.js";
 import { median, ratio, seconds, wallTime, type Row } from "./figures.js";
-import { cubeBurst, cubePodStarts, dockerRunBurst, dockerRunStarts, localEngine, poolsFull, type PodStartSplit } from "./pod-start.js";
+import { cubeBurst, cubePodStarts, dockerRunBurst, dockerRunStarts, localEngine, poolsBeforeBurst, poolsFull, type PodStartSplit } from "./pod-start.js";
 import { compareWithSwarm } from "./swarm.js";
 
 /** The servers' `--warm-sandboxes` default. */
@@ -61,11 +61,9 @@ export async function throughput(runs: number): Promise<Row[]> {
     const docker: number[] = [];
     await withCluster(
       async (cluster) => {
-        // Fresh nodes keep `pool` each; once a burst is over, as many as it took (its pods, within the servers' most).
-        const afterBurst = Math.max(3 * pool, BURST);
         for (let r = 0; r < runs; r++) {
-          cube.push(await cubeBurst(cluster, localEngine, BURST, `burst${r}`, r === 0 ? 3 * pool : afterBurst));
-          await poolsFull(localEngine, afterBurst); // the nodes' refills done before Docker is measured
+          cube.push(await cubeBurst(cluster, localEngine, BURST, `burst${r}`, poolsBeforeBurst(r, pool, 3, BURST)));
+          await poolsFull(localEngine, poolsBeforeBurst(r + 1, pool, 3, BURST)); // the nodes' refills done before Docker is measured
           docker.push(await dockerRunBurst(BURST, 2));
         }
       },

@@ -103,6 +103,14 @@ export async function poolsFull(engines: Engines, pool: number): Promise<void> {
   await sleep(2000);
 }
 
+/**
+ * The warm sandboxes the nodes keep before the `burst`-th burst of `size` pods (from 0), each node told `pool`: `pool`
+ * each on fresh nodes; once a burst is over, as many in all as it took (within the servers' most, 16 per node).
+ */
+export function poolsBeforeBurst(burst: number, pool: number, nodes: number, size: number): number {
+  return burst === 0 ? nodes * pool : Math.max(nodes * pool, size);
+}
+
 /** `cube apply` of one pod, `runs` times, each once the nodes' warm pools hold `pool` sandboxes in all. */
 export async function cubePodStarts(cluster: LocalCluster, engines: Engines, runs: number, tag: string, pool: number): Promise<PodStartSplit[]> {
   const splits: PodStartSplit[] = [];

@@ -3,7 +3,7 @@
 import { LocalCluster } from "../test/helpers/local-cluster.js";
 import { eventually } from "../test/helpers/processes.js";
 import { TestHosts } from "../test/helpers/test-hosts.js";
-import { bedEngines, cubeBurst, cubePodStarts, engineTimes, IMAGE, SERVE, sleep, type Engines } from "./pod-start.js";
+import { bedEngines, cubeBurst, cubePodStarts, engineTimes, IMAGE, poolsBeforeBurst, SERVE, sleep, type Engines } from "./pod-start.js";
 
 export interface StartFigures {
   startMs: number[];
@@ -40,8 +40,7 @@ async function measureCube(bed: TestHosts, engines: Engines, pool: number, runs:
     await eventually("3 Ready nodes", async () => ((await cluster.nodes()).filter((n) => n.status === "Ready").length === 3 ? true : undefined));
     const startMs = (await cubePodStarts(cluster, engines, runs, "start", 3 * pool)).map((split) => split.startedMs);
     const burstMs: number[] = [];
-    // Fresh nodes keep `pool` each; once a burst is over, as many as it took (within the servers' most).
-    for (let r = 0; r < 3; r++) burstMs.push(await cubeBurst(cluster, engines, burst, `burst${r}`, r === 0 ? 3 * pool : Math.max(3 * pool, burst)));
+    for (let r = 0; r < 3; r++) burstMs.push(await cubeBurst(cluster, engines, burst, `burst${r}`, poolsBeforeBurst(r, pool, 3, burst)));
     return { startMs, burstMs };
   } finally {
     await cluster.stop();

@@ -21,7 +21,7 @@ import type { OptionalEndpoint } from "../shared/optional-endpoint.js";
 import { DEFAULT_USAGE_INTERVAL_MS } from "./usage/usage-sampler.js";
 import { runHostCommand, type RunCommand } from "./network/host-network.js";
 import type { NodeCertificate } from "./node-certificate.js";
-import type { WarmPoolSize } from "./warm-pool-demand.js";
+import { NO_WARM_POOL, type WarmPoolSize } from "./warm-pool-demand.js";
 
 export interface NodeAgentConfig {
   name: string;
@@ -127,7 +127,7 @@ export async function openNodeAgent(
         store,
         runtime,
         restartDefaults: config.restart,
-        warmSandboxes: config.warmSandboxes ?? { least: 0, most: 0 },
+        warmSandboxes: config.warmSandboxes ?? NO_WARM_POOL,
         labels: config.labels ?? {},
         standbyLeader: config.standbyLeader,
         log,

@@ -17,7 +17,7 @@ import { describeAction, FailureCounted, removePodVolumes, runPodAction, type Pl
 import { RestartStates } from "./restart-states.js";
 import { effectiveSettings, INITIAL_RESTART_STATE, onContainerExit } from "./restart-tracker.js";
 import { WarmPoolWorker } from "./warm-pool-worker.js";
-import type { WarmPoolSize } from "./warm-pool-demand.js";
+import { NO_WARM_POOL, type WarmPoolSize } from "./warm-pool-demand.js";
 import type { PodNetwork } from "./network/pod-network.js";
 import type { NodeKeyed } from "./keyed/node-keyed.js";
 
@@ -95,7 +95,7 @@ export class PodSync {
       actions: this.actions,
       clock,
       log: deps.log,
-      size: deps.warmSandboxes ?? { least: 0, most: 0 },
+      size: deps.warmSandboxes ?? NO_WARM_POOL,
       done: () => this.trigger(),
     });
     this.prober = new Prober(

@@ -4,6 +4,9 @@ export interface WarmPoolSize {
   most: number;
 }
 
+/** No warm sandbox at all (a node of the fake runtime, a leader that runs no pods, a node that left). */
+export const NO_WARM_POOL: WarmPoolSize = { least: 0, most: 0 };
+
 /** How long a node keeps its pool the size of a burst it saw: a rollout or a batch often comes again. */
 export const REMEMBER_BURST_MS = 10 * 60_000;
 
@@ -34,7 +37,7 @@ export class WarmPoolDemand {
 
   /** Keeps none from now on, whatever comes (the node left the cluster). */
   drain(): void {
-    this.size = { least: 0, most: 0 };
+    this.size = NO_WARM_POOL;
   }
 
   target(now: number): number {

@@ -1,4 +1,5 @@
 import type { PodNetworkBackend } from "../shared/domain.js";
+import { NO_WARM_POOL } from "../agent/warm-pool-demand.js";
 import { CubeService } from "../gen/cube.js";
 import { AgentService, ClusterService } from "../gen/agent.js";
 import { NodeCertificate } from "../agent/node-certificate.js";
@@ -142,7 +143,7 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const metrics = serverMetrics(config.metrics, CubeService, ClusterService, AgentService);
   const server = createAuthorizingServer(authorization, metrics?.calls);
   // A leader that runs no pods needs no warm sandboxes on its node.
-  const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : { least: 0, most: 0 } };
+  const agentConfig = { ...config, token: secrets.token, warmSandboxes: config.podsOnLeader ? config.warmSandboxes : NO_WARM_POOL };
   const agent = await openNodeAgent(server, agentConfig, { ...deps, metrics: metrics?.registry }, { certificate: NodeCertificate.load(config.dataDir) });
   const registry = await NodeRegistry.load(store, clock, log, {
     graceMs: config.heartbeatGraceMs,
