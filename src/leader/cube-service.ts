@@ -24,7 +24,6 @@ import { checkType, labelMatcher, resourceNotFound } from "./resource-checks.js"
 import { topHandler } from "./usage-handlers.js";
 import type { UsageBoard } from "./usage-board.js";
 import type { PodUsage } from "../shared/usage.js";
-import { mapInSlices } from "../shared/time-slices.js";
 import { listResponseInSlices } from "./encoded-in-slices.js";
 import { CUBE_VERSION } from "../shared/version.js";
 import { getService, serviceSummaries, type ServiceSources } from "./service-handlers.js";
@@ -71,7 +70,11 @@ function hostOf(address: string | undefined): string | undefined {
   return address === undefined ? undefined : parseHostPort(address, "node address").host;
 }
 
-/** The resources `list` shows, of a type ("" for all) and matching a label selector ("" for all). */
+/**
+ * The resources `list` shows, of a type ("" for all) and matching a label selector ("" for all), a page at a time:
+ * pods come as the store reads them (summaryPages), each page made into what the wire carries and let go, so that a
+ * list of 10 000 pods never holds them all in the leader's memory in more than one form (its answer's bytes).
+ */
 export function resourceSummaries(
   registry: NodeRegistry,
   pods: PodController,
@@ -79,23 +82,21 @@ export function resourceSummaries(
   services: ServiceSources,
   keyed: KeyedSource,
 ) {
-  return async (type: string, selector: string): Promise<ResourceSummary[]> => {
+  return async function* (type: string, selector: string): AsyncGenerator<ResourceSummary[]> {
     checkType(type, true);
     const matches = labelMatcher(selector);
     const selected = (item: ResourceSummary) => matches(item.labels);
     const wanted = type === "" ? undefined : parseResourceType(type);
     const hosts = new Map(registry.list().map((node) => [node.name, hostOf(node.address)]));
-    const items = [
-      ...(wanted === undefined || wanted === "deployment" ? await deploymentSummaries(deployments) : []),
-      ...(wanted === undefined || wanted === "service" ? await serviceSummaries(services) : []),
-      ...(wanted === undefined || wanted === "secret" || wanted === "config"
-        ? await keyedSummaries(keyed, new Set(wanted ? [wanted] : (["secret", "config"] as const)))
-        : []),
-      ...(wanted === undefined || wanted === "pod"
-        ? await mapInSlices(await pods.list(), (pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node)))
-        : []),
-    ];
-    return items.filter(selected);
+    if (wanted === undefined || wanted === "deployment") yield (await deploymentSummaries(deployments)).filter(selected);
+    if (wanted === undefined || wanted === "service") yield (await serviceSummaries(services)).filter(selected);
+    if (wanted === undefined || wanted === "secret" || wanted === "config") {
+      yield (await keyedSummaries(keyed, new Set(wanted ? [wanted] : (["secret", "config"] as const)))).filter(selected);
+    }
+    if (wanted !== undefined && wanted !== "pod") return;
+    for await (const page of pods.listPages()) {
+      yield page.map((pod) => podSummary(pod, pod.node === undefined ? undefined : hosts.get(pod.node))).filter(selected);
+    }
   };
 }
 
@@ -246,7 +247,7 @@ export function createCubeService(
       return { results };
     }),
 
-    list: unary(log, async ({ type, selector }) => listResponseInSlices(await summaries(type, selector))),
+    list: unary(log, ({ type, selector }) => listResponseInSlices(summaries(type, selector))),
 
     get: unary(log, async ({ type, name }) => {
       checkType(type, false);

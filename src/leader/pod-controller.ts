@@ -1,7 +1,7 @@
 import type { Clock } from "../shared/clock.js";
 import type { KeyedKind, PodEvent, PodPhase } from "../shared/domain.js";
 import type { Logger } from "../shared/logger.js";
-import { mapInSlices } from "../shared/time-slices.js";
+import { gatherPages } from "../shared/time-slices.js";
 import type { ManifestEntry } from "../shared/manifest.js";
 import type { AssignmentHub } from "./assignment-hub.js";
 import type { AppliedResource, PodSummary, StoredPod } from "./store/leader-store.js";
@@ -77,8 +77,15 @@ export class PodController {
     return this.store.pods.allocationByNode();
   }
 
-  async list(): Promise<(PodSummary & { phase: PodPhase })[]> {
-    return mapInSlices(await this.store.pods.summaries(), (pod) => ({ ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) }));
+  /** Every pod with its phase (its node's health counts), a page at a time (the store's summaryPages). */
+  async *listPages(): AsyncGenerator<(PodSummary & { phase: PodPhase })[]> {
+    for await (const page of this.store.pods.summaryPages()) {
+      yield page.map((pod) => ({ ...pod, phase: podPhase(pod, pod.node ? this.registry.status(pod.node) : undefined) }));
+    }
+  }
+
+  list(): Promise<(PodSummary & { phase: PodPhase })[]> {
+    return gatherPages(this.listPages());
   }
 
   async get(name: string): Promise<{ pod: PodView; events: PodEvent[] } | undefined> {

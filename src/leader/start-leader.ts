@@ -46,6 +46,7 @@ import type { PlacementSettings } from "./place-pod.js";
 import { PodController } from "./pod-controller.js";
 import { DEFAULT_PLACEMENT } from "./pod-placer.js";
 import { DeploymentController } from "./deployments/deployment-controller.js";
+import { gatherPages } from "../shared/time-slices.js";
 
 export interface LeaderConfig extends Omit<NodeAgentConfig, "token"> {
   listen: HostPort;
@@ -202,10 +203,11 @@ export async function startLeader(config: LeaderConfig, deps: NodeAgentDependenc
   const deployments = new DeploymentController(store, pods, (node) => registry.status(node), clock, log, options);
   const streams = new OpenStreams();
   const serviceSources = { services: store.services, pods: store.pods };
+  const listed = resourceSummaries(registry, pods, deployments, serviceSources, store.keyed);
   const watching = watchHandlers(
     {
       feed: store.feed,
-      summaries: resourceSummaries(registry, pods, deployments, serviceSources, store.keyed),
+      summaries: (type, selector) => gatherPages(listed(type, selector)),
       nodeStatuses: () =>
         registry
           .list()

@@ -95,3 +95,10 @@ export function runAtOnce<T>(work: Iterator<unknown, T, undefined>): T {
     if (step.done) return step.value;
   }
 }
+
+/** Every item of `pages`, in one array (Array.fromAsync, which Node 20 lacks, then flat). */
+export async function gatherPages<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) for (const item of page) all.push(item);
+  return all;
+}

@@ -18,13 +18,20 @@ describe("a list's answer encoded in slices", () => {
     owner: i % 2 ? "web" : undefined,
   });
   const serialize = cubeServiceEncodedAhead.list.responseSerialize;
+  /** `items` in pages of `size` (the last one shorter), with an empty page first, as a list yields an empty type. */
+  async function* inPages(items: ResourceSummary[], size: number) {
+    yield [];
+    for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+  }
 
-  it("sends the bytes ListResponse.encode writes, for none, one or many items", async () => {
+  it("sends the bytes ListResponse.encode writes of every page's items, for none, one or many, in pages of any size", async () => {
     for (const count of [0, 1, 500]) {
       const items = Array.from({ length: count }, (_, i) => pod(i));
-      const response = await listResponseInSlices(items);
-      expect(serialize(response), `${count} items`).to.deep.equal(Buffer.from(ListResponse.encode({ items }).finish()));
-      expect(ListResponse.decode(serialize(response)).items).to.have.length(count);
+      for (const size of [1, 7, 250, 1000]) {
+        const response = await listResponseInSlices(inPages(items, size));
+        expect(serialize(response), `${count} items in pages of ${size}`).to.deep.equal(Buffer.from(ListResponse.encode({ items }).finish()));
+        expect(ListResponse.decode(serialize(response)).items).to.have.length(count);
+      }
     }
   });
 
@@ -37,7 +44,7 @@ describe("a list's answer encoded in slices", () => {
     const items = Array.from({ length: 30_000 }, (_, i) => pod(i));
     let ranMeanwhile = false;
     setImmediate(() => (ranMeanwhile = true));
-    await listResponseInSlices(items);
+    await listResponseInSlices(inPages(items, 30_000));
     expect(ranMeanwhile).to.equal(true);
   });
 });

@@ -8,7 +8,7 @@ import type { StoredDeployment } from "./deployment-store.js";
 import type { EventLog } from "./event-log.js";
 import type { NodeAllocation, Placement, PodStoreContract, PodSummary } from "./store-contract.js";
 import type { VolumeHomes } from "./volume-homes.js";
-import { mapInSlices } from "../../shared/time-slices.js";
+import { gatherPages, mapInSlices } from "../../shared/time-slices.js";
 import { placeholders, type Sql, type SqlValue, type StoreDatabase } from "./store-database.js";
 import { CURRENT_STATUS_JSON, toOwnedPod, toStoredPod, type OwnedPod, type OwnedRow, type PodRow, type PodsTable, type StoredPod } from "./leader-rows.js";
 
@@ -172,30 +172,42 @@ export class PodStore implements PodStoreContract {
   }
 
   /**
-   * What `list` shows of every pod, without parsing specs and manifests, read a page at a time in name order: each
-   * page its own short read, the loop let go between rows when their slice is used up (thousands of pods in one read
-   * held the leader's loop 10–40 ms, and a `cube nodes` waited as long). Each pod is as it stood when its page was
-   * read: one that exists throughout is listed once; one created or deleted meanwhile may or may not be.
+   * What `list` shows of every pod, without parsing specs and manifests, a page at a time in name order: each page its
+   * own short read, the loop let go between rows when their slice is used up (thousands of pods in one read held the
+   * leader's loop 10–40 ms, and a `cube nodes` waited as long). Each pod is as it stood when its page was read: one that
+   * exists throughout is listed once; one created or deleted meanwhile may or may not be. A reader that uses each page
+   * and lets it go (a list's answer) never holds every pod's summary at once.
    */
-  summaries(pageSize = PAGE_SIZE): Promise<PodSummary[]> {
-    return this.inPages(SUMMARY_PAGE, [""], (row: SummaryRow) => [row.name], toSummary, pageSize);
+  summaryPages(pageSize = PAGE_SIZE): AsyncGenerator<PodSummary[]> {
+    return this.pages(SUMMARY_PAGE, [""], (row: SummaryRow) => [row.name], toSummary, pageSize);
   }
 
-  /** The pods no node holds, oldest first (those of one apply by name), read a page at a time as `summaries` reads (placement looks again at every change). */
+  /** Every pod's summary (summaryPages, gathered). */
+  summaries(pageSize = PAGE_SIZE): Promise<PodSummary[]> {
+    return gatherPages(this.summaryPages(pageSize));
+  }
+
+  /** The pods no node holds, oldest first (those of one apply by name), read a page at a time as `summaryPages` reads (placement looks again at every change). */
   unscheduled(pageSize = PAGE_SIZE): Promise<StoredPod[]> {
-    return this.inPages(STATEMENTS.unscheduledPage, [-1, -1, ""], (row: PodRow) => [row.created_at, row.created_at, row.name], toStoredPod, pageSize);
+    const pages = this.pages(STATEMENTS.unscheduledPage, [-1, -1, ""], (row: PodRow) => [row.created_at, row.created_at, row.name], toStoredPod, pageSize);
+    return gatherPages(pages);
   }
 
   /**
    * The rows of `query` (which takes a cursor's values, then the page size) a page at a time, each page its own read;
    * `cursor` gives the values that go on after a page's last row. The loop is let go between rows when their slice is used up.
    */
-  private async inPages<Row, T>(query: string, start: SqlValue[], cursor: (row: Row) => SqlValue[], convert: (row: Row) => T, pageSize: number): Promise<T[]> {
-    const all: T[] = [];
+  private async *pages<Row, T>(
+    query: string,
+    start: SqlValue[],
+    cursor: (row: Row) => SqlValue[],
+    convert: (row: Row) => T,
+    pageSize: number,
+  ): AsyncGenerator<T[]> {
     for (let after = start; ;) {
       const rows = await this.database.read((sql) => sql.all<Row>(query, ...after, pageSize));
-      all.push(...(await mapInSlices(rows, convert)));
-      if (rows.length < pageSize) return all;
+      yield await mapInSlices(rows, convert);
+      if (rows.length < pageSize) return;
       after = cursor(rows[rows.length - 1]!);
     }
   }

@@ -65,6 +65,7 @@ export interface Placement {
 }
 
 export interface PodStoreContract {
+  summaryPages(pageSize?: number): AsyncGenerator<PodSummary[]>;
   summaries(pageSize?: number): Promise<PodSummary[]>;
   get(name: string): Promise<StoredPod | undefined>;
   onNode(node: string): Promise<StoredPod[]>;

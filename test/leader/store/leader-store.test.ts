@@ -59,6 +59,9 @@ for (const backend of STORE_BACKENDS)
       expect(whole.map((p) => p.name)).to.deep.equal(["a", "a-1", "b", "b-10", "b-2", "c", "d"]);
       expect(whole.find((p) => p.name === "c")?.status?.podIp).to.equal("10.0.0.3");
       for (const pageSize of [1, 3, 7, 50]) expect(await store.pods.summaries(pageSize), `pages of ${pageSize}`).to.deep.equal(whole);
+      const pages: string[][] = [];
+      for await (const page of store.pods.summaryPages(3)) pages.push(page.map((p) => p.name));
+      expect(pages).to.deep.equal([["a", "a-1", "b"], ["b-10", "b-2", "c"], ["d"]]);
     });
 
     it("reads the pods no node holds in pages, oldest first, those of one instant by name, the placed and the deleted left out", async () => {
