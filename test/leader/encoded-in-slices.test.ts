@@ -31,6 +31,7 @@ describe("a list's answer encoded in slices", () => {
         const response = await listResponseInSlices(inPages(items, size));
         expect(serialize(response), `${count} items in pages of ${size}`).to.deep.equal(Buffer.from(ListResponse.encode({ items }).finish()));
         expect(ListResponse.decode(serialize(response)).items).to.have.length(count);
+        expect(response.items, "the answer keeps its items").to.deep.equal(items);
       }
     }
   });
