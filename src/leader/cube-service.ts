@@ -73,7 +73,7 @@ function hostOf(address: string | undefined): string | undefined {
 /**
  * The resources `list` shows, of a type ("" for all) and matching a label selector ("" for all), a page at a time:
  * pods come as the store reads them (summaryPages), each page made into what the wire carries and let go, so that a
- * list of 10 000 pods never holds them all in the leader's memory in more than one form (its answer's bytes).
+ * list of 10 000 pods holds them in one form (the wire's) rather than three.
  */
 export function resourceSummaries(
   registry: NodeRegistry,
